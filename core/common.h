@@ -1,0 +1,43 @@
+/* tern — shared basics for every layer: gettext, exit codes, small helpers.
+ * Include this first in every .c file (after config.h). */
+#ifndef TERN_COMMON_H
+#define TERN_COMMON_H
+
+#include <glib.h>
+#include <glib/gi18n.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit codes (sysexits.h values, DESIGN.md "Command line"). */
+enum tern_exit {
+	TERN_EXIT_OK = 0,
+	TERN_EXIT_FAILURE = 1,  /* the server said NO to an action, anything else */
+	TERN_EXIT_USAGE = 64,   /* bad arguments, bad query, bad UID set */
+	TERN_EXIT_UNAVAILABLE = 69, /* server unreachable, folder/message not found */
+	TERN_EXIT_IOERR = 74,   /* connection lost, timeout */
+	TERN_EXIT_PROTOCOL = 76, /* unparsable server data or a violated bound */
+	TERN_EXIT_NOPERM = 77,  /* auth refused, TLS untrusted or impossible */
+	TERN_EXIT_CONFIG = 78,  /* missing or invalid configuration */
+};
+
+/* Status of an asynchronous operation (STYLE.md). */
+enum tern_status {
+	TERN_OK = 0,
+	TERN_ERR_MSG,        /* this message is bad / not found */
+	TERN_ERR_FOLDER,     /* this folder is bad / not found */
+	TERN_ERR_NO,         /* the server refused (NO) */
+	TERN_ERR_CONN,       /* connection lost, timeout, I/O */
+	TERN_ERR_PROTOCOL,   /* server violated the protocol or a bound */
+	TERN_ERR_AUTH,       /* authentication or TLS trust refused */
+	TERN_ERR_CONFIG,     /* configuration error */
+	TERN_ERR_USAGE,      /* caller error: bad arguments */
+	TERN_ERR_CANCELLED,
+};
+
+/* Map an operation status to the process exit code. */
+int tern_status_exit_code(enum tern_status status);
+
+#define TERN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+#endif

@@ -1,0 +1,1 @@
+"""Shared helpers for tern's Python tests: TAP output (filled in by the harness)."""

@@ -1,0 +1,40 @@
+# tests/: GTest unit tests and TAP scripts, all through automake's TAP driver.
+TEST_EXTENSIONS = .sh .py
+LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+SH_LOG_DRIVER = $(LOG_DRIVER)
+PY_LOG_DRIVER = $(LOG_DRIVER)
+SH_LOG_COMPILER = $(SHELL)
+PY_LOG_COMPILER = $(PYTHON3)
+AM_TESTS_ENVIRONMENT = \
+	TZ=UTC; LANG=C.UTF-8; LC_ALL=C.UTF-8; COLUMNS=100; \
+	PYTHONDONTWRITEBYTECODE=1; \
+	TERN=$(abs_top_builddir)/tern; \
+	TERN_SRCDIR=$(abs_top_srcdir); \
+	TERN_BUILDDIR=$(abs_top_builddir); \
+	G_TEST_SRCDIR=$(abs_srcdir); G_TEST_BUILDDIR=$(abs_builddir); \
+	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0; \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1; \
+	export TZ LANG LC_ALL COLUMNS PYTHONDONTWRITEBYTECODE TERN TERN_SRCDIR TERN_BUILDDIR \
+	  G_TEST_SRCDIR G_TEST_BUILDDIR ASAN_OPTIONS UBSAN_OPTIONS;
+
+# Unit tests link the layer they test.
+UNIT_CFLAGS = $(CORE_CFLAGS)
+UNIT_LIBS = $(CORE_LIBS)
+
+check_PROGRAMS += tests/unit/test-common
+tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_common_SOURCES = tests/unit/test-common.c
+tests_unit_test_common_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-common
+
+# Test helpers shared by scripts.
+EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py
+EXTRA_DIST += tests/server/dovecot-server.py tests/fixtures/genmail.py
+
+# Command-line tests and the layering rule.
+TESTS += tests/cli/test-help.sh tests/test-layers.sh
+EXTRA_DIST += tests/cli/test-help.sh tests/test-layers.sh
+
+# Integration tests against a real Dovecot.
+TESTS += tests/integration/test-harness.py
+EXTRA_DIST += tests/integration/test-harness.py
