@@ -29,7 +29,7 @@ TESTS += tests/unit/test-common
 
 # Test helpers shared by scripts.
 EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py
-EXTRA_DIST += tests/server/dovecot-server.py tests/fixtures/genmail.py
+EXTRA_DIST += tests/server/dovecot_server.py tests/fixtures/genmail.py
 
 # Command-line tests and the layering rule.
 TESTS += tests/cli/test-help.sh tests/test-layers.sh

@@ -1,0 +1,185 @@
+/* tern — the configuration file and its accounts (DESIGN.md "Configuration").
+ *
+ * The file is an INI file read with GKeyFile: `[account NAME]` groups, one
+ * `[ui]`, `[keys]` and `[colors]`. Every key is checked; an unknown group or
+ * key, a bad value or an inconsistent account is an error "FILE:LINE: message"
+ * and no configuration is returned at all. Surrounding whitespace of a value
+ * is ignored (write `\s` for a space that matters); GKeyFile's escapes
+ * `\s \n \t \r \\` are understood, and control characters are refused.
+ *
+ * Nothing here prints: warnings are collected in struct config for the caller
+ * to show. Messages are translated with _(). */
+#ifndef TERN_CORE_CONFIG_H
+#define TERN_CORE_CONFIG_H
+
+#include "core/common.h"
+
+#define CONFIG_ERROR (config_error_quark())
+GQuark config_error_quark(void);
+
+enum config_error_code {
+	CONFIG_ERROR_MISSING,     /* the file does not exist (first run) */
+	CONFIG_ERROR_IO,          /* it exists but cannot be read or written */
+	CONFIG_ERROR_INVALID,     /* syntax or value error: "FILE:LINE: ..." */
+	CONFIG_ERROR_ACCOUNT,     /* config_pick_account(): no such / ambiguous */
+	CONFIG_ERROR_NO_PASSWORD, /* neither password nor password_command: ask */
+	CONFIG_ERROR_COMMAND,     /* password/oauth_token command failed */
+};
+
+enum config_tls {
+	CONFIG_TLS_IMPLICIT, /* TLS from the first byte (port 993) */
+	CONFIG_TLS_STARTTLS, /* plain then STARTTLS, required (port 143) */
+	CONFIG_TLS_NONE,     /* clear text; loopback hosts and tunnels only */
+};
+
+enum config_auth {
+	CONFIG_AUTH_AUTO,
+	CONFIG_AUTH_PLAIN,
+	CONFIG_AUTH_LOGIN,
+	CONFIG_AUTH_XOAUTH2,
+	CONFIG_AUTH_OAUTHBEARER,
+};
+
+enum config_layout {
+	CONFIG_LAYOUT_BELOW,  /* viewer below the message list */
+	CONFIG_LAYOUT_BESIDE, /* viewer to the right of the message list */
+};
+
+/* Caps on what a config file may hold. */
+#define CONFIG_MAX_FILE_SIZE (1024 * 1024)
+#define CONFIG_MAX_VALUE_LEN 4096
+#define CONFIG_MAX_ACCOUNTS 64
+#define CONFIG_MAX_NAME_LEN 64     /* account, action and color element names */
+#define CONFIG_MAX_TIMEOUT 86400   /* seconds */
+#define CONFIG_MAX_COMMAND_OUTPUT (64 * 1024)
+
+/* One account. All strings are UTF-8, NULL when not set; the struct and its
+ * strings belong to the struct config that holds it. */
+struct account {
+	char *name;            /* from "[account NAME]": [A-Za-z0-9._@+-], not starting with '.' */
+	char *host;            /* NULL for a tunnel account; IDN hosts are stored in ASCII form */
+	guint port;            /* 993 for implicit TLS, 143 otherwise, unless set */
+	enum config_tls tls;   /* CONFIG_TLS_NONE for a tunnel account */
+	char *user;
+	char *password;        /* at most one of password / password_command */
+	char *password_command;
+	enum config_auth auth;
+	char *oauth_token_command; /* required for xoauth2 / oauthbearer */
+	char *ca_file;         /* "~/" expanded */
+	char *tls_fingerprint; /* canonical "sha256:AB:CD:..." or NULL */
+	guint8 tls_fingerprint_sha256[32]; /* the same, as bytes (when set) */
+	bool compress;         /* default true */
+	guint timeout;         /* seconds without progress, default 60, 1..CONFIG_MAX_TIMEOUT */
+	bool is_default;       /* "default = true" */
+	char *tunnel;          /* command whose stdin/stdout is the IMAP stream */
+	/* Folder names for servers without SPECIAL-USE (NULL: ask the server). */
+	char *trash;
+	char *archive;
+	char *sent;
+	char *drafts;
+	int line; /* line of the first "[account NAME]" header, for messages */
+};
+
+/* A colour pair for one screen element ("fg bg [bold|underline|reverse]..."). */
+#define CONFIG_COLOR_DEFAULT (-1)
+#define CONFIG_ATTR_BOLD 0x1u
+#define CONFIG_ATTR_UNDERLINE 0x2u
+#define CONFIG_ATTR_REVERSE 0x4u
+struct config_color {
+	int fg;             /* CONFIG_COLOR_DEFAULT, or 0..255 (8..15 = brightX) */
+	int bg;
+	unsigned int attrs; /* CONFIG_ATTR_* */
+};
+
+struct config_ui {
+	enum config_layout layout;   /* default below */
+	char *date_format;           /* g_date_time_format() format, default "%Y-%m-%d %H:%M" */
+	bool threading;              /* default false */
+	bool folder_pane;            /* default true */
+	bool prefer_html;            /* default false */
+	char *html_renderer;         /* mailcap-style command ("%s" = file, else stdin) or NULL */
+	char *fallback_charset;      /* for 8-bit text without a charset, default "windows-1252" */
+	char *archive_folder;        /* NULL: the \Archive special-use folder */
+};
+
+struct config {
+	char *path;           /* the file read (as given, or the default path) */
+	GPtrArray *accounts;  /* struct account *, in file order, at least one */
+	struct config_ui ui;
+	GHashTable *keys;     /* action (char *) -> canonical key specs (char *, space separated) */
+	GHashTable *colors;   /* element (char *) -> struct config_color * */
+	GPtrArray *warnings;  /* char *, "FILE: message", translated; may be empty */
+};
+
+/* Path of the default file: $XDG_CONFIG_HOME/tern/config. Transfer full. */
+char *config_default_path(void);
+
+/* Read and check a configuration file; path NULL means config_default_path().
+ * On success *cfg_r is set (free with config_free()) and 0 is returned. On
+ * failure -1 with error set and *cfg_r untouched: CONFIG_ERROR_MISSING when
+ * the file does not exist, CONFIG_ERROR_IO when it cannot be read,
+ * CONFIG_ERROR_INVALID with "FILE:LINE: message" otherwise. A file that holds
+ * a password and can be read by group or others adds a warning. */
+int config_load(const char *path, struct config **cfg_r, GError **error);
+
+/* The same from text in memory; name is used in messages (and as cfg->path).
+ * No file-mode warning is made. */
+int config_load_data(const char *name, const char *data, gsize len, struct config **cfg_r,
+		     GError **error);
+
+void config_free(struct config **cfg);
+
+/* Choose the account: the one called name when name != NULL, else the one
+ * with default = true, else the only one. Returns NULL with error
+ * CONFIG_ERROR_ACCOUNT when there is no such account or several without a
+ * default. Transfer none: valid as long as cfg. */
+const struct account *config_pick_account(const struct config *cfg, const char *name,
+					  GError **error);
+
+/* The account called name, or NULL. Transfer none. */
+const struct account *config_find_account(const struct config *cfg, const char *name);
+
+/* The password: `password`, or the output of `password_command` run without
+ * a shell (words split like a shell would, a leading "~/" expanded), stdin
+ * from /dev/null, stdout read up to CONFIG_MAX_COMMAND_OUTPUT, trailing CR/LF
+ * removed. Fails (CONFIG_ERROR_COMMAND) when the command cannot run, exits
+ * non-zero, prints nothing or more than one line; CONFIG_ERROR_NO_PASSWORD when
+ * neither key is set (the caller may prompt). Blocks until the command ends.
+ * *password_r is transfer full: free it with config_secret_free(). */
+int account_get_password(const struct account *a, char **password_r, GError **error);
+
+/* The OAuth bearer token from oauth_token_command, as above. */
+int account_get_oauth_token(const struct account *a, char **token_r, GError **error);
+
+/* Overwrite a secret with zeros and free it; sets *secret to NULL. */
+void config_secret_free(char **secret);
+
+/* Run a command of the config (password_command style: no shell) and return
+ * its one line of output. what names it in messages ("password_command").
+ * Transfer full. */
+int config_run_command(const char *command, const char *what, char **output_r,
+		       GError **error);
+
+/* True for "localhost", 127.0.0.0/8 and ::1. */
+bool config_host_is_loopback(const char *host);
+
+/* A short example of an account block for the "no configuration" message,
+ * translated. Transfer none (static). */
+const char *config_example_text(void);
+
+/* Write a new configuration file holding one account (first-run setup): the
+ * fields of a that are set (name, host, port, tls, user, password or
+ * password_command, auth, oauth_token_command, tunnel, is_default). The
+ * result is checked like config_load() before anything is written. The file
+ * is created with mode 0600 and must not exist yet; missing parent
+ * directories are created with mode 0700. Returns 0 or -1 with error. */
+int config_write_new(const char *path, const struct account *a, GError **error);
+
+/* Check one key binding value: one or more key specs separated by spaces,
+ * each a printable character ("j", "?"), C-x (x a letter), M-x, or a named key
+ * (Up Down Left Right PageUp PageDown Home End Enter Tab BackTab Space
+ * Backspace Delete Insert Esc F1..F12), named keys in any case. On success
+ * *canonical_r (transfer full) is the normalised spelling. */
+bool config_parse_keys(const char *value, char **canonical_r);
+
+#endif
