@@ -1,0 +1,233 @@
+/* tern — core/imap/client: one IMAP account connection on the GLib main loop.
+ *
+ * The client joins core/net (bytes) and the sans-I/O session (protocol) and
+ * offers asynchronous operations that the CLI and the TUI share. Every
+ * operation is queued and finishes with exactly one callback carrying a
+ * status and a detail sentence (translated; sanitise before display); the
+ * callback never fires from inside the call that queued it. Untagged
+ * updates that arrive while any command runs (new mail, expunges, flag
+ * changes by other clients, alerts, BYE) go to the event callback.
+ *
+ * Strings from the server are kept as the server sent them (UTF-8 or raw
+ * 8-bit); decode headers with text_decode_header() and sanitise for display.
+ */
+#ifndef TERN_IMAP_CLIENT_H
+#define TERN_IMAP_CLIENT_H
+
+#include "core/common.h"
+#include "core/config/config.h"
+
+struct imap_client;
+
+/* Folder attributes (LIST). */
+enum {
+	IMAP_FOLDER_NOSELECT = 1u << 0,
+	IMAP_FOLDER_HASCHILDREN = 1u << 1,
+	IMAP_FOLDER_HASNOCHILDREN = 1u << 2,
+	IMAP_FOLDER_NOINFERIORS = 1u << 3,
+	IMAP_FOLDER_NONEXISTENT = 1u << 4,
+	IMAP_FOLDER_SUBSCRIBED = 1u << 5,
+	IMAP_FOLDER_MARKED = 1u << 6,
+};
+
+enum imap_special_use {
+	IMAP_SPECIAL_NONE = 0,
+	IMAP_SPECIAL_INBOX, /* not a special-use attribute, but sorted first */
+	IMAP_SPECIAL_DRAFTS,
+	IMAP_SPECIAL_SENT,
+	IMAP_SPECIAL_ARCHIVE,
+	IMAP_SPECIAL_JUNK,
+	IMAP_SPECIAL_TRASH,
+	IMAP_SPECIAL_ALL,
+	IMAP_SPECIAL_FLAGGED,
+};
+
+struct imap_folder {
+	char *name;         /* decoded UTF-8 name (mUTF-7 decoded), as the user sees it */
+	char *wire_name;    /* the name exactly as the server sent it (for commands) */
+	char delimiter;     /* hierarchy delimiter, '\0' for none */
+	guint attrs;        /* IMAP_FOLDER_* */
+	GPtrArray *attr_names; /* char *, every attribute as sent ("\\HasNoChildren") */
+	enum imap_special_use special_use;
+	gint64 messages;    /* -1 when unknown (\Noselect, or no STATUS) */
+	gint64 unseen;      /* -1 when unknown */
+};
+
+void imap_folder_free(struct imap_folder *f);
+
+/* Message flags as a bitmask (keywords are kept as strings). */
+enum {
+	IMAP_FLAG_SEEN = 1u << 0,
+	IMAP_FLAG_ANSWERED = 1u << 1,
+	IMAP_FLAG_FLAGGED = 1u << 2,
+	IMAP_FLAG_DELETED = 1u << 3,
+	IMAP_FLAG_DRAFT = 1u << 4,
+	IMAP_FLAG_RECENT = 1u << 5,
+};
+
+/* One message summary (UID FETCH of UID FLAGS INTERNALDATE RFC822.SIZE
+ * ENVELOPE and the References header). */
+struct imap_summary {
+	guint32 uid;
+	guint flags;          /* IMAP_FLAG_* */
+	char **keywords;      /* NULL-terminated, or NULL */
+	gint64 internaldate;  /* unix time */
+	int internaldate_tz;  /* its offset, minutes east of UTC */
+	gint64 date;          /* Date header as unix time, or internaldate when
+	                       * missing or unreadable */
+	int date_tz;          /* minutes east of UTC */
+	guint32 size;         /* RFC822.SIZE */
+	guint64 modseq;       /* 0 without CONDSTORE */
+	char *from;           /* first From address as "Name <a@b>" or "a@b", raw */
+	char *from_name;      /* its display name, raw (RFC 2047 undecoded), or NULL */
+	char *from_addr;      /* "a@b", or NULL */
+	char *to;             /* To addresses, raw, comma-separated, or NULL */
+	char *cc;
+	char *subject;        /* raw (RFC 2047 undecoded), or NULL */
+	char *message_id;     /* or NULL */
+	char *in_reply_to;    /* or NULL */
+	char *references;     /* References header value, unfolded, or NULL */
+};
+
+void imap_summary_clear(struct imap_summary *s);
+
+/* What SELECT/EXAMINE told us. */
+struct imap_mailbox_info {
+	guint32 exists;
+	guint32 uidvalidity;
+	guint32 uidnext;
+	guint64 highestmodseq; /* 0 with NOMODSEQ / without CONDSTORE */
+	bool read_only;
+	guint permanent_flags; /* IMAP_FLAG_* that may be set */
+};
+
+/* COPYUID / APPENDUID data (UIDPLUS). */
+struct imap_copy_result {
+	guint32 uidvalidity;   /* 0 when the server sent no COPYUID */
+	GArray *src_uids;      /* guint32, or NULL */
+	GArray *dst_uids;      /* guint32, same length, or NULL */
+};
+
+/* Untagged updates for the selected folder. */
+enum imap_event_type {
+	IMAP_EVENT_EXISTS,    /* u.count: new message count */
+	IMAP_EVENT_EXPUNGE,   /* u.seq: message sequence number removed */
+	IMAP_EVENT_VANISHED,  /* u.uids: UIDs removed (QRESYNC) */
+	IMAP_EVENT_FLAGS,     /* u.summary: uid (if known), seq, flags, modseq */
+	IMAP_EVENT_ALERT,     /* text: [ALERT] text from the server, raw */
+	IMAP_EVENT_BYE,       /* text: the server is closing */
+	IMAP_EVENT_CLOSED,    /* the connection ended: status + text */
+};
+
+struct imap_event {
+	enum imap_event_type type;
+	guint32 count;
+	guint32 seq;
+	const GArray *uids;               /* guint32 */
+	const struct imap_summary *summary; /* uid, flags, keywords, modseq only */
+	enum tern_status status;
+	const char *text;
+};
+
+struct imap_client_callbacks {
+	/* Untagged updates and connection state; may be NULL. */
+	void (*event)(struct imap_client *c, const struct imap_event *ev, void *ud);
+};
+
+typedef void imap_done_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			  void *ud);
+
+/* A client for one account. account must outlive the client. secret is the
+ * password or OAuth token (copied; may be NULL for a tunnel's PREAUTH).
+ * debug: write the protocol trace (credentials redacted) to the log.
+ * Returns: transfer full (imap_client_free()). */
+struct imap_client *imap_client_new(const struct account *account, const char *secret,
+				    const struct imap_client_callbacks *cb, void *ud);
+
+/* Closes the connection (no callback fires any more) and frees. */
+void imap_client_free(struct imap_client **c);
+
+/* Connect, TLS (implicit or STARTTLS, as configured; refusals end with
+ * TERN_ERR_AUTH), greeting, CAPABILITY, authentication, ENABLE
+ * (CONDSTORE, QRESYNC, UTF8=ACCEPT when offered), COMPRESS when configured
+ * and offered. done: TERN_OK when ready for commands. */
+void imap_client_connect(struct imap_client *c, imap_done_fn *done, void *ud);
+
+/* Capability test after connect (e.g. "MOVE", "QRESYNC"). */
+bool imap_client_has_cap(struct imap_client *c, const char *cap);
+/* One line describing the connection: TLS version and cipher, "tunnel", or
+ * "plain"; and compression. Transfer full. */
+char *imap_client_describe(struct imap_client *c);
+
+/* LIST "" "*" (RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN)) when offered,
+ * else STATUS for each selectable folder when with_status).
+ * folders: struct imap_folder *, transfer none (valid during the callback;
+ * g_ptr_array_ref() it to keep; its free function frees the folders). */
+typedef void imap_folders_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			     GPtrArray *folders, void *ud);
+void imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_fn *done,
+			      void *ud);
+
+/* SELECT (or EXAMINE when read_only) a folder by its decoded name.
+ * TERN_ERR_FOLDER when the server says NO. info is transfer none. */
+typedef void imap_select_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			    const struct imap_mailbox_info *info, void *ud);
+void imap_client_select(struct imap_client *c, const char *folder, bool read_only,
+			imap_select_fn *done, void *ud);
+
+/* Name of the selected folder (decoded), or NULL. Transfer none. */
+const char *imap_client_selected(struct imap_client *c);
+
+/* UID FETCH summaries for a UID set string ("1:*", "5,9") of the selected
+ * folder, in batches: batch_fn gets each batch as it is parsed (summaries
+ * transfer none, valid during the call), then done. */
+typedef void imap_summaries_fn(struct imap_client *c, const struct imap_summary *batch,
+			       guint n, void *ud);
+void imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
+				 imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
+
+/* UID SEARCH with criteria tokens (struct query_token from
+ * core/model/query.h, strings quoted or sent as literals here).
+ * uids: guint32 ascending, transfer none. */
+typedef void imap_uids_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			  GArray *uids, void *ud);
+void imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8,
+			imap_uids_fn *done, void *ud);
+
+/* BODY.PEEK[section] of one message ("" = the whole message), or BODY[...]
+ * (marks \Seen) when mark_seen. TERN_ERR_MSG when the UID does not exist.
+ * data: transfer none (g_bytes_ref() to keep). */
+typedef void imap_body_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			  GBytes *data, void *ud);
+void imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section,
+			    bool mark_seen, imap_body_fn *done, void *ud);
+
+/* UID STORE uids +FLAGS.SILENT / -FLAGS.SILENT (flags: IMAP names, e.g.
+ * "\\Seen" or keywords). */
+void imap_client_store(struct imap_client *c, const GArray *uids, bool add,
+		       const char *const *flags, imap_done_fn *done, void *ud);
+
+/* UID MOVE, else UID COPY + UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
+ * of exactly those UIDs (UIDPLUS); without UIDPLUS the originals stay marked
+ * \Deleted and the detail says so. A NO changes nothing (TERN_ERR_NO; with
+ * TRYCREATE the detail says the folder does not exist). copy: UID COPY only.
+ * result: transfer none. */
+typedef void imap_copy_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			  const struct imap_copy_result *result, void *ud);
+void imap_client_copy(struct imap_client *c, const GArray *uids, const char *dest_folder,
+		      bool move, imap_copy_fn *done, void *ud);
+
+/* UID EXPUNGE of exactly these UIDs (needs UIDPLUS; else TERN_ERR_NO and
+ * nothing is expunged). */
+void imap_client_expunge(struct imap_client *c, const GArray *uids, imap_done_fn *done,
+			 void *ud);
+
+/* IDLE on the selected folder until imap_client_idle_stop() or until a
+ * command is queued (which ends IDLE first). Updates arrive as events. */
+void imap_client_idle(struct imap_client *c);
+void imap_client_idle_stop(struct imap_client *c);
+
+/* LOGOUT and close. */
+void imap_client_logout(struct imap_client *c, imap_done_fn *done, void *ud);
+
+#endif
