@@ -1,1 +1,19 @@
-# core/imap
+# core/imap: the sans-I/O IMAP response parser, typed responses, modified
+# UTF-7, sequence sets and the command builder.
+libcore_a_SOURCES += core/imap/imap.h core/imap/imap-private.h \
+	core/imap/parser.c core/imap/tree.c core/imap/decode.c core/imap/fetch.c \
+	core/imap/uidset.c core/imap/mutf7.c
+
+# Unit tests: parser (golden transcripts), sets and mUTF-7, command builder.
+check_PROGRAMS += tests/unit/test-imap-parser
+tests_unit_test_imap_parser_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_parser_SOURCES = tests/unit/test-imap-parser.c \
+	tests/unit/test-imap-dump.c tests/unit/test-imap-dump.h
+tests_unit_test_imap_parser_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-parser
+
+EXTRA_DIST += \
+	tests/data/imap/rfc9051.txt tests/data/imap/rfc9051.expected \
+	tests/data/imap/dovecot-select.txt tests/data/imap/dovecot-select.expected \
+	tests/data/imap/dovecot-list.txt tests/data/imap/dovecot-list.expected \
+	tests/data/imap/dovecot-fetch.txt tests/data/imap/dovecot-fetch.expected
