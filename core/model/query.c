@@ -122,7 +122,8 @@ ends_bare(char c)
 	return c == '\0' || is_blank(c) || c == '(' || c == ')' || c == '"';
 }
 
-/* "..." with \" and \\; p->pos at the opening quote. */
+/* "..." with \" and \\ (a tab inside becomes a space); p->pos at the
+ * opening quote. */
 static int
 lex_quoted(struct parser *p, char **value_r)
 {
@@ -136,7 +137,7 @@ lex_quoted(struct parser *p, char **value_r)
 		if (c == '\\' && p->pos + 1 < p->len &&
 		    (p->text[p->pos + 1] == '"' || p->text[p->pos + 1] == '\\'))
 			c = p->text[++p->pos];
-		g_string_append_c(s, c);
+		g_string_append_c(s, c == '\t' ? ' ' : c); /* no controls in IMAP strings */
 		p->pos++;
 	}
 	if (p->pos >= p->len) {

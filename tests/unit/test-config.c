@@ -419,13 +419,22 @@ test_file(void)
 	g_free(dir);
 }
 
+/* main() points XDG_CONFIG_HOME at an empty directory before GLib reads it. */
 static void
 test_default_path(void)
 {
+	const char *home = g_getenv("XDG_CONFIG_HOME");
 	char *path = config_default_path();
-	char *want = g_build_filename(g_get_user_config_dir(), "tern", "config", NULL);
+	char *want = g_build_filename(home, "tern", "config", NULL);
+	struct config *cfg = NULL;
+	GError *error = NULL;
 
 	g_assert_cmpstr(path, ==, want);
+	g_assert_cmpint(config_load(NULL, &cfg, &error), ==, -1);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_MISSING);
+	g_assert_true(g_str_has_prefix(error->message, want));
+	g_assert_null(cfg);
+	g_clear_error(&error);
 	g_free(path);
 	g_free(want);
 }
@@ -588,6 +597,10 @@ test_password_command(void)
 int
 main(int argc, char **argv)
 {
+	char *xdg = g_dir_make_tmp("tern-test-xdg-XXXXXX", NULL);
+	int rc;
+
+	g_setenv("XDG_CONFIG_HOME", xdg, TRUE);
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/config/valid", test_valid);
 	g_test_add_func("/config/errors", test_errors);
@@ -598,5 +611,8 @@ main(int argc, char **argv)
 	g_test_add_func("/config/default-path", test_default_path);
 	g_test_add_func("/config/write-new", test_write_new);
 	g_test_add_func("/config/password-command", test_password_command);
-	return g_test_run();
+	rc = g_test_run();
+	g_rmdir(xdg);
+	g_free(xdg);
+	return rc;
 }

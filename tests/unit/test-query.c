@@ -33,6 +33,7 @@ static const struct imap_case imap_cases[] = {
 	{ "\"OR\" \"NOT\" or not", "TEXT \"OR\" TEXT \"NOT\" TEXT \"or\" TEXT \"not\"", NULL },
 	{ "\"http://x\"", "TEXT \"http://x\"", NULL },
 	{ "  \t spaced \t ", "TEXT \"spaced\"", NULL },
+	{ "\"a\tb\"", "TEXT \"a b\"", NULL },
 	{ "subject:ünïcode", "SUBJECT \"ünïcode\"", NULL },
 	/* is: */
 	{ "is:unread", "UNSEEN", NULL },
