@@ -24,20 +24,20 @@
 
 #include "core/net/net-private.h"
 
-#define NET_READ_CHUNK 65536       /* one recv() */
-#define NET_READS_PER_TURN 4       /* recv() calls per main-loop turn */
-#define NET_STAGE_CHUNK 16384      /* bytes moved between stages at once */
-#define NET_RAW_HIGH (256 * 1024)  /* stop encoding when out_raw holds this */
-#define NET_INFLATE_CHUNK 65536    /* bytes of plaintext per inflate call */
+#define NET_READ_CHUNK 65536	  /* one recv() */
+#define NET_READS_PER_TURN 4	  /* recv() calls per main-loop turn */
+#define NET_STAGE_CHUNK 16384	  /* bytes moved between stages at once */
+#define NET_RAW_HIGH (256 * 1024) /* stop encoding when out_raw holds this */
+#define NET_INFLATE_CHUNK 65536	  /* bytes of plaintext per inflate call */
 #define NET_STAGE_MAX (NET_WRITE_QUEUE_MAX + 1024 * 1024) /* mid/raw slack */
-#define NET_STDERR_TAIL 1024       /* bytes of a tunnel's stderr kept */
+#define NET_STDERR_TAIL 1024				  /* bytes of a tunnel's stderr kept */
 
 enum net_state {
 	NET_ST_NEW,
 	NET_ST_CONNECTING, /* resolving / TCP connect / spawning */
 	NET_ST_HANDSHAKE,  /* implicit TLS handshake */
 	NET_ST_OPEN,
-	NET_ST_STARTTLS,   /* STARTTLS handshake */
+	NET_ST_STARTTLS, /* STARTTLS handshake */
 	NET_ST_CLOSED,
 };
 
@@ -67,7 +67,7 @@ struct net_conn {
 	struct net_buf out_plain, out_mid, out_raw;
 
 	gboolean waiting; /* expect_reply */
-	gboolean armed;   /* the no-progress timer counts */
+	gboolean armed;	  /* the no-progress timer counts */
 	gint64 last_progress;
 
 	int errfd; /* tunnel stderr */
@@ -93,8 +93,8 @@ net_conn_new(const struct net_opts *o, const struct net_callbacks *cb, void *ud)
 	c->ca_file = g_strdup(o->ca_file);
 	c->fingerprint = g_strdup(o->fingerprint);
 	c->tunnel = g_strdup(o->tunnel);
-	c->connect_timeout_s = o->connect_timeout_s ? o->connect_timeout_s
-	                                            : NET_CONNECT_TIMEOUT_DEFAULT;
+	c->connect_timeout_s =
+	    o->connect_timeout_s ? o->connect_timeout_s : NET_CONNECT_TIMEOUT_DEFAULT;
 	c->timeout_s = o->timeout_s ? o->timeout_s : NET_TIMEOUT_DEFAULT;
 	c->sndbuf = o->sndbuf;
 	c->cb = *cb;
@@ -175,7 +175,7 @@ send_close_notify(struct net_conn *c)
 	net_tls_shutdown(c->tls);
 	if (net_tls_drain(c->tls, &c->out_raw) == 0 && c->out_raw.len > 0)
 		(void)!send(c->fd, net_buf_head(&c->out_raw), c->out_raw.len,
-		            MSG_NOSIGNAL | MSG_DONTWAIT);
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Release the transport; the state becomes CLOSED.  No callback. */
@@ -282,8 +282,7 @@ timer_should_count(struct net_conn *c)
 		return TRUE;
 	if (c->state != NET_ST_OPEN)
 		return FALSE;
-	return c->waiting || c->out_plain.len > 0 || c->out_mid.len > 0 ||
-	       c->out_raw.len > 0;
+	return c->waiting || c->out_plain.len > 0 || c->out_mid.len > 0 || c->out_raw.len > 0;
 }
 
 static void
@@ -379,8 +378,8 @@ stage_plain_to_mid(struct net_conn *c)
 	gsize n = MIN(c->out_plain.len, NET_STAGE_CHUNK);
 
 	if (c->z) {
-		if (net_zlib_deflate(c->z, net_buf_head(&c->out_plain), n, FALSE,
-		                     &c->out_mid) < 0) {
+		if (net_zlib_deflate(c->z, net_buf_head(&c->out_plain), n, FALSE, &c->out_mid) <
+		    0) {
 			conn_fail(c, TERN_ERR_CONN, _("compression failed"));
 			return -1;
 		}
@@ -435,9 +434,8 @@ static gboolean on_writable(gint fd, GIOCondition cond, gpointer data);
 static void
 write_source_update(struct net_conn *c)
 {
-	gboolean want = c->fd >= 0 && c->state != NET_ST_CONNECTING &&
-	                c->state != NET_ST_CLOSED &&
-	                (c->out_raw.len > 0 || have_encodable(c));
+	gboolean want = c->fd >= 0 && c->state != NET_ST_CONNECTING && c->state != NET_ST_CLOSED &&
+			(c->out_raw.len > 0 || have_encodable(c));
 
 	if (want && !c->wsrc)
 		c->wsrc = add_fd_source(c->fd, G_IO_OUT, on_writable, c);
@@ -460,7 +458,7 @@ flush_raw(struct net_conn *c)
 {
 	while (c->out_raw.len > 0) {
 		ssize_t n = send(c->fd, net_buf_head(&c->out_raw), c->out_raw.len,
-		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -542,7 +540,8 @@ inflate_and_deliver(struct net_conn *c, const guint8 *buf, gsize n)
 	for (;;) {
 		before = n;
 		if (net_zlib_inflate(z, &buf, &n, out, NET_INFLATE_CHUNK, &produced) < 0) {
-			conn_fail(c, TERN_ERR_PROTOCOL, _("corrupt compressed data from the server"));
+			conn_fail(c, TERN_ERR_PROTOCOL,
+				  _("corrupt compressed data from the server"));
 			break;
 		}
 		if (produced > 0)
@@ -594,8 +593,7 @@ tls_input(struct net_conn *c, const guint8 *buf, gsize n)
 		}
 		input_plain(c, tmp, (gsize)r);
 	}
-	if (c->state != NET_ST_CLOSED && c->tls &&
-	    net_tls_drain(c->tls, &c->out_raw) < 0)
+	if (c->state != NET_ST_CLOSED && c->tls && net_tls_drain(c->tls, &c->out_raw) < 0)
 		conn_fail(c, TERN_ERR_CONN, _("write queue full"));
 }
 
@@ -622,8 +620,8 @@ tunnel_detail(struct net_conn *c)
 	line = g_strndup(c->errtail->str, c->errtail->len);
 	g_strchomp(line);
 	nl = strrchr(line, '\n');
-	msg = g_strdup_printf(_("the tunnel command closed the connection: %s"),
-	                      nl ? nl + 1 : line);
+	msg =
+	    g_strdup_printf(_("the tunnel command closed the connection: %s"), nl ? nl + 1 : line);
 	g_free(line);
 	return msg;
 }
@@ -683,6 +681,15 @@ on_readable(gint fd, GIOCondition cond, gpointer data)
 
 /* ---- TLS ---- */
 
+/* Best effort: let the server see the alert that says why we refuse. */
+static void
+send_alert(struct net_conn *c)
+{
+	if (c->fd >= 0 && net_tls_drain(c->tls, &c->out_raw) == 0 && c->out_raw.len > 0)
+		(void)!send(c->fd, net_buf_head(&c->out_raw), c->out_raw.len,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 static void
 tls_handshake_step(struct net_conn *c)
 {
@@ -697,6 +704,7 @@ tls_handshake_step(struct net_conn *c)
 		err = g_strdup(_("write queue full"));
 	}
 	if (r < 0) {
+		send_alert(c);
 		conn_fail(c, st, err);
 		g_free(err);
 		return;
@@ -830,7 +838,7 @@ on_connected(GObject *src, GAsyncResult *res, gpointer data)
 		g_clear_object(&sconn); /* closed or timed out meanwhile */
 	} else if (!sconn) {
 		msg = g_strdup_printf(_("cannot connect to %s port %u: %s"), c->host,
-		                      (unsigned)c->port, error->message);
+				      (unsigned)c->port, error->message);
 		conn_fail(c, TERN_ERR_CONN, msg);
 		g_free(msg);
 	} else {
@@ -848,7 +856,7 @@ on_connect_timeout(gpointer data)
 {
 	struct net_conn *c = data;
 	char *msg = g_strdup_printf(_("cannot connect to %s port %u: timed out"),
-	                            c->host ? c->host : "", (unsigned)c->port);
+				    c->host ? c->host : "", (unsigned)c->port);
 
 	conn_fail(c, TERN_ERR_CONN, msg);
 	g_free(msg);
@@ -863,8 +871,7 @@ connect_tcp(struct net_conn *c)
 
 	g_socket_client_set_enable_proxy(client, FALSE);
 	c->cancel = g_cancellable_new();
-	g_socket_client_connect_async(client, addr, c->cancel, on_connected,
-	                              net_conn_ref(c));
+	g_socket_client_connect_async(client, addr, c->cancel, on_connected, net_conn_ref(c));
 	g_object_unref(addr);
 	g_object_unref(client);
 }

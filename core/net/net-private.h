@@ -15,7 +15,7 @@ int net_buf_append(struct net_buf *b, const void *p, gsize n);
 void net_buf_consume(struct net_buf *b, gsize n);
 /* Move everything from src to the end of dst (src empties). */
 int net_buf_move(struct net_buf *dst, struct net_buf *src);
-void net_buf_reset(struct net_buf *b);   /* empty, keep max */
+void net_buf_reset(struct net_buf *b);	 /* empty, keep max */
 void net_buf_release(struct net_buf *b); /* free the storage */
 
 static inline const guint8 *
@@ -30,7 +30,7 @@ struct net_tls;
 /* Returns 0, or -1 with *st_r (TERN_ERR_CONFIG for a bad ca_file or pin,
  * TERN_ERR_AUTH otherwise) and *err_r (transfer full). */
 int net_tls_new(struct net_tls **t_r, const char *host, const char *ca_file,
-                const char *fingerprint, enum tern_status *st_r, char **err_r);
+		const char *fingerprint, enum tern_status *st_r, char **err_r);
 void net_tls_free(struct net_tls **t);
 /* Feed bytes read from the peer. */
 void net_tls_feed(struct net_tls *t, const void *p, gsize n);
@@ -55,10 +55,10 @@ struct net_zlib *net_zlib_new(void);
 void net_zlib_free(struct net_zlib **z);
 /* Compress n bytes into out; flush adds a sync flush.  Returns 0 / -1. */
 int net_zlib_deflate(struct net_zlib *z, const void *in, gsize n, gboolean flush,
-                     struct net_buf *out);
+		     struct net_buf *out);
 /* Inflate from *in (advanced) into out[cap]; *produced_r bytes written.
  * Returns 0, or -1 on corrupt data or data after the end of the stream. */
-int net_zlib_inflate(struct net_zlib *z, const guint8 **in, gsize *in_len,
-                     guint8 *out, gsize cap, gsize *produced_r);
+int net_zlib_inflate(struct net_zlib *z, const guint8 **in, gsize *in_len, guint8 *out, gsize cap,
+		     gsize *produced_r);
 
 #endif

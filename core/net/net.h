@@ -31,27 +31,27 @@
 
 /* Bounds (named caps). */
 #define NET_WRITE_QUEUE_MAX (64u * 1024 * 1024) /* bytes queued, not yet sent */
-#define NET_CONNECT_TIMEOUT_DEFAULT 15          /* seconds, resolve + connect + TLS */
-#define NET_TIMEOUT_DEFAULT 60                  /* seconds without progress */
+#define NET_CONNECT_TIMEOUT_DEFAULT 15		/* seconds, resolve + connect + TLS */
+#define NET_TIMEOUT_DEFAULT 60			/* seconds without progress */
 
 enum net_tls_mode {
-	NET_TLS_NONE,     /* clear text (the caller allows it on loopback only) */
+	NET_TLS_NONE,	  /* clear text (the caller allows it on loopback only) */
 	NET_TLS_IMPLICIT, /* TLS from the first byte (port 993) */
 	NET_TLS_STARTTLS, /* clear until net_conn_start_tls() */
 };
 
 struct net_opts {
-	const char *host;   /* name or address literal (IPv6 without brackets) */
+	const char *host; /* name or address literal (IPv6 without brackets) */
 	guint16 port;
 	enum net_tls_mode tls;
-	const char *ca_file;     /* extra trust anchor (PEM), NULL for none */
+	const char *ca_file;	 /* extra trust anchor (PEM), NULL for none */
 	const char *fingerprint; /* "sha256:AB:CD:..." pin of the leaf certificate:
-	                          * accepted instead of chain and name checks */
-	const char *tunnel;      /* "/bin/sh -c" command speaking IMAP on its
-	                          * stdin/stdout; host, port, tls are then unused */
+				  * accepted instead of chain and name checks */
+	const char *tunnel;	 /* "/bin/sh -c" command speaking IMAP on its
+				  * stdin/stdout; host, port, tls are then unused */
 	guint connect_timeout_s; /* 0 = NET_CONNECT_TIMEOUT_DEFAULT */
-	guint timeout_s;         /* no-progress timeout; 0 = NET_TIMEOUT_DEFAULT */
-	guint sndbuf;            /* SO_SNDBUF in bytes, 0 = system default (tests) */
+	guint timeout_s;	 /* no-progress timeout; 0 = NET_TIMEOUT_DEFAULT */
+	guint sndbuf;		 /* SO_SNDBUF in bytes, 0 = system default (tests) */
 };
 
 struct net_conn;
@@ -59,8 +59,7 @@ struct net_conn;
 struct net_callbacks {
 	/* TCP is up (and, for NET_TLS_IMPLICIT, TLS is up and verified), or
 	 * the attempt failed (st != TERN_OK, detail says why). */
-	void (*connected)(struct net_conn *c, enum tern_status st, const char *detail,
-	                  void *ud);
+	void (*connected)(struct net_conn *c, enum tern_status st, const char *detail, void *ud);
 	/* Plaintext from the server (after TLS and inflate), len > 0.  Returns
 	 * how many bytes the callback used.  Return less than len only right
 	 * after calling net_conn_start_tls() (the rest is pre-TLS plaintext
@@ -71,19 +70,17 @@ struct net_callbacks {
 	gsize (*data)(struct net_conn *c, const char *buf, gsize len, void *ud);
 	/* The STARTTLS handshake finished: st == TERN_OK, or it failed and the
 	 * connection is gone. */
-	void (*tls_done)(struct net_conn *c, enum tern_status st, const char *detail,
-	                 void *ud);
+	void (*tls_done)(struct net_conn *c, enum tern_status st, const char *detail, void *ud);
 	/* The connection ended after connected(TERN_OK): TERN_OK when the peer
 	 * closed cleanly, TERN_ERR_CONN / TERN_ERR_PROTOCOL otherwise.  The
 	 * detail "timed out" marks the no-progress timeout. */
-	void (*closed)(struct net_conn *c, enum tern_status st, const char *detail,
-	               void *ud);
+	void (*closed)(struct net_conn *c, enum tern_status st, const char *detail, void *ud);
 };
 
 /* A new, idle connection.  opts and cb are copied (strings too); ud is not
  * owned.  Returns: transfer full (one reference; net_conn_unref()). */
-struct net_conn *net_conn_new(const struct net_opts *opts,
-                              const struct net_callbacks *cb, void *ud);
+struct net_conn *net_conn_new(const struct net_opts *opts, const struct net_callbacks *cb,
+			      void *ud);
 
 /* Start resolving and connecting (or spawn the tunnel).  Call once. */
 void net_conn_connect(struct net_conn *c);

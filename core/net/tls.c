@@ -103,7 +103,7 @@ cert_names(X509 *cert)
 
 			if (l == 4 || l == 16)
 				a = g_inet_address_new_from_bytes(d, l == 4 ? G_SOCKET_FAMILY_IPV4
-				                                          : G_SOCKET_FAMILY_IPV6);
+									    : G_SOCKET_FAMILY_IPV6);
 			if (a)
 				name = g_inet_address_to_string(a);
 			g_clear_object(&a);
@@ -123,8 +123,8 @@ cert_names(X509 *cert)
 	if (count == 0) {
 		char cn[256];
 
-		if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName,
-		                              cn, sizeof(cn)) > 0)
+		if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+					      sizeof(cn)) > 0)
 			g_string_append(s, cn);
 		else
 			g_string_append(s, _("no name"));
@@ -151,16 +151,15 @@ verify_cb(int ok, X509_STORE_CTX *xctx)
 }
 
 static int
-setup_ctx(struct net_tls *t, const char *ca_file, enum tern_status *st_r,
-          char **err_r)
+setup_ctx(struct net_tls *t, const char *ca_file, enum tern_status *st_r, char **err_r)
 {
 	t->ctx = SSL_CTX_new(TLS_client_method());
 	if (!t->ctx)
 		goto fail;
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
-	SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-	                         SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(t->ctx,
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, verify_cb);
 	if (SSL_CTX_set_default_verify_paths(t->ctx) != 1)
 		ERR_clear_error(); /* no system store: ca_file or a pin may do */
@@ -211,8 +210,8 @@ fail:
 }
 
 int
-net_tls_new(struct net_tls **t_r, const char *host, const char *ca_file,
-            const char *fingerprint, enum tern_status *st_r, char **err_r)
+net_tls_new(struct net_tls **t_r, const char *host, const char *ca_file, const char *fingerprint,
+	    enum tern_status *st_r, char **err_r)
 {
 	struct net_tls *t = g_new0(struct net_tls, 1);
 
@@ -281,7 +280,8 @@ verify_error(struct net_tls *t)
 	char *names, *msg;
 
 	if ((t->verr == X509_V_ERR_HOSTNAME_MISMATCH ||
-	     t->verr == X509_V_ERR_IP_ADDRESS_MISMATCH) && t->vcert) {
+	     t->verr == X509_V_ERR_IP_ADDRESS_MISMATCH) &&
+	    t->vcert) {
 		names = cert_names(t->vcert);
 		msg = g_strdup_printf(_("certificate is for %s, not %s"), names, t->host);
 		g_free(names);
@@ -305,8 +305,8 @@ check_pin(struct net_tls *t, char **err_r)
 	if (CRYPTO_memcmp(md, t->pin, 32) == 0)
 		return 0;
 	seen = format_fingerprint(md, len);
-	*err_r = g_strdup_printf(_("certificate fingerprint %s does not match the pinned one"),
-	                         seen);
+	*err_r =
+	    g_strdup_printf(_("certificate fingerprint %s does not match the pinned one"), seen);
 	g_free(seen);
 	return -1;
 }
@@ -400,5 +400,5 @@ net_tls_describe(struct net_tls *t)
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(t->ssl);
 
 	return g_strdup_printf("%s %s", SSL_get_version(t->ssl),
-	                       cipher ? SSL_CIPHER_get_name(cipher) : "?");
+			       cipher ? SSL_CIPHER_get_name(cipher) : "?");
 }

@@ -17,8 +17,8 @@ net_zlib_new(void)
 {
 	struct net_zlib *z = g_new0(struct net_zlib, 1);
 
-	if (deflateInit2(&z->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
-	                 Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z->def, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+	    Z_OK)
 		g_error("deflateInit2 failed");
 	if (inflateInit2(&z->inf, -15) != Z_OK)
 		g_error("inflateInit2 failed");
@@ -39,8 +39,7 @@ net_zlib_free(struct net_zlib **zp)
 }
 
 int
-net_zlib_deflate(struct net_zlib *z, const void *in, gsize n, gboolean flush,
-                 struct net_buf *out)
+net_zlib_deflate(struct net_zlib *z, const void *in, gsize n, gboolean flush, struct net_buf *out)
 {
 	guint8 tmp[16384];
 	int r;
@@ -62,8 +61,8 @@ net_zlib_deflate(struct net_zlib *z, const void *in, gsize n, gboolean flush,
 }
 
 int
-net_zlib_inflate(struct net_zlib *z, const guint8 **in, gsize *in_len, guint8 *out,
-                 gsize cap, gsize *produced_r)
+net_zlib_inflate(struct net_zlib *z, const guint8 **in, gsize *in_len, guint8 *out, gsize cap,
+		 gsize *produced_r)
 {
 	uInt give = *in_len > G_MAXUINT ? G_MAXUINT : (uInt)*in_len;
 	int r;

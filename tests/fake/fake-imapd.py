@@ -354,6 +354,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=10.0,
                     help="seconds to wait for the client at each step")
     ap.add_argument("--stdio", action="store_true", help="serve stdin/stdout")
+    ap.add_argument("--listen", default="127.0.0.1", help="address to listen on (::1 for IPv6)")
     args = ap.parse_args()
     try:
         steps = parse_script(args.script)
@@ -365,8 +366,13 @@ def main():
         server = Server(Transport(rfd=0, wfd=1), args)
         return run(server, steps, args.script)
 
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    ls.bind(("127.0.0.1", 0))
+    family = socket.AF_INET6 if ":" in args.listen else socket.AF_INET
+    try:
+        ls = socket.socket(family, socket.SOCK_STREAM)
+        ls.bind((args.listen, 0))
+    except OSError as e:
+        sys.stdout.write("NOLISTEN %s\n" % e)  # e.g. no IPv6 here
+        return 3
     ls.listen(1)
     sys.stdout.write("PORT %d\n" % ls.getsockname()[1])
     sys.stdout.flush()

@@ -50,9 +50,10 @@ write_script(const char *text)
 	return path;
 }
 
-/* Start the server with the script text and (optionally) a certificate. */
+/* Start the server listening on addr with the script text and (optionally)
+ * a certificate; NULL when it cannot listen there. */
 static struct fake *
-fake_start(const char *script, const char *certname)
+fake_start_at(const char *addr, const char *script, const char *certname)
 {
 	struct fake *f = g_new0(struct fake, 1);
 	char *py = fake_path(), *crt = cert(certname ? certname : "server.pem");
@@ -61,21 +62,38 @@ fake_start(const char *script, const char *certname)
 	GDataInputStream *out;
 
 	f->script = write_script(script);
-	f->proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "python3", py,
-	                           "--cert", crt, "--key", key, "--timeout", "5",
-	                           f->script, NULL);
+	f->proc =
+	    g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, "python3", py, "--cert", crt,
+			     "--key", key, "--timeout", "5", "--listen", addr, f->script, NULL);
 	g_assert_no_error(error);
 	out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(f->proc));
 	line = g_data_input_stream_read_line(out, NULL, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(line);
-	g_assert_true(g_str_has_prefix(line, "PORT "));
-	f->port = (guint16)atoi(line + 5);
+	if (g_str_has_prefix(line, "PORT ")) {
+		f->port = (guint16)atoi(line + 5);
+	} else {
+		g_test_message("fake server: %s", line);
+		g_assert_true(g_subprocess_wait(f->proc, NULL, NULL));
+		g_clear_object(&f->proc);
+		unlink(f->script);
+		g_free(f->script);
+		g_clear_pointer(&f, g_free);
+	}
 	g_free(line);
 	g_object_unref(out);
 	g_free(py);
 	g_free(crt);
 	g_free(key);
+	return f;
+}
+
+static struct fake *
+fake_start(const char *script, const char *certname)
+{
+	struct fake *f = fake_start_at("127.0.0.1", script, certname);
+
+	g_assert_nonnull(f);
 	return f;
 }
 
@@ -180,10 +198,10 @@ on_data(struct net_conn *c, const char *buf, gsize len, void *ud)
 }
 
 static const struct net_callbacks test_cb = {
-	.connected = on_connected,
-	.data = on_data,
-	.tls_done = on_tls_done,
-	.closed = on_closed,
+    .connected = on_connected,
+    .data = on_data,
+    .tls_done = on_tls_done,
+    .closed = on_closed,
 };
 
 static gboolean
@@ -193,14 +211,14 @@ wake(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-#define RUN_UNTIL(cond)                                                           \
-	do {                                                                      \
-		gint64 d_ = g_get_monotonic_time() + RUN_LIMIT_S * G_USEC_PER_SEC; \
-		guint w_ = g_timeout_add(20, wake, NULL);                         \
-		while (!(cond) && g_get_monotonic_time() < d_)                    \
-			g_main_context_iteration(NULL, TRUE);                     \
-		g_source_remove(w_);                                              \
-		g_assert_true(cond);                                              \
+#define RUN_UNTIL(cond)                                                                            \
+	do {                                                                                       \
+		gint64 d_ = g_get_monotonic_time() + RUN_LIMIT_S * G_USEC_PER_SEC;                 \
+		guint w_ = g_timeout_add(20, wake, NULL);                                          \
+		while (!(cond) && g_get_monotonic_time() < d_)                                     \
+			g_main_context_iteration(NULL, TRUE);                                      \
+		g_source_remove(w_);                                                               \
+		g_assert_true(cond);                                                               \
 	} while (0)
 
 #define HAS(t, s) (strstr((t)->got->str, (s)) != NULL)
@@ -241,7 +259,7 @@ write_str(struct tctx *t, const char *s)
 static struct net_opts
 opts_for(struct fake *f, enum net_tls_mode tls)
 {
-	struct net_opts o = { .host = "127.0.0.1", .port = f->port, .tls = tls };
+	struct net_opts o = {.host = "127.0.0.1", .port = f->port, .tls = tls};
 
 	return o;
 }
@@ -255,11 +273,19 @@ test_loopback_host(void)
 		const char *host;
 		gboolean loop;
 	} rows[] = {
-		{ "localhost", TRUE }, { "LOCALHOST.", TRUE }, { "imap.localhost", TRUE },
-		{ "127.0.0.1", TRUE }, { "127.9.8.7", TRUE }, { "::1", TRUE },
-		{ "localhost.example.com", FALSE }, { "mylocalhost", FALSE },
-		{ "10.0.0.1", FALSE }, { "::2", FALSE }, { "example.com", FALSE },
-		{ "", FALSE }, { NULL, FALSE },
+	    {"localhost", TRUE},
+	    {"LOCALHOST.", TRUE},
+	    {"imap.localhost", TRUE},
+	    {"127.0.0.1", TRUE},
+	    {"127.9.8.7", TRUE},
+	    {"::1", TRUE},
+	    {"localhost.example.com", FALSE},
+	    {"mylocalhost", FALSE},
+	    {"10.0.0.1", FALSE},
+	    {"::2", FALSE},
+	    {"example.com", FALSE},
+	    {"", FALSE},
+	    {NULL, FALSE},
 	};
 
 	for (gsize i = 0; i < TERN_ARRAY_LEN(rows); i++)
@@ -273,15 +299,16 @@ test_fingerprint_parse(void)
 		const char *text;
 		int ok;
 	} rows[] = {
-		{ "sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
-		  "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff", 0 },
-		{ "SHA256:00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF", 0 },
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 0 },
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddeef", -1 },
-		{ "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00", -1 },
-		{ "sha1:00112233445566778899aabbccddeeff00112233", -1 },
-		{ "zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", -1 },
-		{ "", -1 },
+	    {"sha256:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+	     "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff",
+	     0},
+	    {"SHA256:00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF", 0},
+	    {"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 0},
+	    {"00112233445566778899aabbccddeeff00112233445566778899aabbccddeef", -1},
+	    {"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00", -1},
+	    {"sha1:00112233445566778899aabbccddeeff00112233", -1},
+	    {"zz112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", -1},
+	    {"", -1},
 	};
 	guint8 md[32];
 
@@ -302,7 +329,7 @@ test_fingerprint_parse(void)
 static void
 test_write_cap(void)
 {
-	struct net_opts o = { .host = "127.0.0.1", .port = 9 };
+	struct net_opts o = {.host = "127.0.0.1", .port = 9};
 	struct net_conn *c = net_conn_new(&o, &test_cb, NULL);
 	gsize chunk = 1024 * 1024;
 	char *buf = g_malloc0(chunk);
@@ -323,9 +350,10 @@ static void
 test_plain_roundtrip(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 NOOP\n"
-	                            "S: a1 OK done\n"
-	                            "CLOSE\n", NULL);
+				    "C: a1 NOOP\n"
+				    "S: a1 OK done\n"
+				    "CLOSE\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_NONE);
 	struct tctx *t = client_new(&o);
 
@@ -382,11 +410,11 @@ test_fake_mismatch(void)
 static void
 test_refused(void)
 {
-	GSocket *s = g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-	                          G_SOCKET_PROTOCOL_TCP, NULL);
+	GSocket *s =
+	    g_socket_new(G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
 	GInetAddress *lo = g_inet_address_new_loopback(G_SOCKET_FAMILY_IPV4);
 	GSocketAddress *sa = g_inet_socket_address_new(lo, 0), *bound;
-	struct net_opts o = { .host = "127.0.0.1" };
+	struct net_opts o = {.host = "127.0.0.1"};
 	struct tctx *t;
 
 	/* a port that was free a moment ago, with nothing listening */
@@ -406,16 +434,56 @@ test_refused(void)
 	g_object_unref(s);
 }
 
+static void
+test_ipv6(void)
+{
+	struct fake *f = fake_start_at("::1", "S: * OK six\nEXPECT_EOF\n", NULL);
+	struct net_opts o = {.host = "::1"};
+	struct tctx *t;
+
+	if (!f) {
+		g_test_skip("no IPv6 loopback here");
+		return;
+	}
+	o.port = f->port;
+	t = client_new(&o);
+	RUN_UNTIL(HAS(t, "* OK six\r\n"));
+	g_assert_true(net_conn_is_loopback(t->c));
+	client_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
+/* The connect timeout covers the implicit TLS handshake: a server that
+ * accepts and then says nothing. */
+static void
+test_connect_timeout(void)
+{
+	struct fake *f = fake_start("SLEEP 1.4\nCLOSE\n", NULL);
+	struct net_opts o = opts_for(f, NET_TLS_IMPLICIT);
+	struct tctx *t;
+	gint64 t0 = g_get_monotonic_time();
+
+	o.connect_timeout_s = 1;
+	t = client_new(&o);
+	RUN_UNTIL(t->connected);
+	g_assert_cmpint(g_get_monotonic_time() - t0, >=, 900000);
+	g_assert_cmpint(t->conn_st, ==, TERN_ERR_CONN);
+	g_assert_nonnull(strstr(t->detail, "timed out"));
+	client_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
 /* ---- TLS ---- */
 
 static void
 test_tls_implicit(void)
 {
 	struct fake *f = fake_start("TLS\n"
-	                            "S: * OK secure\n"
-	                            "C: a1 NOOP\n"
-	                            "S: a1 OK done\n"
-	                            "EXPECT_EOF\n", NULL);
+				    "S: * OK secure\n"
+				    "C: a1 NOOP\n"
+				    "S: a1 OK done\n"
+				    "EXPECT_EOF\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_IMPLICIT);
 	char *ca = cert("ca.pem"), *desc;
 	struct tctx *t;
@@ -441,8 +509,8 @@ test_tls_implicit(void)
 /* Connect with TLS to the server's certificate; expect a refusal whose
  * detail contains want. */
 static void
-tls_refused(const char *certname, const char *host, gboolean with_ca,
-            const char *pin, enum tern_status want_st, const char *want)
+tls_refused(const char *certname, const char *host, gboolean with_ca, const char *pin,
+	    enum tern_status want_st, const char *want)
 {
 	struct fake *f = fake_start("TLS_REFUSED\n", certname);
 	struct net_opts o = opts_for(f, NET_TLS_IMPLICIT);
@@ -466,33 +534,33 @@ static void
 test_tls_wrong_host(void)
 {
 	tls_refused("other.pem", "localhost", TRUE, NULL, TERN_ERR_AUTH,
-	            "certificate is for other.example, not localhost");
+		    "certificate is for other.example, not localhost");
 	tls_refused("other.pem", "127.0.0.1", TRUE, NULL, TERN_ERR_AUTH,
-	            "certificate is for other.example, not 127.0.0.1");
+		    "certificate is for other.example, not 127.0.0.1");
 }
 
 static void
 test_tls_self_signed(void)
 {
 	tls_refused("selfsigned.pem", "localhost", FALSE, NULL, TERN_ERR_AUTH,
-	            "certificate not trusted: self");
+		    "certificate not trusted: self");
 	/* the CA is for other certificates */
 	tls_refused("selfsigned.pem", "localhost", TRUE, NULL, TERN_ERR_AUTH,
-	            "certificate not trusted: self");
+		    "certificate not trusted: self");
 }
 
 static void
 test_tls_untrusted_ca(void)
 {
 	tls_refused("server.pem", "localhost", FALSE, NULL, TERN_ERR_AUTH,
-	            "certificate not trusted: unable to get local issuer");
+		    "certificate not trusted: unable to get local issuer");
 }
 
 static void
 test_tls_expired(void)
 {
 	tls_refused("expired.pem", "localhost", TRUE, NULL, TERN_ERR_AUTH,
-	            "certificate not trusted: certificate has expired");
+		    "certificate not trusted: certificate has expired");
 }
 
 static char *
@@ -552,10 +620,10 @@ test_tls_pin_wrong(void)
 
 	/* a pin of another certificate refuses even a CA-valid chain */
 	tls_refused("selfsigned.pem", "localhost", TRUE, pin, TERN_ERR_AUTH,
-	            "does not match the pinned one");
+		    "does not match the pinned one");
 	g_free(pin);
 	tls_refused("selfsigned.pem", "localhost", FALSE, "sha256:12", TERN_ERR_CONFIG,
-	            "fingerprint");
+		    "fingerprint");
 }
 
 /* Implicit TLS to a server that talks clear text. */
@@ -580,12 +648,13 @@ static void
 test_starttls(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 STARTTLS\n"
-	                            "RAW: b\"a1 OK begin TLS\\r\\n* OK injected\\r\\n\"\n"
-	                            "TLS\n"
-	                            "C: a2 NOOP\n"
-	                            "S: a2 OK secure\n"
-	                            "EXPECT_EOF\n", NULL);
+				    "C: a1 STARTTLS\n"
+				    "RAW: b\"a1 OK begin TLS\\r\\n* OK injected\\r\\n\"\n"
+				    "TLS\n"
+				    "C: a2 NOOP\n"
+				    "S: a2 OK secure\n"
+				    "EXPECT_EOF\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_STARTTLS);
 	char *ca = cert("ca.pem");
 	struct tctx *t;
@@ -616,11 +685,12 @@ static void
 test_starttls_injected_late(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 STARTTLS\n"
-	                            "S: a1 OK begin TLS\n"
-	                            "SLEEP 0.2\n"
-	                            "S: * OK injected\n"
-	                            "TLS_REFUSED\n", NULL);
+				    "C: a1 STARTTLS\n"
+				    "S: a1 OK begin TLS\n"
+				    "SLEEP 0.2\n"
+				    "S: * OK injected\n"
+				    "TLS_REFUSED\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_STARTTLS);
 	char *ca = cert("ca.pem");
 	struct tctx *t;
@@ -645,9 +715,10 @@ static void
 test_timeout_stall(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 NOOP\n"
-	                            "SLEEP 1.3\n"
-	                            "EXPECT_EOF\n", NULL);
+				    "C: a1 NOOP\n"
+				    "SLEEP 1.3\n"
+				    "EXPECT_EOF\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_NONE);
 	struct tctx *t;
 	gint64 t0;
@@ -672,9 +743,10 @@ static void
 test_timeout_idle(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 NOOP\n"
-	                            "S: a1 OK still here\n"
-	                            "EXPECT_EOF\n", NULL);
+				    "C: a1 NOOP\n"
+				    "S: a1 OK still here\n"
+				    "EXPECT_EOF\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_NONE);
 	struct tctx *t;
 	gint64 t0;
@@ -702,9 +774,10 @@ static void
 test_timeout_drip(void)
 {
 	struct fake *f = fake_start("S: * OK ready\n"
-	                            "C: a1 NOOP\n"
-	                            "DRIP 0.05 a1 OK slow but steady\n"
-	                            "EXPECT_EOF\n", NULL);
+				    "C: a1 NOOP\n"
+				    "DRIP 0.05 a1 OK slow but steady\n"
+				    "EXPECT_EOF\n",
+				    NULL);
 	struct net_opts o = opts_for(f, NET_TLS_NONE);
 	struct tctx *t;
 	gint64 t0;
@@ -728,7 +801,7 @@ test_timeout_drip(void)
 static void
 test_tunnel_cat(void)
 {
-	struct net_opts o = { .tunnel = "exec cat" };
+	struct net_opts o = {.tunnel = "exec cat"};
 	struct tctx *t = client_new(&o);
 
 	RUN_UNTIL(t->connected);
@@ -747,12 +820,12 @@ test_tunnel_fake(void)
 {
 	char *py = fake_path();
 	char *script = write_script("S: * PREAUTH tunnel\n"
-	                            "C: * CAPABILITY\n"
-	                            "S: * CAPABILITY IMAP4rev1\n"
-	                            "S: $TAG OK done\n"
-	                            "EXPECT_EOF\n");
+				    "C: * CAPABILITY\n"
+				    "S: * CAPABILITY IMAP4rev1\n"
+				    "S: $TAG OK done\n"
+				    "EXPECT_EOF\n");
 	char *cmd = g_strdup_printf("exec python3 '%s' --stdio --timeout 5 '%s'", py, script);
-	struct net_opts o = { .tunnel = cmd };
+	struct net_opts o = {.tunnel = cmd};
 	struct tctx *t = client_new(&o);
 
 	RUN_UNTIL(HAS(t, "* PREAUTH tunnel\r\n"));
@@ -768,7 +841,7 @@ test_tunnel_fake(void)
 static void
 test_tunnel_fail(void)
 {
-	struct net_opts o = { .tunnel = "echo 'ssh: no route to host' >&2; exit 3" };
+	struct net_opts o = {.tunnel = "echo 'ssh: no route to host' >&2; exit 3"};
 	struct tctx *t = client_new(&o);
 
 	RUN_UNTIL(t->closed || (t->connected && t->conn_st != TERN_OK));
@@ -800,17 +873,18 @@ test_compress(void)
 	sum = sha256_hex(data, big);
 	/* the OK and the first compressed bytes arrive in one segment */
 	script = g_strdup_printf("S: * OK ready\n"
-	                         "C: a1 COMPRESS DEFLATE\n"
-	                         "CORK\n"
-	                         "S: a1 OK deflating\n"
-	                         "COMPRESS\n"
-	                         "S: * OK compressed hello\n"
-	                         "UNCORK\n"
-	                         "C: a2 APPEND\n"
-	                         "READ %" G_GSIZE_FORMAT " sha256:%s\n"
-	                         "SEND_BYTES 1000000 y\n"
-	                         "S: a2 OK done\n"
-	                         "EXPECT_EOF\n", big, sum);
+				 "C: a1 COMPRESS DEFLATE\n"
+				 "CORK\n"
+				 "S: a1 OK deflating\n"
+				 "COMPRESS\n"
+				 "S: * OK compressed hello\n"
+				 "UNCORK\n"
+				 "C: a2 APPEND\n"
+				 "READ %" G_GSIZE_FORMAT " sha256:%s\n"
+				 "SEND_BYTES 1000000 y\n"
+				 "S: a2 OK done\n"
+				 "EXPECT_EOF\n",
+				 big, sum);
 	f = fake_start(script, NULL);
 	o = opts_for(f, NET_TLS_NONE);
 	t = client_new(&o);
@@ -825,13 +899,38 @@ test_compress(void)
 	g_assert_cmpint(net_conn_write(t->c, data, big), ==, 0);
 	RUN_UNTIL(HAS(t, "a2 OK done\r\n"));
 	g_assert_cmpuint(t->got->len, ==,
-	                 strlen("* OK ready\r\na1 OK deflating\r\n* OK compressed hello\r\n") +
-	                     1000000 + strlen("a2 OK done\r\n"));
+			 strlen("* OK ready\r\na1 OK deflating\r\n* OK compressed hello\r\n") +
+			     1000000 + strlen("a2 OK done\r\n"));
 	client_free(&t);
 	g_assert_cmpint(fake_finish(&f), ==, 0);
 	g_free(script);
 	g_free(sum);
 	g_free(data);
+}
+
+/* Garbage where the compressed stream should be: a protocol error. */
+static void
+test_compress_corrupt(void)
+{
+	struct fake *f = fake_start("S: * OK ready\n"
+				    "C: a1 COMPRESS DEFLATE\n"
+				    "S: a1 OK deflating\n"
+				    "SLEEP 0.1\n"
+				    "RAW: b\"\\xff\\xff\\xff\\xff\"\n"
+				    "EXPECT_EOF\n",
+				    NULL);
+	struct net_opts o = opts_for(f, NET_TLS_NONE);
+	struct tctx *t = client_new(&o);
+
+	t->switch_at = "a1 OK deflating\r\n";
+	t->switch_compress = TRUE;
+	RUN_UNTIL(HAS(t, "* OK ready\r\n"));
+	write_str(t, "a1 COMPRESS DEFLATE\r\n");
+	RUN_UNTIL(t->closed);
+	g_assert_cmpint(t->closed_st, ==, TERN_ERR_PROTOCOL);
+	g_assert_cmpstr(t->got->str, ==, "* OK ready\r\na1 OK deflating\r\n");
+	client_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
 }
 
 /* ---- big writes with a tiny send buffer ---- */
@@ -850,12 +949,12 @@ big_write(enum net_tls_mode tls)
 		data[i] = (guint8)(g_test_rand_int() & 0xff);
 	sum = sha256_hex(data, big);
 	script = g_strdup_printf("%s"
-	                         "S: * OK ready\n"
-	                         "SLEEP 0.1\n"
-	                         "READ %" G_GSIZE_FORMAT " sha256:%s\n"
-	                         "S: a1 OK got it\n"
-	                         "EXPECT_EOF\n",
-	                         tls == NET_TLS_IMPLICIT ? "TLS\n" : "", big, sum);
+				 "S: * OK ready\n"
+				 "SLEEP 0.1\n"
+				 "READ %" G_GSIZE_FORMAT " sha256:%s\n"
+				 "S: a1 OK got it\n"
+				 "EXPECT_EOF\n",
+				 tls == NET_TLS_IMPLICIT ? "TLS\n" : "", big, sum);
 	f = fake_start(script, NULL);
 	o = opts_for(f, tls);
 	o.ca_file = ca;
@@ -946,6 +1045,8 @@ main(int argc, char **argv)
 	g_test_add_func("/net/plain/reset", test_plain_reset);
 	g_test_add_func("/net/plain/fake-mismatch", test_fake_mismatch);
 	g_test_add_func("/net/refused", test_refused);
+	g_test_add_func("/net/ipv6", test_ipv6);
+	g_test_add_func("/net/connect-timeout", test_connect_timeout);
 	g_test_add_func("/net/tls/implicit", test_tls_implicit);
 	g_test_add_func("/net/tls/wrong-host", test_tls_wrong_host);
 	g_test_add_func("/net/tls/self-signed", test_tls_self_signed);
@@ -962,7 +1063,8 @@ main(int argc, char **argv)
 	g_test_add_func("/net/tunnel/cat", test_tunnel_cat);
 	g_test_add_func("/net/tunnel/fake", test_tunnel_fake);
 	g_test_add_func("/net/tunnel/fail", test_tunnel_fail);
-	g_test_add_func("/net/compress", test_compress);
+	g_test_add_func("/net/compress/roundtrip", test_compress);
+	g_test_add_func("/net/compress/corrupt", test_compress_corrupt);
 	g_test_add_func("/net/big-write/plain", test_big_write_plain);
 	g_test_add_func("/net/big-write/tls", test_big_write_tls);
 	r = g_test_run();
