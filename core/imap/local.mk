@@ -2,7 +2,7 @@
 # UTF-7, sequence sets and the command builder.
 libcore_a_SOURCES += core/imap/imap.h core/imap/imap-private.h \
 	core/imap/parser.c core/imap/tree.c core/imap/decode.c core/imap/fetch.c \
-	core/imap/uidset.c core/imap/mutf7.c
+	core/imap/uidset.c core/imap/mutf7.c core/imap/command.c
 
 # Unit tests: parser (golden transcripts), sets and mUTF-7, command builder.
 check_PROGRAMS += tests/unit/test-imap-parser
@@ -11,6 +11,18 @@ tests_unit_test_imap_parser_SOURCES = tests/unit/test-imap-parser.c \
 	tests/unit/test-imap-dump.c tests/unit/test-imap-dump.h
 tests_unit_test_imap_parser_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-parser
+
+check_PROGRAMS += tests/unit/test-imap-command
+tests_unit_test_imap_command_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_command_SOURCES = tests/unit/test-imap-command.c
+tests_unit_test_imap_command_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-command
+
+check_PROGRAMS += tests/unit/test-imap-sets
+tests_unit_test_imap_sets_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_sets_SOURCES = tests/unit/test-imap-sets.c
+tests_unit_test_imap_sets_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-sets
 
 EXTRA_DIST += \
 	tests/data/imap/rfc9051.txt tests/data/imap/rfc9051.expected \
