@@ -1,11 +1,210 @@
-/* tern — mime/: GMime 3 wrappers. The only layer that includes GMime. */
+/* tern — mime/: GMime 3 wrappers. The only layer that includes GMime.
+ *
+ * Parse a fetched message, decode its headers (RFC 2047/2231, 8-bit fallback),
+ * choose what to show (text/plain, else HTML rendered to text), convert every
+ * text part to UTF-8, reflow format=flowed, list and save attachments.
+ *
+ * Every string this module returns for display has passed core/text's
+ * sanitiser; strings documented as "UTF-8, controls kept" are for matching and
+ * JSON (pass them to text_json_escape() or text_sanitize() before printing).
+ *
+ * Typical use (tern show):
+ *     struct mime_message *msg = mime_message_parse(bytes, len);
+ *     struct mime_render_opts opts;
+ *     mime_render_opts_init(&opts);
+ *     opts.width = 80;
+ *     struct mime_rendered *r = mime_render(msg, &opts);
+ *     char *text = mime_rendered_format(r);
+ *     fputs(text, stdout);
+ *     g_free(text); mime_rendered_free(&r); mime_message_free(&msg);
+ */
 #ifndef TERN_MIME_H
 #define TERN_MIME_H
 
 #include "core/common.h"
 
-/* Initialise GMime once at start-up. */
+/* ---- Bounds (a message is hostile) ---------------------------------------- */
+
+/* Deepest nesting of multiparts and message/rfc822 shown; deeper is cut. */
+#define MIME_MAX_DEPTH 32
+/* Most MIME parts parsed in one message; the rest is cut (and said so). */
+#define MIME_MAX_PARTS 10000
+/* Longest header field parsed or decoded; the rest of a longer one is dropped. */
+#define MIME_MAX_HEADER_LEN (64 * 1024)
+/* Most header fields parsed in one header block, and in the whole message
+ * (Content-* fields are always kept); the others are left out. */
+#define MIME_MAX_HEADER_FIELDS 1000
+#define MIME_MAX_HEADER_FIELDS_TOTAL 50000
+/* Longest HTML part given to the HTML renderer; the rest is dropped. */
+#define MIME_MAX_HTML_LEN (32 * 1024 * 1024)
+/* Deepest HTML element nesting walked by the built-in renderer. */
+#define MIME_MAX_HTML_DEPTH 200
+/* Most bytes read from an external HTML renderer, and its time limit. */
+#define MIME_MAX_RENDERER_OUTPUT (16 * 1024 * 1024)
+#define MIME_RENDERER_TIMEOUT_S 20
+/* Longest file name produced by mime_attachment_safe_name(), in bytes. */
+#define MIME_MAX_FILENAME 200
+
+/* ---- Set-up ---------------------------------------------------------------- */
+
+/* Initialise GMime once at start-up, and register mime_header_decode() as
+ * core's header decoder (text_set_header_decoder()). */
 void mime_init(void);
 void mime_shutdown(void);
+
+/* Charset tried for unlabelled 8-bit text (headers and bodies) that is not
+ * valid UTF-8. Default "windows-1252". Call at start-up (not thread-safe).
+ * NULL restores the default. */
+void mime_set_fallback_charset(const char *charset);
+
+/* ---- Headers ----------------------------------------------------------------- */
+
+/* Decodes a raw header value as it came from the server: unfolds it, decodes
+ * RFC 2047 encoded-words (also inside quotes and words, merged across adjacent
+ * words so split multi-byte characters survive; unknown or wrong charset
+ * labels fall back to UTF-8, then the fallback charset), and reads unlabelled
+ * 8-bit text as UTF-8 else the fallback charset. At most MIME_MAX_HEADER_LEN
+ * bytes of raw are read. Returns valid UTF-8 with controls kept (sanitise
+ * before display). raw may be NULL (returns ""). Transfer full (g_free).
+ * Matches text_header_decoder, and is registered as core's decoder. */
+char *mime_header_decode(const char *raw);
+
+/* Converts bytes in charset (may be NULL: unlabelled) to UTF-8: the declared
+ * charset, else UTF-8 when valid, else the fallback charset, else ISO-8859-1
+ * (never fails). The result is valid UTF-8, controls kept. *len_r (optional)
+ * gets its length. Transfer full. */
+char *mime_charset_to_utf8(const char *charset, const char *bytes, size_t len, size_t *len_r);
+
+/* ---- Messages ------------------------------------------------------------------- */
+
+struct mime_message;
+
+/* Parses a whole RFC 5322 message. Never fails: anything GMime cannot read
+ * becomes an empty or partial message (a good reader shows what it can).
+ * mime_message_parse() BORROWS bytes: they must stay valid and unchanged until
+ * mime_message_free() (no copy of the message is made; parts refer into it).
+ * mime_message_parse_bytes() takes its own reference on bytes instead.
+ * Structure past MIME_MAX_DEPTH / MIME_MAX_PARTS is cut (mime_message_truncated()).
+ * Transfer full: free with mime_message_free(). */
+struct mime_message *mime_message_parse(const char *bytes, size_t len);
+struct mime_message *mime_message_parse_bytes(GBytes *bytes);
+void mime_message_free(struct mime_message **msg);
+
+/* True when part of the message was left out because it exceeded a bound. */
+bool mime_message_truncated(const struct mime_message *msg);
+
+/* ---- Attachments ------------------------------------------------------------------ */
+
+struct mime_attachment {
+	unsigned index;     /* 1-based: the number tern show prints and tern save takes */
+	char *content_type; /* "image/png", lower case, sanitised */
+	char *filename;     /* decoded, passed through mime_attachment_safe_name(): never
+			       NULL, safe to use as a file name in a directory */
+	guint64 size;       /* bytes of the decoded content */
+	unsigned depth;     /* nesting: 0 at top level, +1 inside each attached message */
+};
+
+/* The attachments of msg, in order: every part that is not shown as body text
+ * (non-text types, disposition attachment, named parts, signatures, the parts
+ * of an encrypted message, the alternatives other than text/plain and
+ * text/html) and every attached message (message/rfc822, also shown inline).
+ * The list is the same whatever the render options are. Transfer none: a
+ * GPtrArray of struct mime_attachment *, valid until mime_message_free(). */
+const GPtrArray *mime_message_attachments(struct mime_message *msg);
+
+/* A file name that is safe to create in a directory: the last path component
+ * of name (after '/' or '\'), controls, bidi controls, DEL and invalid UTF-8
+ * replaced by '_' (U+FFFD for invalid bytes), leading dots and spaces and
+ * trailing dots and spaces removed, at most MIME_MAX_FILENAME bytes (cut on a
+ * character boundary, keeping a short extension), other UTF-8 kept. NULL, empty
+ * or nothing left → "attachment-INDEX". Transfer full. */
+char *mime_attachment_safe_name(const char *name, unsigned index);
+
+/* Writes the decoded content of attachment `index` (1-based) to
+ * DIR/<its filename>. Never follows a symlink at that name (O_NOFOLLOW) and
+ * never overwrites an existing file unless force (O_CREAT|O_EXCL; with force,
+ * O_TRUNC). A partial file is removed on error. *path_r (optional) gets the
+ * path written (transfer full). Returns 0, or -1 with error set (G_FILE_ERROR:
+ * G_FILE_ERROR_EXIST when the file exists, G_FILE_ERROR_NOENT for a bad index
+ * or directory, ...). */
+int mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
+			 char **path_r, GError **error);
+
+/* ---- Rendering ------------------------------------------------------------------- */
+
+struct mime_render_opts {
+	size_t width;             /* wrap body lines to this many columns; 0 = no wrap
+				     (format=flowed paragraphs then come out as one line) */
+	bool prefer_html;         /* in multipart/alternative show the HTML (as text) */
+	bool all_headers;         /* --headers: every header of the message, decoded */
+	const char *html_command; /* external renderer, mailcap style, e.g.
+				     "w3m -dump -T text/html %s" (%s = a 0600 temp file
+				     holding the HTML; without %s the file is stdin).
+				     Run without a shell. NULL = built-in renderer. */
+};
+
+/* Defaults: width 0, plain text preferred, the usual five headers, built-in HTML. */
+void mime_render_opts_init(struct mime_render_opts *opts);
+
+enum mime_line_kind {
+	MIME_LINE_TEXT,   /* body text */
+	MIME_LINE_HEADER, /* a header line of an attached message ("Subject: ...") */
+	MIME_LINE_NOTICE, /* tern's own note: "[-- Attached message --]", "signed, not verified" */
+	MIME_LINE_LINK,   /* the numbered URL list under an HTML body: "[1] https://..." */
+};
+
+struct mime_line {
+	char *text;           /* one display line: sanitised UTF-8, no LF, TABs expanded,
+				 at most width columns when width > 0 (quote markers kept) */
+	unsigned quote_depth; /* 0, or how many '>' levels quote this line */
+	enum mime_line_kind kind;
+};
+
+struct mime_header {
+	char *name;  /* as in the message (sanitised) */
+	char *value; /* decoded, sanitised, one line */
+};
+
+struct mime_rendered {
+	/* Decoded and sanitised one-line values; NULL when the header is absent. */
+	char *from, *to, *cc, *subject;
+	char *date; /* local time "Wed, 31 Jan 2024 12:00:00 +0000", or the raw value
+		       (sanitised) when unreadable; NULL when absent */
+	GPtrArray *headers;     /* struct mime_header *: every header in order when
+				   opts->all_headers, else empty */
+	GPtrArray *lines;       /* struct mime_line *: the body */
+	GPtrArray *attachments; /* struct mime_attachment *: a copy of
+				   mime_message_attachments(), owned here */
+	bool all_headers;       /* copied from the options */
+	bool truncated;         /* the message structure was cut (a notice line says so) */
+};
+
+/* Renders msg for display. Never fails. Transfer full: free with
+ * mime_rendered_free(). msg may be freed before the result. */
+struct mime_rendered *mime_render(struct mime_message *msg, const struct mime_render_opts *opts);
+void mime_rendered_free(struct mime_rendered **r);
+
+/* Exactly what `tern show FOLDER UID` prints: "From:", "To:", "Cc:" (only when
+ * present), "Date:", "Subject:" (or, with all_headers, every header), a blank
+ * line, the body lines, and when there are attachments a blank line then
+ * "Attachments:" and one line each: "  [N] NAME (TYPE, SIZE)". Every line ends
+ * in LF. Transfer full. */
+char *mime_rendered_format(const struct mime_rendered *r);
+
+/* One attachment list line without the leading spaces: "[N] NAME (TYPE, SIZE)".
+ * Transfer full. */
+char *mime_attachment_describe(const struct mime_attachment *a);
+
+/* Reads a mailcap file and returns the command of the first entry for
+ * text/html (or text/ *) that has the copiousoutput flag and no
+ * needsterminal, e.g. "w3m -dump -T text/html %s". NULL when there is none or
+ * the file cannot be read. Transfer full. */
+char *mime_mailcap_html_command(const char *path);
+
+/* The HTML renderer alone (tests, and for callers holding HTML): renders UTF-8
+ * HTML to plain text lines separated by LF, with links numbered "[1]" and the
+ * list of URLs at the end. Not sanitised (it goes through mime_render()'s line
+ * handling). Transfer full. */
+char *mime_html_to_text(const char *html, size_t len);
 
 #endif

@@ -363,7 +363,8 @@ struct wrap_state {
 	size_t cur_w;    /* its width */
 	gsize brk;       /* byte offset in cur just after the last space, 0 = none */
 	bool has_word;   /* cur has a non-space character before brk candidates */
-	size_t width;
+	size_t width;    /* width of the line being built */
+	size_t first_width, rest_width;
 };
 
 static void
@@ -372,7 +373,11 @@ wrap_emit(struct wrap_state *st, const char *s, gsize len)
 	while (len > 0 && s[len - 1] == ' ')
 		len--;
 	g_ptr_array_add(st->lines, g_strndup(s, len));
+	st->width = st->rest_width;
 }
+
+static void wrap_add(struct wrap_state *st, const guchar *p, size_t used, gunichar u,
+		     bool valid);
 
 /* Breaks cur before a character that would not fit. */
 static void
@@ -395,6 +400,25 @@ wrap_break(struct wrap_state *st)
 	st->cur_w = text_width(st->cur->str, (gssize)st->cur->len);
 	st->brk = 0;
 	st->has_word = st->cur->len > 0;
+	if (st->width > 0 && st->cur_w > st->width) {
+		/* the continuation width is narrower than the carried-over word:
+		 * feed it again (it has no space, so only hard breaks follow) */
+		char *word = g_strndup(st->cur->str, st->cur->len);
+		const guchar *q = (const guchar *)word;
+		size_t n = strlen(word), i = 0;
+
+		g_string_truncate(st->cur, 0);
+		st->cur_w = 0;
+		st->has_word = false;
+		while (i < n) {
+			size_t used;
+			gunichar u = utf8_next(q + i, n - i, &used);
+
+			wrap_add(st, q + i, used, u, true);
+			i += used;
+		}
+		g_free(word);
+	}
 }
 
 static void
@@ -424,6 +448,7 @@ wrap_line(struct wrap_state *st, const guchar *p, size_t n)
 	st->cur_w = 0;
 	st->brk = 0;
 	st->has_word = false;
+	st->width = st->first_width;
 	while (i < n) {
 		size_t used;
 		gunichar u = utf8_next(p + i, n - i, &used);
@@ -447,9 +472,15 @@ wrap_line(struct wrap_state *st, const guchar *p, size_t n)
 GPtrArray *
 text_wrap(const char *s, gssize len, size_t width)
 {
+	return text_wrap_hanging(s, len, width, width);
+}
+
+GPtrArray *
+text_wrap_hanging(const char *s, gssize len, size_t width, size_t rest_width)
+{
 	const guchar *p = (const guchar *)s;
 	size_t n = text_len(s, len), start = 0;
-	struct wrap_state st = { .width = width };
+	struct wrap_state st = { .first_width = width, .rest_width = rest_width };
 
 	st.lines = g_ptr_array_new_with_free_func(g_free);
 	st.cur = g_string_new(NULL);

@@ -89,6 +89,10 @@ char *text_pad(const char *s, gssize len, size_t cols, const char *ellipsis);
  * GPtrArray of newly allocated UTF-8 strings with g_free as its free function. */
 GPtrArray *text_wrap(const char *s, gssize len, size_t width);
 
+/* Like text_wrap(), but the continuation lines of each LF-separated line are
+ * wrapped to rest_width (the caller indents them: a hanging indent). */
+GPtrArray *text_wrap_hanging(const char *s, gssize len, size_t width, size_t rest_width);
+
 /* ---- Header decoding hook ------------------------------------------------ */
 
 /* A decoder turns a raw header value as the server sent it (RFC 2047

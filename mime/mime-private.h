@@ -1,0 +1,71 @@
+/* tern — mime/: what only the mime module sees. */
+#ifndef TERN_MIME_PRIVATE_H
+#define TERN_MIME_PRIVATE_H
+
+#include <gmime/gmime.h>
+
+#include "mime/mime.h"
+
+struct mime_message {
+	GBytes *bytes;          /* our reference when parsed from GBytes, else NULL */
+	GByteArray *wrapper;    /* points into the caller's bytes; we own only the struct */
+	GByteArray *copy;       /* our own bytes when headers had to be cut, else NULL */
+	GMimeStream *stream;    /* mem stream over wrapper (owner FALSE) */
+	GMimeMessage *message;  /* NULL when GMime found no header: then the bytes are
+				   shown as plain text */
+	const char *data;       /* the bytes given to GMime */
+	size_t data_len;
+	bool truncated;
+	GPtrArray *attachments; /* struct mime_attachment *, built lazily */
+	GPtrArray *att_objects; /* GMimeObject * (transfer none) parallel to attachments */
+};
+
+/* mime.c: the parser options every parse and decode uses (transfer none). */
+GMimeParserOptions *mime_parser_options(void);
+const char *mime_fallback_charset(void);
+
+/* prescan.c: how many bytes of the message to give GMime (cut) so that it
+ * never builds more than MIME_MAX_DEPTH levels or MIME_MAX_PARTS parts, and
+ * which byte ranges to leave out (drops, in order) so that no header field is
+ * longer than MIME_MAX_HEADER_LEN and no block has too many fields.
+ * truncated: something was cut or left out. Free drops with g_array_unref. */
+struct mime_range {
+	size_t start, end;
+};
+struct mime_prescan {
+	size_t cut;
+	bool truncated;
+	GArray *drops; /* struct mime_range */
+};
+void mime_prescan(const char *bytes, size_t len, struct mime_prescan *out);
+
+/* message.c: the raw value of the first header called name (transfer none). */
+const char *mime_object_raw_header(GMimeObject *obj, const char *name);
+/* message.c: part classification shared by the attachment list and the renderer. */
+bool mime_part_is_displayable(GMimeObject *obj);
+bool mime_part_is_attachment(GMimeObject *obj);
+/* Decoded content of a leaf part (transfer full, GByteArray). */
+GByteArray *mime_part_decoded(GMimePart *part);
+/* Decoded content converted to UTF-8 (transfer full). */
+char *mime_part_text(GMimePart *part, size_t *len_r);
+/* "type/subtype" lower case (transfer full). */
+char *mime_object_type(GMimeObject *obj);
+
+/* lines.c: turn UTF-8 text into display lines. */
+struct mime_lines {
+	GPtrArray *lines; /* struct mime_line * (transfer none: the render result owns it) */
+	size_t width;
+};
+void mime_lines_add_text(struct mime_lines *out, const char *utf8, size_t len, bool flowed,
+			 bool delsp, enum mime_line_kind kind);
+void mime_lines_add(struct mime_lines *out, const char *text, unsigned depth,
+		    enum mime_line_kind kind);
+void mime_line_free(gpointer line);
+unsigned mime_quote_depth(const char *s, size_t len, size_t *prefix_len_r);
+
+/* html.c: the body text and the link URLs apart (links get their own line
+ * kind and are never wrapped); links: char *, g_free. */
+void mime_html_render_parts(const char *html, size_t len, GString *text, GPtrArray *links);
+char *mime_html_external(const char *command, const char *html, size_t len, GError **error);
+
+#endif
