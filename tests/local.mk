@@ -38,3 +38,11 @@ EXTRA_DIST += tests/cli/test-help.sh tests/test-layers.sh
 # Integration tests against a real Dovecot.
 TESTS += tests/integration/test-harness.py
 EXTRA_DIST += tests/integration/test-harness.py
+TESTS += tests/integration/test-cli.py
+EXTRA_DIST += tests/integration/test-cli.py
+
+# Benchmarks: built, not run by make check.
+noinst_PROGRAMS += tests/bench/floor
+tests_bench_floor_SOURCES = tests/bench/floor.c
+tests_bench_floor_CFLAGS = -O2 -Wall
+EXTRA_DIST += tests/bench/bench-list.py

@@ -1,2 +1,4 @@
-# ui/: command table, CLI commands, TUI
-tern_SOURCES += ui/cli/commands.c ui/tui/tui.c
+# ui/: command table and CLI commands; the TUI has its own fragment
+tern_SOURCES += ui/cli/commands.c ui/cli/cli.h ui/cli/common.c ui/cli/cmd-list.c \
+	ui/cli/cmd-show.c ui/cli/cmd-modify.c
+include ui/tui/local.mk

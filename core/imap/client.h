@@ -30,16 +30,18 @@ enum {
 	IMAP_FOLDER_MARKED = 1u << 6,
 };
 
-enum imap_special_use {
-	IMAP_SPECIAL_NONE = 0,
-	IMAP_SPECIAL_INBOX, /* not a special-use attribute, but sorted first */
-	IMAP_SPECIAL_DRAFTS,
-	IMAP_SPECIAL_SENT,
-	IMAP_SPECIAL_ARCHIVE,
-	IMAP_SPECIAL_JUNK,
-	IMAP_SPECIAL_TRASH,
-	IMAP_SPECIAL_ALL,
-	IMAP_SPECIAL_FLAGGED,
+/* What a folder is for, from SPECIAL-USE (or the account's folder names);
+ * the order is the order the folder pane shows them in. */
+enum folder_role {
+	FOLDER_ROLE_INBOX = 0,
+	FOLDER_ROLE_DRAFTS,
+	FOLDER_ROLE_SENT,
+	FOLDER_ROLE_ARCHIVE,
+	FOLDER_ROLE_JUNK,
+	FOLDER_ROLE_TRASH,
+	FOLDER_ROLE_ALL,
+	FOLDER_ROLE_FLAGGED,
+	FOLDER_ROLE_NONE, /* an ordinary folder */
 };
 
 struct imap_folder {
@@ -48,7 +50,7 @@ struct imap_folder {
 	char delimiter;     /* hierarchy delimiter, '\0' for none */
 	guint attrs;        /* IMAP_FOLDER_* */
 	GPtrArray *attr_names; /* char *, every attribute as sent ("\\HasNoChildren") */
-	enum imap_special_use special_use;
+	enum folder_role role;
 	gint64 messages;    /* -1 when unknown (\Noselect, or no STATUS) */
 	gint64 unseen;      /* -1 when unknown */
 };
@@ -174,6 +176,10 @@ typedef void imap_select_fn(struct imap_client *c, enum tern_status st, const ch
 			    const struct imap_mailbox_info *info, void *ud);
 void imap_client_select(struct imap_client *c, const char *folder, bool read_only,
 			imap_select_fn *done, void *ud);
+
+/* The folder with this role in the last folder list (or the account's
+ * configured name), or NULL. Transfer none. */
+const char *imap_client_role_folder(struct imap_client *c, enum folder_role role);
 
 /* Name of the selected folder (decoded), or NULL. Transfer none. */
 const char *imap_client_selected(struct imap_client *c);

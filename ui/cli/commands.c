@@ -1,18 +1,18 @@
 /* tern — the command table. Each command lives in its own file under ui/cli. */
 #include "config.h"
 
-#include "ui/main.h"
+#include "ui/cli/cli.h"
 
 const struct cli_command cli_commands[] = {
-	{ "folders", "folders [--json]", N_("list the folders with message counts"), NULL },
-	{ "list", "list FOLDER [--json] [--limit N] [--sort KEY]", N_("list messages, newest first"), NULL },
-	{ "search", "search FOLDER QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), NULL },
-	{ "show", "show FOLDER UID [--raw | --headers] [--mark-read]", N_("show one message"), NULL },
-	{ "save", "save FOLDER UID [PART...] [-o DIR] [--force]", N_("save attachments"), NULL },
-	{ "flag", "flag FOLDER UIDSET [+|-]FLAG...", N_("set or clear flags"), NULL },
-	{ "move", "move FOLDER UIDSET DEST", N_("move messages to another folder"), NULL },
-	{ "copy", "copy FOLDER UIDSET DEST", N_("copy messages to another folder"), NULL },
-	{ "delete", "delete FOLDER UIDSET [--expunge]", N_("move messages to Trash (or expunge them)"), NULL },
-	{ "config", "config check", N_("validate the configuration and try each account"), NULL },
+	{ "folders", "folders [--json]", N_("list the folders with message counts"), cli_cmd_folders },
+	{ "list", "list FOLDER [--json] [--limit N] [--sort KEY]", N_("list messages, newest first"), cli_cmd_list },
+	{ "search", "search FOLDER QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
+	{ "show", "show FOLDER UID [--raw | --headers] [--mark-read]", N_("show one message"), cli_cmd_show },
+	{ "save", "save FOLDER UID [PART...] [-o DIR] [--force]", N_("save attachments"), cli_cmd_save },
+	{ "flag", "flag FOLDER UIDSET [+|-]FLAG...", N_("set or clear flags"), cli_cmd_flag },
+	{ "move", "move FOLDER UIDSET DEST", N_("move messages to another folder"), cli_cmd_move },
+	{ "copy", "copy FOLDER UIDSET DEST", N_("copy messages to another folder"), cli_cmd_copy },
+	{ "delete", "delete FOLDER UIDSET [--expunge]", N_("move messages to Trash (or expunge them)"), cli_cmd_delete },
+	{ "config", "config check", N_("validate the configuration and try each account"), cli_cmd_config },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -1,0 +1,2235 @@
+/* tern — core/imap/client: net + session on the GLib main loop (client.h).
+ *
+ * Connection set-up is a small state machine (greeting, CAPABILITY,
+ * STARTTLS, CAPABILITY again, authentication, ENABLE, COMPRESS); each
+ * operation is a command (or a short chain of them) whose handlers collect
+ * untagged data and finish with one callback. Callbacks to the caller are
+ * never made from inside the call that queued them: every operation is
+ * answered from the main loop, after the server spoke. */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/common.h"
+#include "core/imap/client.h"
+#include "core/imap/imap.h"
+#include "core/imap/maildate.h"
+#include "core/imap/session.h"
+#include "core/log.h"
+#include "core/model/query.h"
+#include "core/net/net.h"
+
+/* Summaries handed to the caller per batch. */
+#define CLIENT_SUMMARY_BATCH 500
+/* Longest UID set in one command line (split beyond). */
+#define CLIENT_UIDSET_MAX 4000
+/* Most UIDs a SEARCH answer may expand to. */
+#define CLIENT_SEARCH_MAX (16u * 1024 * 1024)
+/* Most messages a folder may announce (EXISTS) before we call it hostile. */
+#define CLIENT_EXISTS_MAX (64u * 1024 * 1024)
+
+enum client_state {
+	CLIENT_IDLE,      /* not connected yet */
+	CLIENT_CONNECTING,
+	CLIENT_GREETING,
+	CLIENT_STARTTLS,  /* waiting for the handshake */
+	CLIENT_SETUP,     /* CAPABILITY / AUTH / ENABLE / COMPRESS */
+	CLIENT_READY,
+	CLIENT_CLOSED,
+};
+
+struct imap_client {
+	const struct account *account;
+	char *secret;
+	struct imap_client_callbacks cb;
+	void *ud;
+
+	struct net_conn *conn;
+	struct imap_session *session;
+	enum client_state state;
+	GHashTable *caps;      /* upper-case capability -> itself */
+	bool preauth;
+	bool utf8;
+	bool qresync, condstore;
+	imap_done_fn *connect_done;
+	void *connect_ud;
+	bool closing;          /* closed on purpose (logout / free) */
+
+	/* The selected folder. */
+	char *selected;
+	struct imap_mailbox_info info;
+	GArray *seq_uids;      /* guint32 UID of each sequence number, 0 unknown */
+
+	GPtrArray *folders;    /* last LIST result, struct imap_folder * */
+	bool idling;           /* IDLE requested */
+	bool idle_sent;        /* IDLE in flight */
+	bool idle_done_sent;
+	guint idle_timer;      /* re-issues IDLE every 25 minutes */
+	char *pending_ir;      /* SASL initial response waiting for "+" (no SASL-IR) */
+};
+
+static void client_send_idle(struct imap_client *c);
+static void forget_ir(struct imap_client *c);
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                      */
+/* ------------------------------------------------------------------ */
+
+void
+imap_folder_free(struct imap_folder *f)
+{
+	if (f == NULL)
+		return;
+	g_free(f->name);
+	g_free(f->wire_name);
+	if (f->attr_names != NULL)
+		g_ptr_array_unref(f->attr_names);
+	g_free(f);
+}
+
+void
+imap_summary_clear(struct imap_summary *s)
+{
+	g_strfreev(s->keywords);
+	g_free(s->from);
+	g_free(s->from_name);
+	g_free(s->from_addr);
+	g_free(s->to);
+	g_free(s->cc);
+	g_free(s->subject);
+	g_free(s->message_id);
+	g_free(s->in_reply_to);
+	g_free(s->references);
+	memset(s, 0, sizeof *s);
+}
+
+static guint
+flags_from_strv(const char *const *flags, char ***keywords_r)
+{
+	static const struct {
+		const char *name;
+		guint bit;
+	} sys[] = {
+		{ "\\Seen", IMAP_FLAG_SEEN },       { "\\Answered", IMAP_FLAG_ANSWERED },
+		{ "\\Flagged", IMAP_FLAG_FLAGGED }, { "\\Deleted", IMAP_FLAG_DELETED },
+		{ "\\Draft", IMAP_FLAG_DRAFT },     { "\\Recent", IMAP_FLAG_RECENT },
+	};
+	GPtrArray *kw = NULL;
+	guint bits = 0;
+
+	for (; flags != NULL && *flags != NULL; flags++) {
+		bool found = false;
+
+		for (size_t i = 0; i < TERN_ARRAY_LEN(sys); i++)
+			if (g_ascii_strcasecmp(*flags, sys[i].name) == 0) {
+				bits |= sys[i].bit;
+				found = true;
+			}
+		if (!found && keywords_r != NULL && (*flags)[0] != '\\') {
+			if (kw == NULL)
+				kw = g_ptr_array_new();
+			g_ptr_array_add(kw, g_strdup(*flags));
+		}
+	}
+	if (keywords_r != NULL) {
+		if (kw != NULL) {
+			g_ptr_array_add(kw, NULL);
+			*keywords_r = (char **)g_ptr_array_free(kw, FALSE);
+		} else {
+			*keywords_r = NULL;
+		}
+	}
+	return bits;
+}
+
+static void
+set_caps(struct imap_client *c, const char *const *strv)
+{
+	g_hash_table_remove_all(c->caps);
+	for (; strv != NULL && *strv != NULL; strv++) {
+		char *up = g_ascii_strup(*strv, -1);
+
+		g_hash_table_add(c->caps, up);
+	}
+}
+
+bool
+imap_client_has_cap(struct imap_client *c, const char *cap)
+{
+	char *up = g_ascii_strup(cap, -1);
+	bool has = g_hash_table_contains(c->caps, up);
+
+	g_free(up);
+	return has;
+}
+
+/* Detail for a NO/BAD answer: the server's text, or a generic sentence. */
+static const char *
+server_text(const struct imap_response *r, const char *fallback)
+{
+	if (r != NULL && r->u.status.text != NULL && r->u.status.text[0] != '\0')
+		return r->u.status.text;
+	return fallback;
+}
+
+/* ------------------------------------------------------------------ */
+/* Events and the connection's end                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+emit(struct imap_client *c, const struct imap_event *ev)
+{
+	if (c->cb.event != NULL)
+		c->cb.event(c, ev, c->ud);
+}
+
+static void
+connect_finish(struct imap_client *c, enum tern_status st, const char *detail)
+{
+	imap_done_fn *done = c->connect_done;
+
+	c->connect_done = NULL;
+	if (st == TERN_OK)
+		c->state = CLIENT_READY;
+	if (done != NULL)
+		done(c, st, detail, c->connect_ud);
+}
+
+/* The connection is over (error or peer closed): fail every command,
+ * tell the caller once. */
+static void
+client_lost(struct imap_client *c, enum tern_status st, const char *detail)
+{
+	struct imap_event ev = { .type = IMAP_EVENT_CLOSED, .status = st, .text = detail };
+	bool was_connecting = c->connect_done != NULL;
+
+	if (c->state == CLIENT_CLOSED)
+		return;
+	c->state = CLIENT_CLOSED;
+	log_debug("connection ended: %s", detail != NULL ? detail : "");
+	if (c->conn != NULL)
+		net_conn_close(c->conn);
+	imap_session_fail(c->session, st, detail);
+	if (was_connecting)
+		connect_finish(c, st, detail);
+	else if (!c->closing)
+		emit(c, &ev);
+}
+
+static void
+session_failed(void *ud, enum tern_status st, const char *detail)
+{
+	struct imap_client *c = ud;
+
+	/* A protocol error before TLS is up on a STARTTLS connection is a
+	 * refused downgrade, like a missing STARTTLS. */
+	if (c->state == CLIENT_GREETING && c->account->tls == CONFIG_TLS_STARTTLS)
+		st = TERN_ERR_AUTH;
+	client_lost(c, st, detail);
+}
+
+static void
+session_send(void *ud, const void *buf, size_t len, bool sensitive)
+{
+	struct imap_client *c = ud;
+
+	if (c->conn != NULL && net_conn_write(c->conn, buf, len) < 0)
+		client_lost(c, TERN_ERR_CONN, _("cannot send to the server (connection lost)"));
+	else if (c->conn != NULL)
+		net_conn_expect_reply(c->conn, TRUE);
+}
+
+static void
+session_trace(void *ud, bool from_server, const char *line)
+{
+	log_debug("%s %s", from_server ? "S:" : "C:", line);
+}
+
+/* ------------------------------------------------------------------ */
+/* Untagged responses nobody claimed: updates for the selected folder  */
+/* ------------------------------------------------------------------ */
+
+static void
+handle_exists(struct imap_client *c, guint32 n)
+{
+	struct imap_event ev = { .type = IMAP_EVENT_EXISTS, .count = n };
+
+	if (n > CLIENT_EXISTS_MAX) {
+		imap_session_fail(c->session, TERN_ERR_PROTOCOL,
+				  _("the server announced an impossible number of messages"));
+		return;
+	}
+	if (c->seq_uids != NULL && n >= c->seq_uids->len)
+		g_array_set_size(c->seq_uids, n);
+	c->info.exists = n;
+	emit(c, &ev);
+}
+
+static void
+handle_expunge(struct imap_client *c, guint32 seq)
+{
+	struct imap_event ev = { .type = IMAP_EVENT_EXPUNGE, .seq = seq };
+	struct imap_summary s = { 0 };
+
+	if (c->seq_uids != NULL && seq >= 1 && seq <= c->seq_uids->len) {
+		s.uid = g_array_index(c->seq_uids, guint32, seq - 1);
+		g_array_remove_index(c->seq_uids, seq - 1);
+	}
+	if (c->info.exists > 0)
+		c->info.exists--;
+	ev.summary = &s;
+	emit(c, &ev);
+}
+
+static void
+remember_uid(struct imap_client *c, guint32 seq, guint32 uid)
+{
+	if (c->seq_uids == NULL || seq == 0 || uid == 0 || seq > CLIENT_EXISTS_MAX)
+		return;
+	if (seq > c->seq_uids->len)
+		g_array_set_size(c->seq_uids, seq);
+	g_array_index(c->seq_uids, guint32, seq - 1) = uid;
+}
+
+static void
+handle_fetch_update(struct imap_client *c, const struct imap_fetch *f)
+{
+	struct imap_event ev = { .type = IMAP_EVENT_FLAGS, .seq = f->seq };
+	struct imap_summary s = { 0 };
+
+	if (f->present & IMAP_FETCH_UID)
+		remember_uid(c, f->seq, f->uid);
+	if (!(f->present & IMAP_FETCH_FLAGS))
+		return;
+	s.uid = f->present & IMAP_FETCH_UID ? f->uid : 0;
+	if (s.uid == 0 && c->seq_uids != NULL && f->seq <= c->seq_uids->len)
+		s.uid = g_array_index(c->seq_uids, guint32, f->seq - 1);
+	s.flags = flags_from_strv(f->flags, &s.keywords);
+	s.modseq = f->modseq;
+	ev.summary = &s;
+	emit(c, &ev);
+	g_strfreev(s.keywords);
+}
+
+static void
+handle_status_untagged(struct imap_client *c, const struct imap_response *r)
+{
+	const struct imap_status_data *st = &r->u.status;
+	struct imap_event ev = { 0 };
+
+	if (st->code.code == IMAP_CODE_CAPABILITY)
+		set_caps(c, st->code.strv);
+	if (st->code.code == IMAP_CODE_ALERT) {
+		ev.type = IMAP_EVENT_ALERT;
+		ev.text = st->text;
+		emit(c, &ev);
+	}
+	if (st->status == IMAP_STATUS_BYE) {
+		ev.type = IMAP_EVENT_BYE;
+		ev.text = st->text;
+		if (c->state == CLIENT_READY && !c->closing)
+			emit(c, &ev);
+	}
+}
+
+static void greeting(struct imap_client *c, const struct imap_response *r);
+
+static void
+session_untagged(void *ud, const struct imap_response *r)
+{
+	struct imap_client *c = ud;
+
+	if (c->state == CLIENT_GREETING) {
+		greeting(c, r);
+		return;
+	}
+	switch (r->type) {
+	case IMAP_DATA_STATUS:
+		handle_status_untagged(c, r);
+		break;
+	case IMAP_DATA_CAPABILITY:
+		set_caps(c, r->u.strv);
+		break;
+	case IMAP_DATA_EXISTS:
+		handle_exists(c, r->u.number);
+		break;
+	case IMAP_DATA_EXPUNGE:
+		handle_expunge(c, r->u.number);
+		break;
+	case IMAP_DATA_VANISHED: {
+		size_t n = 0;
+		uint32_t *uids = imap_seqset_to_array(r->u.vanished.uids, CLIENT_EXISTS_MAX, &n,
+						      NULL);
+		GArray *arr = g_array_new(FALSE, FALSE, sizeof(guint32));
+		struct imap_event ev = { .type = IMAP_EVENT_VANISHED, .uids = arr };
+
+		if (uids != NULL)
+			g_array_append_vals(arr, uids, n);
+		for (size_t i = 0; c->seq_uids != NULL && i < n; i++)
+			for (guint j = 0; j < c->seq_uids->len; j++)
+				if (g_array_index(c->seq_uids, guint32, j) == uids[i]) {
+					g_array_remove_index(c->seq_uids, j);
+					break;
+				}
+		if (!r->u.vanished.earlier && c->info.exists >= n)
+			c->info.exists -= n;
+		emit(c, &ev);
+		g_array_unref(arr);
+		g_free(uids);
+		break;
+	}
+	case IMAP_DATA_FETCH:
+		handle_fetch_update(c, &r->u.fetch);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Connection set-up                                                  */
+/* ------------------------------------------------------------------ */
+
+static void step_capability(struct imap_client *c);
+static void step_auth(struct imap_client *c);
+static void step_enable(struct imap_client *c);
+
+static void
+refuse(struct imap_client *c, const char *detail)
+{
+	client_lost(c, TERN_ERR_AUTH, detail);
+}
+
+static void
+greeting(struct imap_client *c, const struct imap_response *r)
+{
+	const struct imap_status_data *st = &r->u.status;
+
+	if (r->type != IMAP_DATA_STATUS) {
+		refuse(c, _("the server did not greet like an IMAP server"));
+		return;
+	}
+	c->state = CLIENT_SETUP;
+	switch (st->status) {
+	case IMAP_STATUS_OK:
+		break;
+	case IMAP_STATUS_PREAUTH:
+		if (!net_conn_is_tunnel(c->conn)) {
+			refuse(c, _("the server greeted with PREAUTH, which tern accepts only on a "
+				    "tunnel (a possible downgrade attack)"));
+			return;
+		}
+		c->preauth = true;
+		break;
+	case IMAP_STATUS_BYE:
+		client_lost(c, TERN_ERR_CONN, server_text(r, _("the server refused the connection")));
+		return;
+	default:
+		refuse(c, _("the server did not greet like an IMAP server"));
+		return;
+	}
+	/* Capabilities in a STARTTLS connection's greeting are not trusted. */
+	if (st->code.code == IMAP_CODE_CAPABILITY && c->account->tls != CONFIG_TLS_STARTTLS)
+		set_caps(c, st->code.strv);
+	step_capability(c);
+}
+
+static void
+after_starttls(struct imap_client *c)
+{
+	/* Nothing learnt before TLS is used after it. */
+	g_hash_table_remove_all(c->caps);
+	c->state = CLIENT_SETUP;
+	step_capability(c);
+}
+
+static void
+starttls_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	      const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (r == NULL)
+		return; /* the session failed: client_lost() reports */
+	if (st != TERN_OK) {
+		refuse(c, _("the server refused STARTTLS; tern will not continue without TLS"));
+		return;
+	}
+	/* Whatever came with or after the OK is discarded (injection). */
+	imap_session_stop_reading(s);
+	imap_session_reset_input(s);
+	c->state = CLIENT_STARTTLS;
+	if (net_conn_start_tls(c->conn) < 0)
+		refuse(c, _("cannot start TLS"));
+}
+
+static bool
+starttls_needed(struct imap_client *c)
+{
+	return c->account->tls == CONFIG_TLS_STARTTLS && !net_conn_is_tls(c->conn) &&
+	       !net_conn_is_tunnel(c->conn);
+}
+
+static void
+capability_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+		const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+	static const struct imap_cmd_handlers h = { .done = starttls_done };
+
+	if (r == NULL)
+		return;
+	if (st != TERN_OK) {
+		client_lost(c, TERN_ERR_PROTOCOL, server_text(r, _("CAPABILITY failed")));
+		return;
+	}
+	if (starttls_needed(c)) {
+		if (!imap_client_has_cap(c, "STARTTLS")) {
+			refuse(c, _("the server does not offer STARTTLS; tern will not continue "
+				    "without TLS"));
+			return;
+		}
+		imap_session_submit(s, &h, c, NULL, "STARTTLS");
+		return;
+	}
+	if (imap_client_has_cap(c, "LITERAL+"))
+		imap_session_command_options(s)->literal_mode = IMAP_LITERAL_PLUS;
+	else if (imap_client_has_cap(c, "LITERAL-"))
+		imap_session_command_options(s)->literal_mode = IMAP_LITERAL_MINUS;
+	if (c->preauth)
+		step_enable(c);
+	else
+		step_auth(c);
+}
+
+static bool
+capability_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (r->type == IMAP_DATA_CAPABILITY) {
+		set_caps(c, r->u.strv);
+		return true;
+	}
+	return false;
+}
+
+static void
+step_capability(struct imap_client *c)
+{
+	static const struct imap_cmd_handlers h = {
+		.untagged = capability_untagged,
+		.done = capability_done,
+	};
+
+	if (g_hash_table_size(c->caps) > 0 && !starttls_needed(c)) {
+		/* Known from the greeting or a response code: go on at once. */
+		capability_done(c->session, NULL, TERN_OK, NULL, c);
+		return;
+	}
+	imap_session_submit(c->session, &h, c, NULL, "CAPABILITY");
+}
+
+static void
+auth_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	  const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+	static const struct imap_cmd_handlers h = {
+		.untagged = capability_untagged,
+		.done = NULL,
+	};
+
+	forget_ir(c);
+	if (r == NULL)
+		return;
+	if (st != TERN_OK) {
+		char *d = g_strdup_printf(_("login refused: %s"),
+					  server_text(r, _("no reason given")));
+
+		client_lost(c, TERN_ERR_AUTH, d);
+		g_free(d);
+		return;
+	}
+	if (r->u.status.code.code == IMAP_CODE_CAPABILITY)
+		set_caps(c, r->u.status.code.strv);
+	else
+		imap_session_submit(s, &h, c, NULL, "CAPABILITY");
+	step_enable(c);
+}
+
+static void
+forget_ir(struct imap_client *c)
+{
+	if (c->pending_ir != NULL) {
+		memset(c->pending_ir, 0, strlen(c->pending_ir));
+		g_free(c->pending_ir);
+		c->pending_ir = NULL;
+	}
+}
+
+static void
+auth_continuation(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct imap_client *c = ud;
+
+	/* Without SASL-IR the first "+" asks for the initial response. Any
+	 * other "+" carries the server's error (XOAUTH2/OAUTHBEARER): answer
+	 * empty so the tagged NO follows. */
+	if (c->pending_ir != NULL) {
+		imap_session_send_line(s, c->pending_ir, true);
+		forget_ir(c);
+	} else {
+		imap_session_send_line(s, "", false);
+	}
+}
+
+static char *
+sasl_initial(struct imap_client *c, const char *mech)
+{
+	const char *user = c->account->user != NULL ? c->account->user : "";
+	const char *secret = c->secret != NULL ? c->secret : "";
+	GString *raw = g_string_new(NULL);
+	char *b64;
+
+	if (strcmp(mech, "PLAIN") == 0) {
+		g_string_append_c(raw, '\0');
+		g_string_append(raw, user);
+		g_string_append_c(raw, '\0');
+		g_string_append(raw, secret);
+	} else if (strcmp(mech, "XOAUTH2") == 0) {
+		g_string_append_printf(raw, "user=%s\001auth=Bearer %s\001\001", user, secret);
+	} else { /* OAUTHBEARER, RFC 7628 */
+		g_string_append_printf(raw, "n,a=%s,\001auth=Bearer %s\001\001", user, secret);
+	}
+	b64 = g_base64_encode((const guchar *)raw->str, raw->len);
+	memset(raw->str, 0, raw->len);
+	g_string_free(raw, TRUE);
+	return b64;
+}
+
+static bool
+auth_allowed_in_clear(struct imap_client *c)
+{
+	return net_conn_is_tls(c->conn) || net_conn_is_tunnel(c->conn) ||
+	       net_conn_is_loopback(c->conn);
+}
+
+static void
+step_auth(struct imap_client *c)
+{
+	static const struct imap_cmd_handlers h = {
+		.continuation = auth_continuation,
+		.done = auth_done,
+	};
+	const char *mech = NULL;
+	GError *err = NULL;
+	int rc;
+
+	if (!auth_allowed_in_clear(c)) {
+		refuse(c, _("refusing to send a password without TLS to a host that is not "
+			    "loopback"));
+		return;
+	}
+	switch (c->account->auth) {
+	case CONFIG_AUTH_XOAUTH2: mech = "XOAUTH2"; break;
+	case CONFIG_AUTH_OAUTHBEARER: mech = "OAUTHBEARER"; break;
+	case CONFIG_AUTH_PLAIN: mech = "PLAIN"; break;
+	case CONFIG_AUTH_LOGIN: mech = NULL; break;
+	case CONFIG_AUTH_AUTO:
+		mech = imap_client_has_cap(c, "AUTH=PLAIN") ? "PLAIN" : NULL;
+		break;
+	}
+	if (mech == NULL && imap_client_has_cap(c, "LOGINDISABLED")) {
+		refuse(c, _("the server does not allow LOGIN here"));
+		return;
+	}
+	if (mech == NULL) {
+		rc = imap_session_submit(c->session, &h, c, &err, "LOGIN %P %P",
+					 c->account->user != NULL ? c->account->user : "",
+					 c->secret != NULL ? c->secret : "");
+	} else {
+		char *ir = sasl_initial(c, mech);
+
+		if (imap_client_has_cap(c, "SASL-IR")) {
+			rc = imap_session_submit(c->session, &h, c, &err, "AUTHENTICATE %a %P",
+						 mech, ir);
+			memset(ir, 0, strlen(ir));
+			g_free(ir);
+		} else {
+			c->pending_ir = ir;
+			rc = imap_session_submit(c->session, &h, c, &err, "AUTHENTICATE %a", mech);
+		}
+	}
+	if (rc < 0) {
+		client_lost(c, TERN_ERR_AUTH, err->message);
+		g_error_free(err);
+	}
+}
+
+static bool
+enable_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (r->type != IMAP_DATA_ENABLED)
+		return false;
+	for (const char *const *e = r->u.strv; e != NULL && *e != NULL; e++) {
+		if (g_ascii_strcasecmp(*e, "UTF8=ACCEPT") == 0) {
+			c->utf8 = true;
+			imap_session_set_utf8_accept(s, true);
+		} else if (g_ascii_strcasecmp(*e, "QRESYNC") == 0) {
+			c->qresync = c->condstore = true;
+		} else if (g_ascii_strcasecmp(*e, "CONDSTORE") == 0) {
+			c->condstore = true;
+		}
+	}
+	return true;
+}
+
+static void
+compress_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	      const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (r == NULL)
+		return;
+	if (st == TERN_OK) {
+		/* The rest of this read is already compressed. */
+		imap_session_stop_reading(s);
+		if (net_conn_start_compress(c->conn) < 0) {
+			client_lost(c, TERN_ERR_CONN, _("cannot start compression"));
+			return;
+		}
+	}
+	connect_finish(c, TERN_OK, NULL);
+}
+
+static bool
+want_compress(struct imap_client *c)
+{
+	if (!c->account->compress || !imap_client_has_cap(c, "COMPRESS=DEFLATE") ||
+	    net_conn_is_compressed(c->conn))
+		return false;
+	/* On loopback it only costs CPU; tests force it to exercise the path. */
+	return !net_conn_is_loopback(c->conn) || g_getenv("TERN_FORCE_COMPRESS") != NULL;
+}
+
+static void
+enable_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+	static const struct imap_cmd_handlers h = { .done = compress_done };
+
+	if (r == NULL)
+		return;
+	if (want_compress(c))
+		imap_session_submit(s, &h, c, NULL, "COMPRESS DEFLATE");
+	else
+		connect_finish(c, TERN_OK, NULL);
+}
+
+static void
+step_enable(struct imap_client *c)
+{
+	static const struct imap_cmd_handlers h = {
+		.untagged = enable_untagged,
+		.done = enable_done,
+	};
+	GString *what = g_string_new(NULL);
+
+	c->state = CLIENT_SETUP;
+	if (imap_client_has_cap(c, "QRESYNC"))
+		g_string_append(what, " QRESYNC");
+	if (imap_client_has_cap(c, "CONDSTORE"))
+		g_string_append(what, " CONDSTORE");
+	if (imap_client_has_cap(c, "UTF8=ACCEPT"))
+		g_string_append(what, " UTF8=ACCEPT");
+	if (what->len > 0 && imap_client_has_cap(c, "ENABLE")) {
+		if (strstr(what->str, "QRESYNC") && strstr(what->str, "UTF8"))
+			imap_session_submit(c->session, &h, c, NULL,
+					    "ENABLE QRESYNC CONDSTORE UTF8=ACCEPT");
+		else if (strstr(what->str, "QRESYNC"))
+			imap_session_submit(c->session, &h, c, NULL, "ENABLE QRESYNC CONDSTORE");
+		else if (strstr(what->str, "CONDSTORE") && strstr(what->str, "UTF8"))
+			imap_session_submit(c->session, &h, c, NULL, "ENABLE CONDSTORE UTF8=ACCEPT");
+		else if (strstr(what->str, "CONDSTORE"))
+			imap_session_submit(c->session, &h, c, NULL, "ENABLE CONDSTORE");
+		else
+			imap_session_submit(c->session, &h, c, NULL, "ENABLE UTF8=ACCEPT");
+	} else {
+		enable_done(c->session, (const struct imap_response *)&h, TERN_OK, NULL, c);
+	}
+	g_string_free(what, TRUE);
+}
+
+/* ------------------------------------------------------------------ */
+/* net callbacks                                                      */
+/* ------------------------------------------------------------------ */
+
+static void
+net_connected(struct net_conn *conn, enum tern_status st, const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (st != TERN_OK) {
+		client_lost(c, st, detail);
+		return;
+	}
+	c->state = CLIENT_GREETING;
+	net_conn_expect_reply(conn, TRUE);
+}
+
+static gsize
+net_data(struct net_conn *conn, const char *buf, gsize len, void *ud)
+{
+	struct imap_client *c = ud;
+	gsize used;
+
+	used = imap_session_feed(c->session, buf, len);
+	if (c->conn != NULL && c->state != CLIENT_CLOSED)
+		net_conn_expect_reply(c->conn, !imap_session_idle(c->session) && !c->idle_sent);
+	return used;
+}
+
+static void
+net_tls_done(struct net_conn *conn, enum tern_status st, const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (st != TERN_OK) {
+		client_lost(c, st, detail);
+		return;
+	}
+	after_starttls(c);
+}
+
+static void
+net_closed(struct net_conn *conn, enum tern_status st, const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (st == TERN_OK)
+		st = TERN_ERR_CONN;
+	client_lost(c, st, detail != NULL ? detail : _("the server closed the connection"));
+}
+
+/* ------------------------------------------------------------------ */
+/* Life cycle                                                         */
+/* ------------------------------------------------------------------ */
+
+struct imap_client *
+imap_client_new(const struct account *account, const char *secret,
+		const struct imap_client_callbacks *cb, void *ud)
+{
+	struct imap_client *c = g_new0(struct imap_client, 1);
+	static const struct imap_session_ops ops = {
+		.send = session_send,
+		.untagged = session_untagged,
+		.failed = session_failed,
+		.trace = session_trace,
+	};
+
+	c->account = account;
+	c->secret = g_strdup(secret);
+	if (cb != NULL)
+		c->cb = *cb;
+	c->ud = ud;
+	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	c->session = imap_session_new(&ops, NULL, c);
+	return c;
+}
+
+void
+imap_client_free(struct imap_client **cp)
+{
+	struct imap_client *c = *cp;
+
+	if (c == NULL)
+		return;
+	c->closing = true;
+	c->connect_done = NULL;
+	c->cb.event = NULL;
+	if (c->idle_timer != 0)
+		g_source_remove(c->idle_timer);
+	if (c->conn != NULL) {
+		net_conn_close(c->conn);
+		net_conn_unref(&c->conn);
+	}
+	imap_session_free(&c->session);
+	forget_ir(c);
+	g_hash_table_unref(c->caps);
+	if (c->secret != NULL) {
+		memset(c->secret, 0, strlen(c->secret));
+		g_free(c->secret);
+	}
+	g_free(c->selected);
+	if (c->seq_uids != NULL)
+		g_array_unref(c->seq_uids);
+	if (c->folders != NULL)
+		g_ptr_array_unref(c->folders);
+	g_free(c);
+	*cp = NULL;
+}
+
+void
+imap_client_connect(struct imap_client *c, imap_done_fn *done, void *ud)
+{
+	static const struct net_callbacks ncb = {
+		.connected = net_connected,
+		.data = net_data,
+		.tls_done = net_tls_done,
+		.closed = net_closed,
+	};
+	const struct account *a = c->account;
+	struct net_opts o = { 0 };
+
+	c->connect_done = done;
+	c->connect_ud = ud;
+	c->state = CLIENT_CONNECTING;
+	o.host = a->host;
+	o.port = (guint16)a->port;
+	o.tunnel = a->tunnel;
+	o.ca_file = a->ca_file;
+	o.fingerprint = a->tls_fingerprint;
+	o.timeout_s = a->timeout;
+	switch (a->tls) {
+	case CONFIG_TLS_IMPLICIT: o.tls = NET_TLS_IMPLICIT; break;
+	case CONFIG_TLS_STARTTLS: o.tls = NET_TLS_STARTTLS; break;
+	case CONFIG_TLS_NONE: o.tls = NET_TLS_NONE; break;
+	}
+	log_debug("connecting to %s", a->tunnel != NULL ? "a tunnel" : a->host);
+	c->conn = net_conn_new(&o, &ncb, c);
+	net_conn_connect(c->conn);
+}
+
+char *
+imap_client_describe(struct imap_client *c)
+{
+	char *tls = c->conn != NULL ? net_conn_describe_tls(c->conn) : NULL;
+	char *out;
+	const char *how;
+
+	if (tls != NULL)
+		how = tls;
+	else if (c->conn != NULL && net_conn_is_tunnel(c->conn))
+		how = _("tunnel");
+	else
+		how = _("no TLS (loopback)");
+	out = g_strdup_printf("%s%s", how,
+			      c->conn != NULL && net_conn_is_compressed(c->conn) ?
+				      _(", COMPRESS=DEFLATE") : "");
+	g_free(tls);
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations: common bits                                            */
+/* ------------------------------------------------------------------ */
+
+/* Ends IDLE before a command is queued; IDLE is resumed when the
+ * session runs dry. */
+static void
+before_command(struct imap_client *c)
+{
+	if (c->idle_sent && !c->idle_done_sent) {
+		c->idle_done_sent = true;
+		imap_session_send_line(c->session, "DONE", false);
+	}
+}
+
+static void
+after_command(struct imap_client *c)
+{
+	if (c->idling && !c->idle_sent && imap_session_idle(c->session) &&
+	    c->state == CLIENT_READY)
+		client_send_idle(c);
+}
+
+/* Submit, and when the arguments are refused, answer from the loop. */
+struct deferred {
+	imap_done_fn *done;
+	struct imap_client *c;
+	enum tern_status st;
+	char *detail;
+	void *ud;
+};
+
+static gboolean
+deferred_run(gpointer data)
+{
+	struct deferred *d = data;
+
+	d->done(d->c, d->st, d->detail, d->ud);
+	g_free(d->detail);
+	g_free(d);
+	return G_SOURCE_REMOVE;
+}
+
+/* Answer done(st, detail) from the main loop (never from inside the call). */
+static void
+defer(struct imap_client *c, imap_done_fn *done, enum tern_status st, const char *detail,
+      void *ud)
+{
+	struct deferred *d = g_new0(struct deferred, 1);
+
+	d->done = done;
+	d->c = c;
+	d->st = st;
+	d->detail = g_strdup(detail);
+	d->ud = ud;
+	g_idle_add(deferred_run, d);
+}
+
+/* ------------------------------------------------------------------ */
+/* LIST                                                               */
+/* ------------------------------------------------------------------ */
+
+struct list_op {
+	struct imap_client *c;
+	imap_folders_fn *done;
+	void *ud;
+	GPtrArray *folders;
+	GHashTable *by_wire; /* wire name -> struct imap_folder * */
+	bool with_status;
+	guint status_pending;
+	enum tern_status st;
+	char *detail;
+};
+
+static enum folder_role
+role_of(const struct imap_client *c, const struct imap_list *l, const char *name)
+{
+	const struct account *a = c->account;
+
+	if (g_ascii_strcasecmp(name, "INBOX") == 0)
+		return FOLDER_ROLE_INBOX;
+	if (a->trash != NULL && strcmp(a->trash, name) == 0)
+		return FOLDER_ROLE_TRASH;
+	if (a->archive != NULL && strcmp(a->archive, name) == 0)
+		return FOLDER_ROLE_ARCHIVE;
+	if (a->sent != NULL && strcmp(a->sent, name) == 0)
+		return FOLDER_ROLE_SENT;
+	if (a->drafts != NULL && strcmp(a->drafts, name) == 0)
+		return FOLDER_ROLE_DRAFTS;
+	if (l->special_use & IMAP_SPECIAL_DRAFTS) return FOLDER_ROLE_DRAFTS;
+	if (l->special_use & IMAP_SPECIAL_SENT) return FOLDER_ROLE_SENT;
+	if (l->special_use & IMAP_SPECIAL_ARCHIVE) return FOLDER_ROLE_ARCHIVE;
+	if (l->special_use & IMAP_SPECIAL_JUNK) return FOLDER_ROLE_JUNK;
+	if (l->special_use & IMAP_SPECIAL_TRASH) return FOLDER_ROLE_TRASH;
+	if (l->special_use & IMAP_SPECIAL_ALL) return FOLDER_ROLE_ALL;
+	if (l->special_use & IMAP_SPECIAL_FLAGGED) return FOLDER_ROLE_FLAGGED;
+	return FOLDER_ROLE_NONE;
+}
+
+static guint
+folder_attrs(const struct imap_list *l)
+{
+	guint a = 0;
+
+	if (l->flags & IMAP_MAILBOX_NOSELECT) a |= IMAP_FOLDER_NOSELECT;
+	if (l->flags & IMAP_MAILBOX_HASCHILDREN) a |= IMAP_FOLDER_HASCHILDREN;
+	if (l->flags & IMAP_MAILBOX_HASNOCHILDREN) a |= IMAP_FOLDER_HASNOCHILDREN;
+	if (l->flags & IMAP_MAILBOX_NOINFERIORS) a |= IMAP_FOLDER_NOINFERIORS;
+	if (l->flags & IMAP_MAILBOX_NONEXISTENT) a |= IMAP_FOLDER_NONEXISTENT | IMAP_FOLDER_NOSELECT;
+	if (l->flags & IMAP_MAILBOX_SUBSCRIBED) a |= IMAP_FOLDER_SUBSCRIBED;
+	if (l->flags & IMAP_MAILBOX_MARKED) a |= IMAP_FOLDER_MARKED;
+	return a;
+}
+
+static void
+apply_status(struct list_op *op, const struct imap_mailbox_status *ms)
+{
+	struct imap_folder *f = g_hash_table_lookup(op->by_wire, ms->raw_name);
+
+	if (f == NULL)
+		return;
+	if (ms->present & IMAP_MSTATUS_MESSAGES)
+		f->messages = ms->messages;
+	if (ms->present & IMAP_MSTATUS_UNSEEN)
+		f->unseen = ms->unseen;
+}
+
+static bool
+list_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct list_op *op = ud;
+	const struct imap_list *l;
+	struct imap_folder *f;
+
+	if (r->type == IMAP_DATA_MAILBOX_STATUS) {
+		apply_status(op, &r->u.mstatus);
+		return true;
+	}
+	if (r->type != IMAP_DATA_LIST || r->u.list.lsub)
+		return false;
+	l = &r->u.list;
+	if (g_hash_table_contains(op->by_wire, l->raw_name))
+		return true; /* a duplicate: keep the first */
+	f = g_new0(struct imap_folder, 1);
+	f->wire_name = g_strndup(l->raw_name, l->raw_name_len);
+	f->name = g_strdup(l->name != NULL ? l->name : f->wire_name);
+	f->delimiter = l->delimiter;
+	f->attrs = folder_attrs(l);
+	f->attr_names = g_ptr_array_new_with_free_func(g_free);
+	for (const char *const *a = l->attributes; a != NULL && *a != NULL; a++)
+		g_ptr_array_add(f->attr_names, g_strdup(*a));
+	f->role = role_of(op->c, l, f->name);
+	f->messages = f->unseen = -1;
+	g_ptr_array_add(op->folders, f);
+	g_hash_table_insert(op->by_wire, f->wire_name, f);
+	return true;
+}
+
+static void
+list_op_finish(struct list_op *op)
+{
+	struct imap_client *c = op->c;
+
+	if (op->st == TERN_OK) {
+		if (c->folders != NULL)
+			g_ptr_array_unref(c->folders);
+		c->folders = g_ptr_array_ref(op->folders);
+	}
+	op->done(c, op->st, op->detail, op->folders, op->ud);
+	g_ptr_array_unref(op->folders);
+	g_hash_table_unref(op->by_wire);
+	g_free(op->detail);
+	g_free(op);
+	after_command(c);
+}
+
+static void
+status_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct list_op *op = ud;
+
+	if (r == NULL && op->st == TERN_OK) {
+		op->st = st;
+		op->detail = g_strdup(detail);
+	}
+	if (--op->status_pending == 0)
+		list_op_finish(op);
+}
+
+static void
+list_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	  const char *detail, void *ud)
+{
+	struct list_op *op = ud;
+	static const struct imap_cmd_handlers h = { .untagged = list_untagged,
+						    .done = status_done };
+	bool list_status = imap_client_has_cap(op->c, "LIST-STATUS");
+
+	op->st = st;
+	op->detail = g_strdup(detail);
+	if (st != TERN_OK || !op->with_status || list_status) {
+		list_op_finish(op);
+		return;
+	}
+	/* STATUS for each selectable folder, pipelined through the queue. */
+	op->status_pending = 1;
+	for (guint i = 0; i < op->folders->len; i++) {
+		struct imap_folder *f = op->folders->pdata[i];
+
+		if (f->attrs & IMAP_FOLDER_NOSELECT)
+			continue;
+		if (imap_session_submit(s, &h, op, NULL, "STATUS %r (MESSAGES UNSEEN)",
+					f->wire_name) == 0)
+			op->status_pending++;
+	}
+	if (--op->status_pending == 0)
+		list_op_finish(op);
+}
+
+void
+imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_fn *done,
+			 void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = list_untagged, .done = list_done };
+	struct list_op *op = g_new0(struct list_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->with_status = with_status;
+	op->folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+	op->by_wire = g_hash_table_new(g_str_hash, g_str_equal);
+	before_command(c);
+	if (with_status && imap_client_has_cap(c, "LIST-STATUS") &&
+	    imap_client_has_cap(c, "SPECIAL-USE"))
+		imap_session_submit(c->session, &h, op, NULL,
+				    "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))");
+	else if (with_status && imap_client_has_cap(c, "LIST-STATUS"))
+		imap_session_submit(c->session, &h, op, NULL,
+				    "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))");
+	else if (imap_client_has_cap(c, "SPECIAL-USE"))
+		imap_session_submit(c->session, &h, op, NULL, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
+	else
+		imap_session_submit(c->session, &h, op, NULL, "LIST \"\" \"*\"");
+}
+
+const char *
+imap_client_role_folder(struct imap_client *c, enum folder_role role)
+{
+	const struct account *a = c->account;
+
+	switch (role) {
+	case FOLDER_ROLE_TRASH: if (a->trash) return a->trash; break;
+	case FOLDER_ROLE_ARCHIVE: if (a->archive) return a->archive; break;
+	case FOLDER_ROLE_SENT: if (a->sent) return a->sent; break;
+	case FOLDER_ROLE_DRAFTS: if (a->drafts) return a->drafts; break;
+	default: break;
+	}
+	for (guint i = 0; c->folders != NULL && i < c->folders->len; i++) {
+		struct imap_folder *f = c->folders->pdata[i];
+
+		if (f->role == role)
+			return f->name;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* SELECT                                                             */
+/* ------------------------------------------------------------------ */
+
+struct select_op {
+	struct imap_client *c;
+	imap_select_fn *done;
+	void *ud;
+	struct imap_mailbox_info info;
+	char *name;
+	char *error;
+};
+
+static gboolean
+select_refused(gpointer data)
+{
+	struct select_op *op = data;
+
+	op->done(op->c, TERN_ERR_USAGE, op->error, NULL, op->ud);
+	g_free(op->error);
+	g_free(op->name);
+	g_free(op);
+	return G_SOURCE_REMOVE;
+}
+
+static bool
+select_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct select_op *op = ud;
+
+	switch (r->type) {
+	case IMAP_DATA_EXISTS:
+		if (r->u.number > CLIENT_EXISTS_MAX)
+			return false; /* the generic handler refuses it */
+		op->info.exists = r->u.number;
+		return true;
+	case IMAP_DATA_FLAGS:
+	case IMAP_DATA_RECENT:
+		return true;
+	case IMAP_DATA_STATUS:
+		switch (r->u.status.code.code) {
+		case IMAP_CODE_UIDVALIDITY: op->info.uidvalidity = r->u.status.code.number; break;
+		case IMAP_CODE_UIDNEXT: op->info.uidnext = r->u.status.code.number; break;
+		case IMAP_CODE_HIGHESTMODSEQ: op->info.highestmodseq = r->u.status.code.modseq; break;
+		case IMAP_CODE_PERMANENTFLAGS:
+			op->info.permanent_flags = flags_from_strv(r->u.status.code.strv, NULL);
+			break;
+		default: return false;
+		}
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+select_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct select_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (st == TERN_OK) {
+		if (r->u.status.code.code == IMAP_CODE_READ_ONLY)
+			op->info.read_only = true;
+		g_free(c->selected);
+		c->selected = g_strdup(op->name);
+		c->info = op->info;
+		if (c->seq_uids != NULL)
+			g_array_unref(c->seq_uids);
+		c->seq_uids = g_array_sized_new(FALSE, TRUE, sizeof(guint32), op->info.exists);
+		g_array_set_size(c->seq_uids, op->info.exists);
+	} else if (r != NULL) {
+		char *d = g_strdup_printf(_("cannot open folder '%s': %s"), op->name,
+					  server_text(r, _("no reason given")));
+
+		g_free(c->selected);
+		c->selected = NULL;
+		op->done(c, TERN_ERR_FOLDER, d, NULL, op->ud);
+		g_free(d);
+		goto out;
+	}
+	op->done(c, st, detail, st == TERN_OK ? &op->info : NULL, op->ud);
+out:
+	g_free(op->name);
+	g_free(op);
+	after_command(c);
+}
+
+void
+imap_client_select(struct imap_client *c, const char *folder, bool read_only,
+		   imap_select_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = select_untagged,
+						    .done = select_done };
+	struct select_op *op = g_new0(struct select_op, 1);
+	GError *err = NULL;
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->name = g_strdup(folder);
+	before_command(c);
+	if (imap_session_submit(c->session, &h, op, &err, read_only ? "EXAMINE %m" : "SELECT %m",
+				folder) < 0) {
+		op->error = g_strdup_printf(_("bad folder name: %s"), err->message);
+		g_error_free(err);
+		/* Answer from the loop, like any other outcome. */
+		g_idle_add(select_refused, op);
+	}
+}
+
+const char *
+imap_client_selected(struct imap_client *c)
+{
+	return c->selected;
+}
+
+/* ------------------------------------------------------------------ */
+/* Summaries                                                          */
+/* ------------------------------------------------------------------ */
+
+struct summaries_op {
+	struct imap_client *c;
+	imap_summaries_fn *batch_fn;
+	imap_done_fn *done;
+	void *ud;
+	GArray *batch; /* struct imap_summary */
+	guint pending; /* commands in flight */
+	enum tern_status st;
+	char *detail;
+};
+
+/* "Name <mailbox@host>" of one address; name may be NULL. */
+static char *
+format_address(const struct imap_address *a, bool with_name)
+{
+	char *addr;
+
+	if (a->host != NULL)
+		addr = g_strdup_printf("%s@%s", a->mailbox != NULL ? a->mailbox : "", a->host);
+	else
+		addr = g_strdup(a->mailbox != NULL ? a->mailbox : "");
+	if (with_name && a->name != NULL && a->name[0] != '\0') {
+		char *both = g_strdup_printf("%s <%s>", a->name, addr);
+
+		g_free(addr);
+		return both;
+	}
+	return addr;
+}
+
+/* The first real address (group markers skipped), or NULL. */
+static const struct imap_address *
+first_address(const struct imap_address_list *l)
+{
+	for (size_t i = 0; i < l->n_addrs; i++)
+		if (l->addrs[i].host != NULL)
+			return &l->addrs[i];
+	return NULL;
+}
+
+static char *
+format_address_list(const struct imap_address_list *l)
+{
+	GString *out = NULL;
+
+	for (size_t i = 0; i < l->n_addrs; i++) {
+		char *one;
+
+		if (l->addrs[i].host == NULL)
+			continue;
+		if (out == NULL)
+			out = g_string_new(NULL);
+		else
+			g_string_append(out, ", ");
+		one = format_address(&l->addrs[i], true);
+		g_string_append(out, one);
+		g_free(one);
+		if (out->len > 4096)
+			break; /* enough for a summary */
+	}
+	return out != NULL ? g_string_free(out, FALSE) : NULL;
+}
+
+/* The References header from a HEADER.FIELDS body item, unfolded. */
+static char *
+references_from(const struct imap_fetch *f)
+{
+	for (size_t i = 0; i < f->n_bodies; i++) {
+		const struct imap_fetch_body *b = &f->bodies[i];
+		const char *data, *colon;
+		gsize len;
+		GString *out;
+
+		if (b->data == NULL || b->section == NULL ||
+		    g_ascii_strncasecmp(b->section, "HEADER.FIELDS", 13) != 0)
+			continue;
+		data = g_bytes_get_data(b->data, &len);
+		colon = memchr(data, ':', len);
+		if (colon == NULL)
+			return NULL;
+		out = g_string_new(NULL);
+		for (const char *p = colon + 1; p < data + len; p++) {
+			if (*p == '\r' || *p == '\n' || *p == '\t')
+				g_string_append_c(out, ' ');
+			else if (*p != '\0')
+				g_string_append_c(out, *p);
+		}
+		g_strstrip(out->str);
+		if (out->str[0] == '\0') {
+			g_string_free(out, TRUE);
+			return NULL;
+		}
+		return g_string_free(out, FALSE);
+	}
+	return NULL;
+}
+
+static void
+summary_from_fetch(struct imap_summary *s, const struct imap_fetch *f)
+{
+	const struct imap_envelope *e = f->envelope;
+	const struct imap_address *from;
+
+	s->uid = f->uid;
+	s->flags = flags_from_strv(f->flags, &s->keywords);
+	s->internaldate = f->internaldate;
+	s->internaldate_tz = f->internaldate_offset;
+	s->size = f->rfc822_size > G_MAXUINT32 ? G_MAXUINT32 : (guint32)f->rfc822_size;
+	s->modseq = f->modseq;
+	if (e == NULL || e->date == NULL ||
+	    maildate_parse(e->date, &s->date, &s->date_tz) < 0) {
+		s->date = s->internaldate;
+		s->date_tz = s->internaldate_tz;
+	}
+	if (e != NULL) {
+		from = first_address(&e->from);
+		if (from != NULL) {
+			s->from = format_address(from, true);
+			s->from_addr = format_address(from, false);
+			s->from_name = g_strdup(from->name);
+		}
+		s->to = format_address_list(&e->to);
+		s->cc = format_address_list(&e->cc);
+		s->subject = e->subject != NULL ? g_strndup(e->subject, e->subject_len) : NULL;
+		s->message_id = g_strdup(e->message_id);
+		s->in_reply_to = g_strdup(e->in_reply_to);
+	}
+	s->references = references_from(f);
+}
+
+static void
+flush_batch(struct summaries_op *op)
+{
+	if (op->batch->len > 0 && op->batch_fn != NULL)
+		op->batch_fn(op->c, (const struct imap_summary *)(void *)op->batch->data,
+			     op->batch->len, op->ud);
+	for (guint i = 0; i < op->batch->len; i++)
+		imap_summary_clear(&g_array_index(op->batch, struct imap_summary, i));
+	g_array_set_size(op->batch, 0);
+}
+
+static bool
+summaries_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct summaries_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+	struct imap_summary sum = { 0 };
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_ENVELOPE) ||
+	    !(f->present & IMAP_FETCH_UID))
+		return false; /* an unsolicited flag update */
+	remember_uid(op->c, f->seq, f->uid);
+	summary_from_fetch(&sum, f);
+	g_array_append_val(op->batch, sum);
+	if (op->batch->len >= CLIENT_SUMMARY_BATCH)
+		flush_batch(op);
+	return true;
+}
+
+static void
+summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	       const char *detail, void *ud)
+{
+	struct summaries_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (st != TERN_OK && op->st == TERN_OK) {
+		op->st = st;
+		op->detail = g_strdup(detail);
+	}
+	if (--op->pending > 0)
+		return;
+	flush_batch(op);
+	op->done(c, op->st, op->detail, op->ud);
+	g_array_unref(op->batch);
+	g_free(op->detail);
+	g_free(op);
+	after_command(c);
+}
+
+void
+imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
+			    imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = summaries_untagged,
+						    .done = summaries_done };
+	struct summaries_op *op;
+	struct imap_seqset *set;
+	GError *err = NULL;
+	int rc;
+
+	set = imap_seqset_parse(uidset, -1, IMAP_SEQSET_ALLOW_STAR, &err);
+	if (set == NULL) {
+		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		g_error_free(err);
+		return;
+	}
+	op = g_new0(struct summaries_op, 1);
+	op->c = c;
+	op->batch_fn = batch_fn;
+	op->done = done;
+	op->ud = ud;
+	op->batch = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
+				      CLIENT_SUMMARY_BATCH);
+	op->pending = 1;
+	before_command(c);
+	if (c->condstore)
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 "UID FETCH %q (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
+					 "MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)])", set);
+	else
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 "UID FETCH %q (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
+					 "BODY.PEEK[HEADER.FIELDS (REFERENCES)])", set);
+	imap_seqset_free(&set);
+	if (rc < 0) {
+		op->pending = 0;
+		g_array_unref(op->batch);
+		g_free(op);
+		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		g_error_free(err);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* SEARCH                                                             */
+/* ------------------------------------------------------------------ */
+
+struct search_op {
+	struct imap_client *c;
+	imap_uids_fn *done;
+	void *ud;
+	GArray *uids;
+	bool refused;
+	char *error;
+};
+
+static int
+cmp_uid(gconstpointer a, gconstpointer b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool
+search_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct search_op *op = ud;
+
+	if (r->type == IMAP_DATA_SEARCH) {
+		for (size_t i = 0; i < r->u.search.n_numbers && op->uids->len < CLIENT_SEARCH_MAX;
+		     i++)
+			g_array_append_val(op->uids, r->u.search.numbers[i]);
+		return true;
+	}
+	if (r->type == IMAP_DATA_ESEARCH) {
+		size_t n = 0;
+		uint32_t *arr;
+
+		if (r->u.esearch.all == NULL)
+			return true;
+		arr = imap_seqset_to_array(r->u.esearch.all, CLIENT_SEARCH_MAX, &n, NULL);
+		if (arr != NULL)
+			g_array_append_vals(op->uids, arr, n);
+		g_free(arr);
+		return true;
+	}
+	return false;
+}
+
+static void
+search_finish(struct search_op *op, enum tern_status st, const char *detail)
+{
+	struct imap_client *c = op->c;
+
+	g_array_sort(op->uids, cmp_uid);
+	op->done(c, st, detail, op->uids, op->ud);
+	g_array_unref(op->uids);
+	g_free(op->error);
+	g_free(op);
+	after_command(c);
+}
+
+static void
+search_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	search_finish(ud, st, detail);
+}
+
+static gboolean
+search_refused(gpointer data)
+{
+	struct search_op *op = data;
+
+	search_finish(op, TERN_ERR_USAGE, op->error);
+	return G_SOURCE_REMOVE;
+}
+
+/* Appends one search string as an astring or a literal; returns false
+ * when it cannot be sent (NUL). */
+static bool
+append_search_string(struct imap_client *c, GPtrArray *chunks, GString *line, const char *str,
+		     GString *log)
+{
+	char *q = imap_quote_astring(str, NULL);
+	enum imap_literal_mode mode = imap_session_command_options(c->session)->literal_mode;
+	size_t len = strlen(str);
+	bool plus;
+	struct imap_command_chunk *ch;
+
+	if (q != NULL && strlen(q) <= IMAP_COMMAND_QUOTED_MAX) {
+		g_string_append(line, q);
+		g_string_append(log, q);
+		g_free(q);
+		return true;
+	}
+	g_free(q);
+	plus = mode == IMAP_LITERAL_PLUS ||
+	       (mode == IMAP_LITERAL_MINUS && len <= IMAP_LITERAL_MINUS_MAX);
+	g_string_append_printf(line, "{%zu%s}\r\n", len, plus ? "+" : "");
+	g_string_append_printf(log, "{%zu%s} <%zu bytes>", len, plus ? "+" : "", len);
+	ch = g_new0(struct imap_command_chunk, 1);
+	ch->data = g_bytes_new(line->str, line->len);
+	ch->wait_continuation = !plus;
+	g_ptr_array_add(chunks, ch);
+	g_string_assign(line, "");
+	g_string_append_len(line, str, len);
+	return true;
+}
+
+static struct imap_command *
+build_search(struct imap_client *c, GPtrArray *tokens, bool utf8)
+{
+	struct imap_tag_counter *tags = imap_session_tags(c->session);
+	struct imap_command *cmd = g_new0(struct imap_command, 1);
+	GPtrArray *chunks = g_ptr_array_new();
+	GString *line = g_string_new(NULL), *log = g_string_new(NULL);
+	bool need_space = false;
+
+	cmd->tag = g_strdup_printf("%s%" G_GUINT64_FORMAT, tags->prefix, tags->next++);
+	g_string_printf(line, "%s UID SEARCH", cmd->tag);
+	if (imap_client_has_cap(c, "ESEARCH"))
+		g_string_append(line, " RETURN (ALL)");
+	if (utf8 && !c->utf8)
+		g_string_append(line, " CHARSET UTF-8");
+	g_string_append(log, line->str);
+	need_space = true;
+	for (guint i = 0; i < tokens->len; i++) {
+		const struct query_token *t = tokens->pdata[i];
+
+		if (need_space && t->type != QUERY_TOK_CLOSE) {
+			g_string_append_c(line, ' ');
+			g_string_append_c(log, ' ');
+		}
+		need_space = t->type != QUERY_TOK_OPEN;
+		switch (t->type) {
+		case QUERY_TOK_OPEN:
+			g_string_append_c(line, '(');
+			g_string_append_c(log, '(');
+			break;
+		case QUERY_TOK_CLOSE:
+			g_string_append_c(line, ')');
+			g_string_append_c(log, ')');
+			break;
+		case QUERY_TOK_ATOM:
+			/* atoms come from the query module's own vocabulary */
+			for (const char *p = t->text; *p != '\0'; p++)
+				if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("(){%*\"\\]", *p))
+					goto bad;
+			g_string_append(line, t->text);
+			g_string_append(log, t->text);
+			break;
+		case QUERY_TOK_STRING:
+			if (!append_search_string(c, chunks, line, t->text, log))
+				goto bad;
+			break;
+		}
+	}
+	g_string_append(line, "\r\n");
+	{
+		struct imap_command_chunk *ch = g_new0(struct imap_command_chunk, 1);
+
+		ch->data = g_bytes_new(line->str, line->len);
+		g_ptr_array_add(chunks, ch);
+	}
+	cmd->n_chunks = chunks->len;
+	cmd->chunks = g_new0(struct imap_command_chunk, chunks->len);
+	for (guint i = 0; i < chunks->len; i++) {
+		cmd->chunks[i] = *(struct imap_command_chunk *)chunks->pdata[i];
+		g_free(chunks->pdata[i]);
+	}
+	g_ptr_array_unref(chunks);
+	g_string_free(line, TRUE);
+	cmd->log_line = g_string_free(log, FALSE);
+	return cmd;
+bad:
+	for (guint i = 0; i < chunks->len; i++) {
+		g_bytes_unref(((struct imap_command_chunk *)chunks->pdata[i])->data);
+		g_free(chunks->pdata[i]);
+	}
+	g_ptr_array_unref(chunks);
+	g_string_free(line, TRUE);
+	g_string_free(log, TRUE);
+	cmd->n_chunks = 0;
+	imap_command_free(&cmd);
+	return NULL;
+}
+
+void
+imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8, imap_uids_fn *done,
+		   void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = search_untagged,
+						    .done = search_done };
+	struct search_op *op = g_new0(struct search_op, 1);
+	struct imap_command *cmd;
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; i < tokens->len; i++) {
+		const struct query_token *t = tokens->pdata[i];
+
+		if (t->type == QUERY_TOK_STRING && strpbrk(t->text, "\r\n") != NULL) {
+			op->error = g_strdup(_("a search string cannot hold a line break"));
+			g_idle_add(search_refused, op);
+			return;
+		}
+	}
+	cmd = build_search(c, tokens, utf8);
+	if (cmd == NULL) {
+		op->error = g_strdup(_("the search cannot be expressed in IMAP"));
+		g_idle_add(search_refused, op);
+		return;
+	}
+	before_command(c);
+	imap_session_submit_command(c->session, cmd, &h, op);
+}
+
+/* ------------------------------------------------------------------ */
+/* Bodies                                                             */
+/* ------------------------------------------------------------------ */
+
+struct body_op {
+	struct imap_client *c;
+	imap_body_fn *done;
+	void *ud;
+	guint32 uid;
+	char *section;
+	GBytes *data;
+};
+
+static bool
+body_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct body_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) || f->uid != op->uid ||
+	    !(f->present & IMAP_FETCH_BODY))
+		return false;
+	remember_uid(op->c, f->seq, f->uid);
+	for (size_t i = 0; i < f->n_bodies; i++) {
+		const struct imap_fetch_body *b = &f->bodies[i];
+
+		if (b->section != NULL && strcmp(b->section, op->section) == 0 && b->data != NULL) {
+			if (op->data != NULL)
+				g_bytes_unref(op->data);
+			op->data = g_bytes_ref(b->data);
+		}
+	}
+	if (f->present & IMAP_FETCH_FLAGS)
+		handle_fetch_update(op->c, f);
+	return true;
+}
+
+static void
+body_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	  const char *detail, void *ud)
+{
+	struct body_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (st == TERN_OK && op->data == NULL) {
+		char *d = g_strdup_printf(_("no message with UID %u in this folder"), op->uid);
+
+		op->done(c, TERN_ERR_MSG, d, NULL, op->ud);
+		g_free(d);
+	} else {
+		op->done(c, st, detail, st == TERN_OK ? op->data : NULL, op->ud);
+	}
+	if (op->data != NULL)
+		g_bytes_unref(op->data);
+	g_free(op->section);
+	g_free(op);
+	after_command(c);
+}
+
+static bool
+valid_section(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!g_ascii_isalnum(*s) && *s != '.')
+			return false;
+	return true;
+}
+
+void
+imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, bool mark_seen,
+		       imap_body_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = body_untagged, .done = body_done };
+	struct body_op *op;
+	GError *err = NULL;
+	int rc;
+
+	if (section == NULL)
+		section = "";
+	if (uid == 0 || !valid_section(section)) {
+		/* Invalid arguments: answer like a NO, from the loop. */
+		op = g_new0(struct body_op, 1);
+		op->c = c;
+		op->done = done;
+		op->ud = ud;
+		op->uid = uid;
+		op->section = g_strdup(section);
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		return;
+	}
+	op = g_new0(struct body_op, 1);
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uid = uid;
+	op->section = g_strdup(section);
+	before_command(c);
+	if (section[0] == '\0')
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 mark_seen ? "UID FETCH %u (UID BODY[])" :
+						     "UID FETCH %u (UID BODY.PEEK[])", uid);
+	else
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 mark_seen ? "UID FETCH %u (UID BODY[%a])" :
+						     "UID FETCH %u (UID BODY.PEEK[%a])", uid, section);
+	if (rc < 0) {
+		g_error_free(err);
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* STORE, COPY, MOVE, EXPUNGE                                         */
+/* ------------------------------------------------------------------ */
+
+/* A chain of commands finished by one callback; the first failure wins. */
+struct chain_op {
+	struct imap_client *c;
+	imap_done_fn *done;
+	imap_copy_fn *copy_done;
+	void *ud;
+	guint pending;
+	enum tern_status st;
+	char *detail;
+	bool trycreate;
+	/* copy / move */
+	GArray *uids;
+	char *dest;
+	bool move;
+	int stage; /* 0 copy, 1 store \Deleted, 2 expunge */
+	struct imap_copy_result result;
+};
+
+static struct chain_op *
+chain_new(struct imap_client *c, const GArray *uids, void *ud)
+{
+	struct chain_op *op = g_new0(struct chain_op, 1);
+
+	op->c = c;
+	op->ud = ud;
+	op->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	if (uids != NULL)
+		g_array_append_vals(op->uids, uids->data, uids->len);
+	return op;
+}
+
+static void
+chain_free(struct chain_op *op)
+{
+	g_array_unref(op->uids);
+	if (op->result.src_uids != NULL)
+		g_array_unref(op->result.src_uids);
+	if (op->result.dst_uids != NULL)
+		g_array_unref(op->result.dst_uids);
+	g_free(op->dest);
+	g_free(op->detail);
+	g_free(op);
+}
+
+static void
+chain_note(struct chain_op *op, const struct imap_response *r, enum tern_status st,
+	   const char *detail)
+{
+	if (r != NULL && r->u.status.code.code == IMAP_CODE_TRYCREATE)
+		op->trycreate = true;
+	if (r != NULL && r->u.status.code.code == IMAP_CODE_COPYUID) {
+		const struct imap_resp_code *code = &r->u.status.code;
+		size_t ns = 0, nd = 0;
+		uint32_t *src = imap_seqset_to_array(code->set1, CLIENT_SEARCH_MAX, &ns, NULL);
+		uint32_t *dst = imap_seqset_to_array(code->set2, CLIENT_SEARCH_MAX, &nd, NULL);
+
+		/* COPYUID lists both sets in the same order; to_array sorts,
+		 * which keeps the pairing for the usual ascending answers. */
+		if (src != NULL && dst != NULL && ns == nd) {
+			if (op->result.src_uids == NULL) {
+				op->result.src_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+				op->result.dst_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+			}
+			op->result.uidvalidity = code->number;
+			g_array_append_vals(op->result.src_uids, src, ns);
+			g_array_append_vals(op->result.dst_uids, dst, nd);
+		}
+		g_free(src);
+		g_free(dst);
+	}
+	if (st != TERN_OK && op->st == TERN_OK) {
+		op->st = st;
+		op->detail = g_strdup(detail != NULL && detail[0] != '\0' ? detail :
+				      _("the server refused"));
+	}
+}
+
+static void
+chain_finish(struct chain_op *op)
+{
+	struct imap_client *c = op->c;
+
+	if (op->copy_done != NULL)
+		op->copy_done(c, op->st, op->detail, &op->result, op->ud);
+	else
+		op->done(c, op->st, op->detail, op->ud);
+	chain_free(op);
+	after_command(c);
+}
+
+/* Queue one command per piece of the UID set; fmt has %q first. */
+static guint
+submit_per_uidset(struct imap_client *c, const GArray *uids,
+		  const struct imap_cmd_handlers *h, void *ud, const char *fmt, const char *arg)
+{
+	char **sets = imap_uids_format((const uint32_t *)(const void *)uids->data, uids->len,
+				       CLIENT_UIDSET_MAX);
+	guint n = 0;
+
+	for (char **s = sets; *s != NULL; s++) {
+		struct imap_seqset *set = imap_seqset_parse(*s, -1, 0, NULL);
+
+		if (set == NULL)
+			continue;
+		if (imap_session_submit(c->session, h, ud, NULL, fmt, set, arg) == 0)
+			n++;
+		imap_seqset_free(&set);
+	}
+	g_strfreev(sets);
+	return n;
+}
+
+static void
+store_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	   const char *detail, void *ud)
+{
+	struct chain_op *op = ud;
+
+	chain_note(op, r, st, detail);
+	if (--op->pending == 0)
+		chain_finish(op);
+}
+
+static bool
+store_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	return false; /* flag echoes go to the event callback */
+}
+
+void
+imap_client_store(struct imap_client *c, const GArray *uids, bool add, const char *const *flags,
+		  imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = store_untagged,
+						    .done = store_done };
+	struct chain_op *op = chain_new(c, uids, ud);
+
+	op->done = done;
+	before_command(c);
+	op->pending = 1;
+	for (; flags != NULL && *flags != NULL; flags++)
+		op->pending += submit_per_uidset(c, op->uids, &h, op,
+						 add ? "UID STORE %q +FLAGS.SILENT (%f)" :
+						       "UID STORE %q -FLAGS.SILENT (%f)", *flags);
+	if (--op->pending == 0) {
+		/* Nothing to send (no UIDs or flags): answer from the loop. */
+		op->pending = 1;
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	}
+}
+
+static void move_step(struct chain_op *op);
+
+static void
+move_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	  const char *detail, void *ud)
+{
+	struct chain_op *op = ud;
+
+	chain_note(op, r, st, detail);
+	if (--op->pending > 0)
+		return;
+	if (op->st != TERN_OK) {
+		if (op->trycreate) {
+			g_free(op->detail);
+			op->detail = g_strdup_printf(_("folder '%s' does not exist"), op->dest);
+			op->st = TERN_ERR_FOLDER;
+		}
+		chain_finish(op);
+		return;
+	}
+	op->stage++;
+	move_step(op);
+}
+
+static void
+move_step(struct chain_op *op)
+{
+	static const struct imap_cmd_handlers h = { .untagged = store_untagged,
+						    .done = move_done };
+	struct imap_client *c = op->c;
+	bool native = imap_client_has_cap(c, "MOVE");
+
+	op->pending = 1; /* guard */
+	if (op->stage == 0) {
+		const char *fmt = !op->move ? "UID COPY %q %m" : native ? "UID MOVE %q %m" :
+									  "UID COPY %q %m";
+
+		op->pending += submit_per_uidset(c, op->uids, &h, op, fmt, op->dest);
+	} else if (op->stage == 1 && op->move && !native) {
+		op->pending += submit_per_uidset(c, op->uids, &h, op,
+						 "UID STORE %q +FLAGS.SILENT (%f)", "\\Deleted");
+	} else if (op->stage == 2 && op->move && !native) {
+		if (imap_client_has_cap(c, "UIDPLUS"))
+			op->pending += submit_per_uidset(c, op->uids, &h, op, "UID EXPUNGE %q", NULL);
+		else
+			op->detail = g_strdup(_("copied; the originals are marked deleted but not "
+						"expunged (the server lacks UIDPLUS)"));
+	} else {
+		op->pending = 0;
+		chain_finish(op);
+		return;
+	}
+	if (--op->pending == 0) {
+		op->stage++;
+		move_step(op);
+	}
+}
+
+void
+imap_client_copy(struct imap_client *c, const GArray *uids, const char *dest_folder, bool move,
+		 imap_copy_fn *done, void *ud)
+{
+	struct chain_op *op = chain_new(c, uids, ud);
+
+	op->copy_done = done;
+	op->dest = g_strdup(dest_folder);
+	op->move = move;
+	before_command(c);
+	if (op->uids->len == 0) {
+		static const struct imap_cmd_handlers h = { .done = move_done };
+
+		op->stage = 3;
+		op->pending = 1;
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		return;
+	}
+	move_step(op);
+}
+
+void
+imap_client_expunge(struct imap_client *c, const GArray *uids, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = store_untagged,
+						    .done = store_done };
+	struct chain_op *op = chain_new(c, uids, ud);
+
+	op->done = done;
+	before_command(c);
+	if (!imap_client_has_cap(c, "UIDPLUS")) {
+		op->st = TERN_ERR_NO;
+		op->detail = g_strdup(_("the server lacks UIDPLUS: tern never sends a plain EXPUNGE "
+					"that could remove other clients' deleted messages"));
+		op->pending = 1;
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		return;
+	}
+	op->pending = 1 + submit_per_uidset(c, op->uids, &h, op, "UID EXPUNGE %q", NULL);
+	if (--op->pending == 0) {
+		op->pending = 1;
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* IDLE and LOGOUT                                                    */
+/* ------------------------------------------------------------------ */
+
+static void
+idle_continuation(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct imap_client *c = ud;
+
+	/* "+ idling": nothing to do; a command queued meanwhile ends it. */
+	if (!c->idling || imap_session_pending(s) > 1)
+		before_command(c);
+	else if (c->conn != NULL)
+		net_conn_expect_reply(c->conn, FALSE);
+}
+
+static void
+idle_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	  const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	c->idle_sent = false;
+	c->idle_done_sent = false;
+	if (r == NULL)
+		return;
+	if (st != TERN_OK)
+		c->idling = false; /* the server does not want it; callers poll */
+	after_command(c);
+}
+
+static gboolean
+idle_restart(gpointer data)
+{
+	struct imap_client *c = data;
+
+	/* IDLE is re-issued every 25 minutes (RFC 2177 asks for < 30). */
+	if (c->idle_sent)
+		before_command(c);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+client_send_idle(struct imap_client *c)
+{
+	static const struct imap_cmd_handlers h = { .continuation = idle_continuation,
+						    .done = idle_done };
+
+	if (!imap_client_has_cap(c, "IDLE") || c->selected == NULL)
+		return;
+	c->idle_sent = true;
+	c->idle_done_sent = false;
+	imap_session_submit(c->session, &h, c, NULL, "IDLE");
+}
+
+void
+imap_client_idle(struct imap_client *c)
+{
+	c->idling = true;
+	if (c->idle_timer == 0)
+		c->idle_timer = g_timeout_add_seconds(25 * 60, idle_restart, c);
+	after_command(c);
+}
+
+void
+imap_client_idle_stop(struct imap_client *c)
+{
+	c->idling = false;
+	before_command(c);
+}
+
+struct logout_op {
+	struct imap_client *c;
+	imap_done_fn *done;
+	void *ud;
+};
+
+static void
+logout_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct logout_op *op = ud;
+
+	if (op->done != NULL)
+		op->done(op->c, TERN_OK, NULL, op->ud);
+	g_free(op);
+}
+
+void
+imap_client_logout(struct imap_client *c, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .done = logout_done };
+	struct logout_op *op = g_new0(struct logout_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	c->closing = true;
+	c->idling = false;
+	if (c->state != CLIENT_READY) {
+		g_free(op);
+		defer(c, done, TERN_OK, NULL, ud);
+		return;
+	}
+	before_command(c);
+	imap_session_submit(c->session, &h, op, NULL, "LOGOUT");
+}
