@@ -1,11 +1,570 @@
-/* tern — the three-pane interface (ui/tui). */
+/* tern — ui/tui: the three-pane interface.
+ *
+ * Everything runs on one GLib main loop: key presses come from a watch on
+ * stdin (ncurses in nodelay mode), SIGWINCH/SIGTERM/SIGHUP/SIGINT from
+ * g_unix_signal_add() (set before initscr(), so ncurses keeps its hands off
+ * them), server work from the IMAP client's callbacks. Nothing draws when
+ * it changes something: it calls tui_dirty(), and one source redraws the
+ * whole screen once per loop turn (ncurses sends only what changed). */
 #include "config.h"
+#include "core/common.h"
 
-#include "ui/main.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "core/log.h"
+#include "core/text/text.h"
+#include "ui/tui/tui-private.h"
+
+/* ---- messages ------------------------------------------------------------- */
+
+static gboolean
+info_expired(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->info_timer = 0;
+	if (!t->message_is_error)
+		g_clear_pointer(&t->message, g_free);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+set_message(struct tui *t, bool error, const char *fmt, va_list ap)
+{
+	g_free(t->message);
+	t->message = g_strdup_vprintf(fmt, ap);
+	t->message_is_error = error;
+	if (t->info_timer != 0)
+		g_source_remove(t->info_timer);
+	t->info_timer = error ? 0 : g_timeout_add_seconds(TUI_INFO_TIMEOUT, info_expired, t);
+	if (error)
+		log_warn("%s", t->message);
+	tui_dirty(t);
+}
+
+void
+tui_info(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(t, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+tui_error(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(t, true, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- drawing -------------------------------------------------------------- */
+
+static gboolean
+thread_timer_cb(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->thread_timer = 0;
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+draw_separators(struct tui *t)
+{
+	const struct layout *l = &t->lay;
+	attr_t a = t->attrs[COLOR_SEPARATOR];
+
+	attrset(a);
+	if (l->show_folders)
+		mvvline(l->folders_sep.y, l->folders_sep.x, ACS_VLINE, l->folders_sep.h);
+	if (l->beside)
+		mvvline(l->viewer_sep.y, l->viewer_sep.x, ACS_VLINE, l->viewer_sep.h);
+	attrset(A_NORMAL);
+}
+
+static void
+tui_redraw(struct tui *t)
+{
+	struct layout *l = &t->lay;
+
+	if (message_list_refresh(t->list) && t->thread_timer == 0)
+		t->thread_timer = g_timeout_add(MESSAGE_LIST_THREAD_INTERVAL / 1000,
+						thread_timer_cb, t);
+	layout_compute(LINES, COLS, t->show_folders, t->beside, l);
+	if (!l->show_folders && t->focus == PANE_FOLDERS)
+		t->focus = PANE_LIST;
+	erase();
+	curs_set(0);
+	if (l->too_small) {
+		mvaddstr(0, 0, _("terminal too small"));
+		refresh();
+		return;
+	}
+	if (t->help) {
+		help_draw(t);
+	} else {
+		if (l->show_folders)
+			folder_pane_draw(t, &l->folders, t->focus == PANE_FOLDERS);
+		list_pane_draw(t, &l->list, t->focus == PANE_LIST);
+		viewer_draw(t, &l->viewer, &l->viewer_sep, t->focus == PANE_VIEWER);
+		draw_separators(t);
+	}
+	status_draw(t);
+	refresh();
+}
+
+static gboolean
+redraw_cb(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->redraw_source = 0;
+	if (t->screen_up)
+		tui_redraw(t);
+	return G_SOURCE_REMOVE;
+}
+
+void
+tui_dirty(struct tui *t)
+{
+	/* Default priority, like the sockets: an idle-priority source would
+	 * starve while a folder streams in. */
+	if (t->redraw_source == 0)
+		t->redraw_source = g_idle_add_full(G_PRIORITY_DEFAULT, redraw_cb, t, NULL);
+}
+
+void
+tui_quit(struct tui *t, int code)
+{
+	t->exit_code = code;
+	t->quitting = true;
+	g_main_loop_quit(t->loop);
+}
+
+struct msg *
+tui_current(struct tui *t)
+{
+	if (t->focus == PANE_VIEWER && t->viewer.uid != 0)
+		return message_list_get(t->list, t->viewer.uid);
+	message_list_refresh(t->list);
+	return t->list->sel;
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+static const struct {
+	int code;
+	const char *name;
+} key_names[] = {
+	{ KEY_UP, "Up" },	    { KEY_DOWN, "Down" },	  { KEY_LEFT, "Left" },
+	{ KEY_RIGHT, "Right" },	    { KEY_PPAGE, "PageUp" },	  { KEY_NPAGE, "PageDown" },
+	{ KEY_HOME, "Home" },	    { KEY_END, "End" },		  { KEY_ENTER, "Enter" },
+	{ KEY_BTAB, "BackTab" },    { KEY_BACKSPACE, "Backspace" }, { KEY_DC, "Delete" },
+	{ KEY_IC, "Insert" },	    { KEY_A1, "Home" },		  { KEY_C1, "End" },
+	{ KEY_A3, "PageUp" },	    { KEY_C3, "PageDown" },
+};
+
+/* The keymap spelling of a key press into buf; false for keys we ignore. */
+static bool
+key_spec(int kind, wint_t ch, char *buf, size_t n)
+{
+	if (kind == KEY_CODE_YES) {
+		for (size_t i = 0; i < TERN_ARRAY_LEN(key_names); i++) {
+			if (key_names[i].code == (int)ch) {
+				g_strlcpy(buf, key_names[i].name, n);
+				return true;
+			}
+		}
+		if (ch >= KEY_F(1) && ch <= KEY_F(12)) {
+			g_snprintf(buf, n, "F%d", (int)(ch - KEY_F0));
+			return true;
+		}
+		return false;
+	}
+	switch (ch) {
+	case '\t':
+		g_strlcpy(buf, "Tab", n);
+		return true;
+	case '\r':
+	case '\n':
+		g_strlcpy(buf, "Enter", n);
+		return true;
+	case 27:
+		g_strlcpy(buf, "Esc", n);
+		return true;
+	case 127:
+	case 8:
+		g_strlcpy(buf, "Backspace", n);
+		return true;
+	case ' ':
+		g_strlcpy(buf, "Space", n);
+		return true;
+	default:
+		break;
+	}
+	if (ch >= 1 && ch <= 26) {
+		g_snprintf(buf, n, "C-%c", (char)('a' + ch - 1));
+		return true;
+	}
+	if (ch < 32 || ch == 0x7f || !g_unichar_validate((gunichar)ch) ||
+	    text_unichar_is_unsafe((gunichar)ch))
+		return false;
+	buf[g_unichar_to_utf8((gunichar)ch, buf)] = '\0';
+	return true;
+}
+
+static void
+handle_key(struct tui *t, const char *spec, gunichar wc)
+{
+	enum action a;
+
+	if (t->prompt != NULL) {
+		prompt_key(t, spec, wc);
+		return;
+	}
+	a = keymap_lookup(t->km, spec);
+	if (t->help) {
+		help_key(t, a);
+		return;
+	}
+	if (a == ACTION_NONE) {
+		char *safe = text_sanitize(spec, -1, 0);
+
+		tui_info(t, _("%s: no action (press ? for the keys)"), safe);
+		g_free(safe);
+		return;
+	}
+	actions_run(t, a);
+}
+
+/* Read every key waiting; ESC then a key within the same read is M-key. */
+static gboolean
+on_stdin(gint fd, GIOCondition cond, gpointer ud)
+{
+	struct tui *t = ud;
+
+	if (cond & (G_IO_HUP | G_IO_ERR)) {
+		tui_quit(t, TERN_EXIT_OK); /* the terminal went away */
+		return G_SOURCE_CONTINUE;  /* removed by tui_main() */
+	}
+	for (int i = 0; i < 512 && !t->quitting; i++) {
+		char spec[32], inner[24];
+		wint_t ch;
+		int kind = get_wch(&ch);
+
+		if (kind == ERR)
+			break;
+		if (kind == KEY_CODE_YES && ch == KEY_RESIZE)
+			continue;
+		if (kind == OK && ch == 27 && t->prompt == NULL) {
+			wint_t ch2;
+			int kind2 = get_wch(&ch2);
+
+			if (kind2 != ERR) {
+				if (key_spec(kind2, ch2, inner, sizeof(inner))) {
+					g_snprintf(spec, sizeof(spec), "M-%s", inner);
+					handle_key(t, spec, 0);
+				}
+				continue;
+			}
+		}
+		if (key_spec(kind, ch, spec, sizeof(spec)))
+			handle_key(t, spec, kind == OK ? (gunichar)ch : 0);
+	}
+	tui_dirty(t);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---- signals and the terminal --------------------------------------------- */
+
+static void
+update_size(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+		resizeterm(ws.ws_row, ws.ws_col);
+}
+
+static gboolean
+on_winch(gpointer ud)
+{
+	struct tui *t = ud;
+
+	if (t->screen_up) {
+		update_size();
+		clearok(curscr, TRUE);
+		viewer_resize(t);
+		tui_dirty(t);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_terminate(gpointer ud)
+{
+	tui_quit(ud, TERN_EXIT_OK);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Ctrl-Z: give the terminal back, stop, and take it again on fg. */
+void
+tui_suspend(struct tui *t)
+{
+	struct sigaction dfl = { 0 }, old;
+
+	def_prog_mode();
+	endwin();
+	dfl.sa_handler = SIG_DFL;
+	sigaction(SIGTSTP, &dfl, &old);
+	kill(0, SIGTSTP);
+	/* ... continued */
+	sigaction(SIGTSTP, &old, NULL);
+	reset_prog_mode();
+	update_size();
+	clearok(curscr, TRUE);
+	viewer_resize(t);
+	tui_dirty(t);
+}
+
+static void
+screen_start(struct tui *t)
+{
+	initscr();
+	raw(); /* ^Z, ^C and ^S are keys: suspend and quit are ours */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	set_escdelay(25);
+	curs_set(0);
+	t->screen_up = true;
+}
+
+static void
+screen_stop(struct tui *t)
+{
+	if (!t->screen_up)
+		return;
+	endwin();
+	t->screen_up = false;
+}
+
+/* ---- start-up --------------------------------------------------------------- */
+
+/* Ask for the password on the terminal (echo off), before the screen starts. */
+static char *
+ask_password(const struct account *a)
+{
+	struct termios old, quiet;
+	char buf[1024];
+	bool restore;
+	char *out = NULL;
+
+	if (!isatty(STDIN_FILENO))
+		return NULL;
+	fprintf(stderr, _("Password for %s: "), a->name);
+	fflush(stderr);
+	restore = tcgetattr(STDIN_FILENO, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, sizeof(buf), stdin) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		out = g_strdup(buf);
+	}
+	memset(buf, 0, sizeof(buf));
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	fputc('\n', stderr);
+	return out;
+}
+
+static int
+get_secret(struct tui *t)
+{
+	const struct account *a = t->account;
+	GError *err = NULL;
+	int rc;
+
+	if (a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER)
+		rc = account_get_oauth_token(a, &t->secret, &err);
+	else
+		rc = account_get_password(a, &t->secret, &err);
+	if (rc == 0)
+		return 0;
+	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD)) {
+		g_error_free(err);
+		if (a->tunnel != NULL)
+			return 0; /* PREAUTH */
+		t->secret = ask_password(a);
+		return t->secret != NULL ? 0 : TERN_EXIT_CONFIG;
+	}
+	tern_error("%s", err->message);
+	g_error_free(err);
+	return TERN_EXIT_CONFIG;
+}
+
+static int
+load_config(struct tui *t)
+{
+	GError *err = NULL;
+	char *msg = NULL;
+
+	if (config_load(t->g->config_path, &t->cfg, &err) < 0) {
+		if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_MISSING) &&
+		    isatty(STDIN_FILENO)) {
+			char *path = t->g->config_path != NULL ? g_strdup(t->g->config_path) :
+								  config_default_path();
+			int rc;
+
+			g_error_free(err);
+			rc = tui_setup(t->g, path);
+			g_free(path);
+			if (rc != 0)
+				return rc;
+			return config_load(t->g->config_path, &t->cfg, NULL) < 0 ? TERN_EXIT_CONFIG :
+										     0;
+		}
+		tern_error("%s", err->message);
+		if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_MISSING))
+			fprintf(stderr, _("Create it (mode 0600) with an account like this:\n\n%s"),
+				config_example_text());
+		g_error_free(err);
+		return TERN_EXIT_CONFIG;
+	}
+	for (guint i = 0; i < t->cfg->warnings->len; i++)
+		tern_error(_("warning: %s"), (char *)t->cfg->warnings->pdata[i]);
+	t->km = keymap_new(t->cfg->keys, &msg);
+	if (t->km == NULL || colors_check(t->cfg, &msg) < 0) {
+		tern_error("%s: %s", t->cfg->path, msg);
+		g_free(msg);
+		return TERN_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+static int
+tui_prepare(struct tui *t)
+{
+	GError *err = NULL;
+	int rc = load_config(t);
+
+	if (rc != 0)
+		return rc;
+	t->account = config_pick_account(t->cfg, t->g->account, &err);
+	if (t->account == NULL) {
+		tern_error("%s", err->message);
+		g_error_free(err);
+		return TERN_EXIT_CONFIG;
+	}
+	mime_set_fallback_charset(t->cfg->ui.fallback_charset);
+	if (!t->g->offline && (rc = get_secret(t)) != 0)
+		return rc;
+	t->show_folders = t->cfg->ui.folder_pane;
+	t->beside = t->cfg->ui.layout == CONFIG_LAYOUT_BESIDE;
+	t->list = message_list_new();
+	message_list_set_threaded(t->list, t->cfg->ui.threading);
+	t->folders = folder_tree_new();
+	t->focus = PANE_LIST;
+	return 0;
+}
+
+static void
+tui_free(struct tui *t)
+{
+	viewer_wait(t);
+	conn_stop(t);
+	viewer_clear(&t->viewer);
+	prompt_free(&t->prompt);
+	undo_clear(&t->undo);
+	if (t->redraw_source != 0)
+		g_source_remove(t->redraw_source);
+	if (t->thread_timer != 0)
+		g_source_remove(t->thread_timer);
+	if (t->info_timer != 0)
+		g_source_remove(t->info_timer);
+	message_list_free(&t->list);
+	folder_tree_free(&t->folders);
+	g_free(t->folder);
+	g_free(t->search);
+	g_free(t->message);
+	keymap_free(&t->km);
+	config_secret_free(&t->secret);
+	config_free(&t->cfg);
+	if (t->loop != NULL)
+		g_main_loop_unref(t->loop);
+}
 
 int
 tui_main(const struct tern_globals *g)
 {
-	tern_error(_("the interface is not built yet; try 'tern --help'"));
-	return TERN_EXIT_FAILURE;
+	struct tui t = { 0 };
+	guint sources[4], stdin_source;
+	char *err = NULL;
+	int rc;
+
+	t.g = g;
+	t.exit_code = TERN_EXIT_OK;
+	mime_init();
+	if (g->debug && log_open() < 0)
+		tern_error(_("warning: cannot open the log file"));
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+		tern_error(_("the interface needs a terminal (see 'tern --help' for commands)"));
+		rc = TERN_EXIT_USAGE;
+		goto out;
+	}
+	rc = tui_prepare(&t);
+	if (rc != 0)
+		goto out;
+	t.loop = g_main_loop_new(NULL, FALSE);
+	/* Before initscr(): ncurses then leaves these signals alone. */
+	sources[0] = g_unix_signal_add(SIGWINCH, on_winch, &t);
+	sources[1] = g_unix_signal_add(SIGTERM, on_terminate, &t);
+	sources[2] = g_unix_signal_add(SIGHUP, on_terminate, &t);
+	sources[3] = g_unix_signal_add(SIGINT, on_terminate, &t);
+	screen_start(&t);
+	if (colors_init(&t, &err) < 0) {
+		screen_stop(&t);
+		tern_error("%s", err);
+		g_free(err);
+		rc = TERN_EXIT_CONFIG;
+		goto out_sources;
+	}
+	stdin_source = g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &t);
+	if (g->offline)
+		tui_error(&t, _("offline: nothing is cached yet, so there is nothing to show"));
+	else
+		conn_start(&t);
+	tui_dirty(&t);
+	g_main_loop_run(t.loop);
+	screen_stop(&t);
+	rc = t.exit_code;
+	g_source_remove(stdin_source);
+out_sources:
+	for (size_t i = 0; i < TERN_ARRAY_LEN(sources); i++)
+		g_source_remove(sources[i]);
+out:
+	tui_free(&t);
+	log_close();
+	mime_shutdown();
+	return rc;
 }

@@ -1,0 +1,676 @@
+/* tern — ui/tui/conn: the account's connection, seen from the interface.
+ *
+ * Opening a folder: SELECT, then the newest screenful (the highest UIDs),
+ * then the rest in UID ranges going down, one command at a time, so the
+ * first screen comes after one round trip and anything the user asks for
+ * meanwhile waits for one range at most. Then IDLE (or a poll): new mail,
+ * expunges and flag changes by other clients arrive as events. A lost
+ * connection shows "offline, reconnecting", retries with a growing delay,
+ * and on success reloads the open folder in place (merging, then dropping
+ * what the server no longer has). */
+#include "config.h"
+#include "core/common.h"
+
+#include <string.h>
+
+#include "core/model/query.h"
+#include "core/text/text.h"
+#include "ui/tui/tui-private.h"
+
+static void connection_lost(struct tui *t, const char *detail);
+static void begin_select(struct tui *t, bool reload);
+
+/* ---- operations in flight ------------------------------------------------- */
+
+struct tui_op *
+tui_op_new(struct tui *t, void *data, GDestroyNotify data_free)
+{
+	struct tui_op *op = g_new0(struct tui_op, 1);
+
+	if (t->ops == NULL)
+		t->ops = g_hash_table_new(g_direct_hash, g_direct_equal);
+	op->t = t;
+	op->gen = t->gen;
+	op->data = data;
+	op->data_free = data_free;
+	g_hash_table_add(t->ops, op);
+	return op;
+}
+
+bool
+tui_op_end(struct tui_op *op)
+{
+	return !op->t->quitting && op->gen == op->t->gen;
+}
+
+static void
+op_destroy(struct tui_op *op)
+{
+	if (op->data_free != NULL)
+		op->data_free(op->data);
+	g_free(op);
+}
+
+void
+tui_op_free(struct tui_op *op)
+{
+	if (op == NULL)
+		return;
+	g_hash_table_remove(op->t->ops, op);
+	op_destroy(op);
+}
+
+const char *
+conn_role_folder(struct tui *t, enum folder_role role)
+{
+	if (role == FOLDER_ROLE_ARCHIVE && t->cfg->ui.archive_folder != NULL)
+		return t->cfg->ui.archive_folder;
+	if (t->client != NULL)
+		return imap_client_role_folder(t->client, role);
+	return NULL;
+}
+
+/* ---- events from the server ------------------------------------------------ */
+
+static void fetch_new(struct tui *t);
+static void reconcile(struct tui *t);
+
+static void
+remove_uid(struct tui *t, guint32 uid)
+{
+	message_list_remove(t->list, uid);
+	tui_dirty(t);
+}
+
+static void
+on_flags(struct tui *t, const struct imap_summary *s)
+{
+	struct msg *m;
+
+	if (s == NULL || s->uid == 0) {
+		t->resync_needed = true;
+		return;
+	}
+	m = message_list_get(t->list, s->uid);
+	if (m != NULL) {
+		message_list_set_flags(t->list, m, s->flags);
+		tui_dirty(t);
+	}
+}
+
+static void
+on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
+{
+	struct tui *t = ud;
+
+	if (c != t->client)
+		return;
+	switch (ev->type) {
+	case IMAP_EVENT_EXISTS:
+		if (t->selected && !t->foreign)
+			fetch_new(t);
+		break;
+	case IMAP_EVENT_EXPUNGE:
+		if (t->foreign || !t->selected)
+			break;
+		if (ev->summary != NULL && ev->summary->uid != 0) {
+			remove_uid(t, ev->summary->uid);
+		} else {
+			t->resync_needed = true;
+			if (t->loaded)
+				reconcile(t);
+		}
+		break;
+	case IMAP_EVENT_VANISHED:
+		for (guint i = 0; !t->foreign && ev->uids != NULL && i < ev->uids->len; i++)
+			remove_uid(t, g_array_index(ev->uids, guint32, i));
+		break;
+	case IMAP_EVENT_FLAGS:
+		if (t->selected && !t->foreign)
+			on_flags(t, ev->summary);
+		break;
+	case IMAP_EVENT_ALERT:
+		tui_error(t, _("Server alert: %s"), ev->text != NULL ? ev->text : "");
+		break;
+	case IMAP_EVENT_BYE:
+		tui_info(t, _("The server is closing the connection: %s"),
+			 ev->text != NULL ? ev->text : "");
+		break;
+	case IMAP_EVENT_CLOSED:
+		connection_lost(t, ev->text);
+		break;
+	}
+}
+
+/* ---- connecting ------------------------------------------------------------ */
+
+static void
+folders_done(struct imap_client *c, enum tern_status st, const char *detail,
+	     GPtrArray *folders, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	if (tui_op_end(op)) {
+		if (st == TERN_OK) {
+			folder_tree_set(t->folders, folders);
+			if (t->focus != PANE_FOLDERS && t->folder != NULL)
+				folder_tree_select_name(t->folders, t->folder);
+		} else if (st != TERN_ERR_CONN) {
+			tui_error(t, _("Cannot list the folders: %s"), detail);
+		}
+		tui_dirty(t);
+	}
+	tui_op_free(op);
+}
+
+static void
+list_folders(struct tui *t)
+{
+	struct tui_op *op = tui_op_new(t, NULL, NULL);
+
+	imap_client_list_folders(t->client, true, folders_done, op);
+}
+
+static void
+connect_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	bool current = tui_op_end(op);
+
+	tui_op_free(op);
+	if (!current)
+		return;
+	if (st != TERN_OK) {
+		if (st == TERN_ERR_AUTH || st == TERN_ERR_CONFIG || st == TERN_ERR_PROTOCOL) {
+			/* Trying again would only repeat it: wait for $. */
+			t->conn = CONN_OFFLINE;
+			tui_error(t, _("%s: %s (press $ to try again)"), t->account->name,
+				  detail != NULL ? detail : "");
+			return;
+		}
+		connection_lost(t, detail);
+		return;
+	}
+	t->conn = CONN_READY;
+	if (t->reconnect_delay > 0)
+		tui_info(t, _("Connected again."));
+	t->reconnect_delay = 0;
+	list_folders(t);
+	if (t->folder == NULL) {
+		t->folder = g_strdup("INBOX");
+		begin_select(t, false);
+	} else {
+		begin_select(t, true);
+	}
+	tui_dirty(t);
+}
+
+void
+conn_start(struct tui *t)
+{
+	static const struct imap_client_callbacks cb = { .event = on_event };
+	struct tui_op *op;
+
+	if (t->client != NULL)
+		return;
+	t->conn = CONN_CONNECTING;
+	t->client = imap_client_new(t->account, t->secret, &cb, t);
+	op = tui_op_new(t, NULL, NULL);
+	imap_client_connect(t->client, connect_done, op);
+	tui_dirty(t);
+}
+
+static gboolean
+free_client_idle(gpointer data)
+{
+	struct imap_client *c = data;
+
+	imap_client_free(&c);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+reconnect_cb(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->reconnect_timer = 0;
+	conn_start(t);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+stop_timers(struct tui *t)
+{
+	if (t->poll_timer != 0)
+		g_source_remove(t->poll_timer);
+	t->poll_timer = 0;
+	if (t->reconnect_timer != 0)
+		g_source_remove(t->reconnect_timer);
+	t->reconnect_timer = 0;
+}
+
+static void
+connection_lost(struct tui *t, const char *detail)
+{
+	if (t->client == NULL)
+		return;
+	t->gen++;
+	/* Not freed here: we are inside one of its callbacks. */
+	g_idle_add(free_client_idle, t->client);
+	t->client = NULL;
+	t->conn = CONN_OFFLINE;
+	t->selected = false;
+	t->loading = false;
+	t->fetching_new = false;
+	t->searching = false;
+	t->foreign = 0;
+	t->viewer.loading = false;
+	stop_timers(t);
+	t->reconnect_delay = t->reconnect_delay == 0 ? 1 :
+						       MIN(t->reconnect_delay * 2, TUI_RECONNECT_MAX);
+	t->reconnect_timer = g_timeout_add_seconds(t->reconnect_delay, reconnect_cb, t);
+	tui_error(t, _("Connection lost: %s"), detail != NULL ? detail : _("no reason given"));
+}
+
+void
+conn_stop(struct tui *t)
+{
+	stop_timers(t);
+	imap_client_free(&t->client);
+	if (t->ops != NULL) {
+		GHashTableIter it;
+		gpointer k;
+
+		g_hash_table_iter_init(&it, t->ops);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			op_destroy(k);
+		g_hash_table_destroy(t->ops);
+		t->ops = NULL;
+	}
+}
+
+/* ---- loading a folder ---------------------------------------------------- */
+
+struct load_data {
+	guint32 lo, hi; /* hi 0: "lo:*" */
+};
+
+static void load_next(struct tui *t);
+
+static void
+add_batch(struct tui *t, const struct imap_summary *batch, guint n)
+{
+	for (guint i = 0; i < n; i++) {
+		if (message_list_add(t->list, &batch[i]) != NULL && batch[i].uid > t->top_uid)
+			t->top_uid = batch[i].uid;
+	}
+	tui_dirty(t);
+}
+
+static void
+load_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+{
+	struct tui_op *op = ud;
+
+	if (tui_op_end(op))
+		add_batch(op->t, batch, n);
+}
+
+static gboolean
+poll_cb(gpointer ud)
+{
+	fetch_new(ud);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Loaded: watch the folder. */
+static void
+start_live(struct tui *t)
+{
+	if (t->client == NULL)
+		return;
+	if (imap_client_has_cap(t->client, "IDLE")) {
+		imap_client_idle(t->client);
+	} else if (t->poll_timer == 0) {
+		t->poll_timer = g_timeout_add_seconds(TUI_POLL_INTERVAL, poll_cb, t);
+	}
+}
+
+static void
+finish_load(struct tui *t)
+{
+	t->loading = false;
+	t->loaded = true;
+	if (t->resync_needed)
+		reconcile(t);
+	start_live(t);
+	tui_dirty(t);
+}
+
+static void
+load_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	if (!tui_op_end(op)) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	if (st != TERN_OK) {
+		t->loading = false;
+		if (st != TERN_ERR_CONN)
+			tui_error(t, _("Loading %s stopped: %s"), t->folder, detail);
+		tui_dirty(t);
+		return;
+	}
+	load_next(t);
+}
+
+static void
+fetch_range(struct tui *t, guint32 lo, guint32 hi)
+{
+	struct load_data *ld = g_new0(struct load_data, 1);
+	struct tui_op *op = tui_op_new(t, ld, g_free);
+	char set[32];
+
+	ld->lo = lo;
+	ld->hi = hi;
+	if (hi == 0)
+		g_snprintf(set, sizeof(set), "%u:*", lo);
+	else
+		g_snprintf(set, sizeof(set), "%u:%u", lo, hi);
+	imap_client_fetch_summaries(t->client, set, load_batch, load_done, op);
+}
+
+/* The next UID range down, or the end. */
+static void
+load_next(struct tui *t)
+{
+	guint32 hi, lo;
+
+	if (t->load_low <= 1) {
+		finish_load(t);
+		return;
+	}
+	hi = t->load_low - 1;
+	lo = hi > TUI_LOAD_CHUNK ? hi - TUI_LOAD_CHUNK + 1 : 1;
+	t->load_low = lo;
+	fetch_range(t, lo, hi);
+}
+
+static void
+select_done(struct imap_client *c, enum tern_status st, const char *detail,
+	    const struct imap_mailbox_info *info, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	guint first;
+
+	if (!tui_op_end(op)) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	if (st != TERN_OK) {
+		t->loading = false;
+		if (st != TERN_ERR_CONN)
+			tui_error(t, _("Cannot open %s: %s"), t->folder, detail);
+		tui_dirty(t);
+		return;
+	}
+	t->info = *info;
+	t->selected = true;
+	if (info->read_only)
+		tui_info(t, _("%s is read-only."), t->folder);
+	if (info->uidnext > 1 && info->uidnext - 1 > t->top_uid)
+		t->top_uid = info->uidnext - 1;
+	if (info->exists == 0) {
+		t->load_low = 1;
+		finish_load(t);
+		return;
+	}
+	/* The newest screenful first: one round trip to a full screen. */
+	first = MAX(TUI_FIRST_SCREEN, (guint)MAX(t->lay.list.h, 0) * 2);
+	if (info->uidnext > first + 1 && info->exists > first) {
+		t->load_low = info->uidnext - first;
+		fetch_range(t, t->load_low, 0);
+	} else {
+		t->load_low = 1;
+		fetch_range(t, 1, 0);
+	}
+	tui_dirty(t);
+}
+
+static void
+begin_select(struct tui *t, bool reload)
+{
+	struct tui_op *op;
+
+	t->selected = false;
+	t->loading = true;
+	t->loaded = false;
+	t->reload = reload;
+	t->resync_needed = reload;
+	t->fetching_new = false;
+	t->fetch_new_again = false;
+	if (!reload)
+		t->top_uid = 0;
+	if (t->client == NULL || t->conn != CONN_READY)
+		return; /* after the reconnect */
+	op = tui_op_new(t, NULL, NULL);
+	imap_client_select(t->client, t->folder, false, select_done, op);
+	tui_dirty(t);
+}
+
+void
+conn_open_folder(struct tui *t, const char *name)
+{
+	if (t->folder != NULL && strcmp(name, t->folder) == 0 && (t->selected || t->loading))
+		return;
+	t->gen++;
+	g_free(t->folder);
+	t->folder = g_strdup(name);
+	message_list_clear(t->list);
+	g_clear_pointer(&t->search, g_free);
+	viewer_clear(&t->viewer);
+	t->tag_prefix = false;
+	if (t->poll_timer != 0) {
+		g_source_remove(t->poll_timer);
+		t->poll_timer = 0;
+	}
+	if (t->client != NULL)
+		imap_client_idle_stop(t->client);
+	begin_select(t, false);
+	tui_dirty(t);
+}
+
+/* ---- new mail -------------------------------------------------------------- */
+
+struct new_data {
+	guint32 old_top;
+	guint unread;
+};
+
+static void
+new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+{
+	struct tui_op *op = ud;
+	struct new_data *nd = op->data;
+
+	if (!tui_op_end(op))
+		return;
+	for (guint i = 0; i < n; i++)
+		if (batch[i].uid > nd->old_top && !(batch[i].flags & IMAP_FLAG_SEEN))
+			nd->unread++;
+	add_batch(op->t, batch, n);
+}
+
+static void
+new_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct new_data *nd = op->data;
+
+	if (tui_op_end(op)) {
+		t->fetching_new = false;
+		if (nd->unread > 0)
+			tui_info(t, ngettext("New mail in %s: %u message", "New mail in %s: %u messages",
+					     nd->unread), t->folder, nd->unread);
+		if (t->fetch_new_again) {
+			t->fetch_new_again = false;
+			fetch_new(t);
+		}
+		tui_dirty(t);
+	}
+	tui_op_free(op);
+}
+
+static void
+fetch_new(struct tui *t)
+{
+	struct new_data *nd;
+	struct tui_op *op;
+	char set[32];
+
+	if (t->client == NULL || !t->selected)
+		return;
+	if (t->fetching_new) {
+		t->fetch_new_again = true;
+		return;
+	}
+	t->fetching_new = true;
+	nd = g_new0(struct new_data, 1);
+	nd->old_top = t->top_uid;
+	op = tui_op_new(t, nd, g_free);
+	g_snprintf(set, sizeof(set), "%u:*", t->top_uid + 1);
+	imap_client_fetch_summaries(t->client, set, new_batch, new_done, op);
+}
+
+/* ---- what the server no longer has ------------------------------------------ */
+
+static void
+reconcile_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	       void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	if (tui_op_end(op) && st == TERN_OK && uids != NULL) {
+		GHashTable *have = g_hash_table_new(g_direct_hash, g_direct_equal);
+		GArray *gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+		GHashTableIter it;
+		gpointer k;
+
+		for (guint i = 0; i < uids->len; i++)
+			g_hash_table_add(have, GUINT_TO_POINTER(g_array_index(uids, guint32, i)));
+		g_hash_table_iter_init(&it, t->list->by_uid);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			if (!g_hash_table_contains(have, k))
+				g_array_append_vals(gone, &(guint32){ GPOINTER_TO_UINT(k) }, 1);
+		for (guint i = 0; i < gone->len; i++)
+			remove_uid(t, g_array_index(gone, guint32, i));
+		g_array_free(gone, TRUE);
+		g_hash_table_destroy(have);
+		tui_dirty(t);
+	}
+	tui_op_free(op);
+}
+
+static void
+reconcile(struct tui *t)
+{
+	static struct query_token all = { QUERY_TOK_ATOM, (char *)"ALL" };
+	GPtrArray *tokens;
+	struct tui_op *op;
+
+	if (t->client == NULL || !t->selected)
+		return;
+	t->resync_needed = false;
+	tokens = g_ptr_array_new();
+	g_ptr_array_add(tokens, &all);
+	op = tui_op_new(t, NULL, NULL);
+	imap_client_search(t->client, tokens, false, reconcile_done, op);
+	g_ptr_array_unref(tokens);
+}
+
+void
+conn_sync(struct tui *t)
+{
+	if (t->client == NULL) {
+		if (t->reconnect_timer != 0)
+			g_source_remove(t->reconnect_timer);
+		t->reconnect_timer = 0;
+		conn_start(t);
+		return;
+	}
+	if (t->conn != CONN_READY)
+		return;
+	list_folders(t);
+	if (t->selected) {
+		fetch_new(t);
+		if (t->loaded)
+			reconcile(t);
+	}
+	tui_info(t, _("Checking for new mail…"));
+}
+
+/* ---- search ------------------------------------------------------------------ */
+
+static void
+search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	    void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	if (tui_op_end(op)) {
+		t->searching = false;
+		if (st == TERN_OK) {
+			g_free(t->search);
+			t->search = g_strdup(op->data);
+			message_list_set_filter(t->list, uids);
+			message_list_refresh(t->list);
+			message_list_select_row(t->list, 0);
+			t->focus = PANE_LIST;
+			if (uids == NULL || uids->len == 0)
+				tui_info(t, _("No message matches."));
+		} else {
+			tui_error(t, _("Search failed: %s"), detail);
+		}
+		tui_dirty(t);
+	}
+	tui_op_free(op);
+}
+
+void
+conn_search(struct tui *t, const char *text)
+{
+	struct query *q = NULL;
+	GError *err = NULL;
+	GPtrArray *tokens;
+	struct tui_op *op;
+
+	if (query_parse(text, &q, &err) < 0) {
+		tui_error(t, _("Search: %s"), err->message);
+		g_error_free(err);
+		return;
+	}
+	if (t->client == NULL || !t->selected) {
+		tui_error(t, _("Search needs the server, and it is not connected."));
+		query_free(&q);
+		return;
+	}
+	tokens = query_to_imap(q);
+	op = tui_op_new(t, g_strdup(text), g_free);
+	t->searching = true;
+	imap_client_search(t->client, tokens, query_needs_utf8(q), search_done, op);
+	g_ptr_array_unref(tokens);
+	query_free(&q);
+	tui_dirty(t);
+}

@@ -1,0 +1,69 @@
+/* tern — ui/tui/folder-pane: draws the folder tree with unread counts. */
+#include "config.h"
+#include "core/common.h"
+
+#include "ui/tui/tui-private.h"
+
+static void
+draw_node(struct tui *t, const struct folder_node *n, int y, const struct tui_rect *r,
+	  attr_t base, bool is_sel)
+{
+	GString *label = g_string_new(NULL);
+	char count[32] = "";
+	int cw = 0;
+	attr_t a = base;
+	bool open = t->folder != NULL && g_strcmp0(t->folder, n->name) == 0;
+
+	for (int i = 0; i < n->depth && i < FOLDER_TREE_MAX_DEPTH; i++)
+		g_string_append(label, " ");
+	g_string_append(label, n->children->len == 0 ? " " : n->collapsed ? "+" : "-");
+	g_string_append(label, n->label);
+	if (n->unseen > 0) {
+		char *c = draw_count((guint64)n->unseen);
+
+		g_snprintf(count, sizeof(count), " %s", c);
+		g_free(c);
+		cw = (int)strlen(count);
+	}
+	if (!is_sel) {
+		if (open)
+			a = t->attrs[COLOR_FOLDER_OPEN];
+		else if (n->unseen > 0)
+			a = t->attrs[COLOR_FOLDER_UNREAD];
+		else
+			a = t->attrs[COLOR_FOLDER];
+		if (!n->selectable)
+			a |= A_DIM;
+	}
+	if (cw >= r->w - 4)
+		cw = 0;
+	draw_text(y, r->x, r->w - cw, label->str, a);
+	if (cw > 0)
+		draw_text_right(y, r->x + r->w - cw, cw, count, a);
+	g_string_free(label, TRUE);
+}
+
+void
+folder_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
+{
+	struct folder_tree *ft = t->folders;
+
+	/* The open folder's counts are ours, and newer than the last LIST. */
+	if (t->folder != NULL && t->loaded && t->search == NULL)
+		folder_tree_set_counts(ft, t->folder, t->list->total, t->list->unread);
+	folder_tree_scroll(ft, (guint)r->h);
+	if (ft->rows->len == 0) {
+		draw_text(r->y, r->x, r->w,
+			  t->conn == CONN_READY ? _(" (no folders)") : _(" …"),
+			  t->attrs[COLOR_FOLDER]);
+		return;
+	}
+	for (int i = 0; i < r->h && ft->top + (guint)i < ft->rows->len; i++) {
+		guint row = ft->top + (guint)i;
+		bool is_sel = row == ft->sel;
+		attr_t a = is_sel ? t->attrs[focused ? COLOR_SELECTION : COLOR_SELECTION_INACTIVE] :
+				    A_NORMAL;
+
+		draw_node(t, ft->rows->pdata[row], r->y + i, r, a, is_sel);
+	}
+}

@@ -1,0 +1,147 @@
+/* tern — ui/tui/list-pane: draws the message list.
+ *
+ * One row a message: a tag mark and the flags (N new, F flagged, A
+ * answered, D deleted), the date, the sender (the recipient in Sent and
+ * Drafts), then the subject, after the thread branch in threaded view. */
+#include "config.h"
+#include "core/common.h"
+
+#include <string.h>
+
+#include "core/text/text.h"
+#include "ui/tui/tui-private.h"
+
+#define FLAGS_COLS 4
+
+static char *
+format_date(struct tui *t, const struct msg *m, bool narrow)
+{
+	GDateTime *dt = g_date_time_new_from_unix_local(m->date);
+	char *s;
+
+	if (dt == NULL)
+		return g_strdup("?");
+	s = g_date_time_format(dt, narrow ? "%m-%d" : t->cfg->ui.date_format);
+	g_date_time_unref(dt);
+	return s != NULL ? s : g_strdup("?");
+}
+
+static void
+flag_chars(const struct msg *m, char out[FLAGS_COLS + 1])
+{
+	out[0] = m->tagged ? '*' : ' ';
+	out[1] = !(m->flags & IMAP_FLAG_SEEN) ? 'N' : ' ';
+	out[2] = m->flags & IMAP_FLAG_FLAGGED ? 'F' : ' ';
+	out[3] = m->flags & IMAP_FLAG_DELETED ? 'D' : m->flags & IMAP_FLAG_ANSWERED ? 'A' : ' ';
+	out[4] = '\0';
+}
+
+static attr_t
+row_attr(struct tui *t, const struct msg *m)
+{
+	attr_t a = A_NORMAL;
+
+	if (m->flags & IMAP_FLAG_DELETED)
+		a = t->attrs[COLOR_DELETED];
+	else if (m->tagged)
+		a = t->attrs[COLOR_TAGGED];
+	else if (m->flags & IMAP_FLAG_FLAGGED)
+		a = t->attrs[COLOR_FLAGGED];
+	if (!(m->flags & IMAP_FLAG_SEEN))
+		a |= t->attrs[COLOR_UNREAD];
+	return a;
+}
+
+struct columns {
+	int date_w;
+	int from_w;
+	bool narrow;
+	bool show_to;
+};
+
+static void
+draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
+	 const struct columns *c, attr_t sel)
+{
+	char flags[FLAGS_COLS + 1];
+	attr_t a = sel != A_NORMAL ? sel | (row_attr(t, m) & A_BOLD) : row_attr(t, m);
+	int x = r->x, end = r->x + r->w;
+	char *date = format_date(t, m, c->narrow);
+	const char *who = c->show_to && m->to_raw != NULL ? msg_to(m) : msg_from(m);
+
+	draw_fill(y, x, r->w, a);
+	flag_chars(m, flags);
+	x += draw_text_at(y, x, MIN(FLAGS_COLS, end - x), flags, a) + 1;
+	if (x < end) {
+		draw_text(y, x, MIN(c->date_w, end - x), date, a);
+		x += c->date_w + 1;
+	}
+	if (x < end) {
+		draw_text(y, x, MIN(c->from_w, end - x), who, a);
+		x += c->from_w + 1;
+	}
+	if (x < end && t->list->threaded && m->tree != NULL && *m->tree != '\0')
+		x += draw_text_at(y, x, end - x, m->tree,
+				  sel != A_NORMAL ? a : t->attrs[COLOR_THREAD_TREE]);
+	if (x < end) {
+		const char *subj = msg_subject(m);
+
+		draw_text(y, x, end - x, *subj != '\0' ? subj : _("(no subject)"), a);
+	}
+	g_free(date);
+}
+
+static void
+compute_columns(struct tui *t, const struct tui_rect *r, struct columns *c)
+{
+	struct msg probe = { 0 };
+	char *sample;
+
+	c->narrow = r->w < 60;
+	probe.date = 1700000000; /* a wide day and month */
+	sample = format_date(t, &probe, c->narrow);
+	c->date_w = MIN((int)text_width(sample, -1), 24);
+	g_free(sample);
+	c->from_w = CLAMP(r->w / 4, 8, 24);
+	c->show_to = false;
+	if (t->folder != NULL) {
+		const char *sent = conn_role_folder(t, FOLDER_ROLE_SENT);
+		const char *drafts = conn_role_folder(t, FOLDER_ROLE_DRAFTS);
+
+		c->show_to = g_strcmp0(sent, t->folder) == 0 || g_strcmp0(drafts, t->folder) == 0;
+	}
+}
+
+static const char *
+empty_text(struct tui *t)
+{
+	if (t->folder == NULL)
+		return t->conn == CONN_READY ? _("No folder open.") : "";
+	if (t->loading && t->list->total == 0)
+		return _("Loading…");
+	if (t->search != NULL)
+		return _("No message matches. Esc shows all.");
+	return _("No messages.");
+}
+
+void
+list_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
+{
+	struct message_list *ml = t->list;
+	struct columns c;
+
+	message_list_scroll(ml, (guint)r->h);
+	if (ml->view->len == 0) {
+		draw_text(r->y, r->x, r->w, empty_text(t), t->attrs[COLOR_INFO]);
+		return;
+	}
+	compute_columns(t, r, &c);
+	for (int i = 0; i < r->h && ml->top + (guint)i < ml->view->len; i++) {
+		guint row = ml->top + (guint)i;
+		attr_t sel = A_NORMAL;
+
+		if (row == ml->sel_row)
+			sel = t->attrs[focused ? COLOR_SELECTION : COLOR_SELECTION_INACTIVE];
+		draw_row(t, ml->view->pdata[row], r->y + i, r, &c, sel);
+	}
+}

@@ -1,0 +1,17 @@
+# ui/tui: the three-pane interface (ncursesw).
+# Pure parts (no terminal, no network): unit-tested on their own.
+TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keymap.c \
+	ui/tui/message-list.h ui/tui/message-list.c \
+	ui/tui/message-thread.h ui/tui/message-thread.c \
+	ui/tui/folder-tree.h ui/tui/folder-tree.c
+
+tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
+	ui/tui/actions.c ui/tui/colors.c ui/tui/conn.c ui/tui/draw.c \
+	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/prompt.c \
+	ui/tui/setup.c ui/tui/status.c ui/tui/viewer.c
+
+check_PROGRAMS += tests/unit/test-tui-model
+tests_unit_test_tui_model_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_tui_model_SOURCES = tests/unit/test-tui-model.c $(TUI_MODEL_SOURCES)
+tests_unit_test_tui_model_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-tui-model

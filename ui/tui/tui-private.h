@@ -1,0 +1,290 @@
+/* tern — ui/tui: what the files of the interface share. Only ui/tui/ includes
+ * this (and so only ui/tui/ sees ncurses). */
+#ifndef TERN_TUI_PRIVATE_H
+#define TERN_TUI_PRIVATE_H
+
+#include <curses.h>
+
+#include "core/config/config.h"
+#include "core/imap/client.h"
+#include "mime/mime.h"
+#include "ui/main.h"
+#include "ui/tui/folder-tree.h"
+#include "ui/tui/keymap.h"
+#include "ui/tui/layout.h"
+#include "ui/tui/message-list.h"
+
+/* The newest messages fetched first when a folder opens (at least). */
+#define TUI_FIRST_SCREEN 100
+/* The rest is fetched in UID ranges of this size, newest first, so that
+ * what the user asks for meanwhile waits for one range, not the folder. */
+#define TUI_LOAD_CHUNK 2000
+/* Without IDLE, look for new mail this often (s). */
+#define TUI_POLL_INTERVAL 60
+/* Reconnect after 1 s, doubling up to this (s). */
+#define TUI_RECONNECT_MAX 60
+/* Informational messages fade after this (s); errors stay. */
+#define TUI_INFO_TIMEOUT 8
+/* Longest text typed at a prompt (bytes). */
+#define TUI_PROMPT_MAX 1024
+/* Folders listed in a completion message. */
+#define TUI_COMPLETE_SHOWN 8
+
+enum tui_pane {
+	PANE_FOLDERS,
+	PANE_LIST,
+	PANE_VIEWER,
+};
+
+/* Screen elements that take a colour from [colors]. */
+enum color_elem {
+	COLOR_NORMAL = 0,
+	COLOR_STATUS,
+	COLOR_INFO,
+	COLOR_ERROR,
+	COLOR_SELECTION,
+	COLOR_SELECTION_INACTIVE,
+	COLOR_UNREAD,
+	COLOR_FLAGGED,
+	COLOR_TAGGED,
+	COLOR_DELETED,
+	COLOR_FOLDER,
+	COLOR_FOLDER_UNREAD,
+	COLOR_FOLDER_OPEN,
+	COLOR_HEADER_NAME,
+	COLOR_HEADER_VALUE,
+	COLOR_SUBJECT,
+	COLOR_QUOTE,
+	COLOR_QUOTE_TWO,
+	COLOR_QUOTE_THREE,
+	COLOR_NOTICE,
+	COLOR_ATTACHMENT,
+	COLOR_SEPARATOR,
+	COLOR_THREAD_TREE,
+	COLOR_PROMPT,
+	COLOR_HELP_KEY,
+	COLOR_COUNT
+};
+
+enum conn_state {
+	CONN_OFFLINE,
+	CONN_CONNECTING,
+	CONN_READY,
+};
+
+/* The last change that z can take back. */
+enum undo_kind {
+	UNDO_NONE,
+	UNDO_FLAG,
+	UNDO_MOVE,
+};
+
+struct undo {
+	enum undo_kind kind;
+	char *folder;      /* where it happened */
+	GArray *uids;      /* guint32: the messages there */
+	const char *flag;  /* UNDO_FLAG: IMAP flag name (static) */
+	guint flag_bit;
+	bool added;        /* UNDO_FLAG: it was added */
+	char *dest;        /* UNDO_MOVE: where they went */
+	GArray *dest_uids; /* UNDO_MOVE: their UIDs there (COPYUID), or NULL */
+};
+
+enum prompt_kind {
+	PROMPT_SEARCH,
+	PROMPT_MOVE,
+	PROMPT_CONFIRM,
+};
+
+struct tui;
+typedef void prompt_done_fn(struct tui *t, const char *text, void *ud);
+
+struct prompt {
+	enum prompt_kind kind;
+	char *label;          /* translated, e.g. "Search: " */
+	GString *text;
+	size_t cursor;        /* byte offset in text */
+	prompt_done_fn *done; /* Enter (text) or Esc (NULL); confirm: "y" or NULL */
+	void *ud;
+	GDestroyNotify ud_free;
+};
+
+/* One viewer line, ready to draw. */
+struct view_line {
+	char *text;            /* sanitised */
+	enum color_elem color;
+	int name_cols;         /* header lines: columns of "Name:" drawn in COLOR_HEADER_NAME */
+};
+
+struct viewer {
+	guint32 uid;           /* 0: nothing open */
+	char *folder;
+	bool loading;
+	guint render_seq;      /* the newest render; older results are dropped */
+	guint renders_pending; /* worker threads still running */
+	GBytes *raw;
+	int width;             /* width rendered for */
+	GPtrArray *lines;      /* struct view_line * */
+	guint top;
+	char *error;
+};
+
+/* An operation waiting for the server. Each carries the generation of the
+ * connection and folder it was made for: a callback for an older one only
+ * frees its state. */
+struct tui_op {
+	struct tui *t;
+	guint gen;
+	void *data;
+	GDestroyNotify data_free;
+};
+
+struct tui {
+	const struct tern_globals *g;
+	struct config *cfg;
+	const struct account *account;
+	char *secret;
+	struct keymap *km;
+	GMainLoop *loop;
+	int exit_code;
+	bool quitting;
+
+	/* the connection */
+	struct imap_client *client;
+	enum conn_state conn;
+	guint reconnect_timer;
+	guint reconnect_delay;
+	guint poll_timer;
+	GHashTable *ops;        /* struct tui_op * waiting for a callback */
+	guint gen;              /* bumped when the folder or connection changes */
+	guint foreign;          /* another folder is selected for a moment (undo) */
+
+	/* folders */
+	struct folder_tree *folders;
+
+	/* the open folder */
+	char *folder;           /* NULL: none */
+	struct imap_mailbox_info info;
+	bool selected;          /* SELECT succeeded */
+	bool loading;
+	bool loaded;
+	bool reload;            /* reloading a folder already shown (reconnect) */
+	guint32 load_low;       /* lowest UID asked for so far */
+	guint32 top_uid;        /* highest UID known; new mail is above */
+	bool fetching_new;
+	bool fetch_new_again;
+	bool resync_needed;     /* an expunge we could not place: compare UID lists */
+	struct message_list *list;
+	char *search;           /* the active search, or NULL */
+	bool searching;
+
+	/* viewer */
+	struct viewer viewer;
+
+	/* screen */
+	struct layout lay;
+	enum tui_pane focus;
+	bool show_folders;
+	bool beside;
+	bool screen_up;         /* initscr() done, endwin() not yet */
+	guint redraw_source;
+	guint thread_timer;
+	guint info_timer;
+	struct prompt *prompt;
+	bool help;
+	guint help_top;
+	bool tag_prefix;
+	char *message;          /* the message line: last error or info */
+	bool message_is_error;
+	struct undo undo;
+	attr_t attrs[COLOR_COUNT];
+};
+
+/* ---- tui.c ---------------------------------------------------------------- */
+/* Mark the screen for a redraw at the end of this loop turn. */
+void tui_dirty(struct tui *t);
+/* Show an informational message (fades) or an error (stays). Formats are
+ * translated by the caller; arguments are sanitised when drawn. */
+void tui_info(struct tui *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void tui_error(struct tui *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void tui_quit(struct tui *t, int code);
+/* The message the actions apply to: the viewer's when it has the focus,
+ * else the selected one (NULL when none). */
+struct msg *tui_current(struct tui *t);
+/* Ctrl-Z: give the terminal back and stop; redraw on resume. */
+void tui_suspend(struct tui *t);
+
+/* ---- setup.c -------------------------------------------------------------- */
+/* First run: no configuration at path. Asks for an account on the terminal
+ * and writes the file. Returns 0 or an exit code (after printing why). */
+int tui_setup(const struct tern_globals *g, const char *path);
+
+/* ---- colors.c ------------------------------------------------------------- */
+/* Start colours (unless NO_COLOR or a monochrome terminal) and fill
+ * t->attrs from the defaults and [colors]. Returns -1 with *error_r for an
+ * unknown element name. */
+int colors_init(struct tui *t, char **error_r);
+/* Check [colors] element names (before the terminal starts). */
+int colors_check(const struct config *cfg, char **error_r);
+
+/* ---- draw.c --------------------------------------------------------------- */
+/* Draw s (sanitised here, one line) at y,x in exactly w columns, truncated
+ * with an ellipsis; or right-aligned. */
+void draw_text(int y, int x, int w, const char *s, attr_t attr);
+void draw_text_right(int y, int x, int w, const char *s, attr_t attr);
+/* Draw s (sanitised) without padding; returns the columns used. */
+int draw_text_at(int y, int x, int w, const char *s, attr_t attr);
+void draw_fill(int y, int x, int w, attr_t attr);
+/* "42,000": a count with thousands separators. Transfer full. */
+char *draw_count(guint64 n);
+
+/* ---- panes ---------------------------------------------------------------- */
+void folder_pane_draw(struct tui *t, const struct tui_rect *r, bool focused);
+void list_pane_draw(struct tui *t, const struct tui_rect *r, bool focused);
+void viewer_draw(struct tui *t, const struct tui_rect *r, const struct tui_rect *sep,
+		 bool focused);
+void status_draw(struct tui *t);
+void help_draw(struct tui *t);
+/* Help screen keys; true when the key was used. */
+bool help_key(struct tui *t, enum action a);
+
+/* ---- viewer.c ------------------------------------------------------------- */
+/* Open message m of the open folder in the viewer (fetches it). */
+void viewer_open(struct tui *t, struct msg *m);
+void viewer_close(struct tui *t);
+void viewer_clear(struct viewer *v);
+/* Wait for the rendering threads to end (at exit). */
+void viewer_wait(struct tui *t);
+void viewer_scroll(struct tui *t, gssize delta);
+void viewer_scroll_to(struct tui *t, bool end);
+/* The viewer's width changed: render again. */
+void viewer_resize(struct tui *t);
+
+/* ---- prompt.c ------------------------------------------------------------- */
+void prompt_start(struct tui *t, enum prompt_kind kind, const char *label, const char *initial,
+		  prompt_done_fn *done, void *ud, GDestroyNotify ud_free);
+/* A key while a prompt is open: spec as keymap specs, wc the character
+ * typed (0 for none). */
+void prompt_key(struct tui *t, const char *spec, gunichar wc);
+void prompt_draw(struct tui *t);
+void prompt_free(struct prompt **p);
+
+/* ---- conn.c --------------------------------------------------------------- */
+void conn_start(struct tui *t);
+void conn_stop(struct tui *t);
+void conn_open_folder(struct tui *t, const char *name);
+void conn_sync(struct tui *t);
+void conn_search(struct tui *t, const char *query);
+struct tui_op *tui_op_new(struct tui *t, void *data, GDestroyNotify data_free);
+/* Finish an op: true when it is still current (same generation). */
+bool tui_op_end(struct tui_op *op);
+void tui_op_free(struct tui_op *op);
+/* The folder with a role (the account's configured name or the server's
+ * special-use), or NULL. */
+const char *conn_role_folder(struct tui *t, enum folder_role role);
+
+/* ---- actions.c ------------------------------------------------------------ */
+void actions_run(struct tui *t, enum action a);
+void undo_clear(struct undo *u);
+
+#endif

@@ -1,0 +1,401 @@
+/* tern — ui/tui/viewer: the message viewer.
+ *
+ * Opening a message fetches it through the client (BODY[] when it is
+ * unread, which marks it read on the server, else BODY.PEEK[]); mime/
+ * parses and renders it in a worker thread, so neither a slow server nor a
+ * large or odd message (or an external HTML renderer) holds the keyboard.
+ * The lines are kept sanitised, with a colour each: header names, quoted
+ * text by depth, tern's notices, the attachment list. */
+#include "config.h"
+#include "core/common.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "core/text/text.h"
+#include "ui/tui/tui-private.h"
+
+static void
+view_line_free(gpointer p)
+{
+	struct view_line *l = p;
+
+	g_free(l->text);
+	g_free(l);
+}
+
+static void
+add_line(GPtrArray *lines, const char *text, enum color_elem color, int name_cols)
+{
+	struct view_line *l = g_new0(struct view_line, 1);
+
+	l->text = text_sanitize(text, -1, TEXT_SANITIZE_ONE_LINE);
+	l->color = color;
+	l->name_cols = name_cols;
+	g_ptr_array_add(lines, l);
+}
+
+void
+viewer_clear(struct viewer *v)
+{
+	v->uid = 0;
+	g_clear_pointer(&v->folder, g_free);
+	g_clear_pointer(&v->raw, g_bytes_unref);
+	g_clear_pointer(&v->lines, g_ptr_array_unref);
+	g_clear_pointer(&v->error, g_free);
+	v->loading = false;
+	v->render_seq++; /* a render still running is for nothing now */
+	v->top = 0;
+	v->width = 0;
+}
+
+/* ---- rendering (worker thread) --------------------------------------------- */
+
+struct render_job {
+	guint seq;
+	GBytes *raw;
+	struct mime_render_opts opts;
+	char *html_command;
+	GPtrArray *lines; /* the result */
+};
+
+static void
+render_job_free(gpointer p)
+{
+	struct render_job *j = p;
+
+	g_bytes_unref(j->raw);
+	g_free(j->html_command);
+	if (j->lines != NULL)
+		g_ptr_array_unref(j->lines);
+	g_free(j);
+}
+
+/* "Name: value", wrapped under the value. */
+static void
+add_header(GPtrArray *lines, const char *name, const char *value, size_t width,
+	   enum color_elem color)
+{
+	char *label = g_strdup_printf("%s ", name);
+	int name_cols = (int)text_width(label, -1);
+	size_t value_w = width > (size_t)name_cols + 10 ? width - (size_t)name_cols : 0;
+	GPtrArray *parts;
+
+	if (value == NULL) {
+		g_free(label);
+		return;
+	}
+	parts = text_wrap(value, -1, value_w);
+	for (guint i = 0; i < parts->len; i++) {
+		char *line = g_strdup_printf("%*s%s", i == 0 ? 0 : name_cols, i == 0 ? label : "",
+					     (char *)parts->pdata[i]);
+
+		add_line(lines, line, color, i == 0 ? name_cols : 0);
+		g_free(line);
+	}
+	g_ptr_array_unref(parts);
+	g_free(label);
+}
+
+static enum color_elem
+body_color(const struct mime_line *l)
+{
+	switch (l->kind) {
+	case MIME_LINE_NOTICE:
+		return COLOR_NOTICE;
+	case MIME_LINE_HEADER:
+		return COLOR_HEADER_VALUE;
+	case MIME_LINE_LINK:
+		return COLOR_ATTACHMENT;
+	case MIME_LINE_TEXT:
+		break;
+	}
+	switch (l->quote_depth) {
+	case 0:
+		return COLOR_NORMAL;
+	case 1:
+		return COLOR_QUOTE;
+	case 2:
+		return COLOR_QUOTE_TWO;
+	default:
+		return COLOR_QUOTE_THREE;
+	}
+}
+
+static GPtrArray *
+render_lines(const struct mime_rendered *r, size_t width)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
+
+	add_header(lines, _("From:"), r->from, width, COLOR_HEADER_VALUE);
+	add_header(lines, _("To:"), r->to, width, COLOR_HEADER_VALUE);
+	add_header(lines, _("Cc:"), r->cc, width, COLOR_HEADER_VALUE);
+	add_header(lines, _("Date:"), r->date, width, COLOR_HEADER_VALUE);
+	add_header(lines, _("Subject:"), r->subject != NULL ? r->subject : "", width,
+		   COLOR_SUBJECT);
+	add_line(lines, "", COLOR_NORMAL, 0);
+	for (guint i = 0; i < r->lines->len; i++) {
+		const struct mime_line *l = r->lines->pdata[i];
+
+		add_line(lines, l->text, body_color(l), 0);
+	}
+	if (r->attachments != NULL && r->attachments->len > 0) {
+		add_line(lines, "", COLOR_NORMAL, 0);
+		add_line(lines, _("Attachments:"), COLOR_HEADER_NAME, 0);
+		for (guint i = 0; i < r->attachments->len; i++) {
+			char *d = mime_attachment_describe(r->attachments->pdata[i]);
+			char *line = g_strdup_printf("  %s", d);
+
+			add_line(lines, line, COLOR_ATTACHMENT, 0);
+			g_free(line);
+			g_free(d);
+		}
+	}
+	return lines;
+}
+
+static void
+render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	struct render_job *j = data;
+	struct mime_message *msg = mime_message_parse_bytes(j->raw);
+	struct mime_rendered *r;
+
+	j->opts.html_command = j->html_command;
+	r = mime_render(msg, &j->opts);
+	mime_message_free(&msg);
+	j->lines = render_lines(r, j->opts.width);
+	mime_rendered_free(&r);
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+render_done(GObject *source, GAsyncResult *res, gpointer ud)
+{
+	struct tui *t = ud;
+	struct viewer *v = &t->viewer;
+	struct render_job *j = g_task_get_task_data(G_TASK(res));
+
+	v->renders_pending--;
+	/* Only the newest render counts (the message or the width changed). */
+	if (j->seq == v->render_seq && v->uid != 0) {
+		g_clear_pointer(&v->lines, g_ptr_array_unref);
+		v->lines = g_steal_pointer(&j->lines);
+		tui_dirty(t);
+	}
+}
+
+static void
+start_render(struct tui *t)
+{
+	struct viewer *v = &t->viewer;
+	struct render_job *j;
+	GTask *task;
+
+	if (v->raw == NULL)
+		return;
+	j = g_new0(struct render_job, 1);
+	j->raw = g_bytes_ref(v->raw);
+	j->seq = ++v->render_seq;
+	mime_render_opts_init(&j->opts);
+	/* Drawn one column in from the pane's edge. */
+	j->opts.width = v->width > 21 ? (size_t)v->width - 1 : 20;
+	j->opts.prefer_html = t->cfg->ui.prefer_html;
+	j->html_command = g_strdup(t->cfg->ui.html_renderer);
+	v->renders_pending++;
+	task = g_task_new(NULL, NULL, render_done, t);
+	g_task_set_task_data(task, j, render_job_free);
+	g_task_run_in_thread(task, render_thread);
+	g_object_unref(task);
+}
+
+void
+viewer_wait(struct tui *t)
+{
+	while (t->viewer.renders_pending > 0)
+		g_main_context_iteration(NULL, TRUE);
+}
+
+/* ---- fetching ----------------------------------------------------------------- */
+
+struct fetch_data {
+	guint32 uid;
+	bool marked;    /* we showed it read at once */
+	guint old_flags;
+};
+
+static void
+body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+	  void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct fetch_data *fd = op->data;
+	bool current = tui_op_end(op);
+
+	if (current && st != TERN_OK && fd->marked) {
+		struct msg *m = message_list_get(t->list, fd->uid);
+
+		if (m != NULL)
+			message_list_set_flags(t->list, m, fd->old_flags);
+	}
+	if (current && t->viewer.uid == fd->uid) {
+		t->viewer.loading = false;
+		if (st == TERN_OK && data != NULL) {
+			t->viewer.raw = g_bytes_ref(data);
+			start_render(t);
+		} else {
+			t->viewer.error = g_strdup(detail != NULL ? detail :
+							  _("the message could not be fetched"));
+			tui_error(t, _("Cannot show the message: %s"), t->viewer.error);
+		}
+		tui_dirty(t);
+	}
+	tui_op_free(op);
+}
+
+void
+viewer_open(struct tui *t, struct msg *m)
+{
+	struct viewer *v = &t->viewer;
+	struct fetch_data *fd;
+	struct tui_op *op;
+	bool mark;
+
+	if (v->uid == m->uid && g_strcmp0(v->folder, t->folder) == 0 && v->error == NULL)
+		return;
+	viewer_clear(v);
+	v->uid = m->uid;
+	v->folder = g_strdup(t->folder);
+	v->loading = true;
+	v->width = t->lay.viewer.w > 0 ? t->lay.viewer.w : 80;
+	if (t->client == NULL || t->conn != CONN_READY) {
+		v->loading = false;
+		v->error = g_strdup(_("offline"));
+		tui_error(t, _("Cannot show the message: offline"));
+		return;
+	}
+	fd = g_new0(struct fetch_data, 1);
+	fd->uid = m->uid;
+	fd->old_flags = m->flags;
+	mark = !(m->flags & IMAP_FLAG_SEEN) && !t->info.read_only;
+	if (mark) {
+		message_list_set_flags(t->list, m, m->flags | IMAP_FLAG_SEEN);
+		fd->marked = true;
+	}
+	op = tui_op_new(t, fd, g_free);
+	imap_client_fetch_body(t->client, m->uid, "", mark, body_done, op);
+	tui_dirty(t);
+}
+
+void
+viewer_close(struct tui *t)
+{
+	viewer_clear(&t->viewer);
+	tui_dirty(t);
+}
+
+void
+viewer_resize(struct tui *t)
+{
+	struct viewer *v = &t->viewer;
+
+	layout_compute(LINES, COLS, t->show_folders, t->beside, &t->lay);
+	if (v->uid == 0 || t->lay.viewer.w <= 0 || t->lay.viewer.w == v->width)
+		return;
+	v->width = t->lay.viewer.w;
+	start_render(t);
+}
+
+/* ---- scrolling and drawing -------------------------------------------------- */
+
+static guint
+max_top(struct tui *t)
+{
+	guint n = t->viewer.lines != NULL ? t->viewer.lines->len : 0;
+	guint h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
+
+	return n > h ? n - h : 0;
+}
+
+void
+viewer_scroll(struct tui *t, gssize delta)
+{
+	gssize top = (gssize)t->viewer.top + delta;
+
+	if (top < 0)
+		top = 0;
+	if ((guint)top > max_top(t))
+		top = (gssize)max_top(t);
+	t->viewer.top = (guint)top;
+	tui_dirty(t);
+}
+
+void
+viewer_scroll_to(struct tui *t, bool end)
+{
+	t->viewer.top = end ? max_top(t) : 0;
+	tui_dirty(t);
+}
+
+static void
+draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
+{
+	struct viewer *v = &t->viewer;
+	attr_t a = t->attrs[COLOR_SEPARATOR] | (focused ? A_BOLD : 0);
+	char *pos = NULL;
+
+	if (t->lay.beside)
+		return; /* a plain line, drawn with the others */
+	attrset(a);
+	mvhline(sep->y, sep->x, ACS_HLINE, sep->w);
+	attrset(A_NORMAL);
+	if (v->lines != NULL && v->lines->len > (guint)t->lay.viewer.h) {
+		guint shown = MIN(v->top + (guint)t->lay.viewer.h, v->lines->len);
+
+		pos = g_strdup_printf(" %u%% ", (guint)((guint64)shown * 100 / v->lines->len));
+		draw_text_right(sep->y, sep->x, sep->w - 2, pos, a);
+	}
+	g_free(pos);
+}
+
+void
+viewer_draw(struct tui *t, const struct tui_rect *r, const struct tui_rect *sep, bool focused)
+{
+	struct viewer *v = &t->viewer;
+
+	draw_title(t, sep, focused);
+	if (v->uid == 0) {
+		draw_text(r->y, r->x + 1, r->w - 1,
+			  _("Enter opens the selected message; ? lists the keys."),
+			  t->attrs[COLOR_INFO]);
+		return;
+	}
+	if (v->lines == NULL) {
+		draw_text(r->y, r->x + 1, r->w - 1,
+			  v->error != NULL ? v->error : _("Loading the message…"),
+			  t->attrs[v->error != NULL ? COLOR_ERROR : COLOR_INFO]);
+		return;
+	}
+	if (v->top > max_top(t))
+		v->top = max_top(t);
+	for (int i = 0; i < r->h && v->top + (guint)i < v->lines->len; i++) {
+		const struct view_line *l = v->lines->pdata[v->top + i];
+		int x = r->x + 1, w = r->w - 1;
+
+		if (l->name_cols > 0 && l->name_cols < w) {
+			char *name = g_strndup(l->text, strlen(l->text));
+			char *cut = text_truncate(name, -1, (size_t)l->name_cols, NULL);
+			int used = draw_text_at(r->y + i, x, l->name_cols, cut,
+						t->attrs[COLOR_HEADER_NAME]);
+
+			draw_text(r->y + i, x + used, w - used, l->text + strlen(cut),
+				  t->attrs[l->color]);
+			g_free(cut);
+			g_free(name);
+			continue;
+		}
+		draw_text(r->y + i, x, w, l->text, t->attrs[l->color]);
+	}
+}
