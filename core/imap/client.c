@@ -470,19 +470,13 @@ starttls_needed(struct imap_client *c)
 	       !net_conn_is_tunnel(c->conn);
 }
 
+/* Capabilities are known: STARTTLS if required, else authenticate. */
 static void
-capability_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
-		const char *detail, void *ud)
+after_capability(struct imap_client *c)
 {
-	struct imap_client *c = ud;
 	static const struct imap_cmd_handlers h = { .done = starttls_done };
+	struct imap_session *s = c->session;
 
-	if (r == NULL)
-		return;
-	if (st != TERN_OK) {
-		client_lost(c, TERN_ERR_PROTOCOL, server_text(r, _("CAPABILITY failed")));
-		return;
-	}
 	if (starttls_needed(c)) {
 		if (!imap_client_has_cap(c, "STARTTLS")) {
 			refuse(c, _("the server does not offer STARTTLS; tern will not continue "
@@ -500,6 +494,21 @@ capability_done(struct imap_session *s, const struct imap_response *r, enum tern
 		step_enable(c);
 	else
 		step_auth(c);
+}
+
+static void
+capability_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+		const char *detail, void *ud)
+{
+	struct imap_client *c = ud;
+
+	if (r == NULL)
+		return;
+	if (st != TERN_OK) {
+		client_lost(c, TERN_ERR_PROTOCOL, server_text(r, _("CAPABILITY failed")));
+		return;
+	}
+	after_capability(c);
 }
 
 static bool
@@ -524,7 +533,7 @@ step_capability(struct imap_client *c)
 
 	if (g_hash_table_size(c->caps) > 0 && !starttls_needed(c)) {
 		/* Known from the greeting or a response code: go on at once. */
-		capability_done(c->session, NULL, TERN_OK, NULL, c);
+		after_capability(c);
 		return;
 	}
 	imap_session_submit(c->session, &h, c, NULL, "CAPABILITY");
@@ -717,18 +726,22 @@ want_compress(struct imap_client *c)
 }
 
 static void
+after_enable(struct imap_client *c)
+{
+	static const struct imap_cmd_handlers h = { .done = compress_done };
+
+	if (want_compress(c))
+		imap_session_submit(c->session, &h, c, NULL, "COMPRESS DEFLATE");
+	else
+		connect_finish(c, TERN_OK, NULL);
+}
+
+static void
 enable_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
 	    const char *detail, void *ud)
 {
-	struct imap_client *c = ud;
-	static const struct imap_cmd_handlers h = { .done = compress_done };
-
-	if (r == NULL)
-		return;
-	if (want_compress(c))
-		imap_session_submit(s, &h, c, NULL, "COMPRESS DEFLATE");
-	else
-		connect_finish(c, TERN_OK, NULL);
+	if (r != NULL)
+		after_enable(ud);
 }
 
 static void
@@ -760,7 +773,7 @@ step_enable(struct imap_client *c)
 		else
 			imap_session_submit(c->session, &h, c, NULL, "ENABLE UTF8=ACCEPT");
 	} else {
-		enable_done(c->session, (const struct imap_response *)&h, TERN_OK, NULL, c);
+		after_enable(c);
 	}
 	g_string_free(what, TRUE);
 }
@@ -1684,7 +1697,7 @@ build_search(struct imap_client *c, GPtrArray *tokens, bool utf8)
 		case QUERY_TOK_ATOM:
 			/* atoms come from the query module's own vocabulary */
 			for (const char *p = t->text; *p != '\0'; p++)
-				if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("(){%*\"\\]", *p))
+				if ((unsigned char)*p <= ' ' || *p == 0x7f || strchr("(){\"\\", *p))
 					goto bad;
 			g_string_append(line, t->text);
 			g_string_append(log, t->text);

@@ -3,9 +3,11 @@
  * Bytes flow through stages, each a bounded queue:
  *   write:  out_plain --(deflate)--> out_mid --(TLS)--> out_raw --send()--> fd
  *   read:   fd --recv()--> (TLS) --> (inflate) --> data callback
- * The fd is a TCP socket or, for a tunnel, our end of a socketpair whose
- * other end is the command's stdin and stdout (as isync does), so one
- * nonblocking send()/recv() path with MSG_NOSIGNAL serves both. */
+ * The fd is a TCP socket or, for a tunnel, the read end of a pipe from the
+ * command's stdout, with wfd the write end of a pipe to its stdin. (Pipes,
+ * not a socketpair: Dovecot's imap refuses a socket on stdin, taking it
+ * for inetd.) Sockets use send()/recv() with MSG_NOSIGNAL; pipes
+ * read()/write() with SIGPIPE ignored. */
 #include "config.h"
 #include "core/common.h"
 
@@ -55,6 +57,7 @@ struct net_conn {
 	GSocketConnection *sconn;
 	GSubprocess *proc;
 	int fd;
+	int wfd; /* tunnel: the pipe to the command's stdin, else -1 */
 	GSource *rsrc, *wsrc, *tsrc, *csrc, *isrc;
 	gboolean loopback;
 
@@ -100,6 +103,7 @@ net_conn_new(const struct net_opts *o, const struct net_callbacks *cb, void *ud)
 	c->cb = *cb;
 	c->ud = ud;
 	c->fd = -1;
+	c->wfd = -1;
 	c->errfd = -1;
 	net_buf_init(&c->out_plain, NET_WRITE_QUEUE_MAX);
 	net_buf_init(&c->out_mid, NET_STAGE_MAX);
@@ -204,6 +208,9 @@ teardown(struct net_conn *c, gboolean graceful)
 		close(c->fd);
 	}
 	c->fd = -1;
+	if (c->wfd >= 0)
+		close(c->wfd);
+	c->wfd = -1;
 	if (c->errfd >= 0)
 		close(c->errfd);
 	c->errfd = -1;
@@ -438,7 +445,7 @@ write_source_update(struct net_conn *c)
 			(c->out_raw.len > 0 || have_encodable(c));
 
 	if (want && !c->wsrc)
-		c->wsrc = add_fd_source(c->fd, G_IO_OUT, on_writable, c);
+		c->wsrc = add_fd_source(c->wfd >= 0 ? c->wfd : c->fd, G_IO_OUT, on_writable, c);
 	else if (!want)
 		clear_source(&c->wsrc);
 }
@@ -457,8 +464,10 @@ static int
 flush_raw(struct net_conn *c)
 {
 	while (c->out_raw.len > 0) {
-		ssize_t n = send(c->fd, net_buf_head(&c->out_raw), c->out_raw.len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = c->wfd >= 0 ?
+			write(c->wfd, net_buf_head(&c->out_raw), c->out_raw.len) :
+			send(c->fd, net_buf_head(&c->out_raw), c->out_raw.len,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -651,7 +660,8 @@ on_readable(gint fd, GIOCondition cond, gpointer data)
 	(void)cond;
 	net_conn_ref(c);
 	for (int i = 0; i < NET_READS_PER_TURN && c->state != NET_ST_CLOSED; i++) {
-		ssize_t n = recv(fd, buf, NET_READ_CHUNK, MSG_DONTWAIT);
+		ssize_t n = c->wfd >= 0 ? read(fd, buf, NET_READ_CHUNK) :
+					 recv(fd, buf, NET_READ_CHUNK, MSG_DONTWAIT);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -912,25 +922,36 @@ spawn_tunnel(struct net_conn *c, char **err_r)
 	GSubprocessLauncher *l = NULL;
 	GError *error = NULL;
 	GInputStream *err;
-	int sv[2];
+	int to_child[2], from_child[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+	if (!g_unix_open_pipe(to_child, FD_CLOEXEC, NULL)) {
 		*err_r = g_strdup(g_strerror(errno));
 		return -1;
 	}
+	if (!g_unix_open_pipe(from_child, FD_CLOEXEC, NULL)) {
+		*err_r = g_strdup(g_strerror(errno));
+		close(to_child[0]);
+		close(to_child[1]);
+		return -1;
+	}
+	/* A write to a tunnel whose command died must fail, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
 	l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	g_subprocess_launcher_take_stdin_fd(l, sv[1]);
-	g_subprocess_launcher_take_stdout_fd(l, fcntl(sv[1], F_DUPFD_CLOEXEC, 3));
+	g_subprocess_launcher_take_stdin_fd(l, to_child[0]);
+	g_subprocess_launcher_take_stdout_fd(l, from_child[1]);
 	c->proc = g_subprocess_launcher_spawn(l, &error, "/bin/sh", "-c", c->tunnel, NULL);
-	g_object_unref(l); /* closes our copies of the child's end */
+	g_object_unref(l); /* closes our copies of the child's ends */
 	if (!c->proc) {
-		close(sv[0]);
+		close(to_child[1]);
+		close(from_child[0]);
 		*err_r = g_strdup(error->message);
 		g_error_free(error);
 		return -1;
 	}
-	c->fd = sv[0];
+	c->fd = from_child[0];
+	c->wfd = to_child[1];
 	(void)fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(c->wfd, F_SETFL, fcntl(c->wfd, F_GETFL) | O_NONBLOCK);
 	err = g_subprocess_get_stderr_pipe(c->proc);
 	c->errfd = dup(g_unix_input_stream_get_fd(G_UNIX_INPUT_STREAM(err)));
 	g_input_stream_close(err, NULL, NULL);
