@@ -14,10 +14,13 @@
  * Both run inside imap_parser_next(); a response whose layer 2 decoding fails
  * is a protocol error like any other.
  *
- * Memory: one response in flight costs at most
+ * Memory: one response in flight costs a small multiple of
  *     max_line + max_literal_total + max_args * sizeof(struct imap_arg)
- * plus the bytes fed but not yet consumed. Nothing the server announces is
- * allocated before it has been checked against these caps.
+ * (its raw bytes, a copy of its atoms and quoted strings, the tree and the
+ * decoded structures; literal data is never copied), plus the bytes fed but
+ * not yet consumed. Nothing the server announces is allocated before it
+ * has been checked against these caps; a line is counted as it arrives, so
+ * an endless one fails as soon as it passes max_line.
  *
  * Strings from the server are kept as the server sent them (no RFC 2047
  * decoding; that is mime/'s job). Every string pointer in a response is

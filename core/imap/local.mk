@@ -24,8 +24,22 @@ tests_unit_test_imap_sets_SOURCES = tests/unit/test-imap-sets.c
 tests_unit_test_imap_sets_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-sets
 
-EXTRA_DIST += \
+EXTRA_DIST += tests/data/imap/README \
 	tests/data/imap/rfc9051.txt tests/data/imap/rfc9051.expected \
 	tests/data/imap/dovecot-select.txt tests/data/imap/dovecot-select.expected \
 	tests/data/imap/dovecot-list.txt tests/data/imap/dovecot-list.expected \
 	tests/data/imap/dovecot-fetch.txt tests/data/imap/dovecot-fetch.expected
+
+# libFuzzer target (./configure --enable-fuzzing CC=clang). The parser
+# sources are compiled into the target so that they are instrumented.
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-imap-parser
+tests_fuzz_fuzz_imap_parser_CFLAGS = $(UNIT_CFLAGS) -fsanitize=fuzzer,address,undefined -g
+tests_fuzz_fuzz_imap_parser_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_imap_parser_SOURCES = tests/fuzz/fuzz-imap-parser.c \
+	tests/unit/test-imap-dump.c tests/unit/test-imap-dump.h \
+	core/imap/parser.c core/imap/tree.c core/imap/decode.c core/imap/fetch.c \
+	core/imap/uidset.c core/imap/mutf7.c core/imap/command.c
+tests_fuzz_fuzz_imap_parser_LDADD = $(GLIB_LIBS) $(LIBINTL)
+endif
+EXTRA_DIST += tests/fuzz/fuzz-imap-parser.c tests/fuzz/imap.dict tests/fuzz/corpus/imap

@@ -54,14 +54,22 @@ check_framing(const struct imap_command *cmd)
 			g_assert_cmpint(all->data[i], !=, '\0');
 		}
 		segments++;
-		pos = end + 1;
-		if (all->data[end - 2] != '}')
+		if (end < pos + 2 || all->data[end - 2] != '}') {
+			pos = end + 1;
 			continue;
+		}
+		/* "{digits}" or "{digits+}" at the end announces a literal */
 		brace = end - 2;
-		while (all->data[brace] != '{')
+		if (brace > pos && all->data[brace - 1] == '+')
 			brace--;
-		n = g_ascii_strtoull((const char *)all->data + brace + 1, NULL, 10);
-		pos += n;
+		while (brace > pos && g_ascii_isdigit(all->data[brace - 1]))
+			brace--;
+		if (brace == pos || all->data[brace - 1] != '{' || !g_ascii_isdigit(all->data[brace])) {
+			pos = end + 1;
+			continue;
+		}
+		n = g_ascii_strtoull((const char *)all->data + brace, NULL, 10);
+		pos = end + 1 + n;
 	}
 	g_assert_cmpuint(pos, ==, all->len);
 	g_byte_array_unref(all);
