@@ -14,6 +14,9 @@
 
 #include "mime/mime-private.h"
 
+/* Longest line prefix (quote marks, list indents) in bytes: deeper nesting is
+ * not indented further, so that a hostile nest cannot multiply the output. */
+#define HTML_MAX_PREFIX 64
 /* Most links numbered in one message; later ones are left unnumbered. */
 #define HTML_MAX_LINKS 1000
 /* Longest mailcap file read. */
@@ -300,7 +303,7 @@ html_list_item(struct html_ctx *c, xmlNode *n, unsigned depth)
 		g_strlcpy(c->bullet, "* ", sizeof c->bullet);
 	c->bullet_prefix = saved;
 	w = strlen(c->bullet);
-	for (size_t i = 0; i < w; i++)
+	for (size_t i = 0; i < w && c->prefix->len < HTML_MAX_PREFIX; i++)
 		g_string_append_c(c->prefix, ' ');
 	c->in_item++;
 	walk_children(c, n, depth);
@@ -432,7 +435,8 @@ html_quote(struct html_ctx *c, xmlNode *n, unsigned depth)
 	gsize saved = c->prefix->len;
 
 	html_break(c, 2);
-	g_string_append(c->prefix, "> ");
+	if (c->prefix->len < HTML_MAX_PREFIX)
+		g_string_append(c->prefix, "> ");
 	walk_children(c, n, depth);
 	html_break(c, 2);
 	/* the blank line after the quote is outside it */
@@ -516,7 +520,8 @@ html_element(struct html_ctx *c, xmlNode *n, unsigned depth)
 		gsize saved = c->prefix->len;
 
 		html_break(c, 1);
-		g_string_append(c->prefix, "    ");
+		if (c->prefix->len < HTML_MAX_PREFIX)
+			g_string_append(c->prefix, "    ");
 		walk_children(c, n, depth);
 		prefix_pop(c, saved);
 		html_break(c, 1);

@@ -84,11 +84,26 @@ static void
 emit_logical(struct mime_lines *out, const char *prefix, unsigned depth, const char *text,
 	     size_t len, enum mime_line_kind kind)
 {
-	char *clean = text_sanitize(text, (gssize)len, TEXT_SANITIZE_MULTILINE);
+	char *clean, *joined = NULL;
 	size_t pw = text_width(prefix, -1), avail = 0, hang = 0;
 	GPtrArray *pieces;
 	char *pad;
 
+	if (out->width > 0 && pw > out->width / 2) {
+		/* a prefix this wide is not repeated on every continuation line
+		 * (that would multiply a hostile line's size): it is wrapped as text */
+		size_t plen = strlen(prefix);
+
+		joined = g_malloc(plen + len + 1);
+		memcpy(joined, prefix, plen);
+		memcpy(joined + plen, text, len);
+		len += plen;
+		joined[len] = '\0';
+		text = joined;
+		prefix = "";
+		pw = 0;
+	}
+	clean = text_sanitize(text, (gssize)len, TEXT_SANITIZE_MULTILINE);
 	if (out->width > 0) {
 		avail = out->width > pw + LINES_MIN_TEXT ? out->width - pw : LINES_MIN_TEXT;
 		hang = hanging_indent(clean);
@@ -103,6 +118,7 @@ emit_logical(struct mime_lines *out, const char *prefix, unsigned depth, const c
 	g_free(pad);
 	g_ptr_array_unref(pieces);
 	g_free(clean);
+	g_free(joined);
 }
 
 void

@@ -31,10 +31,13 @@ tests_bench_bench_show_SOURCES = tests/bench/bench-show.c
 tests_bench_bench_show_LDADD = $(MIME_TEST_LIBS)
 
 if FUZZING
+# The sources are compiled into the target so that libFuzzer sees their coverage.
 noinst_PROGRAMS += tests/fuzz/fuzz-mime
-tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c
-tests_fuzz_fuzz_mime_LDADD = $(MIME_TEST_LIBS)
+tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_mime_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c \
+	mime/mime.c mime/charset.c mime/rfc2047.c mime/prescan.c mime/message.c \
+	mime/lines.c mime/html.c mime/render.c
+tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GLIB_LIBS) $(LIBINTL)
 endif
 EXTRA_DIST += tests/fuzz/corpus/mime

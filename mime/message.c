@@ -172,23 +172,36 @@ mime_part_is_displayable(GMimeObject *obj)
 	return false;
 }
 
-/* A leaf part shown as an attachment rather than as body text. */
+static bool
+has_filename(GMimeObject *obj)
+{
+	const char *name = g_mime_part_get_filename(GMIME_PART(obj));
+
+	return name != NULL && *name != '\0';
+}
+
+/* A leaf part shown as body text: a text type, not marked as an attachment,
+ * and not named unless explicitly inline. */
+bool
+mime_part_is_inline_text(GMimeObject *obj)
+{
+	const char *disp = g_mime_object_get_disposition(obj);
+
+	if (!GMIME_IS_PART(obj) || !mime_part_is_displayable(obj))
+		return false;
+	if (disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0)
+		return false;
+	return !has_filename(obj) || (disp != NULL && g_ascii_strcasecmp(disp, "inline") == 0);
+}
+
+/* A leaf part in the attachment list: everything not shown as body text, and
+ * named parts even when shown (so that they can be saved). */
 bool
 mime_part_is_attachment(GMimeObject *obj)
 {
-	const char *disp = g_mime_object_get_disposition(obj);
-	const char *name;
-
 	if (!GMIME_IS_PART(obj))
 		return false;
-	if (disp != NULL && g_ascii_strcasecmp(disp, "attachment") == 0)
-		return true;
-	if (!mime_part_is_displayable(obj))
-		return true;
-	name = g_mime_part_get_filename(GMIME_PART(obj));
-	if (name != NULL && *name != '\0')
-		return disp == NULL || g_ascii_strcasecmp(disp, "inline") != 0;
-	return false;
+	return !mime_part_is_inline_text(obj) || has_filename(obj);
 }
 
 static bool

@@ -43,6 +43,7 @@ void mime_prescan(const char *bytes, size_t len, struct mime_prescan *out);
 const char *mime_object_raw_header(GMimeObject *obj, const char *name);
 /* message.c: part classification shared by the attachment list and the renderer. */
 bool mime_part_is_displayable(GMimeObject *obj);
+bool mime_part_is_inline_text(GMimeObject *obj);
 bool mime_part_is_attachment(GMimeObject *obj);
 /* Decoded content of a leaf part (transfer full, GByteArray). */
 GByteArray *mime_part_decoded(GMimePart *part);

@@ -105,9 +105,10 @@ struct mime_attachment {
 };
 
 /* The attachments of msg, in order: every part that is not shown as body text
- * (non-text types, disposition attachment, named parts, signatures, the parts
- * of an encrypted message, the alternatives other than text/plain and
- * text/html) and every attached message (message/rfc822, also shown inline).
+ * (non-text types, disposition attachment, signatures, the parts of an
+ * encrypted message, the alternatives other than text/plain and text/html),
+ * every part with a file name (also when shown inline, so it can be saved),
+ * and every attached message (message/rfc822, also shown inline).
  * The list is the same whatever the render options are. Transfer none: a
  * GPtrArray of struct mime_attachment *, valid until mime_message_free(). */
 const GPtrArray *mime_message_attachments(struct mime_message *msg);

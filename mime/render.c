@@ -250,7 +250,7 @@ alt_kind(GMimeObject *obj, unsigned depth)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 
-	if (GMIME_IS_PART(obj) && !mime_part_is_attachment(obj) && ct != NULL) {
+	if (GMIME_IS_PART(obj) && mime_part_is_inline_text(obj) && ct != NULL) {
 		if (g_mime_content_type_is_type(ct, "text", "plain"))
 			return ALT_PLAIN;
 		if (g_mime_content_type_is_type(ct, "text", "html"))
@@ -381,6 +381,26 @@ render_multipart(struct render_ctx *c, GMimeMultipart *mp, unsigned depth)
 		render_object(c, g_mime_multipart_get_part(mp, i), depth + 1);
 }
 
+/* S/MIME in one part (application/pkcs7-mime): say what it is, honestly. */
+static void
+smime_notice(struct render_ctx *c, GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	const char *kind;
+
+	if (ct == NULL || !(g_mime_content_type_is_type(ct, "application", "pkcs7-mime") ||
+			    g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime")))
+		return;
+	kind = g_mime_content_type_get_parameter(ct, "smime-type");
+	separate(c);
+	if (kind != NULL && g_ascii_strcasecmp(kind, "signed-data") == 0)
+		notice(c, _("[-- S/MIME signed (application/pkcs7-mime), not verified: the "
+			    "content is in the attachment list --]"));
+	else
+		notice(c, _("[-- S/MIME encrypted (application/pkcs7-mime), not decrypted: it "
+			    "is in the attachment list --]"));
+}
+
 static void
 render_object(struct render_ctx *c, GMimeObject *obj, unsigned depth)
 {
@@ -399,9 +419,10 @@ render_object(struct render_ctx *c, GMimeObject *obj, unsigned depth)
 		render_attached_message(c, GMIME_MESSAGE_PART(obj), depth);
 	else if (GMIME_IS_MULTIPART(obj))
 		render_multipart(c, GMIME_MULTIPART(obj), depth);
-	else if (GMIME_IS_PART(obj) && mime_part_is_displayable(obj) &&
-		 !mime_part_is_attachment(obj))
+	else if (GMIME_IS_PART(obj) && mime_part_is_inline_text(obj))
 		render_leaf(c, GMIME_PART(obj));
+	else if (GMIME_IS_PART(obj))
+		smime_notice(c, obj);
 }
 
 static void

@@ -165,6 +165,42 @@ test_huge_html(void)
 	g_string_free(s, TRUE);
 }
 
+/* Deep quoting must not be repeated on every wrapped line (amplification). */
+static void
+test_deep_quotes(void)
+{
+	GString *s = g_string_new("Subject: q\nContent-Type: text/plain; format=flowed\n\n");
+	GString *h = g_string_new("Subject: h\nContent-Type: text/html\n\n");
+	struct mime_message *m;
+	struct mime_rendered *r;
+	size_t total = 0;
+
+	for (int i = 0; i < 20000; i++)
+		g_string_append_c(s, '>');
+	for (int i = 0; i < 100000; i++)
+		g_string_append(s, "word ");
+	g_string_append(s, "\n");
+	r = render(s, &m);
+	for (guint i = 0; i < r->lines->len; i++)
+		total += strlen(((struct mime_line *)r->lines->pdata[i])->text);
+	g_assert_cmpuint(total, <, 4 * s->len);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	for (int i = 0; i < 150; i++)
+		g_string_append(h, "<blockquote><ul><li>");
+	for (int i = 0; i < 100000; i++)
+		g_string_append(h, "x<br>");
+	r = render(h, &m);
+	total = 0;
+	for (guint i = 0; i < r->lines->len; i++)
+		total += strlen(((struct mime_line *)r->lines->pdata[i])->text);
+	g_assert_cmpuint(total, <, 100 * 100000);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	g_string_free(s, TRUE);
+	g_string_free(h, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +215,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/hostile/200000-empty-groups", test_empty_groups);
 	g_test_add_func("/mime/hostile/long-lines-controls", test_long_line);
 	g_test_add_func("/mime/hostile/html-deep-many-links", test_huge_html);
+	g_test_add_func("/mime/hostile/deep-quotes", test_deep_quotes);
 	rc = g_test_run();
 	mime_shutdown();
 	return rc;

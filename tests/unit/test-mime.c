@@ -576,6 +576,39 @@ test_signed_encrypted(void)
 }
 
 static void
+test_inline_named_and_smime(void)
+{
+	char *out = show("Subject: n\n"
+			 "Content-Type: multipart/mixed; boundary=n\n"
+			 "\n"
+			 "--n\n"
+			 "Content-Type: text/plain\n"
+			 "Content-Disposition: inline; filename=notes.txt\n"
+			 "\n"
+			 "Shown and listed.\n"
+			 "--n\n"
+			 "Content-Type: text/plain; name=hidden.txt\n"
+			 "\n"
+			 "Named without disposition: only listed.\n"
+			 "--n\n"
+			 "Content-Type: application/pkcs7-mime; smime-type=enveloped-data; "
+			 "name=smime.p7m\n"
+			 "Content-Transfer-Encoding: base64\n"
+			 "\n"
+			 "MIAGCSqGSIb3DQEHA6CAMIACAQAx\n"
+			 "--n--\n",
+			 0, false, false);
+
+	assert_contains(out, "\n\nShown and listed.\n\n[-- S/MIME encrypted (application/pkcs7-mime), "
+			     "not decrypted");
+	assert_lacks(out, "only listed.");
+	assert_contains(out, "[1] notes.txt (text/plain,");
+	assert_contains(out, "[2] hidden.txt (text/plain,");
+	assert_contains(out, "[3] smime.p7m (application/pkcs7-mime,");
+	g_free(out);
+}
+
+static void
 test_delivery_status(void)
 {
 	char *out = show("Subject: Undelivered\n"
@@ -850,6 +883,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/structure/nested-message", test_nested_message);
 	g_test_add_func("/mime/structure/signed-encrypted", test_signed_encrypted);
 	g_test_add_func("/mime/structure/delivery-status", test_delivery_status);
+	g_test_add_func("/mime/structure/inline-named-smime", test_inline_named_and_smime);
 	g_test_add_func("/mime/attachments/list", test_attachment_list);
 	g_test_add_func("/mime/attachments/safe-name", test_safe_name);
 	g_test_add_func("/mime/attachments/safe-name-long", test_safe_name_long);
