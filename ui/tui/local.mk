@@ -15,3 +15,7 @@ tests_unit_test_tui_model_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_tui_model_SOURCES = tests/unit/test-tui-model.c $(TUI_MODEL_SOURCES)
 tests_unit_test_tui_model_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-tui-model
+
+# The interface in a real terminal (tmux) against the test Dovecot.
+TESTS += tests/tui/test-tui.py
+EXTRA_DIST += tests/tui/test-tui.py
