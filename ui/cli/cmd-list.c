@@ -252,6 +252,11 @@ print_json(GArray *sums, FILE *out)
 			json_str(j, flags->pdata[k]);
 		}
 		g_string_append_printf(j, "], \"size\": %u}", s->size);
+		if (j->len > 65536) {
+			/* stream: a big folder's JSON is never held whole */
+			fwrite(j->str, 1, j->len, out);
+			g_string_truncate(j, 0);
+		}
 		g_ptr_array_unref(flags);
 		g_free(date);
 		g_free(from);
