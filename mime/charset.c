@@ -2,6 +2,7 @@
 #include "config.h"
 #include "core/common.h"
 
+#include <iconv.h>
 #include <string.h>
 
 #include "core/text/text.h"
@@ -25,6 +26,7 @@ convert_strict(const char *charset, const char *bytes, size_t len, size_t *len_r
 	const char *name;
 	char *star, *out;
 	gsize written = 0;
+	iconv_t cd;
 
 	if (charset == NULL || *charset == '\0' || strlen(charset) > CHARSET_MAX_LABEL)
 		return NULL;
@@ -41,7 +43,14 @@ convert_strict(const char *charset, const char *bytes, size_t len, size_t *len_r
 		*len_r = len;
 		return g_strndup(bytes, len);
 	}
-	out = g_convert(bytes, (gssize)len, "UTF-8", name, NULL, &written, NULL);
+	/* GMime keeps converters in a cache: opening one per header would
+	 * load and unload the gconv module every time (it showed in profiles). */
+	cd = g_mime_iconv_open("UTF-8", name);
+	if (cd == (iconv_t)-1)
+		return NULL;
+	iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
+	out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
+	g_mime_iconv_close(cd);
 	if (out == NULL)
 		return NULL;
 	*len_r = written;
