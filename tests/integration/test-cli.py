@@ -236,6 +236,22 @@ def test_show(t, srv, env):
     t.eq(r.returncode, 0, "save --force overwrites")
     r = env.tern("show", BIG, "99999")
     t.eq(r.returncode, 69, "show of a missing UID exits 69")
+    # one message of each header charset and body kind, as the generator made it
+    seen = set()
+    for m in gen:
+        key = (m.charset, m.kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        out = env.tern("show", BIG, str(m.index + 1)).stdout.decode()
+        head = out.split("\n\n", 1)[0]
+        t.ok(("Subject: " + m.subject) in head and ("From: " + m.from_name) in head,
+             "show decodes a %s subject and sender (%s body)" % (m.charset, m.kind), head)
+        body_line = m.body.split("\n")[2]
+        t.ok(body_line in out, "show prints the %s body's text" % m.kind)
+    hdr = env.tern("show", BIG, str(att.index + 1), "--headers").stdout.decode()
+    t.ok(("Message-ID: " + att.message_id) in hdr and "MIME-Version: 1.0" in hdr,
+         "show --headers prints every header", hdr[:300])
 
 
 def test_config_errors(t, srv, env):
