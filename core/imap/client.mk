@@ -2,3 +2,9 @@
 libcore_a_SOURCES += core/log.h core/log.c \
 	core/imap/session.h core/imap/session.c \
 	core/imap/client.h core/imap/client.c core/imap/maildate.c core/imap/maildate.h
+
+check_PROGRAMS += tests/unit/test-imap-session
+tests_unit_test_imap_session_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_session_SOURCES = tests/unit/test-imap-session.c
+tests_unit_test_imap_session_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-session
