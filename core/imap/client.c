@@ -324,11 +324,19 @@ handle_status_untagged(struct imap_client *c, const struct imap_response *r)
 		ev.text = st->text;
 		emit(c, &ev);
 	}
-	if (st->status == IMAP_STATUS_BYE) {
+	if (st->status == IMAP_STATUS_BYE && !c->closing) {
+		char *d;
+
 		ev.type = IMAP_EVENT_BYE;
 		ev.text = st->text;
-		if (c->state == CLIENT_READY && !c->closing)
+		if (c->state == CLIENT_READY)
 			emit(c, &ev);
+		/* The server is going away: fail what is in flight now and
+		 * write nothing more on this socket. */
+		d = g_strdup_printf(_("the server ended the session: %s"),
+				    server_text(r, _("no reason given")));
+		client_lost(c, TERN_ERR_CONN, d);
+		g_free(d);
 	}
 }
 
@@ -1082,10 +1090,25 @@ list_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 	if (g_hash_table_contains(op->by_wire, l->raw_name))
 		return true; /* a duplicate: keep the first */
 	f = g_new0(struct imap_folder, 1);
-	f->wire_name = g_strndup(l->raw_name, l->raw_name_len);
-	f->name = g_strdup(l->name != NULL ? l->name : f->wire_name);
-	f->delimiter = l->delimiter;
 	f->attrs = folder_attrs(l);
+	if (memchr(l->raw_name, '\0', l->raw_name_len) != NULL) {
+		/* A NUL cannot be sent back: a C string would cut the name
+		 * into another folder's. Show it (NUL as U+FFFD), never use it. */
+		GString *shown = g_string_sized_new(l->raw_name_len + 8);
+
+		for (size_t i = 0; i < l->raw_name_len; i++)
+			if (l->raw_name[i] == '\0')
+				g_string_append(shown, "\xef\xbf\xbd");
+			else
+				g_string_append_c(shown, l->raw_name[i]);
+		f->wire_name = g_string_free(shown, FALSE);
+		f->name = g_strdup(f->wire_name);
+		f->attrs |= IMAP_FOLDER_NOSELECT;
+	} else {
+		f->wire_name = g_strndup(l->raw_name, l->raw_name_len);
+		f->name = g_strdup(l->name != NULL ? l->name : f->wire_name);
+	}
+	f->delimiter = l->delimiter;
 	f->attr_names = g_ptr_array_new_with_free_func(g_free);
 	for (const char *const *a = l->attributes; a != NULL && *a != NULL; a++)
 		g_ptr_array_add(f->attr_names, g_strdup(*a));
@@ -1122,6 +1145,7 @@ status_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 
 	if (r == NULL && op->st == TERN_OK) {
 		op->st = st;
+		g_free(op->detail);
 		op->detail = g_strdup(detail);
 	}
 	if (--op->status_pending == 0)
