@@ -8,3 +8,7 @@ tests_unit_test_net_SOURCES = tests/unit/test-net.c
 tests_unit_test_net_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-net
 EXTRA_DIST += tests/fake/fake-imapd.py tests/fake/certs.py
+
+# Hostile-server scenarios against the tern CLI (issue 7).
+TESTS += tests/fake/test-hostile.py
+EXTRA_DIST += tests/fake/test-hostile.py
