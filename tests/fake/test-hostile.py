@@ -404,6 +404,31 @@ def class3(t, tmp, certdir, base):
             t.ok(r.out == b"", "3 %s: nothing printed from a broken answer" % name, r.out[:300])
         case(t, tmp, "3 " + name, script, ["list", "INBOX", "--json"], EX_PROTOCOL,
              base=base, max_secs=10, check=nothing)
+    # Sequence sets from the server (ESEARCH): a broken set is a protocol
+    # error, one too large to expand matches nothing; neither is acted on.
+    caps = "IMAP4rev1 ESEARCH UIDPLUS"
+    for sset, rc in [("1,", EX_PROTOCOL), (":5", EX_PROTOCOL), ("*:*", EX_PROTOCOL),
+                     ("0:3", EX_PROTOCOL), ("4294967296", EX_PROTOCOL),
+                     ("1:3:5", EX_PROTOCOL), ("1:4294967295", EX_UNAVAILABLE)]:
+        script = (prelude(caps) + select(n=3, cmd="SELECT") +
+                  "C: t3 UID SEARCH RETURN (ALL) UID 1:*\n"
+                  'S: * ESEARCH (TAG "t3") UID ALL %s\n'
+                  "S: t3 OK done\n" % sset)
+        script += (LOGOUT if rc != EX_PROTOCOL else "EXPECT_EOF\n")
+        case(t, tmp, "3 ESEARCH ALL %s" % sset, script, ["flag", "INBOX", "1:*", "+seen"], rc,
+             base=base)
+    script = (prelude(caps) + select(n=3, cmd="SELECT") +
+              "C: t3 UID SEARCH RETURN (ALL) UID 1:*\n"
+              'S: * ESEARCH (TAG "t3") UID ALL 3:1\n'
+              "S: t3 OK done\n"
+              "C: t4 UID STORE 1:3 +FLAGS.SILENT (\\Seen)\nS: t4 OK done\n" + LOGOUT)
+    case(t, tmp, "3 ESEARCH ALL 3:1 (valid, reversed)", script,
+         ["flag", "INBOX", "1:*", "+seen"], EX_OK)
+    script = (prelude() + select(n=3, cmd="SELECT") +
+              "C: t3 UID SEARCH UID 1:*\nS: * SEARCH 1 4294967296\nS: t3 OK done\n"
+              "EXPECT_EOF\n")
+    case(t, tmp, "3 SEARCH with a UID past 2^32", script, ["flag", "INBOX", "1:*", "+seen"],
+         EX_PROTOCOL)
     # A line of 64 MiB that never ends, sent in 64 KiB pieces.
     script = head + raw(b'* 1 FETCH (UID 1 ENVELOPE ("') + "SEND_BYTES 67108864 a\n"
     case(t, tmp, "3 64 MiB line without an end", script, ["list", "INBOX", "--json"],
@@ -579,6 +604,29 @@ def class6(t, tmp, certdir, base):
     case(t, tmp, "6 show a hostile body", script, ["show", "INBOX", "1"], EX_OK)
     script = prelude() + select() + SHOW + raw(body_fetch(1, msg)) + "S: $TAG OK done\n" + LOGOUT
     case(t, tmp, "6 show --headers", script, ["show", "INBOX", "1", "--headers"], EX_OK)
+    # An attachment's file name: saved inside -o DIR under a safe name,
+    # printed sanitised.
+    att = ("From: a@example.org\r\nSubject: att\r\nMIME-Version: 1.0\r\n"
+           "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+           "Content-Type: text/plain\r\n\r\nbody\r\n--b\r\n"
+           "Content-Type: application/octet-stream\r\n"
+           "Content-Disposition: attachment; filename*=UTF-8''%2E%2E%2F%2E%2E%2Fevil"
+           "%1B%5D0%3Bx%07%E2%80%AE.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+           "aGVsbG8K\r\n--b--\r\n").encode()
+    script = (prelude() + select() + SHOW + raw(body_fetch(1, att)) + "S: $TAG OK done\n" +
+              LOGOUT)
+    outdir = os.path.join(tmp, "save-out", "inner")
+    os.makedirs(outdir)
+
+    def saved(r):
+        inside = os.listdir(outdir)
+        outside = [n for n in os.listdir(os.path.dirname(outdir)) if n != "inner"]
+        t.ok(len(inside) == 1 and not outside,
+             "6 save: one file, inside -o DIR (%r, outside %r)" % (inside, outside))
+        t.ok(all(not any(ord(ch) < 0x20 or ch in "\u202e/" for ch in n) for n in inside),
+             "6 save: the file name has no control or bidi characters", repr(inside))
+    case(t, tmp, "6 save an attachment with a hostile file name", script,
+         ["save", "INBOX", "1", "-o", outdir], EX_OK, check=saved)
     script = (prelude() + "C~ \\S+ EXAMINE INBOX\n" +
               raw(b"* NO [ALERT] " + evil + b"\r\n") +
               raw(b"$TAG NO " + evil + b"\r\n") + LOGOUT)
