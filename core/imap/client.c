@@ -2270,3 +2270,98 @@ imap_client_logout(struct imap_client *c, imap_done_fn *done, void *ud)
 	before_command(c);
 	imap_session_submit(c->session, &h, op, NULL, "LOGOUT");
 }
+
+/* ------------------------------------------------------------------ */
+/* APPEND                                                             */
+/* ------------------------------------------------------------------ */
+
+static void
+append_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct chain_op *op = ud;
+
+	chain_note(op, r, st, detail);
+	if (r != NULL && r->u.status.code.code == IMAP_CODE_APPENDUID) {
+		size_t n = 0;
+		uint32_t *uids = imap_seqset_to_array(r->u.status.code.set2, CLIENT_SEARCH_MAX, &n,
+						      NULL);
+
+		op->result.uidvalidity = r->u.status.code.number;
+		op->result.dst_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+		if (uids != NULL)
+			g_array_append_vals(op->result.dst_uids, uids, n);
+		g_free(uids);
+	}
+	if (op->st != TERN_OK && op->trycreate) {
+		g_free(op->detail);
+		op->detail = g_strdup_printf(_("folder '%s' does not exist"), op->dest);
+		op->st = TERN_ERR_FOLDER;
+	}
+	chain_finish(op);
+}
+
+void
+imap_client_append(struct imap_client *c, const char *folder, const char *const *flags,
+		   GBytes *data, imap_copy_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .done = append_done };
+	struct chain_op *op = chain_new(c, NULL, ud);
+	GString *fl = g_string_new(NULL);
+	GError *err = NULL;
+	gsize len;
+	const void *bytes = g_bytes_get_data(data, &len);
+	int rc;
+
+	op->copy_done = done;
+	op->dest = g_strdup(folder);
+	/* Flags are checked one by one by the builder (%f) through STORE-like
+	 * validation; APPEND takes them as one list, so accept only flags the
+	 * builder would accept as atoms. */
+	for (; flags != NULL && *flags != NULL; flags++) {
+		char *q = imap_quote_astring(*flags, NULL);
+		bool ok = q != NULL && strcmp(q, *flags) == 0;
+
+		g_free(q);
+		if (!ok && (*flags)[0] == '\\')
+			ok = strspn(*flags + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") ==
+			     strlen(*flags + 1);
+		if (!ok) {
+			op->st = TERN_ERR_USAGE;
+			op->detail = g_strdup_printf(_("bad flag '%s'"), *flags);
+			break;
+		}
+		if (fl->len > 0)
+			g_string_append_c(fl, ' ');
+		g_string_append(fl, *flags);
+	}
+	before_command(c);
+	if (op->st != TERN_OK) {
+		/* Answer from the loop with the usage error. */
+		static const struct imap_cmd_handlers noop = { .done = append_done };
+
+		g_string_free(fl, TRUE);
+		imap_session_submit(c->session, &noop, op, NULL, "NOOP");
+		return;
+	}
+	/* The flag list was validated above: atoms and \System flags only. */
+	if (fl->len > 0) {
+		char *fmt = g_strdup_printf("APPEND %%m (%s) %%L", fl->str);
+
+		for (char *p = fmt; *p != '\0'; p++)
+			if (*p == '%' && p[1] != 'm' && p[1] != 'L')
+				*p = '_';
+		rc = imap_session_submit(c->session, &h, op, &err, fmt, folder, bytes, (size_t)len);
+		g_free(fmt);
+	} else {
+		rc = imap_session_submit(c->session, &h, op, &err, "APPEND %m %L", folder, bytes,
+					 (size_t)len);
+	}
+	g_string_free(fl, TRUE);
+	if (rc < 0) {
+		op->st = TERN_ERR_USAGE;
+		op->detail = g_strdup(err->message);
+		g_error_free(err);
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	}
+}

@@ -228,6 +228,14 @@ void imap_client_copy(struct imap_client *c, const GArray *uids, const char *des
 void imap_client_expunge(struct imap_client *c, const GArray *uids, imap_done_fn *done,
 			 void *ud);
 
+/* APPEND a message (bytes as given, CRLF line ends) to a folder with the
+ * given flags (IMAP names, NULL-terminated, or NULL) and internal date
+ * (0 = now). result->dst_uids holds the new UID when the server sent
+ * APPENDUID. A NO changes nothing (TERN_ERR_NO; TERN_ERR_FOLDER with
+ * TRYCREATE). data is referenced until done. */
+void imap_client_append(struct imap_client *c, const char *folder, const char *const *flags,
+			GBytes *data, imap_copy_fn *done, void *ud);
+
 /* IDLE on the selected folder until imap_client_idle_stop() or until a
  * command is queued (which ends IDLE first). Updates arrive as events. */
 void imap_client_idle(struct imap_client *c);

@@ -8,3 +8,9 @@ tests_unit_test_imap_session_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_imap_session_SOURCES = tests/unit/test-imap-session.c
 tests_unit_test_imap_session_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-session
+
+# A driver for APPEND, used by tests/integration/test-cli.py.
+check_PROGRAMS += tests/integration/imap-append
+tests_integration_imap_append_CFLAGS = $(UNIT_CFLAGS)
+tests_integration_imap_append_SOURCES = tests/integration/imap-append.c
+tests_integration_imap_append_LDADD = $(UNIT_LIBS)

@@ -326,6 +326,33 @@ def test_transports(t, srv, env, want):
     t.ok(b"COMPRESS=DEFLATE" in cfg.stdout, "config check reports the compression", cfg.stdout)
 
 
+def test_append(t, srv, env):
+    """APPEND through the client: 5 MB byte for byte, flags, APPENDUID."""
+    prog = os.path.join(ternlib.BUILDDIR, "tests", "integration", "imap-append")
+    body = b"".join(b"line %07d of a big message, ......................................\r\n" % i
+                    for i in range(5 * 1024 * 1024 // 72))
+    msg = (b"From: Big <big@example.org>\r\nSubject: five megabytes\r\n"
+           b"Message-ID: <big.append@fixture.tern>\r\n\r\n" + body)
+    path = os.path.join(env.dir, "big.eml")
+    with open(path, "wb") as f:
+        f.write(msg)
+    r = subprocess.run([prog, env.config, "Projects", path, "\\Flagged", "$Big"],
+                       capture_output=True, env=env.env, timeout=120)
+    m = re.match(rb"APPENDUID (\d+) (\d+)", r.stdout)
+    t.ok(r.returncode == 0 and m is not None, "APPEND answers with APPENDUID", r.stderr)
+    if m is None:
+        return
+    c = srv.imap()
+    c.select("Projects", readonly=True)
+    typ, data = c.uid("FETCH", m.group(2).decode(), "(FLAGS BODY.PEEK[])")
+    c.logout()
+    t.ok(data[0][1] == msg, "a 5 MB APPEND arrives byte for byte (%d bytes)" % len(msg))
+    t.ok(b"\\Flagged" in data[0][0] and b"$Big" in data[0][0], "APPEND sets the flags")
+    r = subprocess.run([prog, env.config, "No/Such", path], capture_output=True, env=env.env,
+                       timeout=120)
+    t.eq(r.returncode, 69, "APPEND to a missing folder is refused (TRYCREATE)")
+
+
 def main(t):
     srv = ternlib.start_server(t)
     env = ternlib.Env()
@@ -340,6 +367,7 @@ def main(t):
         test_config_errors(t, srv, env)
         test_transports(t, srv, env, want)
         test_move_copy_delete(t, srv, env)
+        test_append(t, srv, env)
     finally:
         srv.stop()
         env.cleanup()
