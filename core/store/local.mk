@@ -1,1 +1,10 @@
-# core/store
+# core/store: the SQLite cache (folders, summaries, bodies, journal).
+libcore_a_SOURCES += core/store/store.h core/store/store.c
+
+check_PROGRAMS += tests/unit/test-store
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_store_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-store tests/integration/test-cache.py
+
+EXTRA_DIST += tests/integration/test-cache.py tests/bench/bench-cache.py

@@ -1,0 +1,1332 @@
+/* tern — core/store: the SQLite cache of one account (store.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/common.h"
+#include "core/store/store.h"
+
+/* Milliseconds a statement waits for another process's lock. */
+#define STORE_BUSY_TIMEOUT_MS 5000
+/* Longest keyword list kept for one message (bytes). */
+#define STORE_KEYWORDS_MAX 4096
+
+/* Prepared statements, by purpose. */
+enum stmt {
+	ST_FOLDER_GET,
+	ST_FOLDER_INSERT,
+	ST_FOLDER_UPDATE,
+	ST_FOLDER_DELETE,
+	ST_FOLDER_NAMES,
+	ST_MSG_DROP_FOLDER,
+	ST_MSG_DROP_OTHER_VALIDITY,
+	ST_MSG_PUT,
+	ST_MSG_FLAGS,
+	ST_MSG_REMOVE,
+	ST_MSG_UIDS,
+	ST_MSG_LOAD_ALL,
+	ST_MSG_LOAD_ONE,
+	ST_MSG_COUNT,
+	ST_BODY_DROP_FOLDER,
+	ST_BODY_DROP_OTHER_VALIDITY,
+	ST_BODY_PUT,
+	ST_BODY_GET,
+	ST_BODY_TOUCH,
+	ST_BODY_REMOVE,
+	ST_BODY_TOTAL,
+	ST_BODY_OLDEST,
+	ST_JOURNAL_ADD,
+	ST_JOURNAL_FIRST,
+	ST_JOURNAL_CLAIM,
+	ST_JOURNAL_DONE,
+	ST_JOURNAL_RELEASE,
+	ST_JOURNAL_COUNT,
+	ST_COUNT
+};
+
+#define MSG_COLUMNS                                                                        \
+	"uid, flags, keywords, modseq, internaldate, internaldate_tz, date, date_tz, size, " \
+	"from_full, from_name, from_addr, to_list, cc_list, subject, message_id, "            \
+	"in_reply_to, refs"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_FOLDER_GET] = "SELECT id, uidvalidity, uidnext, highestmodseq FROM folders "
+			  "WHERE name = ?1",
+	[ST_FOLDER_INSERT] = "INSERT INTO folders (name, uidvalidity, uidnext, highestmodseq) "
+			     "VALUES (?1, ?2, ?3, ?4)",
+	[ST_FOLDER_UPDATE] = "UPDATE folders SET uidvalidity = ?2, uidnext = ?3, "
+			     "highestmodseq = ?4 WHERE id = ?1",
+	[ST_FOLDER_DELETE] = "DELETE FROM folders WHERE id = ?1",
+	[ST_FOLDER_NAMES] = "SELECT name FROM folders ORDER BY name",
+	[ST_MSG_DROP_FOLDER] = "DELETE FROM messages WHERE folder = ?1",
+	[ST_MSG_DROP_OTHER_VALIDITY] = "DELETE FROM messages WHERE folder = ?1 AND "
+				       "uidvalidity <> ?2",
+	[ST_MSG_PUT] = "INSERT OR REPLACE INTO messages (folder, uidvalidity, " MSG_COLUMNS
+		       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+		       "?15, ?16, ?17, ?18, ?19, ?20)",
+	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?4, keywords = ?5, "
+			 "modseq = CASE WHEN ?6 > 0 THEN ?6 ELSE modseq END "
+			 "WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+	[ST_MSG_REMOVE] = "DELETE FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			  "uid = ?3",
+	[ST_MSG_UIDS] = "SELECT uid FROM messages WHERE folder = ?1 AND uidvalidity = ?2 "
+			"ORDER BY uid",
+	[ST_MSG_LOAD_ALL] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
+			    "uidvalidity = ?2 ORDER BY uid",
+	[ST_MSG_LOAD_ONE] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
+			    "uidvalidity = ?2 AND uid = ?3",
+	[ST_MSG_COUNT] = "SELECT count(*) FROM messages WHERE folder = ?1 AND uidvalidity = ?2",
+	[ST_BODY_DROP_FOLDER] = "DELETE FROM bodies WHERE folder = ?1",
+	[ST_BODY_DROP_OTHER_VALIDITY] = "DELETE FROM bodies WHERE folder = ?1 AND "
+					"uidvalidity <> ?2",
+	[ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies (folder, uidvalidity, uid, size, "
+			"last_used, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_BODY_GET] = "SELECT data FROM bodies WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			"uid = ?3",
+	[ST_BODY_TOUCH] = "UPDATE bodies SET last_used = ?4 WHERE folder = ?1 AND "
+			  "uidvalidity = ?2 AND uid = ?3",
+	[ST_BODY_REMOVE] = "DELETE FROM bodies WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			   "uid = ?3",
+	[ST_BODY_TOTAL] = "SELECT coalesce(sum(size), 0) FROM bodies",
+	[ST_BODY_OLDEST] = "DELETE FROM bodies WHERE rowid = (SELECT rowid FROM bodies "
+			   "ORDER BY last_used LIMIT 1)",
+	[ST_JOURNAL_ADD] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, created) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_JOURNAL_FIRST] = "SELECT id, kind, folder, uidvalidity, uids, arg, claimed_pid, "
+			     "claimed_at FROM journal ORDER BY id LIMIT 1",
+	[ST_JOURNAL_CLAIM] = "UPDATE journal SET claimed_pid = ?2, claimed_at = ?3 WHERE id = ?1",
+	[ST_JOURNAL_DONE] = "DELETE FROM journal WHERE id = ?1",
+	[ST_JOURNAL_RELEASE] = "UPDATE journal SET claimed_pid = 0, claimed_at = 0 WHERE id = ?1",
+	[ST_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
+};
+
+/* Schema migrations: step i brings user_version from i to i + 1. */
+static const char *const migrations[] = {
+	/* 0 -> 1: the tables */
+	"CREATE TABLE folders ("
+	" id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" uidvalidity INTEGER NOT NULL DEFAULT 0, uidnext INTEGER NOT NULL DEFAULT 0,"
+	" highestmodseq INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE messages ("
+	" folder INTEGER NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL DEFAULT 0, keywords TEXT, modseq INTEGER NOT NULL DEFAULT 0,"
+	" internaldate INTEGER, internaldate_tz INTEGER, date INTEGER, date_tz INTEGER,"
+	" size INTEGER, from_full TEXT, from_name TEXT, from_addr TEXT, to_list TEXT,"
+	" cc_list TEXT, subject TEXT, message_id TEXT, in_reply_to TEXT, refs TEXT,"
+	" PRIMARY KEY (folder, uidvalidity, uid)) WITHOUT ROWID;"
+	"CREATE TABLE bodies ("
+	" folder INTEGER NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, last_used INTEGER NOT NULL, data BLOB NOT NULL,"
+	" PRIMARY KEY (folder, uidvalidity, uid));"
+	"CREATE TABLE journal ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, kind INTEGER NOT NULL, folder TEXT NOT NULL,"
+	" uidvalidity INTEGER NOT NULL, uids TEXT NOT NULL, arg TEXT,"
+	" created INTEGER NOT NULL, claimed_pid INTEGER NOT NULL DEFAULT 0,"
+	" claimed_at INTEGER NOT NULL DEFAULT 0);",
+	/* 1 -> 2: eviction walks bodies by last use */
+	"CREATE INDEX bodies_lru ON bodies (last_used);",
+};
+#define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	bool read_only;
+	bool in_txn;
+	guint64 body_limit;
+	sqlite3_stmt *stmt[ST_COUNT];
+	GHashTable *folder_ids; /* name -> gint64 id (boxed in the pointer) */
+};
+
+G_DEFINE_QUARK(tern-store-error-quark, store_error)
+
+/* ------------------------------------------------------------------ */
+/* Paths                                                              */
+/* ------------------------------------------------------------------ */
+
+char *
+store_safe_name(const char *name)
+{
+	GString *out = g_string_new(NULL);
+	bool cut = false;
+
+	for (const char *p = name; p != NULL && *p != '\0'; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (out->len + 3 > STORE_SAFE_NAME_MAX - 17) {
+			cut = true;
+			break;
+		}
+		if (g_ascii_isalnum(ch) || ch == '-' || ch == '_')
+			g_string_append_c(out, (char)ch);
+		else
+			g_string_append_printf(out, "%%%02X", ch);
+	}
+	if (cut) {
+		char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, name, -1);
+
+		g_string_append_printf(out, "~%.16s", sum);
+		g_free(sum);
+	}
+	if (out->len == 0)
+		g_string_append_c(out, '_');
+	return g_string_free(out, FALSE);
+}
+
+char *
+store_account_path(const char *account)
+{
+	char *safe = store_safe_name(account);
+	char *file = g_strconcat(safe, ".db", NULL);
+	char *path = g_build_filename(g_get_user_cache_dir(), "tern", file, NULL);
+
+	g_free(file);
+	g_free(safe);
+	return path;
+}
+
+const char *
+store_path(struct store *s)
+{
+	return s->path;
+}
+
+/* ------------------------------------------------------------------ */
+/* Errors and statements                                              */
+/* ------------------------------------------------------------------ */
+
+static int
+fail(struct store *s, GError **error, const char *what)
+{
+	g_set_error(error, STORE_ERROR, STORE_ERROR_IO, _("cache %s: %s (%s)"), s->path, what,
+		    sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static sqlite3_stmt *
+stmt_get(struct store *s, enum stmt which, GError **error)
+{
+	sqlite3_stmt *st = s->stmt[which];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st,
+				       NULL) != SQLITE_OK) {
+			fail(s, error, _("cannot prepare a statement"));
+			return NULL;
+		}
+		s->stmt[which] = st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Step a statement that returns no rows. */
+static int
+step_done(struct store *s, sqlite3_stmt *st, GError **error)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, error, _("cannot write"));
+	return 0;
+}
+
+static int
+exec(struct store *s, const char *sql, GError **error)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_IO, _("cache %s: %s"), s->path,
+			    msg != NULL ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC);
+}
+
+static char *
+column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? g_strdup((const char *)t) : NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Open, check, migrate                                               */
+/* ------------------------------------------------------------------ */
+
+static int
+pragma_int(struct store *s, const char *sql, gint64 *v_r, GError **error)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, error, _("cannot read the schema"));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*v_r = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return fail(s, error, _("cannot read the schema"));
+	return 0;
+}
+
+/* PRAGMA quick_check: true when it answers one row "ok". */
+static bool
+healthy(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	bool ok = false;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+
+		ok = t != NULL && strcmp((const char *)t, "ok") == 0;
+	}
+	sqlite3_finalize(st);
+	return ok;
+}
+
+static int
+migrate(struct store *s, GError **error)
+{
+	gint64 version = 0;
+
+	if (pragma_int(s, "PRAGMA user_version", &version, error) < 0)
+		return -1;
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	if (version > STORE_SCHEMA_VERSION || version < 0) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
+			    _("cache %s has schema version %" G_GINT64_FORMAT
+			      ", newer than this tern knows (%d)"),
+			    s->path, version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (s->read_only) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
+			    _("cache %s has an old schema and is opened read-only"), s->path);
+		return -1;
+	}
+	if (exec(s, "BEGIN IMMEDIATE", error) < 0)
+		return -1;
+	for (gint64 v = version; v < STORE_SCHEMA_VERSION; v++) {
+		char *bump = g_strdup_printf("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
+		int rc = exec(s, migrations[v], error);
+
+		if (rc == 0)
+			rc = exec(s, bump, error);
+		g_free(bump);
+		if (rc < 0) {
+			exec(s, "ROLLBACK", NULL);
+			return -1;
+		}
+	}
+	return exec(s, "COMMIT", error);
+}
+
+static void
+close_db(struct store *s)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		sqlite3_finalize(s->stmt[i]);
+		s->stmt[i] = NULL;
+	}
+	if (s->db != NULL)
+		sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* Open the file and check it; returns 0, -1 for an I/O error (error set),
+ * or 1 when the file is damaged or not a database (no error). */
+static int
+try_open(struct store *s, GError **error)
+{
+	int flags = s->read_only ? SQLITE_OPEN_READONLY :
+				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	GError *err = NULL;
+
+	flags |= SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
+		if (s->db != NULL && sqlite3_errcode(s->db) == SQLITE_NOTADB)
+			return 1;
+		fail(s, error, _("cannot open"));
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(s->db, 0);
+	if (!healthy(s))
+		return 1;
+	if (!s->read_only &&
+	    exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", &err) < 0) {
+		int code = sqlite3_errcode(s->db);
+
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT) {
+			g_error_free(err);
+			return 1;
+		}
+		g_propagate_error(error, err);
+		return -1;
+	}
+	exec(s, "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;", NULL);
+	if (migrate(s, &err) < 0) {
+		int code = sqlite3_errcode(s->db);
+
+		if (code == SQLITE_NOTADB || code == SQLITE_CORRUPT ||
+		    g_error_matches(err, STORE_ERROR, STORE_ERROR_CORRUPT)) {
+			if (s->read_only) {
+				g_propagate_error(error, err);
+				return -1;
+			}
+			g_error_free(err);
+			return 1;
+		}
+		g_propagate_error(error, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* Move the damaged file (and its WAL) aside as PATH.corrupt. */
+static void
+move_aside(const char *path)
+{
+	static const char *const sfx[] = { "-wal", "-shm" };
+	char *aside = g_strconcat(path, ".corrupt", NULL);
+
+	if (rename(path, aside) < 0)
+		unlink(path);
+	for (size_t i = 0; i < TERN_ARRAY_LEN(sfx); i++) {
+		char *p = g_strconcat(path, sfx[i], NULL);
+
+		unlink(p);
+		g_free(p);
+	}
+	g_free(aside);
+}
+
+int
+store_open(const char *path, unsigned flags, struct store **store_r, char **warning_r,
+	   GError **error)
+{
+	struct store *s;
+	int rc;
+
+	*store_r = NULL;
+	if (warning_r != NULL)
+		*warning_r = NULL;
+	if (flags & STORE_OPEN_READ_ONLY) {
+		if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_MISSING,
+				    _("nothing is cached yet (%s does not exist)"), path);
+			return -1;
+		}
+	} else {
+		char *dir = g_path_get_dirname(path);
+
+		rc = g_mkdir_with_parents(dir, 0700);
+		g_free(dir);
+		if (rc < 0) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_IO,
+				    _("cannot create the cache directory for %s: %s"), path,
+				    g_strerror(errno));
+			return -1;
+		}
+	}
+	s = g_new0(struct store, 1);
+	s->path = g_strdup(path);
+	s->read_only = (flags & STORE_OPEN_READ_ONLY) != 0;
+	s->body_limit = STORE_BODY_LIMIT_DEFAULT;
+	s->folder_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	rc = try_open(s, error);
+	if (rc == 1 && s->read_only) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
+			    _("the cache %s is damaged"), path);
+		rc = -1;
+	} else if (rc == 1) {
+		close_db(s);
+		move_aside(path);
+		if (warning_r != NULL)
+			*warning_r = g_strdup_printf(_("the cache %s was damaged; it was moved "
+						       "to %s.corrupt and is rebuilt"),
+						     path, path);
+		rc = try_open(s, error);
+		if (rc == 1) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
+				    _("the cache %s cannot be rebuilt"), path);
+			rc = -1;
+		}
+	}
+	if (rc < 0) {
+		if (warning_r != NULL) {
+			g_free(*warning_r);
+			*warning_r = NULL;
+		}
+		store_free(&s);
+		return -1;
+	}
+	if (!s->read_only)
+		chmod(path, 0600);
+	*store_r = s;
+	return 0;
+}
+
+void
+store_free(struct store **sp)
+{
+	struct store *s = *sp;
+
+	if (s == NULL)
+		return;
+	if (s->in_txn)
+		store_rollback(s);
+	close_db(s);
+	g_hash_table_unref(s->folder_ids);
+	g_free(s->path);
+	g_free(s);
+	*sp = NULL;
+}
+
+int
+store_begin(struct store *s, GError **error)
+{
+	if (s->in_txn) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, "nested transaction");
+		return -1;
+	}
+	if (exec(s, s->read_only ? "BEGIN" : "BEGIN IMMEDIATE", error) < 0)
+		return -1;
+	s->in_txn = true;
+	return 0;
+}
+
+int
+store_commit(struct store *s, GError **error)
+{
+	if (!s->in_txn)
+		return 0;
+	if (exec(s, "COMMIT", error) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	s->in_txn = false;
+	return 0;
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!s->in_txn)
+		return;
+	exec(s, "ROLLBACK", NULL);
+	s->in_txn = false;
+	/* ids learnt inside the transaction may be gone */
+	g_hash_table_remove_all(s->folder_ids);
+}
+
+/* Run fn inside a transaction unless one is open already. */
+#define STORE_TXN_BEGIN(s, error, own)                             \
+	do {                                                       \
+		(own) = !(s)->in_txn;                              \
+		if ((own) && store_begin((s), (error)) < 0)        \
+			return -1;                                 \
+	} while (0)
+
+static int
+txn_end(struct store *s, bool own, int rc, GError **error)
+{
+	if (!own)
+		return rc;
+	if (rc < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s, error);
+}
+
+static int
+refuse_read_only(struct store *s, GError **error)
+{
+	if (!s->read_only)
+		return 0;
+	g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, _("cache %s is open read-only"),
+		    s->path);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Folders                                                            */
+/* ------------------------------------------------------------------ */
+
+/* Returns 1 with *id_r and *f_r (may be NULL), 0 when not cached, -1. */
+static int
+folder_lookup(struct store *s, const char *folder, gint64 *id_r, struct store_folder *f_r,
+	      GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FOLDER_GET, error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, folder);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_r = sqlite3_column_int64(st, 0);
+		if (f_r != NULL) {
+			f_r->uidvalidity = (guint32)sqlite3_column_int64(st, 1);
+			f_r->uidnext = (guint32)sqlite3_column_int64(st, 2);
+			f_r->highestmodseq = (guint64)sqlite3_column_int64(st, 3);
+		}
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return fail(s, error, _("cannot read"));
+}
+
+/* The folder's id, or 0 when it is not cached (-1 on error). */
+static gint64
+folder_id(struct store *s, const char *folder, GError **error)
+{
+	gpointer v;
+	gint64 id = 0;
+	int rc;
+
+	if (g_hash_table_lookup_extended(s->folder_ids, folder, NULL, &v))
+		return GPOINTER_TO_SIZE(v);
+	rc = folder_lookup(s, folder, &id, NULL, error);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		g_hash_table_insert(s->folder_ids, g_strdup(folder), GSIZE_TO_POINTER((gsize)id));
+	return id;
+}
+
+int
+store_folder_get(struct store *s, const char *folder, struct store_folder *f_r, GError **error)
+{
+	gint64 id;
+
+	memset(f_r, 0, sizeof *f_r);
+	return folder_lookup(s, folder, &id, f_r, error);
+}
+
+static int
+drop_rows(struct store *s, gint64 id, bool keep_validity, guint32 uidvalidity, GError **error)
+{
+	enum stmt which[2] = { keep_validity ? ST_MSG_DROP_OTHER_VALIDITY : ST_MSG_DROP_FOLDER,
+			       keep_validity ? ST_BODY_DROP_OTHER_VALIDITY : ST_BODY_DROP_FOLDER };
+
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = stmt_get(s, which[i], error);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, id);
+		if (keep_validity)
+			sqlite3_bind_int64(st, 2, uidvalidity);
+		if (step_done(s, st, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+folder_write(struct store *s, const char *folder, const struct store_folder *f, GError **error)
+{
+	struct store_folder old;
+	sqlite3_stmt *st;
+	gint64 id = 0;
+	int found = folder_lookup(s, folder, &id, &old, error);
+
+	if (found < 0)
+		return -1;
+	if (found == 1 && old.uidvalidity != f->uidvalidity &&
+	    drop_rows(s, id, true, f->uidvalidity, error) < 0)
+		return -1;
+	st = stmt_get(s, found == 1 ? ST_FOLDER_UPDATE : ST_FOLDER_INSERT, error);
+	if (st == NULL)
+		return -1;
+	if (found == 1)
+		sqlite3_bind_int64(st, 1, id);
+	else
+		bind_text(st, 1, folder);
+	sqlite3_bind_int64(st, 2, f->uidvalidity);
+	sqlite3_bind_int64(st, 3, f->uidnext);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)MIN(f->highestmodseq, (guint64)G_MAXINT64));
+	return step_done(s, st, error);
+}
+
+int
+store_folder_set(struct store *s, const char *folder, const struct store_folder *f,
+		 GError **error)
+{
+	bool own;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	return txn_end(s, own, folder_write(s, folder, f, error), error);
+}
+
+int
+store_folder_drop(struct store *s, const char *folder, GError **error)
+{
+	gint64 id = 0;
+	sqlite3_stmt *st;
+	bool own;
+	int rc;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	rc = folder_lookup(s, folder, &id, NULL, error);
+	if (rc == 1) {
+		rc = drop_rows(s, id, false, 0, error);
+		st = rc == 0 ? stmt_get(s, ST_FOLDER_DELETE, error) : NULL;
+		if (st != NULL) {
+			sqlite3_bind_int64(st, 1, id);
+			rc = step_done(s, st, error);
+		} else {
+			rc = -1;
+		}
+	}
+	g_hash_table_remove(s->folder_ids, folder);
+	return txn_end(s, own, rc < 0 ? -1 : 0, error);
+}
+
+int
+store_folder_names(struct store *s, GPtrArray **names_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FOLDER_NAMES, error);
+	GPtrArray *names;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	names = g_ptr_array_new_with_free_func(g_free);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(names, column_dup(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(names);
+		return fail(s, error, _("cannot read"));
+	}
+	*names_r = names;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                           */
+/* ------------------------------------------------------------------ */
+
+/* The folder's id, which must exist (STORE_ERROR_USAGE otherwise). */
+static gint64
+need_folder(struct store *s, const char *folder, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+
+	if (id == 0)
+		g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE,
+			    "folder '%s' is not in the cache", folder);
+	return id > 0 ? id : -1;
+}
+
+static char *
+keywords_join(char **keywords)
+{
+	char *joined;
+
+	if (keywords == NULL || keywords[0] == NULL)
+		return NULL;
+	joined = g_strjoinv(" ", keywords);
+	if (strlen(joined) > STORE_KEYWORDS_MAX)
+		joined[STORE_KEYWORDS_MAX] = '\0';
+	return joined;
+}
+
+static int
+put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
+	const struct imap_summary *m, GError **error)
+{
+	char *kw = keywords_join(m->keywords);
+	int rc;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, m->uid);
+	sqlite3_bind_int64(st, 4, m->flags & ~(guint)IMAP_FLAG_RECENT);
+	bind_text(st, 5, kw);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)MIN(m->modseq, (guint64)G_MAXINT64));
+	sqlite3_bind_int64(st, 7, m->internaldate);
+	sqlite3_bind_int(st, 8, m->internaldate_tz);
+	sqlite3_bind_int64(st, 9, m->date);
+	sqlite3_bind_int(st, 10, m->date_tz);
+	sqlite3_bind_int64(st, 11, m->size);
+	bind_text(st, 12, m->from);
+	bind_text(st, 13, m->from_name);
+	bind_text(st, 14, m->from_addr);
+	bind_text(st, 15, m->to);
+	bind_text(st, 16, m->cc);
+	bind_text(st, 17, m->subject);
+	bind_text(st, 18, m->message_id);
+	bind_text(st, 19, m->in_reply_to);
+	bind_text(st, 20, m->references);
+	rc = step_done(s, st, error);
+	g_free(kw);
+	return rc;
+}
+
+int
+store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
+		   const struct imap_summary *sums, guint n, GError **error)
+{
+	sqlite3_stmt *st;
+	gint64 id;
+	bool own;
+	int rc = 0;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	id = need_folder(s, folder, error);
+	st = id > 0 ? stmt_get(s, ST_MSG_PUT, error) : NULL;
+	if (st == NULL)
+		rc = -1;
+	for (guint i = 0; rc == 0 && i < n; i++)
+		rc = put_one(s, st, id, uidvalidity, &sums[i], error);
+	return txn_end(s, own, rc, error);
+}
+
+int
+store_messages_set_flags(struct store *s, const char *folder, guint32 uidvalidity,
+			 const struct imap_summary *sums, guint n, GError **error)
+{
+	sqlite3_stmt *st;
+	gint64 id;
+	bool own;
+	int rc = 0;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	id = need_folder(s, folder, error);
+	st = id > 0 ? stmt_get(s, ST_MSG_FLAGS, error) : NULL;
+	if (st == NULL)
+		rc = -1;
+	for (guint i = 0; rc == 0 && i < n; i++) {
+		char *kw = keywords_join(sums[i].keywords);
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, sums[i].uid);
+		sqlite3_bind_int64(st, 4, sums[i].flags & ~(guint)IMAP_FLAG_RECENT);
+		bind_text(st, 5, kw);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)MIN(sums[i].modseq, (guint64)G_MAXINT64));
+		rc = step_done(s, st, error);
+		g_free(kw);
+	}
+	return txn_end(s, own, rc, error);
+}
+
+int
+store_messages_remove(struct store *s, const char *folder, guint32 uidvalidity,
+		      const guint32 *uids, guint n, GError **error)
+{
+	enum stmt which[2] = { ST_MSG_REMOVE, ST_BODY_REMOVE };
+	gint64 id;
+	bool own;
+	int rc = 0;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	id = need_folder(s, folder, error);
+	if (id < 0)
+		rc = -1;
+	for (int w = 0; rc == 0 && w < 2; w++) {
+		sqlite3_stmt *st = stmt_get(s, which[w], error);
+
+		if (st == NULL)
+			rc = -1;
+		for (guint i = 0; rc == 0 && i < n; i++) {
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, uidvalidity);
+			sqlite3_bind_int64(st, 3, uids[i]);
+			rc = step_done(s, st, error);
+		}
+	}
+	return txn_end(s, own, rc, error);
+}
+
+int
+store_messages_uids(struct store *s, const char *folder, guint32 uidvalidity, GArray **uids_r,
+		    GError **error)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (id < 0) {
+		g_array_unref(uids);
+		return -1;
+	}
+	*uids_r = uids;
+	if (id == 0)
+		return 0;
+	st = stmt_get(s, ST_MSG_UIDS, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		guint32 uid = (guint32)sqlite3_column_int64(st, 0);
+
+		g_array_append_val(uids, uid);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		*uids_r = NULL;
+		g_array_unref(uids);
+		return fail(s, error, _("cannot read"));
+	}
+	return 0;
+}
+
+static void
+row_to_summary(sqlite3_stmt *st, struct imap_summary *m)
+{
+	const char *kw = (const char *)sqlite3_column_text(st, 2);
+
+	memset(m, 0, sizeof *m);
+	m->uid = (guint32)sqlite3_column_int64(st, 0);
+	m->flags = (guint)sqlite3_column_int64(st, 1);
+	m->keywords = kw != NULL && kw[0] != '\0' ? g_strsplit(kw, " ", -1) : NULL;
+	m->modseq = (guint64)sqlite3_column_int64(st, 3);
+	m->internaldate = sqlite3_column_int64(st, 4);
+	m->internaldate_tz = sqlite3_column_int(st, 5);
+	m->date = sqlite3_column_int64(st, 6);
+	m->date_tz = sqlite3_column_int(st, 7);
+	m->size = (guint32)sqlite3_column_int64(st, 8);
+	m->from = column_dup(st, 9);
+	m->from_name = column_dup(st, 10);
+	m->from_addr = column_dup(st, 11);
+	m->to = column_dup(st, 12);
+	m->cc = column_dup(st, 13);
+	m->subject = column_dup(st, 14);
+	m->message_id = column_dup(st, 15);
+	m->in_reply_to = column_dup(st, 16);
+	m->references = column_dup(st, 17);
+}
+
+static void
+free_summaries(GArray *sums)
+{
+	for (guint i = 0; i < sums->len; i++)
+		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
+	g_array_unref(sums);
+}
+
+/* Append the rows st yields. */
+static int
+collect_rows(struct store *s, sqlite3_stmt *st, GArray *sums, GError **error)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct imap_summary m;
+
+		row_to_summary(st, &m);
+		g_array_append_val(sums, m);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+}
+
+int
+store_messages_load(struct store *s, const char *folder, guint32 uidvalidity,
+		    const GArray *uids, GArray **sums_r, GError **error)
+{
+	GArray *sums = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	*sums_r = NULL;
+	if (id < 0)
+		goto fail;
+	if (id == 0)
+		goto out;
+	st = stmt_get(s, uids == NULL ? ST_MSG_LOAD_ALL : ST_MSG_LOAD_ONE, error);
+	if (st == NULL)
+		goto fail;
+	if (uids == NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		rc = collect_rows(s, st, sums, error);
+	}
+	for (guint i = 0; uids != NULL && rc == 0 && i < uids->len; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, g_array_index(uids, guint32, i));
+		rc = collect_rows(s, st, sums, error);
+	}
+	if (rc < 0)
+		goto fail;
+out:
+	*sums_r = sums;
+	return 0;
+fail:
+	free_summaries(sums);
+	return -1;
+}
+
+static int
+count_query(struct store *s, sqlite3_stmt *st, guint64 *n_r, GError **error)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*n_r = (guint64)sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, error, _("cannot read"));
+}
+
+int
+store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, guint *n_r,
+		     GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	guint64 n = 0;
+
+	*n_r = 0;
+	if (id <= 0)
+		return id < 0 ? -1 : 0;
+	st = stmt_get(s, ST_MSG_COUNT, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	if (count_query(s, st, &n, error) < 0)
+		return -1;
+	*n_r = (guint)MIN(n, G_MAXUINT);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Bodies                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+store_set_body_limit(struct store *s, guint64 bytes)
+{
+	s->body_limit = bytes;
+}
+
+int
+store_body_total(struct store *s, guint64 *bytes_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_BODY_TOTAL, error);
+
+	*bytes_r = 0;
+	return st == NULL ? -1 : count_query(s, st, bytes_r, error);
+}
+
+/* Evict least recently used bodies until the total fits the cap. */
+static int
+evict(struct store *s, GError **error)
+{
+	guint64 total = 0;
+
+	for (;;) {
+		sqlite3_stmt *st;
+
+		if (store_body_total(s, &total, error) < 0)
+			return -1;
+		if (total <= s->body_limit)
+			return 0;
+		st = stmt_get(s, ST_BODY_OLDEST, error);
+		if (st == NULL || step_done(s, st, error) < 0)
+			return -1;
+		if (sqlite3_changes(s->db) == 0)
+			return 0;
+	}
+}
+
+/* A strictly increasing use stamp (microseconds; ties broken upward). */
+static gint64
+use_stamp(void)
+{
+	static gint64 last;
+	gint64 now = g_get_real_time();
+
+	if (now <= last)
+		now = last + 1;
+	last = now;
+	return now;
+}
+
+int
+store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+	       GBytes *data, GError **error)
+{
+	gsize len = 0;
+	const void *p = g_bytes_get_data(data, &len);
+	sqlite3_stmt *st;
+	gint64 id;
+	bool own;
+	int rc = 0;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	if (len > s->body_limit || len > (gsize)G_MAXINT)
+		return 0; /* too big to keep */
+	STORE_TXN_BEGIN(s, error, own);
+	id = need_folder(s, folder, error);
+	st = id > 0 ? stmt_get(s, ST_BODY_PUT, error) : NULL;
+	if (st == NULL)
+		rc = -1;
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, uid);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
+		sqlite3_bind_int64(st, 5, use_stamp());
+		sqlite3_bind_blob(st, 6, p != NULL ? p : "", (int)len, SQLITE_STATIC);
+		rc = step_done(s, st, error);
+	}
+	if (rc == 0)
+		rc = evict(s, error);
+	return txn_end(s, own, rc, error);
+}
+
+int
+store_body_get(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+	       GBytes **data_r, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	int rc;
+
+	*data_r = NULL;
+	if (id <= 0)
+		return id < 0 ? -1 : 0;
+	st = stmt_get(s, ST_BODY_GET, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*data_r = g_bytes_new(sqlite3_column_blob(st, 0),
+				      (gsize)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, error, _("cannot read"));
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (!s->read_only) {
+		st = stmt_get(s, ST_BODY_TOUCH, NULL);
+		if (st != NULL) {
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, uidvalidity);
+			sqlite3_bind_int64(st, 3, uid);
+			sqlite3_bind_int64(st, 4, use_stamp());
+			step_done(s, st, NULL); /* a lost touch only ages the body */
+		}
+	}
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Journal                                                            */
+/* ------------------------------------------------------------------ */
+
+void
+store_action_free(struct store_action **ap)
+{
+	struct store_action *a = *ap;
+
+	if (a == NULL)
+		return;
+	g_free(a->folder);
+	g_free(a->uids);
+	g_free(a->arg);
+	g_free(a);
+	*ap = NULL;
+}
+
+int
+store_journal_add(struct store *s, enum store_action_kind kind, const char *folder,
+		  guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
+		  GError **error)
+{
+	sqlite3_stmt *st;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	if (kind < STORE_ACTION_FLAGS_ADD || kind > STORE_ACTION_COPY || folder == NULL ||
+	    uids == NULL) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, "bad journal entry");
+		return -1;
+	}
+	st = stmt_get(s, ST_JOURNAL_ADD, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, kind);
+	bind_text(st, 2, folder);
+	sqlite3_bind_int64(st, 3, uidvalidity);
+	bind_text(st, 4, uids);
+	bind_text(st, 5, arg);
+	sqlite3_bind_int64(st, 6, g_get_real_time() / G_USEC_PER_SEC);
+	if (step_done(s, st, error) < 0)
+		return -1;
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static bool
+claim_is_live(gint64 pid, gint64 at)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+
+	if (pid <= 0)
+		return false;
+	if (now - at > STORE_CLAIM_STALE_S)
+		return false;
+	if (pid == (gint64)getpid())
+		return true;
+	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
+}
+
+/* Inside the transaction: read the first entry and claim it. */
+static int
+claim_first(struct store *s, struct store_action **a_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_JOURNAL_FIRST, error);
+	struct store_action *a;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+	}
+	if (claim_is_live(sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7))) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	a = g_new0(struct store_action, 1);
+	a->id = sqlite3_column_int64(st, 0);
+	a->kind = (enum store_action_kind)sqlite3_column_int(st, 1);
+	a->folder = column_dup(st, 2);
+	a->uidvalidity = (guint32)sqlite3_column_int64(st, 3);
+	a->uids = column_dup(st, 4);
+	a->arg = column_dup(st, 5);
+	sqlite3_reset(st);
+	st = stmt_get(s, ST_JOURNAL_CLAIM, error);
+	if (st == NULL) {
+		store_action_free(&a);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, (gint64)getpid());
+	sqlite3_bind_int64(st, 3, g_get_real_time() / G_USEC_PER_SEC);
+	if (step_done(s, st, error) < 0) {
+		store_action_free(&a);
+		return -1;
+	}
+	*a_r = a;
+	return 1;
+}
+
+int
+store_journal_claim(struct store *s, struct store_action **a_r, GError **error)
+{
+	bool own;
+	int rc;
+
+	*a_r = NULL;
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	rc = claim_first(s, a_r, error);
+	if (txn_end(s, own, rc < 0 ? -1 : 0, error) < 0) {
+		store_action_free(a_r);
+		return -1;
+	}
+	return rc;
+}
+
+static int
+journal_by_id(struct store *s, enum stmt which, gint64 id, GError **error)
+{
+	sqlite3_stmt *st;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	st = stmt_get(s, which, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	return step_done(s, st, error);
+}
+
+int
+store_journal_done(struct store *s, gint64 id, GError **error)
+{
+	return journal_by_id(s, ST_JOURNAL_DONE, id, error);
+}
+
+int
+store_journal_release(struct store *s, gint64 id, GError **error)
+{
+	return journal_by_id(s, ST_JOURNAL_RELEASE, id, error);
+}
+
+int
+store_journal_count(struct store *s, guint *n_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_JOURNAL_COUNT, error);
+	guint64 n = 0;
+
+	*n_r = 0;
+	if (st == NULL || count_query(s, st, &n, error) < 0)
+		return -1;
+	*n_r = (guint)MIN(n, G_MAXUINT);
+	return 0;
+}

@@ -1,0 +1,171 @@
+/* tern — core/store: the SQLite cache of one account.
+ *
+ * One database per account under $XDG_CACHE_HOME/tern/ (store_account_path()),
+ * in WAL mode with a busy timeout so that a TUI and a CLI can share it. It
+ * keeps folders (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ), message summaries
+ * keyed by (folder, UIDVALIDITY, UID), bodies fetched for reading (total
+ * size capped, least recently used evicted first) and a journal of actions
+ * waiting for the server (claimed inside a transaction, replayed in order).
+ *
+ * The schema carries its version in PRAGMA user_version and is migrated
+ * step by step on open. A file that fails PRAGMA quick_check, or is not a
+ * database at all, is moved aside and the cache is rebuilt empty; the open
+ * then succeeds and hands back a warning (core never prints).
+ *
+ * Every call is synchronous and returns 0 (or 1/0 where it says "found")
+ * or -1 with a GError in STORE_ERROR. Strings are stored exactly as the
+ * server sent them.
+ */
+#ifndef TERN_STORE_H
+#define TERN_STORE_H
+
+#include "core/common.h"
+#include "core/imap/client.h"
+
+struct store;
+
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+enum store_error_code {
+	STORE_ERROR_IO,       /* SQLite failed (disk full, locked past the timeout…) */
+	STORE_ERROR_CORRUPT,  /* the file is damaged and could not be rebuilt */
+	STORE_ERROR_MISSING,  /* read-only open of a cache that does not exist */
+	STORE_ERROR_USAGE,    /* bad arguments */
+};
+
+/* Default cap of the bodies table, in bytes (store_set_body_limit()). */
+#define STORE_BODY_LIMIT_DEFAULT (64u * 1024 * 1024)
+/* Longest safe file name store_safe_name() makes (bytes, before ".db"). */
+#define STORE_SAFE_NAME_MAX 80
+/* A journal claim older than this is taken over by another process. */
+#define STORE_CLAIM_STALE_S 300
+
+/* A file name made of NAME: letters, digits, '-' and '_' kept; every other
+ * byte as %XX; a name that would be too long is cut and ends with a hash of
+ * the whole. Never empty, never starts with '.', never holds '/'.
+ * Transfer full. */
+char *store_safe_name(const char *name);
+
+/* $XDG_CACHE_HOME/tern/<store_safe_name(account)>.db. Transfer full. */
+char *store_account_path(const char *account);
+
+enum {
+	STORE_OPEN_READ_ONLY = 1u << 0, /* do not create; never write (offline reading) */
+};
+
+/* Open (creating the directory and the file unless read-only) and migrate.
+ * A damaged file is renamed to PATH.corrupt and rebuilt: *warning_r (may be
+ * NULL) then gets a translated sentence (transfer full), else NULL.
+ * Read-only: a missing file is STORE_ERROR_MISSING; a damaged one is
+ * STORE_ERROR_CORRUPT (nothing is moved).
+ * *store_r: transfer full (store_free()). */
+int store_open(const char *path, unsigned flags, struct store **store_r, char **warning_r,
+	       GError **error);
+void store_free(struct store **s);
+
+/* The file this store was opened on. Transfer none. */
+const char *store_path(struct store *s);
+
+/* One transaction around many calls (every call outside one is its own).
+ * begin takes the write lock at once (BEGIN IMMEDIATE). Not nested. */
+int store_begin(struct store *s, GError **error);
+int store_commit(struct store *s, GError **error);
+void store_rollback(struct store *s);
+
+/* ---- Folders ---------------------------------------------------------- */
+
+struct store_folder {
+	guint32 uidvalidity;
+	guint32 uidnext;        /* UIDNEXT when the cache was last complete */
+	guint64 highestmodseq;  /* 0: unknown (no CONDSTORE) */
+};
+
+/* Returns 1 and fills *f_r when the folder is cached, 0 when not, -1 on error. */
+int store_folder_get(struct store *s, const char *folder, struct store_folder *f_r,
+		     GError **error);
+/* Create or update. When f->uidvalidity differs from the cached one every
+ * message and body of the folder is dropped first. */
+int store_folder_set(struct store *s, const char *folder, const struct store_folder *f,
+		     GError **error);
+/* Forget a folder with its messages and bodies. */
+int store_folder_drop(struct store *s, const char *folder, GError **error);
+/* Names of the cached folders (char *, transfer full). */
+int store_folder_names(struct store *s, GPtrArray **names_r, GError **error);
+
+/* ---- Message summaries ------------------------------------------------ */
+
+/* Insert or replace summaries (\Recent is not kept). The folder must have
+ * been set with this uidvalidity. */
+int store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
+		       const struct imap_summary *sums, guint n, GError **error);
+/* New flags (and modseq when not 0) of cached messages; summaries not in
+ * the cache are ignored. Only uid, flags, keywords and modseq are read. */
+int store_messages_set_flags(struct store *s, const char *folder, guint32 uidvalidity,
+			     const struct imap_summary *sums, guint n, GError **error);
+/* Forget these UIDs (and their bodies). */
+int store_messages_remove(struct store *s, const char *folder, guint32 uidvalidity,
+			  const guint32 *uids, guint n, GError **error);
+/* The cached UIDs, ascending (guint32, transfer full). */
+int store_messages_uids(struct store *s, const char *folder, guint32 uidvalidity,
+			GArray **uids_r, GError **error);
+/* Summaries of the given UIDs (guint32 ascending; NULL: all), in UID order.
+ * *sums_r: GArray of struct imap_summary, transfer full (clear each with
+ * imap_summary_clear(), then unref). UIDs not cached are left out. */
+int store_messages_load(struct store *s, const char *folder, guint32 uidvalidity,
+			const GArray *uids, GArray **sums_r, GError **error);
+/* Number of cached messages of the folder. */
+int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
+			 guint *n_r, GError **error);
+
+/* ---- Bodies --------------------------------------------------------- */
+
+/* Cap of the bodies table (bytes); puts beyond it evict the least recently
+ * used bodies; a body bigger than the cap is not kept. */
+void store_set_body_limit(struct store *s, guint64 bytes);
+int store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+		   GBytes *data, GError **error);
+/* Returns 1 with *data_r (transfer full) and marks it used, 0 when not
+ * cached, -1 on error. In a read-only store the use is not recorded. */
+int store_body_get(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+		   GBytes **data_r, GError **error);
+/* Total bytes of cached bodies. */
+int store_body_total(struct store *s, guint64 *bytes_r, GError **error);
+
+/* ---- Journal of actions waiting for the server ----------------------- */
+
+enum store_action_kind {
+	STORE_ACTION_FLAGS_ADD = 1,    /* arg: IMAP flag names, space-separated */
+	STORE_ACTION_FLAGS_REMOVE = 2, /* arg: as above */
+	STORE_ACTION_MOVE = 3,         /* arg: destination folder (UTF-8) */
+	STORE_ACTION_COPY = 4,         /* arg: destination folder */
+};
+
+struct store_action {
+	gint64 id;              /* increasing: the replay order */
+	enum store_action_kind kind;
+	char *folder;
+	guint32 uidvalidity;    /* of folder when queued; replay refuses another */
+	char *uids;             /* UID set, e.g. "5,9:12" */
+	char *arg;
+};
+
+void store_action_free(struct store_action **a);
+
+/* Queue an action; *id_r (may be NULL) gets its id. */
+int store_journal_add(struct store *s, enum store_action_kind kind, const char *folder,
+		      guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
+		      GError **error);
+/* Claim the oldest action, inside one write transaction, for this process.
+ * Returns 1 with *a_r (transfer full), 0 when the journal is empty or its
+ * oldest action is claimed by a live process (order is kept), -1 on error.
+ * A claim whose process is gone, or older than STORE_CLAIM_STALE_S, is
+ * taken over. */
+int store_journal_claim(struct store *s, struct store_action **a_r, GError **error);
+/* The server did it: forget the action. */
+int store_journal_done(struct store *s, gint64 id, GError **error);
+/* It could not reach the server: unclaim, it stays first in line. */
+int store_journal_release(struct store *s, gint64 id, GError **error);
+/* Number of queued actions. */
+int store_journal_count(struct store *s, guint *n_r, GError **error);
+
+#endif

@@ -1,0 +1,582 @@
+/* tern — tests for core/store: paths, open/migrate/rebuild, folders,
+ * summaries, bodies (LRU) and the journal. */
+#include "config.h"
+
+#include "core/common.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/store/store.h"
+
+static char *tmpdir;
+
+static char *
+db_path(const char *name)
+{
+	return g_build_filename(tmpdir, name, NULL);
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store *s = NULL;
+	GError *err = NULL;
+	char *warn = NULL;
+
+	g_assert_cmpint(store_open(path, 0, &s, &warn, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_null(warn);
+	return s;
+}
+
+static void
+test_safe_name(void)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "personal", "personal" },
+		{ "me@example.com", "me%40example%2Ecom" },
+		{ "../../etc/passwd", "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd" },
+		{ ".hidden", "%2Ehidden" },
+		{ "", "_" },
+		{ "a b", "a%20b" },
+		{ "Zürich", "Z%C3%BCrich" },
+	};
+
+	for (size_t i = 0; i < TERN_ARRAY_LEN(cases); i++) {
+		char *s = store_safe_name(cases[i].in);
+
+		g_assert_cmpstr(s, ==, cases[i].out);
+		g_free(s);
+	}
+	{
+		char *longname = g_strnfill(500, '/');
+		char *s = store_safe_name(longname);
+		char *other = g_strnfill(501, '/');
+		char *s2 = store_safe_name(other);
+
+		g_assert_cmpuint(strlen(s), <=, STORE_SAFE_NAME_MAX);
+		g_assert_null(strchr(s, '/'));
+		g_assert_cmpstr(s, !=, s2); /* the hash tells long names apart */
+		g_free(s);
+		g_free(s2);
+		g_free(longname);
+		g_free(other);
+	}
+	{
+		char *p = store_account_path("a/../b");
+		char *dir = g_build_filename(g_get_user_cache_dir(), "tern", NULL);
+		char *base = g_path_get_basename(p);
+		char *parent = g_path_get_dirname(p);
+
+		g_assert_cmpstr(parent, ==, dir);
+		g_assert_cmpstr(base, ==, "a%2F%2E%2E%2Fb.db");
+		g_free(p);
+		g_free(dir);
+		g_free(base);
+		g_free(parent);
+	}
+}
+
+static gint64
+user_version(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	gint64 v = -1;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), ==,
+			SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+test_open_migrate(void)
+{
+	char *path = db_path("open.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { 0 };
+	sqlite3 *db = NULL;
+	GError *err = NULL;
+	char *mode = NULL;
+
+	g_assert_cmpstr(store_path(s), ==, path);
+	store_free(&s);
+	g_assert_null(s);
+	g_assert_cmpint(user_version(path), ==, 2);
+
+	/* A version-1 file (no LRU index) is migrated on open. */
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; PRAGMA user_version = 1;"
+				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
+				     NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	s = open_ok(path);
+	g_assert_cmpint(user_version(path), ==, 2);
+	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
+	g_assert_cmpuint(f.uidvalidity, ==, 7);
+	store_free(&s);
+
+	/* WAL mode is set. */
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+
+		sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			mode = g_strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	g_assert_cmpstr(mode, ==, "wal");
+	g_free(mode);
+
+	/* Read-only open of a missing cache. */
+	{
+		char *missing = db_path("missing.db");
+
+		g_assert_cmpint(store_open(missing, STORE_OPEN_READ_ONLY, &s, NULL, &err), ==, -1);
+		g_assert_error(err, STORE_ERROR, STORE_ERROR_MISSING);
+		g_clear_error(&err);
+		g_assert_false(g_file_test(missing, G_FILE_TEST_EXISTS));
+		g_free(missing);
+	}
+	g_free(path);
+}
+
+static void
+test_corrupt(void)
+{
+	static const char *const garbage[] = {
+		"this is not a database at all, just some text\n",
+		"SQLite format 3", /* a real header, then garbage */
+	};
+
+	for (size_t i = 0; i < TERN_ARRAY_LEN(garbage); i++) {
+		char *path = db_path("corrupt.db");
+		char *aside = g_strconcat(path, ".corrupt", NULL);
+		struct store *s = NULL;
+		struct store_folder f = { .uidvalidity = 3, .uidnext = 10 };
+		GError *err = NULL;
+		char *warn = NULL;
+		char *page = g_malloc0(8192);
+
+		if (i == 1)
+			memset(page + 16, 0xab, 8192 - 16);
+		memcpy(page, garbage[i], strlen(garbage[i]));
+		g_assert_true(g_file_set_contents(path, page, 8192, NULL));
+		g_free(page);
+		/* read-only refuses, and moves nothing */
+		g_assert_cmpint(store_open(path, STORE_OPEN_READ_ONLY, &s, &warn, &err), ==, -1);
+		g_assert_error(err, STORE_ERROR, STORE_ERROR_CORRUPT);
+		g_clear_error(&err);
+		g_assert_null(warn);
+		/* read-write rebuilds with a warning */
+		g_assert_cmpint(store_open(path, 0, &s, &warn, &err), ==, 0);
+		g_assert_no_error(err);
+		g_assert_nonnull(warn);
+		g_assert_nonnull(strstr(warn, "damaged"));
+		g_assert_true(g_file_test(aside, G_FILE_TEST_EXISTS));
+		g_assert_cmpint(store_folder_set(s, "INBOX", &f, &err), ==, 0);
+		store_free(&s);
+		g_free(warn);
+		warn = NULL;
+		s = open_ok(path);
+		g_assert_cmpint(store_folder_get(s, "INBOX", &f, &err), ==, 1);
+		g_assert_cmpuint(f.uidnext, ==, 10);
+		store_free(&s);
+		unlink(path);
+		unlink(aside);
+		g_free(aside);
+		g_free(path);
+	}
+}
+
+static void
+fill_summary(struct imap_summary *m, guint32 uid)
+{
+	memset(m, 0, sizeof *m);
+	m->uid = uid;
+	m->flags = (uid % 3 == 0 ? IMAP_FLAG_SEEN : 0) | IMAP_FLAG_RECENT;
+	if (uid % 5 == 0)
+		m->keywords = g_strsplit("$Label1 work", " ", -1);
+	m->internaldate = 1700000000 + uid;
+	m->internaldate_tz = 60;
+	m->date = 1700000000 - uid;
+	m->date_tz = -300;
+	m->size = 1000 + uid;
+	m->modseq = 100 + uid;
+	m->from = g_strdup_printf("=?UTF-8?Q?J=C3=B6rg?= <u%u@example.com>", uid);
+	m->from_name = g_strdup("=?UTF-8?Q?J=C3=B6rg?=");
+	m->from_addr = g_strdup_printf("u%u@example.com", uid);
+	m->to = g_strdup("a@b, c@d");
+	m->subject = uid % 7 == 0 ? NULL : g_strdup_printf("subject \xff %u", uid);
+	m->message_id = g_strdup_printf("<%u@x>", uid);
+	m->references = uid > 1 ? g_strdup_printf("<%u@x>", uid - 1) : NULL;
+}
+
+static void
+check_summary(const struct imap_summary *got, guint32 uid)
+{
+	struct imap_summary want;
+
+	fill_summary(&want, uid);
+	g_assert_cmpuint(got->uid, ==, uid);
+	g_assert_cmpuint(got->flags, ==, want.flags & ~(guint)IMAP_FLAG_RECENT);
+	if (want.keywords == NULL)
+		g_assert_null(got->keywords);
+	else
+		g_assert_true(g_strv_equal((const char *const *)got->keywords,
+					   (const char *const *)want.keywords));
+	g_assert_cmpint(got->internaldate, ==, want.internaldate);
+	g_assert_cmpint(got->internaldate_tz, ==, want.internaldate_tz);
+	g_assert_cmpint(got->date, ==, want.date);
+	g_assert_cmpint(got->date_tz, ==, want.date_tz);
+	g_assert_cmpuint(got->size, ==, want.size);
+	g_assert_cmpuint(got->modseq, ==, want.modseq);
+	g_assert_cmpstr(got->from, ==, want.from);
+	g_assert_cmpstr(got->from_name, ==, want.from_name);
+	g_assert_cmpstr(got->from_addr, ==, want.from_addr);
+	g_assert_cmpstr(got->to, ==, want.to);
+	g_assert_cmpstr(got->cc, ==, want.cc);
+	g_assert_cmpstr(got->subject, ==, want.subject);
+	g_assert_cmpstr(got->message_id, ==, want.message_id);
+	g_assert_cmpstr(got->in_reply_to, ==, want.in_reply_to);
+	g_assert_cmpstr(got->references, ==, want.references);
+	imap_summary_clear(&want);
+}
+
+static void
+free_sums(GArray *sums)
+{
+	for (guint i = 0; i < sums->len; i++)
+		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
+	g_array_unref(sums);
+}
+
+static void
+put_range(struct store *s, const char *folder, guint32 uidvalidity, guint32 from, guint32 to)
+{
+	GArray *batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	GError *err = NULL;
+
+	for (guint32 uid = from; uid <= to; uid++) {
+		struct imap_summary m;
+
+		fill_summary(&m, uid);
+		g_array_append_val(batch, m);
+	}
+	g_assert_cmpint(store_messages_put(s, folder, uidvalidity,
+					   (struct imap_summary *)(void *)batch->data, batch->len,
+					   &err), ==, 0);
+	g_assert_no_error(err);
+	free_sums(batch);
+}
+
+static void
+test_messages(void)
+{
+	char *path = db_path("messages.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 42, .uidnext = 101, .highestmodseq = 900 };
+	GError *err = NULL;
+	GArray *sums = NULL, *uids = NULL;
+	guint n = 0;
+
+	/* summaries need the folder first */
+	g_assert_cmpint(store_messages_put(s, "INBOX", 42, NULL, 0, &err), ==, -1);
+	g_assert_error(err, STORE_ERROR, STORE_ERROR_USAGE);
+	g_clear_error(&err);
+	g_assert_cmpint(store_folder_get(s, "INBOX", &f, &err), ==, 0);
+	f = (struct store_folder){ .uidvalidity = 42, .uidnext = 101, .highestmodseq = 900 };
+	g_assert_cmpint(store_folder_set(s, "INBOX", &f, &err), ==, 0);
+	g_assert_cmpint(store_folder_set(s, "Other", &f, &err), ==, 0);
+	put_range(s, "INBOX", 42, 1, 100);
+	put_range(s, "Other", 42, 1, 10);
+	g_assert_cmpint(store_messages_load(s, "INBOX", 42, NULL, &sums, &err), ==, 0);
+	g_assert_cmpuint(sums->len, ==, 100);
+	for (guint i = 0; i < sums->len; i++)
+		check_summary(&g_array_index(sums, struct imap_summary, i), i + 1);
+	free_sums(sums);
+
+	/* flags of cached messages only */
+	{
+		struct imap_summary upd[2] = { { .uid = 5, .flags = IMAP_FLAG_FLAGGED, .modseq = 5000 },
+					       { .uid = 500, .flags = IMAP_FLAG_SEEN } };
+		GArray *one = g_array_new(FALSE, FALSE, sizeof(guint32));
+		guint32 u = 5;
+
+		g_array_append_val(one, u);
+		u = 777; /* not cached: left out */
+		g_array_append_val(one, u);
+		g_assert_cmpint(store_messages_set_flags(s, "INBOX", 42, upd, 2, &err), ==, 0);
+		g_assert_cmpint(store_messages_load(s, "INBOX", 42, one, &sums, &err), ==, 0);
+		g_assert_cmpuint(sums->len, ==, 1);
+		g_assert_cmpuint(g_array_index(sums, struct imap_summary, 0).flags, ==,
+				 IMAP_FLAG_FLAGGED);
+		g_assert_null(g_array_index(sums, struct imap_summary, 0).keywords);
+		g_assert_cmpuint(g_array_index(sums, struct imap_summary, 0).modseq, ==, 5000);
+		free_sums(sums);
+		g_array_unref(one);
+	}
+
+	/* remove */
+	{
+		guint32 gone[] = { 1, 2, 3, 99999 };
+
+		g_assert_cmpint(store_messages_remove(s, "INBOX", 42, gone, 4, &err), ==, 0);
+		g_assert_cmpint(store_messages_uids(s, "INBOX", 42, &uids, &err), ==, 0);
+		g_assert_cmpuint(uids->len, ==, 97);
+		g_assert_cmpuint(g_array_index(uids, guint32, 0), ==, 4);
+		g_array_unref(uids);
+	}
+
+	/* a new UIDVALIDITY drops the folder's rows, not the other folder's */
+	f.uidvalidity = 43;
+	g_assert_cmpint(store_folder_set(s, "INBOX", &f, &err), ==, 0);
+	g_assert_cmpint(store_messages_count(s, "INBOX", 42, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpint(store_messages_count(s, "INBOX", 43, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpint(store_messages_count(s, "Other", 42, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 10);
+
+	/* drop */
+	g_assert_cmpint(store_folder_drop(s, "Other", &err), ==, 0);
+	g_assert_cmpint(store_folder_get(s, "Other", &f, &err), ==, 0);
+	g_assert_cmpint(store_messages_count(s, "Other", 42, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	{
+		GPtrArray *names = NULL;
+
+		g_assert_cmpint(store_folder_names(s, &names, &err), ==, 0);
+		g_assert_cmpuint(names->len, ==, 1);
+		g_assert_cmpstr(names->pdata[0], ==, "INBOX");
+		g_ptr_array_unref(names);
+	}
+	g_assert_no_error(err);
+	store_free(&s);
+	g_free(path);
+}
+
+static void
+test_many(void)
+{
+	char *path = db_path("many.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1, .uidnext = 100001 };
+	GError *err = NULL;
+	GArray *sums = NULL;
+	gint64 t0, t1, t2;
+
+	g_assert_cmpint(store_folder_set(s, "Big", &f, &err), ==, 0);
+	t0 = g_get_monotonic_time();
+	g_assert_cmpint(store_begin(s, &err), ==, 0);
+	for (guint32 base = 1; base <= 100000; base += 500)
+		put_range(s, "Big", 1, base, base + 499);
+	g_assert_cmpint(store_commit(s, &err), ==, 0);
+	t1 = g_get_monotonic_time();
+	g_assert_cmpint(store_messages_load(s, "Big", 1, NULL, &sums, &err), ==, 0);
+	t2 = g_get_monotonic_time();
+	g_assert_cmpuint(sums->len, ==, 100000);
+	check_summary(&g_array_index(sums, struct imap_summary, 99999), 100000);
+	free_sums(sums);
+	g_test_message("100,000 summaries: insert %.3f s, load %.3f s", (t1 - t0) / 1e6,
+		       (t2 - t1) / 1e6);
+	/* rollback leaves nothing */
+	g_assert_cmpint(store_begin(s, &err), ==, 0);
+	g_assert_cmpint(store_folder_drop(s, "Big", &err), ==, 0);
+	store_rollback(s);
+	g_assert_cmpint(store_folder_get(s, "Big", &f, &err), ==, 1);
+	g_assert_no_error(err);
+	store_free(&s);
+	g_free(path);
+}
+
+static void
+test_bodies(void)
+{
+	char *path = db_path("bodies.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 9, .uidnext = 100 };
+	GError *err = NULL;
+	GBytes *got = NULL;
+	guint64 total = 0;
+	char block[1000];
+
+	memset(block, 'x', sizeof block);
+	g_assert_cmpint(store_folder_set(s, "INBOX", &f, &err), ==, 0);
+	store_set_body_limit(s, 3500);
+	for (guint32 uid = 1; uid <= 3; uid++) {
+		GBytes *b = g_bytes_new(block, sizeof block);
+
+		g_assert_cmpint(store_body_put(s, "INBOX", 9, uid, b, &err), ==, 0);
+		g_bytes_unref(b);
+	}
+	/* use 1, so 2 is the least recently used */
+	g_assert_cmpint(store_body_get(s, "INBOX", 9, 1, &got, &err), ==, 1);
+	g_assert_cmpuint(g_bytes_get_size(got), ==, sizeof block);
+	g_bytes_unref(got);
+	{
+		GBytes *b = g_bytes_new(block, sizeof block);
+
+		g_assert_cmpint(store_body_put(s, "INBOX", 9, 4, b, &err), ==, 0);
+		g_bytes_unref(b);
+	}
+	g_assert_cmpint(store_body_get(s, "INBOX", 9, 2, &got, &err), ==, 0);
+	g_assert_null(got);
+	for (guint32 uid = 1; uid <= 4; uid += (uid == 1 ? 2 : 1)) {
+		g_assert_cmpint(store_body_get(s, "INBOX", 9, uid, &got, &err), ==, 1);
+		g_bytes_unref(got);
+	}
+	g_assert_cmpint(store_body_total(s, &total, &err), ==, 0);
+	g_assert_cmpuint(total, ==, 3000);
+	/* bigger than the cap: not kept */
+	{
+		char *big = g_malloc0(5000);
+		GBytes *b = g_bytes_new_take(big, 5000);
+
+		g_assert_cmpint(store_body_put(s, "INBOX", 9, 5, b, &err), ==, 0);
+		g_bytes_unref(b);
+		g_assert_cmpint(store_body_get(s, "INBOX", 9, 5, &got, &err), ==, 0);
+	}
+	/* an unknown folder has no bodies; a wrong UIDVALIDITY neither */
+	g_assert_cmpint(store_body_get(s, "Nope", 9, 1, &got, &err), ==, 0);
+	g_assert_cmpint(store_body_get(s, "INBOX", 8, 1, &got, &err), ==, 0);
+	/* an expunged message's body goes with it */
+	{
+		guint32 gone = 1;
+
+		g_assert_cmpint(store_messages_remove(s, "INBOX", 9, &gone, 1, &err), ==, 0);
+		g_assert_cmpint(store_body_get(s, "INBOX", 9, 1, &got, &err), ==, 0);
+	}
+	g_assert_no_error(err);
+	store_free(&s);
+	g_free(path);
+}
+
+static void
+set_claim(const char *path, gint64 id, gint64 pid, gint64 at)
+{
+	sqlite3 *db = NULL;
+	char *sql = g_strdup_printf("UPDATE journal SET claimed_pid = %" G_GINT64_FORMAT
+				    ", claimed_at = %" G_GINT64_FORMAT " WHERE id = %" G_GINT64_FORMAT,
+				    pid, at, id);
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+	g_free(sql);
+}
+
+static void
+test_journal(void)
+{
+	char *path = db_path("journal.db");
+	struct store *s = open_ok(path);
+	struct store_action *a = NULL;
+	GError *err = NULL;
+	gint64 id1 = 0, id2 = 0, now = g_get_real_time() / G_USEC_PER_SEC;
+	guint n = 0;
+	pid_t child;
+
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 0);
+	g_assert_cmpint(store_journal_add(s, STORE_ACTION_FLAGS_ADD, "INBOX", 7, "1:3",
+					  "\\Seen \\Flagged", &id1, &err), ==, 0);
+	g_assert_cmpint(store_journal_add(s, STORE_ACTION_MOVE, "INBOX", 7, "4", "Archive", &id2,
+					  &err), ==, 0);
+	g_assert_cmpint(store_journal_add(s, 99, "INBOX", 7, "4", NULL, NULL, &err), ==, -1);
+	g_clear_error(&err);
+	g_assert_cmpint(id1, <, id2);
+	g_assert_cmpint(store_journal_count(s, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 2);
+
+	/* the oldest first */
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpint(a->id, ==, id1);
+	g_assert_cmpint(a->kind, ==, STORE_ACTION_FLAGS_ADD);
+	g_assert_cmpstr(a->folder, ==, "INBOX");
+	g_assert_cmpuint(a->uidvalidity, ==, 7);
+	g_assert_cmpstr(a->uids, ==, "1:3");
+	g_assert_cmpstr(a->arg, ==, "\\Seen \\Flagged");
+	store_action_free(&a);
+	/* claimed by a live process (us): nothing else is handed out, order kept */
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 0);
+	g_assert_null(a);
+	/* released: first in line again */
+	g_assert_cmpint(store_journal_release(s, id1, &err), ==, 0);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpint(a->id, ==, id1);
+	store_action_free(&a);
+
+	/* a claim by a dead process is taken over */
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	set_claim(path, id1, child, now);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpint(a->id, ==, id1);
+	store_action_free(&a);
+	/* a stale claim too, even by a live process */
+	set_claim(path, id1, getppid(), now - STORE_CLAIM_STALE_S - 10);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	store_action_free(&a);
+	/* a fresh claim of a live other process blocks the line */
+	set_claim(path, id1, getppid(), now);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 0);
+	set_claim(path, id1, 0, 0);
+
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpint(store_journal_done(s, a->id, &err), ==, 0);
+	store_action_free(&a);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpint(a->id, ==, id2);
+	g_assert_cmpint(a->kind, ==, STORE_ACTION_MOVE);
+	g_assert_cmpstr(a->arg, ==, "Archive");
+	g_assert_cmpint(store_journal_done(s, a->id, &err), ==, 0);
+	store_action_free(&a);
+	g_assert_cmpint(store_journal_count(s, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_no_error(err);
+	store_free(&s);
+	g_free(path);
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	tmpdir = g_dir_make_tmp("tern-store-XXXXXX", NULL);
+	g_setenv("XDG_CACHE_HOME", tmpdir, TRUE);
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/store/safe-name", test_safe_name);
+	g_test_add_func("/store/open-migrate", test_open_migrate);
+	g_test_add_func("/store/corrupt", test_corrupt);
+	g_test_add_func("/store/messages", test_messages);
+	g_test_add_func("/store/many", test_many);
+	g_test_add_func("/store/bodies", test_bodies);
+	g_test_add_func("/store/journal", test_journal);
+	rc = g_test_run();
+	{
+		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
+
+		if (system(cmd) != 0)
+			rc = 1;
+		g_free(cmd);
+	}
+	g_free(tmpdir);
+	return rc;
+}
