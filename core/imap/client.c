@@ -1587,6 +1587,7 @@ struct search_op {
 	GArray *uids;
 	bool refused;
 	char *error;
+	char *tag;   /* our command's tag, for ESEARCH (TAG ...) */
 };
 
 static int
@@ -1612,6 +1613,10 @@ search_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 		size_t n = 0;
 		uint32_t *arr;
 
+		/* an ESEARCH for another command is not ours */
+		if (r->u.esearch.tag != NULL && op->tag != NULL &&
+		    strcmp(r->u.esearch.tag, op->tag) != 0)
+			return false;
 		if (r->u.esearch.all == NULL)
 			return true;
 		arr = imap_seqset_to_array(r->u.esearch.all, CLIENT_SEARCH_MAX, &n, NULL);
@@ -1632,6 +1637,7 @@ search_finish(struct search_op *op, enum tern_status st, const char *detail)
 	op->done(c, st, detail, op->uids, op->ud);
 	g_array_unref(op->uids);
 	g_free(op->error);
+	g_free(op->tag);
 	g_free(op);
 	after_command(c);
 }
@@ -1791,6 +1797,7 @@ imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8, imap_uid
 		return;
 	}
 	before_command(c);
+	op->tag = g_strdup(cmd->tag);
 	imap_session_submit_command(c->session, cmd, &h, op);
 }
 
@@ -2363,5 +2370,176 @@ imap_client_append(struct imap_client *c, const char *folder, const char *const 
 		op->detail = g_strdup(err->message);
 		g_error_free(err);
 		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Resync of a cached folder (QRESYNC / CONDSTORE)                    */
+/* ------------------------------------------------------------------ */
+
+bool
+imap_client_enabled(struct imap_client *c, const char *ext)
+{
+	if (g_ascii_strcasecmp(ext, "QRESYNC") == 0)
+		return c->qresync;
+	if (g_ascii_strcasecmp(ext, "CONDSTORE") == 0)
+		return c->condstore;
+	if (g_ascii_strcasecmp(ext, "UTF8=ACCEPT") == 0)
+		return c->utf8;
+	return false;
+}
+
+/* A SELECT whose VANISHED (EARLIER) and FETCH answers are collected; the
+ * plain select_op does the rest and calls resync_select_finish(). */
+struct resync_op {
+	imap_resync_select_fn *done;
+	void *ud;
+	GArray *vanished; /* guint32 */
+	GArray *changed;  /* struct imap_summary (flags only) */
+};
+
+static void
+resync_select_finish(struct imap_client *c, enum tern_status st, const char *detail,
+		     const struct imap_mailbox_info *info, void *ud)
+{
+	struct resync_op *rop = ud;
+
+	rop->done(c, st, detail, info, rop->vanished, rop->changed, rop->ud);
+	for (guint i = 0; i < rop->changed->len; i++)
+		imap_summary_clear(&g_array_index(rop->changed, struct imap_summary, i));
+	g_array_unref(rop->changed);
+	g_array_unref(rop->vanished);
+	g_free(rop);
+}
+
+static bool
+resync_select_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct select_op *op = ud;
+	struct resync_op *rop = op->ud;
+
+	if (r->type == IMAP_DATA_VANISHED && r->u.vanished.earlier) {
+		size_t n = 0;
+		uint32_t *uids = imap_seqset_to_array(r->u.vanished.uids, CLIENT_SEARCH_MAX, &n,
+						      NULL);
+
+		if (uids != NULL && rop->vanished->len + n <= CLIENT_SEARCH_MAX)
+			g_array_append_vals(rop->vanished, uids, n);
+		g_free(uids);
+		return true;
+	}
+	if (r->type == IMAP_DATA_FETCH && (r->u.fetch.present & IMAP_FETCH_UID) &&
+	    (r->u.fetch.present & IMAP_FETCH_FLAGS)) {
+		struct imap_summary sum = { 0 };
+
+		if (rop->changed->len >= CLIENT_EXISTS_MAX)
+			return true;
+		sum.uid = r->u.fetch.uid;
+		sum.flags = flags_from_strv(r->u.fetch.flags, &sum.keywords);
+		sum.modseq = r->u.fetch.modseq;
+		g_array_append_val(rop->changed, sum);
+		return true;
+	}
+	return select_untagged(s, r, ud);
+}
+
+void
+imap_client_select_resync(struct imap_client *c, const char *folder, bool read_only,
+			  guint32 uidvalidity, guint64 modseq, imap_resync_select_fn *done,
+			  void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = resync_select_untagged,
+						    .done = select_done };
+	struct select_op *op = g_new0(struct select_op, 1);
+	struct resync_op *rop = g_new0(struct resync_op, 1);
+	GError *err = NULL;
+	int rc;
+
+	rop->done = done;
+	rop->ud = ud;
+	rop->vanished = g_array_new(FALSE, FALSE, sizeof(guint32));
+	rop->changed = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	op->c = c;
+	op->done = resync_select_finish;
+	op->ud = rop;
+	op->name = g_strdup(folder);
+	before_command(c);
+	if (c->qresync && uidvalidity != 0 && modseq != 0)
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 read_only ? "EXAMINE %m (QRESYNC (%u %U))" :
+						     "SELECT %m (QRESYNC (%u %U))",
+					 folder, (unsigned int)uidvalidity, (uint64_t)modseq);
+	else
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 read_only ? "EXAMINE %m" : "SELECT %m", folder);
+	if (rc < 0) {
+		op->error = g_strdup_printf(_("bad folder name: %s"), err->message);
+		g_error_free(err);
+		g_idle_add(select_refused, op);
+	}
+}
+
+static bool
+flags_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct summaries_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+	struct imap_summary sum = { 0 };
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) ||
+	    !(f->present & IMAP_FETCH_FLAGS))
+		return false;
+	remember_uid(op->c, f->seq, f->uid);
+	sum.uid = f->uid;
+	sum.flags = flags_from_strv(f->flags, &sum.keywords);
+	sum.modseq = f->modseq;
+	g_array_append_val(op->batch, sum);
+	if (op->batch->len >= CLIENT_SUMMARY_BATCH)
+		flush_batch(op);
+	return true;
+}
+
+void
+imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 changedsince,
+			imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = flags_untagged,
+						    .done = summaries_done };
+	struct summaries_op *op;
+	struct imap_seqset *set;
+	GError *err = NULL;
+	int rc;
+
+	if (changedsince != 0 && !c->condstore) {
+		defer(c, done, TERN_ERR_USAGE, _("CHANGEDSINCE needs CONDSTORE"), ud);
+		return;
+	}
+	set = imap_seqset_parse(uidset, -1, IMAP_SEQSET_ALLOW_STAR, &err);
+	if (set == NULL) {
+		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		g_error_free(err);
+		return;
+	}
+	op = g_new0(struct summaries_op, 1);
+	op->c = c;
+	op->batch_fn = batch_fn;
+	op->done = done;
+	op->ud = ud;
+	op->batch = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
+				      CLIENT_SUMMARY_BATCH);
+	op->pending = 1;
+	before_command(c);
+	if (changedsince != 0)
+		rc = imap_session_submit(c->session, &h, op, &err,
+					 "UID FETCH %q (UID FLAGS) (CHANGEDSINCE %U)", set,
+					 (uint64_t)changedsince);
+	else
+		rc = imap_session_submit(c->session, &h, op, &err, "UID FETCH %q (UID FLAGS)", set);
+	imap_seqset_free(&set);
+	if (rc < 0) {
+		g_array_unref(op->batch);
+		g_free(op);
+		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		g_error_free(err);
 	}
 }

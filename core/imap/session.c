@@ -318,10 +318,8 @@ imap_session_feed(struct imap_session *s, const void *buf, size_t len)
 
 		if (r == NULL) {
 			if (err != NULL) {
-				char *d = g_strdup_printf(_("protocol error: %s"), err->message);
-
-				imap_session_fail(s, TERN_ERR_PROTOCOL, d);
-				g_free(d);
+				/* the parser's message says "IMAP protocol error: ..." */
+				imap_session_fail(s, TERN_ERR_PROTOCOL, err->message);
 				g_error_free(err);
 			}
 			break;

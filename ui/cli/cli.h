@@ -22,6 +22,7 @@ struct cli_ctx {
 	char *detail;
 	bool closed;           /* the server or network ended the session */
 	bool connected;        /* logged in: cli_close() logs out */
+	guint32 exists;        /* messages in the selected folder */
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
 };
 

@@ -221,6 +221,7 @@ cli_select(struct cli_ctx *ctx, const char *folder, bool read_only,
 					  _("cannot open the folder"));
 	if (info_r != NULL)
 		*info_r = w.info;
+	ctx->exists = w.info.exists;
 	return 0;
 }
 
@@ -311,7 +312,8 @@ sum_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 {
 	struct sum_wait *w = ud;
 
-	/* Take the strings over: the batch's copies are cleared after us. */
+	/* Keep what list and search print (the batch's strings are cleared
+	 * after us): the rest would only cost memory on a big folder. */
 	for (guint i = 0; i < n; i++) {
 		struct imap_summary s = batch[i];
 
@@ -319,12 +321,8 @@ sum_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 		s.from = g_strdup(s.from);
 		s.from_name = g_strdup(s.from_name);
 		s.from_addr = g_strdup(s.from_addr);
-		s.to = g_strdup(s.to);
-		s.cc = g_strdup(s.cc);
 		s.subject = g_strdup(s.subject);
-		s.message_id = g_strdup(s.message_id);
-		s.in_reply_to = g_strdup(s.in_reply_to);
-		s.references = g_strdup(s.references);
+		s.to = s.cc = s.message_id = s.in_reply_to = s.references = NULL;
 		g_array_append_val(w->out, s);
 	}
 }
@@ -353,7 +351,8 @@ cli_fetch_summaries(struct cli_ctx *ctx, GArray *uids, GArray **out_r)
 	struct sum_wait w = { .ctx = ctx };
 	char **sets;
 
-	w.out = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	w.out = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
+				  uids != NULL ? uids->len : ctx->exists);
 	if (uids == NULL) {
 		imap_client_fetch_summaries(ctx->client, "1:*", sum_batch, sum_done, &w);
 		cli_wait(ctx);
