@@ -244,4 +244,34 @@ void imap_client_idle_stop(struct imap_client *c);
 /* LOGOUT and close. */
 void imap_client_logout(struct imap_client *c, imap_done_fn *done, void *ud);
 
+/* ---- Resync of a cached folder (RFC 7162) ------------------------------ */
+
+/* True when the extension was ENABLEd on this connection ("QRESYNC",
+ * "CONDSTORE", "UTF8=ACCEPT"), not merely offered. */
+bool imap_client_enabled(struct imap_client *c, const char *ext);
+
+/* SELECT/EXAMINE for a folder known from the cache. With QRESYNC enabled
+ * and uidvalidity and modseq not 0 it sends
+ * `SELECT folder (QRESYNC (uidvalidity modseq))`: when the UIDVALIDITY
+ * still matches, the server answers with VANISHED (EARLIER) for the UIDs
+ * expunged since modseq and FETCH (UID FLAGS MODSEQ) for every message
+ * changed since (new ones included). Otherwise a plain SELECT/EXAMINE.
+ * vanished: guint32 UIDs; changed: struct imap_summary with uid, flags,
+ * keywords and modseq only. Both transfer none (valid during the callback),
+ * both empty when the server sent nothing (or when info->uidvalidity is not
+ * the cached one: then nothing of the cache holds). */
+typedef void imap_resync_select_fn(struct imap_client *c, enum tern_status st,
+				   const char *detail, const struct imap_mailbox_info *info,
+				   GArray *vanished, GArray *changed, void *ud);
+void imap_client_select_resync(struct imap_client *c, const char *folder, bool read_only,
+			       guint32 uidvalidity, guint64 modseq,
+			       imap_resync_select_fn *done, void *ud);
+
+/* UID FETCH uidset (UID FLAGS) of the selected folder, with
+ * (CHANGEDSINCE changedsince) when it is not 0 (needs CONDSTORE enabled;
+ * else TERN_ERR_USAGE). batch_fn gets summaries with uid, flags, keywords
+ * and modseq only (transfer none, valid during the call), then done. */
+void imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 changedsince,
+			     imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
+
 #endif
