@@ -517,7 +517,7 @@ static int
 frame_step(struct imap_parser *parser, GError **error)
 {
 	for (;;) {
-		size_t size;
+		size_t size = 0;
 		int ret;
 
 		if (parser->state == FRAME_LITERAL) {

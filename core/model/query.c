@@ -444,7 +444,7 @@ parse_unary(struct parser *p, int depth, struct node **n_r)
 {
 	struct tok *t = &p->cur;
 	gsize start = t->start;
-	struct node *child = NULL, *n;
+	struct node *child = NULL, *n = NULL;
 
 	if (depth > QUERY_MAX_DEPTH)
 		return perr(p, start, _("the query is nested too deeply (at most %d levels)"),
