@@ -174,9 +174,13 @@ main(int argc, char **argv)
 	bool done = false;
 	int rc = TERN_EXIT_OK;
 	int cmd;
+	/* TERN_LOCALEDIR: a catalogue that is not installed (tests) */
+	const char *localedir = g_getenv("TERN_LOCALEDIR");
 
 	setlocale(LC_ALL, "");
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	if (localedir == NULL || *localedir == '\0')
+		localedir = LOCALEDIR;
+	bindtextdomain(GETTEXT_PACKAGE, localedir);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
 	textdomain(GETTEXT_PACKAGE);
 
