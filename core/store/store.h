@@ -168,4 +168,41 @@ int store_journal_release(struct store *s, gint64 id, GError **error);
 /* Number of queued actions. */
 int store_journal_count(struct store *s, guint *n_r, GError **error);
 
+/* ---- Resync: open a folder on the server and bring its cache up to date -- */
+
+enum store_sync_method {
+	STORE_SYNC_COLD,      /* nothing usable cached: every summary fetched */
+	STORE_SYNC_QRESYNC,   /* SELECT (QRESYNC ...): VANISHED (EARLIER) + changed FETCH */
+	STORE_SYNC_CONDSTORE, /* UID FETCH (FLAGS) (CHANGEDSINCE) + UID SEARCH ALL */
+	STORE_SYNC_FULL,      /* UID FETCH 1:* (FLAGS): every flag compared */
+};
+
+struct store_sync_result {
+	enum store_sync_method method;
+	bool uidvalidity_changed; /* the cached rows were dropped */
+	guint vanished;           /* messages removed from the cache */
+	guint changed;            /* flag updates applied */
+	guint added;              /* summaries fetched and stored */
+};
+
+/* st, detail: as imap_client_select (TERN_ERR_FOLDER when the server says
+ * NO), or TERN_ERR_NO with the store's error when the cache cannot be
+ * written. info and result: transfer none, valid during the call; NULL on
+ * failure. */
+typedef void store_sync_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			   const struct imap_mailbox_info *info,
+			   const struct store_sync_result *result, void *ud);
+
+/* SELECT (EXAMINE when read_only) FOLDER on c and resync its cache: QRESYNC
+ * when enabled, else CONDSTORE, else a FLAGS diff of all UIDs; summaries of
+ * new messages (UID >= the cached UIDNEXT) are fetched; a UIDVALIDITY
+ * change drops the folder's rows first. The folder's UIDNEXT and
+ * HIGHESTMODSEQ are written last, so an interrupted resync is redone.
+ * batch (may be NULL) sees the new summaries as they are stored (transfer
+ * none). Afterwards the cache equals the server as seen at SELECT time
+ * (store_messages_load()). s and c must outlive the operation; done is
+ * called exactly once, from the main loop. */
+void store_sync_folder(struct store *s, struct imap_client *c, const char *folder,
+		       bool read_only, imap_summaries_fn *batch, store_sync_fn *done, void *ud);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include "core/config/config.h"
 #include "core/imap/client.h"
+#include "core/store/store.h"
 #include "ui/main.h"
 
 /* One command's connection to its account, run synchronously on a private
@@ -24,6 +25,8 @@ struct cli_ctx {
 	bool connected;        /* logged in: cli_close() logs out */
 	guint32 exists;        /* messages in the selected folder */
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
+	struct store *store;   /* the account's cache, or NULL (--no-cache, unusable) */
+	bool offline;          /* --offline: no client, the cache only */
 };
 
 /* Load the config, pick the account, get its secret, connect and log in.
@@ -31,6 +34,27 @@ struct cli_ctx {
 int cli_open(const struct tern_globals *g, struct cli_ctx *ctx);
 /* Load the config and pick the account only (no network). */
 int cli_open_config(const struct tern_globals *g, struct cli_ctx *ctx);
+/* Like cli_open, and open the account's cache (unless --no-cache; a
+ * damaged cache is rebuilt with a warning on stderr; one that cannot be
+ * opened is used as none). With --offline: the cache only, ctx->client
+ * stays NULL; no cache is exit 69. */
+int cli_open_cached(const struct tern_globals *g, struct cli_ctx *ctx);
+/* Open a folder: with a cache, SELECT/EXAMINE and resync it (store.h);
+ * offline, from the cache (exit 69 when it is not cached). info_r gets
+ * what the server (or the cache) says. */
+int cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
+		    struct imap_mailbox_info *info_r);
+/* Summaries of the given UIDs (NULL: all) of an opened folder: from the
+ * cache when there is one (what it lacks is fetched), else from the
+ * server. *out_r as cli_fetch_summaries(). */
+int cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
+			 const struct imap_mailbox_info *info, GArray *uids, GArray **out_r);
+/* Open FOLDER and get message UID whole: from the cache's bodies when it
+ * is there (and, online, still in the folder), else fetched (and kept in
+ * the cache). Offline and not cached: exit 69. */
+int cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		      guint32 uid, bool mark_read, GBytes **data_r);
+
 /* Log out and free everything. */
 void cli_close(struct cli_ctx *ctx);
 

@@ -387,6 +387,36 @@ cli_sort_limit(GArray *sums, const char *sort, const char *limit)
 	return 0;
 }
 
+/* Offline search: keep the summaries q matches (decoded text). */
+static void
+filter_offline(GArray *sums, const struct query *q)
+{
+	guint kept = 0;
+
+	for (guint i = 0; i < sums->len; i++) {
+		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
+		char *from = s->from != NULL ? text_decode_header(s->from) : NULL;
+		char *to = s->to != NULL ? text_decode_header(s->to) : NULL;
+		char *cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
+		char *subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
+		struct query_summary qs = {
+			.from = from, .to = to, .cc = cc, .subject = subject,
+			.internaldate = s->internaldate, .size = s->size,
+			.flags = s->flags, /* IMAP_FLAG_* == FLAG_* (common.c) */
+		};
+
+		if (query_match(q, &qs))
+			g_array_index(sums, struct imap_summary, kept++) = *s;
+		else
+			imap_summary_clear(s);
+		g_free(from);
+		g_free(to);
+		g_free(cc);
+		g_free(subject);
+	}
+	g_array_set_size(sums, kept);
+}
+
 static int
 list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 {
@@ -395,6 +425,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	struct imap_mailbox_info info;
 	struct query *q = NULL;
 	GArray *uids = NULL, *sums = NULL;
+	const char *folder;
 	char *err = NULL;
 	int rc;
 
@@ -434,13 +465,19 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 		if (rc != 0)
 			goto out_args;
 	}
-	rc = cli_open(g, &ctx);
+	rc = cli_open_cached(g, &ctx);
 	if (rc != 0)
 		goto out;
-	rc = cli_select(&ctx, args.pos->pdata[0], true, &info);
+	folder = args.pos->pdata[0];
+	rc = cli_open_folder(&ctx, folder, true, &info);
 	if (rc != 0)
 		goto out;
-	if (search) {
+	if (search && ctx.offline) {
+		/* over the cached summaries */
+		if ((rc = cli_folder_summaries(&ctx, folder, &info, NULL, &sums)) != 0)
+			goto out;
+		filter_offline(sums, q);
+	} else if (search) {
 		GPtrArray *tokens = query_to_imap(q);
 
 		rc = cli_search_uids(&ctx, tokens, query_needs_utf8(q), &uids);
@@ -449,12 +486,12 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 			goto out;
 		if (uids->len == 0) {
 			sums = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
-		} else if ((rc = cli_fetch_summaries(&ctx, uids, &sums)) != 0) {
+		} else if ((rc = cli_folder_summaries(&ctx, folder, &info, uids, &sums)) != 0) {
 			goto out;
 		}
 	} else if (info.exists == 0) {
 		sums = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
-	} else if ((rc = cli_fetch_summaries(&ctx, NULL, &sums)) != 0) {
+	} else if ((rc = cli_folder_summaries(&ctx, folder, &info, NULL, &sums)) != 0) {
 		goto out;
 	}
 	cli_sort_limit(sums, cli_args_get(&args, "sort"), cli_args_get(&args, "limit"));

@@ -8,21 +8,6 @@
 #include "mime/mime.h"
 #include "ui/cli/cli.h"
 
-struct body_wait {
-	struct cli_ctx *ctx;
-	GBytes *data;
-};
-
-static void
-body_cb(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data, void *ud)
-{
-	struct body_wait *w = ud;
-
-	if (data != NULL)
-		w->data = g_bytes_ref(data);
-	cli_finish(w->ctx, st, detail);
-}
-
 static int
 parse_uid(const char *s, guint32 *uid_r)
 {
@@ -34,29 +19,12 @@ parse_uid(const char *s, guint32 *uid_r)
 	return 0;
 }
 
-/* Connect, open FOLDER and fetch the whole message UID. */
+/* Connect (or, offline, the cache), open FOLDER and get message UID whole. */
 static int
 fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
 	      guint32 uid, bool mark_read, GBytes **data_r)
 {
-	struct body_wait w = { .ctx = ctx };
-	int rc;
-
-	rc = cli_open(g, ctx);
-	if (rc != 0)
-		return rc;
-	rc = cli_select(ctx, folder, !mark_read, NULL);
-	if (rc != 0)
-		return rc;
-	imap_client_fetch_body(ctx->client, uid, "", mark_read, body_cb, &w);
-	if (cli_wait(ctx) != TERN_OK) {
-		if (w.data != NULL)
-			g_bytes_unref(w.data);
-		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
-					  _("cannot fetch the message"));
-	}
-	*data_r = w.data;
-	return 0;
+	return cli_fetch_message(g, ctx, folder, uid, mark_read, data_r);
 }
 
 int

@@ -7,6 +7,7 @@
 
 #include "core/imap/imap.h"
 #include "core/log.h"
+#include "core/model/flags.h"
 #include "core/model/query.h"
 #include "core/text/text.h"
 #include "mime/mime.h"
@@ -155,8 +156,7 @@ cli_open(const struct tern_globals *g, struct cli_ctx *ctx)
 	if (rc != 0)
 		return rc;
 	if (g->offline)
-		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server (the "
-						 "cache is not built yet)"));
+		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server"));
 	rc = get_secret(ctx->account, &secret);
 	if (rc != 0)
 		return rc;
@@ -180,6 +180,7 @@ cli_close(struct cli_ctx *ctx)
 		cli_wait(ctx);
 	}
 	imap_client_free(&ctx->client);
+	store_free(&ctx->store);
 	if (ctx->loop != NULL)
 		g_main_loop_unref(ctx->loop);
 	config_free(&ctx->cfg);
@@ -372,4 +373,311 @@ cli_fetch_summaries(struct cli_ctx *ctx, GArray *uids, GArray **out_r)
 	}
 	*out_r = w.out;
 	return 0;
+}
+
+/* ---- The cache -------------------------------------------------------- */
+
+G_STATIC_ASSERT(FLAG_SEEN == IMAP_FLAG_SEEN && FLAG_ANSWERED == IMAP_FLAG_ANSWERED &&
+		FLAG_FLAGGED == IMAP_FLAG_FLAGGED && FLAG_DELETED == IMAP_FLAG_DELETED &&
+		FLAG_DRAFT == IMAP_FLAG_DRAFT);
+
+/* Open the account's cache into ctx->store; returns 0 (with or without a
+ * cache online), or an exit code when offline and there is none. */
+static int
+open_store(struct cli_ctx *ctx)
+{
+	char *path = store_account_path(ctx->account->name);
+	char *warning = NULL;
+	GError *err = NULL;
+	int rc = 0;
+
+	if (store_open(path, 0, &ctx->store, &warning, &err) < 0) {
+		if (ctx->offline)
+			rc = cli_fail(TERN_ERR_FOLDER, _("--offline: nothing is cached for account "
+							 "'%s' (%s)"),
+				      ctx->account->name, err->message);
+		else
+			cli_fail(TERN_OK, _("warning: the cache is not used: %s"), err->message);
+		g_error_free(err);
+	}
+	if (warning != NULL)
+		cli_fail(TERN_OK, _("warning: %s"), warning);
+	g_free(warning);
+	g_free(path);
+	return rc;
+}
+
+int
+cli_open_cached(const struct tern_globals *g, struct cli_ctx *ctx)
+{
+	int rc;
+
+	if (!g->offline)
+		rc = cli_open(g, ctx);
+	else
+		rc = cli_open_config(g, ctx);
+	if (rc != 0)
+		return rc;
+	ctx->offline = g->offline;
+	if (g->offline && g->no_cache)
+		return cli_fail(TERN_ERR_USAGE, _("--offline needs the cache; it cannot go with "
+						  "--no-cache"));
+	if (g->no_cache)
+		return 0;
+	if (g->offline) {
+		char *path = store_account_path(ctx->account->name);
+		bool exists = g_file_test(path, G_FILE_TEST_EXISTS);
+
+		g_free(path);
+		if (!exists)
+			return cli_fail(TERN_ERR_FOLDER,
+					_("--offline: nothing is cached for account '%s' yet"),
+					ctx->account->name);
+	}
+	return open_store(ctx);
+}
+
+struct sync_wait {
+	struct cli_ctx *ctx;
+	struct imap_mailbox_info info;
+};
+
+static void
+sync_cb(struct imap_client *c, enum tern_status st, const char *detail,
+	const struct imap_mailbox_info *info, const struct store_sync_result *res, void *ud)
+{
+	struct sync_wait *w = ud;
+
+	if (info != NULL)
+		w->info = *info;
+	if (res != NULL)
+		log_debug("resync: method %d, %u vanished, %u changed, %u new%s", (int)res->method,
+			  res->vanished, res->changed, res->added,
+			  res->uidvalidity_changed ? ", UIDVALIDITY changed" : "");
+	cli_finish(w->ctx, st, detail);
+}
+
+/* The cached state of a folder, or an exit code (69) when it is not cached. */
+static int
+offline_folder(struct cli_ctx *ctx, const char *folder, struct store_folder *f_r)
+{
+	GError *err = NULL;
+	int found = store_folder_get(ctx->store, folder, f_r, &err);
+
+	if (found < 0) {
+		int rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+
+		g_error_free(err);
+		return rc;
+	}
+	if (found == 0 || f_r->uidnext == 0)
+		return cli_fail(TERN_ERR_FOLDER, _("--offline: folder '%s' is not cached"), folder);
+	return 0;
+}
+
+int
+cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
+		struct imap_mailbox_info *info_r)
+{
+	struct sync_wait w = { .ctx = ctx };
+
+	if (ctx->offline) {
+		struct store_folder f;
+		GError *err = NULL;
+		guint n = 0;
+		int rc = offline_folder(ctx, folder, &f);
+
+		if (rc != 0)
+			return rc;
+		if (store_messages_count(ctx->store, folder, f.uidvalidity, &n, &err) < 0) {
+			rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+			g_error_free(err);
+			return rc;
+		}
+		memset(info_r, 0, sizeof *info_r);
+		info_r->exists = n;
+		info_r->uidvalidity = f.uidvalidity;
+		info_r->uidnext = f.uidnext;
+		info_r->highestmodseq = f.highestmodseq;
+		info_r->read_only = true;
+		return 0;
+	}
+	if (ctx->store == NULL)
+		return cli_select(ctx, folder, read_only, info_r);
+	store_sync_folder(ctx->store, ctx->client, folder, read_only, NULL, sync_cb, &w);
+	if (cli_wait(ctx) != TERN_OK)
+		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+					  _("cannot open the folder"));
+	*info_r = w.info;
+	return 0;
+}
+
+int
+cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
+		     const struct imap_mailbox_info *info, GArray *uids, GArray **out_r)
+{
+	GArray *sums = NULL, *missing;
+	GError *err = NULL;
+	guint j = 0;
+	int rc;
+
+	if (ctx->store == NULL)
+		return cli_fetch_summaries(ctx, uids, out_r);
+	if (store_messages_load(ctx->store, folder, info->uidvalidity, uids, &sums, &err) < 0) {
+		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	if (uids == NULL || sums->len == uids->len || ctx->offline) {
+		*out_r = sums;
+		return 0;
+	}
+	/* Arrived after the resync (both lists are in UID order). */
+	missing = g_array_new(FALSE, FALSE, sizeof(guint32));
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (j < sums->len && g_array_index(sums, struct imap_summary, j).uid == uid)
+			j++;
+		else
+			g_array_append_val(missing, uid);
+	}
+	{
+		GArray *more = NULL;
+
+		rc = cli_fetch_summaries(ctx, missing, &more);
+		if (rc == 0) {
+			g_array_append_vals(sums, more->data, more->len);
+			g_array_unref(more); /* the strings moved to sums */
+		}
+	}
+	g_array_unref(missing);
+	if (rc != 0) {
+		cli_summaries_free(sums);
+		return rc;
+	}
+	*out_r = sums;
+	return 0;
+}
+
+/* Offline: the cached body, or exit 69. */
+static int
+offline_message(struct cli_ctx *ctx, const char *folder, guint32 uid, GBytes **data_r)
+{
+	struct store_folder f;
+	GError *err = NULL;
+	int rc = offline_folder(ctx, folder, &f);
+	int found;
+
+	if (rc != 0)
+		return rc;
+	found = store_body_get(ctx->store, folder, f.uidvalidity, uid, data_r, &err);
+	if (found < 0) {
+		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	if (found == 0)
+		return cli_fail(TERN_ERR_MSG, _("--offline: message %u of '%s' is not cached"), uid,
+				folder);
+	return 0;
+}
+
+/* Keep a fetched body; the folder's row is made when it is missing (its
+ * UIDNEXT 0 tells a later list that its summaries are not cached). */
+static void
+keep_body(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, guint32 uid,
+	  GBytes *data)
+{
+	struct store_folder f;
+	GError *err = NULL;
+	int found = store_folder_get(ctx->store, folder, &f, &err);
+
+	if (found == 1 && f.uidvalidity != uidvalidity)
+		found = 0;
+	if (found == 0) {
+		memset(&f, 0, sizeof f);
+		f.uidvalidity = uidvalidity;
+		found = store_folder_set(ctx->store, folder, &f, &err) == 0;
+	}
+	if (found == 1)
+		store_body_put(ctx->store, folder, uidvalidity, uid, data, &err);
+	if (err != NULL) {
+		log_warn("cache: %s", err->message);
+		g_error_free(err);
+	}
+}
+
+struct body_wait {
+	struct cli_ctx *ctx;
+	GBytes *data;
+};
+
+static void
+body_cb(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data, void *ud)
+{
+	struct body_wait *w = ud;
+
+	if (data != NULL)
+		w->data = g_bytes_ref(data);
+	cli_finish(w->ctx, st, detail);
+}
+
+static int
+fetch_body(struct cli_ctx *ctx, guint32 uid, bool mark_read, GBytes **data_r)
+{
+	struct body_wait w = { .ctx = ctx };
+
+	imap_client_fetch_body(ctx->client, uid, "", mark_read, body_cb, &w);
+	if (cli_wait(ctx) != TERN_OK) {
+		if (w.data != NULL)
+			g_bytes_unref(w.data);
+		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+					  _("cannot fetch the message"));
+	}
+	*data_r = w.data;
+	return 0;
+}
+
+int
+cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		  guint32 uid, bool mark_read, GBytes **data_r)
+{
+	struct imap_mailbox_info info;
+	GBytes *cached = NULL;
+	GError *err = NULL;
+	int rc;
+
+	rc = cli_open_cached(g, ctx);
+	if (rc != 0)
+		return rc;
+	if (ctx->offline && mark_read)
+		return cli_fail(TERN_ERR_CONN, _("--offline: --mark-read needs the server"));
+	if (ctx->offline)
+		return offline_message(ctx, folder, uid, data_r);
+	rc = cli_select(ctx, folder, !mark_read, &info);
+	if (rc != 0)
+		return rc;
+	if (ctx->store != NULL && !mark_read &&
+	    store_body_get(ctx->store, folder, info.uidvalidity, uid, &cached, &err) == 1) {
+		char *set = g_strdup_printf("%u", uid);
+		GArray *uids = NULL;
+
+		/* still in the folder? (a UID is never reused under one UIDVALIDITY) */
+		rc = cli_resolve_uids(ctx, set, &uids);
+		g_free(set);
+		if (uids != NULL)
+			g_array_unref(uids);
+		if (rc != 0) {
+			g_bytes_unref(cached);
+			return rc;
+		}
+		*data_r = cached;
+		return 0;
+	}
+	g_clear_error(&err);
+	rc = fetch_body(ctx, uid, mark_read, data_r);
+	if (rc == 0 && ctx->store != NULL)
+		keep_body(ctx, folder, info.uidvalidity, uid, *data_r);
+	return rc;
 }
