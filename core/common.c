@@ -15,6 +15,7 @@ tern_status_exit_code(enum tern_status status)
 	case TERN_ERR_CONFIG: return TERN_EXIT_CONFIG;
 	case TERN_ERR_USAGE: return TERN_EXIT_USAGE;
 	case TERN_ERR_CANCELLED: return TERN_EXIT_FAILURE;
+	case TERN_ERR_UNREACHABLE: return TERN_EXIT_UNAVAILABLE;
 	}
 	return TERN_EXIT_FAILURE;
 }

@@ -33,6 +33,7 @@ enum tern_status {
 	TERN_ERR_CONFIG,     /* configuration error */
 	TERN_ERR_USAGE,      /* caller error: bad arguments */
 	TERN_ERR_CANCELLED,
+	TERN_ERR_UNREACHABLE, /* cannot connect to the server at all */
 };
 
 /* Map an operation status to the process exit code. */

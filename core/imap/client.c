@@ -796,7 +796,8 @@ net_connected(struct net_conn *conn, enum tern_status st, const char *detail, vo
 	struct imap_client *c = ud;
 
 	if (st != TERN_OK) {
-		client_lost(c, st, detail);
+		/* Could not reach the server at all: 69, not a lost connection. */
+		client_lost(c, st == TERN_ERR_CONN ? TERN_ERR_UNREACHABLE : st, detail);
 		return;
 	}
 	c->state = CLIENT_GREETING;

@@ -274,6 +274,12 @@ def test_config_errors(t, srv, env):
         f.write(txt)
     r = env.tern("-c", wrong, "folders", config=False)
     t.eq(r.returncode, 77, "a refused login exits 77")
+    closed = os.path.join(env.dir, "closed.conf")
+    with open(closed, "w") as f:
+        f.write("[account c]\nhost = 127.0.0.1\nport = 1\ntls = none\nuser = u\npassword = p\n")
+    os.chmod(closed, 0o600)
+    r = env.tern("-c", closed, "folders", config=False)
+    t.eq(r.returncode, 69, "an unreachable server exits 69")
     untrusted = os.path.join(env.dir, "untrusted.conf")
     with open(untrusted, "w") as f:
         f.write("[account u]\nhost = 127.0.0.1\nport = %d\ntls = implicit\nuser = %s\n"

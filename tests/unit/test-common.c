@@ -13,6 +13,7 @@ test_exit_codes(void)
 	g_assert_cmpint(tern_status_exit_code(TERN_ERR_CONFIG), ==, 78);
 	g_assert_cmpint(tern_status_exit_code(TERN_ERR_USAGE), ==, 64);
 	g_assert_cmpint(tern_status_exit_code(TERN_ERR_NO), ==, 1);
+	g_assert_cmpint(tern_status_exit_code(TERN_ERR_UNREACHABLE), ==, 69);
 }
 
 int
