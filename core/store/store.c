@@ -291,22 +291,28 @@ pragma_int(struct store *s, const char *sql, gint64 *v_r, GError **error)
 	return 0;
 }
 
-/* PRAGMA quick_check: true when it answers one row "ok". */
-static bool
-healthy(struct store *s)
+/* PRAGMA quick_check: 0 when it answers "ok", 1 when the file is damaged
+ * or not a database, -1 (error set) when it could not run (busy, I/O):
+ * then nothing is moved aside. */
+static int
+check_health(struct store *s, GError **error)
 {
 	sqlite3_stmt *st = NULL;
-	bool ok = false;
+	int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	int out = 1;
 
-	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK)
-		return false;
-	if (sqlite3_step(st) == SQLITE_ROW) {
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 
-		ok = t != NULL && strcmp((const char *)t, "ok") == 0;
+		out = t != NULL && strcmp((const char *)t, "ok") == 0 ? 0 : 1;
+	} else if (rc != SQLITE_NOTADB && rc != SQLITE_CORRUPT) {
+		fail(s, error, _("cannot check the file"));
+		out = -1;
 	}
 	sqlite3_finalize(st);
-	return ok;
+	return out;
 }
 
 static int
@@ -332,6 +338,11 @@ migrate(struct store *s, GError **error)
 	}
 	if (exec(s, "BEGIN IMMEDIATE", error) < 0)
 		return -1;
+	/* another process may have migrated while we waited for the lock */
+	if (pragma_int(s, "PRAGMA user_version", &version, error) < 0) {
+		exec(s, "ROLLBACK", NULL);
+		return -1;
+	}
 	for (gint64 v = version; v < STORE_SCHEMA_VERSION; v++) {
 		char *bump = g_strdup_printf("PRAGMA user_version = %" G_GINT64_FORMAT, v + 1);
 		int rc = exec(s, migrations[v], error);
@@ -367,6 +378,7 @@ try_open(struct store *s, GError **error)
 	int flags = s->read_only ? SQLITE_OPEN_READONLY :
 				   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
 	GError *err = NULL;
+	int rc;
 
 	flags |= SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
@@ -377,8 +389,9 @@ try_open(struct store *s, GError **error)
 	}
 	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(s->db, 0);
-	if (!healthy(s))
-		return 1;
+	rc = check_health(s, error);
+	if (rc != 0)
+		return rc;
 	if (!s->read_only &&
 	    exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", &err) < 0) {
 		int code = sqlite3_errcode(s->db);
