@@ -26,7 +26,7 @@ def run_tern(env, folder):
     # GNU time reports the peak RSS of tern itself; measured from here the
     # figure would include this (large) Python process, which exec inherits.
     t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", ternlib.TERN, "-c", env.config,
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", ternlib.TERN, "-c", env.config, "--no-cache",
                         "list", folder, "--json"],
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.env)
     dt = time.monotonic() - t0
