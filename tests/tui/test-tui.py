@@ -174,15 +174,19 @@ def run_tests(t, srv, env):
               shell_quote(stderr), shell_quote(status)))
     tenv = dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8")
     term = Term(cmd, tenv, options=[("set", "-g", "set-clipboard", "on")])
+    srv.count = len(inbox)
     try:
         title0 = term.display("#{pane_title}")
         buffers0 = term.run("list-buffers")
         check_panes(t, term, inbox)
+        check_colors(t, term, True)
         opened = check_open(t, term, inbox)
         check_flags(t, term, srv, opened)
         check_delete_move(t, term, srv)
         check_search(t, term, srv)
         check_new_mail(t, term, srv)
+        check_remote_changes(t, term, srv)
+        check_reconnect(t, term, srv)
         check_hostile(t, term, srv, title0, buffers0)
         check_resize(t, term)
         check_quit(t, term, stderr, status)
@@ -191,6 +195,15 @@ def run_tests(t, srv, env):
         raise
     finally:
         term.kill()
+    check_job_control(t, srv, env, tenv)
+
+
+def count_label(n):
+    return "%d message%s" % (n, "" if n == 1 else "s")
+
+
+def status_has(term, text, timeout=WAIT):
+    return term.wait(lambda ls: text in ls[HEIGHT_NOW[0] - 2], timeout)
 
 
 def newest_first(msgs):
@@ -287,8 +300,9 @@ def check_delete_move(t, term, srv):
     victim = message_in_row(inbox, row0)
     nxt = message_in_row(inbox, row1)
     term.keys("d")
-    ok, lines = term.wait(lambda ls: "9 messages" in "\n".join(ls))
-    t.ok(ok, "d: the list shows 9 messages at once", "\n".join(lines))
+    srv.count -= 1
+    ok, lines = status_has(term, count_label(srv.count))
+    t.ok(ok, "d: the list shows %d messages at once" % srv.count, "\n".join(lines))
     t.ok(nxt.subject[:15] in list_rows(lines, 1)[0], "the next message took its place")
     t.ok(wait_server(lambda: server_flags(srv, "Trash", victim.message_id) is not None),
          "the deleted message is in Trash on the server")
@@ -301,13 +315,23 @@ def check_delete_move(t, term, srv):
     ok, lines = term.wait_text("Projects/2026/Q4")
     t.ok(ok, "Tab completes the folder name", lines[-1])
     term.keys("Enter")
-    ok, lines = term.wait(lambda ls: "8 messages" in "\n".join(ls))
-    t.ok(ok, "m: the list shows 8 messages", "\n".join(lines))
+    ok, lines = status_has(term, count_label(srv.count - 1))
+    t.ok(ok, "m: the list shows %d messages" % (srv.count - 1), "\n".join(lines))
     t.ok(wait_server(lambda: server_flags(srv, "Projects/2026/Q4", nxt.message_id) is not None),
          "the moved message is in Projects/2026/Q4 on the server")
     t.ok(wait_server(lambda: server_flags(srv, "INBOX", nxt.message_id) is None),
          "and gone from INBOX")
-    srv.removed = {victim.message_id, nxt.message_id}
+    ok, lines = term.wait_text("Moved 1 message to Projects/2026/Q4.")
+    t.ok(ok, "the move is confirmed on the message line", lines[-1])
+    term.keys("z")
+    ok, lines = term.wait(lambda ls: count_label(srv.count) in ls[-2] and
+                          any(nxt.subject[:15] in r for r in list_rows(ls, 11)))
+    t.ok(ok, "z: the moved message is back in the list", "\n".join(lines))
+    t.ok(wait_server(lambda: server_flags(srv, "INBOX", nxt.message_id) is not None),
+         "and back in INBOX on the server")
+    t.ok(wait_server(lambda: server_flags(srv, "Projects/2026/Q4", nxt.message_id) is None),
+         "and gone from Projects/2026/Q4")
+    srv.removed = {victim.message_id}
 
 
 def check_search(t, term, srv):
@@ -332,7 +356,7 @@ def check_search(t, term, srv):
     for m in want:
         t.ok(any(m.subject[:15] in r for r in rows), "match shown: %r" % m.subject)
     term.keys("Escape")
-    ok, lines = term.wait(lambda ls: "match" not in ls[-2] and "8 messages" in ls[-2])
+    ok, lines = term.wait(lambda ls: "match" not in ls[-2] and count_label(srv.count) in ls[-2])
     t.ok(ok, "Esc shows every message again", lines[-2])
 
 
@@ -340,8 +364,65 @@ def check_new_mail(t, term, srv):
     append(srv, "INBOX", raw_message(b"Fresh arrival from elsewhere", "<fresh@test.tern>"))
     ok, lines = term.wait_text("Fresh arrival from elsewhere")
     t.ok(ok, "new mail appended by another client appears without a key", "\n".join(lines))
-    ok, lines = term.wait(lambda ls: "9 messages" in ls[-2])
+    srv.count += 1
+    ok, lines = status_has(term, count_label(srv.count))
     t.ok(ok, "the count follows", lines[-2])
+
+
+def remote(srv, fn):
+    c = srv.imap()
+    try:
+        c.select("INBOX")
+        return fn(c)
+    finally:
+        c.logout()
+
+
+def check_remote_changes(t, term, srv):
+    def uid_of(c, mid):
+        typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", mid)
+        return data[0].split()[0]
+
+    remote(srv, lambda c: c.uid("STORE", uid_of(c, "<fresh@test.tern>"), "+FLAGS",
+                                "(\\Flagged)"))
+    ok, lines = term.wait(lambda ls: any("Fresh arrival" in l and re.search(r"│[ *][ N]F", l)
+                                         for l in ls))
+    t.ok(ok, "a flag set by another client shows", "\n".join(lines[:11]))
+
+    def expunge(c):
+        c.uid("STORE", uid_of(c, "<fresh@test.tern>"), "+FLAGS", "(\\Deleted)")
+        c.expunge()
+    remote(srv, expunge)
+    srv.count -= 1
+    ok, lines = term.wait(lambda ls: count_label(srv.count) in ls[-2] and
+                          not any("Fresh arrival" in l for l in ls[:11]))
+    t.ok(ok, "a message expunged by another client goes away", "\n".join(lines))
+
+
+def check_reconnect(t, term, srv):
+    r = subprocess.run(["doveadm", "-c", srv.config, "kick", srv.user], capture_output=True,
+                       text=True, timeout=30)
+    t.ok(r.returncode == 0, "doveadm kick dropped the connection", r.stderr)
+    ok, lines = term.wait(lambda ls: "Connection lost" in ls[-1] or "offline" in ls[-2])
+    t.ok(ok, "a dropped connection says so", "\n".join(lines[-2:]))
+    ok, lines = term.wait(lambda ls: "Connected again" in ls[-1] and
+                          count_label(srv.count) in ls[-2])
+    t.ok(ok, "it reconnects by itself and shows the folder again", "\n".join(lines[-2:]))
+    append(srv, "INBOX", raw_message(b"After the reconnect", "<again@test.tern>"))
+    srv.count += 1
+    ok, lines = term.wait(lambda ls: any("After the reconnect" in l for l in ls) and
+                          count_label(srv.count) in ls[-2])
+    t.ok(ok, "new mail shows after the reconnect (IDLE again)", "\n".join(lines))
+
+
+def check_colors(t, term, want):
+    shot = term.run("capture-pane", "-p", "-e")
+    colored = re.search(r"\x1b\[[0-9;]*(3[0-7]|4[0-7]|38;5|48;5)[;m]", shot) is not None
+    if want:
+        t.ok(colored, "colours are used (8-colour terminal)")
+    else:
+        t.ok(not colored, "NO_COLOR: no colour at all", repr(shot[:300]))
+        t.ok("\x1b[" in shot, "NO_COLOR: attributes still mark things (reverse, bold)")
 
 
 def check_hostile(t, term, srv, title0, buffers0):
@@ -353,6 +434,7 @@ def check_hostile(t, term, srv, title0, buffers0):
                                      "<evil2@test.tern>"))
     ok, lines = term.wait_text("Evil ^[]0;PWNED-TITLE^G and ^[]52;c;")
     t.ok(ok, "a raw ESC/BEL subject shows as visible escapes", "\n".join(lines))
+    srv.count += 2
     ok, lines = term.wait_text("Encoded ^[]2;PWNED2^G and <U+202E>txt")
     t.ok(ok, "an encoded ESC and a bidi override show as visible escapes", "\n".join(lines))
     # open the raw one (the second row: same date, lower UID): the viewer too
@@ -432,6 +514,61 @@ def check_quit(t, term, stderr, status):
     t.eq(code, "0", "q from the list quits with status 0")
     err = open(stderr, errors="replace").read() if os.path.exists(stderr) else ""
     t.eq(err, "", "nothing on stderr (no sanitizer report)")
+
+
+def last_line(lines):
+    full = [l.strip() for l in lines if l.strip()]
+    return full[-1] if full else ""
+
+
+def check_job_control(t, srv, env, tenv):
+    """A second run in an interactive shell: Ctrl-Z and fg, the beside
+    layout from [ui], NO_COLOR, and SIGTERM."""
+    cfg = os.path.join(env.dir, "config-beside")
+    srv.tern_config(cfg, extra="\n[ui]\nlayout = beside\n")
+    HEIGHT_NOW[0] = HEIGHT
+    sh_env = dict(tenv, NO_COLOR="1", TERM="screen")
+    term = Term("env PS1='SHELL-PROMPT$ ' bash --norc --noprofile -i", sh_env)
+    try:
+        term.wait_text("SHELL-PROMPT$")
+        asan = os.environ.get("ASAN_OPTIONS", "detect_leaks=1")
+        term.text("ASAN_OPTIONS=%s %s -c %s 2>%s" % (
+            shell_quote(asan), shell_quote(ternlib.TERN), shell_quote(cfg),
+            shell_quote(os.path.join(env.dir, "stderr2"))))
+        term.keys("Enter")
+        ok, lines = term.wait(lambda ls: "messages" in ls[-2] and "INBOX" in ls[0])
+        t.ok(ok, "second run: the interface starts from a shell", "\n".join(lines))
+        check_colors(t, term, False)
+        term.keys("Enter")
+        ok, lines = term.wait(lambda ls: any(l.count("│") >= 2 and "Subject:" in l
+                                             for l in ls[:12]))
+        t.ok(ok, "[ui] layout = beside: the viewer is right of the list", "\n".join(lines))
+        term.keys("q", "C-z")
+        ok, lines = term.wait(lambda ls: last_line(ls) == "SHELL-PROMPT$" and
+                              any("Stopped" in l for l in ls))
+        t.ok(ok, "Ctrl-Z suspends to the shell", "\n".join(lines))
+        term.text("fg")
+        term.keys("Enter")
+        ok, lines = term.wait(lambda ls: "messages" in ls[-2] and "INBOX" in ls[0])
+        t.ok(ok, "fg brings it back, redrawn", "\n".join(lines))
+        pid = subprocess.run(["pgrep", "-f", "-n", "config-beside"], capture_output=True,
+                             text=True).stdout.split()
+        t.ok(len(pid) == 1, "found its process")
+        if pid:
+            os.kill(int(pid[0]), 15)
+        ok, lines = term.wait(lambda ls: last_line(ls) == "SHELL-PROMPT$")
+        t.ok(ok, "SIGTERM: it quits and the shell is back", "\n".join(lines))
+        term.text("echo EXIT=$?")
+        term.keys("Enter")
+        ok, lines = term.wait_text("EXIT=0")
+        t.ok(ok, "SIGTERM: exit status 0", "\n".join(lines))
+        err = open(os.path.join(env.dir, "stderr2"), errors="replace").read()
+        t.eq(err, "", "second run: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(term.screen()))
+        raise
+    finally:
+        term.kill()
 
 
 if __name__ == "__main__":

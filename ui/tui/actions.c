@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "core/model/query.h"
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
@@ -27,6 +28,8 @@ undo_clear(struct undo *u)
 		g_array_unref(u->uids);
 	if (u->dest_uids != NULL)
 		g_array_unref(u->dest_uids);
+	if (u->mids != NULL)
+		g_ptr_array_unref(u->mids);
 	memset(u, 0, sizeof(*u));
 }
 
@@ -179,6 +182,7 @@ toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 
 struct move_data {
 	GArray *uids;
+	GPtrArray *mids; /* Message-IDs, for undo without COPYUID (or NULL) */
 	char *src;
 	char *dest;
 	bool expunge; /* delete for good: STORE \Deleted, then UID EXPUNGE */
@@ -190,6 +194,8 @@ move_data_free(gpointer p)
 	struct move_data *md = p;
 
 	g_array_unref(md->uids);
+	if (md->mids != NULL)
+		g_ptr_array_unref(md->mids);
 	g_free(md->src);
 	g_free(md->dest);
 	g_free(md);
@@ -243,8 +249,10 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 		t->undo.dest = g_strdup(md->dest);
 		if (result != NULL && result->dst_uids != NULL && result->dst_uids->len > 0)
 			t->undo.dest_uids = uids_copy(result->dst_uids);
+		t->undo.mids = md->mids != NULL ? g_ptr_array_ref(md->mids) : NULL;
 		tui_info(t, ngettext("Moved %u message to %s.", "Moved %u messages to %s.",
 				     md->uids->len), md->uids->len, md->dest);
+		conn_refresh_folders(t);
 	}
 	tui_op_free(op);
 }
@@ -268,6 +276,29 @@ viewer_follow(struct tui *t, const GArray *uids)
 	}
 }
 
+/* The Message-IDs of these messages, or NULL when one has none (or there
+ * are too many to look for). Transfer full. */
+static GPtrArray *
+message_ids(struct tui *t, const GArray *uids)
+{
+	GPtrArray *mids;
+
+	if (uids->len > TUI_UNDO_MAX_FIND)
+		return NULL;
+	mids = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < uids->len; i++) {
+		struct msg *m = message_list_get(t->list, g_array_index(uids, guint32, i));
+
+		if (m == NULL || m->message_id == NULL || *m->message_id == '\0' ||
+		    strpbrk(m->message_id, "\r\n") != NULL) {
+			g_ptr_array_unref(mids);
+			return NULL;
+		}
+		g_ptr_array_add(mids, g_strdup(m->message_id));
+	}
+	return mids;
+}
+
 static void
 move_uids(struct tui *t, GArray *uids, const char *dest)
 {
@@ -280,6 +311,7 @@ move_uids(struct tui *t, GArray *uids, const char *dest)
 	}
 	md = g_new0(struct move_data, 1);
 	md->uids = g_array_ref(uids);
+	md->mids = message_ids(t, uids);
 	md->src = g_strdup(t->folder);
 	md->dest = g_strdup(dest);
 	set_hidden(t, uids, true);
@@ -428,7 +460,7 @@ move_msgs(struct tui *t, bool prefix)
 
 /* ---- undo -------------------------------------------------------------------- */
 
-enum undo_step { UNDO_SELECT_DEST, UNDO_MOVE_BACK, UNDO_SELECT_SRC };
+enum undo_step { UNDO_SELECT_DEST, UNDO_FIND, UNDO_MOVE_BACK, UNDO_SELECT_SRC };
 
 struct undo_data {
 	enum undo_step step;
@@ -449,6 +481,62 @@ undo_data_free(gpointer p)
 
 static void undo_select_cb(struct imap_client *c, enum tern_status st, const char *detail,
 			   const struct imap_mailbox_info *info, void *ud);
+static void undo_moved_cb(struct imap_client *c, enum tern_status st, const char *detail,
+			  const struct imap_copy_result *result, void *p);
+
+static void
+undo_found_cb(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	      void *p)
+{
+	struct tui_op *op = p;
+	struct undo_data *ud = op->data;
+
+	if (op->t->client == NULL || !tui_op_end(op)) {
+		tui_op_free(op);
+		return;
+	}
+	if (st == TERN_OK && uids != NULL && uids->len > 0) {
+		ud->step = UNDO_MOVE_BACK;
+		imap_client_copy(op->t->client, uids, ud->u.folder, true, undo_moved_cb, op);
+		return;
+	}
+	ud->st = st == TERN_OK ? TERN_ERR_MSG : st;
+	ud->detail = g_strdup(st == TERN_OK ? _("the messages are no longer there") : detail);
+	ud->step = UNDO_SELECT_SRC;
+	imap_client_select(op->t->client, ud->u.folder, false, undo_select_cb, op);
+}
+
+/* A search token; text is borrowed (it must outlive the search call). */
+static struct query_token *
+token(enum query_token_type type, const char *text)
+{
+	struct query_token *tk = g_new0(struct query_token, 1);
+
+	tk->type = type;
+	tk->text = (char *)text;
+	return tk;
+}
+
+/* Without COPYUID: look for the messages by Message-ID
+ * (OR HEADER Message-ID a OR HEADER Message-ID b ...). */
+static void
+undo_find(struct tui *t, struct tui_op *op)
+{
+	struct undo_data *ud = op->data;
+	GPtrArray *tokens = g_ptr_array_new_with_free_func(g_free);
+	guint n = ud->u.mids->len;
+
+	for (guint i = 0; i < n; i++) {
+		if (i + 1 < n)
+			g_ptr_array_add(tokens, token(QUERY_TOK_ATOM, "OR"));
+		g_ptr_array_add(tokens, token(QUERY_TOK_ATOM, "HEADER"));
+		g_ptr_array_add(tokens, token(QUERY_TOK_STRING, "Message-ID"));
+		g_ptr_array_add(tokens, token(QUERY_TOK_STRING, ud->u.mids->pdata[i]));
+	}
+	ud->step = UNDO_FIND;
+	imap_client_search(t->client, tokens, false, undo_found_cb, op);
+	g_ptr_array_unref(tokens);
+}
 
 static void
 undo_moved_cb(struct imap_client *c, enum tern_status st, const char *detail,
@@ -487,6 +575,10 @@ undo_select_cb(struct imap_client *c, enum tern_status st, const char *detail,
 			imap_client_select(t->client, ud->u.folder, false, undo_select_cb, op);
 			return;
 		}
+		if (ud->u.dest_uids == NULL) {
+			undo_find(t, op);
+			return;
+		}
 		ud->step = UNDO_MOVE_BACK;
 		imap_client_copy(t->client, ud->u.dest_uids, ud->u.folder, true, undo_moved_cb, op);
 		return;
@@ -499,6 +591,7 @@ undo_select_cb(struct imap_client *c, enum tern_status st, const char *detail,
 	} else {
 		t->info = *info;
 		conn_sync(t); /* the messages come back with new UIDs */
+		conn_refresh_folders(t);
 		if (ud->st == TERN_OK)
 			tui_info(t, _("Moved back from %s."), ud->u.dest);
 		else
@@ -530,7 +623,7 @@ undo_last(struct tui *t)
 		struct undo_data *ud;
 		struct tui_op *op;
 
-		if (u->dest_uids == NULL) {
+		if (u->dest_uids == NULL && u->mids == NULL) {
 			tui_error(t, _("Cannot undo: the server did not say where the messages went."));
 			return;
 		}

@@ -167,9 +167,36 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 static void
 list_folders(struct tui *t)
 {
-	struct tui_op *op = tui_op_new(t, NULL, NULL);
+	struct tui_op *op;
 
+	if (t->client == NULL || t->conn != CONN_READY)
+		return;
+	op = tui_op_new(t, NULL, NULL);
 	imap_client_list_folders(t->client, true, folders_done, op);
+}
+
+static gboolean
+folders_timer_cb(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->folders_timer = 0;
+	list_folders(t);
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean
+folders_poll_cb(gpointer ud)
+{
+	list_folders(ud);
+	return G_SOURCE_CONTINUE;
+}
+
+void
+conn_refresh_folders(struct tui *t)
+{
+	if (t->folders_timer == 0)
+		t->folders_timer = g_timeout_add(500, folders_timer_cb, t);
 }
 
 static void
@@ -198,6 +225,8 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 		tui_info(t, _("Connected again."));
 	t->reconnect_delay = 0;
 	list_folders(t);
+	if (t->folders_poll == 0)
+		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
 	if (t->folder == NULL) {
 		t->folder = g_strdup("INBOX");
 		begin_select(t, false);
@@ -250,6 +279,12 @@ stop_timers(struct tui *t)
 	if (t->reconnect_timer != 0)
 		g_source_remove(t->reconnect_timer);
 	t->reconnect_timer = 0;
+	if (t->folders_timer != 0)
+		g_source_remove(t->folders_timer);
+	t->folders_timer = 0;
+	if (t->folders_poll != 0)
+		g_source_remove(t->folders_poll);
+	t->folders_poll = 0;
 }
 
 static void

@@ -19,3 +19,6 @@ TESTS += tests/unit/test-tui-model
 # The interface in a real terminal (tmux) against the test Dovecot.
 TESTS += tests/tui/test-tui.py
 EXTRA_DIST += tests/tui/test-tui.py
+
+# A benchmark, not a test (run it by hand: it prints figures).
+EXTRA_DIST += tests/bench/bench-tui.py

@@ -447,7 +447,10 @@ message_list_refresh(struct message_list *ml)
 	}
 	ml->sel = row >= 0 ? ml->view->pdata[row] : NULL;
 	ml->sel_row = row >= 0 ? (guint)row : 0;
-	ml->top = ml->sel_row >= offset ? ml->sel_row - offset : 0;
+	/* At the top, stay there (new mail shows); else keep the selected
+	 * message where it was on the screen. */
+	if (ml->top != 0)
+		ml->top = ml->sel_row >= offset ? ml->sel_row - offset : 0;
 	return false;
 }
 

@@ -27,6 +27,8 @@
 #define TUI_INFO_TIMEOUT 8
 /* Longest text typed at a prompt (bytes). */
 #define TUI_PROMPT_MAX 1024
+/* Messages a move may have for z to find them again by Message-ID. */
+#define TUI_UNDO_MAX_FIND 200
 /* Folders listed in a completion message. */
 #define TUI_COMPLETE_SHOWN 8
 
@@ -88,6 +90,8 @@ struct undo {
 	bool added;        /* UNDO_FLAG: it was added */
 	char *dest;        /* UNDO_MOVE: where they went */
 	GArray *dest_uids; /* UNDO_MOVE: their UIDs there (COPYUID), or NULL */
+	GPtrArray *mids;   /* UNDO_MOVE: their Message-IDs (char *), to find them
+	                    * there when the server sent no COPYUID */
 };
 
 enum prompt_kind {
@@ -155,6 +159,8 @@ struct tui {
 	guint reconnect_timer;
 	guint reconnect_delay;
 	guint poll_timer;
+	guint folders_timer;    /* a LIST soon (after moves) */
+	guint folders_poll;     /* LIST now and then: other folders' counts */
 	GHashTable *ops;        /* struct tui_op * waiting for a callback */
 	guint gen;              /* bumped when the folder or connection changes */
 	guint foreign;          /* another folder is selected for a moment (undo) */
@@ -274,6 +280,8 @@ void conn_start(struct tui *t);
 void conn_stop(struct tui *t);
 void conn_open_folder(struct tui *t, const char *name);
 void conn_sync(struct tui *t);
+/* List the folders again soon (their counts changed). */
+void conn_refresh_folders(struct tui *t);
 void conn_search(struct tui *t, const char *query);
 struct tui_op *tui_op_new(struct tui *t, void *data, GDestroyNotify data_free);
 /* Finish an op: true when it is still current (same generation). */
