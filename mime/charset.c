@@ -17,6 +17,61 @@ charset_is_utf8(const char *name)
 	return g_ascii_strcasecmp(name, "utf-8") == 0 || g_ascii_strcasecmp(name, "utf8") == 0;
 }
 
+/* Converters to UTF-8 by charset name, opened once: opening one per header
+ * loaded and unloaded the gconv module each time (it showed in profiles of
+ * `tern list`). Bounded: at most CHARSET_MAX_CONVERTERS names are kept (a
+ * hostile folder may name thousands of charsets); beyond that, converters
+ * are opened and closed per call. mime/ runs on one thread. */
+#define CHARSET_MAX_CONVERTERS 32
+
+static GHashTable *converters; /* name -> iconv_t */
+static GPtrArray *spare;       /* converters opened past the cap, closed later */
+
+static iconv_t
+converter_for(const char *name)
+{
+	iconv_t cd;
+
+	if (converters == NULL)
+		converters = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (g_hash_table_contains(converters, name))
+		return (iconv_t)g_hash_table_lookup(converters, name);
+	cd = iconv_open("UTF-8", name);
+	if (g_hash_table_size(converters) < CHARSET_MAX_CONVERTERS) {
+		g_hash_table_insert(converters, g_strdup(name), (gpointer)cd);
+	} else if (cd != (iconv_t)-1) {
+		if (spare == NULL)
+			spare = g_ptr_array_new();
+		if (spare->len >= CHARSET_MAX_CONVERTERS) {
+			for (guint i = 0; i < spare->len; i++)
+				iconv_close((iconv_t)spare->pdata[i]);
+			g_ptr_array_set_size(spare, 0);
+		}
+		g_ptr_array_add(spare, (gpointer)cd);
+	}
+	return cd;
+}
+
+void
+mime_charset_cleanup(void)
+{
+	GHashTableIter it;
+	gpointer cd;
+
+	if (converters != NULL) {
+		g_hash_table_iter_init(&it, converters);
+		while (g_hash_table_iter_next(&it, NULL, &cd))
+			if ((iconv_t)cd != (iconv_t)-1)
+				iconv_close((iconv_t)cd);
+		g_clear_pointer(&converters, g_hash_table_unref);
+	}
+	if (spare != NULL) {
+		for (guint i = 0; i < spare->len; i++)
+			iconv_close((iconv_t)spare->pdata[i]);
+		g_clear_pointer(&spare, g_ptr_array_unref);
+	}
+}
+
 /* Converts with iconv; NULL when the charset is unknown or the bytes are not
  * valid in it (the caller falls back). */
 static char *
@@ -43,14 +98,11 @@ convert_strict(const char *charset, const char *bytes, size_t len, size_t *len_r
 		*len_r = len;
 		return g_strndup(bytes, len);
 	}
-	/* GMime keeps converters in a cache: opening one per header would
-	 * load and unload the gconv module every time (it showed in profiles). */
-	cd = g_mime_iconv_open("UTF-8", name);
+	cd = converter_for(name);
 	if (cd == (iconv_t)-1)
 		return NULL;
 	iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
 	out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
-	g_mime_iconv_close(cd);
 	if (out == NULL)
 		return NULL;
 	*len_r = written;

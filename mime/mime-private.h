@@ -69,4 +69,7 @@ unsigned mime_quote_depth(const char *s, size_t len, size_t *prefix_len_r);
 void mime_html_render_parts(const char *html, size_t len, GString *text, GPtrArray *links);
 char *mime_html_external(const char *command, const char *html, size_t len, GError **error);
 
+/* Closes the converters charset.c keeps open (mime_shutdown()). */
+void mime_charset_cleanup(void);
+
 #endif

@@ -44,6 +44,7 @@ mime_shutdown(void)
 		g_mime_parser_options_free(parser_options);
 	parser_options = NULL;
 	g_clear_pointer(&fallback_charset, g_free);
+	mime_charset_cleanup();
 	g_mime_shutdown();
 }
 
