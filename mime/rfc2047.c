@@ -194,7 +194,12 @@ mime_header_decode(const char *raw)
 
 	if (raw == NULL)
 		return g_strdup("");
-	u = unfold(raw, strnlen(raw, MIME_MAX_HEADER_LEN));
+	n = strnlen(raw, MIME_MAX_HEADER_LEN);
+	/* Most headers hold no encoded-word and no fold: nothing to do. */
+	if (memchr(raw, '\r', n) == NULL && memchr(raw, '\n', n) == NULL &&
+	    g_strstr_len(raw, (gssize)n, "=?") == NULL && g_utf8_validate_len(raw, n, NULL))
+		return g_strndup(raw, n);
+	u = unfold(raw, n);
 	n = u->len;
 	out = g_string_sized_new(n + 1);
 	r.bytes = g_byte_array_new();
