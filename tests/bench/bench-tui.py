@@ -128,20 +128,20 @@ def run_tern(srv, env, count):
 def floor(srv, first):
     """Same items, same transport (STARTTLS), read to the end."""
     def done(buf, tag):
-        if not buf.endswith(b"\r\n"):
+        tail = bytes(buf[-8192:])
+        if not tail.endswith(b"\r\n"):
             return False
-        i = buf.rfind(b"\r\n", 0, len(buf) - 2)
-        last = buf[i + 2:] if i >= 0 else buf
-        return last.startswith(tag + b" ")
+        i = tail.rfind(b"\r\n", 0, len(tail) - 2)
+        return (tail[i + 2:] if i >= 0 else tail).startswith(tag + b" ")
 
     def read_until(sock, tag):
-        buf = b""
+        buf = bytearray()
         while not done(buf, tag):
             d = sock.recv(1 << 20)
             if not d:
                 raise RuntimeError("closed")
             buf += d
-        return buf
+        return bytes(buf)
 
     t0 = time.monotonic()
     s = socket.create_connection(("127.0.0.1", srv.imap_port))

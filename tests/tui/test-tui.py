@@ -184,6 +184,7 @@ def run_tests(t, srv, env):
         check_flags(t, term, srv, opened)
         check_delete_move(t, term, srv)
         check_search(t, term, srv)
+        check_view_keys(t, term)
         check_new_mail(t, term, srv)
         check_remote_changes(t, term, srv)
         check_reconnect(t, term, srv)
@@ -358,6 +359,35 @@ def check_search(t, term, srv):
     term.keys("Escape")
     ok, lines = term.wait(lambda ls: "match" not in ls[-2] and count_label(srv.count) in ls[-2])
     t.ok(ok, "Esc shows every message again", lines[-2])
+
+
+def check_view_keys(t, term):
+    term.keys("o")
+    ok, lines = status_has(term, "[oldest first")
+    t.ok(ok, "o: the next sort order", lines[-2])
+    term.keys("o", "o", "o", "o")
+    ok, lines = status_has(term, "[newest first")
+    t.ok(ok, "o cycles back to newest first", lines[-2])
+    term.keys("T")
+    ok, lines = term.wait(lambda ls: ", threads]" in ls[-2] and
+                          any("└─>" in r for r in list_rows(ls, 11)))
+    t.ok(ok, "T: threaded view, replies under their parent", "\n".join(lines[:11]))
+    term.keys("T")
+    ok, lines = term.wait(lambda ls: ", threads]" not in ls[-2] and
+                          not any("─>" in r for r in list_rows(ls, 11)))
+    t.ok(ok, "T again: flat view", "\n".join(lines[:11]))
+    # fold Projects in the folder pane (row 9: after INBOX, the five
+    # special-use folders, Familie & Freunde, Lists and tern-devel)
+    term.keys("h", "g")
+    term.keys(*(["j"] * 9))
+    term.keys("c")
+    ok, lines = term.wait(lambda ls: any(l.startswith("+Projects") for l in ls) and
+                          not any("Q4" in l.split("│")[0] for l in ls))
+    t.ok(ok, "c folds a folder's subfolders", "\n".join(l.split("│")[0] for l in lines))
+    term.keys("c")
+    ok, lines = term.wait(lambda ls: any("Q4" in l.split("│")[0] for l in ls))
+    t.ok(ok, "c again unfolds them", "\n".join(l.split("│")[0] for l in lines))
+    term.keys("l")
 
 
 def check_new_mail(t, term, srv):

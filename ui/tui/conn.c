@@ -175,6 +175,16 @@ list_folders(struct tui *t)
 	imap_client_list_folders(t->client, true, folders_done, op);
 }
 
+/* The LIST held back until the open folder's first screen. */
+static void
+list_when_first_screen(struct tui *t)
+{
+	if (t->list_pending) {
+		t->list_pending = false;
+		list_folders(t);
+	}
+}
+
 static gboolean
 folders_timer_cb(gpointer ud)
 {
@@ -224,15 +234,17 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	if (t->reconnect_delay > 0)
 		tui_info(t, _("Connected again."));
 	t->reconnect_delay = 0;
-	list_folders(t);
-	if (t->folders_poll == 0)
-		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
+	/* The folder first: its first screen should not wait for the
+	 * counts of every other folder (LIST comes after that screen). */
+	t->list_pending = true;
 	if (t->folder == NULL) {
 		t->folder = g_strdup("INBOX");
 		begin_select(t, false);
 	} else {
 		begin_select(t, true);
 	}
+	if (t->folders_poll == 0)
+		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
 	tui_dirty(t);
 }
 
@@ -377,6 +389,7 @@ start_live(struct tui *t)
 static void
 finish_load(struct tui *t)
 {
+	list_when_first_screen(t);
 	t->loading = false;
 	t->loaded = true;
 	if (t->resync_needed)
@@ -396,6 +409,7 @@ load_done(struct imap_client *c, enum tern_status st, const char *detail, void *
 		return;
 	}
 	tui_op_free(op);
+	list_when_first_screen(t);
 	if (st != TERN_OK) {
 		t->loading = false;
 		if (st != TERN_ERR_CONN)
@@ -453,6 +467,7 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	tui_op_free(op);
 	if (st != TERN_OK) {
 		t->loading = false;
+		list_when_first_screen(t);
 		if (st != TERN_ERR_CONN)
 			tui_error(t, _("Cannot open %s: %s"), t->folder, detail);
 		tui_dirty(t);

@@ -31,7 +31,7 @@ static const struct action_info actions[ACTION_COUNT] = {
 				G_MOVE },
 	[ACTION_OPEN] = { "open", "Enter", N_("open the folder or message"), G_MOVE },
 	[ACTION_BACK] = { "back", "q", N_("go back; quit from the message list"), G_PROG },
-	[ACTION_QUIT] = { "quit", "Q", N_("quit at once"), G_PROG },
+	[ACTION_QUIT] = { "quit", "Q C-c", N_("quit at once"), G_PROG },
 	[ACTION_SEARCH] = { "search", "/", N_("search this folder (from: subject: is:unread ...)"),
 			    G_VIEW },
 	[ACTION_CLEAR] = { "clear", "Esc", N_("clear the search, the tag prefix or the message"),

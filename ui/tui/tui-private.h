@@ -15,7 +15,7 @@
 #include "ui/tui/message-list.h"
 
 /* The newest messages fetched first when a folder opens (at least). */
-#define TUI_FIRST_SCREEN 100
+#define TUI_FIRST_SCREEN 50
 /* The rest is fetched in UID ranges of this size, newest first, so that
  * what the user asks for meanwhile waits for one range, not the folder. */
 #define TUI_LOAD_CHUNK 2000
@@ -161,6 +161,7 @@ struct tui {
 	guint poll_timer;
 	guint folders_timer;    /* a LIST soon (after moves) */
 	guint folders_poll;     /* LIST now and then: other folders' counts */
+	bool list_pending;      /* LIST after the open folder's first screen */
 	GHashTable *ops;        /* struct tui_op * waiting for a callback */
 	guint gen;              /* bumped when the folder or connection changes */
 	guint foreign;          /* another folder is selected for a moment (undo) */
