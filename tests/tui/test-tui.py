@@ -185,6 +185,7 @@ def run_tests(t, srv, env):
         check_delete_move(t, term, srv)
         check_search(t, term, srv)
         check_view_keys(t, term)
+        check_expunge(t, term, srv)
         check_new_mail(t, term, srv)
         check_remote_changes(t, term, srv)
         check_reconnect(t, term, srv)
@@ -388,6 +389,28 @@ def check_view_keys(t, term):
     ok, lines = term.wait(lambda ls: any("Q4" in l.split("│")[0] for l in ls))
     t.ok(ok, "c again unfolds them", "\n".join(l.split("│")[0] for l in lines))
     term.keys("l")
+
+
+def check_expunge(t, term, srv):
+    """In Trash, d deletes for good, after asking."""
+    victim = next(iter(srv.removed))
+    term.keys("h", "g", "j", "j", "j", "j", "j", "Enter")  # Trash: row 5
+    ok, lines = term.wait(lambda ls: "Trash" in ls[-2] and "1 message" in ls[-2])
+    t.ok(ok, "Enter in the folder pane opens Trash", lines[-2])
+    term.keys("d")
+    ok, lines = term.wait_text("for good")
+    t.ok(ok, "d in Trash asks before deleting for good", lines[-1])
+    term.keys("n")
+    ok, lines = term.wait_text("Nothing deleted.")
+    t.ok(ok and server_flags(srv, "Trash", victim) is not None, "n keeps it")
+    term.keys("d", "y")
+    ok, lines = term.wait(lambda ls: "0 messages" in ls[-2])
+    t.ok(ok, "y deletes it from the list", lines[-2])
+    t.ok(wait_server(lambda: server_flags(srv, "Trash", victim) is None),
+         "and expunges it on the server")
+    term.keys("h", "g", "Enter")
+    ok, lines = term.wait(lambda ls: "INBOX" in ls[-2] and count_label(srv.count) in ls[-2])
+    t.ok(ok, "back in INBOX", lines[-2])
 
 
 def check_new_mail(t, term, srv):
