@@ -215,6 +215,8 @@ def newest_first(msgs):
 def check_panes(t, term, inbox):
     ok, lines = term.wait(lambda ls: any("INBOX" in l and "10 messages" in l for l in ls))
     t.ok(ok, "the status line names the account, INBOX and its 10 messages", "\n".join(lines))
+    # The open folder's first screen comes before the folder list: wait for it.
+    ok, lines = term.wait(lambda ls: any("Familie & Freunde" in l for l in ls))
     screen = "\n".join(lines)
     for folder in ("INBOX", "Sent", "Trash", "Archive", "Lists", "tern-devel", "Zürich",
                    "日本語", "Familie & Freunde"):
