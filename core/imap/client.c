@@ -2092,10 +2092,21 @@ move_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 	move_step(op);
 }
 
+/* MOVE sends COPYUID in an untagged OK before its EXPUNGEs (RFC 6851). */
+static bool
+move_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	if (r->type != IMAP_DATA_STATUS || r->u.status.status != IMAP_STATUS_OK ||
+	    r->u.status.code.code != IMAP_CODE_COPYUID)
+		return false;
+	chain_note(ud, r, TERN_OK, NULL);
+	return true;
+}
+
 static void
 move_step(struct chain_op *op)
 {
-	static const struct imap_cmd_handlers h = { .untagged = store_untagged,
+	static const struct imap_cmd_handlers h = { .untagged = move_untagged,
 						    .done = move_done };
 	struct imap_client *c = op->c;
 	bool native = imap_client_has_cap(c, "MOVE");

@@ -357,6 +357,23 @@ def test_append(t, srv, env):
     r = subprocess.run([prog, env.config, "No/Such", path], capture_output=True, env=env.env,
                        timeout=120)
     t.eq(r.returncode, 69, "APPEND to a missing folder is refused (TRYCREATE)")
+    # a subject with ESC (OSC title) and a bidi override: JSON keeps the real
+    # text as \u escapes, the plain output shows visible escapes
+    evil = (b"From: x@example.org\r\nSubject: =?UTF-8?Q?a=1B]0;pwned=07b_=E2=80=AE?=\r\n"
+            b"Message-ID: <evil@fixture.tern>\r\n\r\nbody\r\n")
+    with open(path, "wb") as f:
+        f.write(evil)
+    subprocess.run([prog, env.config, "Trash", path], capture_output=True, env=env.env,
+                   timeout=60)
+    r = env.tern("list", "Trash", "--json")
+    t.ok(b"\\u001b]0;pwned\\u0007b \\u202e" in r.stdout and b"\x1b" not in r.stdout,
+         "JSON escapes ESC, BEL and bidi controls as \\uXXXX", r.stdout[-300:])
+    rows = json.loads(r.stdout)
+    t.ok(any(x["subject"] == "a\x1b]0;pwned\x07b \u202e" for x in rows),
+         "... and decodes back to the real subject")
+    r = env.tern("list", "Trash")
+    t.ok(b"\x1b" not in r.stdout and b"\x07" not in r.stdout and b"^[" in r.stdout,
+         "plain output shows the escape visibly", r.stdout[-300:])
 
 
 def main(t):

@@ -234,8 +234,10 @@ print_json(GArray *sums, FILE *out)
 	for (guint i = 0; i < sums->len; i++) {
 		const struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
 		char *date = format_iso_date(s->date, s->date_tz);
-		char *from = decoded(s->from);
-		char *subject = decoded(s->subject);
+		/* JSON carries the real text: controls become \uXXXX escapes
+		 * in json_str(), not the display sanitiser's ^[ */
+		char *from = s->from != NULL ? text_decode_header_utf8(s->from) : g_strdup("");
+		char *subject = s->subject != NULL ? text_decode_header_utf8(s->subject) : g_strdup("");
 		GPtrArray *flags = g_ptr_array_new();
 
 		g_string_append_printf(j, "%s\n  {\"uid\": %u, \"date\": ", i == 0 ? "" : ",", s->uid);
