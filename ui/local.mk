@@ -2,3 +2,4 @@
 tern_SOURCES += ui/cli/commands.c ui/cli/cli.h ui/cli/common.c ui/cli/cmd-list.c \
 	ui/cli/cmd-show.c ui/cli/cmd-modify.c
 include ui/tui/local.mk
+include ui/cli/local.mk

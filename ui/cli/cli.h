@@ -27,11 +27,43 @@ struct cli_ctx {
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
 	struct store *store;   /* the account's cache, or NULL (--no-cache, unusable) */
 	bool offline;          /* --offline: no client, the cache only */
+	bool hold_unreached;   /* cli_open_action(): keep connection errors in held_error */
+	char *held_error;      /* the connection error not printed yet, or NULL */
 };
 
 /* Load the config, pick the account, get its secret, connect and log in.
  * Prints one error line and returns its exit code on failure, else 0. */
 int cli_open(const struct tern_globals *g, struct cli_ctx *ctx);
+/* Like cli_open, for an action that is queued in the journal when the
+ * server cannot be reached: a connection error (cli_unreached()) of
+ * cli_open, cli_select and cli_resolve_uids is not printed but kept in
+ * ctx->held_error; the caller queues the action or prints it
+ * (cli_print_held()). The account's cache is opened whenever it exists. */
+int cli_open_action(const struct tern_globals *g, struct cli_ctx *ctx);
+/* Print a held connection error (if any) and forget it. */
+void cli_print_held(struct cli_ctx *ctx);
+/* True for the statuses that mean the server never answered: the
+ * connection could not be made, or was lost, or timed out. */
+bool cli_unreached(enum tern_status st);
+/* Like cli_fail, but a connection error is held when ctx->hold_unreached. */
+int cli_ctx_fail(struct cli_ctx *ctx, enum tern_status st, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+/* Open the account's existing cache into ctx->store (never creates one;
+ * --no-cache: none). Returns 0, or -1 when there is no usable cache. */
+int cli_open_existing_store(struct cli_ctx *ctx);
+
+/* Replay the journal of queued actions (ui/cli/journal.c), oldest first,
+ * each exactly once: run by cli_open after logging in. An action whose
+ * folder changed UIDVALIDITY, or that the server refuses, is dropped with
+ * a warning; a connection error puts it back and fails (exit code, printed
+ * or held as above). Returns 0 when the journal is done (or cannot be
+ * read: a warning). */
+int cli_journal_replay(struct cli_ctx *ctx);
+/* Apply a flag change made on the server to the cached summaries of those
+ * UIDs (those not cached are ignored); failures are logged only. */
+void cli_cache_flags(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
+		     const GArray *uids, bool add, const char *const *flags);
+
 /* Load the config and pick the account only (no network). */
 int cli_open_config(const struct tern_globals *g, struct cli_ctx *ctx);
 /* Like cli_open, and open the account's cache (unless --no-cache; a

@@ -29,6 +29,40 @@ cli_fail(enum tern_status st, const char *fmt, ...)
 	return tern_status_exit_code(st);
 }
 
+bool
+cli_unreached(enum tern_status st)
+{
+	return st == TERN_ERR_CONN || st == TERN_ERR_UNREACHABLE;
+}
+
+int
+cli_ctx_fail(struct cli_ctx *ctx, enum tern_status st, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int rc;
+
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->hold_unreached && cli_unreached(st)) {
+		g_free(ctx->held_error);
+		ctx->held_error = msg;
+		return tern_status_exit_code(st);
+	}
+	rc = cli_fail(st, "%s", msg);
+	g_free(msg);
+	return rc;
+}
+
+void
+cli_print_held(struct cli_ctx *ctx)
+{
+	if (ctx->held_error != NULL)
+		cli_fail(TERN_OK, "%s", ctx->held_error);
+	g_clear_pointer(&ctx->held_error, g_free);
+}
+
 void
 cli_puts_safe(FILE *out, const char *s)
 {
@@ -145,8 +179,8 @@ get_secret(const struct account *a, char **secret_r)
 	return rc;
 }
 
-int
-cli_open(const struct tern_globals *g, struct cli_ctx *ctx)
+static int
+open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
 {
 	static const struct imap_client_callbacks cb = { .event = on_event };
 	char *secret = NULL;
@@ -155,6 +189,7 @@ cli_open(const struct tern_globals *g, struct cli_ctx *ctx)
 	rc = cli_open_config(g, ctx);
 	if (rc != 0)
 		return rc;
+	ctx->hold_unreached = hold;
 	if (g->offline)
 		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server"));
 	rc = get_secret(ctx->account, &secret);
@@ -166,10 +201,25 @@ cli_open(const struct tern_globals *g, struct cli_ctx *ctx)
 	if (cli_wait(ctx) != TERN_OK) {
 		const char *d = ctx->detail != NULL ? ctx->detail : _("cannot connect");
 
-		return cli_fail(ctx->st, "%s: %s", ctx->account->name, d);
+		return cli_ctx_fail(ctx, ctx->st, "%s: %s", ctx->account->name, d);
 	}
 	ctx->connected = true;
+	/* What waits in the journal goes first, in order. */
+	if (cli_open_existing_store(ctx) == 0)
+		return cli_journal_replay(ctx);
 	return 0;
+}
+
+int
+cli_open(const struct tern_globals *g, struct cli_ctx *ctx)
+{
+	return open_connect(g, ctx, false);
+}
+
+int
+cli_open_action(const struct tern_globals *g, struct cli_ctx *ctx)
+{
+	return open_connect(g, ctx, true);
 }
 
 void
@@ -179,6 +229,7 @@ cli_close(struct cli_ctx *ctx)
 		imap_client_logout(ctx->client, cli_done, ctx);
 		cli_wait(ctx);
 	}
+	cli_print_held(ctx);
 	imap_client_free(&ctx->client);
 	store_free(&ctx->store);
 	if (ctx->loop != NULL)
@@ -218,7 +269,7 @@ cli_select(struct cli_ctx *ctx, const char *folder, bool read_only,
 
 	imap_client_select(ctx->client, folder, read_only, select_cb, &w);
 	if (cli_wait(ctx) != TERN_OK)
-		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+		return cli_ctx_fail(ctx, ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
 					  _("cannot open the folder"));
 	if (info_r != NULL)
 		*info_r = w.info;
@@ -290,7 +341,8 @@ cli_resolve_uids(struct cli_ctx *ctx, const char *set, GArray **uids_r)
 	if (ctx->st != TERN_OK) {
 		if (w.uids != NULL)
 			g_array_unref(w.uids);
-		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail : _("search failed"));
+		return cli_ctx_fail(ctx, ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+					  _("search failed"));
 	}
 	if (w.uids == NULL || w.uids->len == 0) {
 		if (w.uids != NULL)
@@ -408,6 +460,25 @@ open_store(struct cli_ctx *ctx)
 }
 
 int
+cli_open_existing_store(struct cli_ctx *ctx)
+{
+	char *path;
+	bool exists;
+
+	if (ctx->store != NULL)
+		return 0;
+	if (ctx->g->no_cache)
+		return -1;
+	path = store_account_path(ctx->account->name);
+	exists = g_file_test(path, G_FILE_TEST_EXISTS);
+	g_free(path);
+	if (!exists)
+		return -1;
+	open_store(ctx);
+	return ctx->store != NULL ? 0 : -1;
+}
+
+int
 cli_open_cached(const struct tern_globals *g, struct cli_ctx *ctx)
 {
 	int rc;
@@ -422,7 +493,7 @@ cli_open_cached(const struct tern_globals *g, struct cli_ctx *ctx)
 	if (g->offline && g->no_cache)
 		return cli_fail(TERN_ERR_USAGE, _("--offline needs the cache; it cannot go with "
 						  "--no-cache"));
-	if (g->no_cache)
+	if (g->no_cache || ctx->store != NULL)
 		return 0;
 	if (g->offline) {
 		char *path = store_account_path(ctx->account->name);
