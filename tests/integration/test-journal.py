@@ -289,24 +289,51 @@ def fake_script(uidvalidity):
             "SLEEP 60\n" % uidvalidity)
 
 
-def test_kill(t, srv, env, tr):
-    r = env.tern("--offline", "flag", "INBOX", "9", "+flagged")
-    t.eq(r.returncode, 74, "a flag change on UID 9 is queued")
-    sdir = os.path.join(env.dir, "fake")
+def start_fake(env, name, script_text):
+    sdir = os.path.join(env.dir, name)
     os.makedirs(sdir, exist_ok=True)
     script = os.path.join(sdir, "script")
     with open(script, "w") as f:
-        f.write(fake_script(uidvalidity(srv, "INBOX")))
+        f.write(script_text)
     fenv = dict(os.environ, FAKE_IMAPD_VERBOSE="1")
     serr = open(os.path.join(sdir, "stderr"), "w+b")
     fake = subprocess.Popen([sys.executable, FAKE, script, "--timeout", "60"],
                             stdout=subprocess.PIPE, stderr=serr, env=fenv)
     port = int(fake.stdout.readline().split()[1])
-    cfg = os.path.join(env.dir, "config", "tern", "fake")
+    cfg = os.path.join(env.dir, "config", "tern", name)
     with open(cfg, "w") as f:
         f.write("[account test]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = u\n"
                 "password = p\ntimeout = 60\n" % port)
     os.chmod(cfg, 0o600)
+    return fake, serr, cfg
+
+
+def test_lost(t, srv, env, tr):
+    """The connection drops after the STORE was sent, before its answer."""
+    script = (fake_script(uidvalidity(srv, "INBOX")).split("C~ \\S+ UID STORE")[0] +
+              "C~ \\S+ UID SEARCH UID 11\n"
+              "S: * SEARCH 11\n"
+              "S: $TAG OK done\n"
+              "C~ \\S+ UID STORE 11 \\+FLAGS.* \\(\\\\Draft\\)\n"
+              "CLOSE\n")
+    fake, serr, cfg = start_fake(env, "lost", script)
+    r = env.tern("-c", cfg, "flag", "INBOX", "11", "+draft", config=False)
+    fake.wait(timeout=30)
+    fake.stdout.close()
+    serr.close()
+    err = r.stderr.decode()
+    t.ok(r.returncode == 74 and "queued" in err and one_line(r),
+         "connection lost before the server answered the STORE: queued, exit 74", err)
+    t.eq(journal(env), [(1, "INBOX", "11", "\\Draft")], "with the UID the server resolved")
+    r = env.tern("list", "INBOX")
+    t.ok(r.returncode == 0 and "\\Draft" in flags(srv, "INBOX", 11) and journal(env) == [],
+         "replayed on the real server by the next list")
+
+
+def test_kill(t, srv, env, tr):
+    r = env.tern("--offline", "flag", "INBOX", "9", "+flagged")
+    t.eq(r.returncode, 74, "a flag change on UID 9 is queued")
+    fake, serr, cfg = start_fake(env, "fake", fake_script(uidvalidity(srv, "INBOX")))
     p = subprocess.Popen([ternlib.TERN, "-c", cfg, "list", "INBOX"], env=env.env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seen = False
@@ -348,6 +375,7 @@ def main(t):
         test_never_queued(t, srv, env, tr)
         test_dropped(t, srv, env, tr)
         test_kill(t, srv, env, tr)
+        test_lost(t, srv, env, tr)
     finally:
         srv.stop()
         env.cleanup()

@@ -161,14 +161,13 @@ queue_or_fail(struct modify *m, int rc, const struct queued *acts, guint n)
 
 	if (n == 0)
 		return rc;
-	if (!offline)
-		rc = tern_status_exit_code(TERN_ERR_CONN);
 	if (cli_open_existing_store(ctx) < 0) {
 		cli_print_held(ctx);
-		return cli_fail(offline ? TERN_ERR_FOLDER : TERN_ERR_CONN,
-				ctx->g->no_cache ? _("nothing queued: --no-cache keeps no journal") :
-				_("nothing queued: nothing is cached for account '%s'"),
-				ctx->account->name);
+		qrc = cli_fail(TERN_ERR_FOLDER,
+			       ctx->g->no_cache ? _("nothing queued: --no-cache keeps no journal") :
+			       _("nothing queued: nothing is cached for account '%s'"),
+			       ctx->account->name);
+		return offline ? qrc : rc;
 	}
 	if (m->uids == NULL || m->uidvalidity == 0) {
 		if (m->uids != NULL)
@@ -462,17 +461,20 @@ cli_cmd_delete(const struct tern_globals *g, int argc, char **argv)
 	}
 	if (rc != 0 && g->offline)
 		goto out;
+	/* Not queued: offline exits 74 (it needs the server); online keeps the
+	 * connection error's own code. */
 	if (for_good || (trash != NULL && strcmp(trash, m.folder) == 0)) {
 		cli_print_held(&m.ctx);
-		rc = cli_fail(TERN_ERR_CONN, _("a permanent deletion needs the server: it is never "
-					       "queued, so that it cannot happen later by surprise"));
+		cli_fail(TERN_ERR_CONN, _("a permanent deletion needs the server: it is never "
+					  "queued, so that it cannot happen later by surprise"));
+		rc = g->offline ? tern_status_exit_code(TERN_ERR_CONN) : rc;
 		goto out;
 	}
 	if (trash == NULL) {
 		cli_print_held(&m.ctx);
-		rc = cli_fail(TERN_ERR_CONN, _("nothing queued: without the server the Trash "
-					       "folder is not known (set 'trash = NAME' in the "
-					       "account)"));
+		cli_fail(TERN_ERR_CONN, _("nothing queued: without the server the Trash folder is "
+					  "not known (set 'trash = NAME' in the account)"));
+		rc = g->offline ? tern_status_exit_code(TERN_ERR_CONN) : rc;
 		goto out;
 	}
 	act.arg = trash;
