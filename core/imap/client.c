@@ -1533,6 +1533,22 @@ summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_
 	after_command(c);
 }
 
+static struct summaries_op *
+summaries_op_new(struct imap_client *c, imap_summaries_fn *batch_fn, imap_done_fn *done,
+		 void *ud)
+{
+	struct summaries_op *op = g_new0(struct summaries_op, 1);
+
+	op->c = c;
+	op->batch_fn = batch_fn;
+	op->done = done;
+	op->ud = ud;
+	op->batch = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
+				      CLIENT_SUMMARY_BATCH);
+	op->pending = 1;
+	return op;
+}
+
 void
 imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 			    imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
@@ -1550,14 +1566,7 @@ imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 		g_error_free(err);
 		return;
 	}
-	op = g_new0(struct summaries_op, 1);
-	op->c = c;
-	op->batch_fn = batch_fn;
-	op->done = done;
-	op->ud = ud;
-	op->batch = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
-				      CLIENT_SUMMARY_BATCH);
-	op->pending = 1;
+	op = summaries_op_new(c, batch_fn, done, ud);
 	before_command(c);
 	if (c->condstore)
 		rc = imap_session_submit(c->session, &h, op, &err,
@@ -2538,14 +2547,7 @@ imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 chang
 		g_error_free(err);
 		return;
 	}
-	op = g_new0(struct summaries_op, 1);
-	op->c = c;
-	op->batch_fn = batch_fn;
-	op->done = done;
-	op->ud = ud;
-	op->batch = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary),
-				      CLIENT_SUMMARY_BATCH);
-	op->pending = 1;
+	op = summaries_op_new(c, batch_fn, done, ud);
 	before_command(c);
 	if (changedsince != 0)
 		rc = imap_session_submit(c->session, &h, op, &err,
