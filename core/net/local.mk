@@ -12,3 +12,5 @@ EXTRA_DIST += tests/fake/fake-imapd.py tests/fake/certs.py
 # Hostile-server scenarios against the tern CLI (issue 7).
 TESTS += tests/fake/test-hostile.py
 EXTRA_DIST += tests/fake/test-hostile.py
+TESTS += tests/fake/test-auth.py
+EXTRA_DIST += tests/fake/test-auth.py
