@@ -120,6 +120,7 @@ apply_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 		if (m != NULL)
 			message_list_set_flags(t->list, m, add ? m->flags | bit : m->flags & ~bit);
 	}
+	cache_flag_bit(t, uids, bit, add);
 	tui_dirty(t);
 }
 
@@ -152,6 +153,19 @@ store_flag(struct tui *t, GArray *uids, guint bit, const char *const *name, bool
 	apply_bit(t, uids, bit, add);
 	op = tui_op_new(t, fd, flag_data_free);
 	imap_client_store(t->client, uids, add, name, store_done, op);
+}
+
+void
+actions_mark_seen(struct tui *t, guint32 uid)
+{
+	GArray *uids;
+
+	if (t->client == NULL || t->conn != CONN_READY || !t->selected || t->info.read_only)
+		return;
+	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_array_append_val(uids, uid);
+	store_flag(t, uids, IMAP_FLAG_SEEN, flag_seen, true);
+	g_array_unref(uids);
 }
 
 static void
@@ -222,6 +236,7 @@ remove_all(struct tui *t, const GArray *uids)
 {
 	for (guint i = 0; i < uids->len; i++)
 		message_list_remove(t->list, g_array_index(uids, guint32, i));
+	cache_remove(t, (const guint32 *)(void *)uids->data, uids->len);
 	tui_dirty(t);
 }
 

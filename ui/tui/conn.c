@@ -79,6 +79,7 @@ static void
 remove_uid(struct tui *t, guint32 uid)
 {
 	message_list_remove(t->list, uid);
+	cache_remove(t, &uid, 1);
 	tui_dirty(t);
 }
 
@@ -96,6 +97,7 @@ on_flags(struct tui *t, const struct imap_summary *s)
 		message_list_set_flags(t->list, m, s->flags);
 		tui_dirty(t);
 	}
+	cache_set_flags(t, s);
 }
 
 static void
@@ -109,6 +111,8 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 	case IMAP_EVENT_EXISTS:
 		if (t->selected && !t->foreign)
 			fetch_new(t);
+		else if (t->loading && t->cache_synced)
+			t->fetch_new_again = true; /* after the resync */
 		break;
 	case IMAP_EVENT_EXPUNGE:
 		if (t->foreign || !t->selected)
@@ -241,7 +245,7 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 		t->folder = g_strdup("INBOX");
 		begin_select(t, false);
 	} else {
-		begin_select(t, true);
+		begin_select(t, g_hash_table_size(t->list->by_uid) > 0);
 	}
 	if (t->folders_poll == 0)
 		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
@@ -348,8 +352,10 @@ struct load_data {
 static void load_next(struct tui *t);
 
 static void
-add_batch(struct tui *t, const struct imap_summary *batch, guint n)
+add_batch(struct tui *t, const struct imap_summary *batch, guint n, bool cache)
 {
+	if (cache)
+		cache_put(t, batch, n);
 	for (guint i = 0; i < n; i++) {
 		if (message_list_add(t->list, &batch[i]) != NULL && batch[i].uid > t->top_uid)
 			t->top_uid = batch[i].uid;
@@ -363,7 +369,7 @@ load_batch(struct imap_client *c, const struct imap_summary *batch, guint n, voi
 	struct tui_op *op = ud;
 
 	if (tui_op_end(op))
-		add_batch(op->t, batch, n);
+		add_batch(op->t, batch, n, true);
 }
 
 static gboolean
@@ -392,6 +398,8 @@ finish_load(struct tui *t)
 	list_when_first_screen(t);
 	t->loading = false;
 	t->loaded = true;
+	if (!t->cache_synced)
+		cache_finish_folder(t, &t->info);
 	if (t->resync_needed)
 		reconcile(t);
 	start_live(t);
@@ -475,6 +483,12 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	}
 	t->info = *info;
 	t->selected = true;
+	if (t->cache_uidvalidity != 0 && t->cache_uidvalidity != info->uidvalidity) {
+		message_list_clear(t->list); /* shown from a cache the server no longer matches */
+		t->top_uid = 0;
+	}
+	cache_start_folder(t, info);
+	viewer_resume(t);
 	if (info->read_only)
 		tui_info(t, _("%s is read-only."), t->folder);
 	if (info->uidnext > 1 && info->uidnext - 1 > t->top_uid)
@@ -496,9 +510,66 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	tui_dirty(t);
 }
 
+/* ---- resyncing a cached folder ------------------------------------------- */
+
+static void
+sync_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+{
+	struct tui_op *op = ud;
+
+	if (tui_op_end(op))
+		add_batch(op->t, batch, n, false); /* the store keeps them itself */
+}
+
+static void
+sync_done(struct imap_client *c, enum tern_status st, const char *detail,
+	  const struct imap_mailbox_info *info, const struct store_sync_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	bool replace;
+
+	if (!tui_op_end(op)) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	if (st == TERN_ERR_NO && info == NULL) {
+		/* The store failed, not the server: go on without it. */
+		t->cache_broken = true;
+		tui_error(t, _("The cache cannot be used: %s"), detail != NULL ? detail : "");
+		begin_select(t, true);
+		return;
+	}
+	if (st != TERN_OK) {
+		t->loading = false;
+		list_when_first_screen(t);
+		if (st != TERN_ERR_CONN)
+			tui_error(t, _("Cannot open %s: %s"), t->folder, detail);
+		tui_dirty(t);
+		return;
+	}
+	t->info = *info;
+	t->selected = true;
+	replace = res->uidvalidity_changed || t->cache_uidvalidity != info->uidvalidity;
+	cache_reload_folder(t, info->uidvalidity, replace);
+	viewer_resume(t);
+	if (info->read_only)
+		tui_info(t, _("%s is read-only."), t->folder);
+	if (info->uidnext > 1 && info->uidnext - 1 > t->top_uid)
+		t->top_uid = info->uidnext - 1;
+	t->load_low = 1;
+	finish_load(t);
+	if (t->fetch_new_again) {
+		t->fetch_new_again = false;
+		fetch_new(t);
+	}
+}
+
 static void
 begin_select(struct tui *t, bool reload)
 {
+	struct store_folder f;
 	struct tui_op *op;
 
 	t->selected = false;
@@ -510,16 +581,26 @@ begin_select(struct tui *t, bool reload)
 	t->fetch_new_again = false;
 	if (!reload)
 		t->top_uid = 0;
+	t->cache_synced = false;
 	if (t->client == NULL || t->conn != CONN_READY)
 		return; /* after the reconnect */
 	op = tui_op_new(t, NULL, NULL);
-	imap_client_select(t->client, t->folder, false, select_done, op);
+	if (!t->cache_read_only && cache_folder(t, t->folder, &f) == 1 && f.uidnext != 0) {
+		/* Shown from the cache already: only what changed comes. */
+		t->cache_synced = true;
+		t->resync_needed = false;
+		store_sync_folder(t->store, t->client, t->folder, false, sync_batch, sync_done, op);
+	} else {
+		imap_client_select(t->client, t->folder, false, select_done, op);
+	}
 	tui_dirty(t);
 }
 
 void
 conn_open_folder(struct tui *t, const char *name)
 {
+	bool shown;
+
 	if (t->folder != NULL && strcmp(name, t->folder) == 0 && (t->selected || t->loading))
 		return;
 	t->gen++;
@@ -529,13 +610,16 @@ conn_open_folder(struct tui *t, const char *name)
 	g_clear_pointer(&t->search, g_free);
 	viewer_clear(&t->viewer);
 	t->tag_prefix = false;
+	t->top_uid = 0;
+	t->cache_uidvalidity = 0;
 	if (t->poll_timer != 0) {
 		g_source_remove(t->poll_timer);
 		t->poll_timer = 0;
 	}
 	if (t->client != NULL)
 		imap_client_idle_stop(t->client);
-	begin_select(t, false);
+	shown = cache_show_folder(t);
+	begin_select(t, shown);
 	tui_dirty(t);
 }
 
@@ -557,7 +641,7 @@ new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 	for (guint i = 0; i < n; i++)
 		if (batch[i].uid > nd->old_top && !(batch[i].flags & IMAP_FLAG_SEEN))
 			nd->unread++;
-	add_batch(op->t, batch, n);
+	add_batch(op->t, batch, n, true);
 }
 
 static void
@@ -652,6 +736,10 @@ reconcile(struct tui *t)
 void
 conn_sync(struct tui *t)
 {
+	if (t->g->offline) {
+		tui_info(t, _("offline (--offline): showing cached mail only"));
+		return;
+	}
 	if (t->client == NULL) {
 		if (t->reconnect_timer != 0)
 			g_source_remove(t->reconnect_timer);

@@ -14,6 +14,10 @@ background(struct tui *t)
 {
 	switch (t->conn) {
 	case CONN_OFFLINE:
+		if (t->g->offline)
+			return g_strdup(_("offline — showing cached mail"));
+		if (t->store != NULL)
+			return g_strdup(_("offline — showing cached mail, reconnecting"));
 		return g_strdup(_("offline, reconnecting"));
 	case CONN_CONNECTING:
 		return g_strdup_printf(_("Connecting to %s"), t->account->host != NULL ?

@@ -7,6 +7,7 @@
 
 #include "core/config/config.h"
 #include "core/imap/client.h"
+#include "core/store/store.h"
 #include "mime/mime.h"
 #include "ui/main.h"
 #include "ui/tui/folder-tree.h"
@@ -124,6 +125,7 @@ struct viewer {
 	guint32 uid;           /* 0: nothing open */
 	char *folder;
 	bool loading;
+	bool waiting;          /* for the folder to open: then fetch (or mark read) */
 	guint render_seq;      /* the newest render; older results are dropped */
 	guint renders_pending; /* worker threads still running */
 	GBytes *raw;
@@ -168,6 +170,13 @@ struct tui {
 
 	/* folders */
 	struct folder_tree *folders;
+
+	/* the account's cache (NULL: --no-cache, or none to read offline) */
+	struct store *store;
+	bool cache_read_only;   /* --offline: never written */
+	bool cache_broken;      /* a write failed: left alone from then on */
+	bool cache_synced;      /* the open folder resyncs through the store */
+	guint32 cache_uidvalidity; /* of the open folder's rows, 0: none */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
@@ -259,6 +268,8 @@ bool help_key(struct tui *t, enum action a);
 /* Open message m of the open folder in the viewer (fetches it). */
 void viewer_open(struct tui *t, struct msg *m);
 void viewer_close(struct tui *t);
+/* The open folder is selected now: do what the viewer waited for. */
+void viewer_resume(struct tui *t);
 void viewer_clear(struct viewer *v);
 /* Wait for the rendering threads to end (at exit). */
 void viewer_wait(struct tui *t);
@@ -292,8 +303,37 @@ void tui_op_free(struct tui_op *op);
  * special-use), or NULL. */
 const char *conn_role_folder(struct tui *t, enum folder_role role);
 
+/* ---- cache.c -------------------------------------------------------------- */
+/* Open the account's cache (read-only with --offline; none with --no-cache). */
+void cache_open(struct tui *t);
+void cache_close(struct tui *t);
+bool cache_usable(struct tui *t);
+/* 1 and *f_r when the folder is cached, else 0. */
+int cache_folder(struct tui *t, const char *folder, struct store_folder *f_r);
+/* Show the open folder's cached messages; false when it has none. */
+bool cache_show_folder(struct tui *t);
+/* After a resync: the list becomes what the cache holds (replace: clear
+ * it first, the UIDVALIDITY changed). */
+void cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace);
+/* The folder pane from the cached folder names (offline). */
+void cache_show_folders(struct tui *t);
+/* A folder loaded from the server without the store's resync: its row
+ * first (incomplete), then complete once every summary is in. */
+void cache_start_folder(struct tui *t, const struct imap_mailbox_info *info);
+void cache_finish_folder(struct tui *t, const struct imap_mailbox_info *info);
+/* Write what the server said (or the user did) about the open folder. */
+void cache_put(struct tui *t, const struct imap_summary *sums, guint n);
+void cache_set_flags(struct tui *t, const struct imap_summary *s);
+void cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add);
+void cache_remove(struct tui *t, const guint32 *uids, guint n);
+/* A cached body of the open folder, or NULL. Transfer full. */
+GBytes *cache_body_get(struct tui *t, const char *folder, guint32 uid);
+void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data);
+
 /* ---- actions.c ------------------------------------------------------------ */
 void actions_run(struct tui *t, enum action a);
+/* Set \Seen on one message on the server (the viewer showed it from the cache). */
+void actions_mark_seen(struct tui *t, guint32 uid);
 void undo_clear(struct undo *u);
 
 #endif

@@ -368,6 +368,21 @@ screen_stop(struct tui *t)
 
 /* ---- start-up --------------------------------------------------------------- */
 
+/* Show the account's cache at once (INBOX and the cached folders), then
+ * connect unless --offline. */
+static void
+tui_open_account(struct tui *t)
+{
+	cache_open(t);
+	t->folder = g_strdup("INBOX");
+	cache_show_folders(t);
+	if (!cache_show_folder(t) && t->g->offline && t->store == NULL)
+		tui_error(t, _("offline: nothing is cached yet, so there is nothing to show"));
+	if (!t->g->offline)
+		conn_start(t);
+	tui_dirty(t);
+}
+
 /* Ask for the password on the terminal (echo off), before the screen starts. */
 static char *
 ask_password(const struct account *a)
@@ -493,6 +508,7 @@ tui_free(struct tui *t)
 {
 	viewer_wait(t);
 	conn_stop(t);
+	cache_close(t);
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
 	undo_clear(&t->undo);
@@ -550,10 +566,7 @@ tui_main(const struct tern_globals *g)
 		goto out_sources;
 	}
 	stdin_source = g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &t);
-	if (g->offline)
-		tui_error(&t, _("offline: nothing is cached yet, so there is nothing to show"));
-	else
-		conn_start(&t);
+	tui_open_account(&t);
 	tui_dirty(&t);
 	g_main_loop_run(t.loop);
 	screen_stop(&t);

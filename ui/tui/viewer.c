@@ -45,6 +45,7 @@ viewer_clear(struct viewer *v)
 	g_clear_pointer(&v->lines, g_ptr_array_unref);
 	g_clear_pointer(&v->error, g_free);
 	v->loading = false;
+	v->waiting = false;
 	v->render_seq++; /* a render still running is for nothing now */
 	v->top = 0;
 	v->width = 0;
@@ -243,6 +244,14 @@ body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes
 	if (current && t->viewer.uid == fd->uid) {
 		t->viewer.loading = false;
 		if (st == TERN_OK && data != NULL) {
+			cache_body_put(t, t->viewer.folder, fd->uid, data);
+			if (fd->marked) {
+				GArray *one = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+				g_array_append_val(one, fd->uid);
+				cache_flag_bit(t, one, IMAP_FLAG_SEEN, true);
+				g_array_unref(one);
+			}
 			t->viewer.raw = g_bytes_ref(data);
 			start_render(t);
 		} else {
@@ -255,28 +264,13 @@ body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes
 	tui_op_free(op);
 }
 
-void
-viewer_open(struct tui *t, struct msg *m)
+static void
+viewer_fetch(struct tui *t, struct msg *m)
 {
-	struct viewer *v = &t->viewer;
-	struct fetch_data *fd;
+	struct fetch_data *fd = g_new0(struct fetch_data, 1);
 	struct tui_op *op;
 	bool mark;
 
-	if (v->uid == m->uid && g_strcmp0(v->folder, t->folder) == 0 && v->error == NULL)
-		return;
-	viewer_clear(v);
-	v->uid = m->uid;
-	v->folder = g_strdup(t->folder);
-	v->loading = true;
-	v->width = t->lay.viewer.w > 0 ? t->lay.viewer.w : 80;
-	if (t->client == NULL || t->conn != CONN_READY) {
-		v->loading = false;
-		v->error = g_strdup(_("offline"));
-		tui_error(t, _("Cannot show the message: offline"));
-		return;
-	}
-	fd = g_new0(struct fetch_data, 1);
 	fd->uid = m->uid;
 	fd->old_flags = m->flags;
 	mark = !(m->flags & IMAP_FLAG_SEEN) && !t->info.read_only;
@@ -284,9 +278,80 @@ viewer_open(struct tui *t, struct msg *m)
 		message_list_set_flags(t->list, m, m->flags | IMAP_FLAG_SEEN);
 		fd->marked = true;
 	}
+	t->viewer.loading = true;
 	op = tui_op_new(t, fd, g_free);
 	imap_client_fetch_body(t->client, m->uid, "", mark, body_done, op);
 	tui_dirty(t);
+}
+
+/* Connecting, or the folder is still being opened: the server part
+ * (fetch, or \Seen for a cached body) waits for viewer_resume(). */
+static bool
+viewer_must_wait(struct tui *t)
+{
+	return t->client != NULL && (t->conn == CONN_CONNECTING || !t->selected);
+}
+
+void
+viewer_open(struct tui *t, struct msg *m)
+{
+	struct viewer *v = &t->viewer;
+
+	if (v->uid == m->uid && g_strcmp0(v->folder, t->folder) == 0 && v->error == NULL)
+		return;
+	viewer_clear(v);
+	v->uid = m->uid;
+	v->folder = g_strdup(t->folder);
+	v->width = t->lay.viewer.w > 0 ? t->lay.viewer.w : 80;
+	if ((v->raw = cache_body_get(t, t->folder, m->uid)) != NULL) {
+		/* Read from the cache: no round trip, works offline. */
+		if (!(m->flags & IMAP_FLAG_SEEN)) {
+			if (viewer_must_wait(t))
+				v->waiting = true;
+			else
+				actions_mark_seen(t, m->uid);
+		}
+		start_render(t);
+		tui_dirty(t);
+		return;
+	}
+	if (viewer_must_wait(t)) {
+		v->loading = true;
+		v->waiting = true;
+		tui_dirty(t);
+		return;
+	}
+	if (t->client == NULL || t->conn != CONN_READY) {
+		v->error = g_strdup(_("offline, and not in the cache"));
+		tui_error(t, _("Cannot show the message: offline, and not in the cache"));
+		return;
+	}
+	viewer_fetch(t, m);
+}
+
+void
+viewer_resume(struct tui *t)
+{
+	struct viewer *v = &t->viewer;
+	struct msg *m;
+
+	if (!v->waiting || v->uid == 0 || g_strcmp0(v->folder, t->folder) != 0)
+		return;
+	v->waiting = false;
+	m = message_list_get(t->list, v->uid);
+	if (m == NULL || t->client == NULL || t->conn != CONN_READY) {
+		v->loading = false;
+		if (v->raw == NULL && v->error == NULL)
+			v->error = g_strdup(_("the message is no longer in the folder"));
+		tui_dirty(t);
+		return;
+	}
+	if (v->raw != NULL) {
+		if (!(m->flags & IMAP_FLAG_SEEN))
+			actions_mark_seen(t, m->uid);
+		return;
+	}
+	viewer_fetch(t, m);
 }
 
 void

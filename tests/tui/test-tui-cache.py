@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The TUI on its cache, in tmux against the test Dovecot.
+
+Covers: a second start shows the folder from the cache; flags changed
+from the interface reach the cache; with the server stopped, tern opens
+read-only on the cache with the "offline — showing cached mail" banner,
+the cached folders, the cached list and a body read before (no network);
+a body never fetched says it is not cached; --offline opens on the cache
+without connecting; quitting cleanly each time (exit 0, nothing on
+stderr)."""
+import importlib.util
+import os
+import re
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import ternlib  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("tui_base", os.path.join(HERE, "test-tui.py"))
+base = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(base)
+
+WAIT = base.WAIT
+BANNER = "offline — showing cached mail"
+
+
+class Run:
+    """One tern in tmux; status and stderr in files."""
+    n = 0
+
+    def __init__(self, env, config, args=""):
+        Run.n += 1
+        self.stderr = os.path.join(env.dir, "stderr-%d" % Run.n)
+        self.status = os.path.join(env.dir, "status-%d" % Run.n)
+        envs = " ".join("%s=%s" % (k, base.shell_quote(env.env[k]))
+                        for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
+                                  "LC_ALL") if k in env.env)
+        asan = "ASAN_OPTIONS=%s" % base.shell_quote(os.environ.get("ASAN_OPTIONS",
+                                                                   "detect_leaks=1"))
+        cmd = ("env %s %s TERM=screen %s -c %s %s 2>%s; echo $? > %s; sleep 600"
+               % (envs, asan, base.shell_quote(ternlib.TERN), base.shell_quote(config), args,
+                  base.shell_quote(self.stderr), base.shell_quote(self.status)))
+        self.term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+
+    def status_line(self, lines):
+        return lines[base.HEIGHT - 2]
+
+    def quit(self, t, what):
+        self.term.keys("q")
+        time.sleep(0.2)
+        self.term.keys("q")
+        deadline = time.time() + WAIT
+        while time.time() < deadline and not os.path.exists(self.status):
+            time.sleep(0.1)
+        time.sleep(0.2)
+        code = open(self.status).read().strip() if os.path.exists(self.status) else "running"
+        t.eq(code, "0", "%s: q quits with status 0" % what)
+        err = open(self.stderr, errors="replace").read() if os.path.exists(self.stderr) else ""
+        t.eq(err, "", "%s: nothing on stderr (no sanitizer report)" % what)
+        self.term.kill()
+
+
+def main(t):
+    srv = ternlib.start_server(t)
+    env = ternlib.Env()
+    try:
+        run_tests(t, srv, env)
+    finally:
+        env.cleanup()
+        srv.stop()
+
+
+def open_row(run, row):
+    for _ in range(row):
+        run.term.keys("j")
+    run.term.keys("Enter")
+
+
+def run_tests(t, srv, env):
+    config = srv.tern_config(env.config)
+    # The server's directory goes with it: keep its CA for the later runs.
+    ca = os.path.join(env.dir, "ca.crt")
+    shutil.copy(srv.ca_file, ca)
+    with open(config) as f:
+        text = f.read().replace(srv.ca_file, ca)
+    with open(config, "w") as f:
+        f.write(text)
+    inbox = base.newest_first(list(srv.mailbox["INBOX"]))
+    n = len(inbox)
+    label = base.count_label(n)
+    first, second = inbox[0], inbox[1]
+
+    # 1. online: fills the cache (list, a body, a flag)
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
+                                  any(first.subject[:20] in l for l in ls))
+        t.ok(ok, "first start: the list comes from the server", "\n".join(lines))
+        open_row(run, 0)
+        body = first.body.split("\n")[2][:30]
+        ok, lines = run.term.wait_text(body)
+        t.ok(ok, "first start: the newest message opens", "\n".join(lines))
+        run.term.keys("q")  # back to the list
+        time.sleep(0.3)
+        run.term.keys("j", "s")  # flag the second message
+        ok = base.wait_server(lambda: "\\Flagged" in (base.server_flags(
+            srv, "INBOX", second.message_id) or set()))
+        t.ok(ok, "first start: the flag reached the server")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "first start")
+
+    # 2. the server is gone: read-only on the cache
+    srv.stop()
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: BANNER in run.status_line(ls) and
+                                  label in run.status_line(ls))
+        t.ok(ok, "server stopped: the banner and the cached count", "\n".join(lines))
+        screen = "\n".join(lines)
+        t.ok(first.subject[:20] in screen, "server stopped: the cached list is shown")
+        t.ok(lines[0].lstrip().startswith("INBOX"), "server stopped: the folder pane "
+             "lists the cached folders", lines[0])
+        flagged = [l for l in lines[:11] if second.subject[:15] in l]
+        t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]), "server stopped: the flag "
+             "set before is in the cache", repr(flagged))
+        open_row(run, 0)
+        ok, lines = run.term.wait_text(body)
+        t.ok(ok, "server stopped: the body read before opens from the cache",
+             "\n".join(lines))
+        run.term.keys("q")
+        time.sleep(0.2)
+        open_row(run, 2)
+        ok, lines = run.term.wait_text("not in the cache")
+        t.ok(ok, "server stopped: a body never fetched says it is not cached",
+             "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "server stopped")
+
+    # 3. --offline: the cache without connecting
+    run = Run(env, config, "--offline")
+    try:
+        ok, lines = run.term.wait(lambda ls: BANNER in run.status_line(ls) and
+                                  label in run.status_line(ls))
+        t.ok(ok, "--offline: the banner and the cached list", "\n".join(lines))
+        t.ok("reconnecting" not in run.status_line(lines), "--offline: it does not reconnect")
+        open_row(run, 0)
+        ok, lines = run.term.wait_text(body)
+        t.ok(ok, "--offline: a cached body opens", "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "--offline")
+
+
+if __name__ == "__main__":
+    ternlib.run(main)
