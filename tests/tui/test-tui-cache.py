@@ -6,7 +6,8 @@ from the interface reach the cache; with the server stopped, tern opens
 read-only on the cache with the "offline — showing cached mail" banner,
 the cached folders, the cached list and a body read before (no network);
 a body never fetched says it is not cached; --offline opens on the cache
-without connecting; quitting cleanly each time (exit 0, nothing on
+without connecting; two accounts on the same server, switched with A (the
+status line and the folder pane follow); quitting cleanly each time (exit 0, nothing on
 stderr)."""
 import importlib.util
 import os
@@ -115,6 +116,8 @@ def run_tests(t, srv, env):
     finally:
         run.quit(t, "first start")
 
+    check_accounts(t, srv, env, label)
+
     # 2. the server is gone: read-only on the cache
     srv.stop()
     run = Run(env, config)
@@ -160,6 +163,43 @@ def run_tests(t, srv, env):
         raise
     finally:
         run.quit(t, "--offline")
+
+
+def check_accounts(t, srv, env, label):
+    """Two accounts on the same Dovecot: A switches, and the folder pane
+    and the status line follow."""
+    work = srv.tern_config(os.path.join(env.dir, "a1"), name="work", extra="default = true\n")
+    home = srv.tern_config(os.path.join(env.dir, "a2"), name="home")
+    both = os.path.join(env.dir, "config-two")
+    with open(both, "w") as f:
+        f.write(open(work).read() + "\n" + open(home).read())
+    os.chmod(both, 0o600)
+    run = Run(env, both)
+    try:
+        ok, lines = run.term.wait(lambda ls: "work: INBOX" in run.status_line(ls) and
+                                  label in run.status_line(ls))
+        t.ok(ok, "two accounts: the default one opens, named in the status line",
+             "\n".join(lines))
+        run.term.keys("A")
+        ok, lines = run.term.wait(lambda ls: "home: INBOX" in run.status_line(ls) and
+                                  label in run.status_line(ls) and
+                                  any("Familie & Freunde" in l for l in ls))
+        t.ok(ok, "A switches to the other account: status line and folder pane",
+             "\n".join(lines))
+        ok, lines = run.term.wait_text("Account home")
+        t.ok(ok, "A says which account is open", "\n".join(lines))
+        run.term.keys("Enter")
+        ok, lines = run.term.wait_text("Subject:")
+        t.ok(ok, "a message opens on the other account", "\n".join(lines))
+        run.term.keys("q", "A")
+        ok, lines = run.term.wait(lambda ls: "work: INBOX" in run.status_line(ls) and
+                                  label in run.status_line(ls))
+        t.ok(ok, "A again: back to the first account", "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "two accounts")
 
 
 if __name__ == "__main__":

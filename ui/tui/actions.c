@@ -897,6 +897,9 @@ view_action(struct tui *t, enum action a)
 	case ACTION_SUSPEND:
 		tui_suspend(t);
 		break;
+	case ACTION_ACCOUNT:
+		tui_next_account(t);
+		break;
 	default:
 		break;
 	}

@@ -56,6 +56,7 @@ static const struct action_info actions[ACTION_COUNT] = {
 	[ACTION_FOLDER_PANE] = { "folder_pane", "B", N_("show or hide the folder pane"), G_VIEW },
 	[ACTION_REDRAW] = { "redraw", "C-l", N_("redraw the screen"), G_PROG },
 	[ACTION_SUSPEND] = { "suspend", "C-z", N_("suspend (resume with fg)"), G_PROG },
+	[ACTION_ACCOUNT] = { "account", "A", N_("switch to the next account"), G_PROG },
 };
 
 struct keymap {

@@ -227,6 +227,8 @@ void tui_quit(struct tui *t, int code);
 /* The message the actions apply to: the viewer's when it has the focus,
  * else the selected one (NULL when none). */
 struct msg *tui_current(struct tui *t);
+/* A: close this account and open the next one of the configuration. */
+void tui_next_account(struct tui *t);
 /* Ctrl-Z: give the terminal back and stop; redraw on resume. */
 void tui_suspend(struct tui *t);
 

@@ -438,6 +438,97 @@ get_secret(struct tui *t)
 	return TERN_EXIT_CONFIG;
 }
 
+/* The next account in file order, after the current one. */
+static const struct account *
+next_account(struct tui *t)
+{
+	GPtrArray *all = t->cfg->accounts;
+
+	for (guint i = 0; i < all->len; i++)
+		if (all->pdata[i] == t->account)
+			return all->pdata[(i + 1) % all->len];
+	return all->pdata[0];
+}
+
+/* Its password or token, without asking (the screen is ours now).
+ * Returns 0, or -1 after saying why. */
+static int
+switch_secret(struct tui *t, const struct account *a, char **secret_r)
+{
+	GError *err = NULL;
+	int rc;
+
+	*secret_r = NULL;
+	if (t->g->offline)
+		return 0;
+	if (a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER)
+		rc = account_get_oauth_token(a, secret_r, &err);
+	else
+		rc = account_get_password(a, secret_r, &err);
+	if (rc == 0)
+		return 0;
+	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD) && a->tunnel != NULL) {
+		g_error_free(err);
+		return 0; /* PREAUTH */
+	}
+	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD))
+		tui_error(t, _("%s: no password in the configuration (set password_command); "
+			       "start tern with -a %s to type it"), a->name, a->name);
+	else
+		tui_error(t, "%s", err->message);
+	g_error_free(err);
+	return -1;
+}
+
+/* Everything the open account showed goes; the screen settings stay. */
+static void
+close_account(struct tui *t)
+{
+	t->gen++; /* callbacks the client makes while it closes are stale */
+	viewer_wait(t);
+	conn_stop(t);
+	cache_close(t);
+	t->conn = CONN_OFFLINE;
+	t->reconnect_delay = 0;
+	t->selected = t->loading = t->loaded = t->reload = false;
+	t->searching = t->fetching_new = t->fetch_new_again = t->resync_needed = false;
+	t->list_pending = false;
+	t->foreign = 0;
+	t->top_uid = 0;
+	t->load_low = 0;
+	memset(&t->info, 0, sizeof t->info);
+	viewer_clear(&t->viewer);
+	prompt_free(&t->prompt);
+	undo_clear(&t->undo);
+	message_list_clear(t->list);
+	g_clear_pointer(&t->folder, g_free);
+	g_clear_pointer(&t->search, g_free);
+	folder_tree_free(&t->folders);
+	t->folders = folder_tree_new();
+	t->tag_prefix = false;
+	t->focus = PANE_LIST;
+	config_secret_free(&t->secret);
+}
+
+void
+tui_next_account(struct tui *t)
+{
+	const struct account *next = next_account(t);
+	char *secret = NULL;
+
+	if (next == t->account) {
+		tui_info(t, _("%s is the only account."), t->account->name);
+		return;
+	}
+	if (switch_secret(t, next, &secret) < 0)
+		return;
+	close_account(t);
+	t->account = next;
+	t->secret = secret;
+	tui_open_account(t);
+	tui_info(t, _("Account %s."), t->account->name);
+}
+
 static int
 load_config(struct tui *t)
 {
