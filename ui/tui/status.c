@@ -60,7 +60,8 @@ status_bar(struct tui *t)
 		g_string_append_printf(s, ngettext("%s message", "%s messages", t->list->total),
 				       total);
 		if (t->list->unread > 0)
-			g_string_append_printf(s, _(", %s unread"), unread);
+			g_string_append_printf(s, ngettext(", %s unread", ", %s unread",
+							   t->list->unread), unread);
 		g_free(total);
 		g_free(unread);
 	}
