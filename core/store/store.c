@@ -325,10 +325,13 @@ migrate(struct store *s, GError **error)
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
 	if (version > STORE_SCHEMA_VERSION || version < 0) {
+		char version_str[32];
+
+		g_snprintf(version_str, sizeof version_str, "%" G_GINT64_FORMAT, (gint64)version);
 		g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
-			    _("cache %s has schema version %" G_GINT64_FORMAT
-			      ", newer than this tern knows (%d)"),
-			    s->path, version, STORE_SCHEMA_VERSION);
+			    /* the number as a string: a format macro inside _() breaks xgettext */
+			    _("cache %s has schema version %s, newer than this tern knows (%d)"),
+			    s->path, version_str, STORE_SCHEMA_VERSION);
 		return -1;
 	}
 	if (s->read_only) {
