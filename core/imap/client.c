@@ -106,26 +106,14 @@ imap_summary_clear(struct imap_summary *s)
 static guint
 flags_from_strv(const char *const *flags, char ***keywords_r)
 {
-	static const struct {
-		const char *name;
-		guint bit;
-	} sys[] = {
-		{ "\\Seen", IMAP_FLAG_SEEN },       { "\\Answered", IMAP_FLAG_ANSWERED },
-		{ "\\Flagged", IMAP_FLAG_FLAGGED }, { "\\Deleted", IMAP_FLAG_DELETED },
-		{ "\\Draft", IMAP_FLAG_DRAFT },     { "\\Recent", IMAP_FLAG_RECENT },
-	};
 	GPtrArray *kw = NULL;
 	guint bits = 0;
 
 	for (; flags != NULL && *flags != NULL; flags++) {
-		bool found = false;
+		guint bit = flags_from_imap(*flags);
 
-		for (size_t i = 0; i < TERN_ARRAY_LEN(sys); i++)
-			if (g_ascii_strcasecmp(*flags, sys[i].name) == 0) {
-				bits |= sys[i].bit;
-				found = true;
-			}
-		if (!found && keywords_r != NULL && (*flags)[0] != '\\') {
+		bits |= bit;
+		if (bit == 0 && keywords_r != NULL && (*flags)[0] != '\\') {
 			if (kw == NULL)
 				kw = g_ptr_array_new();
 			g_ptr_array_add(kw, g_strdup(*flags));

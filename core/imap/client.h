@@ -16,6 +16,7 @@
 
 #include "core/common.h"
 #include "core/config/config.h"
+#include "core/model/flags.h"
 
 struct imap_client;
 
@@ -57,14 +58,15 @@ struct imap_folder {
 
 void imap_folder_free(struct imap_folder *f);
 
-/* Message flags as a bitmask (keywords are kept as strings). */
+/* Message flags as a bitmask (keywords are kept as strings): the bits and
+ * names of core/model/flags.h, under the client's names. */
 enum {
-	IMAP_FLAG_SEEN = 1u << 0,
-	IMAP_FLAG_ANSWERED = 1u << 1,
-	IMAP_FLAG_FLAGGED = 1u << 2,
-	IMAP_FLAG_DELETED = 1u << 3,
-	IMAP_FLAG_DRAFT = 1u << 4,
-	IMAP_FLAG_RECENT = 1u << 5,
+	IMAP_FLAG_SEEN = FLAG_SEEN,
+	IMAP_FLAG_ANSWERED = FLAG_ANSWERED,
+	IMAP_FLAG_FLAGGED = FLAG_FLAGGED,
+	IMAP_FLAG_DELETED = FLAG_DELETED,
+	IMAP_FLAG_DRAFT = FLAG_DRAFT,
+	IMAP_FLAG_RECENT = FLAG_RECENT,
 };
 
 /* One message summary (UID FETCH of UID FLAGS INTERNALDATE RFC822.SIZE

@@ -210,18 +210,10 @@ format_local_date(gint64 t)
 static void
 flag_names(const struct imap_summary *s, GPtrArray *out)
 {
-	static const struct {
-		guint bit;
-		const char *name;
-	} names[] = {
-		{ IMAP_FLAG_SEEN, "\\Seen" },       { IMAP_FLAG_ANSWERED, "\\Answered" },
-		{ IMAP_FLAG_FLAGGED, "\\Flagged" }, { IMAP_FLAG_DELETED, "\\Deleted" },
-		{ IMAP_FLAG_DRAFT, "\\Draft" },
-	};
-
-	for (size_t i = 0; i < TERN_ARRAY_LEN(names); i++)
-		if (s->flags & names[i].bit)
-			g_ptr_array_add(out, (gpointer)names[i].name);
+	/* the system flags in bit order (\Recent is left out), then keywords */
+	for (guint bit = FLAG_SEEN; bit <= FLAG_DRAFT; bit <<= 1)
+		if (s->flags & bit)
+			g_ptr_array_add(out, (gpointer)flags_to_imap(bit));
 	for (char **k = s->keywords; k != NULL && *k != NULL; k++)
 		g_ptr_array_add(out, *k);
 }
