@@ -32,6 +32,7 @@ enum stmt {
 	ST_MSG_UIDS,
 	ST_MSG_LOAD_ALL,
 	ST_MSG_LOAD_ONE,
+	ST_MSG_EACH,
 	ST_MSG_COUNT,
 	ST_BODY_DROP_FOLDER,
 	ST_BODY_DROP_OTHER_VALIDITY,
@@ -81,6 +82,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			    "uidvalidity = ?2 ORDER BY uid",
 	[ST_MSG_LOAD_ONE] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
 			    "uidvalidity = ?2 AND uid = ?3",
+	[ST_MSG_EACH] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
+			"uidvalidity = ?2 AND uid < ?3 ORDER BY uid DESC LIMIT ?4",
 	[ST_MSG_COUNT] = "SELECT count(*) FROM messages WHERE folder = ?1 AND uidvalidity = ?2",
 	[ST_BODY_DROP_FOLDER] = "DELETE FROM bodies WHERE folder = ?1",
 	[ST_BODY_DROP_OTHER_VALIDITY] = "DELETE FROM bodies WHERE folder = ?1 AND "
@@ -1024,6 +1027,39 @@ out:
 fail:
 	free_summaries(sums);
 	return -1;
+}
+
+int
+store_messages_each(struct store *s, const char *folder, guint32 uidvalidity, guint32 below,
+		    guint limit, store_each_fn *fn, void *ud, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	int rc;
+
+	if (id <= 0)
+		return (int)MIN(id, 0);
+	st = stmt_get(s, ST_MSG_EACH, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, below != 0 ? (gint64)below : (gint64)G_MAXUINT32 + 1);
+	sqlite3_bind_int64(st, 4, limit != 0 ? (gint64)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct imap_summary m;
+		bool go_on;
+
+		row_to_summary(st, &m);
+		go_on = fn(&m, ud);
+		imap_summary_clear(&m);
+		if (!go_on) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
 }
 
 static int

@@ -113,6 +113,14 @@ int store_messages_uids(struct store *s, const char *folder, guint32 uidvalidity
  * imap_summary_clear(), then unref). UIDs not cached are left out. */
 int store_messages_load(struct store *s, const char *folder, guint32 uidvalidity,
 			const GArray *uids, GArray **sums_r, GError **error);
+/* Walk the cached summaries of the folder whose UID is below BELOW (0: no
+ * bound), highest UID first, at most LIMIT of them (0: all), one row in
+ * memory at a time. fn gets each (transfer none, valid during the call)
+ * and returns false to stop; it must not call the store. A folder not
+ * cached walks nothing. */
+typedef bool store_each_fn(const struct imap_summary *sum, void *ud);
+int store_messages_each(struct store *s, const char *folder, guint32 uidvalidity,
+			guint32 below, guint limit, store_each_fn *fn, void *ud, GError **error);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);

@@ -283,6 +283,51 @@ put_range(struct store *s, const char *folder, guint32 uidvalidity, guint32 from
 	free_sums(batch);
 }
 
+struct each_seen {
+	GArray *uids;
+	guint stop_after; /* 0: never stop */
+};
+
+static bool
+each_cb(const struct imap_summary *sum, void *ud)
+{
+	struct each_seen *e = ud;
+
+	check_summary(sum, sum->uid);
+	g_array_append_val(e->uids, sum->uid);
+	return e->stop_after == 0 || e->uids->len < e->stop_after;
+}
+
+/* store_messages_each: newest first, bounded by UID and count, stoppable. */
+static void
+check_each(struct store *s)
+{
+	struct each_seen e = { .uids = g_array_new(FALSE, FALSE, sizeof(guint32)) };
+	GError *err = NULL;
+
+	g_assert_cmpint(store_messages_each(s, "INBOX", 42, 0, 0, each_cb, &e, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_cmpuint(e.uids->len, ==, 100);
+	for (guint i = 0; i < e.uids->len; i++)
+		g_assert_cmpuint(g_array_index(e.uids, guint32, i), ==, 100 - i);
+	g_array_set_size(e.uids, 0);
+	g_assert_cmpint(store_messages_each(s, "INBOX", 42, 51, 10, each_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(e.uids->len, ==, 10);
+	g_assert_cmpuint(g_array_index(e.uids, guint32, 0), ==, 50);
+	g_assert_cmpuint(g_array_index(e.uids, guint32, 9), ==, 41);
+	g_array_set_size(e.uids, 0);
+	e.stop_after = 3;
+	g_assert_cmpint(store_messages_each(s, "INBOX", 42, 0, 0, each_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(e.uids->len, ==, 3);
+	/* another UIDVALIDITY, an unknown folder: nothing */
+	g_array_set_size(e.uids, 0);
+	g_assert_cmpint(store_messages_each(s, "INBOX", 43, 0, 0, each_cb, &e, &err), ==, 0);
+	g_assert_cmpint(store_messages_each(s, "Nowhere", 42, 0, 0, each_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(e.uids->len, ==, 0);
+	g_assert_no_error(err);
+	g_array_unref(e.uids);
+}
+
 static void
 test_messages(void)
 {
@@ -308,6 +353,7 @@ test_messages(void)
 	for (guint i = 0; i < sums->len; i++)
 		check_summary(&g_array_index(sums, struct imap_summary, i), i + 1);
 	free_sums(sums);
+	check_each(s);
 
 	/* flags of cached messages only */
 	{
