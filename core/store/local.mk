@@ -1,5 +1,5 @@
 # core/store: the SQLite cache (folders, summaries, bodies, journal).
-libcore_a_SOURCES += core/store/store.h core/store/store.c core/store/sync.c
+libcore_a_SOURCES += core/store/store.h core/store/store.c core/store/sync.c core/store/replay.c
 
 check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)

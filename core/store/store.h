@@ -176,6 +176,40 @@ int store_journal_release(struct store *s, gint64 id, GError **error);
 /* Number of queued actions. */
 int store_journal_count(struct store *s, guint *n_r, GError **error);
 
+/* Send the queued actions on c, oldest first, each in its folder (SELECT,
+ * then the action), and bring the cache in step with what the server did
+ * (flags changed, moved messages gone from their folder). An action the
+ * server refused, whose folder's UIDVALIDITY changed, or that is damaged
+ * is dropped: warn (may be NULL) gets it and a translated reason. When
+ * the connection fails first the action is released, stays first in
+ * line, and done gets that status. done (called once, from the main
+ * loop): TERN_OK when the journal is empty or what is left is claimed by
+ * another live process; sent counts the actions the server did. Another
+ * folder is left selected on c: select what you want afterwards. s and c
+ * must outlive the replay. */
+typedef void store_replay_warn_fn(const struct store_action *a, const char *why, void *ud);
+typedef void store_replay_done_fn(struct imap_client *c, enum tern_status st,
+				  const char *detail, guint sent, void *ud);
+void store_journal_replay(struct store *s, struct imap_client *c, store_replay_warn_fn *warn,
+			  store_replay_done_fn *done, void *ud);
+
+/* A translated name of the action's kind ("flag change", "move"...).
+ * Transfer none. */
+const char *store_action_describe(const struct store_action *a);
+/* Its UIDs (guint32, transfer full), or NULL when the set is damaged or
+ * empty. */
+GArray *store_action_uids(const struct store_action *a);
+/* Its flag names (a flag change; transfer full, g_strfreev()), or NULL
+ * when one is not a system flag or a valid keyword. */
+char **store_action_flags(const struct store_action *a);
+
+/* Add (add) or remove these IMAP flag names (system flags and keywords) on
+ * the cached summaries of uids, as the server will (or did); their modseq
+ * becomes unknown, so the next resync brings the server's. */
+int store_messages_change_flags(struct store *s, const char *folder, guint32 uidvalidity,
+				const GArray *uids, bool add, const char *const *flags,
+				GError **error);
+
 /* ---- Resync: open a folder on the server and bring its cache up to date -- */
 
 enum store_sync_method {

@@ -600,6 +600,47 @@ test_journal(void)
 	g_free(path);
 }
 
+/* What replay reads back from a journal row, which is on disk and may be
+ * damaged: bad UID sets and flag names give NULL, never a wild value. */
+static void
+test_action_parse(void)
+{
+	struct store_action a = { .kind = STORE_ACTION_FLAGS_ADD, .folder = "INBOX" };
+	GArray *uids;
+	char **flags;
+
+	a.uids = "5,9:11";
+	uids = store_action_uids(&a);
+	g_assert_nonnull(uids);
+	g_assert_cmpuint(uids->len, ==, 4);
+	g_assert_cmpuint(g_array_index(uids, guint32, 3), ==, 11);
+	g_array_unref(uids);
+	for (const char *const *bad = (const char *const[]){ "", "0", "5:*", "x", "1:4294967296",
+							     NULL };
+	     *bad != NULL; bad++) {
+		a.uids = (char *)*bad;
+		g_assert_null(store_action_uids(&a));
+	}
+	a.uids = "1:1000001"; /* more than a journal entry may expand to */
+	g_assert_null(store_action_uids(&a));
+
+	a.arg = "\\Seen $Label1";
+	flags = store_action_flags(&a);
+	g_assert_nonnull(flags);
+	g_assert_cmpstr(flags[0], ==, "\\Seen");
+	g_assert_cmpstr(flags[1], ==, "$Label1");
+	g_assert_null(flags[2]);
+	g_strfreev(flags);
+	for (const char *const *bad = (const char *const[]){ "", "\\Bogus", "a(b", "x  y",
+							     "\\Seen\r\n", NULL };
+	     *bad != NULL; bad++) {
+		a.arg = (char *)*bad;
+		g_assert_null(store_action_flags(&a));
+	}
+	a.kind = STORE_ACTION_MOVE;
+	g_assert_cmpstr(store_action_describe(&a), ==, "move");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -615,6 +656,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);
 	g_test_add_func("/store/journal", test_journal);
+	g_test_add_func("/store/action-parse", test_action_parse);
 	rc = g_test_run();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
