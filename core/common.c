@@ -19,3 +19,10 @@ tern_status_exit_code(enum tern_status status)
 	}
 	return TERN_EXIT_FAILURE;
 }
+
+bool
+tern_status_answered(enum tern_status st)
+{
+	return st == TERN_OK || st == TERN_ERR_NO || st == TERN_ERR_MSG ||
+	       st == TERN_ERR_FOLDER || st == TERN_ERR_USAGE;
+}

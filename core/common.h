@@ -38,6 +38,9 @@ enum tern_status {
 
 /* Map an operation status to the process exit code. */
 int tern_status_exit_code(enum tern_status status);
+/* The server answered (whatever it said), as opposed to a connection that
+ * failed, or a reply that could not be read, before the answer. */
+bool tern_status_answered(enum tern_status status);
 
 #define TERN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

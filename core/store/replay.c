@@ -145,7 +145,8 @@ store_action_flags(const struct store_action *a)
 
 /* ---- Replay ---------------------------------------------------------------- */
 
-struct replay {
+struct store_replay {
+	guint idle;             /* the start, not run yet */
 	struct store *s;
 	struct imap_client *c;
 	store_replay_warn_fn *warn;
@@ -157,19 +158,10 @@ struct replay {
 	guint sent;
 };
 
-static void replay_next(struct replay *r);
-
-/* The server answered (whatever it said), as opposed to a connection that
- * failed or a reply that could not be read. */
-static bool
-answered(enum tern_status st)
-{
-	return st == TERN_OK || st == TERN_ERR_NO || st == TERN_ERR_MSG ||
-	       st == TERN_ERR_FOLDER || st == TERN_ERR_USAGE;
-}
+static void replay_next(struct store_replay *r);
 
 static void
-action_clear(struct replay *r)
+action_clear(struct store_replay *r)
 {
 	store_action_free(&r->a);
 	if (r->uids != NULL)
@@ -178,7 +170,7 @@ action_clear(struct replay *r)
 }
 
 static void
-replay_finish(struct replay *r, enum tern_status st, const char *detail)
+replay_finish(struct store_replay *r, enum tern_status st, const char *detail)
 {
 	action_clear(r);
 	r->done(r->c, st, detail, r->sent, r->ud);
@@ -186,7 +178,7 @@ replay_finish(struct replay *r, enum tern_status st, const char *detail)
 }
 
 static void
-store_failed(struct replay *r, GError *err)
+store_failed(struct store_replay *r, GError *err)
 {
 	char *msg = g_strdup(err != NULL ? err->message : "?");
 
@@ -197,7 +189,7 @@ store_failed(struct replay *r, GError *err)
 
 /* Forget the claimed action, with a warning when it was dropped, and go on. */
 static void
-forget(struct replay *r, const char *dropped_why)
+forget(struct store_replay *r, const char *dropped_why)
 {
 	GError *err = NULL;
 
@@ -213,7 +205,7 @@ forget(struct replay *r, const char *dropped_why)
 
 /* The connection failed first: the action stays first in line. */
 static void
-keep(struct replay *r, enum tern_status st, const char *detail)
+keep(struct store_replay *r, enum tern_status st, const char *detail)
 {
 	GError *err = NULL;
 
@@ -226,13 +218,13 @@ keep(struct replay *r, enum tern_status st, const char *detail)
 
 /* After the server's answer to the action itself. */
 static void
-sent(struct replay *r, enum tern_status st, const char *detail)
+sent(struct store_replay *r, enum tern_status st, const char *detail)
 {
 	GError *err = NULL;
 	char *why;
 	int rc = 0;
 
-	if (!answered(st)) {
+	if (!tern_status_answered(st)) {
 		keep(r, st, detail);
 		return;
 	}
@@ -284,12 +276,12 @@ static void
 select_cb(struct imap_client *c, enum tern_status st, const char *detail,
 	  const struct imap_mailbox_info *info, void *ud)
 {
-	struct replay *r = ud;
+	struct store_replay *r = ud;
 	struct store_action *a = r->a;
 	char *why;
 
 	if (st != TERN_OK) {
-		if (!answered(st))
+		if (!tern_status_answered(st))
 			keep(r, st, detail);
 		else
 			forget(r, detail != NULL ? detail : _("the folder cannot be opened"));
@@ -311,7 +303,7 @@ select_cb(struct imap_client *c, enum tern_status st, const char *detail,
 }
 
 static void
-replay_next(struct replay *r)
+replay_next(struct store_replay *r)
 {
 	GError *err = NULL;
 	int found;
@@ -352,15 +344,18 @@ replay_next(struct replay *r)
 static gboolean
 replay_start(gpointer ud)
 {
-	replay_next(ud);
+	struct store_replay *r = ud;
+
+	r->idle = 0;
+	replay_next(r);
 	return G_SOURCE_REMOVE;
 }
 
-void
+struct store_replay *
 store_journal_replay(struct store *s, struct imap_client *c, store_replay_warn_fn *warn,
 		     store_replay_done_fn *done, void *ud)
 {
-	struct replay *r = g_new0(struct replay, 1);
+	struct store_replay *r = g_new0(struct store_replay, 1);
 
 	r->s = s;
 	r->c = c;
@@ -368,5 +363,23 @@ store_journal_replay(struct store *s, struct imap_client *c, store_replay_warn_f
 	r->done = done;
 	r->ud = ud;
 	/* From the main loop, so that done never runs inside this call. */
-	g_idle_add(replay_start, r);
+	r->idle = g_idle_add(replay_start, r);
+	return r;
+}
+
+void
+store_replay_cancel(struct store_replay *r)
+{
+	GError *err = NULL;
+
+	if (r == NULL)
+		return;
+	if (r->idle != 0)
+		g_source_remove(r->idle);
+	if (r->a != NULL && store_journal_release(r->s, r->a->id, &err) < 0) {
+		log_warn("journal: %s", err->message);
+		g_error_free(err);
+	}
+	action_clear(r);
+	g_free(r);
 }

@@ -48,6 +48,7 @@ enum stmt {
 	ST_JOURNAL_DONE,
 	ST_JOURNAL_RELEASE,
 	ST_JOURNAL_COUNT,
+	ST_JOURNAL_ALL,
 	ST_COUNT
 };
 
@@ -107,6 +108,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_JOURNAL_DONE] = "DELETE FROM journal WHERE id = ?1",
 	[ST_JOURNAL_RELEASE] = "UPDATE journal SET claimed_pid = 0, claimed_at = 0 WHERE id = ?1",
 	[ST_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
+	[ST_JOURNAL_ALL] = "SELECT id, kind, folder, uidvalidity, uids, arg FROM journal "
+			   "ORDER BY id",
 };
 
 /* Schema migrations: step i brings user_version from i to i + 1. */
@@ -1283,6 +1286,20 @@ claim_is_live(gint64 pid, gint64 at)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
+static struct store_action *
+row_to_action(sqlite3_stmt *st)
+{
+	struct store_action *a = g_new0(struct store_action, 1);
+
+	a->id = sqlite3_column_int64(st, 0);
+	a->kind = (enum store_action_kind)sqlite3_column_int(st, 1);
+	a->folder = column_dup(st, 2);
+	a->uidvalidity = (guint32)sqlite3_column_int64(st, 3);
+	a->uids = column_dup(st, 4);
+	a->arg = column_dup(st, 5);
+	return a;
+}
+
 /* Inside the transaction: read the first entry and claim it. */
 static int
 claim_first(struct store *s, struct store_action **a_r, GError **error)
@@ -1302,13 +1319,7 @@ claim_first(struct store *s, struct store_action **a_r, GError **error)
 		sqlite3_reset(st);
 		return 0;
 	}
-	a = g_new0(struct store_action, 1);
-	a->id = sqlite3_column_int64(st, 0);
-	a->kind = (enum store_action_kind)sqlite3_column_int(st, 1);
-	a->folder = column_dup(st, 2);
-	a->uidvalidity = (guint32)sqlite3_column_int64(st, 3);
-	a->uids = column_dup(st, 4);
-	a->arg = column_dup(st, 5);
+	a = row_to_action(st);
 	sqlite3_reset(st);
 	st = stmt_get(s, ST_JOURNAL_CLAIM, error);
 	if (st == NULL) {
@@ -1324,6 +1335,36 @@ claim_first(struct store *s, struct store_action **a_r, GError **error)
 	}
 	*a_r = a;
 	return 1;
+}
+
+static void
+action_free_one(gpointer p)
+{
+	struct store_action *a = p;
+
+	store_action_free(&a);
+}
+
+int
+store_journal_list(struct store *s, GPtrArray **actions_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_JOURNAL_ALL, error);
+	GPtrArray *all;
+	int rc;
+
+	*actions_r = NULL;
+	if (st == NULL)
+		return -1;
+	all = g_ptr_array_new_with_free_func(action_free_one);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		g_ptr_array_add(all, row_to_action(st));
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(all);
+		return fail(s, error, _("cannot read"));
+	}
+	*actions_r = all;
+	return 0;
 }
 
 int

@@ -173,6 +173,9 @@ int store_journal_claim(struct store *s, struct store_action **a_r, GError **err
 int store_journal_done(struct store *s, gint64 id, GError **error);
 /* It could not reach the server: unclaim, it stays first in line. */
 int store_journal_release(struct store *s, gint64 id, GError **error);
+/* Every queued action, oldest first, claimed or not (struct store_action *,
+ * transfer full): what the interface shows over the cached state. */
+int store_journal_list(struct store *s, GPtrArray **actions_r, GError **error);
 /* Number of queued actions. */
 int store_journal_count(struct store *s, guint *n_r, GError **error);
 
@@ -186,12 +189,19 @@ int store_journal_count(struct store *s, guint *n_r, GError **error);
  * loop): TERN_OK when the journal is empty or what is left is claimed by
  * another live process; sent counts the actions the server did. Another
  * folder is left selected on c: select what you want afterwards. s and c
- * must outlive the replay. */
+ * must outlive the replay, or store_replay_cancel() it first. Returns the
+ * replay (transfer none: it frees itself before done returns). */
 typedef void store_replay_warn_fn(const struct store_action *a, const char *why, void *ud);
 typedef void store_replay_done_fn(struct imap_client *c, enum tern_status st,
 				  const char *detail, guint sent, void *ud);
-void store_journal_replay(struct store *s, struct imap_client *c, store_replay_warn_fn *warn,
-			  store_replay_done_fn *done, void *ud);
+struct store_replay;
+struct store_replay *store_journal_replay(struct store *s, struct imap_client *c,
+					  store_replay_warn_fn *warn, store_replay_done_fn *done,
+					  void *ud);
+/* Stop a replay before done; a claimed action is released (it stays first
+ * in line). Only right before c is freed: a command in flight must never
+ * call back. */
+void store_replay_cancel(struct store_replay *r);
 
 /* A translated name of the action's kind ("flag change", "move"...).
  * Transfer none. */

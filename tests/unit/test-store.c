@@ -547,6 +547,15 @@ test_journal(void)
 	g_assert_cmpint(id1, <, id2);
 	g_assert_cmpint(store_journal_count(s, &n, &err), ==, 0);
 	g_assert_cmpuint(n, ==, 2);
+	{
+		GPtrArray *all = NULL;
+
+		g_assert_cmpint(store_journal_list(s, &all, &err), ==, 0);
+		g_assert_cmpuint(all->len, ==, 2);
+		g_assert_cmpint(((struct store_action *)all->pdata[0])->id, ==, id1);
+		g_assert_cmpstr(((struct store_action *)all->pdata[1])->arg, ==, "Archive");
+		g_ptr_array_unref(all);
+	}
 
 	/* the oldest first */
 	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);

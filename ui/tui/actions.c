@@ -45,23 +45,35 @@ uids_copy(const GArray *a)
 
 /* ---- what an action applies to ------------------------------------------- */
 
-/* Can we change mail in the open folder now? Says why not. */
-static bool
+/* How a change to the open folder can be made now. */
+enum change_mode {
+	CHANGE_NONE,  /* not at all (and the user was told why) */
+	CHANGE_SEND,  /* to the server */
+	CHANGE_QUEUE, /* into the cache's journal, sent on the next connect */
+};
+
+static enum change_mode
 can_change(struct tui *t)
 {
-	if (t->folder == NULL || t->client == NULL || t->conn != CONN_READY || !t->selected) {
-		tui_error(t, _("Not connected: the change was not made."));
-		return false;
+	if (t->folder != NULL && t->client != NULL && t->conn == CONN_READY) {
+		if (t->foreign > 0) {
+			tui_error(t, _("Busy taking back the last move; try again in a moment."));
+			return CHANGE_NONE;
+		}
+		if (!t->selected) {
+			tui_error(t, _("%s is still opening; try again in a moment."), t->folder);
+			return CHANGE_NONE;
+		}
+		if (t->info.read_only) {
+			tui_error(t, _("%s is read-only."), t->folder);
+			return CHANGE_NONE;
+		}
+		return CHANGE_SEND;
 	}
-	if (t->foreign > 0) {
-		tui_error(t, _("Busy taking back the last move; try again in a moment."));
-		return false;
-	}
-	if (t->info.read_only) {
-		tui_error(t, _("%s is read-only."), t->folder);
-		return false;
-	}
-	return true;
+	if (cache_can_queue(t))
+		return CHANGE_QUEUE;
+	tui_error(t, _("Not connected: the change was not made."));
+	return CHANGE_NONE;
 }
 
 /* The UIDs an action applies to: the tagged messages after ;, else the
@@ -98,7 +110,10 @@ targets(struct tui *t, bool prefix)
 
 struct flag_data {
 	GArray *uids;
+	char *folder;         /* where, to queue it when the connection is lost */
+	guint32 uidvalidity;
 	guint bit;
+	const char *name;     /* IMAP flag name (static) */
 	bool add;
 };
 
@@ -108,11 +123,14 @@ flag_data_free(gpointer p)
 	struct flag_data *fd = p;
 
 	g_array_unref(fd->uids);
+	g_free(fd->folder);
 	g_free(fd);
 }
 
+/* Show a flag change (before the server confirms it, or while it waits in
+ * the journal). */
 static void
-apply_bit(struct tui *t, const GArray *uids, guint bit, bool add)
+show_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 {
 	for (guint i = 0; i < uids->len; i++) {
 		struct msg *m = message_list_get(t->list, g_array_index(uids, guint32, i));
@@ -120,8 +138,13 @@ apply_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 		if (m != NULL)
 			message_list_set_flags(t->list, m, add ? m->flags | bit : m->flags & ~bit);
 	}
-	cache_flag_bit(t, uids, bit, add);
 	tui_dirty(t);
+}
+
+static enum store_action_kind
+flag_kind(bool add)
+{
+	return add ? STORE_ACTION_FLAGS_ADD : STORE_ACTION_FLAGS_REMOVE;
 }
 
 static void
@@ -130,9 +153,20 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	struct flag_data *fd = op->data;
+	bool current = tui_op_end(op);
 
-	if (tui_op_end(op) && st != TERN_OK) {
-		apply_bit(t, fd->uids, fd->bit, !fd->add);
+	if (st == TERN_OK) {
+		if (current)
+			cache_flag_bit(t, fd->uids, fd->bit, fd->add);
+	} else if (!tern_status_answered(st) && !t->quitting &&
+		   cache_queue_in(t, fd->folder, fd->uidvalidity, flag_kind(fd->add), fd->uids,
+				  fd->name) == 0) {
+		/* The connection went before the answer: sent again on reconnect. */
+		if (current)
+			tui_info(t, _("Connection lost: the change is queued and will be sent on "
+				      "reconnect."));
+	} else if (current) {
+		show_bit(t, fd->uids, fd->bit, !fd->add);
 		if (t->undo.kind == UNDO_FLAG && t->undo.uids != NULL &&
 		    t->undo.uids->len == fd->uids->len)
 			undo_clear(&t->undo);
@@ -141,45 +175,72 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 	tui_op_free(op);
 }
 
-static void
-store_flag(struct tui *t, GArray *uids, guint bit, const char *const *name, bool add)
+/* Change a flag of uids in the open folder: send it, or queue it. */
+static bool
+change_flag(struct tui *t, enum change_mode mode, GArray *uids, guint bit,
+	    const char *const *name, bool add)
 {
-	struct flag_data *fd = g_new0(struct flag_data, 1);
-	struct tui_op *op;
+	struct flag_data *fd;
 
+	if (mode == CHANGE_QUEUE) {
+		if (cache_queue(t, flag_kind(add), uids, name[0]) < 0)
+			return false;
+		show_bit(t, uids, bit, add);
+		return true;
+	}
+	fd = g_new0(struct flag_data, 1);
 	fd->uids = g_array_ref(uids);
+	fd->folder = g_strdup(t->folder);
+	fd->uidvalidity = t->info.uidvalidity;
 	fd->bit = bit;
+	fd->name = name[0];
 	fd->add = add;
-	apply_bit(t, uids, bit, add);
-	op = tui_op_new(t, fd, flag_data_free);
-	imap_client_store(t->client, uids, add, name, store_done, op);
+	show_bit(t, uids, bit, add);
+	imap_client_store(t->client, uids, add, name, store_done, tui_op_new(t, fd, flag_data_free));
+	return true;
+}
+
+static void
+queued_info(struct tui *t)
+{
+	tui_info(t, _("Not connected: the change is queued and will be sent on reconnect."));
 }
 
 void
 actions_mark_seen(struct tui *t, guint32 uid)
 {
+	enum change_mode mode = CHANGE_NONE;
 	GArray *uids;
 
-	if (t->client == NULL || t->conn != CONN_READY || !t->selected || t->info.read_only)
+	if (t->folder != NULL && t->client != NULL && t->conn == CONN_READY && t->selected &&
+	    !t->info.read_only)
+		mode = CHANGE_SEND;
+	else if (t->conn != CONN_READY && cache_can_queue(t))
+		mode = CHANGE_QUEUE;
+	if (mode == CHANGE_NONE)
 		return;
 	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	g_array_append_val(uids, uid);
-	store_flag(t, uids, IMAP_FLAG_SEEN, flag_seen, true);
+	change_flag(t, mode, uids, IMAP_FLAG_SEEN, flag_seen, true);
 	g_array_unref(uids);
 }
 
 static void
 toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 {
+	enum change_mode mode = can_change(t);
 	GArray *uids;
 	struct msg *first;
 	bool add;
 
-	if (!can_change(t) || (uids = targets(t, prefix)) == NULL)
+	if (mode == CHANGE_NONE || (uids = targets(t, prefix)) == NULL)
 		return;
 	first = message_list_get(t->list, g_array_index(uids, guint32, 0));
 	add = first == NULL || !(first->flags & bit);
-	store_flag(t, uids, bit, name, add);
+	if (!change_flag(t, mode, uids, bit, name, add)) {
+		g_array_unref(uids);
+		return;
+	}
 	undo_clear(&t->undo);
 	t->undo.kind = UNDO_FLAG;
 	t->undo.folder = g_strdup(t->folder);
@@ -187,7 +248,9 @@ toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 	t->undo.flag = name[0];
 	t->undo.flag_bit = bit;
 	t->undo.added = add;
-	if (prefix)
+	if (mode == CHANGE_QUEUE)
+		queued_info(t);
+	else if (prefix)
 		tui_info(t, ngettext("%u message changed.", "%u messages changed.", uids->len),
 			 uids->len);
 }
@@ -198,6 +261,7 @@ struct move_data {
 	GArray *uids;
 	GPtrArray *mids; /* Message-IDs, for undo without COPYUID (or NULL) */
 	char *src;
+	guint32 uidvalidity; /* of src, to queue it when the connection is lost */
 	char *dest;
 	bool expunge; /* delete for good: STORE \Deleted, then UID EXPUNGE */
 };
@@ -240,6 +304,16 @@ remove_all(struct tui *t, const GArray *uids)
 	tui_dirty(t);
 }
 
+/* Gone from the list only: the journal keeps the move, and the cached rows
+ * stay until the server did it. */
+static void
+forget_queued(struct tui *t, const GArray *uids)
+{
+	for (guint i = 0; i < uids->len; i++)
+		message_list_remove(t->list, g_array_index(uids, guint32, i));
+	tui_dirty(t);
+}
+
 static void
 move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	  const struct imap_copy_result *result, void *ud)
@@ -247,8 +321,20 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	struct move_data *md = op->data;
+	bool current = tui_op_end(op);
 
-	if (!tui_op_end(op)) {
+	if (st != TERN_OK && !tern_status_answered(st) && !t->quitting &&
+	    cache_queue_in(t, md->src, md->uidvalidity, STORE_ACTION_MOVE, md->uids, md->dest) == 0) {
+		/* The connection went before the answer: sent again on reconnect. */
+		if (current) {
+			forget_queued(t, md->uids);
+			tui_info(t, _("Connection lost: the change is queued and will be sent on "
+				      "reconnect."));
+		}
+		tui_op_free(op);
+		return;
+	}
+	if (!current) {
 		tui_op_free(op);
 		return;
 	}
@@ -315,7 +401,7 @@ message_ids(struct tui *t, const GArray *uids)
 }
 
 static void
-move_uids(struct tui *t, GArray *uids, const char *dest)
+move_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 {
 	struct move_data *md;
 	struct tui_op *op;
@@ -324,10 +410,21 @@ move_uids(struct tui *t, GArray *uids, const char *dest)
 		tui_error(t, _("The messages are already in %s."), dest);
 		return;
 	}
+	if (mode == CHANGE_QUEUE) {
+		if (cache_queue(t, STORE_ACTION_MOVE, uids, dest) < 0)
+			return;
+		set_hidden(t, uids, true);
+		viewer_follow(t, uids);
+		forget_queued(t, uids);
+		undo_clear(&t->undo);
+		queued_info(t);
+		return;
+	}
 	md = g_new0(struct move_data, 1);
 	md->uids = g_array_ref(uids);
 	md->mids = message_ids(t, uids);
 	md->src = g_strdup(t->folder);
+	md->uidvalidity = t->info.uidvalidity;
 	md->dest = g_strdup(dest);
 	set_hidden(t, uids, true);
 	viewer_follow(t, uids);
@@ -374,7 +471,8 @@ delete_store_done(struct imap_client *c, enum tern_status st, const char *detail
 		tui_op_free(op);
 		return;
 	}
-	apply_bit(t, md->uids, IMAP_FLAG_DELETED, true);
+	show_bit(t, md->uids, IMAP_FLAG_DELETED, true);
+	cache_flag_bit(t, md->uids, IMAP_FLAG_DELETED, true);
 	imap_client_expunge(t->client, md->uids, expunge_done, op);
 }
 
@@ -384,12 +482,17 @@ confirm_expunge(struct tui *t, const char *answer, void *ud)
 	GArray *uids = ud;
 	struct move_data *md;
 	struct tui_op *op;
+	enum change_mode mode;
 
 	if (answer == NULL) {
 		tui_info(t, _("Nothing deleted."));
 		return;
 	}
-	if (!can_change(t))
+	mode = can_change(t);
+	if (mode == CHANGE_QUEUE)
+		tui_error(t, _("Not connected: deleting for good is never queued; nothing was "
+			       "deleted."));
+	if (mode != CHANGE_SEND)
 		return;
 	md = g_new0(struct move_data, 1);
 	md->uids = g_array_ref(uids);
@@ -405,13 +508,22 @@ static void
 delete_msgs(struct tui *t, bool prefix)
 {
 	const char *trash = conn_role_folder(t, FOLDER_ROLE_TRASH);
+	enum change_mode mode = can_change(t);
 	GArray *uids;
 	char *q;
 
-	if (!can_change(t) || (uids = targets(t, prefix)) == NULL)
+	if (mode == CHANGE_NONE || (uids = targets(t, prefix)) == NULL)
 		return;
 	if (trash != NULL && strcmp(trash, t->folder) != 0) {
-		move_uids(t, uids, trash);
+		move_uids(t, mode, uids, trash);
+		g_array_unref(uids);
+		return;
+	}
+	if (mode == CHANGE_QUEUE) {
+		tui_error(t, trash == NULL ? _("Not connected, and no Trash folder is known (set "
+					       "trash in the account): nothing was deleted.") :
+					     _("Not connected: deleting for good is never queued; "
+					       "nothing was deleted."));
 		g_array_unref(uids);
 		return;
 	}
@@ -426,9 +538,10 @@ static void
 archive_msgs(struct tui *t, bool prefix)
 {
 	const char *dest = conn_role_folder(t, FOLDER_ROLE_ARCHIVE);
+	enum change_mode mode = can_change(t);
 	GArray *uids;
 
-	if (!can_change(t))
+	if (mode == CHANGE_NONE)
 		return;
 	if (dest == NULL) {
 		tui_error(t, _("No archive folder: the server marks none \\Archive; set "
@@ -437,7 +550,7 @@ archive_msgs(struct tui *t, bool prefix)
 	}
 	if ((uids = targets(t, prefix)) == NULL)
 		return;
-	move_uids(t, uids, dest);
+	move_uids(t, mode, uids, dest);
 	g_array_unref(uids);
 }
 
@@ -446,6 +559,7 @@ move_prompt_done(struct tui *t, const char *text, void *ud)
 {
 	GArray *uids = ud;
 	struct folder_node *n;
+	enum change_mode mode;
 
 	if (text == NULL || *text == '\0')
 		return;
@@ -454,8 +568,9 @@ move_prompt_done(struct tui *t, const char *text, void *ud)
 		tui_error(t, _("There is no folder %s (Tab completes names)."), text);
 		return;
 	}
-	if (can_change(t))
-		move_uids(t, uids, n->name);
+	mode = can_change(t);
+	if (mode != CHANGE_NONE)
+		move_uids(t, mode, uids, n->name);
 }
 
 static void
@@ -464,7 +579,7 @@ move_msgs(struct tui *t, bool prefix)
 	GArray *uids;
 	char *label;
 
-	if (!can_change(t) || (uids = targets(t, prefix)) == NULL)
+	if (can_change(t) == CHANGE_NONE || (uids = targets(t, prefix)) == NULL)
 		return;
 	label = g_strdup_printf(ngettext("Move %u message to: ", "Move %u messages to: ",
 					 uids->len), uids->len);
@@ -619,25 +734,31 @@ static void
 undo_last(struct tui *t)
 {
 	struct undo *u = &t->undo;
+	enum change_mode mode;
 
 	if (u->kind == UNDO_NONE) {
 		tui_info(t, _("Nothing to undo."));
 		return;
 	}
-	if (!can_change(t))
+	mode = can_change(t);
+	if (mode == CHANGE_NONE)
 		return;
 	if (g_strcmp0(u->folder, t->folder) != 0) {
 		tui_error(t, _("The last change was in %s: open it to undo."), u->folder);
 		return;
 	}
 	if (u->kind == UNDO_FLAG) {
-		store_flag(t, u->uids, u->flag_bit,
-			   u->flag_bit == IMAP_FLAG_SEEN ? flag_seen : flag_flagged, !u->added);
-		tui_info(t, _("Flag change undone."));
+		if (change_flag(t, mode, u->uids, u->flag_bit,
+				u->flag_bit == IMAP_FLAG_SEEN ? flag_seen : flag_flagged, !u->added))
+			tui_info(t, _("Flag change undone."));
 	} else {
 		struct undo_data *ud;
 		struct tui_op *op;
 
+		if (mode == CHANGE_QUEUE) {
+			tui_error(t, _("Not connected: a move is taken back only with the server."));
+			return;
+		}
 		if (u->dest_uids == NULL && u->mids == NULL) {
 			tui_error(t, _("Cannot undo: the server did not say where the messages went."));
 			return;

@@ -13,7 +13,11 @@
 
 #include <string.h>
 
+#include "core/imap/imap.h"
 #include "core/log.h"
+#include "core/model/flags.h"
+#include "core/model/query.h"
+#include "core/text/text.h"
 #include "core/store/store.h"
 #include "ui/tui/tui-private.h"
 
@@ -41,20 +45,33 @@ cache_open(struct tui *t)
 	GError *err = NULL;
 	char *warning = NULL;
 	char *path;
+	int rc;
 
 	if (t->g->no_cache)
 		return;
 	path = store_account_path(t->account->name);
-	t->cache_read_only = t->g->offline;
-	if (store_open(path, t->cache_read_only ? STORE_OPEN_READ_ONLY : 0, &t->store, &warning,
-		       &err) < 0) {
+	/* --offline creates no cache, but an existing one takes the changes
+	 * queued for later; one we may not write is read from only. */
+	t->cache_read_only = false;
+	if (t->g->offline && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+		t->cache_read_only = true;
+		g_free(path);
+		return;
+	}
+	rc = store_open(path, 0, &t->store, &warning, &err);
+	if (rc < 0 && t->g->offline) {
+		g_clear_error(&err);
+		t->cache_read_only = true;
+		rc = store_open(path, STORE_OPEN_READ_ONLY, &t->store, &warning, &err);
+	}
+	if (rc < 0) {
 		if (!g_error_matches(err, STORE_ERROR, STORE_ERROR_MISSING))
 			tui_error(t, _("The cache cannot be used: %s"), err->message);
 		g_clear_error(&err);
 		t->store = NULL;
-	} else if (warning != NULL) {
-		tui_error(t, "%s", warning);
 	}
+	if (warning != NULL)
+		tui_error(t, "%s", warning);
 	g_free(warning);
 	g_free(path);
 }
@@ -147,6 +164,7 @@ cache_show_folder(struct tui *t)
 	if (load_into_list(t, f.uidvalidity, false) < 0)
 		return false;
 	t->cache_uidvalidity = f.uidvalidity;
+	cache_overlay_journal(t);
 	return true;
 }
 
@@ -158,7 +176,8 @@ cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace)
 	if (replace)
 		message_list_clear(t->list);
 	t->cache_uidvalidity = uidvalidity;
-	load_into_list(t, uidvalidity, true);
+	if (load_into_list(t, uidvalidity, true) == 0)
+		cache_overlay_journal(t);
 }
 
 void
@@ -332,4 +351,173 @@ cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data)
 		return;
 	if (store_body_put(t->store, folder, t->cache_uidvalidity, uid, data, &err) < 0)
 		cache_failed(t, err);
+}
+
+/* ---- the journal: changes made while the server cannot take them ---------- */
+
+bool
+cache_can_queue(struct tui *t)
+{
+	return can_write(t);
+}
+
+bool
+cache_can_replay(struct tui *t)
+{
+	return cache_usable(t) && !t->cache_read_only;
+}
+
+int
+cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
+	       enum store_action_kind kind, const GArray *uids, const char *arg)
+{
+	char **sets;
+	GError *err = NULL;
+	int rc;
+
+	if (!cache_can_replay(t) || folder == NULL || uidvalidity == 0 || uids == NULL ||
+	    uids->len == 0)
+		return -1;
+	sets = imap_uids_format((const uint32_t *)(const void *)uids->data, uids->len, G_MAXSIZE);
+	rc = store_journal_add(t->store, kind, folder, uidvalidity, sets[0], arg, NULL, &err);
+	g_strfreev(sets);
+	if (rc < 0) {
+		cache_failed(t, err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, const char *arg)
+{
+	if (!can_write(t))
+		return -1;
+	return cache_queue_in(t, t->folder, t->cache_uidvalidity, kind, uids, arg);
+}
+
+/* One queued action on the open folder, shown: its flags set or cleared,
+ * the messages it moves gone. The cached rows stay as the server last said,
+ * so an action the server refuses later leaves nothing wrong behind. */
+static void
+overlay_one(struct tui *t, const struct store_action *a)
+{
+	GArray *uids = store_action_uids(a);
+	char **flags = NULL;
+	guint bits = 0;
+
+	if (uids == NULL)
+		return;
+	if (a->kind == STORE_ACTION_FLAGS_ADD || a->kind == STORE_ACTION_FLAGS_REMOVE) {
+		flags = store_action_flags(a);
+		for (char **f = flags; f != NULL && *f != NULL; f++)
+			bits |= flags_from_imap(*f);
+	}
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+		struct msg *m = message_list_get(t->list, uid);
+
+		if (m == NULL)
+			continue;
+		if (a->kind == STORE_ACTION_MOVE)
+			message_list_remove(t->list, uid);
+		else if (a->kind == STORE_ACTION_FLAGS_ADD)
+			message_list_set_flags(t->list, m, m->flags | bits);
+		else if (a->kind == STORE_ACTION_FLAGS_REMOVE)
+			message_list_set_flags(t->list, m, m->flags & ~bits);
+	}
+	g_strfreev(flags);
+	g_array_unref(uids);
+}
+
+guint
+cache_overlay_journal(struct tui *t)
+{
+	GPtrArray *all = NULL;
+	GError *err = NULL;
+	guint n = 0;
+
+	if (!cache_usable(t) || t->folder == NULL || t->cache_uidvalidity == 0)
+		return 0;
+	if (store_journal_list(t->store, &all, &err) < 0) {
+		cache_failed(t, err);
+		return 0;
+	}
+	for (guint i = 0; i < all->len; i++) {
+		const struct store_action *a = all->pdata[i];
+
+		if (a->folder != NULL && strcmp(a->folder, t->folder) == 0 &&
+		    a->uidvalidity == t->cache_uidvalidity) {
+			overlay_one(t, a);
+			n++;
+		}
+	}
+	g_ptr_array_unref(all);
+	if (n > 0)
+		tui_dirty(t);
+	return n;
+}
+
+guint
+cache_queued(struct tui *t)
+{
+	guint n = 0;
+
+	if (!cache_usable(t) || store_journal_count(t->store, &n, NULL) < 0)
+		return 0;
+	return n;
+}
+
+/* ---- searching the cached summaries (offline) ------------------------------ */
+
+struct search_walk {
+	struct tui *t;
+	const struct query *q;
+	GArray *uids;
+};
+
+static bool
+search_one(const struct imap_summary *s, void *ud)
+{
+	struct search_walk *w = ud;
+	struct msg *m = message_list_get(w->t->list, s->uid);
+	char *from, *to, *cc, *subject;
+	struct query_summary qs;
+
+	if (m == NULL) /* not shown: moved in the journal, or past the list's bound */
+		return true;
+	from = s->from != NULL ? text_decode_header(s->from) : NULL;
+	to = s->to != NULL ? text_decode_header(s->to) : NULL;
+	cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
+	subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
+	qs = (struct query_summary){
+		.from = from, .to = to, .cc = cc, .subject = subject,
+		.internaldate = s->internaldate, .size = s->size,
+		.flags = m->flags, /* as shown, queued changes included */
+	};
+	if (query_match(w->q, &qs))
+		g_array_append_val(w->uids, s->uid);
+	g_free(from);
+	g_free(to);
+	g_free(cc);
+	g_free(subject);
+	return true;
+}
+
+GArray *
+cache_search(struct tui *t, const struct query *q)
+{
+	struct search_walk w = { .t = t, .q = q };
+	GError *err = NULL;
+
+	if (!cache_usable(t) || t->folder == NULL || t->cache_uidvalidity == 0)
+		return NULL;
+	w.uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	if (store_messages_each(t->store, t->folder, t->cache_uidvalidity, 0, 0, search_one, &w,
+				&err) < 0) {
+		cache_failed(t, err);
+		g_array_unref(w.uids);
+		return NULL;
+	}
+	return w.uids;
 }

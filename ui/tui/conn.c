@@ -65,8 +65,24 @@ conn_role_folder(struct tui *t, enum folder_role role)
 {
 	if (role == FOLDER_ROLE_ARCHIVE && t->cfg->ui.archive_folder != NULL)
 		return t->cfg->ui.archive_folder;
+	GHashTableIter it;
+	gpointer v;
+
 	if (t->client != NULL)
 		return imap_client_role_folder(t->client, role);
+	/* Offline: the account's setting, else the folder pane as last listed. */
+	switch (role) {
+	case FOLDER_ROLE_TRASH: if (t->account->trash) return t->account->trash; break;
+	case FOLDER_ROLE_ARCHIVE: if (t->account->archive) return t->account->archive; break;
+	default: break;
+	}
+	g_hash_table_iter_init(&it, t->folders->by_name);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct folder_node *n = v;
+
+		if (n->role == role && n->selectable)
+			return n->name;
+	}
 	return NULL;
 }
 
@@ -213,6 +229,59 @@ conn_refresh_folders(struct tui *t)
 		t->folders_timer = g_timeout_add(500, folders_timer_cb, t);
 }
 
+/* Connected (and the journal sent): open the folder, then list. */
+static void
+connected(struct tui *t)
+{
+	t->conn = CONN_READY;
+	/* The folder first: its first screen should not wait for the
+	 * counts of every other folder (LIST comes after that screen). */
+	t->list_pending = true;
+	if (t->folder == NULL) {
+		t->folder = g_strdup("INBOX");
+		begin_select(t, false);
+	} else {
+		begin_select(t, g_hash_table_size(t->list->by_uid) > 0);
+	}
+	if (t->folders_poll == 0)
+		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
+	tui_dirty(t);
+}
+
+static void
+replay_warn(const struct store_action *a, const char *why, void *ud)
+{
+	struct tui_op *op = ud;
+
+	if (tui_op_end(op))
+		tui_error(op->t, _("A queued %s in %s was dropped: %s"), store_action_describe(a),
+			  a->folder != NULL ? a->folder : "", why);
+}
+
+static void
+replay_done(struct imap_client *c, enum tern_status st, const char *detail, guint sent,
+	    void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	bool current = tui_op_end(op);
+
+	tui_op_free(op);
+	t->replay = NULL;
+	if (!current)
+		return;
+	if (st == TERN_OK || st == TERN_ERR_NO) {
+		if (st == TERN_ERR_NO)
+			tui_error(t, _("The cache cannot be used: %s"), detail != NULL ? detail : "");
+		else if (sent > 0)
+			tui_info(t, ngettext("Sent %u queued change.", "Sent %u queued changes.", sent),
+				 sent);
+		connected(t);
+		return;
+	}
+	connection_lost(t, detail);
+}
+
 static void
 connect_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
 {
@@ -234,22 +303,21 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 		connection_lost(t, detail);
 		return;
 	}
-	t->conn = CONN_READY;
 	if (t->reconnect_delay > 0)
 		tui_info(t, _("Connected again."));
 	t->reconnect_delay = 0;
-	/* The folder first: its first screen should not wait for the
-	 * counts of every other folder (LIST comes after that screen). */
-	t->list_pending = true;
-	if (t->folder == NULL) {
-		t->folder = g_strdup("INBOX");
-		begin_select(t, false);
-	} else {
-		begin_select(t, g_hash_table_size(t->list->by_uid) > 0);
+	if (cache_can_replay(t) && cache_queued(t) > 0) {
+		/* What was changed offline goes first; the folder opens after. */
+		guint n = cache_queued(t);
+
+		tui_info(t, ngettext("Sending %u queued change…", "Sending %u queued changes…", n),
+			 n);
+		t->replay = store_journal_replay(t->store, t->client, replay_warn, replay_done,
+						 tui_op_new(t, NULL, NULL));
+		tui_dirty(t);
+		return;
 	}
-	if (t->folders_poll == 0)
-		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
-	tui_dirty(t);
+	connected(t);
 }
 
 void
@@ -330,6 +398,9 @@ void
 conn_stop(struct tui *t)
 {
 	stop_timers(t);
+	/* Its command in flight never calls back once the client is gone. */
+	store_replay_cancel(t->replay);
+	t->replay = NULL;
 	imap_client_free(&t->client);
 	if (t->ops != NULL) {
 		GHashTableIter it;
@@ -760,6 +831,18 @@ conn_sync(struct tui *t)
 
 /* ---- search ------------------------------------------------------------------ */
 
+/* Show only what the search found. */
+static void
+show_search(struct tui *t, const char *text, const GArray *uids)
+{
+	g_free(t->search);
+	t->search = g_strdup(text);
+	message_list_set_filter(t->list, uids);
+	message_list_refresh(t->list);
+	message_list_select_row(t->list, 0);
+	t->focus = PANE_LIST;
+}
+
 static void
 search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
 	    void *ud)
@@ -770,12 +853,7 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 	if (tui_op_end(op)) {
 		t->searching = false;
 		if (st == TERN_OK) {
-			g_free(t->search);
-			t->search = g_strdup(op->data);
-			message_list_set_filter(t->list, uids);
-			message_list_refresh(t->list);
-			message_list_select_row(t->list, 0);
-			t->focus = PANE_LIST;
+			show_search(t, op->data, uids);
 			if (uids == NULL || uids->len == 0)
 				tui_info(t, _("No message matches."));
 		} else {
@@ -784,6 +862,27 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 		tui_dirty(t);
 	}
 	tui_op_free(op);
+}
+
+/* Not connected: search what the cache holds. */
+static void
+search_offline(struct tui *t, const char *text, const struct query *q)
+{
+	GArray *uids = cache_search(t, q);
+
+	if (uids == NULL) {
+		tui_error(t, _("Search needs the server, and it is not connected."));
+		return;
+	}
+	show_search(t, text, uids);
+	if (uids->len == 0)
+		tui_info(t, _("No cached message matches (offline: headers only, not bodies)."));
+	else
+		tui_info(t, ngettext("%u cached message matches (offline: headers only, not bodies).",
+				     "%u cached messages match (offline: headers only, not bodies).",
+				     uids->len), uids->len);
+	g_array_unref(uids);
+	tui_dirty(t);
 }
 
 void
@@ -799,8 +898,13 @@ conn_search(struct tui *t, const char *text)
 		g_error_free(err);
 		return;
 	}
-	if (t->client == NULL || !t->selected) {
-		tui_error(t, _("Search needs the server, and it is not connected."));
+	if (t->client == NULL || t->conn != CONN_READY) {
+		search_offline(t, text, q);
+		query_free(&q);
+		return;
+	}
+	if (!t->selected) {
+		tui_error(t, _("%s is still opening; try again in a moment."), t->folder);
 		query_free(&q);
 		return;
 	}

@@ -173,10 +173,11 @@ struct tui {
 
 	/* the account's cache (NULL: --no-cache, or none to read offline) */
 	struct store *store;
-	bool cache_read_only;   /* --offline: never written */
+	bool cache_read_only;   /* nothing is written (--offline without a cache file) */
 	bool cache_broken;      /* a write failed: left alone from then on */
 	bool cache_synced;      /* the open folder resyncs through the store */
 	guint32 cache_uidvalidity; /* of the open folder's rows, 0: none */
+	struct store_replay *replay; /* queued changes being sent, or NULL */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
@@ -329,6 +330,26 @@ void cache_set_flags(struct tui *t, const struct imap_summary *s);
 void cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add);
 void cache_remove(struct tui *t, const guint32 *uids, guint n);
 /* A cached body of the open folder, or NULL. Transfer full. */
+/* Changes made while the server cannot take them wait in the journal and
+ * are sent on the next connect (store_journal_replay()). */
+bool cache_can_queue(struct tui *t);
+/* The journal can be sent (and its entries forgotten). */
+bool cache_can_replay(struct tui *t);
+int cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, const char *arg);
+/* The same for a folder that may not be the open one (a change the
+ * server did not answer because the connection was lost). */
+int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
+		   enum store_action_kind kind, const GArray *uids, const char *arg);
+/* Show the open folder's queued changes over its cached list; returns how
+ * many there are. */
+guint cache_overlay_journal(struct tui *t);
+/* Offline search: the UIDs of the open folder's cached summaries that q
+ * matches (text: and words look in the headers only; body: never
+ * matches), or NULL when nothing is cached. Transfer full. */
+struct query;
+GArray *cache_search(struct tui *t, const struct query *q);
+/* Actions in the journal (of any folder). */
+guint cache_queued(struct tui *t);
 GBytes *cache_body_get(struct tui *t, const char *folder, guint32 uid);
 void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data);
 
