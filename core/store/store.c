@@ -24,6 +24,9 @@ enum stmt {
 	ST_FOLDER_UPDATE,
 	ST_FOLDER_DELETE,
 	ST_FOLDER_NAMES,
+	ST_FLIST_CLEAR,
+	ST_FLIST_PUT,
+	ST_FLIST_ALL,
 	ST_MSG_DROP_FOLDER,
 	ST_MSG_DROP_OTHER_VALIDITY,
 	ST_MSG_PUT,
@@ -66,6 +69,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			     "highestmodseq = ?4 WHERE id = ?1",
 	[ST_FOLDER_DELETE] = "DELETE FROM folders WHERE id = ?1",
 	[ST_FOLDER_NAMES] = "SELECT name FROM folders ORDER BY name",
+	[ST_FLIST_CLEAR] = "DELETE FROM folder_list",
+	[ST_FLIST_PUT] = "INSERT INTO folder_list (position, name, wire_name, delimiter, attrs, "
+			 "attr_names, role, messages, unseen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+			 "?8, ?9)",
+	[ST_FLIST_ALL] = "SELECT name, wire_name, delimiter, attrs, attr_names, role, messages, "
+			 "unseen FROM folder_list ORDER BY position",
 	[ST_MSG_DROP_FOLDER] = "DELETE FROM messages WHERE folder = ?1",
 	[ST_MSG_DROP_OTHER_VALIDITY] = "DELETE FROM messages WHERE folder = ?1 AND "
 				       "uidvalidity <> ?2",
@@ -137,6 +146,12 @@ static const char *const migrations[] = {
 	" claimed_at INTEGER NOT NULL DEFAULT 0);",
 	/* 1 -> 2: eviction walks bodies by last use */
 	"CREATE INDEX bodies_lru ON bodies (last_used);",
+	/* 2 -> 3: the folder list as last listed (offline folder pane, moves) */
+	"CREATE TABLE folder_list ("
+	" position INTEGER PRIMARY KEY, name TEXT NOT NULL, wire_name TEXT NOT NULL,"
+	" delimiter INTEGER NOT NULL DEFAULT 0, attrs INTEGER NOT NULL DEFAULT 0,"
+	" attr_names TEXT, role INTEGER NOT NULL DEFAULT 0,"
+	" messages INTEGER NOT NULL DEFAULT -1, unseen INTEGER NOT NULL DEFAULT -1);",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -759,6 +774,104 @@ store_folder_names(struct store *s, GPtrArray **names_r, GError **error)
 		return fail(s, error, _("cannot read"));
 	}
 	*names_r = names;
+	return 0;
+}
+
+static int
+flist_put_one(struct store *s, sqlite3_stmt *st, gint64 pos, const struct imap_folder *f,
+	      GError **error)
+{
+	char *attrs = NULL;
+	int rc;
+
+	if (f->attr_names != NULL && f->attr_names->len > 0) {
+		GString *j = g_string_new(NULL);
+
+		for (guint i = 0; i < f->attr_names->len; i++)
+			g_string_append_printf(j, "%s%s", i > 0 ? " " : "",
+					       (const char *)f->attr_names->pdata[i]);
+		attrs = g_string_free(j, FALSE);
+	}
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, pos);
+	bind_text(st, 2, f->name);
+	bind_text(st, 3, f->wire_name != NULL ? f->wire_name : f->name);
+	sqlite3_bind_int(st, 4, (unsigned char)f->delimiter);
+	sqlite3_bind_int64(st, 5, f->attrs);
+	bind_text(st, 6, attrs);
+	sqlite3_bind_int(st, 7, (int)f->role);
+	sqlite3_bind_int64(st, 8, f->messages);
+	sqlite3_bind_int64(st, 9, f->unseen);
+	rc = step_done(s, st, error);
+	g_free(attrs);
+	return rc;
+}
+
+int
+store_folder_list_put(struct store *s, const GPtrArray *folders, GError **error)
+{
+	sqlite3_stmt *st;
+	bool own;
+	int rc;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	STORE_TXN_BEGIN(s, error, own);
+	st = stmt_get(s, ST_FLIST_CLEAR, error);
+	rc = st != NULL ? step_done(s, st, error) : -1;
+	st = rc == 0 ? stmt_get(s, ST_FLIST_PUT, error) : NULL;
+	for (guint i = 0; st != NULL && rc == 0 && i < folders->len; i++) {
+		const struct imap_folder *f = folders->pdata[i];
+
+		if (f != NULL && f->name != NULL)
+			rc = flist_put_one(s, st, i, f, error);
+	}
+	if (st == NULL)
+		rc = -1;
+	return txn_end(s, own, rc, error);
+}
+
+int
+store_folder_list_get(struct store *s, GPtrArray **folders_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FLIST_ALL, error);
+	GPtrArray *folders;
+	int rc;
+
+	*folders_r = NULL;
+	if (st == NULL)
+		return -1;
+	folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct imap_folder *f = g_new0(struct imap_folder, 1);
+		const char *attrs = (const char *)sqlite3_column_text(st, 4);
+		int role = sqlite3_column_int(st, 5);
+
+		f->name = column_dup(st, 0);
+		f->wire_name = column_dup(st, 1);
+		f->delimiter = (char)(sqlite3_column_int(st, 2) & 0xff);
+		f->attrs = (guint)sqlite3_column_int64(st, 3);
+		f->attr_names = g_ptr_array_new_with_free_func(g_free);
+		char **split = attrs != NULL && attrs[0] != '\0' ? g_strsplit(attrs, " ", -1) : NULL;
+
+		for (char **p = split; p != NULL && *p != NULL; p++)
+			g_ptr_array_add(f->attr_names, g_strdup(*p));
+		g_strfreev(split);
+		f->role = role >= 0 && role <= FOLDER_ROLE_NONE ? (enum folder_role)role :
+								  FOLDER_ROLE_NONE;
+		f->messages = sqlite3_column_int64(st, 6);
+		f->unseen = sqlite3_column_int64(st, 7);
+		if (f->name == NULL || f->wire_name == NULL)
+			imap_folder_free(f);
+		else
+			g_ptr_array_add(folders, f);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(folders);
+		return fail(s, error, _("cannot read"));
+	}
+	*folders_r = folders;
 	return 0;
 }
 

@@ -92,6 +92,12 @@ int store_folder_drop(struct store *s, const char *folder, GError **error);
 /* Names of the cached folders (char *, transfer full). */
 int store_folder_names(struct store *s, GPtrArray **names_r, GError **error);
 
+/* The account's folder list as last listed (struct imap_folder *), for the
+ * folder pane and moves offline: put replaces it whole; get gives it in
+ * the order put (empty when never listed; transfer full). */
+int store_folder_list_put(struct store *s, const GPtrArray *folders, GError **error);
+int store_folder_list_get(struct store *s, GPtrArray **folders_r, GError **error);
+
 /* ---- Message summaries ------------------------------------------------ */
 
 /* Insert or replace summaries (\Recent is not kept). The folder must have

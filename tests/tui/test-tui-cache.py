@@ -117,6 +117,9 @@ def run_tests(t, srv, env):
         run.quit(t, "first start")
 
     check_accounts(t, srv, env, label)
+    check_queue(t, srv, env, config, inbox)
+    n -= 1  # one message was moved away
+    label = base.count_label(n)
 
     # 2. the server is gone: read-only on the cache
     srv.stop()
@@ -163,6 +166,137 @@ def run_tests(t, srv, env):
         raise
     finally:
         run.quit(t, "--offline")
+
+
+def journal(env, account="test"):
+    """The rows of the account cache's journal: (kind, folder, uids, arg)."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(env.dir, "cache", "tern", account + ".db"))
+    try:
+        return db.execute("SELECT kind, folder, uids, arg FROM journal ORDER BY id").fetchall()
+    finally:
+        db.close()
+
+
+def copies(srv, folder, message_id):
+    """How many messages with this Message-ID folder holds."""
+    c = srv.imap()
+    try:
+        c.select(base.imaplib_quote(folder), readonly=True)
+        typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", '"%s"' % message_id)
+        return len(data[0].split()) if data and data[0] else 0
+    finally:
+        c.logout()
+
+
+def kill9(run, config):
+    """kill -9 the tern of this run (found by its config path)."""
+    import signal
+    import subprocess
+    out = subprocess.run(["pgrep", "-f", "--", "-c %s" % config], capture_output=True,
+                         text=True).stdout.split()
+    for pid in out:
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    deadline = time.time() + WAIT
+    while time.time() < deadline and not os.path.exists(run.status):
+        time.sleep(0.1)
+    code = open(run.status).read().strip() if os.path.exists(run.status) else "running"
+    run.term.kill()
+    return code
+
+
+def check_queue(t, srv, env, config, inbox):
+    """--offline: a flag change and a move wait in the journal, shown over
+    the cached list; search works on the cached summaries; tern is killed
+    with -9; the next start sends both, once, and the journal empties."""
+    n = len(inbox)
+    # the first unflagged message from row 2 on, and the one after it
+    row = next(i for i in range(2, n - 1)
+               if "\\Flagged" not in base.server_flags(srv, "INBOX", inbox[i].message_id))
+    flag_me, move_me = inbox[row], inbox[row + 1]
+    run = Run(env, config, "--offline")
+    try:
+        ok, lines = run.term.wait(lambda ls: BANNER in run.status_line(ls) and
+                                  base.count_label(n) in run.status_line(ls))
+        t.ok(ok, "queue: --offline opens on the cache", "\n".join(lines))
+        run.term.keys(*(["j"] * row), "s")
+        ok, lines = run.term.wait_text("queued")
+        t.ok(ok, "queue: s says the flag change is queued", lines[-1])
+        flagged = [l for l in lines[:11] if flag_me.subject[:15] in l]
+        t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]),
+             "queue: the queued flag shows at once", repr(flagged))
+        run.term.keys("j", "m")
+        run.term.text("Archive")
+        run.term.keys("Enter")
+        ok, lines = run.term.wait(lambda ls: base.count_label(n - 1) in run.status_line(ls))
+        t.ok(ok, "queue: the queued move takes the message out of the list", "\n".join(lines))
+        t.ok(not any(move_me.subject[:20] in l for l in lines[:11]),
+             "queue: the moved message is not shown")
+        # offline search: the cached summaries, without the moved message
+        left = [m for m in inbox if m is not move_me]
+        words = {}
+        for m in left:
+            for w in set(re.findall(r"[a-z]+", m.subject.lower())):
+                words[w] = words.get(w, 0) + 1
+        word = sorted((w for w, c in words.items() if 2 <= c < len(left) and len(w) > 3),
+                      key=lambda w: (-words[w], w))[0]
+        want = [m for m in left if word in m.subject.lower()]
+        run.term.keys("/")
+        run.term.text("subject:" + word)
+        run.term.keys("Enter")
+        ok, lines = run.term.wait_text("cached message")
+        t.ok(ok and ("%d cached message" % len(want)) in "\n".join(lines),
+             "queue: offline search subject:%s finds %d cached messages" % (word, len(want)),
+             "\n".join(lines))
+        rows = [r for r in base.list_rows(lines, 11) if r.strip()]
+        t.eq(len(rows), len(want), "queue: the list shows exactly the matches")
+        run.term.keys("Escape")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        code = kill9(run, config)
+    t.eq(code, "137", "queue: tern was killed with -9")
+    rows = journal(env)
+    t.eq([(r[0], r[1], r[3]) for r in rows], [(1, "INBOX", "\\Flagged"), (3, "INBOX", "Archive")],
+         "queue: the journal holds the flag change, then the move")
+    t.ok("\\Flagged" not in base.server_flags(srv, "INBOX", flag_me.message_id),
+         "queue: the server is unchanged meanwhile")
+    t.eq(copies(srv, "Archive", move_me.message_id), 0, "queue: nothing moved meanwhile")
+
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait_text("Sent 2 queued changes.")
+        t.ok(ok, "replay: the next start sends the 2 queued changes", "\n".join(lines))
+        t.ok(base.wait_server(lambda: "\\Flagged" in base.server_flags(
+            srv, "INBOX", flag_me.message_id)), "replay: the flag reached the server")
+        t.ok(base.wait_server(lambda: copies(srv, "INBOX", move_me.message_id) == 0),
+             "replay: the moved message left INBOX")
+        t.eq(copies(srv, "Archive", move_me.message_id), 1, "replay: and is in Archive once")
+        t.eq(journal(env), [], "replay: the journal is empty")
+        ok, lines = run.term.wait(lambda ls: base.count_label(n - 1) in run.status_line(ls) and
+                                  "offline" not in run.status_line(ls))
+        t.ok(ok, "replay: the list shows %d messages from the server" % (n - 1),
+             "\n".join(lines))
+        flagged = [l for l in lines[:11] if flag_me.subject[:15] in l]
+        t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]),
+             "replay: the flag is shown from the server", repr(flagged))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "replay")
+    # a third start sends nothing again
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: base.count_label(n - 1) in run.status_line(ls))
+        t.ok(ok, "replay: a third start shows the same list", "\n".join(lines))
+        t.eq(copies(srv, "Archive", move_me.message_id), 1, "replay: still in Archive once")
+    finally:
+        run.quit(t, "third start")
 
 
 def check_accounts(t, srv, env, label):

@@ -113,16 +113,17 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 2);
+	g_assert_cmpint(user_version(path), ==, 3);
 
-	/* A version-1 file (no LRU index) is migrated on open. */
+	/* A version-1 file (no LRU index, no folder list) is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
-	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; PRAGMA user_version = 1;"
+	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
+				     "PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 2);
+	g_assert_cmpint(user_version(path), ==, 3);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -609,6 +610,68 @@ test_journal(void)
 	g_free(path);
 }
 
+static struct imap_folder *
+folder_new(const char *name, char delim, enum folder_role role, gint64 messages,
+	   const char *attr)
+{
+	struct imap_folder *f = g_new0(struct imap_folder, 1);
+
+	f->name = g_strdup(name);
+	f->wire_name = g_strdup(name);
+	f->delimiter = delim;
+	f->role = role;
+	f->messages = messages;
+	f->unseen = messages < 0 ? -1 : messages / 2;
+	f->attr_names = g_ptr_array_new_with_free_func(g_free);
+	if (attr != NULL)
+		g_ptr_array_add(f->attr_names, g_strdup(attr));
+	return f;
+}
+
+/* The folder list is kept whole and given back as put. */
+static void
+test_folder_list(void)
+{
+	char *path = db_path("flist.db");
+	struct store *s = open_ok(path);
+	GPtrArray *in = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+	GPtrArray *out = NULL;
+	GError *err = NULL;
+
+	g_assert_cmpint(store_folder_list_get(s, &out, &err), ==, 0);
+	g_assert_cmpuint(out->len, ==, 0);
+	g_ptr_array_unref(out);
+	g_ptr_array_add(in, folder_new("INBOX", '/', FOLDER_ROLE_INBOX, 10, "\\HasNoChildren"));
+	g_ptr_array_add(in, folder_new("Lists", '/', FOLDER_ROLE_NONE, -1, "\\Noselect"));
+	g_ptr_array_add(in, folder_new("Zürich", '\0', FOLDER_ROLE_TRASH, 0, NULL));
+	g_assert_cmpint(store_folder_list_put(s, in, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_cmpint(store_folder_list_get(s, &out, &err), ==, 0);
+	g_assert_cmpuint(out->len, ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		struct imap_folder *a = in->pdata[i], *b = out->pdata[i];
+
+		g_assert_cmpstr(a->name, ==, b->name);
+		g_assert_cmpstr(a->wire_name, ==, b->wire_name);
+		g_assert_cmpint(a->delimiter, ==, b->delimiter);
+		g_assert_cmpint(a->role, ==, b->role);
+		g_assert_cmpint(a->messages, ==, b->messages);
+		g_assert_cmpint(a->unseen, ==, b->unseen);
+		g_assert_cmpuint(a->attr_names->len, ==, b->attr_names->len);
+		if (a->attr_names->len > 0)
+			g_assert_cmpstr(a->attr_names->pdata[0], ==, b->attr_names->pdata[0]);
+	}
+	g_ptr_array_unref(out);
+	g_ptr_array_remove_range(in, 1, 2);
+	g_assert_cmpint(store_folder_list_put(s, in, &err), ==, 0);
+	g_assert_cmpint(store_folder_list_get(s, &out, &err), ==, 0);
+	g_assert_cmpuint(out->len, ==, 1);
+	g_ptr_array_unref(out);
+	g_ptr_array_unref(in);
+	store_free(&s);
+	g_free(path);
+}
+
 /* What replay reads back from a journal row, which is on disk and may be
  * damaged: bad UID sets and flag names give NULL, never a wild value. */
 static void
@@ -666,6 +729,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/bodies", test_bodies);
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
+	g_test_add_func("/store/folder-list", test_folder_list);
 	rc = g_test_run();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

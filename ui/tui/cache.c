@@ -181,22 +181,23 @@ cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace)
 }
 
 void
-cache_show_folders(struct tui *t)
+cache_put_folders(struct tui *t, const GPtrArray *folders)
 {
-	GPtrArray *names = NULL, *folders;
 	GError *err = NULL;
 
-	if (!cache_usable(t))
-		return;
-	if (store_folder_names(t->store, &names, &err) < 0) {
+	if (cache_can_replay(t) && store_folder_list_put(t->store, folders, &err) < 0)
 		cache_failed(t, err);
-		return;
-	}
-	folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+}
+
+/* Folders known only by their cached messages (a cache from before the
+ * folder list was kept). */
+static GPtrArray *
+folders_from_names(struct tui *t, GPtrArray *names)
+{
+	GPtrArray *folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+
 	for (guint i = 0; i < names->len; i++) {
 		struct imap_folder *f = g_new0(struct imap_folder, 1);
-		struct store_folder sf;
-		guint n = 0;
 
 		f->name = g_strdup(names->pdata[i]);
 		f->wire_name = g_strdup(names->pdata[i]);
@@ -206,16 +207,45 @@ cache_show_folders(struct tui *t)
 								      FOLDER_ROLE_NONE;
 		f->messages = -1;
 		f->unseen = -1;
-		if (store_folder_get(t->store, f->name, &sf, NULL) == 1 &&
+		g_ptr_array_add(folders, f);
+	}
+	return folders;
+}
+
+void
+cache_show_folders(struct tui *t)
+{
+	GPtrArray *names = NULL, *folders = NULL;
+	GError *err = NULL;
+
+	if (!cache_usable(t))
+		return;
+	if (store_folder_list_get(t->store, &folders, &err) < 0 ||
+	    (folders->len == 0 && store_folder_names(t->store, &names, &err) < 0)) {
+		if (folders != NULL)
+			g_ptr_array_unref(folders);
+		cache_failed(t, err);
+		return;
+	}
+	if (names != NULL) {
+		g_ptr_array_unref(folders);
+		folders = folders_from_names(t, names);
+		g_ptr_array_unref(names);
+	}
+	/* The counts of the folders whose messages are cached are exact. */
+	for (guint i = 0; i < folders->len; i++) {
+		struct imap_folder *f = folders->pdata[i];
+		struct store_folder sf;
+		guint n = 0;
+
+		if (store_folder_get(t->store, f->name, &sf, NULL) == 1 && sf.uidnext != 0 &&
 		    store_messages_count(t->store, f->name, sf.uidvalidity, &n, NULL) == 0)
 			f->messages = n;
-		g_ptr_array_add(folders, f);
 	}
 	folder_tree_set(t->folders, folders);
 	if (t->folder != NULL)
 		folder_tree_select_name(t->folders, t->folder);
 	g_ptr_array_unref(folders);
-	g_ptr_array_unref(names);
 	tui_dirty(t);
 }
 

@@ -174,6 +174,7 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 	if (tui_op_end(op)) {
 		if (st == TERN_OK) {
 			folder_tree_set(t->folders, folders);
+			cache_put_folders(t, folders);
 			if (t->focus != PANE_FOLDERS && t->folder != NULL)
 				folder_tree_select_name(t->folders, t->folder);
 		} else if (st != TERN_ERR_CONN) {

@@ -320,6 +320,8 @@ bool cache_show_folder(struct tui *t);
 void cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace);
 /* The folder pane from the cached folder names (offline). */
 void cache_show_folders(struct tui *t);
+/* Keep the folder list the server gave (for the next offline start). */
+void cache_put_folders(struct tui *t, const GPtrArray *folders);
 /* A folder loaded from the server without the store's resync: its row
  * first (incomplete), then complete once every summary is in. */
 void cache_start_folder(struct tui *t, const struct imap_mailbox_info *info);
