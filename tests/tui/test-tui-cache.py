@@ -117,7 +117,8 @@ def run_tests(t, srv, env):
         run.quit(t, "first start")
 
     check_accounts(t, srv, env, label)
-    check_queue(t, srv, env, config, inbox)
+    moved = check_queue(t, srv, env, config, inbox)
+    check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
     n -= 1  # one message was moved away
     label = base.count_label(n)
 
@@ -297,6 +298,140 @@ def check_queue(t, srv, env, config, inbox):
         t.eq(copies(srv, "Archive", move_me.message_id), 1, "replay: still in Archive once")
     finally:
         run.quit(t, "third start")
+    return move_me
+
+
+class Proxy:
+    """127.0.0.1:port -> the server, with a mode the test sets:
+    up          forward both ways
+    down        every connection is closed at once (the server "cannot be reached")
+    drop-store  forward, but a connection whose client sends a STORE is cut
+                before the command reaches the server"""
+
+    def __init__(self, target_port):
+        import socket
+        import threading
+        self.target = target_port
+        self.mode = "up"
+        self.conns = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        import socket
+        import threading
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.mode == "down":
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.conns.append((client, server))
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, from_client):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client and self.mode == "drop-store" and b" STORE " in data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(2)
+            except OSError:
+                pass
+            s.close()
+
+    def set_down(self):
+        """Refuse new connections and cut the open ones."""
+        self.mode = "down"
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for pair in conns:
+            for s in pair:
+                try:
+                    s.shutdown(2)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.set_down()
+        self.sock.close()
+
+
+def check_reconnect(t, srv, env, shown):
+    """Online through a proxy: a flag change whose connection is cut before
+    the server answered is queued; with the server unreachable the next one
+    is queued too; when it can be reached again tern reconnects and sends
+    both, once."""
+    rows = base.newest_first(shown)
+    picks = [i for i in range(len(rows))
+             if "\\Flagged" not in base.server_flags(srv, "INBOX", rows[i].message_id)][:2]
+    if len(picks) < 2:
+        t.ok(False, "reconnect: two unflagged messages to flag")
+        return
+    proxy = Proxy(srv.imap_port)
+    # plain IMAP, so that the proxy sees the commands
+    config = os.path.join(env.dir, "config-proxy")
+    with open(config, "w") as f:
+        f.write("[account test]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = %s\n"
+                "password = %s\ncompress = false\ntimeout = 20\n"
+                % (proxy.port, srv.user, srv.password))
+    os.chmod(config, 0o600)
+    label = base.count_label(len(shown))
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
+                                  "offline" not in run.status_line(ls) and
+                                  "Sent" not in ls[-1])
+        t.ok(ok, "reconnect: online through the proxy", "\n".join(lines))
+        proxy.mode = "drop-store"
+        run.term.keys(*(["j"] * picks[0]), "s")
+        ok = base.wait_server(lambda: len(journal(env)) == 1)
+        t.ok(ok, "reconnect: a flag change cut off before the answer is queued")
+        proxy.set_down()
+        ok, lines = run.term.wait(lambda ls: "offline" in run.status_line(ls) and
+                                  "1 change queued" in run.status_line(ls))
+        t.ok(ok, "reconnect: the server cannot be reached: the offline banner says 1 change "
+             "is queued", "\n".join(lines))
+        run.term.keys(*(["j"] * (picks[1] - picks[0])), "s")
+        ok, lines = run.term.wait(lambda ls: "Not connected: the change is queued" in ls[-1] and
+                                  "2 changes queued" in run.status_line(ls))
+        t.ok(ok, "reconnect: a change made offline is queued", "\n".join(lines))
+        t.eq(len(journal(env)), 2, "reconnect: the journal holds both, in order")
+        t.ok("\\Flagged" not in base.server_flags(srv, "INBOX", rows[picks[0]].message_id),
+             "reconnect: the cut-off STORE never reached the server")
+        proxy.mode = "up"
+        ok, lines = run.term.wait_text("Sent 2 queued changes.", timeout=60)
+        t.ok(ok, "reconnect: when the server is back, both are sent", "\n".join(lines))
+        for i in picks:
+            t.ok(base.wait_server(lambda: "\\Flagged" in base.server_flags(
+                srv, "INBOX", rows[i].message_id)), "reconnect: row %d is flagged on the server" % i)
+        t.eq(journal(env), [], "reconnect: the journal is empty")
+        ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
+                                  "offline" not in run.status_line(ls))
+        t.ok(ok, "reconnect: the list is back online", "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "reconnect")
+        proxy.close()
 
 
 def check_accounts(t, srv, env, label):

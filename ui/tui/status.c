@@ -13,12 +13,24 @@ static char *
 background(struct tui *t)
 {
 	switch (t->conn) {
-	case CONN_OFFLINE:
+	case CONN_OFFLINE: {
+		guint queued = cache_queued(t);
+
+		if (queued > 0 && t->g->offline)
+			return g_strdup_printf(ngettext("offline — %u change queued",
+							"offline — %u changes queued", queued),
+					       queued);
+		if (queued > 0)
+			return g_strdup_printf(ngettext("offline — %u change queued, reconnecting",
+							"offline — %u changes queued, reconnecting",
+							queued),
+					       queued);
 		if (t->g->offline)
 			return g_strdup(_("offline — showing cached mail"));
 		if (t->store != NULL)
 			return g_strdup(_("offline — showing cached mail, reconnecting"));
 		return g_strdup(_("offline, reconnecting"));
+	}
 	case CONN_CONNECTING:
 		return g_strdup_printf(_("Connecting to %s"), t->account->host != NULL ?
 								t->account->host : t->account->name);
