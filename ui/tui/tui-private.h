@@ -177,6 +177,7 @@ struct tui {
 	bool cache_broken;      /* a write failed: left alone from then on */
 	bool cache_synced;      /* the open folder resyncs through the store */
 	guint32 cache_uidvalidity; /* of the open folder's rows, 0: none */
+	struct cache_walk *cache_walk; /* the rest of the cached rows coming in */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
