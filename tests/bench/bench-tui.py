@@ -2,17 +2,22 @@
 """Benchmark (not a test): the TUI on a folder of 100,000 messages.
 
 Starts the test Dovecot with a 100,000-message INBOX (genmail's benchmark
-messages), runs tern in tmux and measures, with nothing cached by tern:
+messages), runs tern in tmux and measures:
 
   first screen   start of tern -> the first list rows on the screen
   keypress       while the folder is still loading: a key -> its redraw
                  (the help screen opening, then closing; a cursor move)
-  loaded         start -> "Loading INBOX n / 100,000" gone
+  loaded         start -> "Loading INBOX n / 100,000" gone and all
+                 100,000 messages counted in the status line
   RSS            tern's resident memory when loaded (VmHWM: the peak)
+  per message    (peak - peak of tern on an empty INBOX) / messages: the
+                 marginal bytes the folder costs, transient ones included
 
-once against a cold server (Dovecot has never read the folder) and once
-warm (after a full fetch from another client). For scale it also times
-the protocol floor: the same UID FETCH items over the same transport
+with nothing cached by tern, once against a cold server (Dovecot has
+never read the folder) and once warm (after a full fetch from another
+client); then with tern's cache filled (tern started again: the folder
+opens from its SQLite cache, then resyncs). For scale it also times the
+protocol floor: the same UID FETCH items over the same transport
 (STARTTLS), read to the end without parsing, for the newest screenful and
 for the whole folder.
 
@@ -90,22 +95,56 @@ def keypress(term, key, pred, attrs=False):
     return t1 - t0
 
 
-def run_tern(srv, env, count):
+def start_tern(env):
     tern = ternlib.TERN
     envs = " ".join("%s='%s'" % (k, env.env[k]) for k in
                     ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME") if k in env.env)
     cmd = "exec env %s TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen %s -c '%s'" % (
         envs, tern, env.config)
-    term = Tmux(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+    return Tmux(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+
+
+def empty_peak():
+    """tern's peak RSS on an empty INBOX (KiB): what every run has anyway."""
+    srv = ternlib.dovecot_server.DovecotServer(
+        folders={"INBOX": 0, "Trash": 0, "Archive": 0}).start()
+    env = ternlib.Env()
+    try:
+        srv.tern_config(env.config)
+        term = start_tern(env)
+        try:
+            term.until(lambda s: "No messages." in s and "Loading" not in s, timeout=60)
+            time.sleep(0.5)
+            return rss_kib(term.pid()).get("VmHWM", 0)
+        finally:
+            term.run("send-keys", "Q")
+            time.sleep(0.3)
+            term.kill()
+    finally:
+        env.cleanup()
+        srv.stop()
+
+
+def clear_cache(env):
+    d = env.env["XDG_CACHE_HOME"]
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d, exist_ok=True)
+
+
+def run_tern(srv, env, count):
+    term = start_tern(env)
     res = {}
     try:
+        want = "{:,}".format(count)
         t1, s = term.until(lambda s: len(list_rows(s)) >= 10)
         res["first_screen"] = t1 - term.t0
-        loading = "Loading INBOX" in s
+        # From the cache the rest streams in without "Loading": the count tells.
+        loading = "Loading INBOX" in s or (want + " messages") not in s
         res["loading_at_first_screen"] = loading
         lat_help, lat_move = [], []
         for _ in range(5):
-            if "Loading" not in term.screen():
+            scr = term.screen()
+            if "Loading" not in scr and (want + " messages") in scr:
                 break
             lat_help.append(keypress(term, "?", lambda s: "tern — keys" in s))
             lat_help.append(keypress(term, "q", lambda s: "tern — keys" not in s))
@@ -113,7 +152,6 @@ def run_tern(srv, env, count):
             lat_move.append(keypress(term, "j", lambda s, b=before: s != b, attrs=True))
         res["lat_help"] = lat_help
         res["lat_move"] = lat_move
-        want = "{:,}".format(count)
         t2, s = term.until(lambda s: "Loading" not in s and (want + " messages") in s)
         res["loaded"] = t2 - term.t0
         time.sleep(0.5)
@@ -171,7 +209,7 @@ def ms(x):
     return "%.0f ms" % (x * 1000)
 
 
-def report(label, r):
+def report(label, r, count, empty):
     print("%s:" % label)
     print("  first screen of the list     %s%s" % (
         ms(r["first_screen"]),
@@ -184,6 +222,9 @@ def report(label, r):
     print("  whole folder loaded          %s" % ms(r["loaded"]))
     print("  RSS when loaded              %d MiB (peak %d MiB)" % (
         r["rss"].get("VmRSS", 0) // 1024, r["rss"].get("VmHWM", 0) // 1024))
+    if empty and count:
+        print("  per message (peak)           %.0f bytes (empty INBOX: %d MiB peak)" % (
+            (r["rss"].get("VmHWM", 0) - empty) * 1024.0 / count, empty // 1024))
 
 
 def main():
@@ -195,6 +236,7 @@ def main():
         print("bench-tui: needs tmux and dovecot")
         return 1
     folders = {"INBOX": a.count, "Trash": 0, "Archive": 0}
+    empty = empty_peak()
     print("generating %d messages..." % a.count, flush=True)
     t0 = time.monotonic()
     srv = ternlib.dovecot_server.DovecotServer(folders=folders).start()
@@ -202,11 +244,16 @@ def main():
     env = ternlib.Env()
     try:
         srv.tern_config(env.config)
-        report("cold server (Dovecot reads the folder for the first time)",
-               run_tern(srv, env, a.count))
+        report("cold server, nothing cached (Dovecot reads the folder for the first time)",
+               run_tern(srv, env, a.count), a.count, empty)
+        for i in range(a.runs):
+            clear_cache(env)
+            r = run_tern(srv, env, a.count)
+            report("warm server, nothing cached, run %d" % (i + 1), r, a.count, empty)
         for i in range(a.runs):
             r = run_tern(srv, env, a.count)
-            report("warm server, run %d" % (i + 1), r)
+            report("warm cache (tern started again on its filled cache), run %d" % (i + 1),
+                   r, a.count, empty)
         f = floor(srv, 100)
         print("protocol floor (same FETCH items, STARTTLS, no parsing):")
         print("  connect + STARTTLS + LOGIN + SELECT  %s" % ms(f["connect_login_select"]))

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "core/text/text.h"
 #include "ui/tui/folder-tree.h"
 #include "ui/tui/keymap.h"
 #include "ui/tui/layout.h"
@@ -212,7 +213,7 @@ test_list_merge(void)
 	/* an update of a known UID changes flags only */
 	add(ml, 11, 1100, IMAP_FLAG_SEEN, "new", NULL, NULL);
 	g_assert_cmpuint(ml->unread, ==, 1);
-	g_assert_cmpuint(g_hash_table_size(ml->by_uid), ==, 11);
+	g_assert_cmpuint(message_list_size(ml), ==, 11);
 	message_list_free(&ml);
 }
 
@@ -313,6 +314,321 @@ test_list_scroll(void)
 	message_list_free(&ml);
 }
 
+/* ---- the compact index --------------------------------------------------- */
+
+/* A stand-in for GMime's RFC 2047 decoder (not linked here): the encoded
+ * words these tests use. */
+static char *
+fake_decoder(const char *raw)
+{
+	static const char *const words[][2] = {
+		{ "=?utf-8?q?J=C3=BCrgen?=", "Jürgen" },
+		{ "=?iso-8859-1?q?Andr=E9?= <a@x>", "André <a@x>" },
+		{ "=?utf-8?b?w5xiZXI=?=", "Über" },
+		{ "=?utf-8?q?=C3=89mile?=", "Émile" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(words); i++)
+		if (strcmp(raw, words[i][0]) == 0)
+			return g_strdup(words[i][1]);
+	return g_strdup(raw);
+}
+
+static void
+test_strtab(void)
+{
+	struct strtab st;
+	guint32 a, b, ids[3000];
+	char buf[32];
+
+	strtab_init(&st);
+	g_assert_cmpuint(strtab_intern(&st, NULL, 0), ==, 0);
+	g_assert_null(strtab_get(&st, 0));
+	a = strtab_intern(&st, "alice", 5);
+	b = strtab_intern(&st, "bob", 3);
+	g_assert_cmpuint(a, !=, 0);
+	g_assert_cmpuint(b, !=, a);
+	g_assert_cmpuint(strtab_intern(&st, "alice", 5), ==, a);
+	/* only n bytes count: a prefix is another string */
+	g_assert_cmpuint(strtab_intern(&st, "alice@x", 5), ==, a);
+	g_assert_cmpuint(strtab_intern(&st, "ali", 3), !=, a);
+	g_assert_cmpuint(strtab_intern(&st, "", 0), !=, 0);
+	g_assert_cmpstr(strtab_get(&st, strtab_intern(&st, "", 0)), ==, "");
+	g_assert_cmpstr(strtab_get(&st, a), ==, "alice");
+	g_assert_null(strtab_get(&st, 100000));
+	/* past several growths every id still names its string */
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_snprintf(buf, sizeof(buf), "s%u", i);
+		ids[i] = strtab_intern(&st, buf, strlen(buf));
+	}
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_snprintf(buf, sizeof(buf), "s%u", i);
+		g_assert_cmpstr(strtab_get(&st, ids[i]), ==, buf);
+		g_assert_cmpuint(strtab_intern(&st, buf, strlen(buf)), ==, ids[i]);
+	}
+	g_assert_cmpuint(strtab_intern(&st, "bob", 3), ==, b);
+	strtab_clear(&st);
+	g_assert_null(strtab_get(&st, a));
+	g_assert_cmpuint(strtab_intern(&st, "bob", 3), ==, 1);
+	strtab_clear(&st);
+}
+
+static void
+add_from(struct message_list *ml, guint32 uid, gint64 date, const char *name, const char *addr,
+	 const char *subject)
+{
+	struct imap_summary s = { 0 };
+
+	s.uid = uid;
+	s.date = date;
+	s.size = 100;
+	s.from_name = (char *)name;
+	s.from_addr = (char *)addr;
+	s.subject = (char *)subject;
+	g_assert_nonnull(message_list_add(ml, &s));
+}
+
+static void
+test_list_uid_lookup(void)
+{
+	struct message_list *ml = message_list_new();
+	GRand *r = g_rand_new_with_seed(7);
+	GArray *uids;
+	GHashTable *seen;
+	guint32 *order = g_new(guint32, 30000);
+
+	/* UIDs in a scrambled order, with gaps */
+	for (guint i = 0; i < 30000; i++)
+		order[i] = i * 3 + 1;
+	for (guint i = 30000 - 1; i > 0; i--) {
+		guint j = g_rand_int_range(r, 0, (gint32)i + 1);
+		guint32 x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	for (guint i = 0; i < 30000; i++)
+		add_from(ml, order[i], order[i], "A", "a@x", "s");
+	g_assert_cmpuint(message_list_size(ml), ==, 30000);
+	for (guint32 u = 0; u < 90010; u++) {
+		struct msg *m = message_list_get(ml, u);
+
+		if (u % 3 == 1 && u < 90000) {
+			g_assert_nonnull(m);
+			g_assert_cmpuint(m->uid, ==, u);
+		} else {
+			g_assert_null(m);
+		}
+	}
+	/* remove every other one; the rest stay found */
+	for (guint32 u = 1; u < 90000; u += 6)
+		message_list_remove(ml, u);
+	g_assert_cmpuint(message_list_size(ml), ==, 15000);
+	for (guint32 u = 1; u < 90000; u += 3)
+		g_assert_true((message_list_get(ml, u) != NULL) == (u % 6 == 4));
+	/* freed records are used again */
+	for (guint32 u = 1; u < 90000; u += 6)
+		add_from(ml, u, u, "B", "b@x", "t");
+	g_assert_cmpuint(ml->used, ==, 30000);
+	uids = message_list_uids(ml);
+	g_assert_cmpuint(uids->len, ==, 30000);
+	seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 u = g_array_index(uids, guint32, i);
+
+		g_assert_true(g_hash_table_add(seen, GUINT_TO_POINTER(u)));
+		g_assert_cmpuint(message_list_get(ml, u)->uid, ==, u);
+	}
+	g_assert_cmpstr(message_list_from(ml, message_list_get(ml, 7)), ==, "B");
+	g_assert_cmpstr(message_list_from(ml, message_list_get(ml, 4)), ==, "A");
+	message_list_refresh(ml);
+	g_assert_cmpuint(ml->view->len, ==, 30000);
+	g_assert_cmpuint(((struct msg *)ml->view->pdata[0])->uid, ==, 89998);
+	g_hash_table_destroy(seen);
+	g_array_unref(uids);
+	g_free(order);
+	g_rand_free(r);
+	message_list_free(&ml);
+}
+
+static void
+test_list_fields(void)
+{
+	struct message_list *ml = message_list_new();
+	struct imap_summary s = { 0 };
+	struct msg *m, *m2;
+	const guint32 *refs;
+	guint n;
+
+	s.uid = 1;
+	s.from_name = (char *)"=?utf-8?q?J=C3=BCrgen?=";
+	s.from_addr = (char *)"j@x";
+	s.to = (char *)"=?iso-8859-1?q?Andr=E9?= <a@x>";
+	s.subject = (char *)"=?utf-8?b?w5xiZXI=?=";
+	s.message_id = (char *)" <one@x> ";
+	s.in_reply_to = (char *)"<zero@x>";
+	m = message_list_add(ml, &s);
+	g_assert_cmpstr(message_list_from(ml, m), ==, "Jürgen");
+	g_assert_cmpstr(message_list_to(ml, m), ==, "André <a@x>");
+	g_assert_cmpstr(message_list_subject(ml, m), ==, "Über");
+	g_assert_true(message_list_has_to(ml, m));
+	g_assert_cmpstr(message_list_message_id(ml, m), ==, "<one@x>");
+	/* In-Reply-To stands in for missing References */
+	refs = message_list_refs(ml, m, &n);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpstr(strtab_get(&ml->ids, refs[0]), ==, "<zero@x>");
+	/* an empty name: the address; no brackets: kept as it came */
+	memset(&s, 0, sizeof(s));
+	s.uid = 2;
+	s.from_name = (char *)"";
+	s.from_addr = (char *)"j@x";
+	s.message_id = (char *)"bare@x";
+	s.references = (char *)"<zero@x> <> <one@x>";
+	s.in_reply_to = (char *)"<ignored@x>";
+	m2 = message_list_add(ml, &s);
+	g_assert_cmpstr(message_list_from(ml, m2), ==, "j@x");
+	g_assert_cmpstr(message_list_subject(ml, m2), ==, "");
+	g_assert_false(message_list_has_to(ml, m2));
+	g_assert_cmpstr(message_list_message_id(ml, m2), ==, "bare@x");
+	g_assert_true(m2->mid_raw);
+	refs = message_list_refs(ml, m2, &n);
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpstr(strtab_get(&ml->ids, refs[0]), ==, "<zero@x>");
+	g_assert_cmpstr(strtab_get(&ml->ids, refs[1]), ==, "<one@x>");
+	/* a shared sender is kept once */
+	g_assert_cmpuint(m->from_addr, ==, m2->from_addr);
+	/* none at all */
+	memset(&s, 0, sizeof(s));
+	s.uid = 3;
+	m = message_list_add(ml, &s);
+	g_assert_null(message_list_message_id(ml, m));
+	g_assert_cmpstr(message_list_from(ml, m), ==, "");
+	g_assert_null(message_list_refs(ml, m, &n));
+	g_assert_cmpuint(n, ==, 0);
+	/* the decoded strings are bounded */
+	for (guint32 u = 10; u < 10 + MESSAGE_LIST_DECODED_MAX + 10; u++) {
+		char subj[32];
+
+		g_snprintf(subj, sizeof(subj), "subject %u", u);
+		add_from(ml, u, u, "N", "n@x", subj);
+		message_list_subject(ml, message_list_get(ml, u));
+	}
+	g_assert_cmpuint(g_hash_table_size(ml->decoded), >, MESSAGE_LIST_DECODED_MAX);
+	message_list_scroll(ml, 10);
+	g_assert_cmpuint(g_hash_table_size(ml->decoded), ==, 0);
+	message_list_free(&ml);
+}
+
+static void
+test_list_sort_from(void)
+{
+	struct message_list *ml = message_list_new();
+
+	add_from(ml, 1, 10, "zed", "z@x", "b");
+	add_from(ml, 2, 20, "", "adam@x", "a");
+	add_from(ml, 3, 30, "=?utf-8?q?=C3=89mile?=", "e@x", "Re: c");
+	add_from(ml, 4, 40, "Bea", "b@x", "Fwd: a");
+	add_from(ml, 5, 50, "bea", "b2@x", "d");
+	message_list_set_sort(ml, MESSAGE_SORT_FROM);
+	message_list_refresh(ml);
+	/* casefolded; equal keys newest first; É after z in code points */
+	assert_view(ml, "2,5,4,1,3");
+	/* arrivals merge into the sorted list */
+	add_from(ml, 6, 5, "Carl", "c@x", "e");
+	add_from(ml, 7, 60, "aaron", "aa@x", "a");
+	message_list_refresh(ml);
+	assert_view(ml, "7,2,5,4,6,1,3");
+	message_list_set_sort(ml, MESSAGE_SORT_SUBJECT);
+	message_list_refresh(ml);
+	assert_view(ml, "7,4,2,1,3,5,6");
+	message_list_set_sort(ml, MESSAGE_SORT_DATE_DESC);
+	message_list_refresh(ml);
+	assert_view(ml, "7,5,4,3,2,1,6");
+	g_assert_cmpuint(ml->keys[0]->len, ==, 0); /* keys go with their order */
+	message_list_free(&ml);
+}
+
+static int
+cmp_date_desc(gconstpointer a, gconstpointer b)
+{
+	const guint32 *x = a, *y = b; /* uid, date */
+
+	if (x[1] != y[1])
+		return x[1] > y[1] ? -1 : 1;
+	return x[0] > y[0] ? -1 : x[0] < y[0];
+}
+
+/* Batches in any order merge to what one sort gives. */
+static void
+test_list_merge_batches(void)
+{
+	struct message_list *ml = message_list_new();
+	GRand *r = g_rand_new_with_seed(11);
+	GArray *want = g_array_new(FALSE, FALSE, sizeof(guint32) * 2);
+	guint32 uid = 1;
+
+	while (uid < 5000) {
+		guint n = g_rand_int_range(r, 1, 400);
+
+		for (guint i = 0; i < n; i++, uid++) {
+			guint32 rec[2] = { uid, g_rand_int_range(r, 0, 1000) };
+
+			add_from(ml, uid, rec[1], "x", "x@x", "s");
+			g_array_append_val(want, rec);
+		}
+		message_list_refresh(ml);
+	}
+	g_array_sort(want, cmp_date_desc);
+	g_assert_cmpuint(ml->view->len, ==, want->len);
+	for (guint i = 0; i < want->len; i++)
+		g_assert_cmpuint(((struct msg *)ml->view->pdata[i])->uid, ==,
+				 ((guint32 *)(void *)want->data)[i * 2]);
+	g_array_free(want, TRUE);
+	g_rand_free(r);
+	message_list_free(&ml);
+}
+
+static void
+test_list_prune(void)
+{
+	struct message_list *ml = message_list_new();
+
+	for (guint32 u = 1; u <= 10; u++)
+		add_from(ml, u, u, "x", "x@x", "s");
+	message_list_set_tagged(ml, message_list_get(ml, 3), true);
+	message_list_refresh(ml);
+	message_list_select_row(ml, 7); /* uid 3 */
+	message_list_unmark_all(ml);
+	/* the walk meets the even ones; 11 arrives meanwhile */
+	for (guint32 u = 2; u <= 10; u += 2)
+		message_list_mark(ml, message_list_get(ml, u));
+	add_from(ml, 11, 11, "x", "x@x", "s");
+	g_assert_cmpuint(message_list_remove_unmarked(ml), ==, 5);
+	g_assert_cmpuint(message_list_size(ml), ==, 6);
+	g_assert_cmpuint(ml->total, ==, 6);
+	g_assert_cmpuint(ml->unread, ==, 6);
+	g_assert_cmpuint(ml->tagged, ==, 0);
+	g_assert_null(message_list_get(ml, 3));
+	message_list_refresh(ml);
+	assert_view(ml, "11,10,8,6,4,2");
+	g_assert_cmpuint(ml->sel->uid, ==, 2); /* its row went to the last one */
+	g_assert_cmpuint(message_list_remove_unmarked(ml), ==, 0);
+	/* the records come back once each */
+	for (guint32 u = 21; u <= 25; u++)
+		add_from(ml, u, u, "y", "y@x", "s");
+	g_assert_cmpuint(ml->used, ==, 11);
+	g_assert_cmpuint(message_list_size(ml), ==, 11);
+	message_list_refresh(ml);
+	assert_view(ml, "25,24,23,22,21,11,10,8,6,4,2");
+	message_list_clear(ml);
+	g_assert_cmpuint(message_list_size(ml), ==, 0);
+	g_assert_null(message_list_get(ml, 2));
+	add_from(ml, 2, 2, "x", "x@x", "s");
+	message_list_refresh(ml);
+	assert_view(ml, "2");
+	message_list_free(&ml);
+}
+
 /* ---- threads -------------------------------------------------------------- */
 
 static void
@@ -334,11 +650,50 @@ test_thread_basic(void)
 	s = view_uids(ml);
 	g_assert_cmpstr(s->str, ==, "3,6,1,2,4,5");
 	g_string_free(s, TRUE);
-	g_assert_cmpstr(message_list_get(ml, 1)->tree, ==, "");
-	g_assert_cmpstr(message_list_get(ml, 2)->tree, ==, "├─>");
-	g_assert_cmpstr(message_list_get(ml, 4)->tree, ==, "│ └─>");
-	g_assert_cmpstr(message_list_get(ml, 5)->tree, ==, "└─>");
-	g_assert_cmpstr(message_list_get(ml, 6)->tree, ==, "└─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 1)), ==, "");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 2)), ==, "├─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 4)), ==, "│ └─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 5)), ==, "└─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 6)), ==, "└─>");
+	message_list_free(&ml);
+}
+
+static void
+add_irt(struct message_list *ml, guint32 uid, gint64 date, const char *subject, const char *mid,
+	const char *irt)
+{
+	struct imap_summary s = { 0 };
+
+	s.uid = uid;
+	s.date = date;
+	s.subject = (char *)subject;
+	s.message_id = (char *)mid;
+	s.in_reply_to = (char *)irt;
+	g_assert_nonnull(message_list_add(ml, &s));
+}
+
+static void
+test_thread_in_reply_to(void)
+{
+	struct message_list *ml = message_list_new();
+
+	add_irt(ml, 1, 100, "Start", "<a@x>", NULL);
+	add_irt(ml, 2, 200, "Re: Start", "<b@x>", "<a@x>");
+	/* References win over In-Reply-To; the missing <m@x> is skipped */
+	add(ml, 3, 300, 0, "Re: Start", "<c@x>", "<a@x> <m@x>");
+	add_irt(ml, 4, 400, "Other", "<d@x>", "<nowhere@x>");
+	add_irt(ml, 5, 500, "Re: Start", "<e@x>", "<b@x>");
+	message_list_set_threaded(ml, true);
+	message_list_refresh(ml);
+	assert_view(ml, "1,2,5,3,4");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 2)), ==, "├─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 5)), ==, "│ └─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 3)), ==, "└─>");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 4)), ==, "");
+	/* removal: the reply to 2 hangs from the root then */
+	message_list_remove(ml, 2);
+	message_list_refresh(ml);
+	assert_view(ml, "1,3,5,4");
 	message_list_free(&ml);
 }
 
@@ -372,7 +727,7 @@ test_thread_hostile(void)
 		g_hash_table_destroy(seen);
 	}
 	/* deep replies stop indenting */
-	g_assert_cmpuint(g_utf8_strlen(message_list_get(ml, 20009)->tree, -1), <=,
+	g_assert_cmpuint(g_utf8_strlen(message_list_tree(ml, message_list_get(ml, 20009)), -1), <=,
 			 MESSAGE_THREAD_MAX_INDENT * 2 + 1);
 	message_list_free(&ml);
 }
@@ -496,7 +851,15 @@ main(int argc, char **argv)
 	g_test_add_func("/tui/list/hide-selects-next", test_list_hide_selects_next);
 	g_test_add_func("/tui/list/filter-sort-unread", test_list_filter_sort_unread);
 	g_test_add_func("/tui/list/scroll", test_list_scroll);
+	text_set_header_decoder(fake_decoder);
+	g_test_add_func("/tui/list/strtab", test_strtab);
+	g_test_add_func("/tui/list/uid-lookup", test_list_uid_lookup);
+	g_test_add_func("/tui/list/fields", test_list_fields);
+	g_test_add_func("/tui/list/sort-from", test_list_sort_from);
+	g_test_add_func("/tui/list/merge-batches", test_list_merge_batches);
+	g_test_add_func("/tui/list/prune", test_list_prune);
 	g_test_add_func("/tui/thread/basic", test_thread_basic);
+	g_test_add_func("/tui/thread/in-reply-to", test_thread_in_reply_to);
 	g_test_add_func("/tui/thread/hostile", test_thread_hostile);
 	g_test_add_func("/tui/thread/base-subject", test_base_subject);
 	g_test_add_func("/tui/folders/tree", test_folder_tree);

@@ -389,13 +389,13 @@ message_ids(struct tui *t, const GArray *uids)
 	mids = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < uids->len; i++) {
 		struct msg *m = message_list_get(t->list, g_array_index(uids, guint32, i));
+		const char *mid = m != NULL ? message_list_message_id(t->list, m) : NULL;
 
-		if (m == NULL || m->message_id == NULL || *m->message_id == '\0' ||
-		    strpbrk(m->message_id, "\r\n") != NULL) {
+		if (mid == NULL || *mid == '\0' || strpbrk(mid, "\r\n") != NULL) {
 			g_ptr_array_unref(mids);
 			return NULL;
 		}
-		g_ptr_array_add(mids, g_strdup(m->message_id));
+		g_ptr_array_add(mids, g_strdup(mid));
 	}
 	return mids;
 }

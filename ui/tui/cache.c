@@ -21,6 +21,11 @@
 #include "core/store/store.h"
 #include "ui/tui/tui-private.h"
 
+/* Cached rows added per idle call once the first screen is drawn. */
+#define CACHE_WALK_CHUNK 2000
+
+static void walk_stop(struct tui *t);
+
 /* A store call failed: say so once, then stop writing. */
 static void
 cache_failed(struct tui *t, GError *err)
@@ -79,6 +84,7 @@ cache_open(struct tui *t)
 void
 cache_close(struct tui *t)
 {
+	walk_stop(t);
 	store_free(&t->store);
 	t->cache_broken = false;
 	t->cache_uidvalidity = 0;
@@ -106,51 +112,135 @@ cache_folder(struct tui *t, const char *folder, struct store_folder *f_r)
 	return found;
 }
 
-/* Add (or update) every cached summary of the open folder in the list;
- * with prune, drop what the cache does not hold. */
-static int
-load_into_list(struct tui *t, guint32 uidvalidity, bool prune)
+/* ---- opening a folder on its cached rows --------------------------------- *
+ *
+ * The newest screenful is read at once and drawn; the rest comes in
+ * chunks, newest first, from an idle source, so keys wait for one chunk
+ * at most and only one row at a time is in memory besides the list. */
+
+struct cache_walk {
+	struct tui *t;
+	guint source;
+	struct store *store;
+	guint32 uidvalidity;
+	guint32 below;  /* the next chunk: UIDs below this (0: from the top) */
+	guint32 low;    /* lowest UID of this chunk */
+	guint n;        /* rows in this chunk */
+	bool prune;     /* at the end, drop what the walk did not meet */
+};
+
+static void
+walk_stop(struct tui *t)
 {
-	GArray *sums = NULL;
-	GHashTable *have = NULL;
+	struct cache_walk *w = t->cache_walk;
+
+	if (w == NULL)
+		return;
+	if (w->source != 0)
+		g_source_remove(w->source);
+	g_free(w);
+	t->cache_walk = NULL;
+}
+
+static bool
+walk_row(const struct imap_summary *s, void *ud)
+{
+	struct cache_walk *w = ud;
+	struct tui *t = w->t;
+
+	/* Known: its flags are updated (and it is marked as still cached). */
+	message_list_add(t->list, s);
+	if (s->uid > t->top_uid)
+		t->top_uid = s->uid;
+	w->low = s->uid;
+	w->n++;
+	return true;
+}
+
+/* Add (or update) the next LIMIT cached summaries of the open folder in
+ * the list. Returns 1 when more may follow, 0 at the end, -1 on error. */
+static int
+load_into_list(struct tui *t, struct cache_walk *w, guint limit)
+{
 	GError *err = NULL;
 
-	if (store_messages_load(t->store, t->folder, uidvalidity, NULL, &sums, &err) < 0) {
+	w->n = 0;
+	if (store_messages_each(t->store, t->folder, w->uidvalidity, w->below, limit, walk_row, w,
+				&err) < 0) {
 		cache_failed(t, err);
 		return -1;
 	}
-	if (prune)
-		have = g_hash_table_new(NULL, NULL);
-	for (guint i = 0; i < sums->len; i++) {
-		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
-		struct msg *m = message_list_get(t->list, s->uid);
-
-		if (m != NULL)
-			message_list_set_flags(t->list, m, s->flags);
-		else
-			message_list_add(t->list, s);
-		if (s->uid > t->top_uid)
-			t->top_uid = s->uid;
-		if (have != NULL)
-			g_hash_table_add(have, GUINT_TO_POINTER(s->uid));
-		imap_summary_clear(s);
-	}
-	g_array_unref(sums);
-	if (have != NULL) {
-		GArray *gone = g_array_new(FALSE, FALSE, sizeof(guint32));
-		GHashTableIter it;
-		gpointer k;
-
-		g_hash_table_iter_init(&it, t->list->by_uid);
-		while (g_hash_table_iter_next(&it, &k, NULL))
-			if (!g_hash_table_contains(have, k))
-				g_array_append_vals(gone, &(guint32){ GPOINTER_TO_UINT(k) }, 1);
-		for (guint i = 0; i < gone->len; i++)
-			message_list_remove(t->list, g_array_index(gone, guint32, i));
-		g_array_free(gone, TRUE);
-		g_hash_table_destroy(have);
-	}
+	/* What waits in the journal shows over what was just read. */
+	if (w->n > 0)
+		cache_overlay_journal(t);
 	tui_dirty(t);
+	if (w->n < limit || w->low <= 1)
+		return 0;
+	w->below = w->low;
+	return 1;
+}
+
+static void
+walk_end(struct tui *t)
+{
+	if (t->cache_walk->prune)
+		message_list_remove_unmarked(t->list);
+	walk_stop(t);
+	tui_dirty(t);
+}
+
+static gboolean
+walk_cb(gpointer ud)
+{
+	struct tui *t = ud;
+	struct cache_walk *w = t->cache_walk;
+	int r;
+
+	/* The folder, its UIDVALIDITY or the store changed meanwhile. */
+	if (!cache_usable(t) || t->store != w->store || t->folder == NULL ||
+	    t->cache_uidvalidity != w->uidvalidity) {
+		w->source = 0;
+		walk_stop(t);
+		return G_SOURCE_REMOVE;
+	}
+	r = load_into_list(t, w, CACHE_WALK_CHUNK);
+	if (r == 1)
+		return G_SOURCE_CONTINUE;
+	w->source = 0;
+	if (r == 0)
+		walk_end(t);
+	else
+		walk_stop(t);
+	return G_SOURCE_REMOVE;
+}
+
+/* Show the newest screenful now, the rest from an idle source. With
+ * prune, messages the cache no longer holds go at the end. */
+static int
+walk_start(struct tui *t, guint32 uidvalidity, bool prune)
+{
+	struct cache_walk *w;
+	guint first = MAX(TUI_FIRST_SCREEN, (guint)MAX(t->lay.list.h, 0) * 2);
+	int r;
+
+	walk_stop(t);
+	w = g_new0(struct cache_walk, 1);
+	w->t = t;
+	w->store = t->store;
+	w->uidvalidity = uidvalidity;
+	w->prune = prune;
+	t->cache_walk = w;
+	if (prune)
+		message_list_unmark_all(t->list);
+	r = load_into_list(t, w, first);
+	if (r < 0) {
+		walk_stop(t);
+		return -1;
+	}
+	if (r == 0)
+		walk_end(t);
+	else /* below the redraws and the keys */
+		w->source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, walk_cb, t, NULL);
 	return 0;
 }
 
@@ -159,12 +249,14 @@ cache_show_folder(struct tui *t)
 {
 	struct store_folder f;
 
+	walk_stop(t);
 	if (t->folder == NULL || cache_folder(t, t->folder, &f) != 1)
 		return false;
-	if (load_into_list(t, f.uidvalidity, false) < 0)
-		return false;
 	t->cache_uidvalidity = f.uidvalidity;
-	cache_overlay_journal(t);
+	if (walk_start(t, f.uidvalidity, false) < 0) {
+		t->cache_uidvalidity = 0;
+		return false;
+	}
 	return true;
 }
 
@@ -176,8 +268,7 @@ cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace)
 	if (replace)
 		message_list_clear(t->list);
 	t->cache_uidvalidity = uidvalidity;
-	if (load_into_list(t, uidvalidity, true) == 0)
-		cache_overlay_journal(t);
+	walk_start(t, uidvalidity, true);
 }
 
 void

@@ -242,7 +242,7 @@ connected(struct tui *t)
 		t->folder = g_strdup("INBOX");
 		begin_select(t, false);
 	} else {
-		begin_select(t, g_hash_table_size(t->list->by_uid) > 0);
+		begin_select(t, message_list_size(t->list) > 0);
 	}
 	if (t->folders_poll == 0)
 		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
@@ -770,15 +770,14 @@ reconcile_done(struct imap_client *c, enum tern_status st, const char *detail, G
 	if (tui_op_end(op) && st == TERN_OK && uids != NULL) {
 		GHashTable *have = g_hash_table_new(g_direct_hash, g_direct_equal);
 		GArray *gone = g_array_new(FALSE, FALSE, sizeof(guint32));
-		GHashTableIter it;
-		gpointer k;
+		GArray *held = message_list_uids(t->list);
 
 		for (guint i = 0; i < uids->len; i++)
 			g_hash_table_add(have, GUINT_TO_POINTER(g_array_index(uids, guint32, i)));
-		g_hash_table_iter_init(&it, t->list->by_uid);
-		while (g_hash_table_iter_next(&it, &k, NULL))
-			if (!g_hash_table_contains(have, k))
-				g_array_append_vals(gone, &(guint32){ GPOINTER_TO_UINT(k) }, 1);
+		for (guint i = 0; i < held->len; i++)
+			if (!g_hash_table_contains(have, GUINT_TO_POINTER(g_array_index(held, guint32, i))))
+				g_array_append_val(gone, g_array_index(held, guint32, i));
+		g_array_unref(held);
 		for (guint i = 0; i < gone->len; i++)
 			remove_uid(t, g_array_index(gone, guint32, i));
 		g_array_free(gone, TRUE);

@@ -67,7 +67,10 @@ draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
 	attr_t a = sel != A_NORMAL ? sel | (row_attr(t, m) & A_BOLD) : row_attr(t, m);
 	int x = r->x, end = r->x + r->w;
 	char *date = format_date(t, m, c->narrow);
-	const char *who = c->show_to && m->to_raw != NULL ? msg_to(m) : msg_from(m);
+	struct message_list *ml = t->list;
+	const char *who = c->show_to && message_list_has_to(ml, m) ? message_list_to(ml, m) :
+								     message_list_from(ml, m);
+	const char *tree = ml->threaded ? message_list_tree(ml, m) : "";
 
 	draw_fill(y, x, r->w, a);
 	flag_chars(m, flags);
@@ -80,11 +83,11 @@ draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
 		draw_text(y, x, MIN(c->from_w, end - x), who, a);
 		x += c->from_w + 1;
 	}
-	if (x < end && t->list->threaded && m->tree != NULL && *m->tree != '\0')
-		x += draw_text_at(y, x, end - x, m->tree,
+	if (x < end && *tree != '\0')
+		x += draw_text_at(y, x, end - x, tree,
 				  sel != A_NORMAL ? a : t->attrs[COLOR_THREAD_TREE]);
 	if (x < end) {
-		const char *subj = msg_subject(m);
+		const char *subj = message_list_subject(ml, m);
 
 		draw_text(y, x, end - x, *subj != '\0' ? subj : _("(no subject)"), a);
 	}

@@ -33,40 +33,225 @@ message_sort_label(enum message_sort s)
 	return "";
 }
 
-static void
-msg_free(gpointer p)
-{
-	struct msg *m = p;
+/* ---- interned strings ---------------------------------------------------- */
 
-	g_free(m->from);
-	g_free(m->to);
-	g_free(m->subject);
-	g_free(m->sort_key);
-	g_free(m->tree);
-	g_free(m);
+static guint32
+str_hash(const char *s, gsize n)
+{
+	guint32 h = 2166136261u; /* FNV-1a */
+
+	for (gsize i = 0; i < n; i++)
+		h = (h ^ (guchar)s[i]) * 16777619u;
+	return h;
 }
+
+void
+strtab_init(struct strtab *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void
+strtab_clear(struct strtab *st)
+{
+	if (st->chunk != NULL)
+		g_string_chunk_free(st->chunk);
+	if (st->strs != NULL)
+		g_ptr_array_free(st->strs, TRUE);
+	g_free(st->slots);
+	strtab_init(st);
+}
+
+static void
+strtab_grow(struct strtab *st)
+{
+	guint cap = st->cap != 0 ? st->cap * 2 : 1024;
+	guint32 *slots = g_new0(guint32, cap);
+
+	for (guint id = 1; id < st->strs->len; id++) {
+		const char *s = st->strs->pdata[id];
+		guint i = str_hash(s, strlen(s)) & (cap - 1);
+
+		while (slots[i] != 0)
+			i = (i + 1) & (cap - 1);
+		slots[i] = id;
+	}
+	g_free(st->slots);
+	st->slots = slots;
+	st->cap = cap;
+}
+
+guint32
+strtab_intern(struct strtab *st, const char *s, gsize n)
+{
+	guint i;
+	guint32 id;
+
+	if (s == NULL)
+		return 0;
+	if (st->strs == NULL) {
+		st->chunk = g_string_chunk_new(64 * 1024);
+		st->strs = g_ptr_array_new();
+		g_ptr_array_add(st->strs, NULL); /* id 0 */
+	}
+	/* At most three slots in four used: probes stay short. */
+	if ((gsize)st->strs->len * 4 >= (gsize)st->cap * 3)
+		strtab_grow(st);
+	i = str_hash(s, n) & (st->cap - 1);
+	while ((id = st->slots[i]) != 0) {
+		const char *have = st->strs->pdata[id];
+
+		if (strncmp(have, s, n) == 0 && have[n] == '\0')
+			return id;
+		i = (i + 1) & (st->cap - 1);
+	}
+	id = st->strs->len;
+	g_ptr_array_add(st->strs, g_string_chunk_insert_len(st->chunk, s, (gssize)n));
+	st->slots[i] = id;
+	return id;
+}
+
+const char *
+strtab_get(const struct strtab *st, guint32 id)
+{
+	if (id == 0 || st->strs == NULL || id >= st->strs->len)
+		return NULL;
+	return st->strs->pdata[id];
+}
+
+/* ---- records and the UID map --------------------------------------------- */
+
+static struct msg *
+msg_at(const struct message_list *ml, guint32 idx)
+{
+	return &((struct msg *)ml->blocks->pdata[idx / MESSAGE_LIST_BLOCK])[idx % MESSAGE_LIST_BLOCK];
+}
+
+static guint
+uid_home(const struct message_list *ml, guint32 uid)
+{
+	guint32 h = uid * 0x9E3779B1u;
+
+	return (h ^ (h >> 16)) & (ml->uid_cap - 1);
+}
+
+/* The slot holding uid, or the empty one where it would go. */
+static guint
+uid_slot(const struct message_list *ml, guint32 uid)
+{
+	guint i = uid_home(ml, uid);
+
+	while (ml->uid_slots[i] != 0 && msg_at(ml, ml->uid_slots[i] - 1)->uid != uid)
+		i = (i + 1) & (ml->uid_cap - 1);
+	return i;
+}
+
+static void
+uid_grow(struct message_list *ml)
+{
+	guint32 *old = ml->uid_slots;
+	guint old_cap = ml->uid_cap;
+
+	ml->uid_cap = old_cap != 0 ? old_cap * 2 : 1024;
+	ml->uid_slots = g_new0(guint32, ml->uid_cap);
+	for (guint i = 0; i < old_cap; i++)
+		if (old[i] != 0)
+			ml->uid_slots[uid_slot(ml, msg_at(ml, old[i] - 1)->uid)] = old[i];
+	g_free(old);
+}
+
+/* Backward-shift deletion: no tombstones, lookups stay short. */
+static void
+uid_delete(struct message_list *ml, guint i)
+{
+	guint mask = ml->uid_cap - 1, j = i;
+
+	for (;;) {
+		guint k;
+
+		j = (j + 1) & mask;
+		if (ml->uid_slots[j] == 0)
+			break;
+		k = uid_home(ml, msg_at(ml, ml->uid_slots[j] - 1)->uid);
+		/* Move j back to i unless its home lies cyclically in (i, j]. */
+		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
+			ml->uid_slots[i] = ml->uid_slots[j];
+			i = j;
+		}
+	}
+	ml->uid_slots[i] = 0;
+}
+
+static guint32
+alloc_record(struct message_list *ml)
+{
+	guint32 idx;
+
+	if (ml->free_slots->len > 0) {
+		idx = g_array_index(ml->free_slots, guint32, ml->free_slots->len - 1);
+		g_array_set_size(ml->free_slots, ml->free_slots->len - 1);
+		return idx;
+	}
+	if (ml->used % MESSAGE_LIST_BLOCK == 0)
+		g_ptr_array_add(ml->blocks, g_new(struct msg, MESSAGE_LIST_BLOCK));
+	return ml->used++;
+}
+
+/* ---- the list ------------------------------------------------------------ */
 
 struct message_list *
 message_list_new(void)
 {
 	struct message_list *ml = g_new0(struct message_list, 1);
 
-	ml->by_uid = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, msg_free);
+	ml->blocks = g_ptr_array_new_with_free_func(g_free);
+	ml->free_slots = g_array_new(FALSE, FALSE, sizeof(guint32));
+	ml->ref_pool = g_array_new(FALSE, FALSE, sizeof(guint32));
+	ml->decoded = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	ml->keys[0] = g_ptr_array_new_with_free_func(g_free);
+	ml->keys[1] = g_ptr_array_new_with_free_func(g_free);
+	ml->keys_sort = -1;
 	ml->all = g_ptr_array_new();
 	ml->pending = g_ptr_array_new();
 	ml->view = g_ptr_array_new();
-	ml->strings = g_string_chunk_new(64 * 1024);
 	return ml;
+}
+
+static void
+drop_keys(struct message_list *ml)
+{
+	g_ptr_array_set_size(ml->keys[0], 0);
+	g_ptr_array_set_size(ml->keys[1], 0);
+	ml->keys_sort = -1;
+}
+
+/* A fresh, empty array: set_size(0) would keep the old capacity. */
+static void
+renew(GPtrArray **a)
+{
+	g_ptr_array_free(*a, TRUE);
+	*a = g_ptr_array_new();
 }
 
 void
 message_list_clear(struct message_list *ml)
 {
-	g_ptr_array_set_size(ml->all, 0);
-	g_ptr_array_set_size(ml->pending, 0);
-	g_ptr_array_set_size(ml->view, 0);
-	g_hash_table_remove_all(ml->by_uid);
-	g_string_chunk_clear(ml->strings);
+	renew(&ml->all);
+	renew(&ml->pending);
+	renew(&ml->view);
+	g_ptr_array_set_size(ml->blocks, 0);
+	ml->used = 0;
+	ml->count = 0;
+	g_array_set_size(ml->free_slots, 0);
+	g_clear_pointer(&ml->uid_slots, g_free);
+	ml->uid_cap = 0;
+	strtab_clear(&ml->strings);
+	strtab_clear(&ml->ids);
+	strtab_clear(&ml->trees);
+	g_array_free(ml->ref_pool, TRUE);
+	ml->ref_pool = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_hash_table_remove_all(ml->decoded);
+	drop_keys(ml);
 	g_clear_pointer(&ml->filter, g_hash_table_destroy);
 	ml->sel = NULL;
 	ml->sel_row = 0;
@@ -87,25 +272,83 @@ message_list_free(struct message_list **mlp)
 	g_ptr_array_free(ml->all, TRUE);
 	g_ptr_array_free(ml->pending, TRUE);
 	g_ptr_array_free(ml->view, TRUE);
-	g_hash_table_destroy(ml->by_uid);
-	g_string_chunk_free(ml->strings);
+	g_ptr_array_free(ml->blocks, TRUE);
+	g_array_free(ml->free_slots, TRUE);
+	g_array_free(ml->ref_pool, TRUE);
+	g_hash_table_destroy(ml->decoded);
+	g_ptr_array_free(ml->keys[0], TRUE);
+	g_ptr_array_free(ml->keys[1], TRUE);
 	g_free(ml);
 	*mlp = NULL;
 }
 
-/* A raw field into the string chunk, cut (on a UTF-8 boundary when valid)
- * at MESSAGE_LIST_MAX_FIELD. */
-static const char *
-keep(struct message_list *ml, const char *s)
+/* Length of a raw field cut (on a UTF-8 boundary when valid) at
+ * MESSAGE_LIST_MAX_FIELD. */
+static gsize
+cut_len(const char *s)
 {
-	size_t n;
+	size_t n = strnlen(s, MESSAGE_LIST_MAX_FIELD);
 
-	if (s == NULL)
-		return NULL;
-	n = strnlen(s, MESSAGE_LIST_MAX_FIELD);
 	while (n > 0 && n == MESSAGE_LIST_MAX_FIELD && ((guchar)s[n] & 0xC0) == 0x80)
 		n--;
-	return g_string_chunk_insert_len(ml->strings, s, (gssize)n);
+	return n;
+}
+
+static guint32
+keep(struct strtab *st, const char *s)
+{
+	return s != NULL ? strtab_intern(st, s, cut_len(s)) : 0;
+}
+
+/* The next "<...>" in [*p, end) (advanced past it): its id in ids, as
+ * "<...>", or 0 when there is none. */
+static guint32
+next_id(struct strtab *ids, const char **p, const char *end)
+{
+	char buf[MESSAGE_LIST_MAX_FIELD + 2];
+
+	for (;;) {
+		const char *s = *p, *open, *close;
+
+		if (s == NULL || s >= end)
+			return 0;
+		open = memchr(s, '<', (size_t)(end - s));
+		if (open == NULL)
+			return 0;
+		close = memchr(open, '>', (size_t)(end - open));
+		if (close == NULL) {
+			*p = end;
+			return 0;
+		}
+		*p = close + 1;
+		if (close == open + 1)
+			continue; /* "<>" */
+		memcpy(buf, open, (size_t)(close - open + 1));
+		return strtab_intern(ids, buf, (gsize)(close - open + 1));
+	}
+}
+
+/* References (or, without any, In-Reply-To) as ids into the ref pool. */
+static void
+keep_refs(struct message_list *ml, struct msg *m, const char *refs, const char *in_reply_to)
+{
+	const char *fields[2] = { refs, in_reply_to };
+
+	m->refs = ml->ref_pool->len;
+	m->nrefs = 0;
+	for (int f = 0; f < 2 && m->nrefs == 0; f++) {
+		const char *p = fields[f], *end;
+		guint32 id;
+
+		if (p == NULL)
+			continue;
+		end = p + cut_len(p);
+		while (m->nrefs < (f == 0 ? MESSAGE_THREAD_MAX_REFS : 1) &&
+		       (id = next_id(&ml->ids, &p, end)) != 0) {
+			g_array_append_val(ml->ref_pool, id);
+			m->nrefs++;
+		}
+	}
 }
 
 static void
@@ -121,28 +364,43 @@ count_msg(struct message_list *ml, const struct msg *m, int sign)
 struct msg *
 message_list_add(struct message_list *ml, const struct imap_summary *s)
 {
-	struct msg *m = g_hash_table_lookup(ml->by_uid, GUINT_TO_POINTER(s->uid));
+	struct msg *m = message_list_get(ml, s->uid);
+	guint32 idx;
+	const char *p, *end;
 
 	if (m != NULL) {
 		message_list_set_flags(ml, m, s->flags);
+		m->kept = 1;
 		return m;
 	}
-	if (s->uid == 0 || g_hash_table_size(ml->by_uid) >= MESSAGE_LIST_MAX)
+	if (s->uid == 0 || ml->count >= MESSAGE_LIST_MAX)
 		return NULL;
-	m = g_new0(struct msg, 1);
+	if ((gsize)(ml->count + 1) * 4 > (gsize)ml->uid_cap * 3)
+		uid_grow(ml);
+	idx = alloc_record(ml);
+	m = msg_at(ml, idx);
+	memset(m, 0, sizeof(*m));
 	m->uid = s->uid;
 	m->flags = s->flags;
 	m->size = s->size;
 	m->date = s->date;
-	m->date_tz = s->date_tz;
-	m->from_name_raw = keep(ml, s->from_name);
-	m->from_addr = keep(ml, s->from_addr != NULL ? s->from_addr : s->from);
-	m->to_raw = keep(ml, s->to);
-	m->subject_raw = keep(ml, s->subject);
-	m->message_id = keep(ml, s->message_id);
-	m->in_reply_to = keep(ml, s->in_reply_to);
-	m->references = keep(ml, s->references);
-	g_hash_table_insert(ml->by_uid, GUINT_TO_POINTER(m->uid), m);
+	m->date_tz = (gint16)CLAMP(s->date_tz, -24 * 60, 24 * 60);
+	m->from_name = keep(&ml->strings, s->from_name);
+	m->from_addr = keep(&ml->strings, s->from_addr != NULL ? s->from_addr : s->from);
+	m->to = keep(&ml->strings, s->to);
+	m->subject = keep(&ml->strings, s->subject);
+	p = s->message_id;
+	end = p != NULL ? p + cut_len(p) : NULL;
+	m->message_id = next_id(&ml->ids, &p, end);
+	if (m->message_id == 0 && s->message_id != NULL) {
+		m->message_id = keep(&ml->ids, s->message_id);
+		m->mid_raw = 1;
+	}
+	keep_refs(ml, m, s->references, s->in_reply_to);
+	m->live = 1;
+	m->kept = 1;
+	ml->uid_slots[uid_slot(ml, m->uid)] = idx + 1;
+	ml->count++;
 	g_ptr_array_add(ml->pending, m);
 	count_msg(ml, m, 1);
 	return m;
@@ -151,7 +409,63 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 struct msg *
 message_list_get(struct message_list *ml, guint32 uid)
 {
-	return g_hash_table_lookup(ml->by_uid, GUINT_TO_POINTER(uid));
+	guint i;
+
+	if (ml->uid_cap == 0 || uid == 0)
+		return NULL;
+	i = uid_slot(ml, uid);
+	return ml->uid_slots[i] != 0 ? msg_at(ml, ml->uid_slots[i] - 1) : NULL;
+}
+
+guint
+message_list_size(const struct message_list *ml)
+{
+	return ml->count;
+}
+
+GArray *
+message_list_uids(const struct message_list *ml)
+{
+	GArray *out = g_array_sized_new(FALSE, FALSE, sizeof(guint32), ml->count);
+
+	for (guint32 i = 0; i < ml->used; i++) {
+		const struct msg *m = msg_at(ml, i);
+
+		if (m->live)
+			g_array_append_val(out, m->uid);
+	}
+	return out;
+}
+
+/* Take m out of the counts and the UID map; the caller drops it from the
+ * arrays, then frees its record. */
+static void
+unlink_msg(struct message_list *ml, struct msg *m)
+{
+	count_msg(ml, m, -1);
+	if (m->tagged)
+		ml->tagged--;
+	if (ml->sel == m)
+		ml->sel = NULL;
+	uid_delete(ml, uid_slot(ml, m->uid));
+	m->live = 0;
+	ml->count--;
+	ml->view_stale = true;
+}
+
+static void
+free_record(struct message_list *ml, struct msg *m)
+{
+	for (guint b = 0; b < ml->blocks->len; b++) {
+		struct msg *base = ml->blocks->pdata[b];
+
+		if (m >= base && m < base + MESSAGE_LIST_BLOCK) {
+			guint32 idx = b * MESSAGE_LIST_BLOCK + (guint32)(m - base);
+
+			g_array_append_val(ml->free_slots, idx);
+			return;
+		}
+	}
 }
 
 void
@@ -161,16 +475,62 @@ message_list_remove(struct message_list *ml, guint32 uid)
 
 	if (m == NULL)
 		return;
-	count_msg(ml, m, -1);
-	if (m->tagged)
-		ml->tagged--;
+	unlink_msg(ml, m);
 	if (!g_ptr_array_remove(ml->pending, m))
 		g_ptr_array_remove(ml->all, m);
-	g_ptr_array_remove_fast(ml->view, m); /* rebuilt below, keep no dangling row */
-	if (ml->sel == m)
-		ml->sel = NULL;
-	g_hash_table_remove(ml->by_uid, GUINT_TO_POINTER(uid));
-	ml->view_stale = true;
+	g_ptr_array_remove_fast(ml->view, m); /* rebuilt on refresh, keep no dangling row */
+	free_record(ml, m);
+}
+
+void
+message_list_unmark_all(struct message_list *ml)
+{
+	for (guint32 i = 0; i < ml->used; i++)
+		msg_at(ml, i)->kept = 0;
+}
+
+void
+message_list_mark(struct message_list *ml, struct msg *m)
+{
+	(void)ml;
+	m->kept = 1;
+}
+
+static void
+drop_dead(GPtrArray *a)
+{
+	guint o = 0;
+
+	for (guint i = 0; i < a->len; i++)
+		if (((struct msg *)a->pdata[i])->live)
+			a->pdata[o++] = a->pdata[i];
+	g_ptr_array_set_size(a, o);
+}
+
+guint
+message_list_remove_unmarked(struct message_list *ml)
+{
+	GArray *gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+	guint n;
+
+	for (guint32 i = 0; i < ml->used; i++) {
+		struct msg *m = msg_at(ml, i);
+
+		if (m->live && !m->kept) {
+			unlink_msg(ml, m);
+			g_array_append_val(gone, i);
+		}
+	}
+	n = gone->len;
+	if (n > 0) {
+		/* One pass over each array, not one per message. */
+		drop_dead(ml->all);
+		drop_dead(ml->pending);
+		drop_dead(ml->view);
+		g_array_append_vals(ml->free_slots, gone->data, gone->len);
+	}
+	g_array_free(gone, TRUE);
+	return n;
 }
 
 void
@@ -239,37 +599,125 @@ message_list_set_threaded(struct message_list *ml, bool threaded)
 
 /* ---- decoded fields ------------------------------------------------------ */
 
-const char *
-msg_from(struct msg *m)
+enum { DECODE_HEADER, DECODE_VALID };
+
+static const char *
+decoded(struct message_list *ml, guint32 id, int kind)
 {
-	if (m->from == NULL) {
-		if (m->from_name_raw != NULL && *m->from_name_raw != '\0')
-			m->from = text_decode_header_utf8(m->from_name_raw);
-		if (m->from == NULL || *m->from == '\0') {
-			g_free(m->from);
-			m->from = text_make_valid(m->from_addr != NULL ? m->from_addr : "", -1);
-		}
+	gpointer key = GSIZE_TO_POINTER((gsize)id * 4 + (gsize)kind);
+	char *s = g_hash_table_lookup(ml->decoded, key);
+
+	if (s == NULL) {
+		const char *raw = strtab_get(&ml->strings, id);
+
+		s = kind == DECODE_HEADER ? text_decode_header_utf8(raw) : text_make_valid(raw, -1);
+		g_hash_table_insert(ml->decoded, key, s);
 	}
-	return m->from;
+	return s;
 }
 
 const char *
-msg_to(struct msg *m)
+message_list_from(struct message_list *ml, const struct msg *m)
 {
-	if (m->to == NULL)
-		m->to = text_decode_header_utf8(m->to_raw);
-	return m->to;
+	const char *raw = strtab_get(&ml->strings, m->from_name);
+
+	if (raw != NULL && *raw != '\0') {
+		const char *s = decoded(ml, m->from_name, DECODE_HEADER);
+
+		if (*s != '\0')
+			return s;
+	}
+	return decoded(ml, m->from_addr, DECODE_VALID);
 }
 
 const char *
-msg_subject(struct msg *m)
+message_list_to(struct message_list *ml, const struct msg *m)
 {
-	if (m->subject == NULL)
-		m->subject = text_decode_header_utf8(m->subject_raw);
-	return m->subject;
+	return decoded(ml, m->to, DECODE_HEADER);
+}
+
+const char *
+message_list_subject(struct message_list *ml, const struct msg *m)
+{
+	return decoded(ml, m->subject, DECODE_HEADER);
+}
+
+bool
+message_list_has_to(const struct message_list *ml, const struct msg *m)
+{
+	(void)ml;
+	return m->to != 0;
+}
+
+const char *
+message_list_message_id(const struct message_list *ml, const struct msg *m)
+{
+	return strtab_get(&ml->ids, m->message_id);
+}
+
+const char *
+message_list_tree(const struct message_list *ml, const struct msg *m)
+{
+	const char *s = strtab_get(&ml->trees, m->tree);
+
+	return s != NULL ? s : "";
+}
+
+const guint32 *
+message_list_refs(const struct message_list *ml, const struct msg *m, guint *n_r)
+{
+	*n_r = m->nrefs;
+	if (m->nrefs == 0)
+		return NULL;
+	return &g_array_index(ml->ref_pool, guint32, m->refs);
 }
 
 /* ---- sorting ------------------------------------------------------------- */
+
+/* "Re: Fwd: [list] Hello" sorts as "hello": drop reply and forward
+ * prefixes, then casefold. One key per distinct string, made when first
+ * compared, kept while the order is by sender or subject. */
+static const char *
+sort_key(struct message_list *ml, guint32 id, int kind)
+{
+	GPtrArray *keys = ml->keys[kind];
+	char *k;
+
+	if (id >= keys->len)
+		g_ptr_array_set_size(keys, MAX(ml->strings.strs != NULL ? ml->strings.strs->len : 0,
+					       id + 1));
+	k = keys->pdata[id];
+	if (k == NULL) {
+		const char *raw = strtab_get(&ml->strings, id);
+		char *text = kind == DECODE_HEADER ? text_decode_header_utf8(raw) :
+						     text_make_valid(raw, -1);
+
+		if (ml->sort == MESSAGE_SORT_SUBJECT)
+			k = g_utf8_casefold(message_thread_base_subject(text), -1);
+		else
+			k = g_utf8_casefold(text, -1);
+		g_free(text);
+		keys->pdata[id] = k;
+	}
+	return k;
+}
+
+static const char *
+msg_key(struct message_list *ml, const struct msg *m)
+{
+	const char *raw;
+
+	if (ml->sort == MESSAGE_SORT_SUBJECT)
+		return sort_key(ml, m->subject, DECODE_HEADER);
+	raw = strtab_get(&ml->strings, m->from_name);
+	if (raw != NULL && *raw != '\0') {
+		const char *k = sort_key(ml, m->from_name, DECODE_HEADER);
+
+		if (*k != '\0')
+			return k;
+	}
+	return sort_key(ml, m->from_addr, DECODE_VALID);
+}
 
 static int
 cmp_uid(const struct msg *a, const struct msg *b)
@@ -286,22 +734,17 @@ cmp_date(const struct msg *a, const struct msg *b)
 }
 
 static int
-cmp_key(const struct msg *a, const struct msg *b)
+cmp_msgs(struct message_list *ml, const struct msg *a, const struct msg *b)
 {
-	int r = strcmp(a->sort_key, b->sort_key);
+	int r;
 
-	return r != 0 ? r : -cmp_date(a, b);
-}
-
-static int
-cmp_msgs(const struct msg *a, const struct msg *b, enum message_sort s)
-{
-	switch (s) {
+	switch (ml->sort) {
 	case MESSAGE_SORT_DATE_ASC:
 		return cmp_date(a, b);
 	case MESSAGE_SORT_FROM:
 	case MESSAGE_SORT_SUBJECT:
-		return cmp_key(a, b);
+		r = strcmp(msg_key(ml, a), msg_key(ml, b));
+		return r != 0 ? r : -cmp_date(a, b);
 	case MESSAGE_SORT_SIZE_DESC:
 		if (a->size != b->size)
 			return a->size > b->size ? -1 : 1;
@@ -318,63 +761,45 @@ cmp_sort_ptr(gconstpointer a, gconstpointer b, gpointer ud)
 {
 	const struct msg *ma = *(struct msg *const *)a, *mb = *(struct msg *const *)b;
 
-	return cmp_msgs(ma, mb, (enum message_sort)GPOINTER_TO_INT(ud));
-}
-
-/* "Re: Fwd: [list] Hello" sorts as "hello": drop reply and forward
- * prefixes, then casefold. */
-static void
-make_sort_key(struct msg *m, enum message_sort s)
-{
-	const char *text;
-
-	g_free(m->sort_key);
-	if (s == MESSAGE_SORT_FROM) {
-		text = msg_from(m);
-	} else {
-		text = message_thread_base_subject(msg_subject(m));
-	}
-	m->sort_key = g_utf8_casefold(text, -1);
+	return cmp_msgs(ud, ma, mb);
 }
 
 static void
-prepare_keys(GPtrArray *a, enum message_sort s)
+prepare_keys(struct message_list *ml)
 {
-	if (s != MESSAGE_SORT_FROM && s != MESSAGE_SORT_SUBJECT)
-		return;
-	for (guint i = 0; i < a->len; i++)
-		make_sort_key(a->pdata[i], s);
+	if (ml->keys_sort != (int)ml->sort)
+		drop_keys(ml);
+	if (ml->sort == MESSAGE_SORT_FROM || ml->sort == MESSAGE_SORT_SUBJECT)
+		ml->keys_sort = (int)ml->sort;
 }
 
 static void
 merge_pending(struct message_list *ml)
 {
-	GPtrArray *out;
-	guint i = 0, j = 0;
+	guint i, j, k;
 
+	prepare_keys(ml);
 	if (ml->resort) {
 		g_ptr_array_extend_and_steal(ml->all, ml->pending);
 		ml->pending = g_ptr_array_new();
-		prepare_keys(ml->all, ml->sort);
-		g_ptr_array_sort_with_data(ml->all, cmp_sort_ptr, GINT_TO_POINTER(ml->sort));
+		g_ptr_array_sort_with_data(ml->all, cmp_sort_ptr, ml);
 		ml->resort = false;
 		return;
 	}
 	if (ml->pending->len == 0)
 		return;
-	prepare_keys(ml->pending, ml->sort);
-	g_ptr_array_sort_with_data(ml->pending, cmp_sort_ptr, GINT_TO_POINTER(ml->sort));
-	out = g_ptr_array_sized_new(ml->all->len + ml->pending->len);
-	while (i < ml->all->len || j < ml->pending->len) {
-		if (j >= ml->pending->len ||
-		    (i < ml->all->len &&
-		     cmp_msgs(ml->all->pdata[i], ml->pending->pdata[j], ml->sort) <= 0))
-			g_ptr_array_add(out, ml->all->pdata[i++]);
+	g_ptr_array_sort_with_data(ml->pending, cmp_sort_ptr, ml);
+	/* In place, from the back: no second copy of the list. */
+	i = ml->all->len;
+	j = ml->pending->len;
+	k = i + j;
+	g_ptr_array_set_size(ml->all, k);
+	while (j > 0) {
+		if (i > 0 && cmp_msgs(ml, ml->all->pdata[i - 1], ml->pending->pdata[j - 1]) > 0)
+			ml->all->pdata[--k] = ml->all->pdata[--i];
 		else
-			g_ptr_array_add(out, ml->pending->pdata[j++]);
+			ml->all->pdata[--k] = ml->pending->pdata[--j];
 	}
-	g_ptr_array_free(ml->all, TRUE);
-	ml->all = out;
 	g_ptr_array_set_size(ml->pending, 0);
 }
 
@@ -399,7 +824,7 @@ rebuild_view(struct message_list *ml)
 			g_ptr_array_add(ml->view, m);
 	}
 	if (ml->threaded) {
-		GPtrArray *rows = message_thread_order(ml->view, ml->sort);
+		GPtrArray *rows = message_thread_order(ml, ml->view);
 
 		g_ptr_array_free(ml->view, TRUE);
 		ml->view = rows;
@@ -498,6 +923,9 @@ message_list_scroll(struct message_list *ml, guint height)
 	guint len = ml->view->len;
 
 	ml->height = height;
+	/* Before the rows are drawn: what they decode stays valid for them. */
+	if (g_hash_table_size(ml->decoded) > MESSAGE_LIST_DECODED_MAX)
+		g_hash_table_remove_all(ml->decoded);
 	if (height == 0)
 		return;
 	if (ml->sel_row < ml->top)

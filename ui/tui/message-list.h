@@ -13,6 +13,10 @@
 #define MESSAGE_LIST_MAX_FIELD 4096
 /* Threaded view: rebuild at most this often (µs) while messages stream in. */
 #define MESSAGE_LIST_THREAD_INTERVAL (700 * 1000)
+/* Message records allocated at a time. */
+#define MESSAGE_LIST_BLOCK 1024
+/* Decoded strings kept for drawing before the cache starts again. */
+#define MESSAGE_LIST_DECODED_MAX 4096
 
 enum message_sort {
 	MESSAGE_SORT_DATE_DESC = 0, /* newest first (the default) */
@@ -26,39 +30,74 @@ enum message_sort {
 /* Short translated name of a sort order ("date", "from"...). Transfer none. */
 const char *message_sort_label(enum message_sort s);
 
+/* Interned strings: each distinct string is kept once and named by a
+ * small id (0 stands for NULL). Strings stay until the table is cleared. */
+struct strtab {
+	GStringChunk *chunk;
+	GPtrArray *strs;      /* id -> const char * (in chunk); [0] is NULL */
+	guint32 *slots;       /* open addressing: 0 empty, else an id */
+	guint cap;            /* slots, a power of two (0: none yet) */
+};
+
+void strtab_init(struct strtab *st);
+void strtab_clear(struct strtab *st);
+/* The id of the n bytes at s (added when new; 0 when s is NULL). */
+guint32 strtab_intern(struct strtab *st, const char *s, gsize n);
+/* Transfer none; NULL for id 0. */
+const char *strtab_get(const struct strtab *st, guint32 id);
+
+/* One message: a fixed record, allocated by the list in blocks, with
+ * its strings as ids into the list's tables. 56 bytes. */
 struct msg {
-	guint32 uid;
-	guint flags;        /* IMAP_FLAG_*, as shown (changes show before the server confirms) */
-	guint32 size;
 	gint64 date;        /* unix time */
-	int date_tz;        /* minutes east of UTC */
-	/* Raw header values as the server sent them (in the list's string
-	 * chunk; NULL when absent). */
-	const char *from_name_raw;
-	const char *from_addr;
-	const char *to_raw;
-	const char *subject_raw;
-	const char *message_id;
-	const char *in_reply_to;
-	const char *references;
-	/* Decoded on first use (message_list_from() ...), controls kept: the
-	 * drawing code sanitises. */
-	char *from;
-	char *to;
-	char *subject;
-	char *sort_key;
-	char *tree;         /* threaded view: the tree drawn before the subject */
-	guint hidden : 1;   /* moved or deleted here, not yet confirmed */
-	guint tagged : 1;
-	guint in_view : 1;
+	guint32 uid;
+	guint32 flags;      /* IMAP_FLAG_*, as shown (changes show before the server confirms) */
+	guint32 size;
+	/* Raw header values as the server sent them: ids in the list's
+	 * strings (cut at MESSAGE_LIST_MAX_FIELD). */
+	guint32 from_name;
+	guint32 from_addr;
+	guint32 to;
+	guint32 subject;
+	/* Threading: the Message-ID ("<id>") as an id in the list's ids, and
+	 * the ids of References (or of In-Reply-To when there are none),
+	 * nrefs of them at refs in the list's ref pool. */
+	guint32 message_id;
+	guint32 refs;
+	guint32 tree;       /* threaded view: the branch drawn before the subject, in trees */
+	gint16 date_tz;     /* minutes east of UTC */
+	guint8 nrefs;
+	guint8 hidden : 1;  /* moved or deleted here, not yet confirmed */
+	guint8 tagged : 1;
+	guint8 in_view : 1;
+	guint8 mid_raw : 1; /* the Message-ID had no "<...>": kept as it came, not threaded */
+	guint8 live : 1;    /* a slot in use (else on the free list) */
+	guint8 kept : 1;    /* seen by the current cache walk (see message_list_mark) */
 };
 
 struct message_list {
-	GHashTable *by_uid;   /* uid -> struct msg * (owned) */
+	/* Records in blocks of MESSAGE_LIST_BLOCK; a record is named by its
+	 * index (block * MESSAGE_LIST_BLOCK + slot) and never moves. */
+	GPtrArray *blocks;    /* struct msg[MESSAGE_LIST_BLOCK] each */
+	guint32 used;         /* slots handed out */
+	GArray *free_slots;   /* indices of removed records (guint32) */
+	guint count;          /* live records */
+	/* UID -> index + 1, open addressing with linear probing. */
+	guint32 *uid_slots;
+	guint uid_cap;
+	struct strtab strings; /* header values */
+	struct strtab ids;     /* Message-IDs */
+	struct strtab trees;   /* thread branches */
+	GArray *ref_pool;      /* guint32 ids in ids */
+	/* Decoded header values for the rows drawn: key (id * 4 + kind) ->
+	 * char *, emptied when it grows past MESSAGE_LIST_DECODED_MAX. */
+	GHashTable *decoded;
+	/* Sort keys by string id, for the from and subject orders only. */
+	GPtrArray *keys[2];
+	int keys_sort;        /* the order keys were made for (-1: none) */
 	GPtrArray *all;       /* every message, in sort order */
 	GPtrArray *pending;   /* added since the last refresh, unsorted */
 	GPtrArray *view;      /* the rows shown (struct msg *, transfer none) */
-	GStringChunk *strings;
 	GHashTable *filter;   /* search result: uid set, or NULL for all */
 	enum message_sort sort;
 	bool threaded;
@@ -84,6 +123,15 @@ void message_list_clear(struct message_list *ml);
  * already there. Returns it (transfer none), or NULL past MESSAGE_LIST_MAX. */
 struct msg *message_list_add(struct message_list *ml, const struct imap_summary *s);
 struct msg *message_list_get(struct message_list *ml, guint32 uid);
+/* Messages held (hidden ones too). */
+guint message_list_size(const struct message_list *ml);
+/* Their UIDs, in no order (guint32, transfer full). */
+GArray *message_list_uids(const struct message_list *ml);
+/* A walk of the cache: unmark every message, mark those the walk meets
+ * (messages added meanwhile come marked), then remove the unmarked. */
+void message_list_unmark_all(struct message_list *ml);
+void message_list_mark(struct message_list *ml, struct msg *m);
+guint message_list_remove_unmarked(struct message_list *ml);
 /* Remove a message for good (expunged). */
 void message_list_remove(struct message_list *ml, guint32 uid);
 /* Flags changed (by us or another client). */
@@ -115,9 +163,19 @@ void message_list_scroll(struct message_list *ml, guint height);
 /* The tagged messages (struct msg *, transfer container), in view order. */
 GPtrArray *message_list_tagged(struct message_list *ml);
 
-/* Decoded fields, decoded on first use. Transfer none, valid as long as m. */
-const char *msg_from(struct msg *m);
-const char *msg_to(struct msg *m);
-const char *msg_subject(struct msg *m);
+/* Decoded fields, for drawing. Transfer none, valid until the next
+ * message_list_scroll() or message_list_clear(). */
+const char *message_list_from(struct message_list *ml, const struct msg *m);
+const char *message_list_to(struct message_list *ml, const struct msg *m);
+const char *message_list_subject(struct message_list *ml, const struct msg *m);
+/* True when the message has a To header. */
+bool message_list_has_to(const struct message_list *ml, const struct msg *m);
+/* The Message-ID ("<id>" when it had one), or NULL. Transfer none. */
+const char *message_list_message_id(const struct message_list *ml, const struct msg *m);
+/* Threaded view: the branch drawn before the subject ("" for a root).
+ * Transfer none. */
+const char *message_list_tree(const struct message_list *ml, const struct msg *m);
+/* The Message-ID ids a message refers to (n_r of them). Transfer none. */
+const guint32 *message_list_refs(const struct message_list *ml, const struct msg *m, guint *n_r);
 
 #endif

@@ -6,12 +6,14 @@
  * here) are skipped, their children hanging from the nearest ancestor that
  * has one; roots whose subject is a reply join the root with that subject.
  * Everything is iterative and bounded: a hostile chain of 100,000 replies
- * costs linear time and no stack. */
+ * costs linear time and no stack. The list hands Message-IDs over as
+ * small ids, so a container is found by indexing, not hashing. */
 #include "config.h"
 #include "core/common.h"
 
 #include <string.h>
 
+#include "core/text/text.h"
 #include "ui/tui/message-thread.h"
 
 struct container {
@@ -26,9 +28,12 @@ struct container {
 };
 
 struct threader {
-	GHashTable *by_id; /* id (in chunk) -> struct container * */
-	GPtrArray *all;    /* every container (owned) */
-	GStringChunk *ids;
+	struct message_list *ml;
+	guint32 *by_id;          /* Message-ID id -> container index + 1 */
+	guint n_ids;
+	struct container *pool;  /* every container, in the order made */
+	guint n_pool, max_pool;
+	GHashTable *subjects;    /* subject id -> decoded subject (owned) */
 };
 
 static const char *const reply_prefixes[] = { "re", "fwd", "fw", "aw", "sv", "wg", "antw" };
@@ -84,45 +89,23 @@ message_thread_is_reply(const char *s)
 	return prefix_len(s) > 0;
 }
 
-/* The next "<...>" in *p (advanced past it), or NULL. */
-static const char *
-next_id(struct threader *t, const char **p)
-{
-	const char *s = *p, *open, *close;
-
-	if (s == NULL)
-		return NULL;
-	open = strchr(s, '<');
-	if (open == NULL)
-		return NULL;
-	close = strchr(open, '>');
-	if (close == NULL || close == open + 1) {
-		*p = close != NULL ? close + 1 : NULL;
-		return close != NULL ? next_id(t, p) : NULL;
-	}
-	*p = close + 1;
-	return g_string_chunk_insert_len(t->ids, open + 1, close - open - 1);
-}
-
 static struct container *
 new_container(struct threader *t)
 {
-	struct container *c = g_new0(struct container, 1);
-
-	g_ptr_array_add(t->all, c);
-	return c;
+	g_assert(t->n_pool < t->max_pool);
+	return &t->pool[t->n_pool++];
 }
 
 static struct container *
-lookup(struct threader *t, const char *id)
+lookup(struct threader *t, guint32 id)
 {
-	struct container *c = g_hash_table_lookup(t->by_id, id);
-
-	if (c == NULL) {
-		c = new_container(t);
-		g_hash_table_insert(t->by_id, (gpointer)id, c);
+	if (id >= t->n_ids)
+		return new_container(t); /* not in the table: cannot happen */
+	if (t->by_id[id] == 0) {
+		new_container(t);
+		t->by_id[id] = t->n_pool;
 	}
-	return c;
+	return &t->pool[t->by_id[id] - 1];
 }
 
 /* Is a the same as b or one of its ancestors? (Unknown past the walk
@@ -151,12 +134,12 @@ set_parent(struct container *c, struct container *parent)
 static void
 add_message(struct threader *t, struct msg *m, guint index)
 {
-	const char *p = m->message_id, *id = next_id(t, &p);
 	struct container *c = NULL, *prev = NULL;
-	int nrefs = 0;
+	const guint32 *refs;
+	guint nrefs;
 
-	if (id != NULL) {
-		c = lookup(t, id);
+	if (m->message_id != 0 && !m->mid_raw) {
+		c = lookup(t, m->message_id);
 		if (c->msg != NULL) /* a duplicate Message-ID: keep apart */
 			c = NULL;
 	}
@@ -164,18 +147,14 @@ add_message(struct threader *t, struct msg *m, guint index)
 		c = new_container(t);
 	c->msg = m;
 	c->index = index;
-	p = m->references;
-	while (nrefs++ < MESSAGE_THREAD_MAX_REFS && (id = next_id(t, &p)) != NULL) {
-		struct container *r = lookup(t, id);
+	/* In-Reply-To stands here as the only reference when there is none. */
+	refs = message_list_refs(t->ml, m, &nrefs);
+	for (guint i = 0; i < nrefs && i < MESSAGE_THREAD_MAX_REFS; i++) {
+		struct container *r = lookup(t, refs[i]);
 
 		if (prev != NULL && r->parent == NULL && r != prev)
 			set_parent(r, prev);
 		prev = r;
-	}
-	if (prev == NULL && m->in_reply_to != NULL) {
-		p = m->in_reply_to;
-		if ((id = next_id(t, &p)) != NULL)
-			prev = lookup(t, id);
 	}
 	if (prev != c)
 		set_parent(c, prev);
@@ -205,27 +184,40 @@ add_kid(struct container *parent, struct container *kid)
 
 /* Roots whose subject is a reply join a root with the same base subject
  * that is not a reply (or the first root with it). */
+static const char *
+subject(struct threader *t, const struct msg *m)
+{
+	gpointer key = GUINT_TO_POINTER(m->subject);
+	char *s = g_hash_table_lookup(t->subjects, key);
+
+	if (s == NULL) {
+		s = text_decode_header_utf8(strtab_get(&t->ml->strings, m->subject));
+		g_hash_table_insert(t->subjects, key, s);
+	}
+	return s;
+}
+
 static GPtrArray *
-group_by_subject(GPtrArray *roots)
+group_by_subject(struct threader *t, GPtrArray *roots)
 {
 	GHashTable *by_subject = g_hash_table_new(g_str_hash, g_str_equal);
 	GPtrArray *out = g_ptr_array_new();
 
 	for (guint i = 0; i < roots->len; i++) {
 		struct container *r = roots->pdata[i];
-		const char *subj = msg_subject(r->msg), *base = message_thread_base_subject(subj);
+		const char *subj = subject(t, r->msg), *base = message_thread_base_subject(subj);
 		struct container *old;
 
 		if (*base == '\0')
 			continue;
 		old = g_hash_table_lookup(by_subject, base);
-		if (old == NULL || (message_thread_is_reply(msg_subject(old->msg)) &&
+		if (old == NULL || (message_thread_is_reply(subject(t, old->msg)) &&
 				    !message_thread_is_reply(subj)))
 			g_hash_table_insert(by_subject, (gpointer)base, r);
 	}
 	for (guint i = 0; i < roots->len; i++) {
 		struct container *r = roots->pdata[i];
-		const char *subj = msg_subject(r->msg);
+		const char *subj = subject(t, r->msg);
 		struct container *home = g_hash_table_lookup(
 			by_subject, message_thread_base_subject(subj));
 
@@ -295,23 +287,24 @@ compute_min(struct container *root)
 
 /* The branch drawn before a reply's subject: one column pair per level
  * ("│ " while that ancestor has later siblings), then "├─>" or "└─>". */
-static char *
-tree_prefix(const GArray *last, guint depth)
+static guint32
+tree_prefix(struct message_list *ml, GString *s, const GArray *last, guint depth)
 {
-	GString *s = g_string_new(NULL);
 	guint shown = MIN(depth, MESSAGE_THREAD_MAX_INDENT);
 
-	if (depth == 0)
-		return g_string_free(s, FALSE);
-	for (guint d = 1; d < shown; d++)
-		g_string_append(s, g_array_index(last, gboolean, d) ? "  " : "│ ");
-	g_string_append(s, g_array_index(last, gboolean, shown) ? "└─>" : "├─>");
-	return g_string_free(s, FALSE);
+	g_string_truncate(s, 0);
+	if (depth > 0) {
+		for (guint d = 1; d < shown; d++)
+			g_string_append(s, g_array_index(last, gboolean, d) ? "  " : "│ ");
+		g_string_append(s, g_array_index(last, gboolean, shown) ? "└─>" : "├─>");
+	}
+	/* A handful of distinct branches: each kept once. */
+	return strtab_intern(&ml->trees, s->str, s->len);
 }
 
 /* Pre-order output of one tree, with each row's branch. */
 static void
-emit_tree(struct container *root, GPtrArray *rows)
+emit_tree(struct message_list *ml, struct container *root, GPtrArray *rows, GString *buf)
 {
 	GPtrArray *stack = g_ptr_array_new();
 	GArray *pos = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -328,8 +321,7 @@ emit_tree(struct container *root, GPtrArray *rows)
 		guint *i = &g_array_index(pos, guint, depth);
 
 		if (*i == 0) {
-			g_free(c->msg->tree);
-			c->msg->tree = tree_prefix(last, depth);
+			c->msg->tree = tree_prefix(ml, buf, last, depth);
 			g_ptr_array_add(rows, c->msg);
 		}
 		if (c->kids != NULL && *i < c->kids->len) {
@@ -349,30 +341,24 @@ emit_tree(struct container *root, GPtrArray *rows)
 	g_array_free(last, TRUE);
 }
 
-static void
-container_free(gpointer p)
-{
-	struct container *c = p;
-
-	if (c->kids != NULL)
-		g_ptr_array_free(c->kids, TRUE);
-	g_free(c);
-}
-
 GPtrArray *
-message_thread_order(GPtrArray *msgs, enum message_sort sort)
+message_thread_order(struct message_list *ml, GPtrArray *msgs)
 {
-	struct threader t;
+	struct threader t = { .ml = ml };
 	GPtrArray *roots = g_ptr_array_new(), *grouped, *rows;
+	GString *buf = g_string_new(NULL);
 
-	(void)sort; /* threads follow the order msgs are in */
-	t.by_id = g_hash_table_new(g_str_hash, g_str_equal);
-	t.all = g_ptr_array_new_with_free_func(container_free);
-	t.ids = g_string_chunk_new(16 * 1024);
+	/* Each Message-ID has at most one container, and each message at
+	 * most one of its own besides. */
+	t.n_ids = ml->ids.strs != NULL ? ml->ids.strs->len : 0;
+	t.by_id = g_new0(guint32, MAX(t.n_ids, 1));
+	t.max_pool = t.n_ids + msgs->len;
+	t.pool = g_new0(struct container, MAX(t.max_pool, 1));
+	t.subjects = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	for (guint i = 0; i < msgs->len; i++)
 		add_message(&t, msgs->pdata[i], i);
-	for (guint i = 0; i < t.all->len; i++) {
-		struct container *c = t.all->pdata[i], *p;
+	for (guint i = 0; i < t.n_pool; i++) {
+		struct container *c = &t.pool[i], *p;
 
 		if (c->msg == NULL)
 			continue;
@@ -382,17 +368,21 @@ message_thread_order(GPtrArray *msgs, enum message_sort sort)
 		else
 			g_ptr_array_add(roots, c);
 	}
-	grouped = group_by_subject(roots);
+	grouped = group_by_subject(&t, roots);
 	for (guint i = 0; i < grouped->len; i++)
 		compute_min(grouped->pdata[i]);
 	g_ptr_array_sort(grouped, cmp_root_min);
 	rows = g_ptr_array_sized_new(msgs->len);
 	for (guint i = 0; i < grouped->len; i++)
-		emit_tree(grouped->pdata[i], rows);
+		emit_tree(ml, grouped->pdata[i], rows, buf);
 	g_ptr_array_free(roots, TRUE);
 	g_ptr_array_free(grouped, TRUE);
-	g_ptr_array_free(t.all, TRUE);
-	g_hash_table_destroy(t.by_id);
-	g_string_chunk_free(t.ids);
+	for (guint i = 0; i < t.n_pool; i++)
+		if (t.pool[i].kids != NULL)
+			g_ptr_array_free(t.pool[i].kids, TRUE);
+	g_free(t.pool);
+	g_free(t.by_id);
+	g_hash_table_destroy(t.subjects);
+	g_string_free(buf, TRUE);
 	return rows;
 }

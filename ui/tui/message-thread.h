@@ -19,12 +19,12 @@ const char *message_thread_base_subject(const char *subject);
 /* True when the subject starts with a reply or forward prefix. */
 bool message_thread_is_reply(const char *subject);
 
-/* Arrange msgs (struct msg *, in the list's sort order) into threads from
- * Message-ID, References and In-Reply-To, then subjects for orphans whose
- * subject is a reply. A thread sits where its first member sat in msgs;
- * replies follow their parent, oldest first. Sets each message's tree (the
- * drawn branch, "" for a thread's root). Returns the rows: transfer
- * container. */
-GPtrArray *message_thread_order(GPtrArray *msgs, enum message_sort sort);
+/* Arrange msgs (struct msg * of ml, in the list's sort order) into threads
+ * from Message-ID, References and In-Reply-To, then subjects for orphans
+ * whose subject is a reply. A thread sits where its first member sat in
+ * msgs; replies follow their parent, oldest first. Sets each message's
+ * tree (the drawn branch, "" for a thread's root). Returns the rows:
+ * transfer container. */
+GPtrArray *message_thread_order(struct message_list *ml, GPtrArray *msgs);
 
 #endif

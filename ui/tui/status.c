@@ -40,7 +40,7 @@ background(struct tui *t)
 	if (t->folder != NULL && !t->selected && t->loading)
 		return g_strdup_printf(_("Opening %s"), t->folder);
 	if (t->loading && t->folder != NULL) {
-		char *have = draw_count(g_hash_table_size(t->list->by_uid));
+		char *have = draw_count(message_list_size(t->list));
 		char *all = draw_count(t->info.exists);
 		char *s = g_strdup_printf(_("Loading %s %s / %s"), t->folder, have, all);
 

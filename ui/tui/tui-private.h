@@ -178,6 +178,7 @@ struct tui {
 	bool cache_synced;      /* the open folder resyncs through the store */
 	guint32 cache_uidvalidity; /* of the open folder's rows, 0: none */
 	struct store_replay *replay; /* queued changes being sent, or NULL */
+	struct cache_walk *cache_walk; /* the rest of the cached rows coming in */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
