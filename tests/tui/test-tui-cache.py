@@ -119,7 +119,8 @@ def run_tests(t, srv, env):
     check_accounts(t, srv, env, label)
     moved = check_queue(t, srv, env, config, inbox)
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
-    n -= 1  # one message was moved away
+    gone = check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
+    n -= 2  # one message was moved away, one expunged
     label = base.count_label(n)
 
     # 2. the server is gone: read-only on the cache
@@ -372,6 +373,42 @@ class Proxy:
     def close(self):
         self.set_down()
         self.sock.close()
+
+
+def check_resync(t, srv, env, config, shown):
+    """While tern is not running another client flags one message and
+    expunges another; the next start shows the cached list, then the
+    server's state after the resync."""
+    rows = base.newest_first(shown)
+    unflag = next(m for m in rows if "\\Flagged" in base.server_flags(srv, "INBOX", m.message_id))
+    victim = rows[-1]
+    c = srv.imap()
+    try:
+        c.select("INBOX")
+        typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", '"%s"' % unflag.message_id)
+        c.uid("STORE", data[0].split()[0].decode(), "-FLAGS", "(\\Flagged)")
+        typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", '"%s"' % victim.message_id)
+        c.uid("STORE", data[0].split()[0].decode(), "+FLAGS", "(\\Deleted)")
+        c.expunge()
+    finally:
+        c.logout()
+    label = base.count_label(len(shown) - 1)
+    run = Run(env, config)
+    try:
+        # rows showing the victim's subject (others may contain it: "Re: ...")
+        like = sum(1 for m in shown if victim.subject[:20] in m.subject) - 1
+        ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
+                                  sum(1 for l in ls[:11] if victim.subject[:20] in l) == like and
+                                  any(unflag.subject[:15] in l and
+                                      not re.search(r"│[ *][ N]F", l) for l in ls[:11]))
+        t.ok(ok, "resync: another client's flag change and expunge show after the resync",
+             "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "resync")
+    return victim
 
 
 def check_reconnect(t, srv, env, shown):

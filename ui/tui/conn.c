@@ -624,7 +624,11 @@ sync_done(struct imap_client *c, enum tern_status st, const char *detail,
 	t->info = *info;
 	t->selected = true;
 	replace = res->uidvalidity_changed || t->cache_uidvalidity != info->uidvalidity;
-	cache_reload_folder(t, info->uidvalidity, replace);
+	/* Nothing vanished or changed flags: the rows shown (and those still
+	 * coming from the cache) are the server's, and new ones came through
+	 * sync_batch; only otherwise is the cache walked again. */
+	if (replace || res->vanished > 0 || res->changed > 0)
+		cache_reload_folder(t, info->uidvalidity, replace);
 	viewer_resume(t);
 	if (info->read_only)
 		tui_info(t, _("%s is read-only."), t->folder);
