@@ -756,25 +756,45 @@ store_folder_drop(struct store *s, const char *folder, GError **error)
 	return txn_end(s, own, rc < 0 ? -1 : 0, error);
 }
 
+/* Run a statement without parameters and collect a row_fn(row) per row
+ * (NULL rows are skipped) into *out_r, transfer full. */
+static int
+collect_ptrs(struct store *s, enum stmt which, gpointer (*row_fn)(sqlite3_stmt *st),
+	     GDestroyNotify free_fn, GPtrArray **out_r, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, which, error);
+	GPtrArray *out;
+	int rc;
+
+	*out_r = NULL;
+	if (st == NULL)
+		return -1;
+	out = g_ptr_array_new_with_free_func(free_fn);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		gpointer p = row_fn(st);
+
+		if (p != NULL)
+			g_ptr_array_add(out, p);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		g_ptr_array_unref(out);
+		return fail(s, error, _("cannot read"));
+	}
+	*out_r = out;
+	return 0;
+}
+
+static gpointer
+row_to_name(sqlite3_stmt *st)
+{
+	return column_dup(st, 0);
+}
+
 int
 store_folder_names(struct store *s, GPtrArray **names_r, GError **error)
 {
-	sqlite3_stmt *st = stmt_get(s, ST_FOLDER_NAMES, error);
-	GPtrArray *names;
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	names = g_ptr_array_new_with_free_func(g_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(names, column_dup(st, 0));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(names);
-		return fail(s, error, _("cannot read"));
-	}
-	*names_r = names;
-	return 0;
+	return collect_ptrs(s, ST_FOLDER_NAMES, row_to_name, g_free, names_r, error);
 }
 
 static int
@@ -831,48 +851,38 @@ store_folder_list_put(struct store *s, const GPtrArray *folders, GError **error)
 	return txn_end(s, own, rc, error);
 }
 
+static gpointer
+row_to_folder(sqlite3_stmt *st)
+{
+	struct imap_folder *f = g_new0(struct imap_folder, 1);
+	const char *attrs = (const char *)sqlite3_column_text(st, 4);
+	char **split = attrs != NULL && attrs[0] != '\0' ? g_strsplit(attrs, " ", -1) : NULL;
+	int role = sqlite3_column_int(st, 5);
+
+	f->name = column_dup(st, 0);
+	f->wire_name = column_dup(st, 1);
+	f->delimiter = (char)(sqlite3_column_int(st, 2) & 0xff);
+	f->attrs = (guint)sqlite3_column_int64(st, 3);
+	f->attr_names = g_ptr_array_new_with_free_func(g_free);
+	for (char **p = split; p != NULL && *p != NULL; p++)
+		g_ptr_array_add(f->attr_names, g_strdup(*p));
+	g_strfreev(split);
+	f->role = role >= 0 && role <= FOLDER_ROLE_NONE ? (enum folder_role)role :
+							  FOLDER_ROLE_NONE;
+	f->messages = sqlite3_column_int64(st, 6);
+	f->unseen = sqlite3_column_int64(st, 7);
+	if (f->name == NULL || f->wire_name == NULL) {
+		imap_folder_free(f);
+		return NULL;
+	}
+	return f;
+}
+
 int
 store_folder_list_get(struct store *s, GPtrArray **folders_r, GError **error)
 {
-	sqlite3_stmt *st = stmt_get(s, ST_FLIST_ALL, error);
-	GPtrArray *folders;
-	int rc;
-
-	*folders_r = NULL;
-	if (st == NULL)
-		return -1;
-	folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct imap_folder *f = g_new0(struct imap_folder, 1);
-		const char *attrs = (const char *)sqlite3_column_text(st, 4);
-		int role = sqlite3_column_int(st, 5);
-
-		f->name = column_dup(st, 0);
-		f->wire_name = column_dup(st, 1);
-		f->delimiter = (char)(sqlite3_column_int(st, 2) & 0xff);
-		f->attrs = (guint)sqlite3_column_int64(st, 3);
-		f->attr_names = g_ptr_array_new_with_free_func(g_free);
-		char **split = attrs != NULL && attrs[0] != '\0' ? g_strsplit(attrs, " ", -1) : NULL;
-
-		for (char **p = split; p != NULL && *p != NULL; p++)
-			g_ptr_array_add(f->attr_names, g_strdup(*p));
-		g_strfreev(split);
-		f->role = role >= 0 && role <= FOLDER_ROLE_NONE ? (enum folder_role)role :
-								  FOLDER_ROLE_NONE;
-		f->messages = sqlite3_column_int64(st, 6);
-		f->unseen = sqlite3_column_int64(st, 7);
-		if (f->name == NULL || f->wire_name == NULL)
-			imap_folder_free(f);
-		else
-			g_ptr_array_add(folders, f);
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(folders);
-		return fail(s, error, _("cannot read"));
-	}
-	*folders_r = folders;
-	return 0;
+	return collect_ptrs(s, ST_FLIST_ALL, row_to_folder, (GDestroyNotify)imap_folder_free,
+			    folders_r, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1399,7 +1409,7 @@ claim_is_live(gint64 pid, gint64 at)
 	return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-static struct store_action *
+static gpointer
 row_to_action(sqlite3_stmt *st)
 {
 	struct store_action *a = g_new0(struct store_action, 1);
@@ -1461,23 +1471,8 @@ action_free_one(gpointer p)
 int
 store_journal_list(struct store *s, GPtrArray **actions_r, GError **error)
 {
-	sqlite3_stmt *st = stmt_get(s, ST_JOURNAL_ALL, error);
-	GPtrArray *all;
-	int rc;
-
-	*actions_r = NULL;
-	if (st == NULL)
-		return -1;
-	all = g_ptr_array_new_with_free_func(action_free_one);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		g_ptr_array_add(all, row_to_action(st));
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		g_ptr_array_unref(all);
-		return fail(s, error, _("cannot read"));
-	}
-	*actions_r = all;
-	return 0;
+	return collect_ptrs(s, ST_JOURNAL_ALL, row_to_action,
+			    action_free_one, actions_r, error);
 }
 
 int
