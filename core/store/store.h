@@ -121,6 +121,13 @@ int store_messages_load(struct store *s, const char *folder, guint32 uidvalidity
 typedef bool store_each_fn(const struct imap_summary *sum, void *ud);
 int store_messages_each(struct store *s, const char *folder, guint32 uidvalidity,
 			guint32 below, guint limit, store_each_fn *fn, void *ud, GError **error);
+/* Walk the cached summaries of the folder newest first by the date column
+ * (the Date header, INTERNALDATE when it was missing: what list sorts
+ * by), equal dates highest UID first, at most LIMIT (0: all), one row in
+ * memory at a time, read through an index (no sort of the folder). fn
+ * as for store_messages_each(). */
+int store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
+			   guint limit, store_each_fn *fn, void *ud, GError **error);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);
