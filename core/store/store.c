@@ -76,9 +76,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MSG_PUT] = "INSERT OR REPLACE INTO messages (folder, uidvalidity, " MSG_COLUMNS
 		       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
 		       "?15, ?16, ?17, ?18, ?19, ?20)",
+	/* a row already equal is not written: a full FLAGS diff of a big,
+	 * unchanged folder then dirties no page */
 	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?4, keywords = ?5, "
 			 "modseq = CASE WHEN ?6 > 0 THEN ?6 ELSE modseq END "
-			 "WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3",
+			 "WHERE folder = ?1 AND uidvalidity = ?2 AND uid = ?3 AND "
+			 "(flags <> ?4 OR keywords IS NOT ?5 OR (?6 > 0 AND modseq <> ?6))",
 	[ST_MSG_REMOVE] = "DELETE FROM messages WHERE folder = ?1 AND uidvalidity = ?2 AND "
 			  "uid = ?3",
 	[ST_MSG_UIDS] = "SELECT uid FROM messages WHERE folder = ?1 AND uidvalidity = ?2 "
