@@ -1111,23 +1111,12 @@ fail:
 	return -1;
 }
 
-int
-store_messages_each(struct store *s, const char *folder, guint32 uidvalidity, guint32 below,
-		    guint limit, store_each_fn *fn, void *ud, GError **error)
+/* Hand fn the rows st yields, one at a time, until it says stop. */
+static int
+walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError **error)
 {
-	gint64 id = folder_id(s, folder, error);
-	sqlite3_stmt *st;
 	int rc;
 
-	if (id <= 0)
-		return (int)MIN(id, 0);
-	st = stmt_get(s, ST_MSG_EACH, error);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, uidvalidity);
-	sqlite3_bind_int64(st, 3, below != 0 ? (gint64)below : (gint64)G_MAXUINT32 + 1);
-	sqlite3_bind_int64(st, 4, limit != 0 ? (gint64)limit : -1);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct imap_summary m;
 		bool go_on;
@@ -1145,12 +1134,30 @@ store_messages_each(struct store *s, const char *folder, guint32 uidvalidity, gu
 }
 
 int
+store_messages_each(struct store *s, const char *folder, guint32 uidvalidity, guint32 below,
+		    guint limit, store_each_fn *fn, void *ud, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+
+	if (id <= 0)
+		return (int)MIN(id, 0);
+	st = stmt_get(s, ST_MSG_EACH, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, below != 0 ? (gint64)below : (gint64)G_MAXUINT32 + 1);
+	sqlite3_bind_int64(st, 4, limit != 0 ? (gint64)limit : -1);
+	return walk_rows(s, st, fn, ud, error);
+}
+
+int
 store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity, guint limit,
 		       store_each_fn *fn, void *ud, GError **error)
 {
 	gint64 id = folder_id(s, folder, error);
 	sqlite3_stmt *st;
-	int rc;
 
 	if (id <= 0)
 		return (int)MIN(id, 0);
@@ -1160,20 +1167,7 @@ store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, uidvalidity);
 	sqlite3_bind_int64(st, 3, limit != 0 ? (gint64)limit : -1);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct imap_summary m;
-		bool go_on;
-
-		row_to_summary(st, &m);
-		go_on = fn(&m, ud);
-		imap_summary_clear(&m);
-		if (!go_on) {
-			rc = SQLITE_DONE;
-			break;
-		}
-	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+	return walk_rows(s, st, fn, ud, error);
 }
 
 static int
