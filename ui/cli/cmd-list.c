@@ -303,6 +303,28 @@ append_uint(GString *j, guint32 v)
 	g_string_append_len(j, digits + i, (gssize)sizeof digits - i);
 }
 
+/* The system flags in bit order (\Recent is left out), then keywords. */
+static void
+json_flags(GString *j, const struct imap_summary *s)
+{
+	bool first = true;
+
+	for (guint bit = FLAG_SEEN; bit <= FLAG_DRAFT; bit <<= 1) {
+		if (!(s->flags & bit))
+			continue;
+		if (!first)
+			g_string_append(j, ", ");
+		json_str(j, flags_to_imap(bit));
+		first = false;
+	}
+	for (char **k = s->keywords; k != NULL && *k != NULL; k++) {
+		if (!first)
+			g_string_append(j, ", ");
+		json_str(j, *k);
+		first = false;
+	}
+}
+
 static void
 json_one(struct list_out *o, const struct imap_summary *s)
 {
@@ -312,7 +334,6 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	 * json_str(), not the display sanitiser's ^[ */
 	char *from = s->from != NULL ? text_decode_header_utf8(s->from) : g_strdup("");
 	char *subject = s->subject != NULL ? text_decode_header_utf8(s->subject) : g_strdup("");
-	bool first_flag = true;
 
 	format_iso_date(date, s->date, s->date_tz);
 	g_string_append(j, o->n == 0 ? "\n  {\"uid\": " : ",\n  {\"uid\": ");
@@ -324,21 +345,7 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	g_string_append(j, ", \"subject\": ");
 	json_str(j, subject);
 	g_string_append(j, ", \"flags\": [");
-	/* the system flags in bit order (\Recent is left out), then keywords */
-	for (guint bit = FLAG_SEEN; bit <= FLAG_DRAFT; bit <<= 1) {
-		if (!(s->flags & bit))
-			continue;
-		if (!first_flag)
-			g_string_append(j, ", ");
-		json_str(j, flags_to_imap(bit));
-		first_flag = false;
-	}
-	for (char **k = s->keywords; k != NULL && *k != NULL; k++) {
-		if (!first_flag)
-			g_string_append(j, ", ");
-		json_str(j, *k);
-		first_flag = false;
-	}
+	json_flags(j, s);
 	g_string_append(j, "], \"size\": ");
 	append_uint(j, s->size);
 	g_string_append_c(j, '}');
