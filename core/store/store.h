@@ -8,9 +8,11 @@
  * waiting for the server (claimed inside a transaction, replayed in order).
  *
  * The schema carries its version in PRAGMA user_version and is migrated
- * step by step on open. A file that fails PRAGMA quick_check, or is not a
- * database at all, is moved aside and the cache is rebuilt empty; the open
- * then succeeds and hands back a warning (core never prints).
+ * step by step on open. A file that is not a database at all, whose header
+ * or schema cannot be read, or that fails PRAGMA quick_check (run over the
+ * whole file when the last one is older than a day) is moved aside and the
+ * cache is rebuilt empty; the open then succeeds and hands back a warning
+ * (core never prints).
  *
  * Every call is synchronous and returns 0 (or 1/0 where it says "found")
  * or -1 with a GError in STORE_ERROR. Strings are stored exactly as the
