@@ -8,9 +8,11 @@
  * waiting for the server (claimed inside a transaction, replayed in order).
  *
  * The schema carries its version in PRAGMA user_version and is migrated
- * step by step on open. A file that fails PRAGMA quick_check, or is not a
- * database at all, is moved aside and the cache is rebuilt empty; the open
- * then succeeds and hands back a warning (core never prints).
+ * step by step on open. A file that is not a database at all, whose header
+ * or schema cannot be read, or that fails PRAGMA quick_check (run over the
+ * whole file when the last one is older than a day) is moved aside and the
+ * cache is rebuilt empty; the open then succeeds and hands back a warning
+ * (core never prints).
  *
  * Every call is synchronous and returns 0 (or 1/0 where it says "found")
  * or -1 with a GError in STORE_ERROR. Strings are stored exactly as the
@@ -127,6 +129,13 @@ int store_messages_load(struct store *s, const char *folder, guint32 uidvalidity
 typedef bool store_each_fn(const struct imap_summary *sum, void *ud);
 int store_messages_each(struct store *s, const char *folder, guint32 uidvalidity,
 			guint32 below, guint limit, store_each_fn *fn, void *ud, GError **error);
+/* Walk the cached summaries of the folder newest first by the date column
+ * (the Date header, INTERNALDATE when it was missing: what list sorts
+ * by), equal dates highest UID first, at most LIMIT (0: all), one row in
+ * memory at a time, read through an index (no sort of the folder). fn
+ * as for store_messages_each(). */
+int store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
+			   guint limit, store_each_fn *fn, void *ud, GError **error);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);

@@ -2,7 +2,8 @@
 """The SQLite cache against a real Dovecot: after another connection
 (imaplib) flags, expunges, appends and moves messages, a cached `tern list`
 equals a fresh uncached one, whichever resync runs (QRESYNC, CONDSTORE,
-FLAGS diff); a recreated folder (new UIDVALIDITY) drops its cache; a
+FLAGS diff); --limit and --sort served from the cache equal the same
+without it; a recreated folder (new UIDVALIDITY) drops its cache; a
 damaged cache file is rebuilt with a warning; --no-cache and --offline."""
 import json
 import os
@@ -121,6 +122,33 @@ def test_resync(t, srv, env):
     t.ok("VANISHED (EARLIER)" in trace, "the server answered with VANISHED (EARLIER)")
 
 
+def test_limit_sort(t, srv, env):
+    """list reads a cached folder without loading it: the newest N through
+    the date index (equal dates: the higher UID first), another order over
+    those N, or the whole folder streamed; all as without the cache."""
+    # same Date headers (append() dates by index): ties, broken by UID
+    append(srv, "Work", 2, "tieA")
+    append(srv, "Work", 2, "tieB")
+    for more in (["--limit", "20"], ["--limit", "1"], ["--limit", "100000"],
+                 ["--limit", "20", "--sort", "subject"], ["--limit", "20", "--sort", "date"],
+                 ["--limit", "20", "--sort", "-size"], ["--sort", "from"], ["--sort", "-date"]):
+        same_as_fresh(t, env, "Work", "list %s from the cache equals one without"
+                      % " ".join(more), None, *more)
+    rc, rows, _ = jrun(t, env, "list", "Work", "--json")
+    t.ok(rows and len(set(x["date"] for x in rows)) < len(rows),
+         "the folder holds messages with equal dates")
+    plain = env.tern("list", "Work", "--limit", "15")
+    fresh = env.tern("--no-cache", "list", "Work", "--limit", "15")
+    t.ok(plain.returncode == 0 and plain.stdout == fresh.stdout and
+         plain.stdout.count(b"\n") == 15, "plain list --limit 15 from the cache: the same 15 lines",
+         (plain.stdout[:300], fresh.stdout[:300]))
+    off = env.tern("--offline", "list", "Work", "--limit", "15")
+    t.ok(off.returncode == 0 and off.stdout == plain.stdout,
+         "--offline list --limit 15: the same lines", off.stderr[:300])
+    bad = env.tern("list", "Work", "--limit", "0")
+    t.eq(bad.returncode, 64, "--limit 0 is still a usage error")
+
+
 def test_uidvalidity(t, srv, env):
     same_as_fresh(t, env, "Gone", "Gone is cached")
     before = uidvalidity(srv, "Gone")
@@ -219,6 +247,7 @@ def main(t):
     try:
         srv.tern_config(env.config)
         test_resync(t, srv, env)
+        test_limit_sort(t, srv, env)
         test_uidvalidity(t, srv, env)
         test_corrupt(t, srv, env)
         test_no_cache_offline(t, srv, env)

@@ -100,6 +100,33 @@ user_version(const char *path)
 	return v;
 }
 
+/* One integer from SQL on the file (-1 when no row). */
+static gint64
+sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	gint64 v = -1;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==, SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void
+sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void
 test_open_migrate(void)
 {
@@ -113,20 +140,68 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 3);
+	g_assert_cmpint(user_version(path), ==, 4);
 
-	/* A version-1 file (no LRU index, no folder list) is migrated on open. */
+	/* A version-1 file (no LRU index, nor what versions 3 and 4 added)
+	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "PRAGMA user_version = 1;"
+				     "DROP INDEX messages_date; DROP TABLE meta; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 3);
+	g_assert_cmpint(user_version(path), ==, 4);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+				"name = 'messages_date' AND type = 'index'"), ==, 1);
+
+	/* A version-2 file (no folder list, date index or meta table) with
+	 * summaries in it migrates on open; they stay, and the date walk reads
+	 * them. */
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta;"
+		       "PRAGMA user_version = 2;"
+		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
+		       "SELECT id, 7, 5, 100 FROM folders WHERE name = 'X';"
+		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
+		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
+	s = open_ok(path);
+	g_assert_cmpint(user_version(path), ==, 4);
+	{
+		guint n = 0;
+
+		g_assert_cmpint(store_messages_count(s, "X", 7, &n, &err), ==, 0);
+		g_assert_cmpuint(n, ==, 2);
+	}
+	store_free(&s);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+				"name = 'messages_date' AND type = 'index'"), ==, 1);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+				"name = 'meta' AND type = 'table'"), ==, 1);
+	/* the newest-by-date walk reads the index, it does not sort */
+	{
+		sqlite3 *plan_db = NULL;
+		sqlite3_stmt *st = NULL;
+		bool uses_index = false, sorts = false;
+
+		g_assert_cmpint(sqlite3_open(path, &plan_db), ==, SQLITE_OK);
+		g_assert_cmpint(sqlite3_prepare_v2(plan_db, "EXPLAIN QUERY PLAN SELECT uid, subject FROM "
+						   "messages WHERE folder = ?1 AND uidvalidity = ?2 "
+						   "ORDER BY date DESC, uid DESC LIMIT ?3", -1, &st,
+						   NULL), ==, SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *detail = (const char *)sqlite3_column_text(st, 3);
+
+			uses_index |= strstr(detail, "messages_date") != NULL;
+			sorts |= strstr(detail, "TEMP B-TREE") != NULL;
+		}
+		sqlite3_finalize(st);
+		sqlite3_close(plan_db);
+		g_assert_true(uses_index);
+		g_assert_false(sorts);
+	}
 
 	/* WAL mode is set. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
@@ -327,6 +402,148 @@ check_each(struct store *s)
 	g_assert_cmpuint(e.uids->len, ==, 0);
 	g_assert_no_error(err);
 	g_array_unref(e.uids);
+}
+
+struct date_seen {
+	GArray *uids;
+	guint stop_after; /* 0: never stop */
+};
+
+static bool
+by_date_cb(const struct imap_summary *sum, void *ud)
+{
+	struct date_seen *e = ud;
+
+	g_array_append_val(e->uids, sum->uid);
+	return e->stop_after == 0 || e->uids->len < e->stop_after;
+}
+
+static void
+assert_uids(GArray *got, const guint32 *want, guint n)
+{
+	g_assert_cmpuint(got->len, ==, n);
+	for (guint i = 0; i < n; i++)
+		g_assert_cmpuint(g_array_index(got, guint32, i), ==, want[i]);
+	g_array_set_size(got, 0);
+}
+
+/* store_messages_by_date: newest date first, equal dates highest UID
+ * first, bounded by a count, stoppable, per folder and UIDVALIDITY. */
+static void
+test_by_date(void)
+{
+	static const gint64 dates[] = { 300, 100, 300, 200, 100, 400 }; /* UIDs 1..6 */
+	static const guint32 all[] = { 6, 3, 1, 4, 5, 2 };
+	char *path = db_path("by-date.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 5, .uidnext = 7 };
+	struct date_seen e = { .uids = g_array_new(FALSE, FALSE, sizeof(guint32)) };
+	GArray *batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	GError *err = NULL;
+
+	g_assert_cmpint(store_folder_set(s, "D", &f, &err), ==, 0);
+	g_assert_cmpint(store_folder_set(s, "E", &f, &err), ==, 0);
+	for (guint32 uid = 1; uid <= 6; uid++) {
+		struct imap_summary m;
+
+		fill_summary(&m, uid);
+		m.date = dates[uid - 1];
+		g_array_append_val(batch, m);
+	}
+	g_assert_cmpint(store_messages_put(s, "D", 5, (struct imap_summary *)(void *)batch->data,
+					   batch->len, &err), ==, 0);
+	free_sums(batch);
+	put_range(s, "E", 5, 1, 3);
+
+	g_assert_cmpint(store_messages_by_date(s, "D", 5, 0, by_date_cb, &e, &err), ==, 0);
+	assert_uids(e.uids, all, 6);
+	g_assert_cmpint(store_messages_by_date(s, "D", 5, 3, by_date_cb, &e, &err), ==, 0);
+	assert_uids(e.uids, all, 3);
+	e.stop_after = 2;
+	g_assert_cmpint(store_messages_by_date(s, "D", 5, 0, by_date_cb, &e, &err), ==, 0);
+	assert_uids(e.uids, all, 2);
+	e.stop_after = 0;
+	/* the rows are whole (fill_summary's date in E: UID 1 is the newest) */
+	{
+		static const guint32 e_order[] = { 1, 2, 3 };
+		struct each_seen whole = { .uids = g_array_new(FALSE, FALSE, sizeof(guint32)) };
+
+		g_assert_cmpint(store_messages_by_date(s, "E", 5, 0, each_cb, &whole, &err), ==, 0);
+		assert_uids(whole.uids, e_order, 3);
+		g_array_unref(whole.uids);
+	}
+	/* another UIDVALIDITY, an unknown folder: nothing */
+	g_assert_cmpint(store_messages_by_date(s, "D", 6, 0, by_date_cb, &e, &err), ==, 0);
+	g_assert_cmpint(store_messages_by_date(s, "Nowhere", 5, 0, by_date_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(e.uids->len, ==, 0);
+	/* a flag change keeps the order; a removed message leaves it */
+	{
+		struct imap_summary m = { .uid = 3, .flags = IMAP_FLAG_FLAGGED };
+		guint32 gone = 6;
+		static const guint32 after[] = { 3, 1, 4, 5, 2 };
+
+		g_assert_cmpint(store_messages_set_flags(s, "D", 5, &m, 1, &err), ==, 0);
+		g_assert_cmpint(store_messages_remove(s, "D", 5, &gone, 1, &err), ==, 0);
+		g_assert_cmpint(store_messages_by_date(s, "D", 5, 0, by_date_cb, &e, &err), ==, 0);
+		assert_uids(e.uids, after, 5);
+	}
+	g_assert_no_error(err);
+	g_array_unref(e.uids);
+	store_free(&s);
+	g_free(path);
+}
+
+/* The whole file is checked when the last full check is older than a day
+ * (and the time is recorded); the header and schema on every open. */
+static void
+test_health_check(void)
+{
+	char *path = db_path("health.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1, .uidnext = 2 };
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	GError *err = NULL;
+	char *warn = NULL;
+
+	g_assert_cmpint(store_folder_set(s, "INBOX", &f, &err), ==, 0);
+	store_free(&s);
+	g_assert_cmpint(sql_int(path, "SELECT value FROM meta WHERE key = 'checked'"), >=, now);
+	/* a stale stamp: checked again, and the stamp moves */
+	sql_exec(path, "UPDATE meta SET value = 1000 WHERE key = 'checked'");
+	s = open_ok(path);
+	store_free(&s);
+	g_assert_cmpint(sql_int(path, "SELECT value FROM meta WHERE key = 'checked'"), >=, now);
+	/* a stamp from the future (a clock set back) does not hold either */
+	sql_exec(path, "UPDATE meta SET value = 99999999999 WHERE key = 'checked'");
+	s = open_ok(path);
+	store_free(&s);
+	g_assert_cmpint(sql_int(path, "SELECT value FROM meta WHERE key = 'checked'"), <=,
+			g_get_real_time() / G_USEC_PER_SEC);
+	/* with a fresh stamp, a damaged schema page is still found */
+	{
+		char *data = NULL;
+		gsize len = 0;
+
+		g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+		g_assert_cmpuint(len, >=, 4096);
+		memset(data + 100, 0xab, 4096 - 100);
+		g_assert_true(g_file_set_contents(path, data, (gssize)len, NULL));
+		g_free(data);
+	}
+	g_assert_cmpint(store_open(path, 0, &s, &warn, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_nonnull(warn);
+	g_assert_nonnull(strstr(warn, "damaged"));
+	store_free(&s);
+	g_free(warn);
+	{
+		char *aside = g_strconcat(path, ".corrupt", NULL);
+
+		unlink(aside);
+		g_free(aside);
+	}
+	unlink(path);
+	g_free(path);
 }
 
 static void
@@ -724,6 +941,8 @@ main(int argc, char **argv)
 	g_test_add_func("/store/safe-name", test_safe_name);
 	g_test_add_func("/store/open-migrate", test_open_migrate);
 	g_test_add_func("/store/corrupt", test_corrupt);
+	g_test_add_func("/store/health-check", test_health_check);
+	g_test_add_func("/store/by-date", test_by_date);
 	g_test_add_func("/store/messages", test_messages);
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);
