@@ -44,5 +44,6 @@ EXTRA_DIST += tests/integration/test-cli.py
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor
 tests_bench_floor_SOURCES = tests/bench/floor.c
-tests_bench_floor_CFLAGS = -O2 -Wall
+tests_bench_floor_CFLAGS = -O2 -Wall -DFLOOR_ZLIB $(ZLIB_CFLAGS)
+tests_bench_floor_LDADD = $(ZLIB_LIBS)
 EXTRA_DIST += tests/bench/bench-list.py
