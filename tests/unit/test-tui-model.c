@@ -697,6 +697,28 @@ test_thread_in_reply_to(void)
 	message_list_free(&ml);
 }
 
+/* A References longer than what is kept: its tail (the parent) counts. */
+static void
+test_thread_long_references(void)
+{
+	struct message_list *ml = message_list_new();
+	GString *refs = g_string_new(NULL);
+
+	add(ml, 1, 100, 0, "Root", "<root@x>", NULL);
+	add(ml, 2, 200, 0, "Other", "<other@x>", NULL);
+	/* 500 ancestors nobody has (about 14 KB), then the real parent */
+	for (int i = 0; i < 500; i++)
+		g_string_append_printf(refs, "<gone-%d@somewhere.example> ", i);
+	g_string_append(refs, "<root@x>");
+	add(ml, 3, 300, 0, "Zzz", "<reply@x>", refs->str);
+	message_list_set_threaded(ml, true);
+	message_list_refresh(ml);
+	assert_view(ml, "1,3,2");
+	g_assert_cmpstr(message_list_tree(ml, message_list_get(ml, 3)), ==, "└─>");
+	g_string_free(refs, TRUE);
+	message_list_free(&ml);
+}
+
 static void
 test_thread_hostile(void)
 {
@@ -860,6 +882,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tui/list/prune", test_list_prune);
 	g_test_add_func("/tui/thread/basic", test_thread_basic);
 	g_test_add_func("/tui/thread/in-reply-to", test_thread_in_reply_to);
+	g_test_add_func("/tui/thread/long-references", test_thread_long_references);
 	g_test_add_func("/tui/thread/hostile", test_thread_hostile);
 	g_test_add_func("/tui/thread/base-subject", test_base_subject);
 	g_test_add_func("/tui/folders/tree", test_folder_tree);

@@ -328,25 +328,44 @@ next_id(struct strtab *ids, const char **p, const char *end)
 	}
 }
 
-/* References (or, without any, In-Reply-To) as ids into the ref pool. */
+/* References (or, without any, In-Reply-To) as ids into the ref pool. The
+ * parent is the last reference, so a long References keeps its tail: the
+ * last MESSAGE_LIST_MAX_FIELD bytes, and of those the last
+ * MESSAGE_THREAD_MAX_REFS ids. */
 static void
 keep_refs(struct message_list *ml, struct msg *m, const char *refs, const char *in_reply_to)
 {
-	const char *fields[2] = { refs, in_reply_to };
+	guint32 id;
 
 	m->refs = ml->ref_pool->len;
 	m->nrefs = 0;
-	for (int f = 0; f < 2 && m->nrefs == 0; f++) {
-		const char *p = fields[f], *end;
-		guint32 id;
+	if (refs != NULL) {
+		/* bounded: the parser caps a header line */
+		size_t len = strlen(refs);
+		const char *p = len > MESSAGE_LIST_MAX_FIELD ? refs + len - MESSAGE_LIST_MAX_FIELD :
+							       refs;
+		const char *end = refs + len;
 
-		if (p == NULL)
-			continue;
-		end = p + cut_len(p);
-		while (m->nrefs < (f == 0 ? MESSAGE_THREAD_MAX_REFS : 1) &&
-		       (id = next_id(&ml->ids, &p, end)) != 0) {
+		/* a cut id at the start is skipped: next_id looks for '<' first */
+		while ((id = next_id(&ml->ids, &p, end)) != 0) {
+			if (m->nrefs < MESSAGE_THREAD_MAX_REFS) {
+				g_array_append_val(ml->ref_pool, id);
+				m->nrefs++;
+			} else {
+				guint32 *r = &g_array_index(ml->ref_pool, guint32, m->refs);
+
+				memmove(r, r + 1, (MESSAGE_THREAD_MAX_REFS - 1) * sizeof(*r));
+				r[MESSAGE_THREAD_MAX_REFS - 1] = id;
+			}
+		}
+	}
+	if (m->nrefs == 0 && in_reply_to != NULL) {
+		const char *p = in_reply_to;
+
+		id = next_id(&ml->ids, &p, p + cut_len(p));
+		if (id != 0) {
 			g_array_append_val(ml->ref_pool, id);
-			m->nrefs++;
+			m->nrefs = 1;
 		}
 	}
 }
