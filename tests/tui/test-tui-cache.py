@@ -120,6 +120,7 @@ def run_tests(t, srv, env):
     moved = check_queue(t, srv, env, config, inbox)
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
     gone = check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
+    check_refused(t, srv, env, config)
     n -= 2  # one message was moved away, one expunged
     label = base.count_label(n)
 
@@ -409,6 +410,29 @@ def check_resync(t, srv, env, config, shown):
     finally:
         run.quit(t, "resync")
     return victim
+
+
+def check_refused(t, srv, env, config):
+    """A refused login: the cache is shown, the message says $ tries
+    again, and the banner does not claim to be reconnecting."""
+    bad = os.path.join(env.dir, "config-badpw")
+    with open(config) as f:
+        text = f.read().replace("password = %s" % srv.password, "password = wrong-%s" % srv.password)
+    with open(bad, "w") as f:
+        f.write(text)
+    os.chmod(bad, 0o600)
+    run = Run(env, bad)
+    try:
+        ok, lines = run.term.wait(lambda ls: "press $ to try again" in ls[-1] and
+                                  BANNER in run.status_line(ls))
+        t.ok(ok, "refused login: the cache is shown and $ is offered", "\n".join(lines))
+        t.ok("reconnecting" not in run.status_line(lines),
+             "refused login: the banner does not say reconnecting", run.status_line(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "refused login")
 
 
 def check_reconnect(t, srv, env, shown):

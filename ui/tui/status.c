@@ -14,22 +14,23 @@ background(struct tui *t)
 {
 	switch (t->conn) {
 	case CONN_OFFLINE: {
+		/* not after a refused login: that waits for $ */
+		bool again = !t->g->offline && t->reconnect_timer != 0;
 		guint queued = cache_queued(t);
 
-		if (queued > 0 && t->g->offline)
-			return g_strdup_printf(ngettext("offline — %u change queued",
-							"offline — %u changes queued", queued),
-					       queued);
-		if (queued > 0)
+		if (queued > 0 && again)
 			return g_strdup_printf(ngettext("offline — %u change queued, reconnecting",
 							"offline — %u changes queued, reconnecting",
 							queued),
 					       queued);
-		if (t->g->offline)
-			return g_strdup(_("offline — showing cached mail"));
+		if (queued > 0)
+			return g_strdup_printf(ngettext("offline — %u change queued",
+							"offline — %u changes queued", queued),
+					       queued);
 		if (t->store != NULL)
-			return g_strdup(_("offline — showing cached mail, reconnecting"));
-		return g_strdup(_("offline, reconnecting"));
+			return g_strdup(again ? _("offline — showing cached mail, reconnecting") :
+						_("offline — showing cached mail"));
+		return g_strdup(again ? _("offline, reconnecting") : _("offline"));
 	}
 	case CONN_CONNECTING:
 		return g_strdup_printf(_("Connecting to %s"), t->account->host != NULL ?
