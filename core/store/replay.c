@@ -193,8 +193,13 @@ forget(struct store_replay *r, const char *dropped_why)
 {
 	GError *err = NULL;
 
-	if (dropped_why != NULL && r->warn != NULL)
-		r->warn(r->a, dropped_why, r->ud);
+	if (dropped_why != NULL) {
+		log_warn("journal: action %" G_GINT64_FORMAT " on %s (UIDs %s) dropped: %s",
+			 r->a->id, r->a->folder != NULL ? r->a->folder : "",
+			 r->a->uids != NULL ? r->a->uids : "", dropped_why);
+		if (r->warn != NULL)
+			r->warn(r->a, dropped_why, r->ud);
+	}
 	if (store_journal_done(r->s, r->a->id, &err) < 0) {
 		store_failed(r, err);
 		return;
@@ -330,6 +335,7 @@ replay_next(struct store_replay *r)
 			     (a->kind == STORE_ACTION_MOVE || a->kind == STORE_ACTION_COPY) &&
 				     a->arg != NULL && a->arg[0] != '\0'))
 			break;
+		log_warn("journal: action %" G_GINT64_FORMAT " is damaged; dropped", a->id);
 		if (r->warn != NULL)
 			r->warn(a, _("the journal entry is damaged"), r->ud);
 		if (store_journal_done(r->s, a->id, &err) < 0) {
