@@ -121,7 +121,7 @@ def run_tests(t, srv, env):
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
     gone = check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
     check_refused(t, srv, env, config)
-    n -= 2  # one message was moved away, one expunged
+    n -= 1  # one message moved away, one expunged, one appended
     label = base.count_label(n)
 
     # 2. the server is gone: read-only on the cache
@@ -393,7 +393,11 @@ def check_resync(t, srv, env, config, shown):
         c.expunge()
     finally:
         c.logout()
-    label = base.count_label(len(shown) - 1)
+    # and a new message arrives
+    # (dated before the others, so the newest stays first for the later steps)
+    base.append(srv, "INBOX", base.raw_message(b"Resync newcomer", "<resync-new@example.org>")
+                .replace(b"Date: Wed, 31 Dec 2025", b"Date: Wed, 31 Dec 2014"))
+    label = base.count_label(len(shown))
     run = Run(env, config)
     try:
         # rows showing the victim's subject (others may contain it: "Re: ...")
@@ -401,9 +405,10 @@ def check_resync(t, srv, env, config, shown):
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
                                   sum(1 for l in ls[:11] if victim.subject[:20] in l) == like and
                                   any(unflag.subject[:15] in l and
-                                      not re.search(r"│[ *][ N]F", l) for l in ls[:11]))
-        t.ok(ok, "resync: another client's flag change and expunge show after the resync",
-             "\n".join(lines))
+                                      not re.search(r"│[ *][ N]F", l) for l in ls[:11]) and
+                                  any("Resync newcomer" in l for l in ls[:11]))
+        t.ok(ok, "resync: another client's flag change, expunge and new message show after "
+             "the resync", "\n".join(lines))
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise
