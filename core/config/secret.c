@@ -185,8 +185,9 @@ config_run_command(const char *command, const char *what, char **output_r, GErro
 		g_subprocess_wait(proc, NULL, NULL);
 		if (too_long)
 			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND,
-				    _("%s printed more than %d bytes"), what,
-				    CONFIG_MAX_COMMAND_OUTPUT);
+				    ngettext("%s printed more than %d byte", "%s printed more than %d bytes",
+					     CONFIG_MAX_COMMAND_OUTPUT),
+				    what, CONFIG_MAX_COMMAND_OUTPUT);
 		else
 			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND, "%s: %s", what,
 				    err->message);

@@ -118,7 +118,9 @@ emit(struct builder *b, const char *s, size_t len, bool to_log)
 {
 	if (len > b->max_line - b->seg_len)
 		return imap_fail(b->error, IMAP_ERROR_INVALID,
-				 _("IMAP command longer than %zu bytes"), b->max_line);
+				 ngettext("IMAP command longer than %zu byte",
+					  "IMAP command longer than %zu bytes", b->max_line),
+				 b->max_line);
 	g_byte_array_append(b->cur, (const guint8 *)s, (guint)len);
 	b->seg_len += len;
 	if (to_log)

@@ -343,7 +343,10 @@ body_node(struct imap_decoder *dec, const struct imap_arg *arg, unsigned depth,
 				 _("BODYSTRUCTURE nested deeper than %u"), dec->limits->max_body_depth);
 	if (++dec->n_body_parts > dec->limits->max_body_parts)
 		return imap_fail(dec->error, IMAP_ERROR_LIMIT,
-				 _("BODYSTRUCTURE has more than %u parts"), dec->limits->max_body_parts);
+				 ngettext("BODYSTRUCTURE has more than %u part",
+					  "BODYSTRUCTURE has more than %u parts",
+					  dec->limits->max_body_parts),
+				 dec->limits->max_body_parts);
 	if (arg->type != IMAP_ARG_LIST || arg->n_children == 0)
 		return fetch_fail(dec, "BODYSTRUCTURE");
 	body->section = imap_resp_strdup(dec->resp, section, strlen(section));

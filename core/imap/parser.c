@@ -464,10 +464,14 @@ frame_literal(struct imap_parser *parser, size_t *size_r, GError **error)
 		cap = parser->limits.max_body_literal;
 	if (imap_parse_number((const char *)seg + brace + 1, digits_end - brace - 1, cap, &size) < 0)
 		return imap_fail(error, IMAP_ERROR_LIMIT,
-				 _("IMAP literal larger than the limit of %zu bytes"), cap);
+				 ngettext("IMAP literal larger than the limit of %zu byte",
+					  "IMAP literal larger than the limit of %zu bytes", cap),
+				 cap);
 	if (size > parser->limits.max_literal_total - parser->literal_total)
 		return imap_fail(error, IMAP_ERROR_LIMIT,
-				 _("IMAP response literals exceed the limit of %zu bytes"),
+				 ngettext("IMAP response literals exceed the limit of %zu byte",
+					  "IMAP response literals exceed the limit of %zu bytes",
+					  parser->limits.max_literal_total),
 				 parser->limits.max_literal_total);
 	*size_r = (size_t)size;
 	return 1;
@@ -485,7 +489,9 @@ frame_line(struct imap_parser *parser, GError **error)
 
 	if (n > parser->limits.max_line - parser->line_total)
 		return imap_fail(error, IMAP_ERROR_LIMIT,
-				 _("IMAP response line longer than the limit of %zu bytes"),
+				 ngettext("IMAP response line longer than the limit of %zu byte",
+					  "IMAP response line longer than the limit of %zu bytes",
+					  parser->limits.max_line),
 				 parser->limits.max_line);
 	g_byte_array_append(parser->cur, p, (guint)n);
 	parser->in_pos += n;

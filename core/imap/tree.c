@@ -54,7 +54,10 @@ count_arg(struct cursor *c)
 {
 	if (++c->n_args > c->limits->max_args)
 		return imap_fail(c->error, IMAP_ERROR_LIMIT,
-				 _("IMAP response has more than %u arguments"), c->limits->max_args);
+				 ngettext("IMAP response has more than %u argument",
+					  "IMAP response has more than %u arguments",
+					  c->limits->max_args),
+				 c->limits->max_args);
 	return 0;
 }
 

@@ -233,7 +233,9 @@ imap_seqset_to_array(const struct imap_seqset *set, size_t max_count, size_t *n_
 		total += (uint64_t)r->last - r->first + 1;
 		if (total > max_count) {
 			g_set_error(error, IMAP_ERROR, IMAP_ERROR_INVALID,
-				    _("message set has more than %zu messages"), max_count);
+				    ngettext("message set has more than %zu message",
+					     "message set has more than %zu messages", max_count),
+				    max_count);
 			return NULL;
 		}
 	}

@@ -104,8 +104,11 @@ bad_word(GError **error, const char *word)
 	g_strcanon(shown, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 			  "!#$&'+,-./:;<=>?@[^_`|~ (){}%*\"\\]", '?');
 	g_set_error(error, FLAGS_ERROR, FLAGS_ERROR_INVALID,
-		    _("'%s' is not a flag: use seen, flagged, answered, deleted, draft or a "
-		      "keyword (up to %d characters, no spaces, controls or ( ) { } %% * \" \\ ])"),
+		    ngettext("'%s' is not a flag: use seen, flagged, answered, deleted, draft or a "
+			     "keyword (up to %d character, no spaces, controls or ( ) { } %% * \" \\ ])",
+			     "'%s' is not a flag: use seen, flagged, answered, deleted, draft or a "
+			     "keyword (up to %d characters, no spaces, controls or ( ) { } %% * \" \\ ])",
+			     FLAGS_MAX_KEYWORD_LEN),
 		    shown, FLAGS_MAX_KEYWORD_LEN);
 	g_free(shown);
 	return -1;

@@ -447,7 +447,9 @@ parse_unary(struct parser *p, int depth, struct node **n_r)
 	struct node *child = NULL, *n = NULL;
 
 	if (depth > QUERY_MAX_DEPTH)
-		return perr(p, start, _("the query is nested too deeply (at most %d levels)"),
+		return perr(p, start, ngettext("the query is nested too deeply (at most %d level)",
+				     "the query is nested too deeply (at most %d levels)",
+				     QUERY_MAX_DEPTH),
 			    QUERY_MAX_DEPTH);
 	if (count_term(p) < 0)
 		return -1;
@@ -577,7 +579,9 @@ check_text(struct parser *p)
 
 	if (p->len > QUERY_MAX_LEN) {
 		g_set_error(p->error, QUERY_ERROR, QUERY_ERROR_PARSE,
-			    _("the query is too long (at most %d bytes)"), QUERY_MAX_LEN);
+			    ngettext("the query is too long (at most %d byte)",
+				     "the query is too long (at most %d bytes)", QUERY_MAX_LEN),
+			    QUERY_MAX_LEN);
 		return -1;
 	}
 	if (!g_utf8_validate(p->text, (gssize)p->len, &end)) {
