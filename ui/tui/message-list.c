@@ -35,10 +35,12 @@ message_sort_label(enum message_sort s)
 
 /* ---- interned strings ---------------------------------------------------- */
 
+/* Seeded per table, so that hostile headers cannot be made to collide
+ * (which would make every lookup walk them all). */
 static guint32
-str_hash(const char *s, gsize n)
+str_hash(guint32 seed, const char *s, gsize n)
 {
-	guint32 h = 2166136261u; /* FNV-1a */
+	guint32 h = 2166136261u ^ seed; /* FNV-1a */
 
 	for (gsize i = 0; i < n; i++)
 		h = (h ^ (guchar)s[i]) * 16777619u;
@@ -70,7 +72,7 @@ strtab_grow(struct strtab *st)
 
 	for (guint id = 1; id < st->strs->len; id++) {
 		const char *s = st->strs->pdata[id];
-		guint i = str_hash(s, strlen(s)) & (cap - 1);
+		guint i = str_hash(st->seed, s, strlen(s)) & (cap - 1);
 
 		while (slots[i] != 0)
 			i = (i + 1) & (cap - 1);
@@ -90,6 +92,7 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 	if (s == NULL)
 		return 0;
 	if (st->strs == NULL) {
+		st->seed = g_random_int();
 		st->chunk = g_string_chunk_new(64 * 1024);
 		st->strs = g_ptr_array_new();
 		g_ptr_array_add(st->strs, NULL); /* id 0 */
@@ -97,7 +100,7 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 	/* At most three slots in four used: probes stay short. */
 	if ((gsize)st->strs->len * 4 >= (gsize)st->cap * 3)
 		strtab_grow(st);
-	i = str_hash(s, n) & (st->cap - 1);
+	i = str_hash(st->seed, s, n) & (st->cap - 1);
 	while ((id = st->slots[i]) != 0) {
 		const char *have = st->strs->pdata[id];
 
@@ -130,9 +133,11 @@ msg_at(const struct message_list *ml, guint32 idx)
 static guint
 uid_home(const struct message_list *ml, guint32 uid)
 {
-	guint32 h = uid * 0x9E3779B1u;
+	guint32 h = (uid ^ ml->uid_seed) * 0x9E3779B1u;
 
-	return (h ^ (h >> 16)) & (ml->uid_cap - 1);
+	h ^= h >> 15;
+	h *= 0x85EBCA77u;
+	return (h ^ (h >> 13)) & (ml->uid_cap - 1);
 }
 
 /* The slot holding uid, or the empty one where it would go. */
@@ -152,6 +157,8 @@ uid_grow(struct message_list *ml)
 	guint32 *old = ml->uid_slots;
 	guint old_cap = ml->uid_cap;
 
+	if (old_cap == 0)
+		ml->uid_seed = g_random_int();
 	ml->uid_cap = old_cap != 0 ? old_cap * 2 : 1024;
 	ml->uid_slots = g_new0(guint32, ml->uid_cap);
 	for (guint i = 0; i < old_cap; i++)

@@ -37,6 +37,7 @@ struct strtab {
 	GPtrArray *strs;      /* id -> const char * (in chunk); [0] is NULL */
 	guint32 *slots;       /* open addressing: 0 empty, else an id */
 	guint cap;            /* slots, a power of two (0: none yet) */
+	guint32 seed;         /* random: senders cannot aim at one slot */
 };
 
 void strtab_init(struct strtab *st);
@@ -85,6 +86,7 @@ struct message_list {
 	/* UID -> index + 1, open addressing with linear probing. */
 	guint32 *uid_slots;
 	guint uid_cap;
+	guint32 uid_seed;     /* random: a server cannot pick UIDs that collide */
 	struct strtab strings; /* header values */
 	struct strtab ids;     /* Message-IDs */
 	struct strtab trees;   /* thread branches */
