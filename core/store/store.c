@@ -105,7 +105,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* walks the messages_date index backwards: no sort, no temp b-tree */
 	[ST_MSG_BY_DATE] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
 			   "uidvalidity = ?2 ORDER BY date DESC, uid DESC LIMIT ?3",
-	[ST_MSG_COUNT] = "SELECT count(*) FROM messages WHERE folder = ?1 AND uidvalidity = ?2",
+	[ST_MSG_COUNT] = "SELECT count(*), coalesce(sum((flags & 1) = 0), 0) FROM messages "
+			 "WHERE folder = ?1 AND uidvalidity = ?2",
 	[ST_BODY_DROP_FOLDER] = "DELETE FROM bodies WHERE folder = ?1",
 	[ST_BODY_DROP_OTHER_VALIDITY] = "DELETE FROM bodies WHERE folder = ?1 AND "
 					"uidvalidity <> ?2",
@@ -1308,14 +1309,16 @@ count_query(struct store *s, sqlite3_stmt *st, guint64 *n_r, GError **error)
 }
 
 int
-store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, guint *n_r,
-		     GError **error)
+store_messages_counts(struct store *s, const char *folder, guint32 uidvalidity, guint *n_r,
+		      guint *unseen_r, GError **error)
 {
 	gint64 id = folder_id(s, folder, error);
 	sqlite3_stmt *st;
-	guint64 n = 0;
+	int rc;
 
 	*n_r = 0;
+	if (unseen_r != NULL)
+		*unseen_r = 0;
 	if (id <= 0)
 		return id < 0 ? -1 : 0;
 	st = stmt_get(s, ST_MSG_COUNT, error);
@@ -1323,10 +1326,21 @@ store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, g
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, uidvalidity);
-	if (count_query(s, st, &n, error) < 0)
-		return -1;
-	*n_r = (guint)MIN(n, G_MAXUINT);
-	return 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*n_r = (guint)CLAMP(sqlite3_column_int64(st, 0), 0, G_MAXUINT);
+		if (unseen_r != NULL)
+			*unseen_r = (guint)CLAMP(sqlite3_column_int64(st, 1), 0, G_MAXUINT);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, error, _("cannot read"));
+}
+
+int
+store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, guint *n_r,
+		     GError **error)
+{
+	return store_messages_counts(s, folder, uidvalidity, n_r, NULL, error);
 }
 
 /* ------------------------------------------------------------------ */

@@ -139,6 +139,9 @@ int store_messages_by_date(struct store *s, const char *folder, guint32 uidvalid
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);
+/* The same, and how many of them are not \Seen (unseen_r may be NULL). */
+int store_messages_counts(struct store *s, const char *folder, guint32 uidvalidity,
+			  guint *n_r, guint *unseen_r, GError **error);
 
 /* ---- Bodies --------------------------------------------------------- */
 

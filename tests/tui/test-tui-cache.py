@@ -135,6 +135,11 @@ def run_tests(t, srv, env):
         t.ok(first.subject[:20] in screen, "server stopped: the cached list is shown")
         t.ok(lines[0].lstrip().startswith("INBOX"), "server stopped: the folder pane "
              "lists the cached folders", lines[0])
+        unread = re.search(r"(\d+) unread", run.status_line(lines))
+        pane = re.match(r"\s*INBOX\s+(\d+)\s*│", lines[0])
+        t.ok(unread and pane and pane.group(1) == unread.group(1),
+             "server stopped: the folder pane's unread count is the cache's",
+             "%r / %r" % (lines[0], run.status_line(lines)))
         flagged = [l for l in lines[:11] if second.subject[:15] in l]
         t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]), "server stopped: the flag "
              "set before is in the cache", repr(flagged))

@@ -572,6 +572,18 @@ test_messages(void)
 		check_summary(&g_array_index(sums, struct imap_summary, i), i + 1);
 	free_sums(sums);
 	check_each(s);
+	{
+		guint total = 0, unseen = 0;
+
+		/* every third is \Seen: 33 of 100 */
+		g_assert_cmpint(store_messages_counts(s, "INBOX", 42, &total, &unseen, &err), ==, 0);
+		g_assert_cmpuint(total, ==, 100);
+		g_assert_cmpuint(unseen, ==, 67);
+		g_assert_cmpint(store_messages_counts(s, "Nowhere", 42, &total, &unseen, &err), ==,
+				0);
+		g_assert_cmpuint(total, ==, 0);
+		g_assert_cmpuint(unseen, ==, 0);
+	}
 
 	/* flags of cached messages only */
 	{

@@ -323,15 +323,18 @@ cache_show_folders(struct tui *t)
 		folders = folders_from_names(t, names);
 		g_ptr_array_unref(names);
 	}
-	/* The counts of the folders whose messages are cached are exact. */
+	/* The counts of the folders whose messages are cached are the cache's. */
 	for (guint i = 0; i < folders->len; i++) {
 		struct imap_folder *f = folders->pdata[i];
 		struct store_folder sf;
-		guint n = 0;
+		guint n = 0, unseen = 0;
 
 		if (store_folder_get(t->store, f->name, &sf, NULL) == 1 && sf.uidnext != 0 &&
-		    store_messages_count(t->store, f->name, sf.uidvalidity, &n, NULL) == 0)
+		    store_messages_counts(t->store, f->name, sf.uidvalidity, &n, &unseen,
+					  NULL) == 0) {
 			f->messages = n;
+			f->unseen = unseen;
+		}
 	}
 	folder_tree_set(t->folders, folders);
 	if (t->folder != NULL)
