@@ -1809,6 +1809,7 @@ struct body_op {
 	void *ud;
 	guint32 uid;
 	char *section;
+	bool partial;  /* BODY[]<0.n>: the data comes with an origin, 0 */
 	GBytes *data;
 };
 
@@ -1825,7 +1826,8 @@ body_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 	for (size_t i = 0; i < f->n_bodies; i++) {
 		const struct imap_fetch_body *b = &f->bodies[i];
 
-		if (b->section != NULL && strcmp(b->section, op->section) == 0 && b->data != NULL) {
+		if (b->section != NULL && strcmp(b->section, op->section) == 0 && b->data != NULL &&
+		    (op->partial ? !b->has_origin || b->origin == 0 : !b->has_origin)) {
 			if (op->data != NULL)
 				g_bytes_unref(op->data);
 			op->data = g_bytes_ref(b->data);
@@ -1908,6 +1910,30 @@ imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, 
 		g_error_free(err);
 		imap_session_submit(c->session, &h, op, NULL, "NOOP");
 	}
+}
+
+void
+imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bool mark_seen,
+		       imap_body_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = body_untagged, .done = body_done };
+	struct body_op *op = g_new0(struct body_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uid = uid;
+	op->section = g_strdup("");
+	op->partial = true;
+	if (uid == 0 || max_bytes == 0) {
+		/* Invalid arguments: answer like a NO, from the loop. */
+		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		return;
+	}
+	before_command(c);
+	imap_session_submit(c->session, &h, op, NULL,
+			    mark_seen ? "UID FETCH %u (UID BODY[]<0.%u>)" :
+					"UID FETCH %u (UID BODY.PEEK[]<0.%u>)", uid, max_bytes);
 }
 
 /* ------------------------------------------------------------------ */

@@ -209,6 +209,12 @@ typedef void imap_body_fn(struct imap_client *c, enum tern_status st, const char
 			  GBytes *data, void *ud);
 void imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section,
 			    bool mark_seen, imap_body_fn *done, void *ud);
+/* The first max_bytes of the whole message (BODY.PEEK[]<0.max_bytes>, or
+ * BODY[]<...> when mark_seen): the start of a big message, to show its
+ * text without its attachments. The server may send less (the message is
+ * smaller); data is what it sent. */
+void imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bool mark_seen,
+			    imap_body_fn *done, void *ud);
 
 /* UID STORE uids +FLAGS.SILENT / -FLAGS.SILENT (flags: IMAP names, e.g.
  * "\\Seen" or keywords). */

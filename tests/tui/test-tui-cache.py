@@ -121,7 +121,8 @@ def run_tests(t, srv, env):
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
     gone = check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
     check_refused(t, srv, env, config)
-    n -= 1  # one message moved away, one expunged, one appended
+    check_big(t, srv, env, config, len(inbox))
+    # one message moved away, one expunged, two appended: as many as at first
     label = base.count_label(n)
 
     # 2. the server is gone: read-only on the cache
@@ -420,6 +421,38 @@ def check_resync(t, srv, env, config, shown):
     finally:
         run.quit(t, "resync")
     return victim
+
+
+def check_big(t, srv, env, config, n):
+    """A 3 MB message (text, then an attachment): the viewer fetches only
+    its first megabyte, shows the text and says the rest was not fetched."""
+    import base64
+    blob = base64.encodebytes(bytes(range(256)) * 9000)  # ~3 MB encoded
+    raw = (b"From: Big Sender <big@example.org>\r\nTo: tern@example.org\r\n"
+           b"Date: Tue, 31 Dec 2013 12:00:00 +0000\r\nMessage-ID: <big@example.org>\r\n"
+           b"Subject: Big attachment inside\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n"
+           b"--b1\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+           b"The text of the big message comes first.\r\n"
+           b"--b1\r\nContent-Type: application/octet-stream; name=\"data.bin\"\r\n"
+           b"Content-Transfer-Encoding: base64\r\n\r\n" +
+           blob.replace(b"\n", b"\r\n") + b"--b1--\r\n")
+    base.append(srv, "INBOX", raw)
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: base.count_label(n) in run.status_line(ls) and
+                                  any("Big attachment inside" in l for l in ls[:12]))
+        t.ok(ok, "big message: listed", "\n".join(lines))
+        run.term.keys("G", "Enter")
+        ok, lines = run.term.wait(lambda ls: any("comes first" in l for l in ls) and
+                                  any("Only the first 1.0" in l for l in ls))
+        t.ok(ok, "big message: its text shows, and that only its first megabyte was "
+             "fetched", "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "big message")
 
 
 def check_refused(t, srv, env, config):

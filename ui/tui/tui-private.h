@@ -28,6 +28,10 @@
 #define TUI_INFO_TIMEOUT 8
 /* Longest text typed at a prompt (bytes). */
 #define TUI_PROMPT_MAX 1024
+/* A message bigger than this is fetched only this far to be shown: its
+ * text comes first, attachments after it are cut short (tern save gets
+ * them whole). */
+#define TUI_VIEW_HEAD (1024 * 1024)
 /* Messages a move may have for z to find them again by Message-ID. */
 #define TUI_UNDO_MAX_FIND 200
 /* Folders listed in a completion message. */
@@ -129,6 +133,7 @@ struct viewer {
 	guint render_seq;      /* the newest render; older results are dropped */
 	guint renders_pending; /* worker threads still running */
 	GBytes *raw;
+	guint32 cut_of;        /* raw is only the start of a message this big, or 0 */
 	int width;             /* width rendered for */
 	GPtrArray *lines;      /* struct view_line * */
 	guint top;

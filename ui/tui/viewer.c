@@ -42,6 +42,7 @@ viewer_clear(struct viewer *v)
 	v->uid = 0;
 	g_clear_pointer(&v->folder, g_free);
 	g_clear_pointer(&v->raw, g_bytes_unref);
+	v->cut_of = 0;
 	g_clear_pointer(&v->lines, g_ptr_array_unref);
 	g_clear_pointer(&v->error, g_free);
 	v->loading = false;
@@ -56,6 +57,7 @@ viewer_clear(struct viewer *v)
 struct render_job {
 	guint seq;
 	GBytes *raw;
+	guint32 cut_of;   /* raw is the start of a message this big, or 0 */
 	struct mime_render_opts opts;
 	char *html_command;
 	GPtrArray *lines; /* the result */
@@ -124,8 +126,27 @@ body_color(const struct mime_line *l)
 	}
 }
 
+/* Only the start of a big message was fetched: say so, once, above it. */
+static void
+add_cut_notice(GPtrArray *lines, gsize have, guint32 size, size_t width)
+{
+	char *h = g_format_size(have), *all = g_format_size(size);
+	char *text = g_strdup_printf(_("[Only the first %s of this %s message was fetched: "
+				       "attachments after it are cut short; tern save gets them "
+				       "whole.]"), h, all);
+	GPtrArray *parts = text_wrap(text, -1, width);
+
+	for (guint i = 0; i < parts->len; i++)
+		add_line(lines, parts->pdata[i], COLOR_NOTICE, 0);
+	add_line(lines, "", COLOR_NORMAL, 0);
+	g_ptr_array_unref(parts);
+	g_free(text);
+	g_free(h);
+	g_free(all);
+}
+
 static GPtrArray *
-render_lines(const struct mime_rendered *r, size_t width)
+render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cut_of)
 {
 	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
 
@@ -136,6 +157,8 @@ render_lines(const struct mime_rendered *r, size_t width)
 	add_header(lines, _("Subject:"), r->subject != NULL ? r->subject : "", width,
 		   COLOR_SUBJECT);
 	add_line(lines, "", COLOR_NORMAL, 0);
+	if (cut_of != 0)
+		add_cut_notice(lines, have, cut_of, width);
 	for (guint i = 0; i < r->lines->len; i++) {
 		const struct mime_line *l = r->lines->pdata[i];
 
@@ -166,7 +189,7 @@ render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 	j->opts.html_command = j->html_command;
 	r = mime_render(msg, &j->opts);
 	mime_message_free(&msg);
-	j->lines = render_lines(r, j->opts.width);
+	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of);
 	mime_rendered_free(&r);
 	g_task_return_boolean(task, TRUE);
 }
@@ -198,6 +221,7 @@ start_render(struct tui *t)
 		return;
 	j = g_new0(struct render_job, 1);
 	j->raw = g_bytes_ref(v->raw);
+	j->cut_of = v->cut_of;
 	j->seq = ++v->render_seq;
 	mime_render_opts_init(&j->opts);
 	/* Drawn one column in from the pane's edge. */
@@ -222,6 +246,7 @@ viewer_wait(struct tui *t)
 
 struct fetch_data {
 	guint32 uid;
+	guint32 size;   /* the message's, when only its start is asked for; else 0 */
 	bool marked;    /* we showed it read at once */
 	guint old_flags;
 };
@@ -244,7 +269,11 @@ body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes
 	if (current && t->viewer.uid == fd->uid) {
 		t->viewer.loading = false;
 		if (st == TERN_OK && data != NULL) {
-			cache_body_put(t, t->viewer.folder, fd->uid, data);
+			/* Only what is whole goes to the cache. */
+			if (fd->size == 0 || g_bytes_get_size(data) >= fd->size)
+				cache_body_put(t, t->viewer.folder, fd->uid, data);
+			else
+				t->viewer.cut_of = fd->size;
 			if (fd->marked) {
 				GArray *one = g_array_new(FALSE, FALSE, sizeof(guint32));
 
@@ -280,7 +309,13 @@ viewer_fetch(struct tui *t, struct msg *m)
 	}
 	t->viewer.loading = true;
 	op = tui_op_new(t, fd, g_free);
-	imap_client_fetch_body(t->client, m->uid, "", mark, body_done, op);
+	if (m->size > TUI_VIEW_HEAD) {
+		/* Its text, not its 20 MB of attachments, over a slow link. */
+		fd->size = m->size;
+		imap_client_fetch_head(t->client, m->uid, TUI_VIEW_HEAD, mark, body_done, op);
+	} else {
+		imap_client_fetch_body(t->client, m->uid, "", mark, body_done, op);
+	}
 	tui_dirty(t);
 }
 
