@@ -389,3 +389,137 @@ store_replay_cancel(struct store_replay *r)
 	action_clear(r);
 	g_free(r);
 }
+
+/* ---- What the journal will change, shown before it is sent --------------- */
+
+struct overlay_entry {
+	guint add;     /* flag bits set by queued changes */
+	guint remove;  /* and cleared */
+	bool moved;    /* a queued move takes it away */
+};
+
+struct store_overlay {
+	GHashTable *by_uid; /* uid -> struct overlay_entry * */
+	guint moved;
+};
+
+static struct overlay_entry *
+overlay_entry(struct store_overlay *ov, guint32 uid)
+{
+	struct overlay_entry *e = g_hash_table_lookup(ov->by_uid, GUINT_TO_POINTER(uid));
+
+	if (e == NULL) {
+		e = g_new0(struct overlay_entry, 1);
+		g_hash_table_insert(ov->by_uid, GUINT_TO_POINTER(uid), e);
+	}
+	return e;
+}
+
+/* One queued action, on top of those before it. */
+static void
+overlay_add(struct store_overlay *ov, const struct store_action *a)
+{
+	GArray *uids = store_action_uids(a);
+	char **flags = NULL;
+	guint bits = 0;
+
+	if (uids == NULL)
+		return;
+	if (a->kind == STORE_ACTION_FLAGS_ADD || a->kind == STORE_ACTION_FLAGS_REMOVE) {
+		flags = store_action_flags(a);
+		for (char **f = flags; f != NULL && *f != NULL; f++)
+			bits |= flags_from_imap(*f);
+	}
+	for (guint i = 0; i < uids->len; i++) {
+		struct overlay_entry *e;
+
+		if (a->kind == STORE_ACTION_COPY || (bits == 0 && a->kind != STORE_ACTION_MOVE))
+			break;
+		e = overlay_entry(ov, g_array_index(uids, guint32, i));
+		if (a->kind == STORE_ACTION_MOVE) {
+			ov->moved += !e->moved;
+			e->moved = true;
+		} else if (a->kind == STORE_ACTION_FLAGS_ADD) {
+			e->add |= bits;
+			e->remove &= ~bits;
+		} else {
+			e->remove |= bits;
+			e->add &= ~bits;
+		}
+	}
+	g_strfreev(flags);
+	g_array_unref(uids);
+}
+
+int
+store_overlay_new(struct store *s, const char *folder, guint32 uidvalidity,
+		  struct store_overlay **ov_r, GError **error)
+{
+	struct store_overlay *ov = NULL;
+	GPtrArray *all = NULL;
+
+	*ov_r = NULL;
+	if (store_journal_list(s, &all, error) < 0)
+		return -1;
+	for (guint i = 0; i < all->len; i++) {
+		const struct store_action *a = all->pdata[i];
+
+		if (a->folder == NULL || strcmp(a->folder, folder) != 0 ||
+		    a->uidvalidity != uidvalidity)
+			continue;
+		if (ov == NULL) {
+			ov = g_new0(struct store_overlay, 1);
+			ov->by_uid = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+		}
+		overlay_add(ov, a);
+	}
+	g_ptr_array_unref(all);
+	*ov_r = ov;
+	return 0;
+}
+
+void
+store_overlay_free(struct store_overlay **ovp)
+{
+	struct store_overlay *ov = *ovp;
+
+	if (ov == NULL)
+		return;
+	g_hash_table_destroy(ov->by_uid);
+	g_free(ov);
+	*ovp = NULL;
+}
+
+guint
+store_overlay_moved(const struct store_overlay *ov)
+{
+	return ov != NULL ? ov->moved : 0;
+}
+
+bool
+store_overlay_apply(const struct store_overlay *ov, guint32 uid, guint *flags)
+{
+	const struct overlay_entry *e;
+
+	if (ov == NULL ||
+	    (e = g_hash_table_lookup(ov->by_uid, GUINT_TO_POINTER(uid))) == NULL)
+		return true;
+	*flags = (*flags | e->add) & ~e->remove;
+	return !e->moved;
+}
+
+void
+store_overlay_foreach(const struct store_overlay *ov, store_overlay_fn *fn, void *ud)
+{
+	GHashTableIter it;
+	gpointer k, v;
+
+	if (ov == NULL)
+		return;
+	g_hash_table_iter_init(&it, ov->by_uid);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const struct overlay_entry *e = v;
+
+		fn(GPOINTER_TO_UINT(k), e->add, e->remove, e->moved, ud);
+	}
+}

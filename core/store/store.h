@@ -231,6 +231,22 @@ GArray *store_action_uids(const struct store_action *a);
  * when one is not a system flag or a valid keyword. */
 char **store_action_flags(const struct store_action *a);
 
+/* What the queued actions on one folder will do, to show it before they
+ * are sent: the cached rows keep what the server last said, and this is
+ * laid over them. System flags and moves only (keywords are not shown).
+ * *ov_r is NULL when nothing is queued for the folder; transfer full. */
+struct store_overlay;
+int store_overlay_new(struct store *s, const char *folder, guint32 uidvalidity,
+		      struct store_overlay **ov_r, GError **error);
+void store_overlay_free(struct store_overlay **ov);
+/* How many messages queued moves take away. */
+guint store_overlay_moved(const struct store_overlay *ov);
+/* The flags of uid as they will be (in place); false when a queued move
+ * takes it away. ov may be NULL (nothing queued). */
+bool store_overlay_apply(const struct store_overlay *ov, guint32 uid, guint *flags);
+typedef void store_overlay_fn(guint32 uid, guint add, guint remove, bool moved, void *ud);
+void store_overlay_foreach(const struct store_overlay *ov, store_overlay_fn *fn, void *ud);
+
 /* Add (add) or remove these IMAP flag names (system flags and keywords) on
  * the cached summaries of uids, as the server will (or did); their modseq
  * becomes unknown, so the next resync brings the server's. */

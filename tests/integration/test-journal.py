@@ -106,6 +106,14 @@ def test_offline_flag(t, srv, env, tr):
          "and says on one line that the change is queued", err)
     t.ok("\\Flagged" not in flags(srv, "INBOX", 3), "the server is unchanged")
     t.eq(journal(env), [(1, "INBOX", "3", "\\Flagged")], "the journal holds the action")
+    r = env.tern("--offline", "list", "INBOX", "--json")
+    t.ok(r.returncode == 0 and any(x["uid"] == 3 and "\\Flagged" in x["flags"]
+                                   for x in json.loads(r.stdout)),
+         "an --offline list already shows the queued flag", r.stdout)
+    r = env.tern("--offline", "list", "INBOX", "--sort", "from", "--json")
+    t.ok(r.returncode == 0 and any(x["uid"] == 3 and "\\Flagged" in x["flags"]
+                                   for x in json.loads(r.stdout)),
+         "and so does one sorted by sender (every summary loaded)")
     tr.mark()
     r = env.tern("--debug", "list", "INBOX", "--json")
     t.eq(r.returncode, 0, "the next online list succeeds")
@@ -191,6 +199,16 @@ def test_move(t, srv, env, tr):
     t.ok(r.returncode == 74 and "move queued" in r.stderr.decode(), "--offline move: queued",
          r.stderr)
     t.eq(count_id(srv, "Work", mid), 0, "nothing moved yet")
+    for args in ([], ["--limit", "3"], ["--limit", "20", "--sort", "size"]):
+        r = env.tern("--offline", "list", "INBOX", "--json", *args)
+        rows = json.loads(r.stdout) if r.returncode == 0 else None
+        t.ok(rows is not None and all(x["uid"] != 6 for x in rows) and
+             (len(rows) == 3 if args[:2] == ["--limit", "3"] else True),
+             "an --offline list %s leaves out the message a queued move takes away"
+             % " ".join(args), r.stdout)
+    r = env.tern("--offline", "search", "INBOX", "--json", "-is:deleted")
+    t.ok(r.returncode == 0 and all(x["uid"] != 6 for x in json.loads(r.stdout)),
+         "and so does an --offline search")
     r = env.tern("--offline", "copy", "INBOX", "7", "Work")
     t.ok(r.returncode == 74 and "copy queued" in r.stderr.decode(), "--offline copy: queued")
     mid7 = message_id(srv, "INBOX", 7)

@@ -276,6 +276,25 @@ def check_queue(t, srv, env, config, inbox):
          "queue: the server is unchanged meanwhile")
     t.eq(copies(srv, "Archive", move_me.message_id), 0, "queue: nothing moved meanwhile")
 
+    # started again offline: the queued changes show over the cached list
+    run = Run(env, config, "--offline")
+    try:
+        ok, lines = run.term.wait(lambda ls: "2 changes queued" in run.status_line(ls) and
+                                  base.count_label(n - 1) in run.status_line(ls))
+        t.ok(ok, "queue: a new offline start counts 2 queued changes and n - 1 messages",
+             "\n".join(lines))
+        flagged = [l for l in lines[:11] if flag_me.subject[:15] in l]
+        t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]),
+             "queue: the queued flag shows over the cache", repr(flagged))
+        t.ok(not any(move_me.subject[:20] in l for l in lines[:11]) or
+             sum(1 for m in inbox if move_me.subject[:20] in m.subject) > 1,
+             "queue: the queued move still hides the message")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "queue, offline again")
+
     run = Run(env, config)
     try:
         ok, lines = run.term.wait_text("Sent 2 queued changes.")

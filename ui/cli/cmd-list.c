@@ -544,17 +544,30 @@ filter_offline(GArray *sums, const struct query *q)
 struct cache_walk {
 	struct list_out *out; /* print each one, or */
 	GArray *keep;         /* keep what list shows of each */
+	const struct store_overlay *ov; /* queued changes shown over the rows, or NULL */
+	guint want;           /* rows wanted (0: all) */
+	guint n;              /* rows taken */
 };
 
 static bool
-cache_walk_cb(const struct imap_summary *sum, void *ud)
+cache_walk_cb(const struct imap_summary *row, void *ud)
 {
 	struct cache_walk *w = ud;
-	struct imap_summary s;
+	const struct imap_summary *sum = row;
+	struct imap_summary s, shown;
+	guint flags = row->flags;
 
+	if (!store_overlay_apply(w->ov, row->uid, &flags))
+		return true; /* a queued move takes it away */
+	if (flags != row->flags) {
+		shown = *row; /* the same strings, other flags */
+		shown.flags = flags;
+		sum = &shown;
+	}
+	w->n++;
 	if (w->out != NULL) {
 		list_out_one(w->out, sum);
-		return true;
+		return w->want == 0 || w->n < w->want;
 	}
 	memset(&s, 0, sizeof s);
 	s.uid = sum->uid;
@@ -571,7 +584,7 @@ cache_walk_cb(const struct imap_summary *sum, void *ud)
 	s.from_addr = g_strdup(sum->from_addr);
 	s.subject = g_strdup(sum->subject);
 	g_array_append_val(w->keep, s);
-	return true;
+	return w->want == 0 || w->n < w->want;
 }
 
 /* `list` over a cached folder without loading it: the default order
@@ -584,31 +597,43 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 		const char *sort, const char *limit, bool json)
 {
 	struct cache_walk w = { 0 };
+	struct store_overlay *ov = NULL;
 	struct list_out o;
 	guint64 n = 0;
+	guint rows;
 	GError *err = NULL;
 	int rc;
 
 	if (limit != NULL && !g_ascii_string_to_unsigned(limit, 10, 1, CLI_LIMIT_MAX, &n, NULL))
 		return 1; /* cli_sort_limit() says why */
+	if (sort != NULL && strcmp(sort, "-date") != 0 && n == 0)
+		return 1;
+	if (store_overlay_new(ctx->store, folder, uidvalidity, &ov, &err) < 0) {
+		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	w.ov = ov;
+	w.want = (guint)n;
+	/* rows a queued move hides are read and skipped */
+	rows = n == 0 ? 0 : (guint)MIN(n + store_overlay_moved(ov), (guint64)G_MAXUINT);
 	if (sort == NULL || strcmp(sort, "-date") == 0) {
 		list_out_begin(&o, json, stdout);
 		w.out = &o;
-		rc = store_messages_by_date(ctx->store, folder, uidvalidity, (guint)n,
-					    cache_walk_cb, &w, &err);
+		rc = store_messages_by_date(ctx->store, folder, uidvalidity, rows, cache_walk_cb,
+					    &w, &err);
 		list_out_end(&o);
-	} else if (n != 0) {
+	} else {
 		w.keep = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
-		rc = store_messages_by_date(ctx->store, folder, uidvalidity, (guint)n,
-					    cache_walk_cb, &w, &err);
+		rc = store_messages_by_date(ctx->store, folder, uidvalidity, rows, cache_walk_cb,
+					    &w, &err);
 		if (rc == 0) {
 			cli_sort_limit(w.keep, sort, NULL);
 			cli_print_summaries(w.keep, json, stdout);
 		}
 		cli_summaries_free(w.keep);
-	} else {
-		return 1;
 	}
+	store_overlay_free(&ov);
 	if (rc < 0) {
 		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
 		g_error_free(err);

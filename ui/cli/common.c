@@ -583,6 +583,34 @@ cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
 	return 0;
 }
 
+/* Queued changes shown over cached summaries: flags as they will be, and
+ * what a queued move takes away left out. */
+static void
+overlay_summaries(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, GArray *sums)
+{
+	struct store_overlay *ov = NULL;
+	GError *err = NULL;
+	guint kept = 0;
+
+	if (store_overlay_new(ctx->store, folder, uidvalidity, &ov, &err) < 0) {
+		log_warn("cache: %s", err->message);
+		g_error_free(err);
+		return;
+	}
+	if (ov == NULL)
+		return;
+	for (guint i = 0; i < sums->len; i++) {
+		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
+
+		if (store_overlay_apply(ov, s->uid, &s->flags))
+			g_array_index(sums, struct imap_summary, kept++) = *s;
+		else
+			imap_summary_clear(s);
+	}
+	g_array_set_size(sums, kept);
+	store_overlay_free(&ov);
+}
+
 int
 cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 		     const struct imap_mailbox_info *info, GArray *uids, GArray **out_r)
@@ -600,6 +628,7 @@ cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 		return rc;
 	}
 	if (uids == NULL || sums->len == uids->len || ctx->offline) {
+		overlay_summaries(ctx, folder, info->uidvalidity, sums);
 		*out_r = sums;
 		return 0;
 	}
@@ -627,6 +656,7 @@ cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 		cli_summaries_free(sums);
 		return rc;
 	}
+	overlay_summaries(ctx, folder, info->uidvalidity, sums);
 	*out_r = sums;
 	return 0;
 }

@@ -520,66 +520,40 @@ cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, cons
 	return cache_queue_in(t, t->folder, t->cache_uidvalidity, kind, uids, arg);
 }
 
-/* One queued action on the open folder, shown: its flags set or cleared,
- * the messages it moves gone. The cached rows stay as the server last said,
- * so an action the server refuses later leaves nothing wrong behind. */
+/* One message with queued changes, shown: its flags as they will be, or
+ * gone when a move takes it away. The cached rows stay as the server last
+ * said, so an action the server refuses later leaves nothing wrong behind. */
 static void
-overlay_one(struct tui *t, const struct store_action *a)
+overlay_msg(guint32 uid, guint add, guint remove, bool moved, void *ud)
 {
-	GArray *uids = store_action_uids(a);
-	char **flags = NULL;
-	guint bits = 0;
+	struct tui *t = ud;
+	struct msg *m = message_list_get(t->list, uid);
 
-	if (uids == NULL)
+	if (m == NULL)
 		return;
-	if (a->kind == STORE_ACTION_FLAGS_ADD || a->kind == STORE_ACTION_FLAGS_REMOVE) {
-		flags = store_action_flags(a);
-		for (char **f = flags; f != NULL && *f != NULL; f++)
-			bits |= flags_from_imap(*f);
-	}
-	for (guint i = 0; i < uids->len; i++) {
-		guint32 uid = g_array_index(uids, guint32, i);
-		struct msg *m = message_list_get(t->list, uid);
-
-		if (m == NULL)
-			continue;
-		if (a->kind == STORE_ACTION_MOVE)
-			message_list_remove(t->list, uid);
-		else if (a->kind == STORE_ACTION_FLAGS_ADD)
-			message_list_set_flags(t->list, m, m->flags | bits);
-		else if (a->kind == STORE_ACTION_FLAGS_REMOVE)
-			message_list_set_flags(t->list, m, m->flags & ~bits);
-	}
-	g_strfreev(flags);
-	g_array_unref(uids);
+	if (moved)
+		message_list_remove(t->list, uid);
+	else
+		message_list_set_flags(t->list, m, (m->flags | add) & ~remove);
 }
 
-guint
+void
 cache_overlay_journal(struct tui *t)
 {
-	GPtrArray *all = NULL;
+	struct store_overlay *ov = NULL;
 	GError *err = NULL;
-	guint n = 0;
 
 	if (!cache_usable(t) || t->folder == NULL || t->cache_uidvalidity == 0)
-		return 0;
-	if (store_journal_list(t->store, &all, &err) < 0) {
+		return;
+	if (store_overlay_new(t->store, t->folder, t->cache_uidvalidity, &ov, &err) < 0) {
 		cache_failed(t, err);
-		return 0;
+		return;
 	}
-	for (guint i = 0; i < all->len; i++) {
-		const struct store_action *a = all->pdata[i];
-
-		if (a->folder != NULL && strcmp(a->folder, t->folder) == 0 &&
-		    a->uidvalidity == t->cache_uidvalidity) {
-			overlay_one(t, a);
-			n++;
-		}
-	}
-	g_ptr_array_unref(all);
-	if (n > 0)
-		tui_dirty(t);
-	return n;
+	if (ov == NULL)
+		return;
+	store_overlay_foreach(ov, overlay_msg, t);
+	store_overlay_free(&ov);
+	tui_dirty(t);
 }
 
 guint
