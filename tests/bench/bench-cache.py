@@ -29,11 +29,9 @@ without sanitizers for figures worth comparing."""
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -47,74 +45,9 @@ WARM_ITEMS = "UID FLAGS"
 OPENS = [("limit50", ["--limit", "50"]), ("json", ["--json"])]
 
 
-class CountingProxy:
-    """127.0.0.1:port -> the server; counts the bytes the server sends."""
-
-    def __init__(self, target_port):
-        self.target = target_port
-        self.received = 0
-        self.open_pipes = 0
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", self.target))
-            with self.lock:
-                self.open_pipes += 2
-            threading.Thread(target=self._pipe, args=(client, server, False), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, True), daemon=True).start()
-
-    def _pipe(self, src, dst, count):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if count:
-                    with self.lock:
-                        self.received += len(data)
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-            with self.lock:
-                self.open_pipes -= 1
-
-    def take(self):
-        """The bytes counted since the last take, once both pipes closed."""
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            with self.lock:
-                if self.open_pipes == 0:
-                    break
-            time.sleep(0.01)
-        with self.lock:
-            n, self.received = self.received, 0
-        return n
-
-
 def write_config(env, srv, port, name, compress):
-    path = os.path.join(env.dir, "config", "tern", name)
-    with open(path, "w") as f:
-        f.write("[account b]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = %s\n"
-                "password = %s\ncompress = %s\ntimeout = 300\n"
-                % (port, srv.user, srv.password, "true" if compress else "false"))
-    os.chmod(path, 0o600)
-    return path
+    return srv.tern_config(os.path.join(env.dir, "config", "tern", name), tls="none", name="b",
+                           port=port, compress=compress, timeout=300)
 
 
 def run_tern(env, config, folder, args):
@@ -228,7 +161,7 @@ def main():
     print("generating %s messages..." % "+".join(str(n) for n in sizes), flush=True)
     srv = dovecot_server.DovecotServer(folders=folders).start()
     env = ternlib.Env()
-    proxy = CountingProxy(srv.imap_port)
+    proxy = ternlib.Proxy(srv.imap_port)
     plain = (write_config(env, srv, srv.imap_port, "direct", False),
              write_config(env, srv, proxy.port, "proxied", False))
     zipped = (write_config(env, srv, srv.imap_port, "direct-z", True),

@@ -1,9 +1,12 @@
 """Shared helpers for tern's Python tests: TAP output, the test Dovecot,
 and running the tern binary with a fixed environment."""
 import os
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 
 SRCDIR = os.environ.get("TERN_SRCDIR") or os.path.abspath(
@@ -104,3 +107,96 @@ class Env:
     def cleanup(self):
         import shutil
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Proxy:
+    """127.0.0.1:port -> 127.0.0.1:target, for tests and benchmarks. It
+    counts the bytes the server sends (take()), and its mode says what it
+    does with new data:
+      up          forward both ways
+      down        every new connection is closed at once (set_down() also
+                  cuts the open ones: the server "cannot be reached")
+      drop-store  forward, but a connection whose client sends a STORE is
+                  cut before the command reaches the server"""
+
+    def __init__(self, target_port):
+        self.target = target_port
+        self.mode = "up"
+        self.received = 0
+        self.open_pipes = 0
+        self.conns = []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if self.mode == "down":
+                client.close()
+                continue
+            server = socket.create_connection(("127.0.0.1", self.target))
+            with self.lock:
+                self.conns.append((client, server))
+                self.open_pipes += 2
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, src, dst, from_client):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if from_client and self.mode == "drop-store" and b" STORE " in data:
+                    break
+                if not from_client:
+                    with self.lock:
+                        self.received += len(data)
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+            with self.lock:
+                self.open_pipes -= 1
+
+    def take(self):
+        """The bytes the server sent since the last take, once the
+        connections closed."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.open_pipes == 0:
+                    break
+            time.sleep(0.01)
+        with self.lock:
+            n, self.received = self.received, 0
+        return n
+
+    def set_down(self):
+        """Refuse new connections and cut the open ones."""
+        self.mode = "down"
+        with self.lock:
+            conns, self.conns = self.conns, []
+        for pair in conns:
+            for s in pair:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.set_down()
+        self.sock.close()

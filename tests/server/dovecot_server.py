@@ -253,13 +253,18 @@ class DovecotServer:
         except OSError:
             return "(no log)"
 
-    def tern_config(self, path, tls="starttls", name="test", extra=""):
-        """Write a tern config for this server; return its path."""
-        port = self.imaps_port if tls == "implicit" else self.imap_port
+    def tern_config(self, path, tls="starttls", name="test", extra="", port=None,
+                    compress=False, timeout=20):
+        """Write a tern config for this server (or for port, e.g. a proxy in
+        front of it); return its path."""
+        if port is None:
+            port = self.imaps_port if tls == "implicit" else self.imap_port
+        ca = "" if tls == "none" else "ca_file = %s\n" % self.ca_file
         with open(path, "w") as f:
             f.write("[account %s]\nhost = 127.0.0.1\nport = %d\ntls = %s\nuser = %s\n"
-                    "password = %s\nca_file = %s\ncompress = false\ntimeout = 20\n%s"
-                    % (name, port, tls, self.user, self.password, self.ca_file, extra))
+                    "password = %s\n%scompress = %s\ntimeout = %d\n%s"
+                    % (name, port, tls, self.user, self.password, ca,
+                       "true" if compress else "false", timeout, extra))
         os.chmod(path, 0o600)
         return path
 

@@ -119,7 +119,7 @@ def run_tests(t, srv, env):
     check_accounts(t, srv, env, label)
     moved = check_queue(t, srv, env, config, inbox)
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
-    gone = check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
+    check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
     check_refused(t, srv, env, config)
     check_big(t, srv, env, config, len(inbox))
     # one message moved away, one expunged, two appended: as many as at first
@@ -328,79 +328,6 @@ def check_queue(t, srv, env, config, inbox):
     return move_me
 
 
-class Proxy:
-    """127.0.0.1:port -> the server, with a mode the test sets:
-    up          forward both ways
-    down        every connection is closed at once (the server "cannot be reached")
-    drop-store  forward, but a connection whose client sends a STORE is cut
-                before the command reaches the server"""
-
-    def __init__(self, target_port):
-        import socket
-        import threading
-        self.target = target_port
-        self.mode = "up"
-        self.conns = []
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        import socket
-        import threading
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            if self.mode == "down":
-                client.close()
-                continue
-            server = socket.create_connection(("127.0.0.1", self.target))
-            with self.lock:
-                self.conns.append((client, server))
-            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
-
-    def _pipe(self, src, dst, from_client):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_client and self.mode == "drop-store" and b" STORE " in data:
-                    break
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(2)
-            except OSError:
-                pass
-            s.close()
-
-    def set_down(self):
-        """Refuse new connections and cut the open ones."""
-        self.mode = "down"
-        with self.lock:
-            conns, self.conns = self.conns, []
-        for pair in conns:
-            for s in pair:
-                try:
-                    s.shutdown(2)
-                except OSError:
-                    pass
-
-    def close(self):
-        self.set_down()
-        self.sock.close()
-
-
 def check_resync(t, srv, env, config, shown):
     """While tern is not running another client flags one message and
     expunges another; the next start shows the cached list, then the
@@ -439,7 +366,6 @@ def check_resync(t, srv, env, config, shown):
         raise
     finally:
         run.quit(t, "resync")
-    return victim
 
 
 def check_big(t, srv, env, config, n):
@@ -508,14 +434,10 @@ def check_reconnect(t, srv, env, shown):
     if len(picks) < 2:
         t.ok(False, "reconnect: two unflagged messages to flag")
         return
-    proxy = Proxy(srv.imap_port)
+    proxy = ternlib.Proxy(srv.imap_port)
     # plain IMAP, so that the proxy sees the commands
-    config = os.path.join(env.dir, "config-proxy")
-    with open(config, "w") as f:
-        f.write("[account test]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = %s\n"
-                "password = %s\ncompress = false\ntimeout = 20\n"
-                % (proxy.port, srv.user, srv.password))
-    os.chmod(config, 0o600)
+    config = srv.tern_config(os.path.join(env.dir, "config-proxy"), tls="none",
+                             port=proxy.port)
     label = base.count_label(len(shown))
     run = Run(env, config)
     try:
