@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include "core/common.h"
+#include "core/model/query.h"
 #include "core/store/store.h"
+#include "core/text/text.h"
 
 /* Seconds between two full PRAGMA quick_check runs on one file: the check
  * reads the whole file, 50 ms of the 60 ms it took to open a folder of
@@ -1341,6 +1343,27 @@ store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, g
 		     GError **error)
 {
 	return store_messages_counts(s, folder, uidvalidity, n_r, NULL, error);
+}
+
+bool
+store_summary_matches(const struct query *q, const struct imap_summary *s, guint flags)
+{
+	char *from = s->from != NULL ? text_decode_header(s->from) : NULL;
+	char *to = s->to != NULL ? text_decode_header(s->to) : NULL;
+	char *cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
+	char *subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
+	struct query_summary qs = {
+		.from = from, .to = to, .cc = cc, .subject = subject,
+		.internaldate = s->internaldate, .size = s->size,
+		.flags = flags, /* IMAP_FLAG_* == FLAG_* */
+	};
+	bool match = query_match(q, &qs);
+
+	g_free(from);
+	g_free(to);
+	g_free(cc);
+	g_free(subject);
+	return match;
 }
 
 /* ------------------------------------------------------------------ */

@@ -143,6 +143,12 @@ int store_messages_count(struct store *s, const char *folder, guint32 uidvalidit
 int store_messages_counts(struct store *s, const char *folder, guint32 uidvalidity,
 			  guint *n_r, guint *unseen_r, GError **error);
 
+/* Offline search: does q match this cached summary, with these flags (its
+ * own, or as shown with queued changes)? Headers are decoded first;
+ * query_match() says what it looks at. */
+struct query;
+bool store_summary_matches(const struct query *q, const struct imap_summary *s, guint flags);
+
 /* ---- Bodies --------------------------------------------------------- */
 
 /* Cap of the bodies table (bytes); puts beyond it evict the least recently

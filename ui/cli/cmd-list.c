@@ -509,7 +509,7 @@ cli_sort_limit(GArray *sums, const char *sort, const char *limit)
 	return 0;
 }
 
-/* Offline search: keep the summaries q matches (decoded text). */
+/* Offline search: keep the summaries q matches. */
 static void
 filter_offline(GArray *sums, const struct query *q)
 {
@@ -517,24 +517,11 @@ filter_offline(GArray *sums, const struct query *q)
 
 	for (guint i = 0; i < sums->len; i++) {
 		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
-		char *from = s->from != NULL ? text_decode_header(s->from) : NULL;
-		char *to = s->to != NULL ? text_decode_header(s->to) : NULL;
-		char *cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
-		char *subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
-		struct query_summary qs = {
-			.from = from, .to = to, .cc = cc, .subject = subject,
-			.internaldate = s->internaldate, .size = s->size,
-			.flags = s->flags, /* IMAP_FLAG_* == FLAG_* (common.c) */
-		};
 
-		if (query_match(q, &qs))
+		if (store_summary_matches(q, s, s->flags))
 			g_array_index(sums, struct imap_summary, kept++) = *s;
 		else
 			imap_summary_clear(s);
-		g_free(from);
-		g_free(to);
-		g_free(cc);
-		g_free(subject);
 	}
 	g_array_set_size(sums, kept);
 }

@@ -141,6 +141,21 @@ show_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 	tui_dirty(t);
 }
 
+/* A change whose answer the connection lost goes to the journal, to be
+ * sent again on reconnect. True when it was queued. */
+static bool
+queue_if_lost(struct tui *t, enum tern_status st, bool current, const char *folder,
+	      guint32 uidvalidity, enum store_action_kind kind, const GArray *uids, const char *arg)
+{
+	if (st == TERN_OK || tern_status_answered(st) || t->quitting ||
+	    cache_queue_in(t, folder, uidvalidity, kind, uids, arg) < 0)
+		return false;
+	if (current)
+		tui_info(t, _("Connection lost: the change is queued and will be sent on "
+			      "reconnect."));
+	return true;
+}
+
 static enum store_action_kind
 flag_kind(bool add)
 {
@@ -158,14 +173,8 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 	if (st == TERN_OK) {
 		if (current)
 			cache_flag_bit(t, fd->uids, fd->bit, fd->add);
-	} else if (!tern_status_answered(st) && !t->quitting &&
-		   cache_queue_in(t, fd->folder, fd->uidvalidity, flag_kind(fd->add), fd->uids,
-				  fd->name) == 0) {
-		/* The connection went before the answer: sent again on reconnect. */
-		if (current)
-			tui_info(t, _("Connection lost: the change is queued and will be sent on "
-				      "reconnect."));
-	} else if (current) {
+	} else if (!queue_if_lost(t, st, current, fd->folder, fd->uidvalidity,
+				  flag_kind(fd->add), fd->uids, fd->name) && current) {
 		show_bit(t, fd->uids, fd->bit, !fd->add);
 		if (t->undo.kind == UNDO_FLAG && t->undo.uids != NULL &&
 		    t->undo.uids->len == fd->uids->len)
@@ -323,14 +332,10 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct move_data *md = op->data;
 	bool current = tui_op_end(op);
 
-	if (st != TERN_OK && !tern_status_answered(st) && !t->quitting &&
-	    cache_queue_in(t, md->src, md->uidvalidity, STORE_ACTION_MOVE, md->uids, md->dest) == 0) {
-		/* The connection went before the answer: sent again on reconnect. */
-		if (current) {
+	if (queue_if_lost(t, st, current, md->src, md->uidvalidity, STORE_ACTION_MOVE, md->uids,
+			  md->dest)) {
+		if (current)
 			forget_queued(t, md->uids);
-			tui_info(t, _("Connection lost: the change is queued and will be sent on "
-				      "reconnect."));
-		}
 		tui_op_free(op);
 		return;
 	}

@@ -16,8 +16,6 @@
 #include "core/imap/imap.h"
 #include "core/log.h"
 #include "core/model/flags.h"
-#include "core/model/query.h"
-#include "core/text/text.h"
 #include "core/store/store.h"
 #include "ui/tui/tui-private.h"
 
@@ -414,30 +412,14 @@ cache_set_flags(struct tui *t, const struct imap_summary *s)
 void
 cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 {
-	GArray *sums = NULL;
+	const char *flags[] = { flags_to_imap(bit), NULL };
 	GError *err = NULL;
 
-	if (uids == NULL || uids->len == 0 || !can_write(t))
+	if (uids == NULL || uids->len == 0 || flags[0] == NULL || !can_write(t))
 		return;
-	/* Through the cached summaries, so that keywords stay. */
-	if (store_messages_load(t->store, t->folder, t->cache_uidvalidity, uids, &sums, &err) < 0) {
+	if (store_messages_change_flags(t->store, t->folder, t->cache_uidvalidity, uids, add,
+					flags, &err) < 0)
 		cache_failed(t, err);
-		return;
-	}
-	for (guint i = 0; i < sums->len; i++) {
-		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
-
-		s->flags = add ? s->flags | bit : s->flags & ~bit;
-		s->modseq = 0;
-	}
-	if (sums->len > 0 &&
-	    store_messages_set_flags(t->store, t->folder, t->cache_uidvalidity,
-				     (const struct imap_summary *)(void *)sums->data, sums->len,
-				     &err) < 0)
-		cache_failed(t, err);
-	for (guint i = 0; i < sums->len; i++)
-		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
-	g_array_unref(sums);
 }
 
 void
@@ -579,26 +561,11 @@ search_one(const struct imap_summary *s, void *ud)
 {
 	struct search_walk *w = ud;
 	struct msg *m = message_list_get(w->t->list, s->uid);
-	char *from, *to, *cc, *subject;
-	struct query_summary qs;
 
-	if (m == NULL) /* not shown: moved in the journal, or past the list's bound */
-		return true;
-	from = s->from != NULL ? text_decode_header(s->from) : NULL;
-	to = s->to != NULL ? text_decode_header(s->to) : NULL;
-	cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
-	subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
-	qs = (struct query_summary){
-		.from = from, .to = to, .cc = cc, .subject = subject,
-		.internaldate = s->internaldate, .size = s->size,
-		.flags = m->flags, /* as shown, queued changes included */
-	};
-	if (query_match(w->q, &qs))
+	/* Not shown (a queued move, or past the list's bound): no match.
+	 * The flags are those shown, queued changes included. */
+	if (m != NULL && store_summary_matches(w->q, s, m->flags))
 		g_array_append_val(w->uids, s->uid);
-	g_free(from);
-	g_free(to);
-	g_free(cc);
-	g_free(subject);
 	return true;
 }
 
