@@ -1869,6 +1869,21 @@ valid_section(const char *s)
 	return true;
 }
 
+static struct body_op *
+body_op_new(struct imap_client *c, guint32 uid, const char *section, bool partial,
+	    imap_body_fn *done, void *ud)
+{
+	struct body_op *op = g_new0(struct body_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uid = uid;
+	op->section = g_strdup(section);
+	op->partial = partial;
+	return op;
+}
+
 void
 imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, bool mark_seen,
 		       imap_body_fn *done, void *ud)
@@ -1880,23 +1895,12 @@ imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, 
 
 	if (section == NULL)
 		section = "";
+	op = body_op_new(c, uid, section, false, done, ud);
 	if (uid == 0 || !valid_section(section)) {
 		/* Invalid arguments: answer like a NO, from the loop. */
-		op = g_new0(struct body_op, 1);
-		op->c = c;
-		op->done = done;
-		op->ud = ud;
-		op->uid = uid;
-		op->section = g_strdup(section);
 		imap_session_submit(c->session, &h, op, NULL, "NOOP");
 		return;
 	}
-	op = g_new0(struct body_op, 1);
-	op->c = c;
-	op->done = done;
-	op->ud = ud;
-	op->uid = uid;
-	op->section = g_strdup(section);
 	before_command(c);
 	if (section[0] == '\0')
 		rc = imap_session_submit(c->session, &h, op, &err,
@@ -1917,14 +1921,8 @@ imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bo
 		       imap_body_fn *done, void *ud)
 {
 	static const struct imap_cmd_handlers h = { .untagged = body_untagged, .done = body_done };
-	struct body_op *op = g_new0(struct body_op, 1);
+	struct body_op *op = body_op_new(c, uid, "", true, done, ud);
 
-	op->c = c;
-	op->done = done;
-	op->ud = ud;
-	op->uid = uid;
-	op->section = g_strdup("");
-	op->partial = true;
 	if (uid == 0 || max_bytes == 0) {
 		/* Invalid arguments: answer like a NO, from the loop. */
 		imap_session_submit(c->session, &h, op, NULL, "NOOP");

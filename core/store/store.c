@@ -1262,20 +1262,34 @@ walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError
 	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
 }
 
+/* The folder's statement WHICH with ?1 and ?2 bound (*st_r), or *st_r
+ * NULL when the folder is not cached. Returns -1 on error. */
+static int
+folder_walk_stmt(struct store *s, const char *folder, guint32 uidvalidity, enum stmt which,
+		 sqlite3_stmt **st_r, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+
+	*st_r = NULL;
+	if (id <= 0)
+		return (int)MIN(id, 0);
+	*st_r = stmt_get(s, which, error);
+	if (*st_r == NULL)
+		return -1;
+	sqlite3_bind_int64(*st_r, 1, id);
+	sqlite3_bind_int64(*st_r, 2, uidvalidity);
+	return 0;
+}
+
 int
 store_messages_each(struct store *s, const char *folder, guint32 uidvalidity, guint32 below,
 		    guint limit, store_each_fn *fn, void *ud, GError **error)
 {
-	gint64 id = folder_id(s, folder, error);
 	sqlite3_stmt *st;
+	int rc = folder_walk_stmt(s, folder, uidvalidity, ST_MSG_EACH, &st, error);
 
-	if (id <= 0)
-		return (int)MIN(id, 0);
-	st = stmt_get(s, ST_MSG_EACH, error);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, uidvalidity);
+	if (rc < 0 || st == NULL)
+		return rc;
 	sqlite3_bind_int64(st, 3, below != 0 ? (gint64)below : (gint64)G_MAXUINT32 + 1);
 	sqlite3_bind_int64(st, 4, limit != 0 ? (gint64)limit : -1);
 	return walk_rows(s, st, fn, ud, error);
@@ -1285,16 +1299,11 @@ int
 store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity, guint limit,
 		       store_each_fn *fn, void *ud, GError **error)
 {
-	gint64 id = folder_id(s, folder, error);
 	sqlite3_stmt *st;
+	int rc = folder_walk_stmt(s, folder, uidvalidity, ST_MSG_BY_DATE, &st, error);
 
-	if (id <= 0)
-		return (int)MIN(id, 0);
-	st = stmt_get(s, ST_MSG_BY_DATE, error);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, uidvalidity);
+	if (rc < 0 || st == NULL)
+		return rc;
 	sqlite3_bind_int64(st, 3, limit != 0 ? (gint64)limit : -1);
 	return walk_rows(s, st, fn, ud, error);
 }
