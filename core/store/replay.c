@@ -507,19 +507,3 @@ store_overlay_apply(const struct store_overlay *ov, guint32 uid, guint *flags)
 	*flags = (*flags | e->add) & ~e->remove;
 	return !e->moved;
 }
-
-void
-store_overlay_foreach(const struct store_overlay *ov, store_overlay_fn *fn, void *ud)
-{
-	GHashTableIter it;
-	gpointer k, v;
-
-	if (ov == NULL)
-		return;
-	g_hash_table_iter_init(&it, ov->by_uid);
-	while (g_hash_table_iter_next(&it, &k, &v)) {
-		const struct overlay_entry *e = v;
-
-		fn(GPOINTER_TO_UINT(k), e->add, e->remove, e->moved, ud);
-	}
-}

@@ -250,8 +250,6 @@ guint store_overlay_moved(const struct store_overlay *ov);
 /* The flags of uid as they will be (in place); false when a queued move
  * takes it away. ov may be NULL (nothing queued). */
 bool store_overlay_apply(const struct store_overlay *ov, guint32 uid, guint *flags);
-typedef void store_overlay_fn(guint32 uid, guint add, guint remove, bool moved, void *ud);
-void store_overlay_foreach(const struct store_overlay *ov, store_overlay_fn *fn, void *ud);
 
 /* Add (add) or remove these IMAP flag names (system flags and keywords) on
  * the cached summaries of uids, as the server will (or did); their modseq

@@ -125,6 +125,7 @@ struct cache_walk {
 	guint32 low;    /* lowest UID of this chunk */
 	guint n;        /* rows in this chunk */
 	bool prune;     /* at the end, drop what the walk did not meet */
+	struct store_overlay *ov; /* the journal's queued changes, shown over the rows */
 };
 
 static void
@@ -136,6 +137,7 @@ walk_stop(struct tui *t)
 		return;
 	if (w->source != 0)
 		g_source_remove(w->source);
+	store_overlay_free(&w->ov);
 	g_free(w);
 	t->cache_walk = NULL;
 }
@@ -146,12 +148,26 @@ walk_row(const struct imap_summary *s, void *ud)
 	struct cache_walk *w = ud;
 	struct tui *t = w->t;
 
+	struct imap_summary shown;
+	guint flags = s->flags;
+
+	w->low = s->uid;
+	w->n++;
+	/* What waits in the journal shows over the row; the cached row stays
+	 * as the server last said, so a change it refuses leaves nothing wrong. */
+	if (!store_overlay_apply(w->ov, s->uid, &flags)) {
+		message_list_remove(t->list, s->uid); /* a queued move takes it away */
+		return true;
+	}
+	if (flags != s->flags) {
+		shown = *s; /* the same strings, other flags */
+		shown.flags = flags;
+		s = &shown;
+	}
 	/* Known: its flags are updated (and it is marked as still cached). */
 	message_list_add(t->list, s);
 	if (s->uid > t->top_uid)
 		t->top_uid = s->uid;
-	w->low = s->uid;
-	w->n++;
 	return true;
 }
 
@@ -168,9 +184,6 @@ load_into_list(struct tui *t, struct cache_walk *w, guint limit)
 		cache_failed(t, err);
 		return -1;
 	}
-	/* What waits in the journal shows over what was just read. */
-	if (w->n > 0)
-		cache_overlay_journal(t);
 	tui_dirty(t);
 	if (w->n < limit || w->low <= 1)
 		return 0;
@@ -219,6 +232,7 @@ walk_start(struct tui *t, guint32 uidvalidity, bool prune)
 {
 	struct cache_walk *w;
 	guint first = MAX(TUI_FIRST_SCREEN, (guint)MAX(t->lay.list.h, 0) * 2);
+	GError *err = NULL;
 	int r;
 
 	walk_stop(t);
@@ -228,6 +242,11 @@ walk_start(struct tui *t, guint32 uidvalidity, bool prune)
 	w->uidvalidity = uidvalidity;
 	w->prune = prune;
 	t->cache_walk = w;
+	if (store_overlay_new(t->store, t->folder, uidvalidity, &w->ov, &err) < 0) {
+		cache_failed(t, err);
+		walk_stop(t);
+		return -1;
+	}
 	if (prune)
 		message_list_unmark_all(t->list);
 	r = load_into_list(t, w, first);
@@ -500,42 +519,6 @@ cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, cons
 	if (!can_write(t))
 		return -1;
 	return cache_queue_in(t, t->folder, t->cache_uidvalidity, kind, uids, arg);
-}
-
-/* One message with queued changes, shown: its flags as they will be, or
- * gone when a move takes it away. The cached rows stay as the server last
- * said, so an action the server refuses later leaves nothing wrong behind. */
-static void
-overlay_msg(guint32 uid, guint add, guint remove, bool moved, void *ud)
-{
-	struct tui *t = ud;
-	struct msg *m = message_list_get(t->list, uid);
-
-	if (m == NULL)
-		return;
-	if (moved)
-		message_list_remove(t->list, uid);
-	else
-		message_list_set_flags(t->list, m, (m->flags | add) & ~remove);
-}
-
-void
-cache_overlay_journal(struct tui *t)
-{
-	struct store_overlay *ov = NULL;
-	GError *err = NULL;
-
-	if (!cache_usable(t) || t->folder == NULL || t->cache_uidvalidity == 0)
-		return;
-	if (store_overlay_new(t->store, t->folder, t->cache_uidvalidity, &ov, &err) < 0) {
-		cache_failed(t, err);
-		return;
-	}
-	if (ov == NULL)
-		return;
-	store_overlay_foreach(ov, overlay_msg, t);
-	store_overlay_free(&ov);
-	tui_dirty(t);
 }
 
 guint

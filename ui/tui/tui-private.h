@@ -348,8 +348,6 @@ int cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, 
  * server did not answer because the connection was lost). */
 int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
 		   enum store_action_kind kind, const GArray *uids, const char *arg);
-/* Show the open folder's queued changes over its cached list. */
-void cache_overlay_journal(struct tui *t);
 /* Offline search: the UIDs of the open folder's cached summaries that q
  * matches (text: and words look in the headers only; body: never
  * matches), or NULL when nothing is cached. Transfer full. */
