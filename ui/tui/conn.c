@@ -289,6 +289,7 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	bool current = tui_op_end(op);
+	guint queued;
 
 	tui_op_free(op);
 	if (!current)
@@ -307,12 +308,11 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	if (t->reconnect_delay > 0)
 		tui_info(t, _("Connected again."));
 	t->reconnect_delay = 0;
-	if (cache_can_replay(t) && cache_queued(t) > 0) {
+	queued = cache_can_replay(t) ? cache_queued(t) : 0;
+	if (queued > 0) {
 		/* What was changed offline goes first; the folder opens after. */
-		guint n = cache_queued(t);
-
-		tui_info(t, ngettext("Sending %u queued change…", "Sending %u queued changes…", n),
-			 n);
+		tui_info(t, ngettext("Sending %u queued change…", "Sending %u queued changes…",
+				     queued), queued);
 		t->replay = store_journal_replay(t->store, t->client, replay_warn, replay_done,
 						 tui_op_new(t, NULL, NULL));
 		tui_dirty(t);
