@@ -48,11 +48,43 @@ account_clear(struct account *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* The security answer, asked again until it is one we know; false at end
+ * of input. Clear text is allowed on this machine only: offered there. */
+static bool
+ask_tls(const char *host, enum config_tls *tls_r)
+{
+	bool loopback = config_host_is_loopback(host);
+
+	for (;;) {
+		char *tls = ask(loopback ? _("Security: implicit (TLS, port 993), starttls "
+					     "(port 143) or none (clear text, this machine only)") :
+					   _("Security: implicit (TLS, port 993) or starttls (port 143)"),
+				"implicit");
+		bool known = true;
+
+		if (tls == NULL)
+			return false;
+		if (g_ascii_strcasecmp(tls, "implicit") == 0)
+			*tls_r = CONFIG_TLS_IMPLICIT;
+		else if (g_ascii_strcasecmp(tls, "starttls") == 0)
+			*tls_r = CONFIG_TLS_STARTTLS;
+		else if (loopback && g_ascii_strcasecmp(tls, "none") == 0)
+			*tls_r = CONFIG_TLS_NONE;
+		else
+			known = false;
+		g_free(tls);
+		if (known)
+			return true;
+		printf("%s\n", loopback ? _("Please answer implicit, starttls or none.") :
+					  _("Please answer implicit or starttls."));
+	}
+}
+
 /* Fill a from the answers; false at end of input. */
 static bool
 ask_account(struct account *a)
 {
-	char *tls = NULL, *port = NULL;
+	char *port = NULL;
 	bool ok = false;
 
 	a->name = (char *)"main";
@@ -60,12 +92,8 @@ ask_account(struct account *a)
 	a->auth = CONFIG_AUTH_AUTO;
 	if ((a->host = ask(_("IMAP server (host name)"), NULL)) == NULL)
 		goto out;
-	if ((tls = ask(_("Security: implicit (TLS, port 993) or starttls (port 143)"),
-		       "implicit")) == NULL)
+	if (!ask_tls(a->host, &a->tls))
 		goto out;
-	a->tls = strcmp(tls, "starttls") == 0 ? CONFIG_TLS_STARTTLS :
-		 strcmp(tls, "none") == 0     ? CONFIG_TLS_NONE :
-						CONFIG_TLS_IMPLICIT;
 	if ((port = ask(_("Port"), a->tls == CONFIG_TLS_IMPLICIT ? "993" : "143")) == NULL)
 		goto out;
 	a->port = (guint)g_ascii_strtoull(port, NULL, 10);
@@ -80,7 +108,6 @@ ask_account(struct account *a)
 		g_clear_pointer(&a->password_command, g_free);
 	ok = true;
 out:
-	g_free(tls);
 	g_free(port);
 	return ok;
 }

@@ -239,6 +239,15 @@ void tui_next_account(struct tui *t);
 /* Ctrl-Z: give the terminal back and stop; redraw on resume. */
 void tui_suspend(struct tui *t);
 
+/* ---- crash.c -------------------------------------------------------------- */
+/* Remember the shell's terminal modes (call before initscr()). */
+void crash_guard_save_modes(void);
+/* After initscr(): a fatal signal restores the terminal before the process
+ * dies (the handler that was there before still runs). */
+void crash_guard_arm(void);
+/* Before endwin(): put the previous handlers back. */
+void crash_guard_disarm(void);
+
 /* ---- setup.c -------------------------------------------------------------- */
 /* First run: no configuration at path. Asks for an account on the terminal
  * and writes the file. Returns 0 or an exit code (after printing why). */

@@ -346,6 +346,7 @@ tui_suspend(struct tui *t)
 static void
 screen_start(struct tui *t)
 {
+	crash_guard_save_modes();
 	initscr();
 	raw(); /* ^Z, ^C and ^S are keys: suspend and quit are ours */
 	noecho();
@@ -354,6 +355,7 @@ screen_start(struct tui *t)
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	crash_guard_arm();
 	t->screen_up = true;
 }
 
@@ -362,6 +364,7 @@ screen_stop(struct tui *t)
 {
 	if (!t->screen_up)
 		return;
+	crash_guard_disarm();
 	endwin();
 	t->screen_up = false;
 }
@@ -529,27 +532,18 @@ tui_next_account(struct tui *t)
 	tui_info(t, _("Account %s."), t->account->name);
 }
 
+/* Read the configuration into t->cfg; with none and a terminal, offer the
+ * first-run setup and read what it wrote. */
 static int
-load_config(struct tui *t)
+read_config(struct tui *t)
 {
 	GError *err = NULL;
-	char *msg = NULL;
+	char *path;
+	int rc;
 
-	if (config_load(t->g->config_path, &t->cfg, &err) < 0) {
-		if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_MISSING) &&
-		    isatty(STDIN_FILENO)) {
-			char *path = t->g->config_path != NULL ? g_strdup(t->g->config_path) :
-								  config_default_path();
-			int rc;
-
-			g_error_free(err);
-			rc = tui_setup(t->g, path);
-			g_free(path);
-			if (rc != 0)
-				return rc;
-			return config_load(t->g->config_path, &t->cfg, NULL) < 0 ? TERN_EXIT_CONFIG :
-										     0;
-		}
+	if (config_load(t->g->config_path, &t->cfg, &err) == 0)
+		return 0;
+	if (!g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_MISSING) || !isatty(STDIN_FILENO)) {
 		tern_error("%s", err->message);
 		if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_MISSING))
 			fprintf(stderr, _("Create it (mode 0600) with an account like this:\n\n%s"),
@@ -557,6 +551,30 @@ load_config(struct tui *t)
 		g_error_free(err);
 		return TERN_EXIT_CONFIG;
 	}
+	g_clear_error(&err);
+	path = t->g->config_path != NULL ? g_strdup(t->g->config_path) : config_default_path();
+	rc = tui_setup(t->g, path);
+	g_free(path);
+	if (rc != 0)
+		return rc;
+	if (config_load(t->g->config_path, &t->cfg, &err) < 0) {
+		tern_error("%s", err->message);
+		g_error_free(err);
+		return TERN_EXIT_CONFIG;
+	}
+	return 0;
+}
+
+/* The configuration and everything built from it (warnings shown, keymap,
+ * colours checked): one path whether the file was there or just written. */
+static int
+load_config(struct tui *t)
+{
+	char *msg = NULL;
+	int rc = read_config(t);
+
+	if (rc != 0)
+		return rc;
 	for (guint i = 0; i < t->cfg->warnings->len; i++)
 		tern_error(_("warning: %s"), (char *)t->cfg->warnings->pdata[i]);
 	t->km = keymap_new(t->cfg->keys, &msg);
