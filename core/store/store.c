@@ -53,6 +53,7 @@ enum stmt {
 	ST_BODY_TOTAL,
 	ST_BODY_OLDEST,
 	ST_JOURNAL_ADD,
+	ST_JOURNAL_ADD_CLAIMED,
 	ST_JOURNAL_FIRST,
 	ST_JOURNAL_CLAIM,
 	ST_JOURNAL_DONE,
@@ -125,6 +126,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "ORDER BY last_used LIMIT 1)",
 	[ST_JOURNAL_ADD] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, created) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_JOURNAL_ADD_CLAIMED] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, "
+				   "created, claimed_pid, claimed_at) "
+				   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
 	[ST_JOURNAL_FIRST] = "SELECT id, kind, folder, uidvalidity, uids, arg, claimed_pid, "
 			     "claimed_at FROM journal ORDER BY id LIMIT 1",
 	[ST_JOURNAL_CLAIM] = "UPDATE journal SET claimed_pid = ?2, claimed_at = ?3 WHERE id = ?1",
@@ -1519,10 +1523,10 @@ store_action_free(struct store_action **ap)
 	*ap = NULL;
 }
 
-int
-store_journal_add(struct store *s, enum store_action_kind kind, const char *folder,
-		  guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
-		  GError **error)
+static int
+journal_insert(struct store *s, enum stmt which, enum store_action_kind kind, const char *folder,
+	       guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
+	       GError **error)
 {
 	sqlite3_stmt *st;
 
@@ -1533,7 +1537,7 @@ store_journal_add(struct store *s, enum store_action_kind kind, const char *fold
 		g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, "bad journal entry");
 		return -1;
 	}
-	st = stmt_get(s, ST_JOURNAL_ADD, error);
+	st = stmt_get(s, which, error);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int(st, 1, kind);
@@ -1542,11 +1546,31 @@ store_journal_add(struct store *s, enum store_action_kind kind, const char *fold
 	bind_text(st, 4, uids);
 	bind_text(st, 5, arg);
 	sqlite3_bind_int64(st, 6, g_get_real_time() / G_USEC_PER_SEC);
+	if (which == ST_JOURNAL_ADD_CLAIMED)
+		sqlite3_bind_int64(st, 7, (gint64)getpid());
 	if (step_done(s, st, error) < 0)
 		return -1;
 	if (id_r != NULL)
 		*id_r = sqlite3_last_insert_rowid(s->db);
 	return 0;
+}
+
+int
+store_journal_add(struct store *s, enum store_action_kind kind, const char *folder,
+		  guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
+		  GError **error)
+{
+	return journal_insert(s, ST_JOURNAL_ADD, kind, folder, uidvalidity, uids, arg, id_r,
+			      error);
+}
+
+int
+store_journal_add_claimed(struct store *s, enum store_action_kind kind, const char *folder,
+			  guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
+			  GError **error)
+{
+	return journal_insert(s, ST_JOURNAL_ADD_CLAIMED, kind, folder, uidvalidity, uids, arg,
+			      id_r, error);
 }
 
 static bool

@@ -187,6 +187,14 @@ void store_action_free(struct store_action **a);
 int store_journal_add(struct store *s, enum store_action_kind kind, const char *folder,
 		      guint32 uidvalidity, const char *uids, const char *arg, gint64 *id_r,
 		      GError **error);
+/* Write ahead: queue an action that this process is sending now, claimed
+ * by it, so no other process sends it meanwhile. Then store_journal_done()
+ * when the server answered, store_journal_release() when the answer was
+ * lost (it waits in line like any queued action). If the process dies in
+ * between, the claim goes stale and the next replay sends it. */
+int store_journal_add_claimed(struct store *s, enum store_action_kind kind, const char *folder,
+			      guint32 uidvalidity, const char *uids, const char *arg,
+			      gint64 *id_r, GError **error);
 /* Claim the oldest action, inside one write transaction, for this process.
  * Returns 1 with *a_r (transfer full), 0 when the journal is empty or its
  * oldest action is claimed by a live process (order is kept), -1 on error.

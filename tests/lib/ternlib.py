@@ -117,11 +117,17 @@ class Proxy:
       down        every new connection is closed at once (set_down() also
                   cuts the open ones: the server "cannot be reached")
       drop-store  forward, but a connection whose client sends a STORE is
-                  cut before the command reaches the server"""
+                  cut before the command reaches the server
+      hold-store  forward until the client sends a STORE; from then on what
+                  the client sends is swallowed and the connection stays
+                  open (an answer that never comes)
+    delay (seconds) holds every chunk that long before it goes on, both
+    ways: a slow link."""
 
     def __init__(self, target_port):
         self.target = target_port
         self.mode = "up"
+        self.delay = 0
         self.received = 0
         self.open_pipes = 0
         self.conns = []
@@ -150,6 +156,7 @@ class Proxy:
             threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
 
     def _pipe(self, src, dst, from_client):
+        held = False
         try:
             while True:
                 data = src.recv(65536)
@@ -157,6 +164,11 @@ class Proxy:
                     break
                 if from_client and self.mode == "drop-store" and b" STORE " in data:
                     break
+                if from_client and self.mode == "hold-store" and (held or b" STORE " in data):
+                    held = True
+                    continue
+                if self.delay:
+                    time.sleep(self.delay)
                 if not from_client:
                     with self.lock:
                         self.received += len(data)

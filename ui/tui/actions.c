@@ -110,8 +110,7 @@ targets(struct tui *t, bool prefix)
 
 struct flag_data {
 	GArray *uids;
-	char *folder;         /* where, to queue it when the connection is lost */
-	guint32 uidvalidity;
+	struct pending *pending; /* written ahead; ended by the answer */
 	guint bit;
 	const char *name;     /* IMAP flag name (static) */
 	bool add;
@@ -122,8 +121,8 @@ flag_data_free(gpointer p)
 {
 	struct flag_data *fd = p;
 
+	pending_end(&fd->pending, TERN_ERR_CANCELLED);
 	g_array_unref(fd->uids);
-	g_free(fd->folder);
 	g_free(fd);
 }
 
@@ -141,14 +140,12 @@ show_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 	tui_dirty(t);
 }
 
-/* A change whose answer the connection lost goes to the journal, to be
- * sent again on reconnect. True when it was queued. */
+/* The answer to a change: a change whose answer the connection lost stays
+ * in the journal, to be sent again on reconnect. True when it was queued. */
 static bool
-queue_if_lost(struct tui *t, enum tern_status st, bool current, const char *folder,
-	      guint32 uidvalidity, enum store_action_kind kind, const GArray *uids, const char *arg)
+queue_if_lost(struct tui *t, struct pending **p, enum tern_status st, bool current)
 {
-	if (st == TERN_OK || tern_status_answered(st) || t->quitting ||
-	    cache_queue_in(t, folder, uidvalidity, kind, uids, arg) < 0)
+	if (!pending_end(p, st))
 		return false;
 	if (current)
 		tui_info(t, _("Connection lost: the change is queued and will be sent on "
@@ -171,10 +168,10 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 	bool current = tui_op_end(op);
 
 	if (st == TERN_OK) {
+		pending_end(&fd->pending, st);
 		if (current)
 			cache_flag_bit(t, fd->uids, fd->bit, fd->add);
-	} else if (!queue_if_lost(t, st, current, fd->folder, fd->uidvalidity,
-				  flag_kind(fd->add), fd->uids, fd->name) && current) {
+	} else if (!queue_if_lost(t, &fd->pending, st, current) && current) {
 		show_bit(t, fd->uids, fd->bit, !fd->add);
 		if (t->undo.kind == UNDO_FLAG && t->undo.uids != NULL &&
 		    t->undo.uids->len == fd->uids->len)
@@ -199,8 +196,8 @@ change_flag(struct tui *t, enum change_mode mode, GArray *uids, guint bit,
 	}
 	fd = g_new0(struct flag_data, 1);
 	fd->uids = g_array_ref(uids);
-	fd->folder = g_strdup(t->folder);
-	fd->uidvalidity = t->info.uidvalidity;
+	fd->pending = pending_begin(t, t->folder, t->info.uidvalidity, flag_kind(add), uids,
+				    name[0]);
 	fd->bit = bit;
 	fd->name = name[0];
 	fd->add = add;
@@ -270,7 +267,7 @@ struct move_data {
 	GArray *uids;
 	GPtrArray *mids; /* Message-IDs, for undo without COPYUID (or NULL) */
 	char *src;
-	guint32 uidvalidity; /* of src, to queue it when the connection is lost */
+	struct pending *pending; /* written ahead (not for expunge) */
 	char *dest;
 	bool expunge; /* delete for good: STORE \Deleted, then UID EXPUNGE */
 };
@@ -280,6 +277,7 @@ move_data_free(gpointer p)
 {
 	struct move_data *md = p;
 
+	pending_end(&md->pending, TERN_ERR_CANCELLED);
 	g_array_unref(md->uids);
 	if (md->mids != NULL)
 		g_ptr_array_unref(md->mids);
@@ -332,8 +330,7 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct move_data *md = op->data;
 	bool current = tui_op_end(op);
 
-	if (queue_if_lost(t, st, current, md->src, md->uidvalidity, STORE_ACTION_MOVE, md->uids,
-			  md->dest)) {
+	if (queue_if_lost(t, &md->pending, st, current)) {
 		if (current)
 			forget_queued(t, md->uids);
 		tui_op_free(op);
@@ -429,7 +426,8 @@ move_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 	md->uids = g_array_ref(uids);
 	md->mids = message_ids(t, uids);
 	md->src = g_strdup(t->folder);
-	md->uidvalidity = t->info.uidvalidity;
+	md->pending = pending_begin(t, t->folder, t->info.uidvalidity, STORE_ACTION_MOVE, uids,
+				    dest);
 	md->dest = g_strdup(dest);
 	set_hidden(t, uids, true);
 	viewer_follow(t, uids);
@@ -1038,6 +1036,12 @@ actions_run(struct tui *t, enum action a)
 
 	t->tag_prefix = false;
 	tui_dirty(t);
+	if (t->draining) {
+		/* Waiting for the last answers before quitting: q quits now. */
+		if (a == ACTION_QUIT || a == ACTION_BACK)
+			tui_quit(t, t->exit_code);
+		return;
+	}
 	switch (a) {
 	case ACTION_DOWN:
 	case ACTION_UP:

@@ -492,9 +492,9 @@ cache_can_replay(struct tui *t)
 	return cache_usable(t) && !t->cache_read_only;
 }
 
-int
-cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
-	       enum store_action_kind kind, const GArray *uids, const char *arg)
+static int
+journal_add(struct tui *t, bool claimed, const char *folder, guint32 uidvalidity,
+	    enum store_action_kind kind, const GArray *uids, const char *arg, gint64 *id_r)
 {
 	char **sets;
 	GError *err = NULL;
@@ -504,13 +504,44 @@ cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
 	    uids->len == 0)
 		return -1;
 	sets = imap_uids_format((const uint32_t *)(const void *)uids->data, uids->len, G_MAXSIZE);
-	rc = store_journal_add(t->store, kind, folder, uidvalidity, sets[0], arg, NULL, &err);
+	rc = (claimed ? store_journal_add_claimed : store_journal_add)(
+		t->store, kind, folder, uidvalidity, sets[0], arg, id_r, &err);
 	g_strfreev(sets);
 	if (rc < 0) {
 		cache_failed(t, err);
 		return -1;
 	}
 	return 0;
+}
+
+int
+cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
+	       enum store_action_kind kind, const GArray *uids, const char *arg)
+{
+	return journal_add(t, false, folder, uidvalidity, kind, uids, arg, NULL);
+}
+
+int
+cache_journal_begin(struct tui *t, const char *folder, guint32 uidvalidity,
+		    enum store_action_kind kind, const GArray *uids, const char *arg,
+		    gint64 *id_r)
+{
+	return journal_add(t, true, folder, uidvalidity, kind, uids, arg, id_r);
+}
+
+int
+cache_journal_end(struct tui *t, gint64 id, bool done)
+{
+	GError *err = NULL;
+	int rc;
+
+	if (!cache_can_replay(t))
+		return -1;
+	rc = done ? store_journal_done(t->store, id, &err) :
+		    store_journal_release(t->store, id, &err);
+	if (rc < 0)
+		cache_failed(t, err);
+	return rc;
 }
 
 int

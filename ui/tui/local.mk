@@ -7,7 +7,7 @@ TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keyma
 
 tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
 	ui/tui/actions.c ui/tui/cache.c ui/tui/colors.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
-	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/prompt.c \
+	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/pending.c ui/tui/prompt.c \
 	ui/tui/setup.c ui/tui/status.c ui/tui/viewer.c
 
 check_PROGRAMS += tests/unit/test-tui-model
@@ -17,8 +17,10 @@ tests_unit_test_tui_model_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-tui-model
 
 # The interface in a real terminal (tmux) against the test Dovecot.
-TESTS += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py
-EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py
+TESTS += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
+	tests/tui/test-tui-races.py
+EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
+	tests/tui/test-tui-races.py
 
 # A benchmark, not a test (run it by hand: it prints figures).
 EXTRA_DIST += tests/bench/bench-tui.py

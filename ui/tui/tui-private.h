@@ -158,7 +158,10 @@ struct tui {
 	struct keymap *km;
 	GMainLoop *loop;
 	int exit_code;
-	bool quitting;
+	bool quitting;          /* the loop is told to stop */
+	bool draining;          /* quitting once the changes below are answered */
+	guint drain_timer;
+	GHashTable *pending;    /* struct pending *: changes waiting for an answer */
 
 	/* the connection */
 	struct imap_client *client;
@@ -230,7 +233,13 @@ void tui_dirty(struct tui *t);
  * translated by the caller; arguments are sanitised when drawn. */
 void tui_info(struct tui *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void tui_error(struct tui *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* A message that stays until replaced, but is no error (progress). */
+void tui_notice(struct tui *t, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+/* Quit with code; changes waiting for the server are given the account's
+ * timeout to be answered first (asked again: at once). */
 void tui_quit(struct tui *t, int code);
+/* pending.c calls this when a change ended: quits once the last is in. */
+void tui_quit_check(struct tui *t);
 /* The message the actions apply to: the viewer's when it has the focus,
  * else the selected one (NULL when none). */
 struct msg *tui_current(struct tui *t);
@@ -238,6 +247,22 @@ struct msg *tui_current(struct tui *t);
 void tui_next_account(struct tui *t);
 /* Ctrl-Z: give the terminal back and stop; redraw on resume. */
 void tui_suspend(struct tui *t);
+
+/* ---- pending.c ------------------------------------------------------------ */
+/* The user's changes between the key press and the server's answer: see
+ * pending.c. pending_begin() writes the change ahead into the journal
+ * (claimed by this process) before its command is sent. Transfer full. */
+struct pending;
+struct pending *pending_begin(struct tui *t, const char *folder, guint32 uidvalidity,
+			      enum store_action_kind kind, const GArray *uids, const char *arg);
+/* The answer came (OK or refused: forgotten) or was lost (any other
+ * status: it stays queued for the next connection). Frees *p and sets it
+ * to NULL; NULL is a no-op. True when the change is now queued. */
+bool pending_end(struct pending **p, enum tern_status st);
+guint pending_count(struct tui *t);
+/* After conn_stop(): end whatever is still open as lost; returns how many
+ * could not be queued. */
+guint pending_abandon(struct tui *t);
 
 /* ---- crash.c -------------------------------------------------------------- */
 /* Remember the shell's terminal modes (call before initscr()). */
@@ -355,6 +380,12 @@ bool cache_can_replay(struct tui *t);
 int cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, const char *arg);
 /* The same for a folder that may not be the open one (a change the
  * server did not answer because the connection was lost). */
+/* Write ahead (pending.c): into the journal, claimed by this process. */
+int cache_journal_begin(struct tui *t, const char *folder, guint32 uidvalidity,
+			enum store_action_kind kind, const GArray *uids, const char *arg,
+			gint64 *id_r);
+/* done: the server answered, forget it; else release it to the queue. */
+int cache_journal_end(struct tui *t, gint64 id, bool done);
 int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
 		   enum store_action_kind kind, const GArray *uids, const char *arg);
 /* Offline search: the UIDs of the open folder's cached summaries that q

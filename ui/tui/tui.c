@@ -38,16 +38,19 @@ info_expired(gpointer ud)
 	return G_SOURCE_REMOVE;
 }
 
+enum message_kind { MESSAGE_INFO, MESSAGE_NOTICE, MESSAGE_ERROR };
+
 static void
-set_message(struct tui *t, bool error, const char *fmt, va_list ap)
+set_message(struct tui *t, enum message_kind kind, const char *fmt, va_list ap)
 {
 	g_free(t->message);
 	t->message = g_strdup_vprintf(fmt, ap);
-	t->message_is_error = error;
+	t->message_is_error = kind == MESSAGE_ERROR;
 	if (t->info_timer != 0)
 		g_source_remove(t->info_timer);
-	t->info_timer = error ? 0 : g_timeout_add_seconds(TUI_INFO_TIMEOUT, info_expired, t);
-	if (error)
+	t->info_timer = kind == MESSAGE_INFO ?
+				g_timeout_add_seconds(TUI_INFO_TIMEOUT, info_expired, t) : 0;
+	if (kind == MESSAGE_ERROR)
 		log_warn("%s", t->message);
 	tui_dirty(t);
 }
@@ -58,7 +61,17 @@ tui_info(struct tui *t, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_message(t, false, fmt, ap);
+	set_message(t, MESSAGE_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+tui_notice(struct tui *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_message(t, MESSAGE_NOTICE, fmt, ap);
 	va_end(ap);
 }
 
@@ -68,7 +81,7 @@ tui_error(struct tui *t, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	set_message(t, true, fmt, ap);
+	set_message(t, MESSAGE_ERROR, fmt, ap);
 	va_end(ap);
 }
 
@@ -149,12 +162,53 @@ tui_dirty(struct tui *t)
 		t->redraw_source = g_idle_add_full(G_PRIORITY_DEFAULT, redraw_cb, t, NULL);
 }
 
+static void
+quit_now(struct tui *t)
+{
+	if (t->drain_timer != 0)
+		g_source_remove(t->drain_timer);
+	t->drain_timer = 0;
+	t->quitting = true;
+	g_main_loop_quit(t->loop);
+}
+
+static gboolean
+drain_expired(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->drain_timer = 0;
+	quit_now(t);
+	return G_SOURCE_REMOVE;
+}
+
+/* Changes still waiting for the server's answer: wait for them (the
+ * account's timeout at most) before quitting; asked again, quit now (they
+ * stay queued in the journal either way). */
 void
 tui_quit(struct tui *t, int code)
 {
+	guint n = pending_count(t);
+
 	t->exit_code = code;
-	t->quitting = true;
-	g_main_loop_quit(t->loop);
+	if (t->draining || n == 0 || t->client == NULL || t->conn != CONN_READY) {
+		quit_now(t);
+		return;
+	}
+	t->draining = true;
+	t->drain_timer = g_timeout_add_seconds(t->account->timeout, drain_expired, t);
+	tui_notice(t, ngettext("Sending %u change before quitting (q again: quit now, it "
+			       "stays queued)…",
+			       "Sending %u changes before quitting (q again: quit now, they "
+			       "stay queued)…", n),
+		   n);
+}
+
+void
+tui_quit_check(struct tui *t)
+{
+	if (t->draining && !t->quitting && pending_count(t) == 0)
+		quit_now(t);
 }
 
 struct msg *
@@ -488,8 +542,14 @@ static void
 close_account(struct tui *t)
 {
 	t->gen++; /* callbacks the client makes while it closes are stale */
+	guint lost;
+
 	viewer_wait(t);
 	conn_stop(t);
+	if ((lost = pending_abandon(t)) > 0)
+		tern_error(ngettext("%u change could not be sent nor queued.",
+				    "%u changes could not be sent nor queued.", lost),
+			   lost);
 	cache_close(t);
 	t->conn = CONN_OFFLINE;
 	t->reconnect_delay = 0;
@@ -615,8 +675,14 @@ tui_prepare(struct tui *t)
 static void
 tui_free(struct tui *t)
 {
+	guint lost;
+
 	viewer_wait(t);
 	conn_stop(t);
+	if ((lost = pending_abandon(t)) > 0)
+		tern_error(ngettext("%u change could not be sent nor queued.",
+				    "%u changes could not be sent nor queued.", lost),
+			   lost);
 	cache_close(t);
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
@@ -627,6 +693,8 @@ tui_free(struct tui *t)
 		g_source_remove(t->thread_timer);
 	if (t->info_timer != 0)
 		g_source_remove(t->info_timer);
+	if (t->drain_timer != 0)
+		g_source_remove(t->drain_timer);
 	message_list_free(&t->list);
 	folder_tree_free(&t->folders);
 	g_free(t->folder);
