@@ -8,7 +8,9 @@ given the timeout (the status line says so), then stays in the journal and
 the next command that connects sends it; the same after tern is killed
 (SIGKILL) while the answer is outstanding; undoing a move while keys are
 typed (j Enter) never shows or caches another folder's message under this
-folder's UID."""
+folder's UID; undo of a tagged change gives each message its own flags
+back (checked from a second connection); two moves taken back with z z,
+newest first, each said on the message line."""
 import importlib.util
 import os
 import signal
@@ -105,6 +107,8 @@ def run_tests(t, srv, env, proxy):
     check_answer_never_comes(t, srv, env, proxy, config, direct, inbox, rows[1], n)
     check_killed(t, srv, env, proxy, config, direct, inbox, rows[2], n)
     check_undo_move_race(t, srv, env, proxy, config, n)
+    check_undo_tagged(t, srv, env, direct)
+    check_undo_twice(t, srv, env, direct)
 
 
 def check_flag_then_quit(t, srv, env, proxy, config, inbox, row, n):
@@ -238,6 +242,127 @@ def check_undo_move_race(t, srv, env, proxy, config, n):
         raise
     finally:
         proxy.delay = 0
+        run.kill()
+
+
+def goto_row(run, row):
+    run.term.keys("g")
+    for _ in range(row):
+        run.term.keys("j")
+    time.sleep(0.2)
+
+
+def check_undo_tagged(t, srv, env, config):
+    """Tag a read and an unread message, ;u (both unread), z: the read one is
+    read again, the other stays unread. The same with ;s on a flagged and an
+    unflagged one."""
+    inbox = newest(srv)
+    n = len(inbox)
+    state = [flags_of(srv, "INBOX", m.message_id) for m in inbox]
+    run = Run(env, config)
+    try:
+        ok, lines = wait_loaded(run, n)
+        t.ok(ok, "tagged undo: INBOX loaded", "\n".join(lines))
+        time.sleep(1)
+        for bit, key, what in (("\\Seen", "u", "read"), ("\\Flagged", "s", "flagged")):
+            state = [flags_of(srv, "INBOX", m.message_id) for m in inbox]
+            have = [i for i in range(n) if bit in state[i]]
+            lack = [i for i in range(n) if bit not in state[i]]
+            if not t.ok(have and lack, "tagged undo: a %s and a not %s message" % (what, what),
+                        repr(state)):
+                continue
+            i, j = have[0], lack[0]
+            first, second = sorted((i, j))
+            goto_row(run, first)
+            run.term.keys("t")
+            goto_row(run, second)
+            run.term.keys("t")
+            time.sleep(0.2)
+            run.term.keys("\\;", key)
+            want_after = bit not in state[first]  # the first tagged decides
+            ok = base.wait_server(lambda: all(
+                (bit in flags_of(srv, "INBOX", inbox[k].message_id)) == want_after
+                for k in (i, j)))
+            t.ok(ok, "tagged undo: ;%s gave both the same state" % key)
+            run.term.keys("z")
+            ok = base.wait_server(lambda: (
+                bit in flags_of(srv, "INBOX", inbox[i].message_id) and
+                bit not in flags_of(srv, "INBOX", inbox[j].message_id)))
+            t.ok(ok, "tagged undo: z gave each its own %s state back (server)" % what,
+                 "%r %r" % (flags_of(srv, "INBOX", inbox[i].message_id),
+                            flags_of(srv, "INBOX", inbox[j].message_id)))
+            ok, lines = run.term.wait(lambda ls: any("Flag change undone (" in l
+                                                     for l in ls[-2:]))
+            t.ok(ok, "tagged undo: the message line says what was undone", lines[-1])
+            # untag both for the next round
+            goto_row(run, first)
+            run.term.keys("t")
+            goto_row(run, second)
+            run.term.keys("t")
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "tagged undo: quits with status 0")
+        t.eq(run.err(), "", "tagged undo: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.kill()
+
+
+def check_undo_twice(t, srv, env, config):
+    """a on the first message, d on the next, then z z: both are back in
+    INBOX, newest change first, and the cursor is on the message."""
+    inbox = newest(srv)
+    n = len(inbox)
+    run = Run(env, config)
+    try:
+        ok, lines = wait_loaded(run, n)
+        t.ok(ok, "z z: INBOX loaded", "\n".join(lines))
+        time.sleep(1)  # selected, not only drawn from the first screen
+        rows = base.list_rows(lines, 2)
+        a_msg = base.message_in_row(inbox, rows[0])
+        d_msg = base.message_in_row(inbox, rows[1])
+        run.term.keys("g", "a")
+        ok = base.wait_server(lambda: base.server_flags(srv, "Archive", a_msg.message_id)
+                              is not None)
+        t.ok(ok, "z z: a archived the first message")
+        run.term.keys("d")
+        ok = base.wait_server(lambda: base.server_flags(srv, "Trash", d_msg.message_id)
+                              is not None)
+        t.ok(ok, "z z: d moved the next one to Trash")
+        run.term.keys("z")
+        ok, lines = run.term.wait(lambda ls: any("Move undone" in l for l in ls[-2:]))
+        t.ok(ok, "z z: the first z says the move was undone", lines[-1])
+        ok = base.wait_server(lambda: base.server_flags(srv, "INBOX", d_msg.message_id)
+                              is not None)
+        t.ok(ok, "z z: the first z brought the deleted message back (server)")
+        time.sleep(1)
+        run.term.keys("Enter")
+        ok, lines = run.term.wait(lambda ls: (viewer_subject(ls) or "")[:15] ==
+                                  d_msg.subject[:15])
+        t.ok(ok, "z z: the cursor is on the message brought back (Enter opens it)",
+             "\n".join(lines))
+        run.term.keys("q")
+        time.sleep(0.3)
+        run.term.keys("z")
+        ok = base.wait_server(lambda: base.server_flags(srv, "INBOX", a_msg.message_id)
+                              is not None)
+        t.ok(ok, "z z: the second z brought the archived message back (server)")
+        t.ok(base.server_flags(srv, "Archive", a_msg.message_id) is None and
+             base.server_flags(srv, "Trash", d_msg.message_id) is None,
+             "z z: nothing left in Archive or Trash")
+        ok, lines = wait_loaded(run, n)
+        t.ok(ok, "z z: the list has every message again", "\n".join(lines))
+        run.term.keys("z")
+        ok, lines = run.term.wait(lambda ls: any("Nothing to undo" in l for l in ls[-2:]))
+        t.ok(ok, "z z: a third z has nothing left to undo", lines[-1])
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "z z: quits with status 0")
+        t.eq(run.err(), "", "z z: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
         run.kill()
 
 

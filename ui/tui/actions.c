@@ -11,37 +11,12 @@
 
 #include <string.h>
 
-#include "core/model/query.h"
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
 static const char *const flag_seen[] = { "\\Seen", NULL };
 static const char *const flag_flagged[] = { "\\Flagged", NULL };
 static const char *const flag_deleted[] = { "\\Deleted", NULL };
-
-void
-undo_clear(struct undo *u)
-{
-	g_free(u->folder);
-	g_free(u->dest);
-	if (u->uids != NULL)
-		g_array_unref(u->uids);
-	if (u->dest_uids != NULL)
-		g_array_unref(u->dest_uids);
-	if (u->mids != NULL)
-		g_ptr_array_unref(u->mids);
-	memset(u, 0, sizeof(*u));
-}
-
-static GArray *
-uids_copy(const GArray *a)
-{
-	GArray *c = g_array_sized_new(FALSE, FALSE, sizeof(guint32), a != NULL ? a->len : 0);
-
-	if (a != NULL)
-		g_array_append_vals(c, a->data, a->len);
-	return c;
-}
 
 /* ---- what an action applies to ------------------------------------------- */
 
@@ -56,10 +31,6 @@ static enum change_mode
 can_change(struct tui *t)
 {
 	if (t->folder != NULL && t->client != NULL && t->conn == CONN_READY) {
-		if (t->foreign > 0) {
-			tui_error(t, _("Busy taking back the last move; try again in a moment."));
-			return CHANGE_NONE;
-		}
 		if (!t->selected) {
 			tui_error(t, _("%s is still opening; try again in a moment."), t->folder);
 			return CHANGE_NONE;
@@ -173,9 +144,7 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 			cache_flag_bit(t, fd->uids, fd->bit, fd->add);
 	} else if (!queue_if_lost(t, &fd->pending, st, current) && current) {
 		show_bit(t, fd->uids, fd->bit, !fd->add);
-		if (t->undo.kind == UNDO_FLAG && t->undo.uids != NULL &&
-		    t->undo.uids->len == fd->uids->len)
-			undo_clear(&t->undo);
+		undo_forget_flag(t, fd->uids, fd->bit);
 		tui_error(t, _("The server did not change the flags: %s"), detail);
 	}
 	tui_op_free(op);
@@ -231,11 +200,42 @@ actions_mark_seen(struct tui *t, guint32 uid)
 	g_array_unref(uids);
 }
 
+static const char *const *
+flag_name(guint bit)
+{
+	return bit == IMAP_FLAG_SEEN ? flag_seen : flag_flagged;
+}
+
+bool
+actions_change_flag(struct tui *t, GArray *uids, guint bit, bool add)
+{
+	enum change_mode mode = can_change(t);
+
+	return mode != CHANGE_NONE && change_flag(t, mode, uids, bit, flag_name(bit), add);
+}
+
+/* The messages among uids whose bit is not already as add wants it: what
+ * the change changes, and so what its undo gives back. Transfer full. */
+static GArray *
+changed_by(struct tui *t, const GArray *uids, guint bit, bool add)
+{
+	GArray *changed = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+		struct msg *m = message_list_get(t->list, uid);
+
+		if (m == NULL || !(m->flags & bit) == add)
+			g_array_append_val(changed, uid);
+	}
+	return changed;
+}
+
 static void
 toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 {
 	enum change_mode mode = can_change(t);
-	GArray *uids;
+	GArray *uids, *changed;
 	struct msg *first;
 	bool add;
 
@@ -243,22 +243,20 @@ toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 		return;
 	first = message_list_get(t->list, g_array_index(uids, guint32, 0));
 	add = first == NULL || !(first->flags & bit);
+	changed = changed_by(t, uids, bit, add);
 	if (!change_flag(t, mode, uids, bit, name, add)) {
+		g_array_unref(changed);
 		g_array_unref(uids);
 		return;
 	}
-	undo_clear(&t->undo);
-	t->undo.kind = UNDO_FLAG;
-	t->undo.folder = g_strdup(t->folder);
-	t->undo.uids = uids;
-	t->undo.flag = name[0];
-	t->undo.flag_bit = bit;
-	t->undo.added = add;
+	undo_push_flag(t, t->folder, changed, bit, add);
+	g_array_unref(changed);
 	if (mode == CHANGE_QUEUE)
 		queued_info(t);
 	else if (prefix)
 		tui_info(t, ngettext("%u message changed.", "%u messages changed.", uids->len),
 			 uids->len);
+	g_array_unref(uids);
 }
 
 /* ---- moves ------------------------------------------------------------------- */
@@ -345,14 +343,8 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 		tui_error(t, _("Not moved to %s: %s"), md->dest, detail);
 	} else {
 		remove_all(t, md->uids);
-		undo_clear(&t->undo);
-		t->undo.kind = UNDO_MOVE;
-		t->undo.folder = g_strdup(md->src);
-		t->undo.uids = g_array_ref(md->uids);
-		t->undo.dest = g_strdup(md->dest);
-		if (result != NULL && result->dst_uids != NULL && result->dst_uids->len > 0)
-			t->undo.dest_uids = uids_copy(result->dst_uids);
-		t->undo.mids = md->mids != NULL ? g_ptr_array_ref(md->mids) : NULL;
+		undo_push_move(t, md->src, md->uids, md->dest,
+			       result != NULL ? result->dst_uids : NULL, md->mids);
 		tui_info(t, ngettext("Moved %u message to %s.", "Moved %u messages to %s.",
 				     md->uids->len), md->uids->len, md->dest);
 		conn_refresh_folders(t);
@@ -418,7 +410,6 @@ move_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 		set_hidden(t, uids, true);
 		viewer_follow(t, uids);
 		forget_queued(t, uids);
-		undo_clear(&t->undo);
 		queued_info(t);
 		return;
 	}
@@ -589,197 +580,6 @@ move_msgs(struct tui *t, bool prefix)
 	prompt_start(t, PROMPT_MOVE, label, "", move_prompt_done, uids,
 		     (GDestroyNotify)g_array_unref);
 	g_free(label);
-}
-
-/* ---- undo -------------------------------------------------------------------- */
-
-enum undo_step { UNDO_SELECT_DEST, UNDO_FIND, UNDO_MOVE_BACK, UNDO_SELECT_SRC };
-
-struct undo_data {
-	enum undo_step step;
-	struct undo u;
-	enum tern_status st;
-	char *detail;
-};
-
-static void
-undo_data_free(gpointer p)
-{
-	struct undo_data *ud = p;
-
-	undo_clear(&ud->u);
-	g_free(ud->detail);
-	g_free(ud);
-}
-
-static void undo_select_cb(struct imap_client *c, enum tern_status st, const char *detail,
-			   const struct imap_mailbox_info *info, void *ud);
-static void undo_moved_cb(struct imap_client *c, enum tern_status st, const char *detail,
-			  const struct imap_copy_result *result, void *p);
-
-static void
-undo_found_cb(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
-	      void *p)
-{
-	struct tui_op *op = p;
-	struct undo_data *ud = op->data;
-
-	if (op->t->client == NULL || !tui_op_end(op)) {
-		tui_op_free(op);
-		return;
-	}
-	if (st == TERN_OK && uids != NULL && uids->len > 0) {
-		ud->step = UNDO_MOVE_BACK;
-		imap_client_copy(op->t->client, uids, ud->u.folder, true, undo_moved_cb, op);
-		return;
-	}
-	ud->st = st == TERN_OK ? TERN_ERR_MSG : st;
-	ud->detail = g_strdup(st == TERN_OK ? _("the messages are no longer there") : detail);
-	ud->step = UNDO_SELECT_SRC;
-	imap_client_select(op->t->client, ud->u.folder, false, undo_select_cb, op);
-}
-
-/* A search token; text is borrowed (it must outlive the search call). */
-static struct query_token *
-token(enum query_token_type type, const char *text)
-{
-	struct query_token *tk = g_new0(struct query_token, 1);
-
-	tk->type = type;
-	tk->text = (char *)text;
-	return tk;
-}
-
-/* Without COPYUID: look for the messages by Message-ID
- * (OR HEADER Message-ID a OR HEADER Message-ID b ...). */
-static void
-undo_find(struct tui *t, struct tui_op *op)
-{
-	struct undo_data *ud = op->data;
-	GPtrArray *tokens = g_ptr_array_new_with_free_func(g_free);
-	guint n = ud->u.mids->len;
-
-	for (guint i = 0; i < n; i++) {
-		if (i + 1 < n)
-			g_ptr_array_add(tokens, token(QUERY_TOK_ATOM, "OR"));
-		g_ptr_array_add(tokens, token(QUERY_TOK_ATOM, "HEADER"));
-		g_ptr_array_add(tokens, token(QUERY_TOK_STRING, "Message-ID"));
-		g_ptr_array_add(tokens, token(QUERY_TOK_STRING, ud->u.mids->pdata[i]));
-	}
-	ud->step = UNDO_FIND;
-	imap_client_search(t->client, tokens, false, undo_found_cb, op);
-	g_ptr_array_unref(tokens);
-}
-
-static void
-undo_moved_cb(struct imap_client *c, enum tern_status st, const char *detail,
-	      const struct imap_copy_result *result, void *p)
-{
-	struct tui_op *op = p;
-	struct undo_data *ud = op->data;
-
-	ud->st = st;
-	ud->detail = g_strdup(detail);
-	ud->step = UNDO_SELECT_SRC;
-	if (op->t->client == NULL || !tui_op_end(op)) {
-		tui_op_free(op);
-		return;
-	}
-	imap_client_select(op->t->client, ud->u.folder, false, undo_select_cb, op);
-}
-
-static void
-undo_select_cb(struct imap_client *c, enum tern_status st, const char *detail,
-	       const struct imap_mailbox_info *info, void *p)
-{
-	struct tui_op *op = p;
-	struct tui *t = op->t;
-	struct undo_data *ud = op->data;
-
-	if (!tui_op_end(op) || t->client == NULL) {
-		tui_op_free(op);
-		return;
-	}
-	if (ud->step == UNDO_SELECT_DEST) {
-		if (st != TERN_OK) {
-			ud->st = st;
-			ud->detail = g_strdup(detail);
-			ud->step = UNDO_SELECT_SRC;
-			imap_client_select(t->client, ud->u.folder, false, undo_select_cb, op);
-			return;
-		}
-		if (ud->u.dest_uids == NULL) {
-			undo_find(t, op);
-			return;
-		}
-		ud->step = UNDO_MOVE_BACK;
-		imap_client_copy(t->client, ud->u.dest_uids, ud->u.folder, true, undo_moved_cb, op);
-		return;
-	}
-	/* Back in the open folder. */
-	t->foreign--;
-	if (st != TERN_OK) {
-		t->selected = false;
-		tui_error(t, _("Cannot open %s again: %s"), ud->u.folder, detail);
-	} else {
-		t->info = *info;
-		conn_sync(t); /* the messages come back with new UIDs */
-		conn_refresh_folders(t);
-		if (ud->st == TERN_OK)
-			tui_info(t, _("Moved back from %s."), ud->u.dest);
-		else
-			tui_error(t, _("Could not move back from %s: %s"), ud->u.dest, ud->detail);
-	}
-	tui_op_free(op);
-}
-
-static void
-undo_last(struct tui *t)
-{
-	struct undo *u = &t->undo;
-	enum change_mode mode;
-
-	if (u->kind == UNDO_NONE) {
-		tui_info(t, _("Nothing to undo."));
-		return;
-	}
-	mode = can_change(t);
-	if (mode == CHANGE_NONE)
-		return;
-	if (g_strcmp0(u->folder, t->folder) != 0) {
-		tui_error(t, _("The last change was in %s: open it to undo."), u->folder);
-		return;
-	}
-	if (u->kind == UNDO_FLAG) {
-		if (change_flag(t, mode, u->uids, u->flag_bit,
-				u->flag_bit == IMAP_FLAG_SEEN ? flag_seen : flag_flagged, !u->added))
-			tui_info(t, _("Flag change undone."));
-	} else {
-		struct undo_data *ud;
-		struct tui_op *op;
-
-		if (mode == CHANGE_QUEUE) {
-			tui_error(t, _("Not connected: a move is taken back only with the server."));
-			return;
-		}
-		if (u->dest_uids == NULL && u->mids == NULL) {
-			tui_error(t, _("Cannot undo: the server did not say where the messages went."));
-			return;
-		}
-		if (t->loading) {
-			tui_error(t, _("Wait until the folder has loaded to undo a move."));
-			return;
-		}
-		ud = g_new0(struct undo_data, 1);
-		ud->u = *u;
-		memset(u, 0, sizeof(*u));
-		t->foreign++;
-		op = tui_op_new(t, ud, undo_data_free);
-		imap_client_select(t->client, ud->u.dest, false, undo_select_cb, op);
-		tui_info(t, _("Moving back from %s…"), ud->u.dest);
-		return;
-	}
-	undo_clear(u);
 }
 
 /* ---- moving around -------------------------------------------------------------- */

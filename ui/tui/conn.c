@@ -125,13 +125,13 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		return;
 	switch (ev->type) {
 	case IMAP_EVENT_EXISTS:
-		if (t->selected && !t->foreign)
+		if (t->selected)
 			fetch_new(t);
 		else if (t->loading && t->cache_synced)
 			t->fetch_new_again = true; /* after the resync */
 		break;
 	case IMAP_EVENT_EXPUNGE:
-		if (t->foreign || !t->selected)
+		if (!t->selected)
 			break;
 		if (ev->summary != NULL && ev->summary->uid != 0) {
 			remove_uid(t, ev->summary->uid);
@@ -142,11 +142,11 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		}
 		break;
 	case IMAP_EVENT_VANISHED:
-		for (guint i = 0; !t->foreign && ev->uids != NULL && i < ev->uids->len; i++)
+		for (guint i = 0; ev->uids != NULL && i < ev->uids->len; i++)
 			remove_uid(t, g_array_index(ev->uids, guint32, i));
 		break;
 	case IMAP_EVENT_FLAGS:
-		if (t->selected && !t->foreign)
+		if (t->selected)
 			on_flags(t, ev->summary);
 		break;
 	case IMAP_EVENT_ALERT:
@@ -386,8 +386,8 @@ connection_lost(struct tui *t, const char *detail)
 	t->loading = false;
 	t->fetching_new = false;
 	t->searching = false;
-	t->foreign = 0;
 	t->viewer.loading = false;
+	conn_forget_returning(t);
 	stop_timers(t);
 	t->reconnect_delay = t->reconnect_delay == 0 ? 1 :
 						       MIN(t->reconnect_delay * 2, TUI_RECONNECT_MAX);
@@ -704,7 +704,27 @@ conn_open_folder(struct tui *t, const char *name)
 struct new_data {
 	guint32 old_top;
 	guint unread;
+	guint32 select_uid; /* a message brought back by undo, to select */
 };
+
+/* A message undo brings back is no new mail: true when m is one (and
+ * forgotten from the set); *select_r gets it when it is the one to select. */
+static bool
+brought_back(struct tui *t, struct msg *m, guint32 *select_r)
+{
+	const char *mid;
+
+	if (t->returning == NULL || m == NULL)
+		return false;
+	mid = message_list_message_id(t->list, m);
+	if (mid == NULL || !g_hash_table_remove(t->returning, mid))
+		return false;
+	if (g_strcmp0(mid, t->select_mid) == 0)
+		*select_r = m->uid;
+	if (g_hash_table_size(t->returning) == 0)
+		g_clear_pointer(&t->returning, g_hash_table_destroy);
+	return true;
+}
 
 static void
 new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
@@ -714,10 +734,15 @@ new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 
 	if (!tui_op_end(op))
 		return;
-	for (guint i = 0; i < n; i++)
+	add_batch(op->t, batch, n, true);
+	for (guint i = 0; i < n; i++) {
+		struct msg *m = message_list_get(op->t->list, batch[i].uid);
+
+		if (brought_back(op->t, m, &nd->select_uid))
+			continue;
 		if (batch[i].uid > nd->old_top && !(batch[i].flags & IMAP_FLAG_SEEN))
 			nd->unread++;
-	add_batch(op->t, batch, n, true);
+	}
 }
 
 static void
@@ -729,9 +754,14 @@ new_done(struct imap_client *c, enum tern_status st, const char *detail, void *u
 
 	if (tui_op_end(op)) {
 		t->fetching_new = false;
-		if (nd->unread > 0)
+		if (nd->select_uid != 0) {
+			message_list_select_uid(t->list, nd->select_uid);
+			g_clear_pointer(&t->select_mid, g_free);
+		}
+		if (nd->unread > 0) {
 			tui_info(t, ngettext("New mail in %s: %u message", "New mail in %s: %u messages",
 					     nd->unread), t->folder, nd->unread);
+		}
 		if (t->fetch_new_again) {
 			t->fetch_new_again = false;
 			fetch_new(t);
@@ -806,6 +836,28 @@ reconcile(struct tui *t)
 	op = tui_op_new(t, NULL, NULL);
 	imap_client_search(t->client, tokens, false, reconcile_done, op);
 	g_ptr_array_unref(tokens);
+}
+
+void
+conn_expect_returning(struct tui *t, const GPtrArray *mids)
+{
+	conn_forget_returning(t);
+	if (mids == NULL || mids->len == 0)
+		return;
+	/* Already here (the server told us before the undo's answer came). */
+	if (message_list_select_mid(t->list, mids->pdata[0]))
+		return;
+	t->returning = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (guint i = 0; i < mids->len; i++)
+		g_hash_table_add(t->returning, g_strdup(mids->pdata[i]));
+	t->select_mid = g_strdup(mids->pdata[0]);
+}
+
+void
+conn_forget_returning(struct tui *t)
+{
+	g_clear_pointer(&t->returning, g_hash_table_destroy);
+	g_clear_pointer(&t->select_mid, g_free);
 }
 
 void

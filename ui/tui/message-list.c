@@ -921,6 +921,36 @@ message_list_select_row(struct message_list *ml, gssize row)
 	ml->sel = ml->view->pdata[row];
 }
 
+bool
+message_list_select_uid(struct message_list *ml, guint32 uid)
+{
+	struct msg *m = message_list_get(ml, uid);
+
+	if (m == NULL)
+		return false;
+	message_list_refresh(ml);
+	for (guint i = 0; i < ml->view->len; i++) {
+		if (ml->view->pdata[i] == m) {
+			message_list_select_row(ml, i);
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+message_list_select_mid(struct message_list *ml, const char *mid)
+{
+	message_list_refresh(ml);
+	for (guint i = 0; i < ml->view->len; i++) {
+		if (g_strcmp0(message_list_message_id(ml, ml->view->pdata[i]), mid) == 0) {
+			message_list_select_row(ml, i);
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 message_list_move(struct message_list *ml, gssize delta)
 {

@@ -156,6 +156,10 @@ bool message_list_refresh(struct message_list *ml);
 /* Selection, in rows of the view (call after refresh). */
 void message_list_select_row(struct message_list *ml, gssize row);
 void message_list_move(struct message_list *ml, gssize delta);
+/* Select the row of this message (by UID, or by Message-ID as
+ * message_list_message_id() gives it); false when it is not shown. */
+bool message_list_select_uid(struct message_list *ml, guint32 uid);
+bool message_list_select_mid(struct message_list *ml, const char *mid);
 /* Select the next (dir > 0) or previous unread message after the
  * selection; false when there is none. */
 bool message_list_next_unread(struct message_list *ml, int dir);

@@ -34,6 +34,8 @@
 #define TUI_VIEW_HEAD (1024 * 1024)
 /* Messages a move may have for z to find them again by Message-ID. */
 #define TUI_UNDO_MAX_FIND 200
+/* Steps z can take back. */
+#define TUI_UNDO_DEPTH 100
 /* Folders listed in a completion message. */
 #define TUI_COMPLETE_SHOWN 8
 
@@ -77,26 +79,6 @@ enum conn_state {
 	CONN_OFFLINE,
 	CONN_CONNECTING,
 	CONN_READY,
-};
-
-/* The last change that z can take back. */
-enum undo_kind {
-	UNDO_NONE,
-	UNDO_FLAG,
-	UNDO_MOVE,
-};
-
-struct undo {
-	enum undo_kind kind;
-	char *folder;      /* where it happened */
-	GArray *uids;      /* guint32: the messages there */
-	const char *flag;  /* UNDO_FLAG: IMAP flag name (static) */
-	guint flag_bit;
-	bool added;        /* UNDO_FLAG: it was added */
-	char *dest;        /* UNDO_MOVE: where they went */
-	GArray *dest_uids; /* UNDO_MOVE: their UIDs there (COPYUID), or NULL */
-	GPtrArray *mids;   /* UNDO_MOVE: their Message-IDs (char *), to find them
-	                    * there when the server sent no COPYUID */
 };
 
 enum prompt_kind {
@@ -174,7 +156,6 @@ struct tui {
 	bool list_pending;      /* LIST after the open folder's first screen */
 	GHashTable *ops;        /* struct tui_op * waiting for a callback */
 	guint gen;              /* bumped when the folder or connection changes */
-	guint foreign;          /* another folder is selected for a moment (undo) */
 
 	/* folders */
 	struct folder_tree *folders;
@@ -222,7 +203,10 @@ struct tui {
 	bool tag_prefix;
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
-	struct undo undo;
+	GPtrArray *undo;        /* struct undo_entry *, oldest first (undo.c) */
+	struct undo_run *undo_run; /* a move being taken back, or NULL */
+	GHashTable *returning;  /* Message-IDs undo brings back (conn.c): no new mail */
+	char *select_mid;       /* of those, the one to select when it comes */
 	attr_t attrs[COLOR_COUNT];
 };
 
@@ -335,6 +319,10 @@ void conn_start(struct tui *t);
 void conn_stop(struct tui *t);
 void conn_open_folder(struct tui *t, const char *name);
 void conn_sync(struct tui *t);
+/* Undo brings these messages back into the open folder (Message-IDs,
+ * copied): they are no new mail, and the first is selected when it comes. */
+void conn_expect_returning(struct tui *t, const GPtrArray *mids);
+void conn_forget_returning(struct tui *t);
 /* List the folders again soon (their counts changed). */
 void conn_refresh_folders(struct tui *t);
 void conn_search(struct tui *t, const char *query);
@@ -402,6 +390,27 @@ void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data
 void actions_run(struct tui *t, enum action a);
 /* Set \Seen on one message on the server (the viewer showed it from the cache). */
 void actions_mark_seen(struct tui *t, guint32 uid);
-void undo_clear(struct undo *u);
+/* Set (add) or clear a flag bit (IMAP_FLAG_SEEN or IMAP_FLAG_FLAGGED) of
+ * these messages of the open folder: sent, or queued offline. False (and
+ * the user told why) when it cannot be done now. */
+bool actions_change_flag(struct tui *t, GArray *uids, guint bit, bool add);
+
+/* ---- undo.c --------------------------------------------------------------- */
+/* The session's changes, taken back newest first by z (see undo.c). */
+struct undo_entry;
+struct undo_run;
+/* changed: the messages whose flag bit was set (added) or cleared by it,
+ * only those whose state it changed. Copied. */
+void undo_push_flag(struct tui *t, const char *folder, const GArray *changed, guint bit,
+		    bool added);
+/* dest_uids (COPYUID, may be NULL) copied; mids (may be NULL) referenced. */
+void undo_push_move(struct tui *t, const char *src, const GArray *uids, const char *dest,
+		    const GArray *dest_uids, GPtrArray *mids);
+/* The server refused the newest flag change: it is no undo step. */
+void undo_forget_flag(struct tui *t, const GArray *uids, guint bit);
+/* z. */
+void undo_last(struct tui *t);
+/* Forget every step (and stop a move being taken back, without a callback). */
+void undo_free(struct tui *t);
 
 #endif

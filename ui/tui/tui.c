@@ -556,13 +556,13 @@ close_account(struct tui *t)
 	t->selected = t->loading = t->loaded = t->reload = false;
 	t->searching = t->fetching_new = t->fetch_new_again = t->resync_needed = false;
 	t->list_pending = false;
-	t->foreign = 0;
 	t->top_uid = 0;
 	t->load_low = 0;
 	memset(&t->info, 0, sizeof t->info);
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
-	undo_clear(&t->undo);
+	undo_free(t);
+	conn_forget_returning(t);
 	message_list_clear(t->list);
 	g_clear_pointer(&t->folder, g_free);
 	g_clear_pointer(&t->search, g_free);
@@ -686,7 +686,8 @@ tui_free(struct tui *t)
 	cache_close(t);
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
-	undo_clear(&t->undo);
+	undo_free(t);
+	conn_forget_returning(t);
 	if (t->redraw_source != 0)
 		g_source_remove(t->redraw_source);
 	if (t->thread_timer != 0)
