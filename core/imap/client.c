@@ -31,6 +31,22 @@
 #define CLIENT_SEARCH_MAX (16u * 1024 * 1024)
 /* Most messages a folder may announce (EXISTS) before we call it hostile. */
 #define CLIENT_EXISTS_MAX (64u * 1024 * 1024)
+/* Sequence numbers the map may hold beyond twice the UIDs it learned: the
+ * room for a gap such as the next range of a folder loaded from the top. */
+#define MSGMAP_SLACK (64u * 1024)
+
+/* The selected folder's sequence-number-to-UID map: a window of
+ * consecutive sequence numbers [base, base + uids->len), 0 where the UID
+ * is not known yet. It grows only as UIDs are learned (never for an
+ * EXISTS), and its length stays within 2 * learned + MSGMAP_SLACK, so its
+ * memory follows what the server sent, not what it announced. A UID that
+ * would break the bound is not kept: an EXPUNGE of it then reports UID 0,
+ * which callers already treat as "resync". */
+struct msgmap {
+	GArray *uids;   /* guint32; NULL when no folder is selected */
+	guint32 base;   /* sequence number of uids[0] */
+	guint learned;  /* non-zero entries */
+};
 
 enum client_state {
 	CLIENT_IDLE,      /* not connected yet */
@@ -63,7 +79,7 @@ struct imap_client {
 	/* The selected folder. */
 	char *selected;
 	struct imap_mailbox_info info;
-	GArray *seq_uids;      /* guint32 UID of each sequence number, 0 unknown */
+	struct msgmap map;     /* sequence number -> UID */
 
 	GPtrArray *folders;    /* last LIST result, struct imap_folder * */
 	bool idling;           /* IDLE requested */
@@ -426,6 +442,109 @@ client_submit(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud
 }
 
 /* ------------------------------------------------------------------ */
+/* The sequence-number-to-UID map (struct msgmap)                     */
+/* ------------------------------------------------------------------ */
+
+static void
+msgmap_clear(struct msgmap *m)
+{
+	if (m->uids != NULL)
+		g_array_unref(m->uids);
+	memset(m, 0, sizeof *m);
+}
+
+/* A new folder: an empty map, whatever the folder holds. */
+static void
+msgmap_reset(struct msgmap *m)
+{
+	msgmap_clear(m);
+	m->uids = g_array_new(FALSE, TRUE, sizeof(guint32));
+}
+
+static guint32
+msgmap_uid(const struct msgmap *m, guint32 seq)
+{
+	if (m->uids == NULL || seq < m->base || seq - m->base >= m->uids->len)
+		return 0;
+	return g_array_index(m->uids, guint32, seq - m->base);
+}
+
+/* Widen the window to hold seq, when the bound allows. */
+static bool
+msgmap_reach(struct msgmap *m, guint32 seq)
+{
+	guint len = m->uids->len;
+	guint64 want;
+
+	if (len == 0) {
+		m->base = seq;
+		g_array_set_size(m->uids, 1);
+		return true;
+	}
+	if (seq >= m->base && seq - m->base < len)
+		return true;
+	want = seq > m->base ? (guint64)seq - m->base + 1 : (guint64)m->base - seq + len;
+	if (want > 2 * ((guint64)m->learned + 1) + MSGMAP_SLACK)
+		return false;
+	g_array_set_size(m->uids, (guint)want);
+	if (seq < m->base) {
+		guint32 *u = (guint32 *)(void *)m->uids->data;
+		guint gap = m->base - seq;
+
+		memmove(u + gap, u, len * sizeof *u);
+		memset(u, 0, gap * sizeof *u);
+		m->base = seq;
+	}
+	return true;
+}
+
+static void
+msgmap_learn(struct msgmap *m, guint32 seq, guint32 uid)
+{
+	guint32 *slot;
+
+	if (m->uids == NULL || seq == 0 || uid == 0 || !msgmap_reach(m, seq))
+		return;
+	slot = &g_array_index(m->uids, guint32, seq - m->base);
+	if (*slot == 0)
+		m->learned++;
+	*slot = uid;
+}
+
+static void
+msgmap_remove_at(struct msgmap *m, guint i)
+{
+	if (g_array_index(m->uids, guint32, i) != 0)
+		m->learned--;
+	g_array_remove_index(m->uids, i);
+}
+
+/* EXPUNGE seq: returns its UID (0 unknown); the ones above move down. */
+static guint32
+msgmap_expunge(struct msgmap *m, guint32 seq)
+{
+	guint32 uid = msgmap_uid(m, seq);
+
+	if (m->uids == NULL || seq == 0)
+		return 0;
+	if (seq < m->base)
+		m->base--;
+	else if (seq - m->base < m->uids->len)
+		msgmap_remove_at(m, seq - m->base);
+	return uid;
+}
+
+static void
+msgmap_vanished(struct msgmap *m, guint32 uid)
+{
+	for (guint i = 0; m->uids != NULL && i < m->uids->len; i++)
+		if (g_array_index(m->uids, guint32, i) == uid) {
+			msgmap_remove_at(m, i);
+			return;
+		}
+}
+
+/* ------------------------------------------------------------------ */
 /* Untagged responses nobody claimed: updates for the selected folder  */
 /* ------------------------------------------------------------------ */
 
@@ -439,9 +558,7 @@ handle_exists(struct imap_client *c, guint32 n)
 				  _("the server announced an impossible number of messages"));
 		return;
 	}
-	if (c->seq_uids != NULL && n >= c->seq_uids->len)
-		g_array_set_size(c->seq_uids, n);
-	c->info.exists = n;
+	c->info.exists = n; /* the map grows only as UIDs come */
 	emit(c, &ev);
 }
 
@@ -451,10 +568,7 @@ handle_expunge(struct imap_client *c, guint32 seq)
 	struct imap_event ev = { .type = IMAP_EVENT_EXPUNGE, .seq = seq };
 	struct imap_summary s = { 0 };
 
-	if (c->seq_uids != NULL && seq >= 1 && seq <= c->seq_uids->len) {
-		s.uid = g_array_index(c->seq_uids, guint32, seq - 1);
-		g_array_remove_index(c->seq_uids, seq - 1);
-	}
+	s.uid = msgmap_expunge(&c->map, seq);
 	if (c->info.exists > 0)
 		c->info.exists--;
 	ev.summary = &s;
@@ -464,11 +578,8 @@ handle_expunge(struct imap_client *c, guint32 seq)
 static void
 remember_uid(struct imap_client *c, guint32 seq, guint32 uid)
 {
-	if (c->seq_uids == NULL || seq == 0 || uid == 0 || seq > CLIENT_EXISTS_MAX)
-		return;
-	if (seq > c->seq_uids->len)
-		g_array_set_size(c->seq_uids, seq);
-	g_array_index(c->seq_uids, guint32, seq - 1) = uid;
+	if (seq <= CLIENT_EXISTS_MAX)
+		msgmap_learn(&c->map, seq, uid);
 }
 
 static void
@@ -482,8 +593,8 @@ handle_fetch_update(struct imap_client *c, const struct imap_fetch *f)
 	if (!(f->present & IMAP_FETCH_FLAGS))
 		return;
 	s.uid = f->present & IMAP_FETCH_UID ? f->uid : 0;
-	if (s.uid == 0 && c->seq_uids != NULL && f->seq <= c->seq_uids->len)
-		s.uid = g_array_index(c->seq_uids, guint32, f->seq - 1);
+	if (s.uid == 0)
+		s.uid = msgmap_uid(&c->map, f->seq);
 	s.flags = flags_from_strv(f->flags, &s.keywords);
 	s.modseq = f->modseq;
 	ev.summary = &s;
@@ -553,12 +664,8 @@ session_untagged(void *ud, const struct imap_response *r)
 
 		if (uids != NULL)
 			g_array_append_vals(arr, uids, n);
-		for (size_t i = 0; c->seq_uids != NULL && i < n; i++)
-			for (guint j = 0; j < c->seq_uids->len; j++)
-				if (g_array_index(c->seq_uids, guint32, j) == uids[i]) {
-					g_array_remove_index(c->seq_uids, j);
-					break;
-				}
+		for (size_t i = 0; i < n; i++)
+			msgmap_vanished(&c->map, uids[i]);
 		if (!r->u.vanished.earlier && c->info.exists >= n)
 			c->info.exists -= n;
 		emit(c, &ev);
@@ -1076,8 +1183,7 @@ imap_client_free(struct imap_client **cp)
 		g_free(c->secret);
 	}
 	g_free(c->selected);
-	if (c->seq_uids != NULL)
-		g_array_unref(c->seq_uids);
+	msgmap_clear(&c->map);
 	if (c->folders != NULL)
 		g_ptr_array_unref(c->folders);
 	g_free(c);
@@ -1440,10 +1546,7 @@ select_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 		g_free(c->selected);
 		c->selected = g_strdup(op->name);
 		c->info = op->info;
-		if (c->seq_uids != NULL)
-			g_array_unref(c->seq_uids);
-		c->seq_uids = g_array_sized_new(FALSE, TRUE, sizeof(guint32), op->info.exists);
-		g_array_set_size(c->seq_uids, op->info.exists);
+		msgmap_reset(&c->map); /* nothing allocated for the EXISTS */
 	} else if (r != NULL) {
 		char *d = g_strdup_printf(_("cannot open folder '%s': %s"), op->name,
 					  server_text(r, _("no reason given")));

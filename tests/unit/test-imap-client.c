@@ -1,11 +1,13 @@
 /* tern — tests for core/imap/client against the scripted fake server
  * (tests/fake/fake-imapd.py) on 127.0.0.1: what client.h promises about
  * callbacks (never inside the call, none after free, the pending answers
- * before the end of the connection), reconnecting with a new client. */
+ * before the end of the connection), reconnecting with a new client, and
+ * the memory a hostile EXISTS may cost. */
 #include "config.h"
 #include "core/common.h"
 
 #include <string.h>
+#include <sys/resource.h>
 
 #include <gio/gio.h>
 
@@ -454,6 +456,55 @@ test_reconnect(void)
 	g_assert_cmpint(fake_finish(&f2), ==, 0);
 }
 
+static long
+max_rss_kb(void)
+{
+	struct rusage ru;
+
+	g_assert_cmpint(getrusage(RUSAGE_SELF, &ru), ==, 0);
+	return ru.ru_maxrss;
+}
+
+/* One "* 60000000 EXISTS" line (and a FETCH for a sequence number near it)
+ * costs no memory in proportion: the old map allocated 4 bytes per
+ * announced message, about 240 MB here. Runs first, while the peak RSS is
+ * still this test's own. */
+static void
+test_huge_exists(void)
+{
+	struct fake *f = fake_start(LOGIN_SCRIPT "C~ \\S+ SELECT INBOX\n"
+				    "S: * 60000000 EXISTS\n"
+				    "S: * OK [UIDVALIDITY 7] ok\n"
+				    "S: * OK [UIDNEXT 60000001] ok\n"
+				    "S: $TAG OK [READ-WRITE] selected\n"
+				    "C~ \\S+ UID FETCH 1 \\(UID FLAGS\\)\n"
+				    "S: * 60000001 EXISTS\n"
+				    "S: * 59999999 FETCH (UID 59999999 FLAGS ())\n"
+				    "S: * 1 FETCH (UID 1 FLAGS ())\n"
+				    "S: $TAG OK done\n"
+				    "C~ \\S+ LOGOUT\n"
+				    "S: * BYE bye\n"
+				    "S: $TAG OK bye\n");
+	struct tctx *t = tctx_new(f);
+	long before = max_rss_kb(), grew;
+
+	tctx_connect(t);
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	RUN_UNTIL(t->answers == 1);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	g_assert_cmpuint(t->info.exists, ==, 60000000);
+	imap_client_fetch_flags(t->c, "1", 0, on_batch, on_done, t);
+	RUN_UNTIL(t->answers == 2);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 3);
+	grew = max_rss_kb() - before;
+	g_test_message("peak RSS grew by %ld kB", grew);
+	g_assert_cmpint(grew, <, 32 * 1024);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
 static void
 drop_log(const char *domain, GLogLevelFlags level, const char *msg, gpointer ud)
 {
@@ -464,6 +515,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_log_set_handler("GLib-GIO", G_LOG_LEVEL_DEBUG, drop_log, NULL); /* chatter */
+	g_test_add_func("/imap-client/huge-exists", test_huge_exists);
 	g_test_add_func("/imap-client/call-after-failure", test_call_after_failure);
 	g_test_add_func("/imap-client/lost-answers-then-closed", test_lost_answers_then_closed);
 	g_test_add_func("/imap-client/free-in-flight", test_free_in_flight);
