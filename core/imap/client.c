@@ -89,6 +89,8 @@ struct imap_client {
 	char *pending_ir;      /* SASL initial response waiting for "+" (no SASL-IR) */
 
 	GQueue later;          /* struct later *, answered from the loop in order */
+	enum tern_status lost_st; /* why the connection ended (CLIENT_CLOSED) */
+	char *lost_detail;
 	guint later_source;    /* the source draining it, 0 when none */
 };
 
@@ -228,6 +230,8 @@ client_lost(struct imap_client *c, enum tern_status st, const char *detail)
 	if (c->state == CLIENT_CLOSED || c->state == CLIENT_FREEING)
 		return;
 	c->state = CLIENT_CLOSED;
+	c->lost_st = st;
+	c->lost_detail = g_strdup(detail);
 	log_debug("connection ended: %s", detail != NULL ? detail : "");
 	if (c->conn != NULL)
 		net_conn_close(c->conn);
@@ -332,7 +336,13 @@ later_push(struct imap_client *c, struct later *l)
 		later_run(c, l);
 		return;
 	}
-	g_queue_push_tail(&c->later, l);
+	if (l->kind == LATER_COMMAND && !g_queue_is_empty(&c->later) &&
+	    ((struct later *)g_queue_peek_tail(&c->later))->kind != LATER_COMMAND)
+		/* the end of the connection stays last, even for a command
+		 * made after it (the owner may free the client there) */
+		g_queue_insert_before(&c->later, g_queue_peek_tail_link(&c->later), l);
+	else
+		g_queue_push_tail(&c->later, l);
 	/* G_PRIORITY_DEFAULT: before an owner's idle callback that frees us */
 	if (c->later_source == 0)
 		c->later_source = g_idle_add_full(G_PRIORITY_DEFAULT, later_dispatch, c, NULL);
@@ -413,8 +423,15 @@ client_submit_command(struct imap_client *c, struct imap_command *cmd,
 	static const struct imap_cmd_handlers cont = { .untagged = cmd_untagged,
 						       .continuation = cmd_continuation,
 						       .done = cmd_done };
-	struct client_cmd *cc = g_new0(struct client_cmd, 1);
+	struct client_cmd *cc;
 
+	if (c->state == CLIENT_CLOSED) {
+		/* Gone already: answered from the loop with the reason. */
+		imap_command_free(&cmd);
+		later_command(c, h, ud, c->lost_st, c->lost_detail);
+		return;
+	}
+	cc = g_new0(struct client_cmd, 1);
 	cc->c = c;
 	cc->h = h;
 	cc->ud = ud;
@@ -1183,6 +1200,7 @@ imap_client_free(struct imap_client **cp)
 		g_free(c->secret);
 	}
 	g_free(c->selected);
+	g_free(c->lost_detail);
 	msgmap_clear(&c->map);
 	if (c->folders != NULL)
 		g_ptr_array_unref(c->folders);
