@@ -449,8 +449,8 @@ client_submit(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud
 	va_list ap;
 
 	va_start(ap, fmt);
-	cmd = imap_command_newv(imap_session_tags(c->session), imap_session_command_options(c->session),
-				error, fmt, ap);
+	cmd = imap_command_newv(imap_session_tags(c->session),
+				imap_session_command_options(c->session), error, fmt, ap);
 	va_end(ap);
 	if (cmd == NULL)
 		return -1;
@@ -967,14 +967,14 @@ step_auth(struct imap_client *c)
 	}
 	if (mech == NULL) {
 		rc = client_submit(c, &h, c, &err, "LOGIN %P %P",
-					 c->account->user != NULL ? c->account->user : "",
-					 c->secret != NULL ? c->secret : "");
+				   c->account->user != NULL ? c->account->user : "",
+				   c->secret != NULL ? c->secret : "");
 	} else {
 		char *ir = sasl_initial(c, mech);
 
 		if (imap_client_has_cap(c, "SASL-IR")) {
 			rc = client_submit(c, &h, c, &err, "AUTHENTICATE %a %P",
-						 mech, ir);
+					   mech, ir);
 			memset(ir, 0, strlen(ir));
 			g_free(ir);
 		} else {
@@ -1075,7 +1075,7 @@ step_enable(struct imap_client *c)
 	if (what->len > 0 && imap_client_has_cap(c, "ENABLE")) {
 		if (strstr(what->str, "QRESYNC") && strstr(what->str, "UTF8"))
 			client_submit(c, &h, c, NULL,
-					    "ENABLE QRESYNC CONDSTORE UTF8=ACCEPT");
+				      "ENABLE QRESYNC CONDSTORE UTF8=ACCEPT");
 		else if (strstr(what->str, "QRESYNC"))
 			client_submit(c, &h, c, NULL, "ENABLE QRESYNC CONDSTORE");
 		else if (strstr(what->str, "CONDSTORE") && strstr(what->str, "UTF8"))
@@ -1454,7 +1454,7 @@ list_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 		if (f->attrs & IMAP_FOLDER_NOSELECT)
 			continue;
 		if (client_submit(op->c, &h, op, NULL, "STATUS %r (MESSAGES UNSEEN)",
-					f->wire_name) == 0)
+				  f->wire_name) == 0)
 			op->status_pending++;
 	}
 	if (--op->status_pending == 0)
@@ -1478,10 +1478,10 @@ imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_f
 	if (with_status && imap_client_has_cap(c, "LIST-STATUS") &&
 	    imap_client_has_cap(c, "SPECIAL-USE"))
 		client_submit(c, &h, op, NULL,
-				    "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))");
+			      "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))");
 	else if (with_status && imap_client_has_cap(c, "LIST-STATUS"))
 		client_submit(c, &h, op, NULL,
-				    "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))");
+			      "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))");
 	else if (imap_client_has_cap(c, "SPECIAL-USE"))
 		client_submit(c, &h, op, NULL, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
 	else
@@ -2067,7 +2067,8 @@ imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8, imap_uid
 	}
 	cmd = build_search(c, tokens, utf8);
 	if (cmd == NULL) {
-		later_command(c, &h, op, TERN_ERR_USAGE, _("the search cannot be expressed in IMAP"));
+		later_command(c, &h, op, TERN_ERR_USAGE,
+			      _("the search cannot be expressed in IMAP"));
 		return;
 	}
 	before_command(c);
@@ -2181,12 +2182,12 @@ imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, 
 	before_command(c);
 	if (section[0] == '\0')
 		rc = client_submit(c, &h, op, &err,
-					 mark_seen ? "UID FETCH %u (UID BODY[])" :
-						     "UID FETCH %u (UID BODY.PEEK[])", uid);
+				   mark_seen ? "UID FETCH %u (UID BODY[])" :
+					     "UID FETCH %u (UID BODY.PEEK[])", uid);
 	else
 		rc = client_submit(c, &h, op, &err,
-					 mark_seen ? "UID FETCH %u (UID BODY[%a])" :
-						     "UID FETCH %u (UID BODY.PEEK[%a])", uid, section);
+				   mark_seen ? "UID FETCH %u (UID BODY[%a])" :
+					     "UID FETCH %u (UID BODY.PEEK[%a])", uid, section);
 	if (rc < 0) {
 		g_error_free(err);
 		later_command(c, &h, op, TERN_OK, NULL);
@@ -2689,7 +2690,7 @@ imap_client_append(struct imap_client *c, const char *folder, const char *const 
 		g_free(fmt);
 	} else {
 		rc = client_submit(c, &h, op, &err, "APPEND %m %L", folder, bytes,
-					 (size_t)len);
+				   (size_t)len);
 	}
 	g_string_free(fl, TRUE);
 	if (rc < 0) {
@@ -2797,12 +2798,12 @@ imap_client_select_resync(struct imap_client *c, const char *folder, bool read_o
 	before_command(c);
 	if (imap_client_enabled(c, "QRESYNC") && uidvalidity != 0 && modseq != 0)
 		rc = client_submit(c, &h, op, &err,
-					 read_only ? "EXAMINE %m (QRESYNC (%u %U))" :
-						     "SELECT %m (QRESYNC (%u %U))",
-					 folder, (unsigned int)uidvalidity, (uint64_t)modseq);
+				   read_only ? "EXAMINE %m (QRESYNC (%u %U))" :
+					     "SELECT %m (QRESYNC (%u %U))",
+				   folder, (unsigned int)uidvalidity, (uint64_t)modseq);
 	else
 		rc = client_submit(c, &h, op, &err,
-					 read_only ? "EXAMINE %m" : "SELECT %m", folder);
+				   read_only ? "EXAMINE %m" : "SELECT %m", folder);
 	if (rc < 0) {
 		char *d = g_strdup_printf(_("bad folder name: %s"), err->message);
 
@@ -2855,8 +2856,8 @@ imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 chang
 	}
 	before_command(c);
 	if (changedsince != 0)
-		rc = client_submit(c, &h, op, &err, "UID FETCH %q (UID FLAGS) (CHANGEDSINCE %U)", set,
-				   (uint64_t)changedsince);
+		rc = client_submit(c, &h, op, &err, "UID FETCH %q (UID FLAGS) (CHANGEDSINCE %U)",
+				   set, (uint64_t)changedsince);
 	else
 		rc = client_submit(c, &h, op, &err, "UID FETCH %q (UID FLAGS)", set);
 	imap_seqset_free(&set);

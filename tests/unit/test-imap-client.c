@@ -344,7 +344,8 @@ test_call_after_failure(void)
 static void
 test_lost_answers_then_closed(void)
 {
-	struct fake *f = fake_start(LOGIN_SCRIPT "C~ \\S+ UID STORE 3,7 \\+FLAGS.SILENT \\(\\\\Seen\\)\n"
+	struct fake *f = fake_start(LOGIN_SCRIPT
+				    "C~ \\S+ UID STORE 3,7 \\+FLAGS.SILENT \\(\\\\Seen\\)\n"
 				    "CLOSE\n");
 	struct tctx *t = tctx_new(f);
 	int n;
