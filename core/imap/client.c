@@ -4,8 +4,12 @@
  * STARTTLS, CAPABILITY again, authentication, ENABLE, COMPRESS); each
  * operation is a command (or a short chain of them) whose handlers collect
  * untagged data and finish with one callback. Callbacks to the caller are
- * never made from inside the call that queued them: every operation is
- * answered from the main loop, after the server spoke. */
+ * never made from inside the call that queued them: an answer that does not
+ * come from the server (arguments refused, nothing to send, a connection
+ * that failed or fails while a command is queued) goes through one queue,
+ * the "later" queue below, drained from one main-loop source; that is also
+ * where the end of the connection is told. imap_client_free() drops that
+ * queue and mutes every answer (client_may_answer()). */
 #include "config.h"
 
 #include <string.h>
@@ -27,6 +31,22 @@
 #define CLIENT_SEARCH_MAX (16u * 1024 * 1024)
 /* Most messages a folder may announce (EXISTS) before we call it hostile. */
 #define CLIENT_EXISTS_MAX (64u * 1024 * 1024)
+/* Sequence numbers the map may hold beyond twice the UIDs it learned: the
+ * room for a gap such as the next range of a folder loaded from the top. */
+#define MSGMAP_SLACK (64u * 1024)
+
+/* The selected folder's sequence-number-to-UID map: a window of
+ * consecutive sequence numbers [base, base + uids->len), 0 where the UID
+ * is not known yet. It grows only as UIDs are learned (never for an
+ * EXISTS), and its length stays within 2 * learned + MSGMAP_SLACK, so its
+ * memory follows what the server sent, not what it announced. A UID that
+ * would break the bound is not kept: an EXPUNGE of it then reports UID 0,
+ * which callers already treat as "resync". */
+struct msgmap {
+	GArray *uids;   /* guint32; NULL when no folder is selected */
+	guint32 base;   /* sequence number of uids[0] */
+	guint learned;  /* non-zero entries */
+};
 
 enum client_state {
 	CLIENT_IDLE,      /* not connected yet */
@@ -36,6 +56,7 @@ enum client_state {
 	CLIENT_SETUP,     /* CAPABILITY / AUTH / ENABLE / COMPRESS */
 	CLIENT_READY,
 	CLIENT_CLOSED,
+	CLIENT_FREEING,   /* inside imap_client_free(): nothing is answered */
 };
 
 struct imap_client {
@@ -58,7 +79,7 @@ struct imap_client {
 	/* The selected folder. */
 	char *selected;
 	struct imap_mailbox_info info;
-	GArray *seq_uids;      /* guint32 UID of each sequence number, 0 unknown */
+	struct msgmap map;     /* sequence number -> UID */
 
 	GPtrArray *folders;    /* last LIST result, struct imap_folder * */
 	bool idling;           /* IDLE requested */
@@ -66,10 +87,26 @@ struct imap_client {
 	bool idle_done_sent;
 	guint idle_timer;      /* re-issues IDLE every 25 minutes */
 	char *pending_ir;      /* SASL initial response waiting for "+" (no SASL-IR) */
+
+	GQueue later;          /* struct later *, answered from the loop in order */
+	enum tern_status lost_st; /* why the connection ended (CLIENT_CLOSED) */
+	char *lost_detail;
+	guint later_source;    /* the source draining it, 0 when none */
 };
 
 static void client_send_idle(struct imap_client *c);
 static void forget_ir(struct imap_client *c);
+static void later_command(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud,
+			  enum tern_status st, const char *detail);
+static void later_closed(struct imap_client *c, enum tern_status st, const char *detail);
+
+/* The one check before any answer to the caller (an operation's callback,
+ * an event): none once imap_client_free() has begun, as client.h promises. */
+static bool
+client_may_answer(const struct imap_client *c)
+{
+	return c->state != CLIENT_FREEING;
+}
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                      */
@@ -167,7 +204,7 @@ server_text(const struct imap_response *r, const char *fallback)
 static void
 emit(struct imap_client *c, const struct imap_event *ev)
 {
-	if (c->cb.event != NULL)
+	if (c->cb.event != NULL && client_may_answer(c))
 		c->cb.event(c, ev, c->ud);
 }
 
@@ -179,29 +216,27 @@ connect_finish(struct imap_client *c, enum tern_status st, const char *detail)
 	c->connect_done = NULL;
 	if (st == TERN_OK)
 		c->state = CLIENT_READY;
-	if (done != NULL)
+	if (done != NULL && client_may_answer(c))
 		done(c, st, detail, c->connect_ud);
 }
 
 /* The connection is over (error or peer closed): fail every command,
- * tell the caller once. */
+ * tell the caller once. This may happen inside a call (a write that
+ * fails), so both go through the later queue: the commands' answers
+ * first, then the connect answer or the CLOSED event. */
 static void
 client_lost(struct imap_client *c, enum tern_status st, const char *detail)
 {
-	struct imap_event ev = { .type = IMAP_EVENT_CLOSED, .status = st, .text = detail };
-	bool was_connecting = c->connect_done != NULL;
-
-	if (c->state == CLIENT_CLOSED)
+	if (c->state == CLIENT_CLOSED || c->state == CLIENT_FREEING)
 		return;
 	c->state = CLIENT_CLOSED;
+	c->lost_st = st;
+	c->lost_detail = g_strdup(detail);
 	log_debug("connection ended: %s", detail != NULL ? detail : "");
 	if (c->conn != NULL)
 		net_conn_close(c->conn);
 	imap_session_fail(c->session, st, detail);
-	if (was_connecting)
-		connect_finish(c, st, detail);
-	else if (!c->closing)
-		emit(c, &ev);
+	later_closed(c, st, detail);
 }
 
 static void
@@ -234,6 +269,299 @@ session_trace(void *ud, bool from_server, const char *line)
 }
 
 /* ------------------------------------------------------------------ */
+/* Answers given later, from the main loop                            */
+/* ------------------------------------------------------------------ */
+
+/* What the later queue holds: one command's end (its done handler runs
+ * with r == NULL), or the end of the connection (the connect answer when
+ * it was connecting, else the CLOSED event). */
+enum later_kind {
+	LATER_COMMAND,
+	LATER_CONNECT,
+	LATER_CLOSED,
+};
+
+struct later {
+	enum later_kind kind;
+	const struct imap_cmd_handlers *h; /* LATER_COMMAND: static handlers */
+	void *ud;
+	enum tern_status st;
+	char *detail;
+};
+
+static void
+later_run(struct imap_client *c, struct later *l)
+{
+	struct imap_event ev = { .type = IMAP_EVENT_CLOSED, .status = l->st, .text = l->detail };
+
+	switch (l->kind) {
+	case LATER_COMMAND:
+		if (l->h->done != NULL)
+			l->h->done(c->session, NULL, l->st, l->detail, l->ud);
+		break;
+	case LATER_CONNECT:
+		connect_finish(c, l->st, l->detail);
+		break;
+	case LATER_CLOSED:
+		if (!c->closing)
+			emit(c, &ev);
+		break;
+	}
+	g_free(l->detail);
+	g_free(l);
+}
+
+/* One answer per turn, in order. The answer may free the client: nothing
+ * of it is touched after later_run() (free removes this source when more
+ * was queued; removing a source from its own callback is allowed). */
+static gboolean
+later_dispatch(gpointer data)
+{
+	struct imap_client *c = data;
+	struct later *l = g_queue_pop_head(&c->later);
+	bool more = !g_queue_is_empty(&c->later);
+
+	if (!more)
+		c->later_source = 0;
+	if (l != NULL)
+		later_run(c, l);
+	return more ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+static void
+later_push(struct imap_client *c, struct later *l)
+{
+	if (c->state == CLIENT_FREEING) {
+		/* free() is draining: run it now, muted (ops free themselves) */
+		later_run(c, l);
+		return;
+	}
+	if (l->kind == LATER_COMMAND && !g_queue_is_empty(&c->later) &&
+	    ((struct later *)g_queue_peek_tail(&c->later))->kind != LATER_COMMAND)
+		/* the end of the connection stays last, even for a command
+		 * made after it (the owner may free the client there) */
+		g_queue_insert_before(&c->later, g_queue_peek_tail_link(&c->later), l);
+	else
+		g_queue_push_tail(&c->later, l);
+	/* G_PRIORITY_DEFAULT: before an owner's idle callback that frees us */
+	if (c->later_source == 0)
+		c->later_source = g_idle_add_full(G_PRIORITY_DEFAULT, later_dispatch, c, NULL);
+}
+
+/* Finish a command's handlers h (with ud) from the loop: done(r = NULL). */
+static void
+later_command(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud,
+	      enum tern_status st, const char *detail)
+{
+	struct later *l = g_new0(struct later, 1);
+
+	l->kind = LATER_COMMAND;
+	l->h = h;
+	l->ud = ud;
+	l->st = st;
+	l->detail = g_strdup(detail);
+	later_push(c, l);
+}
+
+static void
+later_closed(struct imap_client *c, enum tern_status st, const char *detail)
+{
+	struct later *l = g_new0(struct later, 1);
+
+	l->kind = c->connect_done != NULL ? LATER_CONNECT : LATER_CLOSED;
+	l->st = st;
+	l->detail = g_strdup(detail);
+	later_push(c, l);
+}
+
+/* Every command goes through the session wrapped in one of these, so an
+ * end without an answer (r == NULL: the session failed, even inside the
+ * call that submitted it) reaches the command's handlers from the loop. */
+struct client_cmd {
+	struct imap_client *c;
+	const struct imap_cmd_handlers *h;
+	void *ud;
+};
+
+static bool
+cmd_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct client_cmd *cc = ud;
+
+	return cc->h->untagged != NULL && cc->h->untagged(s, r, cc->ud);
+}
+
+static void
+cmd_continuation(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct client_cmd *cc = ud;
+
+	cc->h->continuation(s, r, cc->ud);
+}
+
+static void
+cmd_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	 const char *detail, void *ud)
+{
+	struct client_cmd cc = *(struct client_cmd *)ud;
+
+	g_free(ud);
+	if (r == NULL)
+		later_command(cc.c, cc.h, cc.ud, st, detail);
+	else if (cc.h->done != NULL)
+		cc.h->done(s, r, st, detail, cc.ud);
+}
+
+static void
+client_submit_command(struct imap_client *c, struct imap_command *cmd,
+		      const struct imap_cmd_handlers *h, void *ud)
+{
+	/* Two tables: a command without a continuation handler keeps the
+	 * session's "nobody asked for it" protocol error. */
+	static const struct imap_cmd_handlers plain = { .untagged = cmd_untagged,
+							.done = cmd_done };
+	static const struct imap_cmd_handlers cont = { .untagged = cmd_untagged,
+						       .continuation = cmd_continuation,
+						       .done = cmd_done };
+	struct client_cmd *cc;
+
+	if (c->state == CLIENT_CLOSED) {
+		/* Gone already: answered from the loop with the reason. */
+		imap_command_free(&cmd);
+		later_command(c, h, ud, c->lost_st, c->lost_detail);
+		return;
+	}
+	cc = g_new0(struct client_cmd, 1);
+	cc->c = c;
+	cc->h = h;
+	cc->ud = ud;
+	imap_session_submit_command(c->session, cmd, h->continuation != NULL ? &cont : &plain, cc);
+}
+
+/* Build a command (imap_command_new's format) and queue it with handlers h
+ * (static) and ud. Returns 0, or -1 with *error set when the arguments are
+ * refused: then nothing was queued and nothing will be answered. */
+static int
+client_submit(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud,
+	      GError **error, const char *fmt, ...)
+{
+	struct imap_command *cmd;
+	va_list ap;
+
+	va_start(ap, fmt);
+	cmd = imap_command_newv(imap_session_tags(c->session),
+				imap_session_command_options(c->session), error, fmt, ap);
+	va_end(ap);
+	if (cmd == NULL)
+		return -1;
+	client_submit_command(c, cmd, h, ud);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The sequence-number-to-UID map (struct msgmap)                     */
+/* ------------------------------------------------------------------ */
+
+static void
+msgmap_clear(struct msgmap *m)
+{
+	if (m->uids != NULL)
+		g_array_unref(m->uids);
+	memset(m, 0, sizeof *m);
+}
+
+/* A new folder: an empty map, whatever the folder holds. */
+static void
+msgmap_reset(struct msgmap *m)
+{
+	msgmap_clear(m);
+	m->uids = g_array_new(FALSE, TRUE, sizeof(guint32));
+}
+
+static guint32
+msgmap_uid(const struct msgmap *m, guint32 seq)
+{
+	if (m->uids == NULL || seq < m->base || seq - m->base >= m->uids->len)
+		return 0;
+	return g_array_index(m->uids, guint32, seq - m->base);
+}
+
+/* Widen the window to hold seq, when the bound allows. */
+static bool
+msgmap_reach(struct msgmap *m, guint32 seq)
+{
+	guint len = m->uids->len;
+	guint64 want;
+
+	if (len == 0) {
+		m->base = seq;
+		g_array_set_size(m->uids, 1);
+		return true;
+	}
+	if (seq >= m->base && seq - m->base < len)
+		return true;
+	want = seq > m->base ? (guint64)seq - m->base + 1 : (guint64)m->base - seq + len;
+	if (want > 2 * ((guint64)m->learned + 1) + MSGMAP_SLACK)
+		return false;
+	g_array_set_size(m->uids, (guint)want);
+	if (seq < m->base) {
+		guint32 *u = (guint32 *)(void *)m->uids->data;
+		guint gap = m->base - seq;
+
+		memmove(u + gap, u, len * sizeof *u);
+		memset(u, 0, gap * sizeof *u);
+		m->base = seq;
+	}
+	return true;
+}
+
+static void
+msgmap_learn(struct msgmap *m, guint32 seq, guint32 uid)
+{
+	guint32 *slot;
+
+	if (m->uids == NULL || seq == 0 || uid == 0 || !msgmap_reach(m, seq))
+		return;
+	slot = &g_array_index(m->uids, guint32, seq - m->base);
+	if (*slot == 0)
+		m->learned++;
+	*slot = uid;
+}
+
+static void
+msgmap_remove_at(struct msgmap *m, guint i)
+{
+	if (g_array_index(m->uids, guint32, i) != 0)
+		m->learned--;
+	g_array_remove_index(m->uids, i);
+}
+
+/* EXPUNGE seq: returns its UID (0 unknown); the ones above move down. */
+static guint32
+msgmap_expunge(struct msgmap *m, guint32 seq)
+{
+	guint32 uid = msgmap_uid(m, seq);
+
+	if (m->uids == NULL || seq == 0)
+		return 0;
+	if (seq < m->base)
+		m->base--;
+	else if (seq - m->base < m->uids->len)
+		msgmap_remove_at(m, seq - m->base);
+	return uid;
+}
+
+static void
+msgmap_vanished(struct msgmap *m, guint32 uid)
+{
+	for (guint i = 0; m->uids != NULL && i < m->uids->len; i++)
+		if (g_array_index(m->uids, guint32, i) == uid) {
+			msgmap_remove_at(m, i);
+			return;
+		}
+}
+
+/* ------------------------------------------------------------------ */
 /* Untagged responses nobody claimed: updates for the selected folder  */
 /* ------------------------------------------------------------------ */
 
@@ -247,9 +575,7 @@ handle_exists(struct imap_client *c, guint32 n)
 				  _("the server announced an impossible number of messages"));
 		return;
 	}
-	if (c->seq_uids != NULL && n >= c->seq_uids->len)
-		g_array_set_size(c->seq_uids, n);
-	c->info.exists = n;
+	c->info.exists = n; /* the map grows only as UIDs come */
 	emit(c, &ev);
 }
 
@@ -259,10 +585,7 @@ handle_expunge(struct imap_client *c, guint32 seq)
 	struct imap_event ev = { .type = IMAP_EVENT_EXPUNGE, .seq = seq };
 	struct imap_summary s = { 0 };
 
-	if (c->seq_uids != NULL && seq >= 1 && seq <= c->seq_uids->len) {
-		s.uid = g_array_index(c->seq_uids, guint32, seq - 1);
-		g_array_remove_index(c->seq_uids, seq - 1);
-	}
+	s.uid = msgmap_expunge(&c->map, seq);
 	if (c->info.exists > 0)
 		c->info.exists--;
 	ev.summary = &s;
@@ -272,11 +595,8 @@ handle_expunge(struct imap_client *c, guint32 seq)
 static void
 remember_uid(struct imap_client *c, guint32 seq, guint32 uid)
 {
-	if (c->seq_uids == NULL || seq == 0 || uid == 0 || seq > CLIENT_EXISTS_MAX)
-		return;
-	if (seq > c->seq_uids->len)
-		g_array_set_size(c->seq_uids, seq);
-	g_array_index(c->seq_uids, guint32, seq - 1) = uid;
+	if (seq <= CLIENT_EXISTS_MAX)
+		msgmap_learn(&c->map, seq, uid);
 }
 
 static void
@@ -290,8 +610,8 @@ handle_fetch_update(struct imap_client *c, const struct imap_fetch *f)
 	if (!(f->present & IMAP_FETCH_FLAGS))
 		return;
 	s.uid = f->present & IMAP_FETCH_UID ? f->uid : 0;
-	if (s.uid == 0 && c->seq_uids != NULL && f->seq <= c->seq_uids->len)
-		s.uid = g_array_index(c->seq_uids, guint32, f->seq - 1);
+	if (s.uid == 0)
+		s.uid = msgmap_uid(&c->map, f->seq);
 	s.flags = flags_from_strv(f->flags, &s.keywords);
 	s.modseq = f->modseq;
 	ev.summary = &s;
@@ -361,12 +681,8 @@ session_untagged(void *ud, const struct imap_response *r)
 
 		if (uids != NULL)
 			g_array_append_vals(arr, uids, n);
-		for (size_t i = 0; c->seq_uids != NULL && i < n; i++)
-			for (guint j = 0; j < c->seq_uids->len; j++)
-				if (g_array_index(c->seq_uids, guint32, j) == uids[i]) {
-					g_array_remove_index(c->seq_uids, j);
-					break;
-				}
+		for (size_t i = 0; i < n; i++)
+			msgmap_vanished(&c->map, uids[i]);
 		if (!r->u.vanished.earlier && c->info.exists >= n)
 			c->info.exists -= n;
 		emit(c, &ev);
@@ -479,7 +795,7 @@ after_capability(struct imap_client *c)
 				    "without TLS"));
 			return;
 		}
-		imap_session_submit(s, &h, c, NULL, "STARTTLS");
+		client_submit(c, &h, c, NULL, "STARTTLS");
 		return;
 	}
 	if (imap_client_has_cap(c, "LITERAL+"))
@@ -532,7 +848,7 @@ step_capability(struct imap_client *c)
 		after_capability(c);
 		return;
 	}
-	imap_session_submit(c->session, &h, c, NULL, "CAPABILITY");
+	client_submit(c, &h, c, NULL, "CAPABILITY");
 }
 
 static void
@@ -559,7 +875,7 @@ auth_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 	if (r->u.status.code.code == IMAP_CODE_CAPABILITY)
 		set_caps(c, r->u.status.code.strv);
 	else
-		imap_session_submit(s, &h, c, NULL, "CAPABILITY");
+		client_submit(c, &h, c, NULL, "CAPABILITY");
 	step_enable(c);
 }
 
@@ -650,20 +966,20 @@ step_auth(struct imap_client *c)
 		return;
 	}
 	if (mech == NULL) {
-		rc = imap_session_submit(c->session, &h, c, &err, "LOGIN %P %P",
-					 c->account->user != NULL ? c->account->user : "",
-					 c->secret != NULL ? c->secret : "");
+		rc = client_submit(c, &h, c, &err, "LOGIN %P %P",
+				   c->account->user != NULL ? c->account->user : "",
+				   c->secret != NULL ? c->secret : "");
 	} else {
 		char *ir = sasl_initial(c, mech);
 
 		if (imap_client_has_cap(c, "SASL-IR")) {
-			rc = imap_session_submit(c->session, &h, c, &err, "AUTHENTICATE %a %P",
-						 mech, ir);
+			rc = client_submit(c, &h, c, &err, "AUTHENTICATE %a %P",
+					   mech, ir);
 			memset(ir, 0, strlen(ir));
 			g_free(ir);
 		} else {
 			c->pending_ir = ir;
-			rc = imap_session_submit(c->session, &h, c, &err, "AUTHENTICATE %a", mech);
+			rc = client_submit(c, &h, c, &err, "AUTHENTICATE %a", mech);
 		}
 	}
 	if (rc < 0) {
@@ -727,7 +1043,7 @@ after_enable(struct imap_client *c)
 	static const struct imap_cmd_handlers h = { .done = compress_done };
 
 	if (want_compress(c))
-		imap_session_submit(c->session, &h, c, NULL, "COMPRESS DEFLATE");
+		client_submit(c, &h, c, NULL, "COMPRESS DEFLATE");
 	else
 		connect_finish(c, TERN_OK, NULL);
 }
@@ -758,16 +1074,16 @@ step_enable(struct imap_client *c)
 		g_string_append(what, " UTF8=ACCEPT");
 	if (what->len > 0 && imap_client_has_cap(c, "ENABLE")) {
 		if (strstr(what->str, "QRESYNC") && strstr(what->str, "UTF8"))
-			imap_session_submit(c->session, &h, c, NULL,
-					    "ENABLE QRESYNC CONDSTORE UTF8=ACCEPT");
+			client_submit(c, &h, c, NULL,
+				      "ENABLE QRESYNC CONDSTORE UTF8=ACCEPT");
 		else if (strstr(what->str, "QRESYNC"))
-			imap_session_submit(c->session, &h, c, NULL, "ENABLE QRESYNC CONDSTORE");
+			client_submit(c, &h, c, NULL, "ENABLE QRESYNC CONDSTORE");
 		else if (strstr(what->str, "CONDSTORE") && strstr(what->str, "UTF8"))
-			imap_session_submit(c->session, &h, c, NULL, "ENABLE CONDSTORE UTF8=ACCEPT");
+			client_submit(c, &h, c, NULL, "ENABLE CONDSTORE UTF8=ACCEPT");
 		else if (strstr(what->str, "CONDSTORE"))
-			imap_session_submit(c->session, &h, c, NULL, "ENABLE CONDSTORE");
+			client_submit(c, &h, c, NULL, "ENABLE CONDSTORE");
 		else
-			imap_session_submit(c->session, &h, c, NULL, "ENABLE UTF8=ACCEPT");
+			client_submit(c, &h, c, NULL, "ENABLE UTF8=ACCEPT");
 	} else {
 		after_enable(c);
 	}
@@ -849,6 +1165,7 @@ imap_client_new(const struct account *account, const char *secret,
 	c->ud = ud;
 	c->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	c->session = imap_session_new(&ops, NULL, c);
+	g_queue_init(&c->later);
 	return c;
 }
 
@@ -859,11 +1176,18 @@ imap_client_free(struct imap_client **cp)
 
 	if (c == NULL)
 		return;
+	/* From here on client_may_answer() is false: the operations still
+	 * queued or in flight end (and free themselves) without an answer. */
+	c->state = CLIENT_FREEING;
 	c->closing = true;
 	c->connect_done = NULL;
 	c->cb.event = NULL;
 	if (c->idle_timer != 0)
 		g_source_remove(c->idle_timer);
+	if (c->later_source != 0)
+		g_source_remove(c->later_source);
+	while (!g_queue_is_empty(&c->later))
+		later_run(c, g_queue_pop_head(&c->later));
 	if (c->conn != NULL) {
 		net_conn_close(c->conn);
 		net_conn_unref(&c->conn);
@@ -876,8 +1200,8 @@ imap_client_free(struct imap_client **cp)
 		g_free(c->secret);
 	}
 	g_free(c->selected);
-	if (c->seq_uids != NULL)
-		g_array_unref(c->seq_uids);
+	g_free(c->lost_detail);
+	msgmap_clear(&c->map);
 	if (c->folders != NULL)
 		g_ptr_array_unref(c->folders);
 	g_free(c);
@@ -956,41 +1280,6 @@ after_command(struct imap_client *c)
 	if (c->idling && !c->idle_sent && imap_session_idle(c->session) &&
 	    c->state == CLIENT_READY)
 		client_send_idle(c);
-}
-
-/* Submit, and when the arguments are refused, answer from the loop. */
-struct deferred {
-	imap_done_fn *done;
-	struct imap_client *c;
-	enum tern_status st;
-	char *detail;
-	void *ud;
-};
-
-static gboolean
-deferred_run(gpointer data)
-{
-	struct deferred *d = data;
-
-	d->done(d->c, d->st, d->detail, d->ud);
-	g_free(d->detail);
-	g_free(d);
-	return G_SOURCE_REMOVE;
-}
-
-/* Answer done(st, detail) from the main loop (never from inside the call). */
-static void
-defer(struct imap_client *c, imap_done_fn *done, enum tern_status st, const char *detail,
-      void *ud)
-{
-	struct deferred *d = g_new0(struct deferred, 1);
-
-	d->done = done;
-	d->c = c;
-	d->st = st;
-	d->detail = g_strdup(detail);
-	d->ud = ud;
-	g_idle_add(deferred_run, d);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1118,7 +1407,8 @@ list_op_finish(struct list_op *op)
 			g_ptr_array_unref(c->folders);
 		c->folders = g_ptr_array_ref(op->folders);
 	}
-	op->done(c, op->st, op->detail, op->folders, op->ud);
+	if (client_may_answer(c))
+		op->done(c, op->st, op->detail, op->folders, op->ud);
 	g_ptr_array_unref(op->folders);
 	g_hash_table_unref(op->by_wire);
 	g_free(op->detail);
@@ -1163,8 +1453,8 @@ list_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 
 		if (f->attrs & IMAP_FOLDER_NOSELECT)
 			continue;
-		if (imap_session_submit(s, &h, op, NULL, "STATUS %r (MESSAGES UNSEEN)",
-					f->wire_name) == 0)
+		if (client_submit(op->c, &h, op, NULL, "STATUS %r (MESSAGES UNSEEN)",
+				  f->wire_name) == 0)
 			op->status_pending++;
 	}
 	if (--op->status_pending == 0)
@@ -1187,15 +1477,15 @@ imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_f
 	before_command(c);
 	if (with_status && imap_client_has_cap(c, "LIST-STATUS") &&
 	    imap_client_has_cap(c, "SPECIAL-USE"))
-		imap_session_submit(c->session, &h, op, NULL,
-				    "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))");
+		client_submit(c, &h, op, NULL,
+			      "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN))");
 	else if (with_status && imap_client_has_cap(c, "LIST-STATUS"))
-		imap_session_submit(c->session, &h, op, NULL,
-				    "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))");
+		client_submit(c, &h, op, NULL,
+			      "LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN))");
 	else if (imap_client_has_cap(c, "SPECIAL-USE"))
-		imap_session_submit(c->session, &h, op, NULL, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
+		client_submit(c, &h, op, NULL, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
 	else
-		imap_session_submit(c->session, &h, op, NULL, "LIST \"\" \"*\"");
+		client_submit(c, &h, op, NULL, "LIST \"\" \"*\"");
 }
 
 const char *
@@ -1229,20 +1519,7 @@ struct select_op {
 	void *ud;
 	struct imap_mailbox_info info;
 	char *name;
-	char *error;
 };
-
-static gboolean
-select_refused(gpointer data)
-{
-	struct select_op *op = data;
-
-	op->done(op->c, TERN_ERR_USAGE, op->error, NULL, op->ud);
-	g_free(op->error);
-	g_free(op->name);
-	g_free(op);
-	return G_SOURCE_REMOVE;
-}
 
 static bool
 select_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
@@ -1287,21 +1564,20 @@ select_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 		g_free(c->selected);
 		c->selected = g_strdup(op->name);
 		c->info = op->info;
-		if (c->seq_uids != NULL)
-			g_array_unref(c->seq_uids);
-		c->seq_uids = g_array_sized_new(FALSE, TRUE, sizeof(guint32), op->info.exists);
-		g_array_set_size(c->seq_uids, op->info.exists);
+		msgmap_reset(&c->map); /* nothing allocated for the EXISTS */
 	} else if (r != NULL) {
 		char *d = g_strdup_printf(_("cannot open folder '%s': %s"), op->name,
 					  server_text(r, _("no reason given")));
 
 		g_free(c->selected);
 		c->selected = NULL;
-		op->done(c, TERN_ERR_FOLDER, d, NULL, op->ud);
+		if (client_may_answer(c))
+			op->done(c, TERN_ERR_FOLDER, d, NULL, op->ud);
 		g_free(d);
 		goto out;
 	}
-	op->done(c, st, detail, st == TERN_OK ? &op->info : NULL, op->ud);
+	if (client_may_answer(c))
+		op->done(c, st, detail, st == TERN_OK ? &op->info : NULL, op->ud);
 out:
 	g_free(op->name);
 	g_free(op);
@@ -1322,12 +1598,12 @@ imap_client_select(struct imap_client *c, const char *folder, bool read_only,
 	op->ud = ud;
 	op->name = g_strdup(folder);
 	before_command(c);
-	if (imap_session_submit(c->session, &h, op, &err, read_only ? "EXAMINE %m" : "SELECT %m",
-				folder) < 0) {
-		op->error = g_strdup_printf(_("bad folder name: %s"), err->message);
+	if (client_submit(c, &h, op, &err, read_only ? "EXAMINE %m" : "SELECT %m", folder) < 0) {
+		char *d = g_strdup_printf(_("bad folder name: %s"), err->message);
+
+		later_command(c, &h, op, TERN_ERR_USAGE, d);
+		g_free(d);
 		g_error_free(err);
-		/* Answer from the loop, like any other outcome. */
-		g_idle_add(select_refused, op);
 	}
 }
 
@@ -1474,7 +1750,7 @@ summary_from_fetch(struct imap_summary *s, const struct imap_fetch *f)
 static void
 flush_batch(struct summaries_op *op)
 {
-	if (op->batch->len > 0 && op->batch_fn != NULL)
+	if (op->batch->len > 0 && op->batch_fn != NULL && client_may_answer(op->c))
 		op->batch_fn(op->c, (const struct imap_summary *)(void *)op->batch->data,
 			     op->batch->len, op->ud);
 	for (guint i = 0; i < op->batch->len; i++)
@@ -1514,7 +1790,8 @@ summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_
 	if (--op->pending > 0)
 		return;
 	flush_batch(op);
-	op->done(c, op->st, op->detail, op->ud);
+	if (client_may_answer(c))
+		op->done(c, op->st, op->detail, op->ud);
 	g_array_unref(op->batch);
 	g_free(op->detail);
 	g_free(op);
@@ -1537,41 +1814,52 @@ summaries_op_new(struct imap_client *c, imap_summaries_fn *batch_fn, imap_done_f
 	return op;
 }
 
+/* The items of a summary; MODSEQ with CONDSTORE. */
+#define SUMMARY_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
+#define SUMMARY_REFS "BODY.PEEK[HEADER.FIELDS (REFERENCES)])"
+
+/* FETCH (by_uid: UID FETCH) of summaries for the set text. */
+static void
+fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
+		imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = summaries_untagged,
+						    .done = summaries_done };
+	static const char *const fmt[2][2] = {
+		{ "FETCH %q " SUMMARY_ITEMS SUMMARY_REFS,
+		  "FETCH %q " SUMMARY_ITEMS "MODSEQ " SUMMARY_REFS },
+		{ "UID FETCH %q " SUMMARY_ITEMS SUMMARY_REFS,
+		  "UID FETCH %q " SUMMARY_ITEMS "MODSEQ " SUMMARY_REFS },
+	};
+	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
+	struct imap_seqset *set;
+	GError *err = NULL;
+	int rc = -1;
+
+	set = imap_seqset_parse(settext, -1, IMAP_SEQSET_ALLOW_STAR, &err);
+	if (set != NULL) {
+		before_command(c);
+		rc = client_submit(c, &h, op, &err, fmt[by_uid][c->condstore], set);
+		imap_seqset_free(&set);
+	}
+	if (rc < 0) {
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
+		g_error_free(err);
+	}
+}
+
 void
 imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 			    imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
 {
-	static const struct imap_cmd_handlers h = { .untagged = summaries_untagged,
-						    .done = summaries_done };
-	struct summaries_op *op;
-	struct imap_seqset *set;
-	GError *err = NULL;
-	int rc;
+	fetch_summaries(c, true, uidset, batch_fn, done, ud);
+}
 
-	set = imap_seqset_parse(uidset, -1, IMAP_SEQSET_ALLOW_STAR, &err);
-	if (set == NULL) {
-		defer(c, done, TERN_ERR_USAGE, err->message, ud);
-		g_error_free(err);
-		return;
-	}
-	op = summaries_op_new(c, batch_fn, done, ud);
-	before_command(c);
-	if (c->condstore)
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 "UID FETCH %q (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
-					 "MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)])", set);
-	else
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 "UID FETCH %q (UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
-					 "BODY.PEEK[HEADER.FIELDS (REFERENCES)])", set);
-	imap_seqset_free(&set);
-	if (rc < 0) {
-		op->pending = 0;
-		g_array_unref(op->batch);
-		g_free(op);
-		defer(c, done, TERN_ERR_USAGE, err->message, ud);
-		g_error_free(err);
-	}
+void
+imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
+				imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+{
+	fetch_summaries(c, false, seqset, batch_fn, done, ud);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1583,8 +1871,6 @@ struct search_op {
 	imap_uids_fn *done;
 	void *ud;
 	GArray *uids;
-	bool refused;
-	char *error;
 	char *tag;   /* our command's tag, for ESEARCH (TAG ...) */
 };
 
@@ -1632,9 +1918,9 @@ search_finish(struct search_op *op, enum tern_status st, const char *detail)
 	struct imap_client *c = op->c;
 
 	g_array_sort(op->uids, cmp_uid);
-	op->done(c, st, detail, op->uids, op->ud);
+	if (client_may_answer(c))
+		op->done(c, st, detail, op->uids, op->ud);
 	g_array_unref(op->uids);
-	g_free(op->error);
 	g_free(op->tag);
 	g_free(op);
 	after_command(c);
@@ -1645,15 +1931,6 @@ search_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 	    const char *detail, void *ud)
 {
 	search_finish(ud, st, detail);
-}
-
-static gboolean
-search_refused(gpointer data)
-{
-	struct search_op *op = data;
-
-	search_finish(op, TERN_ERR_USAGE, op->error);
-	return G_SOURCE_REMOVE;
 }
 
 /* Appends one search string as an astring or a literal; returns false
@@ -1783,20 +2060,20 @@ imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8, imap_uid
 		const struct query_token *t = tokens->pdata[i];
 
 		if (t->type == QUERY_TOK_STRING && strpbrk(t->text, "\r\n") != NULL) {
-			op->error = g_strdup(_("a search string cannot hold a line break"));
-			g_idle_add(search_refused, op);
+			later_command(c, &h, op, TERN_ERR_USAGE,
+				      _("a search string cannot hold a line break"));
 			return;
 		}
 	}
 	cmd = build_search(c, tokens, utf8);
 	if (cmd == NULL) {
-		op->error = g_strdup(_("the search cannot be expressed in IMAP"));
-		g_idle_add(search_refused, op);
+		later_command(c, &h, op, TERN_ERR_USAGE,
+			      _("the search cannot be expressed in IMAP"));
 		return;
 	}
 	before_command(c);
 	op->tag = g_strdup(cmd->tag);
-	imap_session_submit_command(c->session, cmd, &h, op);
+	client_submit_command(c, cmd, &h, op);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1848,9 +2125,10 @@ body_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 	if (st == TERN_OK && op->data == NULL) {
 		char *d = g_strdup_printf(_("no message with UID %u in this folder"), op->uid);
 
-		op->done(c, TERN_ERR_MSG, d, NULL, op->ud);
+		if (client_may_answer(c))
+			op->done(c, TERN_ERR_MSG, d, NULL, op->ud);
 		g_free(d);
-	} else {
+	} else if (client_may_answer(c)) {
 		op->done(c, st, detail, st == TERN_OK ? op->data : NULL, op->ud);
 	}
 	if (op->data != NULL)
@@ -1897,22 +2175,22 @@ imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *section, 
 		section = "";
 	op = body_op_new(c, uid, section, false, done, ud);
 	if (uid == 0 || !valid_section(section)) {
-		/* Invalid arguments: answer like a NO, from the loop. */
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		/* Invalid arguments: no such message (no data), from the loop. */
+		later_command(c, &h, op, TERN_OK, NULL);
 		return;
 	}
 	before_command(c);
 	if (section[0] == '\0')
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 mark_seen ? "UID FETCH %u (UID BODY[])" :
-						     "UID FETCH %u (UID BODY.PEEK[])", uid);
+		rc = client_submit(c, &h, op, &err,
+				   mark_seen ? "UID FETCH %u (UID BODY[])" :
+					     "UID FETCH %u (UID BODY.PEEK[])", uid);
 	else
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 mark_seen ? "UID FETCH %u (UID BODY[%a])" :
-						     "UID FETCH %u (UID BODY.PEEK[%a])", uid, section);
+		rc = client_submit(c, &h, op, &err,
+				   mark_seen ? "UID FETCH %u (UID BODY[%a])" :
+					     "UID FETCH %u (UID BODY.PEEK[%a])", uid, section);
 	if (rc < 0) {
 		g_error_free(err);
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		later_command(c, &h, op, TERN_OK, NULL);
 	}
 }
 
@@ -1924,14 +2202,15 @@ imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bo
 	struct body_op *op = body_op_new(c, uid, "", true, done, ud);
 
 	if (uid == 0 || max_bytes == 0) {
-		/* Invalid arguments: answer like a NO, from the loop. */
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		/* Invalid arguments: no such message (no data), from the loop. */
+		later_command(c, &h, op, TERN_OK, NULL);
 		return;
 	}
 	before_command(c);
-	imap_session_submit(c->session, &h, op, NULL,
-			    mark_seen ? "UID FETCH %u (UID BODY[]<0.%u>)" :
-					"UID FETCH %u (UID BODY.PEEK[]<0.%u>)", uid, max_bytes);
+	if (client_submit(c, &h, op, NULL,
+			  mark_seen ? "UID FETCH %u (UID BODY[]<0.%u>)" :
+				      "UID FETCH %u (UID BODY.PEEK[]<0.%u>)", uid, max_bytes) < 0)
+		later_command(c, &h, op, TERN_OK, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2020,7 +2299,9 @@ chain_finish(struct chain_op *op)
 {
 	struct imap_client *c = op->c;
 
-	if (op->copy_done != NULL)
+	if (!client_may_answer(c))
+		; /* imap_client_free(): no answer */
+	else if (op->copy_done != NULL)
 		op->copy_done(c, op->st, op->detail, &op->result, op->ud);
 	else
 		op->done(c, op->st, op->detail, op->ud);
@@ -2028,22 +2309,29 @@ chain_finish(struct chain_op *op)
 	after_command(c);
 }
 
-/* Queue one command per piece of the UID set; fmt has %q first. */
+/* Queue one command per piece of op's UID set; fmt has %q first. Returns
+ * how many were queued; arguments the builder refuses (a bad flag or
+ * folder name) are noted on op as a usage error. */
 static guint
-submit_per_uidset(struct imap_client *c, const GArray *uids,
-		  const struct imap_cmd_handlers *h, void *ud, const char *fmt, const char *arg)
+submit_per_uidset(struct chain_op *op, const struct imap_cmd_handlers *h, const char *fmt,
+		  const char *arg)
 {
-	char **sets = imap_uids_format((const uint32_t *)(const void *)uids->data, uids->len,
-				       CLIENT_UIDSET_MAX);
+	char **sets = imap_uids_format((const uint32_t *)(const void *)op->uids->data,
+				       op->uids->len, CLIENT_UIDSET_MAX);
 	guint n = 0;
 
 	for (char **s = sets; *s != NULL; s++) {
 		struct imap_seqset *set = imap_seqset_parse(*s, -1, 0, NULL);
+		GError *err = NULL;
 
 		if (set == NULL)
 			continue;
-		if (imap_session_submit(c->session, h, ud, NULL, fmt, set, arg) == 0)
+		if (client_submit(op->c, h, op, &err, fmt, set, arg) == 0) {
 			n++;
+		} else {
+			chain_note(op, NULL, TERN_ERR_USAGE, err->message);
+			g_error_free(err);
+		}
 		imap_seqset_free(&set);
 	}
 	g_strfreev(sets);
@@ -2077,16 +2365,21 @@ imap_client_store(struct imap_client *c, const GArray *uids, bool add, const cha
 
 	op->done = done;
 	before_command(c);
+	/* Our own hold on op while submitting (isync takes its reference the
+	 * same way); no answer comes inside this call, but op is only
+	 * released below, after the last write to it. */
 	op->pending = 1;
 	for (; flags != NULL && *flags != NULL; flags++)
-		op->pending += submit_per_uidset(c, op->uids, &h, op,
+		op->pending += submit_per_uidset(op, &h,
 						 add ? "UID STORE %q +FLAGS.SILENT (%f)" :
 						       "UID STORE %q -FLAGS.SILENT (%f)", *flags);
-	if (--op->pending == 0) {
-		/* Nothing to send (no UIDs or flags): answer from the loop. */
-		op->pending = 1;
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	if (op->pending == 1) {
+		/* Nothing to send (no UIDs or flags): the hold is answered OK
+		 * from the loop. */
+		later_command(c, &h, op, TERN_OK, NULL);
+		return;
 	}
+	op->pending--;
 }
 
 static void move_step(struct chain_op *op);
@@ -2132,30 +2425,34 @@ move_step(struct chain_op *op)
 	struct imap_client *c = op->c;
 	bool native = imap_client_has_cap(c, "MOVE");
 
-	op->pending = 1; /* guard */
+	op->pending = 1; /* our hold while submitting */
 	if (op->stage == 0) {
 		const char *fmt = !op->move ? "UID COPY %q %m" : native ? "UID MOVE %q %m" :
 									  "UID COPY %q %m";
 
-		op->pending += submit_per_uidset(c, op->uids, &h, op, fmt, op->dest);
+		op->pending += submit_per_uidset(op, &h, fmt, op->dest);
 	} else if (op->stage == 1 && op->move && !native) {
-		op->pending += submit_per_uidset(c, op->uids, &h, op,
+		op->pending += submit_per_uidset(op, &h,
 						 "UID STORE %q +FLAGS.SILENT (%f)", "\\Deleted");
 	} else if (op->stage == 2 && op->move && !native) {
 		if (imap_client_has_cap(c, "UIDPLUS"))
-			op->pending += submit_per_uidset(c, op->uids, &h, op, "UID EXPUNGE %q", NULL);
+			op->pending += submit_per_uidset(op, &h, "UID EXPUNGE %q", NULL);
 		else
 			op->detail = g_strdup(_("copied; the originals are marked deleted but not "
 						"expunged (the server lacks UIDPLUS)"));
 	} else {
+		/* Only reached from move_done(), on the loop. */
 		op->pending = 0;
 		chain_finish(op);
 		return;
 	}
-	if (--op->pending == 0) {
-		op->stage++;
-		move_step(op);
+	if (op->pending > 1) {
+		op->pending--;
+		return;
 	}
+	/* This stage sent nothing (refused, or nothing to do): move_done()
+	 * takes it from the loop, with the hold. */
+	later_command(c, &h, op, TERN_OK, NULL);
 }
 
 void
@@ -2171,9 +2468,10 @@ imap_client_copy(struct imap_client *c, const GArray *uids, const char *dest_fol
 	if (op->uids->len == 0) {
 		static const struct imap_cmd_handlers h = { .done = move_done };
 
+		/* Nothing to copy: answered OK from the loop. */
 		op->stage = 3;
 		op->pending = 1;
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		later_command(c, &h, op, TERN_OK, NULL);
 		return;
 	}
 	move_step(op);
@@ -2188,19 +2486,19 @@ imap_client_expunge(struct imap_client *c, const GArray *uids, imap_done_fn *don
 
 	op->done = done;
 	before_command(c);
+	op->pending = 1; /* our hold while submitting, as in imap_client_store() */
 	if (!imap_client_has_cap(c, "UIDPLUS")) {
-		op->st = TERN_ERR_NO;
-		op->detail = g_strdup(_("the server lacks UIDPLUS: tern never sends a plain EXPUNGE "
-					"that could remove other clients' deleted messages"));
-		op->pending = 1;
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+		later_command(c, &h, op, TERN_ERR_NO,
+			      _("the server lacks UIDPLUS: tern never sends a plain EXPUNGE "
+				"that could remove other clients' deleted messages"));
 		return;
 	}
-	op->pending = 1 + submit_per_uidset(c, op->uids, &h, op, "UID EXPUNGE %q", NULL);
-	if (--op->pending == 0) {
-		op->pending = 1;
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
+	op->pending += submit_per_uidset(op, &h, "UID EXPUNGE %q", NULL);
+	if (op->pending == 1) {
+		later_command(c, &h, op, TERN_OK, NULL); /* no UIDs: nothing to do */
+		return;
 	}
+	op->pending--;
 }
 
 /* ------------------------------------------------------------------ */
@@ -2255,7 +2553,7 @@ client_send_idle(struct imap_client *c)
 		return;
 	c->idle_sent = true;
 	c->idle_done_sent = false;
-	imap_session_submit(c->session, &h, c, NULL, "IDLE");
+	client_submit(c, &h, c, NULL, "IDLE");
 }
 
 void
@@ -2286,7 +2584,7 @@ logout_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 {
 	struct logout_op *op = ud;
 
-	if (op->done != NULL)
+	if (op->done != NULL && client_may_answer(op->c))
 		op->done(op->c, TERN_OK, NULL, op->ud);
 	g_free(op);
 }
@@ -2303,12 +2601,11 @@ imap_client_logout(struct imap_client *c, imap_done_fn *done, void *ud)
 	c->closing = true;
 	c->idling = false;
 	if (c->state != CLIENT_READY) {
-		g_free(op);
-		defer(c, done, TERN_OK, NULL, ud);
+		later_command(c, &h, op, TERN_OK, NULL); /* nothing to log out of */
 		return;
 	}
 	before_command(c);
-	imap_session_submit(c->session, &h, op, NULL, "LOGOUT");
+	client_submit(c, &h, op, NULL, "LOGOUT");
 }
 
 /* ------------------------------------------------------------------ */
@@ -2375,15 +2672,13 @@ imap_client_append(struct imap_client *c, const char *folder, const char *const 
 			g_string_append_c(fl, ' ');
 		g_string_append(fl, *flags);
 	}
-	before_command(c);
 	if (op->st != TERN_OK) {
 		/* Answer from the loop with the usage error. */
-		static const struct imap_cmd_handlers noop = { .done = append_done };
-
 		g_string_free(fl, TRUE);
-		imap_session_submit(c->session, &noop, op, NULL, "NOOP");
+		later_command(c, &h, op, TERN_OK, NULL);
 		return;
 	}
+	before_command(c);
 	/* The flag list was validated above: atoms and \System flags only. */
 	if (fl->len > 0) {
 		char *fmt = g_strdup_printf("APPEND %%m (%s) %%L", fl->str);
@@ -2391,18 +2686,16 @@ imap_client_append(struct imap_client *c, const char *folder, const char *const 
 		for (char *p = fmt; *p != '\0'; p++)
 			if (*p == '%' && p[1] != 'm' && p[1] != 'L')
 				*p = '_';
-		rc = imap_session_submit(c->session, &h, op, &err, fmt, folder, bytes, (size_t)len);
+		rc = client_submit(c, &h, op, &err, fmt, folder, bytes, (size_t)len);
 		g_free(fmt);
 	} else {
-		rc = imap_session_submit(c->session, &h, op, &err, "APPEND %m %L", folder, bytes,
-					 (size_t)len);
+		rc = client_submit(c, &h, op, &err, "APPEND %m %L", folder, bytes,
+				   (size_t)len);
 	}
 	g_string_free(fl, TRUE);
 	if (rc < 0) {
-		op->st = TERN_ERR_USAGE;
-		op->detail = g_strdup(err->message);
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
 		g_error_free(err);
-		imap_session_submit(c->session, &h, op, NULL, "NOOP");
 	}
 }
 
@@ -2504,17 +2797,19 @@ imap_client_select_resync(struct imap_client *c, const char *folder, bool read_o
 	op->name = g_strdup(folder);
 	before_command(c);
 	if (imap_client_enabled(c, "QRESYNC") && uidvalidity != 0 && modseq != 0)
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 read_only ? "EXAMINE %m (QRESYNC (%u %U))" :
-						     "SELECT %m (QRESYNC (%u %U))",
-					 folder, (unsigned int)uidvalidity, (uint64_t)modseq);
+		rc = client_submit(c, &h, op, &err,
+				   read_only ? "EXAMINE %m (QRESYNC (%u %U))" :
+					     "SELECT %m (QRESYNC (%u %U))",
+				   folder, (unsigned int)uidvalidity, (uint64_t)modseq);
 	else
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 read_only ? "EXAMINE %m" : "SELECT %m", folder);
+		rc = client_submit(c, &h, op, &err,
+				   read_only ? "EXAMINE %m" : "SELECT %m", folder);
 	if (rc < 0) {
-		op->error = g_strdup_printf(_("bad folder name: %s"), err->message);
+		char *d = g_strdup_printf(_("bad folder name: %s"), err->message);
+
+		later_command(c, &h, op, TERN_ERR_USAGE, d);
+		g_free(d);
 		g_error_free(err);
-		g_idle_add(select_refused, op);
 	}
 }
 
@@ -2544,34 +2839,30 @@ imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 chang
 {
 	static const struct imap_cmd_handlers h = { .untagged = flags_untagged,
 						    .done = summaries_done };
-	struct summaries_op *op;
+	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
 	struct imap_seqset *set;
 	GError *err = NULL;
 	int rc;
 
 	if (changedsince != 0 && !imap_client_enabled(c, "CONDSTORE")) {
-		defer(c, done, TERN_ERR_USAGE, _("CHANGEDSINCE needs CONDSTORE"), ud);
+		later_command(c, &h, op, TERN_ERR_USAGE, _("CHANGEDSINCE needs CONDSTORE"));
 		return;
 	}
 	set = imap_seqset_parse(uidset, -1, IMAP_SEQSET_ALLOW_STAR, &err);
 	if (set == NULL) {
-		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
 		g_error_free(err);
 		return;
 	}
-	op = summaries_op_new(c, batch_fn, done, ud);
 	before_command(c);
 	if (changedsince != 0)
-		rc = imap_session_submit(c->session, &h, op, &err,
-					 "UID FETCH %q (UID FLAGS) (CHANGEDSINCE %U)", set,
-					 (uint64_t)changedsince);
+		rc = client_submit(c, &h, op, &err, "UID FETCH %q (UID FLAGS) (CHANGEDSINCE %U)",
+				   set, (uint64_t)changedsince);
 	else
-		rc = imap_session_submit(c->session, &h, op, &err, "UID FETCH %q (UID FLAGS)", set);
+		rc = client_submit(c, &h, op, &err, "UID FETCH %q (UID FLAGS)", set);
 	imap_seqset_free(&set);
 	if (rc < 0) {
-		g_array_unref(op->batch);
-		g_free(op);
-		defer(c, done, TERN_ERR_USAGE, err->message, ud);
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
 		g_error_free(err);
 	}
 }

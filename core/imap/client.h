@@ -4,9 +4,14 @@
  * offers asynchronous operations that the CLI and the TUI share. Every
  * operation is queued and finishes with exactly one callback carrying a
  * status and a detail sentence (translated; sanitise before display); the
- * callback never fires from inside the call that queued it. Untagged
- * updates that arrive while any command runs (new mail, expunges, flag
- * changes by other clients, alerts, BYE) go to the event callback.
+ * callback never fires from inside the call that queued it, not even when
+ * the connection is already gone or breaks while the command is written
+ * (TERN_ERR_CONN, from the main loop). Untagged updates that arrive while
+ * any command runs (new mail, expunges, flag changes by other clients,
+ * alerts, BYE) go to the event callback. When the connection ends, the
+ * operations still pending are answered first, then IMAP_EVENT_CLOSED
+ * (or the connect callback) comes, so the event callback may free the
+ * client. Nothing fires after imap_client_free().
  *
  * Strings from the server are kept as the server sent them (UTF-8 or raw
  * 8-bit); decode headers with text_decode_header() and sanitise for display.
@@ -114,10 +119,11 @@ struct imap_copy_result {
 
 /* Untagged updates for the selected folder. */
 enum imap_event_type {
-	IMAP_EVENT_EXISTS,    /* u.count: new message count */
-	IMAP_EVENT_EXPUNGE,   /* u.seq: message sequence number removed */
-	IMAP_EVENT_VANISHED,  /* u.uids: UIDs removed (QRESYNC) */
-	IMAP_EVENT_FLAGS,     /* u.summary: uid (if known), seq, flags, modseq */
+	IMAP_EVENT_EXISTS,    /* count: new message count */
+	IMAP_EVENT_EXPUNGE,   /* seq: message sequence number removed; summary->uid
+	                       * its UID when known, else 0 */
+	IMAP_EVENT_VANISHED,  /* uids: UIDs removed (QRESYNC) */
+	IMAP_EVENT_FLAGS,     /* summary: uid (if known), seq, flags, modseq */
 	IMAP_EVENT_ALERT,     /* text: [ALERT] text from the server, raw */
 	IMAP_EVENT_BYE,       /* text: the server is closing */
 	IMAP_EVENT_CLOSED,    /* the connection ended: status + text */
@@ -148,7 +154,12 @@ typedef void imap_done_fn(struct imap_client *c, enum tern_status st, const char
 struct imap_client *imap_client_new(const struct account *account, const char *secret,
 				    const struct imap_client_callbacks *cb, void *ud);
 
-/* Closes the connection (no callback fires any more) and frees. */
+/* Closes the connection and frees; sets *c to NULL. No callback fires
+ * inside this call or after it: operations still queued, in flight or
+ * waiting for their answer on the loop are dropped unanswered (their ud
+ * stays the caller's to free), and no event comes. Call it from the loop,
+ * not from inside one of this client's callbacks (IMAP_EVENT_CLOSED, which
+ * comes last, excepted). */
 void imap_client_free(struct imap_client **c);
 
 /* Connect, TLS (implicit or STARTTLS, as configured; refusals end with
@@ -193,6 +204,11 @@ typedef void imap_summaries_fn(struct imap_client *c, const struct imap_summary 
 			       guint n, void *ud);
 void imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 				 imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
+/* The same by message sequence number ("1:50", "951:*"): sequence numbers
+ * are dense, so a folder loaded in ranges of them costs one round trip per
+ * range of messages however sparse its UIDs are. */
+void imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
+				     imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
 
 /* UID SEARCH with criteria tokens (struct query_token from
  * core/model/query.h, strings quoted or sent as literals here).

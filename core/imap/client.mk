@@ -9,6 +9,13 @@ tests_unit_test_imap_session_SOURCES = tests/unit/test-imap-session.c
 tests_unit_test_imap_session_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-session
 
+# client.c on the scripted fake server (tests/fake/fake-imapd.py).
+check_PROGRAMS += tests/unit/test-imap-client
+tests_unit_test_imap_client_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_client_SOURCES = tests/unit/test-imap-client.c
+tests_unit_test_imap_client_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-client
+
 # A driver for APPEND, used by tests/integration/test-cli.py.
 check_PROGRAMS += tests/integration/imap-append
 tests_integration_imap_append_CFLAGS = $(UNIT_CFLAGS)

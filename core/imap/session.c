@@ -117,7 +117,8 @@ send_chunks(struct imap_session *s)
 		const void *data = g_bytes_get_data(c->data, &len);
 
 		s->ops.send(s->ud, data, len, false);
-		if (c->wait_continuation)
+		/* A send that fails ends the session, and p with it. */
+		if (s->failed || s->inflight != p || c->wait_continuation)
 			break;
 	}
 }
@@ -166,7 +167,8 @@ imap_session_submit_command(struct imap_session *s, struct imap_command *cmd,
 		p->h = *h;
 	p->ud = ud;
 	if (s->failed) {
-		/* Finish it the same way as everything else: from the queue. */
+		/* Finished at once, inside this call (the session has no loop):
+		 * the caller defers the answer (the client's later queue). */
 		finish(s, p, TERN_ERR_CONN, _("the connection is closed"));
 		return;
 	}

@@ -26,7 +26,10 @@ struct imap_cmd_handlers {
 	 * (AUTHENTICATE, IDLE). The handler may call imap_session_send_line(). */
 	void (*continuation)(struct imap_session *s, const struct imap_response *r, void *ud);
 	/* The tagged answer (r->u.status), or r == NULL when the session
-	 * failed or was closed before it came (st/detail say why). */
+	 * failed or was closed before it came (st/detail say why). With
+	 * r == NULL it may run inside imap_session_submit() (a session that
+	 * has failed, or fails while sending): the caller defers what it
+	 * tells its own caller. */
 	void (*done)(struct imap_session *s, const struct imap_response *r, enum tern_status st,
 		     const char *detail, void *ud);
 };

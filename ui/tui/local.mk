@@ -24,3 +24,6 @@ EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-t
 
 # A benchmark, not a test (run it by hand: it prints figures).
 EXTRA_DIST += tests/bench/bench-tui.py
+# The first load's round trips under a sparse UIDNEXT (core-client, #12 bug 5).
+TESTS += tests/tui/test-tui-load.py
+EXTRA_DIST += tests/tui/test-tui-load.py

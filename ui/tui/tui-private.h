@@ -17,8 +17,9 @@
 
 /* The newest messages fetched first when a folder opens (at least). */
 #define TUI_FIRST_SCREEN 50
-/* The rest is fetched in UID ranges of this size, newest first, so that
- * what the user asks for meanwhile waits for one range, not the folder. */
+/* The rest is fetched in ranges of this many sequence numbers (dense,
+ * unlike UIDs), newest first, so that what the user asks for meanwhile
+ * waits for one range, not the folder. */
 #define TUI_LOAD_CHUNK 2000
 /* Without IDLE, look for new mail this often (s). */
 #define TUI_POLL_INTERVAL 60
@@ -176,7 +177,7 @@ struct tui {
 	bool loading;
 	bool loaded;
 	bool reload;            /* reloading a folder already shown (reconnect) */
-	guint32 load_low;       /* lowest UID asked for so far */
+	guint32 load_low;       /* lowest sequence number asked for so far */
 	guint32 top_uid;        /* highest UID known; new mail is above */
 	bool fetching_new;
 	bool fetch_new_again;
