@@ -42,7 +42,7 @@ struct key_def {
 static const char *const tls_choices[] = { "implicit", "starttls", "none", NULL };
 static const char *const auth_choices[] = { "auto", "plain", "login", "xoauth2", "oauthbearer",
 					    NULL };
-static const char *const layout_choices[] = { "below", "beside", NULL };
+static const char *const layout_choices[] = { "below", "beside", "full", NULL };
 
 #define ACC(f) offsetof(struct account, f)
 static const struct key_def account_keys[] = {
@@ -80,6 +80,7 @@ static const struct key_def ui_keys[] = {
 	{ "html_renderer", K_COMMAND, UI(html_renderer), NULL },
 	{ "fallback_charset", K_CHARSET, UI(fallback_charset), NULL },
 	{ "archive_folder", K_STRING, UI(archive_folder), NULL },
+	{ "confirm_quit", K_BOOL, UI(confirm_quit), NULL },
 };
 
 struct load {
@@ -508,8 +509,10 @@ parse_account(struct load *ld, const struct config_group *g, const char *name_te
 	return check_account(ld, a, &lines);
 }
 
+/* [keys] binds in every pane, [keys CONTEXT] in one: stored as
+ * "CONTEXT/action" (the interface checks the context names). */
 static int
-parse_keys_group(struct load *ld, const struct config_group *g)
+parse_keys_group(struct load *ld, const struct config_group *g, const char *context)
 {
 	for (guint i = 0; i < g->entries->len; i++) {
 		const struct config_entry *e = g->entries->pdata[i];
@@ -527,7 +530,10 @@ parse_keys_group(struct load *ld, const struct config_group *g)
 			return -1;
 		}
 		g_free(value);
-		g_hash_table_replace(ld->cfg->keys, g_strdup(e->key), canon);
+		g_hash_table_replace(ld->cfg->keys,
+				     context != NULL ? g_strdup_printf("%s/%s", context, e->key) :
+						       g_strdup(e->key),
+				     canon);
 	}
 	return 0;
 }
@@ -570,11 +576,20 @@ parse_group(struct load *ld, const struct config_group *g)
 		return parse_table_group(ld, g, ui_keys, TERN_ARRAY_LEN(ui_keys), &ld->cfg->ui,
 					 NULL);
 	if (strcmp(g->name, "keys") == 0)
-		return parse_keys_group(ld, g);
+		return parse_keys_group(ld, g, NULL);
+	if (g_str_has_prefix(g->name, "keys ")) {
+		const char *ctx = g->name + 5 + strspn(g->name + 5, " \t");
+
+		if (strcmp(ctx, "list") != 0 && strcmp(ctx, "viewer") != 0 &&
+		    strcmp(ctx, "folders") != 0)
+			return fail_at(ld, g->line, _("unknown key context [keys %s] (expected "
+						      "list, viewer or folders)"), ctx);
+		return parse_keys_group(ld, g, ctx);
+	}
 	if (strcmp(g->name, "colors") == 0)
 		return parse_colors_group(ld, g);
 	return fail_at(ld, g->line, _("unknown group [%s] (expected [account NAME], [ui], "
-				      "[keys] or [colors])"), g->name);
+				      "[keys], [keys CONTEXT] or [colors])"), g->name);
 }
 
 /* At most one default account; at least one account. */

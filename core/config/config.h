@@ -43,6 +43,7 @@ enum config_auth {
 enum config_layout {
 	CONFIG_LAYOUT_BELOW,  /* viewer below the message list */
 	CONFIG_LAYOUT_BESIDE, /* viewer to the right of the message list */
+	CONFIG_LAYOUT_FULL,   /* an open message replaces the list (mutt's pager) */
 };
 
 /* Caps on what a config file may hold. */
@@ -100,13 +101,15 @@ struct config_ui {
 	char *html_renderer;         /* mailcap-style command ("%s" = file, else stdin) or NULL */
 	char *fallback_charset;      /* for 8-bit text without a charset, default "windows-1252" */
 	char *archive_folder;        /* NULL: the \Archive special-use folder */
+	bool confirm_quit;           /* q on the list asks first; default false */
 };
 
 struct config {
 	char *path;           /* the file read (as given, or the default path) */
 	GPtrArray *accounts;  /* struct account *, in file order, at least one */
 	struct config_ui ui;
-	GHashTable *keys;     /* action (char *) -> canonical key specs (char *, space separated) */
+	GHashTable *keys;     /* action (char *) -> canonical key specs (char *, space
+	                       * separated); "CONTEXT/action" from [keys CONTEXT] */
 	GHashTable *colors;   /* element (char *) -> struct config_color * */
 	GPtrArray *warnings;  /* char *, "FILE: message", translated; may be empty */
 };

@@ -229,8 +229,8 @@ def check_panes(t, term, inbox):
     rows = list_rows(lines, 11)
     t.ok(newest.subject[:20] in rows[0], "the newest message is the first row (decoded)",
          "%r not in %r" % (newest.subject[:20], rows[0]))
-    t.ok(any("────" in l for l in lines[10:14]), "the viewer is below the list")
-    t.ok("Enter opens" in screen, "the empty viewer says how to open a message")
+    t.ok(not any("────" in l for l in lines[:HEIGHT - 2]),
+         "no viewer until a message is opened: the list has every row", screen)
 
 
 def check_open(t, term, inbox):
@@ -371,14 +371,14 @@ def check_view_keys(t, term):
     term.keys("o", "o", "o", "o")
     ok, lines = status_has(term, "[newest first")
     t.ok(ok, "o cycles back to newest first", lines[-2])
-    term.keys("T")
+    term.keys("O")
     ok, lines = term.wait(lambda ls: ", threads]" in ls[-2] and
                           any("└─>" in r for r in list_rows(ls, 11)))
-    t.ok(ok, "T: threaded view, replies under their parent", "\n".join(lines[:11]))
-    term.keys("T")
+    t.ok(ok, "O: threaded view, replies under their parent", "\n".join(lines[:11]))
+    term.keys("O")
     ok, lines = term.wait(lambda ls: ", threads]" not in ls[-2] and
                           not any("─>" in r for r in list_rows(ls, 11)))
-    t.ok(ok, "T again: flat view", "\n".join(lines[:11]))
+    t.ok(ok, "O again: flat view", "\n".join(lines[:11]))
     # fold Projects in the folder pane (row 9: after INBOX, the five
     # special-use folders, Familie & Freunde, Lists and tern-devel)
     term.keys("h", "g")
@@ -518,9 +518,10 @@ def check_hostile(t, term, srv, title0, buffers0):
         ctl.kill()
 
 
-def layout_ok(lines, width, height):
+def layout_ok(lines, width, height, viewer=False):
     """A correct layout at this size: the status bar on the next-to-last
-    row, the folder pane column, the viewer separator, no row wider."""
+    row, the folder pane column, the viewer separator when a message is
+    open (none when not: the list has every row), no row wider."""
     errs = []
     if len(lines) < height:
         errs.append("only %d rows" % len(lines))
@@ -531,7 +532,9 @@ def layout_ok(lines, width, height):
         errs.append("folder pane not at the left: %r" % lines[0])
     sep = [i for i, l in enumerate(lines) if "──────" in l]
     want = max(3, min((height - 2) * 40 // 100, height - 5))
-    if sep != [want]:
+    if not viewer and sep:
+        errs.append("viewer separator on rows %r with no message open" % sep)
+    elif viewer and sep != [want]:
         errs.append("viewer separator on rows %r, want [%d]" % (sep, want))
     for i, l in enumerate(lines):
         cols = sum(2 if 0x1100 <= ord(c) and (ord(c) <= 0x115f or 0x2e80 <= ord(c) <= 0xa4cf or
@@ -546,12 +549,17 @@ def layout_ok(lines, width, height):
 
 
 def check_resize(t, term):
-    for w, h in ((80, 24), (132, 43), (WIDTH, HEIGHT)):
-        HEIGHT_NOW[0] = h
-        term.run("resize-window", "-x", str(w), "-y", str(h))
-        ok, lines = term.wait(lambda ls: not layout_ok(ls, w, h), timeout=10)
-        t.ok(ok, "resized to %dx%d: the layout follows" % (w, h),
-             "\n".join(layout_ok(lines, w, h)) + "\n" + "\n".join(lines))
+    for viewer in (False, True):
+        if viewer:
+            term.keys("Enter")
+        for w, h in ((80, 24), (132, 43), (WIDTH, HEIGHT)):
+            HEIGHT_NOW[0] = h
+            term.run("resize-window", "-x", str(w), "-y", str(h))
+            ok, lines = term.wait(lambda ls: not layout_ok(ls, w, h, viewer), timeout=10)
+            t.ok(ok, "resized to %dx%d%s: the layout follows"
+                 % (w, h, ", a message open" if viewer else ""),
+                 "\n".join(layout_ok(lines, w, h, viewer)) + "\n" + "\n".join(lines))
+    term.keys("q")  # close the message
 
 
 def check_quit(t, term, stderr, status):

@@ -33,8 +33,9 @@ test_layout_sizes(void)
 		for (int beside = 0; beside < 2; beside++) {
 			int rows = sizes[i][0], cols = sizes[i][1];
 			struct layout l;
+			struct layout_want w = { .folders = true, .beside = beside, .viewer = true };
 
-			layout_compute(rows, cols, true, beside, &l);
+			layout_compute(rows, cols, &w, &l);
 			g_assert_false(l.too_small);
 			check_inside(&l.list, rows, cols);
 			check_inside(&l.viewer, rows, cols);
@@ -66,16 +67,62 @@ static void
 test_layout_small(void)
 {
 	struct layout l;
+	struct layout_want w = { .folders = true, .viewer = true };
 
-	layout_compute(5, 80, true, false, &l);
+	layout_compute(5, 80, &w, &l);
 	g_assert_true(l.too_small);
-	layout_compute(24, 23, true, false, &l);
+	layout_compute(24, 23, &w, &l);
 	g_assert_true(l.too_small);
-	layout_compute(24, 40, true, false, &l);
+	layout_compute(24, 40, &w, &l);
 	g_assert_false(l.show_folders); /* too narrow for it */
-	layout_compute(24, 80, false, false, &l);
+	w.folders = false;
+	layout_compute(24, 80, &w, &l);
 	g_assert_false(l.show_folders);
 	g_assert_cmpint(l.list.w, ==, 80);
+}
+
+/* The list has every row until a message is opened; full and zoom give
+ * one pane the whole area. */
+static void
+test_layout_panes(void)
+{
+	struct layout l;
+	struct layout_want w = { .folders = true };
+
+	layout_compute(24, 80, &w, &l);
+	g_assert_cmpint(l.list.h, ==, 22);
+	g_assert_cmpint(l.viewer.h, ==, 0);
+	g_assert_cmpint(l.viewer_sep.h, ==, 0);
+	w.viewer = true;
+	layout_compute(24, 80, &w, &l);
+	g_assert_cmpint(l.list.h, ==, 8);
+	g_assert_cmpint(l.viewer.h, ==, 13);
+	w.full = true;
+	layout_compute(24, 80, &w, &l);
+	g_assert_cmpint(l.list.w, ==, 0);
+	g_assert_cmpint(l.viewer.h, ==, 21);
+	g_assert_cmpint(l.viewer.x, ==, l.folders.w + 1);
+	w.full = false;
+	w.zoom = LAYOUT_ZOOM_VIEWER;
+	layout_compute(24, 80, &w, &l);
+	g_assert_false(l.show_folders);
+	g_assert_cmpint(l.list.w, ==, 0);
+	g_assert_cmpint(l.viewer.w, ==, 80);
+	w.zoom = LAYOUT_ZOOM_LIST;
+	layout_compute(24, 80, &w, &l);
+	g_assert_cmpint(l.list.w, ==, 80);
+	g_assert_cmpint(l.list.h, ==, 22);
+	g_assert_cmpint(l.viewer.w, ==, 0);
+	w.zoom = LAYOUT_ZOOM_FOLDERS;
+	layout_compute(24, 80, &w, &l);
+	g_assert_cmpint(l.folders.w, ==, 80);
+	g_assert_cmpint(l.list.w, ==, 0);
+	/* zooming the viewer with no message open zooms nothing */
+	w.viewer = false;
+	w.zoom = LAYOUT_ZOOM_VIEWER;
+	layout_compute(24, 80, &w, &l);
+	g_assert_true(l.show_folders);
+	g_assert_cmpint(l.list.h, ==, 22);
 }
 
 /* ---- keymap -------------------------------------------------------------- */
@@ -87,13 +134,13 @@ test_keymap_defaults(void)
 	struct keymap *km = keymap_new(NULL, &err);
 
 	g_assert_nonnull(km);
-	g_assert_cmpint(keymap_lookup(km, "j"), ==, ACTION_DOWN);
-	g_assert_cmpint(keymap_lookup(km, "Down"), ==, ACTION_DOWN);
-	g_assert_cmpint(keymap_lookup(km, "?"), ==, ACTION_HELP);
-	g_assert_cmpint(keymap_lookup(km, "s"), ==, ACTION_FLAG);
-	g_assert_cmpint(keymap_lookup(km, "F"), ==, ACTION_FLAG);
-	g_assert_cmpint(keymap_lookup(km, ";"), ==, ACTION_TAG_PREFIX);
-	g_assert_cmpint(keymap_lookup(km, "x"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "j"), ==, ACTION_DOWN);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "Down"), ==, ACTION_DOWN);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "?"), ==, ACTION_HELP);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "s"), ==, ACTION_FLAG);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "F"), ==, ACTION_FLAG);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, ";"), ==, ACTION_TAG_PREFIX);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "x"), ==, ACTION_NONE);
 	g_assert_cmpstr(keymap_keys(km, ACTION_TOP), ==, "g Home");
 	/* every action has a name, a help text and at least one default key */
 	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++) {
@@ -101,11 +148,45 @@ test_keymap_defaults(void)
 
 		g_assert_nonnull(ai->name);
 		g_assert_nonnull(ai->help);
-		g_assert_cmpstr(keymap_keys(km, a), !=, "");
+		g_assert_true(*keymap_keys(km, a) != '\0' ||
+			      *keymap_context_keys(km, KEYCTX_VIEWER, a) != '\0');
 		g_assert_cmpint(keymap_action_by_name(ai->name), ==, a);
 	}
 	keymap_free(&km);
 	g_assert_null(km);
+}
+
+/* A key of one pane wins there and only there; [keys viewer] rebinds in
+ * the viewer only; an unknown context is refused. */
+static void
+test_keymap_contexts(void)
+{
+	GHashTable *o = g_hash_table_new(g_str_hash, g_str_equal);
+	char *err = NULL;
+	struct keymap *km = keymap_new(NULL, &err);
+
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "J"), ==, ACTION_NEXT_MESSAGE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "J"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "j"), ==, ACTION_DOWN);
+	g_assert_cmpstr(keymap_context_keys(km, KEYCTX_VIEWER, ACTION_PREV_MESSAGE), ==, "K");
+	keymap_free(&km);
+	g_hash_table_insert(o, "viewer/flag", "x");
+	g_hash_table_insert(o, "list/next_message", "C-n");
+	km = keymap_new(o, &err);
+	g_assert_nonnull(km);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "x"), ==, ACTION_FLAG);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "x"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "s"), ==, ACTION_FLAG);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "C-n"), ==, ACTION_NEXT_MESSAGE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "C-n"), ==, ACTION_NONE);
+	keymap_free(&km);
+	g_hash_table_remove_all(o);
+	g_hash_table_insert(o, "pager/flag", "x");
+	km = keymap_new(o, &err);
+	g_assert_null(km);
+	g_assert_nonnull(strstr(err, "pager"));
+	g_free(err);
+	g_hash_table_destroy(o);
 }
 
 static void
@@ -120,17 +201,17 @@ test_keymap_overrides(void)
 	g_hash_table_insert(o, "up", "j Up");
 	km = keymap_new(o, &err);
 	g_assert_nonnull(km);
-	g_assert_cmpint(keymap_lookup(km, "x"), ==, ACTION_DOWN);
-	g_assert_cmpint(keymap_lookup(km, "j"), ==, ACTION_UP);
-	g_assert_cmpint(keymap_lookup(km, "k"), ==, ACTION_NONE);
-	g_assert_cmpint(keymap_lookup(km, "Down"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "x"), ==, ACTION_DOWN);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "j"), ==, ACTION_UP);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "k"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "Down"), ==, ACTION_NONE);
 	g_assert_cmpstr(keymap_keys(km, ACTION_DOWN), ==, "x");
 	keymap_free(&km);
 	/* a key an override takes from a default action */
 	g_hash_table_remove_all(o);
 	g_hash_table_insert(o, "archive", "d");
 	km = keymap_new(o, &err);
-	g_assert_cmpint(keymap_lookup(km, "d"), ==, ACTION_ARCHIVE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "d"), ==, ACTION_ARCHIVE);
 	g_assert_cmpstr(keymap_keys(km, ACTION_DELETE), ==, "");
 	keymap_free(&km);
 	/* unknown action */
@@ -867,8 +948,10 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/tui/layout/sizes", test_layout_sizes);
 	g_test_add_func("/tui/layout/small", test_layout_small);
+	g_test_add_func("/tui/layout/panes", test_layout_panes);
 	g_test_add_func("/tui/keymap/defaults", test_keymap_defaults);
 	g_test_add_func("/tui/keymap/overrides", test_keymap_overrides);
+	g_test_add_func("/tui/keymap/contexts", test_keymap_contexts);
 	g_test_add_func("/tui/list/merge", test_list_merge);
 	g_test_add_func("/tui/list/hide-selects-next", test_list_hide_selects_next);
 	g_test_add_func("/tui/list/filter-sort-unread", test_list_filter_sort_unread);

@@ -585,44 +585,55 @@ move_msgs(struct tui *t, bool prefix)
 /* ---- moving around -------------------------------------------------------------- */
 
 static gssize
-page(struct tui *t, const struct tui_rect *r)
+page(const struct tui_rect *r)
 {
-	(void)t;
 	return r->h > 1 ? r->h - 1 : 1;
 }
+
+/* How far a move key goes in a pane of this height. */
+static gssize
+move_delta(enum action a, const struct tui_rect *r)
+{
+	switch (a) {
+	case ACTION_DOWN: return 1;
+	case ACTION_UP: return -1;
+	case ACTION_PAGE_DOWN: return page(r);
+	case ACTION_PAGE_UP: return -page(r);
+	case ACTION_TOP: return -G_MAXINT32;
+	default: return G_MAXINT32;
+	}
+}
+
+static void next_message(struct tui *t, int dir);
 
 static void
 move_in_pane(struct tui *t, enum action a)
 {
 	switch (t->focus) {
-	case PANE_FOLDERS: {
-		gssize p = page(t, &t->lay.folders);
-
-		folder_tree_move(t->folders, a == ACTION_DOWN ? 1 : a == ACTION_UP ? -1 :
-					     a == ACTION_PAGE_DOWN ? p : a == ACTION_PAGE_UP ? -p :
-					     a == ACTION_TOP ? -G_MAXINT32 : G_MAXINT32);
+	case PANE_FOLDERS:
+		folder_tree_move(t->folders, move_delta(a, &t->lay.folders));
 		break;
-	}
-	case PANE_LIST: {
-		gssize p = page(t, &t->lay.list);
-
+	case PANE_LIST:
 		message_list_refresh(t->list);
-		message_list_move(t->list, a == ACTION_DOWN ? 1 : a == ACTION_UP ? -1 :
-					   a == ACTION_PAGE_DOWN ? p : a == ACTION_PAGE_UP ? -p :
-					   a == ACTION_TOP ? -G_MAXINT32 : G_MAXINT32);
+		message_list_move(t->list, move_delta(a, &t->lay.list));
 		break;
-	}
-	case PANE_VIEWER: {
-		gssize p = page(t, &t->lay.viewer);
-
+	case PANE_VIEWER:
 		if (a == ACTION_TOP || a == ACTION_BOTTOM)
 			viewer_scroll_to(t, a == ACTION_BOTTOM);
+		else if (a == ACTION_PAGE_DOWN && viewer_at_end(t))
+			next_message(t, 1); /* Space at the end reads on (mutt) */
 		else
-			viewer_scroll(t, a == ACTION_DOWN ? 1 : a == ACTION_UP ? -1 :
-					 a == ACTION_PAGE_DOWN ? p : -p);
+			viewer_scroll(t, move_delta(a, &t->lay.viewer));
 		break;
 	}
-	}
+}
+
+static void
+open_message(struct tui *t, struct msg *m)
+{
+	viewer_open(t, m);
+	t->focus = PANE_VIEWER;
+	tui_relayout(t);
 }
 
 static void
@@ -644,10 +655,8 @@ open_selected(struct tui *t)
 		break;
 	case PANE_LIST:
 		message_list_refresh(t->list);
-		if (t->list->sel == NULL)
-			return;
-		viewer_open(t, t->list->sel);
-		t->focus = PANE_VIEWER;
+		if (t->list->sel != NULL)
+			open_message(t, t->list->sel);
 		break;
 	case PANE_VIEWER:
 		viewer_scroll(t, 1);
@@ -655,17 +664,29 @@ open_selected(struct tui *t)
 	}
 }
 
+/* The panes on screen now, left to right (top to bottom). */
+static int
+panes_shown(struct tui *t, enum tui_pane order[3])
+{
+	int n = 0;
+
+	if (t->lay.folders.w > 0)
+		order[n++] = PANE_FOLDERS;
+	if (t->lay.list.w > 0)
+		order[n++] = PANE_LIST;
+	if (t->lay.viewer.w > 0 && t->viewer.uid != 0)
+		order[n++] = PANE_VIEWER;
+	return n;
+}
+
 static void
 next_pane(struct tui *t, int dir)
 {
 	enum tui_pane order[3];
-	int n = 0, at = 0;
+	int n = panes_shown(t, order), at = 0;
 
-	if (t->lay.show_folders)
-		order[n++] = PANE_FOLDERS;
-	order[n++] = PANE_LIST;
-	if (t->viewer.uid != 0)
-		order[n++] = PANE_VIEWER;
+	if (n == 0)
+		return;
 	for (int i = 0; i < n; i++)
 		if (order[i] == t->focus)
 			at = i;
@@ -683,17 +704,21 @@ next_pane(struct tui *t, int dir)
 	t->focus = order[at];
 }
 
+/* The list's selection goes to the message the viewer shows. */
 static void
-next_unread(struct tui *t, int dir)
+select_current(struct tui *t)
 {
 	struct msg *cur = tui_current(t);
 
 	message_list_refresh(t->list);
-	if (t->focus == PANE_VIEWER && cur != NULL && cur != t->list->sel) {
-		for (guint i = 0; i < t->list->view->len; i++)
-			if (t->list->view->pdata[i] == cur)
-				message_list_select_row(t->list, i);
-	}
+	if (t->focus == PANE_VIEWER && cur != NULL && cur != t->list->sel)
+		message_list_select_uid(t->list, cur->uid);
+}
+
+static void
+next_unread(struct tui *t, int dir)
+{
+	select_current(t);
 	if (!message_list_next_unread(t->list, dir)) {
 		tui_info(t, dir > 0 ? _("No unread message below.") : _("No unread message above."));
 		return;
@@ -704,32 +729,104 @@ next_unread(struct tui *t, int dir)
 		t->focus = PANE_LIST;
 }
 
+/* The next (previous) message in the list, read or not, opened. */
+static void
+next_message(struct tui *t, int dir)
+{
+	guint row;
+
+	select_current(t);
+	row = t->list->sel_row;
+	if (t->list->sel == NULL || (dir > 0 && row + 1 >= t->list->view->len) ||
+	    (dir < 0 && row == 0)) {
+		tui_info(t, dir > 0 ? _("This is the last message.") :
+				      _("This is the first message."));
+		return;
+	}
+	message_list_move(t->list, dir);
+	open_message(t, t->list->sel);
+}
+
+static void
+close_message(struct tui *t)
+{
+	viewer_close(t);
+	t->focus = PANE_LIST;
+	if (t->zoom == LAYOUT_ZOOM_VIEWER)
+		t->zoom = LAYOUT_ZOOM_NONE;
+	tui_relayout(t);
+}
+
+static void
+confirm_quit_done(struct tui *t, const char *answer, void *ud)
+{
+	(void)ud;
+	if (answer != NULL)
+		tui_quit(t, TERN_EXIT_OK);
+}
+
 static void
 back(struct tui *t)
 {
 	switch (t->focus) {
 	case PANE_VIEWER:
-		t->focus = PANE_LIST;
+		close_message(t);
 		break;
 	case PANE_FOLDERS:
 		t->focus = PANE_LIST;
 		break;
 	case PANE_LIST:
-		tui_quit(t, TERN_EXIT_OK);
+		if (t->cfg->ui.confirm_quit)
+			prompt_start(t, PROMPT_CONFIRM, _("Quit tern? [y/N] "), "", confirm_quit_done,
+				     NULL, NULL);
+		else
+			tui_quit(t, TERN_EXIT_OK);
 		break;
 	}
 }
 
 static void
+untag_all(struct tui *t)
+{
+	GPtrArray *tagged = message_list_tagged(t->list);
+
+	for (guint i = 0; i < tagged->len; i++)
+		message_list_set_tagged(t->list, tagged->pdata[i], false);
+	if (tagged->len > 0)
+		tui_info(t, ngettext("Untagged %u message.", "Untagged %u messages.", tagged->len),
+			 tagged->len);
+	else
+		tui_info(t, _("No message is tagged."));
+	g_ptr_array_free(tagged, TRUE);
+	tui_dirty(t);
+}
+
+static void
+drop_tags_done(struct tui *t, const char *answer, void *ud)
+{
+	(void)ud;
+	if (answer != NULL)
+		untag_all(t);
+}
+
+/* Esc: one thing at a time, the closest first. */
+static void
 clear_view(struct tui *t)
 {
-	if (t->search != NULL) {
+	if (t->viewer.uid != 0 && t->focus != PANE_FOLDERS) {
+		close_message(t);
+	} else if (t->search != NULL) {
 		g_clear_pointer(&t->search, g_free);
 		message_list_set_filter(t->list, NULL);
 		tui_info(t, _("Showing every message."));
-	} else if (t->focus == PANE_VIEWER) {
-		viewer_close(t);
-		t->focus = PANE_LIST;
+	} else if (t->list->tagged > 0 && t->focus == PANE_LIST) {
+		char *q = g_strdup_printf(ngettext("Drop the tag of %u message? [y/N] ",
+						   "Drop the tags of %u messages? [y/N] ",
+						   t->list->tagged),
+					  t->list->tagged);
+
+		prompt_start(t, PROMPT_CONFIRM, q, "", drop_tags_done, NULL, NULL);
+		g_free(q);
 	} else {
 		g_clear_pointer(&t->message, g_free);
 	}
@@ -761,78 +858,180 @@ tag(struct tui *t)
 		message_list_move(t->list, 1);
 }
 
+/* Every message the list shows (the search's matches when one is on). */
 static void
-mail_action(struct tui *t, enum action a, bool prefix)
+tag_all(struct tui *t)
 {
-	switch (a) {
-	case ACTION_FLAG:
-		toggle_flag(t, prefix, IMAP_FLAG_FLAGGED, flag_flagged);
-		break;
-	case ACTION_TOGGLE_READ:
-		toggle_flag(t, prefix, IMAP_FLAG_SEEN, flag_seen);
-		break;
-	case ACTION_DELETE:
-		delete_msgs(t, prefix);
-		break;
-	case ACTION_ARCHIVE:
-		archive_msgs(t, prefix);
-		break;
-	case ACTION_MOVE:
-		move_msgs(t, prefix);
-		break;
-	default:
-		break;
+	guint n = 0;
+
+	message_list_refresh(t->list);
+	for (guint i = 0; i < t->list->view->len; i++) {
+		struct msg *m = t->list->view->pdata[i];
+
+		if (!m->tagged) {
+			message_list_set_tagged(t->list, m, true);
+			n++;
+		}
 	}
+	tui_info(t, ngettext("Tagged %u message (; applies an action to them).",
+			     "Tagged %u messages (; applies an action to them).", t->list->tagged),
+		 t->list->tagged);
+	(void)n;
 }
 
 static void
-view_action(struct tui *t, enum action a)
+zoom(struct tui *t)
 {
-	switch (a) {
-	case ACTION_SEARCH:
-		prompt_start(t, PROMPT_SEARCH, _("Search: "), t->search != NULL ? t->search : "",
-			     search_done_prompt, NULL, NULL);
-		break;
-	case ACTION_THREADS:
-		message_list_set_threaded(t->list, !t->list->threaded);
-		tui_info(t, t->list->threaded ? _("Threaded view.") : _("Flat view."));
-		break;
-	case ACTION_SORT:
-		message_list_set_sort(t->list, (t->list->sort + 1) % MESSAGE_SORT_COUNT);
-		tui_info(t, _("Sorted %s."), message_sort_label(t->list->sort));
-		break;
-	case ACTION_COLLAPSE:
-		if (t->focus == PANE_FOLDERS)
-			folder_tree_toggle(t->folders, folder_tree_selected(t->folders));
-		else
-			tui_info(t, _("c folds folders: go to the folder pane first (h)."));
-		break;
-	case ACTION_FOLDER_PANE:
-		t->show_folders = !t->show_folders;
-		viewer_resize(t);
-		break;
-	case ACTION_HELP:
-		t->help = true;
-		t->help_top = 0;
-		break;
-	case ACTION_REDRAW:
-		clearok(curscr, TRUE);
-		break;
-	case ACTION_SUSPEND:
-		tui_suspend(t);
-		break;
-	case ACTION_ACCOUNT:
-		tui_next_account(t);
-		break;
-	default:
-		break;
-	}
+	static const enum layout_zoom of_pane[] = {
+		[PANE_FOLDERS] = LAYOUT_ZOOM_FOLDERS,
+		[PANE_LIST] = LAYOUT_ZOOM_LIST,
+		[PANE_VIEWER] = LAYOUT_ZOOM_VIEWER,
+	};
+
+	t->zoom = t->zoom != LAYOUT_ZOOM_NONE ? LAYOUT_ZOOM_NONE : of_pane[t->focus];
+	tui_relayout(t);
 }
+
+/* ---- the table: what each action does ------------------------------------------ */
+
+typedef void action_fn(struct tui *t, enum action a, bool tagged);
+
+static void run_move(struct tui *t, enum action a, bool tagged) { move_in_pane(t, a); }
+static void run_next_pane(struct tui *t, enum action a, bool tagged) { next_pane(t, 0); }
+static void run_pane_left(struct tui *t, enum action a, bool tagged) { next_pane(t, -1); }
+static void run_pane_right(struct tui *t, enum action a, bool tagged) { next_pane(t, 1); }
+static void run_open(struct tui *t, enum action a, bool tagged) { open_selected(t); }
+static void run_next_message(struct tui *t, enum action a, bool tagged) { next_message(t, 1); }
+static void run_prev_message(struct tui *t, enum action a, bool tagged) { next_message(t, -1); }
+static void run_back(struct tui *t, enum action a, bool tagged) { back(t); }
+static void run_quit(struct tui *t, enum action a, bool tagged) { tui_quit(t, TERN_EXIT_OK); }
+static void run_clear(struct tui *t, enum action a, bool tagged) { clear_view(t); }
+static void run_next_unread(struct tui *t, enum action a, bool tagged) { next_unread(t, 1); }
+static void run_prev_unread(struct tui *t, enum action a, bool tagged) { next_unread(t, -1); }
+static void run_delete(struct tui *t, enum action a, bool tagged) { delete_msgs(t, tagged); }
+static void run_archive(struct tui *t, enum action a, bool tagged) { archive_msgs(t, tagged); }
+static void run_move_to(struct tui *t, enum action a, bool tagged) { move_msgs(t, tagged); }
+static void run_tag(struct tui *t, enum action a, bool tagged) { tag(t); }
+static void run_tag_all(struct tui *t, enum action a, bool tagged) { tag_all(t); }
+static void run_untag_all(struct tui *t, enum action a, bool tagged) { untag_all(t); }
+static void run_undo(struct tui *t, enum action a, bool tagged) { undo_last(t); }
+static void run_sync(struct tui *t, enum action a, bool tagged) { conn_sync(t); }
+static void run_zoom(struct tui *t, enum action a, bool tagged) { zoom(t); }
+static void run_suspend(struct tui *t, enum action a, bool tagged) { tui_suspend(t); }
+static void run_account(struct tui *t, enum action a, bool tagged) { tui_next_account(t); }
+static void run_redraw(struct tui *t, enum action a, bool tagged) { clearok(curscr, TRUE); }
+
+static void
+run_flag(struct tui *t, enum action a, bool tagged)
+{
+	toggle_flag(t, tagged, IMAP_FLAG_FLAGGED, flag_flagged);
+}
+
+static void
+run_toggle_read(struct tui *t, enum action a, bool tagged)
+{
+	toggle_flag(t, tagged, IMAP_FLAG_SEEN, flag_seen);
+}
+
+static void
+run_tag_prefix(struct tui *t, enum action a, bool tagged)
+{
+	if (t->list->tagged == 0)
+		tui_error(t, _("No message is tagged (t tags one, T all shown)."));
+	else
+		t->tag_prefix = true;
+}
+
+static void
+run_search(struct tui *t, enum action a, bool tagged)
+{
+	prompt_start(t, PROMPT_SEARCH, _("Search: "), t->search != NULL ? t->search : "",
+		     search_done_prompt, NULL, NULL);
+}
+
+static void
+run_threads(struct tui *t, enum action a, bool tagged)
+{
+	message_list_set_threaded(t->list, !t->list->threaded);
+	tui_info(t, t->list->threaded ? _("Threaded view.") : _("Flat view."));
+}
+
+static void
+run_sort(struct tui *t, enum action a, bool tagged)
+{
+	message_list_set_sort(t->list, (t->list->sort + 1) % MESSAGE_SORT_COUNT);
+	tui_info(t, _("Sorted %s."), message_sort_label(t->list->sort));
+}
+
+static void
+run_collapse(struct tui *t, enum action a, bool tagged)
+{
+	if (t->focus == PANE_FOLDERS)
+		folder_tree_toggle(t->folders, folder_tree_selected(t->folders));
+	else
+		tui_info(t, _("c folds folders: go to the folder pane first (h)."));
+}
+
+static void
+run_folder_pane(struct tui *t, enum action a, bool tagged)
+{
+	t->show_folders = !t->show_folders;
+	tui_relayout(t);
+}
+
+static void
+run_help(struct tui *t, enum action a, bool tagged)
+{
+	t->help = true;
+	t->help_top = 0;
+}
+
+/* Indexed by enum action, beside keymap.c's table of names and keys. */
+static action_fn *const action_table[ACTION_COUNT] = {
+	[ACTION_DOWN] = run_move,
+	[ACTION_UP] = run_move,
+	[ACTION_PAGE_DOWN] = run_move,
+	[ACTION_PAGE_UP] = run_move,
+	[ACTION_TOP] = run_move,
+	[ACTION_BOTTOM] = run_move,
+	[ACTION_NEXT_PANE] = run_next_pane,
+	[ACTION_PANE_LEFT] = run_pane_left,
+	[ACTION_PANE_RIGHT] = run_pane_right,
+	[ACTION_OPEN] = run_open,
+	[ACTION_NEXT_MESSAGE] = run_next_message,
+	[ACTION_PREV_MESSAGE] = run_prev_message,
+	[ACTION_BACK] = run_back,
+	[ACTION_QUIT] = run_quit,
+	[ACTION_SEARCH] = run_search,
+	[ACTION_CLEAR] = run_clear,
+	[ACTION_NEXT_UNREAD] = run_next_unread,
+	[ACTION_PREV_UNREAD] = run_prev_unread,
+	[ACTION_FLAG] = run_flag,
+	[ACTION_TOGGLE_READ] = run_toggle_read,
+	[ACTION_DELETE] = run_delete,
+	[ACTION_ARCHIVE] = run_archive,
+	[ACTION_MOVE] = run_move_to,
+	[ACTION_TAG] = run_tag,
+	[ACTION_TAG_ALL] = run_tag_all,
+	[ACTION_UNTAG_ALL] = run_untag_all,
+	[ACTION_TAG_PREFIX] = run_tag_prefix,
+	[ACTION_THREADS] = run_threads,
+	[ACTION_SORT] = run_sort,
+	[ACTION_ZOOM] = run_zoom,
+	[ACTION_UNDO] = run_undo,
+	[ACTION_SYNC] = run_sync,
+	[ACTION_HELP] = run_help,
+	[ACTION_COLLAPSE] = run_collapse,
+	[ACTION_FOLDER_PANE] = run_folder_pane,
+	[ACTION_REDRAW] = run_redraw,
+	[ACTION_SUSPEND] = run_suspend,
+	[ACTION_ACCOUNT] = run_account,
+};
 
 void
 actions_run(struct tui *t, enum action a)
 {
-	bool prefix = t->tag_prefix;
+	bool tagged = t->tag_prefix;
 
 	t->tag_prefix = false;
 	tui_dirty(t);
@@ -842,62 +1041,6 @@ actions_run(struct tui *t, enum action a)
 			tui_quit(t, t->exit_code);
 		return;
 	}
-	switch (a) {
-	case ACTION_DOWN:
-	case ACTION_UP:
-	case ACTION_PAGE_DOWN:
-	case ACTION_PAGE_UP:
-	case ACTION_TOP:
-	case ACTION_BOTTOM:
-		move_in_pane(t, a);
-		break;
-	case ACTION_NEXT_PANE:
-		next_pane(t, 0);
-		break;
-	case ACTION_PANE_LEFT:
-	case ACTION_PANE_RIGHT:
-		next_pane(t, a == ACTION_PANE_LEFT ? -1 : 1);
-		break;
-	case ACTION_OPEN:
-		open_selected(t);
-		break;
-	case ACTION_BACK:
-		back(t);
-		break;
-	case ACTION_QUIT:
-		tui_quit(t, TERN_EXIT_OK);
-		break;
-	case ACTION_CLEAR:
-		clear_view(t);
-		break;
-	case ACTION_NEXT_UNREAD:
-	case ACTION_PREV_UNREAD:
-		next_unread(t, a == ACTION_NEXT_UNREAD ? 1 : -1);
-		break;
-	case ACTION_FLAG:
-	case ACTION_TOGGLE_READ:
-	case ACTION_DELETE:
-	case ACTION_ARCHIVE:
-	case ACTION_MOVE:
-		mail_action(t, a, prefix);
-		break;
-	case ACTION_TAG:
-		tag(t);
-		break;
-	case ACTION_TAG_PREFIX:
-		if (t->list->tagged == 0)
-			tui_error(t, _("No message is tagged (t tags one)."));
-		else
-			t->tag_prefix = true;
-		break;
-	case ACTION_UNDO:
-		undo_last(t);
-		break;
-	case ACTION_SYNC:
-		conn_sync(t);
-		break;
-	default:
-		view_action(t, a);
-		break;
-	}
+	if ((int)a > ACTION_NONE && a < ACTION_COUNT && action_table[a] != NULL)
+		action_table[a](t, a, tagged);
 }

@@ -30,13 +30,25 @@ help_lines(struct tui *t)
 		g_ptr_array_add(lines, g_strdup_printf("#%s", _(groups[i])));
 		for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++) {
 			const struct action_info *ai = keymap_action_info(a);
-			const char *keys = keymap_keys(t->km, a);
+			GString *keys = g_string_new(keymap_keys(t->km, a));
 
-			if (strcmp(ai->group, groups[i]) != 0)
+			if (strcmp(ai->group, groups[i]) != 0) {
+				g_string_free(keys, TRUE);
 				continue;
+			}
+			/* Keys of one pane only: "viewer: J". */
+			for (int c = 0; c < KEYCTX_COUNT; c++) {
+				const char *ck = keymap_context_keys(t->km, c, a);
+
+				if (*ck != '\0')
+					g_string_append_printf(keys, "%s%s: %s",
+							       keys->len > 0 ? ", " : "",
+							       keymap_context_name(c), ck);
+			}
 			g_ptr_array_add(lines, g_strdup_printf("%s\t%s  (%s)",
-							       *keys != '\0' ? keys : _("(none)"),
+							       keys->len > 0 ? keys->str : _("(none)"),
 							       _(ai->help), ai->name));
+			g_string_free(keys, TRUE);
 		}
 	}
 	g_ptr_array_add(lines, g_strdup(""));

@@ -16,53 +16,91 @@
 #define G_VIEW N_("View")
 #define G_PROG N_("Program")
 
+#define IN_VIEWER(keys) { [KEYCTX_VIEWER] = (keys) }
+
 static const struct action_info actions[ACTION_COUNT] = {
-	[ACTION_NONE] = { NULL, NULL, NULL, NULL },
-	[ACTION_DOWN] = { "down", "j Down", N_("next line"), G_MOVE },
-	[ACTION_UP] = { "up", "k Up", N_("previous line"), G_MOVE },
-	[ACTION_PAGE_DOWN] = { "page_down", "PageDown Space", N_("next page"), G_MOVE },
-	[ACTION_PAGE_UP] = { "page_up", "PageUp -", N_("previous page"), G_MOVE },
-	[ACTION_TOP] = { "top", "g Home", N_("first line"), G_MOVE },
-	[ACTION_BOTTOM] = { "bottom", "G End", N_("last line"), G_MOVE },
-	[ACTION_NEXT_PANE] = { "next_pane", "Tab", N_("next pane"), G_MOVE },
-	[ACTION_PANE_LEFT] = { "pane_left", "h Left", N_("pane to the left (or above)"),
-			       G_MOVE },
+	[ACTION_NONE] = { NULL, NULL, NULL, NULL, { NULL } },
+	[ACTION_DOWN] = { "down", "j Down", N_("next line"), G_MOVE, { NULL } },
+	[ACTION_UP] = { "up", "k Up", N_("previous line"), G_MOVE, { NULL } },
+	[ACTION_PAGE_DOWN] = { "page_down", "PageDown Space",
+			       N_("next page (at the end of a message: the next message)"), G_MOVE,
+			       { NULL } },
+	[ACTION_PAGE_UP] = { "page_up", "PageUp -", N_("previous page"), G_MOVE, { NULL } },
+	[ACTION_TOP] = { "top", "g Home", N_("first line"), G_MOVE, { NULL } },
+	[ACTION_BOTTOM] = { "bottom", "G End", N_("last line"), G_MOVE, { NULL } },
+	[ACTION_NEXT_PANE] = { "next_pane", "Tab", N_("next pane"), G_MOVE, { NULL } },
+	[ACTION_PANE_LEFT] = { "pane_left", "h Left", N_("pane to the left (or above)"), G_MOVE,
+			       { NULL } },
 	[ACTION_PANE_RIGHT] = { "pane_right", "l Right", N_("pane to the right (or below)"),
-				G_MOVE },
-	[ACTION_OPEN] = { "open", "Enter", N_("open the folder or message"), G_MOVE },
-	[ACTION_BACK] = { "back", "q", N_("go back; quit from the message list"), G_PROG },
-	[ACTION_QUIT] = { "quit", "Q C-c", N_("quit at once"), G_PROG },
+				G_MOVE, { NULL } },
+	[ACTION_OPEN] = { "open", "Enter", N_("open the folder or message"), G_MOVE, { NULL } },
+	[ACTION_NEXT_MESSAGE] = { "next_message", "", N_("next message, read or not"), G_MOVE,
+				  IN_VIEWER("J") },
+	[ACTION_PREV_MESSAGE] = { "prev_message", "", N_("previous message, read or not"),
+				  G_MOVE, IN_VIEWER("K") },
+	[ACTION_BACK] = { "back", "q", N_("go back: close the message; quit from the list"),
+			  G_PROG, { NULL } },
+	[ACTION_QUIT] = { "quit", "Q C-c", N_("quit at once"), G_PROG, { NULL } },
 	[ACTION_SEARCH] = { "search", "/", N_("search this folder (from: subject: is:unread ...)"),
-			    G_VIEW },
-	[ACTION_CLEAR] = { "clear", "Esc", N_("clear the search, the tag prefix or the message"),
-			   G_VIEW },
-	[ACTION_NEXT_UNREAD] = { "next_unread", "n", N_("next unread message"), G_MOVE },
-	[ACTION_PREV_UNREAD] = { "prev_unread", "N", N_("previous unread message"), G_MOVE },
-	[ACTION_FLAG] = { "flag", "s F", N_("toggle flagged"), G_MAIL },
-	[ACTION_TOGGLE_READ] = { "toggle_read", "u U", N_("toggle read"), G_MAIL },
+			    G_VIEW, { NULL } },
+	[ACTION_CLEAR] = { "clear", "Esc",
+			   N_("clear the search, the tags, the open message or the message line"),
+			   G_VIEW, { NULL } },
+	[ACTION_NEXT_UNREAD] = { "next_unread", "n", N_("next unread message"), G_MOVE, { NULL } },
+	[ACTION_PREV_UNREAD] = { "prev_unread", "N", N_("previous unread message"), G_MOVE,
+				 { NULL } },
+	[ACTION_FLAG] = { "flag", "s F", N_("toggle flagged"), G_MAIL, { NULL } },
+	[ACTION_TOGGLE_READ] = { "toggle_read", "u U", N_("toggle read"), G_MAIL, { NULL } },
 	[ACTION_DELETE] = { "delete", "d", N_("delete (move to Trash; in Trash, delete for good)"),
-			    G_MAIL },
-	[ACTION_ARCHIVE] = { "archive", "a", N_("archive"), G_MAIL },
-	[ACTION_MOVE] = { "move", "m", N_("move to a folder (Tab completes)"), G_MAIL },
-	[ACTION_TAG] = { "tag", "t", N_("tag or untag the message"), G_MAIL },
+			    G_MAIL, { NULL } },
+	[ACTION_ARCHIVE] = { "archive", "a", N_("archive"), G_MAIL, { NULL } },
+	[ACTION_MOVE] = { "move", "m", N_("move to a folder (Tab completes)"), G_MAIL, { NULL } },
+	[ACTION_TAG] = { "tag", "t", N_("tag or untag the message"), G_MAIL, { NULL } },
+	[ACTION_TAG_ALL] = { "tag_all", "T", N_("tag every message shown (the search's matches)"),
+			     G_MAIL, { NULL } },
+	[ACTION_UNTAG_ALL] = { "untag_all", "C-t", N_("untag every message"), G_MAIL, { NULL } },
 	[ACTION_TAG_PREFIX] = { "tag_prefix", ";", N_("apply the next action to all tagged"),
-				G_MAIL },
-	[ACTION_THREADS] = { "threads", "T", N_("toggle the threaded view"), G_VIEW },
-	[ACTION_SORT] = { "sort", "o", N_("next sort order"), G_VIEW },
-	[ACTION_UNDO] = { "undo", "z", N_("undo the last flag change or move"), G_MAIL },
-	[ACTION_SYNC] = { "sync", "$", N_("check for new mail and changes now"), G_PROG },
-	[ACTION_HELP] = { "help", "? F1", N_("this help"), G_PROG },
-	[ACTION_COLLAPSE] = { "collapse", "c", N_("fold or unfold a folder's subfolders"), G_VIEW },
-	[ACTION_FOLDER_PANE] = { "folder_pane", "B", N_("show or hide the folder pane"), G_VIEW },
-	[ACTION_REDRAW] = { "redraw", "C-l", N_("redraw the screen"), G_PROG },
-	[ACTION_SUSPEND] = { "suspend", "C-z", N_("suspend (resume with fg)"), G_PROG },
-	[ACTION_ACCOUNT] = { "account", "A", N_("switch to the next account"), G_PROG },
+				G_MAIL, { NULL } },
+	[ACTION_THREADS] = { "threads", "O", N_("toggle the threaded view"), G_VIEW, { NULL } },
+	[ACTION_SORT] = { "sort", "o", N_("next sort order"), G_VIEW, { NULL } },
+	[ACTION_ZOOM] = { "zoom", "Z", N_("give the focused pane the whole screen, or back"),
+			  G_VIEW, { NULL } },
+	[ACTION_UNDO] = { "undo", "z", N_("undo the last change (again: the one before)"), G_MAIL,
+			  { NULL } },
+	[ACTION_SYNC] = { "sync", "$", N_("check for new mail and changes now"), G_PROG, { NULL } },
+	[ACTION_HELP] = { "help", "? F1", N_("this help"), G_PROG, { NULL } },
+	[ACTION_COLLAPSE] = { "collapse", "c", N_("fold or unfold a folder's subfolders"), G_VIEW,
+			      { NULL } },
+	[ACTION_FOLDER_PANE] = { "folder_pane", "B", N_("show or hide the folder pane"), G_VIEW,
+				 { NULL } },
+	[ACTION_REDRAW] = { "redraw", "C-l", N_("redraw the screen"), G_PROG, { NULL } },
+	[ACTION_SUSPEND] = { "suspend", "C-z", N_("suspend (resume with fg)"), G_PROG, { NULL } },
+	[ACTION_ACCOUNT] = { "account", "A", N_("switch to the next account"), G_PROG, { NULL } },
 };
 
-struct keymap {
+static const char *const context_names[KEYCTX_COUNT] = {
+	[KEYCTX_FOLDERS] = "folders",
+	[KEYCTX_LIST] = "list",
+	[KEYCTX_VIEWER] = "viewer",
+};
+
+/* One binding table: every context's (index KEYCTX_COUNT) or one context's. */
+struct bindings {
 	GHashTable *by_key;  /* spec -> GINT_TO_POINTER(action) */
 	char *keys[ACTION_COUNT]; /* specs bound to each action */
 };
+
+struct keymap {
+	struct bindings b[KEYCTX_COUNT + 1];
+};
+
+#define ALL_CONTEXTS KEYCTX_COUNT
+
+const char *
+keymap_context_name(enum keyctx c)
+{
+	return (int)c >= 0 && c < KEYCTX_COUNT ? context_names[c] : "";
+}
 
 const struct action_info *
 keymap_action_info(enum action a)
@@ -82,73 +120,113 @@ keymap_action_by_name(const char *name)
 }
 
 static void
-bind_keys(struct keymap *km, enum action a, const char *specs)
+bind_keys(struct bindings *b, enum action a, const char *specs)
 {
-	char **words = g_strsplit(specs, " ", -1);
+	char **words;
 
+	if (specs == NULL)
+		return;
+	words = g_strsplit(specs, " ", -1);
 	for (char **w = words; *w != NULL; w++)
 		if (**w != '\0')
-			g_hash_table_replace(km->by_key, g_strdup(*w), GINT_TO_POINTER(a));
+			g_hash_table_replace(b->by_key, g_strdup(*w), GINT_TO_POINTER(a));
 	g_strfreev(words);
 }
 
 /* After all binds: the keys that still lead to each action, in the order
  * the action lists them. */
 static void
-collect_keys(struct keymap *km, const char *const specs[ACTION_COUNT])
+collect_keys(struct bindings *b, const char *const specs[ACTION_COUNT])
 {
 	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++) {
-		char **words = g_strsplit(specs[a], " ", -1);
+		char **words = g_strsplit(specs[a] != NULL ? specs[a] : "", " ", -1);
 		GString *out = g_string_new(NULL);
 
 		for (char **w = words; *w != NULL; w++) {
 			if (**w == '\0' ||
-			    GPOINTER_TO_INT(g_hash_table_lookup(km->by_key, *w)) != a)
+			    GPOINTER_TO_INT(g_hash_table_lookup(b->by_key, *w)) != a)
 				continue;
 			if (out->len > 0)
 				g_string_append_c(out, ' ');
 			g_string_append(out, *w);
 		}
 		g_strfreev(words);
-		km->keys[a] = g_string_free(out, FALSE);
+		b->keys[a] = g_string_free(out, FALSE);
 	}
+}
+
+/* Build one table from its default specs and the overrides for it.
+ * Defaults first, then overrides, so an override's key wins. */
+static void
+build(struct bindings *b, const char *defaults[ACTION_COUNT], const char *specs[ACTION_COUNT])
+{
+	b->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++)
+		if (specs[a] == defaults[a])
+			bind_keys(b, a, specs[a]);
+	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++)
+		if (specs[a] != defaults[a])
+			bind_keys(b, a, specs[a]);
+	collect_keys(b, specs);
+}
+
+/* "viewer/flag" -> KEYCTX_VIEWER and "flag"; "flag" -> ALL_CONTEXTS. */
+static int
+split_override(const char *key, const char **action_r)
+{
+	const char *slash = strchr(key, '/');
+
+	*action_r = key;
+	if (slash == NULL)
+		return ALL_CONTEXTS;
+	for (int c = 0; c < KEYCTX_COUNT; c++) {
+		if (strlen(context_names[c]) == (size_t)(slash - key) &&
+		    strncmp(context_names[c], key, (size_t)(slash - key)) == 0) {
+			*action_r = slash + 1;
+			return c;
+		}
+	}
+	return -1;
 }
 
 struct keymap *
 keymap_new(GHashTable *overrides, char **error_r)
 {
 	struct keymap *km = g_new0(struct keymap, 1);
-	const char *specs[ACTION_COUNT] = { NULL };
+	const char *defaults[KEYCTX_COUNT + 1][ACTION_COUNT] = { { NULL } };
+	const char *specs[KEYCTX_COUNT + 1][ACTION_COUNT] = { { NULL } };
 
-	km->by_key = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++)
-		specs[a] = actions[a].default_keys;
+	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++) {
+		defaults[ALL_CONTEXTS][a] = actions[a].default_keys;
+		for (int c = 0; c < KEYCTX_COUNT; c++)
+			defaults[c][a] = actions[a].context_keys[c];
+	}
+	memcpy(specs, defaults, sizeof(specs));
 	if (overrides != NULL) {
 		GHashTableIter it;
 		gpointer k, v;
 
 		g_hash_table_iter_init(&it, overrides);
 		while (g_hash_table_iter_next(&it, &k, &v)) {
-			enum action a = keymap_action_by_name(k);
+			const char *name;
+			int c = split_override(k, &name);
+			enum action a = c < 0 ? ACTION_NONE : keymap_action_by_name(name);
 
 			if (a == ACTION_NONE) {
 				*error_r = g_strdup_printf(
-					_("[keys]: unknown action '%s' (the help screen, key ?, "
-					  "lists them)"), (const char *)k);
+					c < 0 ? _("[keys]: unknown context in '%s' (folders, list "
+						  "or viewer)") :
+						_("[keys]: unknown action '%s' (the help screen, key "
+						  "?, lists them)"),
+					c < 0 ? (const char *)k : name);
 				keymap_free(&km);
 				return NULL;
 			}
-			specs[a] = v;
+			specs[c][a] = v;
 		}
 	}
-	/* Defaults first, then overrides, so an override's key wins. */
-	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++)
-		if (specs[a] == actions[a].default_keys)
-			bind_keys(km, a, specs[a]);
-	for (int a = ACTION_NONE + 1; a < ACTION_COUNT; a++)
-		if (specs[a] != actions[a].default_keys)
-			bind_keys(km, a, specs[a]);
-	collect_keys(km, specs);
+	for (int c = 0; c <= KEYCTX_COUNT; c++)
+		build(&km->b[c], defaults[c], specs[c]);
 	return km;
 }
 
@@ -159,23 +237,40 @@ keymap_free(struct keymap **kmp)
 
 	if (km == NULL)
 		return;
-	g_hash_table_destroy(km->by_key);
-	for (int a = 0; a < ACTION_COUNT; a++)
-		g_free(km->keys[a]);
+	for (int c = 0; c <= KEYCTX_COUNT; c++) {
+		if (km->b[c].by_key != NULL)
+			g_hash_table_destroy(km->b[c].by_key);
+		for (int a = 0; a < ACTION_COUNT; a++)
+			g_free(km->b[c].keys[a]);
+	}
 	g_free(km);
 	*kmp = NULL;
 }
 
 enum action
-keymap_lookup(const struct keymap *km, const char *spec)
+keymap_lookup(const struct keymap *km, enum keyctx ctx, const char *spec)
 {
-	return GPOINTER_TO_INT(g_hash_table_lookup(km->by_key, spec));
+	gpointer v;
+
+	if ((int)ctx >= 0 && ctx < KEYCTX_COUNT &&
+	    g_hash_table_lookup_extended(km->b[ctx].by_key, spec, NULL, &v))
+		return GPOINTER_TO_INT(v);
+	return GPOINTER_TO_INT(g_hash_table_lookup(km->b[ALL_CONTEXTS].by_key, spec));
 }
 
 const char *
 keymap_keys(const struct keymap *km, enum action a)
 {
-	if ((int)a <= ACTION_NONE || a >= ACTION_COUNT || km->keys[a] == NULL)
+	if ((int)a <= ACTION_NONE || a >= ACTION_COUNT || km->b[ALL_CONTEXTS].keys[a] == NULL)
 		return "";
-	return km->keys[a];
+	return km->b[ALL_CONTEXTS].keys[a];
+}
+
+const char *
+keymap_context_keys(const struct keymap *km, enum keyctx ctx, enum action a)
+{
+	if ((int)a <= ACTION_NONE || a >= ACTION_COUNT || (int)ctx < 0 || ctx >= KEYCTX_COUNT ||
+	    km->b[ctx].keys[a] == NULL)
+		return "";
+	return km->b[ctx].keys[a];
 }

@@ -39,15 +39,35 @@ enum action {
 	ACTION_REDRAW,
 	ACTION_SUSPEND,
 	ACTION_ACCOUNT,
+	ACTION_NEXT_MESSAGE,
+	ACTION_PREV_MESSAGE,
+	ACTION_TAG_ALL,
+	ACTION_UNTAG_ALL,
+	ACTION_ZOOM,
 	ACTION_COUNT
+};
+
+/* Where a key is pressed: the focused pane. A binding of a context wins
+ * over a binding of every context (so J can be "next message" in the
+ * viewer and unbound in the list). */
+enum keyctx {
+	KEYCTX_FOLDERS,
+	KEYCTX_LIST,
+	KEYCTX_VIEWER,
+	KEYCTX_COUNT
 };
 
 struct action_info {
 	const char *name;         /* the [keys] name, e.g. "page_down" */
-	const char *default_keys; /* canonical key specs, space separated */
+	const char *default_keys; /* canonical key specs, space separated, in every context */
 	const char *help;         /* N_() description */
 	const char *group;        /* N_() heading in the help screen */
+	/* default keys in one context only (NULL: none) */
+	const char *context_keys[KEYCTX_COUNT];
 };
+
+/* "folders", "list", "viewer": the [keys CONTEXT] group names. */
+const char *keymap_context_name(enum keyctx c);
 
 /* The table, indexed by enum action (ACTION_NONE has a NULL name). */
 const struct action_info *keymap_action_info(enum action a);
@@ -60,16 +80,21 @@ struct keymap;
 /* A keymap of the defaults with overrides (action name -> canonical key
  * specs, as config.h's cfg->keys; may be NULL). An override replaces that
  * action's default keys; a key bound by an override wins over a default.
+ * An override named "CONTEXT/action" (from [keys CONTEXT]) replaces the
+ * action's keys in that context only.
  * Returns NULL with *error_r set (transfer full) when an override names an
- * unknown action. Returns: transfer full (keymap_free()). */
+ * unknown action or context. Returns: transfer full (keymap_free()). */
 struct keymap *keymap_new(GHashTable *overrides, char **error_r);
 void keymap_free(struct keymap **km);
 
-/* The action bound to a canonical key spec ("j", "C-l", "M-x", "PageDown"). */
-enum action keymap_lookup(const struct keymap *km, const char *spec);
+/* The action bound to a canonical key spec ("j", "C-l", "M-x", "PageDown")
+ * in this context: its own binding, else the binding of every context. */
+enum action keymap_lookup(const struct keymap *km, enum keyctx ctx, const char *spec);
 
-/* The keys bound to an action, space separated ("" when none).
- * Transfer none, valid as long as km. */
+/* The keys bound to an action in every context, space separated ("" when
+ * none). Transfer none, valid as long as km. */
 const char *keymap_keys(const struct keymap *km, enum action a);
+/* The keys bound to an action in one context only ("" when none). */
+const char *keymap_context_keys(const struct keymap *km, enum keyctx ctx, enum action a);
 
 #endif

@@ -49,13 +49,23 @@ split_main(struct layout *l, int top, int left, int height, int width)
 	}
 }
 
+/* The viewer alone in the area: its title bar, then the message. */
+static void
+viewer_alone(struct layout *l, int top, int left, int height, int width)
+{
+	l->beside = false;
+	l->viewer_sep = rect(top, left, 1, width);
+	l->viewer = rect(top + 1, left, height - 1, width);
+}
+
 void
-layout_compute(int rows, int cols, bool folders, bool beside, struct layout *l)
+layout_compute(int rows, int cols, const struct layout_want *w, struct layout *l)
 {
 	int main_h, left = 0;
+	enum layout_zoom zoom = w->zoom;
 
 	memset(l, 0, sizeof(*l));
-	l->beside = beside && cols >= 60;
+	l->beside = w->beside && cols >= 60;
 	if (rows < LAYOUT_MIN_ROWS || cols < LAYOUT_MIN_COLS) {
 		l->too_small = true;
 		return;
@@ -63,7 +73,14 @@ layout_compute(int rows, int cols, bool folders, bool beside, struct layout *l)
 	main_h = rows - 2;
 	l->status = rect(rows - 2, 0, 1, cols);
 	l->message = rect(rows - 1, 0, 1, cols);
-	l->show_folders = folders && cols >= LAYOUT_FOLDERS_MIN_COLS;
+	if (zoom == LAYOUT_ZOOM_VIEWER && !w->viewer)
+		zoom = LAYOUT_ZOOM_NONE;
+	l->show_folders = w->folders && cols >= LAYOUT_FOLDERS_MIN_COLS &&
+			  (zoom == LAYOUT_ZOOM_NONE || zoom == LAYOUT_ZOOM_FOLDERS);
+	if (zoom == LAYOUT_ZOOM_FOLDERS && l->show_folders) {
+		l->folders = rect(0, 0, main_h, cols);
+		return;
+	}
 	if (l->show_folders) {
 		int fw = clamp_int(cols / 5, 14, 30);
 
@@ -71,7 +88,12 @@ layout_compute(int rows, int cols, bool folders, bool beside, struct layout *l)
 		l->folders_sep = rect(0, fw, main_h, 1);
 		left = fw + 1;
 	}
-	split_main(l, 0, left, main_h, cols - left);
+	if (zoom == LAYOUT_ZOOM_VIEWER || (w->viewer && w->full && zoom != LAYOUT_ZOOM_LIST))
+		viewer_alone(l, 0, left, main_h, cols - left);
+	else if (w->viewer && zoom == LAYOUT_ZOOM_NONE)
+		split_main(l, 0, left, main_h, cols - left);
+	else
+		l->list = rect(0, left, main_h, cols - left);
 }
 
 bool

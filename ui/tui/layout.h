@@ -27,9 +27,25 @@ struct layout {
 	struct tui_rect message;     /* message / prompt line, the last row */
 };
 
-/* Compute the layout of a rows x cols screen. folders: the folder pane is
- * wanted; beside: the viewer goes right of the list instead of below. */
-void layout_compute(int rows, int cols, bool folders, bool beside, struct layout *l);
+enum layout_zoom {
+	LAYOUT_ZOOM_NONE,
+	LAYOUT_ZOOM_FOLDERS,
+	LAYOUT_ZOOM_LIST,
+	LAYOUT_ZOOM_VIEWER,
+};
+
+/* What the screen should hold. */
+struct layout_want {
+	bool folders;           /* the folder pane is wanted */
+	bool beside;            /* the viewer goes right of the list, not below */
+	bool viewer;            /* a message is open: without one the list has it all */
+	bool full;              /* an open message takes the list's place (mutt's pager) */
+	enum layout_zoom zoom;  /* one pane gets the whole screen */
+};
+
+/* Compute the layout of a rows x cols screen. A pane left out has w == 0
+ * and h == 0 (its separator too). */
+void layout_compute(int rows, int cols, const struct layout_want *w, struct layout *l);
 
 /* True when (y, x) is inside r. */
 bool layout_rect_contains(const struct tui_rect *r, int y, int x);

@@ -194,6 +194,8 @@ struct tui {
 	enum tui_pane focus;
 	bool show_folders;
 	bool beside;
+	bool full;              /* layout = full: an open message replaces the list */
+	enum layout_zoom zoom;  /* Z: one pane has the whole screen */
 	bool screen_up;         /* initscr() done, endwin() not yet */
 	guint redraw_source;
 	guint thread_timer;
@@ -228,6 +230,10 @@ void tui_quit_check(struct tui *t);
 /* The message the actions apply to: the viewer's when it has the focus,
  * else the selected one (NULL when none). */
 struct msg *tui_current(struct tui *t);
+/* Compute t->lay from the panes wanted (the focus leaves a hidden pane). */
+void tui_layout(struct tui *t);
+/* The same after something changed what is shown, and redraw. */
+void tui_relayout(struct tui *t);
 /* A: close this account and open the next one of the configuration. */
 void tui_next_account(struct tui *t);
 /* Ctrl-Z: give the terminal back and stop; redraw on resume. */
@@ -285,8 +291,8 @@ char *draw_count(guint64 n);
 /* ---- panes ---------------------------------------------------------------- */
 void folder_pane_draw(struct tui *t, const struct tui_rect *r, bool focused);
 void list_pane_draw(struct tui *t, const struct tui_rect *r, bool focused);
-void viewer_draw(struct tui *t, const struct tui_rect *r, const struct tui_rect *sep,
-		 bool focused);
+/* The viewer in r, its title bar in t->lay.viewer_sep. */
+void viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused);
 void status_draw(struct tui *t);
 void help_draw(struct tui *t);
 /* Help screen keys; true when the key was used. */
@@ -303,6 +309,8 @@ void viewer_clear(struct viewer *v);
 void viewer_wait(struct tui *t);
 void viewer_scroll(struct tui *t, gssize delta);
 void viewer_scroll_to(struct tui *t, bool end);
+/* The last line of the open message is on screen. */
+bool viewer_at_end(struct tui *t);
 /* The viewer's width changed: render again. */
 void viewer_resize(struct tui *t);
 

@@ -104,11 +104,72 @@ draw_separators(struct tui *t)
 	attr_t a = t->attrs[COLOR_SEPARATOR];
 
 	attrset(a);
-	if (l->show_folders)
+	if (l->folders_sep.h > 0)
 		mvvline(l->folders_sep.y, l->folders_sep.x, ACS_VLINE, l->folders_sep.h);
-	if (l->beside)
+	if (l->beside && l->viewer_sep.h > 0)
 		mvvline(l->viewer_sep.y, l->viewer_sep.x, ACS_VLINE, l->viewer_sep.h);
 	attrset(A_NORMAL);
+}
+
+/* Each pane: its key context and how it draws; tui.c loops over them. */
+static const struct pane_entry {
+	enum tui_pane pane;
+	enum keyctx ctx;
+	void (*draw)(struct tui *t, const struct tui_rect *r, bool focused);
+} panes[] = {
+	{ PANE_FOLDERS, KEYCTX_FOLDERS, folder_pane_draw },
+	{ PANE_LIST, KEYCTX_LIST, list_pane_draw },
+	{ PANE_VIEWER, KEYCTX_VIEWER, viewer_pane_draw },
+};
+
+static const struct tui_rect *
+pane_rect(struct tui *t, enum tui_pane p)
+{
+	switch (p) {
+	case PANE_FOLDERS: return &t->lay.folders;
+	case PANE_VIEWER: return &t->lay.viewer;
+	default: return &t->lay.list;
+	}
+}
+
+static enum keyctx
+pane_context(enum tui_pane p)
+{
+	for (size_t i = 0; i < TERN_ARRAY_LEN(panes); i++)
+		if (panes[i].pane == p)
+			return panes[i].ctx;
+	return KEYCTX_LIST;
+}
+
+/* Where the panes go now; the focus moves off a pane that is not shown. */
+void
+tui_layout(struct tui *t)
+{
+	struct layout_want w = {
+		.folders = t->show_folders,
+		.beside = t->beside,
+		.viewer = t->viewer.uid != 0,
+		.full = t->full,
+		.zoom = t->zoom,
+	};
+
+	layout_compute(LINES, COLS, &w, &t->lay);
+	if (pane_rect(t, t->focus)->w == 0) {
+		if (t->lay.list.w > 0)
+			t->focus = PANE_LIST;
+		else if (t->lay.viewer.w > 0 && t->viewer.uid != 0)
+			t->focus = PANE_VIEWER;
+		else if (t->lay.folders.w > 0)
+			t->focus = PANE_FOLDERS;
+	}
+}
+
+void
+tui_relayout(struct tui *t)
+{
+	tui_layout(t);
+	viewer_resize(t);
+	tui_dirty(t);
 }
 
 static void
@@ -119,9 +180,7 @@ tui_redraw(struct tui *t)
 	if (message_list_refresh(t->list) && t->thread_timer == 0)
 		t->thread_timer = g_timeout_add(MESSAGE_LIST_THREAD_INTERVAL / 1000,
 						thread_timer_cb, t);
-	layout_compute(LINES, COLS, t->show_folders, t->beside, l);
-	if (!l->show_folders && t->focus == PANE_FOLDERS)
-		t->focus = PANE_LIST;
+	tui_layout(t);
 	erase();
 	curs_set(0);
 	if (l->too_small) {
@@ -132,10 +191,12 @@ tui_redraw(struct tui *t)
 	if (t->help) {
 		help_draw(t);
 	} else {
-		if (l->show_folders)
-			folder_pane_draw(t, &l->folders, t->focus == PANE_FOLDERS);
-		list_pane_draw(t, &l->list, t->focus == PANE_LIST);
-		viewer_draw(t, &l->viewer, &l->viewer_sep, t->focus == PANE_VIEWER);
+		for (size_t i = 0; i < TERN_ARRAY_LEN(panes); i++) {
+			const struct tui_rect *r = pane_rect(t, panes[i].pane);
+
+			if (r->w > 0 && r->h > 0)
+				panes[i].draw(t, r, t->focus == panes[i].pane);
+		}
 		draw_separators(t);
 	}
 	status_draw(t);
@@ -292,7 +353,7 @@ handle_key(struct tui *t, const char *spec, gunichar wc)
 		prompt_key(t, spec, wc);
 		return;
 	}
-	a = keymap_lookup(t->km, spec);
+	a = keymap_lookup(t->km, pane_context(t->focus), spec);
 	if (t->help) {
 		help_key(t, a);
 		return;
@@ -364,8 +425,7 @@ on_winch(gpointer ud)
 	if (t->screen_up) {
 		update_size();
 		clearok(curscr, TRUE);
-		viewer_resize(t);
-		tui_dirty(t);
+		tui_relayout(t);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -393,8 +453,7 @@ tui_suspend(struct tui *t)
 	reset_prog_mode();
 	update_size();
 	clearok(curscr, TRUE);
-	viewer_resize(t);
-	tui_dirty(t);
+	tui_relayout(t);
 }
 
 static void
@@ -665,6 +724,7 @@ tui_prepare(struct tui *t)
 		return rc;
 	t->show_folders = t->cfg->ui.folder_pane;
 	t->beside = t->cfg->ui.layout == CONFIG_LAYOUT_BESIDE;
+	t->full = t->cfg->ui.layout == CONFIG_LAYOUT_FULL;
 	t->list = message_list_new();
 	message_list_set_threaded(t->list, t->cfg->ui.threading);
 	t->folders = folder_tree_new();

@@ -337,6 +337,7 @@ viewer_open(struct tui *t, struct msg *m)
 	viewer_clear(v);
 	v->uid = m->uid;
 	v->folder = g_strdup(t->folder);
+	tui_layout(t); /* the viewer's place, now that it is open */
 	v->width = t->lay.viewer.w > 0 ? t->lay.viewer.w : 80;
 	if ((v->raw = cache_body_get(t, t->folder, m->uid)) != NULL) {
 		/* Read from the cache: no round trip, works offline. */
@@ -401,7 +402,6 @@ viewer_resize(struct tui *t)
 {
 	struct viewer *v = &t->viewer;
 
-	layout_compute(LINES, COLS, t->show_folders, t->beside, &t->lay);
 	if (v->uid == 0 || t->lay.viewer.w <= 0 || t->lay.viewer.w == v->width)
 		return;
 	v->width = t->lay.viewer.w;
@@ -430,6 +430,12 @@ viewer_scroll(struct tui *t, gssize delta)
 		top = (gssize)max_top(t);
 	t->viewer.top = (guint)top;
 	tui_dirty(t);
+}
+
+bool
+viewer_at_end(struct tui *t)
+{
+	return t->viewer.uid != 0 && t->viewer.lines != NULL && t->viewer.top >= max_top(t);
 }
 
 void
@@ -461,9 +467,10 @@ draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
 }
 
 void
-viewer_draw(struct tui *t, const struct tui_rect *r, const struct tui_rect *sep, bool focused)
+viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 {
 	struct viewer *v = &t->viewer;
+	const struct tui_rect *sep = &t->lay.viewer_sep;
 
 	draw_title(t, sep, focused);
 	if (v->uid == 0) {
