@@ -442,8 +442,10 @@ check_host(struct load *ld, struct account *a, const struct account_lines *l)
 		return fail_at(ld, l->key[AK_FINGERPRINT],
 			       _("tls_fingerprint has no meaning with tls = none"));
 	if (a->tls == CONFIG_TLS_NONE && l->key[AK_CA_FILE] != 0)
-		return fail_at(ld, l->key[AK_CA_FILE],
-			       _("ca_file has no meaning with tls = none"));
+		g_ptr_array_add(ld->cfg->warnings,
+				g_strdup_printf(_("%s:%d: ca_file has no effect with tls = none "
+						  "(account '%s'): ignored"),
+						ld->file, l->key[AK_CA_FILE], a->name));
 	if (a->user == NULL)
 		return fail_at(ld, l->group, _("account '%s' needs 'user'"), a->name);
 	return 0;

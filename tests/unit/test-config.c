@@ -420,6 +420,30 @@ test_file(void)
 }
 
 /* main() points XDG_CONFIG_HOME at an empty directory before GLib reads it. */
+/* ca_file with tls = none has no effect: a warning naming FILE:LINE, not an
+ * error. */
+static void
+test_ca_file_no_tls(void)
+{
+	char *dir = g_dir_make_tmp("tern-test-config-XXXXXX", NULL);
+	char *ca = write_temp(dir, "ca.pem", "not used\n", 0644);
+	char *text = g_strdup_printf("[account a]\nhost = 127.0.0.1\ntls = none\nuser = u\n"
+				     "ca_file = %s\n", ca);
+	struct config *cfg = NULL;
+	GError *error = NULL;
+
+	g_assert_cmpint(config_load_data("t.conf", text, strlen(text), &cfg, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpuint(cfg->warnings->len, ==, 1);
+	g_assert_true(g_str_has_prefix(cfg->warnings->pdata[0], "t.conf:5: ca_file"));
+	config_free(&cfg);
+	g_remove(ca);
+	g_rmdir(dir);
+	g_free(text);
+	g_free(ca);
+	g_free(dir);
+}
+
 static void
 test_default_path(void)
 {
@@ -608,6 +632,7 @@ main(int argc, char **argv)
 	g_test_add_func("/config/keys", test_keys);
 	g_test_add_func("/config/pick-account", test_pick);
 	g_test_add_func("/config/file", test_file);
+	g_test_add_func("/config/ca-file-no-tls", test_ca_file_no_tls);
 	g_test_add_func("/config/default-path", test_default_path);
 	g_test_add_func("/config/write-new", test_write_new);
 	g_test_add_func("/config/password-command", test_password_command);
