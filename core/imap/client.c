@@ -329,6 +329,7 @@ handle_status_untagged(struct imap_client *c, const struct imap_response *r)
 }
 
 static void greeting(struct imap_client *c, const struct imap_response *r);
+static bool starttls_needed(struct imap_client *c);
 
 static void
 session_untagged(void *ud, const struct imap_response *r)
@@ -337,6 +338,13 @@ session_untagged(void *ud, const struct imap_response *r)
 
 	if (c->state == CLIENT_GREETING) {
 		greeting(c, r);
+		return;
+	}
+	/* Before TLS is up on a STARTTLS connection, and while STARTTLS is in
+	 * flight, the clear text is anyone's: only the greeting and the answer
+	 * to CAPABILITY (claimed by that command) are read; the rest goes. */
+	if (starttls_needed(c)) {
+		log_debug("dropped an untagged response sent in clear before TLS");
 		return;
 	}
 	switch (r->type) {
