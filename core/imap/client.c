@@ -54,6 +54,7 @@ struct imap_client {
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
+	bool login_refused;    /* the server said NO to LOGIN / AUTHENTICATE */
 
 	/* The selected folder. */
 	char *selected;
@@ -557,9 +558,10 @@ auth_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 	if (r == NULL)
 		return;
 	if (st != TERN_OK) {
-		char *d = g_strdup_printf(_("login refused: %s"),
-					  server_text(r, _("no reason given")));
+		char *d;
 
+		c->login_refused = true;
+		d = g_strdup_printf(_("login refused: %s"), server_text(r, _("no reason given")));
 		client_lost(c, TERN_ERR_AUTH, d);
 		g_free(d);
 		return;
@@ -921,6 +923,12 @@ imap_client_connect(struct imap_client *c, imap_done_fn *done, void *ud)
 	log_debug("connecting to %s", a->tunnel != NULL ? "a tunnel" : a->host);
 	c->conn = net_conn_new(&o, &ncb, c);
 	net_conn_connect(c->conn);
+}
+
+bool
+imap_client_login_refused(struct imap_client *c)
+{
+	return c->login_refused;
 }
 
 char *
