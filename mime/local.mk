@@ -22,7 +22,7 @@ tests_unit_test_mime_hostile_SOURCES = tests/unit/test-mime-hostile.c
 tests_unit_test_mime_hostile_LDADD = $(MIME_TEST_LIBS)
 TESTS += tests/unit/test-mime-hostile
 
-EXTRA_DIST += tests/data/mime
+EXTRA_DIST += tests/data/mime tests/data/corpus tests/fixtures/gencorpus.py
 
 # Benchmark: parse + render of a 20 MB message (built, not run by make check).
 noinst_PROGRAMS += tests/bench/bench-show

@@ -54,6 +54,7 @@ static const struct key_def account_keys[] = {
 	{ "password_command", K_COMMAND, ACC(password_command), NULL },
 	{ "auth", K_ENUM, ACC(auth), auth_choices },
 	{ "oauth_token_command", K_COMMAND, ACC(oauth_token_command), NULL },
+	{ "oauth_token_lifetime", K_TIMEOUT, ACC(oauth_token_lifetime), NULL },
 	{ "ca_file", K_PATH, ACC(ca_file), NULL },
 	{ "tls_fingerprint", K_FINGERPRINT, ACC(tls_fingerprint), NULL },
 	{ "compress", K_BOOL, ACC(compress), NULL },
@@ -66,7 +67,7 @@ static const struct key_def account_keys[] = {
 	{ "drafts", K_STRING, ACC(drafts), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
-       AK_OAUTH, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT, AK_DEFAULT, AK_TUNNEL,
+       AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT, AK_DEFAULT, AK_TUNNEL,
        AK_TRASH, AK_ARCHIVE, AK_SENT, AK_DRAFTS, AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
@@ -339,9 +340,13 @@ parse_key(struct load *ld, const struct config_entry *e, const struct key_def *d
 		return 0;
 	case K_TIMEOUT:
 		if (!config_parse_uint(value_in, 1, CONFIG_MAX_TIMEOUT, &n))
-			return fail_at(ld, e->line, _("timeout must be a number of seconds from "
-						      "1 to %d, not '%s'"),
-				       CONFIG_MAX_TIMEOUT, value_in);
+			return strcmp(e->key, "timeout") == 0 ?
+				fail_at(ld, e->line, _("timeout must be a number of seconds from "
+						       "1 to %d, not '%s'"),
+					CONFIG_MAX_TIMEOUT, value_in) :
+				fail_at(ld, e->line, _("%s must be a number of seconds from 1 to %d, "
+						       "not '%s'"),
+					e->key, CONFIG_MAX_TIMEOUT, value_in);
 		*(guint *)field = n;
 		return 0;
 	case K_BOOL:
@@ -443,8 +448,10 @@ check_host(struct load *ld, struct account *a, const struct account_lines *l)
 		return fail_at(ld, l->key[AK_FINGERPRINT],
 			       _("tls_fingerprint has no meaning with tls = none"));
 	if (a->tls == CONFIG_TLS_NONE && l->key[AK_CA_FILE] != 0)
-		return fail_at(ld, l->key[AK_CA_FILE],
-			       _("ca_file has no meaning with tls = none"));
+		g_ptr_array_add(ld->cfg->warnings,
+				g_strdup_printf(_("%s:%d: ca_file has no effect with tls = none "
+						  "(account '%s'): ignored"),
+						ld->file, l->key[AK_CA_FILE], a->name));
 	if (a->user == NULL)
 		return fail_at(ld, l->group, _("account '%s' needs 'user'"), a->name);
 	return 0;
@@ -502,6 +509,7 @@ parse_account(struct load *ld, const struct config_group *g, const char *name_te
 	a->auth = CONFIG_AUTH_AUTO;
 	a->compress = true;
 	a->timeout = 60;
+	a->oauth_token_lifetime = CONFIG_OAUTH_TOKEN_LIFETIME;
 	g_ptr_array_add(ld->cfg->accounts, a);
 	if (parse_table_group(ld, g, account_keys, TERN_ARRAY_LEN(account_keys), a,
 			      lines.key) < 0)

@@ -53,6 +53,8 @@ enum config_layout {
 #define CONFIG_MAX_NAME_LEN 64     /* account, action and color element names */
 #define CONFIG_MAX_TIMEOUT 86400   /* seconds */
 #define CONFIG_MAX_COMMAND_OUTPUT (64 * 1024)
+#define CONFIG_COMMAND_TIMEOUT 120 /* seconds a password or token command may take */
+#define CONFIG_OAUTH_TOKEN_LIFETIME 3000 /* seconds a token is used, by default */
 
 /* One account. All strings are UTF-8, NULL when not set; the struct and its
  * strings belong to the struct config that holds it. */
@@ -66,6 +68,7 @@ struct account {
 	char *password_command;
 	enum config_auth auth;
 	char *oauth_token_command; /* required for xoauth2 / oauthbearer */
+	guint oauth_token_lifetime; /* seconds a token is used before the command runs again */
 	char *ca_file;         /* "~/" expanded */
 	char *tls_fingerprint; /* canonical "sha256:AB:CD:..." or NULL */
 	guint8 tls_fingerprint_sha256[32]; /* the same, as bytes (when set) */
@@ -159,9 +162,55 @@ void config_secret_free(char **secret);
 
 /* Run a command of the config (password_command style: no shell) and return
  * its one line of output. what names it in messages ("password_command").
- * Transfer full. */
+ * The command is killed, and the call fails, when it has not finished within
+ * CONFIG_COMMAND_TIMEOUT seconds (timeout_ms for the second form). The
+ * caller's main loop does not run meanwhile. Transfer full. */
 int config_run_command(const char *command, const char *what, char **output_r,
 		       GError **error);
+int config_run_command_timeout(const char *command, const char *what, guint timeout_ms,
+			       char **output_r, GError **error);
+
+/* ---- The secret an account logs in with, for all its connections ---------
+ *
+ * One lookup for the CLI and the interface. The source is chosen once:
+ * oauth_token_command (auth = xoauth2 / oauthbearer), else password, else
+ * password_command, else nothing for a tunnel (PREAUTH), else a password the
+ * caller asks for and hands over with account_secret_set().
+ *
+ * - a password (from the file, the command or typed) is kept in memory and
+ *   used for every reconnect; password_command runs again only after
+ *   account_secret_refused();
+ * - an OAuth token is fetched again when it is older than the account's
+ *   oauth_token_lifetime, or after account_secret_refused(). */
+struct account_secret;
+
+/* account must outlive it. Transfer full (account_secret_free()). Runs
+ * nothing yet. */
+struct account_secret *account_secret_new(const struct account *account);
+/* Wipes the kept secret and frees; sets *s to NULL. */
+void account_secret_free(struct account_secret **s);
+
+/* The secret for the next login, running the command when due (blocking,
+ * as config_run_command()). 0 with *secret_r NULL for a tunnel without a
+ * password; -1 with error: CONFIG_ERROR_COMMAND when the command failed,
+ * CONFIG_ERROR_NO_PASSWORD when nothing is configured and nothing was
+ * typed (the caller may ask). *secret_r: transfer none, valid until the
+ * next call on s. */
+int account_secret_get(struct account_secret *s, const char **secret_r, GError **error);
+
+/* True when the next account_secret_get() will run a command (the
+ * interface gives the terminal to it, for pinentry). */
+bool account_secret_will_run(const struct account_secret *s);
+
+/* A password the user typed: kept like one from password_command (copied). */
+void account_secret_set(struct account_secret *s, const char *secret);
+
+/* The server refused the secret (login refused): the next get looks it up
+ * again; a typed one is forgotten (get then fails with NO_PASSWORD). */
+void account_secret_refused(struct account_secret *s);
+
+/* How many times a command ran (for tests and the log). */
+guint account_secret_runs(const struct account_secret *s);
 
 /* True for "localhost", 127.0.0.0/8 and ::1. */
 bool config_host_is_loopback(const char *host);

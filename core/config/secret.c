@@ -4,7 +4,12 @@
  * (g_shell_parse_argv), a leading "~/" in a word is expanded, and nothing else
  * is interpreted. Its stdin is /dev/null, its stdout is read up to a cap, its
  * stderr goes to an unlinked temporary file so a chatty command can neither
- * block nor reach the terminal; the first line of it explains a failure. */
+ * block nor reach the terminal; the first line of it explains a failure. It
+ * is killed when it has not finished within CONFIG_COMMAND_TIMEOUT seconds.
+ *
+ * struct account_secret is the one lookup the CLI and the interface share:
+ * it keeps the secret for the connections an account makes and decides when
+ * to look it up again. */
 #include "config.h"
 
 #include "core/common.h"
@@ -45,27 +50,95 @@ command_argv(const char *command, GError **error)
 	return argv;
 }
 
-/* Read stdout up to CONFIG_MAX_COMMAND_OUTPUT (+1 to notice more). */
-static int
-read_stdout(GSubprocess *proc, GString *out, bool *too_long_r, GError **error)
-{
-	GInputStream *in = g_subprocess_get_stdout_pipe(proc);
+/* One run of a command on a private main context, so that its output, its
+ * exit and a timeout can all be waited for without running the caller's
+ * main loop (whose handlers must not run inside the call). */
+struct command_run {
+	GMainContext *ctx;
+	GSubprocess *proc;
+	GCancellable *cancel;
+	GString *out;
 	char chunk[4096];
+	int pending;   /* asynchronous calls not finished */
+	bool eof, exited, too_long, timed_out;
+	GError *err;
+};
 
-	*too_long_r = false;
-	for (;;) {
-		gssize n = g_input_stream_read(in, chunk, sizeof(chunk), NULL, error);
+static void read_more(struct command_run *r);
 
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return 0;
-		if (out->len + (gsize)n > CONFIG_MAX_COMMAND_OUTPUT) {
-			*too_long_r = true;
-			return 0;
-		}
-		g_string_append_len(out, chunk, n);
+static void
+read_done(GObject *src, GAsyncResult *res, gpointer ud)
+{
+	struct command_run *r = ud;
+	gssize n = g_input_stream_read_finish(G_INPUT_STREAM(src), res,
+					      r->err == NULL ? &r->err : NULL);
+
+	r->pending--;
+	if (n <= 0) {
+		r->eof = n == 0;
+		return;
 	}
+	/* Read up to CONFIG_MAX_COMMAND_OUTPUT (+1 to notice more). */
+	if (r->out->len + (gsize)n > CONFIG_MAX_COMMAND_OUTPUT) {
+		r->too_long = true;
+		return;
+	}
+	g_string_append_len(r->out, r->chunk, n);
+	read_more(r);
+}
+
+static void
+read_more(struct command_run *r)
+{
+	r->pending++;
+	g_input_stream_read_async(g_subprocess_get_stdout_pipe(r->proc), r->chunk,
+				  sizeof(r->chunk), G_PRIORITY_DEFAULT, r->cancel, read_done, r);
+}
+
+static void
+wait_done(GObject *src, GAsyncResult *res, gpointer ud)
+{
+	struct command_run *r = ud;
+
+	r->pending--;
+	r->exited = g_subprocess_wait_finish(G_SUBPROCESS(src), res, NULL);
+}
+
+static gboolean
+run_timed_out(gpointer ud)
+{
+	struct command_run *r = ud;
+
+	r->timed_out = true;
+	return G_SOURCE_REMOVE;
+}
+
+/* Wait for the end of the output and the exit, at most timeout_ms; on a
+ * timeout, too much output or a read error the command is killed. Returns
+ * true when it ended by itself with its output read. */
+static bool
+run_wait(struct command_run *r, guint timeout_ms)
+{
+	GSource *timer = g_timeout_source_new(timeout_ms);
+	bool whole;
+
+	g_source_set_callback(timer, run_timed_out, r, NULL);
+	g_source_attach(timer, r->ctx);
+	r->pending++;
+	g_subprocess_wait_async(r->proc, r->cancel, wait_done, r);
+	read_more(r);
+	while (!(r->eof && r->exited) && !r->timed_out && !r->too_long && r->err == NULL)
+		g_main_context_iteration(r->ctx, TRUE);
+	whole = r->eof && r->exited;
+	if (!whole) {
+		g_subprocess_force_exit(r->proc);
+		g_cancellable_cancel(r->cancel);
+	}
+	while (r->pending > 0)
+		g_main_context_iteration(r->ctx, TRUE);
+	g_source_destroy(timer);
+	g_source_unref(timer);
+	return whole;
 }
 
 /* The first line of what the command wrote on stderr, made printable. */
@@ -153,17 +226,38 @@ spawn(char **argv, int err_fd, const char *what, GError **error)
 	return proc;
 }
 
-int
-config_run_command(const char *command, const char *what, char **output_r, GError **error)
+static void
+set_run_error(struct command_run *r, const char *what, guint timeout_ms, GError **error)
 {
-	GSubprocess *proc = NULL;
-	GString *out = g_string_new(NULL);
+	if (r->timed_out)
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND,
+			    ngettext("%s did not finish within %u second",
+				     "%s did not finish within %u seconds", (timeout_ms + 999) / 1000),
+			    what, (timeout_ms + 999) / 1000);
+	else if (r->too_long)
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND,
+			    ngettext("%s printed more than %d byte", "%s printed more than %d bytes",
+				     CONFIG_MAX_COMMAND_OUTPUT),
+			    what, CONFIG_MAX_COMMAND_OUTPUT);
+	else
+		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND, "%s: %s", what,
+			    r->err != NULL ? r->err->message : _("cannot read its output"));
+}
+
+int
+config_run_command_timeout(const char *command, const char *what, guint timeout_ms,
+			   char **output_r, GError **error)
+{
+	struct command_run r = { 0 };
 	GError *err = NULL;
 	char **argv = NULL;
 	char *tmp_path = NULL;
-	bool too_long = false;
 	int err_fd = -1, rc = -1;
 
+	r.ctx = g_main_context_new();
+	r.cancel = g_cancellable_new();
+	r.out = g_string_new(NULL);
+	g_main_context_push_thread_default(r.ctx);
 	argv = command_argv(command, &err);
 	if (argv == NULL) {
 		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND,
@@ -177,44 +271,41 @@ config_run_command(const char *command, const char *what, char **output_r, GErro
 		goto out;
 	}
 	unlink(tmp_path);
-	proc = spawn(argv, dup(err_fd), what, error);
-	if (proc == NULL)
+	r.proc = spawn(argv, dup(err_fd), what, error);
+	if (r.proc == NULL)
 		goto out;
-	if (read_stdout(proc, out, &too_long, &err) < 0 || too_long) {
-		g_subprocess_force_exit(proc);
-		g_subprocess_wait(proc, NULL, NULL);
-		if (too_long)
-			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND,
-				    ngettext("%s printed more than %d byte", "%s printed more than %d bytes",
-					     CONFIG_MAX_COMMAND_OUTPUT),
-				    what, CONFIG_MAX_COMMAND_OUTPUT);
-		else
-			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND, "%s: %s", what,
-				    err->message);
+	if (!run_wait(&r, timeout_ms)) {
+		set_run_error(&r, what, timeout_ms, error);
 		goto out;
 	}
-	if (!g_subprocess_wait(proc, NULL, &err)) {
-		g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND, "%s: %s", what,
-			    err->message);
+	if (!g_subprocess_get_successful(r.proc)) {
+		set_exit_error(r.proc, what, err_fd, error);
 		goto out;
 	}
-	if (!g_subprocess_get_successful(proc)) {
-		set_exit_error(proc, what, err_fd, error);
-		goto out;
-	}
-	rc = finish_output(g_steal_pointer(&out), what, output_r, error);
+	rc = finish_output(g_steal_pointer(&r.out), what, output_r, error);
 out:
-	if (out != NULL) {
-		memset(out->str, 0, out->len);
-		g_string_free(out, TRUE);
+	g_main_context_pop_thread_default(r.ctx);
+	if (r.out != NULL) {
+		memset(r.out->str, 0, r.out->len);
+		g_string_free(r.out, TRUE);
 	}
 	if (err_fd >= 0)
 		close(err_fd);
 	g_clear_error(&err);
-	g_clear_object(&proc);
+	g_clear_error(&r.err);
+	g_clear_object(&r.proc);
+	g_clear_object(&r.cancel);
+	g_main_context_unref(r.ctx);
 	g_free(tmp_path);
 	g_strfreev(argv);
 	return rc;
+}
+
+int
+config_run_command(const char *command, const char *what, char **output_r, GError **error)
+{
+	return config_run_command_timeout(command, what, CONFIG_COMMAND_TIMEOUT * 1000, output_r,
+					  error);
 }
 
 int
@@ -241,4 +332,140 @@ account_get_oauth_token(const struct account *a, char **token_r, GError **error)
 	g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD,
 		    _("account '%s' has no 'oauth_token_command'"), a->name);
 	return -1;
+}
+
+/* ---- the secret kept for an account's connections ------------------------ */
+
+enum secret_source {
+	SECRET_NONE,    /* a tunnel without a password: PREAUTH */
+	SECRET_FILE,    /* password = ... */
+	SECRET_COMMAND, /* password_command */
+	SECRET_TOKEN,   /* oauth_token_command */
+	SECRET_TYPED,   /* neither: the caller asks (account_secret_set) */
+};
+
+struct account_secret {
+	const struct account *account;
+	enum secret_source source;
+	char *secret;     /* NULL until looked up or typed */
+	gint64 fetched;   /* monotonic time of the lookup (tokens) */
+	guint runs;       /* commands run so far */
+};
+
+static bool
+account_uses_oauth(const struct account *a)
+{
+	return a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER;
+}
+
+struct account_secret *
+account_secret_new(const struct account *a)
+{
+	struct account_secret *s = g_new0(struct account_secret, 1);
+
+	s->account = a;
+	if (account_uses_oauth(a) && a->oauth_token_command != NULL)
+		s->source = SECRET_TOKEN;
+	else if (a->password != NULL)
+		s->source = SECRET_FILE;
+	else if (a->password_command != NULL)
+		s->source = SECRET_COMMAND;
+	else if (a->tunnel != NULL)
+		s->source = SECRET_NONE;
+	else
+		s->source = SECRET_TYPED;
+	return s;
+}
+
+void
+account_secret_free(struct account_secret **s)
+{
+	if (*s == NULL)
+		return;
+	config_secret_free(&(*s)->secret);
+	g_free(*s);
+	*s = NULL;
+}
+
+static bool
+token_expired(const struct account_secret *s)
+{
+	gint64 age = g_get_monotonic_time() - s->fetched;
+
+	return age >= (gint64)s->account->oauth_token_lifetime * G_USEC_PER_SEC;
+}
+
+bool
+account_secret_will_run(const struct account_secret *s)
+{
+	switch (s->source) {
+	case SECRET_COMMAND:
+		return s->secret == NULL;
+	case SECRET_TOKEN:
+		return s->secret == NULL || token_expired(s);
+	default:
+		return false;
+	}
+}
+
+int
+account_secret_get(struct account_secret *s, const char **secret_r, GError **error)
+{
+	const struct account *a = s->account;
+	int rc = 0;
+
+	*secret_r = NULL;
+	switch (s->source) {
+	case SECRET_NONE:
+		return 0;
+	case SECRET_FILE:
+		*secret_r = a->password;
+		return 0;
+	case SECRET_TYPED:
+		if (s->secret == NULL) {
+			g_set_error(error, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD,
+				    _("account '%s' has neither 'password' nor 'password_command'"),
+				    a->name);
+			return -1;
+		}
+		break;
+	case SECRET_COMMAND:
+	case SECRET_TOKEN:
+		if (!account_secret_will_run(s))
+			break;
+		config_secret_free(&s->secret);
+		s->runs++;
+		rc = config_run_command(s->source == SECRET_TOKEN ? a->oauth_token_command :
+								    a->password_command,
+					s->source == SECRET_TOKEN ? "oauth_token_command" :
+								    "password_command",
+					&s->secret, error);
+		s->fetched = g_get_monotonic_time();
+		break;
+	}
+	if (rc == 0)
+		*secret_r = s->secret;
+	return rc;
+}
+
+void
+account_secret_set(struct account_secret *s, const char *secret)
+{
+	config_secret_free(&s->secret);
+	s->secret = g_strdup(secret);
+	s->fetched = g_get_monotonic_time();
+}
+
+void
+account_secret_refused(struct account_secret *s)
+{
+	/* A password from the file is what it is: nothing to look up again. */
+	if (s->source != SECRET_FILE)
+		config_secret_free(&s->secret);
+}
+
+guint
+account_secret_runs(const struct account_secret *s)
+{
+	return s->runs;
 }

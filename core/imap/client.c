@@ -75,6 +75,7 @@ struct imap_client {
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
+	bool login_refused;    /* the server said NO to LOGIN / AUTHENTICATE */
 
 	/* The selected folder. */
 	char *selected;
@@ -649,6 +650,7 @@ handle_status_untagged(struct imap_client *c, const struct imap_response *r)
 }
 
 static void greeting(struct imap_client *c, const struct imap_response *r);
+static bool starttls_needed(struct imap_client *c);
 
 static void
 session_untagged(void *ud, const struct imap_response *r)
@@ -657,6 +659,13 @@ session_untagged(void *ud, const struct imap_response *r)
 
 	if (c->state == CLIENT_GREETING) {
 		greeting(c, r);
+		return;
+	}
+	/* Before TLS is up on a STARTTLS connection, and while STARTTLS is in
+	 * flight, the clear text is anyone's: only the greeting and the answer
+	 * to CAPABILITY (claimed by that command) are read; the rest goes. */
+	if (starttls_needed(c)) {
+		log_debug("dropped an untagged response sent in clear before TLS");
 		return;
 	}
 	switch (r->type) {
@@ -865,9 +874,10 @@ auth_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 	if (r == NULL)
 		return;
 	if (st != TERN_OK) {
-		char *d = g_strdup_printf(_("login refused: %s"),
-					  server_text(r, _("no reason given")));
+		char *d;
 
+		c->login_refused = true;
+		d = g_strdup_printf(_("login refused: %s"), server_text(r, _("no reason given")));
 		client_lost(c, TERN_ERR_AUTH, d);
 		g_free(d);
 		return;
@@ -1237,6 +1247,12 @@ imap_client_connect(struct imap_client *c, imap_done_fn *done, void *ud)
 	log_debug("connecting to %s", a->tunnel != NULL ? "a tunnel" : a->host);
 	c->conn = net_conn_new(&o, &ncb, c);
 	net_conn_connect(c->conn);
+}
+
+bool
+imap_client_login_refused(struct imap_client *c)
+{
+	return c->login_refused;
 }
 
 char *

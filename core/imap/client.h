@@ -168,6 +168,11 @@ void imap_client_free(struct imap_client **c);
  * and offered. done: TERN_OK when ready for commands. */
 void imap_client_connect(struct imap_client *c, imap_done_fn *done, void *ud);
 
+/* True when connecting failed because the server refused the secret (NO to
+ * LOGIN or AUTHENTICATE), as opposed to TLS or the network: the caller looks
+ * the secret up again (account_secret_refused()). */
+bool imap_client_login_refused(struct imap_client *c);
+
 /* Capability test after connect (e.g. "MOVE", "QRESYNC"). */
 bool imap_client_has_cap(struct imap_client *c, const char *cap);
 /* One line describing the connection: TLS version and cipher, "tunnel", or

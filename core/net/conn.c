@@ -72,6 +72,7 @@ struct net_conn {
 	gboolean waiting; /* expect_reply */
 	gboolean armed;	  /* the no-progress timer counts */
 	gint64 last_progress;
+	guint64 slow_bytes; /* received since then, no line end among them */
 
 	int errfd; /* tunnel stderr */
 	GSource *esrc;
@@ -280,6 +281,28 @@ static void
 progress(struct net_conn *c)
 {
 	c->last_progress = g_get_monotonic_time();
+	c->slow_bytes = 0;
+}
+
+/* Bytes received are progress once those since the last progress reach
+ * the low-speed limit over the timeout; plaintext that ends a line is
+ * progress at once (progress_line). A response trickled forever without a
+ * line end (a byte now and then) times out like a stall; a slow link that
+ * keeps delivering does not. */
+static void
+progress_received(struct net_conn *c, gsize n)
+{
+	c->slow_bytes += n;
+	if (c->state != NET_ST_OPEN ||
+	    c->slow_bytes >= (guint64)NET_LOW_SPEED_LIMIT * c->timeout_s)
+		progress(c);
+}
+
+static void
+progress_line(struct net_conn *c, const guint8 *buf, gsize n)
+{
+	if (memchr(buf, '\n', n) != NULL)
+		progress(c);
 }
 
 static gboolean
@@ -337,9 +360,9 @@ on_timeout(gpointer data)
 void
 net_conn_expect_reply(struct net_conn *c, gboolean waiting)
 {
+	if (waiting && !c->waiting && c->armed)
+		progress(c); /* the first command: its wait starts now */
 	c->waiting = waiting;
-	if (waiting && c->armed)
-		progress(c); /* a new command: its wait starts now */
 	timer_update(c);
 }
 
@@ -527,6 +550,7 @@ deliver(struct net_conn *c, const guint8 *buf, gsize n)
 
 	if (!c->cb.data)
 		return;
+	progress_line(c, buf, n);
 	used = c->cb.data(c, (const char *)buf, n, c->ud);
 	if (c->state == NET_ST_CLOSED || used >= n)
 		return;
@@ -675,7 +699,7 @@ on_readable(gint fd, GIOCondition cond, gpointer data)
 			peer_eof(c);
 			break;
 		}
-		progress(c);
+		progress_received(c, (gsize)n);
 		if (c->tls)
 			tls_input(c, buf, (gsize)n);
 		else

@@ -33,6 +33,7 @@
 #define NET_WRITE_QUEUE_MAX (64u * 1024 * 1024) /* bytes queued, not yet sent */
 #define NET_CONNECT_TIMEOUT_DEFAULT 15		/* seconds, resolve + connect + TLS */
 #define NET_TIMEOUT_DEFAULT 60			/* seconds without progress */
+#define NET_LOW_SPEED_LIMIT 10			/* bytes/s without a line end that count */
 
 enum net_tls_mode {
 	NET_TLS_NONE,	  /* clear text (the caller allows it on loopback only) */
@@ -108,8 +109,10 @@ int net_conn_start_tls(struct net_conn *c);
 int net_conn_start_compress(struct net_conn *c);
 
 /* While waiting is TRUE (a command is in flight), timeout_s seconds without
- * any byte received or sent ends the connection: closed(TERN_ERR_CONN,
- * "timed out").  A queued write that makes no progress, and a STARTTLS
+ * progress ends the connection: closed(TERN_ERR_CONN, "timed out").  Progress
+ * is a byte sent, a line end received, or NET_LOW_SPEED_LIMIT * timeout_s
+ * bytes received without one (curl's LOW_SPEED_LIMIT/TIME): a response that
+ * trickles in slower than that never completing a line is a stall.  A queued write that makes no progress, and a STARTTLS
  * handshake, are timed the same way whatever this says. */
 void net_conn_expect_reply(struct net_conn *c, gboolean waiting);
 

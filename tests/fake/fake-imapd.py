@@ -2,7 +2,8 @@
 """fake-imapd: a scripted IMAP server for tern's tests (Python 3 stdlib only).
 
 Listens on 127.0.0.1 on a port the OS picks, prints "PORT <n>" as the first
-line of its stdout, serves ONE connection following a script, then exits:
+line of its stdout, serves ONE connection following a script (or several, one
+after the other, separated by NEXT), then exits:
 0 when the client did what the script expected, 1 (after printing what it
 saw and what it expected on stderr) when it did not, 2 on a usage error.
 With --stdio it serves stdin/stdout instead (for `tunnel = ...`).
@@ -23,6 +24,8 @@ Script lines (blank lines and lines starting with '#' are ignored):
   EXPECT_EOF         the client must close without sending anything more
   CLOSE              close the connection now (the script ends here)
   RESET              abort with a TCP RST (SO_LINGER 0); the script ends here
+  NEXT               close this connection and go on with the next one
+                     the client makes (a reconnect)
 At the end of the script the connection is closed and the server exits 0.
 FAKE_IMAPD_VERBOSE=1 prints the transcript on stderr.
 """
@@ -108,9 +111,10 @@ class Transport:
 
 
 class Server:
-    def __init__(self, t, args):
+    def __init__(self, t, args, listener=None):
         self.t = t
         self.args = args
+        self.listener = listener
         self.inbuf = bytearray()
         self.tag = "*"
         self.deflate = None
@@ -288,6 +292,22 @@ class Server:
         if self.inbuf:
             raise Mismatch("expected EOF, got %r" % bytes(self.inbuf[:200]))
 
+    def do_NEXT(self, arg):
+        if self.listener is None:
+            raise SyntaxError("NEXT needs a socket (not --stdio)")
+        self.t.close()
+        self.listener.settimeout(self.args.timeout)
+        try:
+            sock, _ = self.listener.accept()
+        except socket.timeout:
+            raise Mismatch("the client did not connect again")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.t = Transport(sock=sock)
+        self.inbuf = bytearray()
+        self.tag = "*"
+        self.deflate = self.inflate = None
+        log("NEXT", "connection")
+
     def do_CLOSE(self, arg):
         raise EndOfScript()
 
@@ -309,6 +329,7 @@ COMMANDS = {
     "COMPRESS": "do_COMPRESS", "CORK": "do_CORK", "UNCORK": "do_UNCORK",
     "SLEEP": "do_SLEEP", "DRIP": "do_DRIP", "READ": "do_READ",
     "EXPECT_EOF": "do_EXPECT_EOF", "CLOSE": "do_CLOSE", "RESET": "do_RESET",
+    "NEXT": "do_NEXT",
 }
 
 
@@ -382,9 +403,13 @@ def main():
     except socket.timeout:
         sys.stderr.write("fake-imapd: no client connected\n")
         return 1
-    ls.close()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return run(Server(Transport(sock=sock), args), steps, args.script)
+    listener = ls if any(word == "NEXT" for _, word, _ in steps) else None
+    if listener is None:
+        ls.close()
+    rc = run(Server(Transport(sock=sock), args, listener), steps, args.script)
+    ls.close()
+    return rc
 
 
 if __name__ == "__main__":

@@ -5,13 +5,19 @@ OAUTHBEARER with a token from oauth_token_command (and the empty answer to
 the server's error challenge), LITERAL+ and LITERAL- vs synchronizing
 literals, UTF8=ACCEPT (names and strings in UTF-8) and an IMAP4rev2 server.
 Each case runs the real tern against the scripted fake server, which fails
-when tern sends anything but the expected lines."""
+when tern sends anything but the expected lines.
+
+The interface's reconnects (issue 12, bug 7), in tmux: after a refused
+login, $ logs in with a token or password looked up again; a dropped
+connection reconnects with the one kept in memory."""
 import base64
 import importlib.util
 import os
 import sys
 import tempfile
 import shutil
+import subprocess
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
 import ternlib  # noqa: E402
@@ -21,6 +27,11 @@ _spec = importlib.util.spec_from_file_location(
 hostile = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(hostile)
 q, case, LOGOUT = hostile.q, hostile.case, hostile.LOGOUT
+
+_spec = importlib.util.spec_from_file_location(
+    "tui", os.path.join(ternlib.SRCDIR, "tests", "tui", "test-tui.py"))
+tui = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(tui)
 
 LIST_EMPTY = ('C~ \\S+ LIST "" "\\*".*\n'
               "S: $TAG OK listed\n")
@@ -157,6 +168,97 @@ def rev2_cases(t, tmp):
     t.ok(b'"uid": 3' in r.out and b'"uid": 2' in r.out, "both ESEARCH UIDs listed", r.out)
 
 
+COUNTER = """n=$(cat "$1" 2>/dev/null || echo 0)
+n=$((n + 1))
+echo $n > "$1"
+echo "$2-$n"
+"""
+
+
+def tui_reconnect(t, tmp, name, conf, greeting, login):
+    """conn 1: the login with secret 1 is refused; $: conn 2 logs in with
+    secret 2 (looked up again), then the server drops it; conn 3, by itself:
+    secret 2 again (kept, not looked up)."""
+    d = os.path.join(tmp, name.replace(" ", "-"))
+    os.makedirs(d)
+    count = os.path.join(d, "count")
+    with open(os.path.join(d, "count.sh"), "w") as f:
+        f.write(COUNTER)
+    script = (greeting + login(1) + "S: $TAG NO [AUTHENTICATIONFAILED] expired\n"
+              "EXPECT_EOF\nNEXT\n" +
+              greeting + login(2) + "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+              "SLEEP 0.3\nNEXT\n" +
+              greeting + login(2) + "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+              "SLEEP 0.3\n")
+    spath = os.path.join(d, "script")
+    with open(spath, "w") as f:
+        f.write(script)
+    srv_err = open(os.path.join(d, "server.err"), "w+b")
+    srv = subprocess.Popen([sys.executable, hostile.FAKE, spath, "--timeout", "30"],
+                           stdout=subprocess.PIPE, stderr=srv_err)
+    port = int(srv.stdout.readline().split()[1])
+    env = ternlib.Env()
+    c = {"host": "127.0.0.1", "port": str(port), "tls": "none", "user": "u", "timeout": "10"}
+    c.update(conf(count, os.path.join(d, "count.sh")))
+    with open(env.config, "w") as f:
+        f.write("[account a]\n" + "".join("%s = %s\n" % kv for kv in c.items()))
+    stderr, status = os.path.join(d, "stderr"), os.path.join(d, "status")
+    envs = " ".join("%s=%s" % (k, tui.shell_quote(env.env[k]))
+                    for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
+                              "LC_ALL", "PATH") if k in env.env)
+    cmd = ("env %s TERM=screen %s -c %s 2>%s; echo $? > %s; sleep 600"
+           % (envs, tui.shell_quote(ternlib.TERN), tui.shell_quote(env.config),
+              tui.shell_quote(stderr), tui.shell_quote(status)))
+    term = tui.Term(cmd, env.env)
+    try:
+        ok, lines = term.wait_text("press $")
+        t.ok(ok, "%s: the refused login says so" % name, "\n".join(lines))
+        term.keys("$")
+        try:
+            srv_rc = srv.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv_rc = srv.wait()
+        srv_err.seek(0)
+        t.ok(srv_rc == 0, "%s: $ logs in with a new secret, a reconnect with the kept one"
+             % name, srv_err.read().decode(errors="replace")[-2000:])
+        with open(count) as f:
+            runs = f.read().strip()
+        t.eq(runs, "2", "%s: the command ran twice (start, after the refusal)" % name)
+        term.keys("q")
+        deadline = time.time() + 20
+        while time.time() < deadline and not os.path.exists(status):
+            time.sleep(0.1)
+        time.sleep(0.2)
+        code = open(status).read().strip() if os.path.exists(status) else "(running)"
+        t.eq(code, "0", "%s: q quits with status 0" % name)
+        err = open(stderr, errors="replace").read() if os.path.exists(stderr) else ""
+        t.ok("Sanitizer" not in err and "runtime error" not in err,
+             "%s: no sanitizer report" % name, err[-2000:])
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(term.screen()))
+        raise
+    finally:
+        term.kill()
+        if srv.poll() is None:
+            srv.kill()
+            srv.wait()
+        srv.stdout.close()
+        srv_err.close()
+        env.cleanup()
+
+
+def tui_cases(t, tmp):
+    def xo(n):
+        return "C: * AUTHENTICATE XOAUTH2 %s\n" % b64("user=u\x01auth=Bearer tok-%d\x01\x01" % n)
+    tui_reconnect(t, tmp, "oauth token", lambda count, sh: {
+        "auth": "xoauth2", "oauth_token_command": "sh '%s' '%s' tok" % (sh, count)},
+        greet("IMAP4rev1 SASL-IR AUTH=XOAUTH2"), xo)
+    tui_reconnect(t, tmp, "password command", lambda count, sh: {
+        "password_command": "sh '%s' '%s' pw" % (sh, count)},
+        greet("IMAP4rev1"), lambda n: 'C~ \\S+ LOGIN u "?pw-%d"?\n' % n)
+
+
 def main(t):
     if not os.path.exists(ternlib.TERN):
         t.skip_all("no tern binary at %s" % ternlib.TERN)
@@ -166,6 +268,12 @@ def main(t):
         literal_cases(t, tmp)
         utf8_cases(t, tmp)
         rev2_cases(t, tmp)
+        if shutil.which("tmux") is not None:
+            tui_cases(t, tmp)
+        elif os.environ.get("TERN_REQUIRE_SERVER") == "1":
+            raise RuntimeError("TERN_REQUIRE_SERVER=1 but tmux is not installed")
+        else:
+            t.ok(True, "# SKIP tmux is not installed: the interface's reconnects")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

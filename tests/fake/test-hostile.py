@@ -10,7 +10,9 @@ EXPECT_EOF at the refusal point).
 
 Classes (numbers as in issue 7): 1 STARTTLS injection, 2 downgrade and
 certificates, 3 lengths and numbers, 4 nesting and fan-out, 5 injection
-through names, 6 terminal escapes, 7 sessions that go wrong, 8 no lost mail.
+through names, 6 terminal escapes, 7 sessions that go wrong, 8 no lost mail;
+issue 12, bug 9: 9 plaintext while STARTTLS is in flight, and a response
+line trickled forever.
 """
 import hashlib
 import json
@@ -247,7 +249,7 @@ def main(t):
         os.makedirs(certdir)
         certs.make_certs(certdir)
         base = baseline_rss(t, tmp)
-        for fn in (class1, class2, class3, class4, class5, class6, class7, class8):
+        for fn in (class1, class2, class3, class4, class5, class6, class7, class8, class9):
             fn(t, tmp, certdir, base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -651,7 +653,8 @@ def class7(t, tmp, certdir, base):
         t.ok(r.elapsed < 5, "7 stall: gave up within a few seconds (%.1fs)" % r.elapsed)
     case(t, tmp, "7 stall inside a literal", script, ["show", "INBOX", "1"], EX_IOERR,
          conf={"timeout": "1"}, server_ok=False, check=timed)
-    # A byte every 50 ms for ~3 s with timeout = 1: progress, so no timeout.
+    # A byte every 50 ms (20 bytes/s) for ~12 s with timeout = 1: above the
+    # low-speed limit of 10 bytes/s, so progress and no timeout.
     line = fetch(1, 1, refs=False).decode().rstrip("\r\n")
     script = prelude() + select() + FETCH_LIST + "DRIP 0.05 %s\n" % line + \
         "S: $TAG OK done\n" + LOGOUT
@@ -730,6 +733,82 @@ def class8(t, tmp, certdir, base):
               "S: $TAG OK done\n" + LOGOUT)
     case(t, tmp, "8 delete --expunge without UIDPLUS: no plain EXPUNGE", script,
          ["delete", "INBOX", "1:2", "--expunge"], (EX_OK, EX_NO), check=says)
+
+
+# 9 ------------------------------------------------------------ plaintext in flight, trickles
+
+# Untagged responses of every kind, each naming itself so that a leak shows.
+INJECTED = (b"* CAPABILITY IMAP4rev1 AUTH=PLAIN SASL-IR INJECTEDCAP\r\n"
+            b'* LIST () "/" InjectedFolder\r\n'
+            b"* 42 EXISTS\r\n"
+            b"* 1 FETCH (UID 1 FLAGS (\\Seen))\r\n"
+            b"* OK [ALERT] INJECTED-ALERT\r\n"
+            b"* NO [ALERT] INJECTED-NO-ALERT\r\n")
+
+
+def class9(t, tmp, certdir, base):
+    tls = ["--cert", os.path.join(certdir, "server.pem"),
+           "--key", os.path.join(certdir, "server.key")]
+    conf = {"tls": "starttls", "ca_file": os.path.join(certdir, "ca.pem")}
+    start = ("S: * OK [CAPABILITY IMAP4rev1 STARTTLS] hi\n"
+             "C~ \\S+ CAPABILITY\n"
+             "S: * CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\n"
+             "S: $TAG OK done\n"
+             "C~ \\S+ STARTTLS\n")
+    after_tls = ("TLS\n"
+                 "C~ \\S+ CAPABILITY\n"
+                 "S: * CAPABILITY IMAP4rev1\n"
+                 "S: $TAG OK done\n"
+                 "C~ \\S+ LOGIN .*\n"
+                 "S: $TAG OK [CAPABILITY IMAP4rev1] in\n"
+                 "C~ \\S+ LIST \"\" \"\\*\"\n"
+                 "S: * LIST () \"/\" INBOX\n"
+                 "S: $TAG OK done\n"
+                 "C~ \\S+ STATUS INBOX \\(MESSAGES UNSEEN\\)\n"
+                 "S: * STATUS INBOX (MESSAGES 1 UNSEEN 0)\n"
+                 "S: $TAG OK done\n" + LOGOUT)
+
+    def nothing_injected(name):
+        def check(r):
+            leak = re.findall(rb"(?i)inject\w*|\b42\b", r.out + r.err)
+            t.ok(not leak, "9 %s: nothing injected reaches stdout or stderr" % name,
+                 "found %r in %r / %r" % (leak, r.out[:400], r.err[:400]))
+        return check
+    # Before the tagged OK, each response in its own segment, then the OK:
+    # all of it thrown away, and the session goes on over TLS.
+    script = start
+    for line in INJECTED.split(b"\r\n")[:-1]:
+        script += raw(line + b"\r\n") + "SLEEP 0.05\n"
+    script += "S: $TAG OK begin TLS now\n" + after_tls
+    for fmt in ([], ["--json"]):
+        name = "starttls: untagged before the OK %s" % " ".join(fmt)
+        case(t, tmp, "9 " + name, script, ["folders"] + fmt, EX_OK, conf=conf,
+             server_args=tls, check=nothing_injected(name))
+    # With the OK, in one segment: thrown away with the rest of the segment.
+    script = start + "CORK\n" + raw(b"$TAG OK begin TLS now\r\n" + INJECTED) + \
+        "UNCORK\n" + after_tls
+    name = "starttls: untagged with the OK"
+    case(t, tmp, "9 " + name, script, ["folders"], EX_OK, conf=conf, server_args=tls,
+         check=nothing_injected(name))
+    # After the OK, in a later segment, while the client's handshake has
+    # begun: that is not TLS, so the handshake fails; nothing reaches output.
+    script = start + "S: $TAG OK begin TLS now\nSLEEP 0.2\n" + raw(INJECTED) + \
+        "SLEEP 0.5\n"
+    name = "starttls: untagged after the OK, in the handshake"
+    case(t, tmp, "9 " + name, script, ["folders"], (EX_IOERR, EX_NOPERM, EX_PROTOCOL),
+         conf=conf, server_ok=None, check=nothing_injected(name))
+
+    # One response line trickled forever (4 bytes/s, never a CRLF) with
+    # timeout = 3: below the low-speed limit, so it times out like a stall.
+    forever = '* LIST () "/" ' + "x" * 400
+    for argv, head in ((["folders"], prelude() + 'C~ \\S+ LIST "" "\\*"\n'),
+                       (["list", "INBOX"], prelude() + select() + FETCH_LIST)):
+        def timed(r, name=argv[0]):
+            t.ok(b"timed out" in r.err, "9 trickle %s: says it timed out" % name, r.err[:300])
+            t.ok(r.elapsed < 12, "9 trickle %s: gave up in %.1fs" % (name, r.elapsed))
+        script = head + "DRIP 0.25 %s\n" % forever + "S: $TAG OK done\n" + LOGOUT
+        case(t, tmp, "9 a line trickled forever: %s" % argv[0], script, argv, EX_IOERR,
+             conf={"timeout": "3"}, server_ok=None, check=timed)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 # error, a configuration error with FILE:LINE, the missing-config hint) and the
 # interface in tmux (status line, help screen). The catalogue is compiled from
 # po/de.po into a temporary tree and found through TERN_LOCALEDIR, so nothing
-# needs to be installed; a missing de_DE.UTF-8 locale is built with localedef
-# into the same tree (LOCPATH, no root needed). French --help is checked too.
+# needs to be installed; a missing de_DE.UTF-8 or fr_FR.UTF-8 locale is built
+# with localedef into a directory of its own, named by LOCPATH only for the
+# runs in that locale (LOCPATH hides the system's locales, so it must not be
+# set for a locale the system has). French --help is checked too.
 . "$TERN_SRCDIR/tests/lib/tap.sh"
 # ok, and fail (for a following "|| diagnostics") when the check failed
 ok_or() { _st=$1; ok "$1" "$2"; [ "$_st" -eq 0 ]; }
@@ -26,25 +28,29 @@ for l in de fr; do
 		{ echo "Bail out! msgfmt failed on po/$l.po"; exit 1; }
 done
 
-# The locales: the system's, else compiled here.
+# The locales: the system's, else compiled here, each into its own directory.
 has_locale() { locale -a 2>/dev/null | tr 'A-Z' 'a-z' | sed 's/utf-8/utf8/' | grep -qx "$1"; }
-locpath=""
+locpath_de_DE=""
+locpath_fr_FR=""
 for loc in de_DE fr_FR; do
 	lc=$(echo "$loc.utf8" | tr 'A-Z' 'a-z')
 	has_locale "$lc" && continue
 	command -v localedef >/dev/null 2>&1 || skip_all "no $loc.UTF-8 locale and no localedef to build it"
-	mkdir -p "$tmp/locale"
-	localedef -i "$loc" -f UTF-8 "$tmp/locale/$loc.UTF-8" >"$tmp/localedef.log" 2>&1
-	[ -f "$tmp/locale/$loc.UTF-8/LC_CTYPE" ] ||
+	mkdir -p "$tmp/locale-$loc"
+	localedef -i "$loc" -f UTF-8 "$tmp/locale-$loc/$loc.UTF-8" >"$tmp/localedef.log" 2>&1
+	[ -f "$tmp/locale-$loc/$loc.UTF-8/LC_CTYPE" ] ||
 		skip_all "no $loc.UTF-8 locale and localedef could not build it (package locales?)"
-	locpath="$tmp/locale"
+	eval "locpath_$loc=\$tmp/locale-$loc"
 done
+# locpath LANG: the LOCPATH for that locale, empty for the system's
+locpath() { eval "echo \"\$locpath_$1\""; }
 
 # run LANG ARGS...: tern in that language; stdout+stderr to $tmp/out, exit code in $rc
 run() {
 	lang=$1
 	shift
-	env ${locpath:+LOCPATH="$locpath"} LANG="$lang.UTF-8" LC_ALL="$lang.UTF-8" \
+	lp=$(locpath "$lang")
+	env ${lp:+LOCPATH="$lp"} LANG="$lang.UTF-8" LC_ALL="$lang.UTF-8" \
 		LANGUAGE="${lang%%_*}" TERN_LOCALEDIR="$tmp/mo" \
 		XDG_CONFIG_HOME="$tmp/xdg" XDG_CACHE_HOME="$tmp/cache" \
 		"$TERN" "$@" >"$tmp/out" 2>&1 </dev/null
@@ -106,8 +112,9 @@ if ! command -v tmux >/dev/null 2>&1; then
 fi
 printf '[account a]\nhost = imap.example.com\nuser = me\npassword_command = echo x\n' >"$cfg"
 chmod 600 "$cfg"
+lp=$(locpath de_DE)
 tmux -L "$sock" -f /dev/null new-session -d -x 100 -y 30 \
-	env ${locpath:+LOCPATH="$locpath"} LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8 LANGUAGE=de \
+	env ${lp:+LOCPATH="$lp"} LANG=de_DE.UTF-8 LC_ALL=de_DE.UTF-8 LANGUAGE=de \
 	TERN_LOCALEDIR="$tmp/mo" XDG_CACHE_HOME="$tmp/cache" TERM=screen-256color \
 	"$TERN" -c "$cfg" --offline
 # wait_for TEXT: poll the pane for up to 10 s

@@ -5,6 +5,7 @@
 #include "core/common.h"
 
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -420,6 +421,30 @@ test_file(void)
 }
 
 /* main() points XDG_CONFIG_HOME at an empty directory before GLib reads it. */
+/* ca_file with tls = none has no effect: a warning naming FILE:LINE, not an
+ * error. */
+static void
+test_ca_file_no_tls(void)
+{
+	char *dir = g_dir_make_tmp("tern-test-config-XXXXXX", NULL);
+	char *ca = write_temp(dir, "ca.pem", "not used\n", 0644);
+	char *text = g_strdup_printf("[account a]\nhost = 127.0.0.1\ntls = none\nuser = u\n"
+				     "ca_file = %s\n", ca);
+	struct config *cfg = NULL;
+	GError *error = NULL;
+
+	g_assert_cmpint(config_load_data("t.conf", text, strlen(text), &cfg, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpuint(cfg->warnings->len, ==, 1);
+	g_assert_true(g_str_has_prefix(cfg->warnings->pdata[0], "t.conf:5: ca_file"));
+	config_free(&cfg);
+	g_remove(ca);
+	g_rmdir(dir);
+	g_free(text);
+	g_free(ca);
+	g_free(dir);
+}
+
 static void
 test_default_path(void)
 {
@@ -594,6 +619,179 @@ test_password_command(void)
 	g_free(dir);
 }
 
+/* A command that counts its runs in a file and prints "<prefix>-<n>". */
+static char *
+counting_command(const char *dir, const char *prefix, char **count_file_r)
+{
+	char *script = g_build_filename(dir, "count.sh", NULL);
+	char *count = g_build_filename(dir, "count", NULL);
+	char *cmd = g_strdup_printf("sh '%s' '%s' %s", script, count, prefix);
+
+	g_assert_true(g_file_set_contents(script,
+					  "n=$(cat \"$1\" 2>/dev/null || echo 0)\n"
+					  "n=$((n + 1))\n"
+					  "echo $n > \"$1\"\n"
+					  "echo \"$2-$n\"\n", -1, NULL));
+	g_unlink(count);
+	*count_file_r = count;
+	g_free(script);
+	return cmd;
+}
+
+static int
+file_count(const char *path)
+{
+	char *text = NULL;
+	int n = 0;
+
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		n = atoi(text);
+	g_free(text);
+	return n;
+}
+
+static void
+expect_secret(struct account_secret *s, const char *want)
+{
+	const char *got = NULL;
+	GError *error = NULL;
+
+	g_assert_cmpint(account_secret_get(s, &got, &error), ==, 0);
+	g_assert_no_error(error);
+	g_assert_cmpstr(got, ==, want);
+}
+
+/* The OAuth token: fetched once, used again while younger than its
+ * lifetime, fetched again when older or after a refusal. */
+static void
+test_secret_token(void)
+{
+	char *dir = g_dir_make_tmp("tern-test-secret-XXXXXX", NULL);
+	char *count = NULL;
+	char *cmd = counting_command(dir, "tok", &count);
+	struct account a = { .name = "a", .auth = CONFIG_AUTH_XOAUTH2,
+			     .oauth_token_command = cmd, .oauth_token_lifetime = 1 };
+	struct account_secret *s = account_secret_new(&a);
+
+	g_assert_true(account_secret_will_run(s));
+	expect_secret(s, "tok-1");
+	g_assert_false(account_secret_will_run(s));
+	expect_secret(s, "tok-1"); /* a reconnect within the lifetime */
+	g_assert_cmpint(file_count(count), ==, 1);
+	account_secret_refused(s); /* the server said no */
+	g_assert_true(account_secret_will_run(s));
+	expect_secret(s, "tok-2");
+	g_usleep(1100 * 1000); /* older than its lifetime of 1 s */
+	g_assert_true(account_secret_will_run(s));
+	expect_secret(s, "tok-3");
+	expect_secret(s, "tok-3");
+	g_assert_cmpint(file_count(count), ==, 3);
+	g_assert_cmpuint(account_secret_runs(s), ==, 3);
+	account_secret_free(&s);
+	g_assert_null(s);
+
+	g_unlink(count);
+	g_free(count);
+	count = g_build_filename(dir, "count.sh", NULL);
+	g_unlink(count);
+	g_rmdir(dir);
+	g_free(cmd);
+	g_free(count);
+	g_free(dir);
+}
+
+/* A password: the command runs once, and again only after a refusal, never
+ * because time passed; a typed one is kept until refused; one from the
+ * file is never looked up again. */
+static void
+test_secret_password(void)
+{
+	char *dir = g_dir_make_tmp("tern-test-secret-XXXXXX", NULL);
+	char *count = NULL;
+	char *cmd = counting_command(dir, "pw", &count);
+	struct account a = { .name = "a", .password_command = cmd, .oauth_token_lifetime = 1 };
+	struct account_secret *s = account_secret_new(&a);
+	const char *got = NULL;
+	GError *error = NULL;
+
+	expect_secret(s, "pw-1");
+	g_usleep(1100 * 1000);
+	expect_secret(s, "pw-1"); /* time alone changes nothing for a password */
+	g_assert_false(account_secret_will_run(s));
+	g_assert_cmpint(file_count(count), ==, 1);
+	account_secret_refused(s);
+	expect_secret(s, "pw-2");
+	g_assert_cmpint(file_count(count), ==, 2);
+	account_secret_free(&s);
+
+	/* nothing configured: NO_PASSWORD until typed; refused: forgotten */
+	a.password_command = NULL;
+	s = account_secret_new(&a);
+	g_assert_cmpint(account_secret_get(s, &got, &error), ==, -1);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD);
+	g_clear_error(&error);
+	account_secret_set(s, "typed");
+	expect_secret(s, "typed");
+	expect_secret(s, "typed");
+	account_secret_refused(s);
+	g_assert_cmpint(account_secret_get(s, &got, &error), ==, -1);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD);
+	g_clear_error(&error);
+	account_secret_free(&s);
+
+	/* from the file */
+	a.password = "direct";
+	s = account_secret_new(&a);
+	expect_secret(s, "direct");
+	account_secret_refused(s);
+	expect_secret(s, "direct");
+	g_assert_cmpuint(account_secret_runs(s), ==, 0);
+	account_secret_free(&s);
+
+	/* a tunnel without a password: PREAUTH, no secret and no error */
+	a.password = NULL;
+	a.tunnel = "true";
+	s = account_secret_new(&a);
+	g_assert_cmpint(account_secret_get(s, &got, &error), ==, 0);
+	g_assert_null(got);
+	account_secret_free(&s);
+
+	g_unlink(count);
+	g_free(count);
+	count = g_build_filename(dir, "count.sh", NULL);
+	g_unlink(count);
+	g_rmdir(dir);
+	g_free(cmd);
+	g_free(count);
+	g_free(dir);
+}
+
+/* A command that hangs (a pinentry nobody answers) is killed. */
+static void
+test_command_timeout(void)
+{
+	gint64 t0 = g_get_monotonic_time();
+	char *out = NULL;
+	GError *error = NULL;
+
+	g_assert_cmpint(config_run_command_timeout("sleep 30", "password_command", 300, &out,
+						   &error), ==, -1);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND);
+	g_assert_cmpstr(error->message, ==, "password_command did not finish within 1 second");
+	g_assert_null(out);
+	g_assert_cmpint(g_get_monotonic_time() - t0, <, 10 * G_USEC_PER_SEC);
+	g_clear_error(&error);
+	/* one that closes its output but goes on running is killed too */
+	g_assert_cmpint(config_run_command_timeout("sh -c 'echo pw; exec >&-; sleep 30'",
+						   "password_command", 300, &out, &error), ==, -1);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_COMMAND);
+	g_clear_error(&error);
+	g_assert_cmpint(config_run_command_timeout("printf ok", "password_command", 5000, &out,
+						   &error), ==, 0);
+	g_assert_cmpstr(out, ==, "ok");
+	config_secret_free(&out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -608,9 +806,13 @@ main(int argc, char **argv)
 	g_test_add_func("/config/keys", test_keys);
 	g_test_add_func("/config/pick-account", test_pick);
 	g_test_add_func("/config/file", test_file);
+	g_test_add_func("/config/ca-file-no-tls", test_ca_file_no_tls);
 	g_test_add_func("/config/default-path", test_default_path);
 	g_test_add_func("/config/write-new", test_write_new);
 	g_test_add_func("/config/password-command", test_password_command);
+	g_test_add_func("/config/command-timeout", test_command_timeout);
+	g_test_add_func("/config/secret/token", test_secret_token);
+	g_test_add_func("/config/secret/password", test_secret_password);
 	rc = g_test_run();
 	g_rmdir(xdg);
 	g_free(xdg);

@@ -142,6 +142,23 @@ test_long_line(void)
 		g_string_append(s, "\x1b[2J\r");
 	r = render(s, &m);
 	g_assert_cmpuint(r->lines->len, >, 1000);
+	/* every escape shown, none left raw, whatever the wrapping did */
+	{
+		GString *all = g_string_new(NULL);
+		guint shown = 0;
+
+		for (guint i = 0; i < r->lines->len; i++) {
+			const char *text = ((struct mime_line *)r->lines->pdata[i])->text;
+
+			g_assert_null(strchr(text, '\x1b'));
+			g_assert_null(strchr(text, '\r'));
+			g_string_append(all, text);
+		}
+		for (const char *p = all->str; (p = strstr(p, "^[[2J")) != NULL; p += 5)
+			shown++;
+		g_assert_cmpuint(shown, ==, 100000);
+		g_string_free(all, TRUE);
+	}
 	mime_rendered_free(&r);
 	mime_message_free(&m);
 	g_string_free(s, TRUE);
@@ -159,7 +176,15 @@ test_huge_html(void)
 	for (int i = 0; i < 20000; i++)
 		g_string_append_printf(s, "<a href=\"http://e.org/%d\">l</a>", i);
 	r = render(s, &m);
-	g_assert_nonnull(r->lines);
+	/* Rendered, not merely allocated: the outer link is listed under the
+	 * text, and every line fits the width. (libxml2 stops at its depth
+	 * limit, so the 20000 inner links do not show.) */
+	g_assert_cmpuint(r->lines->len, >, 1);
+	g_assert_cmpstr(((struct mime_line *)r->lines->pdata[r->lines->len - 1])->text, ==,
+			"[1] http://x/");
+	for (guint i = 0; i < r->lines->len; i++)
+		g_assert_cmpuint(g_utf8_strlen(((struct mime_line *)r->lines->pdata[i])->text, -1),
+				 <=, 80);
 	mime_rendered_free(&r);
 	mime_message_free(&m);
 	g_string_free(s, TRUE);

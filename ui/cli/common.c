@@ -157,33 +157,30 @@ cli_open_config(const struct tern_globals *g, struct cli_ctx *ctx)
 	return 0;
 }
 
+/* Connect with the account's secret (one lookup, shared with the interface:
+ * core/config's account_secret). The client copies it. */
 static int
-get_secret(const struct account *a, char **secret_r)
+new_client(struct cli_ctx *ctx)
 {
+	static const struct imap_client_callbacks cb = { .event = on_event };
+	struct account_secret *s = account_secret_new(ctx->account);
+	const char *secret = NULL;
 	GError *err = NULL;
-	int rc;
+	int rc = 0;
 
-	*secret_r = NULL;
-	if (a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER)
-		rc = account_get_oauth_token(a, secret_r, &err);
-	else
-		rc = account_get_password(a, secret_r, &err);
-	if (rc == 0)
-		return 0;
-	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD) && a->tunnel != NULL) {
+	if (account_secret_get(s, &secret, &err) < 0) {
+		rc = cli_fail(TERN_ERR_CONFIG, "%s", err->message);
 		g_error_free(err);
-		return 0; /* a tunnel greets with PREAUTH */
+	} else {
+		ctx->client = imap_client_new(ctx->account, secret, &cb, ctx);
 	}
-	rc = cli_fail(TERN_ERR_CONFIG, "%s", err->message);
-	g_error_free(err);
+	account_secret_free(&s);
 	return rc;
 }
 
 static int
 open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
 {
-	static const struct imap_client_callbacks cb = { .event = on_event };
-	char *secret = NULL;
 	int rc;
 
 	rc = cli_open_config(g, ctx);
@@ -192,11 +189,9 @@ open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
 	ctx->hold_unreached = hold;
 	if (g->offline)
 		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server"));
-	rc = get_secret(ctx->account, &secret);
+	rc = new_client(ctx);
 	if (rc != 0)
 		return rc;
-	ctx->client = imap_client_new(ctx->account, secret, &cb, ctx);
-	config_secret_free(&secret);
 	imap_client_connect(ctx->client, cli_done, ctx);
 	if (cli_wait(ctx) != TERN_OK) {
 		const char *d = ctx->detail != NULL ? ctx->detail : _("cannot connect");

@@ -18,6 +18,7 @@
 #include "ui/tui/tui-private.h"
 
 static void connection_lost(struct tui *t, const char *detail);
+static gboolean free_client_idle(gpointer data);
 static void begin_select(struct tui *t, bool reload);
 
 /* ---- operations in flight ------------------------------------------------- */
@@ -295,8 +296,15 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	if (!current)
 		return;
 	if (st != TERN_OK) {
+		if (st == TERN_ERR_AUTH && imap_client_login_refused(c))
+			tui_secret_refused(t); /* $ looks it up again */
 		if (st == TERN_ERR_AUTH || st == TERN_ERR_CONFIG || st == TERN_ERR_PROTOCOL) {
-			/* Trying again would only repeat it: wait for $. */
+			/* Trying again would only repeat it: wait for $, which
+			 * starts a new client (not freed here: we are inside
+			 * one of its callbacks). */
+			t->gen++;
+			g_idle_add(free_client_idle, t->client);
+			t->client = NULL;
 			t->conn = CONN_OFFLINE;
 			tui_error(t, _("%s: %s (press $ to try again)"), t->account->name,
 				  detail != NULL ? detail : "");
@@ -325,12 +333,20 @@ void
 conn_start(struct tui *t)
 {
 	static const struct imap_client_callbacks cb = { .event = on_event };
+	const char *secret = NULL;
 	struct tui_op *op;
 
 	if (t->client != NULL)
 		return;
+	/* Each attempt asks: a token may have expired, a refused secret is
+	 * looked up again. */
+	if (tui_secret_get(t, &secret) < 0) {
+		t->conn = CONN_OFFLINE;
+		tui_dirty(t);
+		return;
+	}
 	t->conn = CONN_CONNECTING;
-	t->client = imap_client_new(t->account, t->secret, &cb, t);
+	t->client = imap_client_new(t->account, secret, &cb, t);
 	op = tui_op_new(t, NULL, NULL);
 	imap_client_connect(t->client, connect_done, op);
 	tui_dirty(t);

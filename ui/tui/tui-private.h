@@ -137,7 +137,8 @@ struct tui {
 	const struct tern_globals *g;
 	struct config *cfg;
 	const struct account *account;
-	char *secret;
+	GHashTable *secrets; /* struct account * -> struct account_secret *, kept for
+			      * reconnects and account switches (tui.c) */
 	struct keymap *km;
 	GMainLoop *loop;
 	int exit_code;
@@ -236,6 +237,12 @@ void tui_layout(struct tui *t);
 void tui_relayout(struct tui *t);
 /* A: close this account and open the next one of the configuration. */
 void tui_next_account(struct tui *t);
+/* The open account's secret for a connection (core/config's one lookup; a
+ * command gets the terminal, the screen suspended). 0, or -1 after saying
+ * why on the status line. *secret_r: transfer none, NULL for PREAUTH. */
+int tui_secret_get(struct tui *t, const char **secret_r);
+/* The server refused it: the next tui_secret_get() looks it up again. */
+void tui_secret_refused(struct tui *t);
 /* Ctrl-Z: give the terminal back and stop; redraw on resume. */
 void tui_suspend(struct tui *t);
 

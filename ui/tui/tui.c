@@ -529,25 +529,74 @@ ask_password(const struct account *a)
 	return out;
 }
 
+static void
+secret_destroy(gpointer p)
+{
+	struct account_secret *s = p;
+
+	account_secret_free(&s);
+}
+
+/* The account's one secret lookup, made on first use. */
+static struct account_secret *
+secret_for(struct tui *t, const struct account *a)
+{
+	struct account_secret *s;
+
+	if (t->secrets == NULL)
+		t->secrets = g_hash_table_new_full(NULL, NULL, NULL, secret_destroy);
+	s = g_hash_table_lookup(t->secrets, a);
+	if (s == NULL) {
+		s = account_secret_new(a);
+		g_hash_table_insert(t->secrets, (gpointer)a, s);
+	}
+	return s;
+}
+
+/* Look it up. A command that runs with the screen up gets the terminal
+ * (pinentry), as Ctrl-Z gives it to the shell; it is killed after
+ * CONFIG_COMMAND_TIMEOUT seconds. */
+static int
+secret_lookup(struct tui *t, const struct account *a, const char **secret_r, GError **error)
+{
+	struct account_secret *s = secret_for(t, a);
+	bool give = t->screen_up && account_secret_will_run(s);
+	int rc;
+
+	if (give) {
+		def_prog_mode();
+		endwin();
+	}
+	rc = account_secret_get(s, secret_r, error);
+	if (give) {
+		reset_prog_mode();
+		update_size();
+		clearok(curscr, TRUE);
+		viewer_resize(t);
+		tui_dirty(t);
+	}
+	return rc;
+}
+
+/* Before the screen starts: a password nobody configured is asked for. */
 static int
 get_secret(struct tui *t)
 {
 	const struct account *a = t->account;
+	const char *secret = NULL;
 	GError *err = NULL;
-	int rc;
+	char *typed;
 
-	if (a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER)
-		rc = account_get_oauth_token(a, &t->secret, &err);
-	else
-		rc = account_get_password(a, &t->secret, &err);
-	if (rc == 0)
+	if (secret_lookup(t, a, &secret, &err) == 0)
 		return 0;
 	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD)) {
 		g_error_free(err);
-		if (a->tunnel != NULL)
-			return 0; /* PREAUTH */
-		t->secret = ask_password(a);
-		return t->secret != NULL ? 0 : TERN_EXIT_CONFIG;
+		typed = ask_password(a);
+		if (typed == NULL)
+			return TERN_EXIT_CONFIG;
+		account_secret_set(secret_for(t, a), typed);
+		config_secret_free(&typed);
+		return 0;
 	}
 	tern_error("%s", err->message);
 	g_error_free(err);
@@ -569,24 +618,13 @@ next_account(struct tui *t)
 /* Its password or token, without asking (the screen is ours now).
  * Returns 0, or -1 after saying why. */
 static int
-switch_secret(struct tui *t, const struct account *a, char **secret_r)
+switch_secret(struct tui *t, const struct account *a)
 {
+	const char *secret = NULL;
 	GError *err = NULL;
-	int rc;
 
-	*secret_r = NULL;
-	if (t->g->offline)
+	if (t->g->offline || secret_lookup(t, a, &secret, &err) == 0)
 		return 0;
-	if (a->auth == CONFIG_AUTH_XOAUTH2 || a->auth == CONFIG_AUTH_OAUTHBEARER)
-		rc = account_get_oauth_token(a, secret_r, &err);
-	else
-		rc = account_get_password(a, secret_r, &err);
-	if (rc == 0)
-		return 0;
-	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD) && a->tunnel != NULL) {
-		g_error_free(err);
-		return 0; /* PREAUTH */
-	}
 	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD))
 		tui_error(t, _("%s: no password in the configuration (set password_command); "
 			       "start tern with -a %s to type it"), a->name, a->name);
@@ -594,6 +632,28 @@ switch_secret(struct tui *t, const struct account *a, char **secret_r)
 		tui_error(t, "%s", err->message);
 	g_error_free(err);
 	return -1;
+}
+
+int
+tui_secret_get(struct tui *t, const char **secret_r)
+{
+	GError *err = NULL;
+
+	if (secret_lookup(t, t->account, secret_r, &err) == 0)
+		return 0;
+	if (g_error_matches(err, CONFIG_ERROR, CONFIG_ERROR_NO_PASSWORD))
+		tui_error(t, _("%s: the password was refused; start tern again to type it"),
+			  t->account->name);
+	else
+		tui_error(t, _("%s: %s (press $ to try again)"), t->account->name, err->message);
+	g_error_free(err);
+	return -1;
+}
+
+void
+tui_secret_refused(struct tui *t)
+{
+	account_secret_refused(secret_for(t, t->account));
 }
 
 /* Everything the open account showed goes; the screen settings stay. */
@@ -629,24 +689,21 @@ close_account(struct tui *t)
 	t->folders = folder_tree_new();
 	t->tag_prefix = false;
 	t->focus = PANE_LIST;
-	config_secret_free(&t->secret);
 }
 
 void
 tui_next_account(struct tui *t)
 {
 	const struct account *next = next_account(t);
-	char *secret = NULL;
 
 	if (next == t->account) {
 		tui_info(t, _("%s is the only account."), t->account->name);
 		return;
 	}
-	if (switch_secret(t, next, &secret) < 0)
+	if (switch_secret(t, next) < 0)
 		return;
 	close_account(t);
 	t->account = next;
-	t->secret = secret;
 	tui_open_account(t);
 	tui_info(t, _("Account %s."), t->account->name);
 }
@@ -762,7 +819,8 @@ tui_free(struct tui *t)
 	g_free(t->search);
 	g_free(t->message);
 	keymap_free(&t->km);
-	config_secret_free(&t->secret);
+	if (t->secrets != NULL)
+		g_hash_table_destroy(t->secrets);
 	config_free(&t->cfg);
 	if (t->loop != NULL)
 		g_main_loop_unref(t->loop);
