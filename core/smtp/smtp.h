@@ -15,6 +15,7 @@
 
 #include "core/common.h"
 #include "core/config/config.h"
+#include "core/store/store.h"
 
 enum smtp_result {
 	SMTP_SENT,       /* the server accepted the message */
@@ -50,6 +51,14 @@ bool smtp_configured(const struct account *a);
 
 /* The exit status that goes with a result (0, 74, 1, 77, 74, 78). */
 int smtp_result_exit_code(enum smtp_result r);
+
+/* Send one claimed outbox row (store_outbox_claim()) and record what came
+ * of it: SENDING when the data starts, then SENT (the original's flag to
+ * the journal), QUEUED again (SMTP_RETRY, SMTP_AUTH, SMTP_CONFIG), FAILED
+ * (SMTP_REFUSED) or MAYBE_SENT, with the detail. Blocks; in a thread, give
+ * it a store of its own (store_open() on the same path). */
+enum smtp_result smtp_send_entry(struct store *s, const struct account *a,
+				 const struct store_outbox_entry *e, char **detail_r);
 
 /* internal: sendmail.c */
 enum smtp_result smtp_sendmail(const struct account *a, const struct smtp_envelope *env,
