@@ -44,7 +44,7 @@ read_cb(char *buf, size_t size, size_t nitems, void *ud)
 	}
 	memcpy(buf, x->data + x->pos, n);
 	x->pos += n;
-	if (n == 0)
+	if (x->pos == x->len) /* libcurl, knowing the size, may not ask again */
 		x->eof = true;
 	return n;
 }

@@ -179,18 +179,15 @@ get_secret(const struct account *a, char **secret_r)
 	return rc;
 }
 
-static int
-open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
+int
+cli_connect(struct cli_ctx *ctx, bool hold)
 {
 	static const struct imap_client_callbacks cb = { .event = on_event };
 	char *secret = NULL;
 	int rc;
 
-	rc = cli_open_config(g, ctx);
-	if (rc != 0)
-		return rc;
 	ctx->hold_unreached = hold;
-	if (g->offline)
+	if (ctx->g->offline)
 		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server"));
 	rc = get_secret(ctx->account, &secret);
 	if (rc != 0)
@@ -204,10 +201,24 @@ open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
 		return cli_ctx_fail(ctx, ctx->st, "%s: %s", ctx->account->name, d);
 	}
 	ctx->connected = true;
-	/* What waits in the journal goes first, in order. */
-	if (cli_open_existing_store(ctx) == 0)
-		return cli_journal_replay(ctx);
-	return 0;
+	/* What waits in the journal goes first, in order; then the outbox
+	 * (whose flags go to the journal again). */
+	if (cli_open_existing_store(ctx) != 0)
+		return 0;
+	rc = cli_journal_replay(ctx);
+	if (rc == 0 && cli_outbox_flush(ctx) > 0)
+		rc = cli_journal_replay(ctx);
+	return rc;
+}
+
+static int
+open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
+{
+	int rc = cli_open_config(g, ctx);
+
+	if (rc != 0)
+		return rc;
+	return cli_connect(ctx, hold);
 }
 
 int
@@ -274,6 +285,7 @@ cli_select(struct cli_ctx *ctx, const char *folder, bool read_only,
 	if (info_r != NULL)
 		*info_r = w.info;
 	ctx->exists = w.info.exists;
+	ctx->uidvalidity = w.info.uidvalidity;
 	return 0;
 }
 
@@ -672,6 +684,7 @@ offline_message(struct cli_ctx *ctx, const char *folder, guint32 uid, GBytes **d
 
 	if (rc != 0)
 		return rc;
+	ctx->uidvalidity = f.uidvalidity;
 	found = store_body_get(ctx->store, folder, f.uidvalidity, uid, data_r, &err);
 	if (found < 0) {
 		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
