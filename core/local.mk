@@ -6,3 +6,4 @@ include core/net/local.mk
 include core/config/local.mk
 include core/model/local.mk
 include core/store/local.mk
+include core/smtp/local.mk

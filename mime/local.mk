@@ -1,6 +1,7 @@
 # mime/ (owned by the mime module): GMime 3 + libxml2 on top of core.
 libmime_a_SOURCES += mime/mime.h mime/mime-private.h mime/mime.c mime/charset.c \
-	mime/rfc2047.c mime/prescan.c mime/message.c mime/lines.c mime/html.c mime/render.c
+	mime/rfc2047.c mime/prescan.c mime/message.c mime/lines.c mime/html.c mime/render.c \
+	mime/compose.c
 
 MIME_TEST_LIBS = $(MIME_LIBS) $(CORE_LIBS)
 
@@ -37,7 +38,13 @@ tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_mime_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c \
 	mime/mime.c mime/charset.c mime/rfc2047.c mime/prescan.c mime/message.c \
-	mime/lines.c mime/html.c mime/render.c
+	mime/lines.c mime/html.c mime/render.c mime/compose.c
 tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GLIB_LIBS) $(LIBINTL)
 endif
 EXTRA_DIST += tests/fuzz/corpus/mime
+
+check_PROGRAMS += tests/unit/test-compose
+tests_unit_test_compose_CFLAGS = $(MIME_CFLAGS)
+tests_unit_test_compose_SOURCES = tests/unit/test-compose.c
+tests_unit_test_compose_LDADD = $(MIME_TEST_LIBS)
+TESTS += tests/unit/test-compose

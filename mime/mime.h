@@ -208,4 +208,127 @@ char *mime_mailcap_html_command(const char *path);
  * handling). Transfer full. */
 char *mime_html_to_text(const char *html, size_t len);
 
+/* ---- Composing (mime/compose.c) -------------------------------------------------
+ *
+ * A message being written is a struct mime_draft: plain UTF-8 fields that
+ * the editor (the CLI's draft file, the interface's review screen) shows
+ * and changes. mime_draft_reply() / mime_draft_forward() / mime_draft_new()
+ * make one; mime_draft_format() writes it as a "headers on top" file for
+ * $EDITOR and mime_draft_parse() reads that file back (with clear errors
+ * for bad addresses); mime_draft_build() turns it into the bytes to send.
+ *
+ * The headers-on-top file: a header block (From, To, Cc, Bcc, Subject,
+ * Reply-To, In-Reply-To, References, Attach — one file path each, may
+ * repeat — and X-Tern-Original), a blank line, then the body. Continuation
+ * lines start with a blank. A file whose header block holds anything else
+ * (MIME-Version, Date, Content-Type...) is an RFC 5322 message:
+ * mime_outgoing_from_text() sends it as it is.
+ *
+ * Values from the original message never put a line break into a header:
+ * CR, LF, NUL and other controls in names and subjects become spaces. */
+
+/* Longest file a draft may attach (bytes), and the most attachments. */
+#define MIME_MAX_ATTACHMENT (64 * 1024 * 1024)
+#define MIME_MAX_ATTACHMENTS 100
+/* Longest draft file read back (headers and body, without attachments). */
+#define MIME_MAX_DRAFT (16 * 1024 * 1024)
+/* Most message ids kept in References (the first and the newest). */
+#define MIME_MAX_REFERENCES 20
+
+#define MIME_COMPOSE_ERROR (mime_compose_error_quark())
+GQuark mime_compose_error_quark(void);
+enum mime_compose_error_code {
+	MIME_COMPOSE_ERROR_ADDRESS,    /* a bad address: the message says which, and the line */
+	MIME_COMPOSE_ERROR_NO_RCPT,    /* no recipient at all */
+	MIME_COMPOSE_ERROR_SYNTAX,     /* the draft file cannot be read as one */
+	MIME_COMPOSE_ERROR_ATTACHMENT, /* an attachment cannot be read */
+};
+
+/* The user's addresses, from the account: from ("Name <a@b>") first, then
+ * alternates. Parsed by mime_identities_new(); transfer full
+ * (mime_identities_free()). */
+struct mime_identities;
+struct mime_identities *mime_identities_new(const char *from, const char *alternates,
+					    const char *user);
+void mime_identities_free(struct mime_identities **ids);
+/* The default From ("Name <a@b>", UTF-8), or NULL when the account names
+ * no address (no from, and user is not an address). Transfer none. */
+const char *mime_identities_default(const struct mime_identities *ids);
+
+enum mime_reply_mode {
+	MIME_REPLY_SENDER, /* Reply-To, else From */
+	MIME_REPLY_ALL,    /* and every To and Cc, the user's own addresses left out */
+};
+
+struct mime_draft {
+	char *from;        /* "Name <a@b>", UTF-8; NULL: the default identity */
+	char *to, *cc, *bcc, *reply_to; /* address lists, UTF-8, comma-separated, or NULL */
+	char *subject;     /* UTF-8, one line, or NULL */
+	char *in_reply_to; /* "<id>" or NULL */
+	char *references;  /* "<id1> <id2>..." or NULL */
+	char *original;    /* X-Tern-Original: opaque to mime/ (the CLI's "answered
+			      FOLDER..."), kept through the file, never sent; or NULL */
+	char *body;        /* UTF-8, LF line ends */
+	GPtrArray *attach; /* char *: file paths to attach */
+	GBytes *attach_message; /* a whole message to attach as message/rfc822, or NULL */
+};
+
+/* An empty draft (From = the default identity). Transfer full. */
+struct mime_draft *mime_draft_new(const struct mime_identities *ids);
+void mime_draft_free(struct mime_draft **d);
+
+/* A reply to orig: To/Cc by mode (the user's own addresses never among
+ * them; a reply to one's own message goes to its To), From = the identity
+ * the original was addressed to (else the default), "Re: " once,
+ * In-Reply-To and References (trimmed to MIME_MAX_REFERENCES), and a body
+ * of an attribution line ("On DATE, NAME wrote:") and the original's text
+ * quoted with "> " (format=flowed paragraphs joined first). Transfer full. */
+struct mime_draft *mime_draft_reply(struct mime_message *orig, enum mime_reply_mode mode,
+				    const struct mime_identities *ids);
+/* A forward of orig: "Fwd: " once, From as for a reply. inline: the body
+ * holds a "Forwarded message" header block and the original's text;
+ * else orig_bytes is attached whole as message/rfc822 (attach_message).
+ * Transfer full. */
+struct mime_draft *mime_draft_forward(struct mime_message *orig, GBytes *orig_bytes,
+				      bool as_attachment, const struct mime_identities *ids);
+/* Append the signature below a "-- " line (nothing when sig is NULL or
+ * empty; a signature that already starts with "-- " is not given another). */
+void mime_draft_add_signature(struct mime_draft *d, const char *sig);
+
+/* The headers-on-top text of d, LF line ends (empty To/Cc/Bcc/Subject
+ * lines are written so the user can fill them in). Transfer full. */
+char *mime_draft_format(const struct mime_draft *d);
+/* Read a headers-on-top file back. Addresses are checked: a bad one is
+ * MIME_COMPOSE_ERROR_ADDRESS "line N: To: 'bob' is not an e-mail address".
+ * Returns 0 with *d_r (transfer full) or -1 with error. */
+int mime_draft_parse(const char *text, size_t len, struct mime_draft **d_r, GError **error);
+
+/* A message ready to send. */
+struct mime_outgoing {
+	char *message_id;  /* "<id@domain>" */
+	char *sender;      /* the envelope sender (From's address) */
+	GPtrArray *rcpts;  /* char *: every To, Cc and Bcc address, once each */
+	GBytes *data;      /* the message as transmitted: CRLF, no Bcc header */
+	char *bcc_field;   /* "Bcc: ...\r\n" to put on top of data for the Sent copy,
+			      or NULL */
+	char *subject;     /* UTF-8 (for the outbox list), or NULL */
+	char *original;    /* the draft's X-Tern-Original, or NULL */
+};
+void mime_outgoing_free(struct mime_outgoing **o);
+
+/* Build d: a text/plain UTF-8 body (quoted-printable when a line or byte
+ * needs it; format=flowed when a line is longer than 78 columns), the
+ * attachments (read with O_NOFOLLOW, typed by GIO, RFC 2231 file names),
+ * RFC 2047 headers, a fresh Message-ID on From's domain and Date. From
+ * defaults to mime_identities_default(ids). No recipient:
+ * MIME_COMPOSE_ERROR_NO_RCPT. Transfer full. */
+int mime_draft_build(const struct mime_draft *d, const struct mime_identities *ids,
+		     struct mime_outgoing **out_r, GError **error);
+
+/* What `tern send` reads: a headers-on-top draft (built as above) or an
+ * RFC 5322 message (recipients from To/Cc/Bcc, Bcc taken out of what is
+ * transmitted, From, Date and Message-ID added when missing, CRLF). */
+int mime_outgoing_from_text(const char *text, size_t len, const struct mime_identities *ids,
+			    struct mime_outgoing **out_r, GError **error);
+
 #endif

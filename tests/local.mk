@@ -14,8 +14,9 @@ AM_TESTS_ENVIRONMENT = \
 	G_TEST_SRCDIR=$(abs_srcdir); G_TEST_BUILDDIR=$(abs_builddir); \
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0; \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1; \
+	LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0; \
 	export TZ LANG LC_ALL COLUMNS PYTHONDONTWRITEBYTECODE TERN TERN_SRCDIR TERN_BUILDDIR \
-	  G_TEST_SRCDIR G_TEST_BUILDDIR ASAN_OPTIONS UBSAN_OPTIONS;
+	  G_TEST_SRCDIR G_TEST_BUILDDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS;
 
 # Unit tests link the layer they test.
 UNIT_CFLAGS = $(CORE_CFLAGS)
@@ -28,7 +29,7 @@ tests_unit_test_common_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-common
 
 # Test helpers shared by scripts.
-EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py
+EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py tests/lsan.supp
 EXTRA_DIST += tests/server/dovecot_server.py tests/fixtures/genmail.py
 
 # Command-line tests and the layering rule.

@@ -17,6 +17,7 @@ G_DEFINE_QUARK(tern-config-error-quark, config_error)
 G_STATIC_ASSERT(sizeof(enum config_tls) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum config_auth) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum config_layout) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum config_smtp_auth) == sizeof(int));
 
 enum key_kind {
 	K_STRING,      /* any non-empty text */
@@ -30,6 +31,8 @@ enum key_kind {
 	K_FINGERPRINT,
 	K_DATEFMT,
 	K_CHARSET,
+	K_ADDRESS,     /* "Name <a@b>" or "a@b" (checked loosely; mime/ parses it) */
+	K_ADDRESSES,   /* addresses separated by commas or blanks */
 };
 
 struct key_def {
@@ -42,6 +45,8 @@ struct key_def {
 static const char *const tls_choices[] = { "implicit", "starttls", "none", NULL };
 static const char *const auth_choices[] = { "auto", "plain", "login", "xoauth2", "oauthbearer",
 					    NULL };
+static const char *const smtp_auth_choices[] = { "auto", "plain", "login", "xoauth2",
+						 "oauthbearer", "none", NULL };
 static const char *const layout_choices[] = { "below", "beside", "full", NULL };
 
 #define ACC(f) offsetof(struct account, f)
@@ -65,10 +70,27 @@ static const struct key_def account_keys[] = {
 	{ "archive", K_STRING, ACC(archive), NULL },
 	{ "sent", K_STRING, ACC(sent), NULL },
 	{ "drafts", K_STRING, ACC(drafts), NULL },
+	{ "smtp_host", K_HOST, ACC(smtp_host), NULL },
+	{ "smtp_port", K_PORT, ACC(smtp_port), NULL },
+	{ "smtp_tls", K_ENUM, ACC(smtp_tls), tls_choices },
+	{ "smtp_user", K_STRING, ACC(smtp_user), NULL },
+	{ "smtp_auth", K_ENUM, ACC(smtp_auth), smtp_auth_choices },
+	{ "smtp_password_command", K_COMMAND, ACC(smtp_password_command), NULL },
+	{ "smtp_ca_file", K_PATH, ACC(smtp_ca_file), NULL },
+	{ "smtp_tls_fingerprint", K_FINGERPRINT, ACC(smtp_tls_fingerprint), NULL },
+	{ "from", K_ADDRESS, ACC(from), NULL },
+	{ "alternates", K_ADDRESSES, ACC(alternates), NULL },
+	{ "copy_to_sent", K_BOOL, ACC(copy_to_sent), NULL },
+	{ "signature_file", K_PATH, ACC(signature_file), NULL },
+	{ "signature_command", K_COMMAND, ACC(signature_command), NULL },
+	{ "sendmail_command", K_COMMAND, ACC(sendmail_command), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
-       AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT, AK_DEFAULT, AK_TUNNEL,
-       AK_TRASH, AK_ARCHIVE, AK_SENT, AK_DRAFTS, AK_COUNT };
+       AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
+       AK_DEFAULT, AK_TUNNEL, AK_TRASH, AK_ARCHIVE, AK_SENT, AK_DRAFTS, AK_SMTP_HOST,
+       AK_SMTP_PORT, AK_SMTP_TLS, AK_SMTP_USER, AK_SMTP_AUTH, AK_SMTP_PASSWORD_COMMAND,
+       AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
+       AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -133,6 +155,16 @@ account_free(gpointer p)
 	g_free(a->archive);
 	g_free(a->sent);
 	g_free(a->drafts);
+	g_free(a->smtp_host);
+	g_free(a->smtp_user);
+	g_free(a->smtp_password_command);
+	g_free(a->smtp_ca_file);
+	g_free(a->smtp_tls_fingerprint);
+	g_free(a->from);
+	g_free(a->alternates);
+	g_free(a->signature_file);
+	g_free(a->signature_command);
+	g_free(a->sendmail_command);
 	g_free(a);
 }
 
@@ -266,6 +298,24 @@ parse_enum(struct load *ld, const struct config_entry *e, const struct key_def *
 	return -1;
 }
 
+/* A loose check of an address in the config ("Name <a@b>" or "a@b"): the
+ * message builder parses it for real. */
+static bool
+address_is_plausible(const char *s, char **msg_r)
+{
+	const char *lt = strrchr(s, '<');
+	const char *addr = lt != NULL ? lt + 1 : s;
+	size_t len = lt != NULL ? strcspn(addr, ">") : strlen(addr);
+	const char *at = memchr(addr, '@', len);
+
+	if (at != NULL && at > addr && at < addr + len - 1 && (lt == NULL || addr[len] == '>') &&
+	    memchr(addr, ' ', len) == NULL)
+		return true;
+	*msg_r = g_strdup_printf(_("'%s' is not an e-mail address (write a@example.org or "
+				   "Name <a@example.org>)"), s);
+	return false;
+}
+
 static int
 check_string_kind(struct load *ld, const struct config_entry *e, enum key_kind kind,
 		  char **value)
@@ -302,6 +352,21 @@ check_string_kind(struct load *ld, const struct config_entry *e, enum key_kind k
 			msg = g_strdup_printf(_("invalid date format '%s'"), *value);
 			break;
 		}
+		return 0;
+	}
+	case K_ADDRESS:
+		if (!address_is_plausible(*value, &msg))
+			break;
+		return 0;
+	case K_ADDRESSES: {
+		char **words = g_strsplit_set(*value, ", \t", -1);
+		bool good = true;
+
+		for (char **w = words; *w != NULL && good; w++)
+			good = **w == '\0' || address_is_plausible(*w, &msg);
+		g_strfreev(words);
+		if (!good)
+			break;
 		return 0;
 	}
 	case K_CHARSET: {
@@ -358,13 +423,15 @@ parse_key(struct load *ld, const struct config_entry *e, const struct key_def *d
 		return parse_enum(ld, e, def, value_in, (int *)field);
 	case K_FINGERPRINT: {
 		struct account *a = base;
+		bool smtp = def->off == ACC(smtp_tls_fingerprint);
 
-		if (!config_parse_fingerprint(value_in, a->tls_fingerprint_sha256, &canon))
-			return fail_at(ld, e->line, _("tls_fingerprint must be "
+		if (!config_parse_fingerprint(value_in, smtp ? a->smtp_tls_fingerprint_sha256 :
+							       a->tls_fingerprint_sha256, &canon))
+			return fail_at(ld, e->line, _("%s must be "
 						      "\"sha256:\" and 32 bytes in hex "
-						      "(AB:CD:...), not '%s'"), value_in);
-		g_free(a->tls_fingerprint);
-		a->tls_fingerprint = canon;
+						      "(AB:CD:...), not '%s'"), e->key, value_in);
+		g_free(*(char **)field);
+		*(char **)field = canon;
 		return 0;
 	}
 	default:
@@ -457,6 +524,50 @@ check_host(struct load *ld, struct account *a, const struct account_lines *l)
 	return 0;
 }
 
+/* The sending keys of one account. */
+static int
+check_smtp(struct load *ld, struct account *a, const struct account_lines *l)
+{
+	static const int need_host[] = { AK_SMTP_PORT, AK_SMTP_TLS, AK_SMTP_USER, AK_SMTP_AUTH,
+					 AK_SMTP_PASSWORD_COMMAND, AK_SMTP_CA_FILE,
+					 AK_SMTP_FINGERPRINT };
+
+	if (a->smtp_host != NULL && a->sendmail_command != NULL)
+		return fail_at(ld, later(l->key[AK_SMTP_HOST], l->key[AK_SENDMAIL_COMMAND]),
+			       _("account '%s' has both 'smtp_host' and 'sendmail_command': "
+				 "choose one"), a->name);
+	if (a->smtp_host == NULL) {
+		for (size_t i = 0; i < TERN_ARRAY_LEN(need_host); i++)
+			if (l->key[need_host[i]] != 0)
+				return fail_at(ld, l->key[need_host[i]],
+					       _("'%s' has no meaning without 'smtp_host' "
+						 "(account '%s')"),
+					       account_keys[need_host[i]].name, a->name);
+		return 0;
+	}
+	if (l->key[AK_SMTP_PORT] == 0)
+		a->smtp_port = a->smtp_tls == CONFIG_TLS_IMPLICIT ? 465 :
+			       a->smtp_tls == CONFIG_TLS_STARTTLS ? 587 : 25;
+	if (a->smtp_tls == CONFIG_TLS_NONE && !config_host_is_loopback(a->smtp_host))
+		return fail_at(ld, l->key[AK_SMTP_TLS],
+			       _("smtp_tls = none is only allowed for a loopback smtp_host "
+				 "(localhost, 127.0.0.1, ::1), not '%s'"), a->smtp_host);
+	if (a->smtp_tls == CONFIG_TLS_NONE &&
+	    (l->key[AK_SMTP_FINGERPRINT] != 0 || l->key[AK_SMTP_CA_FILE] != 0))
+		return fail_at(ld, later(l->key[AK_SMTP_FINGERPRINT], l->key[AK_SMTP_CA_FILE]),
+			       _("smtp_ca_file and smtp_tls_fingerprint have no meaning with "
+				 "smtp_tls = none"));
+	if ((a->smtp_auth == CONFIG_SMTP_AUTH_XOAUTH2 ||
+	     a->smtp_auth == CONFIG_SMTP_AUTH_OAUTHBEARER) && a->oauth_token_command == NULL)
+		return fail_at(ld, l->key[AK_SMTP_AUTH], _("smtp_auth = %s needs "
+							   "'oauth_token_command'"),
+			       smtp_auth_choices[a->smtp_auth]);
+	if (a->smtp_auth != CONFIG_SMTP_AUTH_NONE && account_smtp_user(a) == NULL)
+		return fail_at(ld, l->group, _("account '%s' needs 'smtp_user' (or smtp_auth = "
+					       "none)"), a->name);
+	return 0;
+}
+
 static int
 check_account(struct load *ld, struct account *a, const struct account_lines *l)
 {
@@ -474,7 +585,7 @@ check_account(struct load *ld, struct account *a, const struct account_lines *l)
 		return fail_at(ld, l->key[AK_AUTH],
 			       _("auth = %s needs 'oauth_token_command'"),
 			       auth_choices[a->auth]);
-	return 0;
+	return check_smtp(ld, a, l);
 }
 
 static int
@@ -510,6 +621,8 @@ parse_account(struct load *ld, const struct config_group *g, const char *name_te
 	a->compress = true;
 	a->timeout = 60;
 	a->oauth_token_lifetime = CONFIG_OAUTH_TOKEN_LIFETIME;
+	a->smtp_tls = CONFIG_TLS_IMPLICIT;
+	a->copy_to_sent = true;
 	g_ptr_array_add(ld->cfg->accounts, a);
 	if (parse_table_group(ld, g, account_keys, TERN_ARRAY_LEN(account_keys), a,
 			      lines.key) < 0)

@@ -40,6 +40,16 @@ enum config_auth {
 	CONFIG_AUTH_OAUTHBEARER,
 };
 
+/* How tern authenticates to the SMTP server (smtp_auth). */
+enum config_smtp_auth {
+	CONFIG_SMTP_AUTH_AUTO,
+	CONFIG_SMTP_AUTH_PLAIN,
+	CONFIG_SMTP_AUTH_LOGIN,
+	CONFIG_SMTP_AUTH_XOAUTH2,
+	CONFIG_SMTP_AUTH_OAUTHBEARER,
+	CONFIG_SMTP_AUTH_NONE, /* no AUTH at all (a local relay) */
+};
+
 enum config_layout {
 	CONFIG_LAYOUT_BELOW,  /* viewer below the message list */
 	CONFIG_LAYOUT_BESIDE, /* viewer to the right of the message list */
@@ -81,6 +91,22 @@ struct account {
 	char *archive;
 	char *sent;
 	char *drafts;
+	/* Sending (DESIGN.md "Sending"); NULL / defaults when not set. */
+	char *smtp_host;       /* IDN in ASCII form; NULL: no SMTP (sendmail_command, or none) */
+	guint smtp_port;       /* 465 implicit, 587 starttls, 25 none, unless set */
+	enum config_tls smtp_tls; /* default implicit; none only to a loopback smtp_host */
+	char *smtp_user;       /* NULL: user */
+	enum config_smtp_auth smtp_auth;
+	char *smtp_password_command; /* NULL: the IMAP secret */
+	char *smtp_ca_file;    /* NULL: ca_file */
+	char *smtp_tls_fingerprint; /* canonical, or NULL (the IMAP pin does not carry) */
+	guint8 smtp_tls_fingerprint_sha256[32];
+	char *from;            /* "Name <addr>" or "addr"; NULL: user when it is an address */
+	char *alternates;      /* more addresses of the user, separated by commas or blanks */
+	bool copy_to_sent;     /* default true */
+	char *signature_file;  /* "~/" expanded */
+	char *signature_command;
+	char *sendmail_command; /* run without a shell instead of SMTP */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 
@@ -153,6 +179,13 @@ const struct account *config_find_account(const struct config *cfg, const char *
  * neither key is set (the caller may prompt). Blocks until the command ends.
  * *password_r is transfer full: free it with config_secret_free(). */
 int account_get_password(const struct account *a, char **password_r, GError **error);
+
+/* The SMTP secret: the OAuth token for smtp_auth xoauth2/oauthbearer, else
+ * the output of smtp_password_command, else account_get_password(). As
+ * account_get_password(); transfer full (config_secret_free()). */
+int account_get_smtp_secret(const struct account *a, char **secret_r, GError **error);
+/* The SMTP login name: smtp_user, else user (may be NULL). Transfer none. */
+const char *account_smtp_user(const struct account *a);
 
 /* The OAuth bearer token from oauth_token_command, as above. */
 int account_get_oauth_token(const struct account *a, char **token_r, GError **error);

@@ -324,6 +324,23 @@ account_get_password(const struct account *a, char **password_r, GError **error)
 }
 
 int
+account_get_smtp_secret(const struct account *a, char **secret_r, GError **error)
+{
+	if (a->smtp_auth == CONFIG_SMTP_AUTH_XOAUTH2 || a->smtp_auth == CONFIG_SMTP_AUTH_OAUTHBEARER)
+		return account_get_oauth_token(a, secret_r, error);
+	if (a->smtp_password_command != NULL)
+		return config_run_command(a->smtp_password_command, "smtp_password_command",
+					  secret_r, error);
+	return account_get_password(a, secret_r, error);
+}
+
+const char *
+account_smtp_user(const struct account *a)
+{
+	return a->smtp_user != NULL ? a->smtp_user : a->user;
+}
+
+int
 account_get_oauth_token(const struct account *a, char **token_r, GError **error)
 {
 	if (a->oauth_token_command != NULL)

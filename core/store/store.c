@@ -11,7 +11,7 @@
 
 #include "core/common.h"
 #include "core/model/query.h"
-#include "core/store/store.h"
+#include "core/store/store-private.h"
 #include "core/text/text.h"
 
 /* Seconds between two full PRAGMA quick_check runs on one file: the check
@@ -175,6 +175,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX messages_date ON messages (folder, uidvalidity, date);"
 	/* and when the whole file was last checked (check_health()) */
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER) WITHOUT ROWID;",
+	/* 4 -> 5: the outbox (core/store/outbox.c) */
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,"
+	" state INTEGER NOT NULL DEFAULT 0, sender TEXT NOT NULL, rcpts TEXT NOT NULL,"
+	" data BLOB NOT NULL, bcc_field TEXT, subject TEXT,"
+	" copy_to_sent INTEGER NOT NULL DEFAULT 1, sent_folder TEXT,"
+	" orig_folder TEXT, orig_uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	" orig_uid INTEGER NOT NULL DEFAULT 0, orig_flag TEXT, detail TEXT,"
+	" created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+	" claimed_pid INTEGER NOT NULL DEFAULT 0, claimed_at INTEGER NOT NULL DEFAULT 0);",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -1708,4 +1718,36 @@ store_journal_count(struct store *s, guint *n_r, GError **error)
 		return -1;
 	*n_r = (guint)MIN(n, G_MAXUINT);
 	return 0;
+}
+
+/* ---- For the other files of the module (store-private.h) ---- */
+
+sqlite3 *
+store_db(struct store *s)
+{
+	return s->db;
+}
+
+int
+store_fail(struct store *s, GError **error, const char *what)
+{
+	return fail(s, error, what);
+}
+
+int
+store_refuse_read_only(struct store *s, GError **error)
+{
+	return refuse_read_only(s, error);
+}
+
+bool
+store_claim_is_live(gint64 pid, gint64 at)
+{
+	return claim_is_live(pid, at);
+}
+
+bool
+store_in_txn(struct store *s)
+{
+	return s->in_txn;
 }

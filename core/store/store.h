@@ -33,6 +33,7 @@ enum store_error_code {
 	STORE_ERROR_CORRUPT,  /* the file is damaged and could not be rebuilt */
 	STORE_ERROR_MISSING,  /* read-only open of a cache that does not exist */
 	STORE_ERROR_USAGE,    /* bad arguments */
+	STORE_ERROR_EXISTS,   /* the outbox already holds that Message-ID */
 };
 
 /* Default cap of the bodies table, in bytes (store_set_body_limit()). */
@@ -265,6 +266,85 @@ bool store_overlay_apply(const struct store_overlay *ov, guint32 uid, guint *fla
 int store_messages_change_flags(struct store *s, const char *folder, guint32 uidvalidity,
 				const GArray *uids, bool add, const char *const *flags,
 				GError **error);
+
+/* ---- The outbox: messages waiting to be sent (core/store/outbox.c) ------
+ *
+ * Keyed by Message-ID. A row is claimed (inside a transaction) by the
+ * process that sends it; it is marked SENDING when the server accepted
+ * DATA (smtp_data_fn); a SENDING row whose process is gone is found by the
+ * next claim and becomes MAYBE_SENT, which is never sent again unless the
+ * user says so (store_outbox_retry()). After the server accepted it a row
+ * is SENT while its copy to the Sent folder waits (then removed); the
+ * original's flag (\Answered, $Forwarded) goes to the journal at once. */
+
+enum store_outbox_state {
+	STORE_OUTBOX_QUEUED = 0,     /* waits to be sent */
+	STORE_OUTBOX_SENDING = 1,    /* the message is going out */
+	STORE_OUTBOX_MAYBE_SENT = 2, /* interrupted after the data: held for the user */
+	STORE_OUTBOX_FAILED = 3,     /* refused for good (5xx): held for the user */
+	STORE_OUTBOX_SENT = 4,       /* sent; the copy to Sent waits */
+};
+
+struct store_outbox_entry {
+	gint64 id;
+	char *message_id;       /* "<id@domain>" */
+	enum store_outbox_state state;
+	char *sender;           /* envelope */
+	char **rcpts;           /* NULL-terminated addr-specs */
+	GBytes *data;           /* the bytes transmitted (no Bcc); NULL in lists */
+	char *bcc_field;        /* "Bcc: ...\r\n" for the Sent copy, or NULL */
+	char *subject;          /* UTF-8, or NULL */
+	bool copy_to_sent;
+	char *sent_folder;      /* NULL: the \Sent special-use folder */
+	char *orig_folder;      /* the message answered or forwarded, or NULL */
+	guint32 orig_uidvalidity, orig_uid;
+	char *orig_flag;        /* "\\Answered" or "$Forwarded", or NULL */
+	char *detail;           /* the last failure, or NULL */
+	gint64 created;         /* unix time */
+	guint attempts;
+};
+void store_outbox_entry_free(struct store_outbox_entry **e);
+
+/* Queue a message (state QUEUED; id, state, detail, created, attempts of
+ * e are ignored). STORE_ERROR_EXISTS when the Message-ID is there. *id_r
+ * (may be NULL) gets the row. The row is claimed by this process at once
+ * when claim (the caller sends it now). */
+int store_outbox_add(struct store *s, const struct store_outbox_entry *e, bool claim,
+		     gint64 *id_r, GError **error);
+/* Claim the oldest row after row `after` (0: from the start) to work on:
+ * QUEUED (to send) or SENT (its copy to Sent), not claimed by another live
+ * process. SENDING rows of dead processes become MAYBE_SENT first. Returns
+ * 1 with *e_r (transfer full, with data), 0 when there is nothing to do,
+ * -1. */
+int store_outbox_claim(struct store *s, gint64 after, struct store_outbox_entry **e_r,
+		       GError **error);
+/* The claimed row: the data is going out now. */
+int store_outbox_sending(struct store *s, gint64 id, GError **error);
+/* The claimed row failed: QUEUED (try later), FAILED or MAYBE_SENT, with
+ * the reason; the claim is released. */
+int store_outbox_failed(struct store *s, gint64 id, enum store_outbox_state state,
+			const char *detail, GError **error);
+/* The claimed row was sent: the original's flag goes to the journal, and
+ * the row becomes SENT (its copy waits; the claim is kept) or is removed
+ * when no copy is wanted. Both in one transaction. */
+int store_outbox_sent(struct store *s, const struct store_outbox_entry *e, GError **error);
+/* Forget a row (its copy is in Sent, or the user dropped it). Returns 1
+ * when it was there, 0 when not. */
+int store_outbox_remove(struct store *s, const char *message_id, GError **error);
+/* Unclaim a row (a copy to Sent that could not be made now). */
+int store_outbox_release(struct store *s, gint64 id, GError **error);
+/* The user says send it again: MAYBE_SENT, FAILED (or QUEUED) become
+ * QUEUED. Returns 1 when the row was there, 0 when not. */
+int store_outbox_retry(struct store *s, const char *message_id, GError **error);
+/* Every row, oldest first, without data (struct store_outbox_entry *,
+ * transfer full). */
+int store_outbox_list(struct store *s, GPtrArray **entries_r, GError **error);
+/* Rows not yet sent (QUEUED, SENDING, MAYBE_SENT, FAILED): what the status
+ * line counts. */
+int store_outbox_count(struct store *s, guint *n_r, GError **error);
+/* A translated word for the state ("queued", "may have been sent"...).
+ * Transfer none. */
+const char *store_outbox_state_name(enum store_outbox_state state);
 
 /* ---- Resync: open a folder on the server and bring its cache up to date -- */
 

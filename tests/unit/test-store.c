@@ -140,18 +140,18 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 4);
+	g_assert_cmpint(user_version(path), ==, 5);
 
-	/* A version-1 file (no LRU index, nor what versions 3 and 4 added)
+	/* A version-1 file (no LRU index, nor what versions 3, 4 and 5 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP TABLE meta; PRAGMA user_version = 1;"
+				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 4);
+	g_assert_cmpint(user_version(path), ==, 5);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -161,14 +161,14 @@ test_open_migrate(void)
 	/* A version-2 file (no folder list, date index or meta table) with
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
-	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta;"
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox;"
 		       "PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 5, 100 FROM folders WHERE name = 'X';"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 4);
+	g_assert_cmpint(user_version(path), ==, 5);
 	{
 		guint n = 0;
 
@@ -942,6 +942,56 @@ test_action_parse(void)
 	g_assert_cmpstr(store_action_describe(&a), ==, "move");
 }
 
+/* The outbox: add, claim, the data going out, a sender that died (held as
+ * "may have been sent", never claimed again), retry, sent (the original's
+ * flag in the journal), removed. */
+static void
+test_outbox(void)
+{
+	char *path = db_path("outbox.db");
+	struct store *s = open_ok(path);
+	char *rcpts[] = { (char *)"a@example.org", (char *)"b@example.org", NULL };
+	struct store_outbox_entry in = {
+		.message_id = (char *)"<m1@example.net>", .sender = (char *)"me@example.net",
+		.rcpts = rcpts, .data = g_bytes_new_static("x\r\n", 3), .copy_to_sent = true,
+		.orig_folder = (char *)"INBOX", .orig_uidvalidity = 7, .orig_uid = 42,
+		.orig_flag = (char *)"\\Answered",
+	};
+	struct store_outbox_entry *e = NULL;
+	GError *err = NULL;
+	guint n = 0;
+
+	g_assert_cmpint(store_outbox_add(s, &in, false, NULL, &err), ==, 0);
+	g_assert_cmpint(store_outbox_add(s, &in, false, NULL, &err), ==, -1);
+	g_assert_error(err, STORE_ERROR, STORE_ERROR_EXISTS);
+	g_clear_error(&err);
+	g_assert_cmpint(store_outbox_claim(s, 0, &e, &err), ==, 1);
+	g_assert_cmpstr(e->rcpts[1], ==, "b@example.org");
+	g_assert_cmpuint(g_bytes_get_size(e->data), ==, 3);
+	g_assert_cmpint(store_outbox_sending(s, e->id, &err), ==, 0);
+	store_outbox_entry_free(&e);
+	/* the sender is gone (a pid that does not exist) */
+	sql_exec(path, "UPDATE outbox SET claimed_pid = 2147480000");
+	g_assert_cmpint(store_outbox_claim(s, 0, &e, &err), ==, 0);
+	g_assert_cmpint(sql_int(path, "SELECT state FROM outbox"), ==, STORE_OUTBOX_MAYBE_SENT);
+	g_assert_cmpint(store_outbox_count(s, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpint(store_outbox_retry(s, "<m1@example.net>", &err), ==, 1);
+	g_assert_cmpint(store_outbox_claim(s, 0, &e, &err), ==, 1);
+	g_assert_cmpint(store_outbox_sent(s, e, &err), ==, 0);
+	g_assert_cmpint(store_journal_count(s, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpint(store_outbox_count(s, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 0);
+	g_assert_cmpint(sql_int(path, "SELECT state FROM outbox"), ==, STORE_OUTBOX_SENT);
+	store_outbox_entry_free(&e);
+	g_assert_cmpint(store_outbox_remove(s, "<m1@example.net>", &err), ==, 1);
+	g_assert_cmpint(store_outbox_remove(s, "<m1@example.net>", &err), ==, 0);
+	g_bytes_unref(in.data);
+	store_free(&s);
+	g_free(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -961,6 +1011,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
 	g_test_add_func("/store/folder-list", test_folder_list);
+	g_test_add_func("/store/outbox", test_outbox);
 	rc = g_test_run();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

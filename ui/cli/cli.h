@@ -24,6 +24,7 @@ struct cli_ctx {
 	bool closed;           /* the server or network ended the session */
 	bool connected;        /* logged in: cli_close() logs out */
 	guint32 exists;        /* messages in the selected folder */
+	guint32 uidvalidity;   /* of the folder cli_select() (or offline, the cache) opened */
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
 	struct store *store;   /* the account's cache, or NULL (--no-cache, unusable) */
 	bool offline;          /* --offline: no client, the cache only */
@@ -63,6 +64,16 @@ int cli_journal_replay(struct cli_ctx *ctx);
  * UIDs (those not cached are ignored); failures are logged only. */
 void cli_cache_flags(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 		     const GArray *uids, bool add, const char *const *flags);
+
+/* After cli_open_config(): connect, log in, replay the journal and flush
+ * the outbox (as cli_open; hold: as cli_open_action). */
+int cli_connect(struct cli_ctx *ctx, bool hold);
+
+/* Send what waits in the outbox (ui/cli/outbox.c): queued messages by
+ * SMTP, then the copies to Sent by APPEND; a failure is a warning on
+ * stderr, never this command's exit code. Returns how many messages were
+ * sent (their flags wait in the journal). */
+int cli_outbox_flush(struct cli_ctx *ctx);
 
 /* Load the config and pick the account only (no network). */
 int cli_open_config(const struct tern_globals *g, struct cli_ctx *ctx);
@@ -136,5 +147,10 @@ int cli_cmd_move(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_copy(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_delete(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_config(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_send(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_reply(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_forward(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_compose(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv);
 
 #endif

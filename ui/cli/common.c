@@ -178,16 +178,13 @@ new_client(struct cli_ctx *ctx)
 	return rc;
 }
 
-static int
-open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
+int
+cli_connect(struct cli_ctx *ctx, bool hold)
 {
 	int rc;
 
-	rc = cli_open_config(g, ctx);
-	if (rc != 0)
-		return rc;
 	ctx->hold_unreached = hold;
-	if (g->offline)
+	if (ctx->g->offline)
 		return cli_fail(TERN_ERR_CONN, _("--offline: this command needs the server"));
 	rc = new_client(ctx);
 	if (rc != 0)
@@ -199,10 +196,24 @@ open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
 		return cli_ctx_fail(ctx, ctx->st, "%s: %s", ctx->account->name, d);
 	}
 	ctx->connected = true;
-	/* What waits in the journal goes first, in order. */
-	if (cli_open_existing_store(ctx) == 0)
-		return cli_journal_replay(ctx);
-	return 0;
+	/* What waits in the journal goes first, in order; then the outbox
+	 * (whose flags go to the journal again). */
+	if (cli_open_existing_store(ctx) != 0)
+		return 0;
+	rc = cli_journal_replay(ctx);
+	if (rc == 0 && cli_outbox_flush(ctx) > 0)
+		rc = cli_journal_replay(ctx);
+	return rc;
+}
+
+static int
+open_connect(const struct tern_globals *g, struct cli_ctx *ctx, bool hold)
+{
+	int rc = cli_open_config(g, ctx);
+
+	if (rc != 0)
+		return rc;
+	return cli_connect(ctx, hold);
 }
 
 int
@@ -269,6 +280,7 @@ cli_select(struct cli_ctx *ctx, const char *folder, bool read_only,
 	if (info_r != NULL)
 		*info_r = w.info;
 	ctx->exists = w.info.exists;
+	ctx->uidvalidity = w.info.uidvalidity;
 	return 0;
 }
 
@@ -667,6 +679,7 @@ offline_message(struct cli_ctx *ctx, const char *folder, guint32 uid, GBytes **d
 
 	if (rc != 0)
 		return rc;
+	ctx->uidvalidity = f.uidvalidity;
 	found = store_body_get(ctx->store, folder, f.uidvalidity, uid, data_r, &err);
 	if (found < 0) {
 		rc = cli_fail(TERN_ERR_NO, "%s", err->message);

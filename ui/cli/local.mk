@@ -2,3 +2,8 @@
 tern_SOURCES += ui/cli/journal.c
 TESTS += tests/integration/test-journal.py
 EXTRA_DIST += tests/integration/test-journal.py
+
+# ui/cli: sending (send, reply, forward, compose, outbox) and its integration test
+tern_SOURCES += ui/cli/cmd-send.c ui/cli/outbox.c
+TESTS += tests/integration/test-send.py
+EXTRA_DIST += tests/integration/test-send.py tests/server/smtp_server.py

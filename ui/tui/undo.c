@@ -305,11 +305,17 @@ static void
 undo_move(struct tui *t, struct undo_entry *e)
 {
 	static const struct imap_client_callbacks cb = { 0 };
-	struct undo_run *r = g_new0(struct undo_run, 1);
+	struct undo_run *r;
+	const char *secret = NULL;
 
+	if (tui_secret_get(t, &secret) < 0) {
+		push(t, e); /* back on the stack: z may try again */
+		return;
+	}
+	r = g_new0(struct undo_run, 1);
 	r->t = t;
 	r->e = e;
-	r->client = imap_client_new(t->account, t->secret, &cb, r);
+	r->client = imap_client_new(t->account, secret, &cb, r);
 	t->undo_run = r;
 	imap_client_connect(r->client, connected_cb, r);
 	tui_info(t, _("Moving back from %s…"), e->dest);

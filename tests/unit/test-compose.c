@@ -1,0 +1,322 @@
+/* Unit tests for mime/compose.c: replies (recipients, From, subject,
+ * threading, quoting), forwards, the draft file both ways, building the
+ * wire form (Bcc out, CRLF, Message-ID), bad addresses and hostile values. */
+#include "config.h"
+#include "core/common.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "mime/mime.h"
+
+#define ORIGINAL                                                                        \
+	"From: Alice Example <alice@example.org>\r\n"                                      \
+	"To: Me <me@example.net>, bob@example.org\r\n"                                     \
+	"Cc: carol@example.org, ME2@example.net\r\n"                                       \
+	"Subject: hello there\r\n"                                                        \
+	"Date: Wed, 31 Jan 2024 12:00:00 +0000\r\n"                                       \
+	"Message-ID: <orig@example.org>\r\n"                                              \
+	"References: <root@example.org> <parent@example.org>\r\n"                         \
+	"Content-Type: text/plain; charset=utf-8\r\n"                                     \
+	"\r\n"                                                                            \
+	"first line\r\n"                                                                  \
+	"> an older quote\r\n"
+
+static struct mime_identities *
+ids_new(void)
+{
+	return mime_identities_new("Me <me@example.net>", "me2@example.net, me3@example.net",
+				   "me");
+}
+
+static struct mime_draft *
+reply_to(const char *msg, enum mime_reply_mode mode, struct mime_identities *ids)
+{
+	struct mime_message *m = mime_message_parse(msg, strlen(msg));
+	struct mime_draft *d = mime_draft_reply(m, mode, ids);
+
+	mime_message_free(&m);
+	return d;
+}
+
+static void
+test_reply_sender(void)
+{
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(ORIGINAL, MIME_REPLY_SENDER, ids);
+
+	g_assert_cmpstr(d->to, ==, "Alice Example <alice@example.org>");
+	g_assert_null(d->cc);
+	g_assert_cmpstr(d->from, ==, "Me <me@example.net>");
+	g_assert_cmpstr(d->subject, ==, "Re: hello there");
+	g_assert_cmpstr(d->in_reply_to, ==, "<orig@example.org>");
+	g_assert_cmpstr(d->references, ==,
+			"<root@example.org> <parent@example.org> <orig@example.org>");
+	g_assert_nonnull(strstr(d->body, "On Wed, 31 Jan 2024 12:00 +0000, Alice Example wrote:\n"));
+	g_assert_nonnull(strstr(d->body, "\n> first line\n>> an older quote\n"));
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+static void
+test_reply_all(void)
+{
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(ORIGINAL, MIME_REPLY_ALL, ids);
+
+	g_assert_cmpstr(d->to, ==, "Alice Example <alice@example.org>");
+	/* neither me@ nor the alternate ME2@ (any case) */
+	g_assert_cmpstr(d->cc, ==, "bob@example.org, carol@example.org");
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+static void
+test_reply_identity_and_subject(void)
+{
+	static const char msg[] = "From: x@example.org\r\nTo: me3@example.net\r\n"
+				  "Reply-To: list@example.org\r\nSubject: RE: again\r\n\r\nhi\r\n";
+	static const char own[] = "From: Me <me@example.net>\r\nTo: zed@example.org\r\n"
+				  "Subject: mine\r\n\r\nhi\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(msg, MIME_REPLY_ALL, ids);
+
+	g_assert_cmpstr(d->from, ==, "me3@example.net");
+	g_assert_cmpstr(d->to, ==, "list@example.org");
+	g_assert_null(d->cc);
+	g_assert_cmpstr(d->subject, ==, "RE: again");
+	g_assert_null(d->in_reply_to);
+	mime_draft_free(&d);
+	/* a reply to one's own message goes to its recipients */
+	d = reply_to(own, MIME_REPLY_SENDER, ids);
+	g_assert_cmpstr(d->to, ==, "zed@example.org");
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+static void
+test_reply_flowed(void)
+{
+	static const char msg[] =
+		"From: a@example.org\r\nTo: me@example.net\r\nSubject: f\r\n"
+		"Content-Type: text/plain; charset=utf-8; format=flowed\r\n\r\n"
+		"one two \r\nthree\r\n> quoted \r\n> more\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(msg, MIME_REPLY_SENDER, ids);
+
+	g_assert_nonnull(strstr(d->body, "\n> one two three\n>> quoted more\n"));
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+static void
+test_reply_hostile(void)
+{
+	static const char msg[] =
+		"From: =?UTF-8?Q?Eve=0D=0ABcc:_x@evil.example?= <eve@example.org>\r\n"
+		"To: me@example.net\r\n"
+		"Subject: =?UTF-8?Q?hi=0D=0ABcc:_y@evil.example?=\r\n\r\nbody\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(msg, MIME_REPLY_SENDER, ids);
+	char *text = mime_draft_format(d);
+	struct mime_draft *back = NULL;
+	GError *err = NULL;
+
+	g_assert_null(strstr(text, "\nBcc: x@"));
+	g_assert_null(strstr(text, "\nBcc: y@"));
+	g_assert_nonnull(strstr(text, "\nBcc: \n"));
+	g_assert_cmpint(mime_draft_parse(text, strlen(text), &back, &err), ==, 0);
+	g_assert_null(back->bcc);
+	mime_draft_free(&back);
+	g_free(text);
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+static void
+test_forward(void)
+{
+	struct mime_identities *ids = ids_new();
+	struct mime_message *m = mime_message_parse(ORIGINAL, strlen(ORIGINAL));
+	GBytes *bytes = g_bytes_new_static(ORIGINAL, strlen(ORIGINAL));
+	struct mime_draft *d = mime_draft_forward(m, bytes, false, ids);
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	const char *data;
+
+	g_assert_cmpstr(d->subject, ==, "Fwd: hello there");
+	g_assert_null(d->to);
+	g_assert_nonnull(strstr(d->body, "---------- Forwarded message ----------\n"
+					 "From: Alice Example <alice@example.org>\n"));
+	g_assert_nonnull(strstr(d->body, "\nfirst line\n> an older quote\n"));
+	mime_draft_free(&d);
+
+	d = mime_draft_forward(m, bytes, true, ids);
+	d->to = g_strdup("dave@example.org");
+	g_assert_cmpint(mime_draft_build(d, ids, &o, &err), ==, 0);
+	data = g_bytes_get_data(o->data, NULL);
+	g_assert_nonnull(strstr(data, "multipart/mixed"));
+	g_assert_nonnull(strstr(data, "Content-Type: message/rfc822"));
+	g_assert_nonnull(strstr(data, "Message-ID: <orig@example.org>"));
+	mime_outgoing_free(&o);
+	mime_draft_free(&d);
+	g_bytes_unref(bytes);
+	mime_message_free(&m);
+	mime_identities_free(&ids);
+}
+
+static void
+test_draft_round_trip(void)
+{
+	static const char text[] =
+		"From: Me <me@example.net>\n"
+		"To: \"Smith, Ann\" <ann@example.org>, bob@example.org\n"
+		"Cc: \n"
+		"Bcc: secret@example.org\n"
+		"Subject: caf\xc3\xa9 menu\n"
+		"In-Reply-To: <x@example.org>\n"
+		"\n"
+		"Hello\n-- \nsig\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = NULL;
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	const char *data;
+	gsize len;
+
+	g_assert_cmpint(mime_draft_parse(text, strlen(text), &d, &err), ==, 0);
+	g_assert_cmpstr(d->to, ==, "\"Smith, Ann\" <ann@example.org>, bob@example.org");
+	g_assert_null(d->cc);
+	g_assert_cmpstr(d->body, ==, "Hello\n-- \nsig\n");
+	g_assert_cmpint(mime_draft_build(d, ids, &o, &err), ==, 0);
+	data = g_bytes_get_data(o->data, &len);
+	g_assert_null(g_strstr_len(data, (gssize)len, "Bcc"));
+	g_assert_null(g_strstr_len(data, (gssize)len, "secret@"));
+	g_assert_cmpstr(o->bcc_field, ==, "Bcc: secret@example.org\r\n");
+	g_assert_cmpuint(o->rcpts->len, ==, 3);
+	g_assert_cmpstr(o->rcpts->pdata[2], ==, "secret@example.org");
+	g_assert_cmpstr(o->sender, ==, "me@example.net");
+	g_assert_true(g_str_has_suffix(o->message_id, "@example.net>"));
+	g_assert_nonnull(g_strstr_len(data, (gssize)len, "Subject: =?UTF-8?"));
+	g_assert_nonnull(g_strstr_len(data, (gssize)len, "In-Reply-To: <x@example.org>\r\n"));
+	g_assert_nonnull(g_strstr_len(data, (gssize)len, "charset=utf-8"));
+	for (gsize i = 0; i < len; i++)
+		if (data[i] == '\n')
+			g_assert_true(i > 0 && data[i - 1] == '\r');
+	mime_outgoing_free(&o);
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+struct bad_case {
+	const char *text;
+	int code;
+	const char *says;
+};
+
+static const struct bad_case bad_cases[] = {
+	{ "To: bob\n\nhi\n", MIME_COMPOSE_ERROR_ADDRESS, "line 1: To: 'bob' is not an e-mail address" },
+	{ "From: me@example.net\nTo: alice@example.org, bob@\n\nhi\n", MIME_COMPOSE_ERROR_ADDRESS,
+	  "line 2: To: 'bob@'" },
+	{ "To: a@example.org b@example.org\n\nhi\n", MIME_COMPOSE_ERROR_ADDRESS, "line 1: To:" },
+	{ "Cc: <a@example.org\n\nhi\n", MIME_COMPOSE_ERROR_ADDRESS, "line 1: Cc:" },
+	{ "To: a@example.org\nFrom: a@x.org, b@x.org\n\nhi\n", MIME_COMPOSE_ERROR_ADDRESS, "one address" },
+	{ "To:\nSubject: none\n\nhi\n", MIME_COMPOSE_ERROR_NO_RCPT, "no recipient" },
+	{ "To: a@example.org\nthis is text\n", MIME_COMPOSE_ERROR_SYNTAX, "line 2" },
+	{ "To: a@example.org\nAttach: /nonexistent/file\n\nhi\n", MIME_COMPOSE_ERROR_ATTACHMENT,
+	  "/nonexistent/file" },
+};
+
+static void
+test_bad_drafts(void)
+{
+	struct mime_identities *ids = ids_new();
+
+	for (size_t i = 0; i < TERN_ARRAY_LEN(bad_cases); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct mime_outgoing *o = NULL;
+		GError *err = NULL;
+
+		g_test_message("case %zu", i);
+		g_assert_cmpint(mime_outgoing_from_text(c->text, strlen(c->text), ids, &o, &err),
+				==, -1);
+		g_assert_null(o);
+		g_assert_error(err, MIME_COMPOSE_ERROR, c->code);
+		if (strstr(err->message, c->says) == NULL)
+			g_error("case %zu: '%s' lacks '%s'", i, err->message, c->says);
+		g_error_free(err);
+	}
+	mime_identities_free(&ids);
+}
+
+static void
+test_rfc5322_message(void)
+{
+	static const char msg[] = "From: Me <me@example.net>\nTo: a@example.org\n"
+				  "Bcc: hidden@example.org\nSubject: plain\n"
+				  "MIME-Version: 1.0\nContent-Type: text/plain\n\nbody\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	const char *data;
+
+	g_assert_cmpint(mime_outgoing_from_text(msg, strlen(msg), ids, &o, &err), ==, 0);
+	data = g_bytes_get_data(o->data, NULL);
+	g_assert_null(strstr(data, "hidden"));
+	g_assert_nonnull(strstr(data, "\r\nDate: "));
+	g_assert_nonnull(strcasestr(data, "\r\nMessage-ID: <"));
+	g_assert_cmpuint(o->rcpts->len, ==, 2);
+	g_assert_cmpstr(o->bcc_field, ==, "Bcc: hidden@example.org\r\n");
+	mime_outgoing_free(&o);
+	mime_identities_free(&ids);
+}
+
+static void
+test_signature_and_flowed(void)
+{
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = mime_draft_new(ids);
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	GString *longline = g_string_new(NULL);
+	const char *data;
+
+	for (int i = 0; i < 30; i++)
+		g_string_append(longline, "word ");
+	g_free(d->body);
+	d->body = g_strdup_printf("%s\n", longline->str);
+	d->to = g_strdup("a@example.org");
+	mime_draft_add_signature(d, "Me\n");
+	g_assert_true(g_str_has_suffix(d->body, "\n-- \nMe\n"));
+	g_assert_cmpint(mime_draft_build(d, ids, &o, &err), ==, 0);
+	data = g_bytes_get_data(o->data, NULL);
+	g_assert_nonnull(strstr(data, "format=flowed"));
+	g_assert_nonnull(strstr(data, "word \r\nword"));
+	g_assert_nonnull(strstr(data, "\r\n-- \r\nMe\r\n"));
+	g_string_free(longline, TRUE);
+	mime_outgoing_free(&o);
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	g_test_init(&argc, &argv, NULL);
+	mime_init();
+	g_test_add_func("/compose/reply/sender", test_reply_sender);
+	g_test_add_func("/compose/reply/all", test_reply_all);
+	g_test_add_func("/compose/reply/identity-subject", test_reply_identity_and_subject);
+	g_test_add_func("/compose/reply/flowed", test_reply_flowed);
+	g_test_add_func("/compose/reply/hostile", test_reply_hostile);
+	g_test_add_func("/compose/forward", test_forward);
+	g_test_add_func("/compose/draft/round-trip", test_draft_round_trip);
+	g_test_add_func("/compose/draft/bad", test_bad_drafts);
+	g_test_add_func("/compose/rfc5322", test_rfc5322_message);
+	g_test_add_func("/compose/signature-flowed", test_signature_and_flowed);
+	rc = g_test_run();
+	mime_shutdown();
+	return rc;
+}
