@@ -215,6 +215,16 @@ mime_identities_default(const struct mime_identities *ids)
 	return g_array_index(ids->ids, struct identity, 0).display;
 }
 
+GPtrArray *
+mime_identities_list(const struct mime_identities *ids)
+{
+	GPtrArray *out = g_ptr_array_new();
+
+	for (guint i = 0; ids != NULL && i < ids->ids->len; i++)
+		g_ptr_array_add(out, g_array_index(ids->ids, struct identity, i).display);
+	return out;
+}
+
 static const struct identity *
 identity_of(const struct mime_identities *ids, const char *addr)
 {

@@ -254,6 +254,9 @@ void mime_identities_free(struct mime_identities **ids);
 /* The default From ("Name <a@b>", UTF-8), or NULL when the account names
  * no address (no from, and user is not an address). Transfer none. */
 const char *mime_identities_default(const struct mime_identities *ids);
+/* Every identity as "Name <a@b>" (the default first): the From choices.
+ * Transfer container (the strings are ids', valid as long as ids). */
+GPtrArray *mime_identities_list(const struct mime_identities *ids);
 
 enum mime_reply_mode {
 	MIME_REPLY_SENDER, /* Reply-To, else From */

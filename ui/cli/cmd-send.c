@@ -17,16 +17,10 @@
 #include "core/text/text.h"
 #include "mime/mime.h"
 #include "ui/cli/cli.h"
+#include "ui/send.h"
 
-/* Most bytes read from --body-file, stdin or a signature. */
+/* Most bytes read from --body-file or stdin. */
 #define SEND_MAX_INPUT (16 * 1024 * 1024)
-#define SIGNATURE_MAX (64 * 1024)
-
-static struct mime_identities *
-identities(const struct account *a)
-{
-	return mime_identities_new(a->from, a->alternates, a->user);
-}
 
 /* A file ("-": stdin), bounded. Prints and returns an exit code on failure. */
 static int
@@ -53,66 +47,6 @@ read_input(const char *path, GString **out_r)
 		fclose(f);
 	*out_r = s;
 	return 0;
-}
-
-/* signature_file, else signature_command's output, else NULL. */
-static char *
-signature(const struct account *a)
-{
-	char *out = NULL, **argv = NULL;
-	gsize len = 0;
-	int status = 0;
-
-	if (a->signature_file != NULL) {
-		if (!g_file_get_contents(a->signature_file, &out, &len, NULL) || len > SIGNATURE_MAX) {
-			cli_fail(TERN_OK, _("warning: cannot read signature_file %s"),
-				 a->signature_file);
-			g_clear_pointer(&out, g_free);
-		}
-	} else if (a->signature_command != NULL &&
-		   g_shell_parse_argv(a->signature_command, NULL, &argv, NULL)) {
-		if (!g_spawn_sync(NULL, argv, NULL,
-				  G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL |
-					  G_SPAWN_CHILD_INHERITS_STDIN,
-				  NULL, NULL, &out, NULL, &status, NULL) ||
-		    !g_spawn_check_wait_status(status, NULL) || strlen(out) > SIGNATURE_MAX) {
-			cli_fail(TERN_OK, _("warning: signature_command failed"));
-			g_clear_pointer(&out, g_free);
-		}
-		g_strfreev(argv);
-	}
-	if (out != NULL && !g_utf8_validate(out, -1, NULL)) {
-		char *v = g_utf8_make_valid(out, -1);
-
-		g_free(out);
-		out = v;
-	}
-	return out;
-}
-
-/* X-Tern-Original: "answered|forwarded UIDVALIDITY UID FOLDER". */
-static char *
-original_format(const char *what, guint32 uidvalidity, guint32 uid, const char *folder)
-{
-	return g_strdup_printf("%s %u %u %s", what, uidvalidity, uid, folder);
-}
-
-static void
-original_parse(const char *text, struct store_outbox_entry *e)
-{
-	char **w = text != NULL ? g_strsplit(text, " ", 4) : NULL;
-	guint64 v, u;
-
-	if (w != NULL && g_strv_length(w) == 4 &&
-	    (strcmp(w[0], "answered") == 0 || strcmp(w[0], "forwarded") == 0) &&
-	    g_ascii_string_to_unsigned(w[1], 10, 1, G_MAXUINT32, &v, NULL) &&
-	    g_ascii_string_to_unsigned(w[2], 10, 1, G_MAXUINT32, &u, NULL) && w[3][0] != '\0') {
-		e->orig_flag = g_strdup(w[0][0] == 'a' ? "\\Answered" : "$Forwarded");
-		e->orig_uidvalidity = (guint32)v;
-		e->orig_uid = (guint32)u;
-		e->orig_folder = g_strdup(w[3]);
-	}
-	g_strfreev(w);
 }
 
 /* ---- Sending ---- */
@@ -207,22 +141,13 @@ after_sent(struct cli_ctx *ctx, const struct store_outbox_entry *e, struct send_
 static int
 send_queued(struct cli_ctx *ctx, const struct mime_outgoing *o, struct send_outcome *out)
 {
-	struct store_outbox_entry e = {
-		.message_id = o->message_id, .sender = o->sender, .data = o->data,
-		.bcc_field = o->bcc_field, .subject = o->subject,
-		.copy_to_sent = ctx->account->copy_to_sent, .sent_folder = ctx->account->sent,
-	};
-	GPtrArray *rcpts = g_ptr_array_new();
+	struct store_outbox_entry e;
 	GError *err = NULL;
 	char *detail = NULL;
 	enum smtp_result r;
 	int rc;
 
-	for (guint i = 0; i < o->rcpts->len; i++)
-		g_ptr_array_add(rcpts, o->rcpts->pdata[i]);
-	g_ptr_array_add(rcpts, NULL);
-	e.rcpts = (char **)rcpts->pdata;
-	original_parse(o->original, &e);
+	send_entry_init(&e, ctx->account, o);
 	if (store_outbox_add(ctx->store, &e, true, &e.id, &err) < 0) {
 		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
 		g_error_free(err);
@@ -251,9 +176,7 @@ send_queued(struct cli_ctx *ctx, const struct mime_outgoing *o, struct send_outc
 	}
 	g_free(detail);
 out:
-	g_free(e.orig_folder);
-	g_free(e.orig_flag);
-	g_ptr_array_unref(rcpts);
+	send_entry_clear(&e);
 	return rc;
 }
 
@@ -314,7 +237,7 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 	rc = read_input(args.pos->len == 1 ? args.pos->pdata[0] : "-", &text);
 	if (rc != 0)
 		goto out;
-	ids = identities(ctx.account);
+	ids = send_identities(ctx.account);
 	if (mime_outgoing_from_text(text->str, text->len, ids, &o, &err) < 0) {
 		rc = compose_error(err);
 		goto out;
@@ -398,9 +321,12 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 		g_string_free(body, TRUE);
 	}
 	{
-		char *sig = signature(ctx->account);
+		char *warning = NULL, *sig = send_signature(ctx->account, &warning);
 
+		if (warning != NULL)
+			cli_fail(TERN_OK, _("warning: %s"), warning);
 		mime_draft_add_signature(d, sig);
+		g_free(warning);
 		g_free(sig);
 	}
 	if (body_file == NULL && !cli_args_has(args, "print")) {
@@ -465,7 +391,7 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	rc = cli_fetch_message(g, &ctx, folder, uid, false, &data);
 	if (rc != 0)
 		goto out;
-	ids = identities(ctx.account);
+	ids = send_identities(ctx.account);
 	msg = mime_message_parse_bytes(data);
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
@@ -475,8 +401,7 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 								    MIME_REPLY_SENDER, ids);
 	}
 	if (ctx.uidvalidity != 0)
-		d->original = original_format(forward ? "forwarded" : "answered", ctx.uidvalidity,
-					      uid, folder);
+		d->original = send_original_format(forward, ctx.uidvalidity, uid, folder);
 	if (d->attach_message != NULL && !cli_args_has(&args, "print") &&
 	    !cli_args_has(&args, "body-file")) {
 		/* a draft file carries the attached message as a file beside it */
@@ -542,7 +467,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	rc = cli_open_config(g, &ctx);
 	if (rc != 0)
 		goto out;
-	ids = identities(ctx.account);
+	ids = send_identities(ctx.account);
 	d = mime_draft_new(ids);
 	d->to = g_strdup(cli_args_get(&args, "to"));
 	d->subject = g_strdup(cli_args_get(&args, "subject"));

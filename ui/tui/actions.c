@@ -203,7 +203,10 @@ actions_mark_seen(struct tui *t, guint32 uid)
 static const char *const *
 flag_name(guint bit)
 {
-	return bit == IMAP_FLAG_SEEN ? flag_seen : flag_flagged;
+	static const char *const flag_answered[] = { "\\Answered", NULL };
+
+	return bit == IMAP_FLAG_SEEN ? flag_seen : bit == IMAP_FLAG_ANSWERED ? flag_answered :
+										 flag_flagged;
 }
 
 bool
@@ -920,6 +923,9 @@ static void run_zoom(struct tui *t, enum action a, bool tagged) { zoom(t); }
 static void run_suspend(struct tui *t, enum action a, bool tagged) { tui_suspend(t); }
 static void run_account(struct tui *t, enum action a, bool tagged) { tui_next_account(t); }
 static void run_redraw(struct tui *t, enum action a, bool tagged) { clearok(curscr, TRUE); }
+static void run_answer(struct tui *t, enum action a, bool tagged) { compose_answer(t, a); }
+static void run_compose(struct tui *t, enum action a, bool tagged) { compose_new(t); }
+static void run_resume(struct tui *t, enum action a, bool tagged) { compose_resume(t); }
 
 static void
 run_flag(struct tui *t, enum action a, bool tagged)
@@ -1026,6 +1032,12 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_REDRAW] = run_redraw,
 	[ACTION_SUSPEND] = run_suspend,
 	[ACTION_ACCOUNT] = run_account,
+	[ACTION_REPLY] = run_answer,
+	[ACTION_REPLY_ALL] = run_answer,
+	[ACTION_FORWARD] = run_answer,
+	[ACTION_COMPOSE] = run_compose,
+	[ACTION_RESUME] = run_resume,
+	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
 };
 
 void

@@ -25,7 +25,7 @@
 static void walk_stop(struct tui *t);
 
 /* A store call failed: say so once, then stop writing. */
-static void
+void
 cache_failed(struct tui *t, GError *err)
 {
 	log_warn("cache: %s", err != NULL ? err->message : "?");
@@ -550,6 +550,17 @@ cache_queue(struct tui *t, enum store_action_kind kind, const GArray *uids, cons
 	if (!can_write(t))
 		return -1;
 	return cache_queue_in(t, t->folder, t->cache_uidvalidity, kind, uids, arg);
+}
+
+void
+cache_outbox_changed(struct tui *t)
+{
+	guint n = 0;
+
+	if (cache_usable(t) && store_outbox_count(t->store, &n, NULL) < 0)
+		n = 0;
+	t->outbox_waiting = cache_usable(t) ? n : 0;
+	tui_dirty(t);
 }
 
 guint

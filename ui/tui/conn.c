@@ -247,6 +247,7 @@ connected(struct tui *t)
 	}
 	if (t->folders_poll == 0)
 		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
+	compose_connected(t);
 	tui_dirty(t);
 }
 

@@ -17,6 +17,8 @@
 #define G_PROG N_("Program")
 
 #define IN_VIEWER(keys) { [KEYCTX_VIEWER] = (keys) }
+#define IN_COMPOSE(keys) { [KEYCTX_COMPOSE] = (keys) }
+#define G_SEND N_("Writing")
 
 static const struct action_info actions[ACTION_COUNT] = {
 	[ACTION_NONE] = { NULL, NULL, NULL, NULL, { NULL } },
@@ -76,12 +78,36 @@ static const struct action_info actions[ACTION_COUNT] = {
 	[ACTION_REDRAW] = { "redraw", "C-l", N_("redraw the screen"), G_PROG, { NULL } },
 	[ACTION_SUSPEND] = { "suspend", "C-z", N_("suspend (resume with fg)"), G_PROG, { NULL } },
 	[ACTION_ACCOUNT] = { "account", "A", N_("switch to the next account"), G_PROG, { NULL } },
+	[ACTION_REPLY] = { "reply", "r", N_("reply to the sender"), G_SEND, { NULL } },
+	[ACTION_REPLY_ALL] = { "reply_all", "R", N_("reply to all (never to yourself)"), G_SEND,
+			       { NULL } },
+	[ACTION_FORWARD] = { "forward", "f", N_("forward the message"), G_SEND, { NULL } },
+	[ACTION_COMPOSE] = { "compose", "M", N_("write a new message"), G_SEND, { NULL } },
+	[ACTION_RESUME] = { "resume", "P", N_("finish a message kept for later"), G_SEND,
+			    { NULL } },
+	[ACTION_SEND] = { "send", "", N_("send the message"), G_SEND, IN_COMPOSE("y") },
+	[ACTION_EDIT] = { "edit", "", N_("edit the message again"), G_SEND, IN_COMPOSE("e") },
+	[ACTION_EDIT_TO] = { "edit_to", "", N_("change To"), G_SEND, IN_COMPOSE("t") },
+	[ACTION_EDIT_CC] = { "edit_cc", "", N_("change Cc"), G_SEND, IN_COMPOSE("c") },
+	[ACTION_EDIT_BCC] = { "edit_bcc", "", N_("change Bcc"), G_SEND, IN_COMPOSE("b") },
+	[ACTION_EDIT_SUBJECT] = { "edit_subject", "", N_("change the subject"), G_SEND,
+				  IN_COMPOSE("s") },
+	[ACTION_ATTACH] = { "attach", "", N_("attach a file"), G_SEND, IN_COMPOSE("a") },
+	[ACTION_DETACH] = { "detach", "", N_("drop the last attachment"), G_SEND,
+			    IN_COMPOSE("D") },
+	[ACTION_IDENTITY] = { "identity", "", N_("send from the next of your addresses"), G_SEND,
+			      IN_COMPOSE("i") },
+	[ACTION_POSTPONE] = { "postpone", "", N_("keep the message for later (P resumes it)"),
+			      G_SEND, IN_COMPOSE("p") },
+	[ACTION_ABORT] = { "abort", "", N_("drop the message (asks when you wrote something)"),
+			   G_SEND, IN_COMPOSE("q") },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {
 	[KEYCTX_FOLDERS] = "folders",
 	[KEYCTX_LIST] = "list",
 	[KEYCTX_VIEWER] = "viewer",
+	[KEYCTX_COMPOSE] = "compose",
 };
 
 /* One binding table: every context's (index KEYCTX_COUNT) or one context's. */
@@ -214,8 +240,8 @@ keymap_new(GHashTable *overrides, char **error_r)
 
 			if (a == ACTION_NONE) {
 				*error_r = g_strdup_printf(
-					c < 0 ? _("[keys]: unknown context in '%s' (folders, list "
-						  "or viewer)") :
+					c < 0 ? _("[keys]: unknown context in '%s' (folders, list, "
+						  "viewer or compose)") :
 						_("[keys]: unknown action '%s' (the help screen, key "
 						  "?, lists them)"),
 					c < 0 ? (const char *)k : name);

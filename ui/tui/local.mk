@@ -6,7 +6,7 @@ TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keyma
 	ui/tui/folder-tree.h ui/tui/folder-tree.c
 
 tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
-	ui/tui/actions.c ui/tui/cache.c ui/tui/colors.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
+	ui/tui/actions.c ui/tui/cache.c ui/tui/colors.c ui/tui/compose.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
 	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/pending.c ui/tui/prompt.c \
 	ui/tui/setup.c ui/tui/status.c ui/tui/undo.c ui/tui/viewer.c
 
@@ -18,9 +18,9 @@ TESTS += tests/unit/test-tui-model
 
 # The interface in a real terminal (tmux) against the test Dovecot.
 TESTS += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
-	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py
+	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py
 EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
-	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py
+	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py
 
 # A benchmark, not a test (run it by hand: it prints figures).
 EXTRA_DIST += tests/bench/bench-tui.py

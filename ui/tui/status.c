@@ -90,6 +90,11 @@ status_bar(struct tui *t)
 				       t->list->tagged);
 	if (t->tag_prefix)
 		g_string_append(s, _("  ; (next action: all tagged)"));
+	if (t->outbox_waiting > 0)
+		g_string_append_printf(s, ngettext("  %u message waiting to be sent",
+						   "  %u messages waiting to be sent",
+						   t->outbox_waiting),
+				       t->outbox_waiting);
 	draw_fill(r->y, r->x, r->w, a);
 	if (bg != NULL) {
 		int w = (int)text_width(bg, -1) + 2;

@@ -86,6 +86,7 @@ enum prompt_kind {
 	PROMPT_SEARCH,
 	PROMPT_MOVE,
 	PROMPT_CONFIRM,
+	PROMPT_TEXT,     /* a line of text, nothing more (a header, a path) */
 };
 
 struct tui;
@@ -207,6 +208,9 @@ struct tui {
 	bool tag_prefix;
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
+	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
+	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
+	guint outbox_waiting;   /* messages not sent yet, for the status line */
 	GPtrArray *undo;        /* struct undo_entry *, oldest first (undo.c) */
 	struct undo_run *undo_run; /* a move being taken back, or NULL */
 	GHashTable *returning;  /* Message-IDs undo brings back (conn.c): no new mail */
@@ -390,6 +394,10 @@ int cache_journal_begin(struct tui *t, const char *folder, guint32 uidvalidity,
 			gint64 *id_r);
 /* done: the server answered, forget it; else release it to the queue. */
 int cache_journal_end(struct tui *t, gint64 id, bool done);
+/* A cache call failed: say so once, and leave the cache alone after. */
+void cache_failed(struct tui *t, GError *err);
+/* The outbox changed: recount t->outbox_waiting. */
+void cache_outbox_changed(struct tui *t);
 int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
 		   enum store_action_kind kind, const GArray *uids, const char *arg);
 /* Offline search: the UIDs of the open folder's cached summaries that q
@@ -410,6 +418,24 @@ void actions_mark_seen(struct tui *t, guint32 uid);
  * these messages of the open folder: sent, or queued offline. False (and
  * the user told why) when it cannot be done now. */
 bool actions_change_flag(struct tui *t, GArray *uids, guint bit, bool add);
+
+/* ---- compose.c ------------------------------------------------------------ */
+/* Answering mail: see compose.c. r/R/f: a reply (all) or forward of the
+ * current message; M: a new one; P: the newest kept. */
+void compose_answer(struct tui *t, enum action a);
+void compose_new(struct tui *t);
+void compose_resume(struct tui *t);
+/* On start: say when unfinished messages are kept. */
+void compose_announce_kept(struct tui *t);
+/* The review screen is up: keys go to compose_key(), compose_draw() draws. */
+bool compose_reviewing(struct tui *t);
+void compose_key(struct tui *t, enum action a);
+void compose_draw(struct tui *t);
+/* Connected: send what waits in the outbox. */
+void compose_connected(struct tui *t);
+/* After conn_stop(): drop the review (its file stays) and let a message
+ * going out finish. */
+void compose_free_all(struct tui *t);
 
 /* ---- undo.c --------------------------------------------------------------- */
 /* The session's changes, taken back newest first by z (see undo.c). */

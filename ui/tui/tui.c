@@ -190,6 +190,8 @@ tui_redraw(struct tui *t)
 	}
 	if (t->help) {
 		help_draw(t);
+	} else if (compose_reviewing(t)) {
+		compose_draw(t);
 	} else {
 		for (size_t i = 0; i < TERN_ARRAY_LEN(panes); i++) {
 			const struct tui_rect *r = pane_rect(t, panes[i].pane);
@@ -353,9 +355,14 @@ handle_key(struct tui *t, const char *spec, gunichar wc)
 		prompt_key(t, spec, wc);
 		return;
 	}
-	a = keymap_lookup(t->km, pane_context(t->focus), spec);
+	a = keymap_lookup(t->km, compose_reviewing(t) ? KEYCTX_COMPOSE : pane_context(t->focus),
+			  spec);
 	if (t->help) {
 		help_key(t, a);
+		return;
+	}
+	if (compose_reviewing(t)) {
+		compose_key(t, a);
 		return;
 	}
 	if (a == ACTION_NONE) {
@@ -494,6 +501,8 @@ tui_open_account(struct tui *t)
 	cache_show_folders(t);
 	if (!cache_show_folder(t) && t->g->offline && t->store == NULL)
 		tui_error(t, _("offline: nothing is cached yet, so there is nothing to show"));
+	cache_outbox_changed(t);
+	compose_announce_kept(t);
 	if (!t->g->offline)
 		conn_start(t);
 	tui_dirty(t);
@@ -665,6 +674,7 @@ close_account(struct tui *t)
 
 	viewer_wait(t);
 	conn_stop(t);
+	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
 		tern_error(ngettext("%u change could not be sent nor queued.",
 				    "%u changes could not be sent nor queued.", lost),
@@ -796,6 +806,7 @@ tui_free(struct tui *t)
 
 	viewer_wait(t);
 	conn_stop(t);
+	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
 		tern_error(ngettext("%u change could not be sent nor queued.",
 				    "%u changes could not be sent nor queued.", lost),

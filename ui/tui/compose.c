@@ -1,0 +1,956 @@
+/* tern — ui/tui/compose: answering mail in the interface, and the outbox.
+ * This file owns the message being written (t->compose) and the outbox
+ * run (t->outbox).
+ *
+ * r, R, f and M make a draft (mime/compose.c: recipients, identity,
+ * quoting, signature), write it as a headers-on-top file under the cache
+ * directory and run $VISUAL or $EDITOR on it with the screen suspended.
+ * The file stays there until the message is in the outbox or the user
+ * aborts: a message being written survives a dropped link or a killed
+ * tern, and P resumes it. After the editor comes the review screen: the
+ * headers and attachments as they will go out, and keys to edit again,
+ * change one header, attach or drop a file, choose the From identity,
+ * postpone, send or abort.
+ *
+ * Sending puts the built message in the cache's outbox and starts the
+ * outbox run: each waiting message goes to the SMTP server in a worker
+ * thread (libcurl blocks) with a store of its own, then its copy is
+ * appended to Sent on the open connection and the row is removed. The
+ * run starts again on every connect. */
+#include "config.h"
+#include "core/common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+
+#include "core/log.h"
+#include "core/smtp/smtp.h"
+#include "mime/mime.h"
+#include "ui/send.h"
+#include "ui/tui/tui-private.h"
+
+/* Most bytes of a draft file read back from the editor. */
+#define COMPOSE_MAX_FILE (16 * 1024 * 1024)
+
+struct compose {
+	char *path;               /* the draft file, mode 0600 */
+	char *written;            /* what tern wrote there (did the user write?) */
+	bool fresh;               /* a new message (M): unchanged after the editor = abort */
+	struct mime_draft *d;     /* the file parsed, or NULL (error says why) */
+	char *error;
+	struct mime_identities *ids;
+	guint from_index;         /* i: the identity chosen last */
+};
+
+struct outbox_run {
+	struct tui *t;
+	const struct account *account;
+	char *store_path;
+	struct store_outbox_entry *e;
+	enum smtp_result result;
+	char *detail;
+	gint64 after;             /* the last row worked on */
+	bool again;               /* something was queued meanwhile */
+	bool thread;              /* a worker thread has the entry */
+	bool stopping;            /* the interface is closing: wait, start nothing */
+};
+
+/* ---- the draft file ------------------------------------------------------------ */
+
+static char *
+drafts_dir(void)
+{
+	return g_build_filename(g_get_user_cache_dir(), "tern", "drafts", NULL);
+}
+
+/* The prefix of this account's draft files. Transfer full. */
+static char *
+draft_prefix(struct tui *t)
+{
+	char *safe = store_safe_name(t->account->name);
+	char *p = g_strconcat(safe, "-", NULL);
+
+	g_free(safe);
+	return p;
+}
+
+/* Write text to a new file of its own (0600, in a 0700 directory). */
+static char *
+draft_create(struct tui *t, const char *text, GError **error)
+{
+	static guint seq;
+	char *dir = drafts_dir(), *prefix = draft_prefix(t), *name, *path;
+	int fd;
+
+	if (g_mkdir_with_parents(dir, 0700) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    _("cannot create %s: %s"), dir, g_strerror(errno));
+		g_free(dir);
+		g_free(prefix);
+		return NULL;
+	}
+	name = g_strdup_printf("%s%" G_GINT64_FORMAT "-%d-%u.txt", prefix,
+			       g_get_real_time() / G_USEC_PER_SEC, (int)getpid(), ++seq);
+	path = g_build_filename(dir, name, NULL);
+	g_free(dir);
+	g_free(prefix);
+	g_free(name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text) || close(fd) < 0) {
+		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errno),
+			    _("cannot write %s: %s"), path, g_strerror(errno));
+		if (fd >= 0)
+			unlink(path);
+		g_free(path);
+		return NULL;
+	}
+	return path;
+}
+
+static char *
+draft_read(const char *path, GError **error)
+{
+	char *text = NULL;
+	gsize len = 0;
+
+	if (!g_file_get_contents(path, &text, &len, error))
+		return NULL;
+	if (len > COMPOSE_MAX_FILE || memchr(text, '\0', len) != NULL) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			    _("%s is too large or not text"), path);
+		g_free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* The account's kept drafts, newest first (char * paths, transfer full). */
+static GPtrArray *
+drafts_kept(struct tui *t)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	char *dir = drafts_dir(), *prefix = draft_prefix(t);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL)
+		if (g_str_has_prefix(name, prefix) && g_str_has_suffix(name, ".txt"))
+			g_ptr_array_add(out, g_build_filename(dir, name, NULL));
+	if (d != NULL)
+		g_dir_close(d);
+	/* the names carry the time: the greatest is the newest */
+	g_ptr_array_sort(out, (GCompareFunc)(void (*)(void))g_strcmp0);
+	for (guint i = 0; i < out->len / 2; i++) {
+		gpointer tmp = out->pdata[i];
+
+		out->pdata[i] = out->pdata[out->len - 1 - i];
+		out->pdata[out->len - 1 - i] = tmp;
+	}
+	g_free(dir);
+	g_free(prefix);
+	return out;
+}
+
+/* ---- the composition ------------------------------------------------------------ */
+
+static void
+compose_free(struct compose **cp)
+{
+	struct compose *c = *cp;
+
+	if (c == NULL)
+		return;
+	g_free(c->path);
+	g_free(c->written);
+	mime_draft_free(&c->d);
+	g_free(c->error);
+	mime_identities_free(&c->ids);
+	g_free(c);
+	*cp = NULL;
+}
+
+/* Close the review; the file goes too unless keep. */
+static void
+compose_end(struct tui *t, bool keep)
+{
+	if (t->compose != NULL && !keep)
+		unlink(t->compose->path);
+	compose_free(&t->compose);
+	tui_relayout(t);
+}
+
+/* Run the editor on the file, the screen given back meanwhile. */
+static bool
+run_editor(struct tui *t, const char *path)
+{
+	const char *ed = g_getenv("VISUAL");
+	char **words = NULL;
+	GPtrArray *argv;
+	GError *err = NULL;
+	int argc = 0, status = 0;
+	bool ok;
+
+	if (ed == NULL || *ed == '\0')
+		ed = g_getenv("EDITOR");
+	if (ed == NULL || *ed == '\0')
+		ed = "vi";
+	if (!g_shell_parse_argv(ed, &argc, &words, &err)) {
+		tui_error(t, _("Cannot run the editor %s: %s"), ed, err->message);
+		g_error_free(err);
+		return false;
+	}
+	argv = g_ptr_array_new();
+	for (int i = 0; i < argc; i++)
+		g_ptr_array_add(argv, words[i]);
+	g_ptr_array_add(argv, (gpointer)path);
+	g_ptr_array_add(argv, NULL);
+	def_prog_mode();
+	endwin();
+	ok = g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+			  G_SPAWN_SEARCH_PATH | G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+			  &status, &err);
+	reset_prog_mode();
+	clearok(curscr, TRUE);
+	tui_relayout(t);
+	g_ptr_array_unref(argv);
+	g_strfreev(words);
+	if (!ok) {
+		tui_error(t, _("Cannot run the editor %s: %s"), ed, err->message);
+		g_error_free(err);
+		return false;
+	}
+	if (!g_spawn_check_wait_status(status, NULL))
+		tui_error(t, _("The editor ended with an error; the message is kept for review."));
+	return true;
+}
+
+/* Read the file back into the review (an error is shown there). */
+static void
+review_load(struct tui *t)
+{
+	struct compose *c = t->compose;
+	GError *err = NULL;
+	char *text = draft_read(c->path, &err);
+
+	mime_draft_free(&c->d);
+	g_clear_pointer(&c->error, g_free);
+	if (text == NULL || mime_draft_parse(text, strlen(text), &c->d, &err) < 0) {
+		c->error = g_strdup(err != NULL ? err->message : _("cannot read the message"));
+		g_clear_error(&err);
+	}
+	g_free(text);
+	tui_dirty(t);
+}
+
+/* The editor, then the review. */
+static void
+edit(struct tui *t)
+{
+	struct compose *c = t->compose;
+	char *now;
+
+	if (!run_editor(t, c->path))
+		return;
+	now = draft_read(c->path, NULL);
+	if (c->fresh && now != NULL && g_strcmp0(now, c->written) == 0) {
+		g_free(now);
+		compose_end(t, false);
+		tui_info(t, _("Nothing written: the message is dropped."));
+		return;
+	}
+	g_free(now);
+	review_load(t);
+}
+
+/* Start writing d (transfer full) in a file of its own. */
+static void
+compose_start(struct tui *t, struct mime_draft *d, bool fresh)
+{
+	struct compose *c;
+	char *warning = NULL, *sig = send_signature(t->account, &warning);
+	GError *err = NULL;
+
+	if (warning != NULL)
+		tui_error(t, "%s", warning);
+	mime_draft_add_signature(d, sig);
+	g_free(warning);
+	g_free(sig);
+	c = g_new0(struct compose, 1);
+	c->ids = send_identities(t->account);
+	c->fresh = fresh;
+	c->written = mime_draft_format(d);
+	mime_draft_free(&d);
+	c->path = draft_create(t, c->written, &err);
+	if (c->path == NULL) {
+		tui_error(t, _("Cannot write the message: %s"), err->message);
+		g_error_free(err);
+		compose_free(&c);
+		return;
+	}
+	t->compose = c;
+	edit(t);
+}
+
+/* ---- r, R, f, M, P -------------------------------------------------------------- */
+
+struct answer {
+	enum action a;
+	guint32 uid;
+};
+
+static void
+answer_with(struct tui *t, const struct answer *an, GBytes *raw)
+{
+	struct mime_identities *ids = send_identities(t->account);
+	struct mime_message *msg = mime_message_parse_bytes(raw);
+	struct mime_draft *d;
+
+	if (an->a == ACTION_FORWARD)
+		d = mime_draft_forward(msg, raw, false, ids);
+	else
+		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL ? MIME_REPLY_ALL :
+								       MIME_REPLY_SENDER, ids);
+	if (t->info.uidvalidity != 0)
+		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
+						   an->uid, t->folder);
+	mime_message_free(&msg);
+	mime_identities_free(&ids);
+	compose_start(t, d, false);
+}
+
+static void
+original_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+	      void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	(void)c;
+	if (tui_op_end(op)) {
+		if (st == TERN_OK && data != NULL)
+			answer_with(t, op->data, data);
+		else
+			tui_error(t, _("Cannot fetch the message to answer: %s"),
+				  detail != NULL ? detail : "");
+	}
+	tui_op_free(op);
+}
+
+/* r, R, f: on the message the actions apply to; its text from the viewer,
+ * the cache or the server. */
+void
+compose_answer(struct tui *t, enum action a)
+{
+	struct msg *m = tui_current(t);
+	struct answer *an;
+	GBytes *raw = NULL;
+
+	if (t->compose != NULL)
+		return;
+	if (m == NULL) {
+		tui_error(t, _("No message selected."));
+		return;
+	}
+	an = g_new0(struct answer, 1);
+	an->a = a;
+	an->uid = m->uid;
+	if (t->viewer.uid == m->uid && t->viewer.raw != NULL && t->viewer.cut_of == 0)
+		raw = g_bytes_ref(t->viewer.raw);
+	else
+		raw = cache_body_get(t, t->folder, m->uid);
+	if (raw != NULL) {
+		answer_with(t, an, raw);
+		g_bytes_unref(raw);
+		g_free(an);
+		return;
+	}
+	if (t->client == NULL || t->conn != CONN_READY || !t->selected) {
+		tui_error(t, _("Offline, and the message is not in the cache: cannot answer it."));
+		g_free(an);
+		return;
+	}
+	tui_info(t, _("Fetching the message to answer…"));
+	imap_client_fetch_body(t->client, m->uid, "", false, original_done,
+			       tui_op_new(t, an, g_free));
+}
+
+/* M */
+void
+compose_new(struct tui *t)
+{
+	struct mime_identities *ids;
+
+	if (t->compose != NULL)
+		return;
+	ids = send_identities(t->account);
+	compose_start(t, mime_draft_new(ids), true);
+	mime_identities_free(&ids);
+}
+
+/* P: the newest draft kept for this account. */
+void
+compose_resume(struct tui *t)
+{
+	GPtrArray *kept;
+	struct compose *c;
+
+	if (t->compose != NULL)
+		return;
+	kept = drafts_kept(t);
+	if (kept->len == 0) {
+		tui_info(t, _("No message is waiting to be finished."));
+		g_ptr_array_unref(kept);
+		return;
+	}
+	c = g_new0(struct compose, 1);
+	c->ids = send_identities(t->account);
+	c->path = g_strdup(kept->pdata[0]);
+	c->written = draft_read(c->path, NULL);
+	g_ptr_array_unref(kept);
+	t->compose = c;
+	review_load(t);
+}
+
+void
+compose_announce_kept(struct tui *t)
+{
+	GPtrArray *kept = drafts_kept(t);
+
+	if (kept->len > 0)
+		tui_info(t, ngettext("%u unfinished message is kept: P resumes it.",
+				     "%u unfinished messages are kept: P resumes the newest.",
+				     kept->len),
+			 kept->len);
+	g_ptr_array_unref(kept);
+}
+
+/* ---- the review screen ------------------------------------------------------------ */
+
+bool
+compose_reviewing(struct tui *t)
+{
+	return t->compose != NULL;
+}
+
+/* The draft as the file holds it now, after a change made here. */
+static void
+review_save(struct tui *t)
+{
+	struct compose *c = t->compose;
+	char *text = mime_draft_format(c->d);
+	GError *err = NULL;
+
+	if (!g_file_set_contents(c->path, text, -1, &err)) {
+		tui_error(t, _("Cannot write the message: %s"), err->message);
+		g_error_free(err);
+	} else {
+		chmod(c->path, 0600);
+	}
+	g_free(text);
+	tui_dirty(t);
+}
+
+enum header_field { FIELD_TO, FIELD_CC, FIELD_BCC, FIELD_SUBJECT };
+
+static char **
+field_of(struct mime_draft *d, enum header_field f)
+{
+	switch (f) {
+	case FIELD_TO: return &d->to;
+	case FIELD_CC: return &d->cc;
+	case FIELD_BCC: return &d->bcc;
+	default: return &d->subject;
+	}
+}
+
+static void
+header_done(struct tui *t, const char *text, void *ud)
+{
+	struct compose *c = t->compose;
+	char **field;
+	char *saved, *formatted;
+	struct mime_draft *check = NULL;
+	GError *err = NULL;
+
+	if (text == NULL || c == NULL || c->d == NULL)
+		return;
+	field = field_of(c->d, GPOINTER_TO_INT(ud));
+	saved = *field;
+	*field = *text != '\0' ? g_strdup(text) : NULL;
+	/* checked the way the file is: a bad address is refused here */
+	formatted = mime_draft_format(c->d);
+	if (mime_draft_parse(formatted, strlen(formatted), &check, &err) < 0) {
+		tui_error(t, "%s", err->message);
+		g_error_free(err);
+		g_free(*field);
+		*field = saved;
+	} else {
+		g_free(saved);
+		review_save(t);
+	}
+	mime_draft_free(&check);
+	g_free(formatted);
+}
+
+static void
+edit_header(struct tui *t, enum header_field f)
+{
+	static const char *const labels[] = { N_("To: "), N_("Cc: "), N_("Bcc: "),
+					      N_("Subject: ") };
+	const char *now;
+
+	if (t->compose->d == NULL) {
+		tui_error(t, _("Fix the message first (e edits it)."));
+		return;
+	}
+	now = *field_of(t->compose->d, f);
+	prompt_start(t, PROMPT_TEXT, _(labels[f]), now != NULL ? now : "", header_done,
+		     GINT_TO_POINTER(f), NULL);
+}
+
+static void
+attach_done(struct tui *t, const char *text, void *ud)
+{
+	struct compose *c = t->compose;
+	char *path;
+	GStatBuf st;
+
+	(void)ud;
+	if (text == NULL || *text == '\0' || c == NULL || c->d == NULL)
+		return;
+	path = g_str_has_prefix(text, "~/") ? g_build_filename(g_get_home_dir(), text + 2, NULL) :
+					      g_strdup(text);
+	if (g_lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		tui_error(t, _("Not attached: %s is not a file."), path);
+		g_free(path);
+		return;
+	}
+	g_ptr_array_add(c->d->attach, path);
+	review_save(t);
+}
+
+static void
+abort_done(struct tui *t, const char *answer, void *ud)
+{
+	(void)ud;
+	if (answer == NULL)
+		return;
+	compose_end(t, false);
+	tui_info(t, _("Message dropped."));
+}
+
+static void
+abort_compose(struct tui *t)
+{
+	struct compose *c = t->compose;
+	char *now = draft_read(c->path, NULL);
+	bool written = now == NULL || g_strcmp0(now, c->written) != 0;
+
+	g_free(now);
+	if (!written) {
+		compose_end(t, false);
+		tui_info(t, _("Message dropped."));
+		return;
+	}
+	prompt_start(t, PROMPT_CONFIRM, _("Drop this message (what you wrote is lost)? [y/N] "),
+		     "", abort_done, NULL, NULL);
+}
+
+/* i: the next of the account's identities as From. */
+static void
+next_identity(struct tui *t)
+{
+	struct compose *c = t->compose;
+	GPtrArray *all = mime_identities_list(c->ids);
+
+	if (c->d == NULL || all->len < 2) {
+		tui_info(t, _("The account has one identity (add alternates to have more)."));
+		g_ptr_array_unref(all);
+		return;
+	}
+	c->from_index = (c->from_index + 1) % all->len;
+	g_free(c->d->from);
+	c->d->from = g_strdup(all->pdata[c->from_index]);
+	g_ptr_array_unref(all);
+	review_save(t);
+}
+
+static void outbox_start(struct tui *t);
+
+/* y: into the outbox, and the outbox run sends it. */
+static void
+send_now(struct tui *t)
+{
+	struct compose *c = t->compose;
+	struct mime_outgoing *o = NULL;
+	struct store_outbox_entry e;
+	GError *err = NULL;
+
+	if (c->d == NULL) {
+		tui_error(t, _("The message cannot be sent as it is: %s (e edits it)"), c->error);
+		return;
+	}
+	if (!smtp_configured(t->account)) {
+		tui_error(t, _("Account %s has neither smtp_host nor sendmail_command: tern cannot "
+			       "send (p keeps the message)."), t->account->name);
+		return;
+	}
+	if (!cache_can_replay(t)) {
+		tui_error(t, _("Sending needs the cache (the outbox is there); p keeps the "
+			       "message."));
+		return;
+	}
+	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
+		tui_error(t, "%s", err->message);
+		g_error_free(err);
+		return;
+	}
+	send_entry_init(&e, t->account, o);
+	if (store_outbox_add(t->store, &e, false, NULL, &err) < 0) {
+		tui_error(t, _("Not sent: %s (p keeps the message)"), err->message);
+		g_error_free(err);
+	} else {
+		compose_end(t, false); /* the outbox has it now */
+		tui_info(t, _("Sending…"));
+		outbox_start(t);
+	}
+	send_entry_clear(&e);
+	mime_outgoing_free(&o);
+}
+
+void
+compose_key(struct tui *t, enum action a)
+{
+	switch (a) {
+	case ACTION_SEND: send_now(t); break;
+	case ACTION_EDIT: edit(t); break;
+	case ACTION_EDIT_TO: edit_header(t, FIELD_TO); break;
+	case ACTION_EDIT_CC: edit_header(t, FIELD_CC); break;
+	case ACTION_EDIT_BCC: edit_header(t, FIELD_BCC); break;
+	case ACTION_EDIT_SUBJECT: edit_header(t, FIELD_SUBJECT); break;
+	case ACTION_ATTACH:
+		prompt_start(t, PROMPT_TEXT, _("Attach the file: "), "", attach_done, NULL, NULL);
+		break;
+	case ACTION_DETACH:
+		if (t->compose->d != NULL && t->compose->d->attach->len > 0) {
+			g_ptr_array_remove_index(t->compose->d->attach,
+						 t->compose->d->attach->len - 1);
+			review_save(t);
+		}
+		break;
+	case ACTION_IDENTITY: next_identity(t); break;
+	case ACTION_POSTPONE:
+		compose_end(t, true);
+		tui_info(t, _("The message is kept: P resumes it."));
+		break;
+	case ACTION_ABORT: abort_compose(t); break;
+	case ACTION_HELP: t->help = true; t->help_top = 0; break;
+	case ACTION_REDRAW: clearok(curscr, TRUE); break;
+	case ACTION_SUSPEND: tui_suspend(t); break;
+	default:
+		tui_info(t, _("y sends, e edits, p keeps it for later, q drops it (? lists the "
+			      "keys)."));
+		break;
+	}
+	tui_dirty(t);
+}
+
+static void
+draw_field(struct tui *t, int y, const char *name, const char *value)
+{
+	int w = draw_text_at(y, 1, 10, name, t->attrs[COLOR_HEADER_NAME]);
+
+	draw_text(y, 1 + w + 1, COLS - w - 3, value != NULL ? value : "",
+		  t->attrs[COLOR_HEADER_VALUE]);
+}
+
+void
+compose_draw(struct tui *t)
+{
+	struct compose *c = t->compose;
+	struct mime_draft *d = c->d;
+	char **lines;
+	int y = 2;
+
+	draw_text(0, 0, COLS, _("Review: y send, e edit, t/c/b/s To/Cc/Bcc/Subject, a attach, "
+				"D drop the last attachment, i From, p keep for later, q drop"),
+		  t->attrs[COLOR_SUBJECT] | A_BOLD);
+	if (d == NULL) {
+		draw_text(y, 1, COLS - 2, c->error, t->attrs[COLOR_ERROR]);
+		return;
+	}
+	draw_field(t, y++, _("From:"), d->from != NULL ? d->from :
+					mime_identities_default(c->ids));
+	draw_field(t, y++, _("To:"), d->to);
+	draw_field(t, y++, _("Cc:"), d->cc);
+	draw_field(t, y++, _("Bcc:"), d->bcc);
+	draw_field(t, y++, _("Subject:"), d->subject);
+	for (guint i = 0; i < d->attach->len && y < LINES - 4; i++) {
+		char *label = g_strdup_printf(_("Attach %u:"), i + 1);
+
+		draw_field(t, y++, label, d->attach->pdata[i]);
+		g_free(label);
+	}
+	y++;
+	lines = g_strsplit(d->body != NULL ? d->body : "", "\n", -1);
+	for (guint i = 0; lines[i] != NULL && y < LINES - 2; i++)
+		draw_text(y++, 1, COLS - 2, lines[i], t->attrs[COLOR_HEADER_VALUE]);
+	g_strfreev(lines);
+}
+
+/* ---- the outbox run --------------------------------------------------------------- */
+
+static void outbox_next(struct outbox_run *r);
+
+static void
+run_free(struct outbox_run *r)
+{
+	store_outbox_entry_free(&r->e);
+	g_free(r->store_path);
+	g_free(r->detail);
+	g_free(r);
+}
+
+static void
+outbox_stop(struct outbox_run *r)
+{
+	r->t->outbox = NULL;
+	run_free(r);
+}
+
+static void
+send_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	struct outbox_run *r = data;
+	struct store *s = NULL;
+	char *warning = NULL;
+	GError *err = NULL;
+
+	(void)task;
+	(void)src;
+	(void)cancel;
+	if (store_open(r->store_path, 0, &s, &warning, &err) < 0) {
+		r->result = SMTP_RETRY;
+		r->detail = g_strdup(err->message);
+		g_error_free(err);
+	} else {
+		r->result = smtp_send_entry(s, r->account, r->e, &r->detail);
+	}
+	g_free(warning);
+	store_free(&s);
+}
+
+/* The original, if it is in the open folder: \Answered shows at once. */
+static void
+mark_original(struct tui *t, const struct store_outbox_entry *e)
+{
+	GArray *one;
+
+	if (e->orig_folder == NULL || g_strcmp0(e->orig_flag, "\\Answered") != 0 ||
+	    g_strcmp0(e->orig_folder, t->folder) != 0 ||
+	    e->orig_uidvalidity != t->info.uidvalidity ||
+	    message_list_get(t->list, e->orig_uid) == NULL)
+		return;
+	one = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_array_append_val(one, e->orig_uid);
+	actions_change_flag(t, one, IMAP_FLAG_ANSWERED, true);
+	g_array_unref(one);
+}
+
+static void
+say_result(struct tui *t, const struct store_outbox_entry *e, enum smtp_result r,
+	   const char *detail)
+{
+	const char *what = e->subject != NULL ? e->subject : e->message_id;
+
+	switch (r) {
+	case SMTP_SENT:
+		tui_info(t, _("Sent: %s"), what);
+		break;
+	case SMTP_REFUSED:
+		tui_error(t, _("Refused, kept in the outbox as failed (tern outbox): %s (%s)"),
+			  what, detail != NULL ? detail : "");
+		break;
+	case SMTP_MAYBE_SENT:
+		tui_error(t, _("May have been sent, held in the outbox, not sent again unless "
+			       "you say so (tern outbox): %s (%s)"),
+			  what, detail != NULL ? detail : "");
+		break;
+	default:
+		tui_error(t, _("Not sent, it waits in the outbox for the next connection: %s "
+			       "(%s)"),
+			  what, detail != NULL ? detail : "");
+		break;
+	}
+}
+
+static void
+copy_done(struct imap_client *c, enum tern_status st, const char *detail,
+	  const struct imap_copy_result *result, void *ud)
+{
+	struct outbox_run *r = ud;
+	GError *err = NULL;
+
+	(void)c;
+	(void)result;
+	if (st == TERN_OK || tern_status_answered(st)) {
+		if (st != TERN_OK)
+			tui_error(r->t, _("The copy of %s to Sent was refused: %s"), r->e->message_id,
+				  detail != NULL ? detail : "");
+		if (store_outbox_remove(r->t->store, r->e->message_id, &err) < 0)
+			cache_failed(r->t, err);
+	} else if (store_outbox_release(r->t->store, r->e->id, &err) < 0) {
+		cache_failed(r->t, err);
+	}
+	outbox_next(r);
+}
+
+/* The copy to Sent (Bcc kept, \Seen) on the open connection. */
+static void
+copy_to_sent(struct outbox_run *r)
+{
+	static const char *const flags[] = { "\\Seen", NULL };
+	struct tui *t = r->t;
+	const char *folder = r->e->sent_folder;
+	GByteArray *copy;
+	GBytes *bytes;
+	gsize len;
+	const guint8 *data;
+	GError *err = NULL;
+
+	if (folder == NULL && t->client != NULL)
+		folder = imap_client_role_folder(t->client, FOLDER_ROLE_SENT);
+	if (t->client == NULL || t->conn != CONN_READY || folder == NULL) {
+		if (folder == NULL && t->client != NULL)
+			tui_error(t, _("No Sent folder (set sent for the account): no copy of %s "
+				       "kept."), r->e->message_id);
+		if (store_outbox_release(t->store, r->e->id, &err) < 0)
+			cache_failed(t, err);
+		outbox_next(r);
+		return;
+	}
+	copy = g_byte_array_new();
+	if (r->e->bcc_field != NULL)
+		g_byte_array_append(copy, (const guint8 *)r->e->bcc_field,
+				    (guint)strlen(r->e->bcc_field));
+	data = g_bytes_get_data(r->e->data, &len);
+	g_byte_array_append(copy, data, (guint)len);
+	bytes = g_byte_array_free_to_bytes(copy);
+	imap_client_append(t->client, folder, flags, bytes, copy_done, r);
+	g_bytes_unref(bytes);
+}
+
+static void
+send_done(GObject *src, GAsyncResult *res, gpointer ud)
+{
+	struct outbox_run *r = ud;
+	struct tui *t = r->t;
+
+	(void)src;
+	(void)res;
+	r->thread = false;
+	if (r->stopping)
+		return; /* compose_free_all() frees it */
+	say_result(t, r->e, r->result, r->detail);
+	g_clear_pointer(&r->detail, g_free);
+	cache_outbox_changed(t);
+	if (r->result == SMTP_SENT) {
+		mark_original(t, r->e);
+		if (r->e->copy_to_sent) {
+			copy_to_sent(r);
+			return;
+		}
+	}
+	outbox_next(r);
+}
+
+static void
+outbox_next(struct outbox_run *r)
+{
+	struct tui *t = r->t;
+	struct store_outbox_entry *e = NULL;
+	GError *err = NULL;
+	GTask *task;
+	int rc;
+
+	store_outbox_entry_free(&r->e);
+	if (!cache_can_replay(t)) {
+		outbox_stop(r);
+		return;
+	}
+	rc = store_outbox_claim(t->store, r->after, &e, &err);
+	if (rc < 0)
+		cache_failed(t, err);
+	if (rc <= 0) {
+		if (r->again) {
+			r->again = false;
+			r->after = 0;
+			outbox_next(r);
+			return;
+		}
+		cache_outbox_changed(t);
+		outbox_stop(r);
+		return;
+	}
+	r->after = e->id;
+	r->e = e;
+	if (e->state == STORE_OUTBOX_SENT) {
+		copy_to_sent(r);
+		return;
+	}
+	r->thread = true;
+	task = g_task_new(NULL, NULL, send_done, r);
+	g_task_set_task_data(task, r, NULL);
+	g_task_run_in_thread(task, send_thread);
+	g_object_unref(task);
+}
+
+/* Send what waits in the outbox (and the copies to Sent). */
+static void
+outbox_start(struct tui *t)
+{
+	struct outbox_run *r;
+
+	if (t->outbox != NULL) {
+		t->outbox->again = true;
+		return;
+	}
+	if (!cache_can_replay(t) || !smtp_configured(t->account))
+		return;
+	r = g_new0(struct outbox_run, 1);
+	r->t = t;
+	r->account = t->account;
+	r->store_path = g_strdup(store_path(t->store));
+	t->outbox = r;
+	outbox_next(r);
+}
+
+void
+compose_connected(struct tui *t)
+{
+	outbox_start(t);
+}
+
+void
+compose_free_all(struct tui *t)
+{
+	struct outbox_run *r = t->outbox;
+
+	compose_free(&t->compose);
+	if (r == NULL)
+		return;
+	/* After conn_stop(): no copy to Sent calls back any more. A message
+	 * going out is let finish (it must not be cut after its data); the
+	 * thread records its answer in its own store. */
+	r->stopping = true;
+	while (r->thread)
+		g_main_context_iteration(NULL, TRUE);
+	t->outbox = NULL;
+	run_free(r);
+}
