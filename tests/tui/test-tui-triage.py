@@ -103,6 +103,7 @@ def run_tests(t, srv, env):
         pass
     run.quit(t, "first run")
     check_history(t, env, config, n, word)
+    check_narrow(t, srv, env, config, n)
 
 
 def check_completion(t, run):
@@ -128,6 +129,7 @@ def check_completion(t, run):
     t.ok(ok, "Enter on a part with one candidate shows the candidate, prompt open",
          run.last(lines))
     term.keys("Escape")
+    time.sleep(0.5)
     ok, lines = term.wait(lambda ls: not run.last(ls).startswith("Move"))
     t.ok(ok, "Esc leaves the folder prompt", run.last(lines))
 
@@ -168,6 +170,7 @@ def check_search_prompt(t, run, srv):
     ok, lines = term.wait(lambda ls: run.last(ls).rstrip() == "Search: x")
     t.ok(ok, "the first character typed replaces the offered query", run.last(lines))
     term.keys("Escape")
+    time.sleep(0.5)  # ESC then a key at once reads as Alt-key
     term.keys("/")
     term.wait(lambda ls: run.last(ls).startswith("Search: subject:"))
     term.keys("End")
@@ -175,7 +178,9 @@ def check_search_prompt(t, run, srv):
     ok, lines = term.wait(lambda ls: run.last(ls).rstrip() == "Search: subject:%sy" % word)
     t.ok(ok, "after an editing key (End) typing appends", run.last(lines))
     term.keys("Escape")
+    time.sleep(0.5)
     term.keys("Escape")  # the search off
+    time.sleep(0.5)
     ok, lines = term.wait(lambda ls: "match" not in run.above(ls))
     t.ok(ok, "Esc: every message again", run.above(lines))
     return word
@@ -224,10 +229,58 @@ def check_history(t, env, config, n, word):
         ok, lines = run.term.wait(lambda ls: run.last(ls).rstrip() == "Search:")
         t.ok(ok, "Down comes back to the (empty) text typed", run.last(lines))
         run.term.keys("Escape")
+        time.sleep(0.5)
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise
     run.quit(t, "second run")
+
+
+URL = "https://lists.example.org/archives/" + "x" * 70 + "/the-end-of-the-url.html"
+
+
+def check_narrow(t, srv, env, config, n):
+    """56 columns: the list is narrow (under 60 beside the folder pane)."""
+    mid = "<long-url@tern.test>"
+    raw = base.raw_message(b"Link inside", mid,
+                           body=("Read this:\r\n" + URL + "\r\n").encode())
+    raw = raw.replace(b"Wed, 31 Dec 2025 12:00:00", b"Mon, 31 Mar 2025 12:00:00")
+    base.append(srv, "INBOX", raw)
+    n += 1
+    run = Run(env, config, width=56, height=24)
+    try:
+        ok, lines = run.term.wait(lambda ls: "Link inside" in "\n".join(ls))
+        t.ok(ok, "narrow: INBOX loaded", "\n".join(lines))
+        rows = [l for l in lines if "Link inside" in l or "Alice" in l or "Bob" in l]
+        t.ok(any(re.search(r"\b25-03-31\b", l) for l in lines),
+             "narrow: a folder spanning years shows the year (25-03-31)", "\n".join(lines))
+        t.ok(any(re.search(r"\b24-01-\d\d\b", l) for l in lines),
+             "narrow: and 24-01-.. for the older ones", "\n".join(rows))
+        # open it (the newest: first row), then look at the viewer
+        run.term.keys("g", "Enter")
+        ok, lines = run.term.wait(lambda ls: "Read this:" in "\n".join(ls))
+        t.ok(ok, "narrow: the message opens", "\n".join(lines))
+        screen = "".join(l.split("\u2502", 1)[1].strip() for l in lines if "\u2502" in l)
+        t.ok("the-end-of-the-url.html" in screen,
+             "the viewer wraps a long URL: its end is on screen", "\n".join(lines))
+        t.ok(URL in screen.replace(" ", ""), "the URL's pieces are whole, in order",
+             "\n".join(lines))
+        t.ok(not any("https" in l and "\u2026" in l for l in lines),
+             "the URL is not cut with an ellipsis", "\n".join(lines))
+        run.term.keys("Escape")
+        time.sleep(0.5)  # ESC then a key at once reads as Alt-key
+        run.term.wait(lambda ls: "Read this:" not in "\n".join(ls))
+        run.term.keys("/")
+        run.term.text("subject:link")
+        run.term.keys("Enter")
+        ok, lines = run.term.wait(lambda ls: "1 match" in run.above(ls))
+        t.ok(ok, "narrow: the status line keeps the match count", run.above(lines))
+        run.term.keys("Escape")
+        time.sleep(0.5)
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    run.quit(t, "narrow run")
 
 
 if __name__ == "__main__":
