@@ -46,8 +46,13 @@ class Run:
         cmd = ("env %s %s TERM=screen %s -c %s 2>%s; echo $? > %s; sleep 600"
                % (envs, asan, q(ternlib.TERN), q(config), q(self.stderr), q(self.status)))
         base.HEIGHT_NOW[0] = height
-        self.term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"),
-                              width=width, height=height)
+        tenv = dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8")
+        for k in ("COLUMNS", "LINES"):  # make check sets COLUMNS: curses would believe it
+            tenv.pop(k, None)
+        self.term = base.Term(cmd, tenv,
+                              width=width, height=height,
+                              options=[("set", "-g", "window-size", "manual"),
+                                       ("resize-window", "-x", str(width), "-y", str(height))])
 
     def last(self, lines):
         return lines[self.h - 1]
@@ -108,6 +113,8 @@ def run_tests(t, srv, env):
 
 def check_completion(t, run):
     term = run.term
+    ok, lines = term.wait_text("tern-devel")  # the folder list is in
+    t.ok(ok, "the folder pane lists the folders", "\n".join(lines))
     term.keys("m")
     ok, lines = term.wait(lambda ls: run.last(ls).startswith("Move 1 message to:"))
     t.ok(ok, "m: the folder prompt", run.last(lines))
@@ -249,7 +256,9 @@ def check_narrow(t, srv, env, config, n):
     n += 1
     run = Run(env, config, width=56, height=24)
     try:
-        ok, lines = run.term.wait(lambda ls: "Link inside" in "\n".join(ls))
+        # the window's size is settled (tmux may start it at its default)
+        ok, lines = run.term.wait(lambda ls: "Link inside" in "\n".join(ls) and
+                                  run.term.display("#{window_width}") == "56")
         t.ok(ok, "narrow: INBOX loaded", "\n".join(lines))
         rows = [l for l in lines if "Link inside" in l or "Alice" in l or "Bob" in l]
         t.ok(any(re.search(r"\b25-03-31\b", l) for l in lines),
