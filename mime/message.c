@@ -92,6 +92,7 @@ attachment_free(gpointer p)
 
 	g_free(a->content_type);
 	g_free(a->filename);
+	g_free(a->disposition);
 	g_free(a);
 }
 
@@ -309,6 +310,20 @@ unique_name(GHashTable *seen, char *name, unsigned index)
 	return safe;
 }
 
+/* A token of letters, digits and "-" (lower case), or NULL. */
+static char *
+disposition_of(GMimeObject *obj)
+{
+	const char *d = g_mime_object_get_disposition(obj);
+	size_t n = 0;
+
+	if (d == NULL)
+		return NULL;
+	while (n < 64 && (g_ascii_isalnum(d[n]) || d[n] == '-'))
+		n++;
+	return n > 0 ? g_ascii_strdown(d, (gssize)n) : NULL;
+}
+
 static void
 add_attachment(struct mime_message *msg, GHashTable *seen, GMimeObject *obj,
 	       unsigned msg_depth)
@@ -327,6 +342,7 @@ add_attachment(struct mime_message *msg, GHashTable *seen, GMimeObject *obj,
 	g_hash_table_add(seen, g_strdup(a->filename));
 	a->size = object_size(obj);
 	a->depth = msg_depth;
+	a->disposition = disposition_of(obj);
 	g_ptr_array_add(msg->attachments, a);
 	g_ptr_array_add(msg->att_objects, obj);
 }

@@ -102,6 +102,8 @@ struct mime_attachment {
 			       NULL, safe to use as a file name in a directory */
 	guint64 size;       /* bytes of the decoded content */
 	unsigned depth;     /* nesting: 0 at top level, +1 inside each attached message */
+	char *disposition;  /* Content-Disposition's value, lower case ("attachment",
+			       "inline"), or NULL when the part has none */
 };
 
 /* The attachments of msg, in order: every part that is not shown as body text
@@ -165,6 +167,13 @@ struct mime_header {
 	char *name;  /* as in the message (sanitised) */
 	char *value; /* decoded, sanitised, one line */
 };
+
+/* Every header of the message in order, for a program (tern show --json):
+ * name as in the message and value unfolded and decoded (RFC 2047), both
+ * valid UTF-8 but NOT sanitised (escape them: text_json_escape()). Empty
+ * when the message has no header. Transfer full: a GPtrArray of struct
+ * mime_header * with its free function set. */
+GPtrArray *mime_message_headers(struct mime_message *msg);
 
 struct mime_rendered {
 	/* Decoded and sanitised one-line values; NULL when the header is absent. */

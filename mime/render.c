@@ -106,6 +106,38 @@ all_headers(GMimeObject *obj, GPtrArray *out)
 	}
 }
 
+GPtrArray *
+mime_message_headers(struct mime_message *msg)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(header_free);
+	GMimeHeaderList *list;
+	int count;
+
+	if (msg->message == NULL)
+		return out;
+	list = g_mime_object_get_header_list(GMIME_OBJECT(msg->message));
+	count = list ? g_mime_header_list_get_count(list) : 0;
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(list, i);
+		const char *raw = g_mime_header_get_raw_value(h);
+		struct mime_header *mh = g_new(struct mime_header, 1);
+		GString *unfolded = g_string_new(NULL);
+		char *decoded;
+
+		/* unfold: a line break before white space is no part of the value */
+		for (const char *s = raw ? raw : g_mime_header_get_value(h); s && *s; s++)
+			if (*s != '\r' && *s != '\n')
+				g_string_append_c(unfolded, *s);
+		decoded = mime_header_decode(unfolded->str);
+		mh->name = text_make_valid(g_mime_header_get_name(h), -1);
+		mh->value = text_make_valid(g_strstrip(decoded), -1);
+		g_free(decoded);
+		g_string_free(unfolded, TRUE);
+		g_ptr_array_add(out, mh);
+	}
+	return out;
+}
+
 /* ---- Body ---- */
 
 static struct mime_line *
@@ -445,6 +477,7 @@ attachment_copy(const struct mime_attachment *a)
 	*b = *a;
 	b->content_type = g_strdup(a->content_type);
 	b->filename = g_strdup(a->filename);
+	b->disposition = g_strdup(a->disposition);
 	return b;
 }
 
@@ -455,6 +488,7 @@ attachment_copy_free(gpointer p)
 
 	g_free(a->content_type);
 	g_free(a->filename);
+	g_free(a->disposition);
 	g_free(a);
 }
 

@@ -41,6 +41,9 @@ TESTS += tests/integration/test-harness.py
 EXTRA_DIST += tests/integration/test-harness.py
 TESTS += tests/integration/test-cli.py
 EXTRA_DIST += tests/integration/test-cli.py
+# tern show --json (#19, Smaller).
+TESTS += tests/integration/test-show-json.py
+EXTRA_DIST += tests/integration/test-show-json.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor

@@ -702,9 +702,9 @@ parse_group(struct load *ld, const struct config_group *g)
 		const char *ctx = g->name + 5 + strspn(g->name + 5, " \t");
 
 		if (strcmp(ctx, "list") != 0 && strcmp(ctx, "viewer") != 0 &&
-		    strcmp(ctx, "folders") != 0)
+		    strcmp(ctx, "folders") != 0 && strcmp(ctx, "compose") != 0)
 			return fail_at(ld, g->line, _("unknown key context [keys %s] (expected "
-						      "list, viewer or folders)"), ctx);
+						      "list, viewer, folders or compose)"), ctx);
 		return parse_keys_group(ld, g, ctx);
 	}
 	if (strcmp(g->name, "colors") == 0)

@@ -1339,6 +1339,92 @@ role_of(const struct imap_client *c, const struct imap_list *l, const char *name
 	return FOLDER_ROLE_NONE;
 }
 
+/* Where the server marks no folder with a role (no SPECIAL-USE: Courier,
+ * older servers), the names clients usually give them, most usual first.
+ * Each is looked for at the top and under INBOX (INBOX.Trash, INBOX/Trash). */
+static const struct {
+	enum folder_role role;
+	const char *name;
+} usual_names[] = {
+	{ FOLDER_ROLE_TRASH, "Trash" },
+	{ FOLDER_ROLE_TRASH, "Deleted Items" },
+	{ FOLDER_ROLE_TRASH, "Deleted Messages" },
+	{ FOLDER_ROLE_TRASH, "Papierkorb" },
+	{ FOLDER_ROLE_TRASH, "Corbeille" },
+	{ FOLDER_ROLE_SENT, "Sent" },
+	{ FOLDER_ROLE_SENT, "Sent Items" },
+	{ FOLDER_ROLE_SENT, "Sent Messages" },
+	{ FOLDER_ROLE_SENT, "Gesendet" },
+	{ FOLDER_ROLE_SENT, "Gesendete Objekte" },
+	{ FOLDER_ROLE_DRAFTS, "Drafts" },
+	{ FOLDER_ROLE_DRAFTS, "Entwürfe" },
+	{ FOLDER_ROLE_ARCHIVE, "Archive" },
+	{ FOLDER_ROLE_ARCHIVE, "Archives" },
+	{ FOLDER_ROLE_JUNK, "Junk" },
+	{ FOLDER_ROLE_JUNK, "Spam" },
+	{ FOLDER_ROLE_JUNK, "Junk E-mail" },
+};
+
+/* f is the folder `name`, at the top (under_inbox false) or one level
+ * under INBOX; names compare case-insensitively. */
+static bool
+folder_is_named(const struct imap_folder *f, const char *name, bool under_inbox)
+{
+	const char *rest = f->name;
+	char *a, *b;
+	bool same;
+
+	if (under_inbox) {
+		if (f->delimiter == '\0' || g_ascii_strncasecmp(rest, "INBOX", 5) != 0 ||
+		    rest[5] != f->delimiter)
+			return false;
+		rest += 6;
+	}
+	a = g_utf8_casefold(rest, -1);
+	b = g_utf8_casefold(name, -1);
+	same = strcmp(a, b) == 0;
+	g_free(a);
+	g_free(b);
+	return same;
+}
+
+static struct imap_folder *
+find_usual(GPtrArray *folders, const char *name)
+{
+	for (int under_inbox = 0; under_inbox <= 1; under_inbox++) {
+		for (guint i = 0; i < folders->len; i++) {
+			struct imap_folder *f = folders->pdata[i];
+
+			if (f->role == FOLDER_ROLE_NONE && !(f->attrs & IMAP_FOLDER_NOSELECT) &&
+			    g_utf8_validate(f->name, -1, NULL) &&
+			    folder_is_named(f, name, under_inbox))
+				return f;
+		}
+	}
+	return NULL;
+}
+
+/* Give each role no folder has (by SPECIAL-USE or the account's setting)
+ * to the first folder with one of its usual names. */
+static void
+guess_roles(GPtrArray *folders)
+{
+	bool has[FOLDER_ROLE_NONE + 1] = { false };
+
+	for (guint i = 0; i < folders->len; i++)
+		has[((struct imap_folder *)folders->pdata[i])->role] = true;
+	for (size_t i = 0; i < TERN_ARRAY_LEN(usual_names); i++) {
+		struct imap_folder *f;
+
+		if (has[usual_names[i].role])
+			continue;
+		if ((f = find_usual(folders, usual_names[i].name)) != NULL) {
+			f->role = usual_names[i].role;
+			has[f->role] = true;
+		}
+	}
+}
+
 static guint
 folder_attrs(const struct imap_list *l)
 {
@@ -1419,6 +1505,7 @@ list_op_finish(struct list_op *op)
 	struct imap_client *c = op->c;
 
 	if (op->st == TERN_OK) {
+		guess_roles(op->folders);
 		if (c->folders != NULL)
 			g_ptr_array_unref(c->folders);
 		c->folders = g_ptr_array_ref(op->folders);

@@ -16,6 +16,10 @@ tests_unit_test_imap_client_SOURCES = tests/unit/test-imap-client.c
 tests_unit_test_imap_client_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-client
 
+# Folder roles by their usual names when the server marks none (#19 item 10).
+TESTS += tests/fake/test-roles.py
+EXTRA_DIST += tests/fake/test-roles.py
+
 # A driver for APPEND, used by tests/integration/test-cli.py.
 check_PROGRAMS += tests/integration/imap-append
 tests_integration_imap_append_CFLAGS = $(UNIT_CFLAGS)

@@ -91,6 +91,7 @@ struct parser {
 	struct tok cur;
 	int terms;
 	GError **error;
+	gsize err_offset; /* byte offset of the error */
 };
 
 static int G_GNUC_PRINTF(3, 4)
@@ -102,6 +103,7 @@ perr(struct parser *p, gsize offset, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
+	p->err_offset = offset;
 	/* the text was validated as UTF-8 before lexing */
 	g_set_error(p->error, QUERY_ERROR, QUERY_ERROR_PARSE, _("column %ld: %s"),
 		    g_utf8_pointer_to_offset(p->text, p->text + offset) + 1, msg);
@@ -600,6 +602,12 @@ check_text(struct parser *p)
 int
 query_parse(const char *text, struct query **q_r, GError **error)
 {
+	return query_parse_at(text, q_r, NULL, error);
+}
+
+int
+query_parse_at(const char *text, struct query **q_r, gsize *offset_r, GError **error)
+{
 	struct parser p = { 0 };
 	struct node *root = NULL;
 	int rc = -1;
@@ -607,6 +615,7 @@ query_parse(const char *text, struct query **q_r, GError **error)
 	p.text = text;
 	p.len = strlen(text);
 	p.error = error;
+	p.err_offset = p.len; /* too long: the end */
 	if (check_text(&p) < 0 || lex_next(&p) < 0 || parse_and(&p, 0, &root) < 0)
 		goto out;
 	if (p.cur.type == T_RPAREN) {
@@ -618,6 +627,8 @@ query_parse(const char *text, struct query **q_r, GError **error)
 	(*q_r)->root = root;
 	rc = 0;
 out:
+	if (rc < 0 && offset_r != NULL)
+		*offset_r = MIN(p.err_offset, strlen(text));
 	tok_clear(&p.cur);
 	return rc;
 }

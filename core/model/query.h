@@ -37,6 +37,10 @@ struct query; /* opaque */
 /* Parse text (UTF-8). On success *q_r is transfer full (query_free()). On
  * failure -1 with QUERY_ERROR_PARSE; *q_r untouched. */
 int query_parse(const char *text, struct query **q_r, GError **error);
+/* The same; on failure *offset_r (may be NULL) is where the error is, a
+ * byte offset into text on a character boundary (the column of the
+ * message, for an editor's cursor). */
+int query_parse_at(const char *text, struct query **q_r, gsize *offset_r, GError **error);
 void query_free(struct query **q);
 
 /* A token of IMAP SEARCH criteria. */

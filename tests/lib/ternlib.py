@@ -93,6 +93,7 @@ class Env:
         self.env.update(HOME=os.path.join(self.dir, "home"),
                         XDG_CONFIG_HOME=os.path.join(self.dir, "config"),
                         XDG_CACHE_HOME=os.path.join(self.dir, "cache"),
+                        XDG_STATE_HOME=os.path.join(self.dir, "state"),
                         TZ="UTC", LANG="C.UTF-8", LC_ALL="C.UTF-8")
         self.config = os.path.join(self.dir, "config", "tern", "config")
 

@@ -4,6 +4,7 @@
 
 #include "core/common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/model/flags.h"
@@ -140,10 +141,11 @@ test_imap(void)
 		const struct imap_case *c = &imap_cases[i];
 		struct query *q = NULL;
 		GError *error = NULL;
+		gsize offset = G_MAXSIZE;
 		int rc;
 
 		g_test_message("query: %s", c->query);
-		rc = query_parse(c->query, &q, &error);
+		rc = query_parse_at(c->query, &q, &offset, &error);
 		if (c->imap != NULL) {
 			GPtrArray *tokens;
 			char *got;
@@ -162,6 +164,11 @@ test_imap(void)
 			g_assert_null(q);
 			g_assert_error(error, QUERY_ERROR, QUERY_ERROR_PARSE);
 			g_assert_cmpstr(error->message, ==, c->error);
+			/* the offset is the message's column, for the prompt's cursor */
+			g_assert_cmpuint(offset, <=, strlen(c->query));
+			if (g_str_has_prefix(c->error, "column "))
+				g_assert_cmpint(g_utf8_pointer_to_offset(c->query, c->query + offset) + 1,
+						==, atoi(c->error + 7));
 			g_error_free(error);
 		}
 	}

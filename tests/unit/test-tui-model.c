@@ -922,6 +922,9 @@ test_folder_tree(void)
 			"0:INBOX,0:Sent,0:Archive,0:Trash,0:Lists!,1:tern-devel,0:Projects!,0:Zeta");
 	g_string_free(s, TRUE);
 	g_assert_cmpstr(folder_tree_selected(t)->name, ==, "Zeta");
+	/* a folded folder counts the unread inside it (Lists/tern-devel: 5) */
+	g_assert_cmpint(folder_tree_unseen_below(folder_tree_find(t, "Lists")), ==, 5);
+	g_assert_cmpint(folder_tree_unseen_below(folder_tree_find(t, "Zeta")), ==, 0);
 	/* selecting a folded folder unfolds */
 	g_assert_true(folder_tree_select_name(t, "Projects/2026/Q4"));
 	g_assert_cmpstr(folder_tree_selected(t)->name, ==, "Projects/2026/Q4");
@@ -940,6 +943,25 @@ test_folder_tree(void)
 	g_assert_cmpstr(c, ==, "nothing");
 	g_assert_cmpuint(matches->len, ==, 0);
 	g_free(c);
+	/* anywhere in the path: one match is taken whole */
+	c = folder_tree_complete(t, "DEVEL", matches);
+	g_assert_cmpstr(c, ==, "Lists/tern-devel");
+	g_assert_cmpuint(matches->len, ==, 1);
+	g_free(c);
+	g_ptr_array_set_size(matches, 0);
+	/* several, some only inside: the text stays, those starting with it first */
+	c = folder_tree_complete(t, "t", matches);
+	g_assert_cmpstr(c, ==, "t");
+	g_assert_cmpuint(matches->len, ==, 5);
+	g_assert_cmpstr(matches->pdata[0], ==, "Trash");
+	g_assert_cmpstr(matches->pdata[1], ==, "Sent");
+	g_free(c);
+	g_ptr_array_set_size(matches, 0);
+	/* a parent's path lists its children */
+	c = folder_tree_complete(t, "projects/", matches);
+	g_assert_cmpstr(c, ==, "Projects/2026/Q4");
+	g_free(c);
+	g_ptr_array_set_size(matches, 0);
 	g_ptr_array_free(matches, TRUE);
 	g_ptr_array_free(fs, TRUE);
 	folder_tree_free(&t);

@@ -27,11 +27,83 @@ fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *fol
 	return cli_fetch_message(g, ctx, folder, uid, mark_read, data_r);
 }
 
+static void
+json_str(GString *j, const char *s)
+{
+	if (s == NULL)
+		g_string_append(j, "null");
+	else
+		text_json_escape(j, s, (size_t)-1);
+}
+
+/* The text lines of the message as shown (tern's own notices and the
+ * headers of attached messages left out), one string. */
+static void
+json_text(GString *j, const struct mime_rendered *r)
+{
+	GString *text = g_string_new(NULL);
+
+	for (guint i = 0; i < r->lines->len; i++) {
+		const struct mime_line *l = r->lines->pdata[i];
+
+		if (l->kind == MIME_LINE_TEXT || l->kind == MIME_LINE_LINK)
+			g_string_append_printf(text, "%s\n", l->text);
+	}
+	json_str(j, text->str);
+	g_string_free(text, TRUE);
+}
+
+/* tern show --json: {"uid", "folder", "headers": [{"name", "value"}],
+ * "text", "parts": [{"index", "type", "size", "filename", "disposition"}],
+ * "crypto": null}. Strings as DESIGN.md's JSON rules say: decoded, every
+ * control escaped. */
+static void
+show_json(struct mime_message *msg, const struct mime_rendered *r, const char *folder,
+	  guint32 uid)
+{
+	GString *j = g_string_new(NULL);
+	GPtrArray *headers = mime_message_headers(msg);
+
+	g_string_append_printf(j, "{\"uid\": %u, \"folder\": ", uid);
+	json_str(j, folder);
+	g_string_append(j, ", \"headers\": [");
+	for (guint i = 0; i < headers->len; i++) {
+		const struct mime_header *h = headers->pdata[i];
+
+		g_string_append(j, i ? ", {\"name\": " : "{\"name\": ");
+		json_str(j, h->name);
+		g_string_append(j, ", \"value\": ");
+		json_str(j, h->value);
+		g_string_append_c(j, '}');
+	}
+	g_string_append(j, "], \"text\": ");
+	json_text(j, r);
+	g_string_append(j, ", \"parts\": [");
+	for (guint i = 0; i < r->attachments->len; i++) {
+		const struct mime_attachment *a = r->attachments->pdata[i];
+
+		g_string_append_printf(j, "%s{\"index\": %u, \"type\": ", i ? ", " : "",
+				       a->index);
+		json_str(j, a->content_type);
+		g_string_append_printf(j, ", \"size\": %" G_GUINT64_FORMAT ", \"filename\": ",
+				       a->size);
+		json_str(j, a->filename);
+		g_string_append(j, ", \"disposition\": ");
+		json_str(j, a->disposition);
+		g_string_append_c(j, '}');
+	}
+	g_string_append(j, "], \"crypto\": null}\n");
+	fputs(j->str, stdout);
+	g_string_free(j, TRUE);
+	g_ptr_array_unref(headers);
+}
+
 int
 cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{ "raw", NULL }, { "headers", NULL }, { "mark-read", NULL }, { NULL, NULL },
+		{ "raw", NULL }, { "headers", NULL }, { "mark-read", NULL }, { "json", NULL },
+		{ NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -41,9 +113,11 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 	int rc;
 
 	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 2 ||
-	    (cli_args_has(&args, "raw") && cli_args_has(&args, "headers"))) {
+	    cli_args_has(&args, "raw") + cli_args_has(&args, "headers") +
+			    cli_args_has(&args, "json") > 1) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
-			      _("usage: tern show FOLDER UID [--raw | --headers] [--mark-read]"));
+			      _("usage: tern show FOLDER UID [--raw | --headers | --json] "
+				"[--mark-read]"));
 		goto out;
 	}
 	if ((rc = parse_uid(args.pos->pdata[1], &uid)) != 0)
@@ -78,11 +152,15 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 		o.all_headers = cli_args_has(&args, "headers");
 		o.prefer_html = ctx.cfg->ui.prefer_html;
 		o.html_command = ctx.cfg->ui.html_renderer;
-		o.width = isatty(STDOUT_FILENO) ? 80 : 0;
+		o.width = isatty(STDOUT_FILENO) && !cli_args_has(&args, "json") ? 80 : 0;
 		r = mime_render(msg, &o);
-		text = mime_rendered_format(r);
-		fputs(text, stdout);
-		g_free(text);
+		if (cli_args_has(&args, "json")) {
+			show_json(msg, r, args.pos->pdata[0], uid);
+		} else {
+			text = mime_rendered_format(r);
+			fputs(text, stdout);
+			g_free(text);
+		}
 		mime_rendered_free(&r);
 		mime_message_free(&msg);
 	}

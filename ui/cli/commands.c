@@ -7,7 +7,7 @@ const struct cli_command cli_commands[] = {
 	{ "folders", "folders [--json]", N_("list the folders with message counts"), cli_cmd_folders },
 	{ "list", "list FOLDER [--json] [--limit N] [--sort KEY]", N_("list messages, newest first"), cli_cmd_list },
 	{ "search", "search FOLDER QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
-	{ "show", "show FOLDER UID [--raw | --headers] [--mark-read]", N_("show one message"), cli_cmd_show },
+	{ "show", "show FOLDER UID [--raw | --headers | --json] [--mark-read]", N_("show one message"), cli_cmd_show },
 	{ "save", "save FOLDER UID [PART...] [-o DIR] [--force]", N_("save attachments"), cli_cmd_save },
 	{ "flag", "flag FOLDER UIDSET [+|-]FLAG...", N_("set or clear flags"), cli_cmd_flag },
 	{ "move", "move FOLDER UIDSET DEST", N_("move messages to another folder"), cli_cmd_move },

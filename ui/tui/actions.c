@@ -926,6 +926,7 @@ static void run_redraw(struct tui *t, enum action a, bool tagged) { clearok(curs
 static void run_answer(struct tui *t, enum action a, bool tagged) { compose_answer(t, a); }
 static void run_compose(struct tui *t, enum action a, bool tagged) { compose_new(t); }
 static void run_resume(struct tui *t, enum action a, bool tagged) { compose_resume(t); }
+static void run_goto(struct tui *t, enum action a, bool tagged) { folder_pane_goto_prompt(t); }
 
 static void
 run_flag(struct tui *t, enum action a, bool tagged)
@@ -1037,6 +1038,7 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_FORWARD] = run_answer,
 	[ACTION_COMPOSE] = run_compose,
 	[ACTION_RESUME] = run_resume,
+	[ACTION_GOTO_FOLDER] = run_goto,
 	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
 };
 

@@ -1,4 +1,5 @@
-/* tern — ui/tui/folder-pane: draws the folder tree with unread counts. */
+/* tern — ui/tui/folder-pane: draws the folder tree with unread counts (a
+ * folded folder counts the folders inside it too). */
 #include "config.h"
 #include "core/common.h"
 
@@ -13,13 +14,17 @@ draw_node(struct tui *t, const struct folder_node *n, int y, const struct tui_re
 	int cw = 0;
 	attr_t a = base;
 	bool open = t->folder != NULL && g_strcmp0(t->folder, n->name) == 0;
+	gint64 unseen = n->unseen;
 
 	for (int i = 0; i < n->depth && i < FOLDER_TREE_MAX_DEPTH; i++)
 		g_string_append(label, " ");
 	g_string_append(label, n->children->len == 0 ? " " : n->collapsed ? "+" : "-");
 	g_string_append(label, n->label);
-	if (n->unseen > 0) {
-		char *c = draw_count((guint64)n->unseen);
+	/* folded: its own unread and those of the folders inside */
+	if (n->collapsed)
+		unseen = MAX(n->unseen, 0) + folder_tree_unseen_below(n);
+	if (unseen > 0) {
+		char *c = draw_count((guint64)unseen);
 
 		g_snprintf(count, sizeof(count), " %s", c);
 		g_free(c);
@@ -28,7 +33,7 @@ draw_node(struct tui *t, const struct folder_node *n, int y, const struct tui_re
 	if (!is_sel) {
 		if (open)
 			a = t->attrs[COLOR_FOLDER_OPEN];
-		else if (n->unseen > 0)
+		else if (unseen > 0)
 			a = t->attrs[COLOR_FOLDER_UNREAD];
 		else
 			a = t->attrs[COLOR_FOLDER];
@@ -66,4 +71,28 @@ folder_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 
 		draw_node(t, ft->rows->pdata[row], r->y + i, r, a, is_sel);
 	}
+}
+
+static void
+goto_done(struct tui *t, const char *text, void *ud)
+{
+	struct folder_node *n;
+
+	(void)ud;
+	if (text == NULL || *text == '\0')
+		return;
+	n = folder_tree_find(t->folders, text);
+	if (n == NULL || !n->selectable) {
+		tui_error(t, _("There is no folder %s (Tab completes names)."), text);
+		return;
+	}
+	folder_tree_select_name(t->folders, n->name);
+	conn_open_folder(t, n->name);
+	t->focus = PANE_LIST;
+}
+
+void
+folder_pane_goto_prompt(struct tui *t)
+{
+	prompt_start(t, PROMPT_MOVE, _("Go to folder: "), "", goto_done, NULL, NULL);
 }

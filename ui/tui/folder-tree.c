@@ -304,22 +304,48 @@ folder_tree_set_counts(struct folder_tree *t, const char *name, gint64 messages,
 	n->unseen = unseen;
 }
 
+gint64
+folder_tree_unseen_below(const struct folder_node *n)
+{
+	gint64 sum = 0;
+
+	for (guint i = 0; i < n->children->len; i++) {
+		const struct folder_node *c = n->children->pdata[i];
+
+		if (c->unseen > 0)
+			sum += c->unseen;
+		sum += folder_tree_unseen_below(c);
+	}
+	return sum;
+}
+
+/* Where the folded text is in n's folded name: 0 none, 1 inside, 2 at
+ * the start. */
+static int
+match_rank(const struct folder_node *n, const char *folded_text)
+{
+	char *valid = text_make_valid(n->name, -1);
+	char *f = g_utf8_casefold(valid, -1);
+	int rank = 0;
+
+	if (g_str_has_prefix(f, folded_text))
+		rank = 2;
+	else if (strstr(f, folded_text) != NULL)
+		rank = 1;
+	g_free(f);
+	g_free(valid);
+	return rank;
+}
+
 static void
-complete_level(GPtrArray *level, const char *folded_prefix, GPtrArray *matches)
+complete_level(GPtrArray *level, const char *folded_text, int rank, GPtrArray *matches)
 {
 	for (guint i = 0; i < level->len; i++) {
 		struct folder_node *n = level->pdata[i];
 
-		if (n->selectable) {
-			char *valid = text_make_valid(n->name, -1);
-			char *f = g_utf8_casefold(valid, -1);
-
-			if (g_str_has_prefix(f, folded_prefix))
-				g_ptr_array_add(matches, n->name);
-			g_free(f);
-			g_free(valid);
-		}
-		complete_level(n->children, folded_prefix, matches);
+		if (n->selectable && match_rank(n, folded_text) == rank)
+			g_ptr_array_add(matches, n->name);
+		complete_level(n->children, folded_text, rank, matches);
 	}
 }
 
@@ -343,23 +369,30 @@ common_prefix(const char *a, const char *b)
 }
 
 char *
-folder_tree_complete(struct folder_tree *t, const char *prefix, GPtrArray *matches)
+folder_tree_complete(struct folder_tree *t, const char *text, GPtrArray *matches)
 {
-	char *valid = text_make_valid(prefix, -1);
+	char *valid = text_make_valid(text, -1);
 	char *folded = g_utf8_casefold(valid, -1);
+	guint first = matches->len, starting;
 	size_t n;
-	const char *first;
+	const char *name;
 
-	complete_level(t->roots, folded, matches);
+	complete_level(t->roots, folded, 2, matches);
+	starting = matches->len - first;
+	complete_level(t->roots, folded, 1, matches);
 	g_free(folded);
 	g_free(valid);
-	if (matches->len == 0)
-		return g_strdup(prefix);
-	first = matches->pdata[0];
-	n = strlen(first);
-	for (guint i = 1; i < matches->len; i++)
-		n = MIN(n, common_prefix(first, matches->pdata[i]));
-	if (g_utf8_strlen(first, n) < g_utf8_strlen(prefix, -1))
-		return g_strdup(prefix);
-	return g_strndup(first, n);
+	if (matches->len == first)
+		return g_strdup(text);
+	name = matches->pdata[first];
+	if (matches->len - first == 1)
+		return g_strdup(name);
+	if (starting < matches->len - first)
+		return g_strdup(text); /* found inside names: nothing in common to add */
+	n = strlen(name);
+	for (guint i = first + 1; i < matches->len; i++)
+		n = MIN(n, common_prefix(name, matches->pdata[i]));
+	if (g_utf8_strlen(name, (gssize)n) < g_utf8_strlen(text, -1))
+		return g_strdup(text);
+	return g_strndup(name, n);
 }

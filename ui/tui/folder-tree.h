@@ -53,10 +53,17 @@ void folder_tree_scroll(struct folder_tree *t, guint height);
 void folder_tree_set_counts(struct folder_tree *t, const char *name, gint64 messages,
 			    gint64 unseen);
 
-/* Completion for a folder prompt: the selectable names that start with
- * prefix (case-insensitively), in tree order, into matches (char *,
- * transfer none). Returns the longest common prefix of the matches, or a
- * copy of prefix when there are none. Transfer full. */
-char *folder_tree_complete(struct folder_tree *t, const char *prefix, GPtrArray *matches);
+/* The unread messages of the folders under n (not n's own; unknown
+ * counts as 0): what a folded folder shows besides its own. */
+gint64 folder_tree_unseen_below(const struct folder_node *n);
+
+/* Completion for every folder prompt: the selectable folders whose name
+ * contains text anywhere (case-insensitively: "dovecot" finds
+ * "Lists/dovecot", "kunden/" the children of Kunden) are appended to
+ * matches (char *, transfer none), those that start with it first, each
+ * group in tree order. Returns what the prompt's text becomes: the one
+ * match's name; the longest common prefix when every match starts with
+ * text; else (or with none) a copy of text. Transfer full. */
+char *folder_tree_complete(struct folder_tree *t, const char *text, GPtrArray *matches);
 
 #endif

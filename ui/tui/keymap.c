@@ -18,6 +18,7 @@
 
 #define IN_VIEWER(keys) { [KEYCTX_VIEWER] = (keys) }
 #define IN_COMPOSE(keys) { [KEYCTX_COMPOSE] = (keys) }
+#define IN_LISTS(keys) { [KEYCTX_LIST] = (keys), [KEYCTX_FOLDERS] = (keys) }
 #define G_SEND N_("Writing")
 
 static const struct action_info actions[ACTION_COUNT] = {
@@ -85,6 +86,8 @@ static const struct action_info actions[ACTION_COUNT] = {
 	[ACTION_COMPOSE] = { "compose", "M", N_("write a new message"), G_SEND, { NULL } },
 	[ACTION_RESUME] = { "resume", "P", N_("finish a message kept for later"), G_SEND,
 			    { NULL } },
+	[ACTION_GOTO_FOLDER] = { "goto_folder", "", N_("go to a folder by name (Tab completes "
+						       "any part)"), G_MOVE, IN_LISTS("J") },
 	[ACTION_SEND] = { "send", "", N_("send the message"), G_SEND, IN_COMPOSE("y") },
 	[ACTION_EDIT] = { "edit", "", N_("edit the message again"), G_SEND, IN_COMPOSE("e") },
 	[ACTION_EDIT_TO] = { "edit_to", "", N_("change To"), G_SEND, IN_COMPOSE("t") },

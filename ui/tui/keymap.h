@@ -49,6 +49,7 @@ enum action {
 	ACTION_FORWARD,
 	ACTION_COMPOSE,
 	ACTION_RESUME,
+	ACTION_GOTO_FOLDER,
 	/* the review screen of a message being written */
 	ACTION_SEND,
 	ACTION_EDIT,

@@ -2,7 +2,12 @@
  *
  * One row a message: a tag mark and the flags (N new, F flagged, A
  * answered, D deleted), the date, the sender (the recipient in Sent and
- * Drafts), then the subject, after the thread branch in threaded view. */
+ * Drafts), then the subject, after the thread branch in threaded view.
+ *
+ * Narrow (under NARROW_COLS): the date is month and day, with the year in
+ * front when the messages shown span years or are not of this year; the
+ * thread branch gets at most a third of what is left for the subject, cut
+ * from its left (the arrow stays). */
 #include "config.h"
 #include "core/common.h"
 
@@ -12,16 +17,26 @@
 #include "ui/tui/tui-private.h"
 
 #define FLAGS_COLS 4
+#define NARROW_COLS 60
+
+struct columns {
+	int date_w;
+	int from_w;
+	bool narrow;
+	bool year;    /* narrow: with the year */
+	bool show_to;
+};
 
 static char *
-format_date(struct tui *t, const struct msg *m, bool narrow)
+format_date(struct tui *t, const struct msg *m, const struct columns *c)
 {
 	GDateTime *dt = g_date_time_new_from_unix_local(m->date);
+	const char *fmt = !c->narrow ? t->cfg->ui.date_format : c->year ? "%y-%m-%d" : "%m-%d";
 	char *s;
 
 	if (dt == NULL)
 		return g_strdup("?");
-	s = g_date_time_format(dt, narrow ? "%m-%d" : t->cfg->ui.date_format);
+	s = g_date_time_format(dt, fmt);
 	g_date_time_unref(dt);
 	return s != NULL ? s : g_strdup("?");
 }
@@ -52,12 +67,51 @@ row_attr(struct tui *t, const struct msg *m)
 	return a;
 }
 
-struct columns {
-	int date_w;
-	int from_w;
-	bool narrow;
-	bool show_to;
-};
+/* The end of s that fits in cols columns. Transfer none (points into s). */
+static const char *
+tail_cols(const char *s, int cols)
+{
+	int w = (int)text_width(s, -1);
+
+	while (*s != '\0' && w > cols) {
+		const char *next = g_utf8_next_char(s);
+		char *ch = g_strndup(s, (gsize)(next - s));
+
+		w -= (int)text_width(ch, -1);
+		g_free(ch);
+		s = next;
+	}
+	return s;
+}
+
+/* The messages shown span years, or are of another year than this one. */
+static bool
+spans_years(struct message_list *ml)
+{
+	gint64 lo = G_MAXINT64, hi = G_MININT64;
+	GDateTime *now, *a, *b;
+	bool years;
+
+	for (guint i = 0; i < ml->view->len; i++) {
+		const struct msg *m = ml->view->pdata[i];
+
+		lo = MIN(lo, m->date);
+		hi = MAX(hi, m->date);
+	}
+	if (ml->view->len == 0)
+		return false;
+	now = g_date_time_new_now_local();
+	a = g_date_time_new_from_unix_local(lo);
+	b = g_date_time_new_from_unix_local(hi);
+	years = a == NULL || b == NULL || g_date_time_get_year(a) != g_date_time_get_year(b) ||
+		g_date_time_get_year(b) != g_date_time_get_year(now);
+	g_date_time_unref(now);
+	if (a != NULL)
+		g_date_time_unref(a);
+	if (b != NULL)
+		g_date_time_unref(b);
+	return years;
+}
 
 static void
 draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
@@ -66,7 +120,7 @@ draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
 	char flags[FLAGS_COLS + 1];
 	attr_t a = sel != A_NORMAL ? sel | (row_attr(t, m) & A_BOLD) : row_attr(t, m);
 	int x = r->x, end = r->x + r->w;
-	char *date = format_date(t, m, c->narrow);
+	char *date = format_date(t, m, c);
 	struct message_list *ml = t->list;
 	const char *who = c->show_to && message_list_has_to(ml, m) ? message_list_to(ml, m) :
 								     message_list_from(ml, m);
@@ -83,9 +137,13 @@ draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
 		draw_text(y, x, MIN(c->from_w, end - x), who, a);
 		x += c->from_w + 1;
 	}
-	if (x < end && *tree != '\0')
-		x += draw_text_at(y, x, end - x, tree,
+	if (x < end && *tree != '\0') {
+		/* the subject first: the branch, cut from the left, gets a third */
+		const char *shown = c->narrow ? tail_cols(tree, (end - x) / 3) : tree;
+
+		x += draw_text_at(y, x, end - x, shown,
 				  sel != A_NORMAL ? a : t->attrs[COLOR_THREAD_TREE]);
+	}
 	if (x < end) {
 		const char *subj = message_list_subject(ml, m);
 
@@ -100,9 +158,10 @@ compute_columns(struct tui *t, const struct tui_rect *r, struct columns *c)
 	struct msg probe = { 0 };
 	char *sample;
 
-	c->narrow = r->w < 60;
+	c->narrow = r->w < NARROW_COLS;
+	c->year = c->narrow && spans_years(t->list);
 	probe.date = 1700000000; /* a wide day and month */
-	sample = format_date(t, &probe, c->narrow);
+	sample = format_date(t, &probe, c);
 	c->date_w = MIN((int)text_width(sample, -1), 24);
 	g_free(sample);
 	c->from_w = CLAMP(r->w / 4, 8, 24);

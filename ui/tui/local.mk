@@ -27,3 +27,6 @@ EXTRA_DIST += tests/bench/bench-tui.py
 # The first load's round trips under a sparse UIDNEXT (core-client, #12 bug 5).
 TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py
+# Triage habits: folder names, the search prompt, narrow screens (#19).
+TESTS += tests/tui/test-tui-triage.py
+EXTRA_DIST += tests/tui/test-tui-triage.py

@@ -1,17 +1,120 @@
 /* tern — ui/tui/prompt: a one-line editor on the message line.
  *
  * Keys: characters insert, Backspace/Delete, Left/Right, Home/End (C-a,
- * C-e), C-u clears, Enter accepts, Esc (or C-g) cancels. In the folder
- * prompt Tab completes a folder name (case-insensitively), and lists the
- * candidates when there are several. A confirmation takes one key: y
- * accepts, anything else declines. */
+ * C-e), C-u clears, Enter accepts, Esc (or C-g) cancels. Text given to
+ * start with is replaced by the first character typed (the editing keys
+ * keep it). A confirmation takes one key: y accepts, anything else
+ * declines.
+ *
+ * The folder prompt (move, go to folder): Tab completes with
+ * folder_tree_complete(), a name found anywhere in a folder's path, and
+ * lists the candidates on the row above; Enter on a name that is no
+ * folder but has one candidate completes it first.
+ *
+ * The search prompt: Enter on a query the parser cannot read keeps the
+ * prompt open, the text as typed, the cursor where the error is and the
+ * error above. Up and Down walk the queries searched before, kept across
+ * runs in $XDG_STATE_HOME/tern/search-history (newest last, at most
+ * PROMPT_HISTORY_MAX, written whole to a temporary file and renamed). */
 #include "config.h"
 #include "core/common.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
+#include "core/log.h"
+#include "core/model/query.h"
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
+
+/* Queries kept in the search history. */
+#define PROMPT_HISTORY_MAX 500
+/* A history file bigger than this is not read (bytes). */
+#define PROMPT_HISTORY_FILE_MAX (PROMPT_HISTORY_MAX * (TUI_PROMPT_MAX + 1))
+
+/* ---- search history --------------------------------------------------------- */
+
+static char *
+history_path(void)
+{
+	return g_build_filename(g_get_user_state_dir(), "tern", "search-history", NULL);
+}
+
+/* Transfer full: char *, oldest first; empty when there is no file. */
+static GPtrArray *
+history_load(void)
+{
+	GPtrArray *h = g_ptr_array_new_with_free_func(g_free);
+	char *path = history_path(), *data = NULL;
+	gsize len = 0;
+	GStatBuf st;
+	char **lines;
+
+	if (g_stat(path, &st) != 0 || st.st_size > PROMPT_HISTORY_FILE_MAX ||
+	    !g_file_get_contents(path, &data, &len, NULL))
+		goto out;
+	lines = g_strsplit(data, "\n", -1);
+	for (char **l = lines; *l != NULL; l++)
+		if (**l != '\0' && strlen(*l) <= TUI_PROMPT_MAX && g_utf8_validate(*l, -1, NULL))
+			g_ptr_array_add(h, g_strdup(*l));
+	g_strfreev(lines);
+	if (h->len > PROMPT_HISTORY_MAX)
+		g_ptr_array_remove_range(h, 0, h->len - PROMPT_HISTORY_MAX);
+out:
+	g_free(data);
+	g_free(path);
+	return h;
+}
+
+/* Add text as the newest entry (an older copy goes) and write the file. */
+static void
+history_add(GPtrArray *h, const char *text)
+{
+	char *path = history_path(), *dir = g_path_get_dirname(path);
+	GString *out = g_string_new(NULL);
+	GError *err = NULL;
+
+	if (*text == '\0' || strchr(text, '\n') != NULL)
+		goto out;
+	for (guint i = h->len; i-- > 0;)
+		if (strcmp(h->pdata[i], text) == 0)
+			g_ptr_array_remove_index(h, i);
+	g_ptr_array_add(h, g_strdup(text));
+	if (h->len > PROMPT_HISTORY_MAX)
+		g_ptr_array_remove_range(h, 0, h->len - PROMPT_HISTORY_MAX);
+	for (guint i = 0; i < h->len; i++)
+		g_string_append_printf(out, "%s\n", (char *)h->pdata[i]);
+	if (g_mkdir_with_parents(dir, 0700) != 0 ||
+	    !g_file_set_contents_full(path, out->str, (gssize)out->len,
+				      G_FILE_SET_CONTENTS_CONSISTENT, 0600, &err))
+		log_warn("search history %s: %s", path, err != NULL ? err->message : g_strerror(errno));
+	g_clear_error(&err);
+out:
+	g_string_free(out, TRUE);
+	g_free(dir);
+	g_free(path);
+}
+
+/* Up (older, -1) or Down (newer, +1) through the history. */
+static void
+history_walk(struct prompt *p, int dir)
+{
+	guint to;
+
+	if (p->history == NULL || (dir < 0 && p->hist_pos == 0) ||
+	    (dir > 0 && p->hist_pos >= p->history->len))
+		return;
+	if (p->hist_pos == p->history->len) {
+		g_free(p->draft);
+		p->draft = g_strdup(p->text->str);
+	}
+	to = dir < 0 ? p->hist_pos - 1 : p->hist_pos + 1;
+	p->hist_pos = to;
+	g_string_assign(p->text, to < p->history->len ? p->history->pdata[to] :
+			p->draft != NULL ? p->draft : "");
+	p->cursor = p->text->len;
+}
 
 void
 prompt_free(struct prompt **pp)
@@ -22,6 +125,10 @@ prompt_free(struct prompt **pp)
 		return;
 	if (p->ud_free != NULL)
 		p->ud_free(p->ud);
+	if (p->history != NULL)
+		g_ptr_array_unref(p->history);
+	g_free(p->draft);
+	g_free(p->note);
 	g_free(p->label);
 	g_string_free(p->text, TRUE);
 	g_free(p);
@@ -42,6 +149,11 @@ prompt_start(struct tui *t, enum prompt_kind kind, const char *label, const char
 	p->done = done;
 	p->ud = ud;
 	p->ud_free = ud_free;
+	p->fresh = p->text->len > 0;
+	if (kind == PROMPT_SEARCH) {
+		p->history = history_load();
+		p->hist_pos = p->history->len;
+	}
 	t->prompt = p;
 	tui_dirty(t);
 }
@@ -77,29 +189,83 @@ next_char(const GString *s, size_t i)
 }
 
 static void
+set_note(struct prompt *p, bool error, const char *note)
+{
+	g_free(p->note);
+	p->note = g_strdup(note);
+	p->note_is_error = error;
+}
+
+/* Tab in a folder prompt (and Enter on a name that is no folder). Returns
+ * how many folders matched. */
+static guint
 complete(struct tui *t)
 {
 	struct prompt *p = t->prompt;
 	GPtrArray *matches = g_ptr_array_new();
 	char *common = folder_tree_complete(t->folders, p->text->str, matches);
+	guint n = matches->len;
 
-	if (matches->len == 0) {
-		tui_info(t, _("No folder starts with that."));
-	} else if (matches->len > 1) {
+	if (n == 0) {
+		set_note(p, true, _("No folder name contains that."));
+	} else if (n > 1) {
 		GString *list = g_string_new(NULL);
 
-		for (guint i = 0; i < matches->len && i < TUI_COMPLETE_SHOWN; i++)
+		for (guint i = 0; i < n && i < TUI_COMPLETE_SHOWN; i++)
 			g_string_append_printf(list, "%s%s", i ? "  " : "",
 					       (char *)matches->pdata[i]);
-		if (matches->len > TUI_COMPLETE_SHOWN)
-			g_string_append(list, "  …");
-		tui_info(t, "%s", list->str);
+		if (n > TUI_COMPLETE_SHOWN)
+			g_string_append_printf(list, ngettext("  … (%u folder)", "  … (%u folders)",
+							      n), n);
+		set_note(p, false, list->str);
 		g_string_free(list, TRUE);
+	} else {
+		g_clear_pointer(&p->note, g_free);
 	}
 	g_string_assign(p->text, common);
 	p->cursor = p->text->len;
 	g_free(common);
 	g_ptr_array_free(matches, TRUE);
+	return n;
+}
+
+/* Enter: true when the prompt may close with its text. */
+static bool
+accept_check(struct tui *t)
+{
+	struct prompt *p = t->prompt;
+	struct folder_node *n;
+	struct query *q = NULL;
+	GError *err = NULL;
+	gsize at = 0;
+
+	switch (p->kind) {
+	case PROMPT_MOVE:
+		n = folder_tree_find(t->folders, p->text->str);
+		if ((n != NULL && n->selectable) || p->text->len == 0)
+			return true;
+		/* one candidate: show it, the next Enter takes it */
+		return complete(t) != 1 ? true : false;
+	case PROMPT_SEARCH:
+		if (p->text->len == 0)
+			return true;
+		if (query_parse_at(p->text->str, &q, &at, &err) < 0) {
+			char *msg = g_strdup_printf(_("Search: %s"), err->message);
+
+			set_note(p, true, msg);
+			g_free(msg);
+			g_error_free(err);
+			p->cursor = at;
+			p->fresh = false;
+			return false;
+		}
+		query_free(&q);
+		history_add(p->history, p->text->str);
+		return true;
+	case PROMPT_CONFIRM:
+		break;
+	}
+	return true;
 }
 
 static void
@@ -108,10 +274,29 @@ insert(struct prompt *p, gunichar wc)
 	char buf[8];
 	int n = g_unichar_to_utf8(wc, buf);
 
+	if (p->fresh) { /* the text given was a suggestion: typing replaces it */
+		g_string_truncate(p->text, 0);
+		p->cursor = 0;
+		p->fresh = false;
+	}
 	if (p->text->len + (size_t)n > TUI_PROMPT_MAX)
 		return;
 	g_string_insert_len(p->text, (gssize)p->cursor, buf, n);
 	p->cursor += (size_t)n;
+}
+
+/* The key types a character (no editing key). */
+static bool
+types_char(const char *spec, gunichar wc)
+{
+	char ch[8];
+
+	if (strcmp(spec, "Space") == 0)
+		return true;
+	if (wc < 0x20 || wc == 0x7f || !g_unichar_validate(wc))
+		return false;
+	ch[g_unichar_to_utf8(wc, ch)] = '\0';
+	return strcmp(spec, ch) == 0;
 }
 
 void
@@ -124,8 +309,17 @@ prompt_key(struct tui *t, const char *spec, gunichar wc)
 		finish(t, strcmp(spec, "y") == 0 || strcmp(spec, "Y") == 0);
 		return;
 	}
+	if (strcmp(spec, "Enter") != 0 && strcmp(spec, "Tab") != 0)
+		g_clear_pointer(&p->note, g_free); /* shown until the next key */
+	if (!types_char(spec, wc))
+		p->fresh = false; /* an editing key keeps the text given */
 	if (strcmp(spec, "Enter") == 0) {
-		finish(t, true);
+		if (accept_check(t))
+			finish(t, true);
+	} else if (strcmp(spec, "Up") == 0 || strcmp(spec, "C-p") == 0) {
+		history_walk(p, -1);
+	} else if (strcmp(spec, "Down") == 0 || strcmp(spec, "C-n") == 0) {
+		history_walk(p, +1);
 	} else if (strcmp(spec, "Esc") == 0 || strcmp(spec, "C-g") == 0) {
 		finish(t, false);
 	} else if (strcmp(spec, "Backspace") == 0 || strcmp(spec, "C-h") == 0) {
@@ -189,8 +383,12 @@ prompt_draw(struct tui *t)
 		shown = next;
 	}
 	x = r->x + lw;
-	draw_text_at(r->y, x, avail, shown, A_NORMAL);
+	/* text given to start with shows as selected: typing replaces it */
+	draw_text_at(r->y, x, avail, shown, p->fresh ? A_REVERSE : A_NORMAL);
 	g_free(before);
+	if (p->note != NULL) /* over the status bar, the row above */
+		draw_text(t->lay.status.y, t->lay.status.x, t->lay.status.w, p->note,
+			  t->attrs[p->note_is_error ? COLOR_ERROR : COLOR_INFO]);
 	if (p->kind != PROMPT_CONFIRM) {
 		move(r->y, x + before_w);
 		curs_set(1);

@@ -85,6 +85,16 @@ status_bar(struct tui *t)
 						   "  search \"%s\": %u matches",
 						   t->list->view->len),
 				       t->search, t->list->view->len);
+	right = bg != NULL ? MIN((int)text_width(bg, -1) + 2, r->w / 2) : 0;
+	if (t->search != NULL && (int)text_width(s->str, -1) > r->w - right) {
+		/* too narrow: the match count goes first, the query is left out */
+		char *count = g_strdup_printf(ngettext(" %u match |", " %u matches |",
+						       t->list->view->len),
+					      t->list->view->len);
+
+		g_string_prepend(s, count);
+		g_free(count);
+	}
 	if (t->list->tagged > 0)
 		g_string_append_printf(s, ngettext("  %u tagged", "  %u tagged", t->list->tagged),
 				       t->list->tagged);
@@ -97,9 +107,6 @@ status_bar(struct tui *t)
 				       t->outbox_waiting);
 	draw_fill(r->y, r->x, r->w, a);
 	if (bg != NULL) {
-		int w = (int)text_width(bg, -1) + 2;
-
-		right = MIN(w, r->w / 2);
 		draw_text_right(r->y, r->x + r->w - right, right - 1, bg, a | A_BOLD);
 	}
 	draw_text_at(r->y, r->x, r->w - right, s->str, a);

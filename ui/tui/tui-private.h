@@ -100,6 +100,14 @@ struct prompt {
 	prompt_done_fn *done; /* Enter (text) or Esc (NULL); confirm: "y" or NULL */
 	void *ud;
 	GDestroyNotify ud_free;
+
+	/* ---- prompt.c's own (#19 items 6 and 8) ---- */
+	bool fresh;           /* pre-filled: the first character typed replaces it */
+	char *note;           /* completions or an error, on the row above */
+	bool note_is_error;
+	GPtrArray *history;   /* search prompt: char *, oldest first, or NULL */
+	guint hist_pos;       /* index in history; history->len: the text typed */
+	char *draft;          /* the text typed, while Up/Down walk the history */
 };
 
 /* One viewer line, ready to draw. */
@@ -454,5 +462,10 @@ void undo_forget_flag(struct tui *t, const GArray *uids, guint bit);
 void undo_last(struct tui *t);
 /* Forget every step (and stop a move being taken back, without a callback). */
 void undo_free(struct tui *t);
+
+/* ---- #19 triage: declarations added for folder-pane.c ------------------------ */
+/* Ask for a folder by name (the folder prompt: Tab completes any part of
+ * its path) and open it. For a go-to-folder key. */
+void folder_pane_goto_prompt(struct tui *t);
 
 #endif
