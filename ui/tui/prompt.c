@@ -263,6 +263,7 @@ accept_check(struct tui *t)
 		history_add(p->history, p->text->str);
 		return true;
 	case PROMPT_CONFIRM:
+	case PROMPT_TEXT:
 		break;
 	}
 	return true;
