@@ -155,7 +155,9 @@ static const struct error_case error_cases[] = {
 	{ HOST "trash = \xff\n", "t.conf:4: invalid UTF-8 (or a NUL byte)" },
 	/* groups and keys */
 	{ HOST "[accounts]\n", "t.conf:4: unknown group [accounts] (expected [account NAME], "
-			       "[ui], [keys] or [colors])" },
+			       "[ui], [keys], [keys CONTEXT] or [colors])" },
+	{ HOST "[keys pager]\nflag = x\n", "t.conf:4: unknown key context [keys pager] "
+					   "(expected list, viewer, folders or compose)" },
 	{ "[account]\nhost = x\n", "t.conf:1: missing account name: write [account NAME]" },
 	{ "[account  ]\nhost = x\n", "t.conf:1: missing account name: write [account NAME]" },
 	{ "[account a/b]\n", "t.conf:1: invalid account name 'a/b' (use letters, digits and "
@@ -199,7 +201,7 @@ static const struct error_case error_cases[] = {
 	  "t.conf:2: invalid host name 'imap..example'" },
 	{ "[account h]\nhost = [::1]\nuser = u\n",
 	  "t.conf:2: invalid host name (write an IPv6 address without brackets)" },
-	{ HOST "[ui]\nlayout = left\n", "t.conf:5: layout must be one of below | beside, not 'left'" },
+	{ HOST "[ui]\nlayout = left\n", "t.conf:5: layout must be one of below | beside | full, not 'left'" },
 	{ HOST "[ui]\nfallback_charset = no-such-charset\n",
 	  "t.conf:5: unknown character set 'no-such-charset'" },
 	{ HOST "[keys]\nNext = j\n", "t.conf:5: invalid action name 'Next'" },

@@ -169,7 +169,8 @@ test_keymap_contexts(void)
 	struct keymap *km = keymap_new(NULL, &err);
 
 	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "J"), ==, ACTION_NEXT_MESSAGE);
-	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "J"), ==, ACTION_NONE);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "J"), ==, ACTION_GOTO_FOLDER);
+	g_assert_cmpint(keymap_lookup(km, KEYCTX_LIST, "K"), ==, ACTION_NONE);
 	g_assert_cmpint(keymap_lookup(km, KEYCTX_VIEWER, "j"), ==, ACTION_DOWN);
 	g_assert_cmpstr(keymap_context_keys(km, KEYCTX_VIEWER, ACTION_PREV_MESSAGE), ==, "K");
 	keymap_free(&km);

@@ -84,6 +84,7 @@ cache_close(struct tui *t)
 {
 	walk_stop(t);
 	store_free(&t->store);
+	t->queued_known = false;
 	t->cache_broken = false;
 	t->cache_uidvalidity = 0;
 }
@@ -507,6 +508,7 @@ journal_add(struct tui *t, bool claimed, const char *folder, guint32 uidvalidity
 	rc = (claimed ? store_journal_add_claimed : store_journal_add)(
 		t->store, kind, folder, uidvalidity, sets[0], arg, id_r, &err);
 	g_strfreev(sets);
+	cache_journal_changed(t);
 	if (rc < 0) {
 		cache_failed(t, err);
 		return -1;
@@ -539,6 +541,7 @@ cache_journal_end(struct tui *t, gint64 id, bool done)
 		return -1;
 	rc = done ? store_journal_done(t->store, id, &err) :
 		    store_journal_release(t->store, id, &err);
+	cache_journal_changed(t);
 	if (rc < 0)
 		cache_failed(t, err);
 	return rc;
@@ -563,14 +566,29 @@ cache_outbox_changed(struct tui *t)
 	tui_dirty(t);
 }
 
+/* Counted once after each change we make (the status line asks at every
+ * redraw while offline). */
 guint
 cache_queued(struct tui *t)
 {
 	guint n = 0;
 
-	if (!cache_usable(t) || store_journal_count(t->store, &n, NULL) < 0)
+	if (!cache_usable(t))
 		return 0;
+	if (t->queued_known)
+		return t->queued;
+	if (store_journal_count(t->store, &n, NULL) < 0)
+		return 0;
+	t->queued = n;
+	t->queued_known = true;
 	return n;
+}
+
+void
+cache_journal_changed(struct tui *t)
+{
+	t->queued_known = false;
+	tui_dirty(t);
 }
 
 /* ---- searching the cached summaries (offline) ------------------------------ */

@@ -271,6 +271,7 @@ replay_done(struct imap_client *c, enum tern_status st, const char *detail, guin
 
 	tui_op_free(op);
 	t->replay = NULL;
+	cache_journal_changed(t);
 	if (!current)
 		return;
 	if (st == TERN_OK || st == TERN_ERR_NO) {
@@ -415,6 +416,7 @@ connection_lost(struct tui *t, const char *detail)
 void
 conn_stop(struct tui *t)
 {
+	t->gen++; /* callbacks the client makes while it closes are stale */
 	stop_timers(t);
 	/* Its command in flight never calls back once the client is gone. */
 	store_replay_cancel(t->replay);
@@ -859,6 +861,29 @@ reconcile(struct tui *t)
 	op = tui_op_new(t, NULL, NULL);
 	imap_client_search(t->client, tokens, false, reconcile_done, op);
 	g_ptr_array_unref(tokens);
+}
+
+void
+conn_forget(struct tui *t)
+{
+	t->conn = CONN_OFFLINE;
+	t->reconnect_delay = 0;
+	t->selected = t->loading = t->loaded = t->reload = false;
+	t->searching = t->fetching_new = t->fetch_new_again = t->resync_needed = false;
+	t->list_pending = false;
+	t->top_uid = 0;
+	t->load_low = 0;
+	memset(&t->info, 0, sizeof t->info);
+	conn_forget_returning(t);
+	g_clear_pointer(&t->folder, g_free);
+	g_clear_pointer(&t->search, g_free);
+}
+
+void
+conn_set_folder(struct tui *t, const char *name)
+{
+	g_free(t->folder);
+	t->folder = g_strdup(name);
 }
 
 void

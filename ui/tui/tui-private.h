@@ -219,6 +219,8 @@ struct tui {
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
+	guint queued;           /* the journal's length, when queued_known (cache.c) */
+	bool queued_known;
 	GPtrArray *undo;        /* struct undo_entry *, oldest first (undo.c) */
 	struct undo_run *undo_run; /* a move being taken back, or NULL */
 	GHashTable *returning;  /* Message-IDs undo brings back (conn.c): no new mail */
@@ -351,6 +353,11 @@ void conn_sync(struct tui *t);
  * copied): they are no new mail, and the first is selected when it comes. */
 void conn_expect_returning(struct tui *t, const GPtrArray *mids);
 void conn_forget_returning(struct tui *t);
+/* After conn_stop(): the connection's and the open folder's state goes
+ * (closing an account). */
+void conn_forget(struct tui *t);
+/* The folder to open (before connecting: the one shown from the cache). */
+void conn_set_folder(struct tui *t, const char *name);
 /* List the folders again soon (their counts changed). */
 void conn_refresh_folders(struct tui *t);
 void conn_search(struct tui *t, const char *query);
@@ -404,6 +411,8 @@ int cache_journal_begin(struct tui *t, const char *folder, guint32 uidvalidity,
 int cache_journal_end(struct tui *t, gint64 id, bool done);
 /* A cache call failed: say so once, and leave the cache alone after. */
 void cache_failed(struct tui *t, GError *err);
+/* The journal changed (here, or a replay ended): count it again. */
+void cache_journal_changed(struct tui *t);
 /* The outbox changed: recount t->outbox_waiting. */
 void cache_outbox_changed(struct tui *t);
 int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,

@@ -497,7 +497,7 @@ static void
 tui_open_account(struct tui *t)
 {
 	cache_open(t);
-	t->folder = g_strdup("INBOX");
+	conn_set_folder(t, "INBOX");
 	cache_show_folders(t);
 	if (!cache_show_folder(t) && t->g->offline && t->store == NULL)
 		tui_error(t, _("offline: nothing is cached yet, so there is nothing to show"));
@@ -669,10 +669,9 @@ tui_secret_refused(struct tui *t)
 static void
 close_account(struct tui *t)
 {
-	t->gen++; /* callbacks the client makes while it closes are stale */
 	guint lost;
 
-	viewer_wait(t);
+	/* A render still running is dropped when it ends (viewer_clear()). */
 	conn_stop(t);
 	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
@@ -680,21 +679,11 @@ close_account(struct tui *t)
 				    "%u changes could not be sent nor queued.", lost),
 			   lost);
 	cache_close(t);
-	t->conn = CONN_OFFLINE;
-	t->reconnect_delay = 0;
-	t->selected = t->loading = t->loaded = t->reload = false;
-	t->searching = t->fetching_new = t->fetch_new_again = t->resync_needed = false;
-	t->list_pending = false;
-	t->top_uid = 0;
-	t->load_low = 0;
-	memset(&t->info, 0, sizeof t->info);
+	conn_forget(t);
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
 	undo_free(t);
-	conn_forget_returning(t);
 	message_list_clear(t->list);
-	g_clear_pointer(&t->folder, g_free);
-	g_clear_pointer(&t->search, g_free);
 	folder_tree_free(&t->folders);
 	t->folders = folder_tree_new();
 	t->tag_prefix = false;
