@@ -136,7 +136,7 @@ store_done(struct imap_client *c, enum tern_status st, const char *detail, void 
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	struct flag_data *fd = op->data;
-	bool current = tui_op_end(op);
+	bool current = tui_op_current(op);
 
 	if (st == TERN_OK) {
 		pending_end(&fd->pending, st);
@@ -329,7 +329,7 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	struct move_data *md = op->data;
-	bool current = tui_op_end(op);
+	bool current = tui_op_current(op);
 
 	if (queue_if_lost(t, &md->pending, st, current)) {
 		if (current)
@@ -437,7 +437,7 @@ expunge_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	struct tui *t = op->t;
 	struct move_data *md = op->data;
 
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		if (st == TERN_OK) {
 			remove_all(t, md->uids);
 			tui_info(t, ngettext("Deleted %u message for good.",
@@ -458,7 +458,7 @@ delete_store_done(struct imap_client *c, enum tern_status st, const char *detail
 	struct tui *t = op->t;
 	struct move_data *md = op->data;
 
-	if (!tui_op_end(op) || t->client == NULL) {
+	if (!tui_op_current(op) || t->client == NULL) {
 		tui_op_free(op);
 		return;
 	}

@@ -332,7 +332,7 @@ original_done(struct imap_client *c, enum tern_status st, const char *detail, GB
 	struct tui *t = op->t;
 
 	(void)c;
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		if (st == TERN_OK && data != NULL)
 			answer_with(t, op->data, data);
 		else

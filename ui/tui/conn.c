@@ -39,7 +39,7 @@ tui_op_new(struct tui *t, void *data, GDestroyNotify data_free)
 }
 
 bool
-tui_op_end(struct tui_op *op)
+tui_op_current(struct tui_op *op)
 {
 	return !op->t->quitting && op->gen == op->t->gen;
 }
@@ -172,7 +172,7 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		if (st == TERN_OK) {
 			folder_tree_set(t->folders, folders);
 			cache_put_folders(t, folders);
@@ -256,7 +256,7 @@ replay_warn(const struct store_action *a, const char *why, void *ud)
 {
 	struct tui_op *op = ud;
 
-	if (tui_op_end(op))
+	if (tui_op_current(op))
 		tui_error(op->t, _("A queued %s in %s was dropped: %s"), store_action_describe(a),
 			  a->folder != NULL ? a->folder : "", why);
 }
@@ -267,7 +267,7 @@ replay_done(struct imap_client *c, enum tern_status st, const char *detail, guin
 {
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
-	bool current = tui_op_end(op);
+	bool current = tui_op_current(op);
 
 	tui_op_free(op);
 	t->replay = NULL;
@@ -291,7 +291,7 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 {
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
-	bool current = tui_op_end(op);
+	bool current = tui_op_current(op);
 	guint queued;
 
 	tui_op_free(op);
@@ -465,7 +465,7 @@ load_batch(struct imap_client *c, const struct imap_summary *batch, guint n, voi
 {
 	struct tui_op *op = ud;
 
-	if (tui_op_end(op))
+	if (tui_op_current(op))
 		add_batch(op->t, batch, n, true);
 }
 
@@ -509,7 +509,7 @@ load_done(struct imap_client *c, enum tern_status st, const char *detail, void *
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 
-	if (!tui_op_end(op)) {
+	if (!tui_op_current(op)) {
 		tui_op_free(op);
 		return;
 	}
@@ -565,7 +565,7 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct tui *t = op->t;
 	guint first;
 
-	if (!tui_op_end(op)) {
+	if (!tui_op_current(op)) {
 		tui_op_free(op);
 		return;
 	}
@@ -614,7 +614,7 @@ sync_batch(struct imap_client *c, const struct imap_summary *batch, guint n, voi
 {
 	struct tui_op *op = ud;
 
-	if (tui_op_end(op))
+	if (tui_op_current(op))
 		add_batch(op->t, batch, n, false); /* the store keeps them itself */
 }
 
@@ -626,7 +626,7 @@ sync_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct tui *t = op->t;
 	bool replace;
 
-	if (!tui_op_end(op)) {
+	if (!tui_op_current(op)) {
 		tui_op_free(op);
 		return;
 	}
@@ -757,7 +757,7 @@ new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 	struct tui_op *op = ud;
 	struct new_data *nd = op->data;
 
-	if (!tui_op_end(op))
+	if (!tui_op_current(op))
 		return;
 	add_batch(op->t, batch, n, true);
 	for (guint i = 0; i < n; i++) {
@@ -777,7 +777,7 @@ new_done(struct imap_client *c, enum tern_status st, const char *detail, void *u
 	struct tui *t = op->t;
 	struct new_data *nd = op->data;
 
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		t->fetching_new = false;
 		if (nd->select_uid != 0) {
 			message_list_select_uid(t->list, nd->select_uid);
@@ -826,7 +826,7 @@ reconcile_done(struct imap_client *c, enum tern_status st, const char *detail, G
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 
-	if (tui_op_end(op) && st == TERN_OK && uids != NULL) {
+	if (tui_op_current(op) && st == TERN_OK && uids != NULL) {
 		GHashTable *have = g_hash_table_new(g_direct_hash, g_direct_equal);
 		GArray *gone = g_array_new(FALSE, FALSE, sizeof(guint32));
 		GArray *held = message_list_uids(t->list);
@@ -954,7 +954,7 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		t->searching = false;
 		if (st == TERN_OK) {
 			show_search(t, op->data, uids);

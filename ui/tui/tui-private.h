@@ -363,7 +363,7 @@ void conn_refresh_folders(struct tui *t);
 void conn_search(struct tui *t, const char *query);
 struct tui_op *tui_op_new(struct tui *t, void *data, GDestroyNotify data_free);
 /* Finish an op: true when it is still current (same generation). */
-bool tui_op_end(struct tui_op *op);
+bool tui_op_current(struct tui_op *op);
 void tui_op_free(struct tui_op *op);
 /* The folder with a role (the account's configured name or the server's
  * special-use), or NULL. */

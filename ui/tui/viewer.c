@@ -258,7 +258,7 @@ body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
 	struct fetch_data *fd = op->data;
-	bool current = tui_op_end(op);
+	bool current = tui_op_current(op);
 
 	if (current && st != TERN_OK && fd->marked) {
 		struct msg *m = message_list_get(t->list, fd->uid);
