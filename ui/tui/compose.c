@@ -446,11 +446,10 @@ review_save(struct tui *t)
 	char *text = mime_draft_format(c->d);
 	GError *err = NULL;
 
-	if (!g_file_set_contents(c->path, text, -1, &err)) {
+	if (!g_file_set_contents_full(c->path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+				      &err)) {
 		tui_error(t, _("Cannot write the message: %s"), err->message);
 		g_error_free(err);
-	} else {
-		chmod(c->path, 0600);
 	}
 	g_free(text);
 	tui_dirty(t);
