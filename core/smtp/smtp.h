@@ -21,7 +21,8 @@ enum smtp_result {
 	SMTP_SENT,       /* the server accepted the message */
 	SMTP_RETRY,      /* not sent, try later: unreachable, timeout before the data, 4xx */
 	SMTP_REFUSED,    /* not sent, and it will not be: a 5xx (the detail says to what) */
-	SMTP_AUTH,       /* not sent: TLS not trusted or not possible, or AUTH refused */
+	SMTP_AUTH,       /* not sent: TLS not trusted or not possible (a refused or
+			  * injected STARTTLS), AUTH refused or required (530, 534, 535, 538) */
 	SMTP_MAYBE_SENT, /* the end of the data went out and no answer came back */
 	SMTP_CONFIG,     /* nothing to send with, or the secret lookup failed */
 };
