@@ -134,6 +134,32 @@ def test_drafts(t, env, uid):
     return draft
 
 
+LIST_MSG = (b"From: Alice Example <alice@example.org>\r\n"
+            b"To: dev@lists.example.org\r\n"
+            b"Cc: me@example.net\r\n"
+            b"Subject: [dev] release\r\n"
+            b"Message-ID: <list-1@example.org>\r\n"
+            b"List-Post: <mailto:dev@lists.example.org>\r\n"
+            b"Content-Type: text/plain\r\n\r\nship it\r\n")
+
+
+def test_reply_list(t, srv, env, uid):
+    c = srv.imap()
+    c.append("INBOX", None, None, LIST_MSG)
+    c.logout()
+    luid, _ = imap_uid(srv, "INBOX", "<list-1@example.org>")
+    r = env.tern("reply", "INBOX", str(luid), "--list")
+    head = r.stdout.decode().partition("\n\n")[0] + "\n"
+    t.ok(r.returncode == 0 and "\nTo: dev@lists.example.org\n" in head and
+         "\nCc: \n" in head, "reply --list: To is List-Post's address, alone",
+         head + r.stderr.decode())
+    r = env.tern("reply", "INBOX", str(uid), "--list")
+    t.ok(r.returncode == 1 and b"List-Post" in r.stderr,
+         "reply --list on a message of no list: exit 1, says why", r.stderr.decode())
+    r = env.tern("reply", "INBOX", str(uid), "--list", "--all")
+    t.eq(r.returncode, 64, "--list with --all: usage error")
+
+
 def test_send(t, srv, env, smtpd, uid, draft):
     text = open(draft).read().replace("\nBcc: \n", "\nBcc: secret@example.org\n")
     text = text.replace("> Shall we meet at noon?\n", "> Shall we meet at noon?\n\nYes!\n")
@@ -245,6 +271,7 @@ def main(t):
         config(srv, env, port)
         smtpd = Smtpd(port, spool)
         draft = test_drafts(t, env, uid)
+        test_reply_list(t, srv, env, uid)
         test_send(t, srv, env, smtpd, uid, draft)
         test_bad_address(t, env, smtpd)
         smtpd.stop()

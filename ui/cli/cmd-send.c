@@ -355,7 +355,8 @@ static int
 answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 {
 	static const struct cli_opt reply_opts[] = {
-		{ "all", NULL }, { "output", "FILE" }, { "body-file", "FILE" }, { "print", NULL },
+		{ "all", NULL }, { "list", NULL }, { "output", "FILE" }, { "body-file", "FILE" },
+		{ "print", NULL },
 		{ "json", NULL }, { NULL, NULL },
 	};
 	static const struct cli_opt forward_opts[] = {
@@ -375,11 +376,11 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 
 	take_short_output(&argc, argv, &output);
 	if (cli_args_parse(argc, argv, forward ? forward_opts : reply_opts, &args, &err) < 0 ||
-	    args.pos->len != 2) {
+	    args.pos->len != 2 || (cli_args_has(&args, "all") && cli_args_has(&args, "list"))) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err : forward ?
 			      _("usage: tern forward FOLDER UID [--attach] [--to ADDRESSES] "
 				"[-o FILE] [--body-file FILE | --print]") :
-			      _("usage: tern reply FOLDER UID [--all] [-o FILE] "
+			      _("usage: tern reply FOLDER UID [--all | --list] [-o FILE] "
 				"[--body-file FILE | --print]"));
 		goto out;
 	}
@@ -396,9 +397,14 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
 		d->to = g_strdup(cli_args_get(&args, "to"));
+	} else if (cli_args_has(&args, "list") && !mime_message_has_list(msg)) {
+		rc = cli_fail(TERN_ERR_NO, _("message %u has neither List-Post nor "
+					     "Mail-Followup-To: not a list message"), uid);
+		goto out;
 	} else {
-		d = mime_draft_reply(msg, cli_args_has(&args, "all") ? MIME_REPLY_ALL :
-								    MIME_REPLY_SENDER, ids);
+		d = mime_draft_reply(msg, cli_args_has(&args, "list") ? MIME_REPLY_LIST :
+					  cli_args_has(&args, "all")  ? MIME_REPLY_ALL :
+									MIME_REPLY_SENDER, ids);
 	}
 	if (ctx.uidvalidity != 0)
 		d->original = send_original_format(forward, ctx.uidvalidity, uid, folder);

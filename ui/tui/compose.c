@@ -311,10 +311,17 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	struct mime_message *msg = mime_message_parse_bytes(raw);
 	struct mime_draft *d;
 
+	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
+		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
+		mime_message_free(&msg);
+		mime_identities_free(&ids);
+		return;
+	}
 	if (an->a == ACTION_FORWARD)
 		d = mime_draft_forward(msg, raw, false, ids);
 	else
-		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL ? MIME_REPLY_ALL :
+		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL    ? MIME_REPLY_ALL :
+					  an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
 								       MIME_REPLY_SENDER, ids);
 	if (t->info.uidvalidity != 0)
 		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
@@ -342,7 +349,7 @@ original_done(struct imap_client *c, enum tern_status st, const char *detail, GB
 	tui_op_free(op);
 }
 
-/* r, R, f: on the message the actions apply to; its text from the viewer,
+/* r, R, L, f: on the message the actions apply to; its text from the viewer,
  * the cache or the server. */
 void
 compose_answer(struct tui *t, enum action a)
