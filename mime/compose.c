@@ -220,6 +220,12 @@ mailto_field(struct mime_draft *d, const char *name, const char *value, GError *
 		d->body = g_strjoinv("\n", lines); /* RFC 6068: line breaks are %0D%0A */
 		g_strfreev(lines);
 		g_strdelimit(d->body, "\r", '\n');
+		if (d->body[0] != '\0' && !g_str_has_suffix(d->body, "\n")) {
+			char *b = g_strconcat(d->body, "\n", NULL);
+
+			g_free(d->body);
+			d->body = b;
+		}
 	}
 	return 0;
 }

@@ -380,7 +380,7 @@ test_mailto(void)
 		{ "MAILTO:alice@example.org,bob@example.org?subject=hi%20there&body=line%201%0D%0A"
 		  "line%202&cc=carol@example.org&bcc=dave@example.org&X-Evil=1&in-reply-to=%3Cx@y%3E",
 		  0, "alice@example.org,bob@example.org", "carol@example.org", "dave@example.org",
-		  "hi there", "line 1\nline 2", "<x@y>" },
+		  "hi there", "line 1\nline 2\n", "<x@y>" },
 		/* to= adds to the path's; an empty path is fine */
 		{ "mailto:?to=a@example.org&to=b@example.org&subject=%E2%82%AC", 0,
 		  "a@example.org, b@example.org", NULL, NULL, "\xe2\x82\xac", "", NULL },

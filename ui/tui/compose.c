@@ -400,6 +400,28 @@ compose_new(struct tui *t)
 	mime_identities_free(&ids);
 }
 
+int
+compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
+{
+	struct mime_identities *ids = send_identities(t->account);
+	struct mime_draft *d = NULL;
+	GError *err = NULL;
+
+	if (mime_draft_from_mailto(url, ids, &d, &err) < 0) {
+		if (error_r != NULL)
+			*error_r = g_strdup(err->message);
+		g_error_free(err);
+		mime_identities_free(&ids);
+		return -1;
+	}
+	mime_identities_free(&ids);
+	if (start && t->compose == NULL)
+		compose_start(t, d, false); /* the URL asked for it: kept even unchanged */
+	else
+		mime_draft_free(&d);
+	return 0;
+}
+
 /* P: the newest draft kept for this account. */
 void
 compose_resume(struct tui *t)
