@@ -219,6 +219,32 @@ def test_queued(t, srv, env, spool, uid):
     return port
 
 
+def test_outbox_send(t, srv, env, spool):
+    port = free_port()
+    config(srv, env, port)
+    r = env.tern("compose", "--to", "now@example.org", "--subject", "send now",
+                 "--body-file", "-", input=b"send-now body\n")
+    t.eq(r.returncode, 74, "outbox send: queued first (SMTP down)")
+    box = outbox(env)
+    mid = box[0]["message_id"] if box else "<none>"
+    r = env.tern("outbox", "send", mid)
+    t.eq(r.returncode, 74, "outbox send with the SMTP server still down: exit 74")
+    box = outbox(env)
+    t.ok(len(box) == 1 and box[0]["status"] == "queued", "and the message is still queued",
+         str(box) + r.stderr.decode())
+    smtpd = Smtpd(port, spool)
+    try:
+        r = env.tern("outbox", "send", mid)
+        t.eq(r.returncode, 0, "outbox send ID: sent now, exit 0")
+        got = [d for e, d in smtpd.messages() if b"send-now body" in d]
+        t.eq(len(got), 1, "outbox send ID: delivered once, at once")
+        t.eq(outbox(env), [], "outbox send ID: the outbox is empty")
+        r = env.tern("outbox", "send", mid)
+        t.eq(r.returncode, 64, "outbox send of what is not there: usage error")
+    finally:
+        smtpd.stop()
+
+
 def test_maybe_sent(t, srv, env, spool):
     port = free_port()
     config(srv, env, port)
@@ -277,6 +303,7 @@ def main(t):
         smtpd.stop()
         smtpd = None
         test_queued(t, srv, env, spool, uid)
+        test_outbox_send(t, srv, env, os.path.join(env.dir, "spool-now"))
         test_maybe_sent(t, srv, env, os.path.join(env.dir, "spool-drop"))
     finally:
         if smtpd is not None:

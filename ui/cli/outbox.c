@@ -218,7 +218,40 @@ print_plain(GPtrArray *entries)
 	}
 }
 
-/* "retry" or "drop" one message, by Message-ID (with or without <>). */
+/* After "send": what came of it (0 sent, else the row's state's status). */
+static int
+outbox_sent_status(struct cli_ctx *ctx, const char *id, int connect_rc)
+{
+	GPtrArray *left = NULL;
+	GError *err = NULL;
+	int rc = 0;
+
+	if (store_outbox_list(ctx->store, &left, &err) < 0) {
+		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	for (guint i = 0; i < left->len; i++) {
+		const struct store_outbox_entry *e = left->pdata[i];
+
+		if (strcmp(e->message_id, id) != 0)
+			continue;
+		if (e->state == STORE_OUTBOX_FAILED) {
+			rc = cli_fail(TERN_ERR_NO, _("message %s refused; kept in the outbox as "
+						     "failed: %s"), id, e->detail != NULL ? e->detail : "");
+		} else {
+			cli_fail(TERN_OK, _("message %s is still in the outbox%s%s"), id,
+				 e->detail != NULL && connect_rc == 0 ? ": " : "",
+				 e->detail != NULL && connect_rc == 0 ? e->detail : "");
+			rc = connect_rc != 0 ? connect_rc : TERN_EXIT_IOERR;
+		}
+	}
+	g_ptr_array_unref(left);
+	return rc;
+}
+
+/* "retry", "send" (retry, then log in: the outbox is sent) or "drop" one
+ * message, by Message-ID (with or without <>). */
 static int
 outbox_action(struct cli_ctx *ctx, const char *verb, const char *arg)
 {
@@ -236,6 +269,8 @@ outbox_action(struct cli_ctx *ctx, const char *verb, const char *arg)
 	} else if (found == 0) {
 		rc = cli_fail(TERN_ERR_USAGE, _("no message %s in the outbox (or it is being sent)"),
 			      id);
+	} else if (strcmp(verb, "send") == 0) {
+		rc = outbox_sent_status(ctx, id, cli_connect(ctx, true));
 	}
 	g_free(id);
 	return rc;
@@ -258,7 +293,8 @@ cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv)
 	    (args.pos->len == 2 && strcmp(args.pos->pdata[0], "retry") != 0 &&
 	     strcmp(args.pos->pdata[0], "send") != 0 && strcmp(args.pos->pdata[0], "drop") != 0)) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", msg != NULL ? msg :
-			      _("usage: tern outbox [--json] | tern outbox retry|drop MESSAGE-ID"));
+			      _("usage: tern outbox [--json] | tern outbox retry|send|drop "
+				"MESSAGE-ID"));
 		goto out;
 	}
 	verb = args.pos->len == 2 ? args.pos->pdata[0] : NULL;
