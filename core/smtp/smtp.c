@@ -24,6 +24,7 @@ struct xfer {
 	bool started;    /* the first byte of the message was asked for (DATA accepted) */
 	bool eof;        /* all of it was handed over: the final "." follows */
 	bool pin_failed;
+	bool logged_in;  /* a 235 answered AUTH */
 	smtp_data_fn *on_data;
 	void *ud;
 	char *last_cmd;  /* the last command sent (AUTH redacted) */
@@ -129,6 +130,7 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 	} else {
 		log_debug("smtp: < %s", line);
 		keep_failure(x, line);
+		x->logged_in |= reply_code(line) == 235;
 		g_free(x->last_reply);
 		x->last_reply = line;
 	}
@@ -297,7 +299,7 @@ classify(CURL *h, CURLcode rc, struct xfer *x, const char *errbuf, char **detail
 	if (x->fail_reply != NULL)
 		code = reply_code(x->fail_reply);
 	if (x->last_cmd != NULL && g_ascii_strncasecmp(x->last_cmd, "STARTTLS", 8) == 0 &&
-	    code < 400 && rc != CURLE_PEER_FAILED_VERIFICATION) {
+	    code < 400 && rc != CURLE_PEER_FAILED_VERIFICATION && !x->pin_failed) {
 		/* libcurl refuses a STARTTLS answer with data behind it (an
 		 * injection before the handshake), or the handshake failed */
 		*detail_r = g_strdup_printf(_("SMTP STARTTLS failed, nothing was sent in clear: "
@@ -392,6 +394,53 @@ out:
 	g_free(x.fail_cmd);
 	g_free(x.fail_reply);
 	g_free(x.fail_rcpt);
+	return res;
+}
+
+enum smtp_result
+smtp_check_login(const struct account *a, char **detail_r)
+{
+	static GOnce once = G_ONCE_INIT;
+	struct xfer x = { .a = a };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char *url = smtp_url(a), *secret = NULL, *detail = NULL;
+	enum smtp_result res = SMTP_CONFIG;
+	CURLcode rc;
+	CURL *h;
+
+	g_once(&once, global_init, NULL);
+	h = curl_easy_init();
+	set_transport(h, a, &x, url);
+	if (set_login(h, a, &secret, &detail) < 0)
+		goto out;
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L); /* greeting, EHLO, TLS, AUTH */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(h);
+	if (errbuf[0] == '\0')
+		g_strlcpy(errbuf, curl_easy_strerror(rc), sizeof errbuf);
+	if (rc == CURLE_OK) {
+		res = SMTP_SENT;
+		detail = g_strdup_printf("%s%s; %s", url,
+					 a->smtp_tls == CONFIG_TLS_STARTTLS ? " (STARTTLS)" : "",
+					 x.logged_in ? _("logged in") : _("no login"));
+	} else {
+		res = classify(h, rc, &x, errbuf, &detail);
+	}
+	log_debug("smtp: check %d (curl %d): %s", (int)res, (int)rc, detail);
+out:
+	curl_easy_cleanup(h); /* QUIT */
+	config_secret_free(&secret);
+	g_free(url);
+	g_free(x.last_cmd);
+	g_free(x.last_rcpt);
+	g_free(x.last_reply);
+	g_free(x.fail_cmd);
+	g_free(x.fail_reply);
+	g_free(x.fail_rcpt);
+	if (detail_r != NULL)
+		*detail_r = detail;
+	else
+		g_free(detail);
 	return res;
 }
 

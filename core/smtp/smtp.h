@@ -47,6 +47,11 @@ typedef void smtp_data_fn(void *ud);
 enum smtp_result smtp_submit(const struct account *a, const struct smtp_envelope *env,
 			     smtp_data_fn *on_data, void *ud, char **detail_r);
 
+/* tern config check: connect to smtp_host, EHLO, STARTTLS or TLS as set,
+ * AUTH, QUIT; no message. SMTP_SENT when all went well (*detail_r: how,
+ * e.g. "smtps://host:465; logged in"), else as smtp_submit(). Transfer full. */
+enum smtp_result smtp_check_login(const struct account *a, char **detail_r);
+
 /* True when the account can send at all (smtp_host or sendmail_command). */
 bool smtp_configured(const struct account *a);
 

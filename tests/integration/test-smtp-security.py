@@ -321,6 +321,29 @@ def test_hostile(t, env, certs):
     drop_all(env)
 
 
+def test_config_check(t, env, certs):
+    ca, crt, key = certs
+    srv = Smtpd(os.path.join(env.dir, "spool-check"), "starttls", crt, key)
+    try:
+        write_config(env, srv.port, "starttls", "smtp_ca_file = %s\n"
+                     "smtp_password_command = echo secret\n" % ca)
+        r = env.tern("config", "check", timeout=60)
+        out = r.stdout.decode()
+        t.ok("[test] smtp ok: smtp://127.0.0.1:%d (STARTTLS); logged in" % srv.port in out,
+             "config check: the SMTP login is tested", out + r.stderr.decode())
+        write_config(env, srv.port, "starttls", "smtp_ca_file = %s\n"
+                     "smtp_password_command = echo wrong\n" % ca)
+        r = env.tern("config", "check", timeout=60)
+        out = r.stdout.decode()
+        t.ok("[test] smtp failed (exit 77): the SMTP server refused the login" in out,
+             "config check: a refused SMTP login is named", out + r.stderr.decode())
+        t.eq(r.returncode, EX_NOPERM, "config check: a refused SMTP login exits 77")
+        t.ok(srv.messages() == [] and srv.auth_log() == ["PLAIN ok", "PLAIN bad"],
+             "config check: logged in, sent no message", str(srv.auth_log()))
+    finally:
+        srv.stop()
+
+
 def main(t):
     env = ternlib.Env()
     try:
@@ -330,6 +353,7 @@ def main(t):
         test_real_tls(t, env, certs)
         test_wrong_password(t, env, certs)
         test_hostile(t, env, certs)
+        test_config_check(t, env, certs)
     finally:
         env.cleanup()
 
