@@ -464,6 +464,7 @@ mime_draft_free(struct mime_draft **dp)
 	g_free(d->in_reply_to);
 	g_free(d->references);
 	g_free(d->original);
+	g_free(d->postponed);
 	g_free(d->body);
 	g_ptr_array_unref(d->attach);
 	if (d->attach_message != NULL)
@@ -868,6 +869,8 @@ mime_draft_format(const struct mime_draft *d)
 		g_string_append_printf(s, "Attach: %s\n", (char *)d->attach->pdata[i]);
 	if (d->original != NULL)
 		g_string_append_printf(s, "X-Tern-Original: %s\n", d->original);
+	if (d->postponed != NULL)
+		g_string_append_printf(s, "X-Tern-Postponed: %s\n", d->postponed);
 	g_string_append_c(s, '\n');
 	g_string_append(s, d->body != NULL ? d->body : "");
 	return g_string_free(s, FALSE);
@@ -876,10 +879,10 @@ mime_draft_format(const struct mime_draft *d)
 /* ---- Reading a draft back ---- */
 
 enum draft_field { DF_FROM, DF_TO, DF_CC, DF_BCC, DF_REPLY_TO, DF_SUBJECT, DF_IN_REPLY_TO,
-		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_COUNT };
+		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_POSTPONED, DF_COUNT };
 static const char *const draft_fields[DF_COUNT] = {
 	"From", "To", "Cc", "Bcc", "Reply-To", "Subject", "In-Reply-To", "References",
-	"Attach", "X-Tern-Original",
+	"Attach", "X-Tern-Original", "X-Tern-Postponed",
 };
 
 struct header_line {
@@ -1107,6 +1110,10 @@ draft_set(struct mime_draft *d, int field, const struct header_line *h, GError *
 	case DF_ORIGINAL:
 		g_free(d->original);
 		d->original = h->value[0] != '\0' ? one_line(h->value) : NULL;
+		return 0;
+	case DF_POSTPONED:
+		g_free(d->postponed);
+		d->postponed = h->value[0] != '\0' ? one_line(h->value) : NULL;
 		return 0;
 	}
 	return 0;
@@ -1599,6 +1606,8 @@ outgoing_from_message(const char *text, size_t len, const struct mime_identities
 	while (g_mime_object_remove_header(GMIME_OBJECT(m), "Bcc"))
 		;
 	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Original"))
+		;
+	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Postponed"))
 		;
 	rc = finish(m, bcc, original, out_r, error);
 out:

@@ -286,6 +286,9 @@ struct mime_draft {
 	char *references;  /* "<id1> <id2>..." or NULL */
 	char *original;    /* X-Tern-Original: opaque to mime/ (the CLI's "answered
 			      FOLDER..."), kept through the file, never sent; or NULL */
+	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
+			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
+			      kept through the file, never sent; or NULL */
 	char *body;        /* UTF-8, LF line ends */
 	GPtrArray *attach; /* char *: file paths to attach */
 	GBytes *attach_message; /* a whole message to attach as message/rfc822, or NULL */

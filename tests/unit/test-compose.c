@@ -175,6 +175,7 @@ test_draft_round_trip(void)
 		"Bcc: secret@example.org\n"
 		"Subject: caf\xc3\xa9 menu\n"
 		"In-Reply-To: <x@example.org>\n"
+		"X-Tern-Postponed: 7 42 Drafts\n"
 		"\n"
 		"Hello\n-- \nsig\n";
 	struct mime_identities *ids = ids_new();
@@ -188,8 +189,16 @@ test_draft_round_trip(void)
 	g_assert_cmpstr(d->to, ==, "\"Smith, Ann\" <ann@example.org>, bob@example.org");
 	g_assert_null(d->cc);
 	g_assert_cmpstr(d->body, ==, "Hello\n-- \nsig\n");
+	g_assert_cmpstr(d->postponed, ==, "7 42 Drafts");
+	{
+		char *again = mime_draft_format(d);
+
+		g_assert_nonnull(strstr(again, "\nX-Tern-Postponed: 7 42 Drafts\n"));
+		g_free(again);
+	}
 	g_assert_cmpint(mime_draft_build(d, ids, &o, &err), ==, 0);
 	data = g_bytes_get_data(o->data, &len);
+	g_assert_null(g_strstr_len(data, (gssize)len, "X-Tern-Postponed"));
 	g_assert_null(g_strstr_len(data, (gssize)len, "Bcc"));
 	g_assert_null(g_strstr_len(data, (gssize)len, "secret@"));
 	g_assert_cmpstr(o->bcc_field, ==, "Bcc: secret@example.org\r\n");

@@ -459,6 +459,236 @@ compose_announce_kept(struct tui *t)
 	g_ptr_array_unref(kept);
 }
 
+/* ---- the Drafts folder ------------------------------------------------------------- */
+
+/* A sent message's postponed copy being removed from Drafts, on a
+ * connection of its own (the shared one stays on the open folder): SELECT,
+ * the UIDVALIDITY checked, UID STORE +\Deleted and UID EXPUNGE of exactly
+ * that UID. */
+struct drafts_run {
+	struct tui *t;
+	struct imap_client *client;
+	guint32 uidvalidity;
+	GArray *uids;
+	char *folder;
+};
+
+static gboolean
+drafts_run_free_idle(gpointer p)
+{
+	struct drafts_run *r = p;
+
+	imap_client_free(&r->client);
+	g_array_unref(r->uids);
+	g_free(r->folder);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+/* The last step (inside the client's callback: freed from the loop). */
+static void
+drafts_run_finish(struct drafts_run *r, enum tern_status st, const char *detail)
+{
+	g_ptr_array_remove(r->t->drafts_runs, r);
+	if (st != TERN_OK)
+		tui_error(r->t, _("The sent message's draft stays in %s: %s"), r->folder,
+			  detail != NULL ? detail : _("no reason given"));
+	g_idle_add(drafts_run_free_idle, r);
+}
+
+static void
+drafts_expunged(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	(void)c;
+	drafts_run_finish(p, st, detail);
+}
+
+static void
+drafts_deleted(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	imap_client_expunge(c, r->uids, drafts_expunged, r);
+}
+
+static void
+drafts_selected(struct imap_client *c, enum tern_status st, const char *detail,
+		const struct imap_mailbox_info *info, void *p)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	if (info == NULL || info->uidvalidity != r->uidvalidity) {
+		drafts_run_finish(r, TERN_ERR_FOLDER, _("its UIDVALIDITY changed"));
+		return;
+	}
+	imap_client_store(c, r->uids, true, deleted, drafts_deleted, r);
+}
+
+static void
+drafts_connected(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	imap_client_select(c, r->folder, false, drafts_selected, r);
+}
+
+/* Remove the copy a draft's X-Tern-Postponed names ("UIDVALIDITY UID FOLDER"). */
+static void
+drafts_remove(struct tui *t, const char *postponed)
+{
+	static const struct imap_client_callbacks cb = { 0 };
+	struct drafts_run *r;
+	const char *secret = NULL;
+	guint64 uidvalidity, uid;
+	char *end;
+
+	uidvalidity = g_ascii_strtoull(postponed, &end, 10);
+	if (end == postponed || *end != ' ' || uidvalidity == 0 || uidvalidity > G_MAXUINT32)
+		return;
+	uid = g_ascii_strtoull(end + 1, &end, 10);
+	if (*end != ' ' || uid == 0 || uid > G_MAXUINT32 || end[1] == '\0')
+		return;
+	if (tui_secret_get(t, &secret) < 0)
+		return;
+	r = g_new0(struct drafts_run, 1);
+	r->t = t;
+	r->uidvalidity = (guint32)uidvalidity;
+	r->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_array_append_val(r->uids, (guint32){ (guint32)uid });
+	r->folder = g_strdup(end + 1);
+	r->client = imap_client_new(t->account, secret, &cb, r);
+	if (t->drafts_runs == NULL)
+		t->drafts_runs = g_ptr_array_new();
+	g_ptr_array_add(t->drafts_runs, r);
+	imap_client_connect(r->client, drafts_connected, r);
+}
+
+/* A postponed copy on its way to Drafts: the file to note it in. */
+struct postponing {
+	char *path;
+	char *folder;
+};
+
+static void
+postponing_free(gpointer p)
+{
+	struct postponing *pp = p;
+
+	g_free(pp->path);
+	g_free(pp->folder);
+	g_free(pp);
+}
+
+/* Note where the copy went in the draft file (if it is still kept), so
+ * that sending it removes the copy; a copy noted before is removed now. */
+static void
+note_postponed(struct tui *t, struct postponing *pp, const struct imap_copy_result *res)
+{
+	struct mime_draft *d = NULL;
+	char *text, *old = NULL;
+
+	if (res == NULL || res->uidvalidity == 0 || res->dst_uids == NULL ||
+	    res->dst_uids->len != 1) {
+		tui_info(t, _("The message is kept, and in %s (without UIDPLUS tern cannot remove "
+			      "it there once sent)."), pp->folder);
+		return;
+	}
+	text = draft_read(pp->path, NULL);
+	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0 ||
+	    (t->compose != NULL && strcmp(t->compose->path, pp->path) == 0)) {
+		g_free(text);
+		mime_draft_free(&d);
+		return; /* sent, dropped or being written again meanwhile */
+	}
+	old = d->postponed;
+	d->postponed = g_strdup_printf("%u %u %s", res->uidvalidity,
+				       g_array_index(res->dst_uids, guint32, 0), pp->folder);
+	g_free(text);
+	text = mime_draft_format(d);
+	if (g_file_set_contents(pp->path, text, -1, NULL))
+		chmod(pp->path, 0600);
+	if (old != NULL)
+		drafts_remove(t, old);
+	tui_info(t, _("The message is kept, and in %s: P resumes it."), pp->folder);
+	g_free(old);
+	g_free(text);
+	mime_draft_free(&d);
+}
+
+static void
+postponed_done(struct imap_client *c, enum tern_status st, const char *detail,
+	       const struct imap_copy_result *result, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct postponing *pp = op->data;
+
+	(void)c;
+	if (tui_op_end(op)) {
+		if (st == TERN_OK)
+			note_postponed(t, pp, result);
+		else
+			tui_error(t, _("The message is kept here, not in %s: %s"), pp->folder,
+				  detail != NULL ? detail : "");
+	}
+	tui_op_free(op);
+}
+
+/* p: the message as it would go out (Bcc kept), \Draft, into the account's
+ * Drafts folder when connected; the file stays as it is in any case. */
+static void
+postpone_to_drafts(struct tui *t)
+{
+	static const char *const flags[] = { "\\Draft", "\\Seen", NULL };
+	struct compose *c = t->compose;
+	const char *folder = NULL;
+	struct mime_outgoing *o = NULL;
+	struct postponing *pp;
+	GByteArray *copy;
+	GBytes *bytes;
+	GError *err = NULL;
+	gsize len;
+	const guint8 *data;
+
+	if (c->d == NULL || t->client == NULL || t->conn != CONN_READY)
+		return;
+	folder = t->account->drafts != NULL ? t->account->drafts :
+					       imap_client_role_folder(t->client, FOLDER_ROLE_DRAFTS);
+	if (folder == NULL)
+		return;
+	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
+		tui_info(t, _("The message is kept here only: %s"), err->message);
+		g_error_free(err);
+		return;
+	}
+	copy = g_byte_array_new();
+	if (o->bcc_field != NULL)
+		g_byte_array_append(copy, (const guint8 *)o->bcc_field, (guint)strlen(o->bcc_field));
+	data = g_bytes_get_data(o->data, &len);
+	g_byte_array_append(copy, data, (guint)len);
+	bytes = g_byte_array_free_to_bytes(copy);
+	pp = g_new0(struct postponing, 1);
+	pp->path = g_strdup(c->path);
+	pp->folder = g_strdup(folder);
+	imap_client_append(t->client, folder, flags, bytes, postponed_done,
+			   tui_op_new(t, pp, postponing_free));
+	g_bytes_unref(bytes);
+	mime_outgoing_free(&o);
+}
+
 /* ---- the review screen ------------------------------------------------------------ */
 
 bool
@@ -645,6 +875,8 @@ send_now(struct tui *t)
 		tui_error(t, _("Not sent: %s (p keeps the message)"), err->message);
 		g_error_free(err);
 	} else {
+		if (c->d->postponed != NULL)
+			drafts_remove(t, c->d->postponed); /* its copy in Drafts goes */
 		compose_end(t, false); /* the outbox has it now */
 		tui_info(t, _("Sending…"));
 		outbox_start(t);
@@ -675,6 +907,7 @@ compose_key(struct tui *t, enum action a)
 		break;
 	case ACTION_IDENTITY: next_identity(t); break;
 	case ACTION_POSTPONE:
+		postpone_to_drafts(t);
 		compose_end(t, true);
 		tui_info(t, _("The message is kept: P resumes it."));
 		break;
@@ -972,6 +1205,11 @@ compose_free_all(struct tui *t)
 	struct outbox_run *r = t->outbox;
 
 	compose_free(&t->compose);
+	/* a draft's removal not finished: its client goes without calling back,
+	 * the copy stays in Drafts */
+	for (guint i = 0; t->drafts_runs != NULL && i < t->drafts_runs->len; i++)
+		drafts_run_free_idle(t->drafts_runs->pdata[i]);
+	g_clear_pointer(&t->drafts_runs, g_ptr_array_unref);
 	if (r == NULL)
 		return;
 	/* After conn_stop(): no copy to Sent calls back any more. A message

@@ -218,6 +218,8 @@ struct tui {
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
+	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
+				      from Drafts (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
 	guint queued;           /* the journal's length, when queued_known (cache.c) */
 	bool queued_known;
