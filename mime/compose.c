@@ -830,6 +830,70 @@ mime_draft_forward(struct mime_message *orig, GBytes *orig_bytes, bool as_attach
 	return d;
 }
 
+/* An address header of m as draft text (cleaned, one line), or NULL. */
+static char *
+stored_list(GMimeMessage *m, GMimeAddressType type, const char *name)
+{
+	InternetAddressList *l = internet_address_list_new();
+	char *text;
+
+	if (type != (GMimeAddressType)-1) {
+		list_add(l, orig_list(m, type), NULL, NULL, false);
+	} else {
+		const char *v = g_mime_object_get_header(GMIME_OBJECT(m), name);
+		InternetAddressList *p = v != NULL ? parse_list(v) : NULL;
+
+		if (p != NULL) {
+			list_add(l, p, NULL, NULL, false);
+			g_object_unref(p);
+		}
+	}
+	text = list_text_or_null(l);
+	g_object_unref(l);
+	return text;
+}
+
+struct mime_draft *
+mime_draft_from_stored(struct mime_message *stored, const struct mime_identities *ids)
+{
+	struct mime_draft *d = mime_draft_new(ids);
+	GMimeMessage *m = stored->message;
+	GString *body = g_string_new(NULL);
+	const char *v;
+
+	if (m == NULL)
+		return d;
+	v = g_mime_object_get_header(GMIME_OBJECT(m), "From");
+	if (v != NULL) {
+		char *from = stored_list(m, GMIME_ADDRESS_TYPE_FROM, NULL);
+
+		if (from != NULL) {
+			g_free(d->from);
+			d->from = from;
+		}
+	}
+	d->to = stored_list(m, GMIME_ADDRESS_TYPE_TO, NULL);
+	d->cc = stored_list(m, GMIME_ADDRESS_TYPE_CC, NULL);
+	d->bcc = stored_list(m, (GMimeAddressType)-1, "Bcc");
+	if (g_mime_message_get_subject(m) != NULL)
+		d->subject = one_line(g_mime_message_get_subject(m));
+	if ((v = g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To")) != NULL) {
+		char *id = g_mime_utils_decode_message_id(v);
+
+		d->in_reply_to = clean_id(id);
+		g_free(id);
+	}
+	if ((v = g_mime_object_get_header(GMIME_OBJECT(m), "References")) != NULL) {
+		char *r = one_line(v);
+
+		d->references = r[0] != '\0' ? r : (g_free(r), NULL);
+	}
+	append_text(body, stored, NULL);
+	g_free(d->body);
+	d->body = g_string_free(body, FALSE);
+	return d;
+}
+
 void
 mime_draft_add_signature(struct mime_draft *d, const char *sig)
 {

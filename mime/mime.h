@@ -306,6 +306,12 @@ void mime_draft_free(struct mime_draft **d);
  * quoted with "> " (format=flowed paragraphs joined first). Transfer full. */
 struct mime_draft *mime_draft_reply(struct mime_message *orig, enum mime_reply_mode mode,
 				    const struct mime_identities *ids);
+/* A draft from a message kept in the Drafts folder (one another program,
+ * or this one, put there): its From, To, Cc, Bcc, Subject, In-Reply-To,
+ * References (one line each, cleaned) and its text as shown; attachments
+ * are not carried. Transfer full. */
+struct mime_draft *mime_draft_from_stored(struct mime_message *stored,
+					  const struct mime_identities *ids);
 /* The list's posting address: List-Post's first mailto: (RFC 2369), an
  * addr-spec, or NULL when the message has none (or "NO"). Transfer full. */
 char *mime_message_list_post(struct mime_message *m);

@@ -5,7 +5,9 @@ file under the cache as before and also APPENDs the message, \\Draft, to the
 \\Drafts special-use folder (checked from a second IMAP connection); P
 resumes it and y sends it, and then exactly that copy is removed from Drafts
 (UID STORE \\Deleted + UID EXPUNGE of its UID: the folder's other draft
-stays)."""
+stays). With nothing kept under the cache, P fetches the newest message of
+the Drafts folder (one another program put there) onto the review screen,
+and sending it removes it there too."""
 import email
 import email.policy
 import importlib.util
@@ -76,6 +78,32 @@ def main(t):
         srv.stop()
 
 
+FOREIGN = (b"From: Tern User <tern@example.org>\r\n"
+           b"To: Erin <erin@example.org>\r\n"
+           b"Subject: written elsewhere\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+           b"begun on the phone\r\n")
+
+
+def check_foreign(t, srv, env, run, smtpd, before):
+    c = srv.imap()
+    c.append("Drafts", "(\\Draft)", None, FOREIGN)
+    c.logout()
+    t.eq(compose.drafts(env), [], "nothing kept under the cache")
+    run.term.keys("P")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls) and
+                              any("written elsewhere" in l for l in ls))
+    t.ok(ok and any("erin@example.org" in l for l in lines),
+         "P: the newest message of Drafts on the review screen", "\n".join(lines))
+    run.term.keys("y")
+    ok = base.wait_server(lambda: any(b"begun on the phone" in m[1]
+                                      for m in smtpd.messages()))
+    t.ok(ok, "y: it is sent")
+    ok = base.wait_server(lambda: drafts_on_server(srv)[0] == before)
+    t.ok(ok, "and removed from Drafts (the other draft stays)",
+         repr(drafts_on_server(srv)))
+
+
 def check(t, srv, env, config, editor, smtpd):
     before, _ = drafts_on_server(srv)
     run = compose.Run(env, config, editor)
@@ -110,6 +138,7 @@ def check(t, srv, env, config, editor, smtpd):
         ok = base.wait_server(lambda: drafts_on_server(srv)[1] == {})
         t.ok(ok, "sent: its copy is removed from Drafts", repr(drafts_on_server(srv)))
         t.eq(drafts_on_server(srv)[0], before, "and exactly that one: the other draft stays")
+        check_foreign(t, srv, env, run, smtpd, before)
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")

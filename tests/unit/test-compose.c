@@ -378,6 +378,44 @@ test_reply_list(void)
 }
 
 static void
+test_from_stored(void)
+{
+	static const char stored[] =
+		"From: Me <me@example.net>\r\n"
+		"To: Ann <ann@example.org>, bob@example.org\r\n"
+		"Bcc: secret@example.org\r\n"
+		"Subject: =?UTF-8?Q?caf=C3=A9?= plans\r\n"
+		"In-Reply-To: <x@example.org>\r\n"
+		"References: <r@example.org> <x@example.org>\r\n"
+		"X-Evil: 1\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"\r\n"
+		"half written\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_message *m = mime_message_parse(stored, strlen(stored));
+	struct mime_draft *d = mime_draft_from_stored(m, ids), *back = NULL;
+	char *text = mime_draft_format(d);
+	GError *err = NULL;
+
+	g_assert_cmpstr(d->from, ==, "Me <me@example.net>");
+	g_assert_cmpstr(d->to, ==, "Ann <ann@example.org>, bob@example.org");
+	g_assert_null(d->cc);
+	g_assert_cmpstr(d->bcc, ==, "secret@example.org");
+	g_assert_cmpstr(d->subject, ==, "caf\xc3\xa9 plans");
+	g_assert_cmpstr(d->in_reply_to, ==, "<x@example.org>");
+	g_assert_cmpstr(d->references, ==, "<r@example.org> <x@example.org>");
+	g_assert_cmpstr(d->body, ==, "half written\n");
+	/* and it reads back as a draft */
+	g_assert_cmpint(mime_draft_parse(text, strlen(text), &back, &err), ==, 0);
+	g_assert_cmpstr(back->to, ==, d->to);
+	mime_draft_free(&back);
+	g_free(text);
+	mime_draft_free(&d);
+	mime_message_free(&m);
+	mime_identities_free(&ids);
+}
+
+static void
 test_mailto(void)
 {
 	static const struct {
@@ -474,6 +512,7 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/forward", test_forward);
 	g_test_add_func("/compose/reply/list", test_reply_list);
 	g_test_add_func("/compose/mailto", test_mailto);
+	g_test_add_func("/compose/draft/from-stored", test_from_stored);
 	g_test_add_func("/compose/draft/round-trip", test_draft_round_trip);
 	g_test_add_func("/compose/draft/bad", test_bad_drafts);
 	g_test_add_func("/compose/rfc5322", test_rfc5322_message);

@@ -30,6 +30,7 @@
 #include <glib/gstdio.h>
 
 #include "core/log.h"
+#include "core/model/query.h"
 #include "core/smtp/smtp.h"
 #include "mime/mime.h"
 #include "ui/send.h"
@@ -60,6 +61,9 @@ struct outbox_run {
 	bool thread;              /* a worker thread has the entry */
 	bool stopping;            /* the interface is closing: wait, start nothing */
 };
+
+static const char *drafts_folder(struct tui *t);
+static struct drafts_run *drafts_run_start(struct tui *t, const char *folder, bool resume);
 
 /* ---- the draft file ------------------------------------------------------------ */
 
@@ -433,8 +437,17 @@ compose_resume(struct tui *t)
 		return;
 	kept = drafts_kept(t);
 	if (kept->len == 0) {
-		tui_info(t, _("No message is waiting to be finished."));
+		const char *folder = t->client != NULL && t->conn == CONN_READY ?
+					     drafts_folder(t) : NULL;
+
 		g_ptr_array_unref(kept);
+		if (folder == NULL) {
+			tui_info(t, _("No message is waiting to be finished."));
+			return;
+		}
+		/* nothing kept here: the newest in the Drafts folder */
+		tui_info(t, _("Fetching the newest message in %s…"), folder);
+		drafts_run_start(t, folder, true);
 		return;
 	}
 	c = g_new0(struct compose, 1);
@@ -461,17 +474,22 @@ compose_announce_kept(struct tui *t)
 
 /* ---- the Drafts folder ------------------------------------------------------------- */
 
-/* A sent message's postponed copy being removed from Drafts, on a
- * connection of its own (the shared one stays on the open folder): SELECT,
- * the UIDVALIDITY checked, UID STORE +\Deleted and UID EXPUNGE of exactly
- * that UID. */
+/* Work in the Drafts folder on a connection of its own (the shared one
+ * stays on the open folder). Removing a sent message's postponed copy:
+ * SELECT, the UIDVALIDITY checked, UID STORE +\Deleted and UID EXPUNGE of
+ * exactly that UID. Resuming (P with nothing kept here): EXAMINE, the
+ * newest message not \Deleted, fetched and opened on the review screen. */
 struct drafts_run {
 	struct tui *t;
 	struct imap_client *client;
 	guint32 uidvalidity;
 	GArray *uids;
 	char *folder;
+	bool resume;
 };
+
+static void resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid,
+			  const char *folder);
 
 static gboolean
 drafts_run_free_idle(gpointer p)
@@ -490,7 +508,10 @@ static void
 drafts_run_finish(struct drafts_run *r, enum tern_status st, const char *detail)
 {
 	g_ptr_array_remove(r->t->drafts_runs, r);
-	if (st != TERN_OK)
+	if (st != TERN_OK && r->resume)
+		tui_error(r->t, _("Cannot resume a message from %s: %s"), r->folder,
+			  detail != NULL ? detail : _("no reason given"));
+	else if (st != TERN_OK)
 		tui_error(r->t, _("The sent message's draft stays in %s: %s"), r->folder,
 			  detail != NULL ? detail : _("no reason given"));
 	g_idle_add(drafts_run_free_idle, r);
@@ -516,6 +537,52 @@ drafts_deleted(struct imap_client *c, enum tern_status st, const char *detail, v
 }
 
 static void
+drafts_fetched(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+	       void *p)
+{
+	struct drafts_run *r = p;
+
+	(void)c;
+	if (st == TERN_OK && data != NULL)
+		resume_stored(r->t, data, r->uidvalidity, g_array_index(r->uids, guint32, 0),
+			      r->folder);
+	drafts_run_finish(r, st, detail);
+}
+
+static void
+drafts_found(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	     void *p)
+{
+	struct drafts_run *r = p;
+	guint32 newest = 0;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	for (guint i = 0; uids != NULL && i < uids->len; i++)
+		newest = MAX(newest, g_array_index(uids, guint32, i));
+	if (newest == 0) {
+		tui_info(r->t, _("No message is waiting to be finished."));
+		drafts_run_finish(r, TERN_OK, NULL);
+		return;
+	}
+	g_array_append_val(r->uids, newest);
+	imap_client_fetch_body(c, newest, "", false, drafts_fetched, r);
+}
+
+static void
+drafts_search(struct drafts_run *r)
+{
+	static struct query_token undeleted = { QUERY_TOK_ATOM, (char *)"UNDELETED" };
+	GPtrArray *tokens = g_ptr_array_new();
+
+	g_ptr_array_add(tokens, &undeleted);
+	imap_client_search(r->client, tokens, false, drafts_found, r);
+	g_ptr_array_unref(tokens);
+}
+
+static void
 drafts_selected(struct imap_client *c, enum tern_status st, const char *detail,
 		const struct imap_mailbox_info *info, void *p)
 {
@@ -524,6 +591,11 @@ drafts_selected(struct imap_client *c, enum tern_status st, const char *detail,
 
 	if (st != TERN_OK) {
 		drafts_run_finish(r, st, detail);
+		return;
+	}
+	if (r->resume && info != NULL) {
+		r->uidvalidity = info->uidvalidity;
+		drafts_search(r);
 		return;
 	}
 	if (info == NULL || info->uidvalidity != r->uidvalidity) {
@@ -542,16 +614,38 @@ drafts_connected(struct imap_client *c, enum tern_status st, const char *detail,
 		drafts_run_finish(r, st, detail);
 		return;
 	}
-	imap_client_select(c, r->folder, false, drafts_selected, r);
+	imap_client_select(c, r->folder, r->resume, drafts_selected, r);
+}
+
+/* A run on folder, its connection under way (NULL without a secret). The
+ * first callback comes from the loop, after the caller set the run up. */
+static struct drafts_run *
+drafts_run_start(struct tui *t, const char *folder, bool resume)
+{
+	static const struct imap_client_callbacks cb = { 0 };
+	const char *secret = NULL;
+	struct drafts_run *r;
+
+	if (tui_secret_get(t, &secret) < 0)
+		return NULL;
+	r = g_new0(struct drafts_run, 1);
+	r->t = t;
+	r->resume = resume;
+	r->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	r->folder = g_strdup(folder);
+	r->client = imap_client_new(t->account, secret, &cb, r);
+	if (t->drafts_runs == NULL)
+		t->drafts_runs = g_ptr_array_new();
+	g_ptr_array_add(t->drafts_runs, r);
+	imap_client_connect(r->client, drafts_connected, r);
+	return r;
 }
 
 /* Remove the copy a draft's X-Tern-Postponed names ("UIDVALIDITY UID FOLDER"). */
 static void
 drafts_remove(struct tui *t, const char *postponed)
 {
-	static const struct imap_client_callbacks cb = { 0 };
 	struct drafts_run *r;
-	const char *secret = NULL;
 	guint64 uidvalidity, uid;
 	char *end;
 
@@ -561,19 +655,56 @@ drafts_remove(struct tui *t, const char *postponed)
 	uid = g_ascii_strtoull(end + 1, &end, 10);
 	if (*end != ' ' || uid == 0 || uid > G_MAXUINT32 || end[1] == '\0')
 		return;
-	if (tui_secret_get(t, &secret) < 0)
+	r = drafts_run_start(t, end + 1, false);
+	if (r != NULL) {
+		r->uidvalidity = (guint32)uidvalidity;
+		g_array_append_val(r->uids, (guint32){ (guint32)uid });
+	}
+}
+
+/* The account's Drafts folder, or NULL. Transfer none. */
+static const char *
+drafts_folder(struct tui *t)
+{
+	if (t->account->drafts != NULL)
+		return t->account->drafts;
+	return t->client != NULL ? imap_client_role_folder(t->client, FOLDER_ROLE_DRAFTS) : NULL;
+}
+
+/* A message fetched from Drafts, on the review screen as a file of its own
+ * that notes where it came from (sending it removes it there). */
+static void
+resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid, const char *folder)
+{
+	struct mime_identities *ids;
+	struct mime_message *msg;
+	struct mime_draft *d;
+	struct compose *c;
+	GError *err = NULL;
+
+	if (t->compose != NULL) {
+		tui_info(t, _("A message is being written: P again once it is done."));
 		return;
-	r = g_new0(struct drafts_run, 1);
-	r->t = t;
-	r->uidvalidity = (guint32)uidvalidity;
-	r->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-	g_array_append_val(r->uids, (guint32){ (guint32)uid });
-	r->folder = g_strdup(end + 1);
-	r->client = imap_client_new(t->account, secret, &cb, r);
-	if (t->drafts_runs == NULL)
-		t->drafts_runs = g_ptr_array_new();
-	g_ptr_array_add(t->drafts_runs, r);
-	imap_client_connect(r->client, drafts_connected, r);
+	}
+	ids = send_identities(t->account);
+	msg = mime_message_parse_bytes(raw);
+	d = mime_draft_from_stored(msg, ids);
+	mime_message_free(&msg);
+	d->postponed = g_strdup_printf("%u %u %s", uidvalidity, uid, folder);
+	c = g_new0(struct compose, 1);
+	c->ids = ids;
+	c->written = mime_draft_format(d);
+	mime_draft_free(&d);
+	c->path = draft_create(t, c->written, &err);
+	if (c->path == NULL) {
+		tui_error(t, _("Cannot write the message: %s"), err->message);
+		g_error_free(err);
+		compose_free(&c);
+		return;
+	}
+	t->compose = c;
+	review_load(t);
+	tui_relayout(t);
 }
 
 /* A postponed copy on its way to Drafts: the file to note it in. */
@@ -665,8 +796,7 @@ postpone_to_drafts(struct tui *t)
 
 	if (c->d == NULL || t->client == NULL || t->conn != CONN_READY)
 		return;
-	folder = t->account->drafts != NULL ? t->account->drafts :
-					       imap_client_role_folder(t->client, FOLDER_ROLE_DRAFTS);
+	folder = drafts_folder(t);
 	if (folder == NULL)
 		return;
 	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
