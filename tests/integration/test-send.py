@@ -283,6 +283,24 @@ def test_bad_address(t, env, smtpd):
          "nothing sent, nothing queued, the file kept")
 
 
+def test_postpone(t, srv, env, smtpd):
+    before = len(smtpd.messages())
+    r = env.tern("compose", "--to", "later@example.org", "--subject", "kept for later",
+                 "--body-file", "-", "--postpone", input=b"not yet\n")
+    t.eq(r.returncode, 0, "compose --postpone exits 0")
+    t.ok(b"kept in 'Drafts'" in r.stderr, "and says where", r.stderr.decode())
+    c = srv.imap()
+    c.select("Drafts", readonly=True)
+    typ, data = c.uid("SEARCH", "SUBJECT", '"kept for later"')
+    uids = data[0].split()
+    flags = c.uid("FETCH", uids[0], "(FLAGS)")[1][0] if uids else b""
+    c.logout()
+    t.ok(len(uids) == 1 and b"\\Draft" in flags, "it is in Drafts with \\Draft", repr(flags))
+    t.eq(len(smtpd.messages()), before, "and nothing was sent")
+    r = env.tern("compose", "--to", "later@example.org", "--postpone")
+    t.eq(r.returncode, 64, "--postpone without --body-file: usage error")
+
+
 def main(t):
     srv = ternlib.start_server(t, folders={"INBOX": 3, "Sent": 0})
     env = ternlib.Env()
@@ -300,6 +318,7 @@ def main(t):
         test_reply_list(t, srv, env, uid)
         test_send(t, srv, env, smtpd, uid, draft)
         test_bad_address(t, env, smtpd)
+        test_postpone(t, srv, env, smtpd)
         smtpd.stop()
         smtpd = None
         test_queued(t, srv, env, spool, uid)

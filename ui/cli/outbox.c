@@ -28,20 +28,50 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPt
 	cli_finish(ud, st, detail);
 }
 
+/* The folder configured, else the one with the special-use role. */
+static const char *
+role_folder(struct cli_ctx *ctx, const char *configured, enum folder_role role)
+{
+	const char *f = configured;
+
+	if (f == NULL)
+		f = imap_client_role_folder(ctx->client, role);
+	if (f == NULL) {
+		imap_client_list_folders(ctx->client, false, folders_done, ctx);
+		if (cli_wait(ctx) == TERN_OK)
+			f = imap_client_role_folder(ctx->client, role);
+	}
+	return f;
+}
+
 /* The Sent folder: the account's `sent`, else the \Sent special-use one. */
 static const char *
 sent_folder(struct cli_ctx *ctx, const struct store_outbox_entry *e)
 {
-	const char *f = e->sent_folder;
+	return role_folder(ctx, e->sent_folder, FOLDER_ROLE_SENT);
+}
 
-	if (f == NULL)
-		f = imap_client_role_folder(ctx->client, FOLDER_ROLE_SENT);
-	if (f == NULL) {
-		imap_client_list_folders(ctx->client, false, folders_done, ctx);
-		if (cli_wait(ctx) == TERN_OK)
-			f = imap_client_role_folder(ctx->client, FOLDER_ROLE_SENT);
+int
+cli_postpone(struct cli_ctx *ctx, GBytes *data)
+{
+	static const char *const flags[] = { "\\Draft", "\\Seen", NULL };
+	const char *folder;
+	int rc;
+
+	if (ctx->client == NULL || !ctx->connected || ctx->closed) {
+		rc = cli_connect(ctx, false);
+		if (rc != 0)
+			return rc;
 	}
-	return f;
+	folder = role_folder(ctx, ctx->account->drafts, FOLDER_ROLE_DRAFTS);
+	if (folder == NULL)
+		return cli_fail(TERN_ERR_NO, _("no Drafts folder (set 'drafts' for the account)"));
+	imap_client_append(ctx->client, folder, flags, data, copy_done, ctx);
+	if (cli_wait(ctx) != TERN_OK)
+		return cli_ctx_fail(ctx, ctx->st, _("cannot keep the message in '%s': %s"), folder,
+				    ctx->detail != NULL ? ctx->detail : "");
+	cli_fail(TERN_OK, _("the message is kept in '%s'"), folder);
+	return 0;
 }
 
 /* APPEND the Sent copy (Bcc kept, \Seen). Returns the status. */
