@@ -128,6 +128,204 @@ list_append_text(InternetAddressList *dst, const char *text)
 	g_object_unref(l);
 }
 
+/* ---- mailto: URLs (RFC 6068) ---- */
+
+/* n bytes of s percent-decoded (RFC 3986): NULL, with *error set, on a bad
+ * escape, a NUL or invalid UTF-8. Transfer full. */
+static char *
+pct_decode(const char *s, size_t n, GError **error)
+{
+	GString *out = g_string_sized_new(n);
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			g_string_append_c(out, s[i]);
+			continue;
+		}
+		if (i + 2 >= n || !g_ascii_isxdigit(s[i + 1]) || !g_ascii_isxdigit(s[i + 2]))
+			goto bad;
+		g_string_append_c(out, (char)(g_ascii_xdigit_value(s[i + 1]) * 16 +
+					      g_ascii_xdigit_value(s[i + 2])));
+		i += 2;
+	}
+	if (strlen(out->str) != out->len || !g_utf8_validate(out->str, out->len, NULL))
+		goto bad;
+	return g_string_free(out, FALSE);
+bad:
+	g_string_free(out, TRUE);
+	g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX,
+		    _("the mailto: URL has a bad %%-escape, a NUL or invalid UTF-8"));
+	return NULL;
+}
+
+/* Every mailbox of text must be an address tern can send to; then appended
+ * to *list_r (", "-separated). */
+static int
+mailto_addresses(const char *text, char **list_r, GError **error)
+{
+	char *line = one_line(text);
+	InternetAddressList *l = parse_list(line);
+	GPtrArray *mb = g_ptr_array_new();
+	int rc = 0;
+
+	mailboxes(l, mb);
+	if (mb->len == 0 && line[0] != '\0')
+		rc = -1;
+	for (guint i = 0; i < mb->len && rc == 0; i++)
+		if (!addr_is_valid(mbox_addr(mb->pdata[i])))
+			rc = -1;
+	if (rc < 0) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS,
+			    _("the mailto: URL's '%s' is not an e-mail address"), line);
+	} else if (line[0] != '\0') {
+		char *joined = *list_r != NULL ? g_strdup_printf("%s, %s", *list_r, line) :
+						g_strdup(line);
+
+		g_free(*list_r);
+		*list_r = joined;
+	}
+	g_ptr_array_unref(mb);
+	g_object_unref(l);
+	g_free(line);
+	return rc;
+}
+
+/* One hfield "name=value" (both decoded): to/cc/bcc/subject/body/in-reply-to
+ * are used, any other is ignored (RFC 6068 section 3 allows that). */
+static int
+mailto_field(struct mime_draft *d, const char *name, const char *value, GError **error)
+{
+	if (g_ascii_strcasecmp(name, "to") == 0)
+		return mailto_addresses(value, &d->to, error);
+	if (g_ascii_strcasecmp(name, "cc") == 0)
+		return mailto_addresses(value, &d->cc, error);
+	if (g_ascii_strcasecmp(name, "bcc") == 0)
+		return mailto_addresses(value, &d->bcc, error);
+	if (g_ascii_strcasecmp(name, "subject") == 0) {
+		g_free(d->subject);
+		d->subject = one_line(value);
+	} else if (g_ascii_strcasecmp(name, "in-reply-to") == 0) {
+		char *id = one_line(value);
+
+		g_free(d->in_reply_to);
+		d->in_reply_to = NULL;
+		if (id[0] == '<' && id[strlen(id) - 1] == '>' && strchr(id, ' ') == NULL &&
+		    strchr(id + 1, '<') == NULL)
+			d->in_reply_to = g_strdup(id);
+		g_free(id);
+	} else if (g_ascii_strcasecmp(name, "body") == 0) {
+		char **lines = g_strsplit(value, "\r\n", -1);
+
+		g_free(d->body);
+		d->body = g_strjoinv("\n", lines); /* RFC 6068: line breaks are %0D%0A */
+		g_strfreev(lines);
+		g_strdelimit(d->body, "\r", '\n');
+		if (d->body[0] != '\0' && !g_str_has_suffix(d->body, "\n")) {
+			char *b = g_strconcat(d->body, "\n", NULL);
+
+			g_free(d->body);
+			d->body = b;
+		}
+	}
+	return 0;
+}
+
+static int
+mailto_hfields(struct mime_draft *d, const char *q, GError **error)
+{
+	char **fields = g_strsplit(q, "&", MIME_MAX_MAILTO_FIELDS + 1);
+	int rc = 0;
+
+	if (g_strv_length(fields) > MIME_MAX_MAILTO_FIELDS) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX,
+			    _("the mailto: URL has more than %d fields"), MIME_MAX_MAILTO_FIELDS);
+		rc = -1;
+	}
+	for (char **f = fields; rc == 0 && *f != NULL; f++) {
+		const char *eq = strchr(*f, '=');
+		char *name, *value;
+
+		if (**f == '\0' || eq == NULL)
+			continue; /* "a=b&&c=d", or a bare word: nothing to use */
+		name = pct_decode(*f, eq - *f, error);
+		value = name != NULL ? pct_decode(eq + 1, strlen(eq + 1), error) : NULL;
+		rc = value != NULL ? mailto_field(d, name, value, error) : -1;
+		g_free(name);
+		g_free(value);
+	}
+	g_strfreev(fields);
+	return rc;
+}
+
+int
+mime_draft_from_mailto(const char *url, const struct mime_identities *ids,
+		       struct mime_draft **d_r, GError **error)
+{
+	struct mime_draft *d;
+	const char *q;
+	char *to;
+	int rc;
+
+	*d_r = NULL;
+	if (g_ascii_strncasecmp(url, "mailto:", 7) != 0 || strlen(url) > MIME_MAX_MAILTO) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX,
+			    _("not a mailto: URL of at most %d bytes"), MIME_MAX_MAILTO);
+		return -1;
+	}
+	url += 7;
+	q = strchr(url, '?');
+	to = pct_decode(url, q != NULL ? (size_t)(q - url) : strlen(url), error);
+	if (to == NULL)
+		return -1;
+	d = mime_draft_new(ids);
+	rc = mailto_addresses(to, &d->to, error);
+	g_free(to);
+	if (rc == 0 && q != NULL)
+		rc = mailto_hfields(d, q + 1, error);
+	if (rc < 0)
+		mime_draft_free(&d);
+	*d_r = d;
+	return rc;
+}
+
+/* List-Post (RFC 2369): "<mailto:list@host>", maybe among other URLs, or
+ * "NO": the first mailto: address, or NULL. Transfer full. */
+static char *
+mime_message_list_post_of(GMimeMessage *m)
+{
+	const char *v = g_mime_object_get_header(GMIME_OBJECT(m), "List-Post");
+	char *found = NULL;
+
+	if (v == NULL || strlen(v) > MIME_MAX_MAILTO)
+		return NULL;
+	for (const char *p = strchr(v, '<'); p != NULL && found == NULL;
+	     p = strchr(p + 1, '<')) {
+		const char *end = strchr(p, '>'), *q;
+		char *addr;
+
+		if (end == NULL)
+			break;
+		if (end - p < 8 || g_ascii_strncasecmp(p + 1, "mailto:", 7) != 0)
+			continue;
+		for (q = p + 8; q < end && *q != '?'; q++)
+			;
+		addr = pct_decode(p + 8, q - (p + 8), NULL);
+		if (addr != NULL) {
+			g_strstrip(addr);
+			if (addr_is_valid(addr))
+				found = g_strdup(addr);
+		}
+		g_free(addr);
+	}
+	return found;
+}
+
+char *
+mime_message_list_post(struct mime_message *m)
+{
+	return m != NULL && m->message != NULL ? mime_message_list_post_of(m->message) : NULL;
+}
+
 /* ---- Identities ---- */
 
 struct identity {
@@ -266,6 +464,7 @@ mime_draft_free(struct mime_draft **dp)
 	g_free(d->in_reply_to);
 	g_free(d->references);
 	g_free(d->original);
+	g_free(d->postponed);
 	g_free(d->body);
 	g_ptr_array_unref(d->attach);
 	if (d->attach_message != NULL)
@@ -333,6 +532,77 @@ list_text_or_null(InternetAddressList *l)
 	return internet_address_list_length(l) > 0 ? list_text(l) : NULL;
 }
 
+/* Mail-Followup-To as a list (transfer full), or NULL when there is none. */
+static InternetAddressList *
+followup_to(GMimeMessage *m)
+{
+	const char *v = m != NULL ? g_mime_object_get_header(GMIME_OBJECT(m),
+							      "Mail-Followup-To") : NULL;
+	InternetAddressList *l;
+
+	if (v == NULL || strlen(v) > MIME_MAX_MAILTO)
+		return NULL;
+	l = parse_list(v);
+	if (internet_address_list_length(l) == 0)
+		g_clear_object(&l);
+	return l;
+}
+
+/* The list's posting address (List-Post's first mailto:) as a list
+ * (transfer full), or NULL. */
+static InternetAddressList *
+list_post(GMimeMessage *m)
+{
+	char *addr = m != NULL ? mime_message_list_post_of(m) : NULL;
+	InternetAddressList *l = NULL;
+
+	if (addr != NULL) {
+		l = internet_address_list_new();
+		InternetAddress *ia = internet_address_mailbox_new(NULL, addr);
+
+		internet_address_list_add(l, ia);
+		g_object_unref(ia);
+		g_free(addr);
+	}
+	return l;
+}
+
+/* Reply to the list, or to all when the author asked for it with
+ * Mail-Followup-To: the list (or Mail-Followup-To) alone, the user's own
+ * addresses left out. False when there is neither (mode ALL: no MFT). */
+static bool
+reply_followup(InternetAddressList *to, GMimeMessage *m, enum mime_reply_mode mode,
+	       const struct mime_identities *ids)
+{
+	InternetAddressList *l = followup_to(m);
+
+	if (l == NULL && mode == MIME_REPLY_LIST)
+		l = list_post(m);
+	if (l == NULL)
+		return false;
+	list_add(to, l, NULL, ids, true);
+	g_object_unref(l);
+	return true;
+}
+
+bool
+mime_message_has_list(struct mime_message *m)
+{
+	InternetAddressList *l;
+	char *post;
+
+	if (m == NULL || m->message == NULL)
+		return false;
+	if ((post = mime_message_list_post_of(m->message)) != NULL) {
+		g_free(post);
+		return true;
+	}
+	l = followup_to(m->message);
+	if (l != NULL)
+		g_object_unref(l);
+	return l != NULL;
+}
+
 static void
 reply_recipients(struct mime_draft *d, GMimeMessage *m, enum mime_reply_mode mode,
 		 const struct mime_identities *ids)
@@ -341,6 +611,8 @@ reply_recipients(struct mime_draft *d, GMimeMessage *m, enum mime_reply_mode mod
 	InternetAddressList *cc = internet_address_list_new();
 	InternetAddressList *rt = m != NULL ? g_mime_message_get_reply_to(m) : NULL;
 
+	if (mode != MIME_REPLY_SENDER && reply_followup(to, m, mode, ids))
+		goto out;
 	if (rt == NULL || internet_address_list_length(rt) == 0)
 		rt = orig_list(m, GMIME_ADDRESS_TYPE_FROM);
 	list_add(to, rt, NULL, ids, true);
@@ -350,6 +622,7 @@ reply_recipients(struct mime_draft *d, GMimeMessage *m, enum mime_reply_mode mod
 		list_add(cc, orig_list(m, GMIME_ADDRESS_TYPE_TO), to, ids, true);
 		list_add(cc, orig_list(m, GMIME_ADDRESS_TYPE_CC), to, ids, true);
 	}
+out:
 	d->to = list_text_or_null(to);
 	d->cc = list_text_or_null(cc);
 	g_object_unref(to);
@@ -557,6 +830,70 @@ mime_draft_forward(struct mime_message *orig, GBytes *orig_bytes, bool as_attach
 	return d;
 }
 
+/* An address header of m as draft text (cleaned, one line), or NULL. */
+static char *
+stored_list(GMimeMessage *m, GMimeAddressType type, const char *name)
+{
+	InternetAddressList *l = internet_address_list_new();
+	char *text;
+
+	if (type != (GMimeAddressType)-1) {
+		list_add(l, orig_list(m, type), NULL, NULL, false);
+	} else {
+		const char *v = g_mime_object_get_header(GMIME_OBJECT(m), name);
+		InternetAddressList *p = v != NULL ? parse_list(v) : NULL;
+
+		if (p != NULL) {
+			list_add(l, p, NULL, NULL, false);
+			g_object_unref(p);
+		}
+	}
+	text = list_text_or_null(l);
+	g_object_unref(l);
+	return text;
+}
+
+struct mime_draft *
+mime_draft_from_stored(struct mime_message *stored, const struct mime_identities *ids)
+{
+	struct mime_draft *d = mime_draft_new(ids);
+	GMimeMessage *m = stored->message;
+	GString *body = g_string_new(NULL);
+	const char *v;
+
+	if (m == NULL)
+		return d;
+	v = g_mime_object_get_header(GMIME_OBJECT(m), "From");
+	if (v != NULL) {
+		char *from = stored_list(m, GMIME_ADDRESS_TYPE_FROM, NULL);
+
+		if (from != NULL) {
+			g_free(d->from);
+			d->from = from;
+		}
+	}
+	d->to = stored_list(m, GMIME_ADDRESS_TYPE_TO, NULL);
+	d->cc = stored_list(m, GMIME_ADDRESS_TYPE_CC, NULL);
+	d->bcc = stored_list(m, (GMimeAddressType)-1, "Bcc");
+	if (g_mime_message_get_subject(m) != NULL)
+		d->subject = one_line(g_mime_message_get_subject(m));
+	if ((v = g_mime_object_get_header(GMIME_OBJECT(m), "In-Reply-To")) != NULL) {
+		char *id = g_mime_utils_decode_message_id(v);
+
+		d->in_reply_to = clean_id(id);
+		g_free(id);
+	}
+	if ((v = g_mime_object_get_header(GMIME_OBJECT(m), "References")) != NULL) {
+		char *r = one_line(v);
+
+		d->references = r[0] != '\0' ? r : (g_free(r), NULL);
+	}
+	append_text(body, stored, NULL);
+	g_free(d->body);
+	d->body = g_string_free(body, FALSE);
+	return d;
+}
+
 void
 mime_draft_add_signature(struct mime_draft *d, const char *sig)
 {
@@ -596,6 +933,8 @@ mime_draft_format(const struct mime_draft *d)
 		g_string_append_printf(s, "Attach: %s\n", (char *)d->attach->pdata[i]);
 	if (d->original != NULL)
 		g_string_append_printf(s, "X-Tern-Original: %s\n", d->original);
+	if (d->postponed != NULL)
+		g_string_append_printf(s, "X-Tern-Postponed: %s\n", d->postponed);
 	g_string_append_c(s, '\n');
 	g_string_append(s, d->body != NULL ? d->body : "");
 	return g_string_free(s, FALSE);
@@ -604,10 +943,10 @@ mime_draft_format(const struct mime_draft *d)
 /* ---- Reading a draft back ---- */
 
 enum draft_field { DF_FROM, DF_TO, DF_CC, DF_BCC, DF_REPLY_TO, DF_SUBJECT, DF_IN_REPLY_TO,
-		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_COUNT };
+		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_POSTPONED, DF_COUNT };
 static const char *const draft_fields[DF_COUNT] = {
 	"From", "To", "Cc", "Bcc", "Reply-To", "Subject", "In-Reply-To", "References",
-	"Attach", "X-Tern-Original",
+	"Attach", "X-Tern-Original", "X-Tern-Postponed",
 };
 
 struct header_line {
@@ -835,6 +1174,10 @@ draft_set(struct mime_draft *d, int field, const struct header_line *h, GError *
 	case DF_ORIGINAL:
 		g_free(d->original);
 		d->original = h->value[0] != '\0' ? one_line(h->value) : NULL;
+		return 0;
+	case DF_POSTPONED:
+		g_free(d->postponed);
+		d->postponed = h->value[0] != '\0' ? one_line(h->value) : NULL;
 		return 0;
 	}
 	return 0;
@@ -1327,6 +1670,8 @@ outgoing_from_message(const char *text, size_t len, const struct mime_identities
 	while (g_mime_object_remove_header(GMIME_OBJECT(m), "Bcc"))
 		;
 	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Original"))
+		;
+	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Postponed"))
 		;
 	rc = finish(m, bcc, original, out_r, error);
 out:

@@ -243,6 +243,10 @@ char *mime_html_to_text(const char *html, size_t len);
 #define MIME_MAX_DRAFT (16 * 1024 * 1024)
 /* Most message ids kept in References (the first and the newest). */
 #define MIME_MAX_REFERENCES 20
+/* The longest mailto: URL, List-Post or Mail-Followup-To read, and the most
+ * hfields a mailto: URL may have. */
+#define MIME_MAX_MAILTO 8192
+#define MIME_MAX_MAILTO_FIELDS 64
 
 #define MIME_COMPOSE_ERROR (mime_compose_error_quark())
 GQuark mime_compose_error_quark(void);
@@ -269,7 +273,9 @@ GPtrArray *mime_identities_list(const struct mime_identities *ids);
 
 enum mime_reply_mode {
 	MIME_REPLY_SENDER, /* Reply-To, else From */
-	MIME_REPLY_ALL,    /* and every To and Cc, the user's own addresses left out */
+	MIME_REPLY_ALL,    /* and every To and Cc, the user's own addresses left out;
+			      Mail-Followup-To instead of them all when there is one */
+	MIME_REPLY_LIST,   /* Mail-Followup-To, else List-Post's address, else as SENDER */
 };
 
 struct mime_draft {
@@ -280,6 +286,9 @@ struct mime_draft {
 	char *references;  /* "<id1> <id2>..." or NULL */
 	char *original;    /* X-Tern-Original: opaque to mime/ (the CLI's "answered
 			      FOLDER..."), kept through the file, never sent; or NULL */
+	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
+			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
+			      kept through the file, never sent; or NULL */
 	char *body;        /* UTF-8, LF line ends */
 	GPtrArray *attach; /* char *: file paths to attach */
 	GBytes *attach_message; /* a whole message to attach as message/rfc822, or NULL */
@@ -297,6 +306,26 @@ void mime_draft_free(struct mime_draft **d);
  * quoted with "> " (format=flowed paragraphs joined first). Transfer full. */
 struct mime_draft *mime_draft_reply(struct mime_message *orig, enum mime_reply_mode mode,
 				    const struct mime_identities *ids);
+/* A draft from a message kept in the Drafts folder (one another program,
+ * or this one, put there): its From, To, Cc, Bcc, Subject, In-Reply-To,
+ * References (one line each, cleaned) and its text as shown; attachments
+ * are not carried. Transfer full. */
+struct mime_draft *mime_draft_from_stored(struct mime_message *stored,
+					  const struct mime_identities *ids);
+/* The list's posting address: List-Post's first mailto: (RFC 2369), an
+ * addr-spec, or NULL when the message has none (or "NO"). Transfer full. */
+char *mime_message_list_post(struct mime_message *m);
+/* True when MIME_REPLY_LIST has a list to answer: List-Post or
+ * Mail-Followup-To. */
+bool mime_message_has_list(struct mime_message *m);
+/* A new draft from a mailto: URL (RFC 6068): the addresses before "?" and
+ * the to, cc, bcc, subject, body and in-reply-to hfields, %-decoded (body
+ * line breaks as LF); any other hfield is ignored. At most MIME_MAX_MAILTO
+ * bytes and MIME_MAX_MAILTO_FIELDS fields; a bad escape, NUL or invalid
+ * UTF-8 is MIME_COMPOSE_ERROR_SYNTAX, a bad address _ADDRESS. Header values
+ * are made one line. 0 and *d_r (transfer full), or -1 and *error. */
+int mime_draft_from_mailto(const char *url, const struct mime_identities *ids,
+			   struct mime_draft **d_r, GError **error);
 /* A forward of orig: "Fwd: " once, From as for a reply. inline: the body
  * holds a "Forwarded message" header block and the original's text;
  * else orig_bytes is attached whole as message/rfc822 (attach_message).

@@ -106,6 +106,8 @@ print_help(FILE *out)
 	fprintf(out, _("Commands:\n"));
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
 		fprintf(out, "  tern %-44s %s\n", c->synopsis, _(c->summary));
+	fprintf(out, _("\nA mailto: URL instead of a command (tern mailto:ADDRESS?subject=...)\n"
+		       "opens the interface with a message to it being written.\n"));
 	fprintf(out, _("\nGlobal options (before the command):\n"
 		       "  -c, --config FILE   read this configuration file\n"
 		       "  -a, --account NAME  use this account\n"
@@ -191,6 +193,14 @@ main(int argc, char **argv)
 		return rc;
 	if (cmd >= argc)
 		return tui_main(&g);
+	if (g_ascii_strncasecmp(argv[cmd], "mailto:", 7) == 0) {
+		if (cmd + 1 != argc) {
+			tern_error(_("usage: tern [OPTION...] mailto:URL"));
+			return TERN_EXIT_USAGE;
+		}
+		g.mailto = argv[cmd];
+		return tui_main(&g);
+	}
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
 		if (strcmp(c->name, argv[cmd]) != 0)
 			continue;

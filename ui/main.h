@@ -11,6 +11,7 @@ struct tern_globals {
 	bool debug;
 	bool no_cache;
 	bool offline;
+	const char *mailto;      /* tern mailto:URL: the interface opens the composer */
 };
 
 /* One option a command accepts; value_name != NULL if it takes a value. */

@@ -24,11 +24,15 @@ struct xfer {
 	bool started;    /* the first byte of the message was asked for (DATA accepted) */
 	bool eof;        /* all of it was handed over: the final "." follows */
 	bool pin_failed;
+	bool logged_in;  /* a 235 answered AUTH */
 	smtp_data_fn *on_data;
 	void *ud;
 	char *last_cmd;  /* the last command sent (AUTH redacted) */
 	char *last_rcpt; /* the address of the last RCPT TO */
 	char *last_reply;
+	char *fail_cmd;  /* the command the first 4xx/5xx answered, and that answer */
+	char *fail_reply;
+	char *fail_rcpt; /* the address, when fail_cmd is a RCPT */
 };
 
 static size_t
@@ -70,6 +74,29 @@ command_is_safe(const char *line)
 	return false;
 }
 
+/* The reply code of a reply line, 0 when it has none. */
+static int
+reply_code(const char *line)
+{
+	if (line == NULL || !g_ascii_isdigit(line[0]) || !g_ascii_isdigit(line[1]) ||
+	    !g_ascii_isdigit(line[2]) || (line[3] != '\0' && line[3] != ' ' && line[3] != '-'))
+		return 0;
+	return (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+}
+
+/* The first refusal is what the user needs to read: what libcurl says
+ * after it (the answer to QUIT, or RSET) says nothing. */
+static void
+keep_failure(struct xfer *x, const char *line)
+{
+	if (x->fail_reply != NULL || reply_code(line) < 400)
+		return;
+	x->fail_reply = g_strdup(line);
+	x->fail_cmd = g_strdup(x->last_cmd != NULL ? x->last_cmd : "");
+	if (g_ascii_strncasecmp(x->fail_cmd, "RCPT", 4) == 0 && x->last_rcpt != NULL)
+		x->fail_rcpt = g_strdup(x->last_rcpt);
+}
+
 static int
 debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 {
@@ -102,6 +129,8 @@ debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
 		x->last_cmd = line;
 	} else {
 		log_debug("smtp: < %s", line);
+		keep_failure(x, line);
+		x->logged_in |= reply_code(line) == 235;
 		g_free(x->last_reply);
 		x->last_reply = line;
 	}
@@ -231,14 +260,52 @@ set_transport(CURL *h, const struct account *a, struct xfer *x, char *url)
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, x);
 }
 
+/* What a refusal means: the login (530 authentication required, 534, 535
+ * credentials refused, 538 encryption required) is the user's to fix, as
+ * is a refused recipient; anything else 5xx is the message's. */
+static enum smtp_result
+classify_refusal(struct xfer *x, int code, char **detail_r)
+{
+	const char *reply = x->fail_reply != NULL ? x->fail_reply : x->last_reply;
+
+	if (reply == NULL)
+		reply = "";
+	if (code == 530 || code == 534 || code == 535 || code == 538) {
+		*detail_r = g_strdup_printf(_("the SMTP server refused the login: %s"), reply);
+		return SMTP_AUTH;
+	}
+	if (x->fail_rcpt != NULL && code >= 500) {
+		*detail_r = g_strdup_printf(_("the SMTP server refused the recipient %s: %s"),
+					    x->fail_rcpt, reply);
+		return SMTP_REFUSED;
+	}
+	if (code >= 500) {
+		*detail_r = g_strdup_printf(_("the SMTP server refused the message: %s"), reply);
+		return SMTP_REFUSED;
+	}
+	*detail_r = g_strdup_printf(_("the SMTP server said to try later: %s"), reply);
+	return SMTP_RETRY;
+}
+
 /* What a failed transfer means. */
 static enum smtp_result
 classify(CURL *h, CURLcode rc, struct xfer *x, const char *errbuf, char **detail_r)
 {
 	long code = 0;
-	const char *reply = x->last_reply != NULL ? x->last_reply : "";
+	const char *reply = x->fail_reply != NULL ? x->fail_reply :
+			    x->last_reply != NULL ? x->last_reply : "";
 
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (x->fail_reply != NULL)
+		code = reply_code(x->fail_reply);
+	if (x->last_cmd != NULL && g_ascii_strncasecmp(x->last_cmd, "STARTTLS", 8) == 0 &&
+	    code < 400 && rc != CURLE_PEER_FAILED_VERIFICATION && !x->pin_failed) {
+		/* libcurl refuses a STARTTLS answer with data behind it (an
+		 * injection before the handshake), or the handshake failed */
+		*detail_r = g_strdup_printf(_("SMTP STARTTLS failed, nothing was sent in clear: "
+					      "%s"), errbuf);
+		return SMTP_AUTH;
+	}
 	switch (rc) {
 	case CURLE_LOGIN_DENIED:
 		*detail_r = g_strdup_printf(_("the SMTP server refused the login: %s"), reply);
@@ -265,20 +332,10 @@ classify(CURL *h, CURLcode rc, struct xfer *x, const char *errbuf, char **detail
 					      "have been delivered"), errbuf);
 		return SMTP_MAYBE_SENT;
 	}
-	if (code >= 500 && x->last_cmd != NULL && g_ascii_strncasecmp(x->last_cmd, "RCPT", 4) == 0) {
-		*detail_r = g_strdup_printf(_("the SMTP server refused the recipient %s: %s"),
-					    x->last_rcpt != NULL ? x->last_rcpt : "?", reply);
-		return SMTP_REFUSED;
-	}
-	if (code >= 500) {
-		*detail_r = g_strdup_printf(_("the SMTP server refused the message: %s"), reply);
-		return SMTP_REFUSED;
-	}
 	if (code >= 400)
-		*detail_r = g_strdup_printf(_("the SMTP server said to try later: %s"), reply);
-	else
-		*detail_r = g_strdup_printf(_("cannot reach the SMTP server %s: %s"),
-					    x->a->smtp_host, errbuf);
+		return classify_refusal(x, (int)code, detail_r);
+	*detail_r = g_strdup_printf(_("cannot reach the SMTP server %s: %s"), x->a->smtp_host,
+				    errbuf);
 	return SMTP_RETRY;
 }
 
@@ -334,6 +391,56 @@ out:
 	g_free(x.last_cmd);
 	g_free(x.last_rcpt);
 	g_free(x.last_reply);
+	g_free(x.fail_cmd);
+	g_free(x.fail_reply);
+	g_free(x.fail_rcpt);
+	return res;
+}
+
+enum smtp_result
+smtp_check_login(const struct account *a, char **detail_r)
+{
+	static GOnce once = G_ONCE_INIT;
+	struct xfer x = { .a = a };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char *url = smtp_url(a), *secret = NULL, *detail = NULL;
+	enum smtp_result res = SMTP_CONFIG;
+	CURLcode rc;
+	CURL *h;
+
+	g_once(&once, global_init, NULL);
+	h = curl_easy_init();
+	set_transport(h, a, &x, url);
+	if (set_login(h, a, &secret, &detail) < 0)
+		goto out;
+	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L); /* greeting, EHLO, TLS, AUTH */
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_easy_perform(h);
+	if (errbuf[0] == '\0')
+		g_strlcpy(errbuf, curl_easy_strerror(rc), sizeof errbuf);
+	if (rc == CURLE_OK) {
+		res = SMTP_SENT;
+		detail = g_strdup_printf("%s%s; %s", url,
+					 a->smtp_tls == CONFIG_TLS_STARTTLS ? " (STARTTLS)" : "",
+					 x.logged_in ? _("logged in") : _("no login"));
+	} else {
+		res = classify(h, rc, &x, errbuf, &detail);
+	}
+	log_debug("smtp: check %d (curl %d): %s", (int)res, (int)rc, detail);
+out:
+	curl_easy_cleanup(h); /* QUIT */
+	config_secret_free(&secret);
+	g_free(url);
+	g_free(x.last_cmd);
+	g_free(x.last_rcpt);
+	g_free(x.last_reply);
+	g_free(x.fail_cmd);
+	g_free(x.fail_reply);
+	g_free(x.fail_rcpt);
+	if (detail_r != NULL)
+		*detail_r = detail;
+	else
+		g_free(detail);
 	return res;
 }
 

@@ -21,7 +21,8 @@ enum smtp_result {
 	SMTP_SENT,       /* the server accepted the message */
 	SMTP_RETRY,      /* not sent, try later: unreachable, timeout before the data, 4xx */
 	SMTP_REFUSED,    /* not sent, and it will not be: a 5xx (the detail says to what) */
-	SMTP_AUTH,       /* not sent: TLS not trusted or not possible, or AUTH refused */
+	SMTP_AUTH,       /* not sent: TLS not trusted or not possible (a refused or
+			  * injected STARTTLS), AUTH refused or required (530, 534, 535, 538) */
 	SMTP_MAYBE_SENT, /* the end of the data went out and no answer came back */
 	SMTP_CONFIG,     /* nothing to send with, or the secret lookup failed */
 };
@@ -45,6 +46,11 @@ typedef void smtp_data_fn(void *ud);
  * the server's final answer), transfer full. */
 enum smtp_result smtp_submit(const struct account *a, const struct smtp_envelope *env,
 			     smtp_data_fn *on_data, void *ud, char **detail_r);
+
+/* tern config check: connect to smtp_host, EHLO, STARTTLS or TLS as set,
+ * AUTH, QUIT; no message. SMTP_SENT when all went well (*detail_r: how,
+ * e.g. "smtps://host:465; logged in"), else as smtp_submit(). Transfer full. */
+enum smtp_result smtp_check_login(const struct account *a, char **detail_r);
 
 /* True when the account can send at all (smtp_host or sendmail_command). */
 bool smtp_configured(const struct account *a);

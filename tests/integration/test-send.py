@@ -134,6 +134,32 @@ def test_drafts(t, env, uid):
     return draft
 
 
+LIST_MSG = (b"From: Alice Example <alice@example.org>\r\n"
+            b"To: dev@lists.example.org\r\n"
+            b"Cc: me@example.net\r\n"
+            b"Subject: [dev] release\r\n"
+            b"Message-ID: <list-1@example.org>\r\n"
+            b"List-Post: <mailto:dev@lists.example.org>\r\n"
+            b"Content-Type: text/plain\r\n\r\nship it\r\n")
+
+
+def test_reply_list(t, srv, env, uid):
+    c = srv.imap()
+    c.append("INBOX", None, None, LIST_MSG)
+    c.logout()
+    luid, _ = imap_uid(srv, "INBOX", "<list-1@example.org>")
+    r = env.tern("reply", "INBOX", str(luid), "--list")
+    head = r.stdout.decode().partition("\n\n")[0] + "\n"
+    t.ok(r.returncode == 0 and "\nTo: dev@lists.example.org\n" in head and
+         "\nCc: \n" in head, "reply --list: To is List-Post's address, alone",
+         head + r.stderr.decode())
+    r = env.tern("reply", "INBOX", str(uid), "--list")
+    t.ok(r.returncode == 1 and b"List-Post" in r.stderr,
+         "reply --list on a message of no list: exit 1, says why", r.stderr.decode())
+    r = env.tern("reply", "INBOX", str(uid), "--list", "--all")
+    t.eq(r.returncode, 64, "--list with --all: usage error")
+
+
 def test_send(t, srv, env, smtpd, uid, draft):
     text = open(draft).read().replace("\nBcc: \n", "\nBcc: secret@example.org\n")
     text = text.replace("> Shall we meet at noon?\n", "> Shall we meet at noon?\n\nYes!\n")
@@ -193,6 +219,32 @@ def test_queued(t, srv, env, spool, uid):
     return port
 
 
+def test_outbox_send(t, srv, env, spool):
+    port = free_port()
+    config(srv, env, port)
+    r = env.tern("compose", "--to", "now@example.org", "--subject", "send now",
+                 "--body-file", "-", input=b"send-now body\n")
+    t.eq(r.returncode, 74, "outbox send: queued first (SMTP down)")
+    box = outbox(env)
+    mid = box[0]["message_id"] if box else "<none>"
+    r = env.tern("outbox", "send", mid)
+    t.eq(r.returncode, 74, "outbox send with the SMTP server still down: exit 74")
+    box = outbox(env)
+    t.ok(len(box) == 1 and box[0]["status"] == "queued", "and the message is still queued",
+         str(box) + r.stderr.decode())
+    smtpd = Smtpd(port, spool)
+    try:
+        r = env.tern("outbox", "send", mid)
+        t.eq(r.returncode, 0, "outbox send ID: sent now, exit 0")
+        got = [d for e, d in smtpd.messages() if b"send-now body" in d]
+        t.eq(len(got), 1, "outbox send ID: delivered once, at once")
+        t.eq(outbox(env), [], "outbox send ID: the outbox is empty")
+        r = env.tern("outbox", "send", mid)
+        t.eq(r.returncode, 64, "outbox send of what is not there: usage error")
+    finally:
+        smtpd.stop()
+
+
 def test_maybe_sent(t, srv, env, spool):
     port = free_port()
     config(srv, env, port)
@@ -231,6 +283,24 @@ def test_bad_address(t, env, smtpd):
          "nothing sent, nothing queued, the file kept")
 
 
+def test_postpone(t, srv, env, smtpd):
+    before = len(smtpd.messages())
+    r = env.tern("compose", "--to", "later@example.org", "--subject", "kept for later",
+                 "--body-file", "-", "--postpone", input=b"not yet\n")
+    t.eq(r.returncode, 0, "compose --postpone exits 0")
+    t.ok(b"kept in 'Drafts'" in r.stderr, "and says where", r.stderr.decode())
+    c = srv.imap()
+    c.select("Drafts", readonly=True)
+    typ, data = c.uid("SEARCH", "SUBJECT", '"kept for later"')
+    uids = data[0].split()
+    flags = c.uid("FETCH", uids[0], "(FLAGS)")[1][0] if uids else b""
+    c.logout()
+    t.ok(len(uids) == 1 and b"\\Draft" in flags, "it is in Drafts with \\Draft", repr(flags))
+    t.eq(len(smtpd.messages()), before, "and nothing was sent")
+    r = env.tern("compose", "--to", "later@example.org", "--postpone")
+    t.eq(r.returncode, 64, "--postpone without --body-file: usage error")
+
+
 def main(t):
     srv = ternlib.start_server(t, folders={"INBOX": 3, "Sent": 0})
     env = ternlib.Env()
@@ -245,11 +315,14 @@ def main(t):
         config(srv, env, port)
         smtpd = Smtpd(port, spool)
         draft = test_drafts(t, env, uid)
+        test_reply_list(t, srv, env, uid)
         test_send(t, srv, env, smtpd, uid, draft)
         test_bad_address(t, env, smtpd)
+        test_postpone(t, srv, env, smtpd)
         smtpd.stop()
         smtpd = None
         test_queued(t, srv, env, spool, uid)
+        test_outbox_send(t, srv, env, os.path.join(env.dir, "spool-now"))
         test_maybe_sent(t, srv, env, os.path.join(env.dir, "spool-drop"))
     finally:
         if smtpd is not None:

@@ -175,6 +175,7 @@ test_draft_round_trip(void)
 		"Bcc: secret@example.org\n"
 		"Subject: caf\xc3\xa9 menu\n"
 		"In-Reply-To: <x@example.org>\n"
+		"X-Tern-Postponed: 7 42 Drafts\n"
 		"\n"
 		"Hello\n-- \nsig\n";
 	struct mime_identities *ids = ids_new();
@@ -188,8 +189,16 @@ test_draft_round_trip(void)
 	g_assert_cmpstr(d->to, ==, "\"Smith, Ann\" <ann@example.org>, bob@example.org");
 	g_assert_null(d->cc);
 	g_assert_cmpstr(d->body, ==, "Hello\n-- \nsig\n");
+	g_assert_cmpstr(d->postponed, ==, "7 42 Drafts");
+	{
+		char *again = mime_draft_format(d);
+
+		g_assert_nonnull(strstr(again, "\nX-Tern-Postponed: 7 42 Drafts\n"));
+		g_free(again);
+	}
 	g_assert_cmpint(mime_draft_build(d, ids, &o, &err), ==, 0);
 	data = g_bytes_get_data(o->data, &len);
+	g_assert_null(g_strstr_len(data, (gssize)len, "X-Tern-Postponed"));
 	g_assert_null(g_strstr_len(data, (gssize)len, "Bcc"));
 	g_assert_null(g_strstr_len(data, (gssize)len, "secret@"));
 	g_assert_cmpstr(o->bcc_field, ==, "Bcc: secret@example.org\r\n");
@@ -299,6 +308,195 @@ test_signature_and_flowed(void)
 	mime_identities_free(&ids);
 }
 
+#define LIST_MESSAGE(extra)                                                             \
+	"From: Alice Example <alice@example.org>\r\n"                                      \
+	"To: Dev List <dev@lists.example.org>\r\n"                                         \
+	"Cc: bob@example.org, me@example.net\r\n"                                          \
+	"Subject: [dev] release\r\n"                                                      \
+	"Message-ID: <list1@example.org>\r\n"                                             \
+	"List-Id: <dev.lists.example.org>\r\n" extra                                      \
+	"Content-Type: text/plain\r\n"                                                    \
+	"\r\n"                                                                            \
+	"ship it\r\n"
+
+static void
+test_reply_list(void)
+{
+	static const struct {
+		const char *headers;
+		enum mime_reply_mode mode;
+		const char *to, *cc, *post;
+	} rows[] = {
+		{ "List-Post: <mailto:dev@lists.example.org>\r\n", MIME_REPLY_LIST,
+		  "dev@lists.example.org", NULL, "dev@lists.example.org" },
+		/* other URLs first, a query after the address, %-escapes */
+		{ "List-Post: <https://lists.example.org/post>,\r\n"
+		  " <mailto:dev%2Dpost@lists.example.org?subject=post>\r\n", MIME_REPLY_LIST,
+		  "dev-post@lists.example.org", NULL, "dev-post@lists.example.org" },
+		/* no posting: a plain reply */
+		{ "List-Post: NO (posting not allowed)\r\n", MIME_REPLY_LIST,
+		  "Alice Example <alice@example.org>", NULL, NULL },
+		{ "", MIME_REPLY_LIST, "Alice Example <alice@example.org>", NULL, NULL },
+		/* a hostile List-Post cannot smuggle a second recipient */
+		{ "List-Post: <mailto:dev@lists.example.org%0D%0ABcc:%20evil@x.org>\r\n",
+		  MIME_REPLY_LIST, "Alice Example <alice@example.org>", NULL, NULL },
+		/* Mail-Followup-To wins, for list and all; never the user */
+		{ "List-Post: <mailto:dev@lists.example.org>\r\n"
+		  "Mail-Followup-To: dev@lists.example.org, me@example.net\r\n",
+		  MIME_REPLY_LIST, "dev@lists.example.org", NULL, "dev@lists.example.org" },
+		{ "Mail-Followup-To: dev@lists.example.org, carol@example.org\r\n",
+		  MIME_REPLY_ALL, "dev@lists.example.org, carol@example.org", NULL, NULL },
+		/* without it, reply-all is as before */
+		{ "List-Post: <mailto:dev@lists.example.org>\r\n", MIME_REPLY_ALL,
+		  "Alice Example <alice@example.org>",
+		  "Dev List <dev@lists.example.org>, bob@example.org", "dev@lists.example.org" },
+		/* a plain reply ignores both */
+		{ "Mail-Followup-To: dev@lists.example.org\r\n", MIME_REPLY_SENDER,
+		  "Alice Example <alice@example.org>", NULL, NULL },
+	};
+	struct mime_identities *ids = ids_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		char *text = g_strdup_printf(LIST_MESSAGE("%s"), rows[i].headers);
+		struct mime_message *m = mime_message_parse(text, strlen(text));
+		struct mime_draft *d = mime_draft_reply(m, rows[i].mode, ids);
+		char *post = mime_message_list_post(m);
+
+		g_test_message("row %zu", i);
+		g_assert_cmpstr(d->to, ==, rows[i].to);
+		g_assert_cmpstr(d->cc, ==, rows[i].cc);
+		g_assert_cmpstr(post, ==, rows[i].post);
+		g_assert_cmpint(mime_message_has_list(m), ==,
+				rows[i].post != NULL || strstr(rows[i].headers, "Followup") != NULL);
+		g_assert_cmpstr(d->subject, ==, "Re: [dev] release");
+		g_free(post);
+		mime_draft_free(&d);
+		mime_message_free(&m);
+		g_free(text);
+	}
+	mime_identities_free(&ids);
+}
+
+static void
+test_from_stored(void)
+{
+	static const char stored[] =
+		"From: Me <me@example.net>\r\n"
+		"To: Ann <ann@example.org>, bob@example.org\r\n"
+		"Bcc: secret@example.org\r\n"
+		"Subject: =?UTF-8?Q?caf=C3=A9?= plans\r\n"
+		"In-Reply-To: <x@example.org>\r\n"
+		"References: <r@example.org> <x@example.org>\r\n"
+		"X-Evil: 1\r\n"
+		"Content-Type: text/plain; charset=utf-8\r\n"
+		"\r\n"
+		"half written\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_message *m = mime_message_parse(stored, strlen(stored));
+	struct mime_draft *d = mime_draft_from_stored(m, ids), *back = NULL;
+	char *text = mime_draft_format(d);
+	GError *err = NULL;
+
+	g_assert_cmpstr(d->from, ==, "Me <me@example.net>");
+	g_assert_cmpstr(d->to, ==, "Ann <ann@example.org>, bob@example.org");
+	g_assert_null(d->cc);
+	g_assert_cmpstr(d->bcc, ==, "secret@example.org");
+	g_assert_cmpstr(d->subject, ==, "caf\xc3\xa9 plans");
+	g_assert_cmpstr(d->in_reply_to, ==, "<x@example.org>");
+	g_assert_cmpstr(d->references, ==, "<r@example.org> <x@example.org>");
+	g_assert_cmpstr(d->body, ==, "half written\n");
+	/* and it reads back as a draft */
+	g_assert_cmpint(mime_draft_parse(text, strlen(text), &back, &err), ==, 0);
+	g_assert_cmpstr(back->to, ==, d->to);
+	mime_draft_free(&back);
+	g_free(text);
+	mime_draft_free(&d);
+	mime_message_free(&m);
+	mime_identities_free(&ids);
+}
+
+static void
+test_mailto(void)
+{
+	static const struct {
+		const char *url;
+		int rc;
+		const char *to, *cc, *bcc, *subject, *body, *irt;
+	} rows[] = {
+		{ "mailto:alice@example.org", 0, "alice@example.org", NULL, NULL, NULL, "", NULL },
+		{ "MAILTO:alice@example.org,bob@example.org?subject=hi%20there&body=line%201%0D%0A"
+		  "line%202&cc=carol@example.org&bcc=dave@example.org&X-Evil=1&in-reply-to=%3Cx@y%3E",
+		  0, "alice@example.org,bob@example.org", "carol@example.org", "dave@example.org",
+		  "hi there", "line 1\nline 2\n", "<x@y>" },
+		/* to= adds to the path's; an empty path is fine */
+		{ "mailto:?to=a@example.org&to=b@example.org&subject=%E2%82%AC", 0,
+		  "a@example.org, b@example.org", NULL, NULL, "\xe2\x82\xac", "", NULL },
+		/* a subject cannot carry a header; an unknown field is ignored */
+		{ "mailto:a@example.org?subject=x%0D%0ABcc:%20evil@example.org&from=evil@x.org", 0,
+		  "a@example.org", NULL, NULL, "x  Bcc: evil@example.org", "", NULL },
+		/* a bad in-reply-to is dropped */
+		{ "mailto:a@example.org?In-Reply-To=%3Cx%3E%20%3Cy%3E", 0, "a@example.org", NULL,
+		  NULL, NULL, "", NULL },
+		{ "mailto:a@example.org?body=%", -1 },
+		{ "mailto:a@example.org?body=%4", -1 },
+		{ "mailto:a@example.org?body=%zz", -1 },
+		{ "mailto:a@example.org?body=%00", -1 },
+		{ "mailto:a@example.org?body=%FF", -1 },
+		{ "mailto:bob", -1 },
+		{ "mailto:a@example.org?cc=not%20an%20address", -1 },
+		{ "http://example.org/", -1 },
+	};
+	struct mime_identities *ids = ids_new();
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct mime_draft *d = NULL;
+		GError *err = NULL;
+		int rc = mime_draft_from_mailto(rows[i].url, ids, &d, &err);
+
+		g_test_message("row %zu: %s", i, rows[i].url);
+		g_assert_cmpint(rc, ==, rows[i].rc);
+		if (rc < 0) {
+			int want = strstr(rows[i].url, "%") != NULL || i == G_N_ELEMENTS(rows) - 1 ?
+					   MIME_COMPOSE_ERROR_SYNTAX :
+					   MIME_COMPOSE_ERROR_ADDRESS;
+
+			if (strstr(rows[i].url, "cc=") != NULL)
+				want = MIME_COMPOSE_ERROR_ADDRESS;
+			g_assert_null(d);
+			g_assert_error(err, MIME_COMPOSE_ERROR, want);
+			g_error_free(err);
+			continue;
+		}
+		g_assert_cmpstr(d->to, ==, rows[i].to);
+		g_assert_cmpstr(d->cc, ==, rows[i].cc);
+		g_assert_cmpstr(d->bcc, ==, rows[i].bcc);
+		g_assert_cmpstr(d->subject, ==, rows[i].subject);
+		g_assert_cmpstr(d->body != NULL ? d->body : "", ==, rows[i].body);
+		g_assert_cmpstr(d->in_reply_to, ==, rows[i].irt);
+		g_assert_cmpstr(d->from, ==, "Me <me@example.net>");
+		mime_draft_free(&d);
+	}
+	/* bounds: a URL over the cap, and too many fields */
+	{
+		GString *big = g_string_new("mailto:a@example.org?body=");
+		struct mime_draft *d = NULL;
+		GError *err = NULL;
+
+		while (big->len <= MIME_MAX_MAILTO)
+			g_string_append(big, "xxxxxxxx");
+		g_assert_cmpint(mime_draft_from_mailto(big->str, ids, &d, &err), ==, -1);
+		g_clear_error(&err);
+		g_string_assign(big, "mailto:a@example.org?");
+		for (int i = 0; i <= MIME_MAX_MAILTO_FIELDS; i++)
+			g_string_append(big, "x=1&");
+		g_assert_cmpint(mime_draft_from_mailto(big->str, ids, &d, &err), ==, -1);
+		g_assert_error(err, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX);
+		g_clear_error(&err);
+		g_string_free(big, TRUE);
+	}
+	mime_identities_free(&ids);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +510,9 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/reply/flowed", test_reply_flowed);
 	g_test_add_func("/compose/reply/hostile", test_reply_hostile);
 	g_test_add_func("/compose/forward", test_forward);
+	g_test_add_func("/compose/reply/list", test_reply_list);
+	g_test_add_func("/compose/mailto", test_mailto);
+	g_test_add_func("/compose/draft/from-stored", test_from_stored);
 	g_test_add_func("/compose/draft/round-trip", test_draft_round_trip);
 	g_test_add_func("/compose/draft/bad", test_bad_drafts);
 	g_test_add_func("/compose/rfc5322", test_rfc5322_message);

@@ -74,6 +74,10 @@ int cli_connect(struct cli_ctx *ctx, bool hold);
  * stderr, never this command's exit code. Returns how many messages were
  * sent (their flags wait in the journal). */
 int cli_outbox_flush(struct cli_ctx *ctx);
+/* APPEND a message (as built, Bcc kept) with \Draft to the account's
+ * `drafts`, else the \Drafts folder, logging in first when needed.
+ * 0, or the exit status after saying why. */
+int cli_postpone(struct cli_ctx *ctx, GBytes *data);
 
 /* Load the config and pick the account only (no network). */
 int cli_open_config(const struct tern_globals *g, struct cli_ctx *ctx);

@@ -5,6 +5,7 @@
 
 #include "core/imap/imap.h"
 #include "core/model/flags.h"
+#include "core/smtp/smtp.h"
 #include "ui/cli/cli.h"
 
 static void
@@ -486,6 +487,33 @@ out:
 	return rc;
 }
 
+/* The account's SMTP login, one line; 0 or the exit status. */
+static int
+check_smtp(const struct account *a)
+{
+	char *detail = NULL;
+	enum smtp_result r;
+	int rc = 0;
+
+	if (a->sendmail_command != NULL) {
+		printf(_("[%s] sending: sendmail_command (not run by config check)\n"), a->name);
+		return 0;
+	}
+	if (a->smtp_host == NULL)
+		return 0;
+	printf(_("[%s] smtp "), a->name);
+	fflush(stdout);
+	r = smtp_check_login(a, &detail);
+	if (r == SMTP_SENT) {
+		printf(_("ok: %s\n"), detail);
+	} else {
+		rc = smtp_result_exit_code(r);
+		printf(_("failed (exit %d): %s\n"), rc, detail != NULL ? detail : "");
+	}
+	g_free(detail);
+	return rc;
+}
+
 int
 cli_cmd_config(const struct tern_globals *g, int argc, char **argv)
 {
@@ -522,6 +550,8 @@ cli_cmd_config(const struct tern_globals *g, int argc, char **argv)
 			printf(_("failed (exit %d)\n"), rc);
 			worst = rc;
 		}
+		rc = check_smtp(a);
+		worst = rc != 0 ? rc : worst;
 		cli_close(&one);
 	}
 	cli_close(&ctx);

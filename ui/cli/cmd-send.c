@@ -298,7 +298,8 @@ write_text(const char *path, const char *text)
 }
 
 /* What to do with a finished draft: write it (the default), print the
- * message as built (--print), or send it (--body-file). */
+ * message as built (--print), keep it in Drafts (--postpone, with
+ * --body-file), or send it (--body-file). */
 static int
 finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *args,
 	     const char *output, const struct mime_identities *ids)
@@ -308,6 +309,10 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 	GError *err = NULL;
 	char *text;
 	int rc;
+
+	if (cli_args_has(args, "postpone") && (body_file == NULL || cli_args_has(args, "print")))
+		return cli_fail(TERN_ERR_USAGE, _("--postpone goes with --body-file (and not "
+						  "--print)"));
 
 	if (body_file != NULL) {
 		GString *body = NULL;
@@ -337,7 +342,20 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 	}
 	if (mime_draft_build(d, ids, &o, &err) < 0)
 		return compose_error(err);
-	if (cli_args_has(args, "print")) {
+	if (cli_args_has(args, "postpone")) {
+		GByteArray *copy = g_byte_array_new();
+		gsize len;
+		const guint8 *data = g_bytes_get_data(o->data, &len);
+		GBytes *bytes;
+
+		if (o->bcc_field != NULL)
+			g_byte_array_append(copy, (const guint8 *)o->bcc_field,
+					    (guint)strlen(o->bcc_field));
+		g_byte_array_append(copy, data, (guint)len);
+		bytes = g_byte_array_free_to_bytes(copy);
+		rc = cli_postpone(ctx, bytes);
+		g_bytes_unref(bytes);
+	} else if (cli_args_has(args, "print")) {
 		gsize len;
 		const char *data = g_bytes_get_data(o->data, &len);
 
@@ -355,12 +373,14 @@ static int
 answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 {
 	static const struct cli_opt reply_opts[] = {
-		{ "all", NULL }, { "output", "FILE" }, { "body-file", "FILE" }, { "print", NULL },
+		{ "all", NULL }, { "list", NULL }, { "output", "FILE" }, { "body-file", "FILE" },
+		{ "print", NULL }, { "postpone", NULL },
 		{ "json", NULL }, { NULL, NULL },
 	};
 	static const struct cli_opt forward_opts[] = {
 		{ "attach", NULL }, { "to", "ADDRESSES" }, { "output", "FILE" },
-		{ "body-file", "FILE" }, { "print", NULL }, { "json", NULL }, { NULL, NULL },
+		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
+		{ NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -375,12 +395,12 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 
 	take_short_output(&argc, argv, &output);
 	if (cli_args_parse(argc, argv, forward ? forward_opts : reply_opts, &args, &err) < 0 ||
-	    args.pos->len != 2) {
+	    args.pos->len != 2 || (cli_args_has(&args, "all") && cli_args_has(&args, "list"))) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err : forward ?
 			      _("usage: tern forward FOLDER UID [--attach] [--to ADDRESSES] "
-				"[-o FILE] [--body-file FILE | --print]") :
-			      _("usage: tern reply FOLDER UID [--all] [-o FILE] "
-				"[--body-file FILE | --print]"));
+				"[-o FILE] [--body-file FILE [--postpone] | --print]") :
+			      _("usage: tern reply FOLDER UID [--all | --list] [-o FILE] "
+				"[--body-file FILE [--postpone] | --print]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))
@@ -396,9 +416,14 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
 		d->to = g_strdup(cli_args_get(&args, "to"));
+	} else if (cli_args_has(&args, "list") && !mime_message_has_list(msg)) {
+		rc = cli_fail(TERN_ERR_NO, _("message %u has neither List-Post nor "
+					     "Mail-Followup-To: not a list message"), uid);
+		goto out;
 	} else {
-		d = mime_draft_reply(msg, cli_args_has(&args, "all") ? MIME_REPLY_ALL :
-								    MIME_REPLY_SENDER, ids);
+		d = mime_draft_reply(msg, cli_args_has(&args, "list") ? MIME_REPLY_LIST :
+					  cli_args_has(&args, "all")  ? MIME_REPLY_ALL :
+									MIME_REPLY_SENDER, ids);
 	}
 	if (ctx.uidvalidity != 0)
 		d->original = send_original_format(forward, ctx.uidvalidity, uid, folder);
@@ -445,7 +470,8 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "to", "ADDRESSES" }, { "subject", "TEXT" }, { "output", "FILE" },
-		{ "body-file", "FILE" }, { "print", NULL }, { "json", NULL }, { NULL, NULL },
+		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
+		{ NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -459,7 +485,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 0) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
 			      _("usage: tern compose [--to ADDRESSES] [--subject TEXT] [-o FILE] "
-				"[--body-file FILE | --print]"));
+				"[--body-file FILE [--postpone] | --print]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))

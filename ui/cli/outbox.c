@@ -28,20 +28,50 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPt
 	cli_finish(ud, st, detail);
 }
 
+/* The folder configured, else the one with the special-use role. */
+static const char *
+role_folder(struct cli_ctx *ctx, const char *configured, enum folder_role role)
+{
+	const char *f = configured;
+
+	if (f == NULL)
+		f = imap_client_role_folder(ctx->client, role);
+	if (f == NULL) {
+		imap_client_list_folders(ctx->client, false, folders_done, ctx);
+		if (cli_wait(ctx) == TERN_OK)
+			f = imap_client_role_folder(ctx->client, role);
+	}
+	return f;
+}
+
 /* The Sent folder: the account's `sent`, else the \Sent special-use one. */
 static const char *
 sent_folder(struct cli_ctx *ctx, const struct store_outbox_entry *e)
 {
-	const char *f = e->sent_folder;
+	return role_folder(ctx, e->sent_folder, FOLDER_ROLE_SENT);
+}
 
-	if (f == NULL)
-		f = imap_client_role_folder(ctx->client, FOLDER_ROLE_SENT);
-	if (f == NULL) {
-		imap_client_list_folders(ctx->client, false, folders_done, ctx);
-		if (cli_wait(ctx) == TERN_OK)
-			f = imap_client_role_folder(ctx->client, FOLDER_ROLE_SENT);
+int
+cli_postpone(struct cli_ctx *ctx, GBytes *data)
+{
+	static const char *const flags[] = { "\\Draft", "\\Seen", NULL };
+	const char *folder;
+	int rc;
+
+	if (ctx->client == NULL || !ctx->connected || ctx->closed) {
+		rc = cli_connect(ctx, false);
+		if (rc != 0)
+			return rc;
 	}
-	return f;
+	folder = role_folder(ctx, ctx->account->drafts, FOLDER_ROLE_DRAFTS);
+	if (folder == NULL)
+		return cli_fail(TERN_ERR_NO, _("no Drafts folder (set 'drafts' for the account)"));
+	imap_client_append(ctx->client, folder, flags, data, copy_done, ctx);
+	if (cli_wait(ctx) != TERN_OK)
+		return cli_ctx_fail(ctx, ctx->st, _("cannot keep the message in '%s': %s"), folder,
+				    ctx->detail != NULL ? ctx->detail : "");
+	cli_fail(TERN_OK, _("the message is kept in '%s'"), folder);
+	return 0;
 }
 
 /* APPEND the Sent copy (Bcc kept, \Seen). Returns the status. */
@@ -218,7 +248,40 @@ print_plain(GPtrArray *entries)
 	}
 }
 
-/* "retry" or "drop" one message, by Message-ID (with or without <>). */
+/* After "send": what came of it (0 sent, else the row's state's status). */
+static int
+outbox_sent_status(struct cli_ctx *ctx, const char *id, int connect_rc)
+{
+	GPtrArray *left = NULL;
+	GError *err = NULL;
+	int rc = 0;
+
+	if (store_outbox_list(ctx->store, &left, &err) < 0) {
+		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
+		g_error_free(err);
+		return rc;
+	}
+	for (guint i = 0; i < left->len; i++) {
+		const struct store_outbox_entry *e = left->pdata[i];
+
+		if (strcmp(e->message_id, id) != 0)
+			continue;
+		if (e->state == STORE_OUTBOX_FAILED) {
+			rc = cli_fail(TERN_ERR_NO, _("message %s refused; kept in the outbox as "
+						     "failed: %s"), id, e->detail != NULL ? e->detail : "");
+		} else {
+			cli_fail(TERN_OK, _("message %s is still in the outbox%s%s"), id,
+				 e->detail != NULL && connect_rc == 0 ? ": " : "",
+				 e->detail != NULL && connect_rc == 0 ? e->detail : "");
+			rc = connect_rc != 0 ? connect_rc : TERN_EXIT_IOERR;
+		}
+	}
+	g_ptr_array_unref(left);
+	return rc;
+}
+
+/* "retry", "send" (retry, then log in: the outbox is sent) or "drop" one
+ * message, by Message-ID (with or without <>). */
 static int
 outbox_action(struct cli_ctx *ctx, const char *verb, const char *arg)
 {
@@ -236,6 +299,8 @@ outbox_action(struct cli_ctx *ctx, const char *verb, const char *arg)
 	} else if (found == 0) {
 		rc = cli_fail(TERN_ERR_USAGE, _("no message %s in the outbox (or it is being sent)"),
 			      id);
+	} else if (strcmp(verb, "send") == 0) {
+		rc = outbox_sent_status(ctx, id, cli_connect(ctx, true));
 	}
 	g_free(id);
 	return rc;
@@ -258,7 +323,8 @@ cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv)
 	    (args.pos->len == 2 && strcmp(args.pos->pdata[0], "retry") != 0 &&
 	     strcmp(args.pos->pdata[0], "send") != 0 && strcmp(args.pos->pdata[0], "drop") != 0)) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", msg != NULL ? msg :
-			      _("usage: tern outbox [--json] | tern outbox retry|drop MESSAGE-ID"));
+			      _("usage: tern outbox [--json] | tern outbox retry|send|drop "
+				"MESSAGE-ID"));
 		goto out;
 	}
 	verb = args.pos->len == 2 ? args.pos->pdata[0] : NULL;

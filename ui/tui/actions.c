@@ -1039,6 +1039,7 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_COMPOSE] = run_compose,
 	[ACTION_RESUME] = run_resume,
 	[ACTION_GOTO_FOLDER] = run_goto,
+	[ACTION_REPLY_LIST] = run_answer,
 	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
 };
 

@@ -30,6 +30,7 @@
 #include <glib/gstdio.h>
 
 #include "core/log.h"
+#include "core/model/query.h"
 #include "core/smtp/smtp.h"
 #include "mime/mime.h"
 #include "ui/send.h"
@@ -60,6 +61,9 @@ struct outbox_run {
 	bool thread;              /* a worker thread has the entry */
 	bool stopping;            /* the interface is closing: wait, start nothing */
 };
+
+static const char *drafts_folder(struct tui *t);
+static struct drafts_run *drafts_run_start(struct tui *t, const char *folder, bool resume);
 
 /* ---- the draft file ------------------------------------------------------------ */
 
@@ -311,10 +315,17 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	struct mime_message *msg = mime_message_parse_bytes(raw);
 	struct mime_draft *d;
 
+	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
+		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
+		mime_message_free(&msg);
+		mime_identities_free(&ids);
+		return;
+	}
 	if (an->a == ACTION_FORWARD)
 		d = mime_draft_forward(msg, raw, false, ids);
 	else
-		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL ? MIME_REPLY_ALL :
+		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL    ? MIME_REPLY_ALL :
+					  an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
 								       MIME_REPLY_SENDER, ids);
 	if (t->info.uidvalidity != 0)
 		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
@@ -342,7 +353,7 @@ original_done(struct imap_client *c, enum tern_status st, const char *detail, GB
 	tui_op_free(op);
 }
 
-/* r, R, f: on the message the actions apply to; its text from the viewer,
+/* r, R, L, f: on the message the actions apply to; its text from the viewer,
  * the cache or the server. */
 void
 compose_answer(struct tui *t, enum action a)
@@ -393,6 +404,28 @@ compose_new(struct tui *t)
 	mime_identities_free(&ids);
 }
 
+int
+compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
+{
+	struct mime_identities *ids = send_identities(t->account);
+	struct mime_draft *d = NULL;
+	GError *err = NULL;
+
+	if (mime_draft_from_mailto(url, ids, &d, &err) < 0) {
+		if (error_r != NULL)
+			*error_r = g_strdup(err->message);
+		g_error_free(err);
+		mime_identities_free(&ids);
+		return -1;
+	}
+	mime_identities_free(&ids);
+	if (start && t->compose == NULL)
+		compose_start(t, d, false); /* the URL asked for it: kept even unchanged */
+	else
+		mime_draft_free(&d);
+	return 0;
+}
+
 /* P: the newest draft kept for this account. */
 void
 compose_resume(struct tui *t)
@@ -404,8 +437,17 @@ compose_resume(struct tui *t)
 		return;
 	kept = drafts_kept(t);
 	if (kept->len == 0) {
-		tui_info(t, _("No message is waiting to be finished."));
+		const char *folder = t->client != NULL && t->conn == CONN_READY ?
+					     drafts_folder(t) : NULL;
+
 		g_ptr_array_unref(kept);
+		if (folder == NULL) {
+			tui_info(t, _("No message is waiting to be finished."));
+			return;
+		}
+		/* nothing kept here: the newest in the Drafts folder */
+		tui_info(t, _("Fetching the newest message in %s…"), folder);
+		drafts_run_start(t, folder, true);
 		return;
 	}
 	c = g_new0(struct compose, 1);
@@ -428,6 +470,353 @@ compose_announce_kept(struct tui *t)
 				     kept->len),
 			 kept->len);
 	g_ptr_array_unref(kept);
+}
+
+/* ---- the Drafts folder ------------------------------------------------------------- */
+
+/* Work in the Drafts folder on a connection of its own (the shared one
+ * stays on the open folder). Removing a sent message's postponed copy:
+ * SELECT, the UIDVALIDITY checked, UID STORE +\Deleted and UID EXPUNGE of
+ * exactly that UID. Resuming (P with nothing kept here): EXAMINE, the
+ * newest message not \Deleted, fetched and opened on the review screen. */
+struct drafts_run {
+	struct tui *t;
+	struct imap_client *client;
+	guint32 uidvalidity;
+	GArray *uids;
+	char *folder;
+	bool resume;
+};
+
+static void resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid,
+			  const char *folder);
+
+static gboolean
+drafts_run_free_idle(gpointer p)
+{
+	struct drafts_run *r = p;
+
+	imap_client_free(&r->client);
+	g_array_unref(r->uids);
+	g_free(r->folder);
+	g_free(r);
+	return G_SOURCE_REMOVE;
+}
+
+/* The last step (inside the client's callback: freed from the loop). */
+static void
+drafts_run_finish(struct drafts_run *r, enum tern_status st, const char *detail)
+{
+	g_ptr_array_remove(r->t->drafts_runs, r);
+	if (st != TERN_OK && r->resume)
+		tui_error(r->t, _("Cannot resume a message from %s: %s"), r->folder,
+			  detail != NULL ? detail : _("no reason given"));
+	else if (st != TERN_OK)
+		tui_error(r->t, _("The sent message's draft stays in %s: %s"), r->folder,
+			  detail != NULL ? detail : _("no reason given"));
+	g_idle_add(drafts_run_free_idle, r);
+}
+
+static void
+drafts_expunged(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	(void)c;
+	drafts_run_finish(p, st, detail);
+}
+
+static void
+drafts_deleted(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	imap_client_expunge(c, r->uids, drafts_expunged, r);
+}
+
+static void
+drafts_fetched(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+	       void *p)
+{
+	struct drafts_run *r = p;
+
+	(void)c;
+	if (st == TERN_OK && data != NULL)
+		resume_stored(r->t, data, r->uidvalidity, g_array_index(r->uids, guint32, 0),
+			      r->folder);
+	drafts_run_finish(r, st, detail);
+}
+
+static void
+drafts_found(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	     void *p)
+{
+	struct drafts_run *r = p;
+	guint32 newest = 0;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	for (guint i = 0; uids != NULL && i < uids->len; i++)
+		newest = MAX(newest, g_array_index(uids, guint32, i));
+	if (newest == 0) {
+		tui_info(r->t, _("No message is waiting to be finished."));
+		drafts_run_finish(r, TERN_OK, NULL);
+		return;
+	}
+	g_array_append_val(r->uids, newest);
+	imap_client_fetch_body(c, newest, "", false, drafts_fetched, r);
+}
+
+static void
+drafts_search(struct drafts_run *r)
+{
+	static struct query_token undeleted = { QUERY_TOK_ATOM, (char *)"UNDELETED" };
+	GPtrArray *tokens = g_ptr_array_new();
+
+	g_ptr_array_add(tokens, &undeleted);
+	imap_client_search(r->client, tokens, false, drafts_found, r);
+	g_ptr_array_unref(tokens);
+}
+
+static void
+drafts_selected(struct imap_client *c, enum tern_status st, const char *detail,
+		const struct imap_mailbox_info *info, void *p)
+{
+	static const char *const deleted[] = { "\\Deleted", NULL };
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	if (r->resume && info != NULL) {
+		r->uidvalidity = info->uidvalidity;
+		drafts_search(r);
+		return;
+	}
+	if (info == NULL || info->uidvalidity != r->uidvalidity) {
+		drafts_run_finish(r, TERN_ERR_FOLDER, _("its UIDVALIDITY changed"));
+		return;
+	}
+	imap_client_store(c, r->uids, true, deleted, drafts_deleted, r);
+}
+
+static void
+drafts_connected(struct imap_client *c, enum tern_status st, const char *detail, void *p)
+{
+	struct drafts_run *r = p;
+
+	if (st != TERN_OK) {
+		drafts_run_finish(r, st, detail);
+		return;
+	}
+	imap_client_select(c, r->folder, r->resume, drafts_selected, r);
+}
+
+/* A run on folder, its connection under way (NULL without a secret). The
+ * first callback comes from the loop, after the caller set the run up. */
+static struct drafts_run *
+drafts_run_start(struct tui *t, const char *folder, bool resume)
+{
+	static const struct imap_client_callbacks cb = { 0 };
+	const char *secret = NULL;
+	struct drafts_run *r;
+
+	if (tui_secret_get(t, &secret) < 0)
+		return NULL;
+	r = g_new0(struct drafts_run, 1);
+	r->t = t;
+	r->resume = resume;
+	r->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	r->folder = g_strdup(folder);
+	r->client = imap_client_new(t->account, secret, &cb, r);
+	if (t->drafts_runs == NULL)
+		t->drafts_runs = g_ptr_array_new();
+	g_ptr_array_add(t->drafts_runs, r);
+	imap_client_connect(r->client, drafts_connected, r);
+	return r;
+}
+
+/* Remove the copy a draft's X-Tern-Postponed names ("UIDVALIDITY UID FOLDER"). */
+static void
+drafts_remove(struct tui *t, const char *postponed)
+{
+	struct drafts_run *r;
+	guint64 uidvalidity, uid;
+	char *end;
+
+	uidvalidity = g_ascii_strtoull(postponed, &end, 10);
+	if (end == postponed || *end != ' ' || uidvalidity == 0 || uidvalidity > G_MAXUINT32)
+		return;
+	uid = g_ascii_strtoull(end + 1, &end, 10);
+	if (*end != ' ' || uid == 0 || uid > G_MAXUINT32 || end[1] == '\0')
+		return;
+	r = drafts_run_start(t, end + 1, false);
+	if (r != NULL) {
+		r->uidvalidity = (guint32)uidvalidity;
+		g_array_append_val(r->uids, (guint32){ (guint32)uid });
+	}
+}
+
+/* The account's Drafts folder, or NULL. Transfer none. */
+static const char *
+drafts_folder(struct tui *t)
+{
+	if (t->account->drafts != NULL)
+		return t->account->drafts;
+	return t->client != NULL ? imap_client_role_folder(t->client, FOLDER_ROLE_DRAFTS) : NULL;
+}
+
+/* A message fetched from Drafts, on the review screen as a file of its own
+ * that notes where it came from (sending it removes it there). */
+static void
+resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid, const char *folder)
+{
+	struct mime_identities *ids;
+	struct mime_message *msg;
+	struct mime_draft *d;
+	struct compose *c;
+	GError *err = NULL;
+
+	if (t->compose != NULL) {
+		tui_info(t, _("A message is being written: P again once it is done."));
+		return;
+	}
+	ids = send_identities(t->account);
+	msg = mime_message_parse_bytes(raw);
+	d = mime_draft_from_stored(msg, ids);
+	mime_message_free(&msg);
+	d->postponed = g_strdup_printf("%u %u %s", uidvalidity, uid, folder);
+	c = g_new0(struct compose, 1);
+	c->ids = ids;
+	c->written = mime_draft_format(d);
+	mime_draft_free(&d);
+	c->path = draft_create(t, c->written, &err);
+	if (c->path == NULL) {
+		tui_error(t, _("Cannot write the message: %s"), err->message);
+		g_error_free(err);
+		compose_free(&c);
+		return;
+	}
+	t->compose = c;
+	review_load(t);
+	tui_relayout(t);
+}
+
+/* A postponed copy on its way to Drafts: the file to note it in. */
+struct postponing {
+	char *path;
+	char *folder;
+};
+
+static void
+postponing_free(gpointer p)
+{
+	struct postponing *pp = p;
+
+	g_free(pp->path);
+	g_free(pp->folder);
+	g_free(pp);
+}
+
+/* Note where the copy went in the draft file (if it is still kept), so
+ * that sending it removes the copy; a copy noted before is removed now. */
+static void
+note_postponed(struct tui *t, struct postponing *pp, const struct imap_copy_result *res)
+{
+	struct mime_draft *d = NULL;
+	char *text, *old = NULL;
+
+	if (res == NULL || res->uidvalidity == 0 || res->dst_uids == NULL ||
+	    res->dst_uids->len != 1) {
+		tui_info(t, _("The message is kept, and in %s (without UIDPLUS tern cannot remove "
+			      "it there once sent)."), pp->folder);
+		return;
+	}
+	text = draft_read(pp->path, NULL);
+	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0 ||
+	    (t->compose != NULL && strcmp(t->compose->path, pp->path) == 0)) {
+		g_free(text);
+		mime_draft_free(&d);
+		return; /* sent, dropped or being written again meanwhile */
+	}
+	old = d->postponed;
+	d->postponed = g_strdup_printf("%u %u %s", res->uidvalidity,
+				       g_array_index(res->dst_uids, guint32, 0), pp->folder);
+	g_free(text);
+	text = mime_draft_format(d);
+	if (g_file_set_contents(pp->path, text, -1, NULL))
+		chmod(pp->path, 0600);
+	if (old != NULL)
+		drafts_remove(t, old);
+	tui_info(t, _("The message is kept, and in %s: P resumes it."), pp->folder);
+	g_free(old);
+	g_free(text);
+	mime_draft_free(&d);
+}
+
+static void
+postponed_done(struct imap_client *c, enum tern_status st, const char *detail,
+	       const struct imap_copy_result *result, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct postponing *pp = op->data;
+
+	(void)c;
+	if (tui_op_end(op)) {
+		if (st == TERN_OK)
+			note_postponed(t, pp, result);
+		else
+			tui_error(t, _("The message is kept here, not in %s: %s"), pp->folder,
+				  detail != NULL ? detail : "");
+	}
+	tui_op_free(op);
+}
+
+/* p: the message as it would go out (Bcc kept), \Draft, into the account's
+ * Drafts folder when connected; the file stays as it is in any case. */
+static void
+postpone_to_drafts(struct tui *t)
+{
+	static const char *const flags[] = { "\\Draft", "\\Seen", NULL };
+	struct compose *c = t->compose;
+	const char *folder = NULL;
+	struct mime_outgoing *o = NULL;
+	struct postponing *pp;
+	GByteArray *copy;
+	GBytes *bytes;
+	GError *err = NULL;
+	gsize len;
+	const guint8 *data;
+
+	if (c->d == NULL || t->client == NULL || t->conn != CONN_READY)
+		return;
+	folder = drafts_folder(t);
+	if (folder == NULL)
+		return;
+	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
+		tui_info(t, _("The message is kept here only: %s"), err->message);
+		g_error_free(err);
+		return;
+	}
+	copy = g_byte_array_new();
+	if (o->bcc_field != NULL)
+		g_byte_array_append(copy, (const guint8 *)o->bcc_field, (guint)strlen(o->bcc_field));
+	data = g_bytes_get_data(o->data, &len);
+	g_byte_array_append(copy, data, (guint)len);
+	bytes = g_byte_array_free_to_bytes(copy);
+	pp = g_new0(struct postponing, 1);
+	pp->path = g_strdup(c->path);
+	pp->folder = g_strdup(folder);
+	imap_client_append(t->client, folder, flags, bytes, postponed_done,
+			   tui_op_new(t, pp, postponing_free));
+	g_bytes_unref(bytes);
+	mime_outgoing_free(&o);
 }
 
 /* ---- the review screen ------------------------------------------------------------ */
@@ -615,6 +1004,8 @@ send_now(struct tui *t)
 		tui_error(t, _("Not sent: %s (p keeps the message)"), err->message);
 		g_error_free(err);
 	} else {
+		if (c->d->postponed != NULL)
+			drafts_remove(t, c->d->postponed); /* its copy in Drafts goes */
 		compose_end(t, false); /* the outbox has it now */
 		tui_info(t, _("Sending…"));
 		outbox_start(t);
@@ -645,6 +1036,7 @@ compose_key(struct tui *t, enum action a)
 		break;
 	case ACTION_IDENTITY: next_identity(t); break;
 	case ACTION_POSTPONE:
+		postpone_to_drafts(t);
 		compose_end(t, true);
 		tui_info(t, _("The message is kept: P resumes it."));
 		break;
@@ -942,6 +1334,11 @@ compose_free_all(struct tui *t)
 	struct outbox_run *r = t->outbox;
 
 	compose_free(&t->compose);
+	/* a draft's removal not finished: its client goes without calling back,
+	 * the copy stays in Drafts */
+	for (guint i = 0; t->drafts_runs != NULL && i < t->drafts_runs->len; i++)
+		drafts_run_free_idle(t->drafts_runs->pdata[i]);
+	g_clear_pointer(&t->drafts_runs, g_ptr_array_unref);
 	if (r == NULL)
 		return;
 	/* After conn_stop(): no copy to Sent calls back any more. A message

@@ -104,6 +104,8 @@ static const struct action_info actions[ACTION_COUNT] = {
 			      G_SEND, IN_COMPOSE("p") },
 	[ACTION_ABORT] = { "abort", "", N_("drop the message (asks when you wrote something)"),
 			   G_SEND, IN_COMPOSE("q") },
+	[ACTION_REPLY_LIST] = { "reply_list", "L", N_("reply to the mailing list (List-Post, "
+						      "Mail-Followup-To)"), G_SEND, { NULL } },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {

@@ -18,9 +18,11 @@ TESTS += tests/unit/test-tui-model
 
 # The interface in a real terminal (tmux) against the test Dovecot.
 TESTS += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
-	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py
+	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py \
+	tests/tui/test-tui-mailto.py tests/tui/test-tui-postpone.py
 EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-tui-first.py \
-	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py
+	tests/tui/test-tui-races.py tests/tui/test-tui-keys.py tests/tui/test-tui-compose.py \
+	tests/tui/test-tui-mailto.py tests/tui/test-tui-postpone.py
 
 # A benchmark, not a test (run it by hand: it prints figures).
 EXTRA_DIST += tests/bench/bench-tui.py

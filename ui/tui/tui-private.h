@@ -218,6 +218,8 @@ struct tui {
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
+	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
+				      from Drafts (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
 	guint queued;           /* the journal's length, when queued_known (cache.c) */
 	bool queued_known;
@@ -442,6 +444,10 @@ bool actions_change_flag(struct tui *t, GArray *uids, guint bit, bool add);
 void compose_answer(struct tui *t, enum action a);
 void compose_new(struct tui *t);
 void compose_resume(struct tui *t);
+/* tern mailto:URL: a message from the URL (RFC 6068), in the editor when
+ * start, else only checked. -1 and *error_r (may be NULL; transfer full)
+ * when the URL cannot be read. */
+int compose_mailto(struct tui *t, const char *url, bool start, char **error_r);
 /* On start: say when unfinished messages are kept. */
 void compose_announce_kept(struct tui *t);
 /* The review screen is up: keys go to compose_key(), compose_draw() draws. */

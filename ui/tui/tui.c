@@ -847,6 +847,12 @@ tui_main(const struct tern_globals *g)
 	rc = tui_prepare(&t);
 	if (rc != 0)
 		goto out;
+	if (g->mailto != NULL && compose_mailto(&t, g->mailto, false, &err) < 0) {
+		tern_error("%s", err);
+		g_free(err);
+		rc = TERN_EXIT_USAGE;
+		goto out;
+	}
 	t.loop = g_main_loop_new(NULL, FALSE);
 	/* Before initscr(): ncurses then leaves these signals alone. */
 	sources[0] = g_unix_signal_add(SIGWINCH, on_winch, &t);
@@ -863,6 +869,8 @@ tui_main(const struct tern_globals *g)
 	}
 	stdin_source = g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &t);
 	tui_open_account(&t);
+	if (g->mailto != NULL)
+		compose_mailto(&t, g->mailto, true, NULL);
 	tui_dirty(&t);
 	g_main_loop_run(t.loop);
 	screen_stop(&t);
