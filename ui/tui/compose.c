@@ -768,7 +768,7 @@ postponed_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct postponing *pp = op->data;
 
 	(void)c;
-	if (tui_op_end(op)) {
+	if (tui_op_current(op)) {
 		if (st == TERN_OK)
 			note_postponed(t, pp, result);
 		else
