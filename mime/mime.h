@@ -133,6 +133,36 @@ char *mime_attachment_safe_name(const char *name, unsigned index);
 int mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
 			 char **path_r, GError **error);
 
+/* ---- Structure without the body (BODYSTRUCTURE) ------------------------------------ */
+
+struct imap_part; /* core/imap/client.h */
+
+/* One leaf part or attached message of a BODYSTRUCTURE (multipart
+ * containers are not listed). */
+struct mime_part_entry {
+	char *section;       /* IMAP section ("2.1"), letters, digits and '.' only */
+	unsigned index;      /* the attachment number tern save takes (as in
+				mime_message_attachments()), 0 for body text */
+	char *content_type;  /* "text/plain", lower case, a token */
+	guint64 size;        /* octets, as the server reports */
+	char *filename;      /* decoded (RFC 2231/2047), valid UTF-8 but not
+				sanitised nor made safe, or NULL */
+	char *disposition;   /* lower case token, or NULL */
+	char *encoding;      /* Content-Transfer-Encoding, lower case token, or NULL */
+	char *charset;       /* charset parameter (a token), or NULL */
+	unsigned depth;      /* nesting: +1 inside each attached message */
+	bool message;        /* message/rfc822 (or global, news) */
+};
+
+/* The parts of a flattened BODYSTRUCTURE (GPtrArray of struct imap_part *
+ * from imap_client_fetch_structure()), in order. Transfer full: a GPtrArray
+ * of struct mime_part_entry * that frees them. */
+GPtrArray *mime_structure_parts(const GPtrArray *parts);
+
+/* Undoes a Content-Transfer-Encoding (base64, quoted-printable, uuencode;
+ * anything else is copied). Transfer full. */
+GBytes *mime_transfer_decode(const char *encoding, const char *bytes, size_t len);
+
 /* ---- Rendering ------------------------------------------------------------------- */
 
 struct mime_render_opts {
