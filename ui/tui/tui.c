@@ -794,6 +794,7 @@ tui_free(struct tui *t)
 	guint lost;
 
 	viewer_wait(t);
+	toolbox_free(t);
 	conn_stop(t);
 	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
