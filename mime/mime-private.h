@@ -79,6 +79,10 @@ const char *mime_charset_alias(const char *label);
  * endian). A UTF-8 BOM is dropped. NULL when the text is none of these. */
 char *mime_unicode_to_utf8(const char *charset, const char *bytes, size_t len, size_t *len_r);
 
+/* html.c: a mailcap entry split at unescaped ';', fields trimmed
+ * (transfer full). */
+GPtrArray *mime_mailcap_fields(const char *entry);
+
 /* Closes the converters charset.c keeps open (mime_shutdown()). */
 void mime_charset_cleanup(void);
 

@@ -241,6 +241,25 @@ char *mime_attachment_describe(const struct mime_attachment *a);
  * the file cannot be read. Transfer full. */
 char *mime_mailcap_html_command(const char *path);
 
+/* One mailcap entry (RFC 1524) for a type. The command is a shell command
+ * line by the RFC (run it with /bin/sh -c); its % escapes are the caller's
+ * to replace. */
+struct mime_mailcap_entry {
+	char *command;
+	char *test;          /* test= command, or NULL */
+	bool copiousoutput;
+	bool needsterminal;
+};
+
+/* The entries of a mailcap file for type ("image/png": also "image/ *" and
+ * "image"), in file order; empty when the file cannot be read. Transfer
+ * full: a GPtrArray of struct mime_mailcap_entry * that frees them. */
+GPtrArray *mime_mailcap_entries(const char *path, const char *type);
+
+/* The decoded content of attachment index (1-based; an attached message
+ * as its bytes), or NULL for a bad index. Transfer full. */
+GBytes *mime_attachment_bytes(struct mime_message *msg, unsigned index);
+
 /* The HTML renderer alone (tests, and for callers holding HTML): renders UTF-8
  * HTML to plain text lines separated by LF, with links numbered "[1]" and the
  * list of URLs at the end. Not sanitised (it goes through mime_render()'s line

@@ -11,8 +11,10 @@ stdin (bytes as Dovecot has them), its output shown in the viewer and its
 status on the status line; S saves the message as .eml in save_dir
 (bytes compared, mode 0600) and asks before overwriting; b opens a link
 through a browser that records its argument, and refuses a file: link."""
+import base64
 import importlib.util
 import os
+import re
 import stat
 import sys
 import time
@@ -56,6 +58,40 @@ def message():
             % (SUBJECT, MID, FILLER, FILLER)).encode()
 
 
+PARTS_MID = "<toolbox-2@tern.test>"
+PARTS_SUBJECT = "Toolbox parts message"
+PDF = b"%PDF-1.4 " + bytes(range(256)) * 4
+
+
+def parts_message(pwned):
+    b = "toolbox-b"
+    evil = "a'; touch %s; '.pdf" % pwned
+    return ("From: Toolbox <toolbox@example.org>\r\n"
+            "To: tern@example.org\r\n"
+            "Subject: %s\r\n"
+            "Date: Wed, 31 Dec 2036 12:00:00 +0000\r\n"
+            "Message-ID: %s\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+            "--%s\r\nContent-Type: text/plain\r\n\r\nSee the attachments.\r\n"
+            "--%s\r\nContent-Type: application/pdf\r\n"
+            "Content-Disposition: attachment; filename=\"%s\"\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n"
+            "--%s\r\nContent-Type: text/plain\r\n"
+            "Content-Disposition: attachment; filename=\"../../evil\x1b[31m%s.txt\"\r\n\r\n"
+            "evil text\r\n"
+            "--%s--\r\n"
+            % (PARTS_SUBJECT, PARTS_MID, b, b, b, evil,
+               base64.encodebytes(PDF).decode().replace("\n", "\r\n"), b, "x" * 10000, b)
+            ).encode()
+
+
+RECORD = """#!/bin/sh
+{ printf 'arg=%%s\\n' "$1"; stat -c 'mode=%%a' "$1"; stat -c 'dir=%%a' "$(dirname "$1")"
+  cmp -s "$1" %s && echo same; } > "$0.rec"
+echo recorded-by-mailcap
+"""
+
 BROWSER = """#!/bin/sh
 printf '%s\\n' "$@" >> "$0.args"
 """
@@ -88,7 +124,20 @@ def run_tests(t, srv, env):
     uid = data[0].split()[-1].decode()
     typ, data = c.uid("FETCH", uid, "(BODY.PEEK[])")
     raw = data[0][1]
+    pwned = os.path.join(env.dir, "pwned")
+    typ, data = c.append("INBOX", None, None, parts_message(pwned))
+    t.ok(typ == "OK", "the parts message is appended", repr(data))
     c.logout()
+    expected = os.path.join(env.dir, "expected.pdf")
+    with open(expected, "wb") as f:
+        f.write(PDF)
+    record = os.path.join(env.dir, "record.sh")
+    with open(record, "w") as f:
+        f.write(RECORD % expected)
+    os.chmod(record, 0o755)
+    with open(os.path.join(env.env["HOME"], ".mailcap"), "w") as f:
+        f.write("# tern test\napplication/pdf; echo WRONG-ENTRY %%s; test=false; copiousoutput\n"
+                "application/pdf; %s '%%s'; copiousoutput\n" % record)
     save_dir = os.path.join(env.dir, "saved")
     os.makedirs(save_dir)
     browser = os.path.join(env.dir, "browser.sh")
@@ -98,7 +147,7 @@ def run_tests(t, srv, env):
     config = srv.tern_config(env.config, tls="none")
     with open(config, "a") as f:
         f.write("[ui]\nsave_dir = %s\nbrowser = %s\n" % (save_dir, browser))
-    n = len(srv.mailbox["INBOX"]) + 1
+    n = len(srv.mailbox["INBOX"]) + 2
     run = races.Run(env, config)
     try:
         ok, lines = races.wait_loaded(run, n)
@@ -112,6 +161,7 @@ def run_tests(t, srv, env):
         check_pipe(t, run, env, raw)
         check_save(t, run, save_dir, raw)
         check_links(t, run, browser)
+        check_parts(t, run, save_dir, record, pwned)
         run.term.keys("q")
         ok, lines = run.term.wait(lambda ls: races.viewer_subject(ls) is None)
         t.ok(ok, "q closes the message", "\n".join(lines))
@@ -200,7 +250,7 @@ def check_pipe(t, run, env, raw):
 
 def check_save(t, run, save_dir, raw):
     run.term.keys("S")
-    ok, lines = run.term.wait(lambda ls: "Save the message to:" in message_line(ls))
+    ok, lines = run.term.wait(lambda ls: "Save to:" in message_line(ls))
     t.ok(ok and save_dir in message_line(lines), "S: offers save_dir", message_line(lines))
     run.term.keys("Enter")
     want = os.path.join(save_dir, SUBJECT + ".eml")
@@ -213,7 +263,7 @@ def check_save(t, run, save_dir, raw):
         with open(want, "wb") as f:
             f.write(b"keep me")
     run.term.keys("S")
-    run.term.wait(lambda ls: "Save the message to:" in message_line(ls))
+    run.term.wait(lambda ls: "Save to:" in message_line(ls))
     run.term.keys("Enter")
     ok, lines = run.term.wait(lambda ls: "exists. Overwrite" in message_line(ls))
     t.ok(ok, "S on an existing file asks first", message_line(lines))
@@ -246,6 +296,60 @@ def check_links(t, run, browser):
     time.sleep(0.5)
     t.eq(open(args).read() if os.path.exists(args) else None,
          "https://example.org/page?a=1&b=2\n", "b 2: the browser was not run")
+
+
+def check_parts(t, run, save_dir, record, pwned):
+    run.term.keys("q")
+    run.term.wait(lambda ls: races.viewer_subject(ls) is None)
+    time.sleep(0.3)
+    run.term.keys("j")
+    time.sleep(0.3)
+    run.term.keys("Enter")
+    ok, lines = run.term.wait(lambda ls: races.viewer_subject(ls) == PARTS_SUBJECT)
+    t.ok(ok, "the parts message opens", "\n".join(lines))
+    run.term.keys("v")
+    ok, lines = run.term.wait(lambda ls: screen_has(ls, "application/pdf"))
+    t.ok(ok, "v: the list of parts, with their types", "\n".join(lines))
+    t.ok(screen_has(lines, " 1  application/pdf") and screen_has(lines, " 2  text/plain"),
+         "v: numbered as tern save numbers them", "\n".join(lines))
+    t.ok(not any("\x1b" in l for l in lines), "v: the hostile name is shown sanitised")
+    run.term.keys("o")
+    ok, lines = run.term.wait(lambda ls: screen_has(ls, "recorded-by-mailcap"))
+    t.ok(ok, "o: the mailcap entry's copiousoutput is shown in the viewer", "\n".join(lines))
+    t.ok(not screen_has(lines, "WRONG-ENTRY"), "o: an entry whose test fails is skipped")
+    rec = open(record + ".rec").read() if os.path.exists(record + ".rec") else ""
+    m = re.search(r"^arg=(.*)$", rec, re.M)
+    arg = m.group(1) if m else ""
+    t.ok(re.fullmatch(r"/[A-Za-z0-9._/-]+\.pdf", arg) is not None,
+         "o: %s is a path tern built of [A-Za-z0-9._/-]", repr(rec))
+    t.ok("mode=600" in rec and "dir=700" in rec, "o: the file is 0600 in a 0700 directory",
+         repr(rec))
+    t.ok("same" in rec, "o: the file holds the part's decoded bytes", repr(rec))
+    t.ok(not os.path.exists(pwned), "o: the file name could not break out of %s")
+    run.term.keys("q")
+    ok, lines = run.term.wait(lambda ls: screen_has(ls, "Parts ("))
+    t.ok(ok, "q: from the output back to the parts list", "\n".join(lines))
+    run.term.keys("j")
+    time.sleep(0.3)
+    run.term.keys("s")
+    ok, lines = run.term.wait(lambda ls: "Save to:" in message_line(ls))
+    t.ok(ok, "s: asks where to save the part (save_dir/its safe name)", message_line(lines))
+    run.term.keys("Enter")
+    ok, lines = run.term.wait(lambda ls: "Saved" in message_line(ls))
+    names = os.listdir(save_dir)
+    evil = [nm for nm in names if nm.startswith("evil")]
+    t.ok(ok and len(evil) == 1, "s: the part saved in save_dir under a safe name",
+         "%s %r" % (message_line(lines), names))
+    if evil:
+        t.ok("\x1b" not in evil[0] and "/" not in evil[0] and len(evil[0].encode()) <= 255,
+             "s: no ESC, no directory, a name a file system takes", repr(evil[0][:80]))
+        t.eq(open(os.path.join(save_dir, evil[0]), "rb").read(), b"evil text",
+             "s: the part's bytes")
+    t.ok(not os.path.exists(os.path.join(os.path.dirname(save_dir), "evil")),
+         "s: nothing written outside save_dir")
+    run.term.keys("q")
+    ok, lines = run.term.wait(lambda ls: races.viewer_subject(ls) == PARTS_SUBJECT)
+    t.ok(ok, "q: the parts list closes, the message is shown", "\n".join(lines))
 
 
 ternlib.run(main)

@@ -931,6 +931,7 @@ static void run_compose(struct tui *t, enum action a, bool tagged) { compose_new
 static void run_resume(struct tui *t, enum action a, bool tagged) { compose_resume(t); }
 static void run_goto(struct tui *t, enum action a, bool tagged) { folder_pane_goto_prompt(t); }
 static void run_pipe(struct tui *t, enum action a, bool tagged) { toolbox_pipe(t); }
+static void run_parts(struct tui *t, enum action a, bool tagged) { parts_open(t); }
 static void run_save_message(struct tui *t, enum action a, bool tagged) { toolbox_save_message(t); }
 static void run_links(struct tui *t, enum action a, bool tagged) { toolbox_links(t); }
 static void run_find_next(struct tui *t, enum action a, bool tagged) { viewer_find_next(t, 1); }
@@ -1071,6 +1072,7 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_COMPOSE] = run_compose,
 	[ACTION_RESUME] = run_resume,
 	[ACTION_GOTO_FOLDER] = run_goto,
+	[ACTION_PARTS] = run_parts,
 	[ACTION_PIPE] = run_pipe,
 	[ACTION_FULL_HEADERS] = run_view_mode,
 	[ACTION_SOURCE] = run_view_mode,

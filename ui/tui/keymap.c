@@ -88,6 +88,8 @@ static const struct action_info actions[ACTION_COUNT] = {
 			    { NULL } },
 	[ACTION_GOTO_FOLDER] = { "goto_folder", "", N_("go to a folder by name (Tab completes "
 						       "any part)"), G_MOVE, IN_LISTS("J") },
+	[ACTION_PARTS] = { "parts", "", N_("the list of parts: s save, o open (mailcap), | pipe"),
+			   G_MAIL, IN_VIEWER("v") },
 	[ACTION_PIPE] = { "pipe", "", N_("pipe the message to a command (its output is shown)"),
 			  G_MAIL, IN_VIEWER("|") },
 	[ACTION_FULL_HEADERS] = { "full_headers", "", N_("show every header, or back"), G_VIEW,

@@ -51,6 +51,7 @@ enum action {
 	ACTION_RESUME,
 	ACTION_GOTO_FOLDER,
 	/* the viewer's toolbox (#14) */
+	ACTION_PARTS,
 	ACTION_PIPE,
 	ACTION_FULL_HEADERS,
 	ACTION_SOURCE,

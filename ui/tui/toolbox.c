@@ -29,8 +29,6 @@ static GPtrArray *running;
 
 /* ---- the whole message, then a continuation ------------------------------------ */
 
-typedef void with_message_fn(struct tui *t, GBytes *raw, char *arg);
-
 struct whole {
 	with_message_fn *fn;
 	char *arg;
@@ -66,8 +64,8 @@ whole_done(struct imap_client *c, enum tern_status st, const char *detail, GByte
 
 /* fn(t, the whole message, arg) now when the viewer has it whole, else
  * once it is fetched (arg: transfer full). */
-static void
-with_message(struct tui *t, with_message_fn *fn, char *arg)
+void
+toolbox_with_message(struct tui *t, with_message_fn *fn, char *arg)
 {
 	bool cut = false;
 	GBytes *raw = viewer_raw(t, &cut);
@@ -104,6 +102,7 @@ struct pipe_run {
 	struct tui *t;
 	GCancellable *cancel;
 	char *command;
+	char *title;
 };
 
 static void
@@ -112,6 +111,7 @@ pipe_run_free(struct pipe_run *r)
 	g_ptr_array_remove(running, r->cancel);
 	g_object_unref(r->cancel);
 	g_free(r->command);
+	g_free(r->title);
 	g_free(r);
 }
 
@@ -136,11 +136,7 @@ pipe_finished(GObject *source, GAsyncResult *res, gpointer ud)
 	if (out != NULL && g_bytes_get_size(out) > 0) {
 		gsize n;
 		const char *d = g_bytes_get_data(out, &n);
-		char *title = g_strdup_printf(_("Output of %s (q or Esc: back to the message)"),
-					      r->command);
-
-		viewer_show_output(t, title, d, MIN(n, (gsize)TOOLBOX_OUTPUT_MAX));
-		g_free(title);
+		viewer_show_output(t, r->title, d, MIN(n, (gsize)TOOLBOX_OUTPUT_MAX));
 	}
 	if (g_subprocess_get_if_exited(p) && g_subprocess_get_exit_status(p) == 0)
 		tui_info(t, _("%s ran (status 0)."), r->command);
@@ -157,8 +153,8 @@ out:
 	pipe_run_free(r);
 }
 
-static void
-pipe_with(struct tui *t, GBytes *raw, char *command)
+void
+toolbox_run_command(struct tui *t, GBytes *input, const char *command, const char *title)
 {
 	const char *argv[] = { "/bin/sh", "-c", command, NULL };
 	struct pipe_run *r;
@@ -177,12 +173,28 @@ pipe_with(struct tui *t, GBytes *raw, char *command)
 	r->t = t;
 	r->cancel = g_cancellable_new();
 	r->command = g_strdup(command);
+	r->title = title != NULL ? g_strdup(title) :
+				   g_strdup_printf(_("Output of %s (q or Esc: back to the message)"),
+						   command);
 	if (running == NULL)
 		running = g_ptr_array_new();
 	g_ptr_array_add(running, r->cancel);
 	tui_notice(t, _("Running %s…"), command);
-	g_subprocess_communicate_async(p, raw, r->cancel, pipe_finished, r);
+	if (input == NULL) {
+		GBytes *none = g_bytes_new(NULL, 0); /* never the terminal */
+
+		g_subprocess_communicate_async(p, none, r->cancel, pipe_finished, r);
+		g_bytes_unref(none);
+	} else {
+		g_subprocess_communicate_async(p, input, r->cancel, pipe_finished, r);
+	}
 	g_object_unref(p);
+}
+
+static void
+pipe_with(struct tui *t, GBytes *raw, char *command)
+{
+	toolbox_run_command(t, raw, command, NULL);
 }
 
 static void
@@ -190,7 +202,7 @@ pipe_prompt_done(struct tui *t, const char *text, void *ud)
 {
 	if (text == NULL || *text == '\0')
 		return;
-	with_message(t, pipe_with, g_strdup(text));
+	toolbox_with_message(t, pipe_with, g_strdup(text));
 }
 
 void
@@ -248,19 +260,32 @@ fail:
 	return -1;
 }
 
+struct save_req {
+	GBytes *bytes;
+	char *path;
+};
+
 static void
-save_with(struct tui *t, GBytes *raw, char *path)
+save_req_free(gpointer p)
 {
-	bool overwrite = g_str_has_prefix(path, "!");
-	const char *p = overwrite ? path + 1 : path;
+	struct save_req *r = p;
+
+	g_bytes_unref(r->bytes);
+	g_free(r->path);
+	g_free(r);
+}
+
+static void
+save_write(struct tui *t, struct save_req *r, bool overwrite)
+{
 	GError *err = NULL;
 
-	if (write_file(p, raw, overwrite, &err) < 0) {
-		tui_error(t, _("Cannot save %s: %s"), p, err->message);
+	if (write_file(r->path, r->bytes, overwrite, &err) < 0) {
+		tui_error(t, _("Cannot save %s: %s"), r->path, err->message);
 		g_error_free(err);
 		return;
 	}
-	tui_info(t, _("Saved the message to %s."), p);
+	tui_info(t, _("Saved %s."), r->path);
 }
 
 static void
@@ -270,67 +295,83 @@ save_confirm_done(struct tui *t, const char *text, void *ud)
 		tui_info(t, _("Not saved."));
 		return;
 	}
-	with_message(t, save_with, g_strconcat("!", (char *)ud, NULL));
+	save_write(t, ud, true);
 }
 
 static void
 save_prompt_done(struct tui *t, const char *text, void *ud)
 {
-	char *path, *q;
+	struct save_req *r = ud, *again;
+	char *q, *name;
 
 	if (text == NULL || *text == '\0')
 		return;
-	path = expand_home(text);
-	if (g_file_test(path, G_FILE_TEST_IS_DIR)) {
-		tui_error(t, _("%s is a directory: give a file name."), path);
-		g_free(path);
+	g_free(r->path);
+	r->path = expand_home(text);
+	if (g_file_test(r->path, G_FILE_TEST_IS_DIR)) {
+		tui_error(t, _("%s is a directory: give a file name."), r->path);
 		return;
 	}
-	if (g_file_test(path, G_FILE_TEST_EXISTS) || g_file_test(path, G_FILE_TEST_IS_SYMLINK)) {
-		char *name = g_path_get_basename(path);
-
-		q = g_strdup_printf(_("%s exists. Overwrite it? (y/n) "), name);
-		g_free(name);
-		prompt_start(t, PROMPT_CONFIRM, q, NULL, save_confirm_done, path, g_free);
-		g_free(q);
+	if (!g_file_test(r->path, G_FILE_TEST_EXISTS) &&
+	    !g_file_test(r->path, G_FILE_TEST_IS_SYMLINK)) {
+		save_write(t, r, false);
 		return;
 	}
-	with_message(t, save_with, path);
+	/* this prompt's ud is freed when it closes: the question gets a copy */
+	again = g_new0(struct save_req, 1);
+	again->bytes = g_bytes_ref(r->bytes);
+	again->path = g_strdup(r->path);
+	name = g_path_get_basename(r->path);
+	q = g_strdup_printf(_("%s exists. Overwrite it? (y/n) "), name);
+	prompt_start(t, PROMPT_CONFIRM, q, NULL, save_confirm_done, again, save_req_free);
+	g_free(q);
+	g_free(name);
 }
 
-/* save_dir (or the current directory) and a name from the subject, as a
- * directory entry that is safe (mime_attachment_safe_name). Transfer full. */
+void
+toolbox_save_prompt(struct tui *t, GBytes *bytes, const char *dir_or_null, const char *name)
+{
+	struct save_req *r = g_new0(struct save_req, 1);
+	const char *dir = dir_or_null != NULL ? dir_or_null :
+			  t->cfg->ui.save_dir != NULL ? t->cfg->ui.save_dir : ".";
+	char *d = expand_home(dir);
+	char *path = g_build_filename(d, name, NULL);
+
+	r->bytes = g_bytes_ref(bytes);
+	prompt_start(t, PROMPT_TEXT, _("Save to: "), path, save_prompt_done, r, save_req_free);
+	g_free(path);
+	g_free(d);
+}
+
+/* A name from the subject, as a directory entry that is safe
+ * (mime_attachment_safe_name). Transfer full. */
 static char *
-default_eml_path(struct tui *t)
+default_eml_name(struct tui *t)
 {
 	struct msg *m = message_list_get(t->list, t->viewer.uid);
 	const char *subject = m != NULL ? message_list_subject(t->list, m) : NULL;
 	char *decoded = subject != NULL ? mime_header_decode(subject) : g_strdup("");
 	char *name = g_strdup_printf("%.80s.eml", *decoded ? decoded : "message");
 	char *safe = mime_attachment_safe_name(name, 1);
-	char *dir = expand_home(t->cfg->ui.save_dir != NULL ? t->cfg->ui.save_dir : ".");
-	char *path = g_build_filename(dir, safe, NULL);
 
-	g_free(dir);
-	g_free(safe);
 	g_free(name);
 	g_free(decoded);
-	return path;
+	return safe;
+}
+
+static void
+save_message_with(struct tui *t, GBytes *raw, char *arg)
+{
+	char *name = default_eml_name(t);
+
+	toolbox_save_prompt(t, raw, NULL, name);
+	g_free(name);
 }
 
 void
 toolbox_save_message(struct tui *t)
 {
-	char *path;
-
-	if (viewer_raw(t, NULL) == NULL) {
-		tui_error(t, _("No message is open."));
-		return;
-	}
-	path = default_eml_path(t);
-	prompt_start(t, PROMPT_TEXT, _("Save the message to: "), path, save_prompt_done, NULL,
-		     NULL);
-	g_free(path);
+	toolbox_with_message(t, save_message_with, NULL);
 }
 
 /* ---- b links ----------------------------------------------------------------- */

@@ -231,6 +231,7 @@ struct tui {
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
+	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
 	guint queued;           /* the journal's length, when queued_known (cache.c) */
@@ -508,6 +509,26 @@ void toolbox_save_message(struct tui *t);
 void toolbox_links(struct tui *t);
 /* Forget running commands' callbacks (at exit). */
 void toolbox_free(struct tui *t);
+/* fn(t, the whole open message, arg) now, or once it is fetched when only
+ * its start is here (arg: transfer full, freed after fn). */
+typedef void with_message_fn(struct tui *t, GBytes *raw, char *arg);
+void toolbox_with_message(struct tui *t, with_message_fn *fn, char *arg);
+/* Run a command line with /bin/sh -c in the background, input on its
+ * stdin; its output shown in the viewer under title (NULL: "Output of
+ * COMMAND"), its status on the status line. */
+void toolbox_run_command(struct tui *t, GBytes *input, const char *command, const char *title);
+/* Ask where to save bytes (dir: NULL for save_dir; name: a safe file
+ * name); never overwrites without asking, never follows a symbolic link. */
+void toolbox_save_prompt(struct tui *t, GBytes *bytes, const char *dir, const char *name);
+/* parts.c: v, the list of parts over the viewer (s save, o open with the
+ * mailcap entry for its type, | pipe, q back). */
+void parts_open(struct tui *t);
+bool parts_shown(struct tui *t);
+void parts_key(struct tui *t, enum action a, const char *spec);
+void parts_draw(struct tui *t, const struct tui_rect *r);
+/* Close the list (message changed) / and at exit remove the private files. */
+void parts_close(struct tui *t);
+void parts_free(struct tui *t);
 
 /* ---- #19 triage: declarations added for folder-pane.c ------------------------ */
 /* Ask for a folder by name (the folder prompt: Tab completes any part of

@@ -413,6 +413,7 @@ viewer_open(struct tui *t, struct msg *m)
 	if (v->uid == m->uid && g_strcmp0(v->folder, t->folder) == 0 && v->error == NULL)
 		return;
 	viewer_clear(v);
+	parts_close(t);
 	v->uid = m->uid;
 	v->folder = g_strdup(t->folder);
 	tui_layout(t); /* the viewer's place, now that it is open */
@@ -593,6 +594,10 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 	GPtrArray *lines = shown_lines(v);
 
 	draw_title(t, sep, focused);
+	if (parts_shown(t) && v->mode != VIEW_OUTPUT) {
+		parts_draw(t, r);
+		return;
+	}
 	if (v->uid == 0) {
 		draw_text(r->y, r->x + 1, r->w - 1,
 			  _("Enter opens the selected message; ? lists the keys."),
