@@ -934,8 +934,19 @@ static void run_pipe(struct tui *t, enum action a, bool tagged) { toolbox_pipe(t
 static void run_parts(struct tui *t, enum action a, bool tagged) { parts_open(t); }
 static void run_save_message(struct tui *t, enum action a, bool tagged) { toolbox_save_message(t); }
 static void run_links(struct tui *t, enum action a, bool tagged) { toolbox_links(t); }
-static void run_find_next(struct tui *t, enum action a, bool tagged) { viewer_find_next(t, 1); }
-static void run_find_prev(struct tui *t, enum action a, bool tagged) { viewer_find_next(t, -1); }
+
+/* n and N in the viewer: the next match while a find is on, else (as in
+ * the list) the next unread message. */
+static void
+run_find_next(struct tui *t, enum action a, bool tagged)
+{
+	int dir = a == ACTION_FIND_NEXT ? 1 : -1;
+
+	if (t->viewer.find != NULL)
+		viewer_find_next(t, dir);
+	else
+		next_unread(t, dir);
+}
 
 static void
 run_view_mode(struct tui *t, enum action a, bool tagged)
@@ -1080,7 +1091,7 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_LINKS] = run_links,
 	[ACTION_FIND] = run_find,
 	[ACTION_FIND_NEXT] = run_find_next,
-	[ACTION_FIND_PREV] = run_find_prev,
+	[ACTION_FIND_PREV] = run_find_next,
 	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
 };
 
