@@ -72,16 +72,32 @@ mime_charset_cleanup(void)
 	}
 }
 
-/* Converts with iconv; NULL when the charset is unknown or the bytes are not
- * valid in it (the caller falls back). */
+/* NULL when iconv does not know name or the bytes are not valid in it. */
+static char *
+convert_iconv(const char *name, const char *bytes, size_t len, size_t *len_r)
+{
+	iconv_t cd = converter_for(name);
+	gsize written = 0;
+	char *out;
+
+	if (cd == (iconv_t)-1)
+		return NULL;
+	iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
+	out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
+	if (out == NULL)
+		return NULL;
+	*len_r = written;
+	return out;
+}
+
+/* Converts with iconv (the label, else its alias); NULL when the charset is
+ * unknown or the bytes are not valid in it (the caller falls back). */
 static char *
 convert_strict(const char *charset, const char *bytes, size_t len, size_t *len_r)
 {
 	char label[CHARSET_MAX_LABEL + 1];
-	const char *name;
+	const char *name, *alias;
 	char *star, *out;
-	gsize written = 0;
-	iconv_t cd;
 
 	if (charset == NULL || *charset == '\0' || strlen(charset) > CHARSET_MAX_LABEL)
 		return NULL;
@@ -98,15 +114,13 @@ convert_strict(const char *charset, const char *bytes, size_t len, size_t *len_r
 		*len_r = len;
 		return g_strndup(bytes, len);
 	}
-	cd = converter_for(name);
-	if (cd == (iconv_t)-1)
-		return NULL;
-	iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
-	out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
-	if (out == NULL)
-		return NULL;
-	*len_r = written;
-	return out;
+	if ((out = convert_iconv(name, bytes, len, len_r)) != NULL)
+		return out;
+	/* a label iconv does not know, or a WHATWG superset of what it knows */
+	alias = mime_charset_alias(label);
+	if (alias != NULL && g_ascii_strcasecmp(alias, name) != 0)
+		return convert_iconv(alias, bytes, len, len_r);
+	return NULL;
 }
 
 /* Every byte as the code point of the same value: never fails. */
@@ -180,6 +194,8 @@ mime_charset_to_utf8(const char *charset, const char *bytes, size_t len, size_t 
 		len_r = &dummy;
 	if (bytes == NULL)
 		len = 0, bytes = "";
+	if ((out = mime_unicode_to_utf8(charset, bytes, len, &n)) != NULL)
+		goto out;
 	if ((out = convert_strict(charset, bytes, len, &n)) != NULL)
 		goto out;
 	if (g_utf8_validate_len(bytes, len, NULL)) {

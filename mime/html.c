@@ -750,8 +750,8 @@ out:
 /* ---- mailcap ---- */
 
 /* Splits a mailcap entry at unescaped ';'; fields are trimmed. */
-static GPtrArray *
-mailcap_fields(const char *entry)
+GPtrArray *
+mime_mailcap_fields(const char *entry)
 {
 	GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
 	GString *f = g_string_new(NULL);
@@ -784,7 +784,7 @@ mailcap_type_matches(const char *type)
 static char *
 mailcap_entry_command(const char *entry)
 {
-	GPtrArray *f = mailcap_fields(entry);
+	GPtrArray *f = mime_mailcap_fields(entry);
 	bool copious = false, terminal = false, test = false;
 	char *cmd = NULL;
 
@@ -835,4 +835,88 @@ mime_mailcap_html_command(const char *path)
 	g_strfreev(lines);
 	g_free(contents);
 	return cmd;
+}
+
+static void
+mailcap_entry_free(gpointer p)
+{
+	struct mime_mailcap_entry *e = p;
+
+	g_free(e->command);
+	g_free(e->test);
+	g_free(e);
+}
+
+/* "image/png" matches "image/png", "image/ *" and "image". */
+static bool
+mailcap_type_is(const char *pattern, const char *type)
+{
+	const char *slash = strchr(type, '/');
+	size_t major = slash ? (size_t)(slash - type) : strlen(type);
+
+	if (g_ascii_strcasecmp(pattern, type) == 0)
+		return true;
+	if (strlen(pattern) == major && g_ascii_strncasecmp(pattern, type, major) == 0)
+		return true;
+	return strlen(pattern) == major + 2 && g_ascii_strncasecmp(pattern, type, major) == 0 &&
+	       pattern[major] == '/' && pattern[major + 1] == '*';
+}
+
+static void
+mailcap_add(GPtrArray *out, const char *entry, const char *type)
+{
+	GPtrArray *f = mime_mailcap_fields(entry);
+	struct mime_mailcap_entry *e;
+
+	if (f->len < 2 || !mailcap_type_is(f->pdata[0], type) || *(char *)f->pdata[1] == '\0') {
+		g_ptr_array_unref(f);
+		return;
+	}
+	e = g_new0(struct mime_mailcap_entry, 1);
+	e->command = g_strdup(f->pdata[1]);
+	for (guint i = 2; i < f->len; i++) {
+		const char *flag = f->pdata[i];
+
+		e->copiousoutput |= g_ascii_strcasecmp(flag, "copiousoutput") == 0;
+		e->needsterminal |= g_ascii_strcasecmp(flag, "needsterminal") == 0;
+		if (g_ascii_strncasecmp(flag, "test", 4) == 0 && strchr(flag, '=') != NULL)
+			e->test = g_strdup(g_strstrip(strchr(flag, '=') + 1));
+	}
+	g_ptr_array_add(out, e);
+	g_ptr_array_unref(f);
+}
+
+GPtrArray *
+mime_mailcap_entries(const char *path, const char *type)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(mailcap_entry_free);
+	char *contents = NULL, **lines;
+	gsize len = 0;
+	GString *entry;
+
+	if (!g_file_get_contents(path, &contents, &len, NULL))
+		return out;
+	if (len > MAILCAP_MAX_SIZE) {
+		g_free(contents);
+		return out;
+	}
+	lines = g_strsplit(contents, "\n", -1);
+	entry = g_string_new(NULL);
+	for (char **l = lines; *l != NULL; l++) {
+		size_t n = strlen(*l);
+
+		if (n > 0 && (*l)[n - 1] == '\\') {
+			g_string_append_len(entry, *l, (gssize)(n - 1));
+			continue;
+		}
+		g_string_append(entry, *l);
+		g_strstrip(entry->str);
+		if (entry->str[0] != '\0' && entry->str[0] != '#')
+			mailcap_add(out, entry->str, type);
+		g_string_truncate(entry, 0);
+	}
+	g_string_free(entry, TRUE);
+	g_strfreev(lines);
+	g_free(contents);
+	return out;
 }

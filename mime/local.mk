@@ -1,7 +1,7 @@
 # mime/ (owned by the mime module): GMime 3 + libxml2 on top of core.
-libmime_a_SOURCES += mime/mime.h mime/mime-private.h mime/mime.c mime/charset.c \
+libmime_a_SOURCES += mime/mime.h mime/mime-private.h mime/mime.c mime/charset.c mime/unicode.c \
 	mime/rfc2047.c mime/prescan.c mime/message.c mime/lines.c mime/html.c mime/render.c \
-	mime/compose.c
+	mime/compose.c mime/structure.c
 
 MIME_TEST_LIBS = $(MIME_LIBS) $(CORE_LIBS)
 

@@ -562,3 +562,32 @@ out:
 	g_free(path);
 	return rc;
 }
+
+GBytes *
+mime_attachment_bytes(struct mime_message *msg, unsigned index)
+{
+	const GPtrArray *atts = mime_message_attachments(msg);
+	GMimeObject *obj;
+	GMimeStream *mem;
+	GByteArray *bytes;
+
+	if (index == 0 || index > atts->len)
+		return NULL;
+	obj = msg->att_objects->pdata[index - 1];
+	mem = g_mime_stream_mem_new();
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+
+		if (inner != NULL)
+			g_mime_object_write_to_stream(GMIME_OBJECT(inner), NULL, mem);
+	} else {
+		GMimeDataWrapper *content = g_mime_part_get_content(GMIME_PART(obj));
+
+		if (content != NULL)
+			g_mime_data_wrapper_write_to_stream(content, mem);
+	}
+	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(mem), FALSE);
+	g_object_unref(mem);
+	return g_byte_array_free_to_bytes(bytes);
+}

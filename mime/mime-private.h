@@ -69,6 +69,20 @@ unsigned mime_quote_depth(const char *s, size_t len, size_t *prefix_len_r);
 void mime_html_render_parts(const char *html, size_t len, GString *text, GPtrArray *links);
 char *mime_html_external(const char *command, const char *html, size_t len, GError **error);
 
+/* unicode.c: the iconv name for a charset label iconv may not know by that
+ * spelling (WHATWG Encoding Standard labels, '_' read as '-'), or NULL.
+ * Transfer none (static). */
+const char *mime_charset_alias(const char *label);
+/* UTF-16/UTF-32 text to UTF-8 (transfer full; never fails once chosen): the
+ * byte order mark wins over the label; a UTF-16/32 label without one, or
+ * text whose zero bytes say so, guesses the byte order (else little
+ * endian). A UTF-8 BOM is dropped. NULL when the text is none of these. */
+char *mime_unicode_to_utf8(const char *charset, const char *bytes, size_t len, size_t *len_r);
+
+/* html.c: a mailcap entry split at unescaped ';', fields trimmed
+ * (transfer full). */
+GPtrArray *mime_mailcap_fields(const char *entry);
+
 /* Closes the converters charset.c keeps open (mime_shutdown()). */
 void mime_charset_cleanup(void);
 

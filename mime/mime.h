@@ -133,6 +133,36 @@ char *mime_attachment_safe_name(const char *name, unsigned index);
 int mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
 			 char **path_r, GError **error);
 
+/* ---- Structure without the body (BODYSTRUCTURE) ------------------------------------ */
+
+struct imap_part; /* core/imap/client.h */
+
+/* One leaf part or attached message of a BODYSTRUCTURE (multipart
+ * containers are not listed). */
+struct mime_part_entry {
+	char *section;       /* IMAP section ("2.1"), letters, digits and '.' only */
+	unsigned index;      /* the attachment number tern save takes (as in
+				mime_message_attachments()), 0 for body text */
+	char *content_type;  /* "text/plain", lower case, a token */
+	guint64 size;        /* octets, as the server reports */
+	char *filename;      /* decoded (RFC 2231/2047), valid UTF-8 but not
+				sanitised nor made safe, or NULL */
+	char *disposition;   /* lower case token, or NULL */
+	char *encoding;      /* Content-Transfer-Encoding, lower case token, or NULL */
+	char *charset;       /* charset parameter (a token), or NULL */
+	unsigned depth;      /* nesting: +1 inside each attached message */
+	bool message;        /* message/rfc822 (or global, news) */
+};
+
+/* The parts of a flattened BODYSTRUCTURE (GPtrArray of struct imap_part *
+ * from imap_client_fetch_structure()), in order. Transfer full: a GPtrArray
+ * of struct mime_part_entry * that frees them. */
+GPtrArray *mime_structure_parts(const GPtrArray *parts);
+
+/* Undoes a Content-Transfer-Encoding (base64, quoted-printable, uuencode;
+ * anything else is copied). Transfer full. */
+GBytes *mime_transfer_decode(const char *encoding, const char *bytes, size_t len);
+
 /* ---- Rendering ------------------------------------------------------------------- */
 
 struct mime_render_opts {
@@ -210,6 +240,25 @@ char *mime_attachment_describe(const struct mime_attachment *a);
  * needsterminal, e.g. "w3m -dump -T text/html %s". NULL when there is none or
  * the file cannot be read. Transfer full. */
 char *mime_mailcap_html_command(const char *path);
+
+/* One mailcap entry (RFC 1524) for a type. The command is a shell command
+ * line by the RFC (run it with /bin/sh -c); its % escapes are the caller's
+ * to replace. */
+struct mime_mailcap_entry {
+	char *command;
+	char *test;          /* test= command, or NULL */
+	bool copiousoutput;
+	bool needsterminal;
+};
+
+/* The entries of a mailcap file for type ("image/png": also "image/ *" and
+ * "image"), in file order; empty when the file cannot be read. Transfer
+ * full: a GPtrArray of struct mime_mailcap_entry * that frees them. */
+GPtrArray *mime_mailcap_entries(const char *path, const char *type);
+
+/* The decoded content of attachment index (1-based; an attached message
+ * as its bytes), or NULL for a bad index. Transfer full. */
+GBytes *mime_attachment_bytes(struct mime_message *msg, unsigned index);
 
 /* The HTML renderer alone (tests, and for callers holding HTML): renders UTF-8
  * HTML to plain text lines separated by LF, with links numbered "[1]" and the

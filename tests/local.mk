@@ -44,6 +44,8 @@ EXTRA_DIST += tests/integration/test-cli.py
 # tern show --json (#19, Smaller).
 TESTS += tests/integration/test-show-json.py
 EXTRA_DIST += tests/integration/test-show-json.py
+TESTS += tests/integration/test-parts.py
+EXTRA_DIST += tests/integration/test-parts.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor

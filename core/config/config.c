@@ -104,6 +104,8 @@ static const struct key_def ui_keys[] = {
 	{ "fallback_charset", K_CHARSET, UI(fallback_charset), NULL },
 	{ "archive_folder", K_STRING, UI(archive_folder), NULL },
 	{ "confirm_quit", K_BOOL, UI(confirm_quit), NULL },
+	{ "save_dir", K_STRING, UI(save_dir), NULL },
+	{ "browser", K_COMMAND, UI(browser), NULL },
 };
 
 struct load {
@@ -181,6 +183,8 @@ config_free(struct config **cfg)
 	g_free(c->ui.html_renderer);
 	g_free(c->ui.fallback_charset);
 	g_free(c->ui.archive_folder);
+	g_free(c->ui.save_dir);
+	g_free(c->ui.browser);
 	g_hash_table_unref(c->keys);
 	g_hash_table_unref(c->colors);
 	g_ptr_array_unref(c->warnings);

@@ -131,6 +131,10 @@ struct config_ui {
 	char *fallback_charset;      /* for 8-bit text without a charset, default "windows-1252" */
 	char *archive_folder;        /* NULL: the \Archive special-use folder */
 	bool confirm_quit;           /* q on the list asks first; default false */
+	char *save_dir;              /* where the viewer saves (prompt default), or NULL:
+				      * the current directory */
+	char *browser;               /* command that opens a link (the URL is added as
+				      * its last word), or NULL: $BROWSER, else xdg-open */
 };
 
 struct config {

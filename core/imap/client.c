@@ -2317,6 +2317,131 @@ imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bo
 }
 
 /* ------------------------------------------------------------------ */
+/* BODYSTRUCTURE, flattened                                           */
+/* ------------------------------------------------------------------ */
+
+struct structure_op {
+	struct imap_client *c;
+	imap_structure_fn *done;
+	void *ud;
+	guint32 uid;
+	GPtrArray *parts; /* struct imap_part *, or NULL until the FETCH came */
+};
+
+void
+imap_part_free(struct imap_part *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->section);
+	g_free(p->type);
+	g_free(p->subtype);
+	g_strfreev(p->params);
+	g_free(p->disposition);
+	g_strfreev(p->disposition_params);
+	g_free(p->encoding);
+	g_free(p);
+}
+
+static char **
+params_strv(const struct imap_body_param *params, size_t n)
+{
+	char **v = g_new0(char *, 2 * n + 1);
+
+	for (size_t i = 0; i < n; i++) {
+		v[2 * i] = g_strdup(params[i].name ? params[i].name : "");
+		v[2 * i + 1] = g_strdup(params[i].value ? params[i].value : "");
+	}
+	return v;
+}
+
+/* Pre-order: a node, then its parts (or a message's enclosed body). The
+ * tree is already bounded by the parser (depth and part count). */
+static void
+flatten_body(GPtrArray *out, const struct imap_body *b, int parent, unsigned child)
+{
+	struct imap_part *p = g_new0(struct imap_part, 1);
+	int me = (int)out->len;
+
+	p->section = g_strdup(b->section ? b->section : "");
+	p->type = g_ascii_strdown(b->type ? b->type : "application", -1);
+	p->subtype = g_ascii_strdown(b->subtype ? b->subtype : "octet-stream", -1);
+	p->params = params_strv(b->params, b->n_params);
+	p->disposition = b->disposition ? g_ascii_strdown(b->disposition, -1) : NULL;
+	p->disposition_params = params_strv(b->disposition_params, b->n_disposition_params);
+	p->encoding = b->encoding ? g_ascii_strdown(b->encoding, -1) : NULL;
+	p->size = b->size;
+	p->parent = parent;
+	p->child = child;
+	p->multipart = b->parts != NULL || g_ascii_strcasecmp(p->type, "multipart") == 0;
+	g_ptr_array_add(out, p);
+	for (size_t i = 0; i < b->n_parts; i++)
+		flatten_body(out, &b->parts[i], me, (unsigned)i);
+	if (b->message_body != NULL)
+		flatten_body(out, b->message_body, me, 0);
+}
+
+static bool
+structure_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct structure_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) || f->uid != op->uid ||
+	    !(f->present & IMAP_FETCH_BODYSTRUCTURE) || f->body == NULL)
+		return false;
+	remember_uid(op->c, f->seq, f->uid);
+	if (op->parts != NULL)
+		g_ptr_array_unref(op->parts);
+	op->parts = g_ptr_array_new_with_free_func((GDestroyNotify)imap_part_free);
+	flatten_body(op->parts, f->body, -1, 0);
+	return true;
+}
+
+static void
+structure_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	       const char *detail, void *ud)
+{
+	struct structure_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (st == TERN_OK && op->parts == NULL) {
+		char *d = g_strdup_printf(_("no message with UID %u in this folder"), op->uid);
+
+		if (client_may_answer(c))
+			op->done(c, TERN_ERR_MSG, d, NULL, op->ud);
+		g_free(d);
+	} else if (client_may_answer(c)) {
+		op->done(c, st, detail, st == TERN_OK ? op->parts : NULL, op->ud);
+	}
+	if (op->parts != NULL)
+		g_ptr_array_unref(op->parts);
+	g_free(op);
+	after_command(c);
+}
+
+void
+imap_client_fetch_structure(struct imap_client *c, guint32 uid, imap_structure_fn *done,
+			    void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = structure_untagged,
+						    .done = structure_done };
+	struct structure_op *op = g_new0(struct structure_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uid = uid;
+	if (uid == 0) {
+		later_command(c, &h, op, TERN_OK, NULL);
+		return;
+	}
+	before_command(c);
+	if (client_submit(c, &h, op, NULL, "UID FETCH %u (UID BODYSTRUCTURE)", uid) < 0)
+		later_command(c, &h, op, TERN_OK, NULL);
+}
+
+/* ------------------------------------------------------------------ */
 /* STORE, COPY, MOVE, EXPUNGE                                         */
 /* ------------------------------------------------------------------ */
 

@@ -237,6 +237,35 @@ void imap_client_fetch_body(struct imap_client *c, guint32 uid, const char *sect
 void imap_client_fetch_head(struct imap_client *c, guint32 uid, guint32 max_bytes, bool mark_seen,
 			    imap_body_fn *done, void *ud);
 
+/* One node of a message's BODYSTRUCTURE, copied out of the response so it
+ * outlives it. imap_client_fetch_structure() gives them in pre-order: a
+ * node, then its parts (a message/rfc822 node: its enclosed body). */
+struct imap_part {
+	char *section;    /* IMAP section as struct imap_body says ("" for the root
+			     multipart); raw from the server */
+	char *type, *subtype; /* lower case ("multipart" for multiparts) */
+	char **params;    /* Content-Type parameters: name, value, name, value, ...,
+			     NULL-terminated; raw (RFC 2231/2047 not decoded) */
+	char *disposition; /* lower case, or NULL */
+	char **disposition_params; /* like params (never NULL) */
+	char *encoding;   /* Content-Transfer-Encoding, lower case, or NULL */
+	guint64 size;     /* octets as the server reports (may lie) */
+	int parent;       /* index of the enclosing node, -1 for the root */
+	unsigned child;   /* 0-based position among the parent's parts */
+	bool multipart;
+};
+
+void imap_part_free(struct imap_part *p);
+
+/* UID FETCH uid (UID BODYSTRUCTURE): the structure without the body.
+ * parts: GPtrArray of struct imap_part * (transfer none, valid during the
+ * call; g_ptr_array_ref() to keep). TERN_ERR_MSG when the UID does not
+ * exist. Never called inside this call. */
+typedef void imap_structure_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			       GPtrArray *parts, void *ud);
+void imap_client_fetch_structure(struct imap_client *c, guint32 uid, imap_structure_fn *done,
+				 void *ud);
+
 /* UID STORE uids +FLAGS.SILENT / -FLAGS.SILENT (flags: IMAP names, e.g.
  * "\\Seen" or keywords). */
 void imap_client_store(struct imap_client *c, const GArray *uids, bool add,

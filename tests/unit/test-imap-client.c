@@ -187,6 +187,13 @@ on_body(struct imap_client *c, enum tern_status st, const char *detail, GBytes *
 }
 
 static void
+on_structure(struct imap_client *c, enum tern_status st, const char *detail, GPtrArray *parts,
+	     void *ud)
+{
+	answer(ud, st);
+}
+
+static void
 on_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
 {
 	struct tctx *t = ud;
@@ -300,9 +307,11 @@ call_everything(struct tctx *t)
 	imap_client_search(t->c, tokens, false, on_uids, t), n++;
 	imap_client_fetch_body(t->c, 3, "", false, on_body, t), n++;
 	imap_client_fetch_head(t->c, 3, 1024, false, on_body, t), n++;
+	imap_client_fetch_structure(t->c, 3, on_structure, t), n++;
 	imap_client_append(t->c, "INBOX", NULL, msg, on_copy, t), n++;
 	/* answered without the server (arguments refused, nothing to do) */
 	imap_client_fetch_body(t->c, 0, "", false, on_body, t), n++;
+	imap_client_fetch_structure(t->c, 0, on_structure, t), n++;
 	imap_client_store(t->c, uids, true, NULL, on_done, t), n++;
 	imap_client_fetch_summaries(t->c, "1:x", on_batch, on_done, t), n++;
 	t->in_call = false;

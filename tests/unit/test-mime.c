@@ -220,6 +220,136 @@ test_charsets(void)
 	}
 }
 
+/* Inputs with NUL bytes: the length is given. */
+struct bin_case {
+	const char *charset;
+	const char *in;
+	size_t len;
+	const char *out;
+};
+
+#define BIN(cs, lit, out) { cs, lit, sizeof lit - 1, out }
+
+static const struct bin_case unicode_cases[] = {
+	/* UTF-16 with a byte order mark, which is not shown and wins over the label */
+	BIN("utf-16", "\xff\xfeh\0i\0 \0\xe9\0", "hi \xc3\xa9"),
+	BIN("utf-16", "\xfe\xff\0h\0i\0 \0\xe9", "hi \xc3\xa9"),
+	BIN("utf-16be", "\xfe\xff\0h\0i", "hi"),
+	BIN("utf-16le", "\xff\xfeh\0i\0", "hi"),
+	BIN(NULL, "\xff\xfeh\0i\0", "hi"),
+	BIN("us-ascii", "\xfe\xff\0h\0i", "hi"),
+	/* without one: the label, else the zero bytes say which order */
+	BIN("utf-16le", "h\0i\0", "hi"),
+	BIN("UTF-16BE", "\0h\0i", "hi"),
+	BIN("utf-16", "\0h\0i\0!", "hi!"),
+	BIN("utf-16", "h\0i\0!\0", "hi!"),
+	BIN(NULL, "h\0e\0l\0l\0o\0", "hello"),
+	BIN(NULL, "\0h\0e\0l\0l\0o", "hello"),
+	/* non-ASCII and a surrogate pair (U+1F600), unpaired surrogates */
+	BIN("utf-16le", "\x3d\xd8\x00\xde", "\xf0\x9f\x98\x80"),
+	BIN("utf-16be", "\x04\x1f\x04\x40", "\xd0\x9f\xd1\x80"),
+	BIN("utf-16le", "\x3d\xd8" "a\0", "\xef\xbf\xbd" "a"),
+	BIN("utf-16le", "a\0b", "a\xef\xbf\xbd"),
+	/* UTF-32, both orders, with and without a BOM */
+	BIN("utf-32", "\xff\xfe\0\0h\0\0\0i\0\0\0", "hi"),
+	BIN("utf-32", "\0\0\xfe\xff\0\0\0h\0\0\0i", "hi"),
+	BIN("utf-32", "h\0\0\0i\0\0\0", "hi"),
+	BIN("utf-32", "\0\0\0h\0\0\0i", "hi"),
+	BIN("utf-32be", "\0\x01\xf6\x00", "\xf0\x9f\x98\x80"),
+	BIN(NULL, "h\0\0\0i\0\0\0!\0\0\0", "hi!"),
+	BIN("utf-32le", "\0\0\x11\0", "\xef\xbf\xbd"),
+	/* a UTF-8 BOM is dropped */
+	BIN("utf-8", "\xef\xbb\xbfhi", "hi"),
+	BIN(NULL, "\xef\xbb\xbf\xc3\xa9", "\xc3\xa9"),
+	/* charset labels iconv does not know by that name (WHATWG labels) */
+	BIN("big5_tw", "\xa4\xa4\xa4\xe5", "\xe4\xb8\xad\xe6\x96\x87"),
+	BIN("x-x-big5", "\xa4\xa4", "\xe4\xb8\xad"),
+	BIN("eucgb2312_cn", "\xd6\xd0\xce\xc4", "\xe4\xb8\xad\xe6\x96\x87"),
+	BIN("x-gbk", "\x81\x40", "\xe4\xb8\x82"),
+	BIN("gb2312", "\x81\x40", "\xe4\xb8\x82"), /* GBK beyond GB 2312 */
+	BIN("x-sjis", "\x93\xfa\x96\x7b", "\xe6\x97\xa5\xe6\x9c\xac"),
+	BIN("ms_kanji", "\x93\xfa", "\xe6\x97\xa5"),
+	BIN("x-mac-roman", "caf\x8e", "caf\xc3\xa9"),
+	BIN("x-mac-cyrillic", "\x8f", "\xd0\x9f"),
+	BIN("ks_c_5601-1987", "\xc7\xd1", "\xed\x95\x9c"),
+	BIN("x-cp1251", "\xcf", "\xd0\x9f"),
+	BIN("cp866", "\x8f", "\xd0\x9f"),
+	BIN("iso8859-2", "\xb1", "\xc4\x85"),
+	BIN("Latin2", "\xb1", "\xc4\x85"),
+	BIN("tis-620", "\xa1", "\xe0\xb8\x81"),
+	BIN("koi", "\xf0", "\xd0\x9f"),
+	/* an unknown label still falls back to windows-1252 */
+	BIN("x-no-such-charset", "caf\xe9", "caf\xc3\xa9"),
+	/* ASCII labels keep reading valid UTF-8 as UTF-8 */
+	BIN("us-ascii", "caf\xc3\xa9", "caf\xc3\xa9"),
+};
+
+static void
+test_unicode_and_aliases(void)
+{
+	for (size_t i = 0; i < TERN_ARRAY_LEN(unicode_cases); i++) {
+		const struct bin_case *c = &unicode_cases[i];
+		size_t n = 0;
+		char *out = mime_charset_to_utf8(c->charset, c->in, c->len, &n);
+
+		g_test_message("case %zu (%s)", i, c->charset ? c->charset : "(none)");
+		g_assert_cmpstr(out, ==, c->out);
+		g_assert_cmpuint(n, ==, strlen(out));
+		g_free(out);
+	}
+}
+
+/* Parses len bytes (NULs allowed), renders, returns the body (after the
+ * header block; transfer full). */
+static char *
+show_body(const char *msg, size_t len)
+{
+	struct mime_message *m = mime_message_parse(msg, len);
+	struct mime_render_opts opts;
+	struct mime_rendered *r;
+	char *out, *body;
+
+	mime_render_opts_init(&opts);
+	r = mime_render(m, &opts);
+	out = mime_rendered_format(r);
+	body = strstr(out, "\n\n");
+	body = g_strdup(body ? body + 2 : out);
+	g_free(out);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	return body;
+}
+
+#define SHOW_BODY(lit) show_body(lit, sizeof lit - 1)
+
+static void
+test_body_utf16(void)
+{
+	char *out;
+
+	out = SHOW_BODY("Subject: x\nContent-Type: text/html\n\n"
+			"<\0p\0>\0h\0e\0l\0l\0o\0<\0/\0p\0>\0");
+	g_assert_cmpstr(out, ==, "hello\n");
+	g_free(out);
+	out = SHOW_BODY("Subject: x\nContent-Type: text/html; charset=utf-16\n\n"
+			"\xfe\xff\0<\0b\0>\0h\0i\0<\0/\0b\0>");
+	g_assert_cmpstr(out, ==, "hi\n");
+	g_free(out);
+	out = SHOW_BODY("Subject: x\nContent-Type: text/plain; charset=utf-16be\n\n"
+			"\xfe\xff\0h\0i\0\n");
+	g_assert_cmpstr(out, ==, "hi\n");
+	g_free(out);
+	out = SHOW_BODY("Subject: x\nContent-Type: text/plain\n\n"
+			"\xff\xfeh\0i\0\n\0");
+	g_assert_cmpstr(out, ==, "hi\n");
+	g_free(out);
+	out = SHOW_BODY("Subject: x\nContent-Type: text/plain; charset=utf-32\n"
+			"Content-Transfer-Encoding: base64\n\n"
+			"AAAAaAAAAGkAAAAK\n");
+	g_assert_cmpstr(out, ==, "hi\n");
+	g_free(out);
+}
+
 static void
 test_body_charset(void)
 {
@@ -871,6 +1001,8 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/header/standard", test_standard_headers);
 	g_test_add_func("/mime/charset/convert", test_charsets);
 	g_test_add_func("/mime/charset/body", test_body_charset);
+	g_test_add_func("/mime/charset/unicode-aliases", test_unicode_and_aliases);
+	g_test_add_func("/mime/charset/body-utf16", test_body_utf16);
 	g_test_add_func("/mime/body/alternative", test_alternative);
 	g_test_add_func("/mime/body/html-only", test_html_only);
 	g_test_add_func("/mime/html/render", test_html);

@@ -156,5 +156,12 @@ int cli_cmd_reply(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_forward(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_compose(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_parts(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_pipe(const struct tern_globals *g, int argc, char **argv);
+/* tern show --part SECTION (ui/cli/cmd-parts.c): that part with its transfer
+ * encoding undone; text in UTF-8 and sanitised on a terminal, bytes as they
+ * are otherwise. Opens ctx itself. Returns the exit code. */
+int cli_show_part(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		  guint32 uid, const char *section);
 
 #endif

@@ -103,7 +103,7 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{ "raw", NULL }, { "headers", NULL }, { "mark-read", NULL }, { "json", NULL },
-		{ NULL, NULL },
+		{ "part", "SECTION" }, { NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -114,14 +114,19 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 
 	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 2 ||
 	    cli_args_has(&args, "raw") + cli_args_has(&args, "headers") +
-			    cli_args_has(&args, "json") > 1) {
+			    cli_args_has(&args, "json") + cli_args_has(&args, "part") > 1 ||
+	    (cli_args_has(&args, "part") && cli_args_has(&args, "mark-read"))) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
-			      _("usage: tern show FOLDER UID [--raw | --headers | --json] "
-				"[--mark-read]"));
+			      _("usage: tern show FOLDER UID [--raw | --headers | --json | "
+				"--part SECTION] [--mark-read]"));
 		goto out;
 	}
 	if ((rc = parse_uid(args.pos->pdata[1], &uid)) != 0)
 		goto out;
+	if (cli_args_has(&args, "part")) {
+		rc = cli_show_part(g, &ctx, args.pos->pdata[0], uid, cli_args_get(&args, "part"));
+		goto out;
+	}
 	rc = fetch_message(g, &ctx, args.pos->pdata[0], uid, cli_args_has(&args, "mark-read"),
 			   &data);
 	if (rc != 0)

@@ -773,7 +773,8 @@ back(struct tui *t)
 {
 	switch (t->focus) {
 	case PANE_VIEWER:
-		close_message(t);
+		if (!viewer_leave_mode(t, false))
+			close_message(t);
 		break;
 	case PANE_FOLDERS:
 		t->focus = PANE_LIST;
@@ -816,7 +817,9 @@ drop_tags_done(struct tui *t, const char *answer, void *ud)
 static void
 clear_view(struct tui *t)
 {
-	if (t->viewer.uid != 0 && t->focus != PANE_FOLDERS) {
+	if (t->viewer.uid != 0 && t->focus == PANE_VIEWER && viewer_leave_mode(t, true)) {
+		/* back to the message's text first */
+	} else if (t->viewer.uid != 0 && t->focus != PANE_FOLDERS) {
 		close_message(t);
 	} else if (t->search != NULL) {
 		g_clear_pointer(&t->search, g_free);
@@ -927,6 +930,47 @@ static void run_answer(struct tui *t, enum action a, bool tagged) { compose_answ
 static void run_compose(struct tui *t, enum action a, bool tagged) { compose_new(t); }
 static void run_resume(struct tui *t, enum action a, bool tagged) { compose_resume(t); }
 static void run_goto(struct tui *t, enum action a, bool tagged) { folder_pane_goto_prompt(t); }
+static void run_pipe(struct tui *t, enum action a, bool tagged) { toolbox_pipe(t); }
+static void run_parts(struct tui *t, enum action a, bool tagged) { parts_open(t); }
+static void run_save_message(struct tui *t, enum action a, bool tagged) { toolbox_save_message(t); }
+static void run_links(struct tui *t, enum action a, bool tagged) { toolbox_links(t); }
+
+/* n and N in the viewer: the next match while a find is on, else (as in
+ * the list) the next unread message. */
+static void
+run_find_next(struct tui *t, enum action a, bool tagged)
+{
+	int dir = a == ACTION_FIND_NEXT ? 1 : -1;
+
+	if (t->viewer.find != NULL)
+		viewer_find_next(t, dir);
+	else
+		next_unread(t, dir);
+}
+
+static void
+run_view_mode(struct tui *t, enum action a, bool tagged)
+{
+	viewer_set_mode(t, a == ACTION_SOURCE ? VIEW_SOURCE : VIEW_HEADERS);
+}
+
+static void
+find_done(struct tui *t, const char *text, void *ud)
+{
+	if (text != NULL)
+		viewer_find(t, text);
+}
+
+static void
+run_find(struct tui *t, enum action a, bool tagged)
+{
+	if (t->viewer.uid == 0) {
+		tui_error(t, _("No message is open."));
+		return;
+	}
+	prompt_start(t, PROMPT_TEXT, _("Find in the message: "),
+		     t->viewer.find != NULL ? t->viewer.find : "", find_done, NULL, NULL);
+}
 
 static void
 run_flag(struct tui *t, enum action a, bool tagged)
@@ -1040,6 +1084,15 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_RESUME] = run_resume,
 	[ACTION_GOTO_FOLDER] = run_goto,
 	[ACTION_REPLY_LIST] = run_answer,
+	[ACTION_PARTS] = run_parts,
+	[ACTION_PIPE] = run_pipe,
+	[ACTION_FULL_HEADERS] = run_view_mode,
+	[ACTION_SOURCE] = run_view_mode,
+	[ACTION_SAVE_MESSAGE] = run_save_message,
+	[ACTION_LINKS] = run_links,
+	[ACTION_FIND] = run_find,
+	[ACTION_FIND_NEXT] = run_find_next,
+	[ACTION_FIND_PREV] = run_find_next,
 	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
 };
 

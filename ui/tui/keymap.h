@@ -50,6 +50,16 @@ enum action {
 	ACTION_COMPOSE,
 	ACTION_RESUME,
 	ACTION_GOTO_FOLDER,
+	/* the viewer's toolbox (#14) */
+	ACTION_PARTS,
+	ACTION_PIPE,
+	ACTION_FULL_HEADERS,
+	ACTION_SOURCE,
+	ACTION_SAVE_MESSAGE,
+	ACTION_LINKS,
+	ACTION_FIND,
+	ACTION_FIND_NEXT,
+	ACTION_FIND_PREV,
 	/* the review screen of a message being written */
 	ACTION_SEND,
 	ACTION_EDIT,

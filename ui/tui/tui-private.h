@@ -117,6 +117,14 @@ struct view_line {
 	int name_cols;         /* header lines: columns of "Name:" drawn in COLOR_HEADER_NAME */
 };
 
+/* What the viewer shows of the open message (H and V toggle). */
+enum viewer_mode {
+	VIEW_TEXT,             /* the main headers and the text */
+	VIEW_HEADERS,          /* every header, decoded, and the text */
+	VIEW_SOURCE,           /* the message as fetched, sanitised */
+	VIEW_OUTPUT,           /* a command's output (toolbox.c), until the next key */
+};
+
 struct viewer {
 	guint32 uid;           /* 0: nothing open */
 	char *folder;
@@ -130,6 +138,12 @@ struct viewer {
 	GPtrArray *lines;      /* struct view_line * */
 	guint top;
 	char *error;
+	/* ---- #14: the viewer's toolbox (viewer.c owns these) ---- */
+	enum viewer_mode mode;
+	GPtrArray *links;      /* char *: the numbered links of the text, as shown */
+	char *find;            /* / in the viewer: the text looked for, or NULL */
+	gssize find_line;      /* the line of the current match, -1: none */
+	GPtrArray *output;     /* VIEW_OUTPUT: struct view_line * */
 };
 
 /* An operation waiting for the server. Each carries the generation of the
@@ -217,6 +231,7 @@ struct tui {
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
+	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
 	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
 				      from Drafts (compose.c) */
@@ -477,6 +492,49 @@ void undo_forget_flag(struct tui *t, const GArray *uids, guint bit);
 void undo_last(struct tui *t);
 /* Forget every step (and stop a move being taken back, without a callback). */
 void undo_free(struct tui *t);
+
+/* ---- #14: the viewer's toolbox (viewer.c, toolbox.c) --------------- */
+/* H, V: show every header, or the source; again: back to the text. */
+void viewer_set_mode(struct tui *t, enum viewer_mode mode);
+/* / in the viewer: find text (case ignored for ASCII) from the top line
+ * down; n/N: the next or previous match (wraps). */
+void viewer_find(struct tui *t, const char *text);
+void viewer_find_next(struct tui *t, int dir);
+/* Show text (a command's output: sanitised here) in the viewer until
+ * another mode is chosen. */
+void viewer_show_output(struct tui *t, const char *title, const char *text, size_t len);
+/* q, Esc: a command's output, every header or the source ends (back to
+ * the text); with find (Esc), also the highlighted search. False when
+ * there was none. */
+bool viewer_leave_mode(struct tui *t, bool find);
+/* The message as fetched (transfer none), or NULL; *cut_r: only its start. */
+GBytes *viewer_raw(struct tui *t, bool *cut_r);
+/* toolbox.c: | pipe, S save as .eml, b open a link. */
+void toolbox_pipe(struct tui *t);
+void toolbox_save_message(struct tui *t);
+void toolbox_links(struct tui *t);
+/* Forget running commands' callbacks (at exit). */
+void toolbox_free(struct tui *t);
+/* fn(t, the whole open message, arg) now, or once it is fetched when only
+ * its start is here (arg: transfer full, freed after fn). */
+typedef void with_message_fn(struct tui *t, GBytes *raw, char *arg);
+void toolbox_with_message(struct tui *t, with_message_fn *fn, char *arg);
+/* Run a command line with /bin/sh -c in the background, input on its
+ * stdin; its output shown in the viewer under title (NULL: "Output of
+ * COMMAND"), its status on the status line. */
+void toolbox_run_command(struct tui *t, GBytes *input, const char *command, const char *title);
+/* Ask where to save bytes (dir: NULL for save_dir; name: a safe file
+ * name); never overwrites without asking, never follows a symbolic link. */
+void toolbox_save_prompt(struct tui *t, GBytes *bytes, const char *dir, const char *name);
+/* parts.c: v, the list of parts over the viewer (s save, o open with the
+ * mailcap entry for its type, | pipe, q back). */
+void parts_open(struct tui *t);
+bool parts_shown(struct tui *t);
+void parts_key(struct tui *t, enum action a, const char *spec);
+void parts_draw(struct tui *t, const struct tui_rect *r);
+/* Close the list (message changed) / and at exit remove the private files. */
+void parts_close(struct tui *t);
+void parts_free(struct tui *t);
 
 /* ---- #19 triage: declarations added for folder-pane.c ------------------------ */
 /* Ask for a folder by name (the folder prompt: Tab completes any part of

@@ -361,6 +361,11 @@ handle_key(struct tui *t, const char *spec, gunichar wc)
 		help_key(t, a);
 		return;
 	}
+	if (parts_shown(t) && t->focus == PANE_VIEWER && !compose_reviewing(t) &&
+	    t->viewer.mode != VIEW_OUTPUT) {
+		parts_key(t, a, spec);
+		return;
+	}
 	if (compose_reviewing(t)) {
 		compose_key(t, a);
 		return;
@@ -794,6 +799,8 @@ tui_free(struct tui *t)
 	guint lost;
 
 	viewer_wait(t);
+	toolbox_free(t);
+	parts_free(t);
 	conn_stop(t);
 	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)

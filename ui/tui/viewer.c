@@ -50,6 +50,11 @@ viewer_clear(struct viewer *v)
 	v->render_seq++; /* a render still running is for nothing now */
 	v->top = 0;
 	v->width = 0;
+	v->mode = VIEW_TEXT;
+	g_clear_pointer(&v->links, g_ptr_array_unref);
+	g_clear_pointer(&v->find, g_free);
+	v->find_line = -1;
+	g_clear_pointer(&v->output, g_ptr_array_unref);
 }
 
 /* ---- rendering (worker thread) --------------------------------------------- */
@@ -58,9 +63,11 @@ struct render_job {
 	guint seq;
 	GBytes *raw;
 	guint32 cut_of;   /* raw is the start of a message this big, or 0 */
+	enum viewer_mode mode;
 	struct mime_render_opts opts;
 	char *html_command;
 	GPtrArray *lines; /* the result */
+	GPtrArray *links; /* char *: the numbered links */
 };
 
 static void
@@ -72,6 +79,8 @@ render_job_free(gpointer p)
 	g_free(j->html_command);
 	if (j->lines != NULL)
 		g_ptr_array_unref(j->lines);
+	if (j->links != NULL)
+		g_ptr_array_unref(j->links);
 	g_free(j);
 }
 
@@ -145,17 +154,69 @@ add_cut_notice(GPtrArray *lines, gsize have, guint32 size, size_t width)
 	g_free(all);
 }
 
+/* "[N] URL" lines of the HTML renderer: the URL, when it is one a
+ * browser may be given as shown (printable ASCII, no space). */
+static void
+collect_link(GPtrArray *links, const char *text)
+{
+	const char *url = strstr(text, "] ");
+	char *end;
+	guint64 n = g_ascii_strtoull(text + 1, &end, 10);
+
+	if (text[0] != '[' || url == NULL || end != url || n != links->len + 1)
+		return;
+	url += 2;
+	for (const char *p = url; *p != '\0'; p++)
+		if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f)
+			return;
+	g_ptr_array_add(links, g_strdup(url));
+}
+
+/* V: the message as fetched, one line per line, sanitised. */
+static GPtrArray *
+source_lines(GBytes *raw)
+{
+	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
+	gsize len;
+	const char *p = g_bytes_get_data(raw, &len), *end = p + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line;
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		line = text_make_valid(p, (gssize)n);
+		add_line(lines, line, COLOR_NORMAL, 0);
+		g_free(line);
+		p = nl ? nl + 1 : end;
+	}
+	return lines;
+}
+
 static GPtrArray *
 render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cut_of)
 {
 	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
 
-	add_header(lines, _("From:"), r->from, width, COLOR_HEADER_VALUE);
-	add_header(lines, _("To:"), r->to, width, COLOR_HEADER_VALUE);
-	add_header(lines, _("Cc:"), r->cc, width, COLOR_HEADER_VALUE);
-	add_header(lines, _("Date:"), r->date, width, COLOR_HEADER_VALUE);
-	add_header(lines, _("Subject:"), r->subject != NULL ? r->subject : "", width,
-		   COLOR_SUBJECT);
+	if (r->all_headers) {
+		/* H: every header, decoded, in order */
+		for (guint i = 0; i < r->headers->len; i++) {
+			const struct mime_header *h = r->headers->pdata[i];
+			char *name = g_strdup_printf("%s:", h->name);
+
+			add_header(lines, name, h->value, width, COLOR_HEADER_VALUE);
+			g_free(name);
+		}
+	} else {
+		add_header(lines, _("From:"), r->from, width, COLOR_HEADER_VALUE);
+		add_header(lines, _("To:"), r->to, width, COLOR_HEADER_VALUE);
+		add_header(lines, _("Cc:"), r->cc, width, COLOR_HEADER_VALUE);
+		add_header(lines, _("Date:"), r->date, width, COLOR_HEADER_VALUE);
+		add_header(lines, _("Subject:"), r->subject != NULL ? r->subject : "", width,
+			   COLOR_SUBJECT);
+	}
 	add_line(lines, "", COLOR_NORMAL, 0);
 	if (cut_of != 0)
 		add_cut_notice(lines, have, cut_of, width);
@@ -183,13 +244,27 @@ static void
 render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
 	struct render_job *j = data;
-	struct mime_message *msg = mime_message_parse_bytes(j->raw);
+	struct mime_message *msg;
 	struct mime_rendered *r;
 
+	j->links = g_ptr_array_new_with_free_func(g_free);
+	if (j->mode == VIEW_SOURCE) {
+		j->lines = source_lines(j->raw);
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
+	msg = mime_message_parse_bytes(j->raw);
 	j->opts.html_command = j->html_command;
+	j->opts.all_headers = j->mode == VIEW_HEADERS;
 	r = mime_render(msg, &j->opts);
 	mime_message_free(&msg);
 	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of);
+	for (guint i = 0; i < r->lines->len; i++) {
+		const struct mime_line *l = r->lines->pdata[i];
+
+		if (l->kind == MIME_LINE_LINK)
+			collect_link(j->links, l->text);
+	}
 	mime_rendered_free(&r);
 	g_task_return_boolean(task, TRUE);
 }
@@ -206,6 +281,8 @@ render_done(GObject *source, GAsyncResult *res, gpointer ud)
 	if (j->seq == v->render_seq && v->uid != 0) {
 		g_clear_pointer(&v->lines, g_ptr_array_unref);
 		v->lines = g_steal_pointer(&j->lines);
+		g_clear_pointer(&v->links, g_ptr_array_unref);
+		v->links = g_steal_pointer(&j->links);
 		tui_dirty(t);
 	}
 }
@@ -222,6 +299,7 @@ start_render(struct tui *t)
 	j = g_new0(struct render_job, 1);
 	j->raw = g_bytes_ref(v->raw);
 	j->cut_of = v->cut_of;
+	j->mode = v->mode == VIEW_OUTPUT ? VIEW_TEXT : v->mode;
 	j->seq = ++v->render_seq;
 	mime_render_opts_init(&j->opts);
 	/* Drawn one column in from the pane's edge. */
@@ -335,6 +413,7 @@ viewer_open(struct tui *t, struct msg *m)
 	if (v->uid == m->uid && g_strcmp0(v->folder, t->folder) == 0 && v->error == NULL)
 		return;
 	viewer_clear(v);
+	parts_close(t);
 	v->uid = m->uid;
 	v->folder = g_strdup(t->folder);
 	tui_layout(t); /* the viewer's place, now that it is open */
@@ -410,10 +489,18 @@ viewer_resize(struct tui *t)
 
 /* ---- scrolling and drawing -------------------------------------------------- */
 
+/* The lines on screen: the message's, or a command's output. */
+static GPtrArray *
+shown_lines(const struct viewer *v)
+{
+	return v->mode == VIEW_OUTPUT ? v->output : v->lines;
+}
+
 static guint
 max_top(struct tui *t)
 {
-	guint n = t->viewer.lines != NULL ? t->viewer.lines->len : 0;
+	GPtrArray *lines = shown_lines(&t->viewer);
+	guint n = lines != NULL ? lines->len : 0;
 	guint h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
 
 	return n > h ? n - h : 0;
@@ -435,7 +522,8 @@ viewer_scroll(struct tui *t, gssize delta)
 bool
 viewer_at_end(struct tui *t)
 {
-	return t->viewer.uid != 0 && t->viewer.lines != NULL && t->viewer.top >= max_top(t);
+	return t->viewer.uid != 0 && shown_lines(&t->viewer) != NULL &&
+	       t->viewer.top >= max_top(t);
 }
 
 void
@@ -449,6 +537,7 @@ static void
 draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
 {
 	struct viewer *v = &t->viewer;
+	GPtrArray *lines = shown_lines(v);
 	attr_t a = t->attrs[COLOR_SEPARATOR] | (focused ? A_BOLD : 0);
 	char *pos = NULL;
 
@@ -457,13 +546,44 @@ draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
 	attrset(a);
 	mvhline(sep->y, sep->x, ACS_HLINE, sep->w);
 	attrset(A_NORMAL);
-	if (v->lines != NULL && v->lines->len > (guint)t->lay.viewer.h) {
-		guint shown = MIN(v->top + (guint)t->lay.viewer.h, v->lines->len);
+	if (lines != NULL && lines->len > (guint)t->lay.viewer.h) {
+		guint shown = MIN(v->top + (guint)t->lay.viewer.h, lines->len);
 
-		pos = g_strdup_printf(" %u%% ", (guint)((guint64)shown * 100 / v->lines->len));
+		pos = g_strdup_printf(" %u%% ", (guint)((guint64)shown * 100 / lines->len));
 		draw_text_right(sep->y, sep->x, sep->w - 2, pos, a);
 	}
 	g_free(pos);
+}
+
+/* Where the text looked for is in s (ASCII case ignored), or NULL. */
+static const char *
+find_in(const char *s, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; *s != '\0'; s++)
+		if (g_ascii_strncasecmp(s, needle, n) == 0)
+			return s;
+	return NULL;
+}
+
+/* Every match on a drawn line, in reverse video. */
+static void
+draw_match(struct tui *t, int y, int x, int w, const char *text)
+{
+	const char *m = text;
+	size_t n = strlen(t->viewer.find);
+
+	while (n > 0 && (m = find_in(m, t->viewer.find)) != NULL) {
+		int col = (int)text_width(text, m - text);
+		char *match = g_strndup(m, n);
+
+		if (col < w)
+			draw_text_at(y, x + col, w - col, match,
+				     t->attrs[COLOR_SELECTION] | A_REVERSE);
+		g_free(match);
+		m += n;
+	}
 }
 
 void
@@ -471,15 +591,20 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 {
 	struct viewer *v = &t->viewer;
 	const struct tui_rect *sep = &t->lay.viewer_sep;
+	GPtrArray *lines = shown_lines(v);
 
 	draw_title(t, sep, focused);
+	if (parts_shown(t) && v->mode != VIEW_OUTPUT) {
+		parts_draw(t, r);
+		return;
+	}
 	if (v->uid == 0) {
 		draw_text(r->y, r->x + 1, r->w - 1,
 			  _("Enter opens the selected message; ? lists the keys."),
 			  t->attrs[COLOR_INFO]);
 		return;
 	}
-	if (v->lines == NULL) {
+	if (lines == NULL) {
 		draw_text(r->y, r->x + 1, r->w - 1,
 			  v->error != NULL ? v->error : _("Loading the message…"),
 			  t->attrs[v->error != NULL ? COLOR_ERROR : COLOR_INFO]);
@@ -487,10 +612,15 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 	}
 	if (v->top > max_top(t))
 		v->top = max_top(t);
-	for (int i = 0; i < r->h && v->top + (guint)i < v->lines->len; i++) {
-		const struct view_line *l = v->lines->pdata[v->top + i];
+	for (int i = 0; i < r->h && v->top + (guint)i < lines->len; i++) {
+		const struct view_line *l = lines->pdata[v->top + i];
 		int x = r->x + 1, w = r->w - 1;
 
+		if (v->find != NULL && v->mode != VIEW_OUTPUT) {
+			draw_text(r->y + i, x, w, l->text, t->attrs[l->color]);
+			draw_match(t, r->y + i, x, w, l->text);
+			continue;
+		}
 		if (l->name_cols > 0 && l->name_cols < w) {
 			char *name = g_strndup(l->text, strlen(l->text));
 			char *cut = text_truncate(name, -1, (size_t)l->name_cols, NULL);
@@ -505,4 +635,133 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 		}
 		draw_text(r->y + i, x, w, l->text, t->attrs[l->color]);
 	}
+}
+
+/* ---- #14: modes, finding, output ---------------------------------------------- */
+
+void
+viewer_set_mode(struct tui *t, enum viewer_mode mode)
+{
+	struct viewer *v = &t->viewer;
+
+	if (v->uid == 0 || v->raw == NULL) {
+		tui_error(t, _("No message is open."));
+		return;
+	}
+	v->mode = v->mode == mode ? VIEW_TEXT : mode;
+	v->top = 0;
+	v->find_line = -1;
+	g_clear_pointer(&v->lines, g_ptr_array_unref);
+	start_render(t);
+	tui_dirty(t);
+}
+
+GBytes *
+viewer_raw(struct tui *t, bool *cut_r)
+{
+	if (cut_r != NULL)
+		*cut_r = t->viewer.cut_of != 0;
+	return t->viewer.uid != 0 ? t->viewer.raw : NULL;
+}
+
+void
+viewer_show_output(struct tui *t, const char *title, const char *text, size_t len)
+{
+	struct viewer *v = &t->viewer;
+	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
+	const char *p = text, *end = text + len;
+
+	add_line(lines, title, COLOR_HEADER_NAME, 0);
+	add_line(lines, "", COLOR_NORMAL, 0);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char *line = text_make_valid(p, (gssize)n);
+
+		add_line(lines, line, COLOR_NORMAL, 0);
+		g_free(line);
+		p = nl ? nl + 1 : end;
+	}
+	g_clear_pointer(&v->output, g_ptr_array_unref);
+	v->output = lines;
+	v->mode = VIEW_OUTPUT;
+	v->top = 0;
+	tui_dirty(t);
+}
+
+static bool
+line_matches(struct viewer *v, guint i)
+{
+	return find_in(((struct view_line *)v->lines->pdata[i])->text, v->find) != NULL;
+}
+
+void
+viewer_find_next(struct tui *t, int dir)
+{
+	struct viewer *v = &t->viewer;
+	guint n = v->lines != NULL ? v->lines->len : 0, h;
+	gssize from;
+
+	if (v->find == NULL || n == 0) {
+		tui_error(t, _("Nothing to find: / looks for text in the message."));
+		return;
+	}
+	from = v->find_line >= 0 ? v->find_line : (dir > 0 ? (gssize)v->top - 1 : (gssize)v->top);
+	for (guint k = 1; k <= n; k++) {
+		guint i = (guint)(((from + (gssize)k * dir) % (gssize)n + (gssize)n) % (gssize)n);
+
+		if (!line_matches(v, i))
+			continue;
+		if ((dir > 0 && (gssize)i <= from) || (dir < 0 && (gssize)i >= from))
+			tui_info(t, _("Search wrapped."));
+		v->find_line = (gssize)i;
+		h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
+		if (i < v->top || i >= v->top + h)
+			v->top = i > 2 ? i - 2 : 0;
+		if (v->top > max_top(t))
+			v->top = max_top(t);
+		tui_dirty(t);
+		return;
+	}
+	tui_error(t, _("Not found in this message."));
+	v->find_line = -1;
+	tui_dirty(t);
+}
+
+void
+viewer_find(struct tui *t, const char *text)
+{
+	struct viewer *v = &t->viewer;
+
+	g_clear_pointer(&v->find, g_free);
+	v->find_line = -1;
+	if (v->mode == VIEW_OUTPUT)
+		v->mode = VIEW_TEXT;
+	if (text == NULL || *text == '\0') {
+		tui_dirty(t);
+		return;
+	}
+	v->find = g_strdup(text);
+	viewer_find_next(t, 1);
+}
+
+bool
+viewer_leave_mode(struct tui *t, bool find)
+{
+	struct viewer *v = &t->viewer;
+
+	if (v->mode == VIEW_OUTPUT) {
+		v->mode = VIEW_TEXT;
+		v->top = 0;
+		g_clear_pointer(&v->output, g_ptr_array_unref);
+	} else if (v->mode != VIEW_TEXT) {
+		viewer_set_mode(t, v->mode); /* the same mode again: back to the text */
+	} else if (find && v->find != NULL) {
+		g_clear_pointer(&v->find, g_free);
+		v->find_line = -1;
+	} else {
+		return false;
+	}
+	tui_dirty(t);
+	return true;
 }
