@@ -52,7 +52,7 @@ whole_done(struct imap_client *c, enum tern_status st, const char *detail, GByte
 	struct whole *w = op->data;
 	struct tui *t = op->t;
 
-	if (tui_op_end(op) && t->viewer.uid == w->uid) {
+	if (tui_op_current(op) && t->viewer.uid == w->uid) {
 		if (st == TERN_OK && data != NULL)
 			w->fn(t, data, w->arg);
 		else
