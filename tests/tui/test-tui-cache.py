@@ -441,10 +441,14 @@ def check_reconnect(t, srv, env, shown):
     label = base.count_label(len(shown))
     run = Run(env, config)
     try:
+        # online, and INBOX selected (not "Connecting" or "Opening": a
+        # change made before the SELECT is refused as "still opening")
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
-                                  "offline" not in run.status_line(ls) and
+                                  not any(w in run.status_line(ls) for w in
+                                          ("offline", "Connecting", "Opening", "Loading")) and
                                   "Sent" not in ls[-1])
         t.ok(ok, "reconnect: online through the proxy", "\n".join(lines))
+        time.sleep(0.5)
         proxy.mode = "drop-store"
         run.term.keys(*(["j"] * picks[0]), "s")
         ok = base.wait_server(lambda: len(journal(env)) == 1)
