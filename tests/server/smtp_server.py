@@ -33,12 +33,16 @@ class Spool:
     def keep(self, session, envelope):
         n = len([f for f in os.listdir(self.spool) if f.endswith(".eml")]) + 1
         base = os.path.join(self.spool, "%d" % n)
-        with open(base + ".eml", "wb") as f:
-            f.write(envelope.original_content)
-        with open(base + ".json", "w") as f:
+        # Readers look for N.eml and then read N.json: the envelope goes
+        # first, and each file appears whole (written aside, then renamed).
+        with open(base + ".json.tmp", "w") as f:
             json.dump({"from": envelope.mail_from, "rcpts": envelope.rcpt_tos,
                        "auth": getattr(session, "tern_mechanism", None),
                        "tls": session.ssl is not None or self.mode == "implicit"}, f)
+        os.rename(base + ".json.tmp", base + ".json")
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(envelope.original_content)
+        os.rename(base + ".eml.tmp", base + ".eml")
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
         good = (isinstance(auth_data, LoginPassword) and auth_data.login == USER and
