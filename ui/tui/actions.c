@@ -265,10 +265,12 @@ toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 /* ---- moves ------------------------------------------------------------------- */
 
 struct move_data {
+	struct tui *t;
 	GArray *uids;
 	GPtrArray *mids; /* Message-IDs, for undo without COPYUID (or NULL) */
 	char *src;
 	struct pending *pending; /* written ahead (not for expunge) */
+	guint undo_serial;       /* its undo step, made at the key (0: none) */
 	char *dest;
 	bool expunge; /* delete for good: STORE \Deleted, then UID EXPUNGE */
 };
@@ -279,6 +281,8 @@ move_data_free(gpointer p)
 	struct move_data *md = p;
 
 	pending_end(&md->pending, TERN_ERR_CANCELLED);
+	if (md->undo_serial != 0)
+		undo_end_move(md->t, md->undo_serial, false, NULL);
 	g_array_unref(md->uids);
 	if (md->mids != NULL)
 		g_ptr_array_unref(md->mids);
@@ -331,6 +335,10 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	struct move_data *md = op->data;
 	bool current = tui_op_current(op);
 
+	/* The undo step was made at the key: it counts only when done. */
+	undo_end_move(t, md->undo_serial, st == TERN_OK,
+		      result != NULL ? result->dst_uids : NULL);
+	md->undo_serial = 0;
 	if (queue_if_lost(t, &md->pending, st, current)) {
 		if (current)
 			forget_queued(t, md->uids);
@@ -346,8 +354,6 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 		tui_error(t, _("Not moved to %s: %s"), md->dest, detail);
 	} else {
 		remove_all(t, md->uids);
-		undo_push_move(t, md->src, md->uids, md->dest,
-			       result != NULL ? result->dst_uids : NULL, md->mids);
 		tui_info(t, ngettext("Moved %u message to %s.", "Moved %u messages to %s.",
 				     md->uids->len), md->uids->len, md->dest);
 		conn_refresh_folders(t);
@@ -423,6 +429,8 @@ move_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 	md->pending = pending_begin(t, t->folder, t->info.uidvalidity, STORE_ACTION_MOVE, uids,
 				    dest);
 	md->dest = g_strdup(dest);
+	md->t = t;
+	md->undo_serial = undo_begin_move(t, md->src, uids, dest, md->mids);
 	set_hidden(t, uids, true);
 	viewer_follow(t, uids);
 	op = tui_op_new(t, md, move_data_free);

@@ -483,9 +483,13 @@ struct undo_run;
  * only those whose state it changed. Copied. */
 void undo_push_flag(struct tui *t, const char *folder, const GArray *changed, guint bit,
 		    bool added);
-/* dest_uids (COPYUID, may be NULL) copied; mids (may be NULL) referenced. */
-void undo_push_move(struct tui *t, const char *src, const GArray *uids, const char *dest,
-		    const GArray *dest_uids, GPtrArray *mids);
+/* A move, at the key (so z takes steps back in the order they were made);
+ * mids (may be NULL) referenced. Returns its serial for undo_end_move(). */
+guint undo_begin_move(struct tui *t, const char *src, const GArray *uids, const char *dest,
+		      GPtrArray *mids);
+/* The server's answer: done, with the UIDs there (COPYUID, may be NULL,
+ * copied), or not (the step goes). An unknown serial is a no-op. */
+void undo_end_move(struct tui *t, guint serial, bool done, const GArray *dest_uids);
 /* The server refused the newest flag change: it is no undo step. */
 void undo_forget_flag(struct tui *t, const GArray *uids, guint bit);
 /* z. */

@@ -30,6 +30,8 @@ struct undo_entry {
 	char *dest;        /* MOVE: where they went */
 	GArray *dest_uids; /* MOVE: their UIDs there (COPYUID), or NULL */
 	GPtrArray *mids;   /* MOVE: their Message-IDs, to find them without COPYUID */
+	guint serial;      /* MOVE: made at the key; the answer finds it by this */
+	bool waiting;      /* MOVE: the server has not answered yet */
 };
 
 /* A move being taken back on its own connection. */
@@ -95,20 +97,41 @@ undo_push_flag(struct tui *t, const char *folder, const GArray *changed, guint b
 	push(t, e);
 }
 
-void
-undo_push_move(struct tui *t, const char *src, const GArray *uids, const char *dest,
-	       const GArray *dest_uids, GPtrArray *mids)
+guint
+undo_begin_move(struct tui *t, const char *src, const GArray *uids, const char *dest,
+		GPtrArray *mids)
 {
+	static guint serial;
 	struct undo_entry *e = g_new0(struct undo_entry, 1);
 
 	e->kind = UNDO_MOVE;
 	e->folder = g_strdup(src);
 	e->uids = uids_dup(uids);
 	e->dest = g_strdup(dest);
-	if (dest_uids != NULL && dest_uids->len > 0)
-		e->dest_uids = uids_dup(dest_uids);
 	e->mids = mids != NULL ? g_ptr_array_ref(mids) : NULL;
+	e->serial = ++serial != 0 ? serial : ++serial;
+	e->waiting = true;
 	push(t, e);
+	return e->serial;
+}
+
+void
+undo_end_move(struct tui *t, guint serial, bool done, const GArray *dest_uids)
+{
+	for (guint i = 0; serial != 0 && t->undo != NULL && i < t->undo->len; i++) {
+		struct undo_entry *e = t->undo->pdata[i];
+
+		if (e->serial != serial)
+			continue;
+		if (!done) {
+			g_ptr_array_remove_index(t->undo, i);
+			return;
+		}
+		e->waiting = false;
+		if (dest_uids != NULL && dest_uids->len > 0)
+			e->dest_uids = uids_dup(dest_uids);
+		return;
+	}
 }
 
 void
@@ -337,6 +360,11 @@ undo_last(struct tui *t)
 		return;
 	}
 	e = t->undo->pdata[t->undo->len - 1];
+	if (e->waiting) {
+		tui_info(t, _("The last move is still on its way to the server; try again in a "
+			      "moment."));
+		return;
+	}
 	if (e->kind == UNDO_FLAG) {
 		if (g_strcmp0(e->folder, t->folder) != 0) {
 			tui_error(t, _("The last change was in %s: open it to undo."), e->folder);
