@@ -1,7 +1,8 @@
 # mime/ (owned by the mime module): GMime 3 + libxml2 on top of core.
-libmime_a_SOURCES += mime/mime.h mime/mime-private.h mime/mime.c mime/charset.c mime/unicode.c \
-	mime/rfc2047.c mime/prescan.c mime/message.c mime/lines.c mime/html.c mime/render.c \
-	mime/compose.c mime/structure.c
+# One list of the module's sources, for the library and the fuzz target.
+MIME_C_SOURCES = mime/mime.c mime/charset.c mime/unicode.c mime/rfc2047.c mime/prescan.c \
+	mime/message.c mime/lines.c mime/html.c mime/render.c mime/compose.c mime/structure.c
+libmime_a_SOURCES += mime/mime.h mime/mime-private.h $(MIME_C_SOURCES)
 
 MIME_TEST_LIBS = $(MIME_LIBS) $(CORE_LIBS)
 
@@ -36,9 +37,7 @@ if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-mime
 tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_mime_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c \
-	mime/mime.c mime/charset.c mime/rfc2047.c mime/prescan.c mime/message.c \
-	mime/lines.c mime/html.c mime/render.c mime/compose.c
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c $(MIME_C_SOURCES)
 tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GLIB_LIBS) $(LIBINTL)
 endif
 EXTRA_DIST += tests/fuzz/corpus/mime
