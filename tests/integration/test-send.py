@@ -21,7 +21,6 @@ import time
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
 import ternlib  # noqa: E402
 
-SMTPD = os.path.join(ternlib.SRCDIR, "tests", "server", "smtp_server.py")
 ORIGINAL = (b"From: Alice Example <alice@example.org>\r\n"
             b"To: Test User <me@example.net>, bob@example.org\r\n"
             b"Cc: carol@example.org, alt@example.net\r\n"
@@ -33,38 +32,8 @@ ORIGINAL = (b"From: Alice Example <alice@example.org>\r\n"
             b"Shall we meet at noon?\r\n")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-class Smtpd:
-    """The SMTP server, started and stopped by the test."""
-
-    def __init__(self, port, spool, mode="normal"):
-        self.port, self.spool = port, spool
-        self.p = subprocess.Popen(["/usr/bin/python3", SMTPD, str(port), spool, mode],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = self.p.stdout.readline()
-        if line.strip() != b"ready":
-            raise RuntimeError("smtp server: %r %r" % (line, self.p.stderr.read()))
-
-    def stop(self):
-        self.p.kill()
-        self.p.wait()
-
-    def messages(self):
-        out = []
-        for n in range(1, 1000):
-            base = os.path.join(self.spool, "%d" % n)
-            if not os.path.exists(base + ".eml"):
-                break
-            with open(base + ".eml", "rb") as f, open(base + ".json") as j:
-                out.append((json.load(j), f.read()))
-        return out
+free_port = ternlib.free_port
+Smtpd = ternlib.Smtpd
 
 
 def imap_uid(srv, folder, mid):

@@ -27,44 +27,15 @@ import ternlib  # noqa: E402
 sys.path.insert(0, os.path.join(ternlib.SRCDIR, "tests", "server"))
 import dovecot_server  # noqa: E402
 
-SMTPD = os.path.join(ternlib.SRCDIR, "tests", "server", "smtp_server.py")
 EX_OK, EX_NO, EX_IOERR, EX_NOPERM = 0, 1, 74, 77
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+free_port = ternlib.free_port
 
 
-class Smtpd:
-    def __init__(self, spool, mode, crt, key):
-        self.port, self.spool = free_port(), spool
-        self.p = subprocess.Popen(["/usr/bin/python3", SMTPD, str(self.port), spool, mode,
-                                   crt, key], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        line = self.p.stdout.readline()
-        if line.strip() != b"ready":
-            raise RuntimeError("smtp server: %r %r" % (line, self.p.stderr.read()))
-
-    def stop(self):
-        self.p.kill()
-        self.p.wait()
-
-    def messages(self):
-        out = []
-        for n in range(1, 1000):
-            base = os.path.join(self.spool, "%d" % n)
-            if not os.path.exists(base + ".eml"):
-                break
-            with open(base + ".eml", "rb") as f, open(base + ".json") as j:
-                out.append((json.load(j), f.read()))
-        return out
-
-    def auth_log(self):
-        path = os.path.join(self.spool, "auth.log")
-        return open(path).read().split("\n")[:-1] if os.path.exists(path) else []
+def Smtpd(spool, mode, crt, key):
+    """The test SMTP server in a TLS mode, on a port of its own."""
+    return ternlib.Smtpd(free_port(), spool, mode, crt, key)
 
 
 def write_config(env, port, tls, extra=""):

@@ -110,6 +110,47 @@ class Env:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on now."""
+    return dovecot_server.free_port()
+
+
+class Smtpd:
+    """The test SMTP server (tests/server/smtp_server.py, Debian's aiosmtpd,
+    run by /usr/bin/python3) on 127.0.0.1:port, started and stopped by the
+    test. mode and its extra arguments (a certificate and key for the TLS
+    modes) go to the server; each accepted message is N.eml with N.json."""
+
+    def __init__(self, port, spool, mode="normal", *args):
+        self.port, self.spool = port, spool
+        server = os.path.join(SRCDIR, "tests", "server", "smtp_server.py")
+        self.p = subprocess.Popen(["/usr/bin/python3", server, str(port), spool, mode] +
+                                  list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.p.stdout.readline()
+        if line.strip() != b"ready":
+            raise RuntimeError("smtp server: %r %r" % (line, self.p.stderr.read()))
+
+    def stop(self):
+        self.p.kill()
+        self.p.wait()
+
+    def messages(self):
+        """(envelope dict, message bytes) of each message, in order."""
+        import json
+        out = []
+        for n in range(1, 1000):
+            base = os.path.join(self.spool, "%d" % n)
+            if not os.path.exists(base + ".eml"):
+                break
+            with open(base + ".eml", "rb") as f, open(base + ".json") as j:
+                out.append((json.load(j), f.read()))
+        return out
+
+    def auth_log(self):
+        path = os.path.join(self.spool, "auth.log")
+        return open(path).read().split("\n")[:-1] if os.path.exists(path) else []
+
+
 class Proxy:
     """127.0.0.1:port -> 127.0.0.1:target, for tests and benchmarks. It
     counts the bytes the server sends (take()), and its mode says what it

@@ -135,19 +135,25 @@ def check_flag_then_quit(t, srv, env, proxy, config, inbox, row, n):
          "s q: the flag reached the server before tern exited")
 
 
+def flag_held(t, run, proxy, n, row, what):
+    """INBOX loaded and selected, then s on row with the proxy holding every
+    STORE (the answer never comes)."""
+    ok, lines = wait_loaded(run, n)
+    t.ok(ok, "%s: INBOX loaded" % what, "\n".join(lines))
+    time.sleep(1)
+    for _ in range(row):
+        run.term.keys("j")
+    time.sleep(0.3)
+    proxy.mode = "hold-store"
+    run.term.keys("s")
+
+
 def check_answer_never_comes(t, srv, env, proxy, config, direct, inbox, row, n):
     m = inbox[row]
     t.ok("\\Flagged" not in flags_of(srv, "INBOX", m.message_id), "held: not flagged before")
     run = Run(env, config)
     try:
-        ok, lines = wait_loaded(run, n)
-        t.ok(ok, "held: INBOX loaded", "\n".join(lines))
-        time.sleep(1)
-        for _ in range(row):
-            run.term.keys("j")
-        time.sleep(0.3)
-        proxy.mode = "hold-store"
-        run.term.keys("s")
+        flag_held(t, run, proxy, n, row, "held")
         time.sleep(0.5)
         run.term.keys("q")
         ok, lines = run.term.wait(lambda ls: any("before quitting" in l for l in ls[-2:]))
@@ -174,14 +180,7 @@ def check_killed(t, srv, env, proxy, config, direct, inbox, row, n):
     t.ok("\\Flagged" not in flags_of(srv, "INBOX", m.message_id), "killed: not flagged before")
     run = Run(env, config)
     try:
-        ok, lines = wait_loaded(run, n)
-        t.ok(ok, "killed: INBOX loaded", "\n".join(lines))
-        time.sleep(1)
-        for _ in range(row):
-            run.term.keys("j")
-        time.sleep(0.3)
-        proxy.mode = "hold-store"
-        run.term.keys("s")
+        flag_held(t, run, proxy, n, row, "killed")
         time.sleep(1)
         pid = run.pid()
         t.ok(pid is not None, "killed: found the process")
