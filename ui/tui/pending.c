@@ -28,15 +28,6 @@ struct pending {
 	gint64 journal_id; /* 0: not written ahead */
 };
 
-static GArray *
-uids_dup(const GArray *a)
-{
-	GArray *c = g_array_sized_new(FALSE, FALSE, sizeof(guint32), a->len);
-
-	g_array_append_vals(c, a->data, a->len);
-	return c;
-}
-
 struct pending *
 pending_begin(struct tui *t, const char *folder, guint32 uidvalidity,
 	      enum store_action_kind kind, const GArray *uids, const char *arg)
@@ -47,7 +38,7 @@ pending_begin(struct tui *t, const char *folder, guint32 uidvalidity,
 	p->folder = g_strdup(folder);
 	p->uidvalidity = uidvalidity;
 	p->kind = kind;
-	p->uids = uids_dup(uids);
+	p->uids = g_array_copy((GArray *)uids);
 	p->arg = g_strdup(arg);
 	if (cache_journal_begin(t, folder, uidvalidity, kind, uids, arg, &p->journal_id) < 0)
 		p->journal_id = 0;

@@ -45,16 +45,6 @@ struct undo_run {
 	bool cancelled;    /* undo_free(): its callbacks only return */
 };
 
-static GArray *
-uids_dup(const GArray *a)
-{
-	GArray *c = g_array_sized_new(FALSE, FALSE, sizeof(guint32), a != NULL ? a->len : 0);
-
-	if (a != NULL)
-		g_array_append_vals(c, a->data, a->len);
-	return c;
-}
-
 static void
 entry_free(gpointer p)
 {
@@ -91,7 +81,7 @@ undo_push_flag(struct tui *t, const char *folder, const GArray *changed, guint b
 	e = g_new0(struct undo_entry, 1);
 	e->kind = UNDO_FLAG;
 	e->folder = g_strdup(folder);
-	e->uids = uids_dup(changed);
+	e->uids = g_array_copy((GArray *)changed);
 	e->flag_bit = bit;
 	e->added = added;
 	push(t, e);
@@ -106,7 +96,7 @@ undo_begin_move(struct tui *t, const char *src, const GArray *uids, const char *
 
 	e->kind = UNDO_MOVE;
 	e->folder = g_strdup(src);
-	e->uids = uids_dup(uids);
+	e->uids = g_array_copy((GArray *)uids);
 	e->dest = g_strdup(dest);
 	e->mids = mids != NULL ? g_ptr_array_ref(mids) : NULL;
 	e->serial = ++serial != 0 ? serial : ++serial;
@@ -129,7 +119,7 @@ undo_end_move(struct tui *t, guint serial, bool done, const GArray *dest_uids)
 		}
 		e->waiting = false;
 		if (dest_uids != NULL && dest_uids->len > 0)
-			e->dest_uids = uids_dup(dest_uids);
+			e->dest_uids = g_array_copy((GArray *)dest_uids);
 		return;
 	}
 }
