@@ -16,7 +16,8 @@
  * outbox run: each waiting message goes to the SMTP server in a worker
  * thread (libcurl blocks) with a store of its own, then its copy is
  * appended to Sent on the open connection and the row is removed. The
- * run starts again on every connect. */
+ * run starts after each folder list (the first comes right after
+ * connecting), when the Sent folder is known. */
 #include "config.h"
 #include "core/common.h"
 

@@ -178,6 +178,8 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 			cache_put_folders(t, folders);
 			if (t->focus != PANE_FOLDERS && t->folder != NULL)
 				folder_tree_select_name(t->folders, t->folder);
+			/* The Sent folder is known now: send what waits. */
+			compose_connected(t);
 		} else if (st != TERN_ERR_CONN) {
 			tui_error(t, _("Cannot list the folders: %s"), detail);
 		}
@@ -247,7 +249,6 @@ connected(struct tui *t)
 	}
 	if (t->folders_poll == 0)
 		t->folders_poll = g_timeout_add_seconds(TUI_POLL_INTERVAL, folders_poll_cb, t);
-	compose_connected(t);
 	tui_dirty(t);
 }
 

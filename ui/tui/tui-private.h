@@ -469,7 +469,7 @@ void compose_announce_kept(struct tui *t);
 bool compose_reviewing(struct tui *t);
 void compose_key(struct tui *t, enum action a);
 void compose_draw(struct tui *t);
-/* Connected: send what waits in the outbox. */
+/* Connected and the folders listed: send what waits in the outbox. */
 void compose_connected(struct tui *t);
 /* After conn_stop(): drop the review (its file stays) and let a message
  * going out finish. */
