@@ -106,6 +106,7 @@ static const struct key_def ui_keys[] = {
 	{ "confirm_quit", K_BOOL, UI(confirm_quit), NULL },
 	{ "save_dir", K_STRING, UI(save_dir), NULL },
 	{ "browser", K_COMMAND, UI(browser), NULL },
+	{ "osc52", K_BOOL, UI(osc52), NULL },
 };
 
 struct load {

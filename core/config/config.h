@@ -135,6 +135,9 @@ struct config_ui {
 				      * the current directory */
 	char *browser;               /* command that opens a link (the URL is added as
 				      * its last word), or NULL: $BROWSER, else xdg-open */
+	bool osc52;                  /* y in the links prompt copies a link to the
+				      * terminal's clipboard (OSC 52); default false:
+				      * over SSH it reaches the local machine */
 };
 
 struct config {

@@ -2610,6 +2610,43 @@ imap_client_store(struct imap_client *c, const GArray *uids, bool add, const cha
 	op->pending--;
 }
 
+/* One UID STORE per flag on a set the caller names ("1:500", "1:*"): a
+ * change to a whole folder is one command, not one per message. */
+void
+imap_client_store_range(struct imap_client *c, guint32 first, guint32 last, bool add,
+			const char *const *flags, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = store_untagged,
+						    .done = store_done };
+	struct chain_op *op = chain_new(c, NULL, ud);
+	struct imap_seqset *set = imap_seqset_new();
+
+	op->done = done;
+	before_command(c);
+	op->pending = 1; /* our hold while submitting, as in imap_client_store() */
+	if (first != 0 && (last == IMAP_SEQ_STAR || first <= last)) {
+		imap_seqset_add_range(set, first, last);
+		for (; flags != NULL && *flags != NULL; flags++) {
+			GError *err = NULL;
+
+			if (client_submit(c, &h, op, &err,
+					  add ? "UID STORE %q +FLAGS.SILENT (%f)" :
+						"UID STORE %q -FLAGS.SILENT (%f)", set, *flags) == 0) {
+				op->pending++;
+			} else {
+				chain_note(op, NULL, TERN_ERR_USAGE, err->message);
+				g_error_free(err);
+			}
+		}
+	}
+	imap_seqset_free(&set);
+	if (op->pending == 1) {
+		later_command(c, &h, op, op->st, op->detail);
+		return;
+	}
+	op->pending--;
+}
+
 static void move_step(struct chain_op *op);
 
 static void

@@ -271,6 +271,13 @@ void imap_client_fetch_structure(struct imap_client *c, guint32 uid, imap_struct
 void imap_client_store(struct imap_client *c, const GArray *uids, bool add,
 		       const char *const *flags, imap_done_fn *done, void *ud);
 
+/* The same on the UID range first:last (last may be IMAP_SEQ_STAR, "*"),
+ * one command per flag whatever the number of messages: "mark the folder
+ * read" is UID STORE 1:N +FLAGS.SILENT (\Seen). first 0 or first > last
+ * sends nothing and answers OK (from the loop). */
+void imap_client_store_range(struct imap_client *c, guint32 first, guint32 last, bool add,
+			     const char *const *flags, imap_done_fn *done, void *ud);
+
 /* UID MOVE, else UID COPY + UID STORE +FLAGS.SILENT (\Deleted) + UID EXPUNGE
  * of exactly those UIDs (UIDPLUS); without UIDPLUS the originals stay marked
  * \Deleted and the detail says so. A NO changes nothing (TERN_ERR_NO; with

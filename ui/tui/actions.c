@@ -262,6 +262,94 @@ toggle_flag(struct tui *t, bool prefix, guint bit, const char *const *name)
 	g_array_unref(uids);
 }
 
+/* ---- the whole folder read (C-r) ------------------------------------------------ */
+
+/* Every message of the open folder is in the list: not while the server
+ * or the cache is still handing them in. */
+static bool
+list_complete(struct tui *t)
+{
+	if (t->cache_walk != NULL)
+		return false;
+	return t->conn == CONN_READY ? t->loaded : true;
+}
+
+/* The unread messages of the list (search or not, hidden ones aside):
+ * what marking the folder read changes, and so what z gives back.
+ * Transfer full. */
+static GArray *
+unread_uids(struct tui *t)
+{
+	GArray *all = message_list_uids(t->list);
+	GArray *unread = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	for (guint i = 0; i < all->len; i++) {
+		struct msg *m = message_list_get(t->list, g_array_index(all, guint32, i));
+
+		if (m != NULL && !(m->flags & IMAP_FLAG_SEEN) && !m->hidden)
+			g_array_append_val(unread, m->uid);
+	}
+	g_array_unref(all);
+	return unread;
+}
+
+/* One UID STORE 1:N +FLAGS.SILENT (\Seen), N the highest UID the list
+ * knows: not 1:*, which would also mark mail that came after the key and
+ * that the user never saw. The journal is written ahead with the unread
+ * UIDs themselves, so a lost answer sends exactly those. */
+static void
+send_folder_read(struct tui *t, GArray *unread)
+{
+	struct flag_data *fd = g_new0(struct flag_data, 1);
+
+	fd->uids = g_array_ref(unread);
+	fd->pending = pending_begin(t, t->folder, t->info.uidvalidity, STORE_ACTION_FLAGS_ADD,
+				    unread, flag_seen[0]);
+	fd->bit = IMAP_FLAG_SEEN;
+	fd->name = flag_seen[0];
+	fd->add = true;
+	show_bit(t, unread, IMAP_FLAG_SEEN, true);
+	imap_client_store_range(t->client, 1, t->top_uid, true, flag_seen, store_done,
+				tui_op_new(t, fd, flag_data_free));
+}
+
+static void
+mark_folder_read(struct tui *t)
+{
+	enum change_mode mode = can_change(t);
+	GArray *unread;
+
+	if (mode == CHANGE_NONE)
+		return;
+	if (!list_complete(t)) {
+		tui_error(t, _("%s is still loading; try again when all of it is here."),
+			  t->folder);
+		return;
+	}
+	unread = unread_uids(t);
+	if (unread->len == 0) {
+		tui_info(t, _("Every message in %s is read already."), t->folder);
+		g_array_unref(unread);
+		return;
+	}
+	if (mode == CHANGE_QUEUE) {
+		if (!change_flag(t, mode, unread, IMAP_FLAG_SEEN, flag_seen, true)) {
+			g_array_unref(unread);
+			return;
+		}
+	} else {
+		send_folder_read(t, unread);
+	}
+	undo_push_flag(t, t->folder, unread, IMAP_FLAG_SEEN, true);
+	if (mode == CHANGE_QUEUE)
+		queued_info(t);
+	else
+		tui_info(t, ngettext("Marked %u message of %s read (z takes it back).",
+				     "Marked %u messages of %s read (z takes it back).", unread->len),
+			 unread->len, t->folder);
+	g_array_unref(unread);
+}
+
 /* ---- moves ------------------------------------------------------------------- */
 
 struct move_data {
@@ -589,6 +677,106 @@ move_msgs(struct tui *t, bool prefix)
 	label = g_strdup_printf(ngettext("Move %u message to: ", "Move %u messages to: ",
 					 uids->len), uids->len);
 	prompt_start(t, PROMPT_MOVE, label, "", move_prompt_done, uids,
+		     (GDestroyNotify)g_array_unref);
+	g_free(label);
+}
+
+/* ---- copies (C) ----------------------------------------------------------------- */
+
+struct copy_data {
+	GArray *uids;
+	char *dest;
+	struct pending *pending; /* written ahead; ended by the answer */
+};
+
+static void
+copy_data_free(gpointer p)
+{
+	struct copy_data *cd = p;
+
+	pending_end(&cd->pending, TERN_ERR_CANCELLED);
+	g_array_unref(cd->uids);
+	g_free(cd->dest);
+	g_free(cd);
+}
+
+static void
+copy_done(struct imap_client *c, enum tern_status st, const char *detail,
+	  const struct imap_copy_result *result, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct copy_data *cd = op->data;
+	bool current = tui_op_current(op);
+
+	if (queue_if_lost(t, &cd->pending, st, current) || !current) {
+		tui_op_free(op);
+		return;
+	}
+	if (st != TERN_OK) {
+		tui_error(t, _("Not copied to %s: %s"), cd->dest, detail);
+	} else {
+		tui_info(t, ngettext("Copied %u message to %s.", "Copied %u messages to %s.",
+				     cd->uids->len), cd->uids->len, cd->dest);
+		conn_refresh_folders(t); /* the destination's count */
+	}
+	tui_op_free(op);
+}
+
+/* A copy changes nothing here, so nothing is shown before the answer and
+ * z has nothing to take back (the copies are deleted like any message). */
+static void
+copy_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
+{
+	struct copy_data *cd;
+
+	if (mode == CHANGE_QUEUE) {
+		if (cache_queue(t, STORE_ACTION_COPY, uids, dest) == 0)
+			queued_info(t);
+		return;
+	}
+	cd = g_new0(struct copy_data, 1);
+	cd->uids = g_array_ref(uids);
+	cd->dest = g_strdup(dest);
+	cd->pending = pending_begin(t, t->folder, t->info.uidvalidity, STORE_ACTION_COPY, uids,
+				    dest);
+	tui_notice(t, ngettext("Copying %u message to %s…", "Copying %u messages to %s…",
+			       uids->len), uids->len, dest);
+	imap_client_copy(t->client, uids, dest, false, copy_done,
+			 tui_op_new(t, cd, copy_data_free));
+}
+
+static void
+copy_prompt_done(struct tui *t, const char *text, void *ud)
+{
+	GArray *uids = ud;
+	struct folder_node *n;
+	enum change_mode mode;
+
+	if (text == NULL || *text == '\0')
+		return;
+	n = folder_tree_find(t->folders, text);
+	if (n == NULL || !n->selectable) {
+		tui_error(t, _("There is no folder %s (Tab completes names)."), text);
+		return;
+	}
+	mode = can_change(t);
+	if (mode != CHANGE_NONE)
+		copy_uids(t, mode, uids, n->name);
+}
+
+/* C: the folder prompt of m (PROMPT_MOVE completes folder names). */
+static void
+copy_msgs(struct tui *t, bool prefix)
+{
+	GArray *uids;
+	char *label;
+
+	if (can_change(t) == CHANGE_NONE || (uids = targets(t, prefix)) == NULL)
+		return;
+	label = g_strdup_printf(ngettext("Copy %u message to: ", "Copy %u messages to: ",
+					 uids->len), uids->len);
+	prompt_start(t, PROMPT_MOVE, label, "", copy_prompt_done, uids,
 		     (GDestroyNotify)g_array_unref);
 	g_free(label);
 }
@@ -925,6 +1113,8 @@ static void run_prev_unread(struct tui *t, enum action a, bool tagged) { next_un
 static void run_delete(struct tui *t, enum action a, bool tagged) { delete_msgs(t, tagged); }
 static void run_archive(struct tui *t, enum action a, bool tagged) { archive_msgs(t, tagged); }
 static void run_move_to(struct tui *t, enum action a, bool tagged) { move_msgs(t, tagged); }
+static void run_copy_to(struct tui *t, enum action a, bool tagged) { copy_msgs(t, tagged); }
+static void run_folder_read(struct tui *t, enum action a, bool tagged) { mark_folder_read(t); }
 static void run_tag(struct tui *t, enum action a, bool tagged) { tag(t); }
 static void run_tag_all(struct tui *t, enum action a, bool tagged) { tag_all(t); }
 static void run_untag_all(struct tui *t, enum action a, bool tagged) { untag_all(t); }
@@ -1070,6 +1260,8 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_DELETE] = run_delete,
 	[ACTION_ARCHIVE] = run_archive,
 	[ACTION_MOVE] = run_move_to,
+	[ACTION_COPY] = run_copy_to,
+	[ACTION_FOLDER_READ] = run_folder_read,
 	[ACTION_TAG] = run_tag,
 	[ACTION_TAG_ALL] = run_tag_all,
 	[ACTION_UNTAG_ALL] = run_untag_all,

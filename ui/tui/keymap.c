@@ -19,6 +19,7 @@
 #define IN_VIEWER(keys) { [KEYCTX_VIEWER] = (keys) }
 #define IN_COMPOSE(keys) { [KEYCTX_COMPOSE] = (keys) }
 #define IN_LISTS(keys) { [KEYCTX_LIST] = (keys), [KEYCTX_FOLDERS] = (keys) }
+#define WITH_MESSAGES(keys) { [KEYCTX_LIST] = (keys), [KEYCTX_VIEWER] = (keys) }
 #define G_SEND N_("Writing")
 
 static const struct action_info actions[ACTION_COUNT] = {
@@ -123,6 +124,9 @@ static const struct action_info actions[ACTION_COUNT] = {
 			   G_SEND, IN_COMPOSE("q") },
 	[ACTION_REPLY_LIST] = { "reply_list", "L", N_("reply to the mailing list (List-Post, "
 						      "Mail-Followup-To)"), G_SEND, { NULL } },
+	[ACTION_COPY] = { "copy", "C", N_("copy to a folder (Tab completes)"), G_MAIL, { NULL } },
+	[ACTION_FOLDER_READ] = { "folder_read", "", N_("mark the whole folder read (z takes it "
+						      "back)"), G_MAIL, WITH_MESSAGES("C-r") },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {

@@ -435,21 +435,92 @@ open_link(struct tui *t, guint n, const char *url)
 	g_strfreev(words);
 }
 
+/* ---- y: a link to the terminal's clipboard (OSC 52) ------------------------------ */
+
+/* Longest link put on the clipboard (bytes before base64); terminals cap
+ * the sequence (xterm at 100,000 bytes), and no real link is this long. */
+#define TOOLBOX_OSC52_MAX 8192
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ESC ] 52 ; c ; base64 BEL, written straight to the terminal while curses
+ * stays up: an OSC draws nothing and moves no cursor, so curses' picture
+ * of the screen stays true. Not wrapped for tmux (its DCS passthrough
+ * needs allow-passthrough): tmux with set-clipboard on takes the plain
+ * sequence into its buffer and hands it to the outer terminal. The URL is
+ * base64 inside: nothing of the message reaches the terminal raw. */
+static void
+copy_link(struct tui *t, guint n, const char *url)
+{
+	size_t len = strlen(url);
+	char *b64, *seq;
+	int rc;
+
+	if (!t->cfg->ui.osc52) {
+		tui_error(t, _("Copying a link needs osc52 = true in [ui] (it reaches the "
+			       "clipboard of the machine your terminal runs on)."));
+		return;
+	}
+	if (len > TOOLBOX_OSC52_MAX) {
+		tui_error(t, _("Link %u is too long to copy."), n);
+		return;
+	}
+	b64 = g_base64_encode((const guchar *)url, len);
+	seq = g_strdup_printf("\033]52;c;%s\007", b64);
+	fflush(stdout); /* after whatever curses wrote */
+	rc = write_all(STDOUT_FILENO, seq, strlen(seq));
+	g_free(seq);
+	g_free(b64);
+	if (rc < 0)
+		tui_error(t, _("Cannot write to the terminal: %s"), g_strerror(errno));
+	else
+		tui_info(t, _("Copied link %u to the clipboard: %s"), n, url);
+}
+
+/* "3" opens link 3; "y3" or "3y" copies it. */
 static void
 links_prompt_done(struct tui *t, const char *text, void *ud)
 {
 	GPtrArray *links = t->viewer.links;
 	char *word;
 	guint64 n;
-	bool ok;
+	bool ok, copy = false;
+	size_t len;
 
 	if (text == NULL || *text == '\0')
 		return;
 	word = g_strstrip(g_strdup(text));
+	len = strlen(word);
+	if (len > 0 && (word[0] == 'y' || word[len - 1] == 'y')) {
+		copy = true;
+		if (word[0] == 'y')
+			memmove(word, word + 1, len);
+		else
+			word[len - 1] = '\0';
+		g_strstrip(word);
+	}
 	ok = links != NULL && g_ascii_string_to_unsigned(word, 10, 1, links->len, &n, NULL);
 	g_free(word);
 	if (!ok) {
 		tui_error(t, _("No link %s in this message."), text);
+		return;
+	}
+	if (copy) {
+		copy_link(t, (guint)n, links->pdata[n - 1]);
 		return;
 	}
 	if (!link_allowed(links->pdata[n - 1])) {
@@ -470,7 +541,10 @@ toolbox_links(struct tui *t)
 		tui_error(t, _("This message has no numbered links."));
 		return;
 	}
-	label = g_strdup_printf(_("Open link (1-%u): "), links->len);
+	label = t->cfg->ui.osc52 ?
+			g_strdup_printf(_("Open link (1-%u; y and its number copies it): "),
+					links->len) :
+			g_strdup_printf(_("Open link (1-%u): "), links->len);
 	prompt_start(t, PROMPT_TEXT, label, links->len == 1 ? "1" : "", links_prompt_done, NULL,
 		     NULL);
 	g_free(label);
