@@ -47,6 +47,10 @@ EXTRA_DIST += tests/integration/test-show-json.py
 TESTS += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-parts.py
 
+# #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
+TESTS += tests/tui/test-tui-copy.py
+EXTRA_DIST += tests/tui/test-tui-copy.py
+
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor
 tests_bench_floor_SOURCES = tests/bench/floor.c
