@@ -55,7 +55,7 @@ done
 	diag "missing:$missing"
 
 # 5: every key of core/config's tables is a tag (.B key after .TP/.TQ) in tern-config(5).
-sed -n '/^static const struct key_def \(account\|ui\)_keys\[\]/,/^};/s/^[[:space:]]*{ "\([a-z_]*\)", K_.*/\1/p' \
+sed -n '/^static const struct key_def \(account\|ui\)_keys\[\]/,/^};/s/^[[:space:]]*{ "\([a-z0-9_]*\)", K_.*/\1/p' \
 	"$TERN_SRCDIR/core/config/config.c" | sort -u >"$tmp/keys-code"
 awk '(prev == ".TP" || prev == ".TQ") && $1 == ".B" && NF == 2 { print $2 } { prev = $1 }' \
 	"$man5" | sort -u >"$tmp/keys-man"
