@@ -51,6 +51,10 @@ EXTRA_DIST += tests/integration/test-parts.py
 TESTS += tests/tui/test-tui-copy.py
 EXTRA_DIST += tests/tui/test-tui-copy.py
 
+# bash and zsh completion (doc/completion), folders from the cache (#14).
+TESTS += tests/cli/test-completion.py
+EXTRA_DIST += tests/cli/test-completion.py
+
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor
 tests_bench_floor_SOURCES = tests/bench/floor.c

@@ -136,6 +136,38 @@ print_folders_plain(GPtrArray *folders, FILE *out)
 	}
 }
 
+/* --offline: the folder list the last LIST left in the cache (this
+ * command's or the interface's), with the counts it had then. Shell
+ * completion asks for it, so it must not wait for a network. */
+static int
+cached_folders(struct cli_ctx *ctx, GPtrArray **folders_r)
+{
+	GError *err = NULL;
+	int rc = 0;
+
+	if (store_folder_list_get(ctx->store, folders_r, &err) < 0) {
+		rc = cli_fail(TERN_ERR_FOLDER, _("--offline: %s"), err->message);
+		g_error_free(err);
+	} else if ((*folders_r)->len == 0) {
+		rc = cli_fail(TERN_ERR_FOLDER, _("--offline: no folder list is cached for account "
+						 "'%s' yet (run tern folders once)"),
+			      ctx->account->name);
+	}
+	return rc;
+}
+
+/* Keep what the server listed for --offline (and the interface's start). */
+static void
+cache_folders(struct cli_ctx *ctx, GPtrArray *folders)
+{
+	GError *err = NULL;
+
+	if (ctx->store != NULL && store_folder_list_put(ctx->store, folders, &err) < 0) {
+		cli_fail(TERN_OK, _("warning: the cache is not used: %s"), err->message);
+		g_error_free(err);
+	}
+}
+
 int
 cli_cmd_folders(const struct tern_globals *g, int argc, char **argv)
 {
@@ -152,18 +184,22 @@ cli_cmd_folders(const struct tern_globals *g, int argc, char **argv)
 		cli_args_clear(&args);
 		return rc;
 	}
-	rc = cli_open(g, &ctx);
-	if (rc == 0) {
+	rc = cli_open_cached(g, &ctx);
+	if (rc == 0 && ctx.offline) {
+		rc = cached_folders(&ctx, &w.folders);
+	} else if (rc == 0) {
 		imap_client_list_folders(ctx.client, true, folders_cb, &w);
-		if (cli_wait(&ctx) != TERN_OK) {
+		if (cli_wait(&ctx) != TERN_OK)
 			rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("LIST failed"));
-		} else {
-			g_ptr_array_sort(w.folders, folder_cmp);
-			if (cli_args_has(&args, "json"))
-				print_folders_json(w.folders, stdout);
-			else
-				print_folders_plain(w.folders, stdout);
-		}
+		else
+			cache_folders(&ctx, w.folders);
+	}
+	if (rc == 0) {
+		g_ptr_array_sort(w.folders, folder_cmp);
+		if (cli_args_has(&args, "json"))
+			print_folders_json(w.folders, stdout);
+		else
+			print_folders_plain(w.folders, stdout);
 	}
 	if (w.folders != NULL)
 		g_ptr_array_unref(w.folders);
