@@ -309,10 +309,13 @@ call_everything(struct tctx *t)
 	imap_client_fetch_head(t->c, 3, 1024, false, on_body, t), n++;
 	imap_client_fetch_structure(t->c, 3, on_structure, t), n++;
 	imap_client_append(t->c, "INBOX", NULL, msg, on_copy, t), n++;
+	imap_client_store_range(t->c, 1, 500, true, seen, on_done, t), n++;
 	/* answered without the server (arguments refused, nothing to do) */
 	imap_client_fetch_body(t->c, 0, "", false, on_body, t), n++;
 	imap_client_fetch_structure(t->c, 0, on_structure, t), n++;
 	imap_client_store(t->c, uids, true, NULL, on_done, t), n++;
+	imap_client_store_range(t->c, 0, 5, true, seen, on_done, t), n++;
+	imap_client_store_range(t->c, 9, 5, true, seen, on_done, t), n++;
 	imap_client_fetch_summaries(t->c, "1:x", on_batch, on_done, t), n++;
 	t->in_call = false;
 	g_bytes_unref(msg);
@@ -466,6 +469,38 @@ test_reconnect(void)
 	g_assert_cmpint(fake_finish(&f2), ==, 0);
 }
 
+/* A whole folder's flag change is one command on a UID range, whatever
+ * the number of messages; a range ending in IMAP_SEQ_STAR (0) is "N:*";
+ * an empty range sends nothing and is answered OK, from the loop. */
+static void
+test_store_range(void)
+{
+	static const char *const seen[] = { "\\Seen", NULL };
+	struct fake *f = fake_start(LOGIN_SCRIPT
+				    "C~ \\S+ UID STORE 1:100000 \\+FLAGS.SILENT \\(\\\\Seen\\)\n"
+				    "S: $TAG OK stored\n"
+				    "C~ \\S+ UID STORE 7:\\* -FLAGS.SILENT \\(\\\\Seen\\)\n"
+				    "S: $TAG OK stored\n"
+				    "C~ \\S+ LOGOUT\n"
+				    "S: * BYE bye\n"
+				    "S: $TAG OK bye\n");
+	struct tctx *t = tctx_new(f);
+
+	tctx_connect(t);
+	t->in_call = true;
+	imap_client_store_range(t->c, 1, 100000, true, seen, on_done, t);
+	imap_client_store_range(t->c, 5, 1, true, seen, on_done, t);
+	imap_client_store_range(t->c, 7, 0, false, seen, on_done, t);
+	t->in_call = false;
+	RUN_UNTIL(t->answers == 3);
+	g_assert_cmpint(t->inside, ==, 0);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
 static long
 max_rss_kb(void)
 {
@@ -530,5 +565,6 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-client/lost-answers-then-closed", test_lost_answers_then_closed);
 	g_test_add_func("/imap-client/free-in-flight", test_free_in_flight);
 	g_test_add_func("/imap-client/reconnect", test_reconnect);
+	g_test_add_func("/imap-client/store-range", test_store_range);
 	return g_test_run();
 }

@@ -301,7 +301,11 @@ static void
 send_folder_read(struct tui *t, GArray *unread)
 {
 	struct flag_data *fd = g_new0(struct flag_data, 1);
+	guint32 last = t->top_uid;
 
+	/* never 0, which would be "*" */
+	for (guint i = 0; i < unread->len; i++)
+		last = MAX(last, g_array_index(unread, guint32, i));
 	fd->uids = g_array_ref(unread);
 	fd->pending = pending_begin(t, t->folder, t->info.uidvalidity, STORE_ACTION_FLAGS_ADD,
 				    unread, flag_seen[0]);
@@ -309,7 +313,7 @@ send_folder_read(struct tui *t, GArray *unread)
 	fd->name = flag_seen[0];
 	fd->add = true;
 	show_bit(t, unread, IMAP_FLAG_SEEN, true);
-	imap_client_store_range(t->client, 1, t->top_uid, true, flag_seen, store_done,
+	imap_client_store_range(t->client, 1, last, true, flag_seen, store_done,
 				tui_op_new(t, fd, flag_data_free));
 }
 
