@@ -513,7 +513,11 @@ links_prompt_done(struct tui *t, const char *text, void *ud)
 			word[len - 1] = '\0';
 		g_strstrip(word);
 	}
-	ok = links != NULL && g_ascii_string_to_unsigned(word, 10, 1, links->len, &n, NULL);
+	if (copy && *word == '\0' && links != NULL && links->len == 1)
+		n = 1, ok = true; /* "y" alone: the only link */
+	else
+		ok = links != NULL &&
+		     g_ascii_string_to_unsigned(word, 10, 1, links->len, &n, NULL);
 	g_free(word);
 	if (!ok) {
 		tui_error(t, _("No link %s in this message."), text);
