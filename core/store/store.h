@@ -299,6 +299,8 @@ struct store_outbox_entry {
 	char *orig_folder;      /* the message answered or forwarded, or NULL */
 	guint32 orig_uidvalidity, orig_uid;
 	char *orig_flag;        /* "\\Answered" or "$Forwarded", or NULL */
+	char *orig_uids;        /* several originals (; r, ; f): a UID set "3,7,9"
+				   that stands for orig_uid; or NULL */
 	char *detail;           /* the last failure, or NULL */
 	gint64 created;         /* unix time */
 	guint attempts;

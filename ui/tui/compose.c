@@ -180,14 +180,57 @@ compose_free(struct compose **cp)
 	*cp = NULL;
 }
 
+/* The files tern itself put beside the draft to attach (compose_attach_dir():
+ * the originals of ; f, the attachments of edit as new) go with it. */
+static void
+remove_own_attachments(struct compose *c)
+{
+	char *dir = drafts_dir();
+
+	for (guint i = 0; c->d != NULL && i < c->d->attach->len; i++) {
+		const char *path = c->d->attach->pdata[i];
+		char *parent = g_path_get_dirname(path), *top = g_path_get_dirname(parent);
+
+		if (strcmp(top, dir) == 0 && strstr(parent, "-att-") != NULL) {
+			unlink(path);
+			g_rmdir(parent); /* once empty */
+		}
+		g_free(parent);
+		g_free(top);
+	}
+	g_free(dir);
+}
+
 /* Close the review; the file goes too unless keep. */
 static void
 compose_end(struct tui *t, bool keep)
 {
-	if (t->compose != NULL && !keep)
+	if (t->compose != NULL && !keep) {
+		remove_own_attachments(t->compose);
 		unlink(t->compose->path);
+	}
 	compose_free(&t->compose);
 	tui_relayout(t);
+}
+
+char *
+compose_attach_dir(struct tui *t)
+{
+	static guint seq;
+	char *dir = drafts_dir(), *prefix = draft_prefix(t), *name, *path;
+
+	name = g_strdup_printf("%satt-%" G_GINT64_FORMAT "-%d-%u", prefix,
+			       g_get_real_time() / G_USEC_PER_SEC, (int)getpid(), ++seq);
+	path = g_build_filename(dir, name, NULL);
+	g_free(dir);
+	g_free(prefix);
+	g_free(name);
+	if (g_mkdir_with_parents(path, 0700) < 0) {
+		tui_error(t, _("cannot create %s: %s"), path, g_strerror(errno));
+		g_free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* Run the editor on the file, the screen given back meanwhile. */
@@ -300,6 +343,12 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 	}
 	t->compose = c;
 	edit(t);
+}
+
+void
+compose_begin(struct tui *t, struct mime_draft *d, bool fresh)
+{
+	compose_start(t, d, fresh);
 }
 
 /* ---- r, R, f, M, P -------------------------------------------------------------- */
@@ -899,7 +948,8 @@ edit_header(struct tui *t, enum header_field f)
 		return;
 	}
 	now = *field_of(t->compose->d, f);
-	prompt_start(t, PROMPT_TEXT, _(labels[f]), now != NULL ? now : "", header_done,
+	prompt_start(t, f == FIELD_SUBJECT ? PROMPT_TEXT : PROMPT_ADDRESS, _(labels[f]),
+		     now != NULL ? now : "", header_done,
 		     GINT_TO_POINTER(f), NULL);
 }
 
@@ -1026,7 +1076,7 @@ compose_key(struct tui *t, enum action a)
 	case ACTION_EDIT_BCC: edit_header(t, FIELD_BCC); break;
 	case ACTION_EDIT_SUBJECT: edit_header(t, FIELD_SUBJECT); break;
 	case ACTION_ATTACH:
-		prompt_start(t, PROMPT_TEXT, _("Attach the file: "), "", attach_done, NULL, NULL);
+		prompt_start(t, PROMPT_PATH, _("Attach the file: "), "", attach_done, NULL, NULL);
 		break;
 	case ACTION_DETACH:
 		if (t->compose->d != NULL && t->compose->d->attach->len > 0) {
@@ -1150,7 +1200,24 @@ mark_original(struct tui *t, const struct store_outbox_entry *e)
 	    message_list_get(t->list, e->orig_uid) == NULL)
 		return;
 	one = g_array_new(FALSE, FALSE, sizeof(guint32));
-	g_array_append_val(one, e->orig_uid);
+	if (e->orig_uids != NULL) {
+		char **w = g_strsplit(e->orig_uids, ",", -1);
+
+		for (guint i = 0; w[i] != NULL; i++) {
+			guint64 u;
+
+			guint32 uid;
+
+			if (!g_ascii_string_to_unsigned(w[i], 10, 1, G_MAXUINT32, &u, NULL))
+				continue;
+			uid = (guint32)u;
+			if (message_list_get(t->list, uid) != NULL)
+				g_array_append_val(one, uid);
+		}
+		g_strfreev(w);
+	} else {
+		g_array_append_val(one, e->orig_uid);
+	}
 	actions_change_flag(t, one, IMAP_FLAG_ANSWERED, true);
 	g_array_unref(one);
 }
@@ -1321,6 +1388,31 @@ outbox_start(struct tui *t)
 	r->store_path = g_strdup(store_path(t->store));
 	t->outbox = r;
 	outbox_next(r);
+}
+
+int
+compose_queue(struct tui *t, const struct mime_outgoing *o, bool copy_to_sent, GError **error)
+{
+	struct store_outbox_entry e;
+	int rc;
+
+	if (!cache_can_replay(t)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+			    _("sending needs the cache (the outbox is there)"));
+		return -1;
+	}
+	send_entry_init(&e, t->account, o);
+	e.copy_to_sent = e.copy_to_sent && copy_to_sent;
+	rc = store_outbox_add(t->store, &e, false, NULL, error);
+	send_entry_clear(&e);
+	return rc;
+}
+
+void
+compose_send_queued(struct tui *t)
+{
+	cache_outbox_changed(t);
+	outbox_start(t);
 }
 
 void

@@ -123,6 +123,12 @@ static const struct action_info actions[ACTION_COUNT] = {
 			   G_SEND, IN_COMPOSE("q") },
 	[ACTION_REPLY_LIST] = { "reply_list", "L", N_("reply to the mailing list (List-Post, "
 						      "Mail-Followup-To)"), G_SEND, { NULL } },
+	/* mutt's b opens links here and B shows the folder pane: > for
+	 * "send it on", as a shell redirects */
+	[ACTION_BOUNCE] = { "bounce", ">", N_("bounce: redirect the message unchanged "
+					      "(Resent- fields)"), G_SEND, { NULL } },
+	[ACTION_EDIT_NEW] = { "edit_as_new", "E", N_("edit as new: the message in the editor as a "
+						     "new one"), G_SEND, { NULL } },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {

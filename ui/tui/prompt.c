@@ -264,6 +264,8 @@ accept_check(struct tui *t)
 		return true;
 	case PROMPT_CONFIRM:
 	case PROMPT_TEXT:
+	case PROMPT_ADDRESS:
+	case PROMPT_PATH:
 		break;
 	}
 	return true;

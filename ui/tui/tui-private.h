@@ -87,6 +87,8 @@ enum prompt_kind {
 	PROMPT_MOVE,
 	PROMPT_CONFIRM,
 	PROMPT_TEXT,     /* a line of text, nothing more (a header, a path) */
+	PROMPT_ADDRESS,  /* addresses (To, Cc, Bcc, bounce): Tab completes the last */
+	PROMPT_PATH,     /* a file's path: Tab completes it (no shell, ~ expanded) */
 };
 
 struct tui;
@@ -474,6 +476,28 @@ void compose_connected(struct tui *t);
 /* After conn_stop(): drop the review (its file stays) and let a message
  * going out finish. */
 void compose_free_all(struct tui *t);
+/* Start writing d (transfer full) in the editor, as r or M do (fresh: an
+ * unchanged file after the editor means nothing was written). */
+void compose_begin(struct tui *t, struct mime_draft *d, bool fresh);
+/* A new directory under the drafts directory for files tern attaches by
+ * itself (removed with the draft when it is sent or dropped), or NULL
+ * (said why). Transfer full. */
+char *compose_attach_dir(struct tui *t);
+/* Put a built message in the outbox (copy_to_sent false: no copy to Sent
+ * whatever the account says); compose_send_queued() then starts the run. */
+int compose_queue(struct tui *t, const struct mime_outgoing *o, bool copy_to_sent,
+		  GError **error);
+void compose_send_queued(struct tui *t);
+
+/* ---- answer.c ------------------------------------------------------------- */
+/* ; r, ; R, ; L, ; f: one answer to all the tagged messages (; f asks
+ * inline or attached). */
+void answer_tagged(struct tui *t, enum action a);
+/* Bounce the current message (or the tagged ones): the addresses asked,
+ * then into the outbox unchanged under Resent- fields. */
+void answer_bounce(struct tui *t, bool tagged);
+/* Edit as new: the current message in the editor as a new message. */
+void answer_edit_new(struct tui *t);
 
 /* ---- undo.c --------------------------------------------------------------- */
 /* The session's changes, taken back newest first by z (see undo.c). */
