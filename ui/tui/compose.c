@@ -1188,38 +1188,60 @@ send_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 	store_free(&s);
 }
 
-/* The original, if it is in the open folder: \Answered shows at once. */
+/* The originals of e that are in the open folder's list. Transfer full. */
+static GArray *
+originals_here(struct tui *t, const struct store_outbox_entry *e)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	char **w;
+
+	if (e->orig_folder == NULL || g_strcmp0(e->orig_folder, t->folder) != 0 ||
+	    e->orig_uidvalidity != t->info.uidvalidity)
+		return uids;
+	w = g_strsplit(e->orig_uids != NULL ? e->orig_uids : "", ",", -1);
+	if (e->orig_uids == NULL)
+		g_array_append_val(uids, e->orig_uid);
+	for (guint i = 0; w[i] != NULL; i++) {
+		guint64 u;
+		guint32 uid;
+
+		if (!g_ascii_string_to_unsigned(w[i], 10, 1, G_MAXUINT32, &u, NULL))
+			continue;
+		uid = (guint32)u;
+		g_array_append_val(uids, uid);
+	}
+	g_strfreev(w);
+	for (guint i = uids->len; i-- > 0;)
+		if (message_list_get(t->list, g_array_index(uids, guint32, i)) == NULL)
+			g_array_remove_index(uids, i);
+	return uids;
+}
+
+static void
+forwarded_stored(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	(void)c;
+	(void)st;
+	(void)detail;
+	tui_op_free(ud); /* the journal has it too: replayed on the next connection */
+}
+
+/* The originals, if they are in the open folder: \Answered shows at once,
+ * $Forwarded is stored at once (the journal entry that store_outbox_sent()
+ * made would wait for the next connection). */
 static void
 mark_original(struct tui *t, const struct store_outbox_entry *e)
 {
-	GArray *one;
+	static const char *const forwarded[] = { "$Forwarded", NULL };
+	GArray *uids = originals_here(t, e);
 
-	if (e->orig_folder == NULL || g_strcmp0(e->orig_flag, "\\Answered") != 0 ||
-	    g_strcmp0(e->orig_folder, t->folder) != 0 ||
-	    e->orig_uidvalidity != t->info.uidvalidity ||
-	    message_list_get(t->list, e->orig_uid) == NULL)
-		return;
-	one = g_array_new(FALSE, FALSE, sizeof(guint32));
-	if (e->orig_uids != NULL) {
-		char **w = g_strsplit(e->orig_uids, ",", -1);
-
-		for (guint i = 0; w[i] != NULL; i++) {
-			guint64 u;
-
-			guint32 uid;
-
-			if (!g_ascii_string_to_unsigned(w[i], 10, 1, G_MAXUINT32, &u, NULL))
-				continue;
-			uid = (guint32)u;
-			if (message_list_get(t->list, uid) != NULL)
-				g_array_append_val(one, uid);
-		}
-		g_strfreev(w);
-	} else {
-		g_array_append_val(one, e->orig_uid);
-	}
-	actions_change_flag(t, one, IMAP_FLAG_ANSWERED, true);
-	g_array_unref(one);
+	if (uids->len > 0 && g_strcmp0(e->orig_flag, "\\Answered") == 0)
+		actions_change_flag(t, uids, IMAP_FLAG_ANSWERED, true);
+	else if (uids->len > 0 && g_strcmp0(e->orig_flag, "$Forwarded") == 0 &&
+		 t->client != NULL && t->conn == CONN_READY && t->selected)
+		imap_client_store(t->client, uids, true, forwarded, forwarded_stored,
+				  tui_op_new(t, NULL, NULL));
+	g_array_unref(uids);
 }
 
 static void

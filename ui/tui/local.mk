@@ -34,3 +34,6 @@ TESTS += tests/tui/test-tui-triage.py
 EXTRA_DIST += tests/tui/test-tui-triage.py
 TESTS += tests/tui/test-tui-toolbox.py
 EXTRA_DIST += tests/tui/test-tui-toolbox.py
+# One answer to the tagged messages, bounce, edit as new (#13).
+TESTS += tests/tui/test-tui-answer.py
+EXTRA_DIST += tests/tui/test-tui-answer.py
