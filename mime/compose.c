@@ -1844,6 +1844,17 @@ bounce_rcpts(const char *to, GError **error)
 			break;
 		}
 	}
+	if (out != NULL && mb->len == 0 && to != NULL && strlen(to) <= MIME_MAX_MAILTO) {
+		char *shown = one_line(to);
+
+		/* GMime found no mailbox in what was typed */
+		if (shown[0] != '\0') {
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS,
+				    _("'%s' is not an e-mail address"), shown);
+			g_clear_object(&out);
+		}
+		g_free(shown);
+	}
 	if (out != NULL && (internet_address_list_length(out) == 0 ||
 			    (to != NULL && strlen(to) > MIME_MAX_MAILTO))) {
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_NO_RCPT,
@@ -1882,6 +1893,7 @@ mime_bounce_build(GBytes *orig, const char *to, const struct mime_identities *id
 	}
 	o = g_new0(struct mime_outgoing, 1);
 	o->sender = g_strdup(mbox_addr(mb->pdata[0]));
+	o->no_sent_copy = true;
 	g_ptr_array_set_size(mb, 0);
 	mailboxes(rcpts, mb);
 	o->rcpts = g_ptr_array_new_with_free_func(g_free);

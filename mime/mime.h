@@ -411,6 +411,7 @@ struct mime_outgoing {
 			      or NULL */
 	char *subject;     /* UTF-8 (for the outbox list), or NULL */
 	char *original;    /* the draft's X-Tern-Original, or NULL */
+	bool no_sent_copy; /* a bounce: never copied to Sent */
 };
 void mime_outgoing_free(struct mime_outgoing **o);
 

@@ -138,7 +138,7 @@ send_entry_init(struct store_outbox_entry *e, const struct account *a,
 	e->data = o->data;
 	e->bcc_field = o->bcc_field;
 	e->subject = o->subject;
-	e->copy_to_sent = a->copy_to_sent;
+	e->copy_to_sent = a->copy_to_sent && !o->no_sent_copy;
 	e->sent_folder = a->sent;
 	for (guint i = 0; i < o->rcpts->len; i++)
 		g_ptr_array_add(rcpts, o->rcpts->pdata[i]);

@@ -293,7 +293,7 @@ bounce_ready(struct tui *t, struct gather *g)
 
 	for (guint i = 0; i < g->raws->len; i++) {
 		if (mime_bounce_build(g->raws->pdata[i], g->bounce_to, ids, &o, &err) < 0 ||
-		    compose_queue(t, o, false, &err) < 0) {
+		    compose_queue(t, o, &err) < 0) {
 			tui_error(t, _("Not bounced: %s"), err->message);
 			g_clear_error(&err);
 			mime_outgoing_free(&o);

@@ -1413,7 +1413,7 @@ outbox_start(struct tui *t)
 }
 
 int
-compose_queue(struct tui *t, const struct mime_outgoing *o, bool copy_to_sent, GError **error)
+compose_queue(struct tui *t, const struct mime_outgoing *o, GError **error)
 {
 	struct store_outbox_entry e;
 	int rc;
@@ -1424,7 +1424,6 @@ compose_queue(struct tui *t, const struct mime_outgoing *o, bool copy_to_sent, G
 		return -1;
 	}
 	send_entry_init(&e, t->account, o);
-	e.copy_to_sent = e.copy_to_sent && copy_to_sent;
 	rc = store_outbox_add(t->store, &e, false, NULL, error);
 	send_entry_clear(&e);
 	return rc;

@@ -483,10 +483,9 @@ void compose_begin(struct tui *t, struct mime_draft *d, bool fresh);
  * itself (removed with the draft when it is sent or dropped), or NULL
  * (said why). Transfer full. */
 char *compose_attach_dir(struct tui *t);
-/* Put a built message in the outbox (copy_to_sent false: no copy to Sent
- * whatever the account says); compose_send_queued() then starts the run. */
-int compose_queue(struct tui *t, const struct mime_outgoing *o, bool copy_to_sent,
-		  GError **error);
+/* Put a built message in the outbox; compose_send_queued() then starts
+ * the run. */
+int compose_queue(struct tui *t, const struct mime_outgoing *o, GError **error);
 void compose_send_queued(struct tui *t);
 
 /* ---- answer.c ------------------------------------------------------------- */
