@@ -10,11 +10,14 @@ on the server; ; f answered y attaches each original as message/rfc822 and
 flags both $Forwarded; > bounces a message: the envelope goes to the
 address typed only, the bytes are Resent-From/To/Date/Message-ID on top of
 the original's bytes exactly; E opens a message as a new one: its
-recipients, subject, body and attachment, no In-Reply-To."""
+recipients, subject, body and attachment, no In-Reply-To; P with two
+messages kept lists them (date, recipients, subject) and Enter resumes the
+one chosen, P with one resumes it at once."""
 import email
 import email.policy
 import importlib.util
 import os
+import re
 import sys
 import time
 
@@ -111,6 +114,7 @@ def run_tests(t, srv, env, smtpd, port):
         check_forward_tagged(t, srv, run, smtpd)
         check_bounce(t, srv, run, smtpd)
         check_edit_new(t, srv, run, smtpd)
+        check_picker(t, run)
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")
@@ -242,6 +246,47 @@ def check_edit_new(t, srv, run, smtpd):
          "E: the original's text and what the editor added", body)
     att = [(p.get_filename(), p.get_content()) for p in m.iter_attachments()]
     t.eq(att, [("notes.txt", "the notes")], "E: the attachment, the same content")
+
+
+def keep(t, run, subject):
+    run.term.keys("M")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls))
+    t.ok(ok, "M: the review screen (%s)" % subject, "\n".join(lines))
+    run.term.keys("s")
+    run.term.text(subject)
+    run.term.keys("Enter", "t")
+    run.term.text("kept@example.org")
+    run.term.keys("Enter")
+    run.term.wait(lambda ls: any(subject in l for l in ls[:8]))
+    run.term.keys("p")
+    ok, lines = run.wait_message("P resumes it")
+    t.ok(ok, "p keeps %s" % subject, lines[-1])
+
+
+def check_picker(t, run):
+    keep(t, run, "first kept")
+    keep(t, run, "second kept")
+    run.term.keys("P")
+    ok, lines = run.term.wait(lambda ls: any("Messages kept for later" in l for l in ls))
+    t.ok(ok, "P with two kept: a list to choose from", "\n".join(lines))
+    rows = [l for l in lines if "kept@example.org" in l]
+    t.ok(len(rows) == 2 and "second kept" in rows[0] and "first kept" in rows[1],
+         "the list: recipients and subject of each, newest first", "\n".join(lines))
+    t.ok(all(re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", r) for r in rows),
+         "the list: the date of each", "\n".join(rows))
+    run.term.keys("j", "Enter")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls))
+    t.ok(ok and any("first kept" in l for l in lines[:8]),
+         "j Enter resumes the one chosen", "\n".join(lines))
+    run.term.keys("q")
+    ok, lines = run.wait_message("Message dropped")
+    t.ok(ok, "q drops it (nothing changed)", lines[-1])
+    run.term.keys("P")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls))
+    t.ok(ok and any("second kept" in l for l in lines[:8]),
+         "P with one kept resumes it at once", "\n".join(lines))
+    run.term.keys("q")
+    run.wait_message("Message dropped")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,10 @@ struct compose {
 	char *error;
 	struct mime_identities *ids;
 	guint from_index;         /* i: the identity chosen last */
+	/* P with several kept: the choice first (path is NULL until made) */
+	GPtrArray *pick;          /* char *: the kept files, newest first */
+	GPtrArray *pick_labels;   /* char *: what the list shows of each */
+	guint pick_at;
 };
 
 struct outbox_run {
@@ -135,6 +139,19 @@ draft_read(const char *path, GError **error)
 	return text;
 }
 
+/* g_ptr_array_sort() hands pointers to the elements. */
+static gint
+newest_first(gconstpointer a, gconstpointer b)
+{
+	char *ka = g_utf8_collate_key_for_filename(*(char *const *)a, -1);
+	char *kb = g_utf8_collate_key_for_filename(*(char *const *)b, -1);
+	gint r = strcmp(kb, ka);
+
+	g_free(ka);
+	g_free(kb);
+	return r;
+}
+
 /* The account's kept drafts, newest first (char * paths, transfer full). */
 static GPtrArray *
 drafts_kept(struct tui *t)
@@ -149,14 +166,9 @@ drafts_kept(struct tui *t)
 			g_ptr_array_add(out, g_build_filename(dir, name, NULL));
 	if (d != NULL)
 		g_dir_close(d);
-	/* the names carry the time: the greatest is the newest */
-	g_ptr_array_sort(out, (GCompareFunc)(void (*)(void))g_strcmp0);
-	for (guint i = 0; i < out->len / 2; i++) {
-		gpointer tmp = out->pdata[i];
-
-		out->pdata[i] = out->pdata[out->len - 1 - i];
-		out->pdata[out->len - 1 - i] = tmp;
-	}
+	/* the names carry the time, the pid and a count: the greatest is the
+	 * newest (compared as numbers: "-10" comes after "-9") */
+	g_ptr_array_sort(out, newest_first);
 	g_free(dir);
 	g_free(prefix);
 	return out;
@@ -176,6 +188,10 @@ compose_free(struct compose **cp)
 	mime_draft_free(&c->d);
 	g_free(c->error);
 	mime_identities_free(&c->ids);
+	if (c->pick != NULL)
+		g_ptr_array_unref(c->pick);
+	if (c->pick_labels != NULL)
+		g_ptr_array_unref(c->pick_labels);
 	g_free(c);
 	*cp = NULL;
 }
@@ -205,7 +221,7 @@ remove_own_attachments(struct compose *c)
 static void
 compose_end(struct tui *t, bool keep)
 {
-	if (t->compose != NULL && !keep) {
+	if (t->compose != NULL && !keep && t->compose->path != NULL) {
 		remove_own_attachments(t->compose);
 		unlink(t->compose->path);
 	}
@@ -476,7 +492,107 @@ compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
 	return 0;
 }
 
-/* P: the newest draft kept for this account. */
+/* Open the kept file path (transfer full) on the review screen. */
+static void
+resume_file(struct tui *t, struct compose *c, char *path)
+{
+	c->path = path;
+	c->written = draft_read(c->path, NULL);
+	t->compose = c;
+	review_load(t);
+}
+
+/* One row of the picker: date, recipients, subject of a kept file. */
+static char *
+pick_label(const char *path)
+{
+	char *text = draft_read(path, NULL), *when = NULL, *out;
+	struct mime_draft *d = NULL;
+	GStatBuf st;
+
+	if (g_stat(path, &st) == 0) {
+		GDateTime *dt = g_date_time_new_from_unix_local(st.st_mtime);
+
+		when = dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : NULL;
+		if (dt != NULL)
+			g_date_time_unref(dt);
+	}
+	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0)
+		out = g_strdup_printf("%s  %s", when != NULL ? when : "?",
+				      _("(cannot be read as a message: e edits it)"));
+	else
+		out = g_strdup_printf("%s  %-30.30s  %s", when != NULL ? when : "?",
+				      d->to != NULL ? d->to : _("(no recipient)"),
+				      d->subject != NULL ? d->subject : _("(no subject)"));
+	mime_draft_free(&d);
+	g_free(text);
+	g_free(when);
+	return out;
+}
+
+/* P with several kept: choose one (j/k, Enter; q leaves them all kept). */
+static void
+pick_start(struct tui *t, GPtrArray *kept)
+{
+	struct compose *c = g_new0(struct compose, 1);
+
+	c->ids = send_identities(t->account);
+	c->pick = g_ptr_array_ref(kept);
+	c->pick_labels = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < kept->len; i++)
+		g_ptr_array_add(c->pick_labels, pick_label(kept->pdata[i]));
+	t->compose = c;
+	tui_relayout(t);
+}
+
+static void
+pick_key(struct tui *t, enum action a)
+{
+	struct compose *c = t->compose;
+
+	switch (a) {
+	case ACTION_DOWN:
+		if (c->pick_at + 1 < c->pick->len)
+			c->pick_at++;
+		break;
+	case ACTION_UP:
+		if (c->pick_at > 0)
+			c->pick_at--;
+		break;
+	case ACTION_OPEN: {
+		char *path = g_strdup(c->pick->pdata[c->pick_at]);
+
+		g_clear_pointer(&c->pick, g_ptr_array_unref);
+		g_clear_pointer(&c->pick_labels, g_ptr_array_unref);
+		resume_file(t, c, path);
+		break;
+	}
+	case ACTION_ABORT:
+	case ACTION_BACK:
+	case ACTION_CLEAR:
+		compose_end(t, true);
+		break;
+	default:
+		tui_info(t, _("j and k choose, Enter resumes the message, q leaves them kept."));
+		break;
+	}
+	tui_dirty(t);
+}
+
+static void
+pick_draw(struct tui *t)
+{
+	struct compose *c = t->compose;
+
+	draw_text(0, 0, COLS, _("Messages kept for later: Enter resumes one, q leaves them"),
+		  t->attrs[COLOR_SUBJECT] | A_BOLD);
+	for (guint i = 0; i < c->pick_labels->len && (int)i + 2 < LINES - 2; i++)
+		draw_text((int)i + 2, 1, COLS - 2, c->pick_labels->pdata[i],
+			  i == c->pick_at ? A_REVERSE : t->attrs[COLOR_HEADER_VALUE]);
+}
+
+/* P: the one draft kept for this account, or a choice when there are
+ * several; with none here, the newest in the Drafts folder. */
 void
 compose_resume(struct tui *t)
 {
@@ -500,13 +616,15 @@ compose_resume(struct tui *t)
 		drafts_run_start(t, folder, true);
 		return;
 	}
+	if (kept->len > 1) {
+		pick_start(t, kept);
+		g_ptr_array_unref(kept);
+		return;
+	}
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
-	c->path = g_strdup(kept->pdata[0]);
-	c->written = draft_read(c->path, NULL);
+	resume_file(t, c, g_strdup(kept->pdata[0]));
 	g_ptr_array_unref(kept);
-	t->compose = c;
-	review_load(t);
 }
 
 void
@@ -516,7 +634,7 @@ compose_announce_kept(struct tui *t)
 
 	if (kept->len > 0)
 		tui_info(t, ngettext("%u unfinished message is kept: P resumes it.",
-				     "%u unfinished messages are kept: P resumes the newest.",
+				     "%u unfinished messages are kept: P lists them.",
 				     kept->len),
 			 kept->len);
 	g_ptr_array_unref(kept);
@@ -1068,6 +1186,10 @@ send_now(struct tui *t)
 void
 compose_key(struct tui *t, enum action a)
 {
+	if (t->compose->pick != NULL) {
+		pick_key(t, a);
+		return;
+	}
 	switch (a) {
 	case ACTION_SEND: send_now(t); break;
 	case ACTION_EDIT: edit(t); break;
@@ -1119,6 +1241,11 @@ compose_draw(struct tui *t)
 	struct mime_draft *d = c->d;
 	char **lines;
 	int y = 2;
+
+	if (c->pick != NULL) {
+		pick_draw(t);
+		return;
+	}
 
 	draw_text(0, 0, COLS, _("Review: y send, e edit, t/c/b/s To/Cc/Bcc/Subject, a attach, "
 				"D drop the last attachment, i From, p keep for later, q drop"),
