@@ -1929,3 +1929,44 @@ mime_bounce_build(GBytes *orig, const char *to, const struct mime_identities *id
 	*out_r = o;
 	return 0;
 }
+
+/* ---- Address lists for completion ---- */
+
+static void
+mailbox_entry_free(gpointer p)
+{
+	struct mime_mailbox *m = p;
+
+	g_free(m->display);
+	g_free(m->addr);
+	g_free(m);
+}
+
+GPtrArray *
+mime_address_list_split(const char *text)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_entry_free);
+	InternetAddressList *l;
+	GPtrArray *mb;
+
+	if (text == NULL || strlen(text) > MIME_MAX_HEADER_LEN)
+		return out;
+	l = parse_list(text);
+	mb = g_ptr_array_new();
+	mailboxes(l, mb);
+	for (guint i = 0; i < mb->len; i++) {
+		InternetAddress *c = mbox_clean(mb->pdata[i]);
+		struct mime_mailbox *m;
+
+		if (addr_is_valid(mbox_addr(c))) {
+			m = g_new0(struct mime_mailbox, 1);
+			m->display = internet_address_to_string(c, NULL, FALSE);
+			m->addr = g_strdup(mbox_addr(c));
+			g_ptr_array_add(out, m);
+		}
+		g_object_unref(c);
+	}
+	g_ptr_array_unref(mb);
+	g_object_unref(l);
+	return out;
+}

@@ -432,6 +432,17 @@ int mime_draft_build(const struct mime_draft *d, const struct mime_identities *i
 int mime_bounce_build(GBytes *orig, const char *to, const struct mime_identities *ids,
 		      struct mime_outgoing **out_r, GError **error);
 
+/* One mailbox of an address list, for completion. */
+struct mime_mailbox {
+	char *display; /* "Name <a@b>" or "a@b": UTF-8, one line, controls made blanks */
+	char *addr;    /* "a@b", checked as mime_draft_build() checks recipients */
+};
+/* The mailboxes of an address list (raw from the server, RFC 2047 decoded
+ * here, or typed), groups flattened, invalid addresses left out; at most
+ * MIME_MAX_HEADER_LEN bytes read. Transfer full: a GPtrArray of struct
+ * mime_mailbox * that frees them. */
+GPtrArray *mime_address_list_split(const char *text);
+
 /* What `tern send` reads: a headers-on-top draft (built as above) or an
  * RFC 5322 message (recipients from To/Cc/Bcc, Bcc taken out of what is
  * transmitted, From, Date and Message-ID added when missing, CRLF). */

@@ -385,4 +385,21 @@ typedef void store_sync_fn(struct imap_client *c, enum tern_status st, const cha
 void store_sync_folder(struct store *s, struct imap_client *c, const char *folder,
 		       bool read_only, imap_summaries_fn *batch, store_sync_fn *done, void *ud);
 
+/* ---- Addresses seen (core/store/addresses.c) ---- */
+
+/* Longest address field value read (longer ones are left out). */
+#define STORE_ADDRESS_FIELD_MAX 4096
+
+struct store_address_field {
+	char *value;  /* a From, To or Cc value as stored (raw, comma-separated) */
+	guint count;  /* how many messages carry it */
+};
+void store_address_field_free(gpointer f);
+
+/* The From, To and Cc values of every cached message, each once, the most
+ * used first, at most max. One pass over the messages: call it once and
+ * keep the result, not per keypress. *fields_r: transfer full, a GPtrArray
+ * of struct store_address_field * that frees them. */
+int store_address_fields(struct store *s, guint max, GPtrArray **fields_r, GError **error);
+
 #endif

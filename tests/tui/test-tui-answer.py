@@ -12,7 +12,11 @@ address typed only, the bytes are Resent-From/To/Date/Message-ID on top of
 the original's bytes exactly; E opens a message as a new one: its
 recipients, subject, body and attachment, no In-Reply-To; P with two
 messages kept lists them (date, recipients, subject) and Enter resumes the
-one chosen, P with one resumes it at once."""
+one chosen, P with one resumes it at once; Tab in the To prompt completes
+from the cache's addresses, the most used first, cycles on a second Tab,
+completes the word after the last comma, and asks address_book_command
+(its hostile lines refused); Tab in the attach prompt completes a path
+(~ expanded, a / after a directory, the common part of several)."""
 import email
 import email.policy
 import importlib.util
@@ -97,7 +101,8 @@ def server_raw(srv, mid):
 def run_tests(t, srv, env, smtpd, port):
     config = srv.tern_config(env.config, tls="none", extra=(
         "smtp_host = 127.0.0.1\nsmtp_port = %d\nsmtp_tls = none\nsmtp_auth = none\n"
-        "from = Tern User <tern@example.org>\n" % port))
+        "from = Tern User <tern@example.org>\naddress_book_command = %s\n"
+        % (port, addrbook_script(env))))
     editor = os.path.join(env.dir, "editor.sh")
     with open(editor, "w") as f:
         f.write(compose.EDITOR)
@@ -115,6 +120,7 @@ def run_tests(t, srv, env, smtpd, port):
         check_bounce(t, srv, run, smtpd)
         check_edit_new(t, srv, run, smtpd)
         check_picker(t, run)
+        check_completion(t, run, env)
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")
@@ -286,6 +292,102 @@ def check_picker(t, run):
     t.ok(ok and any("second kept" in l for l in lines[:8]),
          "P with one kept resumes it at once", "\n".join(lines))
     run.term.keys("q")
+    run.wait_message("Message dropped")
+
+
+ADDRBOOK = """#!/bin/sh
+# mutt's query_command habit: a first line, then address TAB name [TAB other]
+echo "Searching for $1..."
+printf 'zoe@example.org\\tZoe Zed\\tfriend\\n' | grep -i -- "$1"
+printf 'evil@example.org\\tEvil\\033]0;title\\007\\n' | grep -i -- "$1"
+printf 'evilbis@example.org, other@example.org\\tEvil Bis\\n' | grep -i -- "$1"
+"""
+
+
+def addrbook_script(env):
+    path = os.path.join(env.dir, "addrbook.sh")
+    with open(path, "w") as f:
+        f.write(ADDRBOOK)
+    os.chmod(path, 0o755)
+    return path
+
+
+def prompt_line(run):
+    return run.term.screen()[base.HEIGHT - 1]
+
+
+def check_completion(t, run, env):
+    home = env.env["HOME"]
+    os.makedirs(os.path.join(home, "docs"))
+    for name in ("report-2030.txt", "report-2031.txt"):
+        with open(os.path.join(home, "docs", name), "w") as f:
+            f.write("report\n")
+    run.term.keys("M")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls))
+    t.ok(ok, "completion: a new message on the review screen", "\n".join(lines))
+    run.term.keys("t")
+    run.term.text("bob")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: "To: Bob <bob@example.org>" in ls[base.HEIGHT - 1])
+    t.ok(ok, "Tab: the cache's match for 'bob', shown with its name",
+         "\n".join(lines[-2:]))
+    run.term.keys("C-u")
+    run.term.text("example.org")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(
+        lambda ls: "To: Tern User <tern@example.org>" in ls[base.HEIGHT - 1])
+    t.ok(ok, "Tab: the most used match first (the fixtures' To)", "\n".join(lines[-2:]))
+    note = lines[base.HEIGHT - 2]
+    t.ok("[Tern User <tern@example.org>]" in note and 0 < note.find("Alice") < note.find("Bob"), "the others listed above, by use",
+         note)
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: "To: Alice <alice@example.org>" in
+                              ls[base.HEIGHT - 1])
+    t.ok(ok, "Tab again: the next match", "\n".join(lines[-2:]))
+    run.term.keys("C-u")
+    run.term.text("alice@example.org, dave@")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(
+        lambda ls: "To: alice@example.org, dave@example.org" in ls[base.HEIGHT - 1])
+    t.ok(ok, "Tab completes the word after the last comma", lines[-1])
+    run.term.keys("C-u")
+    run.term.text("zo")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: "To: Zoe Zed <zoe@example.org>" in ls[base.HEIGHT - 1])
+    t.ok(ok, "Tab: address_book_command's answer", lines[-1])
+    run.term.keys("C-u")
+    run.term.text("evil")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: "No address matches" in ls[base.HEIGHT - 2])
+    t.ok(ok and "Evil" not in lines[base.HEIGHT - 1] and "title" not in "".join(lines),
+         "its lines with a control character or two addresses are refused",
+         "\n".join(lines[-2:]))
+    run.term.keys("C-u")
+    run.term.text("zo")
+    run.term.keys("Tab")
+    run.term.wait(lambda ls: "Zoe Zed" in ls[base.HEIGHT - 1])
+    run.term.keys("Enter")
+    ok, lines = run.term.wait(lambda ls: any("zoe@example.org" in l for l in ls[:8]))
+    t.ok(ok, "Enter: To is the completed address", "\n".join(lines[:8]))
+    run.term.keys("a")
+    run.term.text("~/do")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: ls[base.HEIGHT - 1].rstrip().endswith("~/docs/"))
+    t.ok(ok, "attach: Tab completes a directory, with a /", lines[-1])
+    run.term.text("rep")
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: ls[base.HEIGHT - 1].rstrip().endswith(
+        "~/docs/report-203"))
+    t.ok(ok, "attach: Tab fills in the common part of two names", lines[-1])
+    t.ok("report-2030.txt" in lines[base.HEIGHT - 2] and
+         "report-2031.txt" in lines[base.HEIGHT - 2], "and lists them", lines[-2])
+    run.term.text("0.txt")
+    run.term.keys("Enter")
+    ok, lines = run.term.wait(lambda ls: any("report-2030.txt" in l for l in ls[:10]))
+    t.ok(ok, "attach: the completed path is attached", "\n".join(lines[:10]))
+    run.term.keys("q")
+    run.wait_message("Drop this message")
+    run.term.keys("y")
     run.wait_message("Message dropped")
 
 

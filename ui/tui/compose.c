@@ -1575,6 +1575,7 @@ compose_free_all(struct tui *t)
 	struct outbox_run *r = t->outbox;
 
 	compose_free(&t->compose);
+	complete_free(t);
 	/* a draft's removal not finished: its client goes without calling back,
 	 * the copy stays in Drafts */
 	for (guint i = 0; t->drafts_runs != NULL && i < t->drafts_runs->len; i++)

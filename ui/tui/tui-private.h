@@ -233,6 +233,7 @@ struct tui {
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
+	struct complete *complete; /* address completion's index, or NULL (complete.c) */
 	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
 	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
@@ -362,6 +363,18 @@ void prompt_start(struct tui *t, enum prompt_kind kind, const char *label, const
 void prompt_key(struct tui *t, const char *spec, gunichar wc);
 void prompt_draw(struct tui *t);
 void prompt_free(struct prompt **p);
+/* For complete.c: the text (transfer none), a new text (cursor at the
+ * end), a note on the row above (NULL: none). */
+const char *prompt_text(const struct prompt *p);
+void prompt_set_text(struct prompt *p, const char *text);
+void prompt_set_note(struct prompt *p, bool error, const char *note);
+
+/* ---- complete.c ----------------------------------------------------------- */
+/* Tab in an address or path prompt: true when p is one (see complete.c). */
+bool complete_tab(struct tui *t, struct prompt *p);
+/* The address index and a running address_book_command go (the account
+ * closes). */
+void complete_free(struct tui *t);
 
 /* ---- conn.c --------------------------------------------------------------- */
 void conn_start(struct tui *t);
