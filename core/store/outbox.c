@@ -419,10 +419,14 @@ entry_free_one(gpointer p)
 int
 store_outbox_list(struct store *s, GPtrArray **entries_r, GError **error)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY id", error);
+	sqlite3_stmt *st;
 	GPtrArray *out;
 	int rc;
 
+	/* a sender that died going out is listed as what it is: may have been sent */
+	if (!store_is_read_only(s) && hold_interrupted(s, error) < 0)
+		return -1;
+	st = prepare(s, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY id", error);
 	if (st == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func(entry_free_one);

@@ -1743,6 +1743,12 @@ store_refuse_read_only(struct store *s, GError **error)
 }
 
 bool
+store_is_read_only(struct store *s)
+{
+	return s->read_only;
+}
+
+bool
 store_claim_is_live(gint64 pid, gint64 at)
 {
 	return claim_is_live(pid, at);

@@ -339,7 +339,8 @@ int store_outbox_release(struct store *s, gint64 id, GError **error);
  * QUEUED. Returns 1 when the row was there, 0 when not. */
 int store_outbox_retry(struct store *s, const char *message_id, GError **error);
 /* Every row, oldest first, without data (struct store_outbox_entry *,
- * transfer full). */
+ * transfer full). A SENDING row whose sender died is made MAYBE_SENT
+ * first (unless the store is read-only): it is listed as what it is. */
 int store_outbox_list(struct store *s, GPtrArray **entries_r, GError **error);
 /* Rows not yet sent (QUEUED, SENDING, MAYBE_SENT, FAILED): what the status
  * line counts. */
