@@ -78,20 +78,33 @@ gather_maybe_ready(struct gather *g)
 	g->ready(g->t, g);
 }
 
+/* One FETCH of a gathering: which message it brings. */
+struct slot {
+	struct gather *g;
+	guint i;
+};
+
+static void
+slot_free(gpointer p)
+{
+	struct slot *s = p;
+
+	gather_unref(s->g);
+	g_free(s);
+}
+
 static void
 gather_fetched(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
 	       void *ud)
 {
 	struct tui_op *op = ud;
-	struct gather *g = op->data;
-	guint i = 0;
+	struct slot *s = op->data;
+	struct gather *g = s->g;
+	guint i = s->i;
 
 	(void)c;
-	/* which one: the first still missing (answers come in order) */
-	while (i < g->raws->len && g->raws->pdata[i] != NULL)
-		i++;
 	g->waiting--;
-	if (!tui_op_current(op) || st != TERN_OK || data == NULL || i == g->raws->len) {
+	if (!tui_op_current(op) || st != TERN_OK || data == NULL) {
 		if (!g->failed && tui_op_current(op))
 			tui_error(op->t, _("Cannot fetch the message to answer: %s"),
 				  detail != NULL ? detail : _("no reason given"));
@@ -141,9 +154,13 @@ gather_start(struct tui *t, enum action a, GArray *uids, gather_fn *ready, struc
 			g->failed = true;
 			break;
 		}
+		struct slot *s = g_new0(struct slot, 1);
+
+		s->g = gather_ref(g);
+		s->i = i;
 		g->waiting++;
 		imap_client_fetch_body(t->client, g_array_index(uids, guint32, i), "", false,
-				       gather_fetched, tui_op_new(t, gather_ref(g), gather_unref));
+				       gather_fetched, tui_op_new(t, s, slot_free));
 	}
 	if (g->waiting > 0)
 		tui_info(t, _("Fetching the messages to answer…"));
