@@ -359,6 +359,7 @@ answer_bounce(struct tui *t, bool tagged)
 	}
 	if (uids == NULL)
 		return;
+	complete_prepare(t);
 	prompt_start(t, PROMPT_ADDRESS,
 		     ngettext("Bounce the message to: ", "Bounce the %u messages to: ", uids->len),
 		     "", bounce_to_done, uids, (GDestroyNotify)g_array_unref);

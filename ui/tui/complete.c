@@ -10,8 +10,14 @@
  * other]" lines). The index is built on the first Tab of the session: one
  * pass over the cache, never one per key. The command runs in the
  * background; its answer is used if the prompt still holds what was asked.
+ * The index is read in a worker thread too (its own read-only handle on the
+ * cache): on 100,000 messages that one pass takes a few hundred ms, which
+ * the screen does not wait for; complete_prepare() starts it when a prompt
+ * that completes addresses opens.
  * One match replaces the word; several: the first, the list on the row
- * above, and each Tab the next.
+ * above, and each Tab the next. Matches that come later (the command's, or
+ * the index's when it was still being read) join the end of the list, so
+ * what the user is looking at does not move.
  *
  * Paths: ~ expanded, no shell; the directory is listed (bounded) and the
  * longest common beginning of the names filled in, a '/' after a directory. */
@@ -51,6 +57,7 @@ struct addrbook_query;
 
 struct complete {
 	GPtrArray *index;         /* struct known_address *, most used first; NULL: not built */
+	bool building;            /* a worker thread is reading it */
 	/* cycling: the prompt, the text before the word, the matches, the one shown */
 	const struct prompt *prompt;
 	char *head;
@@ -58,6 +65,9 @@ struct complete {
 	GPtrArray *matches;       /* char * */
 	guint at;
 	struct addrbook_query *query; /* running, or NULL */
+	/* a Tab before the index was read: answered when it is */
+	const struct prompt *waiting;
+	char *waiting_text;
 };
 
 struct addrbook_query {
@@ -74,8 +84,8 @@ struct addrbook_query {
 
 static void known_free(gpointer p);
 
-/* Queries not freed yet (complete_free() waits for them). */
-static guint live_queries;
+/* Queries and index builds not finished yet (complete_free() waits for them). */
+static guint live_queries, live_builds;
 
 /* ---- the state ------------------------------------------------------------------- */
 
@@ -90,6 +100,7 @@ state(struct tui *t)
 static void
 cycle_clear(struct complete *c)
 {
+	/* (the index build's waiting prompt is kept: it is another matter) */
 	c->prompt = NULL;
 	g_clear_pointer(&c->head, g_free);
 	g_clear_pointer(&c->shown, g_free);
@@ -121,11 +132,13 @@ complete_free(struct tui *t)
 		query_stop(c->query);
 		c->query->t = NULL; /* freed by its last callback: */
 	}
-	while (live_queries > 0) /* a cancelled read ends at once */
+	/* a cancelled read ends at once; a build is one query */
+	while (live_queries > 0 || live_builds > 0)
 		g_main_context_iteration(NULL, TRUE);
 	cycle_clear(c);
 	if (c->index != NULL)
 		g_ptr_array_unref(c->index);
+	g_free(c->waiting_text);
 	g_free(c);
 	t->complete = NULL;
 }
@@ -184,16 +197,19 @@ index_add_field(GHashTable *by_addr, GPtrArray *index, const struct store_addres
 	g_ptr_array_unref(mb);
 }
 
+/* The index from the cache at path (in a worker thread). Transfer full. */
 static GPtrArray *
-index_build(struct tui *t)
+index_build(const char *path)
 {
 	GPtrArray *index = g_ptr_array_new_with_free_func(known_free), *fields = NULL;
 	GHashTable *by_addr = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	struct store *s = NULL;
+	char *warning = NULL;
 	GError *err = NULL;
 	gint64 t0 = g_get_monotonic_time();
 
-	if (t->store != NULL && store_address_fields(t->store, COMPLETE_MAX_FIELDS, &fields,
-						     &err) < 0) {
+	if (store_open(path, STORE_OPEN_READ_ONLY, &s, &warning, &err) < 0 ||
+	    store_address_fields(s, COMPLETE_MAX_FIELDS, &fields, &err) < 0) {
 		log_warn("address completion: %s", err->message);
 		g_clear_error(&err);
 	}
@@ -205,7 +221,83 @@ index_build(struct tui *t)
 	if (fields != NULL)
 		g_ptr_array_unref(fields);
 	g_hash_table_unref(by_addr);
+	store_free(&s);
+	g_free(warning);
 	return index;
+}
+
+struct build {
+	struct tui *t;
+	char *path;
+	GPtrArray *index;
+};
+
+static void
+build_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
+{
+	struct build *b = data;
+
+	(void)task;
+	(void)src;
+	(void)cancel;
+	b->index = index_build(b->path);
+}
+
+static void offer_more(struct tui *t, struct prompt *p, GPtrArray *more);
+static GPtrArray *cache_matches(struct complete *c, const char *word);
+static const char *word_of(const char *text);
+static bool unchanged(struct complete *c, const struct prompt *p, const char *asked);
+
+/* The index is here: a prompt that asked meanwhile gets its matches. */
+static void
+build_done(GObject *src, GAsyncResult *res, gpointer ud)
+{
+	struct build *b = ud;
+	struct tui *t = b->t;
+	struct complete *c = t->complete;
+
+	(void)src;
+	(void)res;
+	live_builds--;
+	if (c != NULL && c->building) {
+		c->building = false;
+		c->index = b->index;
+		b->index = NULL;
+		if (t->prompt != NULL && t->prompt == c->waiting && c->waiting_text != NULL &&
+		    unchanged(c, t->prompt, c->waiting_text))
+			offer_more(t, t->prompt, cache_matches(c, word_of(c->waiting_text)));
+		c->waiting = NULL;
+		g_clear_pointer(&c->waiting_text, g_free);
+		tui_dirty(t);
+	}
+	if (b->index != NULL)
+		g_ptr_array_unref(b->index);
+	g_free(b->path);
+	g_free(b);
+}
+
+void
+complete_prepare(struct tui *t)
+{
+	struct complete *c = state(t);
+	struct build *b;
+	GTask *task;
+
+	if (c->index != NULL || c->building)
+		return;
+	if (t->store == NULL) {
+		c->index = g_ptr_array_new_with_free_func(known_free);
+		return;
+	}
+	b = g_new0(struct build, 1);
+	b->t = t;
+	b->path = g_strdup(store_path(t->store));
+	c->building = true;
+	live_builds++;
+	task = g_task_new(NULL, NULL, build_done, b);
+	g_task_set_task_data(task, b, NULL);
+	g_task_run_in_thread(task, build_thread);
+	g_object_unref(task);
 }
 
 /* ---- showing matches -------------------------------------------------------------- */
@@ -285,6 +377,43 @@ offer(struct tui *t, struct prompt *p, GPtrArray *matches)
 	c->head = g_strndup(text, (gsize)(word_of(text) - text));
 	c->matches = matches;
 	show_match(p, c);
+}
+
+/* The prompt still holds asked (what was there at Tab), or what completion
+ * put there since: the user has not typed meanwhile. */
+static bool
+unchanged(struct complete *c, const struct prompt *p, const char *asked)
+{
+	const char *now = prompt_text(p);
+
+	return strcmp(now, asked) == 0 ||
+	       (c->prompt == p && c->shown != NULL && strcmp(now, c->shown) == 0);
+}
+
+/* More matches (transfer full) after those shown now for p, if any. */
+static void
+offer_more(struct tui *t, struct prompt *p, GPtrArray *more)
+{
+	struct complete *c = state(t);
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+
+	if (c->matches != NULL && c->prompt == p && c->shown != NULL &&
+	    strcmp(prompt_text(p), c->shown) == 0) {
+		/* what is shown stays first; the user may be cycling */
+		for (guint i = 0; i < c->matches->len; i++)
+			add_match(all, c->matches->pdata[i]);
+		for (guint i = 0; i < more->len; i++)
+			add_match(all, more->pdata[i]);
+		g_ptr_array_unref(c->matches);
+		c->matches = all;
+		g_ptr_array_unref(more);
+		show_match(p, c);
+		return;
+	}
+	g_ptr_array_unref(all);
+	if (more->len == 0 && c->matches == NULL)
+		prompt_set_note(p, true, _("No address matches."));
+	offer(t, p, more);
 }
 
 /* ---- address_book_command --------------------------------------------------------- */
@@ -378,18 +507,14 @@ query_finish(struct addrbook_query *q)
 
 	if (t != NULL && t->complete != NULL && t->complete->query == q)
 		t->complete->query = NULL;
-	if (q->done || p == NULL || p != q->prompt || strcmp(prompt_text(p), q->text) != 0) {
+	if (q->done || p == NULL || p != q->prompt || t->complete == NULL ||
+	    !unchanged(t->complete, p, q->text)) {
 		query_free(q);
 		return;
 	}
 	q->done = true;
 	matches = addrbook_parse(q->out->str);
-	if (t->complete != NULL && t->complete->matches != NULL && t->complete->prompt == p)
-		for (guint i = 0; i < t->complete->matches->len; i++)
-			add_match(matches, t->complete->matches->pdata[i]);
-	if (matches->len == 0)
-		prompt_set_note(p, true, _("No address matches."));
-	offer(t, p, matches);
+	offer_more(t, p, matches);
 	tui_dirty(t);
 	query_free(q);
 }
@@ -433,7 +558,7 @@ query_timeout(gpointer ud)
 
 /* Run address_book_command with the word as its last argument. */
 static void
-query_start(struct tui *t, struct prompt *p, const char *word)
+query_start(struct tui *t, struct prompt *p, const char *asked, const char *word)
 {
 	struct complete *c = state(t);
 	struct addrbook_query *q;
@@ -474,7 +599,7 @@ query_start(struct tui *t, struct prompt *p, const char *word)
 	q->cancel = g_cancellable_new();
 	q->out = g_string_new(NULL);
 	q->prompt = p;
-	q->text = g_strdup(prompt_text(p));
+	q->text = g_strdup(asked);
 	q->timer = g_timeout_add_seconds(ADDRBOOK_TIMEOUT_S, query_timeout, q);
 	c->query = q;
 	query_read(q);
@@ -487,6 +612,7 @@ complete_address(struct tui *t, struct prompt *p)
 {
 	struct complete *c = state(t);
 	const char *text = prompt_text(p), *word;
+	char *asked;
 
 	if (c->prompt == p && c->shown != NULL && strcmp(text, c->shown) == 0 &&
 	    c->matches->len > 1) {
@@ -494,16 +620,25 @@ complete_address(struct tui *t, struct prompt *p)
 		show_match(p, c);
 		return;
 	}
-	word = word_of(text);
-	if (*word == '\0')
+	if (*word_of(text) == '\0')
 		return;
-	if (c->index == NULL)
-		c->index = index_build(t);
-	offer(t, p, cache_matches(c, word));
+	asked = g_strdup(text); /* the text changes below */
+	word = g_strdup(word_of(text));
+	complete_prepare(t);
+	if (c->building) {
+		c->waiting = p;
+		g_free(c->waiting_text);
+		c->waiting_text = g_strdup(asked);
+		prompt_set_note(p, false, _("Reading the addresses in the cache…"));
+	} else {
+		offer(t, p, cache_matches(c, word));
+	}
 	if (t->account->address_book_command != NULL)
-		query_start(t, p, word);
-	else if (c->matches == NULL)
+		query_start(t, p, asked, word);
+	else if (!c->building && c->matches == NULL)
 		prompt_set_note(p, true, _("No address matches."));
+	g_free((char *)word);
+	g_free(asked);
 }
 
 /* "~" and "~/..." as the home directory; "" as ".". Transfer full. */

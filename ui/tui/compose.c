@@ -1066,6 +1066,8 @@ edit_header(struct tui *t, enum header_field f)
 		return;
 	}
 	now = *field_of(t->compose->d, f);
+	if (f != FIELD_SUBJECT)
+		complete_prepare(t);
 	prompt_start(t, f == FIELD_SUBJECT ? PROMPT_TEXT : PROMPT_ADDRESS, _(labels[f]),
 		     now != NULL ? now : "", header_done,
 		     GINT_TO_POINTER(f), NULL);

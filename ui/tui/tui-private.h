@@ -372,6 +372,9 @@ void prompt_set_note(struct prompt *p, bool error, const char *note);
 /* ---- complete.c ----------------------------------------------------------- */
 /* Tab in an address or path prompt: true when p is one (see complete.c). */
 bool complete_tab(struct tui *t, struct prompt *p);
+/* Start reading the cache's addresses in the background (once per
+ * account), when a prompt that completes them opens. */
+void complete_prepare(struct tui *t);
 /* The address index and a running address_book_command go (the account
  * closes). */
 void complete_free(struct tui *t);
