@@ -7,7 +7,7 @@ both messages' (each once, never the user's own address), whose body
 quotes each original under its own attribution line, with both ids in
 In-Reply-To and References, and after which both originals are \\Answered
 on the server; ; f answered y attaches each original as message/rfc822 and
-flags both $Forwarded; > bounces a message: the envelope goes to the
+flags both $Forwarded, answered n forwards both inline; > bounces a message: the envelope goes to the
 address typed only, the bytes are Resent-From/To/Date/Message-ID on top of
 the original's bytes exactly; E opens a message as a new one: its
 recipients, subject, body and attachment, no In-Reply-To; P with two
@@ -204,6 +204,20 @@ def check_forward_tagged(t, srv, run, smtpd):
     drafts = os.path.join(run_cache(run), "drafts")
     t.eq(os.listdir(drafts) if os.path.isdir(drafts) else [], [],
          "; f: the attached copies are removed once sent")
+    # inline: both originals one after the other in the body
+    run.term.keys("\\;", "f")
+    run.wait_message("as an attachment")
+    run.term.keys("n")
+    ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls))
+    body = "\n".join(lines)
+    t.ok(ok and body.count("Forwarded message") == 2 and "Alice's first line." in body and
+         "Bob's first line." in body and "Attach 1" not in body,
+         "; f answered n: both forwarded inline, one after the other", body)
+    run.term.keys("q")
+    run.wait_message("Drop this message")
+    run.term.keys("y")
+    ok, lines = run.wait_message("Message dropped")
+    t.ok(ok, "; f inline: dropped", lines[-1])
 
 
 def run_cache(run):

@@ -907,7 +907,7 @@ note_postponed(struct tui *t, struct postponing *pp, const struct imap_copy_resu
 	}
 	text = draft_read(pp->path, NULL);
 	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0 ||
-	    (t->compose != NULL && strcmp(t->compose->path, pp->path) == 0)) {
+	    (t->compose != NULL && g_strcmp0(t->compose->path, pp->path) == 0)) {
 		g_free(text);
 		mime_draft_free(&d);
 		return; /* sent, dropped or being written again meanwhile */
