@@ -780,6 +780,76 @@ mime_draft_reply(struct mime_message *orig, enum mime_reply_mode mode,
 	return d;
 }
 
+/* ids (a space-separated "<a> <b>" text) added to out when not there yet. */
+static void
+ids_add(GPtrArray *out, const char *text)
+{
+	char **w = text != NULL ? g_strsplit_set(text, " \t", -1) : NULL;
+
+	for (guint i = 0; w != NULL && w[i] != NULL; i++) {
+		bool dup = w[i][0] == '\0';
+
+		for (guint j = 0; j < out->len && !dup; j++)
+			dup = strcmp(out->pdata[j], w[i]) == 0;
+		if (!dup)
+			g_ptr_array_add(out, g_strdup(w[i]));
+	}
+	g_strfreev(w);
+}
+
+/* The ids of a and b, once each, as one text; at most max kept (the first
+ * and the newest), 0 = all. NULL when there is none. Transfer full. */
+static char *
+ids_merge(const char *a, const char *b, guint max)
+{
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+	GString *out = g_string_new(NULL);
+
+	ids_add(ids, a);
+	ids_add(ids, b);
+	for (guint i = 0; i < ids->len; i++) {
+		if (max > 0 && i > 0 && i + (max - 1) < ids->len)
+			continue;
+		g_string_append_printf(out, "%s%s", out->len > 0 ? " " : "",
+				       (char *)ids->pdata[i]);
+	}
+	g_ptr_array_unref(ids);
+	return out->len > 0 ? g_string_free(out, FALSE) : (g_string_free(out, TRUE), NULL);
+}
+
+void
+mime_draft_merge(struct mime_draft *d, const struct mime_draft *more,
+		 const struct mime_identities *ids)
+{
+	InternetAddressList *to = parse_list(d->to), *cc = internet_address_list_new();
+	InternetAddressList *more_to = parse_list(more->to), *more_cc = parse_list(more->cc);
+	InternetAddressList *old_cc = parse_list(d->cc);
+	char *s;
+
+	list_add(to, more_to, NULL, ids, true);
+	list_add(cc, old_cc, to, ids, true);
+	list_add(cc, more_cc, to, ids, true);
+	g_free(d->to);
+	g_free(d->cc);
+	d->to = list_text_or_null(to);
+	d->cc = list_text_or_null(cc);
+	s = ids_merge(d->in_reply_to, more->in_reply_to, 0);
+	g_free(d->in_reply_to);
+	d->in_reply_to = s;
+	s = ids_merge(d->references, more->references, MIME_MAX_REFERENCES);
+	g_free(d->references);
+	d->references = s;
+	s = g_strconcat(d->body != NULL ? d->body : "", "\n",
+			more->body != NULL ? more->body : "", NULL);
+	g_free(d->body);
+	d->body = s;
+	g_object_unref(to);
+	g_object_unref(cc);
+	g_object_unref(more_to);
+	g_object_unref(more_cc);
+	g_object_unref(old_cc);
+}
+
 static void
 forward_header(GString *body, GMimeMessage *m, const char *label, GMimeAddressType type)
 {
@@ -1736,4 +1806,167 @@ out:
 	mime_draft_free(&d);
 	g_ptr_array_unref(headers);
 	return rc;
+}
+
+/* ---- Bounce (redirect unchanged) ---- */
+
+/* "Name: value\r\n" with value folded by GMime as it wrote it (LF) made CRLF. */
+static void
+resent_field(GString *out, const char *name, const char *value)
+{
+	g_string_append_printf(out, "%s: ", name);
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n')
+			g_string_append_c(out, '\r');
+		g_string_append_c(out, *p);
+	}
+	if (out->str[out->len - 1] != '\n')
+		g_string_append(out, "\r\n");
+}
+
+/* The recipients typed for a bounce: cleaned mailboxes, each valid, each
+ * once. NULL (and error) when one is bad or there is none. */
+static InternetAddressList *
+bounce_rcpts(const char *to, GError **error)
+{
+	InternetAddressList *parsed = parse_list(to), *out = internet_address_list_new();
+	GPtrArray *mb = g_ptr_array_new();
+
+	list_add(out, parsed, NULL, NULL, false);
+	mailboxes(parsed, mb);
+	for (guint i = 0; i < mb->len; i++) {
+		if (!addr_is_valid(mbox_addr(mb->pdata[i]))) {
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS,
+				    _("'%s' is not an e-mail address"), mbox_addr(mb->pdata[i]));
+			g_clear_object(&out);
+			break;
+		}
+	}
+	if (out != NULL && mb->len == 0 && to != NULL && strlen(to) <= MIME_MAX_MAILTO) {
+		char *shown = one_line(to);
+
+		/* GMime found no mailbox in what was typed */
+		if (shown[0] != '\0') {
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS,
+				    _("'%s' is not an e-mail address"), shown);
+			g_clear_object(&out);
+		}
+		g_free(shown);
+	}
+	if (out != NULL && (internet_address_list_length(out) == 0 ||
+			    (to != NULL && strlen(to) > MIME_MAX_MAILTO))) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_NO_RCPT,
+			    _("no recipient to bounce the message to"));
+		g_clear_object(&out);
+	}
+	g_ptr_array_unref(mb);
+	g_object_unref(parsed);
+	return out;
+}
+
+int
+mime_bounce_build(GBytes *orig, const char *to, const struct mime_identities *ids,
+		  struct mime_outgoing **out_r, GError **error)
+{
+	const char *from = mime_identities_default(ids);
+	InternetAddressList *from_l = parse_list(from), *rcpts = bounce_rcpts(to, error);
+	struct mime_outgoing *o;
+	GPtrArray *mb = g_ptr_array_new();
+	GMimeFormatOptions *fo = g_mime_format_options_new();
+	GString *out;
+	GDateTime *now;
+	char *s, *id;
+	struct mime_message *msg;
+
+	mailboxes(from_l, mb);
+	if (rcpts == NULL || mb->len == 0 || !addr_is_valid(mbox_addr(mb->pdata[0]))) {
+		if (rcpts != NULL)
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS,
+				    _("no usable From address: set 'from' for the account"));
+		g_clear_object(&rcpts);
+		g_ptr_array_unref(mb);
+		g_object_unref(from_l);
+		g_mime_format_options_free(fo);
+		return -1;
+	}
+	o = g_new0(struct mime_outgoing, 1);
+	o->sender = g_strdup(mbox_addr(mb->pdata[0]));
+	o->no_sent_copy = true;
+	g_ptr_array_set_size(mb, 0);
+	mailboxes(rcpts, mb);
+	o->rcpts = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < mb->len; i++)
+		g_ptr_array_add(o->rcpts, g_strdup(mbox_addr(mb->pdata[i])));
+	/* RFC 5322 3.6.6: the Resent- block goes on top, the rest unchanged */
+	out = g_string_new(NULL);
+	s = internet_address_list_to_string(from_l, fo, TRUE);
+	resent_field(out, "Resent-From", s);
+	g_free(s);
+	s = internet_address_list_to_string(rcpts, fo, TRUE);
+	resent_field(out, "Resent-To", s);
+	g_free(s);
+	now = g_date_time_new_now_local();
+	s = g_mime_utils_header_format_date(now);
+	resent_field(out, "Resent-Date", s);
+	g_free(s);
+	g_date_time_unref(now);
+	id = g_mime_utils_generate_message_id(strrchr(o->sender, '@') + 1);
+	o->message_id = g_strdup_printf("<%s>", id);
+	resent_field(out, "Resent-Message-ID", o->message_id);
+	g_free(id);
+	g_string_append_len(out, g_bytes_get_data(orig, NULL), (gssize)g_bytes_get_size(orig));
+	o->data = g_string_free_to_bytes(out);
+	msg = mime_message_parse_bytes(orig);
+	if (msg->message != NULL && g_mime_message_get_subject(msg->message) != NULL)
+		o->subject = one_line(g_mime_message_get_subject(msg->message));
+	mime_message_free(&msg);
+	g_ptr_array_unref(mb);
+	g_object_unref(rcpts);
+	g_object_unref(from_l);
+	g_mime_format_options_free(fo);
+	*out_r = o;
+	return 0;
+}
+
+/* ---- Address lists for completion ---- */
+
+static void
+mailbox_entry_free(gpointer p)
+{
+	struct mime_mailbox *m = p;
+
+	g_free(m->display);
+	g_free(m->addr);
+	g_free(m);
+}
+
+GPtrArray *
+mime_address_list_split(const char *text)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(mailbox_entry_free);
+	InternetAddressList *l;
+	GPtrArray *mb;
+
+	if (text == NULL || strlen(text) > MIME_MAX_HEADER_LEN)
+		return out;
+	l = parse_list(text);
+	mb = g_ptr_array_new();
+	mailboxes(l, mb);
+	for (guint i = 0; i < mb->len; i++) {
+		InternetAddress *c = mbox_clean(mb->pdata[i]);
+		struct mime_mailbox *m;
+
+		if (addr_is_valid(mbox_addr(c))) {
+			m = g_new0(struct mime_mailbox, 1);
+			m->display = internet_address_to_string(c, NULL, FALSE);
+			m->addr = g_strdup(mbox_addr(c));
+			g_ptr_array_add(out, m);
+		}
+		g_object_unref(c);
+	}
+	g_ptr_array_unref(mb);
+	g_object_unref(l);
+	return out;
 }

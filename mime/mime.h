@@ -381,6 +381,14 @@ int mime_draft_from_mailto(const char *url, const struct mime_identities *ids,
  * Transfer full. */
 struct mime_draft *mime_draft_forward(struct mime_message *orig, GBytes *orig_bytes,
 				      bool as_attachment, const struct mime_identities *ids);
+/* Answering several messages in one (; r, ; f): more's recipients added
+ * to d's (To to To, Cc to Cc; each address once, none of the user's own,
+ * none in Cc that is in To), more's In-Reply-To and References added to
+ * d's (each id once; References trimmed to MIME_MAX_REFERENCES), and
+ * more's body (its attribution line and quote, or its forwarded block)
+ * after d's, a blank line between. d's From and Subject stay. */
+void mime_draft_merge(struct mime_draft *d, const struct mime_draft *more,
+		      const struct mime_identities *ids);
 /* Append the signature below a "-- " line (nothing when sig is NULL or
  * empty; a signature that already starts with "-- " is not given another). */
 void mime_draft_add_signature(struct mime_draft *d, const char *sig);
@@ -403,6 +411,7 @@ struct mime_outgoing {
 			      or NULL */
 	char *subject;     /* UTF-8 (for the outbox list), or NULL */
 	char *original;    /* the draft's X-Tern-Original, or NULL */
+	bool no_sent_copy; /* a bounce: never copied to Sent */
 };
 void mime_outgoing_free(struct mime_outgoing **o);
 
@@ -414,6 +423,25 @@ void mime_outgoing_free(struct mime_outgoing **o);
  * MIME_COMPOSE_ERROR_NO_RCPT. Transfer full. */
 int mime_draft_build(const struct mime_draft *d, const struct mime_identities *ids,
 		     struct mime_outgoing **out_r, GError **error);
+
+/* A bounce (mutt's bounce, alpine's redirect): orig's bytes unchanged
+ * under a Resent-From (the default identity), Resent-To (to, an address
+ * list: each one checked), Resent-Date and a fresh Resent-Message-ID
+ * (which is also o->message_id, the outbox key). The envelope goes to the
+ * addresses of to only; no Bcc field, no original to flag. Transfer full. */
+int mime_bounce_build(GBytes *orig, const char *to, const struct mime_identities *ids,
+		      struct mime_outgoing **out_r, GError **error);
+
+/* One mailbox of an address list, for completion. */
+struct mime_mailbox {
+	char *display; /* "Name <a@b>" or "a@b": UTF-8, one line, controls made blanks */
+	char *addr;    /* "a@b", checked as mime_draft_build() checks recipients */
+};
+/* The mailboxes of an address list (raw from the server, RFC 2047 decoded
+ * here, or typed), groups flattened, invalid addresses left out; at most
+ * MIME_MAX_HEADER_LEN bytes read. Transfer full: a GPtrArray of struct
+ * mime_mailbox * that frees them. */
+GPtrArray *mime_address_list_split(const char *text);
 
 /* What `tern send` reads: a headers-on-top draft (built as above) or an
  * RFC 5322 message (recipients from To/Cc/Bcc, Bcc taken out of what is

@@ -68,19 +68,59 @@ send_original_format(bool forward, guint32 uidvalidity, guint32 uid, const char 
 			       uid, folder);
 }
 
+char *
+send_original_format_set(bool forward, guint32 uidvalidity, const GArray *uids,
+			 const char *folder)
+{
+	GString *set = g_string_new(NULL);
+	char *out;
+
+	for (guint i = 0; i < uids->len && i < SEND_MAX_ORIGINALS; i++)
+		g_string_append_printf(set, "%s%u", i > 0 ? "," : "",
+				       g_array_index(uids, guint32, i));
+	out = g_strdup_printf("%s %u %s %s", forward ? "forwarded" : "answered", uidvalidity,
+			      set->str, folder);
+	g_string_free(set, TRUE);
+	return out;
+}
+
+/* "5" or "5,9,12": the first UID, and *several_r set when there are more.
+ * Digits and commas only, each UID in range, at most SEND_MAX_ORIGINALS. */
+static bool
+uids_parse(const char *text, guint32 *first_r, bool *several_r)
+{
+	char **w = g_strsplit(text, ",", SEND_MAX_ORIGINALS + 1);
+	guint n = g_strv_length(w);
+	bool ok = n >= 1 && n <= SEND_MAX_ORIGINALS;
+
+	for (guint i = 0; ok && i < n; i++) {
+		guint64 u;
+
+		ok = g_ascii_string_to_unsigned(w[i], 10, 1, G_MAXUINT32, &u, NULL);
+		if (ok && i == 0)
+			*first_r = (guint32)u;
+	}
+	*several_r = n > 1;
+	g_strfreev(w);
+	return ok;
+}
+
 static void
 original_parse(const char *text, struct store_outbox_entry *e)
 {
 	char **w = text != NULL ? g_strsplit(text, " ", 4) : NULL;
-	guint64 v, u;
+	guint64 v;
+	guint32 u = 0;
+	bool several = false;
 
 	if (w != NULL && g_strv_length(w) == 4 &&
 	    (strcmp(w[0], "answered") == 0 || strcmp(w[0], "forwarded") == 0) &&
 	    g_ascii_string_to_unsigned(w[1], 10, 1, G_MAXUINT32, &v, NULL) &&
-	    g_ascii_string_to_unsigned(w[2], 10, 1, G_MAXUINT32, &u, NULL) && w[3][0] != '\0') {
+	    uids_parse(w[2], &u, &several) && w[3][0] != '\0') {
 		e->orig_flag = g_strdup(w[0][0] == 'a' ? "\\Answered" : "$Forwarded");
 		e->orig_uidvalidity = (guint32)v;
-		e->orig_uid = (guint32)u;
+		e->orig_uid = u;
+		e->orig_uids = several ? g_strdup(w[2]) : NULL;
 		e->orig_folder = g_strdup(w[3]);
 	}
 	g_strfreev(w);
@@ -98,7 +138,7 @@ send_entry_init(struct store_outbox_entry *e, const struct account *a,
 	e->data = o->data;
 	e->bcc_field = o->bcc_field;
 	e->subject = o->subject;
-	e->copy_to_sent = a->copy_to_sent;
+	e->copy_to_sent = a->copy_to_sent && !o->no_sent_copy;
 	e->sent_folder = a->sent;
 	for (guint i = 0; i < o->rcpts->len; i++)
 		g_ptr_array_add(rcpts, o->rcpts->pdata[i]);
@@ -113,6 +153,7 @@ send_entry_clear(struct store_outbox_entry *e)
 	g_free(e->rcpts); /* the array only: the strings are o's */
 	g_free(e->orig_folder);
 	g_free(e->orig_flag);
+	g_free(e->orig_uids);
 	e->rcpts = NULL;
-	e->orig_folder = e->orig_flag = NULL;
+	e->orig_folder = e->orig_flag = e->orig_uids = NULL;
 }

@@ -19,6 +19,12 @@ char *send_signature(const struct account *a, char **warning_r);
 
 /* X-Tern-Original: "answered|forwarded UIDVALIDITY UID FOLDER". Transfer full. */
 char *send_original_format(bool forward, guint32 uidvalidity, guint32 uid, const char *folder);
+/* The same for several originals (; r, ; f): "answered UIDVALIDITY 3,7,9
+ * FOLDER"; each gets the flag once the message is sent. At most
+ * SEND_MAX_ORIGINALS (guint32 UIDs). Transfer full. */
+#define SEND_MAX_ORIGINALS 1000
+char *send_original_format_set(bool forward, guint32 uidvalidity, const GArray *uids,
+			       const char *folder);
 
 /* An outbox row for o (borrowing o's strings and bytes; rcpts and the
  * original's fields are the entry's own: free with send_entry_clear()). */

@@ -84,13 +84,15 @@ static const struct key_def account_keys[] = {
 	{ "signature_file", K_PATH, ACC(signature_file), NULL },
 	{ "signature_command", K_COMMAND, ACC(signature_command), NULL },
 	{ "sendmail_command", K_COMMAND, ACC(sendmail_command), NULL },
+	{ "address_book_command", K_COMMAND, ACC(address_book_command), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
        AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
        AK_DEFAULT, AK_TUNNEL, AK_TRASH, AK_ARCHIVE, AK_SENT, AK_DRAFTS, AK_SMTP_HOST,
        AK_SMTP_PORT, AK_SMTP_TLS, AK_SMTP_USER, AK_SMTP_AUTH, AK_SMTP_PASSWORD_COMMAND,
        AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
-       AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_COUNT };
+       AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_ADDRESS_BOOK_COMMAND,
+       AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -168,6 +170,7 @@ account_free(gpointer p)
 	g_free(a->signature_file);
 	g_free(a->signature_command);
 	g_free(a->sendmail_command);
+	g_free(a->address_book_command);
 	g_free(a);
 }
 

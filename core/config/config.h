@@ -107,6 +107,8 @@ struct account {
 	char *signature_file;  /* "~/" expanded */
 	char *signature_command;
 	char *sendmail_command; /* run without a shell instead of SMTP */
+	char *address_book_command; /* mutt's query_command: run without a shell, the
+				       query as its last argument; NULL: none */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 

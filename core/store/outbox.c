@@ -9,7 +9,7 @@
 #define OUTBOX_COLUMNS                                                                     \
 	"id, message_id, state, sender, rcpts, bcc_field, subject, copy_to_sent, "         \
 	"sent_folder, orig_folder, orig_uidvalidity, orig_uid, orig_flag, detail, created, " \
-	"attempts, claimed_pid, claimed_at"
+	"attempts, claimed_pid, claimed_at, orig_uids"
 
 static sqlite3_stmt *
 prepare(struct store *s, const char *sql, GError **error)
@@ -94,6 +94,7 @@ store_outbox_entry_free(struct store_outbox_entry **ep)
 	g_free(e->sent_folder);
 	g_free(e->orig_folder);
 	g_free(e->orig_flag);
+	g_free(e->orig_uids);
 	g_free(e->detail);
 	g_free(e);
 	*ep = NULL;
@@ -126,8 +127,8 @@ store_outbox_add(struct store *s, const struct store_outbox_entry *e, bool claim
 		return -1;
 	st = prepare(s, "INSERT INTO outbox (message_id, sender, rcpts, data, bcc_field, subject, "
 			"copy_to_sent, sent_folder, orig_folder, orig_uidvalidity, orig_uid, "
-			"orig_flag, created, claimed_pid, claimed_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-			"?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+			"orig_flag, created, claimed_pid, claimed_at, orig_uids) VALUES (?1, ?2, ?3, "
+			"?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
 		     error);
 	if (st == NULL)
 		return -1;
@@ -148,6 +149,7 @@ store_outbox_add(struct store *s, const struct store_outbox_entry *e, bool claim
 	sqlite3_bind_int64(st, 13, g_get_real_time() / G_USEC_PER_SEC);
 	sqlite3_bind_int64(st, 14, claim ? (gint64)getpid() : 0);
 	sqlite3_bind_int64(st, 15, claim ? g_get_real_time() / G_USEC_PER_SEC : 0);
+	bind_text(st, 16, e->orig_uids);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	g_free(rcpts);
@@ -187,6 +189,7 @@ row_to_entry(sqlite3_stmt *st)
 	e->detail = column_dup(st, 13);
 	e->created = sqlite3_column_int64(st, 14);
 	e->attempts = (guint)sqlite3_column_int(st, 15);
+	e->orig_uids = column_dup(st, 18);
 	return e;
 }
 
@@ -345,8 +348,10 @@ sent_in_txn(struct store *s, const struct store_outbox_entry *e, GError **error)
 {
 	sqlite3_stmt *st;
 
-	if (e->orig_folder != NULL && e->orig_flag != NULL && e->orig_uid != 0) {
-		char *uid = g_strdup_printf("%u", e->orig_uid);
+	if (e->orig_folder != NULL && e->orig_flag != NULL &&
+	    (e->orig_uid != 0 || e->orig_uids != NULL)) {
+		char *uid = e->orig_uids != NULL ? g_strdup(e->orig_uids) :
+						   g_strdup_printf("%u", e->orig_uid);
 		int rc = store_journal_add(s, STORE_ACTION_FLAGS_ADD, e->orig_folder,
 					   e->orig_uidvalidity, uid, e->orig_flag, NULL, error);
 
@@ -414,10 +419,14 @@ entry_free_one(gpointer p)
 int
 store_outbox_list(struct store *s, GPtrArray **entries_r, GError **error)
 {
-	sqlite3_stmt *st = prepare(s, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY id", error);
+	sqlite3_stmt *st;
 	GPtrArray *out;
 	int rc;
 
+	/* a sender that died going out is listed as what it is: may have been sent */
+	if (!store_is_read_only(s) && hold_interrupted(s, error) < 0)
+		return -1;
+	st = prepare(s, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY id", error);
 	if (st == NULL)
 		return -1;
 	out = g_ptr_array_new_with_free_func(entry_free_one);

@@ -185,6 +185,8 @@ static const char *const migrations[] = {
 	" orig_uid INTEGER NOT NULL DEFAULT 0, orig_flag TEXT, detail TEXT,"
 	" created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
 	" claimed_pid INTEGER NOT NULL DEFAULT 0, claimed_at INTEGER NOT NULL DEFAULT 0);",
+	/* 5 -> 6: one answer to several messages flags them all */
+	"ALTER TABLE outbox ADD COLUMN orig_uids TEXT;",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -1738,6 +1740,12 @@ int
 store_refuse_read_only(struct store *s, GError **error)
 {
 	return refuse_read_only(s, error);
+}
+
+bool
+store_is_read_only(struct store *s)
+{
+	return s->read_only;
 }
 
 bool

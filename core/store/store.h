@@ -299,6 +299,8 @@ struct store_outbox_entry {
 	char *orig_folder;      /* the message answered or forwarded, or NULL */
 	guint32 orig_uidvalidity, orig_uid;
 	char *orig_flag;        /* "\\Answered" or "$Forwarded", or NULL */
+	char *orig_uids;        /* several originals (; r, ; f): a UID set "3,7,9"
+				   that stands for orig_uid; or NULL */
 	char *detail;           /* the last failure, or NULL */
 	gint64 created;         /* unix time */
 	guint attempts;
@@ -337,7 +339,8 @@ int store_outbox_release(struct store *s, gint64 id, GError **error);
  * QUEUED. Returns 1 when the row was there, 0 when not. */
 int store_outbox_retry(struct store *s, const char *message_id, GError **error);
 /* Every row, oldest first, without data (struct store_outbox_entry *,
- * transfer full). */
+ * transfer full). A SENDING row whose sender died is made MAYBE_SENT
+ * first (unless the store is read-only): it is listed as what it is. */
 int store_outbox_list(struct store *s, GPtrArray **entries_r, GError **error);
 /* Rows not yet sent (QUEUED, SENDING, MAYBE_SENT, FAILED): what the status
  * line counts. */
@@ -382,5 +385,22 @@ typedef void store_sync_fn(struct imap_client *c, enum tern_status st, const cha
  * called exactly once, from the main loop. */
 void store_sync_folder(struct store *s, struct imap_client *c, const char *folder,
 		       bool read_only, imap_summaries_fn *batch, store_sync_fn *done, void *ud);
+
+/* ---- Addresses seen (core/store/addresses.c) ---- */
+
+/* Longest address field value read (longer ones are left out). */
+#define STORE_ADDRESS_FIELD_MAX 4096
+
+struct store_address_field {
+	char *value;  /* a From, To or Cc value as stored (raw, comma-separated) */
+	guint count;  /* how many messages carry it */
+};
+void store_address_field_free(gpointer f);
+
+/* The From, To and Cc values of every cached message, each once, the most
+ * used first, at most max. One pass over the messages: call it once and
+ * keep the result, not per keypress. *fields_r: transfer full, a GPtrArray
+ * of struct store_address_field * that frees them. */
+int store_address_fields(struct store *s, guint max, GPtrArray **fields_r, GError **error);
 
 #endif

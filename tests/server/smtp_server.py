@@ -7,6 +7,10 @@ and the AUTH mechanism that logged in, if any). MODE:
   normal    plain SMTP, no AUTH (the default)
   drop      takes the whole message, keeps it, and closes the connection
             instead of answering the final dot (a send interrupted after DATA)
+  hold-data takes the whole message, keeps it, writes SPOOL/held, and never
+            answers the final dot (the client is killed meanwhile)
+  hold-rcpt writes SPOOL/held at the first RCPT and never answers it (the
+            client is killed before DATA)
   starttls  STARTTLS required before anything but EHLO/QUIT, then AUTH
             required (PLAIN or LOGIN, user "me", password "secret")
   implicit  TLS from the first byte (port 465 style), AUTH required as above
@@ -53,8 +57,22 @@ class Spool:
             session.tern_mechanism = mechanism
         return AuthResult(success=good, handled=False)  # False: aiosmtpd answers 535
 
+    def held(self):
+        with open(os.path.join(self.spool, "held"), "w") as f:
+            f.write("held\n")
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.mode == "hold-rcpt":
+            self.held()
+            await asyncio.sleep(3600)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.keep(session, envelope)
+        if self.mode == "hold-data":
+            self.held()
+            await asyncio.sleep(3600)
         if self.mode == "drop":
             server.transport.abort()
             await asyncio.sleep(0)

@@ -497,6 +497,120 @@ test_mailto(void)
 	mime_identities_free(&ids);
 }
 
+/* ; R: one reply to two messages. */
+static void
+test_merge(void)
+{
+	static const char second[] =
+		"From: Bob <bob@example.org>\r\n"
+		"To: me@example.net, dave@example.org, Alice <ALICE@example.org>\r\n"
+		"Cc: me3@example.net, erin@example.org\r\n"
+		"Subject: other\r\n"
+		"Message-ID: <second@example.org>\r\n"
+		"References: <root@example.org>\r\n"
+		"\r\n"
+		"second text\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = reply_to(ORIGINAL, MIME_REPLY_ALL, ids);
+	struct mime_draft *more = reply_to(second, MIME_REPLY_ALL, ids);
+
+	mime_draft_merge(d, more, ids);
+	/* each address once (any case), none of the user's */
+	g_assert_cmpstr(d->to, ==, "Alice Example <alice@example.org>, Bob <bob@example.org>");
+	g_assert_cmpstr(d->cc, ==, "carol@example.org, dave@example.org, erin@example.org");
+	g_assert_cmpstr(d->in_reply_to, ==, "<orig@example.org> <second@example.org>");
+	g_assert_cmpstr(d->references, ==,
+			"<root@example.org> <parent@example.org> <orig@example.org> "
+			"<second@example.org>");
+	g_assert_cmpstr(d->subject, ==, "Re: hello there");
+	g_assert_nonnull(strstr(d->body, "Alice Example wrote:\n> first line\n"));
+	g_assert_nonnull(strstr(d->body, "\nBob wrote:\n> second text\n"));
+	g_assert_true(strstr(d->body, "Alice Example wrote") < strstr(d->body, "Bob wrote"));
+	mime_draft_free(&more);
+	mime_draft_free(&d);
+	mime_identities_free(&ids);
+}
+
+/* Bounce: the Resent- block on top, the bytes unchanged, the envelope to
+ * the addresses given only; a typed value cannot add a header or a
+ * recipient. */
+static void
+test_bounce(void)
+{
+	struct mime_identities *ids = ids_new();
+	GBytes *orig = g_bytes_new_static(ORIGINAL, strlen(ORIGINAL));
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	const char *data;
+	gsize len;
+
+	g_assert_cmpint(mime_bounce_build(orig, "Zed <zed@example.org>, y@example.org, "
+					  "zed@example.org", ids, &o, &err), ==, 0);
+	data = g_bytes_get_data(o->data, &len);
+	g_assert_true(g_str_has_prefix(data, "Resent-From: Me <me@example.net>\r\n"
+					     "Resent-To: Zed <zed@example.org>, y@example.org\r\n"
+					     "Resent-Date: "));
+	g_assert_nonnull(strstr(data, "\r\nResent-Message-ID: <"));
+	g_assert_true(len > strlen(ORIGINAL) &&
+		      memcmp(data + len - strlen(ORIGINAL), ORIGINAL, strlen(ORIGINAL)) == 0);
+	g_assert_cmpstr(o->sender, ==, "me@example.net");
+	g_assert_cmpuint(o->rcpts->len, ==, 2);
+	g_assert_cmpstr(o->rcpts->pdata[0], ==, "zed@example.org");
+	g_assert_cmpstr(o->rcpts->pdata[1], ==, "y@example.org");
+	g_assert_true(o->no_sent_copy);
+	g_assert_cmpstr(o->subject, ==, "hello there");
+	g_assert_nonnull(strstr(data, o->message_id));
+	mime_outgoing_free(&o);
+	/* a line break typed into a name stays in the name */
+	g_assert_cmpint(mime_bounce_build(orig, "\"X\r\nBcc: evil@example.org\" <x@example.org>",
+					  ids, &o, &err), ==, 0);
+	g_assert_cmpuint(o->rcpts->len, ==, 1);
+	g_assert_null(strstr(g_bytes_get_data(o->data, NULL), "\r\nBcc:"));
+	mime_outgoing_free(&o);
+	g_assert_cmpint(mime_bounce_build(orig, "not an address", ids, &o, &err), ==, -1);
+	g_assert_error(err, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS);
+	g_clear_error(&err);
+	g_assert_cmpint(mime_bounce_build(orig, "a@example.org, bob", ids, &o, &err), ==, -1);
+	g_assert_error(err, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_ADDRESS);
+	g_clear_error(&err);
+	g_assert_cmpint(mime_bounce_build(orig, "", ids, &o, &err), ==, -1);
+	g_assert_error(err, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_NO_RCPT);
+	g_clear_error(&err);
+	g_assert_null(o);
+	g_bytes_unref(orig);
+	mime_identities_free(&ids);
+}
+
+/* Completion's reading of address lists: raw (RFC 2047) or typed. */
+static void
+test_address_split(void)
+{
+	static const struct {
+		const char *in;
+		const char *out; /* displays joined by " | " */
+	} rows[] = {
+		{ "=?UTF-8?Q?Ren=C3=A9e?= <renee@example.org>, b@example.org",
+		  "Renée <renee@example.org> | b@example.org" },
+		{ "team: a@example.org, c@example.org;", "a@example.org | c@example.org" },
+		{ "=?UTF-8?Q?Eve=0D=0AX-Evil=3A_1?= <eve@example.org>",
+		  "\"Eve  X-Evil: 1\" <eve@example.org>" },
+		{ "bob, not valid", "" },
+		{ "", "" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		GPtrArray *mb = mime_address_list_split(rows[i].in);
+		GString *got = g_string_new(NULL);
+
+		for (guint j = 0; j < mb->len; j++)
+			g_string_append_printf(got, "%s%s", j > 0 ? " | " : "",
+					       ((struct mime_mailbox *)mb->pdata[j])->display);
+		g_assert_cmpstr(got->str, ==, rows[i].out);
+		g_string_free(got, TRUE);
+		g_ptr_array_unref(mb);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -510,6 +624,9 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/reply/flowed", test_reply_flowed);
 	g_test_add_func("/compose/reply/hostile", test_reply_hostile);
 	g_test_add_func("/compose/forward", test_forward);
+	g_test_add_func("/compose/merge", test_merge);
+	g_test_add_func("/compose/bounce", test_bounce);
+	g_test_add_func("/compose/address-split", test_address_split);
 	g_test_add_func("/compose/reply/list", test_reply_list);
 	g_test_add_func("/compose/mailto", test_mailto);
 	g_test_add_func("/compose/draft/from-stored", test_from_stored);

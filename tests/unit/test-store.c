@@ -140,7 +140,7 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 5);
+	g_assert_cmpint(user_version(path), ==, 6);
 
 	/* A version-1 file (no LRU index, nor what versions 3, 4 and 5 added)
 	 * is migrated on open. */
@@ -151,7 +151,7 @@ test_open_migrate(void)
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 5);
+	g_assert_cmpint(user_version(path), ==, 6);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -168,7 +168,7 @@ test_open_migrate(void)
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 5);
+	g_assert_cmpint(user_version(path), ==, 6);
 	{
 		guint n = 0;
 
@@ -992,6 +992,38 @@ test_outbox(void)
 	g_free(path);
 }
 
+/* One answer to several messages: each original's flag, one journal entry
+ * on the UID set. */
+static void
+test_outbox_uids(void)
+{
+	char *path = db_path("outbox-uids.db");
+	struct store *s = open_ok(path);
+	char *rcpts[] = { (char *)"a@example.org", NULL };
+	struct store_outbox_entry in = {
+		.message_id = (char *)"<m2@example.net>", .sender = (char *)"me@example.net",
+		.rcpts = rcpts, .data = g_bytes_new_static("x\r\n", 3), .copy_to_sent = false,
+		.orig_folder = (char *)"INBOX", .orig_uidvalidity = 7, .orig_uid = 3,
+		.orig_flag = (char *)"$Forwarded", .orig_uids = (char *)"3,5,9",
+	};
+	struct store_outbox_entry *e = NULL;
+	struct store_action *a = NULL;
+	GError *err = NULL;
+
+	g_assert_cmpint(store_outbox_add(s, &in, false, NULL, &err), ==, 0);
+	g_assert_cmpint(store_outbox_claim(s, 0, &e, &err), ==, 1);
+	g_assert_cmpstr(e->orig_uids, ==, "3,5,9");
+	g_assert_cmpint(store_outbox_sent(s, e, &err), ==, 0);
+	g_assert_cmpint(store_journal_claim(s, &a, &err), ==, 1);
+	g_assert_cmpstr(a->uids, ==, "3,5,9");
+	g_assert_cmpstr(a->arg, ==, "$Forwarded");
+	store_action_free(&a);
+	store_outbox_entry_free(&e);
+	g_bytes_unref(in.data);
+	store_free(&s);
+	g_free(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1002,6 +1034,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/safe-name", test_safe_name);
 	g_test_add_func("/store/open-migrate", test_open_migrate);
+	g_test_add_func("/store/outbox-uids", test_outbox_uids);
 	g_test_add_func("/store/corrupt", test_corrupt);
 	g_test_add_func("/store/health-check", test_health_check);
 	g_test_add_func("/store/by-date", test_by_date);

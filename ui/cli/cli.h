@@ -154,6 +154,7 @@ int cli_cmd_config(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_send(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_reply(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_forward(const struct tern_globals *g, int argc, char **argv);
+int cli_cmd_bounce(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_compose(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_parts(const struct tern_globals *g, int argc, char **argv);

@@ -506,3 +506,70 @@ out:
 	cli_close(&ctx);
 	return rc;
 }
+
+/* ---- bounce ---- */
+
+/* Every --to value (the option may repeat), joined as one address list.
+ * Transfer full; NULL when there is none. */
+static char *
+all_to(int argc, char **argv)
+{
+	GString *out = g_string_new(NULL);
+
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *v = NULL;
+
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			v = argv[++i];
+		else if (g_str_has_prefix(argv[i], "--to="))
+			v = argv[i] + 5;
+		if (v != NULL)
+			g_string_append_printf(out, "%s%s", out->len > 0 ? ", " : "", v);
+	}
+	return out->len > 0 ? g_string_free(out, FALSE) : (g_string_free(out, TRUE), NULL);
+}
+
+int
+cli_cmd_bounce(const struct tern_globals *g, int argc, char **argv)
+{
+	static const struct cli_opt opts[] = { { "to", "ADDRESS" }, { "json", NULL },
+					       { NULL, NULL } };
+	struct cli_args args;
+	struct cli_ctx ctx = { 0 };
+	struct mime_identities *ids = NULL;
+	struct mime_outgoing *o = NULL;
+	GBytes *data = NULL;
+	GError *gerr = NULL;
+	char *err = NULL, *to = all_to(argc, argv);
+	guint32 uid;
+	int rc;
+
+	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 2 ||
+	    to == NULL) {
+		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
+			      _("usage: tern bounce FOLDER UID --to ADDRESS [--to ADDRESS...] "
+				"[--json]"));
+		goto out;
+	}
+	if ((rc = parse_uid(args.pos->pdata[1], &uid)) != 0)
+		goto out;
+	rc = cli_fetch_message(g, &ctx, args.pos->pdata[0], uid, false, &data);
+	if (rc != 0)
+		goto out;
+	ids = send_identities(ctx.account);
+	if (mime_bounce_build(data, to, ids, &o, &gerr) < 0) {
+		rc = compose_error(gerr);
+		goto out;
+	}
+	rc = send_outgoing(&ctx, o, cli_args_has(&args, "json"));
+out:
+	mime_outgoing_free(&o);
+	mime_identities_free(&ids);
+	if (data != NULL)
+		g_bytes_unref(data);
+	g_free(to);
+	g_free(err);
+	cli_args_clear(&args);
+	cli_close(&ctx);
+	return rc;
+}

@@ -19,6 +19,7 @@ const struct cli_command cli_commands[] = {
 	{ "reply", "reply FOLDER UID [--all | --list] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a reply draft (or send it with --body-file)"), cli_cmd_reply },
 	{ "forward", "forward FOLDER UID [--attach] [--to ADDRS] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a forward draft (or send it with --body-file)"), cli_cmd_forward },
 	{ "compose", "compose [--to ADDRS] [--subject S] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a new message draft (or send it with --body-file)"), cli_cmd_compose },
+	{ "bounce", "bounce FOLDER UID --to ADDR [--to ADDR...] [--json]", N_("redirect a message unchanged (Resent- fields) to other addresses"), cli_cmd_bounce },
 	{ "outbox", "outbox [--json] | outbox retry|send|drop MESSAGE-ID", N_("list the messages waiting to be sent; send one again or drop it"), cli_cmd_outbox },
 	{ "config", "config check", N_("validate the configuration and try each account"), cli_cmd_config },
 	{ NULL, NULL, NULL, NULL },

@@ -7,3 +7,9 @@ EXTRA_DIST += tests/integration/test-journal.py
 tern_SOURCES += ui/cli/cmd-send.c ui/cli/outbox.c
 TESTS += tests/integration/test-send.py
 EXTRA_DIST += tests/integration/test-send.py tests/server/smtp_server.py
+# tern bounce (#13)
+TESTS += tests/integration/test-bounce.py
+# kill -9 during a real send (#13)
+TESTS += tests/integration/test-send-kill.py
+EXTRA_DIST += tests/integration/test-send-kill.py
+EXTRA_DIST += tests/integration/test-bounce.py

@@ -1128,7 +1128,17 @@ static void run_zoom(struct tui *t, enum action a, bool tagged) { zoom(t); }
 static void run_suspend(struct tui *t, enum action a, bool tagged) { tui_suspend(t); }
 static void run_account(struct tui *t, enum action a, bool tagged) { tui_next_account(t); }
 static void run_redraw(struct tui *t, enum action a, bool tagged) { clearok(curscr, TRUE); }
-static void run_answer(struct tui *t, enum action a, bool tagged) { compose_answer(t, a); }
+static void
+run_answer(struct tui *t, enum action a, bool tagged)
+{
+	if (tagged)
+		answer_tagged(t, a);
+	else
+		compose_answer(t, a);
+}
+
+static void run_bounce(struct tui *t, enum action a, bool tagged) { answer_bounce(t, tagged); }
+static void run_edit_new(struct tui *t, enum action a, bool tagged) { answer_edit_new(t); }
 static void run_compose(struct tui *t, enum action a, bool tagged) { compose_new(t); }
 static void run_resume(struct tui *t, enum action a, bool tagged) { compose_resume(t); }
 static void run_goto(struct tui *t, enum action a, bool tagged) { folder_pane_goto_prompt(t); }
@@ -1288,6 +1298,8 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_RESUME] = run_resume,
 	[ACTION_GOTO_FOLDER] = run_goto,
 	[ACTION_REPLY_LIST] = run_answer,
+	[ACTION_BOUNCE] = run_bounce,
+	[ACTION_EDIT_NEW] = run_edit_new,
 	[ACTION_PARTS] = run_parts,
 	[ACTION_PIPE] = run_pipe,
 	[ACTION_FULL_HEADERS] = run_view_mode,

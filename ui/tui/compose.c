@@ -48,6 +48,10 @@ struct compose {
 	char *error;
 	struct mime_identities *ids;
 	guint from_index;         /* i: the identity chosen last */
+	/* P with several kept: the choice first (path is NULL until made) */
+	GPtrArray *pick;          /* char *: the kept files, newest first */
+	GPtrArray *pick_labels;   /* char *: what the list shows of each */
+	guint pick_at;
 };
 
 struct outbox_run {
@@ -135,6 +139,19 @@ draft_read(const char *path, GError **error)
 	return text;
 }
 
+/* g_ptr_array_sort() hands pointers to the elements. */
+static gint
+newest_first(gconstpointer a, gconstpointer b)
+{
+	char *ka = g_utf8_collate_key_for_filename(*(char *const *)a, -1);
+	char *kb = g_utf8_collate_key_for_filename(*(char *const *)b, -1);
+	gint r = strcmp(kb, ka);
+
+	g_free(ka);
+	g_free(kb);
+	return r;
+}
+
 /* The account's kept drafts, newest first (char * paths, transfer full). */
 static GPtrArray *
 drafts_kept(struct tui *t)
@@ -149,14 +166,9 @@ drafts_kept(struct tui *t)
 			g_ptr_array_add(out, g_build_filename(dir, name, NULL));
 	if (d != NULL)
 		g_dir_close(d);
-	/* the names carry the time: the greatest is the newest */
-	g_ptr_array_sort(out, (GCompareFunc)(void (*)(void))g_strcmp0);
-	for (guint i = 0; i < out->len / 2; i++) {
-		gpointer tmp = out->pdata[i];
-
-		out->pdata[i] = out->pdata[out->len - 1 - i];
-		out->pdata[out->len - 1 - i] = tmp;
-	}
+	/* the names carry the time, the pid and a count: the greatest is the
+	 * newest (compared as numbers: "-10" comes after "-9") */
+	g_ptr_array_sort(out, newest_first);
 	g_free(dir);
 	g_free(prefix);
 	return out;
@@ -176,18 +188,65 @@ compose_free(struct compose **cp)
 	mime_draft_free(&c->d);
 	g_free(c->error);
 	mime_identities_free(&c->ids);
+	if (c->pick != NULL)
+		g_ptr_array_unref(c->pick);
+	if (c->pick_labels != NULL)
+		g_ptr_array_unref(c->pick_labels);
 	g_free(c);
 	*cp = NULL;
+}
+
+/* The files tern itself put beside the draft to attach (compose_attach_dir():
+ * the originals of ; f, the attachments of edit as new) go with it. */
+static void
+remove_own_attachments(struct compose *c)
+{
+	char *dir = drafts_dir();
+
+	for (guint i = 0; c->d != NULL && i < c->d->attach->len; i++) {
+		const char *path = c->d->attach->pdata[i];
+		char *parent = g_path_get_dirname(path), *top = g_path_get_dirname(parent);
+
+		if (strcmp(top, dir) == 0 && strstr(parent, "-att-") != NULL) {
+			unlink(path);
+			g_rmdir(parent); /* once empty */
+		}
+		g_free(parent);
+		g_free(top);
+	}
+	g_free(dir);
 }
 
 /* Close the review; the file goes too unless keep. */
 static void
 compose_end(struct tui *t, bool keep)
 {
-	if (t->compose != NULL && !keep)
+	if (t->compose != NULL && !keep && t->compose->path != NULL) {
+		remove_own_attachments(t->compose);
 		unlink(t->compose->path);
+	}
 	compose_free(&t->compose);
 	tui_relayout(t);
+}
+
+char *
+compose_attach_dir(struct tui *t)
+{
+	static guint seq;
+	char *dir = drafts_dir(), *prefix = draft_prefix(t), *name, *path;
+
+	name = g_strdup_printf("%satt-%" G_GINT64_FORMAT "-%d-%u", prefix,
+			       g_get_real_time() / G_USEC_PER_SEC, (int)getpid(), ++seq);
+	path = g_build_filename(dir, name, NULL);
+	g_free(dir);
+	g_free(prefix);
+	g_free(name);
+	if (g_mkdir_with_parents(path, 0700) < 0) {
+		tui_error(t, _("cannot create %s: %s"), path, g_strerror(errno));
+		g_free(path);
+		return NULL;
+	}
+	return path;
 }
 
 /* Run the editor on the file, the screen given back meanwhile. */
@@ -300,6 +359,12 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 	}
 	t->compose = c;
 	edit(t);
+}
+
+void
+compose_begin(struct tui *t, struct mime_draft *d, bool fresh)
+{
+	compose_start(t, d, fresh);
 }
 
 /* ---- r, R, f, M, P -------------------------------------------------------------- */
@@ -427,7 +492,107 @@ compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
 	return 0;
 }
 
-/* P: the newest draft kept for this account. */
+/* Open the kept file path (transfer full) on the review screen. */
+static void
+resume_file(struct tui *t, struct compose *c, char *path)
+{
+	c->path = path;
+	c->written = draft_read(c->path, NULL);
+	t->compose = c;
+	review_load(t);
+}
+
+/* One row of the picker: date, recipients, subject of a kept file. */
+static char *
+pick_label(const char *path)
+{
+	char *text = draft_read(path, NULL), *when = NULL, *out;
+	struct mime_draft *d = NULL;
+	GStatBuf st;
+
+	if (g_stat(path, &st) == 0) {
+		GDateTime *dt = g_date_time_new_from_unix_local(st.st_mtime);
+
+		when = dt != NULL ? g_date_time_format(dt, "%Y-%m-%d %H:%M") : NULL;
+		if (dt != NULL)
+			g_date_time_unref(dt);
+	}
+	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0)
+		out = g_strdup_printf("%s  %s", when != NULL ? when : "?",
+				      _("(cannot be read as a message: e edits it)"));
+	else
+		out = g_strdup_printf("%s  %-30.30s  %s", when != NULL ? when : "?",
+				      d->to != NULL ? d->to : _("(no recipient)"),
+				      d->subject != NULL ? d->subject : _("(no subject)"));
+	mime_draft_free(&d);
+	g_free(text);
+	g_free(when);
+	return out;
+}
+
+/* P with several kept: choose one (j/k, Enter; q leaves them all kept). */
+static void
+pick_start(struct tui *t, GPtrArray *kept)
+{
+	struct compose *c = g_new0(struct compose, 1);
+
+	c->ids = send_identities(t->account);
+	c->pick = g_ptr_array_ref(kept);
+	c->pick_labels = g_ptr_array_new_with_free_func(g_free);
+	for (guint i = 0; i < kept->len; i++)
+		g_ptr_array_add(c->pick_labels, pick_label(kept->pdata[i]));
+	t->compose = c;
+	tui_relayout(t);
+}
+
+static void
+pick_key(struct tui *t, enum action a)
+{
+	struct compose *c = t->compose;
+
+	switch (a) {
+	case ACTION_DOWN:
+		if (c->pick_at + 1 < c->pick->len)
+			c->pick_at++;
+		break;
+	case ACTION_UP:
+		if (c->pick_at > 0)
+			c->pick_at--;
+		break;
+	case ACTION_OPEN: {
+		char *path = g_strdup(c->pick->pdata[c->pick_at]);
+
+		g_clear_pointer(&c->pick, g_ptr_array_unref);
+		g_clear_pointer(&c->pick_labels, g_ptr_array_unref);
+		resume_file(t, c, path);
+		break;
+	}
+	case ACTION_ABORT:
+	case ACTION_BACK:
+	case ACTION_CLEAR:
+		compose_end(t, true);
+		break;
+	default:
+		tui_info(t, _("j and k choose, Enter resumes the message, q leaves them kept."));
+		break;
+	}
+	tui_dirty(t);
+}
+
+static void
+pick_draw(struct tui *t)
+{
+	struct compose *c = t->compose;
+
+	draw_text(0, 0, COLS, _("Messages kept for later: Enter resumes one, q leaves them"),
+		  t->attrs[COLOR_SUBJECT] | A_BOLD);
+	for (guint i = 0; i < c->pick_labels->len && (int)i + 2 < LINES - 2; i++)
+		draw_text((int)i + 2, 1, COLS - 2, c->pick_labels->pdata[i],
+			  i == c->pick_at ? A_REVERSE : t->attrs[COLOR_HEADER_VALUE]);
+}
+
+/* P: the one draft kept for this account, or a choice when there are
+ * several; with none here, the newest in the Drafts folder. */
 void
 compose_resume(struct tui *t)
 {
@@ -451,13 +616,15 @@ compose_resume(struct tui *t)
 		drafts_run_start(t, folder, true);
 		return;
 	}
+	if (kept->len > 1) {
+		pick_start(t, kept);
+		g_ptr_array_unref(kept);
+		return;
+	}
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
-	c->path = g_strdup(kept->pdata[0]);
-	c->written = draft_read(c->path, NULL);
+	resume_file(t, c, g_strdup(kept->pdata[0]));
 	g_ptr_array_unref(kept);
-	t->compose = c;
-	review_load(t);
 }
 
 void
@@ -467,7 +634,7 @@ compose_announce_kept(struct tui *t)
 
 	if (kept->len > 0)
 		tui_info(t, ngettext("%u unfinished message is kept: P resumes it.",
-				     "%u unfinished messages are kept: P resumes the newest.",
+				     "%u unfinished messages are kept: P lists them.",
 				     kept->len),
 			 kept->len);
 	g_ptr_array_unref(kept);
@@ -740,7 +907,7 @@ note_postponed(struct tui *t, struct postponing *pp, const struct imap_copy_resu
 	}
 	text = draft_read(pp->path, NULL);
 	if (text == NULL || mime_draft_parse(text, strlen(text), &d, NULL) < 0 ||
-	    (t->compose != NULL && strcmp(t->compose->path, pp->path) == 0)) {
+	    (t->compose != NULL && g_strcmp0(t->compose->path, pp->path) == 0)) {
 		g_free(text);
 		mime_draft_free(&d);
 		return; /* sent, dropped or being written again meanwhile */
@@ -899,7 +1066,10 @@ edit_header(struct tui *t, enum header_field f)
 		return;
 	}
 	now = *field_of(t->compose->d, f);
-	prompt_start(t, PROMPT_TEXT, _(labels[f]), now != NULL ? now : "", header_done,
+	if (f != FIELD_SUBJECT)
+		complete_prepare(t);
+	prompt_start(t, f == FIELD_SUBJECT ? PROMPT_TEXT : PROMPT_ADDRESS, _(labels[f]),
+		     now != NULL ? now : "", header_done,
 		     GINT_TO_POINTER(f), NULL);
 }
 
@@ -1018,6 +1188,10 @@ send_now(struct tui *t)
 void
 compose_key(struct tui *t, enum action a)
 {
+	if (t->compose->pick != NULL) {
+		pick_key(t, a);
+		return;
+	}
 	switch (a) {
 	case ACTION_SEND: send_now(t); break;
 	case ACTION_EDIT: edit(t); break;
@@ -1026,7 +1200,7 @@ compose_key(struct tui *t, enum action a)
 	case ACTION_EDIT_BCC: edit_header(t, FIELD_BCC); break;
 	case ACTION_EDIT_SUBJECT: edit_header(t, FIELD_SUBJECT); break;
 	case ACTION_ATTACH:
-		prompt_start(t, PROMPT_TEXT, _("Attach the file: "), "", attach_done, NULL, NULL);
+		prompt_start(t, PROMPT_PATH, _("Attach the file: "), "", attach_done, NULL, NULL);
 		break;
 	case ACTION_DETACH:
 		if (t->compose->d != NULL && t->compose->d->attach->len > 0) {
@@ -1069,6 +1243,11 @@ compose_draw(struct tui *t)
 	struct mime_draft *d = c->d;
 	char **lines;
 	int y = 2;
+
+	if (c->pick != NULL) {
+		pick_draw(t);
+		return;
+	}
 
 	draw_text(0, 0, COLS, _("Review: y send, e edit, t/c/b/s To/Cc/Bcc/Subject, a attach, "
 				"D drop the last attachment, i From, p keep for later, q drop"),
@@ -1138,21 +1317,60 @@ send_thread(GTask *task, gpointer src, gpointer data, GCancellable *cancel)
 	store_free(&s);
 }
 
-/* The original, if it is in the open folder: \Answered shows at once. */
+/* The originals of e that are in the open folder's list. Transfer full. */
+static GArray *
+originals_here(struct tui *t, const struct store_outbox_entry *e)
+{
+	GArray *uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	char **w;
+
+	if (e->orig_folder == NULL || g_strcmp0(e->orig_folder, t->folder) != 0 ||
+	    e->orig_uidvalidity != t->info.uidvalidity)
+		return uids;
+	w = g_strsplit(e->orig_uids != NULL ? e->orig_uids : "", ",", -1);
+	if (e->orig_uids == NULL)
+		g_array_append_val(uids, e->orig_uid);
+	for (guint i = 0; w[i] != NULL; i++) {
+		guint64 u;
+		guint32 uid;
+
+		if (!g_ascii_string_to_unsigned(w[i], 10, 1, G_MAXUINT32, &u, NULL))
+			continue;
+		uid = (guint32)u;
+		g_array_append_val(uids, uid);
+	}
+	g_strfreev(w);
+	for (guint i = uids->len; i-- > 0;)
+		if (message_list_get(t->list, g_array_index(uids, guint32, i)) == NULL)
+			g_array_remove_index(uids, i);
+	return uids;
+}
+
+static void
+forwarded_stored(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	(void)c;
+	(void)st;
+	(void)detail;
+	tui_op_free(ud); /* the journal has it too: replayed on the next connection */
+}
+
+/* The originals, if they are in the open folder: \Answered shows at once,
+ * $Forwarded is stored at once (the journal entry that store_outbox_sent()
+ * made would wait for the next connection). */
 static void
 mark_original(struct tui *t, const struct store_outbox_entry *e)
 {
-	GArray *one;
+	static const char *const forwarded[] = { "$Forwarded", NULL };
+	GArray *uids = originals_here(t, e);
 
-	if (e->orig_folder == NULL || g_strcmp0(e->orig_flag, "\\Answered") != 0 ||
-	    g_strcmp0(e->orig_folder, t->folder) != 0 ||
-	    e->orig_uidvalidity != t->info.uidvalidity ||
-	    message_list_get(t->list, e->orig_uid) == NULL)
-		return;
-	one = g_array_new(FALSE, FALSE, sizeof(guint32));
-	g_array_append_val(one, e->orig_uid);
-	actions_change_flag(t, one, IMAP_FLAG_ANSWERED, true);
-	g_array_unref(one);
+	if (uids->len > 0 && g_strcmp0(e->orig_flag, "\\Answered") == 0)
+		actions_change_flag(t, uids, IMAP_FLAG_ANSWERED, true);
+	else if (uids->len > 0 && g_strcmp0(e->orig_flag, "$Forwarded") == 0 &&
+		 t->client != NULL && t->conn == CONN_READY && t->selected)
+		imap_client_store(t->client, uids, true, forwarded, forwarded_stored,
+				  tui_op_new(t, NULL, NULL));
+	g_array_unref(uids);
 }
 
 static void
@@ -1323,6 +1541,30 @@ outbox_start(struct tui *t)
 	outbox_next(r);
 }
 
+int
+compose_queue(struct tui *t, const struct mime_outgoing *o, GError **error)
+{
+	struct store_outbox_entry e;
+	int rc;
+
+	if (!cache_can_replay(t)) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+			    _("sending needs the cache (the outbox is there)"));
+		return -1;
+	}
+	send_entry_init(&e, t->account, o);
+	rc = store_outbox_add(t->store, &e, false, NULL, error);
+	send_entry_clear(&e);
+	return rc;
+}
+
+void
+compose_send_queued(struct tui *t)
+{
+	cache_outbox_changed(t);
+	outbox_start(t);
+}
+
 void
 compose_connected(struct tui *t)
 {
@@ -1335,6 +1577,7 @@ compose_free_all(struct tui *t)
 	struct outbox_run *r = t->outbox;
 
 	compose_free(&t->compose);
+	complete_free(t);
 	/* a draft's removal not finished: its client goes without calling back,
 	 * the copy stays in Drafts */
 	for (guint i = 0; t->drafts_runs != NULL && i < t->drafts_runs->len; i++)

@@ -127,6 +127,12 @@ static const struct action_info actions[ACTION_COUNT] = {
 	[ACTION_COPY] = { "copy", "C", N_("copy to a folder (Tab completes)"), G_MAIL, { NULL } },
 	[ACTION_FOLDER_READ] = { "folder_read", "", N_("mark the whole folder read (z takes it "
 						      "back)"), G_MAIL, WITH_MESSAGES("C-r") },
+	/* mutt's b opens links here and B shows the folder pane: > for
+	 * "send it on", as a shell redirects */
+	[ACTION_BOUNCE] = { "bounce", ">", N_("bounce: redirect the message unchanged "
+					      "(Resent- fields)"), G_SEND, { NULL } },
+	[ACTION_EDIT_NEW] = { "edit_as_new", "E", N_("edit as new: the message in the editor as a "
+						     "new one"), G_SEND, { NULL } },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {

@@ -6,7 +6,7 @@ TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keyma
 	ui/tui/folder-tree.h ui/tui/folder-tree.c
 
 tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
-	ui/tui/actions.c ui/tui/cache.c ui/tui/colors.c ui/tui/compose.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
+	ui/tui/actions.c ui/tui/answer.c ui/tui/cache.c ui/tui/colors.c ui/tui/complete.c ui/tui/compose.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
 	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/parts.c ui/tui/pending.c ui/tui/prompt.c \
 	ui/tui/setup.c ui/tui/status.c ui/tui/toolbox.c ui/tui/undo.c ui/tui/viewer.c
 
@@ -34,3 +34,6 @@ TESTS += tests/tui/test-tui-triage.py
 EXTRA_DIST += tests/tui/test-tui-triage.py
 TESTS += tests/tui/test-tui-toolbox.py
 EXTRA_DIST += tests/tui/test-tui-toolbox.py
+# One answer to the tagged messages, bounce, edit as new (#13).
+TESTS += tests/tui/test-tui-answer.py
+EXTRA_DIST += tests/tui/test-tui-answer.py

@@ -264,6 +264,8 @@ accept_check(struct tui *t)
 		return true;
 	case PROMPT_CONFIRM:
 	case PROMPT_TEXT:
+	case PROMPT_ADDRESS:
+	case PROMPT_PATH:
 		break;
 	}
 	return true;
@@ -350,11 +352,38 @@ prompt_key(struct tui *t, const char *spec, gunichar wc)
 	} else if (strcmp(spec, "Tab") == 0) {
 		if (p->kind == PROMPT_MOVE)
 			complete(t);
+		else
+			complete_tab(t, p);
 	} else if (strcmp(spec, "Space") == 0) {
 		insert(p, ' ');
 	} else if (wc >= 0x20 && !text_unichar_is_unsafe(wc) && g_unichar_validate(wc)) {
 		insert(p, wc);
 	}
+}
+
+/* For completion (complete.c): the text, a new one (the cursor at its
+ * end), a note on the row above. */
+const char *
+prompt_text(const struct prompt *p)
+{
+	return p->text->str;
+}
+
+void
+prompt_set_text(struct prompt *p, const char *text)
+{
+	g_string_assign(p->text, text);
+	if (p->text->len > TUI_PROMPT_MAX)
+		g_string_truncate(p->text, (gsize)(g_utf8_find_prev_char(
+			p->text->str, p->text->str + TUI_PROMPT_MAX + 1) - p->text->str));
+	p->cursor = p->text->len;
+	p->fresh = false;
+}
+
+void
+prompt_set_note(struct prompt *p, bool error, const char *note)
+{
+	set_note(p, error, note);
 }
 
 void

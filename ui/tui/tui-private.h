@@ -87,6 +87,8 @@ enum prompt_kind {
 	PROMPT_MOVE,
 	PROMPT_CONFIRM,
 	PROMPT_TEXT,     /* a line of text, nothing more (a header, a path) */
+	PROMPT_ADDRESS,  /* addresses (To, Cc, Bcc, bounce): Tab completes the last */
+	PROMPT_PATH,     /* a file's path: Tab completes it (no shell, ~ expanded) */
 };
 
 struct tui;
@@ -231,6 +233,7 @@ struct tui {
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
+	struct complete *complete; /* address completion's index, or NULL (complete.c) */
 	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
 	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
@@ -360,6 +363,21 @@ void prompt_start(struct tui *t, enum prompt_kind kind, const char *label, const
 void prompt_key(struct tui *t, const char *spec, gunichar wc);
 void prompt_draw(struct tui *t);
 void prompt_free(struct prompt **p);
+/* For complete.c: the text (transfer none), a new text (cursor at the
+ * end), a note on the row above (NULL: none). */
+const char *prompt_text(const struct prompt *p);
+void prompt_set_text(struct prompt *p, const char *text);
+void prompt_set_note(struct prompt *p, bool error, const char *note);
+
+/* ---- complete.c ----------------------------------------------------------- */
+/* Tab in an address or path prompt: true when p is one (see complete.c). */
+bool complete_tab(struct tui *t, struct prompt *p);
+/* Start reading the cache's addresses in the background (once per
+ * account), when a prompt that completes them opens. */
+void complete_prepare(struct tui *t);
+/* The address index and a running address_book_command go (the account
+ * closes). */
+void complete_free(struct tui *t);
 
 /* ---- conn.c --------------------------------------------------------------- */
 void conn_start(struct tui *t);
@@ -474,6 +492,27 @@ void compose_connected(struct tui *t);
 /* After conn_stop(): drop the review (its file stays) and let a message
  * going out finish. */
 void compose_free_all(struct tui *t);
+/* Start writing d (transfer full) in the editor, as r or M do (fresh: an
+ * unchanged file after the editor means nothing was written). */
+void compose_begin(struct tui *t, struct mime_draft *d, bool fresh);
+/* A new directory under the drafts directory for files tern attaches by
+ * itself (removed with the draft when it is sent or dropped), or NULL
+ * (said why). Transfer full. */
+char *compose_attach_dir(struct tui *t);
+/* Put a built message in the outbox; compose_send_queued() then starts
+ * the run. */
+int compose_queue(struct tui *t, const struct mime_outgoing *o, GError **error);
+void compose_send_queued(struct tui *t);
+
+/* ---- answer.c ------------------------------------------------------------- */
+/* ; r, ; R, ; L, ; f: one answer to all the tagged messages (; f asks
+ * inline or attached). */
+void answer_tagged(struct tui *t, enum action a);
+/* Bounce the current message (or the tagged ones): the addresses asked,
+ * then into the outbox unchanged under Resent- fields. */
+void answer_bounce(struct tui *t, bool tagged);
+/* Edit as new: the current message in the editor as a new message. */
+void answer_edit_new(struct tui *t);
 
 /* ---- undo.c --------------------------------------------------------------- */
 /* The session's changes, taken back newest first by z (see undo.c). */
