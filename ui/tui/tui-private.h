@@ -323,6 +323,9 @@ void draw_text_right(int y, int x, int w, const char *s, attr_t attr);
 /* Draw s (sanitised) without padding; returns the columns used. */
 int draw_text_at(int y, int x, int w, const char *s, attr_t attr);
 void draw_fill(int y, int x, int w, attr_t attr);
+/* A line of the interface's own (pane borders): ACS in UTF-8, else ASCII. */
+void draw_vline(int y, int x, int h);
+void draw_hline(int y, int x, int w);
 /* "42,000": a count with thousands separators. Transfer full. */
 char *draw_count(guint64 n);
 

@@ -105,9 +105,9 @@ draw_separators(struct tui *t)
 
 	attrset(a);
 	if (l->folders_sep.h > 0)
-		mvvline(l->folders_sep.y, l->folders_sep.x, ACS_VLINE, l->folders_sep.h);
+		draw_vline(l->folders_sep.y, l->folders_sep.x, l->folders_sep.h);
 	if (l->beside && l->viewer_sep.h > 0)
-		mvvline(l->viewer_sep.y, l->viewer_sep.x, ACS_VLINE, l->viewer_sep.h);
+		draw_vline(l->viewer_sep.y, l->viewer_sep.x, l->viewer_sep.h);
 	attrset(A_NORMAL);
 }
 
@@ -184,7 +184,7 @@ tui_redraw(struct tui *t)
 	erase();
 	curs_set(0);
 	if (l->too_small) {
-		mvaddstr(0, 0, _("terminal too small"));
+		draw_text_at(0, 0, COLS, _("terminal too small"), A_NORMAL);
 		refresh();
 		return;
 	}
