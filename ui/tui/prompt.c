@@ -395,3 +395,13 @@ prompt_draw(struct tui *t)
 		curs_set(1);
 	}
 }
+
+/* A bracketed paste (term.c): the text goes in as typed, character by
+ * character, so the prompt's own limits apply; Enter is still the user's. */
+void
+prompt_paste(struct tui *t, const char *text)
+{
+	for (const char *c = text; *c != '\0'; c = g_utf8_next_char(c))
+		insert(t->prompt, g_utf8_get_char(c));
+	tui_dirty(t);
+}
