@@ -66,10 +66,43 @@ cli_print_held(struct cli_ctx *ctx)
 void
 cli_puts_safe(FILE *out, const char *s)
 {
-	char *safe = text_sanitize(s != NULL ? s : "", -1, TEXT_SANITIZE_ONE_LINE);
+	char *safe = cli_shown(s);
 
-	fputs(safe, out);
+	cli_puts_text(out, safe);
 	g_free(safe);
+}
+
+char *
+cli_shown(const char *s)
+{
+	char *safe = text_sanitize(s != NULL ? s : "", -1, TEXT_SANITIZE_ONE_LINE);
+	char *narrow;
+
+	if (text_locale_is_utf8())
+		return safe;
+	narrow = text_for_locale(safe, -1);
+	g_free(safe);
+	return narrow;
+}
+
+const char *
+cli_ellipsis(void)
+{
+	return text_locale_is_utf8() ? "…" : ".";
+}
+
+void
+cli_puts_text(FILE *out, const char *s)
+{
+	char *bytes;
+
+	if (text_locale_is_utf8()) {
+		fputs(s, out);
+		return;
+	}
+	bytes = text_to_locale(s, -1);
+	fputs(bytes, out);
+	g_free(bytes);
 }
 
 void

@@ -114,19 +114,43 @@ draw_text_right(int y, int x, int w, const char *s, attr_t attr)
 	g_free(safe);
 }
 
-/* A vertical or horizontal line of the interface's own: the terminal's line
- * drawing in a UTF-8 locale, ASCII elsewhere (some terminals show the
- * alternate character set of a non-UTF-8 application as `x` and `q`). */
+/* A vertical or horizontal line of the interface's own: Unicode box
+ * drawing in a UTF-8 locale, ASCII elsewhere. Not the terminal's alternate
+ * character set: whether ncurses uses it in a UTF-8 locale depends on the
+ * terminfo entry, and terminals and multiplexers that get it wrong show
+ * `x` and `q` (issue 18). */
+static void
+line_char(cchar_t *c, wchar_t wc)
+{
+	wchar_t s[2] = { wc, L'\0' };
+
+	setcchar(c, s, A_NORMAL, 0, NULL);
+}
+
 void
 draw_vline(int y, int x, int h)
 {
-	mvvline(y, x, text_locale_is_utf8() ? ACS_VLINE : '|', h);
+	cchar_t c;
+
+	if (!text_locale_is_utf8()) {
+		mvvline(y, x, '|', h);
+		return;
+	}
+	line_char(&c, 0x2502);
+	mvvline_set(y, x, &c, h);
 }
 
 void
 draw_hline(int y, int x, int w)
 {
-	mvhline(y, x, text_locale_is_utf8() ? ACS_HLINE : '-', w);
+	cchar_t c;
+
+	if (!text_locale_is_utf8()) {
+		mvhline(y, x, '-', w);
+		return;
+	}
+	line_char(&c, 0x2500);
+	mvhline_set(y, x, &c, w);
 }
 
 char *

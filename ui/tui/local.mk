@@ -25,7 +25,10 @@ EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-t
 	tests/tui/test-tui-mailto.py tests/tui/test-tui-postpone.py
 
 # A benchmark, not a test (run it by hand: it prints figures).
-EXTRA_DIST += tests/bench/bench-tui.py
+EXTRA_DIST += tests/bench/bench-tui.py tests/bench/bench-ssh.py
+# Any locale, any terminal, paste and resize (issue 18).
+TESTS += tests/tui/test-tui-ssh.py
+EXTRA_DIST += tests/tui/test-tui-ssh.py
 # The first load's round trips under a sparse UIDNEXT (core-client, #12 bug 5).
 TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py
