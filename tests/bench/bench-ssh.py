@@ -6,7 +6,8 @@ Starts the test Dovecot with a 10,000-message INBOX, runs tern in tmux
 to the terminal with tmux pipe-pane, and prints the bytes written per
 cursor move (20 x j, then 20 x k, each waited for on the screen; then
 the same at the bottom and top edge, where each move scrolls the list), per
-page down (5 x PageDown) and per open/close of a message (Enter, then q).
+page down (5 x PageDown), for 20 x j sent at once (a held key: read
+before one redraw) and per open/close of a message (Enter, then q).
 
 Usage: bench-ssh.py [--sizes 120x40,80x24]  (TERN=path of the binary;
 run it once with the binary to compare, e.g. one built from main, once
@@ -109,6 +110,11 @@ def measure(srv, env, w, h):
         settle(rec)
         res["ks"] = keys(term, rec, "k", 20) / 20
         res["page"] = keys(term, rec, "NPage", 5) / 5
+        # a held key: 20 x j in one write, all read before one redraw
+        settle(rec)
+        start = size(rec)
+        term.run("send-keys", "-N", "20", "j")
+        res["burst"] = settle(rec) - start
         res["open"] = keys(term, rec, "Enter", 1) + keys(term, rec, "q", 1)
         term.run("send-keys", "Q")
         time.sleep(0.5)
@@ -132,9 +138,9 @@ def main():
             r = measure(srv, env, w, h)
             print("%dx%d: first screen %d B; per j %.0f B, per k %.0f B (on the screen); "
                   "per j %.0f B, per k %.0f B (scrolling); per page down %.0f B "
-                  "(a screen is %d cells); open+close %d B"
+                  "(a screen is %d cells); 20 x j at once %d B; open+close %d B"
                   % (w, h, r["start"], r["j"], r["k"], r["js"], r["ks"], r["page"], w * h,
-                     r["open"]))
+                     r["burst"], r["open"]))
     finally:
         env.cleanup()
         srv.stop()

@@ -495,6 +495,7 @@ screen_start(struct tui *t)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	idlok(stdscr, TRUE); /* rows that move (the list scrolling) move on the terminal */
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
