@@ -23,7 +23,9 @@ cli_fail(enum tern_status st, const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	safe = text_sanitize(msg, -1, TEXT_SANITIZE_ONE_LINE);
-	fprintf(stderr, "tern: %s\n", safe);
+	fputs("tern: ", stderr);
+	cli_puts_text(stderr, safe);
+	fputc('\n', stderr);
 	g_free(safe);
 	g_free(msg);
 	return tern_status_exit_code(st);
