@@ -111,10 +111,14 @@ class Run:
         self.term = Term(cmd, tenv, width, height, self.record)
 
     def ready(self):
-        """Wait for the folder pane and the list: the screen's lines."""
-        return self.term.wait(lambda ls: any("Familie" in l for l in ls) and
-                              any("Chinese" in l for l in ls) and
-                              "messages" in ls[self.term.height - 2])
+        """Wait for the folder pane, the list and a status line with no
+        work under way: the screen's lines."""
+        def settled(ls):
+            status = ls[self.term.height - 2]
+            return (any("Familie" in l for l in ls) and any("Chinese" in l for l in ls) and
+                    "messages" in status and
+                    not any(w in status for w in ("Connecting", "Opening", "Loading")))
+        return self.term.wait(settled)
 
     def exit_code(self, timeout=WAIT):
         deadline = time.time() + timeout
