@@ -18,7 +18,8 @@ appended as the newest of INBOX:
 - TERM=dumb, an unknown TERM and no TERM: the interface exits 78 with a
   message that names the problem; the command line still works.
 - Bracketed paste: text pasted into the search prompt is text (a line
-  break does not submit it); pasted with no prompt open it runs no key.
+  break does not submit it); pasted with no prompt open it runs no key; a
+  paste whose end mark never comes ends after a second.
 - A resize clears and redraws the screen once, at the new size.
 Each run quits with q: exit status 0, nothing on stderr (no sanitizer
 report)."""
@@ -62,6 +63,9 @@ class Term:
 
     def keys(self, *keys):
         self.run("send-keys", *keys)
+
+    def text(self, s):
+        self.run("send-keys", "-l", s)
 
     def screen(self):
         return self.run("capture-pane", "-p").split("\n")[:self.height]
@@ -309,8 +313,21 @@ def check_paste_resize(t, env):
         ok, lines = term.wait(lambda ls: "subject:pasted qq" in ls[HEIGHT - 1])
         t.ok(ok, "paste into the search prompt: text, the line break a space, no Enter",
              lines[HEIGHT - 1])
+        term.keys("C-u")
+        # an end mark lost on the way: after a second the paste is over, and
+        # the next key is a key again
+        term.run("send-keys", "-l", "\x1b[200~lost")
+        ok, lines = term.wait(lambda ls: "Pasted" in ls[HEIGHT - 1] or
+                              "lost" in ls[HEIGHT - 1], timeout=10)
+        t.ok(ok and "lost" in lines[HEIGHT - 1],
+             "paste without its end mark: the text arrives after a while", lines[HEIGHT - 1])
+        term.text("X")
+        ok, lines = term.wait(lambda ls: "lostX" in ls[HEIGHT - 1])
+        t.ok(ok, "paste without its end mark: keys are typed again after it",
+             lines[HEIGHT - 1])
         term.keys("Escape")
-        ok, lines = term.wait(lambda ls: "subject:pasted" not in ls[HEIGHT - 1])
+        ok, lines = term.wait(lambda ls: "subject:pasted" not in ls[HEIGHT - 1] and
+                              "lost" not in ls[HEIGHT - 1])
         # resize: one clear, the new size drawn
         clear = b"\x1b[2J"  # xterm's erase display, in its clear_screen
         time.sleep(0.5)

@@ -9,7 +9,9 @@
  * what is pasted in ESC [ 200 ~ ... ESC [ 201 ~, which ncurses reports as
  * two key codes of ours. What comes between them is text for the prompt
  * that is open, never keys: a pasted "dd" does not delete two messages.
- * The pasted text is owned here (t->paste) until the end mark. */
+ * The pasted text is owned here (t->paste) until the end mark, or until
+ * PASTE_TIMEOUT_MS pass without a byte of it: an end mark lost on the way
+ * must not swallow every key after it. */
 #include "config.h"
 #include "core/common.h"
 
@@ -24,6 +26,7 @@
 
 #define PASTE_ON "\033[?2004h"
 #define PASTE_OFF "\033[?2004l"
+#define PASTE_TIMEOUT_MS 1000
 
 int
 term_check(char **err_r)
@@ -103,11 +106,35 @@ paste_finish(struct tui *t)
 	GString *text = t->paste;
 
 	t->paste = NULL;
+	if (t->paste_timer != 0)
+		g_source_remove(t->paste_timer);
+	t->paste_timer = 0;
 	if (t->prompt != NULL)
 		prompt_paste(t, text->str);
 	else if (text->len > 0)
 		tui_info(t, _("Pasted text is not taken as keys: paste into a prompt (/ to search)"));
 	g_string_free(text, TRUE);
+}
+
+static gboolean
+paste_expired(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->paste_timer = 0;
+	if (t->paste != NULL)
+		paste_finish(t);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
+/* The paste is still coming: its deadline moves on. */
+static void
+paste_touch(struct tui *t)
+{
+	if (t->paste_timer != 0)
+		g_source_remove(t->paste_timer);
+	t->paste_timer = g_timeout_add(PASTE_TIMEOUT_MS, paste_expired, t);
 }
 
 bool
@@ -116,14 +143,18 @@ term_paste_key(struct tui *t, int kind, wint_t ch)
 	if (kind == KEY_CODE_YES && ch == TUI_KEY_PASTE_BEGIN) {
 		if (t->paste == NULL)
 			t->paste = g_string_new(NULL);
+		paste_touch(t);
 		return true;
 	}
 	if (t->paste == NULL)
 		return false;
-	if (kind == KEY_CODE_YES && ch == TUI_KEY_PASTE_END)
+	if (kind == KEY_CODE_YES && ch == TUI_KEY_PASTE_END) {
 		paste_finish(t);
-	else if (kind == OK)
+		return true;
+	}
+	if (kind == OK)
 		paste_add(t, (gunichar)ch);
+	paste_touch(t);
 	return true;
 }
 
@@ -133,4 +164,7 @@ term_paste_free(struct tui *t)
 	if (t->paste != NULL)
 		g_string_free(t->paste, TRUE);
 	t->paste = NULL;
+	if (t->paste_timer != 0)
+		g_source_remove(t->paste_timer);
+	t->paste_timer = 0;
 }

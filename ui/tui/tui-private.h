@@ -226,6 +226,7 @@ struct tui {
 	guint info_timer;
 	struct prompt *prompt;
 	GString *paste;         /* a bracketed paste being read, or NULL (term.c) */
+	guint paste_timer;      /* its end mark is late: take it as ended (term.c) */
 	bool help;
 	guint help_top;
 	bool tag_prefix;
