@@ -9,7 +9,7 @@ appended as the newest of INBOX:
   (or a transliteration) for what ASCII lacks, the pane border is a `|` in
   the same column on every row, and the message line says once that the
   locale is not UTF-8. The command line's plain output does the same
-  (columns line up); --json stays UTF-8.
+  (columns line up); --json stays UTF-8. Under KOI8-R too.
 - ISO-8859-1 (de_DE.ISO-8859-1, made with localedef into a temporary
   directory when the machine lacks it): the bytes written to the terminal
   (tmux pipe-pane) carry Zürich in Latin-1, Chinese as `?`, and no UTF-8.
@@ -193,15 +193,17 @@ def check_ascii(t, env):
         run.quit(t, "LANG=C")
 
 
-def latin1_locale(tmp):
-    """LOCPATH for de_DE.ISO-8859-1: none when the machine has it, else a
-    temporary directory with it compiled by localedef (the system's locales
-    stay where they are; only tern's environment gets LOCPATH)."""
+def made_locale(tmp, source, charset):
+    """LOCPATH for source.charset: None when the machine has the locale,
+    else a temporary directory with it compiled by localedef (the system's
+    locales stay where they are; only tern's environment gets LOCPATH)."""
+    name = "%s.%s" % (source, charset)
     have = subprocess.run(["locale", "-a"], capture_output=True, text=True).stdout.split()
-    if any(l.lower().replace("-", "") in ("de_de.iso88591",) for l in have):
+    norm = name.lower().replace("-", "")
+    if any(l.lower().replace("-", "") == norm for l in have):
         return None
-    out = os.path.join(tmp, LATIN1)
-    r = subprocess.run(["localedef", "-i", "de_DE", "-f", "ISO-8859-1", out],
+    out = os.path.join(tmp, name)
+    r = subprocess.run(["localedef", "-i", source, "-f", charset, out],
                        capture_output=True, text=True)
     if not os.path.isdir(out):
         raise RuntimeError("localedef failed: %s" % r.stderr)
@@ -209,7 +211,7 @@ def latin1_locale(tmp):
 
 
 def check_latin1(t, env):
-    locpath = latin1_locale(env.dir)
+    locpath = made_locale(env.dir, "de_DE", "ISO-8859-1")
     loc = {"LANG": LATIN1, "LC_MESSAGES": "C"}
     if locpath is not None:
         loc["LOCPATH"] = locpath
@@ -287,6 +289,22 @@ def check_cli_ascii(t, env):
     r = subprocess.run([ternlib.TERN, "-c", env.config, "folders", "--json"],
                        capture_output=True, env=e, timeout=120)
     t.ok("日本語".encode() in r.stdout, "CLI, LANG=C: --json stays UTF-8", repr(r.stdout[:300]))
+    # KOI8-R: Cyrillic kept, what it lacks as ? (or transliterated)
+    locpath = made_locale(env.dir, "ru_RU", "KOI8-R")
+    e = dict(env.env, LANG="ru_RU.KOI8-R", LC_MESSAGES="C")
+    e.pop("LC_ALL", None)
+    if locpath is not None:
+        e["LOCPATH"] = locpath
+    r = subprocess.run([ternlib.TERN, "-c", env.config, "list", "INBOX", "--limit", "1"],
+                       capture_output=True, env=e, timeout=120)
+    t.ok(b"Chinese ?? test" in r.stdout, "CLI, KOI8-R: the Chinese subject with ??",
+         repr(r.stdout) + r.stderr.decode(errors="replace"))
+    r = subprocess.run([ternlib.TERN, "-c", env.config, "folders"], capture_output=True,
+                       env=e, timeout=120)
+    text = r.stdout.decode("koi8-r").splitlines()
+    t.ok(any(l.startswith("???") for l in text) and
+         any(l.startswith(("Projects/Z?rich", "Projects/Zurich")) for l in text),
+         "CLI, KOI8-R: folder names in KOI8-R, ? for the rest", "\n".join(text))
 
 
 def check_paste_resize(t, env):
