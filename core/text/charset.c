@@ -24,10 +24,10 @@
 static struct {
 	bool init;
 	bool utf8;
-	char *charset;   /* the locale's, as nl_langinfo(CODESET) names it */
-	GIConv exact;    /* UTF-8 -> charset */
-	GIConv translit; /* UTF-8 -> charset//TRANSLIT, or (GIConv)-1 */
-	GIConv back;     /* charset -> UTF-8 */
+	char *charset;	  /* the locale's, as nl_langinfo(CODESET) names it */
+	GIConv exact;	  /* UTF-8 -> charset */
+	GIConv translit;  /* UTF-8 -> charset//TRANSLIT, or (GIConv)-1 */
+	GIConv back;	  /* charset -> UTF-8 */
 	GHashTable *seen; /* gunichar -> UTF-8 replacement (maybe "") */
 } cs;
 
@@ -36,11 +36,11 @@ static const struct {
 	gunichar c;
 	const char *ascii;
 } lookalikes[] = {
-	{ 0x2500, "-" }, { 0x2502, "|" }, { 0x250C, "+" }, { 0x2510, "+" }, { 0x2514, "`" },
-	{ 0x2518, "+" }, { 0x251C, "|" }, { 0x2524, "|" }, { 0x252C, "+" }, { 0x2534, "+" },
-	{ 0x253C, "+" }, { 0x2026, "..." }, { 0x2013, "-" }, { 0x2014, "--" }, { 0x2192, "->" },
-	{ 0x2190, "<-" }, { 0x25B8, ">" }, { 0x25BE, "v" }, { 0x2022, "*" }, { 0x2018, "'" },
-	{ 0x2019, "'" }, { 0x201C, "\"" }, { 0x201D, "\"" }, { 0x00A0, " " }, { 0xFFFD, "?" },
+    {0x2500, "-"},  {0x2502, "|"},   {0x250C, "+"},  {0x2510, "+"},  {0x2514, "`"},
+    {0x2518, "+"},  {0x251C, "|"},   {0x2524, "|"},  {0x252C, "+"},  {0x2534, "+"},
+    {0x253C, "+"},  {0x2026, "..."}, {0x2013, "-"},  {0x2014, "--"}, {0x2192, "->"},
+    {0x2190, "<-"}, {0x25B8, ">"},   {0x25BE, "v"},  {0x2022, "*"},  {0x2018, "'"},
+    {0x2019, "'"},  {0x201C, "\""},  {0x201D, "\""}, {0x00A0, " "},  {0xFFFD, "?"},
 };
 
 static void
@@ -111,9 +111,9 @@ convert_one(GIConv conv, const char *utf8, gsize n, gsize *out_len)
 static char *
 back_to_utf8(char *bytes, gsize n)
 {
-	char *u = cs.back != (GIConv)-1 ?
-			  g_convert_with_iconv(bytes, (gssize)n, cs.back, NULL, NULL, NULL) :
-			  NULL;
+	char *u = cs.back != (GIConv)-1
+		      ? g_convert_with_iconv(bytes, (gssize)n, cs.back, NULL, NULL, NULL)
+		      : NULL;
 
 	g_free(bytes);
 	/* a transliteration iconv marks as failed comes back as '?' */
@@ -185,9 +185,8 @@ text_to_locale(const char *s, gssize len)
 	if (cs.utf8)
 		return text_make_valid(s, len);
 	narrow = text_for_locale(s, len);
-	out = cs.exact != (GIConv)-1 ?
-		      g_convert_with_iconv(narrow, -1, cs.exact, NULL, NULL, NULL) :
-		      NULL;
+	out = cs.exact != (GIConv)-1 ? g_convert_with_iconv(narrow, -1, cs.exact, NULL, NULL, NULL)
+				     : NULL;
 	if (out == NULL) { /* nothing but ASCII can be left: keep that */
 		for (char *p = narrow; *p != '\0'; p++)
 			if ((unsigned char)*p >= 0x80)

@@ -112,7 +112,8 @@ paste_finish(struct tui *t)
 	if (t->prompt != NULL)
 		prompt_paste(t, text->str);
 	else if (text->len > 0)
-		tui_info(t, _("Pasted text is not taken as keys: paste into a prompt (/ to search)"));
+		tui_info(t,
+			 _("Pasted text is not taken as keys: paste into a prompt (/ to search)"));
 	g_string_free(text, TRUE);
 }
 
