@@ -7,18 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/text/text.h"
 #include "ui/main.h"
 
 void
 tern_error(const char *fmt, ...)
 {
 	va_list ap;
-	char *msg;
+	char *msg, *out;
 
 	va_start(ap, fmt);
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tern: %s\n", msg);
+	out = text_to_locale(msg, -1); /* in the locale's charset, ? for the rest */
+	fprintf(stderr, "tern: %s\n", out);
+	g_free(out);
 	g_free(msg);
 }
 

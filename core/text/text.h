@@ -114,4 +114,25 @@ char *text_decode_header_utf8(const char *raw);
  * a sanitised copy. raw may be NULL (returns ""). Transfer full. */
 char *text_decode_header(const char *raw);
 
+/* ---- The locale's charset (core/text/charset.c) -------------------------- */
+
+/* Whether the locale (as setlocale() left LC_CTYPE at the first call) uses
+ * UTF-8. */
+bool text_locale_is_utf8(void);
+
+/* The locale's charset name (nl_langinfo(CODESET)). Transfer none. */
+const char *text_locale_charset(void);
+
+/* s (UTF-8) narrowed to what the locale's charset can hold, still UTF-8 so
+ * its width can be measured: a character the charset lacks becomes an ASCII
+ * look-alike (box drawing, arrows, dashes, the ellipsis), else iconv's
+ * transliteration, else "?"; a zero-width one is dropped. In a UTF-8 locale
+ * a copy (invalid sequences as U+FFFD). Transfer full. */
+char *text_for_locale(const char *s, gssize len);
+
+/* s (UTF-8) in the locale's charset, narrowed as text_for_locale() does:
+ * the bytes to write to the terminal. In a UTF-8 locale a valid copy.
+ * Transfer full. */
+char *text_to_locale(const char *s, gssize len);
+
 #endif

@@ -288,11 +288,33 @@ test_header_hook(void)
 	text_set_header_decoder(NULL);
 }
 
+/* The test runs in the C locale (no setlocale()): ASCII. */
+static void
+test_locale_ascii(void)
+{
+	char *s = text_for_locale("Z\xc3\xbcrich \xe6\x97\xa5 \xe2\x94\x82 \xe2\x94\x94\xe2\x94\x80> "
+				  "a\xe2\x80\xa6 e\xcc\x81 \xff", -1);
+	char *bytes = text_to_locale("Caf\xc3\xa9 \xe4\xb8\xad", -1);
+
+	g_assert_false(text_locale_is_utf8());
+	for (const char *p = s; *p != '\0'; p++)
+		g_assert_cmpint((unsigned char)*p, <, 0x80);
+	g_assert_true(g_str_has_prefix(s, "Z"));
+	g_assert_true(g_str_has_suffix(s, "rich ? | `-> a... e ?"));
+	g_assert_cmpuint(text_width(s, -1), ==, strlen(s));
+	g_assert_true(g_str_has_suffix(bytes, " ?"));
+	for (const char *p = bytes; *p != '\0'; p++)
+		g_assert_cmpint((unsigned char)*p, <, 0x80);
+	g_free(s);
+	g_free(bytes);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/text/sanitize/table", test_sanitize_table);
+	g_test_add_func("/text/locale/ascii", test_locale_ascii);
 	g_test_add_func("/text/sanitize/null-append", test_sanitize_null_and_append);
 	g_test_add_func("/text/sanitize/exhaustive-bytes", test_sanitize_exhaustive_bytes);
 	g_test_add_func("/text/sanitize/20mb", test_sanitize_big);

@@ -140,6 +140,13 @@ int cli_sort_limit(GArray *sums, const char *sort, const char *limit);
 
 /* Write sanitised one-line text. */
 void cli_puts_safe(FILE *out, const char *s);
+/* Plain output in any locale: s sanitised (one line) and narrowed to the
+ * locale's charset, still UTF-8 for measuring widths (transfer full); the
+ * mark of a cut ("…", or "." outside UTF-8); and UTF-8 text written in the
+ * locale's charset. --json output stays UTF-8 and does not use these. */
+char *cli_shown(const char *s);
+const char *cli_ellipsis(void);
+void cli_puts_text(FILE *out, const char *s);
 
 int cli_cmd_folders(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_list(const struct tern_globals *g, int argc, char **argv);

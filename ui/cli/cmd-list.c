@@ -123,14 +123,17 @@ print_folders_plain(GPtrArray *folders, FILE *out)
 {
 	for (guint i = 0; i < folders->len; i++) {
 		const struct imap_folder *f = folders->pdata[i];
-		char *name = text_sanitize(f->name, -1, TEXT_SANITIZE_ONE_LINE);
+		char *name = cli_shown(f->name);
 		char *padded = text_pad(name, -1, 32, NULL);
+		char *line;
 
 		if (f->attrs & IMAP_FOLDER_NOSELECT || f->messages < 0)
-			fprintf(out, "%s %8s %8s\n", padded, "-", "-");
+			line = g_strdup_printf("%s %8s %8s\n", padded, "-", "-");
 		else
-			fprintf(out, "%s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "\n", padded,
-				f->messages, f->unseen < 0 ? 0 : f->unseen);
+			line = g_strdup_printf("%s %8" G_GINT64_FORMAT " %8" G_GINT64_FORMAT "\n",
+					       padded, f->messages, f->unseen < 0 ? 0 : f->unseen);
+		cli_puts_text(out, line);
+		g_free(line);
 		g_free(padded);
 		g_free(name);
 	}
@@ -401,9 +404,9 @@ plain_one(struct list_out *o, const struct imap_summary *s)
 	char *name = decoded(s->from_name != NULL && s->from_name[0] != '\0' ? s->from_name :
 									s->from_addr);
 	char *subject = decoded(s->subject);
-	char *from_safe = text_sanitize(name, -1, TEXT_SANITIZE_ONE_LINE);
-	char *subj_safe = text_sanitize(subject, -1, TEXT_SANITIZE_ONE_LINE);
-	char *from_col = text_pad(from_safe, -1, 20, "…");
+	char *from_safe = cli_shown(name);
+	char *subj_safe = cli_shown(subject);
+	char *from_col = text_pad(from_safe, -1, 20, cli_ellipsis());
 	char flags[5];
 
 	snprintf(flags, sizeof flags, "%c%c%c%c", s->flags & IMAP_FLAG_SEEN ? ' ' : 'N',
@@ -411,13 +414,14 @@ plain_one(struct list_out *o, const struct imap_summary *s)
 		 s->flags & IMAP_FLAG_DELETED ? 'D' : ' ');
 	g_string_printf(o->line, "%6u  %s  %s  %s  %s", s->uid, date, flags, from_col, subj_safe);
 	if (o->width > 0) {
-		char *cut = text_truncate(o->line->str, o->line->len, (size_t)o->width, "…");
+		char *cut = text_truncate(o->line->str, o->line->len, (size_t)o->width,
+					  cli_ellipsis());
 
-		fprintf(o->out, "%s\n", cut);
+		g_string_assign(o->line, cut);
 		g_free(cut);
-	} else {
-		fprintf(o->out, "%s\n", o->line->str);
 	}
+	g_string_append_c(o->line, '\n');
+	cli_puts_text(o->out, o->line->str);
 	g_free(from_col);
 	g_free(subj_safe);
 	g_free(from_safe);

@@ -208,7 +208,7 @@ write_part(const struct mime_part_entry *e, GBytes *data)
 				     g_strndup(bytes, len);
 		char *safe = text_sanitize(utf8, (gssize)n, TEXT_SANITIZE_MULTILINE);
 
-		fputs(safe, stdout);
+		cli_puts_text(stdout, safe);
 		g_free(safe);
 		g_free(utf8);
 	} else {

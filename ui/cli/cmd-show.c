@@ -140,7 +140,7 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 		if (isatty(STDOUT_FILENO)) {
 			char *safe = text_sanitize(bytes, len, TEXT_SANITIZE_MULTILINE);
 
-			fputs(safe, stdout);
+			cli_puts_text(stdout, safe);
 			g_free(safe);
 		} else {
 			fwrite(bytes, 1, len, stdout);
@@ -163,7 +163,7 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 			show_json(msg, r, args.pos->pdata[0], uid);
 		} else {
 			text = mime_rendered_format(r);
-			fputs(text, stdout);
+			cli_puts_text(stdout, text);
 			g_free(text);
 		}
 		mime_rendered_free(&r);

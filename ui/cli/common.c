@@ -23,7 +23,9 @@ cli_fail(enum tern_status st, const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	safe = text_sanitize(msg, -1, TEXT_SANITIZE_ONE_LINE);
-	fprintf(stderr, "tern: %s\n", safe);
+	fputs("tern: ", stderr);
+	cli_puts_text(stderr, safe);
+	fputc('\n', stderr);
 	g_free(safe);
 	g_free(msg);
 	return tern_status_exit_code(st);
@@ -66,10 +68,43 @@ cli_print_held(struct cli_ctx *ctx)
 void
 cli_puts_safe(FILE *out, const char *s)
 {
-	char *safe = text_sanitize(s != NULL ? s : "", -1, TEXT_SANITIZE_ONE_LINE);
+	char *safe = cli_shown(s);
 
-	fputs(safe, out);
+	cli_puts_text(out, safe);
 	g_free(safe);
+}
+
+char *
+cli_shown(const char *s)
+{
+	char *safe = text_sanitize(s != NULL ? s : "", -1, TEXT_SANITIZE_ONE_LINE);
+	char *narrow;
+
+	if (text_locale_is_utf8())
+		return safe;
+	narrow = text_for_locale(safe, -1);
+	g_free(safe);
+	return narrow;
+}
+
+const char *
+cli_ellipsis(void)
+{
+	return text_locale_is_utf8() ? "…" : ".";
+}
+
+void
+cli_puts_text(FILE *out, const char *s)
+{
+	char *bytes;
+
+	if (text_locale_is_utf8()) {
+		fputs(s, out);
+		return;
+	}
+	bytes = text_to_locale(s, -1);
+	fputs(bytes, out);
+	g_free(bytes);
 }
 
 void

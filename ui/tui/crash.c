@@ -29,24 +29,29 @@ static struct {
 	volatile sig_atomic_t armed;
 	struct termios shell_modes;
 	bool have_modes;
-	char seq[CRASH_SEQ_MAX]; /* leave keypad, attributes off, cursor on, main screen */
+	char seq[CRASH_SEQ_MAX]; /* leave keypad, attributes off, cursor on, main screen, no paste marks */
 	size_t seq_len;
 	struct sigaction old[TERN_ARRAY_LEN(crash_signals)];
 } guard;
 
 static void
-seq_add(const char *capname)
+seq_add_raw(const char *s)
 {
-	const char *s = tigetstr(capname);
-	size_t n;
+	size_t n = strlen(s);
 
-	if (s == NULL || s == (const char *)-1)
-		return;
-	n = strlen(s);
 	if (guard.seq_len + n >= sizeof(guard.seq))
 		return;
 	memcpy(guard.seq + guard.seq_len, s, n);
 	guard.seq_len += n;
+}
+
+static void
+seq_add(const char *capname)
+{
+	const char *s = tigetstr(capname);
+
+	if (s != NULL && s != (const char *)-1)
+		seq_add_raw(s);
 }
 
 static void
@@ -87,6 +92,7 @@ crash_guard_arm(void)
 	seq_add("sgr0");
 	seq_add("cnorm");
 	seq_add("rmcup");
+	seq_add_raw("\033[?2004l"); /* bracketed paste off (term.c turned it on) */
 	sa.sa_sigaction = crash_handler;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);

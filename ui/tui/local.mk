@@ -8,7 +8,7 @@ TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keyma
 tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
 	ui/tui/actions.c ui/tui/answer.c ui/tui/cache.c ui/tui/colors.c ui/tui/complete.c ui/tui/compose.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
 	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/parts.c ui/tui/pending.c ui/tui/prompt.c \
-	ui/tui/setup.c ui/tui/status.c ui/tui/toolbox.c ui/tui/undo.c ui/tui/viewer.c
+	ui/tui/setup.c ui/tui/status.c ui/tui/term.c ui/tui/toolbox.c ui/tui/undo.c ui/tui/viewer.c
 
 check_PROGRAMS += tests/unit/test-tui-model
 tests_unit_test_tui_model_CFLAGS = $(UNIT_CFLAGS)
@@ -25,7 +25,10 @@ EXTRA_DIST += tests/tui/test-tui.py tests/tui/test-tui-cache.py tests/tui/test-t
 	tests/tui/test-tui-mailto.py tests/tui/test-tui-postpone.py
 
 # A benchmark, not a test (run it by hand: it prints figures).
-EXTRA_DIST += tests/bench/bench-tui.py
+EXTRA_DIST += tests/bench/bench-tui.py tests/bench/bench-ssh.py
+# Any locale, any terminal, paste and resize (issue 18).
+TESTS += tests/tui/test-tui-ssh.py
+EXTRA_DIST += tests/tui/test-tui-ssh.py
 # The first load's round trips under a sparse UIDNEXT (core-client, #12 bug 5).
 TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py

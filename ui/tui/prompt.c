@@ -392,7 +392,7 @@ prompt_draw(struct tui *t)
 	struct prompt *p = t->prompt;
 	const struct tui_rect *r = &t->lay.message;
 	int lw, avail, before_w, x;
-	char *before;
+	char *before, *narrow;
 	const char *shown;
 
 	draw_fill(r->y, r->x, r->w, A_NORMAL);
@@ -400,10 +400,12 @@ prompt_draw(struct tui *t)
 	avail = r->w - lw - 1;
 	if (avail <= 0)
 		return;
-	/* Keep the cursor in view: drop characters from the left. */
-	before = g_strndup(p->text->str, p->cursor);
+	/* Keep the cursor in view: drop characters from the left. Measured
+	 * as drawn: narrowed to the locale's charset (a copy in UTF-8). */
+	before = text_for_locale(p->text->str, (gssize)p->cursor);
 	before_w = (int)text_width(before, -1);
-	shown = p->text->str;
+	narrow = text_for_locale(p->text->str, -1);
+	shown = narrow;
 	while (before_w >= avail && *shown != '\0') {
 		const char *next = g_utf8_next_char(shown);
 		char *ch = g_strndup(shown, (gsize)(next - shown));
@@ -416,6 +418,7 @@ prompt_draw(struct tui *t)
 	/* text given to start with shows as selected: typing replaces it */
 	draw_text_at(r->y, x, avail, shown, p->fresh ? A_REVERSE : A_NORMAL);
 	g_free(before);
+	g_free(narrow);
 	if (p->note != NULL) /* over the status bar, the row above */
 		draw_text(t->lay.status.y, t->lay.status.x, t->lay.status.w, p->note,
 			  t->attrs[p->note_is_error ? COLOR_ERROR : COLOR_INFO]);
@@ -423,4 +426,14 @@ prompt_draw(struct tui *t)
 		move(r->y, x + before_w);
 		curs_set(1);
 	}
+}
+
+/* A bracketed paste (term.c): the text goes in as typed, character by
+ * character, so the prompt's own limits apply; Enter is still the user's. */
+void
+prompt_paste(struct tui *t, const char *text)
+{
+	for (const char *c = text; *c != '\0'; c = g_utf8_next_char(c))
+		insert(t->prompt, g_utf8_get_char(c));
+	tui_dirty(t);
 }

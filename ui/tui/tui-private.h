@@ -227,6 +227,8 @@ struct tui {
 	guint thread_timer;
 	guint info_timer;
 	struct prompt *prompt;
+	GString *paste;         /* a bracketed paste being read, or NULL (term.c) */
+	guint paste_timer;      /* its end mark is late: take it as ended (term.c) */
 	bool help;
 	guint help_top;
 	bool tag_prefix;
@@ -318,6 +320,21 @@ int colors_init(struct tui *t, char **error_r);
 /* Check [colors] element names (before the terminal starts). */
 int colors_check(const struct config *cfg, char **error_r);
 
+/* ---- term.c --------------------------------------------------------------- */
+/* Key codes of ours for the marks around a bracketed paste. */
+#define TUI_KEY_PASTE_BEGIN (KEY_MAX + 1)
+#define TUI_KEY_PASTE_END (KEY_MAX + 2)
+/* Before initscr(): 0 when TERM names a terminal the interface can drive,
+ * else -1 and a message for the user (transfer full). */
+int term_check(char **err_r);
+/* After initscr(): ask for bracketed paste; before endwin(): stop it. */
+void term_paste_on(void);
+void term_paste_off(void);
+/* A key read: true when it belongs to a paste (taken as text for the open
+ * prompt at the end mark, never as a key). */
+bool term_paste_key(struct tui *t, int kind, wint_t ch);
+void term_paste_free(struct tui *t);
+
 /* ---- draw.c --------------------------------------------------------------- */
 /* Draw s (sanitised here, one line) at y,x in exactly w columns, truncated
  * with an ellipsis; or right-aligned. */
@@ -326,6 +343,9 @@ void draw_text_right(int y, int x, int w, const char *s, attr_t attr);
 /* Draw s (sanitised) without padding; returns the columns used. */
 int draw_text_at(int y, int x, int w, const char *s, attr_t attr);
 void draw_fill(int y, int x, int w, attr_t attr);
+/* A line of the interface's own (pane borders): ACS in UTF-8, else ASCII. */
+void draw_vline(int y, int x, int h);
+void draw_hline(int y, int x, int w);
 /* "42,000": a count with thousands separators. Transfer full. */
 char *draw_count(guint64 n);
 
@@ -362,6 +382,8 @@ void prompt_start(struct tui *t, enum prompt_kind kind, const char *label, const
  * typed (0 for none). */
 void prompt_key(struct tui *t, const char *spec, gunichar wc);
 void prompt_draw(struct tui *t);
+/* Pasted text (one line, controls removed) typed into the open prompt. */
+void prompt_paste(struct tui *t, const char *text);
 void prompt_free(struct prompt **p);
 /* For complete.c: the text (transfer none), a new text (cursor at the
  * end), a note on the row above (NULL: none). */

@@ -10,6 +10,7 @@
 #include "core/common.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,9 +106,9 @@ draw_separators(struct tui *t)
 
 	attrset(a);
 	if (l->folders_sep.h > 0)
-		mvvline(l->folders_sep.y, l->folders_sep.x, ACS_VLINE, l->folders_sep.h);
+		draw_vline(l->folders_sep.y, l->folders_sep.x, l->folders_sep.h);
 	if (l->beside && l->viewer_sep.h > 0)
-		mvvline(l->viewer_sep.y, l->viewer_sep.x, ACS_VLINE, l->viewer_sep.h);
+		draw_vline(l->viewer_sep.y, l->viewer_sep.x, l->viewer_sep.h);
 	attrset(A_NORMAL);
 }
 
@@ -184,7 +185,7 @@ tui_redraw(struct tui *t)
 	erase();
 	curs_set(0);
 	if (l->too_small) {
-		mvaddstr(0, 0, _("terminal too small"));
+		draw_text_at(0, 0, COLS, _("terminal too small"), A_NORMAL);
 		refresh();
 		return;
 	}
@@ -202,7 +203,20 @@ tui_redraw(struct tui *t)
 		draw_separators(t);
 	}
 	status_draw(t);
+	/* The cursor is hidden but for a prompt: leave it where the last
+	 * change put it instead of moving it back (bytes on a slow link). */
+	leaveok(stdscr, t->prompt == NULL);
 	refresh();
+}
+
+/* Keys are waiting on the terminal: they are read first, and the screen
+ * drawn once for all of them (a held key over a slow link). */
+static bool
+keys_waiting(void)
+{
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
 }
 
 static gboolean
@@ -211,8 +225,8 @@ redraw_cb(gpointer ud)
 	struct tui *t = ud;
 
 	t->redraw_source = 0;
-	if (t->screen_up)
-		tui_redraw(t);
+	if (t->screen_up && !keys_waiting())
+		tui_redraw(t); /* else on_stdin() reads them and marks dirty again */
 	return G_SOURCE_REMOVE;
 }
 
@@ -397,6 +411,8 @@ on_stdin(gint fd, GIOCondition cond, gpointer ud)
 
 		if (kind == ERR)
 			break;
+		if (term_paste_key(t, kind, ch))
+			continue;
 		if (kind == KEY_CODE_YES && ch == KEY_RESIZE)
 			continue;
 		if (kind == OK && ch == 27 && t->prompt == NULL) {
@@ -455,6 +471,7 @@ tui_suspend(struct tui *t)
 {
 	struct sigaction dfl = { 0 }, old;
 
+	term_paste_off();
 	def_prog_mode();
 	endwin();
 	dfl.sa_handler = SIG_DFL;
@@ -463,6 +480,7 @@ tui_suspend(struct tui *t)
 	/* ... continued */
 	sigaction(SIGTSTP, &old, NULL);
 	reset_prog_mode();
+	term_paste_on();
 	update_size();
 	clearok(curscr, TRUE);
 	tui_relayout(t);
@@ -477,9 +495,11 @@ screen_start(struct tui *t)
 	noecho();
 	nonl();
 	keypad(stdscr, TRUE);
+	idlok(stdscr, TRUE); /* rows that move (the list scrolling) move on the terminal */
 	nodelay(stdscr, TRUE);
 	set_escdelay(25);
 	curs_set(0);
+	term_paste_on();
 	crash_guard_arm();
 	t->screen_up = true;
 }
@@ -490,6 +510,7 @@ screen_stop(struct tui *t)
 	if (!t->screen_up)
 		return;
 	crash_guard_disarm();
+	term_paste_off();
 	endwin();
 	t->screen_up = false;
 }
@@ -825,6 +846,7 @@ tui_free(struct tui *t)
 	g_free(t->folder);
 	g_free(t->search);
 	g_free(t->message);
+	term_paste_free(t);
 	keymap_free(&t->km);
 	if (t->secrets != NULL)
 		g_hash_table_destroy(t->secrets);
@@ -849,6 +871,12 @@ tui_main(const struct tern_globals *g)
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
 		tern_error(_("the interface needs a terminal (see 'tern --help' for commands)"));
 		rc = TERN_EXIT_USAGE;
+		goto out;
+	}
+	if (term_check(&err) < 0) {
+		tern_error("%s", err);
+		g_free(err);
+		rc = TERN_EXIT_CONFIG;
 		goto out;
 	}
 	rc = tui_prepare(&t);
@@ -876,6 +904,10 @@ tui_main(const struct tern_globals *g)
 	}
 	stdin_source = g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, on_stdin, &t);
 	tui_open_account(&t);
+	if (!text_locale_is_utf8() && t.message == NULL)
+		tui_notice(&t, _("The locale's character set is %s, not UTF-8: what it cannot "
+				 "show appears as ?"),
+			   text_locale_charset());
 	if (g->mailto != NULL)
 		compose_mailto(&t, g->mailto, true, NULL);
 	tui_dirty(&t);

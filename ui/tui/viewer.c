@@ -544,7 +544,7 @@ draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
 	if (t->lay.beside)
 		return; /* a plain line, drawn with the others */
 	attrset(a);
-	mvhline(sep->y, sep->x, ACS_HLINE, sep->w);
+	draw_hline(sep->y, sep->x, sep->w);
 	attrset(A_NORMAL);
 	if (lines != NULL && lines->len > (guint)t->lay.viewer.h) {
 		guint shown = MIN(v->top + (guint)t->lay.viewer.h, lines->len);
