@@ -74,6 +74,29 @@ def messages(k):
     msgs["inline-enc"] = cryptolib.plain(h("inline encrypted", "<c-inline-enc@t>"),
                                          k.armor_encrypt("inline secret words\n", k.alice))
     msgs["plain"] = cryptolib.plain(h("plain", "<c-plain@t>"), "Nothing special.\n")
+    ed, rita = k.expired_and_revoked()
+    msgs["expired"] = k.pgp_signed(h("signed expired", "<c-exp@t>",
+                                     frm="Ed Expired <ed@example.org>"),
+                                   te("Signed while Ed's key was valid.\n"), signer=ed,
+                                   when="20200101T120000!")
+    msgs["revoked"] = k.pgp_signed(h("signed revoked", "<c-rev@t>",
+                                     frm="Rita Revoked <rita@example.org>"),
+                                   te("Signed by Rita before the revocation.\n"), signer=rita)
+    k.revoke_rita()
+    # the display name claims Alice; the address is Mallory's
+    msgs["spoofname"] = k.pgp_signed(h("signed spoofed name", "<c-spoofname@t>",
+                                       frm="\"Alice Signer <alice@example.org>\" "
+                                           "<mallory@example.net>"),
+                                     te("Mallory got Alice to sign this.\n"))
+    many = "".join("--m\r\n" + inner_signed.split(b"MIME-Version: 1.0\r\n", 1)[1].decode() +
+                   "\r\n" for _ in range(40))
+    msgs["many"] = (h("many signed parts", "<c-many@t>") +
+                    ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\""
+                     "\r\n\r\n%s--m--\r\n" % many).encode())
+    msgs["inline-broken"] = cryptolib.plain(
+        h("inline broken", "<c-inline-broken@t>"),
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nno end marker\n"
+        "-----BEGIN PGP MESSAGE-----\ngarbage\n")
     return msgs
 
 
@@ -260,6 +283,36 @@ def run_checks(t, env, k, uids):
     t.eq((cr.get("encrypted"), cr.get("decrypted"), cr.get("inline")), (True, True, True),
          "inline-enc: an armored block decrypted")
     t.ok("inline secret words" in doc.get("text", ""), "inline-enc: its text shown")
+
+    doc, cr = crypto_of(t, env, uids["expired"], "expired")
+    t.eq((cr.get("signature"), cr.get("key")), ("expired", k.ed),
+         "expired: a signature by a key that has expired")
+    r = show(t, env, uids["expired"])
+    t.ok(any("EXPIRED" in l for l in status_lines(r)), "expired: the status says so",
+         repr(status_lines(r)))
+    doc, cr = crypto_of(t, env, uids["revoked"], "revoked")
+    t.eq((cr.get("signature"), cr.get("key")), ("revoked", k.rita),
+         "revoked: a signature by a revoked key")
+    r = show(t, env, uids["revoked"])
+    t.ok(any("REVOKED" in l for l in status_lines(r)), "revoked: the status says so",
+         repr(status_lines(r)))
+    doc, cr = crypto_of(t, env, uids["spoofname"], "spoofname")
+    t.eq((cr.get("signature"), cr.get("signer"), cr.get("signer_matches_from")),
+         ("good", cryptolib.ALICE, False),
+         "spoofname: Alice's name in From's display name does not make From Alice's")
+    doc, cr = crypto_of(t, env, uids["many"], "many")
+    t.eq((cr.get("signature"), cr.get("signed_part")), ("good", "partial"),
+         "many: 40 signed parts, partial, checked up to the bound")
+    r = show(t, env, uids["many"])
+    out = r.stdout.decode()
+    t.eq(out.count("[-- Begin signed part --]"), 16,
+         "many: only MIME_MAX_CRYPTO_PARTS (16) are checked and framed")
+    t.eq(out.count("[-- Signed (application/pgp-signature), not verified --]"), 24,
+         "many: the rest are shown as not verified")
+    doc, cr = crypto_of(t, env, uids["inline-broken"], "inline-broken")
+    t.eq((cr.get("protocol"), cr.get("signature"), cr.get("encrypted")), (None, "none", False),
+         "inline-broken: blocks without an end are text, not crypto")
+    t.ok("no end marker" in doc.get("text", ""), "inline-broken: the text is shown")
 
     doc, cr = crypto_of(t, env, uids["plain"], "plain")
     t.eq((cr.get("protocol"), cr.get("signature"), cr.get("encrypted")), (None, "none", False),

@@ -62,6 +62,26 @@ class Keys:
                 return line.split(":")[9]
         raise RuntimeError("no fingerprint for " + email)
 
+    def expired_and_revoked(self):
+        """Two more signing keys in tern's home: Ed, made and used in 2020 with a
+        one-day lifetime (so expired now), and Rita, whose revocation
+        certificate (the one gpg writes at key creation) is imported after
+        she signs. Returns (ed, rita) fingerprints."""
+        past = "--faked-system-time=20200101T000000!"
+        self.gpg(self.home, past, "--quick-gen-key", "Ed Expired <ed@example.org>", "ed25519",
+                 "sign", "1d")
+        self.ed = self.fingerprint(self.home, "ed@example.org")
+        self.gpg(self.home, "--quick-gen-key", "Rita Revoked <rita@example.org>", "ed25519",
+                 "sign", "never")
+        self.rita = self.fingerprint(self.home, "rita@example.org")
+        return self.ed, self.rita
+
+    def revoke_rita(self):
+        path = os.path.join(self.home, "openpgp-revocs.d", self.rita + ".rev")
+        text = open(path).read().replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----",
+                                         "-----BEGIN PGP PUBLIC KEY BLOCK-----")
+        self.gpg(self.home, "--import", input=text.encode())
+
     def subkey_id(self, home, email):
         out = self.gpg(home, "--with-colons", "--list-keys", email).decode()
         return [l.split(":")[4] for l in out.splitlines() if l.startswith("sub:")][0]
@@ -115,11 +135,13 @@ class Keys:
 
     # ---- OpenPGP ----
 
-    def pgp_signed(self, headers, entity, home=None, signer=None, tamper=None):
+    def pgp_signed(self, headers, entity, home=None, signer=None, tamper=None, when=None):
         """headers (bytes, CRLF, ending in a blank-line-less block) + a
-        multipart/signed around entity (bytes, CRLF)."""
+        multipart/signed around entity (bytes, CRLF). when: a faked
+        system time to sign at (\"20200101T120000!\")."""
         home = home or self.home
-        sig = self.gpg(home, "--detach-sign", "--armor", "--digest-algo", "SHA256",
+        extra = ["--faked-system-time=" + when] if when else []
+        sig = self.gpg(home, *extra, "--detach-sign", "--armor", "--digest-algo", "SHA256",
                        "--local-user", signer or self.alice, input=entity)
         if tamper is not None:
             entity = entity.replace(tamper[0], tamper[1], 1)
