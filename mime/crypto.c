@@ -130,6 +130,15 @@ note_protocol(struct walk *w, enum mime_crypto_protocol p)
 }
 
 static void
+note_encrypted(struct walk *w, enum mime_crypto_protocol p, bool whole)
+{
+	note_protocol(w, p);
+	w->c->encrypted = true;
+	if (!whole)
+		w->c->partly_encrypted = true;
+}
+
+static void
 note_error(struct walk *w, const char *what, const GError *err)
 {
 	if (w->c->error != NULL)
@@ -455,12 +464,12 @@ walk_encrypted(struct walk *w, GMimeMultipartEncrypted *mpe, unsigned depth, boo
 	GError *err = NULL;
 	GMimeObject *dec;
 
-	w->c->encrypted = true;
-	note_protocol(w, MIME_CRYPTO_OPENPGP);
+	note_encrypted(w, MIME_CRYPTO_OPENPGP, whole);
 	if (!may_process(w))
 		return NULL;
 	dec = g_mime_multipart_encrypted_decrypt(mpe, GMIME_DECRYPT_NONE, NULL, &res, &err);
 	if (dec == NULL) {
+		mark(w, GMIME_OBJECT(mpe), MIME_MARK_FAILED);
 		decrypt_failed(w, g_mime_multipart_get_count(mp) > 1 ? g_mime_multipart_get_part(mp, 1)
 								      : NULL,
 			       GPGME_PROTOCOL_OpenPGP, err);
@@ -486,12 +495,13 @@ walk_pkcs7(struct walk *w, GMimeApplicationPkcs7Mime *p7, unsigned depth, bool w
 		GMimeDecryptResult *res = NULL;
 		GMimeObject *dec;
 
-		w->c->encrypted = true;
+		note_encrypted(w, MIME_CRYPTO_SMIME, whole);
 		if (!may_process(w))
 			return NULL;
 		dec = g_mime_application_pkcs7_mime_decrypt(p7, GMIME_DECRYPT_NONE, NULL, &res,
 							    &err);
 		if (dec == NULL) {
+			mark(w, GMIME_OBJECT(p7), MIME_MARK_FAILED);
 			decrypt_failed(w, NULL, GPGME_PROTOCOL_CMS, err);
 			g_clear_error(&err);
 			if (res != NULL)
@@ -535,14 +545,12 @@ static void
 walk_multipart(struct walk *w, GMimeMultipart *mp, unsigned depth, bool whole)
 {
 	int count = g_mime_multipart_get_count(mp);
-	GMimeContentType *ct = g_mime_object_get_content_type(GMIME_OBJECT(mp));
-	bool alternative = ct && g_mime_content_type_is_type(ct, "multipart", "alternative");
 
 	for (int i = 0; i < count; i++) {
 		GMimeObject *child = g_mime_multipart_get_part(mp, i);
-		/* One of several alternatives is the whole text when shown. */
-		GMimeObject *repl = walk_object(w, child, depth + 1,
-						whole && (count == 1 || alternative));
+		/* A signed or encrypted alternative beside another one is only
+		 * part of the message: the reader may be shown the other. */
+		GMimeObject *repl = walk_object(w, child, depth + 1, whole && count == 1);
 
 		if (repl != NULL) {
 			GMimeObject *old = g_mime_multipart_replace(mp, i, repl);
@@ -763,7 +771,7 @@ walk_inline(struct walk *w, GMimePart *part, bool whole)
 		note_protocol(w, MIME_CRYPTO_OPENPGP);
 		w->c->inline_pgp = true;
 		if (enc)
-			w->c->encrypted = true;
+			note_encrypted(w, MIME_CRYPTO_OPENPGP, alone);
 		if (!blank(text + pos, start - pos))
 			add_segment(segs, MIME_INLINE_PLAIN, charset, text + pos, start - pos);
 		if (inline_block(w, text + start, end - start, enc, alone, &out)) {
@@ -1029,6 +1037,10 @@ mime_crypto_status_lines(const struct mime_crypto *c)
 						   c->error != NULL ? c->error : "?"));
 		g_free(rcpt);
 	}
+	if (c->partly_encrypted)
+		status_add(out, true, g_strdup(_("Only PART of this message was encrypted: the "
+						 "text between the \"encrypted\" markers; the "
+						 "rest was sent in clear.")));
 	signature_line(out, c);
 	if (c->signed_part == MIME_SIGNED_PARTIAL)
 		status_add(out, true, g_strdup(_("Only PART of this message is signed: the text "

@@ -29,6 +29,7 @@ enum {
 	MIME_MARK_VERIFIED = 1,  /* a multipart/signed (or S/MIME signed content) checked */
 	MIME_MARK_DECRYPTED = 2, /* content that was encrypted */
 	MIME_MARK_PARTIAL = 4,   /* it is not the whole message: show where it starts and ends */
+	MIME_MARK_FAILED = 8,    /* encrypted, and decrypting it failed */
 };
 
 /* An inline PGP text part, cut into what the block covers and the rest. */

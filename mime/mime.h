@@ -208,6 +208,8 @@ struct mime_crypto {
 	bool signer_matches_from; /* an address of the key is the From address */
 	bool encrypted;     /* some part was encrypted */
 	bool decrypted;     /* ... and could be decrypted (every one) */
+	bool partly_encrypted; /* an encrypted part sits among parts sent in clear
+				  (or text around an inline block) */
 	bool inline_pgp;    /* the signature or encryption is inline PGP */
 	GPtrArray *recipients; /* char *: the keys it was encrypted to (key ids or
 				  fingerprints, hex) */

@@ -428,7 +428,7 @@ render_multipart(struct render_ctx *c, GMimeMultipart *mp, unsigned depth)
 	if (GMIME_IS_MULTIPART_ENCRYPTED(mp)) {
 		char *proto = protocol_of(obj), *s;
 
-		if (c->msg->crypto != NULL)
+		if (crypto_marks(c, obj) & MIME_MARK_FAILED)
 			s = g_strdup_printf(_("[-- Encrypted (%s), could not be decrypted: its parts "
 					      "are in the attachment list --]"),
 					    proto);

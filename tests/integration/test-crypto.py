@@ -93,6 +93,22 @@ def messages(k):
     msgs["many"] = (h("many signed parts", "<c-many@t>") +
                     ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"m\""
                      "\r\n\r\n%s--m--\r\n" % many).encode())
+    msgs["alternative"] = (h("signed alternative", "<c-alt@t>") +
+                           ("MIME-Version: 1.0\r\nContent-Type: multipart/alternative; "
+                            "boundary=\"a\"\r\n\r\n--a\r\nContent-Type: text/plain\r\n\r\n"
+                            "The unsigned plain text the reader sees.\r\n--a\r\n").encode() +
+                           inner_signed.split(b"MIME-Version: 1.0\r\n", 1)[1] +
+                           b"\r\n--a--\r\n")
+    enc_inner = k.pgp_encrypted(b"", te(SECRET + "\n"), to=k.alice)
+    msgs["partenc"] = (h("partly encrypted", "<c-partenc@t>") +
+                       ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"p\""
+                        "\r\n\r\n--p\r\nContent-Type: text/plain\r\n\r\n"
+                        "Sent in clear, before.\r\n--p\r\n").encode() +
+                       enc_inner.split(b"MIME-Version: 1.0\r\n", 1)[1] + b"\r\n--p--\r\n")
+    msgs["fwd-enc"] = (h("forwarded encrypted", "<c-fwdenc@t>") +
+                       ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"%s\""
+                        "\r\n\r\n--%s\r\nContent-Type: message/rfc822\r\n\r\n"
+                        % (b, b)).encode() + msgs["encrypted"] + ("\r\n--%s--\r\n" % b).encode())
     msgs["inline-broken"] = cryptolib.plain(
         h("inline broken", "<c-inline-broken@t>"),
         "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nno end marker\n"
@@ -313,6 +329,27 @@ def run_checks(t, env, k, uids):
     t.eq((cr.get("protocol"), cr.get("signature"), cr.get("encrypted")), (None, "none", False),
          "inline-broken: blocks without an end are text, not crypto")
     t.ok("no end marker" in doc.get("text", ""), "inline-broken: the text is shown")
+
+    doc, cr = crypto_of(t, env, uids["alternative"], "alternative")
+    t.eq((cr.get("signature"), cr.get("signed_part")), ("good", "partial"),
+         "alternative: a signed alternative beside an unsigned one is partial")
+    doc, cr = crypto_of(t, env, uids["partenc"], "partenc")
+    t.eq((cr.get("encrypted"), cr.get("decrypted"), cr.get("partly_encrypted")),
+         (True, True, True), "partenc: an encrypted part beside a clear one")
+    r = show(t, env, uids["partenc"])
+    out = r.stdout.decode()
+    t.ok(any("Only PART of this message was encrypted" in l for l in status_lines(r)),
+         "partenc: the status says so", repr(status_lines(r)))
+    t.ok(out.find("Sent in clear, before.") < out.find("[-- Begin encrypted part --]") <
+         out.find(SECRET) < out.find("[-- End of encrypted part --]"),
+         "partenc: markers show where the encrypted content starts and ends", out)
+    doc, cr = crypto_of(t, env, uids["fwd-enc"], "fwd-enc")
+    t.eq((cr.get("encrypted"), cr.get("protocol")), (False, None),
+         "fwd-enc: an encrypted message attached is not decrypted for the outer one")
+    out = show(t, env, uids["fwd-enc"]).stdout.decode()
+    t.ok(SECRET not in out and "could not be decrypted" not in out and
+         "[-- Encrypted (application/pgp-encrypted), not decrypted" in out,
+         "fwd-enc: nothing decrypted, and no claim that decrypting failed", out)
 
     doc, cr = crypto_of(t, env, uids["plain"], "plain")
     t.eq((cr.get("protocol"), cr.get("signature"), cr.get("encrypted")), (None, "none", False),
