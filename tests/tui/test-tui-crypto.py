@@ -8,11 +8,19 @@ a message decrypted (its text shown) and one encrypted to a key tern has
 not. A plain message whose body holds the very words of a good-signature
 line shows them as text, NOT in the status attribute (capture-pane -e),
 and has no status row. The cache keeps the encrypted body only: the
-decrypted text is in no file under the cache directory."""
+decrypted text is in no file under the cache directory.
+
+Then a gpg-agent that accepts connections and never answers (a socket the
+test holds): the encrypted message's render waits, the viewer says so
+after 15 s, another message can be read meanwhile, and tern quits at once."""
 import importlib.util
 import os
 import re
+import shutil
+import socket
+import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -79,6 +87,7 @@ def main(t):
         c.logout()
         config = srv.tern_config(env.config, tls="none")
         run_tests(t, srv, env, config, keys, msgs)
+        check_silent_agent(t, srv, env, config, keys, msgs)
     finally:
         if keys is not None:
             keys.kill_agents()
@@ -217,6 +226,75 @@ def run_tests(t, srv, env, config, k, msgs):
         raise
     finally:
         run.kill()
+
+
+class SilentAgent:
+    """Listens where gpg looks for gpg-agent, accepts, and never answers."""
+
+    def __init__(self, home):
+        path = subprocess.run(["gpgconf", "--list-dirs", "agent-socket"], capture_output=True,
+                              text=True, env=dict(os.environ, GNUPGHOME=home),
+                              timeout=60).stdout.strip()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.conns = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+def check_silent_agent(t, srv, env, config, k, msgs):
+    k.kill_agents()
+    home = os.path.join(env.dir, "h")
+    shutil.copytree(k.home, home, ignore=shutil.ignore_patterns("S.*"))
+    agent = SilentAgent(home)
+    env.env["GNUPGHOME"] = home
+    n = len(srv.mailbox["INBOX"]) + len(msgs)
+    run = races.Run(env, config)
+    try:
+        ok, lines = races.wait_loaded(run, n)
+        t.ok(ok, "silent agent: INBOX loaded", "\n".join(lines))
+        time.sleep(1)
+        run.term.keys("g", "j", "j", "j", "Enter")  # Crypto encrypted
+        ok, lines = run.term.wait_text("gpg-agent is not answering", 15 + WAIT)
+        t.ok(ok, "silent agent: after 15 s the viewer says gpg-agent is not answering",
+             "\n".join(lines))
+        t.ok(not any(SECRET in l for l in lines), "silent agent: nothing decrypted shown")
+        # the interface is not held: a message that needs no gpg opens
+        run.term.keys("q")  # close it: the list has the keys again
+        run.term.wait(lambda ls: not any("Still verifying or decrypting:" in l for l in ls), WAIT)
+        run.term.keys("g", "j", "j", "j", "j", "j", "Enter")
+        ok, lines = run.term.wait(lambda ls: (races.viewer_subject(ls) or "").startswith(
+            "Re: Meeting budget question"), WAIT)
+        t.ok(ok, "silent agent: a plain message opens meanwhile", "\n".join(lines))
+        run.term.keys("q")
+        run.term.wait(lambda ls: races.viewer_subject(ls) is None, WAIT)
+        time.sleep(0.5)
+        start = time.time()
+        run.term.keys("q")
+        code = run.exit_code()
+        t.eq(code, "0", "silent agent: tern quits with status 0")
+        t.ok(time.time() - start < 15, "silent agent: quitting does not wait for the agent",
+             "%.1f s" % (time.time() - start))
+        t.eq(run.err(), "", "silent agent: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.kill()
+        agent.close()
 
 
 def check_cache(t, env):
