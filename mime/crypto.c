@@ -29,6 +29,8 @@
 /* Longest inline PGP block given to GPGME (bytes); a longer one stays text. */
 #define INLINE_PGP_MAX_LEN (16 * 1024 * 1024)
 
+static bool engine_off; /* tests and the fuzzer: never call GPGME */
+
 struct walk {
 	struct mime_message *msg;
 	struct mime_crypto *c;
@@ -37,6 +39,19 @@ struct walk {
 	unsigned parts;
 	bool decrypt_failed;
 };
+
+void
+mime_crypto_set_engine(bool on)
+{
+	engine_off = !on;
+}
+
+/* What GMime reports when asked without an engine. */
+static GError *
+engine_off_error(void)
+{
+	return g_error_new_literal(G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "no crypto engine");
+}
 
 void
 mime_crypto_init(void)
@@ -372,7 +387,10 @@ walk_signed(struct walk *w, GMimeMultipartSigned *mps, unsigned depth, bool whol
 
 	if (proto == MIME_CRYPTO_NONE || !may_process(w))
 		return NULL; /* shown as "not verified" */
-	list = g_mime_multipart_signed_verify(mps, GMIME_VERIFY_NONE, &err);
+	if (engine_off)
+		err = engine_off_error(), list = NULL;
+	else
+		list = g_mime_multipart_signed_verify(mps, GMIME_VERIFY_NONE, &err);
 	sig_from_gmime(list, &s);
 	if (list == NULL)
 		note_error(w, _("the signature could not be checked"), err);
@@ -448,7 +466,7 @@ decrypt_failed(struct walk *w, GMimeObject *cipher, gpgme_protocol_t proto, cons
 {
 	w->decrypt_failed = true;
 	note_error(w, _("cannot decrypt"), err);
-	if (cipher != NULL && proto == GPGME_PROTOCOL_OpenPGP) {
+	if (cipher != NULL && proto == GPGME_PROTOCOL_OpenPGP && !engine_off) {
 		GByteArray *b = object_bytes(cipher);
 
 		recipients_listonly(w, (const char *)b->data, b->len, proto);
@@ -467,7 +485,10 @@ walk_encrypted(struct walk *w, GMimeMultipartEncrypted *mpe, unsigned depth, boo
 	note_encrypted(w, MIME_CRYPTO_OPENPGP, whole);
 	if (!may_process(w))
 		return NULL;
-	dec = g_mime_multipart_encrypted_decrypt(mpe, GMIME_DECRYPT_NONE, NULL, &res, &err);
+	if (engine_off)
+		err = engine_off_error(), dec = NULL;
+	else
+		dec = g_mime_multipart_encrypted_decrypt(mpe, GMIME_DECRYPT_NONE, NULL, &res, &err);
 	if (dec == NULL) {
 		mark(w, GMIME_OBJECT(mpe), MIME_MARK_FAILED);
 		decrypt_failed(w, g_mime_multipart_get_count(mp) > 1 ? g_mime_multipart_get_part(mp, 1)
@@ -498,8 +519,11 @@ walk_pkcs7(struct walk *w, GMimeApplicationPkcs7Mime *p7, unsigned depth, bool w
 		note_encrypted(w, MIME_CRYPTO_SMIME, whole);
 		if (!may_process(w))
 			return NULL;
-		dec = g_mime_application_pkcs7_mime_decrypt(p7, GMIME_DECRYPT_NONE, NULL, &res,
-							    &err);
+		if (engine_off)
+			err = engine_off_error(), dec = NULL;
+		else
+			dec = g_mime_application_pkcs7_mime_decrypt(p7, GMIME_DECRYPT_NONE, NULL,
+								    &res, &err);
 		if (dec == NULL) {
 			mark(w, GMIME_OBJECT(p7), MIME_MARK_FAILED);
 			decrypt_failed(w, NULL, GPGME_PROTOCOL_CMS, err);
@@ -520,7 +544,11 @@ walk_pkcs7(struct walk *w, GMimeApplicationPkcs7Mime *p7, unsigned depth, bool w
 
 		if (!may_process(w))
 			return NULL;
-		list = g_mime_application_pkcs7_mime_verify(p7, GMIME_VERIFY_NONE, &entity, &err);
+		if (engine_off)
+			err = engine_off_error(), list = NULL;
+		else
+			list = g_mime_application_pkcs7_mime_verify(p7, GMIME_VERIFY_NONE, &entity,
+								    &err);
 		sig_from_gmime(list, &s);
 		if (list == NULL)
 			note_error(w, _("the signature could not be checked"), err);
@@ -666,7 +694,7 @@ inline_block(struct walk *w, const char *block, size_t len, bool encrypted, bool
 	gpgme_error_t e;
 	bool ok = false;
 
-	if (gpgme_new(&ctx) != 0)
+	if (engine_off || gpgme_new(&ctx) != 0)
 		return false;
 	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
 	if (gpgme_data_new_from_mem(&in, block, len, 0) != 0 || gpgme_data_new(&out) != 0)
@@ -779,6 +807,15 @@ walk_inline(struct walk *w, GMimePart *part, bool whole)
 				    (const char *)out->data, out->len);
 			g_byte_array_unref(out);
 		} else {
+			/* Not read at all: an encrypted block stays encrypted. */
+			if (enc && !w->decrypt_failed) {
+				GError *err = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED,
+								  _("GPGME could not read it"));
+
+				w->decrypt_failed = true;
+				note_error(w, _("cannot decrypt"), err);
+				g_error_free(err);
+			}
 			add_segment(segs, MIME_INLINE_FAILED, charset, text + start, end - start);
 		}
 		pos = end;

@@ -225,6 +225,11 @@ struct mime_crypto {
  * mime_message_free(). */
 const struct mime_crypto *mime_message_process_crypto(struct mime_message *msg);
 
+/* Tests and the fuzzer: with the engine off the structure walk and the
+ * inline block search run as usual but GPGME is never called (signatures
+ * are "error", decryption fails). Call before any other thread runs. */
+void mime_crypto_set_engine(bool on);
+
 /* A copy of c (transfer full), and its destructor. */
 struct mime_crypto *mime_crypto_copy(const struct mime_crypto *c);
 void mime_crypto_free(struct mime_crypto **c);
