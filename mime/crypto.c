@@ -30,6 +30,7 @@
 #define INLINE_PGP_MAX_LEN (16 * 1024 * 1024)
 
 static bool engine_off; /* tests and the fuzzer: never call GPGME */
+static bool no_prompt;  /* the interface: no pinentry for OpenPGP */
 
 struct walk {
 	struct mime_message *msg;
@@ -44,6 +45,12 @@ void
 mime_crypto_set_engine(bool on)
 {
 	engine_off = !on;
+}
+
+void
+mime_crypto_set_passphrase_prompt(bool allowed)
+{
+	no_prompt = !allowed;
 }
 
 /* What GMime reports when asked without an engine. */
@@ -316,10 +323,13 @@ recipients_from_gmime(struct walk *w, GMimeDecryptResult *res)
 	}
 }
 
-/* Never asks: the listing below must not bring up a pinentry. */
+/* Never asks: nothing here may bring up a pinentry. *hook (optional)
+ * records that a passphrase was wanted. */
 static gpgme_error_t
 no_passphrase(void *hook, const char *uid_hint, const char *info, int prev_bad, int fd)
 {
+	if (hook != NULL)
+		*(bool *)hook = true;
 	return gpg_error(GPG_ERR_CANCELED);
 }
 
@@ -474,26 +484,103 @@ decrypt_failed(struct walk *w, GMimeObject *cipher, gpgme_protocol_t proto, cons
 	}
 }
 
+static void sig_from_gpgme(gpgme_ctx_t ctx, gpgme_verify_result_t vr, struct sig_found *s);
+
+/* The message for a decryption that wanted a passphrase tern did not give. */
+#define NEEDS_PASSPHRASE                                                                 \
+	N_("the secret key needs its passphrase, which tern's interface does not ask "   \
+	   "for: unlock the key in gpg-agent first (tern show in a shell asks)")
+
+/* Parses decrypted bytes as a MIME entity (transfer full), or NULL. */
+static GMimeObject *
+parse_entity(const char *bytes, size_t len)
+{
+	GMimeStream *mem = g_mime_stream_mem_new_with_buffer(bytes, len);
+	GMimeParser *parser = g_mime_parser_new_with_stream(mem);
+	GMimeObject *obj = g_mime_parser_construct_part(parser, mime_parser_options());
+
+	g_object_unref(parser);
+	g_object_unref(mem);
+	return obj;
+}
+
+/* PGP/MIME decryption without a pinentry (the interface): what
+ * g_mime_multipart_encrypted_decrypt() does, through GPGME in loopback mode
+ * with no passphrase. Notes recipients and signatures; transfer full. */
+static GMimeObject *
+decrypt_no_prompt(struct walk *w, GMimeObject *cipher, bool whole, GError **err)
+{
+	GByteArray *b = object_bytes(cipher);
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t in = NULL, out = NULL;
+	gpgme_error_t e = gpg_error(GPG_ERR_GENERAL);
+	GMimeObject *obj = NULL;
+	bool asked = false;
+
+	if (gpgme_new(&ctx) != 0)
+		goto out;
+	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
+	gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+	gpgme_set_passphrase_cb(ctx, no_passphrase, &asked);
+	if (gpgme_data_new_from_mem(&in, (const char *)b->data, b->len, 0) != 0 ||
+	    gpgme_data_new(&out) != 0)
+		goto out;
+	e = gpgme_op_decrypt_verify(ctx, in, out);
+	{
+		gpgme_decrypt_result_t dr = gpgme_op_decrypt_result(ctx);
+
+		for (gpgme_recipient_t r = dr ? dr->recipients : NULL; r != NULL; r = r->next)
+			add_recipient(w, r->keyid);
+	}
+	if (e == 0) {
+		gpgme_verify_result_t vr = gpgme_op_verify_result(ctx);
+		size_t n = 0;
+		char *p;
+
+		if (vr != NULL && vr->signatures != NULL) {
+			struct sig_found s;
+
+			sig_from_gpgme(ctx, vr, &s);
+			note_signature(w, &s, MIME_CRYPTO_OPENPGP, whole);
+		}
+		p = gpgme_data_release_and_get_mem(out, &n);
+		out = NULL;
+		obj = p != NULL ? parse_entity(p, n) : NULL;
+		gpgme_free(p);
+	}
+out:
+	if (obj == NULL)
+		g_set_error_literal(err, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    asked ? _(NEEDS_PASSPHRASE) : gpgme_strerror(e));
+	gpgme_data_release(in);
+	gpgme_data_release(out);
+	gpgme_release(ctx);
+	g_byte_array_unref(b);
+	return obj;
+}
+
 static GMimeObject *
 walk_encrypted(struct walk *w, GMimeMultipartEncrypted *mpe, unsigned depth, bool whole)
 {
 	GMimeMultipart *mp = GMIME_MULTIPART(mpe);
 	GMimeDecryptResult *res = NULL;
 	GError *err = NULL;
-	GMimeObject *dec;
+	GMimeObject *dec, *cipher;
 
 	note_encrypted(w, MIME_CRYPTO_OPENPGP, whole);
 	if (!may_process(w))
 		return NULL;
+	cipher = g_mime_multipart_get_count(mp) > 1 ? g_mime_multipart_get_part(mp, 1) : NULL;
 	if (engine_off)
 		err = engine_off_error(), dec = NULL;
+	else if (no_prompt && cipher != NULL && GMIME_IS_PART(cipher))
+		dec = decrypt_no_prompt(w, cipher, whole, &err);
 	else
 		dec = g_mime_multipart_encrypted_decrypt(mpe, GMIME_DECRYPT_NONE, NULL, &res, &err);
 	if (dec == NULL) {
 		mark(w, GMIME_OBJECT(mpe), MIME_MARK_FAILED);
-		decrypt_failed(w, g_mime_multipart_get_count(mp) > 1 ? g_mime_multipart_get_part(mp, 1)
-								      : NULL,
-			       GPGME_PROTOCOL_OpenPGP, err);
+		/* the recipients are known already when GPGME was asked directly */
+		decrypt_failed(w, no_prompt ? NULL : cipher, GPGME_PROTOCOL_OpenPGP, err);
 		g_clear_error(&err);
 		if (res != NULL)
 			g_object_unref(res);
@@ -692,11 +779,15 @@ inline_block(struct walk *w, const char *block, size_t len, bool encrypted, bool
 	gpgme_ctx_t ctx = NULL;
 	gpgme_data_t in = NULL, out = NULL;
 	gpgme_error_t e;
-	bool ok = false;
+	bool ok = false, asked = false;
 
 	if (engine_off || gpgme_new(&ctx) != 0)
 		return false;
 	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
+	if (no_prompt) {
+		gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+		gpgme_set_passphrase_cb(ctx, no_passphrase, &asked);
+	}
 	if (gpgme_data_new_from_mem(&in, block, len, 0) != 0 || gpgme_data_new(&out) != 0)
 		goto done;
 	e = encrypted ? gpgme_op_decrypt_verify(ctx, in, out) : gpgme_op_verify(ctx, in, NULL, out);
@@ -707,7 +798,8 @@ inline_block(struct walk *w, const char *block, size_t len, bool encrypted, bool
 			add_recipient(w, r->keyid);
 	}
 	if (e != 0 && encrypted) {
-		GError *err = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED, gpgme_strerror(e));
+		GError *err = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED,
+						  asked ? _(NEEDS_PASSPHRASE) : gpgme_strerror(e));
 
 		w->decrypt_failed = true;
 		note_error(w, _("cannot decrypt"), err);

@@ -230,6 +230,15 @@ const struct mime_crypto *mime_message_process_crypto(struct mime_message *msg);
  * are "error", decryption fails). Call before any other thread runs. */
 void mime_crypto_set_engine(bool on);
 
+/* Whether gpg-agent may ask for a passphrase (its pinentry) while an
+ * OpenPGP message is decrypted. true (the default, the command line): it
+ * may. false (the interface, whose screen a terminal pinentry would fight
+ * over): OpenPGP decryption goes through GPGME in loopback mode with no
+ * passphrase given, so a key the agent has not unlocked fails at once and
+ * the error says so. S/MIME (gpgsm) always uses the agent's pinentry. Call
+ * before any other thread runs. */
+void mime_crypto_set_passphrase_prompt(bool allowed);
+
 /* A copy of c (transfer full), and its destructor. */
 struct mime_crypto *mime_crypto_copy(const struct mime_crypto *c);
 void mime_crypto_free(struct mime_crypto **c);

@@ -82,6 +82,17 @@ class Keys:
                                          "-----BEGIN PGP PUBLIC KEY BLOCK-----")
         self.gpg(self.home, "--import", input=text.encode())
 
+    def passphrase_key(self, passphrase="pat-secret"):
+        """Pat's key, in tern's home, protected by a passphrase. The agent
+        caches it while making the key: kill_agents() forgets it."""
+        def g(*args):
+            return _run(["gpg", "--batch", "--yes", "--no-tty", "--pinentry-mode", "loopback",
+                         "--passphrase", passphrase] + list(args), self.home)
+        g("--quick-gen-key", "Pat Passphrase <pat@example.org>", "ed25519", "sign", "never")
+        self.pat = self.fingerprint(self.home, "pat@example.org")
+        g("--quick-add-key", self.pat, "cv25519", "encr", "never")
+        return self.pat
+
     def subkey_id(self, home, email):
         out = self.gpg(home, "--with-colons", "--list-keys", email).decode()
         return [l.split(":")[4] for l in out.splitlines() if l.startswith("sub:")][0]

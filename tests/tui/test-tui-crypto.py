@@ -7,7 +7,9 @@ attribute (reverse video): a good signature, a bad one (one byte changed),
 a message decrypted (its text shown) and one encrypted to a key tern has
 not. A plain message whose body holds the very words of a good-signature
 line shows them as text, NOT in the status attribute (capture-pane -e),
-and has no status row. The cache keeps the encrypted body only: the
+and has no status row. A message for a key with a passphrase says at once
+that the key needs it (tern's interface never lets gpg-agent start a
+pinentry over its screen). The cache keeps the encrypted body only: the
 decrypted text is in no file under the cache directory.
 
 Then a gpg-agent that accepts connections and never answers (a socket the
@@ -67,6 +69,9 @@ def messages(k):
         ("Crypto for Bob", k.pgp_encrypted(hdr("Crypto for Bob", "<tc-bob@t>", 5),
                                            te("only Bob reads this\n"), to=k.bob,
                                            home=k.other)),
+        ("Crypto for Pat", k.pgp_encrypted(hdr("Crypto for Pat", "<tc-pat@t>", 4),
+                                           te("Pat's passphrase guards this\n"),
+                                           to=k.passphrase_key())),
     ]
 
 
@@ -86,6 +91,7 @@ def main(t):
             t.ok(typ == "OK", "%s: appended" % subject, repr(resp))
         c.logout()
         config = srv.tern_config(env.config, tls="none")
+        keys.kill_agents()  # no passphrase cached from making the fixtures
         run_tests(t, srv, env, config, keys, msgs)
         check_silent_agent(t, srv, env, config, keys, msgs)
     finally:
@@ -211,6 +217,17 @@ def run_tests(t, srv, env, config, k, msgs):
              "\n".join(lines))
         t.ok(not any("only Bob reads this" in l for l in lines), "for Bob: no text shown")
 
+        ok, lines = open_row(run, 5, "Crypto for Pat")
+        t.ok(ok, "for Pat: opened", "\n".join(lines))
+        start = time.time()
+        ok, lines = run.term.wait(lambda ls: any("NOT decrypted" in l for l in ls), WAIT)
+        text = " ".join(pane(l).strip() for l in lines)
+        t.ok(ok and "needs its passphrase" in text,
+             "for Pat: a key with a passphrase is not decrypted, and the status says why "
+             "(no pinentry over the screen)", "\n".join(lines))
+        t.ok(time.time() - start < 15, "for Pat: at once, not after a pinentry's timeout")
+        t.ok(not any("Pat's passphrase guards this" in l for l in lines), "for Pat: no text")
+
         check_cache(t, env)
 
         run.term.keys("q")
@@ -275,7 +292,7 @@ def check_silent_agent(t, srv, env, config, k, msgs):
         # the interface is not held: a message that needs no gpg opens
         run.term.keys("q")  # close it: the list has the keys again
         run.term.wait(lambda ls: not any("Still verifying or decrypting:" in l for l in ls), WAIT)
-        run.term.keys("g", "j", "j", "j", "j", "j", "Enter")
+        run.term.keys("g", *(["j"] * len(msgs)), "Enter")  # the newest fixture message
         ok, lines = run.term.wait(lambda ls: (races.viewer_subject(ls) or "").startswith(
             "Re: Meeting budget question"), WAIT)
         t.ok(ok, "silent agent: a plain message opens meanwhile", "\n".join(lines))
