@@ -30,13 +30,13 @@
 #define INLINE_PGP_MAX_LEN (16 * 1024 * 1024)
 
 static bool engine_off; /* tests and the fuzzer: never call GPGME */
-static bool no_prompt;  /* the interface: no pinentry for OpenPGP */
+static bool no_prompt;	/* the interface: no pinentry for OpenPGP */
 
 struct walk {
 	struct mime_message *msg;
 	struct mime_crypto *c;
 	GPtrArray *signer_emails; /* char *: every address of the first signing key */
-	unsigned containers;      /* signed/encrypted containers processed */
+	unsigned containers;	  /* signed/encrypted containers processed */
 	unsigned parts;
 	bool decrypt_failed;
 };
@@ -165,8 +165,8 @@ note_error(struct walk *w, const char *what, const GError *err)
 {
 	if (w->c->error != NULL)
 		return;
-	w->c->error = g_strdup_printf("%s: %s", what,
-				      err != NULL && err->message ? err->message : _("unknown error"));
+	w->c->error = g_strdup_printf(
+	    "%s: %s", what, err != NULL && err->message ? err->message : _("unknown error"));
 }
 
 /* A key's hex id, bounded and checked (it came from a library parsing
@@ -192,18 +192,20 @@ struct sig_found {
 	GPtrArray *emails; /* char *: every address of the key */
 };
 
+/* GMime's status bits of one signature (GPGME's summary). A good
+ * signature by a key of unknown validity has none of them. */
 static enum mime_sig
-sig_from_summary(unsigned summary, bool bad, bool missing, bool error)
+sig_from_summary(unsigned summary)
 {
-	if (bad || (summary & GMIME_SIGNATURE_STATUS_RED))
+	if (summary & GMIME_SIGNATURE_STATUS_RED)
 		return MIME_SIG_BAD;
-	if (missing || (summary & GMIME_SIGNATURE_STATUS_KEY_MISSING))
+	if (summary & GMIME_SIGNATURE_STATUS_KEY_MISSING)
 		return MIME_SIG_UNKNOWN_KEY;
 	if (summary & GMIME_SIGNATURE_STATUS_KEY_REVOKED)
 		return MIME_SIG_REVOKED;
 	if (summary & (GMIME_SIGNATURE_STATUS_KEY_EXPIRED | GMIME_SIGNATURE_STATUS_SIG_EXPIRED))
 		return MIME_SIG_EXPIRED;
-	if (error || (summary & GMIME_SIGNATURE_STATUS_SYS_ERROR))
+	if (summary & GMIME_SIGNATURE_STATUS_SYS_ERROR)
 		return MIME_SIG_ERROR;
 	return MIME_SIG_GOOD;
 }
@@ -250,7 +252,7 @@ sig_from_gmime(GMimeSignatureList *list, struct sig_found *s)
 	}
 	sig = g_mime_signature_list_get_signature(list, 0);
 	cert = g_mime_signature_get_certificate(sig);
-	s->status = sig_from_summary(g_mime_signature_get_status(sig), false, false, false);
+	s->status = sig_from_summary(g_mime_signature_get_status(sig));
 	if (cert == NULL)
 		return;
 	s->name = g_strdup(g_mime_certificate_get_name(cert));
@@ -259,8 +261,8 @@ sig_from_gmime(GMimeSignatureList *list, struct sig_found *s)
 	if (s->key == NULL)
 		s->key = hex_id(g_mime_certificate_get_key_id(cert));
 	s->trust = s->status == MIME_SIG_UNKNOWN_KEY
-			   ? MIME_TRUST_NONE
-			   : trust_of_validity(g_mime_certificate_get_id_validity(cert));
+		       ? MIME_TRUST_NONE
+		       : trust_of_validity(g_mime_certificate_get_id_validity(cert));
 	if (s->email != NULL)
 		g_ptr_array_add(s->emails, g_strdup(s->email));
 }
@@ -487,8 +489,8 @@ decrypt_failed(struct walk *w, GMimeObject *cipher, gpgme_protocol_t proto, cons
 static void sig_from_gpgme(gpgme_ctx_t ctx, gpgme_verify_result_t vr, struct sig_found *s);
 
 /* The message for a decryption that wanted a passphrase tern did not give. */
-#define NEEDS_PASSPHRASE                                                                 \
-	N_("the secret key needs its passphrase, which tern's interface does not ask "   \
+#define NEEDS_PASSPHRASE                                                                           \
+	N_("the secret key needs its passphrase, which tern's interface does not ask "             \
 	   "for: unlock the key in gpg-agent first (tern show in a shell asks)")
 
 /* Parses decrypted bytes as a MIME entity (transfer full), or NULL. */
@@ -730,11 +732,32 @@ gpgme_key_info(gpgme_ctx_t ctx, const char *fpr, struct sig_found *s)
 			s->email = g_strdup(u->email);
 			s->trust = trust_of_validity((int)u->validity);
 		}
-		if (u->email != NULL && g_ptr_array_find_with_equal_func(s->emails, u->email,
-									 g_str_equal, NULL) == FALSE)
+		if (u->email != NULL && g_ptr_array_find_with_equal_func(
+					    s->emails, u->email, g_str_equal, NULL) == FALSE)
 			g_ptr_array_add(s->emails, g_strdup(u->email));
 	}
 	gpgme_key_unref(key);
+}
+
+/* GPGME's status of one signature (an error code and the summary bits). */
+static enum mime_sig
+sig_from_gpgme_status(gpg_err_code_t code, unsigned summary)
+{
+	switch (code) {
+	case GPG_ERR_NO_ERROR:
+		return summary & GPGME_SIGSUM_KEY_REVOKED ? MIME_SIG_REVOKED : MIME_SIG_GOOD;
+	case GPG_ERR_BAD_SIGNATURE:
+		return MIME_SIG_BAD;
+	case GPG_ERR_NO_PUBKEY:
+		return MIME_SIG_UNKNOWN_KEY;
+	case GPG_ERR_KEY_EXPIRED:
+	case GPG_ERR_SIG_EXPIRED:
+		return MIME_SIG_EXPIRED;
+	case GPG_ERR_CERT_REVOKED:
+		return MIME_SIG_REVOKED;
+	default:
+		return MIME_SIG_ERROR;
+	}
 }
 
 static void
@@ -750,17 +773,7 @@ sig_from_gpgme(gpgme_ctx_t ctx, gpgme_verify_result_t vr, struct sig_found *s)
 		return;
 	}
 	code = gpg_err_code(sig->status);
-	s->status = sig_from_summary(sig->summary & GPGME_SIGSUM_KEY_REVOKED
-					     ? GMIME_SIGNATURE_STATUS_KEY_REVOKED
-					     : 0,
-				     code == GPG_ERR_BAD_SIGNATURE, code == GPG_ERR_NO_PUBKEY,
-				     code != GPG_ERR_NO_ERROR && code != GPG_ERR_KEY_EXPIRED &&
-					     code != GPG_ERR_SIG_EXPIRED &&
-					     code != GPG_ERR_CERT_REVOKED);
-	if (code == GPG_ERR_KEY_EXPIRED || code == GPG_ERR_SIG_EXPIRED)
-		s->status = MIME_SIG_EXPIRED;
-	if (code == GPG_ERR_CERT_REVOKED)
-		s->status = MIME_SIG_REVOKED;
+	s->status = sig_from_gpgme_status(code, sig->summary);
 	s->key = hex_id(sig->fpr);
 	if (s->status != MIME_SIG_UNKNOWN_KEY)
 		gpgme_key_info(ctx, sig->fpr, s);
@@ -869,8 +882,8 @@ walk_inline(struct walk *w, GMimePart *part, bool whole)
 {
 	GByteArray *bytes = mime_part_decoded(part);
 	const char *text = (const char *)bytes->data;
-	const char *charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part),
-									 "charset");
+	const char *charset =
+	    g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
 	size_t len = bytes->len, pos = 0, start, end;
 	GPtrArray *segs = NULL;
 	bool enc;
@@ -878,10 +891,13 @@ walk_inline(struct walk *w, GMimePart *part, bool whole)
 
 	while (blocks < MIME_MAX_INLINE_PGP && next_block(text, len, pos, &start, &end, &enc)) {
 		GByteArray *out = NULL;
-		/* The block is the whole text only when nothing but blanks is around it. */
-		bool alone = whole && blank(text, start) && blank(text + end, len - end) &&
-			     blocks == 0 && !next_block(text, len, end, &(size_t){ 0 },
-							&(size_t){ 0 }, &(bool){ false });
+		size_t s2, e2;
+		bool enc2;
+		/* The block is the whole text only when nothing but blanks is around
+		 * it and no other block follows. */
+		bool alone = whole && blocks == 0 && blank(text, start) &&
+			     blank(text + end, len - end) &&
+			     !next_block(text, len, end, &s2, &e2, &enc2);
 
 		if (segs == NULL)
 			segs = g_ptr_array_new_with_free_func(segment_free);
@@ -958,7 +974,8 @@ from_address(struct mime_message *msg)
 		InternetAddress *a = internet_address_list_get_address(list, 0);
 
 		if (INTERNET_ADDRESS_IS_MAILBOX(a))
-			addr = g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
+			addr = g_strdup(
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a)));
 	}
 	return addr;
 }
@@ -966,7 +983,7 @@ from_address(struct mime_message *msg)
 const struct mime_crypto *
 mime_message_process_crypto(struct mime_message *msg)
 {
-	struct walk w = { .msg = msg };
+	struct walk w = {.msg = msg};
 	GMimeObject *top, *repl;
 	char *from;
 
@@ -1008,10 +1025,10 @@ const char *
 mime_sig_name(enum mime_sig s)
 {
 	static const char *const names[] = {
-		[MIME_SIG_NONE] = "none",       [MIME_SIG_GOOD] = "good",
-		[MIME_SIG_BAD] = "bad",         [MIME_SIG_UNKNOWN_KEY] = "unknown-key",
-		[MIME_SIG_EXPIRED] = "expired", [MIME_SIG_REVOKED] = "revoked",
-		[MIME_SIG_ERROR] = "error",
+	    [MIME_SIG_NONE] = "none",	    [MIME_SIG_GOOD] = "good",
+	    [MIME_SIG_BAD] = "bad",	    [MIME_SIG_UNKNOWN_KEY] = "unknown-key",
+	    [MIME_SIG_EXPIRED] = "expired", [MIME_SIG_REVOKED] = "revoked",
+	    [MIME_SIG_ERROR] = "error",
 	};
 
 	return names[s];
@@ -1027,9 +1044,9 @@ const char *
 mime_trust_name(enum mime_trust t)
 {
 	static const char *const names[] = {
-		[MIME_TRUST_NONE] = NULL,          [MIME_TRUST_UNKNOWN] = "unknown",
-		[MIME_TRUST_NEVER] = "never",      [MIME_TRUST_MARGINAL] = "marginal",
-		[MIME_TRUST_FULL] = "full",
+	    [MIME_TRUST_NONE] = NULL,	  [MIME_TRUST_UNKNOWN] = "unknown",
+	    [MIME_TRUST_NEVER] = "never", [MIME_TRUST_MARGINAL] = "marginal",
+	    [MIME_TRUST_FULL] = "full",
 	};
 
 	return names[t];
@@ -1097,35 +1114,39 @@ signature_line(GPtrArray *out, const struct mime_crypto *c)
 					   proto_label(c), who, key, trust_label(c->trust)));
 		status_add(out, !c->signer_matches_from,
 			   g_strdup(c->signer_matches_from
-					    ? _("The signing key's address is the From address.")
-					    : _("The signing key's address is NOT the From address.")));
+					? _("The signing key's address is the From address.")
+					: _("The signing key's address is NOT the From address.")));
 		break;
 	case MIME_SIG_BAD:
-		status_add(out, true, g_strdup_printf(_("BAD signature (%s), key %s: the message "
-							"was changed after it was signed, or the "
-							"signature is forged"),
-						      proto_label(c), key));
+		status_add(out, true,
+			   g_strdup_printf(_("BAD signature (%s), key %s: the message "
+					     "was changed after it was signed, or the "
+					     "signature is forged"),
+					   proto_label(c), key));
 		break;
 	case MIME_SIG_UNKNOWN_KEY:
-		status_add(out, true, g_strdup_printf(_("Signed (%s) with an unknown key %s: "
-							"not verified"),
-						      proto_label(c), key));
+		status_add(out, true,
+			   g_strdup_printf(_("Signed (%s) with an unknown key %s: "
+					     "not verified"),
+					   proto_label(c), key));
 		break;
 	case MIME_SIG_EXPIRED:
-		status_add(out, true, g_strdup_printf(_("Signature (%s) from %s with an EXPIRED "
-							"key or signature, key %s"),
-						      proto_label(c), who, key));
+		status_add(out, true,
+			   g_strdup_printf(_("Signature (%s) from %s with an EXPIRED "
+					     "key or signature, key %s"),
+					   proto_label(c), who, key));
 		break;
 	case MIME_SIG_REVOKED:
-		status_add(out, true, g_strdup_printf(_("Signature (%s) from %s with a REVOKED "
-							"key %s"),
-						      proto_label(c), who, key));
+		status_add(out, true,
+			   g_strdup_printf(_("Signature (%s) from %s with a REVOKED "
+					     "key %s"),
+					   proto_label(c), who, key));
 		break;
 	case MIME_SIG_ERROR:
-		status_add(out, true, g_strdup_printf(_("Signed (%s): the signature could not be "
-							"checked (%s)"),
-						      proto_label(c),
-						      c->error != NULL ? c->error : "?"));
+		status_add(out, true,
+			   g_strdup_printf(_("Signed (%s): the signature could not be "
+					     "checked (%s)"),
+					   proto_label(c), c->error != NULL ? c->error : "?"));
 		break;
 	case MIME_SIG_NONE:
 		break;
@@ -1156,24 +1177,27 @@ mime_crypto_status_lines(const struct mime_crypto *c)
 	if (c->encrypted) {
 		rcpt = recipients_text(c);
 		if (c->decrypted)
-			status_add(out, false, g_strdup_printf(_("Encrypted (%s) to key %s: "
-								 "decrypted"),
-							       proto_label(c), rcpt));
+			status_add(out, false,
+				   g_strdup_printf(_("Encrypted (%s) to key %s: "
+						     "decrypted"),
+						   proto_label(c), rcpt));
 		else
 			status_add(out, true,
-				   g_strdup_printf(_("Encrypted (%s) to key %s: NOT decrypted (%s)"),
-						   proto_label(c), rcpt,
-						   c->error != NULL ? c->error : "?"));
+				   g_strdup_printf(
+				       _("Encrypted (%s) to key %s: NOT decrypted (%s)"),
+				       proto_label(c), rcpt, c->error != NULL ? c->error : "?"));
 		g_free(rcpt);
 	}
 	if (c->partly_encrypted)
-		status_add(out, true, g_strdup(_("Only PART of this message was encrypted: the "
-						 "text between the \"encrypted\" markers; the "
-						 "rest was sent in clear.")));
+		status_add(out, true,
+			   g_strdup(_("Only PART of this message was encrypted: the "
+				      "text between the \"encrypted\" markers; the "
+				      "rest was sent in clear.")));
 	signature_line(out, c);
 	if (c->signed_part == MIME_SIGNED_PARTIAL)
-		status_add(out, true, g_strdup(_("Only PART of this message is signed: the text "
-						 "between the \"signed\" markers; the rest is "
-						 "NOT signed.")));
+		status_add(out, true,
+			   g_strdup(_("Only PART of this message is signed: the text "
+				      "between the \"signed\" markers; the rest is "
+				      "NOT signed.")));
 	return out;
 }
