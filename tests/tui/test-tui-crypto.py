@@ -4,7 +4,7 @@ test Dovecot, with keys and messages made by gpg in a throwaway GNUPGHOME.
 
 The crypto status is drawn above the text in its own colour and
 attribute (reverse video): a good signature, a bad one (one byte changed),
-a message decrypted (its text shown) and one encrypted to a key tern has
+a message decrypted (its text shown, its signature checked) and one encrypted to a key tern has
 not. A plain message whose body holds the very words of a good-signature
 line shows them as text, NOT in the status attribute (capture-pane -e),
 and has no status row. A message for a key with a passphrase says at once
@@ -65,7 +65,7 @@ def messages(k):
                                     te("This text is signed by Alice.\n"),
                                     tamper=(b"signed by", b"signed bx"))),
         ("Crypto encrypted", k.pgp_encrypted(hdr("Crypto encrypted", "<tc-enc@t>", 6),
-                                             te(SECRET + "\n"), to=k.alice)),
+                                             te(SECRET + "\n"), to=k.alice, sign=True)),
         ("Crypto for Bob", k.pgp_encrypted(hdr("Crypto for Bob", "<tc-bob@t>", 5),
                                            te("only Bob reads this\n"), to=k.bob,
                                            home=k.other)),
@@ -207,6 +207,8 @@ def run_tests(t, srv, env, config, k, msgs):
         t.ok(any(r.startswith("Encrypted (OpenPGP) to key") and r.endswith("decrypted")
                  for r in status_rows(lines, "Crypto encrypted")),
              "encrypted: the status says it was decrypted", "\n".join(lines))
+        t.ok(any(r.startswith(GOOD_LINE) for r in status_rows(lines, "Crypto encrypted")),
+             "encrypted: and that the signature inside is good", "\n".join(lines))
 
         ok, lines = open_row(run, 4, "Crypto for Bob")
         t.ok(ok, "for Bob: opened", "\n".join(lines))
