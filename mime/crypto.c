@@ -267,8 +267,38 @@ sig_from_gmime(GMimeSignatureList *list, struct sig_found *s)
 		g_ptr_array_add(s->emails, g_strdup(s->email));
 }
 
-/* Records a signature: the first one met makes the status; any signed part
- * that is not the whole body makes it partial. */
+/* How bad a signature state is: of several signed parts, the worst is the
+ * one described (a good part must not vouch for a bad one beside it). */
+static int
+sig_severity(enum mime_sig s)
+{
+	static const int severity[] = {
+	    [MIME_SIG_NONE] = 0,	[MIME_SIG_GOOD] = 1,	[MIME_SIG_ERROR] = 2,
+	    [MIME_SIG_UNKNOWN_KEY] = 3, [MIME_SIG_EXPIRED] = 4, [MIME_SIG_REVOKED] = 5,
+	    [MIME_SIG_BAD] = 6,
+	};
+
+	return severity[s];
+}
+
+/* Two key ids (hex, upper case) name the same key when one ends the other (a
+ * long key id is the end of the fingerprint); an unknown one differs from none. */
+static bool
+same_key(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	if (a == NULL || b == NULL)
+		return true;
+	la = strlen(a);
+	lb = strlen(b);
+	return la <= lb ? strcmp(b + lb - la, a) == 0 : strcmp(a + la - lb, b) == 0;
+}
+
+/* Records a signature. The first one met makes the status, unless a later
+ * one is worse; any signed part that is not the whole body, or a second
+ * signed part, makes it partial; parts signed by different keys are said
+ * to be. */
 static void
 note_signature(struct walk *w, struct sig_found *s, enum mime_crypto_protocol proto, bool whole)
 {
@@ -277,8 +307,16 @@ note_signature(struct walk *w, struct sig_found *s, enum mime_crypto_protocol pr
 	note_protocol(w, proto);
 	if (c->signature != MIME_SIG_NONE) {
 		c->signed_part = MIME_SIGNED_PARTIAL;
-		sig_found_clear(s);
-		return;
+		if (!same_key(s->key, c->key))
+			c->several_signers = true;
+		if (sig_severity(s->status) <= sig_severity(c->signature)) {
+			sig_found_clear(s);
+			return;
+		}
+		g_clear_pointer(&c->key, g_free);
+		g_clear_pointer(&c->signer, g_free);
+		g_ptr_array_set_size(w->signer_emails, 0);
+		whole = false;
 	}
 	c->signature = s->status;
 	c->signed_part = whole ? MIME_SIGNED_ALL : MIME_SIGNED_PARTIAL;
@@ -1199,5 +1237,10 @@ mime_crypto_status_lines(const struct mime_crypto *c)
 			   g_strdup(_("Only PART of this message is signed: the text "
 				      "between the \"signed\" markers; the rest is "
 				      "NOT signed.")));
+	if (c->several_signers)
+		status_add(out, true,
+			   g_strdup(_("Its parts are signed by DIFFERENT keys: the "
+				      "signature described is the worst one, not "
+				      "necessarily that of every part.")));
 	return out;
 }

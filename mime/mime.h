@@ -206,6 +206,8 @@ struct mime_crypto {
 	char *key;          /* the signing key's fingerprint (or key id), or NULL */
 	enum mime_trust trust;
 	bool signer_matches_from; /* an address of the key is the From address */
+	bool several_signers; /* signed parts by different keys (then signature, signer
+				 and key describe the worst of them) */
 	bool encrypted;     /* some part was encrypted */
 	bool decrypted;     /* ... and could be decrypted (every one) */
 	bool partly_encrypted; /* an encrypted part sits among parts sent in clear

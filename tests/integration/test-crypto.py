@@ -82,6 +82,8 @@ def messages(k):
     msgs["revoked"] = k.pgp_signed(h("signed revoked", "<c-rev@t>",
                                      frm="Rita Revoked <rita@example.org>"),
                                    te("Signed by Rita before the revocation.\n"), signer=rita)
+    rita_part = k.pgp_signed(b"", te("Signed by Rita.\n"), signer=rita).split(
+        b"MIME-Version: 1.0\r\n", 1)[1]
     k.revoke_rita()
     # the display name claims Alice; the address is Mallory's
     msgs["spoofname"] = k.pgp_signed(h("signed spoofed name", "<c-spoofname@t>",
@@ -109,6 +111,22 @@ def messages(k):
                        ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"%s\""
                         "\r\n\r\n--%s\r\nContent-Type: message/rfc822\r\n\r\n"
                         % (b, b)).encode() + msgs["encrypted"] + ("\r\n--%s--\r\n" % b).encode())
+    bad_inner = k.pgp_signed(b"", te("Wire the money to Mallory.\n"),
+                             tamper=(b"Mallory", b"Mallorz"))
+    msgs["mixed"] = (h("good and bad parts", "<c-mixed@t>") +
+                     ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"%s\""
+                      "\r\n\r\n--%s\r\n" % (b, b)).encode() +
+                     inner_signed.split(b"MIME-Version: 1.0\r\n", 1)[1] +
+                     ("\r\n--%s\r\n" % b).encode() +
+                     bad_inner.split(b"MIME-Version: 1.0\r\n", 1)[1] +
+                     ("\r\n--%s--\r\n" % b).encode())
+    msgs["two-signers"] = (h("two signers", "<c-two@t>") +
+                           ("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+                            "boundary=\"%s\"\r\n\r\n--%s\r\n" % (b, b)).encode() +
+                           inner_signed.split(b"MIME-Version: 1.0\r\n", 1)[1] +
+                           ("\r\n--%s\r\n" % b).encode() +
+                           rita_part +
+                           ("\r\n--%s--\r\n" % b).encode())
     msgs["inline-broken"] = cryptolib.plain(
         h("inline broken", "<c-inline-broken@t>"),
         "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nno end marker\n"
@@ -325,6 +343,19 @@ def run_checks(t, env, k, uids):
          "many: only MIME_MAX_CRYPTO_PARTS (16) are checked and framed")
     t.eq(out.count("[-- Signed (application/pgp-signature), not verified --]"), 24,
          "many: the rest are shown as not verified")
+    doc, cr = crypto_of(t, env, uids["mixed"], "mixed")
+    t.eq((cr.get("signature"), cr.get("signed_part"), cr.get("several_signers")),
+         ("bad", "partial", False),
+         "mixed: a good part does not vouch for a bad one beside it: the status is bad")
+    doc, cr = crypto_of(t, env, uids["two-signers"], "two-signers")
+    t.eq((cr.get("signed_part"), cr.get("several_signers")), ("partial", True),
+         "two-signers: parts signed by different keys are said to be")
+    r = show(t, env, uids["two-signers"])
+    t.ok(any("DIFFERENT keys" in l for l in status_lines(r)), "two-signers: status line",
+         repr(status_lines(r)))
+    doc, cr = crypto_of(t, env, uids["many"], "many again")
+    t.eq(cr.get("several_signers"), False, "many: 40 parts by one key are not several signers")
+
     doc, cr = crypto_of(t, env, uids["inline-broken"], "inline-broken")
     t.eq((cr.get("protocol"), cr.get("signature"), cr.get("encrypted")), (None, "none", False),
          "inline-broken: blocks without an end are text, not crypto")

@@ -69,11 +69,12 @@ json_crypto(GString *j, const struct mime_crypto *c)
 	json_str(j, c->key);
 	g_string_append(j, ", \"trust\": ");
 	json_str(j, mime_trust_name(c->trust));
-	g_string_append_printf(j, ", \"signer_matches_from\": %s, \"encrypted\": %s, "
+	g_string_append_printf(j, ", \"signer_matches_from\": %s, \"several_signers\": %s, "
+			       "\"encrypted\": %s, "
 			       "\"decrypted\": %s, \"partly_encrypted\": %s, \"inline\": %s, "
 			       "\"recipients\": [",
 			       c->signer_matches_from ? "true" : "false",
-			       c->encrypted ? "true" : "false", c->decrypted ? "true" : "false",
+			       c->several_signers ? "true" : "false", c->encrypted ? "true" : "false", c->decrypted ? "true" : "false",
 			       c->partly_encrypted ? "true" : "false", c->inline_pgp ? "true" : "false");
 	for (guint i = 0; i < c->recipients->len; i++) {
 		if (i > 0)
