@@ -293,7 +293,7 @@ def check_silent_agent(t, srv, env, config, k, msgs):
         t.ok(not any(SECRET in l for l in lines), "silent agent: nothing decrypted shown")
         # the interface is not held: a message that needs no gpg opens
         run.term.keys("q")  # close it: the list has the keys again
-        run.term.wait(lambda ls: not any("Still verifying or decrypting:" in l for l in ls), WAIT)
+        run.term.wait(lambda ls: not any("Still working on the message:" in l for l in ls), WAIT)
         run.term.keys("g", *(["j"] * len(msgs)), "Enter")  # the newest fixture message
         ok, lines = run.term.wait(lambda ls: (races.viewer_subject(ls) or "").startswith(
             "Re: Meeting budget question"), WAIT)

@@ -337,9 +337,10 @@ render_done(GObject *source, GAsyncResult *res, gpointer ud)
 	}
 }
 
-/* The render has not come back: most likely gpg-agent is waiting (for a
- * passphrase in a pinentry, or it does not answer). Say so; the keyboard
- * works meanwhile and another message can be opened. */
+/* The render has not come back: gpg-agent is waiting (for a passphrase in a
+ * pinentry, or it does not answer), or an external HTML renderer is slow
+ * (it has its own time limit). Say so; the keyboard works meanwhile and
+ * another message can be opened. */
 static gboolean
 render_slow(gpointer ud)
 {
@@ -347,8 +348,9 @@ render_slow(gpointer ud)
 
 	t->viewer.slow_timer = 0;
 	t->viewer.slow = true;
-	tui_error(t, _("Still verifying or decrypting after %d s: gpg-agent is not answering "
-		       "(is a pinentry waiting for a passphrase?)"),
+	/* The render does not say what it waits for: name both candidates. */
+	tui_error(t, _("Still working on the message after %d s: gpg-agent is not answering "
+		       "(a pinentry waiting for a passphrase?), or the HTML renderer is slow"),
 		  VIEWER_CRYPTO_SLOW_S);
 	tui_dirty(t);
 	return G_SOURCE_REMOVE;
@@ -718,8 +720,9 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *pane, bool focused)
 	if (lines == NULL) {
 		draw_text(r->y, r->x + 1, r->w - 1,
 			  v->error != NULL ? v->error
-			  : v->slow ? _("Still verifying or decrypting: gpg-agent is not "
-					 "answering (a pinentry may be waiting for a passphrase).")
+			  : v->slow ? _("Still working on the message: gpg-agent is not "
+					 "answering (a pinentry waiting for a passphrase?), or the "
+					 "HTML renderer is slow.")
 				    : _("Loading the message…"),
 			  t->attrs[v->error != NULL || v->slow ? COLOR_ERROR : COLOR_INFO]);
 		return;
