@@ -105,6 +105,7 @@ mime_message_free(struct mime_message **msgp)
 		return;
 	g_clear_pointer(&msg->attachments, g_ptr_array_unref);
 	g_clear_pointer(&msg->att_objects, g_ptr_array_unref);
+	mime_crypto_clear(msg);
 	g_clear_object(&msg->message);
 	g_clear_object(&msg->stream);
 	if (msg->wrapper != NULL) {

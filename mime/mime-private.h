@@ -18,7 +18,32 @@ struct mime_message {
 	bool truncated;
 	GPtrArray *attachments; /* struct mime_attachment *, built lazily */
 	GPtrArray *att_objects; /* GMimeObject * (transfer none) parallel to attachments */
+	/* crypto.c, after mime_message_process_crypto(): */
+	struct mime_crypto *crypto;
+	GHashTable *crypto_marks; /* GMimeObject * -> GINT_TO_POINTER(MIME_MARK_* flags) */
+	GHashTable *inline_pgp;   /* GMimePart * -> GPtrArray of struct mime_inline_segment * */
 };
+
+/* How the renderer frames a part the crypto pass looked at. */
+enum {
+	MIME_MARK_VERIFIED = 1,  /* a multipart/signed (or S/MIME signed content) checked */
+	MIME_MARK_DECRYPTED = 2, /* content that was encrypted */
+	MIME_MARK_PARTIAL = 4,   /* it is not the whole message: show where it starts and ends */
+	MIME_MARK_FAILED = 8,    /* encrypted, and decrypting it failed */
+};
+
+/* An inline PGP text part, cut into what the block covers and the rest. */
+enum mime_inline_kind { MIME_INLINE_PLAIN, MIME_INLINE_SIGNED, MIME_INLINE_DECRYPTED,
+			MIME_INLINE_FAILED };
+struct mime_inline_segment {
+	enum mime_inline_kind kind;
+	char *text; /* UTF-8, controls kept (the renderer sanitises) */
+};
+
+/* crypto.c: frees what the crypto pass keeps in msg (mime_message_free()). */
+void mime_crypto_clear(struct mime_message *msg);
+/* crypto.c: registers GMime's OpenPGP and S/MIME contexts (mime_init()). */
+void mime_crypto_init(void);
 
 /* mime.c: the parser options every parse and decode uses (transfer none). */
 GMimeParserOptions *mime_parser_options(void);

@@ -33,6 +33,7 @@ mime_init(void)
 							    GMIME_RFC_COMPLIANCE_LOOSE);
 	g_mime_parser_options_set_allow_addresses_without_domain(parser_options, TRUE);
 	options_update();
+	mime_crypto_init();
 	text_set_header_decoder(mime_header_decode);
 }
 

@@ -163,6 +163,105 @@ GPtrArray *mime_structure_parts(const GPtrArray *parts);
  * anything else is copied). Transfer full. */
 GBytes *mime_transfer_decode(const char *encoding, const char *bytes, size_t len);
 
+/* ---- Signed and encrypted mail (mime/crypto.c) ------------------------------------
+ *
+ * PGP/MIME (RFC 3156) and S/MIME through GMime's GPGME contexts; inline PGP
+ * (a clearsigned or armored encrypted block in text/plain) through GPGME.
+ * Decrypted content lives in memory only: it replaces the encrypted part in
+ * the parsed message, never the bytes the caller gave (which are what a
+ * cache keeps). Signed parts inside an attached message (message/rfc822) are
+ * not verified for the outer message's status: an attached signed message
+ * must not lend its signature to the one that carries it. */
+
+/* Most inline PGP blocks looked at in one text part; the rest stays text. */
+#define MIME_MAX_INLINE_PGP 8
+/* Most encrypted or signed containers processed in one message. */
+#define MIME_MAX_CRYPTO_PARTS 16
+
+enum mime_crypto_protocol { MIME_CRYPTO_NONE, MIME_CRYPTO_OPENPGP, MIME_CRYPTO_SMIME };
+enum mime_sig {
+	MIME_SIG_NONE,        /* not signed */
+	MIME_SIG_GOOD,        /* the signature verifies */
+	MIME_SIG_BAD,         /* it does not: the content was changed or it is forged */
+	MIME_SIG_UNKNOWN_KEY, /* no public key to check it with */
+	MIME_SIG_EXPIRED,     /* the key or the signature has expired */
+	MIME_SIG_REVOKED,     /* the key is revoked */
+	MIME_SIG_ERROR,       /* it could not be checked */
+};
+enum mime_signed_part {
+	MIME_SIGNED_NONE,
+	MIME_SIGNED_ALL,     /* the whole text the reader sees is covered */
+	MIME_SIGNED_PARTIAL, /* a signed part sits among unsigned ones (or text
+				around an inline block) */
+};
+/* How far the key is known to belong to the signer (its user id's validity). */
+enum mime_trust { MIME_TRUST_NONE, MIME_TRUST_UNKNOWN, MIME_TRUST_NEVER, MIME_TRUST_MARGINAL,
+		  MIME_TRUST_FULL };
+
+struct mime_crypto {
+	enum mime_crypto_protocol protocol; /* of the first signed or encrypted part */
+	enum mime_sig signature;            /* of the first signature met */
+	enum mime_signed_part signed_part;
+	char *signer;       /* "Name <address>" as in the key (UTF-8, NOT sanitised), or NULL */
+	char *key;          /* the signing key's fingerprint (or key id), or NULL */
+	enum mime_trust trust;
+	bool signer_matches_from; /* an address of the key is the From address */
+	bool several_signers; /* signed parts by different keys (then signature, signer
+				 and key describe the worst of them) */
+	bool encrypted;     /* some part was encrypted */
+	bool decrypted;     /* ... and could be decrypted (every one) */
+	bool partly_encrypted; /* an encrypted part sits among parts sent in clear
+				  (or text around an inline block) */
+	bool inline_pgp;    /* the signature or encryption is inline PGP */
+	GPtrArray *recipients; /* char *: the keys it was encrypted to (key ids or
+				  fingerprints, hex) */
+	char *error;        /* why decryption or verification failed (UTF-8, NOT
+			       sanitised), or NULL */
+};
+
+/* Verifies and decrypts what msg holds (the first MIME_MAX_CRYPTO_PARTS
+ * containers). Runs gpg/gpgsm through GPGME and may wait for gpg-agent (and
+ * the pinentry it starts): call it off the interface thread. Call it at most
+ * once, before mime_render() and mime_message_attachments(), which then see
+ * the decrypted parts. Returns the status: transfer none, valid until
+ * mime_message_free(). */
+const struct mime_crypto *mime_message_process_crypto(struct mime_message *msg);
+
+/* Tests and the fuzzer: with the engine off the structure walk and the
+ * inline block search run as usual but GPGME is never called (signatures
+ * are "error", decryption fails). Call before any other thread runs. */
+void mime_crypto_set_engine(bool on);
+
+/* Whether gpg-agent may ask for a passphrase (its pinentry) while an
+ * OpenPGP message is decrypted. true (the default, the command line): it
+ * may. false (the interface, whose screen a terminal pinentry would fight
+ * over): OpenPGP decryption goes through GPGME in loopback mode with no
+ * passphrase given, so a key the agent has not unlocked fails at once and
+ * the error says so. S/MIME (gpgsm) always uses the agent's pinentry. Call
+ * before any other thread runs. */
+void mime_crypto_set_passphrase_prompt(bool allowed);
+
+/* A copy of c (transfer full), and its destructor. */
+struct mime_crypto *mime_crypto_copy(const struct mime_crypto *c);
+void mime_crypto_free(struct mime_crypto **c);
+
+/* One line of the status a reader sees above the body, translated and
+ * sanitised. warning: not a fully good state (bad or unchecked signature,
+ * untrusted key, address not the sender's, partly signed, not decrypted). */
+struct mime_status_line {
+	char *text;
+	bool warning;
+};
+/* The status lines of c (empty when neither signed nor encrypted).
+ * Transfer full: a GPtrArray of struct mime_status_line * that frees them. */
+GPtrArray *mime_crypto_status_lines(const struct mime_crypto *c);
+/* The JSON names of the enums ("openpgp", "unknown-key", "partial", "full"...);
+ * NULL for MIME_CRYPTO_NONE and MIME_TRUST_NONE. Transfer none (static). */
+const char *mime_crypto_protocol_name(enum mime_crypto_protocol p);
+const char *mime_sig_name(enum mime_sig s);
+const char *mime_signed_part_name(enum mime_signed_part s);
+const char *mime_trust_name(enum mime_trust t);
+
 /* ---- Rendering ------------------------------------------------------------------- */
 
 struct mime_render_opts {
@@ -217,6 +316,8 @@ struct mime_rendered {
 				   mime_message_attachments(), owned here */
 	bool all_headers;       /* copied from the options */
 	bool truncated;         /* the message structure was cut (a notice line says so) */
+	struct mime_crypto *crypto; /* a copy of what mime_message_process_crypto()
+				       found, or NULL when it was not called */
 };
 
 /* Renders msg for display. Never fails. Transfer full: free with
@@ -224,7 +325,9 @@ struct mime_rendered {
 struct mime_rendered *mime_render(struct mime_message *msg, const struct mime_render_opts *opts);
 void mime_rendered_free(struct mime_rendered **r);
 
-/* Exactly what `tern show FOLDER UID` prints: "From:", "To:", "Cc:" (only when
+/* Exactly what `tern show FOLDER UID` prints: when r->crypto has status
+ * lines, each first as "[tern] LINE" (tern's, never the message's: the
+ * message's own text starts after the headers), then "From:", "To:", "Cc:" (only when
  * present), "Date:", "Subject:" (or, with all_headers, every header), a blank
  * line, the body lines, and when there are attachments a blank line then
  * "Attachments:" and one line each: "  [N] NAME (TYPE, SIZE)". Every line ends

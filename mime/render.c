@@ -15,6 +15,7 @@
 	   "size): the rest is not shown --]")
 
 struct render_ctx {
+	struct mime_message *msg;
 	const struct mime_render_opts *opts;
 	struct mime_rendered *r;
 	struct mime_lines lines;
@@ -249,13 +250,57 @@ add_plain(struct render_ctx *c, const char *bytes, size_t len)
 	g_free(text);
 }
 
+/* A text part holding inline PGP: each block between markers that say what
+ * it is, and the text around it said to be neither signed nor encrypted. */
+static void
+render_inline_pgp(struct render_ctx *c, GPtrArray *segs)
+{
+	for (guint i = 0; i < segs->len; i++) {
+		const struct mime_inline_segment *s = segs->pdata[i];
+		const char *begin = NULL, *end = NULL;
+		size_t len = strlen(s->text), start = 0;
+
+		switch (s->kind) {
+		case MIME_INLINE_PLAIN:
+			begin = _("[-- The following text is NOT signed or encrypted --]");
+			break;
+		case MIME_INLINE_SIGNED:
+			begin = _("[-- Begin OpenPGP signed text --]");
+			end = _("[-- End of OpenPGP signed text --]");
+			break;
+		case MIME_INLINE_DECRYPTED:
+			begin = _("[-- Begin OpenPGP encrypted text --]");
+			end = _("[-- End of OpenPGP encrypted text --]");
+			break;
+		case MIME_INLINE_FAILED:
+			begin = _("[-- An OpenPGP block tern could not read: --]");
+			break;
+		}
+		separate(c);
+		notice(c, begin);
+		if (trim_blank_edges(s->text, &len, &start))
+			mime_lines_add_text(&c->lines, s->text + start, len, false, false,
+					    MIME_LINE_TEXT);
+		if (end != NULL)
+			notice(c, end);
+	}
+}
+
 static void
 render_leaf(struct render_ctx *c, GMimePart *part)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	size_t len = 0, start = 0;
-	char *text = mime_part_text(part, &len);
+	GPtrArray *segs = c->msg->inline_pgp ? g_hash_table_lookup(c->msg->inline_pgp, part)
+					     : NULL;
+	char *text;
+
+	if (segs != NULL) {
+		render_inline_pgp(c, segs);
+		return;
+	}
+	text = mime_part_text(part, &len);
 
 	if (!trim_blank_edges(text, &len, &start))
 		goto out;
@@ -365,6 +410,14 @@ protocol_of(GMimeObject *obj)
 	return text_sanitize(p ? p : "unknown", -1, TEXT_SANITIZE_ONE_LINE);
 }
 
+static int
+crypto_marks(struct render_ctx *c, GMimeObject *obj)
+{
+	return c->msg->crypto_marks ? GPOINTER_TO_INT(g_hash_table_lookup(c->msg->crypto_marks,
+									    obj))
+				    : 0;
+}
+
 static void
 render_multipart(struct render_ctx *c, GMimeMultipart *mp, unsigned depth)
 {
@@ -375,9 +428,14 @@ render_multipart(struct render_ctx *c, GMimeMultipart *mp, unsigned depth)
 	if (GMIME_IS_MULTIPART_ENCRYPTED(mp)) {
 		char *proto = protocol_of(obj), *s;
 
-		s = g_strdup_printf(_("[-- Encrypted (%s), not decrypted: its parts are in the "
-				      "attachment list --]"),
-				    proto);
+		if (crypto_marks(c, obj) & MIME_MARK_FAILED)
+			s = g_strdup_printf(_("[-- Encrypted (%s), could not be decrypted: its parts "
+					      "are in the attachment list --]"),
+					    proto);
+		else
+			s = g_strdup_printf(_("[-- Encrypted (%s), not decrypted: its parts are in "
+					      "the attachment list --]"),
+					    proto);
 		separate(c);
 		notice(c, s);
 		g_free(s);
@@ -387,10 +445,13 @@ render_multipart(struct render_ctx *c, GMimeMultipart *mp, unsigned depth)
 	if (GMIME_IS_MULTIPART_SIGNED(mp)) {
 		char *proto = protocol_of(obj), *s;
 
-		s = g_strdup_printf(_("[-- Signed (%s), not verified --]"), proto);
-		separate(c);
-		notice(c, s);
-		g_free(s);
+		/* Checked: the status above the body says how it went. */
+		if (!(crypto_marks(c, obj) & MIME_MARK_VERIFIED)) {
+			s = g_strdup_printf(_("[-- Signed (%s), not verified --]"), proto);
+			separate(c);
+			notice(c, s);
+			g_free(s);
+		}
 		g_free(proto);
 		if (count > 0)
 			render_object(c, g_mime_multipart_get_part(mp, 0), depth + 1);
@@ -433,8 +494,37 @@ smime_notice(struct render_ctx *c, GMimeObject *obj)
 			    "is in the attachment list --]"));
 }
 
+static void render_object_framed(struct render_ctx *c, GMimeObject *obj, unsigned depth);
+
+/* Signed or encrypted content that is not the whole message: where it
+ * starts and ends is shown, so that it is never read as one with the
+ * text around it. */
 static void
 render_object(struct render_ctx *c, GMimeObject *obj, unsigned depth)
+{
+	int marks = obj != NULL ? crypto_marks(c, obj) : 0;
+	const char *begin = NULL, *end = NULL;
+
+	if (marks & MIME_MARK_PARTIAL) {
+		if (marks & MIME_MARK_DECRYPTED) {
+			begin = _("[-- Begin encrypted part --]");
+			end = _("[-- End of encrypted part --]");
+		} else {
+			begin = _("[-- Begin signed part --]");
+			end = _("[-- End of signed part --]");
+		}
+		separate(c);
+		notice(c, begin);
+	}
+	render_object_framed(c, obj, depth);
+	if (end != NULL) {
+		separate(c);
+		notice(c, end);
+	}
+}
+
+static void
+render_object_framed(struct render_ctx *c, GMimeObject *obj, unsigned depth)
 {
 	if (obj == NULL)
 		return;
@@ -496,7 +586,7 @@ struct mime_rendered *
 mime_render(struct mime_message *msg, const struct mime_render_opts *opts)
 {
 	struct mime_rendered *r = g_new0(struct mime_rendered, 1);
-	struct render_ctx c = { .opts = opts, .r = r };
+	struct render_ctx c = { .msg = msg, .opts = opts, .r = r };
 	const GPtrArray *atts = mime_message_attachments(msg);
 	GMimeObject *top = msg->message ? GMIME_OBJECT(msg->message) : NULL;
 
@@ -505,6 +595,7 @@ mime_render(struct mime_message *msg, const struct mime_render_opts *opts)
 	r->attachments = g_ptr_array_new_with_free_func(attachment_copy_free);
 	r->all_headers = opts->all_headers;
 	r->truncated = msg->truncated;
+	r->crypto = msg->crypto != NULL ? mime_crypto_copy(msg->crypto) : NULL;
 	c.lines.lines = r->lines;
 	c.lines.width = opts->width;
 	if (top != NULL) {
@@ -544,6 +635,7 @@ mime_rendered_free(struct mime_rendered **rp)
 	g_ptr_array_unref(r->headers);
 	g_ptr_array_unref(r->lines);
 	g_ptr_array_unref(r->attachments);
+	mime_crypto_free(&r->crypto);
 	g_free(r);
 	*rp = NULL;
 }
@@ -569,7 +661,14 @@ char *
 mime_rendered_format(const struct mime_rendered *r)
 {
 	GString *out = g_string_new(NULL);
+	GPtrArray *status = mime_crypto_status_lines(r->crypto);
 
+	for (guint i = 0; i < status->len; i++) {
+		const struct mime_status_line *l = status->pdata[i];
+
+		g_string_append_printf(out, "[tern] %s\n", l->text);
+	}
+	g_ptr_array_unref(status);
 	if (r->all_headers) {
 		for (guint i = 0; i < r->headers->len; i++) {
 			const struct mime_header *h = r->headers->pdata[i];

@@ -29,7 +29,7 @@ tests_unit_test_common_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-common
 
 # Test helpers shared by scripts.
-EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py tests/lsan.supp
+EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py tests/lib/cryptolib.py tests/lsan.supp
 EXTRA_DIST += tests/server/dovecot_server.py tests/fixtures/genmail.py
 
 # Command-line tests and the layering rule.
@@ -45,7 +45,9 @@ EXTRA_DIST += tests/integration/test-cli.py
 TESTS += tests/integration/test-show-json.py
 EXTRA_DIST += tests/integration/test-show-json.py
 TESTS += tests/integration/test-parts.py
+TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
+EXTRA_DIST += tests/integration/test-crypto.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py

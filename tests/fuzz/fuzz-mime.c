@@ -1,4 +1,5 @@
-/* libFuzzer target: parse + render + format + attachment list of any bytes. */
+/* libFuzzer target: parse + render + format + attachment list of any bytes,
+ * and (data[0] & 4) the signed/encrypted structure walk first (GPGME off). */
 #include "config.h"
 #include "core/common.h"
 
@@ -19,9 +20,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		mime_init();
+		mime_crypto_set_engine(false);
 		ready = true;
 	}
 	m = mime_message_parse((const char *)data, size);
+	if (size > 0 && (data[0] & 4))
+		mime_message_process_crypto(m);
 	mime_render_opts_init(&opts);
 	opts.width = 72;
 	opts.prefer_html = size > 0 && (data[0] & 1);

@@ -5,7 +5,8 @@ A message appended for the test has an RFC 2047 subject hiding an ESC and
 a bidi override, a folded header, a text part and two attachments (one
 inline, one attachment); the JSON must parse, hold every header decoded
 and unfolded in order, the text shown, the parts with index, type, size,
-filename and disposition, crypto null — and no raw control byte.
+filename and disposition, a crypto object saying it is neither signed nor
+encrypted — and no raw control byte.
 tern(1) must not promise JSON for every command."""
 import base64
 import json
@@ -93,7 +94,10 @@ def main(t):
             {"index": 2, "type": "application/pdf", "size": len(b"%PDF-1.4 not really"),
              "filename": "report.pdf", "disposition": "attachment"},
         ], "parts: index, type, size, filename, disposition")
-        t.ok("crypto" in doc and doc["crypto"] is None, "crypto: null")
+        cr = doc.get("crypto") or {}
+        t.ok(cr.get("protocol") is None and cr.get("signature") == "none" and
+             cr.get("signed_part") == "none" and cr.get("encrypted") is False and
+             cr.get("recipients") == [], "crypto: neither signed nor encrypted", repr(cr))
         # --json with --raw is a usage error
         r = env.tern("show", "INBOX", uid, "--json", "--raw")
         t.eq(r.returncode, 64, "--json with --raw: usage error")

@@ -226,6 +226,156 @@ test_deep_quotes(void)
 	g_string_free(h, TRUE);
 }
 
+/* ---- Signed and encrypted structures (the walk, not GPGME: engine off) ---- */
+
+static struct mime_rendered *
+render_crypto(GString *msg, struct mime_message **m_r, const struct mime_crypto **c_r)
+{
+	struct mime_render_opts opts;
+
+	*m_r = mime_message_parse(msg->str, msg->len);
+	*c_r = mime_message_process_crypto(*m_r);
+	mime_render_opts_init(&opts);
+	opts.width = 80;
+	return mime_render(*m_r, &opts);
+}
+
+static unsigned
+count_lines(const struct mime_rendered *r, const char *text)
+{
+	unsigned n = 0;
+
+	for (guint i = 0; i < r->lines->len; i++)
+		if (strstr(((struct mime_line *)r->lines->pdata[i])->text, text) != NULL)
+			n++;
+	return n;
+}
+
+/* 10,000 multipart/signed nested: the walk stops at the depth and
+ * MIME_MAX_CRYPTO_PARTS bounds, and says the signature is not checked. */
+static void
+test_crypto_deep_signed(void)
+{
+	GString *s = g_string_new("Subject: deep signed\n");
+	struct mime_message *m;
+	const struct mime_crypto *c;
+	struct mime_rendered *r;
+
+	for (int i = 0; i < 10000; i++)
+		g_string_append_printf(s, "Content-Type: multipart/signed; boundary=b%d; "
+				       "protocol=\"application/pgp-signature\"\n\n--b%d\n", i, i);
+	g_string_append(s, "Content-Type: text/plain\n\nhello\n");
+	for (int i = 9999; i >= 0; i--)
+		g_string_append_printf(s, "--b%d\nContent-Type: application/pgp-signature\n\n"
+				       "x\n--b%d--\n", i, i);
+	r = render_crypto(s, &m, &c);
+	g_assert_cmpint(c->signature, ==, MIME_SIG_ERROR);
+	g_assert_cmpint(c->protocol, ==, MIME_CRYPTO_OPENPGP);
+	g_assert_true(r->crypto != NULL && r->crypto->signature == MIME_SIG_ERROR);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	g_string_free(s, TRUE);
+}
+
+/* 5,000 encrypted parts side by side: at most MIME_MAX_CRYPTO_PARTS tried,
+ * each failure framed as such, the rest left as they are. */
+static void
+test_crypto_many_encrypted(void)
+{
+	GString *s = g_string_new("Subject: many\nContent-Type: multipart/mixed; boundary=x\n\n");
+	struct mime_message *m;
+	const struct mime_crypto *c;
+	struct mime_rendered *r;
+
+	for (int i = 0; i < 5000; i++)
+		g_string_append_printf(s, "--x\nContent-Type: multipart/encrypted; boundary=e%d; "
+				       "protocol=\"application/pgp-encrypted\"\n\n--e%d\n"
+				       "Content-Type: application/pgp-encrypted\n\nVersion: 1\n--e%d\n"
+				       "Content-Type: application/octet-stream\n\nx\n--e%d--\n",
+				       i, i, i, i);
+	g_string_append(s, "--x--\n");
+	r = render_crypto(s, &m, &c);
+	g_assert_true(c->encrypted);
+	g_assert_false(c->decrypted);
+	g_assert_true(c->partly_encrypted);
+	g_assert_nonnull(c->error);
+	g_assert_cmpuint(count_lines(r, "could not be decrypted"), ==, MIME_MAX_CRYPTO_PARTS);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	g_string_free(s, TRUE);
+}
+
+/* Inline markers: 100,000 BEGIN lines with no END are text; 50 whole
+ * blocks: MIME_MAX_INLINE_PGP looked at, the rest is text. */
+static void
+test_crypto_inline_markers(void)
+{
+	GString *s = g_string_new("Subject: inline\nContent-Type: text/plain\n\n");
+	struct mime_message *m;
+	const struct mime_crypto *c;
+	struct mime_rendered *r;
+
+	for (int i = 0; i < 100000; i++)
+		g_string_append(s, i % 2 ? "-----BEGIN PGP MESSAGE-----\n"
+					 : "-----BEGIN PGP SIGNED MESSAGE-----\n");
+	r = render_crypto(s, &m, &c);
+	g_assert_cmpint(c->protocol, ==, MIME_CRYPTO_NONE);
+	g_assert_false(c->inline_pgp);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	g_string_truncate(s, 0);
+	g_string_append(s, "Subject: inline\nContent-Type: text/plain\n\n");
+	for (int i = 0; i < 50; i++)
+		g_string_append_printf(s, "text %d\n-----BEGIN PGP MESSAGE-----\n\nx\n"
+				       "-----END PGP MESSAGE-----\n", i);
+	r = render_crypto(s, &m, &c);
+	g_assert_true(c->inline_pgp);
+	g_assert_true(c->encrypted);
+	g_assert_false(c->decrypted);
+	g_assert_cmpuint(count_lines(r, "could not read"), ==, MIME_MAX_INLINE_PGP);
+	g_assert_cmpuint(count_lines(r, "text 49"), ==, 1);
+	mime_rendered_free(&r);
+	mime_message_free(&m);
+	g_string_free(s, TRUE);
+}
+
+/* Odd shapes: no parts, one part, S/MIME without a type, signed-data that
+ * is not DER. None may crash; none claims a good signature. */
+static void
+test_crypto_odd_shapes(void)
+{
+	static const char *const msgs[] = {
+		"Content-Type: multipart/encrypted; boundary=e\n\n--e--\n",
+		"Content-Type: multipart/signed; boundary=s; protocol=application/pgp-signature\n\n"
+		"--s\nContent-Type: text/plain\n\nonly one part\n--s--\n",
+		"Content-Type: multipart/signed; boundary=s\n\n--s\n\nno protocol\n--s--\n",
+		"Content-Type: application/pkcs7-mime\n\nnot der\n",
+		"Content-Type: application/pkcs7-mime; smime-type=signed-data\n"
+		"Content-Transfer-Encoding: base64\n\nAAAA\n",
+		"Content-Type: application/x-pkcs7-mime; smime-type=enveloped-data\n\n\x01\x02\n",
+		"Content-Type: text/plain\n\n-----BEGIN PGP SIGNED MESSAGE-----\n"
+		"-----END PGP SIGNATURE-----",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(msgs); i++) {
+		GString *s = g_string_new("Subject: odd\n");
+		struct mime_message *m;
+		const struct mime_crypto *c;
+		struct mime_rendered *r;
+		char *out;
+
+		g_string_append(s, msgs[i]);
+		r = render_crypto(s, &m, &c);
+		g_assert_cmpint(c->signature, !=, MIME_SIG_GOOD);
+		out = mime_rendered_format(r);
+		g_assert_true(g_utf8_validate(out, -1, NULL));
+		g_free(out);
+		mime_rendered_free(&r);
+		mime_message_free(&m);
+		g_string_free(s, TRUE);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -233,6 +383,7 @@ main(int argc, char **argv)
 
 	g_test_init(&argc, &argv, NULL);
 	mime_init();
+	mime_crypto_set_engine(false);
 	g_test_add_func("/mime/hostile/50000-parts", test_many_parts);
 	g_test_add_func("/mime/hostile/10000-deep-multipart", test_deep_nesting);
 	g_test_add_func("/mime/hostile/10000-deep-messages", test_deep_messages);
@@ -241,6 +392,10 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/hostile/long-lines-controls", test_long_line);
 	g_test_add_func("/mime/hostile/html-deep-many-links", test_huge_html);
 	g_test_add_func("/mime/hostile/deep-quotes", test_deep_quotes);
+	g_test_add_func("/mime/hostile/crypto-10000-deep-signed", test_crypto_deep_signed);
+	g_test_add_func("/mime/hostile/crypto-5000-encrypted", test_crypto_many_encrypted);
+	g_test_add_func("/mime/hostile/crypto-inline-markers", test_crypto_inline_markers);
+	g_test_add_func("/mime/hostile/crypto-odd-shapes", test_crypto_odd_shapes);
 	rc = g_test_run();
 	mime_shutdown();
 	return rc;

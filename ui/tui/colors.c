@@ -51,6 +51,9 @@ static const struct color_default defaults[COLOR_COUNT] = {
 	[COLOR_THREAD_TREE] = { "thread_tree", COLOR_BLUE, D, 0, 0 },
 	[COLOR_PROMPT] = { "prompt", D, D, BOLD, BOLD },
 	[COLOR_HELP_KEY] = { "help_key", COLOR_YELLOW, D, BOLD, BOLD },
+	/* Reverse video and bold: no colour a message's text is drawn in. */
+	[COLOR_CRYPTO_GOOD] = { "crypto_good", COLOR_GREEN, D, REV | BOLD, REV | BOLD },
+	[COLOR_CRYPTO_BAD] = { "crypto_bad", COLOR_RED, D, REV | BOLD, REV | BOLD | UNDER },
 };
 
 #undef D

@@ -40,3 +40,5 @@ EXTRA_DIST += tests/tui/test-tui-toolbox.py
 # One answer to the tagged messages, bounce, edit as new (#13).
 TESTS += tests/tui/test-tui-answer.py
 EXTRA_DIST += tests/tui/test-tui-answer.py
+TESTS += tests/tui/test-tui-crypto.py
+EXTRA_DIST += tests/tui/test-tui-crypto.py

@@ -73,6 +73,8 @@ enum color_elem {
 	COLOR_THREAD_TREE,
 	COLOR_PROMPT,
 	COLOR_HELP_KEY,
+	COLOR_CRYPTO_GOOD,     /* the viewer's signature/encryption status, all well */
+	COLOR_CRYPTO_BAD,      /* ... anything short of that */
 	COLOR_COUNT
 };
 
@@ -146,6 +148,11 @@ struct viewer {
 	char *find;            /* / in the viewer: the text looked for, or NULL */
 	gssize find_line;      /* the line of the current match, -1: none */
 	GPtrArray *output;     /* VIEW_OUTPUT: struct view_line * */
+	/* ---- #15: signed and encrypted mail (viewer.c owns these) ---- */
+	GPtrArray *status;     /* struct view_line *: tern's crypto status, drawn above
+				  the text in COLOR_CRYPTO_*, never scrolled with it */
+	guint slow_timer;      /* a render that may wait for gpg-agent: says so if long */
+	bool slow;             /* ... and it has been long */
 };
 
 /* An operation waiting for the server. Each carries the generation of the

@@ -866,6 +866,9 @@ tui_main(const struct tern_globals *g)
 	t.g = g;
 	t.exit_code = TERN_EXIT_OK;
 	mime_init();
+	/* A terminal pinentry would fight with the screen: the viewer says
+	 * when a key needs its passphrase instead (tern(1)). */
+	mime_crypto_set_passphrase_prompt(false);
 	if (g->debug && log_open() < 0)
 		tern_error(_("warning: cannot open the log file"));
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

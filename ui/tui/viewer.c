@@ -5,7 +5,15 @@
  * parses and renders it in a worker thread, so neither a slow server nor a
  * large or odd message (or an external HTML renderer) holds the keyboard.
  * The lines are kept sanitised, with a colour each: header names, quoted
- * text by depth, tern's notices, the attachment list. */
+ * text by depth, tern's notices, the attachment list.
+ *
+ * Signed and encrypted mail is verified and decrypted in the same worker
+ * (mime_message_process_crypto()), so a gpg-agent that is slow or waits
+ * for a passphrase never holds the keyboard; after VIEWER_CRYPTO_SLOW_S the
+ * viewer says what it is waiting for. The status it finds is drawn on rows
+ * of its own above the text, in COLOR_CRYPTO_*, which no line of the
+ * message is ever drawn in: a message cannot imitate it. Only the fetched
+ * (encrypted) bytes go to the cache; decrypted text stays in memory. */
 #include "config.h"
 #include "core/common.h"
 
@@ -15,6 +23,12 @@
 
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
+
+/* Seconds a render may take before the viewer says it waits for gpg-agent. */
+#define VIEWER_CRYPTO_SLOW_S 15
+/* Longest wait for running renders when tern quits (a gpg-agent that never
+ * answers must not keep tern from exiting). */
+#define VIEWER_WAIT_MAX_S 5
 
 static void
 view_line_free(gpointer p)
@@ -55,6 +69,9 @@ viewer_clear(struct viewer *v)
 	g_clear_pointer(&v->find, g_free);
 	v->find_line = -1;
 	g_clear_pointer(&v->output, g_ptr_array_unref);
+	g_clear_pointer(&v->status, g_ptr_array_unref);
+	g_clear_handle_id(&v->slow_timer, g_source_remove);
+	v->slow = false;
 }
 
 /* ---- rendering (worker thread) --------------------------------------------- */
@@ -68,6 +85,7 @@ struct render_job {
 	char *html_command;
 	GPtrArray *lines; /* the result */
 	GPtrArray *links; /* char *: the numbered links */
+	GPtrArray *status; /* struct view_line *: the crypto status, or NULL */
 };
 
 static void
@@ -81,6 +99,8 @@ render_job_free(gpointer p)
 		g_ptr_array_unref(j->lines);
 	if (j->links != NULL)
 		g_ptr_array_unref(j->links);
+	if (j->status != NULL)
+		g_ptr_array_unref(j->status);
 	g_free(j);
 }
 
@@ -240,6 +260,29 @@ render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cu
 	return lines;
 }
 
+/* The status lines, each wrapped to the width (never cut: a warning that
+ * does not fit must still be read whole). */
+static GPtrArray *
+status_lines(const struct mime_rendered *r, size_t width)
+{
+	GPtrArray *st = mime_crypto_status_lines(r->crypto);
+	GPtrArray *lines = NULL;
+
+	for (guint i = 0; i < st->len; i++) {
+		const struct mime_status_line *l = st->pdata[i];
+		GPtrArray *parts = text_wrap(l->text, -1, width);
+
+		if (lines == NULL)
+			lines = g_ptr_array_new_with_free_func(view_line_free);
+		for (guint k = 0; k < parts->len; k++)
+			add_line(lines, parts->pdata[k],
+				 l->warning ? COLOR_CRYPTO_BAD : COLOR_CRYPTO_GOOD, 0);
+		g_ptr_array_unref(parts);
+	}
+	g_ptr_array_unref(st);
+	return lines;
+}
+
 static void
 render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
@@ -254,11 +297,14 @@ render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 		return;
 	}
 	msg = mime_message_parse_bytes(j->raw);
+	/* May wait for gpg-agent: this is why it runs here. */
+	mime_message_process_crypto(msg);
 	j->opts.html_command = j->html_command;
 	j->opts.all_headers = j->mode == VIEW_HEADERS;
 	r = mime_render(msg, &j->opts);
 	mime_message_free(&msg);
 	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of);
+	j->status = status_lines(r, j->opts.width);
 	for (guint i = 0; i < r->lines->len; i++) {
 		const struct mime_line *l = r->lines->pdata[i];
 
@@ -279,12 +325,35 @@ render_done(GObject *source, GAsyncResult *res, gpointer ud)
 	v->renders_pending--;
 	/* Only the newest render counts (the message or the width changed). */
 	if (j->seq == v->render_seq && v->uid != 0) {
+		g_clear_handle_id(&v->slow_timer, g_source_remove);
+		v->slow = false;
 		g_clear_pointer(&v->lines, g_ptr_array_unref);
 		v->lines = g_steal_pointer(&j->lines);
+		g_clear_pointer(&v->status, g_ptr_array_unref);
+		v->status = g_steal_pointer(&j->status);
 		g_clear_pointer(&v->links, g_ptr_array_unref);
 		v->links = g_steal_pointer(&j->links);
 		tui_dirty(t);
 	}
+}
+
+/* The render has not come back: gpg-agent is waiting (for a passphrase in a
+ * pinentry, or it does not answer), or an external HTML renderer is slow
+ * (it has its own time limit). Say so; the keyboard works meanwhile and
+ * another message can be opened. */
+static gboolean
+render_slow(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->viewer.slow_timer = 0;
+	t->viewer.slow = true;
+	/* The render does not say what it waits for: name both candidates. */
+	tui_error(t, _("Still working on the message after %d s: gpg-agent is not answering "
+		       "(a pinentry waiting for a passphrase?), or the HTML renderer is slow"),
+		  VIEWER_CRYPTO_SLOW_S);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
 }
 
 static void
@@ -307,6 +376,9 @@ start_render(struct tui *t)
 	j->opts.prefer_html = t->cfg->ui.prefer_html;
 	j->html_command = g_strdup(t->cfg->ui.html_renderer);
 	v->renders_pending++;
+	g_clear_handle_id(&v->slow_timer, g_source_remove);
+	v->slow = false;
+	v->slow_timer = g_timeout_add_seconds(VIEWER_CRYPTO_SLOW_S, render_slow, t);
 	task = g_task_new(NULL, NULL, render_done, t);
 	g_task_set_task_data(task, j, render_job_free);
 	g_task_run_in_thread(task, render_thread);
@@ -316,8 +388,11 @@ start_render(struct tui *t)
 void
 viewer_wait(struct tui *t)
 {
-	while (t->viewer.renders_pending > 0)
-		g_main_context_iteration(NULL, TRUE);
+	gint64 until = g_get_monotonic_time() + VIEWER_WAIT_MAX_S * G_USEC_PER_SEC;
+
+	while (t->viewer.renders_pending > 0 && g_get_monotonic_time() < until)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(20 * 1000);
 }
 
 /* ---- fetching ----------------------------------------------------------------- */
@@ -496,12 +571,33 @@ shown_lines(const struct viewer *v)
 	return v->mode == VIEW_OUTPUT ? v->output : v->lines;
 }
 
+/* Rows of the crypto status above the text (at most all but one). */
+static guint
+status_rows(struct tui *t)
+{
+	const struct viewer *v = &t->viewer;
+	guint h = t->lay.viewer.h > 1 ? (guint)t->lay.viewer.h : 1;
+
+	if (v->status == NULL || v->lines == NULL || v->mode == VIEW_OUTPUT)
+		return 0;
+	return MIN(v->status->len, h - 1);
+}
+
+/* Rows for the text: the pane less the status. */
+static guint
+text_rows(struct tui *t)
+{
+	guint h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
+
+	return h - status_rows(t) > 0 ? h - status_rows(t) : 1;
+}
+
 static guint
 max_top(struct tui *t)
 {
 	GPtrArray *lines = shown_lines(&t->viewer);
 	guint n = lines != NULL ? lines->len : 0;
-	guint h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
+	guint h = text_rows(t);
 
 	return n > h ? n - h : 0;
 }
@@ -546,8 +642,8 @@ draw_title(struct tui *t, const struct tui_rect *sep, bool focused)
 	attrset(a);
 	draw_hline(sep->y, sep->x, sep->w);
 	attrset(A_NORMAL);
-	if (lines != NULL && lines->len > (guint)t->lay.viewer.h) {
-		guint shown = MIN(v->top + (guint)t->lay.viewer.h, lines->len);
+	if (lines != NULL && lines->len > text_rows(t)) {
+		guint shown = MIN(v->top + text_rows(t), lines->len);
 
 		pos = g_strdup_printf(" %u%% ", (guint)((guint64)shown * 100 / lines->len));
 		draw_text_right(sep->y, sep->x, sep->w - 2, pos, a);
@@ -586,12 +682,29 @@ draw_match(struct tui *t, int y, int x, int w, const char *text)
 	}
 }
 
+/* tern's status, full width in its own colour, on rows the text never uses. */
+static void
+draw_status(struct tui *t, const struct tui_rect *r, guint rows)
+{
+	for (guint i = 0; i < rows; i++) {
+		const struct view_line *l = t->viewer.status->pdata[i];
+		attr_t a = t->attrs[l->color];
+
+		attrset(a);
+		mvhline(r->y + (int)i, r->x, ' ', r->w);
+		attrset(A_NORMAL);
+		draw_text(r->y + (int)i, r->x + 1, r->w - 1, l->text, a);
+	}
+}
+
 void
-viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
+viewer_pane_draw(struct tui *t, const struct tui_rect *pane, bool focused)
 {
 	struct viewer *v = &t->viewer;
 	const struct tui_rect *sep = &t->lay.viewer_sep;
 	GPtrArray *lines = shown_lines(v);
+	struct tui_rect text = *pane;
+	const struct tui_rect *r = pane;
 
 	draw_title(t, sep, focused);
 	if (parts_shown(t) && v->mode != VIEW_OUTPUT) {
@@ -606,9 +719,19 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 	}
 	if (lines == NULL) {
 		draw_text(r->y, r->x + 1, r->w - 1,
-			  v->error != NULL ? v->error : _("Loading the message…"),
-			  t->attrs[v->error != NULL ? COLOR_ERROR : COLOR_INFO]);
+			  v->error != NULL ? v->error
+			  : v->slow ? _("Still working on the message: gpg-agent is not "
+					 "answering (a pinentry waiting for a passphrase?), or the "
+					 "HTML renderer is slow.")
+				    : _("Loading the message…"),
+			  t->attrs[v->error != NULL || v->slow ? COLOR_ERROR : COLOR_INFO]);
 		return;
+	}
+	if (status_rows(t) > 0) {
+		draw_status(t, pane, status_rows(t));
+		text.y += (int)status_rows(t);
+		text.h -= (int)status_rows(t);
+		r = &text;
 	}
 	if (v->top > max_top(t))
 		v->top = max_top(t);
@@ -715,7 +838,7 @@ viewer_find_next(struct tui *t, int dir)
 		if ((dir > 0 && (gssize)i <= from) || (dir < 0 && (gssize)i >= from))
 			tui_info(t, _("Search wrapped."));
 		v->find_line = (gssize)i;
-		h = t->lay.viewer.h > 0 ? (guint)t->lay.viewer.h : 1;
+		h = text_rows(t);
 		if (i < v->top || i >= v->top + h)
 			v->top = i > 2 ? i - 2 : 0;
 		if (v->top > max_top(t))
