@@ -135,6 +135,9 @@ struct config_ui {
 				      * the current directory */
 	char *browser;               /* command that opens a link (the URL is added as
 				      * its last word), or NULL: $BROWSER, else xdg-open */
+	guint poll_interval;         /* s between checks without NOTIFY/IDLE, default 60 */
+	char *new_mail_command;      /* run without a shell with the folder and the
+				      * count added as two words on new mail, or NULL */
 };
 
 struct config {

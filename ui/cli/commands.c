@@ -20,6 +20,7 @@ const struct cli_command cli_commands[] = {
 	{ "forward", "forward FOLDER UID [--attach] [--to ADDRS] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a forward draft (or send it with --body-file)"), cli_cmd_forward },
 	{ "compose", "compose [--to ADDRS] [--subject S] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a new message draft (or send it with --body-file)"), cli_cmd_compose },
 	{ "outbox", "outbox [--json] | outbox retry|send|drop MESSAGE-ID", N_("list the messages waiting to be sent; send one again or drop it"), cli_cmd_outbox },
+	{ "watch", "watch [--json]", N_("print a line for each folder that changes, as it happens"), cli_cmd_watch },
 	{ "config", "config check", N_("validate the configuration and try each account"), cli_cmd_config },
 	{ NULL, NULL, NULL, NULL },
 };

@@ -7,3 +7,8 @@ EXTRA_DIST += tests/integration/test-journal.py
 tern_SOURCES += ui/cli/cmd-send.c ui/cli/outbox.c
 TESTS += tests/integration/test-send.py
 EXTRA_DIST += tests/integration/test-send.py tests/server/smtp_server.py
+
+# ui/cli: tern watch (live counts, #16) and its integration test
+tern_SOURCES += ui/cli/cmd-watch.c
+TESTS += tests/integration/test-watch.py
+EXTRA_DIST += tests/integration/test-watch.py

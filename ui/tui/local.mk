@@ -34,3 +34,8 @@ TESTS += tests/tui/test-tui-triage.py
 EXTRA_DIST += tests/tui/test-tui-triage.py
 TESTS += tests/tui/test-tui-toolbox.py
 EXTRA_DIST += tests/tui/test-tui-toolbox.py
+
+# Every folder's counts and new mail anywhere (#16), and its test.
+tern_SOURCES += ui/tui/live.c
+TESTS += tests/tui/test-tui-live.py
+EXTRA_DIST += tests/tui/test-tui-live.py
