@@ -26,3 +26,10 @@ check_PROGRAMS += tests/integration/imap-append
 tests_integration_imap_append_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_imap_append_SOURCES = tests/integration/imap-append.c
 tests_integration_imap_append_LDADD = $(UNIT_LIBS)
+
+# core/imap/watch's comparisons (#16), without a client.
+check_PROGRAMS += tests/unit/test-imap-watch
+tests_unit_test_imap_watch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_watch_SOURCES = tests/unit/test-imap-watch.c
+tests_unit_test_imap_watch_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-watch
