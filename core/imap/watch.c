@@ -39,7 +39,6 @@ struct imap_watch {
 	void *ud;
 	struct imap_client *client; /* transfer none; NULL when detached */
 	enum watch_state state;
-	bool notifying;             /* NOTIFY answered OK */
 	bool primed;                /* the table was filled once */
 	GHashTable *by_name;        /* char * -> struct watch_entry * (owned) */
 	GHashTable *by_wire;        /* char * -> struct watch_entry * */
@@ -86,12 +85,6 @@ imap_watch_free(struct imap_watch **wp)
 	g_free(w->selected);
 	g_free(w);
 	*wp = NULL;
-}
-
-bool
-imap_watch_notifying(const struct imap_watch *w)
-{
-	return w->notifying;
 }
 
 /* ---- comparing ------------------------------------------------------------ */
@@ -419,7 +412,6 @@ notify_done(struct imap_client *c, enum tern_status st, const char *detail, void
 		return;
 	w->notify_op = NULL;
 	if (st == TERN_OK) {
-		w->notifying = true;
 		start_poll(w, MAX(WATCH_SAFETY_POLL, w->poll_interval));
 		return;
 	}
@@ -471,5 +463,4 @@ imap_watch_detach(struct imap_watch *w)
 	w->relist_timer = 0;
 	w->client = NULL;
 	w->state = WATCH_DETACHED;
-	w->notifying = false;
 }

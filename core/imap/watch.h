@@ -47,8 +47,9 @@ struct watch_change {
 struct imap_watch;
 
 /* Called for each folder that changed, from imap_watch_event(),
- * imap_watch_folders() and the answer to the watch's own LIST; change is
- * transfer none (valid during the call). It must not free the watch. */
+ * imap_watch_folders() (so also from imap_watch_attach() given a list) and
+ * the answer to the watch's own LIST; change is transfer none (valid during
+ * the call). It must not free the watch. */
 typedef void imap_watch_fn(const struct watch_change *change, void *ud);
 
 /* poll_interval: seconds between polls without NOTIFY (>= 1).
@@ -68,8 +69,6 @@ void imap_watch_attach(struct imap_watch *w, struct imap_client *c, const GPtrAr
  * (IMAP_EVENT_CLOSED: its answers are all in) or freed. Stops polling,
  * forgets what waited for the client, keeps the table. */
 void imap_watch_detach(struct imap_watch *w);
-/* True when NOTIFY is on (no poll but the safety one). */
-bool imap_watch_notifying(const struct imap_watch *w);
 
 /* The owner's event callback hands every event of the client here. True
  * when it was a STATUS (used or dropped). */
