@@ -328,6 +328,7 @@ imap_watch_set_counts(struct imap_watch *w, const char *name, guint32 messages, 
 	if (uidnext != 0)
 		u.present |= IMAP_FSTATUS_UIDNEXT;
 	store_update(e, &u);
+	e->own = 0; /* what the owner knows includes its own arrivals */
 }
 
 void
@@ -335,7 +336,9 @@ imap_watch_expect(struct imap_watch *w, const char *folder, guint n)
 {
 	struct watch_entry *e = folder != NULL ? g_hash_table_lookup(w->by_name, folder) : NULL;
 
-	if (e == NULL)
+	/* The open folder's arrivals are the owner's to tell (EXISTS), and
+	 * a credit left there would hide real mail after it is left. */
+	if (e == NULL || g_strcmp0(folder, w->selected) == 0)
 		return;
 	take_own(e, 0); /* forget what is too old first */
 	e->own = (guint)MIN((guint64)e->own + n, G_MAXUINT);

@@ -84,7 +84,8 @@ void imap_watch_set_selected(struct imap_watch *w, const char *name);
 void imap_watch_set_counts(struct imap_watch *w, const char *name, guint32 messages,
 			   guint32 unseen, guint32 uidnext);
 /* The user's own move, copy or APPEND brings n messages to folder: they
- * are no new mail there (counted, reported as WATCH_STATUS). */
+ * are no new mail there (counted, reported as WATCH_STATUS). Ignored for
+ * the open folder (imap_watch_set_selected()). */
 void imap_watch_expect(struct imap_watch *w, const char *folder, guint n);
 /* It failed: take back n expected messages. */
 void imap_watch_unexpect(struct imap_watch *w, const char *folder, guint n);

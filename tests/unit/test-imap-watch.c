@@ -136,6 +136,16 @@ test_selected(void)
 	fs.uidnext = 9;
 	g_assert_true(imap_watch_event(w, &ev));
 	g_assert_cmpstr(told->str, ==, "Archive 0 8 2 1;");
+	/* undo brings one back to the open folder: no credit is left there
+	 * to hide the next real arrival once it is left */
+	g_string_truncate(told, 0);
+	imap_watch_set_selected(w, "Archive");
+	imap_watch_expect(w, "Archive", 1);
+	imap_watch_set_selected(w, NULL);
+	fs.messages = 9;
+	fs.uidnext = 10;
+	g_assert_true(imap_watch_event(w, &ev));
+	g_assert_cmpstr(told->str, ==, "Archive 0 9 2 1;");
 	imap_watch_free(&w);
 	g_ptr_array_unref(l);
 	g_string_free(told, TRUE);
