@@ -6,7 +6,7 @@
 const struct cli_command cli_commands[] = {
 	{ "folders", "folders [--json]", N_("list the folders with message counts"), cli_cmd_folders },
 	{ "list", "list FOLDER [--json] [--limit N] [--sort KEY]", N_("list messages, newest first"), cli_cmd_list },
-	{ "search", "search FOLDER QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
+	{ "search", "search FOLDER|--all QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
 	{ "show", "show FOLDER UID [--raw | --headers | --json | --part SECTION] [--mark-read]", N_("show one message"), cli_cmd_show },
 	{ "parts", "parts FOLDER UID [--json]", N_("list a message's parts without fetching its body"), cli_cmd_parts },
 	{ "pipe", "pipe FOLDER UID [--text] COMMAND [ARG...]", N_("run a command (no shell) with the message on its stdin"), cli_cmd_pipe },

@@ -10,5 +10,7 @@ EXTRA_DIST += tests/integration/test-send.py tests/server/smtp_server.py
 
 # ui/cli: tern watch (live counts, #16) and its integration test
 tern_SOURCES += ui/cli/cmd-watch.c
-TESTS += tests/integration/test-watch.py tests/fake/test-watch-hostile.py
-EXTRA_DIST += tests/integration/test-watch.py tests/fake/test-watch-hostile.py
+TESTS += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
+	tests/integration/test-search-all.py
+EXTRA_DIST += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
+	tests/integration/test-search-all.py
