@@ -109,6 +109,8 @@ static const struct key_def ui_keys[] = {
 	{ "save_dir", K_STRING, UI(save_dir), NULL },
 	{ "browser", K_COMMAND, UI(browser), NULL },
 	{ "osc52", K_BOOL, UI(osc52), NULL },
+	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
+	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
 };
 
 struct load {
@@ -189,6 +191,7 @@ config_free(struct config **cfg)
 	g_free(c->ui.archive_folder);
 	g_free(c->ui.save_dir);
 	g_free(c->ui.browser);
+	g_free(c->ui.new_mail_command);
 	g_hash_table_unref(c->keys);
 	g_hash_table_unref(c->colors);
 	g_ptr_array_unref(c->warnings);
@@ -206,6 +209,7 @@ config_new(const char *path)
 	c->ui.layout = CONFIG_LAYOUT_BELOW;
 	c->ui.date_format = g_strdup("%Y-%m-%d %H:%M");
 	c->ui.folder_pane = true;
+	c->ui.poll_interval = 60;
 	c->ui.fallback_charset = g_strdup("windows-1252");
 	c->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->colors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);

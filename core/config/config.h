@@ -140,6 +140,9 @@ struct config_ui {
 	bool osc52;                  /* y in the links prompt copies a link to the
 				      * terminal's clipboard (OSC 52); default false:
 				      * over SSH it reaches the local machine */
+	guint poll_interval;         /* s between checks without NOTIFY/IDLE, default 60 */
+	char *new_mail_command;      /* run without a shell with the folder and the
+				      * count added as two words on new mail, or NULL */
 };
 
 struct config {

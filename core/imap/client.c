@@ -649,6 +649,35 @@ handle_status_untagged(struct imap_client *c, const struct imap_response *r)
 	}
 }
 
+/* A STATUS no command claimed: NOTIFY's news of another folder. */
+static void
+handle_status_data(struct imap_client *c, const struct imap_mailbox_status *ms)
+{
+	struct imap_folder_status fs = { 0 };
+	struct imap_event ev = { .type = IMAP_EVENT_STATUS, .fstatus = &fs };
+	char *wire;
+
+	if (c->state != CLIENT_READY || memchr(ms->raw_name, '\0', ms->raw_name_len) != NULL)
+		return; /* a name with a NUL is no folder we could have listed */
+	wire = g_strndup(ms->raw_name, ms->raw_name_len);
+	fs.wire_name = wire;
+	fs.name = ms->name;
+	if (ms->present & IMAP_MSTATUS_MESSAGES) {
+		fs.present |= IMAP_FSTATUS_MESSAGES;
+		fs.messages = ms->messages;
+	}
+	if (ms->present & IMAP_MSTATUS_UNSEEN) {
+		fs.present |= IMAP_FSTATUS_UNSEEN;
+		fs.unseen = ms->unseen;
+	}
+	if (ms->present & IMAP_MSTATUS_UIDNEXT) {
+		fs.present |= IMAP_FSTATUS_UIDNEXT;
+		fs.uidnext = ms->uidnext;
+	}
+	emit(c, &ev);
+	g_free(wire);
+}
+
 static void greeting(struct imap_client *c, const struct imap_response *r);
 static bool starttls_needed(struct imap_client *c);
 
@@ -701,6 +730,9 @@ session_untagged(void *ud, const struct imap_response *r)
 	}
 	case IMAP_DATA_FETCH:
 		handle_fetch_update(c, &r->u.fetch);
+		break;
+	case IMAP_DATA_MAILBOX_STATUS:
+		handle_status_data(c, &r->u.mstatus);
 		break;
 	default:
 		break;
@@ -1309,6 +1341,7 @@ struct list_op {
 	GPtrArray *folders;
 	GHashTable *by_wire; /* wire name -> struct imap_folder * */
 	bool with_status;
+	bool with_uidnext;   /* imap_client_poll_folders() */
 	guint status_pending;
 	enum tern_status st;
 	char *detail;
@@ -1440,17 +1473,22 @@ folder_attrs(const struct imap_list *l)
 	return a;
 }
 
-static void
+/* False for a folder the list does not hold (NOTIFY's news of one named in
+ * UTF-8, say): it goes on to the event callback. */
+static bool
 apply_status(struct list_op *op, const struct imap_mailbox_status *ms)
 {
 	struct imap_folder *f = g_hash_table_lookup(op->by_wire, ms->raw_name);
 
 	if (f == NULL)
-		return;
+		return false;
 	if (ms->present & IMAP_MSTATUS_MESSAGES)
 		f->messages = ms->messages;
 	if (ms->present & IMAP_MSTATUS_UNSEEN)
 		f->unseen = ms->unseen;
+	if (ms->present & IMAP_MSTATUS_UIDNEXT)
+		f->uidnext = ms->uidnext;
+	return true;
 }
 
 static bool
@@ -1460,10 +1498,8 @@ list_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 	const struct imap_list *l;
 	struct imap_folder *f;
 
-	if (r->type == IMAP_DATA_MAILBOX_STATUS) {
-		apply_status(op, &r->u.mstatus);
-		return true;
-	}
+	if (r->type == IMAP_DATA_MAILBOX_STATUS)
+		return apply_status(op, &r->u.mstatus);
 	if (r->type != IMAP_DATA_LIST || r->u.list.lsub)
 		return false;
 	l = &r->u.list;
@@ -1556,7 +1592,9 @@ list_done(struct imap_session *s, const struct imap_response *r, enum tern_statu
 
 		if (f->attrs & IMAP_FOLDER_NOSELECT)
 			continue;
-		if (client_submit(op->c, &h, op, NULL, "STATUS %r (MESSAGES UNSEEN)",
+		if (client_submit(op->c, &h, op, NULL,
+				  op->with_uidnext ? "STATUS %r (MESSAGES UNSEEN UIDNEXT)" :
+						     "STATUS %r (MESSAGES UNSEEN)",
 				  f->wire_name) == 0)
 			op->status_pending++;
 	}
@@ -1589,6 +1627,30 @@ imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_f
 		client_submit(c, &h, op, NULL, "LIST \"\" \"*\" RETURN (SPECIAL-USE)");
 	else
 		client_submit(c, &h, op, NULL, "LIST \"\" \"*\"");
+}
+
+void
+imap_client_poll_folders(struct imap_client *c, imap_folders_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = list_untagged, .done = list_done };
+	struct list_op *op = g_new0(struct list_op, 1);
+	bool special = imap_client_has_cap(c, "SPECIAL-USE");
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->with_status = op->with_uidnext = true;
+	op->folders = g_ptr_array_new_with_free_func((GDestroyNotify)imap_folder_free);
+	op->by_wire = g_hash_table_new(g_str_hash, g_str_equal);
+	before_command(c);
+	if (imap_client_has_cap(c, "LIST-STATUS")) /* one round trip for every folder */
+		client_submit(c, &h, op, NULL,
+			      special ? "LIST \"\" \"*\" RETURN (SPECIAL-USE STATUS (MESSAGES UNSEEN "
+					"UIDNEXT))" :
+					"LIST \"\" \"*\" RETURN (STATUS (MESSAGES UNSEEN UIDNEXT))");
+	else
+		client_submit(c, &h, op, NULL,
+			      special ? "LIST \"\" \"*\" RETURN (SPECIAL-USE)" : "LIST \"\" \"*\"");
 }
 
 const char *
@@ -2764,6 +2826,58 @@ imap_client_expunge(struct imap_client *c, const GArray *uids, imap_done_fn *don
 		return;
 	}
 	op->pending--;
+}
+
+/* ------------------------------------------------------------------ */
+/* NOTIFY (RFC 5465)                                                  */
+/* ------------------------------------------------------------------ */
+
+struct notify_op {
+	struct imap_client *c;
+	imap_done_fn *done;
+	void *ud;
+};
+
+static void
+notify_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct notify_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (r != NULL && st != TERN_OK) {
+		char *d = g_strdup_printf(_("the server refused NOTIFY: %s"),
+					  server_text(r, _("no reason given")));
+
+		if (client_may_answer(c))
+			op->done(c, TERN_ERR_NO, d, op->ud);
+		g_free(d);
+	} else if (client_may_answer(c)) {
+		op->done(c, st, detail, op->ud);
+	}
+	g_free(op);
+	after_command(c);
+}
+
+void
+imap_client_notify(struct imap_client *c, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .done = notify_done };
+	struct notify_op *op = g_new0(struct notify_op, 1);
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	if (!imap_client_has_cap(c, "NOTIFY")) {
+		later_command(c, &h, op, TERN_ERR_NO, _("the server does not offer NOTIFY"));
+		return;
+	}
+	before_command(c);
+	/* New mail without FETCH items: the selected folder's EXISTS leads
+	 * to the same summary fetch as under IDLE. */
+	client_submit(c, &h, op, NULL,
+		      "NOTIFY SET (selected (MessageNew MessageExpunge FlagChange)) "
+		      "(personal (MessageNew MessageExpunge FlagChange))");
 }
 
 /* ------------------------------------------------------------------ */

@@ -59,6 +59,7 @@ struct imap_folder {
 	enum folder_role role;
 	gint64 messages;    /* -1 when unknown (\Noselect, or no STATUS) */
 	gint64 unseen;      /* -1 when unknown */
+	guint32 uidnext;    /* 0 when unknown (only imap_client_poll_folders() asks) */
 };
 
 void imap_folder_free(struct imap_folder *f);
@@ -127,6 +128,24 @@ enum imap_event_type {
 	IMAP_EVENT_ALERT,     /* text: [ALERT] text from the server, raw */
 	IMAP_EVENT_BYE,       /* text: the server is closing */
 	IMAP_EVENT_CLOSED,    /* the connection ended: status + text */
+	IMAP_EVENT_STATUS,    /* status: a folder's STATUS no command asked for
+	                       * (NOTIFY, RFC 5465): another folder changed */
+};
+
+/* Which items of struct imap_folder_status the server sent. */
+enum {
+	IMAP_FSTATUS_MESSAGES = 1u << 0,
+	IMAP_FSTATUS_UNSEEN = 1u << 1,
+	IMAP_FSTATUS_UIDNEXT = 1u << 2,
+};
+
+/* An unsolicited STATUS. Dovecot 2.3 names folders in UTF-8 there while
+ * LIST gives modified UTF-7: match wire_name against both spellings. */
+struct imap_folder_status {
+	const char *wire_name; /* as sent (never contains a NUL) */
+	const char *name;      /* decoded from modified UTF-7, or NULL */
+	guint present;         /* IMAP_FSTATUS_* */
+	guint32 messages, unseen, uidnext;
 };
 
 struct imap_event {
@@ -137,6 +156,7 @@ struct imap_event {
 	const struct imap_summary *summary; /* uid, flags, keywords, modseq only */
 	enum tern_status status;
 	const char *text;
+	const struct imap_folder_status *fstatus; /* IMAP_EVENT_STATUS */
 };
 
 struct imap_client_callbacks {
@@ -187,6 +207,18 @@ typedef void imap_folders_fn(struct imap_client *c, enum tern_status st, const c
 			     GPtrArray *folders, void *ud);
 void imap_client_list_folders(struct imap_client *c, bool with_status, imap_folders_fn *done,
 			      void *ud);
+
+/* The same LIST (always with status), asking UIDNEXT as well (folder->uidnext):
+ * what core/imap/watch.c compares to tell new mail from other changes. */
+void imap_client_poll_folders(struct imap_client *c, imap_folders_fn *done, void *ud);
+
+/* NOTIFY SET (RFC 5465): new mail, expunges and flag changes of the
+ * selected folder come as EXISTS/EXPUNGE/FETCH events at any time, those of
+ * every other personal folder as IMAP_EVENT_STATUS. done: TERN_OK;
+ * TERN_ERR_NO when the server does not offer NOTIFY (nothing is sent) or
+ * refuses it (Dovecot without its mailbox list index says
+ * NOTIFICATIONOVERFLOW): then the caller polls. */
+void imap_client_notify(struct imap_client *c, imap_done_fn *done, void *ud);
 
 /* SELECT (or EXAMINE when read_only) a folder by its decoded name.
  * TERN_ERR_FOLDER when the server says NO. info is transfer none. */

@@ -1,7 +1,8 @@
 # core/imap session and client (owned by the lead)
 libcore_a_SOURCES += core/log.h core/log.c \
 	core/imap/session.h core/imap/session.c \
-	core/imap/client.h core/imap/client.c core/imap/maildate.c core/imap/maildate.h
+	core/imap/client.h core/imap/client.c core/imap/maildate.c core/imap/maildate.h \
+	core/imap/watch.h core/imap/watch.c
 
 check_PROGRAMS += tests/unit/test-imap-session
 tests_unit_test_imap_session_CFLAGS = $(UNIT_CFLAGS)
@@ -25,3 +26,10 @@ check_PROGRAMS += tests/integration/imap-append
 tests_integration_imap_append_CFLAGS = $(UNIT_CFLAGS)
 tests_integration_imap_append_SOURCES = tests/integration/imap-append.c
 tests_integration_imap_append_LDADD = $(UNIT_LIBS)
+
+# core/imap/watch's comparisons (#16), without a client.
+check_PROGRAMS += tests/unit/test-imap-watch
+tests_unit_test_imap_watch_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_imap_watch_SOURCES = tests/unit/test-imap-watch.c
+tests_unit_test_imap_watch_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-imap-watch

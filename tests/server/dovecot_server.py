@@ -81,7 +81,7 @@ first_valid_uid = 0
 first_valid_gid = 0
 mail_location = maildir:{d}/mail/%u:LAYOUT=fs:INBOX={d}/mail/%u/INBOX
 mail_plugins = $mail_plugins zlib
-mailbox_list_index = yes
+mailbox_list_index = {list_index}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {d}/passwd
@@ -139,7 +139,11 @@ class ServerUnavailable(Exception):
 class DovecotServer:
     """Start with start() (or `with`), stop with stop(); idempotent."""
 
-    def __init__(self, folders=None, seed=genmail.DEFAULT_SEED, keep_dir=None):
+    def __init__(self, folders=None, seed=genmail.DEFAULT_SEED, keep_dir=None,
+                 list_index=True):
+        # list_index=False: Dovecot 2.3 then offers no NOTIFY (tern's poll
+        # fallback is tested so).
+        self.list_index = list_index
         self.folders = folders if folders is not None else genmail.default_folders()
         self.seed = seed
         self.keep_dir = keep_dir
@@ -197,7 +201,8 @@ class DovecotServer:
         with open(self.config, "w") as f:
             f.write(CONFIG.format(d=self.dir, pid=os.getpid(), uid=self.uid, gid=self.gid,
                                   users=users, special=special, imap_port=self.imap_port,
-                                  imaps_port=self.imaps_port))
+                                  imaps_port=self.imaps_port,
+                                  list_index="yes" if self.list_index else "no"))
 
     def _launch(self):
         self.proc = subprocess.Popen([self.exe, "-F", "-c", self.config],

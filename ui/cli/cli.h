@@ -166,6 +166,8 @@ int cli_cmd_compose(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_outbox(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_parts(const struct tern_globals *g, int argc, char **argv);
 int cli_cmd_pipe(const struct tern_globals *g, int argc, char **argv);
+/* tern watch (ui/cli/cmd-watch.c). */
+int cli_cmd_watch(const struct tern_globals *g, int argc, char **argv);
 /* tern show --part SECTION (ui/cli/cmd-parts.c): that part with its transfer
  * encoding undone; text in UTF-8 and sanitised on a terminal, bytes as they
  * are otherwise. Opens ctx itself. Returns the exit code. */

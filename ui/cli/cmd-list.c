@@ -17,6 +17,7 @@ static const struct cli_opt list_opts[] = {
 	{ "json", NULL },
 	{ "limit", "N" },
 	{ "sort", "KEY" },
+	{ "all", NULL }, /* search: every folder (#16) */
 	{ NULL, NULL },
 };
 
@@ -326,6 +327,7 @@ struct list_out {
 	GString *buf;  /* JSON waiting to be written */
 	GString *line; /* plain: the line being made */
 	int width;     /* plain: the terminal's, 0 when piped */
+	const char *folder; /* search --all: the entry's folder (a column, a field) */
 };
 
 /* printf's cost, twice a message, is worth avoiding on a big folder */
@@ -375,7 +377,13 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	char *subject = s->subject != NULL ? text_decode_header_utf8(s->subject) : g_strdup("");
 
 	format_iso_date(date, s->date, s->date_tz);
-	g_string_append(j, o->n == 0 ? "\n  {\"uid\": " : ",\n  {\"uid\": ");
+	if (o->folder != NULL) {
+		g_string_append(j, o->n == 0 ? "\n  {\"folder\": " : ",\n  {\"folder\": ");
+		json_str(j, o->folder);
+		g_string_append(j, ", \"uid\": ");
+	} else {
+		g_string_append(j, o->n == 0 ? "\n  {\"uid\": " : ",\n  {\"uid\": ");
+	}
 	append_uint(j, s->uid);
 	g_string_append(j, ", \"date\": ");
 	json_str(j, date);
@@ -413,6 +421,15 @@ plain_one(struct list_out *o, const struct imap_summary *s)
 		 s->flags & IMAP_FLAG_FLAGGED ? 'F' : ' ', s->flags & IMAP_FLAG_ANSWERED ? 'A' : ' ',
 		 s->flags & IMAP_FLAG_DELETED ? 'D' : ' ');
 	g_string_printf(o->line, "%6u  %s  %s  %s  %s", s->uid, date, flags, from_col, subj_safe);
+	if (o->folder != NULL) {
+		char *f = text_sanitize(o->folder, -1, TEXT_SANITIZE_ONE_LINE);
+		char *col = text_pad(f, -1, 16, "…");
+
+		g_string_prepend(o->line, "  ");
+		g_string_prepend(o->line, col);
+		g_free(col);
+		g_free(f);
+	}
 	if (o->width > 0) {
 		char *cut = text_truncate(o->line->str, o->line->len, (size_t)o->width,
 					  cli_ellipsis());
@@ -669,6 +686,135 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	return 0;
 }
 
+/* ---- search --all: every selectable folder (#16 "Search everywhere") -- */
+
+/* A message found, and the folder it is in. */
+struct found {
+	struct imap_summary s; /* owned */
+	const char *folder;    /* transfer none: the folder list's */
+};
+
+static int
+found_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct found *x = a, *y = b;
+	int c = summary_cmp(&x->s, &y->s);
+
+	return c != 0 ? c : strcmp(x->folder, y->folder);
+}
+
+/* One folder's matches into *found; 0, or the exit code after the reason
+ * was printed (cli_open_folder() and the others say which folder). */
+static int
+search_folder(struct cli_ctx *ctx, const char *folder, GPtrArray *tokens, bool utf8,
+	      GArray *found)
+{
+	struct imap_mailbox_info info;
+	GArray *uids = NULL, *sums = NULL;
+	int rc;
+
+	if ((rc = cli_open_folder(ctx, folder, true, &info)) != 0 ||
+	    (rc = cli_search_uids(ctx, tokens, utf8, &uids)) != 0)
+		goto out;
+	if (uids->len > 0 && (rc = cli_folder_summaries(ctx, folder, &info, uids, &sums)) != 0)
+		goto out;
+	for (guint i = 0; sums != NULL && i < sums->len; i++) {
+		struct found f = { g_array_index(sums, struct imap_summary, i), folder };
+
+		g_array_append_val(found, f); /* the strings move into found */
+	}
+	if (sums != NULL)
+		g_array_unref(sums); /* not cleared: found owns them now */
+out:
+	if (uids != NULL)
+		g_array_unref(uids);
+	return rc;
+}
+
+/* --limit N: the newest N of all, then the asked order (as cli_sort_limit()). */
+static void
+sort_found(GArray *found, const char *limit)
+{
+	guint64 n = 0;
+
+	if (limit != NULL && g_ascii_string_to_unsigned(limit, 10, 1, CLI_LIMIT_MAX, &n, NULL) &&
+	    n < found->len) {
+		int key = sort_key, dir = sort_dir;
+
+		sort_key = 0;
+		sort_dir = -1;
+		g_array_sort(found, found_cmp);
+		for (guint i = (guint)n; i < found->len; i++)
+			imap_summary_clear(&g_array_index(found, struct found, i).s);
+		g_array_set_size(found, (guint)n);
+		sort_key = key;
+		sort_dir = dir;
+	}
+	g_array_sort(found, found_cmp);
+}
+
+/* Every selectable folder, Junk and Trash included, one after the other;
+ * a folder that fails is reported and skipped: the exit status is 0 unless
+ * every folder failed. */
+static int
+search_all(const struct tern_globals *g, struct cli_args *args, const struct query *q)
+{
+	struct cli_ctx ctx;
+	struct folders_wait w = { .ctx = &ctx };
+	GArray *found = g_array_new(FALSE, TRUE, sizeof(struct found));
+	GPtrArray *tokens = NULL;
+	guint tried = 0, failed = 0;
+	int rc, last = 0;
+
+	if (g->offline) {
+		rc = cli_fail(TERN_ERR_CONN, _("--offline: search --all needs the server"));
+		goto out_found;
+	}
+	if ((rc = cli_open_cached(g, &ctx)) != 0)
+		goto out;
+	imap_client_list_folders(ctx.client, false, folders_cb, &w);
+	if (cli_wait(&ctx) != TERN_OK) {
+		rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("LIST failed"));
+		goto out;
+	}
+	tokens = query_to_imap(q);
+	for (guint i = 0; i < w.folders->len && !ctx.closed; i++) {
+		const struct imap_folder *f = w.folders->pdata[i];
+
+		if (f->attrs & IMAP_FOLDER_NOSELECT)
+			continue;
+		tried++;
+		if ((last = search_folder(&ctx, f->name, tokens, query_needs_utf8(q), found)) != 0)
+			failed++;
+	}
+	if (tried > 0 && failed == tried) {
+		rc = last;
+		goto out;
+	}
+	sort_found(found, cli_args_get(args, "limit"));
+	{
+		struct list_out o;
+
+		list_out_begin(&o, cli_args_has(args, "json"), stdout);
+		for (guint i = 0; i < found->len; i++) {
+			o.folder = g_array_index(found, struct found, i).folder;
+			list_out_one(&o, &g_array_index(found, struct found, i).s);
+		}
+		list_out_end(&o);
+	}
+out:
+	if (tokens != NULL)
+		g_ptr_array_unref(tokens);
+	for (guint i = 0; i < found->len; i++)
+		imap_summary_clear(&g_array_index(found, struct found, i).s);
+	if (w.folders != NULL)
+		g_ptr_array_unref(w.folders);
+	cli_close(&ctx);
+out_found:
+	g_array_unref(found);
+	return rc;
+}
+
 static int
 list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 {
@@ -681,10 +827,15 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	char *err = NULL;
 	int rc;
 
-	if (cli_args_parse(argc, argv, list_opts, &args, &err) < 0 ||
-	    (search ? args.pos->len < 2 : args.pos->len != 1)) {
+	bool all;
+
+	rc = cli_args_parse(argc, argv, list_opts, &args, &err);
+	all = rc == 0 && cli_args_has(&args, "all");
+	if (rc < 0 || (all && !search) ||
+	    (search ? args.pos->len < (all ? 1u : 2u) : args.pos->len != 1)) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
-				      search ? _("usage: tern search FOLDER QUERY...") :
+				      search ? _("usage: tern search FOLDER QUERY... | "
+						 "search --all QUERY...") :
 					       _("usage: tern list FOLDER"));
 		goto out_args;
 	}
@@ -694,8 +845,8 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 		char *text;
 
 		/* QUERY is the rest of the words joined by spaces */
-		for (guint i = 1; i < args.pos->len; i++) {
-			if (i > 1)
+		for (guint i = all ? 0 : 1; i < args.pos->len; i++) {
+			if (joined->len > 0)
 				g_string_append_c(joined, ' ');
 			g_string_append(joined, args.pos->pdata[i]);
 		}
@@ -716,6 +867,10 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 		g_array_unref(empty);
 		if (rc != 0)
 			goto out_args;
+	}
+	if (all) {
+		rc = search_all(g, &args, q);
+		goto out_args;
 	}
 	rc = cli_open_cached(g, &ctx);
 	if (rc != 0)

@@ -6,7 +6,7 @@
 const struct cli_command cli_commands[] = {
 	{ "folders", "folders [--json]", N_("list the folders with message counts"), cli_cmd_folders },
 	{ "list", "list FOLDER [--json] [--limit N] [--sort KEY]", N_("list messages, newest first"), cli_cmd_list },
-	{ "search", "search FOLDER QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
+	{ "search", "search FOLDER|--all QUERY... [--json] [--limit N] [--sort KEY]", N_("search a folder on the server"), cli_cmd_search },
 	{ "show", "show FOLDER UID [--raw | --headers | --json | --part SECTION] [--mark-read]", N_("show one message"), cli_cmd_show },
 	{ "parts", "parts FOLDER UID [--json]", N_("list a message's parts without fetching its body"), cli_cmd_parts },
 	{ "pipe", "pipe FOLDER UID [--text] COMMAND [ARG...]", N_("run a command (no shell) with the message on its stdin"), cli_cmd_pipe },
@@ -21,6 +21,7 @@ const struct cli_command cli_commands[] = {
 	{ "compose", "compose [--to ADDRS] [--subject S] [-o FILE] [--body-file F [--postpone] | --print]", N_("write a new message draft (or send it with --body-file)"), cli_cmd_compose },
 	{ "bounce", "bounce FOLDER UID --to ADDR [--to ADDR...] [--json]", N_("redirect a message unchanged (Resent- fields) to other addresses"), cli_cmd_bounce },
 	{ "outbox", "outbox [--json] | outbox retry|send|drop MESSAGE-ID", N_("list the messages waiting to be sent; send one again or drop it"), cli_cmd_outbox },
+	{ "watch", "watch [--json]", N_("print a line for each folder that changes, as it happens"), cli_cmd_watch },
 	{ "config", "config check", N_("validate the configuration and try each account"), cli_cmd_config },
 	{ NULL, NULL, NULL, NULL },
 };

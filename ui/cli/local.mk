@@ -13,3 +13,10 @@ TESTS += tests/integration/test-bounce.py
 TESTS += tests/integration/test-send-kill.py
 EXTRA_DIST += tests/integration/test-send-kill.py
 EXTRA_DIST += tests/integration/test-bounce.py
+
+# ui/cli: tern watch (live counts, #16) and its integration test
+tern_SOURCES += ui/cli/cmd-watch.c
+TESTS += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
+	tests/integration/test-search-all.py
+EXTRA_DIST += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
+	tests/integration/test-search-all.py

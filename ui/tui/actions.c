@@ -442,6 +442,7 @@ move_done(struct imap_client *c, enum tern_status st, const char *detail,
 		return;
 	}
 	if (st != TERN_OK) {
+		live_unexpect(t, md->dest, md->uids->len);
 		set_hidden(t, md->uids, false);
 		tui_error(t, _("Not moved to %s: %s"), md->dest, detail);
 	} else {
@@ -526,6 +527,7 @@ move_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 	set_hidden(t, uids, true);
 	viewer_follow(t, uids);
 	op = tui_op_new(t, md, move_data_free);
+	live_expect(t, dest, uids->len); /* the user's own: no new mail there */
 	imap_client_copy(t->client, uids, dest, true, move_done, op);
 }
 

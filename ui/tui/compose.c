@@ -981,6 +981,7 @@ postpone_to_drafts(struct tui *t)
 	pp = g_new0(struct postponing, 1);
 	pp->path = g_strdup(c->path);
 	pp->folder = g_strdup(folder);
+	live_expect(t, folder, 1); /* the user's own draft: no new mail */
 	imap_client_append(t->client, folder, flags, bytes, postponed_done,
 			   tui_op_new(t, pp, postponing_free));
 	g_bytes_unref(bytes);
@@ -1452,6 +1453,7 @@ copy_to_sent(struct outbox_run *r)
 	data = g_bytes_get_data(r->e->data, &len);
 	g_byte_array_append(copy, data, (guint)len);
 	bytes = g_byte_array_free_to_bytes(copy);
+	live_expect(t, folder, 1); /* the user's own copy: no new mail in Sent */
 	imap_client_append(t->client, folder, flags, bytes, copy_done, r);
 	g_bytes_unref(bytes);
 }

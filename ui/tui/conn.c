@@ -122,7 +122,7 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 {
 	struct tui *t = ud;
 
-	if (c != t->client)
+	if (c != t->client || live_event(t, ev))
 		return;
 	switch (ev->type) {
 	case IMAP_EVENT_EXISTS:
@@ -160,6 +160,8 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 	case IMAP_EVENT_CLOSED:
 		connection_lost(t, ev->text);
 		break;
+	case IMAP_EVENT_STATUS:
+		break; /* live.c's */
 	}
 }
 
@@ -176,6 +178,7 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 		if (st == TERN_OK) {
 			folder_tree_set(t->folders, folders);
 			cache_put_folders(t, folders);
+			live_folders(t, folders);
 			if (t->focus != PANE_FOLDERS && t->folder != NULL)
 				folder_tree_select_name(t->folders, t->folder);
 			/* The Sent folder is known now: send what waits. */
@@ -196,7 +199,7 @@ list_folders(struct tui *t)
 	if (t->client == NULL || t->conn != CONN_READY)
 		return;
 	op = tui_op_new(t, NULL, NULL);
-	imap_client_list_folders(t->client, true, folders_done, op);
+	imap_client_poll_folders(t->client, folders_done, op);
 }
 
 /* The LIST held back until the open folder's first screen. */
@@ -400,6 +403,7 @@ connection_lost(struct tui *t, const char *detail)
 	/* Not freed here: we are inside one of its callbacks. */
 	g_idle_add(free_client_idle, t->client);
 	t->client = NULL;
+	live_detach(t); /* the client answered all before it closed */
 	t->conn = CONN_OFFLINE;
 	t->selected = false;
 	t->loading = false;
@@ -423,6 +427,7 @@ conn_stop(struct tui *t)
 	store_replay_cancel(t->replay);
 	t->replay = NULL;
 	imap_client_free(&t->client);
+	live_detach(t);
 	if (t->ops != NULL) {
 		GHashTableIter it;
 		gpointer k;
@@ -486,7 +491,7 @@ start_live(struct tui *t)
 	if (imap_client_has_cap(t->client, "IDLE")) {
 		imap_client_idle(t->client);
 	} else if (t->poll_timer == 0) {
-		t->poll_timer = g_timeout_add_seconds(TUI_POLL_INTERVAL, poll_cb, t);
+		t->poll_timer = g_timeout_add_seconds(t->cfg->ui.poll_interval, poll_cb, t);
 	}
 }
 
@@ -706,8 +711,10 @@ conn_open_folder(struct tui *t, const char *name)
 	if (t->folder != NULL && strcmp(name, t->folder) == 0 && (t->selected || t->loading))
 		return;
 	t->gen++;
+	live_leaving(t);
 	g_free(t->folder);
 	t->folder = g_strdup(name);
+	live_opened(t, name);
 	message_list_clear(t->list);
 	g_clear_pointer(&t->search, g_free);
 	viewer_clear(&t->viewer);
@@ -784,10 +791,7 @@ new_done(struct imap_client *c, enum tern_status st, const char *detail, void *u
 			message_list_select_uid(t->list, nd->select_uid);
 			g_clear_pointer(&t->select_mid, g_free);
 		}
-		if (nd->unread > 0) {
-			tui_info(t, ngettext("New mail in %s: %u message", "New mail in %s: %u messages",
-					     nd->unread), t->folder, nd->unread);
-		}
+		live_new_mail(t, t->folder, nd->unread);
 		if (t->fetch_new_again) {
 			t->fetch_new_again = false;
 			fetch_new(t);

@@ -1,5 +1,6 @@
 /* tern — ui/tui/folder-pane: draws the folder tree with unread counts (a
- * folded folder counts the folders inside it too). */
+ * folded folder counts the folders inside it too) and a "*" on folders
+ * with new mail not opened since. */
 #include "config.h"
 #include "core/common.h"
 
@@ -15,6 +16,7 @@ draw_node(struct tui *t, const struct folder_node *n, int y, const struct tui_re
 	attr_t a = base;
 	bool open = t->folder != NULL && g_strcmp0(t->folder, n->name) == 0;
 	gint64 unseen = n->unseen;
+	bool marked = live_marked(t, n->name);
 
 	for (int i = 0; i < n->depth && i < FOLDER_TREE_MAX_DEPTH; i++)
 		g_string_append(label, " ");
@@ -23,17 +25,18 @@ draw_node(struct tui *t, const struct folder_node *n, int y, const struct tui_re
 	/* folded: its own unread and those of the folders inside */
 	if (n->collapsed)
 		unseen = MAX(n->unseen, 0) + folder_tree_unseen_below(n);
-	if (unseen > 0) {
-		char *c = draw_count((guint64)unseen);
+	/* "*": new mail came since the folder was last opened (live.c) */
+	if (unseen > 0 || marked) {
+		char *c = unseen > 0 ? draw_count((guint64)unseen) : g_strdup("");
 
-		g_snprintf(count, sizeof(count), " %s", c);
+		g_snprintf(count, sizeof(count), " %s%s", marked ? "*" : "", c);
 		g_free(c);
 		cw = (int)strlen(count);
 	}
 	if (!is_sel) {
 		if (open)
 			a = t->attrs[COLOR_FOLDER_OPEN];
-		else if (unseen > 0)
+		else if (unseen > 0 || marked)
 			a = t->attrs[COLOR_FOLDER_UNREAD];
 		else
 			a = t->attrs[COLOR_FOLDER];

@@ -42,3 +42,8 @@ TESTS += tests/tui/test-tui-answer.py
 EXTRA_DIST += tests/tui/test-tui-answer.py
 TESTS += tests/tui/test-tui-crypto.py
 EXTRA_DIST += tests/tui/test-tui-crypto.py
+
+# Every folder's counts and new mail anywhere (#16), and its test.
+tern_SOURCES += ui/tui/live.c
+TESTS += tests/tui/test-tui-live.py
+EXTRA_DIST += tests/tui/test-tui-live.py

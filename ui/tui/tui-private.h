@@ -21,7 +21,8 @@
  * unlike UIDs), newest first, so that what the user asks for meanwhile
  * waits for one range, not the folder. */
 #define TUI_LOAD_CHUNK 2000
-/* Without IDLE, look for new mail this often (s). */
+/* The folder list (its tree) is made again this often (s); counts come
+ * sooner (live.c, [ui] poll_interval without NOTIFY). */
 #define TUI_POLL_INTERVAL 60
 /* Reconnect after 1 s, doubling up to this (s). */
 #define TUI_RECONNECT_MAX 60
@@ -252,6 +253,10 @@ struct tui {
 	bool queued_known;
 	GPtrArray *undo;        /* struct undo_entry *, oldest first (undo.c) */
 	struct undo_run *undo_run; /* a move being taken back, or NULL */
+	struct imap_watch *watch; /* every folder's counts (live.c) */
+	bool live_attached;     /* the watch has this connection (live.c) */
+	GHashTable *live_marked; /* folder names with new mail not opened yet (live.c) */
+	guint live_command;     /* child watch of new_mail_command running, or 0 */
 	GHashTable *returning;  /* Message-IDs undo brings back (conn.c): no new mail */
 	char *select_mid;       /* of those, the one to select when it comes */
 	attr_t attrs[COLOR_COUNT];
@@ -607,6 +612,28 @@ void parts_draw(struct tui *t, const struct tui_rect *r);
 /* Close the list (message changed) / and at exit remove the private files. */
 void parts_close(struct tui *t);
 void parts_free(struct tui *t);
+
+/* ---- live.c: every folder's counts, new mail anywhere (#16) ------------------ */
+void live_init(struct tui *t);
+/* After conn_stop() (the client is gone). */
+void live_free(struct tui *t);
+/* A folder list the interface made (struct imap_folder *, with UIDNEXT):
+ * the first of a connection starts the watch (NOTIFY, else polling). */
+void live_folders(struct tui *t, const GPtrArray *folders);
+/* The connection ended (closed or freed). */
+void live_detach(struct tui *t);
+/* The client's events go here first: true when it took it. */
+bool live_event(struct tui *t, const struct imap_event *ev);
+/* The open folder is left / another opened (its new-mail mark goes). */
+void live_leaving(struct tui *t);
+void live_opened(struct tui *t, const char *folder);
+/* New mail: mark the folder (unless open), say where, run new_mail_command. */
+void live_new_mail(struct tui *t, const char *folder, guint count);
+bool live_marked(struct tui *t, const char *folder);
+/* The user's own move, copy or APPEND brings n messages to folder (it
+ * failed: unexpect). */
+void live_expect(struct tui *t, const char *folder, guint n);
+void live_unexpect(struct tui *t, const char *folder, guint n);
 
 /* ---- #19 triage: declarations added for folder-pane.c ------------------------ */
 /* Ask for a folder by name (the folder prompt: Tab completes any part of

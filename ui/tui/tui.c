@@ -710,6 +710,8 @@ close_account(struct tui *t)
 	prompt_free(&t->prompt);
 	undo_free(t);
 	message_list_clear(t->list);
+	live_free(t); /* the next account's folders are other folders */
+	live_init(t);
 	folder_tree_free(&t->folders);
 	t->folders = folder_tree_new();
 	t->tag_prefix = false;
@@ -810,6 +812,7 @@ tui_prepare(struct tui *t)
 	t->list = message_list_new();
 	message_list_set_threaded(t->list, t->cfg->ui.threading);
 	t->folders = folder_tree_new();
+	live_init(t);
 	t->focus = PANE_LIST;
 	return 0;
 }
@@ -832,6 +835,7 @@ tui_free(struct tui *t)
 	viewer_clear(&t->viewer);
 	prompt_free(&t->prompt);
 	undo_free(t);
+	live_free(t);
 	conn_forget_returning(t);
 	if (t->redraw_source != 0)
 		g_source_remove(t->redraw_source);

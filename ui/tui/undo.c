@@ -227,6 +227,7 @@ static void
 move_back(struct undo_run *r, const GArray *uids)
 {
 	r->moved = uids->len;
+	live_expect(r->t, r->e->folder, uids->len); /* back where they were: no new mail */
 	imap_client_copy(r->client, uids, r->e->folder, true, moved_cb, r);
 }
 
