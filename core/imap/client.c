@@ -2361,7 +2361,7 @@ imap_parts_serialize(const GPtrArray *parts)
 		const struct imap_part *p = parts->pdata[i];
 		const char *const none[] = { NULL };
 
-		g_variant_builder_add(&b, "(sssasmsasmstiub)", p->section, p->type, p->subtype,
+		g_variant_builder_add(&b, "(sss^asms^asmstiub)", p->section, p->type, p->subtype,
 				      p->params ? (const char *const *)p->params : none,
 				      p->disposition,
 				      p->disposition_params ?
@@ -2398,7 +2398,7 @@ imap_parts_deserialize(GBytes *data)
 		gboolean multi;
 		guint64 size;
 
-		g_variant_get_child(v, i, "(sssasmsasmstiub)", &p->section, &p->type, &p->subtype,
+		g_variant_get_child(v, i, "(sss^asms^asmstiub)", &p->section, &p->type, &p->subtype,
 				    &p->params, &p->disposition, &p->disposition_params,
 				    &p->encoding, &size, &parent, &child, &multi);
 		p->size = size;

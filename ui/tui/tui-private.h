@@ -536,6 +536,15 @@ const GPtrArray *viewer_structure(struct tui *t);
 /* The whole message (fetched for a pipe, a save, the source) of the one
  * the viewer holds only in part: kept, cached and shown from now on. */
 void viewer_have_whole(struct tui *t, guint32 uid, GBytes *whole);
+/* What the viewer would show of message uid (size: its RFC822.SIZE): the
+ * whole message when small, signed or encrypted, else its header and text
+ * parts only (mime_partial_message()), for a reply that quotes the text.
+ * fn gets raw (transfer none) or NULL and why; never inside this call, and
+ * not at all when the connection or folder changed first. ud_free (may be
+ * NULL) frees ud after fn, or when fn will not come. */
+typedef void shown_fn(struct tui *t, GBytes *raw, const char *detail, void *ud);
+void viewer_fetch_shown(struct tui *t, guint32 uid, guint32 size, shown_fn *fn, void *ud,
+			GDestroyNotify ud_free);
 /* toolbox.c: | pipe, S save as .eml, b open a link. */
 void toolbox_pipe(struct tui *t);
 void toolbox_save_message(struct tui *t);

@@ -672,6 +672,110 @@ viewer_fetch(struct tui *t, struct msg *m)
 	tui_dirty(t);
 }
 
+/* ---- what is shown, for another caller (a reply quotes the text only) ---------- */
+
+struct shown {
+	guint32 uid;
+	shown_fn *fn;
+	void *ud;
+	GDestroyNotify ud_free;
+	GBytes *header;
+	char **sections;
+};
+
+static void
+shown_free(gpointer p)
+{
+	struct shown *sh = p;
+
+	if (sh->header != NULL)
+		g_bytes_unref(sh->header);
+	g_strfreev(sh->sections);
+	if (sh->ud_free != NULL)
+		sh->ud_free(sh->ud);
+	g_free(sh);
+}
+
+static void
+shown_whole_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+		 void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+
+	if (tui_op_current(op))
+		sh->fn(op->t, st == TERN_OK ? data : NULL, detail, sh->ud);
+	tui_op_free(op);
+}
+
+static void
+shown_parts_came(struct imap_client *c, enum tern_status st, const char *detail,
+		 const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+	GBytes *raw;
+
+	if (tui_op_current(op) && st != TERN_OK) {
+		sh->fn(op->t, NULL, detail, sh->ud);
+	} else if (tui_op_current(op)) {
+		raw = mime_partial_message(sh->header, res->mime, res->data);
+		sh->fn(op->t, raw, NULL, sh->ud);
+		g_bytes_unref(raw);
+	}
+	tui_op_free(op);
+}
+
+static void
+shown_structure_came(struct imap_client *c, enum tern_status st, const char *detail,
+		     const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+	struct tui *t = op->t;
+	int plan = -1;
+
+	if (!tui_op_current(op) || st != TERN_OK) {
+		if (tui_op_current(op))
+			sh->fn(t, NULL, detail, sh->ud);
+		tui_op_free(op);
+		return;
+	}
+	if (res->structure != NULL && res->header != NULL)
+		plan = mime_structure_plan(res->structure, t->cfg->ui.prefer_html,
+					   IMAP_MAX_FETCH_SECTIONS, &sh->sections);
+	op->data = NULL; /* sh goes on with the next step */
+	tui_op_free(op);
+	if (plan != MIME_FETCH_PARTS || sh->sections[0] == NULL) {
+		/* signed, encrypted, no structure, or nothing but attachments */
+		imap_client_fetch_body(t->client, sh->uid, "", false, shown_whole_done,
+				       tui_op_new(t, sh, shown_free));
+		return;
+	}
+	sh->header = g_bytes_ref(res->header);
+	imap_client_fetch_parts(t->client, sh->uid, IMAP_PARTS_MIME,
+				(const char *const *)sh->sections, shown_parts_came,
+				tui_op_new(t, sh, shown_free));
+}
+
+void
+viewer_fetch_shown(struct tui *t, guint32 uid, guint32 size, shown_fn *fn, void *ud,
+		   GDestroyNotify ud_free)
+{
+	struct shown *sh = g_new0(struct shown, 1);
+
+	sh->uid = uid;
+	sh->fn = fn;
+	sh->ud = ud;
+	sh->ud_free = ud_free;
+	if (size <= TUI_VIEW_WHOLE)
+		imap_client_fetch_body(t->client, uid, "", false, shown_whole_done,
+				       tui_op_new(t, sh, shown_free));
+	else
+		imap_client_fetch_parts(t->client, uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER,
+					NULL, shown_structure_came, tui_op_new(t, sh, shown_free));
+}
+
 /* Connecting, or the folder is still being opened: the server part
  * (fetch, or \Seen for a cached body) waits for viewer_resume(). */
 static bool
