@@ -46,6 +46,10 @@ TESTS += tests/integration/test-show-json.py
 EXTRA_DIST += tests/integration/test-show-json.py
 TESTS += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-parts.py
+# Fetching only what is read (#14): the viewer against Dovecot, and hostile
+# servers on the fake.
+TESTS += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
+EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor

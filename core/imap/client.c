@@ -2531,6 +2531,7 @@ struct parts_op {
 	guint32 uid;
 	guint what;
 	char **sections;
+	bool answered;  /* a FETCH for the UID came (its items may be NIL) */
 	struct imap_parts_result res;
 };
 
@@ -2602,6 +2603,7 @@ parts_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 	    !(f->present & (IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE)))
 		return false;
 	remember_uid(op->c, f->seq, f->uid);
+	op->answered = true;
 	if ((f->present & IMAP_FETCH_BODYSTRUCTURE) && f->body != NULL) {
 		if (op->res.structure != NULL)
 			g_ptr_array_unref(op->res.structure);
@@ -2634,11 +2636,7 @@ parts_done(struct imap_session *s, const struct imap_response *r, enum tern_stat
 {
 	struct parts_op *op = ud;
 	struct imap_client *c = op->c;
-	bool got = op->res.structure != NULL || op->res.header != NULL;
-
-	for (guint i = 0; i < op->res.data->len && !got; i++)
-		got = op->res.data->pdata[i] != NULL;
-	if (st == TERN_OK && !got) {
+	if (st == TERN_OK && !op->answered) {
 		char *d = g_strdup_printf(_("no message with UID %u in this folder"), op->uid);
 
 		if (client_may_answer(c))

@@ -306,8 +306,8 @@ typedef void imap_parts_fn(struct imap_client *c, enum tern_status st, const cha
  * ("1", "2.1": numbers and dots only, at most IMAP_MAX_FETCH_SECTIONS),
  * BODY.PEEK[section] (or BINARY.PEEK), so that a message's structure,
  * header and shown parts cost one round trip. Nothing here sets \Seen.
- * Bad arguments (or BINARY not offered) and an answer without any of it:
- * TERN_ERR_MSG. Sizes are not trusted: a part is what came, within the
+ * Bad arguments (or BINARY not offered) and an answer without a FETCH
+ * for the UID: TERN_ERR_MSG (an item answered NIL is a NULL in res). Sizes are not trusted: a part is what came, within the
  * parser's body literal bound. */
 void imap_client_fetch_parts(struct imap_client *c, guint32 uid, guint what,
 			     const char *const *sections, imap_parts_fn *done, void *ud);

@@ -916,8 +916,8 @@ cli_fetch_shown(const struct tern_globals *g, struct cli_ctx *ctx, const char *f
 		return rc;
 	if (ctx->store != NULL &&
 	    store_body_get(ctx->store, folder, info.uidvalidity, uid, &cached, &err) == 1) {
-		g_bytes_unref(cached);
-		return cli_fetch_message(g, ctx, folder, uid, false, data_r);
+		*data_r = cached;
+		return 0;
 	}
 	g_clear_error(&err);
 	rc = cli_fetch_parts(ctx, uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER, NULL, &structure,
@@ -926,7 +926,9 @@ cli_fetch_shown(const struct tern_globals *g, struct cli_ctx *ctx, const char *f
 		plan = mime_structure_plan(structure, false, IMAP_MAX_FETCH_SECTIONS, &sections);
 	if (rc == 0 && (plan != MIME_FETCH_PARTS || sections[0] == NULL)) {
 		/* signed, encrypted, no usable structure: the whole message */
-		rc = cli_fetch_message(g, ctx, folder, uid, false, data_r);
+		rc = fetch_body(ctx, uid, false, data_r);
+		if (rc == 0 && ctx->store != NULL)
+			keep_item(ctx, folder, info.uidvalidity, uid, NULL, *data_r);
 	} else if (rc == 0) {
 		rc = cli_fetch_parts(ctx, uid, IMAP_PARTS_MIME, (const char *const *)sections, NULL,
 				     NULL, &data, &mime);

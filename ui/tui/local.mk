@@ -34,5 +34,3 @@ TESTS += tests/tui/test-tui-triage.py
 EXTRA_DIST += tests/tui/test-tui-triage.py
 TESTS += tests/tui/test-tui-toolbox.py
 EXTRA_DIST += tests/tui/test-tui-toolbox.py
-TESTS += tests/tui/test-tui-fetch.py
-EXTRA_DIST += tests/tui/test-tui-fetch.py
