@@ -133,6 +133,11 @@ char *mime_attachment_safe_name(const char *name, unsigned index);
 int mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
 			 char **path_r, GError **error);
 
+/* The same for content fetched on its own (a part by BINARY): written to
+ * DIR/mime_attachment_safe_name(name, index) with the same care. */
+int mime_bytes_save(GBytes *bytes, const char *name, unsigned index, const char *dir, bool force,
+		    char **path_r, GError **error);
+
 /* ---- Structure without the body (BODYSTRUCTURE) ------------------------------------ */
 
 struct imap_part; /* core/imap/client.h */

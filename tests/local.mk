@@ -56,4 +56,4 @@ noinst_PROGRAMS += tests/bench/floor
 tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = -O2 -Wall -DFLOOR_ZLIB $(ZLIB_CFLAGS)
 tests_bench_floor_LDADD = $(ZLIB_LIBS)
-EXTRA_DIST += tests/bench/bench-list.py
+EXTRA_DIST += tests/bench/bench-list.py tests/bench/bench-fetch.py

@@ -11,7 +11,8 @@ the generator's bytes exactly; the message is not marked read by the
 partial fetch until the viewer marks it (\\Seen on the server); after tern
 quits, `tern --offline parts INBOX UID` lists the parts from the cached
 BODYSTRUCTURE, and opening the message again offline shows its text from
-the cached parts while the server cannot be reached."""
+the cached parts while the server cannot be reached. `tern save` fetches
+the attachment alone by BINARY too."""
 import base64
 import importlib.util
 import os
@@ -167,7 +168,22 @@ def run_tests(t, srv, env, proxy):
         raise
     finally:
         run.kill()
+    check_cli_save(t, env, uid, proxy)
     check_offline(t, env, config, uid, proxy)
+
+
+def check_cli_save(t, env, uid, proxy):
+    out = os.path.join(env.dir, "cli-saved")
+    os.makedirs(out)
+    before = received(proxy)
+    r = env.tern("save", "INBOX", uid, "-o", out)
+    got = received(proxy) - before
+    t.eq(r.returncode, 0, "tern save: exit 0 (%s)" % r.stderr.decode(errors="replace"))
+    path = os.path.join(out, NAME)
+    t.ok(os.path.exists(path) and open(path, "rb").read() == ATTACHMENT,
+         "tern save: the generator's bytes exactly")
+    t.ok(got < len(ATTACHMENT) + 256 * 1024,
+         "tern save fetched the part alone, by BINARY (%d bytes read)" % got)
 
 
 def check_offline(t, env, config, uid, proxy):

@@ -118,6 +118,21 @@ int cli_cached_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const 
 		    GBytes **data_r);
 void cli_keep_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const char *item,
 		   GBytes *data);
+/* cli_fetch_message() on a context cli_open_cached() opened already. */
+int cli_fetch_opened(struct cli_ctx *ctx, const char *folder, guint32 uid, bool mark_read,
+		     GBytes **data_r);
+/* cmd-parts.c: UID's BODYSTRUCTURE, flattened (struct imap_part *,
+ * transfer full): opens the context (cli_open_cached()) and FOLDER
+ * read-only and fetches it, keeping it in the cache; --offline: from the
+ * cache. 0, or an exit code after printing why. */
+int cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+			  guint32 uid, GPtrArray **structure_r);
+/* One part's content (e: from mime_structure_parts()) of the message in
+ * the selected folder: BINARY.PEEK where the server offers it and e is a
+ * leaf (*decoded_r true), else BODY.PEEK as sent (*decoded_r false). */
+struct mime_part_entry;
+int cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
+		      GBytes **data_r, bool *decoded_r);
 int cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
 		      guint32 uid, bool mark_read, GBytes **data_r);
 

@@ -54,27 +54,23 @@ cached_structure(struct cli_ctx *ctx, const char *folder, guint32 uid)
 	return parts;
 }
 
-/* Connect, open FOLDER read-only and get UID's parts (mime_structure_parts,
- * transfer full) without its body; --offline: from the cache. */
-static int
-fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
-	    GPtrArray **entries_r)
+int
+cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		      guint32 uid, GPtrArray **structure_r)
 {
 	struct structure_wait w = { .ctx = ctx };
 	struct imap_mailbox_info info;
 	GBytes *keep;
 	int rc;
 
+	*structure_r = NULL;
 	if ((rc = cli_open_cached(g, ctx)) != 0)
 		return rc;
-	if (ctx->offline && (w.parts = cached_structure(ctx, folder, uid)) == NULL)
+	if (ctx->offline && (*structure_r = cached_structure(ctx, folder, uid)) == NULL)
 		return cli_fail(TERN_ERR_MSG, _("--offline: the structure of message %u of '%s' "
 						"is not cached"), uid, folder);
-	if (ctx->offline) {
-		*entries_r = mime_structure_parts(w.parts);
-		g_ptr_array_unref(w.parts);
+	if (ctx->offline)
 		return 0;
-	}
 	if ((rc = cli_select(ctx, folder, true, &info)) != 0)
 		return rc;
 	imap_client_fetch_structure(ctx->client, uid, structure_cb, &w);
@@ -87,8 +83,22 @@ fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folde
 	keep = imap_parts_serialize(w.parts);
 	cli_keep_part(ctx, folder, uid, "BODYSTRUCTURE", keep);
 	g_bytes_unref(keep);
-	*entries_r = mime_structure_parts(w.parts);
-	g_ptr_array_unref(w.parts);
+	*structure_r = w.parts;
+	return 0;
+}
+
+/* UID's parts (mime_structure_parts, transfer full) without its body. */
+static int
+fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
+	    GPtrArray **entries_r)
+{
+	GPtrArray *structure;
+	int rc = cli_message_structure(g, ctx, folder, uid, &structure);
+
+	if (rc != 0)
+		return rc;
+	*entries_r = mime_structure_parts(structure);
+	g_ptr_array_unref(structure);
 	return 0;
 }
 
@@ -231,9 +241,9 @@ write_part(const struct mime_part_entry *e, GBytes *data, bool decoded)
 /* A part's content: BINARY.PEEK (RFC 3516: the server undoes the
  * transfer encoding, so base64 does not cross the wire) where offered and
  * the part is a leaf, else BODY.PEEK. *decoded_r says which came. */
-static int
-fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
-	      GBytes **data_r, bool *decoded_r)
+int
+cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
+		  GBytes **data_r, bool *decoded_r)
 {
 	const char *sections[] = { e->section, NULL };
 	bool binary = !e->message && imap_client_has_cap(ctx->client, "BINARY");
@@ -285,7 +295,7 @@ cli_show_part(const struct tern_globals *g, struct cli_ctx *ctx, const char *fol
 		g_free(item);
 		if (rc != 0)
 			goto out;
-	} else if ((rc = fetch_section(ctx, uid, e, &data, &decoded)) != 0) {
+	} else if ((rc = cli_fetch_section(ctx, uid, e, &data, &decoded)) != 0) {
 		goto out;
 	}
 	write_part(e, data, decoded);

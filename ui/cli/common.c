@@ -755,14 +755,20 @@ int
 cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
 		  guint32 uid, bool mark_read, GBytes **data_r)
 {
+	int rc = cli_open_cached(g, ctx);
+
+	return rc != 0 ? rc : cli_fetch_opened(ctx, folder, uid, mark_read, data_r);
+}
+
+int
+cli_fetch_opened(struct cli_ctx *ctx, const char *folder, guint32 uid, bool mark_read,
+		 GBytes **data_r)
+{
 	struct imap_mailbox_info info;
 	GBytes *cached = NULL;
 	GError *err = NULL;
 	int rc;
 
-	rc = cli_open_cached(g, ctx);
-	if (rc != 0)
-		return rc;
 	if (ctx->offline && mark_read)
 		return cli_fail(TERN_ERR_CONN, _("--offline: --mark-read needs the server"));
 	if (ctx->offline)
