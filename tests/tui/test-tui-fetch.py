@@ -7,7 +7,8 @@ server sends. Covers: opening the message shows its text and lists the
 attachment (type, name) while the bytes read stay under a bound far below
 the message's size; v then s fetches the attachment (BINARY: the server
 decodes it, so fewer bytes than its base64 come) and the file saved holds
-the generator's bytes exactly; the message is not marked read by the
+the generator's bytes exactly (before that, on a slow link, the
+progress shows on the status line and Esc cancels the fetch); the message is not marked read by the
 partial fetch until the viewer marks it (\\Seen on the server); after tern
 quits, `tern --offline parts INBOX UID` lists the parts from the cached
 BODYSTRUCTURE, and opening the message again offline shows its text from
@@ -136,10 +137,11 @@ def run_tests(t, srv, env, proxy):
         shown = received(proxy) - before
         t.ok(shown < SHOW_BOUND, "showing it read %d bytes from the server (bound %d)"
              % (shown, SHOW_BOUND))
-        before = received(proxy)
         run.term.keys("v")
         ok, lines = run.term.wait(lambda ls: screen_has(ls, "Parts (") and screen_has(ls, NAME))
         t.ok(ok, "v lists the parts from the structure", "\n".join(lines))
+        check_cancel(t, run, proxy)
+        before = received(proxy)
         run.term.keys("s")
         ok, lines = run.term.wait(lambda ls: "Save to:" in message_line(ls), timeout=120)
         t.ok(ok, "s fetches the part, then asks where to save it", message_line(lines))
@@ -170,6 +172,32 @@ def run_tests(t, srv, env, proxy):
         run.kill()
     check_cli_save(t, env, uid, proxy)
     check_offline(t, env, config, uid, proxy)
+
+
+def check_cancel(t, run, proxy):
+    """s on a slow link: progress on the status line, Esc cancels; the
+    answer is drained, not saved, and the list stays usable."""
+    proxy.delay = 0.05  # per 64 KiB chunk: the part takes some 12 s
+    run.term.keys("s")
+    ok, lines = run.term.wait(lambda ls: "Fetching the part" in message_line(ls) and
+                              "Esc cancels" in message_line(ls))
+    t.ok(ok, "s on a slow link: the progress on the status line", message_line(lines))
+    run.term.keys("Escape")
+    ok, lines = run.term.wait(lambda ls: "Cancelled" in message_line(ls))
+    t.ok(ok, "Esc cancels the fetch", message_line(lines))
+    t.ok(screen_has(lines, "Parts ("), "the parts list stays open", "\n".join(lines))
+    proxy.delay = 0
+    last, stable = -1, 0
+    deadline = time.time() + 120
+    while time.time() < deadline and stable < 4:  # the rest of the answer drained
+        now = received(proxy)
+        stable = stable + 1 if now == last else 0
+        last = now
+        time.sleep(0.5)
+    lines = run.term.screen()
+    t.ok("Save to:" not in message_line(lines) and "Fetched" not in message_line(lines),
+         "the cancelled part is not offered for saving when it comes",
+         message_line(lines))
 
 
 def check_cli_save(t, env, uid, proxy):
