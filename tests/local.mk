@@ -49,6 +49,11 @@ EXTRA_DIST += tests/integration/test-parts.py
 # Fetching only what is read (#14): the viewer against Dovecot, and hostile
 # servers on the fake.
 TESTS += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
+check_PROGRAMS += tests/unit/test-fetch-plan
+tests_unit_test_fetch_plan_CFLAGS = $(MIME_CFLAGS)
+tests_unit_test_fetch_plan_SOURCES = tests/unit/test-fetch-plan.c
+tests_unit_test_fetch_plan_LDADD = $(MIME_TEST_LIBS)
+TESTS += tests/unit/test-fetch-plan
 EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
 
 # Benchmarks: built, not run by make check.
