@@ -385,6 +385,15 @@ header_without_content(GString *out, const char *h, size_t len)
 	}
 }
 
+/* s ends with the text (s may hold NULs: its length, not strlen). */
+static bool
+ends_with(const GString *s, const char *text)
+{
+	size_t n = strlen(text);
+
+	return s->len >= n && memcmp(s->str + s->len - n, text, n) == 0;
+}
+
 GBytes *
 mime_partial_message(GBytes *header, const GPtrArray *mimes, const GPtrArray *bodies)
 {
@@ -410,6 +419,9 @@ mime_partial_message(GBytes *header, const GPtrArray *mimes, const GPtrArray *bo
 		if (mime != NULL) {
 			d = g_bytes_get_data(mime, &n);
 			g_string_append_len(m, d, (gssize)n);
+			/* a MIME header cut short must still end before the body */
+			if (!ends_with(m, "\n\n") && !ends_with(m, "\n\r\n"))
+				g_string_append(m, ends_with(m, "\n") ? "\r\n" : "\r\n\r\n");
 		} else {
 			g_string_append(m, "Content-Type: text/plain\r\n\r\n");
 		}

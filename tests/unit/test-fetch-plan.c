@@ -149,6 +149,9 @@ test_partial_message(void)
 	g_ptr_array_add(bodies, g_bytes_new_static("second\r\n", 8));
 	g_ptr_array_add(mimes, NULL);
 	g_ptr_array_add(bodies, NULL); /* nor the part: left out */
+	/* a MIME header cut short (no blank line): its body stays a body */
+	g_ptr_array_add(mimes, g_bytes_new_static("Content-Type: text/plain", 24));
+	g_ptr_array_add(bodies, g_bytes_new_static("third\r\n", 7));
 	raw = mime_partial_message(h, mimes, bodies);
 	g_assert_null(g_strstr_len(g_bytes_get_data(raw, NULL), (gssize)g_bytes_get_size(raw),
 				   "boundary=\"outer\""));
@@ -160,6 +163,7 @@ test_partial_message(void)
 	g_assert_nonnull(strstr(out, "caf\u00e9 au lait"));
 	g_assert_nonnull(strstr(out, "not a boundary of ours"));
 	g_assert_nonnull(strstr(out, "second"));
+	g_assert_nonnull(strstr(out, "third"));
 	g_free(out);
 	mime_rendered_free(&r);
 	mime_message_free(&m);

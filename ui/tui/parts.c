@@ -440,10 +440,13 @@ fetch_progress(gpointer ud)
 	struct tui *t = ud;
 	struct parts_view *p = t->parts;
 	char *have, *all;
+	guint64 now;
 
 	if (p == NULL || t->client == NULL)
 		return G_SOURCE_CONTINUE;
-	have = g_format_size(imap_client_received(t->client) - p->fetch_start);
+	now = imap_client_received(t->client);
+	/* a new connection counts from 0 again */
+	have = g_format_size(now >= p->fetch_start ? now - p->fetch_start : 0);
 	all = g_format_size(p->fetch_size);
 	tui_notice(t, _("Fetching the part: %s of about %s… (Esc cancels)"), have, all);
 	g_free(have);
