@@ -13,7 +13,10 @@ partial fetch until the viewer marks it (\\Seen on the server); after tern
 quits, `tern --offline parts INBOX UID` lists the parts from the cached
 BODYSTRUCTURE, and opening the message again offline shows its text from
 the cached parts while the server cannot be reached. `tern save` fetches
-the attachment alone by BINARY too."""
+the attachment alone by BINARY too. A signed message over 64 KiB is
+fetched whole (a signature covers the exact bytes). A reply, from
+`tern reply` or r in the interface on a message neither open nor cached
+whole, reads the text only."""
 import base64
 import importlib.util
 import os
@@ -67,6 +70,30 @@ def big_message():
                base64.encodebytes(ATTACHMENT).decode().replace("\n", "\r\n"), b)).encode()
 
 
+SIGNED_MID = "<fetch-signed-1@tern.test>"
+SIGNED_SUBJECT = "Signed big message"
+SIGNED_TEXT = "This signed text is covered by the signature."
+
+
+def signed_message():
+    """Over TUI_VIEW_WHOLE (64 KiB): only the signature makes it whole."""
+    b = "signed-boundary"
+    filler = "".join("signed line %d of a long text\r\n" % i for i in range(4000))
+    return ("From: Signer <signer@example.org>\r\n"
+            "To: tern@example.org\r\n"
+            "Subject: %s\r\n"
+            "Date: Wed, 31 Dec 2036 12:00:00 +0000\r\n"
+            "Message-ID: %s\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/signed; protocol=\"application/pgp-signature\"; "
+            "micalg=pgp-sha256; boundary=\"%s\"\r\n\r\n"
+            "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n%s"
+            "--%s\r\nContent-Type: application/pgp-signature; name=\"signature.asc\"\r\n\r\n"
+            "-----BEGIN PGP SIGNATURE-----\r\nAAAA\r\n-----END PGP SIGNATURE-----\r\n"
+            "--%s--\r\n" % (SIGNED_SUBJECT, SIGNED_MID, b, b, SIGNED_TEXT, filler, b, b)
+            ).encode()
+
+
 def screen_has(lines, s):
     return any(s in l for l in lines)
 
@@ -108,21 +135,36 @@ def run_tests(t, srv, env, proxy):
     c = srv.imap()
     typ, data = c.append("INBOX", None, None, raw)
     t.ok(typ == "OK", "the big message is appended", repr(data))
+    signed = signed_message()
+    typ, data = c.append("INBOX", None, None, signed)
+    t.ok(typ == "OK", "a signed message of %d bytes is appended" % len(signed), repr(data))
     c.select("INBOX", readonly=True)
     typ, data = c.uid("SEARCH", None, "HEADER", "Message-ID", '"%s"' % MID)
     uid = data[0].split()[-1].decode()
     c.logout()
     save_dir = os.path.join(env.dir, "saved")
     os.makedirs(save_dir)
-    config = srv.tern_config(env.config, tls="none", port=proxy.port, timeout=60)
+    config = srv.tern_config(env.config, tls="none", port=proxy.port, timeout=60,
+                             extra="from = Tern User <tern@example.org>\n")
     with open(config, "a") as f:
         f.write("[ui]\nsave_dir = %s\n" % save_dir)
-    n = len(srv.mailbox["INBOX"]) + 1
+    n = len(srv.mailbox["INBOX"]) + 2
     run = races.Run(env, config)
     try:
         ok, lines = races.wait_loaded(run, n)
         t.ok(ok, "INBOX loaded", "\n".join(lines))
         time.sleep(1)
+        before = received(proxy)
+        run.term.keys("g", "j", "Enter")
+        ok, lines = run.term.wait(lambda ls: screen_has(ls, SIGNED_TEXT))
+        t.ok(ok, "the signed message shows its text", "\n".join(lines))
+        time.sleep(1)
+        got = received(proxy) - before
+        t.ok(got >= len(signed), "a signed message is fetched whole (%d bytes read, the "
+             "message has %d)" % (got, len(signed)))
+        run.term.keys("q")
+        run.term.wait(lambda ls: races.viewer_subject(ls) is None)
+        time.sleep(0.5)
         before = received(proxy)
         run.term.keys("g", "Enter")
         ok, lines = run.term.wait(lambda ls: screen_has(ls, TEXT) and screen_has(ls, NAME))
@@ -171,6 +213,8 @@ def run_tests(t, srv, env, proxy):
     finally:
         run.kill()
     check_cli_save(t, env, uid, proxy)
+    check_cli_reply(t, env, uid, proxy)
+    check_tui_reply(t, env, config, proxy)
     check_offline(t, env, config, uid, proxy)
 
 
@@ -198,6 +242,64 @@ def check_cancel(t, run, proxy):
     t.ok("Save to:" not in message_line(lines) and "Fetched" not in message_line(lines),
          "the cancelled part is not offered for saving when it comes",
          message_line(lines))
+
+
+def check_cli_reply(t, env, uid, proxy):
+    before = received(proxy)
+    r = env.tern("reply", "INBOX", uid, "--print")
+    got = received(proxy) - before
+    t.eq(r.returncode, 0, "tern reply --print: exit 0 (%s)" % r.stderr.decode(errors="replace"))
+    t.ok(("> " + TEXT).encode() in r.stdout, "tern reply quotes the text", r.stdout[-400:])
+    t.ok(got < SHOW_BOUND, "tern reply read %d bytes, not the attachment (bound %d)"
+         % (got, SHOW_BOUND))
+
+
+EDITOR = """#!/bin/sh
+cp "$1" "$0.draft"
+"""
+
+
+def check_tui_reply(t, env, config, proxy):
+    """r on the big message, not open and not cached whole: what the viewer
+    would show is fetched, the attachment stays on the server."""
+    editor = os.path.join(env.dir, "editor.sh")
+    with open(editor, "w") as f:
+        f.write(EDITOR)
+    os.chmod(editor, 0o755)
+    env.env["EDITOR"] = editor
+    env.env.pop("VISUAL", None)
+    cache = os.path.join(env.dir, "cache", "tern")
+    saved = cache + ".kept"
+    os.rename(cache, saved)
+    run = races.Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: "messages" in ls[H - 2])
+        t.ok(ok, "a fresh start (no cache) loads INBOX", "\n".join(lines))
+        time.sleep(1)
+        before = received(proxy)
+        run.term.keys("g", "r")
+        ok, lines = run.term.wait(lambda ls: any("Review:" in l for l in ls), timeout=120)
+        t.ok(ok, "r on the big message: the editor ran, the review screen", "\n".join(lines))
+        got = received(proxy) - before
+        draft = open(editor + ".draft").read() if os.path.exists(editor + ".draft") else ""
+        t.ok("> " + TEXT in draft, "the draft quotes the text", draft[-400:])
+        t.ok(got < SHOW_BOUND, "r read %d bytes from the server, not the attachment "
+             "(bound %d)" % (got, SHOW_BOUND))
+        run.term.keys("q")
+        run.term.wait(lambda ls: "Drop this message" in ls[H - 1])
+        run.term.keys("y")
+        run.term.wait(lambda ls: "Message dropped" in ls[H - 1])
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "tern quits with status 0")
+        t.eq(run.err(), "", "nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.kill()
+        import shutil
+        shutil.rmtree(cache, ignore_errors=True)
+        os.rename(saved, cache)
 
 
 def check_cli_save(t, env, uid, proxy):

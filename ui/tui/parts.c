@@ -413,6 +413,8 @@ part_fetch_free(gpointer p)
 {
 	struct part_fetch *pf = p;
 
+	if (pf == NULL)
+		return; /* handed on to a retry */
 	g_free(pf->arg);
 	g_free(pf->section);
 	g_free(pf->encoding);

@@ -530,6 +530,8 @@ parts_fetch_free(gpointer p)
 {
 	struct parts_fetch *pf = p;
 
+	if (pf == NULL)
+		return;
 	if (pf->structure != NULL)
 		g_ptr_array_unref(pf->structure);
 	if (pf->header != NULL)
@@ -688,6 +690,8 @@ shown_free(gpointer p)
 {
 	struct shown *sh = p;
 
+	if (sh == NULL)
+		return; /* handed on to the next step */
 	if (sh->header != NULL)
 		g_bytes_unref(sh->header);
 	g_strfreev(sh->sections);
@@ -734,6 +738,7 @@ shown_structure_came(struct imap_client *c, enum tern_status st, const char *det
 	struct shown *sh = op->data;
 	struct tui *t = op->t;
 	int plan = -1;
+
 
 	if (!tui_op_current(op) || st != TERN_OK) {
 		if (tui_op_current(op))
