@@ -9,7 +9,8 @@ NIL by the server), nesting past the bounds (a protocol error, exit 76,
 memory bounded), a BINARY literal8 bigger than the body bound (refused
 before it is read), a BODYSTRUCTURE the server leaves out (a reply falls
 back to the whole message) and a text part longer than announced (the
-reply quotes it all). Each case also checks what every hostile case
+reply quotes it all), and a NO [UNKNOWN-CTE] to BINARY (BODY.PEEK
+instead, decoded by tern). Each case also checks what every hostile case
 checks: no sanitizer report, no hang, the fake server saw exactly the
 commands its script expects (e.g. BINARY.PEEK, and one UID FETCH for the
 header and the text parts)."""
@@ -75,6 +76,7 @@ def main(t):
         base = h.baseline_rss(t, tmp)
         sizes(t, tmp)
         sections(t, tmp)
+        unknown_cte(t, tmp)
         bounds(t, tmp, base)
         replies(t, tmp)
     finally:
@@ -96,6 +98,22 @@ def sizes(t, tmp):
     data = bytes(range(32, 127)) * 50  # printable: the case checks stdout for controls
     show_part(t, tmp, "a part bigger than its BODYSTRUCTURE says", 10, data)
     show_part(t, tmp, "a part smaller than its BODYSTRUCTURE says", 10 ** 9, b"seven b")
+
+
+def unknown_cte(t, tmp):
+    data = bytes(range(32, 127)) * 3
+    import base64
+    enc = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    script = (h.prelude(CAPS) + h.select() + ASK_STRUCTURE + structure_fetch(structure()) +
+              ASK_BINARY + "S: $TAG NO [UNKNOWN-CTE] cannot decode that\n" +
+              "C~ \\S+ UID FETCH 1 \\(UID BODY\\.PEEK\\[2\\]\\)\n" +
+              h.raw(b"* 1 FETCH (UID 1 BODY[2] " + h.lit(enc) + b")\r\n") +
+              "S: $TAG OK done\n" + h.LOGOUT)
+
+    def decoded(r):
+        t.ok(r.out == data, "NO to BINARY: BODY.PEEK instead, decoded by tern", r.out[:200])
+    h.case(t, tmp, "BINARY refused with UNKNOWN-CTE", script,
+           ["show", "INBOX", "1", "--part", "2"], h.EX_OK, check=decoded)
 
 
 def sections(t, tmp):

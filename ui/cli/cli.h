@@ -111,6 +111,10 @@ int cli_fetch_shown(const struct tern_globals *g, struct cli_ctx *ctx, const cha
 int cli_fetch_parts(struct cli_ctx *ctx, guint32 uid, guint what, const char *const *sections,
 		    GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
 		    GPtrArray **mime_r);
+/* The same, saying nothing: -1 with ctx->st and ctx->detail on failure. */
+int cli_fetch_parts_try(struct cli_ctx *ctx, guint32 uid, guint what,
+			const char *const *sections, GPtrArray **structure_r, GBytes **header_r,
+			GPtrArray **data_r, GPtrArray **mime_r);
 /* A part in the cache by fetch item (store_part_put()), for the folder
  * cli_select() opened (offline: as the cache has it): 1 and *data_r
  * (transfer full), or 0. cli_keep_part() puts one there (not offline). */

@@ -248,8 +248,18 @@ cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry
 	const char *sections[] = { e->section, NULL };
 	bool binary = !e->message && imap_client_has_cap(ctx->client, "BINARY");
 	GPtrArray *data = NULL;
-	int rc = cli_fetch_parts(ctx, uid, binary ? IMAP_PARTS_BINARY : 0, sections, NULL, NULL,
-				 &data, NULL);
+	int rc;
+
+	/* A NO to BINARY (e.g. [UNKNOWN-CTE]: the server cannot undo that
+	 * encoding) is no end: BODY.PEEK, and tern decodes. */
+	if (binary && cli_fetch_parts_try(ctx, uid, IMAP_PARTS_BINARY, sections, NULL, NULL,
+					  &data, NULL) < 0) {
+		if (ctx->st != TERN_ERR_NO)
+			return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+						  _("cannot fetch the part"));
+		binary = false;
+	}
+	rc = data != NULL ? 0 : cli_fetch_parts(ctx, uid, 0, sections, NULL, NULL, &data, NULL);
 
 	*data_r = NULL;
 	*decoded_r = binary;

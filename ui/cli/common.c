@@ -883,13 +883,24 @@ cli_fetch_parts(struct cli_ctx *ctx, guint32 uid, guint what, const char *const 
 		GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
 		GPtrArray **mime_r)
 {
+	if (cli_fetch_parts_try(ctx, uid, what, sections, structure_r, header_r, data_r,
+				mime_r) == 0)
+		return 0;
+	return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+				  _("cannot fetch the message"));
+}
+
+int
+cli_fetch_parts_try(struct cli_ctx *ctx, guint32 uid, guint what, const char *const *sections,
+		    GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
+		    GPtrArray **mime_r)
+{
 	struct parts_wait w = { .ctx = ctx };
 
 	imap_client_fetch_parts(ctx->client, uid, what, sections, parts_cb, &w);
 	if (cli_wait(ctx) != TERN_OK) {
 		parts_wait_clear(&w);
-		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
-					  _("cannot fetch the message"));
+		return -1;
 	}
 	if (structure_r != NULL)
 		*structure_r = g_steal_pointer(&w.structure);
