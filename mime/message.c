@@ -511,21 +511,41 @@ write_object(GMimeObject *obj, int fd)
 	return rc;
 }
 
-int
-mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
-		     char **path_r, GError **error)
+/* Writes bytes to fd and closes it. */
+static int
+write_bytes(GBytes *bytes, int fd)
 {
-	const GPtrArray *atts = mime_message_attachments(msg);
-	const struct mime_attachment *a;
-	int dfd = -1, fd, flags, rc = -1;
-	char *path = NULL;
+	gsize len;
+	const char *p = g_bytes_get_data(bytes, &len);
+	int rc = 0;
 
-	if (index == 0 || index > atts->len) {
-		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("no attachment %u"), index);
-		return -1;
+	errno = 0;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = -1;
+			break;
+		}
+		p += n;
+		len -= (gsize)n;
 	}
-	a = atts->pdata[index - 1];
-	path = g_build_filename(dir, a->filename, NULL);
+	if (close(fd) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* DIR/name (a safe name: one component) written by obj or bytes, never
+ * through a symlink, never over a file unless force. */
+static int
+save_in(const char *dir, const char *name, GMimeObject *obj, GBytes *bytes, bool force,
+	char **path_r, GError **error)
+{
+	int dfd = -1, fd, flags, rc = -1;
+	char *path = g_build_filename(dir, name, NULL);
+
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		int e = errno;
@@ -535,7 +555,7 @@ mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, 
 		goto out;
 	}
 	flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
-	fd = openat(dfd, a->filename, flags, 0666);
+	fd = openat(dfd, name, flags, 0666);
 	if (fd < 0) {
 		int e = errno;
 
@@ -544,10 +564,10 @@ mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, 
 					: g_strerror(e));
 		goto out;
 	}
-	if (write_object(msg->att_objects->pdata[index - 1], fd) < 0) {
+	if ((obj != NULL ? write_object(obj, fd) : write_bytes(bytes, fd)) < 0) {
 		int e = errno ? errno : EIO;
 
-		unlinkat(dfd, a->filename, 0);
+		unlinkat(dfd, name, 0);
 		g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(e), _("%s: %s"), path,
 			    g_strerror(e));
 		goto out;
@@ -561,6 +581,33 @@ out:
 	if (dfd >= 0)
 		close(dfd);
 	g_free(path);
+	return rc;
+}
+
+int
+mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
+		     char **path_r, GError **error)
+{
+	const GPtrArray *atts = mime_message_attachments(msg);
+	const struct mime_attachment *a;
+
+	if (index == 0 || index > atts->len) {
+		g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("no attachment %u"), index);
+		return -1;
+	}
+	a = atts->pdata[index - 1];
+	return save_in(dir, a->filename, msg->att_objects->pdata[index - 1], NULL, force, path_r,
+		       error);
+}
+
+int
+mime_bytes_save(GBytes *bytes, const char *name, unsigned index, const char *dir, bool force,
+		char **path_r, GError **error)
+{
+	char *safe = mime_attachment_safe_name(name, index);
+	int rc = save_in(dir, safe, NULL, bytes, force, path_r, error);
+
+	g_free(safe);
 	return rc;
 }
 

@@ -133,6 +133,11 @@ char *mime_attachment_safe_name(const char *name, unsigned index);
 int mime_attachment_save(struct mime_message *msg, unsigned index, const char *dir, bool force,
 			 char **path_r, GError **error);
 
+/* The same for content fetched on its own (a part by BINARY): written to
+ * DIR/mime_attachment_safe_name(name, index) with the same care. */
+int mime_bytes_save(GBytes *bytes, const char *name, unsigned index, const char *dir, bool force,
+		    char **path_r, GError **error);
+
 /* ---- Structure without the body (BODYSTRUCTURE) ------------------------------------ */
 
 struct imap_part; /* core/imap/client.h */
@@ -158,6 +163,28 @@ struct mime_part_entry {
  * from imap_client_fetch_structure()), in order. Transfer full: a GPtrArray
  * of struct mime_part_entry * that frees them. */
 GPtrArray *mime_structure_parts(const GPtrArray *parts);
+
+/* What the viewer fetches of a message, from its BODYSTRUCTURE. */
+enum mime_fetch_plan {
+	MIME_FETCH_PARTS = 0, /* the header and the sections named */
+	MIME_FETCH_WHOLE = 1, /* the whole message */
+};
+/* MIME_FETCH_WHOLE when the message must be fetched whole: signed or
+ * encrypted anywhere (multipart/signed, multipart/encrypted,
+ * application/pkcs7-mime: a signature covers the exact bytes), a message
+ * that is one text part, nesting past MIME_MAX_DEPTH, or more than max
+ * parts shown. Else MIME_FETCH_PARTS and *sections_r (NULL-terminated,
+ * transfer full, maybe empty): the text parts shown, as mime_render()
+ * chooses them (of an alternative the plain or the HTML one as
+ * prefer_html; every inline text part, also inside attached messages).
+ * -1 when parts is not a pre-order flattened structure. */
+int mime_structure_plan(const GPtrArray *parts, bool prefer_html, guint max, char ***sections_r);
+
+/* A message to render from a partial fetch: the header (its Content-*
+ * fields left out), then one multipart/mixed holding each fetched part
+ * with its MIME header (mimes[i] may be NULL: text/plain; bodies[i] NULL:
+ * left out). Transfer full. */
+GBytes *mime_partial_message(GBytes *header, const GPtrArray *mimes, const GPtrArray *bodies);
 
 /* Undoes a Content-Transfer-Encoding (base64, quoted-printable, uuencode;
  * anything else is copied). Transfer full. */

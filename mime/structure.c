@@ -253,3 +253,184 @@ mime_transfer_decode(const char *encoding, const char *bytes, size_t len)
 	n = g_mime_encoding_flush(&state, bytes, len, out);
 	return g_bytes_new_take(out, n);
 }
+
+/* ---- what the viewer fetches (#14) --------------------------------------- */
+
+struct plan {
+	const GPtrArray *in;
+	GPtrArray *children; /* per node: GArray of child indexes */
+	GPtrArray *sections; /* char *: the parts shown */
+	bool prefer_html;
+	bool whole;
+};
+
+/* A signature or an encryption covers the exact bytes. */
+static bool
+is_sealed(const struct imap_part *p)
+{
+	return is_type(p, "multipart", "signed") || is_type(p, "multipart", "encrypted") ||
+	       is_type(p, "application", "pkcs7-mime") || is_type(p, "application", "x-pkcs7-mime");
+}
+
+static void plan_node(struct plan *pl, guint i, unsigned level);
+
+/* The alternative shown: the preferred text type, else the other, else
+ * the last (richest) part, which may be a multipart of its own. */
+static void
+plan_alternative(struct plan *pl, GArray *kids, unsigned level)
+{
+	const char *want[] = { pl->prefer_html ? "html" : "plain", pl->prefer_html ? "plain" : "html" };
+
+	for (size_t w = 0; w < TERN_ARRAY_LEN(want); w++)
+		for (guint k = 0; k < kids->len; k++) {
+			guint ci = g_array_index(kids, guint, k);
+
+			if (is_type(pl->in->pdata[ci], "text", want[w])) {
+				plan_node(pl, ci, level + 1);
+				return;
+			}
+		}
+	if (kids->len > 0)
+		plan_node(pl, g_array_index(kids, guint, kids->len - 1), level + 1);
+}
+
+static void
+plan_node(struct plan *pl, guint i, unsigned level)
+{
+	const struct imap_part *p = pl->in->pdata[i];
+	GArray *kids = pl->children->pdata[i];
+
+	if (level > MIME_MAX_DEPTH) {
+		pl->whole = true;
+		return;
+	}
+	if (p->multipart && strcmp(p->subtype, "alternative") == 0) {
+		plan_alternative(pl, kids, level);
+	} else if (p->multipart || is_message(p)) {
+		for (guint k = 0; k < kids->len; k++)
+			plan_node(pl, g_array_index(kids, guint, k), level + 1);
+	} else {
+		char *name = part_filename(p);
+
+		if (is_inline_text(p, name != NULL))
+			g_ptr_array_add(pl->sections, g_strdup(p->section));
+		g_free(name);
+	}
+}
+
+int
+mime_structure_plan(const GPtrArray *parts, bool prefer_html, guint max, char ***sections_r)
+{
+	struct plan pl = { .in = parts, .prefer_html = prefer_html };
+	const struct imap_part *root;
+
+	*sections_r = NULL;
+	if (parts == NULL || parts->len == 0 || parts->len > MIME_MAX_PARTS)
+		return -1;
+	for (guint i = 0; i < parts->len; i++) {
+		const struct imap_part *p = parts->pdata[i];
+
+		if ((i == 0) != (p->parent < 0) || (p->parent >= 0 && (guint)p->parent >= i))
+			return -1; /* not the pre-order core/imap gives */
+		if (is_sealed(p))
+			return MIME_FETCH_WHOLE;
+	}
+	root = parts->pdata[0];
+	if (!root->multipart && !is_message(root)) {
+		/* One part: the text is the message; anything else is only listed. */
+		if (is_inline_text(root, false))
+			return MIME_FETCH_WHOLE;
+		*sections_r = g_new0(char *, 1);
+		return MIME_FETCH_PARTS;
+	}
+	pl.children = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	for (guint i = 0; i < parts->len; i++)
+		g_ptr_array_add(pl.children, g_array_new(FALSE, FALSE, sizeof(guint)));
+	for (guint i = 1; i < parts->len; i++)
+		g_array_append_val(pl.children->pdata[((const struct imap_part *)parts->pdata[i])->parent], i);
+	pl.sections = g_ptr_array_new_with_free_func(g_free);
+	plan_node(&pl, 0, 0);
+	g_ptr_array_unref(pl.children);
+	if (pl.whole || pl.sections->len > max) {
+		g_ptr_array_unref(pl.sections);
+		return MIME_FETCH_WHOLE;
+	}
+	g_ptr_array_add(pl.sections, NULL);
+	*sections_r = (char **)g_ptr_array_free(pl.sections, FALSE);
+	return MIME_FETCH_PARTS;
+}
+
+/* The header's fields but its Content-* ones (continuation lines too). */
+static void
+header_without_content(GString *out, const char *h, size_t len)
+{
+	const char *p = h, *end = h + len;
+	bool skip = false;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl != NULL ? nl + 1 : end;
+		size_t n = (size_t)(next - p);
+
+		if (n <= 2 && (*p == '\r' || *p == '\n'))
+			break; /* the blank line */
+		if (*p != ' ' && *p != '\t')
+			skip = n >= 8 && g_ascii_strncasecmp(p, "Content-", 8) == 0;
+		if (!skip) {
+			g_string_append_len(out, p, (gssize)(nl != NULL && nl > p && nl[-1] == '\r' ?
+							      n - 2 : (nl != NULL ? n - 1 : n)));
+			g_string_append(out, "\r\n");
+		}
+		p = next;
+	}
+}
+
+/* s ends with the text (s may hold NULs: its length, not strlen). */
+static bool
+ends_with(const GString *s, const char *text)
+{
+	size_t n = strlen(text);
+
+	return s->len >= n && memcmp(s->str + s->len - n, text, n) == 0;
+}
+
+GBytes *
+mime_partial_message(GBytes *header, const GPtrArray *mimes, const GPtrArray *bodies)
+{
+	GString *m = g_string_new(NULL);
+	char *uuid = g_uuid_string_random();
+	char *boundary = g_strdup_printf("=-tern-partial-%s", uuid);
+	gsize len = 0;
+	const char *h = header != NULL ? g_bytes_get_data(header, &len) : NULL;
+
+	if (h != NULL)
+		header_without_content(m, h, len);
+	g_string_append_printf(m, "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; "
+				  "boundary=\"%s\"\r\n\r\n", boundary);
+	for (guint i = 0; bodies != NULL && i < bodies->len; i++) {
+		GBytes *mime = i < mimes->len ? mimes->pdata[i] : NULL;
+		GBytes *body = bodies->pdata[i];
+		const char *d;
+		gsize n;
+
+		if (body == NULL)
+			continue;
+		g_string_append_printf(m, "--%s\r\n", boundary);
+		if (mime != NULL) {
+			d = g_bytes_get_data(mime, &n);
+			g_string_append_len(m, d, (gssize)n);
+			/* a MIME header cut short must still end before the body */
+			if (!ends_with(m, "\n\n") && !ends_with(m, "\n\r\n"))
+				g_string_append(m, ends_with(m, "\n") ? "\r\n" : "\r\n\r\n");
+		} else {
+			g_string_append(m, "Content-Type: text/plain\r\n\r\n");
+		}
+		d = g_bytes_get_data(body, &n);
+		g_string_append_len(m, d, (gssize)n);
+		g_string_append(m, "\r\n");
+	}
+	g_string_append_printf(m, "--%s--\r\n", boundary);
+	g_free(boundary);
+	g_free(uuid);
+	return g_string_free_to_bytes(m);
+}

@@ -56,10 +56,19 @@ EXTRA_DIST += tests/tui/test-tui-copy.py
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py
 EXTRA_DIST += tests/cli/test-completion.py
+# Fetching only what is read (#14): the viewer against Dovecot, and hostile
+# servers on the fake.
+TESTS += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
+check_PROGRAMS += tests/unit/test-fetch-plan
+tests_unit_test_fetch_plan_CFLAGS = $(MIME_CFLAGS)
+tests_unit_test_fetch_plan_SOURCES = tests/unit/test-fetch-plan.c
+tests_unit_test_fetch_plan_LDADD = $(MIME_TEST_LIBS)
+TESTS += tests/unit/test-fetch-plan
+EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor
 tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = -O2 -Wall -DFLOOR_ZLIB $(ZLIB_CFLAGS)
 tests_bench_floor_LDADD = $(ZLIB_LIBS)
-EXTRA_DIST += tests/bench/bench-list.py tests/bench/bench-folder-read.py
+EXTRA_DIST += tests/bench/bench-list.py tests/bench/bench-folder-read.py tests/bench/bench-fetch.py

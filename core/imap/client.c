@@ -89,6 +89,8 @@ struct imap_client {
 	guint idle_timer;      /* re-issues IDLE every 25 minutes */
 	char *pending_ir;      /* SASL initial response waiting for "+" (no SASL-IR) */
 
+	guint64 received;      /* bytes read from the server (after decompression):
+				  the progress of a long answer */
 	GQueue later;          /* struct later *, answered from the loop in order */
 	enum tern_status lost_st; /* why the connection ended (CLIENT_CLOSED) */
 	char *lost_detail;
@@ -1157,6 +1159,7 @@ net_data(struct net_conn *conn, const char *buf, gsize len, void *ud)
 	gsize used;
 
 	used = imap_session_feed(c->session, buf, len);
+	c->received += used;
 	if (c->conn != NULL && c->state != CLIENT_CLOSED)
 		net_conn_expect_reply(c->conn, !imap_session_idle(c->session) && !c->idle_sent);
 	return used;
@@ -2405,6 +2408,76 @@ imap_part_free(struct imap_part *p)
 	g_free(p);
 }
 
+/* The cache's form of a flattened structure (GVariant, by value). */
+#define PARTS_VARIANT "a(sssasmsasmstiub)"
+
+GBytes *
+imap_parts_serialize(const GPtrArray *parts)
+{
+	GVariantBuilder b;
+	GVariant *v;
+	GBytes *out;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE(PARTS_VARIANT));
+	for (guint i = 0; i < parts->len; i++) {
+		const struct imap_part *p = parts->pdata[i];
+		const char *const none[] = { NULL };
+
+		g_variant_builder_add(&b, "(sss^asms^asmstiub)", p->section, p->type, p->subtype,
+				      p->params ? (const char *const *)p->params : none,
+				      p->disposition,
+				      p->disposition_params ?
+					      (const char *const *)p->disposition_params : none,
+				      p->encoding, (guint64)p->size, (gint32)p->parent,
+				      (guint32)p->child, (gboolean)p->multipart);
+	}
+	v = g_variant_ref_sink(g_variant_builder_end(&b));
+	out = g_variant_get_data_as_bytes(v);
+	g_variant_unref(v);
+	return out;
+}
+
+static bool
+strv_even(char **v)
+{
+	return g_strv_length(v) % 2 == 0;
+}
+
+GPtrArray *
+imap_parts_deserialize(GBytes *data)
+{
+	GVariant *raw = g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(PARTS_VARIANT),
+								    data, FALSE));
+	GVariant *v = g_variant_get_normal_form(raw); /* the cache may be damaged */
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)imap_part_free);
+	gsize n = g_variant_n_children(v);
+	bool ok = n > 0 && n <= IMAP_DEFAULT_MAX_BODY_PARTS;
+
+	for (gsize i = 0; i < n && ok; i++) {
+		struct imap_part *p = g_new0(struct imap_part, 1);
+		gint32 parent;
+		guint32 child;
+		gboolean multi;
+		guint64 size;
+
+		g_variant_get_child(v, i, "(sss^asms^asmstiub)", &p->section, &p->type, &p->subtype,
+				    &p->params, &p->disposition, &p->disposition_params,
+				    &p->encoding, &size, &parent, &child, &multi);
+		p->size = size;
+		p->parent = parent;
+		p->child = child;
+		p->multipart = multi;
+		g_ptr_array_add(out, p);
+		ok = (i == 0 ? parent == -1 : parent >= 0 && (gsize)parent < i) &&
+		     strv_even(p->params) && strv_even(p->disposition_params);
+	}
+	g_variant_unref(v);
+	g_variant_unref(raw);
+	if (!ok)
+		g_clear_pointer(&out, g_ptr_array_unref);
+	return out;
+}
+
 static char **
 params_strv(const struct imap_body_param *params, size_t n)
 {
@@ -2501,6 +2574,201 @@ imap_client_fetch_structure(struct imap_client *c, guint32 uid, imap_structure_f
 	before_command(c);
 	if (client_submit(c, &h, op, NULL, "UID FETCH %u (UID BODYSTRUCTURE)", uid) < 0)
 		later_command(c, &h, op, TERN_OK, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* Several parts of one message in one UID FETCH                      */
+/* ------------------------------------------------------------------ */
+
+guint64
+imap_client_received(struct imap_client *c)
+{
+	return c->received;
+}
+
+struct parts_op {
+	struct imap_client *c;
+	imap_parts_fn *done;
+	void *ud;
+	guint32 uid;
+	guint what;
+	char **sections;
+	bool answered;  /* a FETCH for the UID came (its items may be NIL) */
+	struct imap_parts_result res;
+};
+
+/* A section number as BODYSTRUCTURE numbers parts ("1", "2.1.3"): it is
+ * written into the command's format text, so it may hold nothing else. */
+static bool
+section_number_ok(const char *s)
+{
+	unsigned levels = 0;
+
+	if (*s == '\0' || strlen(s) > IMAP_MAX_SECTION_LEN)
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '.' && (p == s || p[-1] == '.' || p[1] == '\0' || ++levels > 64))
+			return false;
+		if (*p != '.' && !g_ascii_isdigit(*p))
+			return false;
+	}
+	return true;
+}
+
+static int
+section_index(const struct parts_op *op, const char *section, size_t len)
+{
+	for (guint i = 0; op->sections[i] != NULL; i++)
+		if (strlen(op->sections[i]) == len && strncmp(op->sections[i], section, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+slot_set(GPtrArray *slots, int i, GBytes *data)
+{
+	if (i < 0 || data == NULL)
+		return;
+	if (slots->pdata[i] != NULL)
+		g_bytes_unref(slots->pdata[i]);
+	slots->pdata[i] = g_bytes_ref(data);
+}
+
+/* One body item of the answer into its slot: HEADER, N.MIME, or N. */
+static void
+parts_take_body(struct parts_op *op, const struct imap_fetch_body *b)
+{
+	size_t n;
+
+	if (b->section == NULL || b->data == NULL || b->has_origin)
+		return;
+	n = strlen(b->section);
+	if (strcmp(b->item, "BODY") == 0 && g_ascii_strcasecmp(b->section, "HEADER") == 0) {
+		if (op->res.header != NULL)
+			g_bytes_unref(op->res.header);
+		op->res.header = g_bytes_ref(b->data);
+	} else if (strcmp(b->item, "BODY") == 0 && n > 5 &&
+		   g_ascii_strcasecmp(b->section + n - 5, ".MIME") == 0) {
+		slot_set(op->res.mime, section_index(op, b->section, n - 5), b->data);
+	} else if (strcmp(b->item, (op->what & IMAP_PARTS_BINARY) ? "BINARY" : "BODY") == 0) {
+		slot_set(op->res.data, section_index(op, b->section, n), b->data);
+	}
+}
+
+static bool
+parts_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct parts_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) || f->uid != op->uid ||
+	    !(f->present & (IMAP_FETCH_BODY | IMAP_FETCH_BODYSTRUCTURE)))
+		return false;
+	remember_uid(op->c, f->seq, f->uid);
+	op->answered = true;
+	if ((f->present & IMAP_FETCH_BODYSTRUCTURE) && f->body != NULL) {
+		if (op->res.structure != NULL)
+			g_ptr_array_unref(op->res.structure);
+		op->res.structure = g_ptr_array_new_with_free_func((GDestroyNotify)imap_part_free);
+		flatten_body(op->res.structure, f->body, -1, 0);
+	}
+	for (size_t i = 0; i < f->n_bodies; i++)
+		parts_take_body(op, &f->bodies[i]);
+	if (f->present & IMAP_FETCH_FLAGS)
+		handle_fetch_update(op->c, f);
+	return true;
+}
+
+static void
+parts_op_free(struct parts_op *op)
+{
+	if (op->res.structure != NULL)
+		g_ptr_array_unref(op->res.structure);
+	if (op->res.header != NULL)
+		g_bytes_unref(op->res.header);
+	g_ptr_array_unref(op->res.data);
+	g_ptr_array_unref(op->res.mime);
+	g_strfreev(op->sections);
+	g_free(op);
+}
+
+static void
+parts_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	   const char *detail, void *ud)
+{
+	struct parts_op *op = ud;
+	struct imap_client *c = op->c;
+	if (st == TERN_OK && !op->answered) {
+		char *d = g_strdup_printf(_("no message with UID %u in this folder"), op->uid);
+
+		if (client_may_answer(c))
+			op->done(c, TERN_ERR_MSG, d, NULL, op->ud);
+		g_free(d);
+	} else if (client_may_answer(c)) {
+		op->done(c, st, detail, st == TERN_OK ? &op->res : NULL, op->ud);
+	}
+	parts_op_free(op);
+	after_command(c);
+}
+
+/* "UID FETCH %u (UID BODYSTRUCTURE BODY.PEEK[HEADER] BODY.PEEK[1.MIME]
+ * BODY.PEEK[1] ...)": the sections were checked to be numbers. */
+static char *
+parts_format(const struct parts_op *op)
+{
+	GString *f = g_string_new("UID FETCH %u (UID");
+
+	if (op->what & IMAP_PARTS_STRUCTURE)
+		g_string_append(f, " BODYSTRUCTURE");
+	if (op->what & IMAP_PARTS_HEADER)
+		g_string_append(f, " BODY.PEEK[HEADER]");
+	for (guint i = 0; op->sections[i] != NULL; i++) {
+		if (op->what & IMAP_PARTS_MIME)
+			g_string_append_printf(f, " BODY.PEEK[%s.MIME]", op->sections[i]);
+		g_string_append_printf(f, " %s.PEEK[%s]",
+				       (op->what & IMAP_PARTS_BINARY) ? "BINARY" : "BODY",
+				       op->sections[i]);
+	}
+	g_string_append_c(f, ')');
+	return g_string_free(f, FALSE);
+}
+
+void
+imap_client_fetch_parts(struct imap_client *c, guint32 uid, guint what,
+			const char *const *sections, imap_parts_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = parts_untagged,
+						    .done = parts_done };
+	struct parts_op *op = g_new0(struct parts_op, 1);
+	guint n = sections != NULL ? g_strv_length((char **)sections) : 0;
+	bool ok = uid != 0 && n <= IMAP_MAX_FETCH_SECTIONS &&
+		  (n > 0 || (what & (IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER)));
+	char *fmt;
+
+	op->c = c;
+	op->done = done;
+	op->ud = ud;
+	op->uid = uid;
+	op->what = what;
+	op->sections = g_strdupv(n > 0 ? (char **)sections : (char *[]){ NULL });
+	op->res.data = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	op->res.mime = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	g_ptr_array_set_size(op->res.data, (gint)n);
+	g_ptr_array_set_size(op->res.mime, (gint)n);
+	for (guint i = 0; i < n && ok; i++)
+		ok = section_number_ok(sections[i]);
+	if ((what & IMAP_PARTS_BINARY) && !imap_client_has_cap(c, "BINARY"))
+		ok = false;
+	if (!ok) {
+		/* Invalid arguments: no such message (no data), from the loop. */
+		later_command(c, &h, op, TERN_OK, NULL);
+		return;
+	}
+	fmt = parts_format(op);
+	before_command(c);
+	if (client_submit(c, &h, op, NULL, fmt, uid) < 0)
+		later_command(c, &h, op, TERN_OK, NULL);
+	g_free(fmt);
 }
 
 /* ------------------------------------------------------------------ */

@@ -289,6 +289,12 @@ struct imap_part {
 
 void imap_part_free(struct imap_part *p);
 
+/* A flattened structure as bytes for the cache, and back: NULL when the
+ * bytes are not one (damaged, empty, out of pre-order, more parts than
+ * IMAP_DEFAULT_MAX_BODY_PARTS). Both transfer full. */
+GBytes *imap_parts_serialize(const GPtrArray *parts);
+GPtrArray *imap_parts_deserialize(GBytes *data);
+
 /* UID FETCH uid (UID BODYSTRUCTURE): the structure without the body.
  * parts: GPtrArray of struct imap_part * (transfer none, valid during the
  * call; g_ptr_array_ref() to keep). TERN_ERR_MSG when the UID does not
@@ -297,6 +303,46 @@ typedef void imap_structure_fn(struct imap_client *c, enum tern_status st, const
 			       GPtrArray *parts, void *ud);
 void imap_client_fetch_structure(struct imap_client *c, guint32 uid, imap_structure_fn *done,
 				 void *ud);
+
+/* Bytes read from the server so far (after decompression), for the
+ * progress of a long answer: the caller takes the difference. */
+guint64 imap_client_received(struct imap_client *c);
+
+/* What imap_client_fetch_parts() asks for besides the sections. */
+enum {
+	IMAP_PARTS_STRUCTURE = 1u << 0, /* BODYSTRUCTURE */
+	IMAP_PARTS_HEADER = 1u << 1,    /* BODY.PEEK[HEADER]: the message's header */
+	IMAP_PARTS_MIME = 1u << 2,      /* BODY.PEEK[N.MIME] of each section too */
+	IMAP_PARTS_BINARY = 1u << 3,    /* BINARY.PEEK[N] (RFC 3516: the server
+					   undoes the transfer encoding) instead of
+					   BODY.PEEK[N]; only when the server offers
+					   BINARY (else no data) */
+};
+/* Most sections in one imap_client_fetch_parts(), and the longest. */
+#define IMAP_MAX_FETCH_SECTIONS 16
+#define IMAP_MAX_SECTION_LEN 100
+
+/* What one imap_client_fetch_parts() brought; anything the server did
+ * not send is NULL. */
+struct imap_parts_result {
+	GPtrArray *structure; /* struct imap_part *, as imap_client_fetch_structure() */
+	GBytes *header;       /* the message's header, blank line included */
+	GPtrArray *data;      /* GBytes * or NULL, one per section, in order */
+	GPtrArray *mime;      /* GBytes * or NULL: each section's MIME header */
+};
+/* res: transfer none (valid during the call; ref what you keep), NULL
+ * unless st is TERN_OK. */
+typedef void imap_parts_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			   const struct imap_parts_result *res, void *ud);
+/* One UID FETCH uid with the items of what and, for each section
+ * ("1", "2.1": numbers and dots only, at most IMAP_MAX_FETCH_SECTIONS),
+ * BODY.PEEK[section] (or BINARY.PEEK), so that a message's structure,
+ * header and shown parts cost one round trip. Nothing here sets \Seen.
+ * Bad arguments (or BINARY not offered) and an answer without a FETCH
+ * for the UID: TERN_ERR_MSG (an item answered NIL is a NULL in res). Sizes are not trusted: a part is what came, within the
+ * parser's body literal bound. */
+void imap_client_fetch_parts(struct imap_client *c, guint32 uid, guint what,
+			     const char *const *sections, imap_parts_fn *done, void *ud);
 
 /* UID STORE uids +FLAGS.SILENT / -FLAGS.SILENT (flags: IMAP names, e.g.
  * "\\Seen" or keywords). */

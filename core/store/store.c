@@ -52,6 +52,13 @@ enum stmt {
 	ST_BODY_REMOVE,
 	ST_BODY_TOTAL,
 	ST_BODY_OLDEST,
+	ST_PART_DROP_FOLDER,
+	ST_PART_DROP_OTHER_VALIDITY,
+	ST_PART_PUT,
+	ST_PART_GET,
+	ST_PART_TOUCH,
+	ST_PART_REMOVE,
+	ST_PART_OLDEST,
 	ST_JOURNAL_ADD,
 	ST_JOURNAL_ADD_CLAIMED,
 	ST_JOURNAL_FIRST,
@@ -121,9 +128,26 @@ static const char *const stmt_sql[ST_COUNT] = {
 			  "uidvalidity = ?2 AND uid = ?3",
 	[ST_BODY_REMOVE] = "DELETE FROM bodies WHERE folder = ?1 AND uidvalidity = ?2 AND "
 			   "uid = ?3",
-	[ST_BODY_TOTAL] = "SELECT coalesce(sum(size), 0) FROM bodies",
+	/* the cap holds whole bodies and parts together */
+	[ST_BODY_TOTAL] = "SELECT (SELECT coalesce(sum(size), 0) FROM bodies) + "
+			  "(SELECT coalesce(sum(size), 0) FROM parts)",
 	[ST_BODY_OLDEST] = "DELETE FROM bodies WHERE rowid = (SELECT rowid FROM bodies "
 			   "ORDER BY last_used LIMIT 1)",
+	[ST_PART_DROP_FOLDER] = "DELETE FROM parts WHERE folder = ?1",
+	[ST_PART_DROP_OTHER_VALIDITY] = "DELETE FROM parts WHERE folder = ?1 AND "
+					"uidvalidity <> ?2",
+	[ST_PART_PUT] = "INSERT OR REPLACE INTO parts (folder, uidvalidity, uid, section, size, "
+			"last_used, data) VALUES (?1, ?2, ?3, ?5, ?4, ?6, ?7)",
+	[ST_PART_GET] = "SELECT data FROM parts WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			"uid = ?3 AND section = ?4",
+	[ST_PART_TOUCH] = "UPDATE parts SET last_used = ?5 WHERE folder = ?1 AND "
+			  "uidvalidity = ?2 AND uid = ?3 AND section = ?4",
+	[ST_PART_REMOVE] = "DELETE FROM parts WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			   "uid = ?3",
+	/* a part older than every whole body goes first */
+	[ST_PART_OLDEST] = "DELETE FROM parts WHERE rowid = (SELECT rowid FROM parts WHERE "
+			   "last_used < coalesce((SELECT min(last_used) FROM bodies), "
+			   "9223372036854775807) ORDER BY last_used LIMIT 1)",
 	[ST_JOURNAL_ADD] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, created) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_JOURNAL_ADD_CLAIMED] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, "
@@ -187,6 +211,14 @@ static const char *const migrations[] = {
 	" claimed_pid INTEGER NOT NULL DEFAULT 0, claimed_at INTEGER NOT NULL DEFAULT 0);",
 	/* 5 -> 6: one answer to several messages flags them all */
 	"ALTER TABLE outbox ADD COLUMN orig_uids TEXT;",
+	/* 6 -> 7: parts of messages fetched alone (the viewer's text, saved
+	 * attachments) and their BODYSTRUCTURE, by fetch item
+	 * ("BODY[1.2]", "BODY[HEADER]", "BINARY[2]", "BODYSTRUCTURE") */
+	"CREATE TABLE parts ("
+	" folder INTEGER NOT NULL, uidvalidity INTEGER NOT NULL, uid INTEGER NOT NULL,"
+	" section TEXT NOT NULL, size INTEGER NOT NULL, last_used INTEGER NOT NULL,"
+	" data BLOB NOT NULL, PRIMARY KEY (folder, uidvalidity, uid, section));"
+	"CREATE INDEX parts_lru ON parts (last_used);",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -776,10 +808,11 @@ store_folder_get(struct store *s, const char *folder, struct store_folder *f_r, 
 static int
 drop_rows(struct store *s, gint64 id, bool keep_validity, guint32 uidvalidity, GError **error)
 {
-	enum stmt which[2] = { keep_validity ? ST_MSG_DROP_OTHER_VALIDITY : ST_MSG_DROP_FOLDER,
-			       keep_validity ? ST_BODY_DROP_OTHER_VALIDITY : ST_BODY_DROP_FOLDER };
+	enum stmt which[3] = { keep_validity ? ST_MSG_DROP_OTHER_VALIDITY : ST_MSG_DROP_FOLDER,
+			       keep_validity ? ST_BODY_DROP_OTHER_VALIDITY : ST_BODY_DROP_FOLDER,
+			       keep_validity ? ST_PART_DROP_OTHER_VALIDITY : ST_PART_DROP_FOLDER };
 
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		sqlite3_stmt *st = stmt_get(s, which[i], error);
 
 		if (st == NULL)
@@ -1105,7 +1138,7 @@ int
 store_messages_remove(struct store *s, const char *folder, guint32 uidvalidity,
 		      const guint32 *uids, guint n, GError **error)
 {
-	enum stmt which[2] = { ST_MSG_REMOVE, ST_BODY_REMOVE };
+	enum stmt which[3] = { ST_MSG_REMOVE, ST_BODY_REMOVE, ST_PART_REMOVE };
 	gint64 id;
 	bool own;
 	int rc = 0;
@@ -1116,7 +1149,7 @@ store_messages_remove(struct store *s, const char *folder, guint32 uidvalidity,
 	id = need_folder(s, folder, error);
 	if (id < 0)
 		rc = -1;
-	for (int w = 0; rc == 0 && w < 2; w++) {
+	for (int w = 0; rc == 0 && w < 3; w++) {
 		sqlite3_stmt *st = stmt_get(s, which[w], error);
 
 		if (st == NULL)
@@ -1423,6 +1456,11 @@ evict(struct store *s, GError **error)
 			return -1;
 		if (total <= s->body_limit)
 			return 0;
+		st = stmt_get(s, ST_PART_OLDEST, error);
+		if (st == NULL || step_done(s, st, error) < 0)
+			return -1;
+		if (sqlite3_changes(s->db) > 0)
+			continue;
 		st = stmt_get(s, ST_BODY_OLDEST, error);
 		if (st == NULL || step_done(s, st, error) < 0)
 			return -1;
@@ -1514,6 +1552,87 @@ store_body_get(struct store *s, const char *folder, guint32 uidvalidity, guint32
 			step_done(s, st, NULL); /* a lost touch only ages the body */
 		}
 	}
+	return 1;
+}
+
+int
+store_part_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+	       const char *item, GBytes *data, GError **error)
+{
+	gsize len = 0;
+	const void *p = g_bytes_get_data(data, &len);
+	sqlite3_stmt *st;
+	gint64 id;
+	bool own;
+	int rc = 0;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	if (len > s->body_limit || len > (gsize)G_MAXINT)
+		return 0; /* too big to keep */
+	STORE_TXN_BEGIN(s, error, own);
+	id = need_folder(s, folder, error);
+	st = id > 0 ? stmt_get(s, ST_PART_PUT, error) : NULL;
+	if (st == NULL)
+		rc = -1;
+	if (rc == 0) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, uidvalidity);
+		sqlite3_bind_int64(st, 3, uid);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)len);
+		sqlite3_bind_text(st, 5, item, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, use_stamp());
+		sqlite3_bind_blob(st, 7, p != NULL ? p : "", (int)len, SQLITE_STATIC);
+		rc = step_done(s, st, error);
+	}
+	if (rc == 0)
+		rc = evict(s, error);
+	return txn_end(s, own, rc, error);
+}
+
+static void
+part_touch(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, const char *item)
+{
+	sqlite3_stmt *st = s->read_only ? NULL : stmt_get(s, ST_PART_TOUCH, NULL);
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	sqlite3_bind_text(st, 4, item, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, use_stamp());
+	step_done(s, st, NULL); /* a lost touch only ages the part */
+}
+
+int
+store_part_get(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+	       const char *item, GBytes **data_r, GError **error)
+{
+	gint64 id = folder_id(s, folder, error);
+	sqlite3_stmt *st;
+	int rc;
+
+	*data_r = NULL;
+	if (id <= 0)
+		return id < 0 ? -1 : 0;
+	st = stmt_get(s, ST_PART_GET, error);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	sqlite3_bind_text(st, 4, item, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*data_r = g_bytes_new(sqlite3_column_blob(st, 0),
+				      (gsize)sqlite3_column_bytes(st, 0));
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, error, _("cannot read"));
+	if (rc == SQLITE_DONE)
+		return 0;
+	part_touch(s, id, uidvalidity, uid, item);
 	return 1;
 }
 

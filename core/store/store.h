@@ -164,6 +164,21 @@ int store_body_get(struct store *s, const char *folder, guint32 uidvalidity, gui
 /* Total bytes of cached bodies. */
 int store_body_total(struct store *s, guint64 *bytes_r, GError **error);
 
+/* ---- Parts of messages fetched alone -------------------------------- */
+
+/* A part, keyed by its fetch item as the client asked for it:
+ * "BODY[1.2]" (as sent, transfer-encoded), "BODY[1.2.MIME]",
+ * "BODY[HEADER]", "BINARY[2]" (decoded), "BODYSTRUCTURE" (the structure,
+ * imap_parts_serialize()). A whole message is never among them: a cached
+ * part never passes for a whole body (store_body_get() does not see
+ * them). The bodies' cap (store_set_body_limit()) holds bodies and parts
+ * together; removing a message or a UIDVALIDITY change drops its parts. */
+int store_part_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+		   const char *item, GBytes *data, GError **error);
+/* 1 with *data_r (transfer full), 0 when not cached, -1 on error. */
+int store_part_get(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+		   const char *item, GBytes **data_r, GError **error);
+
 /* ---- Journal of actions waiting for the server ----------------------- */
 
 enum store_action_kind {

@@ -615,8 +615,16 @@ def class6(t, tmp, certdir, base):
            "Content-Disposition: attachment; filename*=UTF-8''%2E%2E%2F%2E%2E%2Fevil"
            "%1B%5D0%3Bx%07%E2%80%AE.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n"
            "aGVsbG8K\r\n--b--\r\n").encode()
-    script = (prelude() + select() + SHOW + raw(body_fetch(1, att)) + "S: $TAG OK done\n" +
-              LOGOUT)
+    # tern save fetches the structure, then the part alone (#14): the
+    # hostile name comes in the BODYSTRUCTURE's disposition parameters.
+    structure = (b'(("TEXT" "PLAIN" NIL NIL NIL "7BIT" 6 1)("APPLICATION" "OCTET-STREAM" NIL '
+                 b'NIL NIL "BASE64" 10 NIL ("ATTACHMENT" ("FILENAME*" "UTF-8\'\'%2E%2E%2F'
+                 b'%2E%2E%2Fevil%1B%5D0%3Bx%07%E2%80%AE.txt")) NIL) "MIXED")')
+    script = (prelude() + select() + "C~ \\S+ UID FETCH 1 \\(UID BODYSTRUCTURE\\)\n" +
+              raw(b"* 1 FETCH (UID 1 BODYSTRUCTURE " + structure + b")\r\n") +
+              "S: $TAG OK done\n" + "C~ \\S+ UID FETCH 1 \\(UID BODY\\.PEEK\\[2\\]\\)\n" +
+              raw(b"* 1 FETCH (UID 1 BODY[2] {10}\r\naGVsbG8K\r\n)\r\n") +
+              "S: $TAG OK done\n" + LOGOUT)
     outdir = os.path.join(tmp, "save-out", "inner")
     os.makedirs(outdir)
 

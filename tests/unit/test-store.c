@@ -140,18 +140,18 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 6);
+	g_assert_cmpint(user_version(path), ==, 7);
 
 	/* A version-1 file (no LRU index, nor what versions 3, 4 and 5 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; PRAGMA user_version = 1;"
+				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 6);
+	g_assert_cmpint(user_version(path), ==, 7);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -161,14 +161,14 @@ test_open_migrate(void)
 	/* A version-2 file (no folder list, date index or meta table) with
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
-	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox;"
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts;"
 		       "PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 5, 100 FROM folders WHERE name = 'X';"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 6);
+	g_assert_cmpint(user_version(path), ==, 7);
 	{
 		guint n = 0;
 

@@ -99,6 +99,44 @@ int cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 /* Open FOLDER and get message UID whole: from the cache's bodies when it
  * is there (and, online, still in the folder), else fetched (and kept in
  * the cache). Offline and not cached: exit 69. */
+/* What a reader sees of a message: the whole of a cached, signed or
+ * encrypted one (as cli_fetch_message()), else its header and text parts
+ * only (mime_partial_message(): a reply quotes the text, not 20 MB of
+ * attachments). The folder is opened read-only; \Seen is not set. */
+int cli_fetch_shown(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		    guint32 uid, GBytes **data_r);
+/* One imap_client_fetch_parts() on the selected folder, waited for; each
+ * out-parameter (may be NULL) gets what came, transfer full, or NULL.
+ * 0, or an exit code after printing why. */
+int cli_fetch_parts(struct cli_ctx *ctx, guint32 uid, guint what, const char *const *sections,
+		    GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
+		    GPtrArray **mime_r);
+/* The same, saying nothing: -1 with ctx->st and ctx->detail on failure. */
+int cli_fetch_parts_try(struct cli_ctx *ctx, guint32 uid, guint what,
+			const char *const *sections, GPtrArray **structure_r, GBytes **header_r,
+			GPtrArray **data_r, GPtrArray **mime_r);
+/* A part in the cache by fetch item (store_part_put()), for the folder
+ * cli_select() opened (offline: as the cache has it): 1 and *data_r
+ * (transfer full), or 0. cli_keep_part() puts one there (not offline). */
+int cli_cached_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const char *item,
+		    GBytes **data_r);
+void cli_keep_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const char *item,
+		   GBytes *data);
+/* cli_fetch_message() on a context cli_open_cached() opened already. */
+int cli_fetch_opened(struct cli_ctx *ctx, const char *folder, guint32 uid, bool mark_read,
+		     GBytes **data_r);
+/* cmd-parts.c: UID's BODYSTRUCTURE, flattened (struct imap_part *,
+ * transfer full): opens the context (cli_open_cached()) and FOLDER
+ * read-only and fetches it, keeping it in the cache; --offline: from the
+ * cache. 0, or an exit code after printing why. */
+int cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+			  guint32 uid, GPtrArray **structure_r);
+/* One part's content (e: from mime_structure_parts()) of the message in
+ * the selected folder: BINARY.PEEK where the server offers it and e is a
+ * leaf (*decoded_r true), else BODY.PEEK as sent (*decoded_r false). */
+struct mime_part_entry;
+int cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
+		      GBytes **data_r, bool *decoded_r);
 int cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
 		      guint32 uid, bool mark_read, GBytes **data_r);
 

@@ -39,21 +39,38 @@ structure_cb(struct imap_client *c, enum tern_status st, const char *detail, GPt
 	cli_finish(w->ctx, st, detail);
 }
 
-/* Connect, open FOLDER read-only and get UID's parts (mime_structure_parts,
- * transfer full) without its body. */
-static int
-fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
-	    GPtrArray **entries_r)
+/* UID's structure from the cache (cached by the viewer or an earlier
+ * tern parts), as imap_client_fetch_structure() gives it, or NULL. */
+static GPtrArray *
+cached_structure(struct cli_ctx *ctx, const char *folder, guint32 uid)
+{
+	GBytes *b = NULL;
+	GPtrArray *parts;
+
+	if (cli_cached_part(ctx, folder, uid, "BODYSTRUCTURE", &b) != 1)
+		return NULL;
+	parts = imap_parts_deserialize(b);
+	g_bytes_unref(b);
+	return parts;
+}
+
+int
+cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		      guint32 uid, GPtrArray **structure_r)
 {
 	struct structure_wait w = { .ctx = ctx };
 	struct imap_mailbox_info info;
+	GBytes *keep;
 	int rc;
 
+	*structure_r = NULL;
 	if ((rc = cli_open_cached(g, ctx)) != 0)
 		return rc;
+	if (ctx->offline && (*structure_r = cached_structure(ctx, folder, uid)) == NULL)
+		return cli_fail(TERN_ERR_MSG, _("--offline: the structure of message %u of '%s' "
+						"is not cached"), uid, folder);
 	if (ctx->offline)
-		return cli_fail(TERN_ERR_CONN, _("--offline: the structure of a message is not "
-						 "cached; this needs the server"));
+		return 0;
 	if ((rc = cli_select(ctx, folder, true, &info)) != 0)
 		return rc;
 	imap_client_fetch_structure(ctx->client, uid, structure_cb, &w);
@@ -63,8 +80,25 @@ fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folde
 		return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
 					  _("cannot fetch the message structure"));
 	}
-	*entries_r = mime_structure_parts(w.parts);
-	g_ptr_array_unref(w.parts);
+	keep = imap_parts_serialize(w.parts);
+	cli_keep_part(ctx, folder, uid, "BODYSTRUCTURE", keep);
+	g_bytes_unref(keep);
+	*structure_r = w.parts;
+	return 0;
+}
+
+/* UID's parts (mime_structure_parts, transfer full) without its body. */
+static int
+fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
+	    GPtrArray **entries_r)
+{
+	GPtrArray *structure;
+	int rc = cli_message_structure(g, ctx, folder, uid, &structure);
+
+	if (rc != 0)
+		return rc;
+	*entries_r = mime_structure_parts(structure);
+	g_ptr_array_unref(structure);
 	return 0;
 }
 
@@ -177,27 +211,14 @@ section_ok(const char *s)
 	return digit;
 }
 
-struct body_wait {
-	struct cli_ctx *ctx;
-	GBytes *data;
-};
-
+/* The part's bytes, its transfer encoding undone (decoded: already so). */
 static void
-body_cb(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data, void *ud)
-{
-	struct body_wait *w = ud;
-
-	if (data != NULL)
-		w->data = g_bytes_ref(data);
-	cli_finish(w->ctx, st, detail);
-}
-
-static void
-write_part(const struct mime_part_entry *e, GBytes *data)
+write_part(const struct mime_part_entry *e, GBytes *data, bool decoded)
 {
 	gsize len;
 	const char *raw = g_bytes_get_data(data, &len);
-	GBytes *dec = e->message ? g_bytes_ref(data) : mime_transfer_decode(e->encoding, raw, len);
+	GBytes *dec = e->message || decoded ? g_bytes_ref(data) :
+					      mime_transfer_decode(e->encoding, raw, len);
 	const char *bytes = g_bytes_get_data(dec, &len);
 
 	if (isatty(STDOUT_FILENO)) {
@@ -217,13 +238,49 @@ write_part(const struct mime_part_entry *e, GBytes *data)
 	g_bytes_unref(dec);
 }
 
+/* A part's content: BINARY.PEEK (RFC 3516: the server undoes the
+ * transfer encoding, so base64 does not cross the wire) where offered and
+ * the part is a leaf, else BODY.PEEK. *decoded_r says which came. */
+int
+cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
+		  GBytes **data_r, bool *decoded_r)
+{
+	const char *sections[] = { e->section, NULL };
+	bool binary = !e->message && imap_client_has_cap(ctx->client, "BINARY");
+	GPtrArray *data = NULL;
+	int rc;
+
+	/* A NO to BINARY (e.g. [UNKNOWN-CTE]: the server cannot undo that
+	 * encoding) is no end: BODY.PEEK, and tern decodes. */
+	if (binary && cli_fetch_parts_try(ctx, uid, IMAP_PARTS_BINARY, sections, NULL, NULL,
+					  &data, NULL) < 0) {
+		if (ctx->st != TERN_ERR_NO)
+			return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+						  _("cannot fetch the part"));
+		binary = false;
+	}
+	rc = data != NULL ? 0 : cli_fetch_parts(ctx, uid, 0, sections, NULL, NULL, &data, NULL);
+
+	*data_r = NULL;
+	*decoded_r = binary;
+	if (rc == 0 && data->pdata[0] != NULL)
+		*data_r = g_bytes_ref(data->pdata[0]);
+	else if (rc == 0)
+		rc = cli_fail(TERN_ERR_MSG, _("the server sent no part %s of message %u"),
+			      e->section, uid);
+	if (data != NULL)
+		g_ptr_array_unref(data);
+	return rc;
+}
+
 int
 cli_show_part(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
 	      const char *section)
 {
-	struct body_wait w = { .ctx = ctx };
 	const struct mime_part_entry *e = NULL;
 	GPtrArray *entries = NULL;
+	GBytes *data = NULL;
+	bool decoded = false;
 	int rc;
 
 	if (!section_ok(section))
@@ -238,16 +295,23 @@ cli_show_part(const struct tern_globals *g, struct cli_ctx *ctx, const char *fol
 		rc = cli_fail(TERN_ERR_MSG, _("message %u has no part %s"), uid, section);
 		goto out;
 	}
-	imap_client_fetch_body(ctx->client, uid, section, false, body_cb, &w);
-	if (cli_wait(ctx) != TERN_OK) {
-		rc = cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
-					   _("cannot fetch the part"));
+	if (ctx->offline) {
+		char *item = g_strdup_printf("BINARY[%s]", section);
+
+		decoded = true;
+		if (cli_cached_part(ctx, folder, uid, item, &data) != 1)
+			rc = cli_fail(TERN_ERR_MSG, _("--offline: part %s of message %u is not "
+						      "cached"), section, uid);
+		g_free(item);
+		if (rc != 0)
+			goto out;
+	} else if ((rc = cli_fetch_section(ctx, uid, e, &data, &decoded)) != 0) {
 		goto out;
 	}
-	write_part(e, w.data);
+	write_part(e, data, decoded);
 out:
-	if (w.data != NULL)
-		g_bytes_unref(w.data);
+	if (data != NULL)
+		g_bytes_unref(data);
 	g_ptr_array_unref(entries);
 	return rc;
 }

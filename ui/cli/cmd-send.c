@@ -408,7 +408,12 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	folder = args.pos->pdata[0];
 	if ((rc = parse_uid(args.pos->pdata[1], &uid)) != 0)
 		goto out;
-	rc = cli_fetch_message(g, &ctx, folder, uid, false, &data);
+	/* A forward --attach carries the message whole; a reply or an inline
+	 * forward only its text, so a big one's attachments stay on the server. */
+	if (forward && cli_args_has(&args, "attach"))
+		rc = cli_fetch_message(g, &ctx, folder, uid, false, &data);
+	else
+		rc = cli_fetch_shown(g, &ctx, folder, uid, &data);
 	if (rc != 0)
 		goto out;
 	ids = send_identities(ctx.account);

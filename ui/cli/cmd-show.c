@@ -215,6 +215,98 @@ out:
 	return rc;
 }
 
+/* One part saved (or why not); rc updated as the whole-message way does. */
+static void
+save_report(int rc_one, GError *e, const char *path, int *rc)
+{
+	if (rc_one < 0) {
+		int r = cli_fail(g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_NOENT) ?
+					 TERN_ERR_MSG : TERN_ERR_USAGE, "%s", e->message);
+
+		if (g_error_matches(e, G_FILE_ERROR, G_FILE_ERROR_EXIST))
+			fprintf(stderr, _("tern: use --force to overwrite\n"));
+		*rc = r == TERN_EXIT_USAGE ? TERN_EXIT_FAILURE : r;
+		return;
+	}
+	fputs(_("saved "), stdout);
+	cli_puts_safe(stdout, path);
+	fputc('\n', stdout);
+}
+
+static const struct mime_part_entry *
+entry_of(const GPtrArray *entries, guint index)
+{
+	for (guint i = 0; i < entries->len; i++)
+		if (((struct mime_part_entry *)entries->pdata[i])->index == index)
+			return entries->pdata[i];
+	return NULL;
+}
+
+/* The parts asked for (all attachments when none), each fetched alone
+ * (BINARY where offered): the rest of the message stays on the server.
+ * *whole_r: the message must be fetched whole instead (signed or
+ * encrypted: never through BINARY; no usable structure). */
+static int
+save_by_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
+	      GArray *parts, const char *dir, bool force, bool *whole_r)
+{
+	GPtrArray *structure = NULL, *entries = NULL;
+	char **sections = NULL;
+	int rc = cli_message_structure(g, ctx, folder, uid, &structure);
+
+	*whole_r = true;
+	if (rc != 0 || mime_structure_plan(structure, false, IMAP_MAX_FETCH_SECTIONS,
+					   &sections) != MIME_FETCH_PARTS)
+		goto out;
+	*whole_r = false;
+	entries = mime_structure_parts(structure);
+	for (guint i = 0; parts->len == 0 && i < entries->len; i++) {
+		guint idx = ((struct mime_part_entry *)entries->pdata[i])->index;
+
+		if (idx != 0)
+			g_array_append_val(parts, idx);
+	}
+	if (parts->len == 0) {
+		rc = cli_fail(TERN_ERR_MSG, _("message %u has no attachments"), uid);
+		goto out;
+	}
+	for (guint i = 0; i < parts->len; i++) {
+		guint idx = g_array_index(parts, guint, i);
+		const struct mime_part_entry *e = entry_of(entries, idx);
+		GBytes *data = NULL, *bytes;
+		bool decoded = false;
+		GError *err = NULL;
+		char *path = NULL;
+		gsize len;
+		const char *d;
+
+		if (e == NULL) {
+			g_set_error(&err, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("no attachment %u"), idx);
+			save_report(-1, err, NULL, &rc);
+			g_error_free(err);
+			continue;
+		}
+		if ((rc = cli_fetch_section(ctx, uid, e, &data, &decoded)) != 0)
+			break; /* said why; the connection may be gone */
+		d = g_bytes_get_data(data, &len);
+		bytes = decoded || e->message ? g_bytes_ref(data) :
+						mime_transfer_decode(e->encoding, d, len);
+		save_report(mime_bytes_save(bytes, e->filename, idx, dir, force, &path, &err), err,
+			    path, &rc);
+		g_clear_error(&err);
+		g_free(path);
+		g_bytes_unref(bytes);
+		g_bytes_unref(data);
+	}
+out:
+	g_strfreev(sections);
+	if (entries != NULL)
+		g_ptr_array_unref(entries);
+	if (structure != NULL)
+		g_ptr_array_unref(structure);
+	return rc;
+}
+
 int
 cli_cmd_save(const struct tern_globals *g, int argc, char **argv)
 {
@@ -262,7 +354,17 @@ cli_cmd_save(const struct tern_globals *g, int argc, char **argv)
 		rc = cli_fail(TERN_ERR_USAGE, _("'%s' is not a directory"), dir);
 		goto out;
 	}
-	rc = fetch_message(g, &ctx, args.pos->pdata[0], uid, false, &data);
+	if (!g->offline) {
+		bool whole = true;
+
+		rc = save_by_parts(g, &ctx, args.pos->pdata[0], uid, parts, dir,
+				   cli_args_has(&args, "force"), &whole);
+		if (rc != 0 || !whole)
+			goto out;
+		rc = cli_fetch_opened(&ctx, args.pos->pdata[0], uid, false, &data);
+	} else {
+		rc = fetch_message(g, &ctx, args.pos->pdata[0], uid, false, &data);
+	}
 	if (rc != 0)
 		goto out;
 	{

@@ -727,11 +727,12 @@ offline_message(struct cli_ctx *ctx, const char *folder, guint32 uid, GBytes **d
 	return 0;
 }
 
-/* Keep a fetched body; the folder's row is made when it is missing (its
- * UIDNEXT 0 tells a later list that its summaries are not cached). */
+/* Keep a fetched body (item NULL) or part; the folder's row is made when
+ * it is missing (its UIDNEXT 0 tells a later list that its summaries are
+ * not cached). */
 static void
-keep_body(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, guint32 uid,
-	  GBytes *data)
+keep_item(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, guint32 uid,
+	  const char *item, GBytes *data)
 {
 	struct store_folder f;
 	GError *err = NULL;
@@ -744,8 +745,10 @@ keep_body(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, guint32 
 		f.uidvalidity = uidvalidity;
 		found = store_folder_set(ctx->store, folder, &f, &err) == 0;
 	}
-	if (found == 1)
+	if (found == 1 && item == NULL)
 		store_body_put(ctx->store, folder, uidvalidity, uid, data, &err);
+	else if (found == 1)
+		store_part_put(ctx->store, folder, uidvalidity, uid, item, data, &err);
 	if (err != NULL) {
 		log_warn("cache: %s", err->message);
 		g_error_free(err);
@@ -787,14 +790,20 @@ int
 cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
 		  guint32 uid, bool mark_read, GBytes **data_r)
 {
+	int rc = cli_open_cached(g, ctx);
+
+	return rc != 0 ? rc : cli_fetch_opened(ctx, folder, uid, mark_read, data_r);
+}
+
+int
+cli_fetch_opened(struct cli_ctx *ctx, const char *folder, guint32 uid, bool mark_read,
+		 GBytes **data_r)
+{
 	struct imap_mailbox_info info;
 	GBytes *cached = NULL;
 	GError *err = NULL;
 	int rc;
 
-	rc = cli_open_cached(g, ctx);
-	if (rc != 0)
-		return rc;
 	if (ctx->offline && mark_read)
 		return cli_fail(TERN_ERR_CONN, _("--offline: --mark-read needs the server"));
 	if (ctx->offline)
@@ -822,6 +831,170 @@ cli_fetch_message(const struct tern_globals *g, struct cli_ctx *ctx, const char 
 	g_clear_error(&err);
 	rc = fetch_body(ctx, uid, mark_read, data_r);
 	if (rc == 0 && ctx->store != NULL)
-		keep_body(ctx, folder, info.uidvalidity, uid, *data_r);
+		keep_item(ctx, folder, info.uidvalidity, uid, NULL, *data_r);
+	return rc;
+}
+
+void
+cli_keep_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const char *item,
+	      GBytes *data)
+{
+	if (ctx->store != NULL && !ctx->offline && ctx->uidvalidity != 0 && data != NULL)
+		keep_item(ctx, folder, ctx->uidvalidity, uid, item, data);
+}
+
+int
+cli_cached_part(struct cli_ctx *ctx, const char *folder, guint32 uid, const char *item,
+		GBytes **data_r)
+{
+	struct store_folder f;
+	GError *err = NULL;
+	guint32 uidvalidity = ctx->uidvalidity;
+	int found;
+
+	*data_r = NULL;
+	if (ctx->store == NULL)
+		return 0;
+	if (ctx->offline) {
+		if (store_folder_get(ctx->store, folder, &f, &err) != 1) {
+			g_clear_error(&err);
+			return 0;
+		}
+		uidvalidity = ctx->uidvalidity = f.uidvalidity;
+	}
+	if (uidvalidity == 0)
+		return 0;
+	found = store_part_get(ctx->store, folder, uidvalidity, uid, item, data_r, &err);
+	if (found < 0) {
+		log_warn("cache: %s", err->message);
+		g_error_free(err);
+		return 0;
+	}
+	return found;
+}
+
+/* ---- what is shown: the header and text parts of a big message ---- */
+
+struct parts_wait {
+	struct cli_ctx *ctx;
+	GPtrArray *structure;
+	GBytes *header;
+	GPtrArray *data, *mime;
+};
+
+static void
+parts_cb(struct imap_client *c, enum tern_status st, const char *detail,
+	 const struct imap_parts_result *res, void *ud)
+{
+	struct parts_wait *w = ud;
+
+	if (res != NULL) {
+		if (res->structure != NULL)
+			w->structure = g_ptr_array_ref(res->structure);
+		if (res->header != NULL)
+			w->header = g_bytes_ref(res->header);
+		w->data = g_ptr_array_ref(res->data);
+		w->mime = g_ptr_array_ref(res->mime);
+	}
+	cli_finish(w->ctx, st, detail);
+}
+
+static void
+parts_wait_clear(struct parts_wait *w)
+{
+	if (w->structure != NULL)
+		g_ptr_array_unref(w->structure);
+	if (w->header != NULL)
+		g_bytes_unref(w->header);
+	if (w->data != NULL)
+		g_ptr_array_unref(w->data);
+	if (w->mime != NULL)
+		g_ptr_array_unref(w->mime);
+	memset(w, 0, sizeof *w);
+}
+
+int
+cli_fetch_parts(struct cli_ctx *ctx, guint32 uid, guint what, const char *const *sections,
+		GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
+		GPtrArray **mime_r)
+{
+	if (cli_fetch_parts_try(ctx, uid, what, sections, structure_r, header_r, data_r,
+				mime_r) == 0)
+		return 0;
+	return cli_fail(ctx->st, "%s", ctx->detail != NULL ? ctx->detail :
+				  _("cannot fetch the message"));
+}
+
+int
+cli_fetch_parts_try(struct cli_ctx *ctx, guint32 uid, guint what, const char *const *sections,
+		    GPtrArray **structure_r, GBytes **header_r, GPtrArray **data_r,
+		    GPtrArray **mime_r)
+{
+	struct parts_wait w = { .ctx = ctx };
+
+	imap_client_fetch_parts(ctx->client, uid, what, sections, parts_cb, &w);
+	if (cli_wait(ctx) != TERN_OK) {
+		parts_wait_clear(&w);
+		return -1;
+	}
+	if (structure_r != NULL)
+		*structure_r = g_steal_pointer(&w.structure);
+	if (header_r != NULL)
+		*header_r = g_steal_pointer(&w.header);
+	if (data_r != NULL)
+		*data_r = g_steal_pointer(&w.data);
+	if (mime_r != NULL)
+		*mime_r = g_steal_pointer(&w.mime);
+	parts_wait_clear(&w);
+	return 0;
+}
+
+int
+cli_fetch_shown(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		guint32 uid, GBytes **data_r)
+{
+	struct imap_mailbox_info info;
+	GPtrArray *structure = NULL, *data = NULL, *mime = NULL;
+	GBytes *header = NULL, *cached = NULL;
+	GError *err = NULL;
+	char **sections = NULL;
+	int rc, plan = -1;
+
+	if ((rc = cli_open_cached(g, ctx)) != 0)
+		return rc;
+	if (ctx->offline)
+		return cli_fetch_message(g, ctx, folder, uid, false, data_r);
+	if ((rc = cli_select(ctx, folder, true, &info)) != 0)
+		return rc;
+	if (ctx->store != NULL &&
+	    store_body_get(ctx->store, folder, info.uidvalidity, uid, &cached, &err) == 1) {
+		*data_r = cached;
+		return 0;
+	}
+	g_clear_error(&err);
+	rc = cli_fetch_parts(ctx, uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER, NULL, &structure,
+			     &header, NULL, NULL);
+	if (rc == 0 && structure != NULL && header != NULL)
+		plan = mime_structure_plan(structure, false, IMAP_MAX_FETCH_SECTIONS, &sections);
+	if (rc == 0 && (plan != MIME_FETCH_PARTS || sections[0] == NULL)) {
+		/* signed, encrypted, no usable structure: the whole message */
+		rc = fetch_body(ctx, uid, false, data_r);
+		if (rc == 0 && ctx->store != NULL)
+			keep_item(ctx, folder, info.uidvalidity, uid, NULL, *data_r);
+	} else if (rc == 0) {
+		rc = cli_fetch_parts(ctx, uid, IMAP_PARTS_MIME, (const char *const *)sections, NULL,
+				     NULL, &data, &mime);
+		if (rc == 0)
+			*data_r = mime_partial_message(header, mime, data);
+	}
+	g_strfreev(sections);
+	if (structure != NULL)
+		g_ptr_array_unref(structure);
+	if (header != NULL)
+		g_bytes_unref(header);
+	if (data != NULL)
+		g_ptr_array_unref(data);
+	if (mime != NULL)
+		g_ptr_array_unref(mime);
 	return rc;
 }

@@ -479,6 +479,32 @@ cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data)
 		cache_failed(t, err);
 }
 
+GBytes *
+cache_part_get(struct tui *t, const char *folder, guint32 uid, const char *item)
+{
+	GBytes *data = NULL;
+	GError *err = NULL;
+	int found;
+
+	if (!cache_usable(t) || t->cache_uidvalidity == 0 || g_strcmp0(folder, t->folder) != 0)
+		return NULL;
+	found = store_part_get(t->store, folder, t->cache_uidvalidity, uid, item, &data, &err);
+	if (found < 0)
+		cache_failed(t, err);
+	return found == 1 ? data : NULL;
+}
+
+void
+cache_part_put(struct tui *t, const char *folder, guint32 uid, const char *item, GBytes *data)
+{
+	GError *err = NULL;
+
+	if (data == NULL || !can_write(t) || g_strcmp0(folder, t->folder) != 0)
+		return;
+	if (store_part_put(t->store, folder, t->cache_uidvalidity, uid, item, data, &err) < 0)
+		cache_failed(t, err);
+}
+
 /* ---- the journal: changes made while the server cannot take them ---------- */
 
 bool

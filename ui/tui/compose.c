@@ -402,21 +402,13 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 }
 
 static void
-original_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
-	      void *ud)
+original_done(struct tui *t, GBytes *raw, const char *detail, void *ud)
 {
-	struct tui_op *op = ud;
-	struct tui *t = op->t;
-
-	(void)c;
-	if (tui_op_current(op)) {
-		if (st == TERN_OK && data != NULL)
-			answer_with(t, op->data, data);
-		else
-			tui_error(t, _("Cannot fetch the message to answer: %s"),
-				  detail != NULL ? detail : "");
-	}
-	tui_op_free(op);
+	if (raw != NULL)
+		answer_with(t, ud, raw);
+	else
+		tui_error(t, _("Cannot fetch the message to answer: %s"),
+			  detail != NULL ? detail : "");
 }
 
 /* r, R, L, f: on the message the actions apply to; its text from the viewer,
@@ -453,8 +445,9 @@ compose_answer(struct tui *t, enum action a)
 		return;
 	}
 	tui_info(t, _("Fetching the message to answer…"));
-	imap_client_fetch_body(t->client, m->uid, "", false, original_done,
-			       tui_op_new(t, an, g_free));
+	/* Its text is what a reply quotes and an inline forward carries: not
+	 * the 20 MB of attachments of a big one. */
+	viewer_fetch_shown(t, m->uid, m->size, original_done, an, g_free);
 }
 
 /* M */

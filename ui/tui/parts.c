@@ -11,7 +11,16 @@
  * type made a token; %{...} parameters are left empty. copiousoutput
  * entries show their output in the viewer; needsterminal ones (or any,
  * without a graphical display) get the terminal, curses suspended;
- * graphical ones start detached. The private files stay until tern exits. */
+ * graphical ones start detached. The private files stay until tern exits.
+ *
+ * When the viewer holds only the parts it shows, the list comes from the
+ * BODYSTRUCTURE and a part is fetched when it is saved, opened or piped:
+ * BINARY.PEEK[section] where the server offers BINARY (it undoes the
+ * transfer encoding), else BODY.PEEK[section] decoded here; progress on
+ * the status line; Esc cancels. A cancelled fetch is not cut off: its
+ * answer is read to the end and dropped (the connection stays in step
+ * and usable; cutting it would mean a reconnect and re-select), and
+ * nothing waits for it. Fetched parts go to the cache. */
 #include "config.h"
 #include "core/common.h"
 
@@ -28,10 +37,22 @@
 
 struct parts_view {
 	guint32 uid;
-	GBytes *raw;
-	struct mime_message *msg;
+	GBytes *raw;              /* the whole message, or NULL: listed from */
+	struct mime_message *msg; /* ... its parse, or NULL */
+	GPtrArray *entries;       /* struct mime_part_entry *: the structure's list */
+	GPtrArray *listed;        /* struct mime_attachment *, one per attachment entry */
+	GPtrArray *listed_entry;  /* the entry of each (transfer none) */
 	guint sel;
+	/* the part being fetched, if any */
+	guint fetch_seq;          /* of the fetch running, 0: none */
+	guint timer;              /* its progress */
+	guint64 fetch_start;      /* imap_client_received() when it began */
+	guint64 fetch_size;       /* what the structure says */
 };
+
+/* Numbers the part fetches, so that an answer knows whether it still
+ * counts (its list may be closed, or the fetch cancelled). */
+static guint fetch_counter;
 
 /* The private directory of opened parts, made on first use (0700). */
 static char *private_dir;
@@ -50,8 +71,17 @@ parts_close(struct tui *t)
 
 	if (p == NULL)
 		return;
+	if (p->timer != 0)
+		g_source_remove(p->timer);
 	mime_message_free(&p->msg);
-	g_bytes_unref(p->raw);
+	if (p->raw != NULL)
+		g_bytes_unref(p->raw);
+	if (p->entries != NULL)
+		g_ptr_array_unref(p->entries);
+	if (p->listed != NULL)
+		g_ptr_array_unref(p->listed);
+	if (p->listed_entry != NULL)
+		g_ptr_array_unref(p->listed_entry);
 	g_clear_pointer(&t->parts, g_free);
 	tui_dirty(t);
 }
@@ -76,16 +106,74 @@ parts_show(struct tui *t, GBytes *raw, char *arg)
 	tui_dirty(t);
 }
 
+static void
+attachment_free(gpointer p)
+{
+	struct mime_attachment *a = p;
+
+	g_free(a->filename);
+	g_free(a);
+}
+
+/* The list of a message the viewer holds in part, from its structure. */
+static void
+parts_show_structure(struct tui *t, const GPtrArray *structure)
+{
+	struct parts_view *p;
+
+	parts_close(t);
+	p = g_new0(struct parts_view, 1);
+	p->uid = t->viewer.uid;
+	p->entries = mime_structure_parts(structure);
+	p->listed = g_ptr_array_new_with_free_func(attachment_free);
+	p->listed_entry = g_ptr_array_new();
+	for (guint i = 0; i < p->entries->len; i++) {
+		struct mime_part_entry *e = p->entries->pdata[i];
+		struct mime_attachment *a;
+
+		if (e->index == 0)
+			continue;
+		a = g_new0(struct mime_attachment, 1);
+		a->index = e->index;
+		a->content_type = e->content_type; /* a token: owned by the entry */
+		a->filename = mime_attachment_safe_name(e->filename, e->index);
+		a->size = e->size;
+		a->depth = e->depth;
+		a->disposition = e->disposition;
+		g_ptr_array_add(p->listed, a);
+		g_ptr_array_add(p->listed_entry, e);
+	}
+	t->parts = p;
+	if (p->listed->len == 0) {
+		parts_close(t);
+		tui_info(t, _("This message has no attachments."));
+		return;
+	}
+	tui_info(t, _("s saves, o opens, | pipes the part; q goes back."));
+	tui_dirty(t);
+}
+
 void
 parts_open(struct tui *t)
 {
-	toolbox_with_message(t, parts_show, NULL);
+	const GPtrArray *structure = viewer_structure(t);
+
+	if (structure != NULL)
+		parts_show_structure(t, structure);
+	else
+		toolbox_with_message(t, parts_show, NULL);
+}
+
+static const GPtrArray *
+attachments(struct tui *t)
+{
+	return t->parts->msg != NULL ? mime_message_attachments(t->parts->msg) : t->parts->listed;
 }
 
 static const struct mime_attachment *
 selected(struct tui *t)
 {
-	const GPtrArray *atts = mime_message_attachments(t->parts->msg);
+	const GPtrArray *atts = attachments(t);
 
 	if (t->parts->sel >= atts->len)
 		t->parts->sel = atts->len > 0 ? atts->len - 1 : 0;
@@ -275,11 +363,10 @@ run_detached(struct tui *t, const char *cmd)
 }
 
 static void
-open_part(struct tui *t, const struct mime_attachment *a)
+open_part(struct tui *t, const struct mime_attachment *a, GBytes *bytes, char *arg)
 {
 	GPtrArray *keep = NULL;
 	struct mime_mailcap_entry *e = find_entry(a->content_type, &keep);
-	GBytes *bytes;
 	char *path, *cmd;
 	bool graphical = g_getenv("DISPLAY") != NULL || g_getenv("WAYLAND_DISPLAY") != NULL;
 
@@ -288,8 +375,7 @@ open_part(struct tui *t, const struct mime_attachment *a)
 			  a->content_type);
 		return;
 	}
-	bytes = mime_attachment_bytes(t->parts->msg, a->index);
-	path = bytes != NULL ? private_file(t, a, bytes) : NULL;
+	path = private_file(t, a, bytes);
 	if (path == NULL)
 		goto out;
 	cmd = expand_command(e->command, path, a->content_type);
@@ -302,47 +388,250 @@ open_part(struct tui *t, const struct mime_attachment *a)
 	g_free(cmd);
 	g_free(path);
 out:
-	if (bytes != NULL)
-		g_bytes_unref(bytes);
 	g_ptr_array_unref(keep);
 }
 
 /* ---- keys and drawing ---------------------------------------------------------- */
 
+/* ---- a part's bytes: from the message, the cache, or the server ---------------- */
+
+typedef void part_fn(struct tui *t, const struct mime_attachment *a, GBytes *bytes, char *arg);
+
+struct part_fetch {
+	guint seq;
+	guint32 uid;
+	unsigned index;
+	part_fn *fn;
+	char *arg;
+	char *section;
+	char *encoding;
+	bool binary;
+};
+
+static void
+part_fetch_free(gpointer p)
+{
+	struct part_fetch *pf = p;
+
+	if (pf == NULL)
+		return; /* handed on to a retry */
+	g_free(pf->arg);
+	g_free(pf->section);
+	g_free(pf->encoding);
+	g_free(pf);
+}
+
+static char *
+binary_item(const char *section)
+{
+	return g_strdup_printf("BINARY[%s]", section);
+}
+
+static void
+fetch_stop(struct parts_view *p)
+{
+	p->fetch_seq = 0;
+	if (p->timer != 0)
+		g_source_remove(p->timer);
+	p->timer = 0;
+}
+
+static gboolean
+fetch_progress(gpointer ud)
+{
+	struct tui *t = ud;
+	struct parts_view *p = t->parts;
+	char *have, *all;
+	guint64 now;
+
+	if (p == NULL || t->client == NULL)
+		return G_SOURCE_CONTINUE;
+	now = imap_client_received(t->client);
+	/* a new connection counts from 0 again */
+	have = g_format_size(now >= p->fetch_start ? now - p->fetch_start : 0);
+	all = g_format_size(p->fetch_size);
+	tui_notice(t, _("Fetching the part: %s of about %s… (Esc cancels)"), have, all);
+	g_free(have);
+	g_free(all);
+	return G_SOURCE_CONTINUE;
+}
+
+/* The list and the fetch this answer is for are still there. */
+static const struct mime_attachment *
+fetch_current(struct tui *t, const struct part_fetch *pf)
+{
+	const GPtrArray *atts;
+
+	if (!parts_shown(t) || t->parts->fetch_seq != pf->seq || t->parts->uid != pf->uid)
+		return NULL;
+	atts = attachments(t);
+	for (guint i = 0; i < atts->len; i++)
+		if (((struct mime_attachment *)atts->pdata[i])->index == pf->index)
+			return atts->pdata[i];
+	return NULL;
+}
+
+static void fetch_part(struct tui *t, struct part_fetch *pf);
+
+static void
+part_fetched(struct imap_client *c, enum tern_status st, const char *detail,
+	     const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct part_fetch *pf = op->data;
+	struct tui *t = op->t;
+	const struct mime_attachment *a = tui_op_current(op) ? fetch_current(t, pf) : NULL;
+	GBytes *data = st == TERN_OK ? res->data->pdata[0] : NULL, *bytes;
+	gsize len;
+	const char *d;
+
+	if (a == NULL)
+		goto out; /* cancelled, or the list closed */
+	if (st == TERN_ERR_NO && pf->binary) {
+		/* e.g. [UNKNOWN-CTE]: the server cannot decode it, so tern does */
+		op->data = NULL;
+		pf->binary = false;
+		fetch_part(t, pf);
+		goto out;
+	}
+	fetch_stop(t->parts);
+	if (data == NULL) {
+		tui_error(t, _("Cannot fetch part %s: %s"), pf->section,
+			  st != TERN_OK && detail != NULL ? detail : _("the server sent none"));
+		goto out;
+	}
+	d = g_bytes_get_data(data, &len);
+	bytes = pf->binary ? g_bytes_ref(data) : mime_transfer_decode(pf->encoding, d, len);
+	{
+		char *item = binary_item(pf->section);
+
+		cache_part_put(t, t->viewer.folder, pf->uid, item, bytes);
+		g_free(item);
+	}
+	tui_info(t, _("Fetched part %s."), pf->section);
+	pf->fn(t, a, bytes, pf->arg);
+	g_bytes_unref(bytes);
+out:
+	tui_op_free(op);
+}
+
+static void
+fetch_part(struct tui *t, struct part_fetch *pf)
+{
+	const char *sections[] = { pf->section, NULL };
+
+	imap_client_fetch_parts(t->client, pf->uid, pf->binary ? IMAP_PARTS_BINARY : 0, sections,
+				part_fetched, tui_op_new(t, pf, part_fetch_free));
+}
+
+/* fn(t, a, its decoded bytes, arg) now, or once fetched (arg: transfer full). */
+static void
+with_part(struct tui *t, const struct mime_attachment *a, part_fn *fn, char *arg)
+{
+	struct parts_view *p = t->parts;
+	const struct mime_part_entry *e;
+	struct part_fetch *pf;
+	GBytes *bytes;
+	char *item;
+
+	if (p->msg != NULL) {
+		bytes = mime_attachment_bytes(p->msg, a->index);
+		if (bytes != NULL) {
+			fn(t, a, bytes, arg);
+			g_bytes_unref(bytes);
+		}
+		g_free(arg);
+		return;
+	}
+	e = p->listed_entry->pdata[0];
+	for (guint i = 0; i < p->listed->len; i++)
+		if (p->listed->pdata[i] == a)
+			e = p->listed_entry->pdata[i];
+	item = binary_item(e->section);
+	bytes = cache_part_get(t, t->viewer.folder, p->uid, item);
+	g_free(item);
+	if (bytes != NULL) {
+		fn(t, a, bytes, arg);
+		g_bytes_unref(bytes);
+		g_free(arg);
+		return;
+	}
+	if (t->client == NULL || t->conn != CONN_READY) {
+		tui_error(t, _("This part is not in the cache, and the server cannot be reached."));
+		g_free(arg);
+		return;
+	}
+	if (p->fetch_seq != 0) {
+		tui_error(t, _("A part is being fetched already (Esc cancels it)."));
+		g_free(arg);
+		return;
+	}
+	pf = g_new0(struct part_fetch, 1);
+	pf->seq = p->fetch_seq = ++fetch_counter;
+	pf->uid = p->uid;
+	pf->index = a->index;
+	pf->fn = fn;
+	pf->arg = arg;
+	pf->section = g_strdup(e->section);
+	pf->encoding = g_strdup(e->encoding);
+	/* An attached message is saved as it is; BINARY is for leaf parts. */
+	pf->binary = !e->message && imap_client_has_cap(t->client, "BINARY");
+	p->fetch_start = imap_client_received(t->client);
+	p->fetch_size = e->size;
+	p->timer = g_timeout_add(250, fetch_progress, t);
+	fetch_progress(t);
+	fetch_part(t, pf);
+}
+
+static void
+cancel_fetch(struct tui *t)
+{
+	fetch_stop(t->parts);
+	tui_info(t, _("Cancelled: the rest of the part is read and dropped."));
+}
+
+/* ---- keys and drawing ---------------------------------------------------------- */
+
+static void
+save_with(struct tui *t, const struct mime_attachment *a, GBytes *bytes, char *arg)
+{
+	toolbox_save_prompt(t, bytes, NULL, a->filename);
+}
+
+static void
+pipe_with(struct tui *t, const struct mime_attachment *a, GBytes *bytes, char *command)
+{
+	toolbox_run_command(t, bytes, command, NULL);
+}
+
 static void
 pipe_part_done(struct tui *t, const char *text, void *ud)
 {
 	const struct mime_attachment *a;
-	GBytes *bytes;
 
 	if (text == NULL || *text == '\0' || !parts_shown(t) || (a = selected(t)) == NULL)
 		return;
-	bytes = mime_attachment_bytes(t->parts->msg, a->index);
-	if (bytes != NULL) {
-		toolbox_run_command(t, bytes, text, NULL);
-		g_bytes_unref(bytes);
-	}
+	with_part(t, a, pipe_with, g_strdup(text));
 }
 
 void
 parts_key(struct tui *t, enum action a, const char *spec)
 {
-	const GPtrArray *atts = mime_message_attachments(t->parts->msg);
+	const GPtrArray *atts = attachments(t);
 	const struct mime_attachment *at = selected(t);
-	GBytes *bytes;
 
-	if (a == ACTION_DOWN && t->parts->sel + 1 < atts->len)
+	if (t->parts->fetch_seq != 0 && (a == ACTION_CLEAR || a == ACTION_BACK))
+		cancel_fetch(t);
+	else if (a == ACTION_DOWN && t->parts->sel + 1 < atts->len)
 		t->parts->sel++;
 	else if (a == ACTION_UP && t->parts->sel > 0)
 		t->parts->sel--;
 	else if (a == ACTION_BACK || a == ACTION_CLEAR || strcmp(spec, "v") == 0)
 		parts_close(t);
-	else if (at != NULL && strcmp(spec, "s") == 0 &&
-		 (bytes = mime_attachment_bytes(t->parts->msg, at->index)) != NULL) {
-		toolbox_save_prompt(t, bytes, NULL, at->filename);
-		g_bytes_unref(bytes);
-	} else if (at != NULL && (strcmp(spec, "o") == 0 || a == ACTION_OPEN))
-		open_part(t, at);
+	else if (at != NULL && strcmp(spec, "s") == 0)
+		with_part(t, at, save_with, NULL);
+	else if (at != NULL && (strcmp(spec, "o") == 0 || a == ACTION_OPEN))
+		with_part(t, at, open_part, NULL);
 	else if (at != NULL && strcmp(spec, "|") == 0)
 		prompt_start(t, PROMPT_TEXT, _("Pipe the part to: "), "", pipe_part_done, NULL,
 			     NULL);
@@ -354,7 +643,7 @@ parts_key(struct tui *t, enum action a, const char *spec)
 void
 parts_draw(struct tui *t, const struct tui_rect *r)
 {
-	const GPtrArray *atts = mime_message_attachments(t->parts->msg);
+	const GPtrArray *atts = attachments(t);
 
 	draw_text(r->y, r->x + 1, r->w - 1,
 		  _("Parts (j/k choose; s save, o open, | pipe, q back):"),

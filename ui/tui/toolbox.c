@@ -3,8 +3,8 @@
  * viewer, the status on the status line), S saves it as an .eml file, b
  * opens one of its numbered links.
  *
- * A message of which only the start was fetched (TUI_VIEW_HEAD) is fetched
- * whole first. Commands run in the background (GSubprocess): the screen
+ * A message of which only the start (TUI_VIEW_HEAD) or the parts shown
+ * were fetched is fetched whole first, and the viewer keeps it. Commands run in the background (GSubprocess): the screen
  * stays usable; their callbacks check that the interface still waits for
  * them (toolbox_free() cancels them at exit). */
 #include "config.h"
@@ -53,8 +53,10 @@ whole_done(struct imap_client *c, enum tern_status st, const char *detail, GByte
 	struct tui *t = op->t;
 
 	if (tui_op_current(op) && t->viewer.uid == w->uid) {
-		if (st == TERN_OK && data != NULL)
+		if (st == TERN_OK && data != NULL) {
+			viewer_have_whole(t, w->uid, data);
 			w->fn(t, data, w->arg);
+		}
 		else
 			tui_error(t, _("Cannot fetch the message: %s"),
 				  detail != NULL ? detail : "?");

@@ -30,9 +30,14 @@
 #define TUI_INFO_TIMEOUT 8
 /* Longest text typed at a prompt (bytes). */
 #define TUI_PROMPT_MAX 1024
-/* A message bigger than this is fetched only this far to be shown: its
- * text comes first, attachments after it are cut short (tern save gets
- * them whole). */
+/* A message up to this size is fetched whole to be shown: one round trip
+ * (BODY[]) costs less than two (BODYSTRUCTURE and the header, then the
+ * parts shown) when a round trip is worth more than 64 KiB of transfer,
+ * as it is from 10 Mbit/s at 50 ms up. */
+#define TUI_VIEW_WHOLE (64 * 1024)
+/* Only for servers whose BODYSTRUCTURE is unusable: a bigger message is
+ * fetched this far to be shown (its text comes first, attachments after
+ * it are cut short). */
 #define TUI_VIEW_HEAD (1024 * 1024)
 /* Messages a move may have for z to find them again by Message-ID. */
 #define TUI_UNDO_MAX_FIND 200
@@ -139,6 +144,12 @@ struct viewer {
 	guint renders_pending; /* worker threads still running */
 	GBytes *raw;
 	guint32 cut_of;        /* raw is only the start of a message this big, or 0 */
+	GPtrArray *structure;  /* struct imap_part *: raw holds only the parts shown
+				  (mime_partial_message()), the others are listed
+				  from this; NULL when raw is the whole message */
+	bool no_structure;     /* the server's BODYSTRUCTURE was unusable: the
+				  first TUI_VIEW_HEAD bytes instead (kept for the
+				  session: viewer_clear() leaves it) */
 	int width;             /* width rendered for */
 	GPtrArray *lines;      /* struct view_line * */
 	guint top;
@@ -494,6 +505,11 @@ GArray *cache_search(struct tui *t, const struct query *q);
 /* Actions in the journal (of any folder). */
 guint cache_queued(struct tui *t);
 GBytes *cache_body_get(struct tui *t, const char *folder, guint32 uid);
+/* A part by fetch item ("BODY[1.2]", "BINARY[2]", "BODYSTRUCTURE"; see
+ * store_part_put()): transfer full, or NULL. */
+GBytes *cache_part_get(struct tui *t, const char *folder, guint32 uid, const char *item);
+void cache_part_put(struct tui *t, const char *folder, guint32 uid, const char *item,
+		    GBytes *data);
 void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data);
 
 /* ---- actions.c ------------------------------------------------------------ */
@@ -584,8 +600,24 @@ void viewer_show_output(struct tui *t, const char *title, const char *text, size
  * the text); with find (Esc), also the highlighted search. False when
  * there was none. */
 bool viewer_leave_mode(struct tui *t, bool find);
-/* The message as fetched (transfer none), or NULL; *cut_r: only its start. */
+/* The message as fetched (transfer none), or NULL; *cut_r: only its start,
+ * or only the parts shown (not the message as it is). */
 GBytes *viewer_raw(struct tui *t, bool *cut_r);
+/* The message's BODYSTRUCTURE when the viewer holds only the parts it
+ * shows (transfer none), else NULL. */
+const GPtrArray *viewer_structure(struct tui *t);
+/* The whole message (fetched for a pipe, a save, the source) of the one
+ * the viewer holds only in part: kept, cached and shown from now on. */
+void viewer_have_whole(struct tui *t, guint32 uid, GBytes *whole);
+/* What the viewer would show of message uid (size: its RFC822.SIZE): the
+ * whole message when small, signed or encrypted, else its header and text
+ * parts only (mime_partial_message()), for a reply that quotes the text.
+ * fn gets raw (transfer none) or NULL and why; never inside this call, and
+ * not at all when the connection or folder changed first. ud_free (may be
+ * NULL) frees ud after fn, or when fn will not come. */
+typedef void shown_fn(struct tui *t, GBytes *raw, const char *detail, void *ud);
+void viewer_fetch_shown(struct tui *t, guint32 uid, guint32 size, shown_fn *fn, void *ud,
+			GDestroyNotify ud_free);
 /* toolbox.c: | pipe, S save as .eml, b open a link. */
 void toolbox_pipe(struct tui *t);
 void toolbox_save_message(struct tui *t);

@@ -1,7 +1,15 @@
 /* tern — ui/tui/viewer: the message viewer.
  *
- * Opening a message fetches it through the client (BODY[] when it is
- * unread, which marks it read on the server, else BODY.PEEK[]); mime/
+ * Opening a message fetches what it shows. A small one (TUI_VIEW_WHOLE)
+ * comes whole (BODY[] when it is unread, which marks it read on the
+ * server, else BODY.PEEK[]). A bigger one costs two round trips: its
+ * BODYSTRUCTURE and header, then the text parts shown with their MIME
+ * headers (BODY.PEEK[1.2.MIME] BODY.PEEK[1.2]) in one UID FETCH, \Seen
+ * set as for a cached body; its other parts are listed from the structure
+ * and fetched when saved or opened (parts.c). Signed and encrypted
+ * messages come whole (a signature covers the exact bytes). Only a server
+ * whose BODYSTRUCTURE is unusable gets the first TUI_VIEW_HEAD bytes.
+ * Whole bodies, parts and structures go to the cache. mime/
  * parses and renders it in a worker thread, so neither a slow server nor a
  * large or odd message (or an external HTML renderer) holds the keyboard.
  * The lines are kept sanitised, with a colour each: header names, quoted
@@ -21,6 +29,7 @@
 
 #include <gio/gio.h>
 
+#include "core/log.h"
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
@@ -57,6 +66,7 @@ viewer_clear(struct viewer *v)
 	g_clear_pointer(&v->folder, g_free);
 	g_clear_pointer(&v->raw, g_bytes_unref);
 	v->cut_of = 0;
+	g_clear_pointer(&v->structure, g_ptr_array_unref);
 	g_clear_pointer(&v->lines, g_ptr_array_unref);
 	g_clear_pointer(&v->error, g_free);
 	v->loading = false;
@@ -80,6 +90,7 @@ struct render_job {
 	guint seq;
 	GBytes *raw;
 	guint32 cut_of;   /* raw is the start of a message this big, or 0 */
+	GPtrArray *structure; /* raw holds the parts shown of this, or NULL */
 	enum viewer_mode mode;
 	struct mime_render_opts opts;
 	char *html_command;
@@ -94,6 +105,8 @@ render_job_free(gpointer p)
 	struct render_job *j = p;
 
 	g_bytes_unref(j->raw);
+	if (j->structure != NULL)
+		g_ptr_array_unref(j->structure);
 	g_free(j->html_command);
 	if (j->lines != NULL)
 		g_ptr_array_unref(j->lines);
@@ -215,8 +228,42 @@ source_lines(GBytes *raw)
 	return lines;
 }
 
+/* The attachments of a message fetched in parts, from its structure:
+ * the same numbers and names as the whole message's list. */
+static void
+add_listed(GPtrArray *lines, const GPtrArray *structure)
+{
+	GPtrArray *entries = mime_structure_parts(structure);
+	bool first = true;
+
+	for (guint i = 0; i < entries->len; i++) {
+		const struct mime_part_entry *e = entries->pdata[i];
+		struct mime_attachment a = { .index = e->index, .content_type = e->content_type,
+					     .size = e->size, .depth = e->depth };
+		char *d, *line;
+
+		if (e->index == 0)
+			continue;
+		if (first) {
+			add_line(lines, "", COLOR_NORMAL, 0);
+			add_line(lines, _("Attachments (v fetches one to save or open it):"),
+				 COLOR_HEADER_NAME, 0);
+			first = false;
+		}
+		a.filename = mime_attachment_safe_name(e->filename, e->index);
+		d = mime_attachment_describe(&a);
+		line = g_strdup_printf("  %s", d);
+		add_line(lines, line, COLOR_ATTACHMENT, 0);
+		g_free(line);
+		g_free(d);
+		g_free(a.filename);
+	}
+	g_ptr_array_unref(entries);
+}
+
 static GPtrArray *
-render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cut_of)
+render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cut_of,
+	     const GPtrArray *structure)
 {
 	GPtrArray *lines = g_ptr_array_new_with_free_func(view_line_free);
 
@@ -245,7 +292,9 @@ render_lines(const struct mime_rendered *r, size_t width, gsize have, guint32 cu
 
 		add_line(lines, l->text, body_color(l), 0);
 	}
-	if (r->attachments != NULL && r->attachments->len > 0) {
+	if (structure != NULL) {
+		add_listed(lines, structure);
+	} else if (r->attachments != NULL && r->attachments->len > 0) {
 		add_line(lines, "", COLOR_NORMAL, 0);
 		add_line(lines, _("Attachments:"), COLOR_HEADER_NAME, 0);
 		for (guint i = 0; i < r->attachments->len; i++) {
@@ -303,7 +352,8 @@ render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 	j->opts.all_headers = j->mode == VIEW_HEADERS;
 	r = mime_render(msg, &j->opts);
 	mime_message_free(&msg);
-	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of);
+	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of,
+				j->structure);
 	j->status = status_lines(r, j->opts.width);
 	for (guint i = 0; i < r->lines->len; i++) {
 		const struct mime_line *l = r->lines->pdata[i];
@@ -368,6 +418,7 @@ start_render(struct tui *t)
 	j = g_new0(struct render_job, 1);
 	j->raw = g_bytes_ref(v->raw);
 	j->cut_of = v->cut_of;
+	j->structure = v->structure != NULL ? g_ptr_array_ref(v->structure) : NULL;
 	j->mode = v->mode == VIEW_OUTPUT ? VIEW_TEXT : v->mode;
 	j->seq = ++v->render_seq;
 	mime_render_opts_init(&j->opts);
@@ -396,6 +447,8 @@ viewer_wait(struct tui *t)
 }
 
 /* ---- fetching ----------------------------------------------------------------- */
+
+static bool viewer_must_wait(struct tui *t);
 
 struct fetch_data {
 	guint32 uid;
@@ -446,8 +499,9 @@ body_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes
 	tui_op_free(op);
 }
 
+/* The whole message, or its first TUI_VIEW_HEAD bytes when head. */
 static void
-viewer_fetch(struct tui *t, struct msg *m)
+fetch_whole(struct tui *t, struct msg *m, bool head)
 {
 	struct fetch_data *fd = g_new0(struct fetch_data, 1);
 	struct tui_op *op;
@@ -460,16 +514,346 @@ viewer_fetch(struct tui *t, struct msg *m)
 		message_list_set_flags(t->list, m, m->flags | IMAP_FLAG_SEEN);
 		fd->marked = true;
 	}
-	t->viewer.loading = true;
 	op = tui_op_new(t, fd, g_free);
-	if (m->size > TUI_VIEW_HEAD) {
-		/* Its text, not its 20 MB of attachments, over a slow link. */
+	if (head && m->size > TUI_VIEW_HEAD) {
 		fd->size = m->size;
 		imap_client_fetch_head(t->client, m->uid, TUI_VIEW_HEAD, mark, body_done, op);
 	} else {
 		imap_client_fetch_body(t->client, m->uid, "", mark, body_done, op);
 	}
+}
+
+/* The fetch items of the parts shown, as the cache keys them. */
+static char *
+item_name(const char *section, const char *suffix)
+{
+	return g_strdup_printf("BODY[%s%s]", section, suffix);
+}
+
+/* raw := the parts shown of a message fetched in parts; shown and marked
+ * read as a cached body is. */
+static void
+show_partial(struct tui *t, GPtrArray *structure, GBytes *header, const GPtrArray *mimes,
+	     const GPtrArray *bodies)
+{
+	struct viewer *v = &t->viewer;
+	struct msg *m = message_list_get(t->list, v->uid);
+
+	v->loading = false;
+	g_clear_pointer(&v->raw, g_bytes_unref);
+	g_clear_pointer(&v->structure, g_ptr_array_unref);
+	v->raw = mime_partial_message(header, mimes, bodies);
+	v->structure = g_ptr_array_ref(structure);
+	if (m != NULL && !(m->flags & IMAP_FLAG_SEEN)) {
+		if (viewer_must_wait(t))
+			v->waiting = true;
+		else
+			actions_mark_seen(t, m->uid);
+	}
+	start_render(t);
 	tui_dirty(t);
+}
+
+/* Every part shown, from the cache: true when all were there. */
+static bool
+open_cached_parts(struct tui *t, guint32 uid)
+{
+	GBytes *sb = cache_part_get(t, t->folder, uid, "BODYSTRUCTURE");
+	GPtrArray *structure = sb != NULL ? imap_parts_deserialize(sb) : NULL;
+	GBytes *header = cache_part_get(t, t->folder, uid, "BODY[HEADER]");
+	GPtrArray *mimes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	GPtrArray *bodies = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	char **sections = NULL;
+	bool ok = structure != NULL && header != NULL &&
+		  mime_structure_plan(structure, t->cfg->ui.prefer_html, IMAP_MAX_FETCH_SECTIONS,
+				      &sections) == MIME_FETCH_PARTS;
+
+	for (guint i = 0; ok && sections[i] != NULL; i++) {
+		char *mi = item_name(sections[i], ".MIME"), *bi = item_name(sections[i], "");
+		GBytes *mb = cache_part_get(t, t->folder, uid, mi);
+		GBytes *bb = cache_part_get(t, t->folder, uid, bi);
+
+		ok = mb != NULL && bb != NULL;
+		g_ptr_array_add(mimes, mb);
+		g_ptr_array_add(bodies, bb);
+		g_free(mi);
+		g_free(bi);
+	}
+	if (ok)
+		show_partial(t, structure, header, mimes, bodies);
+	g_strfreev(sections);
+	g_ptr_array_unref(mimes);
+	g_ptr_array_unref(bodies);
+	if (structure != NULL)
+		g_ptr_array_unref(structure);
+	if (header != NULL)
+		g_bytes_unref(header);
+	if (sb != NULL)
+		g_bytes_unref(sb);
+	return ok;
+}
+
+struct parts_fetch {
+	guint32 uid;
+	GPtrArray *structure;
+	GBytes *header;
+	char **sections;
+};
+
+static void
+parts_fetch_free(gpointer p)
+{
+	struct parts_fetch *pf = p;
+
+	if (pf == NULL)
+		return;
+	if (pf->structure != NULL)
+		g_ptr_array_unref(pf->structure);
+	if (pf->header != NULL)
+		g_bytes_unref(pf->header);
+	g_strfreev(pf->sections);
+	g_free(pf);
+}
+
+static bool
+fetch_still_wanted(struct tui_op *op, guint32 uid)
+{
+	return tui_op_current(op) && op->t->viewer.uid == uid && op->t->viewer.loading;
+}
+
+static void
+fetch_failed(struct tui *t, enum tern_status st, const char *detail)
+{
+	struct viewer *v = &t->viewer;
+
+	v->loading = false;
+	v->error = g_strdup(detail != NULL ? detail : _("the message could not be fetched"));
+	tui_error(t, _("Cannot show the message: %s"), v->error);
+	if (st == TERN_ERR_PROTOCOL) {
+		/* The server's answer broke a bound or the grammar (a BODYSTRUCTURE
+		 * too deep, a literal too long): no structure from this server
+		 * again, and the message once it has reconnected. */
+		v->no_structure = true;
+		g_clear_pointer(&v->error, g_free);
+		v->loading = true;
+		v->waiting = true;
+	}
+	tui_dirty(t);
+}
+
+static void
+shown_parts_done(struct imap_client *c, enum tern_status st, const char *detail,
+		 const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct parts_fetch *pf = op->data;
+	struct tui *t = op->t;
+
+	if (!fetch_still_wanted(op, pf->uid))
+		goto out;
+	if (st != TERN_OK) {
+		fetch_failed(t, st, detail);
+		goto out;
+	}
+	for (guint i = 0; pf->sections[i] != NULL; i++) {
+		char *mi = item_name(pf->sections[i], ".MIME"), *bi = item_name(pf->sections[i], "");
+
+		if (res->data->pdata[i] == NULL)
+			log_warn("viewer: the server sent no BODY[%s] of UID %u", pf->sections[i],
+				 pf->uid);
+		cache_part_put(t, t->viewer.folder, pf->uid, mi, res->mime->pdata[i]);
+		cache_part_put(t, t->viewer.folder, pf->uid, bi, res->data->pdata[i]);
+		g_free(mi);
+		g_free(bi);
+	}
+	show_partial(t, pf->structure, pf->header, res->mime, res->data);
+out:
+	tui_op_free(op);
+}
+
+/* The shown sections of a message whose structure and header came. */
+static void
+fetch_shown(struct tui *t, struct parts_fetch *pf)
+{
+	const char *const *sections = (const char *const *)pf->sections;
+
+	if (sections[0] == NULL) {
+		/* Nothing to show but the header and the list. */
+		GPtrArray *none = g_ptr_array_new();
+
+		show_partial(t, pf->structure, pf->header, none, none);
+		g_ptr_array_unref(none);
+		parts_fetch_free(pf);
+		return;
+	}
+	imap_client_fetch_parts(t->client, pf->uid, IMAP_PARTS_MIME, sections, shown_parts_done,
+				tui_op_new(t, pf, parts_fetch_free));
+}
+
+static void
+structure_done(struct imap_client *c, enum tern_status st, const char *detail,
+	       const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	guint32 uid = GPOINTER_TO_UINT(op->data);
+	struct msg *m = message_list_get(t->list, uid);
+	struct parts_fetch *pf;
+	int plan = -1;
+	char **sections = NULL;
+
+	if (!fetch_still_wanted(op, uid) || m == NULL) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	if (st != TERN_OK) {
+		fetch_failed(t, st, detail);
+		return;
+	}
+	if (res->structure != NULL && res->header != NULL)
+		plan = mime_structure_plan(res->structure, t->cfg->ui.prefer_html,
+					   IMAP_MAX_FETCH_SECTIONS, &sections);
+	if (plan != MIME_FETCH_PARTS) {
+		/* Signed or encrypted (whole), or no usable structure (the start). */
+		if (plan < 0)
+			t->viewer.no_structure = true;
+		fetch_whole(t, m, plan < 0);
+		return;
+	}
+	pf = g_new0(struct parts_fetch, 1);
+	pf->uid = uid;
+	pf->structure = g_ptr_array_ref(res->structure);
+	pf->header = g_bytes_ref(res->header);
+	pf->sections = sections;
+	{
+		GBytes *sb = imap_parts_serialize(res->structure);
+
+		cache_part_put(t, t->viewer.folder, uid, "BODYSTRUCTURE", sb);
+		cache_part_put(t, t->viewer.folder, uid, "BODY[HEADER]", res->header);
+		g_bytes_unref(sb);
+	}
+	fetch_shown(t, pf);
+}
+
+static void
+viewer_fetch(struct tui *t, struct msg *m)
+{
+	t->viewer.loading = true;
+	if (m->size <= TUI_VIEW_WHOLE || t->viewer.no_structure)
+		fetch_whole(t, m, t->viewer.no_structure);
+	else
+		imap_client_fetch_parts(t->client, m->uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER,
+					NULL, structure_done,
+					tui_op_new(t, GUINT_TO_POINTER(m->uid), NULL));
+	tui_dirty(t);
+}
+
+/* ---- what is shown, for another caller (a reply quotes the text only) ---------- */
+
+struct shown {
+	guint32 uid;
+	shown_fn *fn;
+	void *ud;
+	GDestroyNotify ud_free;
+	GBytes *header;
+	char **sections;
+};
+
+static void
+shown_free(gpointer p)
+{
+	struct shown *sh = p;
+
+	if (sh == NULL)
+		return; /* handed on to the next step */
+	if (sh->header != NULL)
+		g_bytes_unref(sh->header);
+	g_strfreev(sh->sections);
+	if (sh->ud_free != NULL)
+		sh->ud_free(sh->ud);
+	g_free(sh);
+}
+
+static void
+shown_whole_done(struct imap_client *c, enum tern_status st, const char *detail, GBytes *data,
+		 void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+
+	if (tui_op_current(op))
+		sh->fn(op->t, st == TERN_OK ? data : NULL, detail, sh->ud);
+	tui_op_free(op);
+}
+
+static void
+shown_parts_came(struct imap_client *c, enum tern_status st, const char *detail,
+		 const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+	GBytes *raw;
+
+	if (tui_op_current(op) && st != TERN_OK) {
+		sh->fn(op->t, NULL, detail, sh->ud);
+	} else if (tui_op_current(op)) {
+		raw = mime_partial_message(sh->header, res->mime, res->data);
+		sh->fn(op->t, raw, NULL, sh->ud);
+		g_bytes_unref(raw);
+	}
+	tui_op_free(op);
+}
+
+static void
+shown_structure_came(struct imap_client *c, enum tern_status st, const char *detail,
+		     const struct imap_parts_result *res, void *ud)
+{
+	struct tui_op *op = ud;
+	struct shown *sh = op->data;
+	struct tui *t = op->t;
+	int plan = -1;
+
+
+	if (!tui_op_current(op) || st != TERN_OK) {
+		if (tui_op_current(op))
+			sh->fn(t, NULL, detail, sh->ud);
+		tui_op_free(op);
+		return;
+	}
+	if (res->structure != NULL && res->header != NULL)
+		plan = mime_structure_plan(res->structure, t->cfg->ui.prefer_html,
+					   IMAP_MAX_FETCH_SECTIONS, &sh->sections);
+	op->data = NULL; /* sh goes on with the next step */
+	tui_op_free(op);
+	if (plan != MIME_FETCH_PARTS || sh->sections[0] == NULL) {
+		/* signed, encrypted, no structure, or nothing but attachments */
+		imap_client_fetch_body(t->client, sh->uid, "", false, shown_whole_done,
+				       tui_op_new(t, sh, shown_free));
+		return;
+	}
+	sh->header = g_bytes_ref(res->header);
+	imap_client_fetch_parts(t->client, sh->uid, IMAP_PARTS_MIME,
+				(const char *const *)sh->sections, shown_parts_came,
+				tui_op_new(t, sh, shown_free));
+}
+
+void
+viewer_fetch_shown(struct tui *t, guint32 uid, guint32 size, shown_fn *fn, void *ud,
+		   GDestroyNotify ud_free)
+{
+	struct shown *sh = g_new0(struct shown, 1);
+
+	sh->uid = uid;
+	sh->fn = fn;
+	sh->ud = ud;
+	sh->ud_free = ud_free;
+	if (size <= TUI_VIEW_WHOLE)
+		imap_client_fetch_body(t->client, uid, "", false, shown_whole_done,
+				       tui_op_new(t, sh, shown_free));
+	else
+		imap_client_fetch_parts(t->client, uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER,
+					NULL, shown_structure_came, tui_op_new(t, sh, shown_free));
 }
 
 /* Connecting, or the folder is still being opened: the server part
@@ -505,6 +889,8 @@ viewer_open(struct tui *t, struct msg *m)
 		tui_dirty(t);
 		return;
 	}
+	if (open_cached_parts(t, m->uid))
+		return;
 	if (viewer_must_wait(t)) {
 		v->loading = true;
 		v->waiting = true;
@@ -762,6 +1148,13 @@ viewer_pane_draw(struct tui *t, const struct tui_rect *pane, bool focused)
 
 /* ---- #14: modes, finding, output ---------------------------------------------- */
 
+static void
+mode_with_whole(struct tui *t, GBytes *raw, char *arg)
+{
+	if (t->viewer.structure == NULL)
+		viewer_set_mode(t, strcmp(arg, "V") == 0 ? VIEW_SOURCE : VIEW_HEADERS);
+}
+
 void
 viewer_set_mode(struct tui *t, enum viewer_mode mode)
 {
@@ -769,6 +1162,12 @@ viewer_set_mode(struct tui *t, enum viewer_mode mode)
 
 	if (v->uid == 0 || v->raw == NULL) {
 		tui_error(t, _("No message is open."));
+		return;
+	}
+	if (v->structure != NULL && mode != VIEW_TEXT && v->mode != mode) {
+		/* The source and the full header are the message's own bytes,
+		 * not the parts shown: fetched whole first. */
+		toolbox_with_message(t, mode_with_whole, g_strdup(mode == VIEW_SOURCE ? "V" : "H"));
 		return;
 	}
 	v->mode = v->mode == mode ? VIEW_TEXT : mode;
@@ -783,8 +1182,30 @@ GBytes *
 viewer_raw(struct tui *t, bool *cut_r)
 {
 	if (cut_r != NULL)
-		*cut_r = t->viewer.cut_of != 0;
+		*cut_r = t->viewer.cut_of != 0 || t->viewer.structure != NULL;
 	return t->viewer.uid != 0 ? t->viewer.raw : NULL;
+}
+
+const GPtrArray *
+viewer_structure(struct tui *t)
+{
+	return t->viewer.uid != 0 ? t->viewer.structure : NULL;
+}
+
+void
+viewer_have_whole(struct tui *t, guint32 uid, GBytes *whole)
+{
+	struct viewer *v = &t->viewer;
+
+	if (v->uid != uid || (v->cut_of == 0 && v->structure == NULL))
+		return;
+	cache_body_put(t, v->folder, uid, whole);
+	g_clear_pointer(&v->raw, g_bytes_unref);
+	v->raw = g_bytes_ref(whole);
+	v->cut_of = 0;
+	g_clear_pointer(&v->structure, g_ptr_array_unref);
+	start_render(t);
+	tui_dirty(t);
 }
 
 void
