@@ -720,6 +720,7 @@ copy_done(struct imap_client *c, enum tern_status st, const char *detail,
 		return;
 	}
 	if (st != TERN_OK) {
+		live_unexpect(t, cd->dest, cd->uids->len);
 		tui_error(t, _("Not copied to %s: %s"), cd->dest, detail);
 	} else {
 		tui_info(t, ngettext("Copied %u message to %s.", "Copied %u messages to %s.",
@@ -748,6 +749,7 @@ copy_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 				    dest);
 	tui_notice(t, ngettext("Copying %u message to %s…", "Copying %u messages to %s…",
 			       uids->len), uids->len, dest);
+	live_expect(t, dest, uids->len); /* the user's own: no new mail there */
 	imap_client_copy(t->client, uids, dest, false, copy_done,
 			 tui_op_new(t, cd, copy_data_free));
 }
