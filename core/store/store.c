@@ -1282,6 +1282,30 @@ fail:
 	return -1;
 }
 
+/* row_to_summary() with the strings borrowed from the statement (valid
+ * until its next step): the walks promise fn no more, and a folder-sized
+ * walk then allocates nothing per row but the keywords. */
+static void
+row_to_summary_borrowed(sqlite3_stmt *st, struct imap_summary *m)
+{
+	const char *kw = (const char *)sqlite3_column_text(st, 2);
+	char **str[] = { &m->from, &m->from_name, &m->from_addr, &m->to, &m->cc,
+			 &m->subject, &m->message_id, &m->in_reply_to, &m->references };
+
+	memset(m, 0, sizeof *m);
+	m->uid = (guint32)sqlite3_column_int64(st, 0);
+	m->flags = (guint)sqlite3_column_int64(st, 1);
+	m->keywords = kw != NULL && kw[0] != '\0' ? g_strsplit(kw, " ", -1) : NULL;
+	m->modseq = (guint64)sqlite3_column_int64(st, 3);
+	m->internaldate = sqlite3_column_int64(st, 4);
+	m->internaldate_tz = sqlite3_column_int(st, 5);
+	m->date = sqlite3_column_int64(st, 6);
+	m->date_tz = sqlite3_column_int(st, 7);
+	m->size = (guint32)sqlite3_column_int64(st, 8);
+	for (size_t i = 0; i < TERN_ARRAY_LEN(str); i++)
+		*str[i] = (char *)sqlite3_column_text(st, 9 + (int)i);
+}
+
 /* Hand fn the rows st yields, one at a time, until it says stop. */
 static int
 walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError **error)
@@ -1292,9 +1316,9 @@ walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError
 		struct imap_summary m;
 		bool go_on;
 
-		row_to_summary(st, &m);
+		row_to_summary_borrowed(st, &m);
 		go_on = fn(&m, ud);
-		imap_summary_clear(&m);
+		g_strfreev(m.keywords);
 		if (!go_on) {
 			rc = SQLITE_DONE;
 			break;
