@@ -4,7 +4,8 @@ read in one scan of From and Subject decoded when they were written) never
 shows stale or wrong data: after another client changes a flag, expunges a
 message, or the folder is recreated with a new UIDVALIDITY, and once an
 online open has resynced, the offline list equals a fresh uncached one;
-rows an older tern wrote (no decoded columns) are decoded on reading."""
+rows an older tern wrote (no decoded columns) are decoded on reading; a
+garbage cache file lists nothing."""
 import json
 import os
 import re
@@ -122,6 +123,17 @@ def main(t):
         _, fresh, _ = listing(env, "--no-cache", "list", "INBOX", "--json")
         t.ok(off is not None and off == fresh and len(off) == 5,
              "rows without the decoded columns: decoded on reading, equal", r.stderr[:300])
+
+        # a garbage cache file lists nothing rather than something wrong
+        for sfx in ("-wal", "-shm"):
+            if os.path.exists(db + sfx):
+                os.unlink(db + sfx)
+        with open(db, "wb") as f:
+            f.write(b"SQLite format 3\0" + b"\xff" * 8000)
+        r = env.tern("--offline", "list", "INBOX", "--json")
+        t.ok(r.returncode == 69 and r.stdout == b"",
+             "--offline on a garbage cache: exit 69, nothing listed",
+             (r.returncode, r.stdout[:200], r.stderr[:300]))
     finally:
         srv.stop()
         env.cleanup()
