@@ -622,18 +622,21 @@ cache_walk_cb(const struct imap_summary *row, void *ud)
 
 /* ---- the whole folder as JSON from the cache, in one scan ------------- */
 
-/* One message's JSON object in the arena, and what it sorts by. */
+/* What list prints of one message, and what it sorts by; its strings
+ * wait in the arena (about half of what its JSON would take). */
 struct json_row {
 	gint64 date;
-	gsize off;
+	gsize text; /* from, subject, keywords: each NUL-terminated, in the arena */
 	guint32 uid;
-	guint32 len;
+	guint32 size;
+	guint flags;
+	int date_tz;
 	bool date_null;
 };
 
 struct json_all {
 	const struct store_overlay *ov; /* queued changes shown over the rows, or NULL */
-	GString *arena;                 /* every object, one after the other */
+	GString *arena;                 /* the rows' strings, one after the other */
 	GArray *rows;                   /* of struct json_row */
 };
 
@@ -660,36 +663,54 @@ json_keywords(GString *j, const char *kw, bool first)
 	}
 }
 
-/* json_one()'s object for a cached row, into the arena. */
+static void
+arena_put(GString *arena, const char *str)
+{
+	if (str != NULL)
+		g_string_append(arena, str);
+	g_string_append_c(arena, '\0');
+}
+
+/* Keep a cached row (flags as queued changes show them). */
 static bool
 json_all_cb(const struct store_list_row *r, void *ud)
 {
 	struct json_all *w = ud;
-	GString *j = w->arena;
-	struct json_row row = { .date = r->date, .off = j->len, .uid = r->uid,
+	struct json_row row = { .date = r->date, .text = w->arena->len, .uid = r->uid,
+				.size = r->size, .flags = r->flags, .date_tz = r->date_tz,
 				.date_null = r->date_null };
-	guint flags = r->flags;
+
+	if (!store_overlay_apply(w->ov, r->uid, &row.flags))
+		return true; /* a queued move takes it away */
+	arena_put(w->arena, r->from);
+	arena_put(w->arena, r->subject);
+	arena_put(w->arena, r->keywords);
+	g_array_append_val(w->rows, row);
+	return true;
+}
+
+/* json_one()'s object for a kept row. */
+static void
+json_row_put(GString *j, const struct json_row *r, const char *text)
+{
+	const char *subject = text + strlen(text) + 1;
+	const char *keywords = subject + strlen(subject) + 1;
 	char date[40];
 
-	if (!store_overlay_apply(w->ov, r->uid, &flags))
-		return true; /* a queued move takes it away */
 	format_iso_date(date, r->date, r->date_tz);
 	g_string_append(j, "{\"uid\": ");
 	append_uint(j, r->uid);
 	g_string_append(j, ", \"date\": ");
 	json_str(j, date);
 	g_string_append(j, ", \"from\": ");
-	json_str(j, r->from != NULL ? r->from : "");
+	json_str(j, text);
 	g_string_append(j, ", \"subject\": ");
-	json_str(j, r->subject != NULL ? r->subject : "");
+	json_str(j, subject);
 	g_string_append(j, ", \"flags\": [");
-	json_keywords(j, r->keywords, json_flag_bits(j, flags));
+	json_keywords(j, keywords, json_flag_bits(j, r->flags));
 	g_string_append(j, "], \"size\": ");
 	append_uint(j, r->size);
 	g_string_append_c(j, '}');
-	row.len = (guint32)(j->len - row.off);
-	g_array_append_val(w->rows, row);
-	return true;
 }
 
 /* Newest first, equal dates highest UID first; no date after every date
@@ -716,7 +737,7 @@ json_all_write(struct json_all *w, FILE *out)
 		const struct json_row *r = &g_array_index(w->rows, struct json_row, i);
 
 		g_string_append(buf, i == 0 ? "\n  " : ",\n  ");
-		g_string_append_len(buf, w->arena->str + r->off, r->len);
+		json_row_put(buf, r, w->arena->str + r->text);
 		if (buf->len > 65536) {
 			fwrite(buf->str, 1, buf->len, out);
 			g_string_truncate(buf, 0);
