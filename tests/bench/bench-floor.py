@@ -26,7 +26,8 @@ floor measured in the same run: cold / floor hdr, warm / floor flags.
 
 The 1,000,000 mode (TERN_BENCH_1M=1) needs about 17 GB of disk and ten
 minutes the first time; the generated mail is kept in
-$TERN_BENCH_DIR (default /var/tmp/tern-bench-1m) and reused by later runs.
+$TERN_BENCH_DIR (default /var/tmp/tern-bench-1m) and reused by later runs
+(setting TERN_BENCH_DIR keeps and reuses the mail of any sizes).
 
     python3 tests/bench/bench-floor.py [--sizes 10000,100000] [--runs 3]
 Run from a build tree (TERN, TERN_BUILDDIR) or after tools/build.sh; build
@@ -105,9 +106,9 @@ def median_of(runs, fn, prepare=None):
 def start_server(sizes):
     folders = {"B%d" % n: n for n in sizes}
     keep = None
-    if max(sizes) >= 1000000:
+    if max(sizes) >= 1000000 or os.environ.get("TERN_BENCH_DIR"):
         # generating a million messages takes minutes: keep them
-        keep = os.environ.get("TERN_BENCH_DIR", "/var/tmp/tern-bench-1m")
+        keep = os.environ.get("TERN_BENCH_DIR") or "/var/tmp/tern-bench-1m"
         stamp = os.path.join(keep, "generated-" + "-".join(str(n) for n in sizes))
         if os.path.exists(stamp):
             genmail.write_maildir = lambda root, f, seed=None: {}
@@ -156,8 +157,7 @@ def main():
                 print("%9d %-8s %8.3f %8.3f %7.2f %9.1f %11.0f" %
                       (n, what, fl[against], t, t / fl[against], rss / 1048576, rss / n),
                       flush=True)
-        if len(sizes) >= 2:
-            lo, hi = sizes[0], sizes[1]
+        for lo, hi in zip(sizes, sizes[1:]):
             print("marginal RSS per message (%d -> %d): %s" % (lo, hi, "  ".join(
                 "%s %.0f B" % (w, (per_msg[(hi, w)] - per_msg[(lo, w)]) / (hi - lo))
                 for w in ("cold", "warm", "offline"))))
