@@ -29,7 +29,7 @@ minutes the first time; the generated mail is kept in
 $TERN_BENCH_DIR (default /var/tmp/tern-bench-1m) and reused by later runs
 (setting TERN_BENCH_DIR keeps and reuses the mail of any sizes).
 
-    python3 tests/bench/bench-floor.py [--sizes 10000,100000] [--runs 3]
+    python3 tests/bench/bench-floor.py [--sizes 10000,100000] [--runs 3] [--before TERN]
 Run from a build tree (TERN, TERN_BUILDDIR) or after tools/build.sh; build
 without sanitizers for figures worth comparing. Prints figures, asserts
 nothing."""
@@ -71,10 +71,11 @@ def run_floor(floor, srv, folder, items):
     return float(kv["seconds"])
 
 
-def run_tern(env, args):
+def run_tern(env, args, tern=None):
     """Seconds and peak RSS (bytes) of one tern run, stdout to /dev/null."""
     t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", ternlib.TERN, "-c", env.config] +
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", tern or ternlib.TERN, "-c",
+                        env.config] +
                        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.env)
     dt = time.monotonic() - t0
     if p.returncode != 0:
@@ -120,10 +121,42 @@ def start_server(sizes):
     return srv, folders
 
 
+def measure_tern(a, binaries, envs, folder, n, fl, per_msg):
+    """The cold, warm and offline rows of each binary, each in its own cache;
+    the binaries take turns, run by run, so a change in the machine's load
+    falls on all of them alike."""
+    rows = [
+        ("cold", "hdr", ["list", folder, "--json"], True),
+        ("warm", "flags", ["list", folder, "--json"], False),
+        ("offline", "flags", ["--offline", "list", folder, "--json"], False),
+    ]
+    for what, against, args, cold in rows:
+        times = {label: [] for label, _ in binaries}
+        rss = {label: 0 for label, _ in binaries}
+        for label, tern in binaries:
+            if not cold:
+                run_tern(envs[label], args, tern)  # the cache is there and current
+        for _ in range(a.runs):
+            for label, tern in binaries:
+                if cold:
+                    drop_cache(envs[label])
+                t, r = run_tern(envs[label], args, tern)
+                times[label].append(t)
+                rss[label] = max(rss[label], r)
+        for label, _ in binaries:
+            t = statistics.median(times[label])
+            per_msg[(label, n, what)] = rss[label]
+            print("%9d %-16s %8.3f %8.3f %7.2f %9.1f %11.0f" %
+                  (n, what + label, fl[against], t, t / fl[against], rss[label] / 1048576,
+                   rss[label] / n), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", metavar="TERN",
+                    help="another tern binary measured in the same run (rows marked 'before')")
     a = ap.parse_args()
     sizes = [int(x) for x in a.sizes.split(",")]
     if os.environ.get("TERN_BENCH_1M") == "1" and 1000000 not in sizes:
@@ -131,39 +164,34 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tern-bench-")
     floor = build_floor(tmp)
     srv, folders = start_server(sizes)
-    env = ternlib.Env()
-    srv.tern_config(env.config, tls="none", name="b", compress=False, timeout=600)
+    binaries = [("", ternlib.TERN)] + ([(" (before)", a.before)] if a.before else [])
+    envs = {}
+    for label, _ in binaries:
+        # a cache each: two versions of tern may disagree on its schema
+        envs[label] = ternlib.Env()
+        srv.tern_config(envs[label].config, tls="none", name="b", compress=False, timeout=600)
     per_msg = {}
     try:
-        print("%9s %-8s %8s %8s %7s %9s %11s" % ("messages", "what", "floor s", "tern s",
-                                                 "ratio", "RSS MiB", "RSS B/msg"))
+        print("%9s %-16s %8s %8s %7s %9s %11s" % ("messages", "what", "floor s", "tern s",
+                                                  "ratio", "RSS MiB", "RSS B/msg"))
         for folder, n in folders.items():
             run_floor(floor, srv, folder, HDR)  # Dovecot builds its index and cache
             run_floor(floor, srv, folder, ENV)
             fl = {k: median_of(a.runs, lambda it=it: run_floor(floor, srv, folder, it))[0]
                   for k, it in (("hdr", HDR), ("env", ENV), ("flags", FLAGS))}
             for k in ("hdr", "env", "flags"):
-                print("%9d %-8s %8.3f" % (n, "floor " + k, fl[k]), flush=True)
-            rows = [
-                ("cold", "hdr", ["list", folder, "--json"], lambda: drop_cache(env)),
-                ("warm", "flags", ["list", folder, "--json"], None),
-                ("offline", "flags", ["--offline", "list", folder, "--json"], None),
-            ]
-            for what, against, args, prepare in rows:
-                if prepare is None:
-                    run_tern(env, args)  # the cache is there and current
-                t, rss = median_of(a.runs, lambda args=args: run_tern(env, args), prepare)
-                per_msg[(n, what)] = rss
-                print("%9d %-8s %8.3f %8.3f %7.2f %9.1f %11.0f" %
-                      (n, what, fl[against], t, t / fl[against], rss / 1048576, rss / n),
-                      flush=True)
-        for lo, hi in zip(sizes, sizes[1:]):
-            print("marginal RSS per message (%d -> %d): %s" % (lo, hi, "  ".join(
-                "%s %.0f B" % (w, (per_msg[(hi, w)] - per_msg[(lo, w)]) / (hi - lo))
-                for w in ("cold", "warm", "offline"))))
+                print("%9d %-16s %8.3f" % (n, "floor " + k, fl[k]), flush=True)
+            measure_tern(a, binaries, envs, folder, n, fl, per_msg)
+        for label, _ in binaries:
+            for lo, hi in zip(sizes, sizes[1:]):
+                print("marginal RSS per message%s (%d -> %d): %s" % (label, lo, hi, "  ".join(
+                    "%s %.0f B" % (w, (per_msg[(label, hi, w)] - per_msg[(label, lo, w)]) /
+                                   (hi - lo))
+                    for w in ("cold", "warm", "offline"))))
     finally:
         srv.stop()
-        env.cleanup()
+        for env in envs.values():
+            env.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
