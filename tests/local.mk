@@ -48,6 +48,9 @@ TESTS += tests/integration/test-parts.py
 TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-crypto.py
+# #17: the whole-folder list from the cache is never stale.
+TESTS += tests/integration/test-cache-list.py
+EXTRA_DIST += tests/integration/test-cache-list.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
@@ -72,3 +75,4 @@ tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = -O2 -Wall -DFLOOR_ZLIB $(ZLIB_CFLAGS)
 tests_bench_floor_LDADD = $(ZLIB_LIBS)
 EXTRA_DIST += tests/bench/bench-list.py tests/bench/bench-folder-read.py tests/bench/bench-fetch.py
+EXTRA_DIST += tests/bench/bench-floor.py

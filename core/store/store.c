@@ -43,6 +43,7 @@ enum stmt {
 	ST_MSG_LOAD_ONE,
 	ST_MSG_EACH,
 	ST_MSG_BY_DATE,
+	ST_MSG_LIST,
 	ST_MSG_COUNT,
 	ST_BODY_DROP_FOLDER,
 	ST_BODY_DROP_OTHER_VALIDITY,
@@ -94,8 +95,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_MSG_DROP_OTHER_VALIDITY] = "DELETE FROM messages WHERE folder = ?1 AND "
 				       "uidvalidity <> ?2",
 	[ST_MSG_PUT] = "INSERT OR REPLACE INTO messages (folder, uidvalidity, " MSG_COLUMNS
-		       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-		       "?15, ?16, ?17, ?18, ?19, ?20)",
+		       ", list_from, list_subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		       "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
 	/* a row already equal is not written: a full FLAGS diff of a big,
 	 * unchanged folder then dirties no page */
 	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?4, keywords = ?5, "
@@ -115,6 +116,10 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* walks the messages_date index backwards: no sort, no temp b-tree */
 	[ST_MSG_BY_DATE] = "SELECT " MSG_COLUMNS " FROM messages WHERE folder = ?1 AND "
 			   "uidvalidity = ?2 ORDER BY date DESC, uid DESC LIMIT ?3",
+	/* one sequential scan of the folder's rows, what the list shows */
+	[ST_MSG_LIST] = "SELECT uid, flags, keywords, date, date_tz, size, list_from, "
+			"list_subject, from_full, subject FROM messages WHERE folder = ?1 AND "
+			"uidvalidity = ?2",
 	[ST_MSG_COUNT] = "SELECT count(*), coalesce(sum((flags & 1) = 0), 0) FROM messages "
 			 "WHERE folder = ?1 AND uidvalidity = ?2",
 	[ST_BODY_DROP_FOLDER] = "DELETE FROM bodies WHERE folder = ?1",
@@ -219,6 +224,11 @@ static const char *const migrations[] = {
 	" section TEXT NOT NULL, size INTEGER NOT NULL, last_used INTEGER NOT NULL,"
 	" data BLOB NOT NULL, PRIMARY KEY (folder, uidvalidity, uid, section));"
 	"CREATE INDEX parts_lru ON parts (last_used);",
+	/* 7 -> 8: From and Subject already decoded to UTF-8 (what list prints),
+	 * so a whole-folder list decodes nothing; NULL in rows written before
+	 * (store_messages_list() decodes those itself) */
+	"ALTER TABLE messages ADD COLUMN list_from TEXT;"
+	"ALTER TABLE messages ADD COLUMN list_subject TEXT;",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -1048,6 +1058,23 @@ keywords_join(char **keywords)
 	return joined;
 }
 
+/* ?21 and ?22: From and Subject as list prints them, decoded once here
+ * rather than on every read (SQLite frees them). */
+static void
+bind_list_text(sqlite3_stmt *st, const struct imap_summary *m)
+{
+	const char *raw[2] = { m->from, m->subject };
+
+	for (int i = 0; i < 2; i++) {
+		char *dec = raw[i] != NULL ? text_decode_header_utf8(raw[i]) : NULL;
+
+		if (dec == NULL)
+			sqlite3_bind_null(st, 21 + i);
+		else
+			sqlite3_bind_text(st, 21 + i, dec, -1, g_free);
+	}
+}
+
 static int
 put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	const struct imap_summary *m, GError **error)
@@ -1076,6 +1103,7 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_text(st, 18, m->message_id);
 	bind_text(st, 19, m->in_reply_to);
 	bind_text(st, 20, m->references);
+	bind_list_text(st, m);
 	rc = step_done(s, st, error);
 	g_free(kw);
 	return rc;
@@ -1289,6 +1317,30 @@ fail:
 	return -1;
 }
 
+/* row_to_summary() with the strings borrowed from the statement (valid
+ * until its next step): the walks promise fn no more, and a folder-sized
+ * walk then allocates nothing per row but the keywords. */
+static void
+row_to_summary_borrowed(sqlite3_stmt *st, struct imap_summary *m)
+{
+	const char *kw = (const char *)sqlite3_column_text(st, 2);
+	char **str[] = { &m->from, &m->from_name, &m->from_addr, &m->to, &m->cc,
+			 &m->subject, &m->message_id, &m->in_reply_to, &m->references };
+
+	memset(m, 0, sizeof *m);
+	m->uid = (guint32)sqlite3_column_int64(st, 0);
+	m->flags = (guint)sqlite3_column_int64(st, 1);
+	m->keywords = kw != NULL && kw[0] != '\0' ? g_strsplit(kw, " ", -1) : NULL;
+	m->modseq = (guint64)sqlite3_column_int64(st, 3);
+	m->internaldate = sqlite3_column_int64(st, 4);
+	m->internaldate_tz = sqlite3_column_int(st, 5);
+	m->date = sqlite3_column_int64(st, 6);
+	m->date_tz = sqlite3_column_int(st, 7);
+	m->size = (guint32)sqlite3_column_int64(st, 8);
+	for (size_t i = 0; i < TERN_ARRAY_LEN(str); i++)
+		*str[i] = (char *)sqlite3_column_text(st, 9 + (int)i);
+}
+
 /* Hand fn the rows st yields, one at a time, until it says stop. */
 static int
 walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError **error)
@@ -1299,9 +1351,9 @@ walk_rows(struct store *s, sqlite3_stmt *st, store_each_fn *fn, void *ud, GError
 		struct imap_summary m;
 		bool go_on;
 
-		row_to_summary(st, &m);
+		row_to_summary_borrowed(st, &m);
 		go_on = fn(&m, ud);
-		imap_summary_clear(&m);
+		g_strfreev(m.keywords);
 		if (!go_on) {
 			rc = SQLITE_DONE;
 			break;
@@ -1355,6 +1407,58 @@ store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
 		return rc;
 	sqlite3_bind_int64(st, 3, limit != 0 ? (gint64)limit : -1);
 	return walk_rows(s, st, fn, ud, error);
+}
+
+/* Column i as text, or the decoded raw column j for rows written before
+ * schema 6 (then *tmp holds it; the caller frees). */
+static const char *
+list_text(sqlite3_stmt *st, int i, int j, char **tmp)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *raw;
+
+	if (t != NULL)
+		return t;
+	raw = (const char *)sqlite3_column_text(st, j);
+	if (raw == NULL)
+		return NULL;
+	*tmp = text_decode_header_utf8(raw);
+	return *tmp;
+}
+
+int
+store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
+		    store_list_fn *fn, void *ud, GError **error)
+{
+	sqlite3_stmt *st;
+	int rc = folder_walk_stmt(s, folder, uidvalidity, ST_MSG_LIST, &st, error);
+
+	if (rc < 0 || st == NULL)
+		return rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_list_row r;
+		char *tmp[2] = { NULL, NULL };
+		bool go_on;
+
+		r.uid = (guint32)sqlite3_column_int64(st, 0);
+		r.flags = (guint)sqlite3_column_int64(st, 1);
+		r.keywords = (const char *)sqlite3_column_text(st, 2);
+		r.date_null = sqlite3_column_type(st, 3) == SQLITE_NULL;
+		r.date = sqlite3_column_int64(st, 3);
+		r.date_tz = sqlite3_column_int(st, 4);
+		r.size = (guint32)sqlite3_column_int64(st, 5);
+		r.from = list_text(st, 6, 8, &tmp[0]);
+		r.subject = list_text(st, 7, 9, &tmp[1]);
+		go_on = fn(&r, ud);
+		g_free(tmp[0]);
+		g_free(tmp[1]);
+		if (!go_on) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
 }
 
 static int

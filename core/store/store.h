@@ -137,6 +137,28 @@ int store_messages_each(struct store *s, const char *folder, guint32 uidvalidity
  * as for store_messages_each(). */
 int store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
 			   guint limit, store_each_fn *fn, void *ud, GError **error);
+/* What `list` shows of one cached message, borrowed from the store
+ * (transfer none, valid during the callback only). from and subject are
+ * decoded UTF-8 (as text_decode_header_utf8() gives), NULL when the
+ * message has none; keywords are space-separated, or NULL. */
+struct store_list_row {
+	guint32 uid;
+	guint flags;
+	const char *keywords;
+	gint64 date;
+	bool date_null; /* no date column: sorts after every date, as SQL does */
+	int date_tz;
+	guint32 size;
+	const char *from;
+	const char *subject;
+};
+typedef bool store_list_fn(const struct store_list_row *row, void *ud);
+/* Walk every cached message of the folder in one sequential scan, in no
+ * promised order (UID order today), one row at a time and nothing
+ * allocated per row: the whole-folder list. fn returns false to stop; it
+ * must not call the store. A folder not cached walks nothing. */
+int store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
+			store_list_fn *fn, void *ud, GError **error);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);

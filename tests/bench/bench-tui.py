@@ -17,7 +17,9 @@ with nothing cached by tern, once against a cold server (Dovecot has
 never read the folder) and then warm (after two full fetches from another
 client: Dovecot fills its own cache over the first two), once without any
 key pressed while loading; then with tern's cache filled (tern started again: the folder
-opens from its SQLite cache, then resyncs). For scale it also times the
+opens from its SQLite cache, then resyncs), and last with --offline on
+that cache (start -> the whole folder counted, no server, no key pressed:
+the whole-folder load alone). For scale it also times the
 protocol floor: the same UID FETCH items over the same transport
 (STARTTLS), read to the end without parsing, for the newest screenful and
 for the whole folder.
@@ -96,12 +98,12 @@ def keypress(term, key, pred, attrs=False):
     return t1 - t0
 
 
-def start_tern(env):
+def start_tern(env, extra=""):
     tern = ternlib.TERN
     envs = " ".join("%s='%s'" % (k, env.env[k]) for k in
                     ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME") if k in env.env)
-    cmd = "exec env %s TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen %s -c '%s'" % (
-        envs, tern, env.config)
+    cmd = "exec env %s TZ=UTC LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=screen %s -c '%s' %s" % (
+        envs, tern, env.config, extra)
     return Tmux(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
 
 
@@ -136,6 +138,22 @@ def clear_cache(env):
     d = env.env["XDG_CACHE_HOME"]
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d, exist_ok=True)
+
+
+def run_offline(env, count):
+    """tern --offline on its filled cache: start -> the whole folder counted
+    (no server, no key pressed), polled every 10 ms."""
+    term = start_tern(env, "--offline")
+    try:
+        want = "{:,}".format(count)
+        t, _ = term.until(lambda s: "Loading" not in s and (want + " messages") in s,
+                          interval=0.01)
+        rss = rss_kib(term.pid())
+        term.run("send-keys", "Q")
+    finally:
+        time.sleep(0.3)
+        term.kill()
+    return t - term.t0, rss
 
 
 def run_tern(srv, env, count, keys=True):
@@ -272,6 +290,11 @@ def main():
             r = run_tern(srv, env, a.count)
             report("warm cache (tern started again on its filled cache), run %d" % (i + 1),
                    r, a.count, empty)
+        offline = [run_offline(env, a.count) for _ in range(3)]
+        print("warm cache, --offline, no key pressed (start -> whole folder counted):")
+        print("  whole folder loaded          median %s (%s), RSS %d MiB" % (
+            ms(statistics.median(x[0] for x in offline)),
+            " ".join(ms(x[0]) for x in offline), offline[-1][1].get("VmHWM", 0) // 1024))
         f = floor(srv, 100)
         print("protocol floor (same FETCH items, STARTTLS, no parsing):")
         print("  connect + STARTTLS + LOGIN + SELECT  %s" % ms(f["connect_login_select"]))

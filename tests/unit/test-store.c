@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/store/store.h"
+#include "core/text/text.h"
 
 static char *tmpdir;
 
@@ -140,18 +141,20 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 7);
+	g_assert_cmpint(user_version(path), ==, 8);
 
-	/* A version-1 file (no LRU index, nor what versions 3, 4 and 5 added)
+	/* A version-1 file (no LRU index, nor what versions 3 to 8 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; PRAGMA user_version = 1;"
+				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts;"
+				     "ALTER TABLE messages DROP COLUMN list_from;"
+				     "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 7);
+	g_assert_cmpint(user_version(path), ==, 8);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -162,13 +165,14 @@ test_open_migrate(void)
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
 	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts;"
-		       "PRAGMA user_version = 2;"
+		       "ALTER TABLE messages DROP COLUMN list_from;"
+		       "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 5, 100 FROM folders WHERE name = 'X';"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 7);
+	g_assert_cmpint(user_version(path), ==, 8);
 	{
 		guint n = 0;
 
@@ -489,6 +493,100 @@ test_by_date(void)
 	}
 	g_assert_no_error(err);
 	g_array_unref(e.uids);
+	store_free(&s);
+	g_free(path);
+}
+
+/* A header decoder that shows it ran. */
+static char *
+mark_decoder(const char *raw)
+{
+	return g_strdup_printf("dec(%s)", raw);
+}
+
+struct list_seen {
+	GHashTable *rows; /* uid -> "flags|keywords|date|tz|size|from|subject" */
+	guint stop_after; /* 0: never stop */
+};
+
+static bool
+list_cb(const struct store_list_row *r, void *ud)
+{
+	struct list_seen *e = ud;
+
+	g_hash_table_insert(e->rows, GUINT_TO_POINTER(r->uid),
+			    g_strdup_printf("%u|%s|%" G_GINT64_FORMAT "|%d|%u|%s|%s", r->flags,
+					    r->keywords ? r->keywords : "-", r->date, r->date_tz,
+					    r->size, r->from ? r->from : "-",
+					    r->subject ? r->subject : "-"));
+	return e->stop_after == 0 || g_hash_table_size(e->rows) < e->stop_after;
+}
+
+static const char *
+list_row(struct list_seen *e, guint32 uid)
+{
+	return g_hash_table_lookup(e->rows, GUINT_TO_POINTER(uid));
+}
+
+/* store_messages_list: every row of the folder and UIDVALIDITY, From and
+ * Subject decoded when written (and when read, for rows an older tern
+ * wrote), flags as they are now, removed rows gone, stoppable. */
+static void
+test_list(void)
+{
+	char *path = db_path("list.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 5, .uidnext = 11 };
+	struct list_seen e = { .rows = g_hash_table_new_full(NULL, NULL, NULL, g_free) };
+	GError *err = NULL;
+
+	text_set_header_decoder(mark_decoder);
+	g_assert_cmpint(store_folder_set(s, "L", &f, &err), ==, 0);
+	put_range(s, "L", 5, 1, 10);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM messages WHERE list_from LIKE "
+				"'dec(%'"), ==, 10);
+	g_assert_cmpint(store_messages_list(s, "L", 5, list_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(e.rows), ==, 10);
+	g_assert_cmpstr(list_row(&e, 1), ==, "0|-|1699999999|-300|1001|"
+			"dec(=?UTF-8?Q?J=C3=B6rg?= <u1@example.com>)|dec(subject \xef\xbf\xbd 1)");
+	g_assert_cmpstr(list_row(&e, 5), ==, "0|$Label1 work|1699999995|-300|1005|"
+			"dec(=?UTF-8?Q?J=C3=B6rg?= <u5@example.com>)|dec(subject \xef\xbf\xbd 5)");
+	g_assert_cmpstr(list_row(&e, 7), ==, "0|-|1699999993|-300|1007|"
+			"dec(=?UTF-8?Q?J=C3=B6rg?= <u7@example.com>)|-");
+	/* a row written before the decoded columns existed */
+	sql_exec(path, "UPDATE messages SET list_from = NULL, list_subject = NULL WHERE uid = 2");
+	/* a flag change, a removal */
+	{
+		struct imap_summary m = { .uid = 3, .flags = IMAP_FLAG_FLAGGED };
+		guint32 gone = 4;
+
+		g_assert_cmpint(store_messages_set_flags(s, "L", 5, &m, 1, &err), ==, 0);
+		g_assert_cmpint(store_messages_remove(s, "L", 5, &gone, 1, &err), ==, 0);
+	}
+	g_hash_table_remove_all(e.rows);
+	g_assert_cmpint(store_messages_list(s, "L", 5, list_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(e.rows), ==, 9);
+	g_assert_null(list_row(&e, 4));
+	g_assert_cmpstr(list_row(&e, 2), ==, "0|-|1699999998|-300|1002|"
+			"dec(=?UTF-8?Q?J=C3=B6rg?= <u2@example.com>)|dec(subject \xef\xbf\xbd 2)");
+	{
+		char *flagged = g_strdup_printf("%u|-|", (guint)IMAP_FLAG_FLAGGED);
+
+		g_assert_true(g_str_has_prefix(list_row(&e, 3), flagged));
+		g_free(flagged);
+	}
+	/* stoppable; another UIDVALIDITY or folder: nothing */
+	g_hash_table_remove_all(e.rows);
+	e.stop_after = 2;
+	g_assert_cmpint(store_messages_list(s, "L", 5, list_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(e.rows), ==, 2);
+	g_hash_table_remove_all(e.rows);
+	g_assert_cmpint(store_messages_list(s, "L", 6, list_cb, &e, &err), ==, 0);
+	g_assert_cmpint(store_messages_list(s, "Nowhere", 5, list_cb, &e, &err), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(e.rows), ==, 0);
+	g_assert_no_error(err);
+	text_set_header_decoder(NULL);
+	g_hash_table_unref(e.rows);
 	store_free(&s);
 	g_free(path);
 }
@@ -1038,6 +1136,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/corrupt", test_corrupt);
 	g_test_add_func("/store/health-check", test_health_check);
 	g_test_add_func("/store/by-date", test_by_date);
+	g_test_add_func("/store/list", test_list);
 	g_test_add_func("/store/messages", test_messages);
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);

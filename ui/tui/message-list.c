@@ -61,6 +61,7 @@ strtab_clear(struct strtab *st)
 	if (st->strs != NULL)
 		g_ptr_array_free(st->strs, TRUE);
 	g_free(st->slots);
+	g_free(st->hashes);
 	strtab_init(st);
 }
 
@@ -69,17 +70,23 @@ strtab_grow(struct strtab *st)
 {
 	guint cap = st->cap != 0 ? st->cap * 2 : 1024;
 	guint32 *slots = g_new0(guint32, cap);
+	guint32 *hashes = g_new(guint32, cap);
 
-	for (guint id = 1; id < st->strs->len; id++) {
-		const char *s = st->strs->pdata[id];
-		guint i = str_hash(st->seed, s, strlen(s)) & (cap - 1);
+	for (guint old = 0; old < st->cap; old++) {
+		guint i;
 
+		if (st->slots[old] == 0)
+			continue;
+		i = st->hashes[old] & (cap - 1);
 		while (slots[i] != 0)
 			i = (i + 1) & (cap - 1);
-		slots[i] = id;
+		slots[i] = st->slots[old];
+		hashes[i] = st->hashes[old];
 	}
 	g_free(st->slots);
+	g_free(st->hashes);
 	st->slots = slots;
+	st->hashes = hashes;
 	st->cap = cap;
 }
 
@@ -87,7 +94,7 @@ guint32
 strtab_intern(struct strtab *st, const char *s, gsize n)
 {
 	guint i;
-	guint32 id;
+	guint32 id, h;
 
 	if (s == NULL)
 		return 0;
@@ -100,17 +107,19 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 	/* At most three slots in four used: probes stay short. */
 	if ((gsize)st->strs->len * 4 >= (gsize)st->cap * 3)
 		strtab_grow(st);
-	i = str_hash(st->seed, s, n) & (st->cap - 1);
+	h = str_hash(st->seed, s, n);
+	i = h & (st->cap - 1);
 	while ((id = st->slots[i]) != 0) {
 		const char *have = st->strs->pdata[id];
 
-		if (strncmp(have, s, n) == 0 && have[n] == '\0')
+		if (st->hashes[i] == h && strncmp(have, s, n) == 0 && have[n] == '\0')
 			return id;
 		i = (i + 1) & (st->cap - 1);
 	}
 	id = st->strs->len;
 	g_ptr_array_add(st->strs, g_string_chunk_insert_len(st->chunk, s, (gssize)n));
 	st->slots[i] = id;
+	st->hashes[i] = h;
 	return id;
 }
 

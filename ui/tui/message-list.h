@@ -36,6 +36,8 @@ struct strtab {
 	GStringChunk *chunk;
 	GPtrArray *strs;      /* id -> const char * (in chunk); [0] is NULL */
 	guint32 *slots;       /* open addressing: 0 empty, else an id */
+	guint32 *hashes;      /* slots[i]'s string's hash: a probe compares it
+				 before reading the string (a cache miss) */
 	guint cap;            /* slots, a power of two (0: none yet) */
 	guint32 seed;         /* random: senders cannot aim at one slot */
 };

@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): tern's whole index beside the protocol floor
+(issue 17, "At the floor"), at 10,000 and 100,000 messages, and at
+1,000,000 with TERN_BENCH_1M=1.
+
+For each size, in one run against the same Dovecot (plain TCP, loopback,
+COMPRESS off), the median of --runs:
+
+  floor hdr    the fastest cold fetch: UID FLAGS INTERNALDATE RFC822.SIZE
+               BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID
+               IN-REPLY-TO REFERENCES)], read to the end without parsing
+               (tests/bench/floor.c)
+  floor env    the same with ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS
+               (REFERENCES)] instead (what tern fetches today)
+  floor flags  UID FLAGS: what a client that has everything cached must
+               still learn (the floor of a reopen)
+  cold         `tern list FOLDER --json >/dev/null`, no cache file: every
+               summary fetched and the cache written
+  warm         `tern list FOLDER --json`, cache up to date, nothing changed
+  offline      `tern --offline list FOLDER --json`: the whole index from the
+               cache alone (the issue's target: 0.15 s at 100,000)
+
+and tern's peak RSS per message for each (GNU time's maxrss / messages) and
+the marginal one between the two smallest sizes. Ratios are against the
+floor measured in the same run: cold / floor hdr, warm / floor flags.
+
+The 1,000,000 mode (TERN_BENCH_1M=1) needs about 17 GB of disk and ten
+minutes the first time; the generated mail is kept in
+$TERN_BENCH_DIR (default /var/tmp/tern-bench-1m) and reused by later runs
+(setting TERN_BENCH_DIR keeps and reuses the mail of any sizes).
+
+    python3 tests/bench/bench-floor.py [--sizes 10000,100000] [--runs 3] [--before TERN]
+Run from a build tree (TERN, TERN_BUILDDIR) or after tools/build.sh; build
+without sanitizers for figures worth comparing. Prints figures, asserts
+nothing."""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
+import ternlib  # noqa: E402
+from ternlib import dovecot_server  # noqa: E402
+import genmail  # noqa: E402
+
+HDR = ("UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE "
+       "MESSAGE-ID IN-REPLY-TO REFERENCES)]")
+ENV = "UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
+FLAGS = "UID FLAGS"
+
+
+def build_floor(tmp):
+    exe = os.path.join(ternlib.BUILDDIR, "tests", "bench", "floor")
+    if os.path.exists(exe):
+        return exe
+    exe = os.path.join(tmp, "floor")
+    subprocess.run(["cc", "-O2", "-o", exe, os.path.join(HERE, "floor.c")], check=True)
+    return exe
+
+
+def run_floor(floor, srv, folder, items):
+    r = subprocess.run([floor, str(srv.imap_port), srv.user, srv.password, folder, items],
+                       capture_output=True, text=True, check=True)
+    kv = dict(x.split("=") for x in r.stdout.split())
+    return float(kv["seconds"])
+
+
+def run_tern(env, args, tern=None):
+    """Seconds and peak RSS (bytes) of one tern run, stdout to /dev/null."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "MAXRSS %M", tern or ternlib.TERN, "-c",
+                        env.config] +
+                       args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env.env)
+    dt = time.monotonic() - t0
+    if p.returncode != 0:
+        raise RuntimeError("tern %s failed: %s" % (" ".join(args), p.stderr.decode()))
+    kib = int(p.stderr.decode().rsplit("MAXRSS ", 1)[1].split()[0])
+    return dt, kib * 1024
+
+
+def drop_cache(env):
+    d = os.path.join(env.dir, "cache", "tern")
+    for f in os.listdir(d) if os.path.isdir(d) else []:
+        os.unlink(os.path.join(d, f))
+
+
+def median_of(runs, fn, prepare=None):
+    times, rss = [], 0
+    for _ in range(runs):
+        if prepare is not None:
+            prepare()
+        r = fn()
+        if isinstance(r, tuple):
+            times.append(r[0])
+            rss = max(rss, r[1])
+        else:
+            times.append(r)
+    return statistics.median(times), rss
+
+
+def start_server(sizes):
+    folders = {"B%d" % n: n for n in sizes}
+    keep = None
+    if max(sizes) >= 1000000 or os.environ.get("TERN_BENCH_DIR"):
+        # generating a million messages takes minutes: keep them
+        keep = os.environ.get("TERN_BENCH_DIR") or "/var/tmp/tern-bench-1m"
+        stamp = os.path.join(keep, "generated-" + "-".join(str(n) for n in sizes))
+        if os.path.exists(stamp):
+            genmail.write_maildir = lambda root, f, seed=None: {}
+            dovecot_server.genmail.write_maildir = genmail.write_maildir
+    print("generating %s messages..." % "+".join(str(n) for n in sizes), flush=True)
+    srv = dovecot_server.DovecotServer(folders=folders, keep_dir=keep).start()
+    if keep is not None:
+        open(stamp, "w").close()
+    return srv, folders
+
+
+def measure_tern(a, binaries, envs, folder, n, fl, per_msg):
+    """The cold, warm and offline rows of each binary, each in its own cache;
+    the binaries take turns, run by run, so a change in the machine's load
+    falls on all of them alike."""
+    rows = [
+        ("cold", "hdr", ["list", folder, "--json"], True),
+        ("warm", "flags", ["list", folder, "--json"], False),
+        ("offline", "flags", ["--offline", "list", folder, "--json"], False),
+    ]
+    for what, against, args, cold in rows:
+        times = {label: [] for label, _ in binaries}
+        rss = {label: 0 for label, _ in binaries}
+        for label, tern in binaries:
+            if not cold:
+                run_tern(envs[label], args, tern)  # the cache is there and current
+        for _ in range(a.runs):
+            for label, tern in binaries:
+                if cold:
+                    drop_cache(envs[label])
+                t, r = run_tern(envs[label], args, tern)
+                times[label].append(t)
+                rss[label] = max(rss[label], r)
+        for label, _ in binaries:
+            t = statistics.median(times[label])
+            per_msg[(label, n, what)] = rss[label]
+            print("%9d %-16s %8.3f %8.3f %7.2f %9.1f %11.0f" %
+                  (n, what + label, fl[against], t, t / fl[against], rss[label] / 1048576,
+                   rss[label] / n), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before", metavar="TERN",
+                    help="another tern binary measured in the same run (rows marked 'before')")
+    a = ap.parse_args()
+    sizes = [int(x) for x in a.sizes.split(",")]
+    if os.environ.get("TERN_BENCH_1M") == "1" and 1000000 not in sizes:
+        sizes.append(1000000)
+    tmp = tempfile.mkdtemp(prefix="tern-bench-")
+    floor = build_floor(tmp)
+    srv, folders = start_server(sizes)
+    binaries = [("", ternlib.TERN)] + ([(" (before)", a.before)] if a.before else [])
+    envs = {}
+    for label, _ in binaries:
+        # a cache each: two versions of tern may disagree on its schema
+        envs[label] = ternlib.Env()
+        srv.tern_config(envs[label].config, tls="none", name="b", compress=False, timeout=600)
+    per_msg = {}
+    try:
+        print("%9s %-16s %8s %8s %7s %9s %11s" % ("messages", "what", "floor s", "tern s",
+                                                  "ratio", "RSS MiB", "RSS B/msg"))
+        for folder, n in folders.items():
+            run_floor(floor, srv, folder, HDR)  # Dovecot builds its index and cache
+            run_floor(floor, srv, folder, ENV)
+            fl = {k: median_of(a.runs, lambda it=it: run_floor(floor, srv, folder, it))[0]
+                  for k, it in (("hdr", HDR), ("env", ENV), ("flags", FLAGS))}
+            for k in ("hdr", "env", "flags"):
+                print("%9d %-16s %8.3f" % (n, "floor " + k, fl[k]), flush=True)
+            measure_tern(a, binaries, envs, folder, n, fl, per_msg)
+        for label, _ in binaries:
+            for lo, hi in zip(sizes, sizes[1:]):
+                print("marginal RSS per message%s (%d -> %d): %s" % (label, lo, hi, "  ".join(
+                    "%s %.0f B" % (w, (per_msg[(label, hi, w)] - per_msg[(label, lo, w)]) /
+                                   (hi - lo))
+                    for w in ("cold", "warm", "offline"))))
+    finally:
+        srv.stop()
+        for env in envs.values():
+            env.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+main()
