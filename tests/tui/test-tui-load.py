@@ -91,6 +91,9 @@ def run_tests(t, srv, env):
     try:
         ok, lines = term.wait_text("1 message")  # INBOX is up: the loop runs
         t.ok(ok, "tern starts on INBOX", "\n".join(lines))
+        # the folder list comes after INBOX's first screen: G below needs it
+        ok, lines = term.wait_text(FOLDER)
+        t.ok(ok, "the folder pane lists %s" % FOLDER, "\n".join(lines))
         # the folder pane: the ordinary folder comes after the special ones
         term.keys("h")
         time.sleep(0.3)

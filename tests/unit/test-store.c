@@ -596,10 +596,10 @@ test_list(void)
 static void
 test_health_check(void)
 {
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC; /* before the open stamps it */
 	char *path = db_path("health.db");
 	struct store *s = open_ok(path);
 	struct store_folder f = { .uidvalidity = 1, .uidnext = 2 };
-	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
 	GError *err = NULL;
 	char *warn = NULL;
 
