@@ -407,6 +407,9 @@ enum mime_compose_error_code {
 	MIME_COMPOSE_ERROR_NO_RCPT,    /* no recipient at all */
 	MIME_COMPOSE_ERROR_SYNTAX,     /* the draft file cannot be read as one */
 	MIME_COMPOSE_ERROR_ATTACHMENT, /* an attachment cannot be read */
+	MIME_COMPOSE_ERROR_KEY,        /* signing/encrypting: a key is missing or unusable
+					  (the message names the addresses), or Bcc */
+	MIME_COMPOSE_ERROR_CRYPTO,     /* GnuPG failed to sign or encrypt */
 };
 
 /* The user's addresses, from the account: from ("Name <a@b>") first, then
@@ -551,5 +554,25 @@ GPtrArray *mime_address_list_split(const char *text);
  * transmitted, From, Date and Message-ID added when missing, CRLF). */
 int mime_outgoing_from_text(const char *text, size_t len, const struct mime_identities *ids,
 			    struct mime_outgoing **out_r, GError **error);
+
+/* ---- Signing and encrypting (mime/protect.c) ------------------------------------ */
+
+struct mime_protect {
+	bool sign;       /* PGP/MIME multipart/signed (inside the encryption when both) */
+	bool encrypt;    /* PGP/MIME multipart/encrypted to every recipient and the sender */
+	const char *key; /* the signing key (fingerprint, key id or address); NULL:
+			    the secret key whose user id carries o->sender */
+};
+/* Replace o->data's body by its signed and/or encrypted form (RFC 3156),
+ * once, when the message is finalised: what is queued and copied to Sent is
+ * the result. Encrypting needs a usable key for every recipient and for the
+ * sender (the Sent copy stays readable); when one is missing, -1 and
+ * MIME_COMPOSE_ERROR_KEY naming every such address, o untouched. A message
+ * with Bcc is not encrypted (MIME_COMPOSE_ERROR_KEY): one ciphertext for
+ * all would name the Bcc recipients' keys to everyone. Signing asks for the
+ * key's passphrase through gpg-agent's own pinentry (the caller gives it the
+ * terminal). Nothing to do: 0. */
+int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
+			  GError **error);
 
 #endif

@@ -19,6 +19,10 @@
 #include "ui/cli/cli.h"
 #include "ui/send.h"
 
+/* The signing and encryption options every sending command takes. */
+#define CLI_PROTECT_OPTS                                                                  \
+	{ "sign", NULL }, { "no-sign", NULL }, { "encrypt", NULL }, { "no-encrypt", NULL }
+
 /* Most bytes read from --body-file or stdin. */
 #define SEND_MAX_INPUT (16 * 1024 * 1024)
 
@@ -213,10 +217,39 @@ compose_error(GError *err)
 	return rc;
 }
 
+/* --sign / --no-sign / --encrypt / --no-encrypt over the account's
+ * defaults (pgp_sign; pgp_encrypt_replies for a reply to an encrypted
+ * message). */
+static void
+protect_choose(const struct cli_args *args, const struct account *a, bool orig_encrypted,
+	       struct mime_protect *p_r)
+{
+	p_r->key = a->pgp_key;
+	p_r->sign = (a->pgp_sign || cli_args_has(args, "sign")) && !cli_args_has(args, "no-sign");
+	p_r->encrypt = ((orig_encrypted && a->pgp_encrypt_replies) ||
+			cli_args_has(args, "encrypt")) &&
+		       !cli_args_has(args, "no-encrypt");
+}
+
+/* Sign and/or encrypt o as chosen; prints and returns an exit code on
+ * failure (then nothing may be sent or queued). */
+static int
+protect_outgoing(struct mime_outgoing *o, const struct mime_protect *p)
+{
+	GError *err = NULL;
+
+	if (mime_outgoing_protect(o, p, &err) == 0)
+		return 0;
+	return compose_error(err);
+}
+
 int
 cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 {
-	static const struct cli_opt opts[] = { { "json", NULL }, { NULL, NULL } };
+	static const struct cli_opt opts[] = { { "json", NULL }, { "sign", NULL },
+					       { "no-sign", NULL }, { "encrypt", NULL },
+					       { "no-encrypt", NULL }, { NULL, NULL } };
+	struct mime_protect prot;
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
 	struct mime_identities *ids = NULL;
@@ -228,7 +261,8 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 
 	if (cli_args_parse(argc, argv, opts, &args, &msg) < 0 || args.pos->len > 1) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", msg != NULL ? msg :
-			      _("usage: tern send [FILE | -] [--json]"));
+			      _("usage: tern send [FILE | -] [--sign | --no-sign] "
+				"[--encrypt] [--json]"));
 		goto out;
 	}
 	rc = cli_open_config(g, &ctx);
@@ -242,6 +276,9 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 		rc = compose_error(err);
 		goto out;
 	}
+	protect_choose(&args, ctx.account, false, &prot);
+	if ((rc = protect_outgoing(o, &prot)) != 0)
+		goto out;
 	rc = send_outgoing(&ctx, o, cli_args_has(&args, "json"));
 out:
 	mime_outgoing_free(&o);
@@ -302,8 +339,9 @@ write_text(const char *path, const char *text)
  * --body-file), or send it (--body-file). */
 static int
 finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *args,
-	     const char *output, const struct mime_identities *ids)
+	     const char *output, const struct mime_identities *ids, bool orig_encrypted)
 {
+	struct mime_protect prot;
 	const char *body_file = cli_args_get(args, "body-file");
 	struct mime_outgoing *o = NULL;
 	GError *err = NULL;
@@ -342,6 +380,7 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 	}
 	if (mime_draft_build(d, ids, &o, &err) < 0)
 		return compose_error(err);
+	protect_choose(args, ctx->account, orig_encrypted, &prot);
 	if (cli_args_has(args, "postpone")) {
 		GByteArray *copy = g_byte_array_new();
 		gsize len;
@@ -355,6 +394,8 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 		bytes = g_byte_array_free_to_bytes(copy);
 		rc = cli_postpone(ctx, bytes);
 		g_bytes_unref(bytes);
+	} else if ((rc = protect_outgoing(o, &prot)) != 0) {
+		/* refused: nothing printed, sent or queued */
 	} else if (cli_args_has(args, "print")) {
 		gsize len;
 		const char *data = g_bytes_get_data(o->data, &len);
@@ -375,17 +416,18 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	static const struct cli_opt reply_opts[] = {
 		{ "all", NULL }, { "list", NULL }, { "output", "FILE" }, { "body-file", "FILE" },
 		{ "print", NULL }, { "postpone", NULL },
-		{ "json", NULL }, { NULL, NULL },
+		{ "json", NULL }, CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	static const struct cli_opt forward_opts[] = {
 		{ "attach", NULL }, { "to", "ADDRESSES" }, { "output", "FILE" },
 		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
-		{ NULL, NULL },
+		CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
 	struct mime_identities *ids = NULL;
 	struct mime_message *msg = NULL;
+	bool orig_encrypted = false;
 	struct mime_draft *d = NULL;
 	const char *output = NULL, *folder;
 	GBytes *data = NULL;
@@ -398,9 +440,11 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	    args.pos->len != 2 || (cli_args_has(&args, "all") && cli_args_has(&args, "list"))) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err : forward ?
 			      _("usage: tern forward FOLDER UID [--attach] [--to ADDRESSES] "
-				"[-o FILE] [--body-file FILE [--postpone] | --print]") :
+				"[-o FILE] [--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]") :
 			      _("usage: tern reply FOLDER UID [--all | --list] [-o FILE] "
-				"[--body-file FILE [--postpone] | --print]"));
+				"[--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))
@@ -413,6 +457,8 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		goto out;
 	ids = send_identities(ctx.account);
 	msg = mime_message_parse_bytes(data);
+	/* decrypted first, so the reply quotes the text, and encrypted again */
+	orig_encrypted = mime_message_process_crypto(msg)->encrypted;
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
 		d->to = g_strdup(cli_args_get(&args, "to"));
@@ -440,7 +486,7 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		if (rc != 0)
 			goto out;
 	}
-	rc = finish_draft(&ctx, d, &args, output, ids);
+	rc = finish_draft(&ctx, d, &args, output, ids, orig_encrypted && !forward);
 out:
 	mime_draft_free(&d);
 	mime_message_free(&msg);
@@ -471,7 +517,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "to", "ADDRESSES" }, { "subject", "TEXT" }, { "output", "FILE" },
 		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
-		{ NULL, NULL },
+		CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -485,7 +531,8 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 0) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
 			      _("usage: tern compose [--to ADDRESSES] [--subject TEXT] [-o FILE] "
-				"[--body-file FILE [--postpone] | --print]"));
+				"[--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))
@@ -497,7 +544,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	d = mime_draft_new(ids);
 	d->to = g_strdup(cli_args_get(&args, "to"));
 	d->subject = g_strdup(cli_args_get(&args, "subject"));
-	rc = finish_draft(&ctx, d, &args, output, ids);
+	rc = finish_draft(&ctx, d, &args, output, ids, false);
 out:
 	mime_draft_free(&d);
 	mime_identities_free(&ids);
