@@ -48,6 +48,9 @@ TESTS += tests/integration/test-parts.py
 TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-crypto.py
+# #15 (c): writing signed and encrypted mail.
+TESTS += tests/integration/test-crypto-send.py
+EXTRA_DIST += tests/integration/test-crypto-send.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
