@@ -574,5 +574,9 @@ struct mime_protect {
  * terminal). Nothing to do: 0. */
 int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
 			  GError **error);
+/* Whether the message as a whole is encrypted (PGP/MIME multipart/encrypted
+ * or S/MIME enveloped-data at the top): a reply to it starts encrypted
+ * (pgp_encrypt_replies). Looks at the structure only; runs no GnuPG. */
+bool mime_message_is_encrypted(const struct mime_message *msg);
 
 #endif

@@ -232,3 +232,18 @@ out:
 	g_ptr_array_unref(fprs);
 	return rc;
 }
+
+bool
+mime_message_is_encrypted(const struct mime_message *msg)
+{
+	GMimeObject *top = msg->message != NULL ? g_mime_message_get_mime_part(msg->message) :
+						   NULL;
+
+	if (top == NULL)
+		return false;
+	if (GMIME_IS_MULTIPART_ENCRYPTED(top))
+		return true;
+	return GMIME_IS_APPLICATION_PKCS7_MIME(top) &&
+	       g_mime_application_pkcs7_mime_get_smime_type(GMIME_APPLICATION_PKCS7_MIME(top)) ==
+		       GMIME_SECURE_MIME_TYPE_ENVELOPED_DATA;
+}

@@ -48,6 +48,7 @@ struct compose {
 	char *error;
 	struct mime_identities *ids;
 	guint from_index;         /* i: the identity chosen last */
+	bool sign, encrypt;       /* S, E: PGP/MIME when it is sent */
 	/* P with several kept: the choice first (path is NULL until made) */
 	GPtrArray *pick;          /* char *: the kept files, newest first */
 	GPtrArray *pick_labels;   /* char *: what the list shows of each */
@@ -332,9 +333,10 @@ edit(struct tui *t)
 	review_load(t);
 }
 
-/* Start writing d (transfer full) in a file of its own. */
+/* Start writing d (transfer full) in a file of its own; encrypt: it
+ * answers an encrypted message (pgp_encrypt_replies). */
 static void
-compose_start(struct tui *t, struct mime_draft *d, bool fresh)
+compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 {
 	struct compose *c;
 	char *warning = NULL, *sig = send_signature(t->account, &warning);
@@ -348,6 +350,8 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
+	c->sign = t->account->pgp_sign;
+	c->encrypt = encrypt && t->account->pgp_encrypt_replies;
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -364,7 +368,7 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 void
 compose_begin(struct tui *t, struct mime_draft *d, bool fresh)
 {
-	compose_start(t, d, fresh);
+	compose_start(t, d, fresh, false);
 }
 
 /* ---- r, R, f, M, P -------------------------------------------------------------- */
@@ -380,6 +384,7 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	struct mime_identities *ids = send_identities(t->account);
 	struct mime_message *msg = mime_message_parse_bytes(raw);
 	struct mime_draft *d;
+	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
 
 	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
 		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
@@ -398,7 +403,7 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 						   an->uid, t->folder);
 	mime_message_free(&msg);
 	mime_identities_free(&ids);
-	compose_start(t, d, false);
+	compose_start(t, d, false, encrypted);
 }
 
 static void
@@ -466,7 +471,7 @@ compose_new(struct tui *t)
 	if (t->compose != NULL)
 		return;
 	ids = send_identities(t->account);
-	compose_start(t, mime_draft_new(ids), true);
+	compose_start(t, mime_draft_new(ids), true, false);
 	mime_identities_free(&ids);
 }
 
@@ -486,7 +491,7 @@ compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
 	}
 	mime_identities_free(&ids);
 	if (start && t->compose == NULL)
-		compose_start(t, d, false); /* the URL asked for it: kept even unchanged */
+		compose_start(t, d, false, false); /* the URL asked for it: kept even unchanged */
 	else
 		mime_draft_free(&d);
 	return 0;
@@ -498,6 +503,7 @@ resume_file(struct tui *t, struct compose *c, char *path)
 {
 	c->path = path;
 	c->written = draft_read(c->path, NULL);
+	c->sign = t->account->pgp_sign;
 	t->compose = c;
 	review_load(t);
 }
@@ -861,6 +867,7 @@ resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid, cons
 	d->postponed = g_strdup_printf("%u %u %s", uidvalidity, uid, folder);
 	c = g_new0(struct compose, 1);
 	c->ids = ids;
+	c->sign = t->account->pgp_sign;
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -1143,6 +1150,135 @@ next_identity(struct tui *t)
 
 static void outbox_start(struct tui *t);
 
+/* ---- signing and encrypting (S, E) ---- */
+
+/* How long gpg-agent (and the pinentry it shows for the signing key's
+ * passphrase) may take before the interface comes back. */
+#define COMPOSE_PROTECT_TIMEOUT 120
+
+/* One mime_outgoing_protect() in a thread of its own, so that an agent
+ * that never answers cannot hang the interface. Shared by the thread and
+ * the waiter: the last one to let go frees it. */
+struct protect_job {
+	GMutex lock;
+	GCond cond;
+	int refs;
+	bool done;
+	struct mime_outgoing *o;
+	struct mime_protect p;
+	char *key;
+	GError *err;
+	int rc;
+};
+
+static void
+protect_job_unref(struct protect_job *j)
+{
+	bool last;
+
+	g_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	g_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	mime_outgoing_free(&j->o);
+	g_clear_error(&j->err);
+	g_free(j->key);
+	g_mutex_clear(&j->lock);
+	g_cond_clear(&j->cond);
+	g_free(j);
+}
+
+static gpointer
+protect_thread(gpointer data)
+{
+	struct protect_job *j = data;
+	int rc = mime_outgoing_protect(j->o, &j->p, &j->err);
+
+	g_mutex_lock(&j->lock);
+	j->rc = rc;
+	j->done = true;
+	g_cond_signal(&j->cond);
+	g_mutex_unlock(&j->lock);
+	protect_job_unref(j);
+	return NULL;
+}
+
+/* Wait for j; true when it finished in time (then *o_r is its message). */
+static bool
+protect_wait(struct protect_job *j, struct mime_outgoing **o_r, GError **error)
+{
+	gint64 end = g_get_monotonic_time() + COMPOSE_PROTECT_TIMEOUT * G_TIME_SPAN_SECOND;
+	bool done;
+
+	g_mutex_lock(&j->lock);
+	while (!j->done && g_cond_wait_until(&j->cond, &j->lock, end))
+		;
+	done = j->done;
+	if (done && j->rc == 0)
+		*o_r = g_steal_pointer(&j->o);
+	else if (done)
+		g_propagate_error(error, g_steal_pointer(&j->err));
+	g_mutex_unlock(&j->lock);
+	if (!done)
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_CRYPTO,
+			    _("gpg-agent did not answer in %d seconds"), COMPOSE_PROTECT_TIMEOUT);
+	return done;
+}
+
+/* Sign and/or encrypt *o_r (replaced by the result; NULL on failure) as the
+ * review screen says. Signing may need the key's passphrase: the screen is
+ * given to gpg-agent's pinentry meanwhile, as to the editor. */
+static int
+protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
+{
+	struct compose *c = t->compose;
+	struct protect_job *j;
+	GThread *th;
+
+	if (!c->sign && !c->encrypt)
+		return 0;
+	j = g_new0(struct protect_job, 1);
+	g_mutex_init(&j->lock);
+	g_cond_init(&j->cond);
+	j->refs = 2;
+	j->o = g_steal_pointer(o_r);
+	j->key = g_strdup(t->account->pgp_key);
+	j->p = (struct mime_protect){ c->sign, c->encrypt, j->key };
+	if (c->sign) {
+		def_prog_mode();
+		endwin();
+		printf("%s\n", _("tern: signing the message (gpg-agent may ask for the key's "
+				  "passphrase)…"));
+		fflush(stdout);
+	}
+	th = g_thread_new("tern-protect", protect_thread, j);
+	g_thread_unref(th); /* the job, not the thread, is waited for */
+	protect_wait(j, o_r, error);
+	if (c->sign) {
+		reset_prog_mode();
+		clearok(curscr, TRUE);
+		tui_relayout(t);
+	}
+	protect_job_unref(j);
+	return *o_r != NULL ? 0 : -1;
+}
+
+static void
+toggle_protect(struct tui *t, bool encrypt)
+{
+	struct compose *c = t->compose;
+	bool *flag = encrypt ? &c->encrypt : &c->sign;
+
+	*flag = !*flag;
+	if (encrypt)
+		tui_info(t, *flag ? _("The message will be encrypted (to every recipient and "
+				      "to you).") : _("The message will be sent in clear."));
+	else
+		tui_info(t, *flag ? _("The message will be signed.") :
+				    _("The message will not be signed."));
+}
+
 /* y: into the outbox, and the outbox run sends it. */
 static void
 send_now(struct tui *t)
@@ -1166,9 +1302,10 @@ send_now(struct tui *t)
 			       "message."));
 		return;
 	}
-	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
+	if (mime_draft_build(c->d, c->ids, &o, &err) < 0 || protect(t, &o, &err) < 0) {
 		tui_error(t, "%s", err->message);
 		g_error_free(err);
+		mime_outgoing_free(&o);
 		return;
 	}
 	send_entry_init(&e, t->account, o);
@@ -1211,6 +1348,8 @@ compose_key(struct tui *t, enum action a)
 		}
 		break;
 	case ACTION_IDENTITY: next_identity(t); break;
+	case ACTION_TOGGLE_SIGN: toggle_protect(t, false); break;
+	case ACTION_TOGGLE_ENCRYPT: toggle_protect(t, true); break;
 	case ACTION_POSTPONE:
 		postpone_to_drafts(t);
 		compose_end(t, true);
@@ -1237,6 +1376,18 @@ draw_field(struct tui *t, int y, const char *name, const char *value)
 		  t->attrs[COLOR_HEADER_VALUE]);
 }
 
+/* "Sign: yes  Encrypt: no": what S and E chose. */
+static void
+draw_protect(struct tui *t, int y)
+{
+	struct compose *c = t->compose;
+	char *text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), c->sign ? _("yes") : _("no"),
+				     c->encrypt ? _("yes") : _("no"));
+
+	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
+	g_free(text);
+}
+
 void
 compose_draw(struct tui *t)
 {
@@ -1251,7 +1402,8 @@ compose_draw(struct tui *t)
 	}
 
 	draw_text(0, 0, COLS, _("Review: y send, e edit, t/c/b/s To/Cc/Bcc/Subject, a attach, "
-				"D drop the last attachment, i From, p keep for later, q drop"),
+				"D drop the last attachment, i From, S sign, E encrypt, "
+				"p keep for later, q drop"),
 		  t->attrs[COLOR_SUBJECT] | A_BOLD);
 	if (d == NULL) {
 		draw_text(y, 1, COLS - 2, c->error, t->attrs[COLOR_ERROR]);
@@ -1263,6 +1415,7 @@ compose_draw(struct tui *t)
 	draw_field(t, y++, _("Cc:"), d->cc);
 	draw_field(t, y++, _("Bcc:"), d->bcc);
 	draw_field(t, y++, _("Subject:"), d->subject);
+	draw_protect(t, y++);
 	for (guint i = 0; i < d->attach->len && y < LINES - 4; i++) {
 		char *label = g_strdup_printf(_("Attach %u:"), i + 1);
 
