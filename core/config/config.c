@@ -114,7 +114,6 @@ static const struct key_def ui_keys[] = {
 	{ "osc52", K_BOOL, UI(osc52), NULL },
 	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
-	{ "cache_decrypted", K_BOOL, UI(cache_decrypted), NULL },
 };
 
 struct load {

@@ -149,8 +149,6 @@ struct config_ui {
 	guint poll_interval;         /* s between checks without NOTIFY/IDLE, default 60 */
 	char *new_mail_command;      /* run without a shell with the folder and the
 				      * count added as two words on new mail, or NULL */
-	bool cache_decrypted;        /* the viewer may keep decrypted bodies in the
-				      * cache (their own table); default false */
 };
 
 struct config {

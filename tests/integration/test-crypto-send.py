@@ -13,7 +13,9 @@ refused with its address named, nothing sent or queued; Bcc with
 a reply to an encrypted message is encrypted by default
 (pgp_encrypt_replies) and `pgp_sign = true` signs without a flag. An
 encrypted message interrupted after DATA and sent again from the outbox
-is the same bytes both times (built once, never re-encrypted)."""
+is the same bytes both times (built once, never re-encrypted). Signing
+with a passphrase-protected key when no pinentry can ask fails cleanly,
+nothing sent or queued."""
 import email
 import email.policy
 import json
@@ -201,6 +203,25 @@ def test_default_sign(t, srv, env, k, smtpd):
     config(srv, env, smtpd.port)
 
 
+def test_no_pinentry(t, srv, env, k, smtpd):
+    """A signing key with a passphrase, the agent's cache empty, and no
+    terminal or display for a pinentry: signing fails at once, said so,
+    and nothing is sent or queued."""
+    pat = k.passphrase_key()
+    k.kill_agents()
+    config(srv, env, smtpd.port, "pgp_key = %s\n" % pat)
+    before = len(smtpd.messages())
+    saved = {v: env.env.pop(v, None) for v in ("DISPLAY", "WAYLAND_DISPLAY", "GPG_TTY")}
+    r = env.tern("send", "--sign", input=draft("bob@example.org", "pat", "x"), timeout=300)
+    env.env.update({v: val for v, val in saved.items() if val is not None})
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "not signed, nothing sent" in err,
+         "no pinentry can ask for the passphrase: refused with a message", err)
+    eq(t, len(smtpd.messages()), before, "no pinentry: nothing sent")
+    eq(t, outbox(env), [], "no pinentry: nothing in the outbox")
+    config(srv, env, smtpd.port)
+
+
 def test_retry(t, srv, env, spool):
     port = ternlib.free_port()
     config(srv, env, port)
@@ -245,6 +266,7 @@ def main(t):
         test_refusals(t, env, smtpd)
         test_print_and_reply(t, srv, env, k, smtpd)
         test_default_sign(t, srv, env, k, smtpd)
+        test_no_pinentry(t, srv, env, k, smtpd)
         smtpd.stop()
         smtpd = None
         test_retry(t, srv, env, os.path.join(env.dir, "spool-drop"))
