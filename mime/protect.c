@@ -66,26 +66,45 @@ key_find(gpgme_ctx_t ctx, const char *pattern, bool for_sign)
 	return fpr;
 }
 
-/* The fingerprints to encrypt to: every recipient's and the sender's own
- * (so the Sent copy can be read). When one has no usable key, -1 and an
- * error naming every such address. */
-static int
-recipient_keys(gpgme_ctx_t ctx, const struct mime_outgoing *o, GPtrArray *fprs,
-	       GError **error)
+/* Add addr's usable encryption key to fprs (once), or addr to missing. */
+static void
+recipient_key(gpgme_ctx_t ctx, const char *addr, GPtrArray *fprs, GString *missing)
 {
-	GString *missing = g_string_new(NULL);
+	char *fpr = key_find(ctx, addr, false);
+	guint i;
+
+	if (fpr == NULL) {
+		g_string_append_printf(missing, "%s%s", missing->len > 0 ? ", " : "", addr);
+		return;
+	}
+	for (i = 0; i < fprs->len && strcmp(fprs->pdata[i], fpr) != 0; i++)
+		;
+	if (i < fprs->len)
+		g_free(fpr);
+	else
+		g_ptr_array_add(fprs, fpr);
+}
+
+/* The fingerprints to encrypt to: every recipient's and the sender's own
+ * (the signing key's when one is named; so the Sent copy can be read).
+ * When one has no usable key, -1 and an error naming every such address. */
+static int
+recipient_keys(gpgme_ctx_t ctx, const struct mime_outgoing *o, const char *self,
+	       GPtrArray *fprs, GError **error)
+{
+	GString *missing;
 	int rc = 0;
 
-	for (guint i = 0; i <= o->rcpts->len && i <= PROTECT_MAX_RCPTS; i++) {
-		const char *addr = i < o->rcpts->len ? o->rcpts->pdata[i] : o->sender;
-		char *fpr = key_find(ctx, addr, false);
-
-		if (fpr != NULL)
-			g_ptr_array_add(fprs, fpr);
-		else
-			g_string_append_printf(missing, "%s%s", missing->len > 0 ? ", " : "",
-					       addr);
+	if (o->rcpts->len > PROTECT_MAX_RCPTS) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
+			    _("not encrypted, nothing sent: more than %d recipients"),
+			    PROTECT_MAX_RCPTS);
+		return -1;
 	}
+	missing = g_string_new(NULL);
+	for (guint i = 0; i < o->rcpts->len; i++)
+		recipient_key(ctx, o->rcpts->pdata[i], fprs, missing);
+	recipient_key(ctx, self != NULL ? self : o->sender, fprs, missing);
 	if (missing->len > 0) {
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
 			    _("not encrypted, nothing sent: no usable OpenPGP key for %s"),
@@ -126,7 +145,7 @@ protect_keys(const struct mime_outgoing *o, const struct mime_protect *p, char *
 	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
 	if (p->sign && (*sign_fpr_r = signing_key(ctx, o, p->key, error)) == NULL)
 		goto out;
-	if (p->encrypt && recipient_keys(ctx, o, fprs, error) < 0)
+	if (p->encrypt && recipient_keys(ctx, o, p->key, fprs, error) < 0)
 		goto out;
 	rc = 0;
 out:

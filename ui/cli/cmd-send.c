@@ -457,8 +457,11 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		goto out;
 	ids = send_identities(ctx.account);
 	msg = mime_message_parse_bytes(data);
-	/* decrypted first, so the reply quotes the text, and encrypted again */
-	orig_encrypted = mime_message_process_crypto(msg)->encrypted;
+	/* a reply: decrypted first, so that it quotes the text (and is encrypted
+	 * again by default); a forward is left as it was, never decrypted into
+	 * a message that may go out in clear */
+	if (!forward)
+		orig_encrypted = mime_message_process_crypto(msg)->encrypted;
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
 		d->to = g_strdup(cli_args_get(&args, "to"));
@@ -486,7 +489,7 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		if (rc != 0)
 			goto out;
 	}
-	rc = finish_draft(&ctx, d, &args, output, ids, orig_encrypted && !forward);
+	rc = finish_draft(&ctx, d, &args, output, ids, orig_encrypted);
 out:
 	mime_draft_free(&d);
 	mime_message_free(&msg);
