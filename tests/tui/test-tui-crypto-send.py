@@ -9,7 +9,9 @@ multipart/encrypted that Bob's gpg decrypts (with Alice's good signature
 inside) and so does Alice's own key, and the Sent copy is the same bytes.
 Answering a sender whose key tern does not have is refused on the review
 screen with the address named, nothing sent and nothing in the outbox;
-E turns encryption off."""
+E turns encryption off. With a pgp_key that has a passphrase (and
+pgp_sign = true), y hands the terminal to gpg-agent's pinentry-curses; the
+passphrase typed there signs and the interface comes back."""
 import email
 import importlib.util
 import json
@@ -100,6 +102,56 @@ def check_no_key(t, run, smtpd):
     run.term.keys("y")
 
 
+def check_passphrase(t, srv, env, k, smtpd, config_text, editor):
+    """pgp_key with a passphrase, not cached: y gives the terminal to
+    gpg-agent's pinentry-curses, the passphrase typed there signs, and the
+    interface comes back and sends."""
+    pat = k.passphrase_key("pat-secret")
+    k.gpg(k.other, "--import", input=k.gpg(k.home, "--export", "--armor", pat))
+    k.kill_agents()
+    with open(os.path.join(k.home, "gpg-agent.conf"), "a") as f:
+        f.write("pinentry-program /usr/bin/pinentry-curses\n")
+    with open(env.config, "a") as f:
+        f.write("pgp_key = %s\npgp_sign = true\n" % pat)
+    before = len(smtpd.messages())
+    run = Run(env, env.config, editor)
+    try:
+        ok, lines = races.wait_loaded(run, 3)
+        t.ok(ok, "passphrase: INBOX loaded", "\n".join(lines))
+        time.sleep(1)
+        run.term.keys("g", "r")
+        ok, lines = screen_has(run, "Sign: yes  Encrypt: yes")
+        t.ok(ok, "pgp_sign = true: the review starts with Sign: yes", "\n".join(lines))
+        run.term.keys("y")
+        ok, lines = screen_has(run, "assphrase")
+        t.ok(ok and not any("Review:" in l for l in lines),
+             "y: the pinentry has the terminal, tern's screen is put away", "\n".join(lines))
+        run.term.text("pat-secret")
+        # Enter once the pinentry shows all ten characters (sent at once, it
+        # is read as part of the passphrase)
+        ok, lines = screen_has(run, "Passphrase: " + "*" * 10 + "_")
+        t.ok(ok, "the pinentry takes the passphrase", "\n".join(lines))
+        run.term.keys("Enter")
+        ok, lines = run.wait_message("Sent:")
+        t.ok(ok, "after the passphrase the interface is back and the message is sent",
+             "\n".join(lines))
+        got = smtpd.messages()[before:]
+        raw = got[0][1] if got else b""
+        if not raw:
+            return
+        plain, status = csend.decrypt(t, k, raw, k.other, "passphrase (Bob)")
+        t.ok(plain is not None and "GOODSIG" in status and ("VALIDSIG " + pat) in status,
+             "it is signed by the passphrase key", status)
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "passphrase: quits with status 0")
+        t.eq(run.err(), "", "passphrase: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.kill()
+
+
 def main(t):
     if not cryptolib.have_tools():
         raise RuntimeError("gpg, gpgsm, gpgconf and openssl are needed (tools/deps.sh)")
@@ -141,6 +193,9 @@ def main(t):
         t.eq(run.err(), "", "nothing on stderr")
         box = json.loads(env.tern("outbox", "--json").stdout.decode())
         t.eq(box, [], "nothing is left in the outbox")
+        run.kill()
+        run = None
+        check_passphrase(t, srv, env, k, smtpd, config, editor)
     except BaseException:
         if run is not None:
             t.diag("screen:\n" + "\n".join(run.term.screen()))
