@@ -89,8 +89,8 @@ recipient_key(gpgme_ctx_t ctx, const char *addr, GPtrArray *fprs, GString *missi
  * (the signing key's when one is named; so the Sent copy can be read).
  * When one has no usable key, -1 and an error naming every such address. */
 static int
-recipient_keys(gpgme_ctx_t ctx, const struct mime_outgoing *o, const char *self,
-	       GPtrArray *fprs, GError **error)
+recipient_keys(gpgme_ctx_t ctx, const struct mime_outgoing *o, const char *self, GPtrArray *fprs,
+	       GError **error)
 {
 	GString *missing;
 	int rc = 0;
@@ -155,8 +155,8 @@ out:
 
 /* The signed or encrypted body that replaces part. Transfer full. */
 static GMimeObject *
-protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_fpr,
-	     GPtrArray *fprs, GError **error)
+protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_fpr, GPtrArray *fprs,
+	     GError **error)
 {
 	GMimeCryptoContext *ctx = g_mime_gpg_context_new();
 	GMimeObject *out;
@@ -164,7 +164,7 @@ protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_f
 	if (p->encrypt)
 		/* the keys were checked above: validity is not gpg's web of trust */
 		out = GMIME_OBJECT(g_mime_multipart_encrypted_encrypt(
-			ctx, part, p->sign, sign_fpr, GMIME_ENCRYPT_ALWAYS_TRUST, fprs, error));
+		    ctx, part, p->sign, sign_fpr, GMIME_ENCRYPT_ALWAYS_TRUST, fprs, error));
 	else
 		out = GMIME_OBJECT(g_mime_multipart_signed_sign(ctx, part, sign_fpr, error));
 	g_object_unref(ctx);
@@ -234,8 +234,8 @@ mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p, GEr
 	prot = protect_part(g_mime_message_get_mime_part(m), p, sign_fpr, fprs, &gerr);
 	if (prot == NULL) {
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_CRYPTO,
-			    p->encrypt ? _("not encrypted, nothing sent: %s") :
-					 _("not signed, nothing sent: %s"),
+			    p->encrypt ? _("not encrypted, nothing sent: %s")
+				       : _("not signed, nothing sent: %s"),
 			    gerr != NULL ? gerr->message : _("GnuPG failed"));
 		g_clear_error(&gerr);
 		goto out;
@@ -255,8 +255,7 @@ out:
 bool
 mime_message_is_encrypted(const struct mime_message *msg)
 {
-	GMimeObject *top = msg->message != NULL ? g_mime_message_get_mime_part(msg->message) :
-						   NULL;
+	GMimeObject *top = msg->message != NULL ? g_mime_message_get_mime_part(msg->message) : NULL;
 
 	if (top == NULL)
 		return false;
@@ -264,5 +263,5 @@ mime_message_is_encrypted(const struct mime_message *msg)
 		return true;
 	return GMIME_IS_APPLICATION_PKCS7_MIME(top) &&
 	       g_mime_application_pkcs7_mime_get_smime_type(GMIME_APPLICATION_PKCS7_MIME(top)) ==
-		       GMIME_SECURE_MIME_TYPE_ENVELOPED_DATA;
+		   GMIME_SECURE_MIME_TYPE_ENVELOPED_DATA;
 }
