@@ -444,6 +444,10 @@ struct mime_draft {
 	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
 			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
 			      kept through the file, never sent; or NULL */
+	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt" or "none"
+			      (mime_crypt_parse()): signing and encrypting as chosen
+			      when it is sent, kept through the file, never sent; or
+			      NULL: the account's defaults */
 	char *body;        /* UTF-8, LF line ends */
 	GPtrArray *attach; /* char *: file paths to attach */
 	GBytes *attach_message; /* a whole message to attach as message/rfc822, or NULL */
@@ -517,6 +521,7 @@ struct mime_outgoing {
 			      or NULL */
 	char *subject;     /* UTF-8 (for the outbox list), or NULL */
 	char *original;    /* the draft's X-Tern-Original, or NULL */
+	char *crypt;       /* the draft's X-Tern-Crypt (never transmitted), or NULL */
 	bool no_sent_copy; /* a bounce: never copied to Sent */
 };
 void mime_outgoing_free(struct mime_outgoing **o);
@@ -574,6 +579,12 @@ struct mime_protect {
  * terminal). Nothing to do: 0. */
 int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
 			  GError **error);
+/* X-Tern-Crypt's value: the words "sign" and "encrypt" (either, both, or
+ * "none"), blanks between. true with *sign_r and *encrypt_r; false (both
+ * untouched) when value is NULL or holds another word. */
+bool mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r);
+/* The value for a choice. Transfer none (static). */
+const char *mime_crypt_name(bool sign, bool encrypt);
 /* Whether the message as a whole is encrypted (PGP/MIME multipart/encrypted
  * or S/MIME enveloped-data at the top): a reply to it starts encrypted
  * (pgp_encrypt_replies). Looks at the structure only; runs no GnuPG. */

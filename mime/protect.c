@@ -265,3 +265,31 @@ mime_message_is_encrypted(const struct mime_message *msg)
 	       g_mime_application_pkcs7_mime_get_smime_type(GMIME_APPLICATION_PKCS7_MIME(top)) ==
 		   GMIME_SECURE_MIME_TYPE_ENVELOPED_DATA;
 }
+
+bool
+mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r)
+{
+	char **w = value != NULL ? g_strsplit_set(value, " \t", 8) : NULL;
+	bool sign = false, encrypt = false, ok = w != NULL;
+
+	for (guint i = 0; ok && w[i] != NULL; i++) {
+		if (strcmp(w[i], "sign") == 0)
+			sign = true;
+		else if (strcmp(w[i], "encrypt") == 0)
+			encrypt = true;
+		else
+			ok = w[i][0] == '\0' || strcmp(w[i], "none") == 0;
+	}
+	g_strfreev(w);
+	if (ok) {
+		*sign_r = sign;
+		*encrypt_r = encrypt;
+	}
+	return ok;
+}
+
+const char *
+mime_crypt_name(bool sign, bool encrypt)
+{
+	return sign && encrypt ? "sign encrypt" : sign ? "sign" : encrypt ? "encrypt" : "none";
+}

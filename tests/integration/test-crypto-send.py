@@ -180,6 +180,22 @@ def test_print_and_reply(t, srv, env, k, smtpd):
     t.ok(r.returncode == 0 and b"multipart/encrypted" in r.stdout and
          b"secret question" not in r.stdout,
          "a reply to an encrypted message is encrypted by default", r.stderr.decode())
+    path = os.path.join(env.dir, "reply-draft.txt")
+    r = env.tern("reply", "INBOX", uid, "-o", path)
+    text = open(path).read() if os.path.exists(path) else ""
+    t.ok(r.returncode == 0 and "\nX-Tern-Crypt: encrypt\n" in text,
+         "reply -o: the draft says it will be encrypted", text + r.stderr.decode())
+    before = len(smtpd.messages())
+    r = env.tern("send", path)
+    raw = last(smtpd) if len(smtpd.messages()) > before else b""
+    t.ok(r.returncode == 0 and b"multipart/encrypted" in raw and b"X-Tern-Crypt" not in raw,
+         "tern send of that draft encrypts it without --encrypt", r.stderr.decode())
+    with open(path, "w") as f:
+        f.write(text.replace("X-Tern-Crypt: encrypt", "X-Tern-Crypt: none"))
+    r = env.tern("send", path)
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and b"multipart/encrypted" not in raw and b"X-Tern-Crypt" not in raw,
+         "X-Tern-Crypt: none in the draft sends it in clear", r.stderr.decode())
     r = env.tern("reply", "INBOX", uid, "--print", "--no-encrypt", "--body-file", "-",
                  input=b"answer\n")
     t.ok(r.returncode == 0 and b"multipart/encrypted" not in r.stdout and

@@ -97,6 +97,12 @@ def check_no_key(t, run, smtpd):
     run.term.keys("E")
     ok, lines = screen_has(run, "Sign: no  Encrypt: no")
     t.ok(ok, "E turns encryption off", "\n".join(lines))
+    run.term.keys("S", "p")  # kept for later, signing on
+    ok, lines = run.wait_message("kept")
+    t.ok(ok, "p keeps the message", "\n".join(lines))
+    run.term.keys("P")
+    ok, lines = screen_has(run, "Sign: yes  Encrypt: no")
+    t.ok(ok, "P: the choice of S and E is kept with the message", "\n".join(lines))
     run.term.keys("q")
     ok, lines = screen_has(run, "Drop this message")
     run.term.keys("y")

@@ -217,17 +217,20 @@ compose_error(GError *err)
 	return rc;
 }
 
-/* --sign / --no-sign / --encrypt / --no-encrypt over the account's
- * defaults (pgp_sign; pgp_encrypt_replies for a reply to an encrypted
- * message). */
+/* --sign / --no-sign / --encrypt / --no-encrypt over the draft's
+ * X-Tern-Crypt (crypt, may be NULL), else the account's defaults (pgp_sign;
+ * pgp_encrypt_replies for a reply to an encrypted message). */
 static void
 protect_choose(const struct cli_args *args, const struct account *a, bool orig_encrypted,
-	       struct mime_protect *p_r)
+	       const char *crypt, struct mime_protect *p_r)
 {
 	p_r->key = a->pgp_key;
-	p_r->sign = (a->pgp_sign || cli_args_has(args, "sign")) && !cli_args_has(args, "no-sign");
-	p_r->encrypt = ((orig_encrypted && a->pgp_encrypt_replies) ||
-			cli_args_has(args, "encrypt")) &&
+	if (!mime_crypt_parse(crypt, &p_r->sign, &p_r->encrypt)) {
+		p_r->sign = a->pgp_sign;
+		p_r->encrypt = orig_encrypted && a->pgp_encrypt_replies;
+	}
+	p_r->sign = (p_r->sign || cli_args_has(args, "sign")) && !cli_args_has(args, "no-sign");
+	p_r->encrypt = (p_r->encrypt || cli_args_has(args, "encrypt")) &&
 		       !cli_args_has(args, "no-encrypt");
 }
 
@@ -276,7 +279,7 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 		rc = compose_error(err);
 		goto out;
 	}
-	protect_choose(&args, ctx.account, false, &prot);
+	protect_choose(&args, ctx.account, false, o->crypt, &prot);
 	if ((rc = protect_outgoing(o, &prot)) != 0)
 		goto out;
 	rc = send_outgoing(&ctx, o, cli_args_has(&args, "json"));
@@ -372,7 +375,14 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 		g_free(warning);
 		g_free(sig);
 	}
+	protect_choose(args, ctx->account, orig_encrypted, d->crypt, &prot);
 	if (body_file == NULL && !cli_args_has(args, "print")) {
+		/* the draft file says what `tern send` will do with it (no line
+		 * when that is nothing, as the account says) */
+		g_free(d->crypt);
+		d->crypt = prot.sign || prot.encrypt || ctx->account->pgp_sign ?
+				   g_strdup(mime_crypt_name(prot.sign, prot.encrypt)) :
+				   NULL;
 		text = mime_draft_format(d);
 		rc = write_text(output, text);
 		g_free(text);
@@ -380,7 +390,6 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 	}
 	if (mime_draft_build(d, ids, &o, &err) < 0)
 		return compose_error(err);
-	protect_choose(args, ctx->account, orig_encrypted, &prot);
 	if (cli_args_has(args, "postpone")) {
 		GByteArray *copy = g_byte_array_new();
 		gsize len;

@@ -48,7 +48,6 @@ struct compose {
 	char *error;
 	struct mime_identities *ids;
 	guint from_index;         /* i: the identity chosen last */
-	bool sign, encrypt;       /* S, E: PGP/MIME when it is sent */
 	/* P with several kept: the choice first (path is NULL until made) */
 	GPtrArray *pick;          /* char *: the kept files, newest first */
 	GPtrArray *pick_labels;   /* char *: what the list shows of each */
@@ -350,8 +349,11 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
-	c->sign = t->account->pgp_sign;
-	c->encrypt = encrypt && t->account->pgp_encrypt_replies;
+	encrypt = encrypt && t->account->pgp_encrypt_replies;
+	if (encrypt || t->account->pgp_sign) {
+		g_free(d->crypt);
+		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, encrypt));
+	}
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -503,7 +505,6 @@ resume_file(struct tui *t, struct compose *c, char *path)
 {
 	c->path = path;
 	c->written = draft_read(c->path, NULL);
-	c->sign = t->account->pgp_sign;
 	t->compose = c;
 	review_load(t);
 }
@@ -867,7 +868,6 @@ resume_stored(struct tui *t, GBytes *raw, guint32 uidvalidity, guint32 uid, cons
 	d->postponed = g_strdup_printf("%u %u %s", uidvalidity, uid, folder);
 	c = g_new0(struct compose, 1);
 	c->ids = ids;
-	c->sign = t->account->pgp_sign;
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -1226,17 +1226,31 @@ protect_wait(struct protect_job *j, struct mime_outgoing **o_r, GError **error)
 	return done;
 }
 
+/* What S and E chose: the draft's X-Tern-Crypt (the file carries it
+ * through the editor and p), else the account's default. */
+static void
+compose_crypt(struct tui *t, bool *sign_r, bool *encrypt_r)
+{
+	const char *crypt = t->compose->d != NULL ? t->compose->d->crypt : NULL;
+
+	if (!mime_crypt_parse(crypt, sign_r, encrypt_r)) {
+		*sign_r = t->account->pgp_sign;
+		*encrypt_r = false;
+	}
+}
+
 /* Sign and/or encrypt *o_r (replaced by the result; NULL on failure) as the
  * review screen says. Signing may need the key's passphrase: the screen is
  * given to gpg-agent's pinentry meanwhile, as to the editor. */
 static int
 protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 {
-	struct compose *c = t->compose;
 	struct protect_job *j;
 	GThread *th;
+	bool sign, encrypt;
 
-	if (!c->sign && !c->encrypt)
+	compose_crypt(t, &sign, &encrypt);
+	if (!sign && !encrypt)
 		return 0;
 	j = g_new0(struct protect_job, 1);
 	g_mutex_init(&j->lock);
@@ -1244,8 +1258,8 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	j->refs = 2;
 	j->o = g_steal_pointer(o_r);
 	j->key = g_strdup(t->account->pgp_key);
-	j->p = (struct mime_protect){ c->sign, c->encrypt, j->key };
-	if (c->sign) {
+	j->p = (struct mime_protect){ sign, encrypt, j->key };
+	if (sign) {
 		def_prog_mode();
 		endwin();
 		printf("%s\n", _("tern: signing the message (gpg-agent may ask for the key's "
@@ -1255,7 +1269,7 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	th = g_thread_new("tern-protect", protect_thread, j);
 	g_thread_unref(th); /* the job, not the thread, is waited for */
 	protect_wait(j, o_r, error);
-	if (c->sign) {
+	if (sign) {
 		reset_prog_mode();
 		clearok(curscr, TRUE);
 		tui_relayout(t);
@@ -1264,19 +1278,28 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	return *o_r != NULL ? 0 : -1;
 }
 
+/* S, E: the choice goes into the draft's file. */
 static void
-toggle_protect(struct tui *t, bool encrypt)
+toggle_protect(struct tui *t, bool toggle_encrypt)
 {
 	struct compose *c = t->compose;
-	bool *flag = encrypt ? &c->encrypt : &c->sign;
+	bool sign, encrypt;
 
-	*flag = !*flag;
-	if (encrypt)
-		tui_info(t, *flag ? _("The message will be encrypted (to every recipient and "
-				      "to you).") : _("The message will be sent in clear."));
-	else
-		tui_info(t, *flag ? _("The message will be signed.") :
-				    _("The message will not be signed."));
+	if (c->d == NULL)
+		return;
+	compose_crypt(t, &sign, &encrypt);
+	if (toggle_encrypt) {
+		encrypt = !encrypt;
+		tui_info(t, encrypt ? _("The message will be encrypted (to every recipient and "
+					"to you).") : _("The message will be sent in clear."));
+	} else {
+		sign = !sign;
+		tui_info(t, sign ? _("The message will be signed.") :
+				   _("The message will not be signed."));
+	}
+	g_free(c->d->crypt);
+	c->d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	review_save(t);
 }
 
 /* y: into the outbox, and the outbox run sends it. */
@@ -1380,9 +1403,12 @@ draw_field(struct tui *t, int y, const char *name, const char *value)
 static void
 draw_protect(struct tui *t, int y)
 {
-	struct compose *c = t->compose;
-	char *text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), c->sign ? _("yes") : _("no"),
-				     c->encrypt ? _("yes") : _("no"));
+	bool sign, encrypt;
+	char *text;
+
+	compose_crypt(t, &sign, &encrypt);
+	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), sign ? _("yes") : _("no"),
+			       encrypt ? _("yes") : _("no"));
 
 	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
 	g_free(text);
