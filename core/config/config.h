@@ -149,6 +149,8 @@ struct config_ui {
 	guint poll_interval;         /* s between checks without NOTIFY/IDLE, default 60 */
 	char *new_mail_command;      /* run without a shell with the folder and the
 				      * count added as two words on new mail, or NULL */
+	guint gpg_timeout;           /* s the interface waits for gpg-agent (and its
+				      * pinentry) to sign a message, default 120 */
 };
 
 struct config {

@@ -11,7 +11,9 @@ Answering a sender whose key tern does not have is refused on the review
 screen with the address named, nothing sent and nothing in the outbox;
 E turns encryption off. With a pgp_key that has a passphrase (and
 pgp_sign = true), y hands the terminal to gpg-agent's pinentry-curses; the
-passphrase typed there signs and the interface comes back."""
+passphrase typed there signs and the interface comes back; with a
+pinentry that never answers the interface comes back after gpg_timeout,
+says so, and nothing is sent."""
 import email
 import importlib.util
 import json
@@ -158,6 +160,48 @@ def check_passphrase(t, srv, env, k, smtpd, config_text, editor):
         run.kill()
 
 
+def check_silent_agent(t, srv, env, k, smtpd, editor):
+    """A pinentry that never answers: after gpg_timeout the interface is
+    back on the review screen, says so, and nothing is sent or queued."""
+    hang = os.path.join(env.dir, "pinentry-hang.sh")
+    with open(hang, "w") as f:
+        f.write("#!/bin/sh\nexec sleep 600\n")
+    os.chmod(hang, 0o755)
+    k.kill_agents()
+    with open(os.path.join(k.home, "gpg-agent.conf"), "a") as f:
+        f.write("pinentry-program %s\n" % hang)
+    with open(env.config, "a") as f:
+        f.write("[ui]\ngpg_timeout = 5\n")
+    before = len(smtpd.messages())
+    run = Run(env, env.config, editor)
+    try:
+        ok, lines = races.wait_loaded(run, 3)
+        t.ok(ok, "silent agent: INBOX loaded", "\n".join(lines))
+        time.sleep(1)
+        run.term.keys("g", "r")
+        ok, lines = screen_has(run, "Sign: yes  Encrypt: yes")
+        t.ok(ok, "silent agent: the review screen", "\n".join(lines))
+        run.term.keys("y")
+        ok, lines = run.wait_message("did not answer in 5 seconds")
+        t.ok(ok, "after gpg_timeout the interface is back and says why",
+             "\n".join(lines))
+        t.ok(any("Review:" in l for l in lines), "the review screen is back", "\n".join(lines))
+        t.eq(len(smtpd.messages()), before, "silent agent: nothing sent")
+        run.term.keys("q")
+        screen_has(run, "Drop this message")
+        run.term.keys("y")
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "silent agent: quits with status 0")
+        t.eq(run.err(), "", "silent agent: nothing on stderr")
+        box = json.loads(env.tern("outbox", "--json").stdout.decode())
+        t.eq(box, [], "silent agent: nothing in the outbox")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.kill()
+
+
 def main(t):
     if not cryptolib.have_tools():
         raise RuntimeError("gpg, gpgsm, gpgconf and openssl are needed (tools/deps.sh)")
@@ -202,6 +246,7 @@ def main(t):
         run.kill()
         run = None
         check_passphrase(t, srv, env, k, smtpd, config, editor)
+        check_silent_agent(t, srv, env, k, smtpd, editor)
     except BaseException:
         if run is not None:
             t.diag("screen:\n" + "\n".join(run.term.screen()))

@@ -1152,10 +1152,6 @@ static void outbox_start(struct tui *t);
 
 /* ---- signing and encrypting (S, E) ---- */
 
-/* How long gpg-agent (and the pinentry it shows for the signing key's
- * passphrase) may take before the interface comes back. */
-#define COMPOSE_PROTECT_TIMEOUT 120
-
 /* One mime_outgoing_protect() in a thread of its own, so that an agent
  * that never answers cannot hang the interface. Shared by the thread and
  * the waiter: the last one to let go frees it. */
@@ -1204,11 +1200,13 @@ protect_thread(gpointer data)
 	return NULL;
 }
 
-/* Wait for j; true when it finished in time (then *o_r is its message). */
+/* Wait for j at most timeout seconds (gpg_timeout: gpg-agent, and the
+ * pinentry it shows for the signing key's passphrase); true when it
+ * finished in time (then *o_r is its message). */
 static bool
-protect_wait(struct protect_job *j, struct mime_outgoing **o_r, GError **error)
+protect_wait(struct protect_job *j, guint timeout, struct mime_outgoing **o_r, GError **error)
 {
-	gint64 end = g_get_monotonic_time() + COMPOSE_PROTECT_TIMEOUT * G_TIME_SPAN_SECOND;
+	gint64 end = g_get_monotonic_time() + (gint64)timeout * G_TIME_SPAN_SECOND;
 	bool done;
 
 	g_mutex_lock(&j->lock);
@@ -1222,7 +1220,8 @@ protect_wait(struct protect_job *j, struct mime_outgoing **o_r, GError **error)
 	g_mutex_unlock(&j->lock);
 	if (!done)
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_CRYPTO,
-			    _("gpg-agent did not answer in %d seconds"), COMPOSE_PROTECT_TIMEOUT);
+			    _("not sent: gpg-agent did not answer in %u seconds (the message is "
+			      "kept here)"), timeout);
 	return done;
 }
 
@@ -1268,7 +1267,7 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	}
 	th = g_thread_new("tern-protect", protect_thread, j);
 	g_thread_unref(th); /* the job, not the thread, is waited for */
-	protect_wait(j, o_r, error);
+	protect_wait(j, t->cfg->ui.gpg_timeout, o_r, error);
 	if (sign) {
 		reset_prog_mode();
 		clearok(curscr, TRUE);
