@@ -238,6 +238,12 @@ def main(t):
         time.sleep(1)
         check_reply(t, srv, run, k, smtpd)
         check_no_key(t, run, smtpd)
+        run.term.keys("g", "t", "t", "\\;", "r")  # one reply to both encrypted messages
+        ok, lines = screen_has(run, "Sign: no  Encrypt: yes")
+        t.ok(ok, "; r to encrypted messages starts with Encrypt: yes", "\n".join(lines))
+        run.term.keys("q")
+        screen_has(run, "Drop this message")
+        run.term.keys("y")
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")

@@ -333,7 +333,8 @@ edit(struct tui *t)
 }
 
 /* Start writing d (transfer full) in a file of its own; encrypt: it
- * answers an encrypted message (pgp_encrypt_replies). */
+ * answers an encrypted message (pgp_encrypt_replies). A choice d already
+ * carries (X-Tern-Crypt) stays. */
 static void
 compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 {
@@ -350,7 +351,7 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
 	encrypt = encrypt && t->account->pgp_encrypt_replies;
-	if (encrypt || t->account->pgp_sign) {
+	if (d->crypt == NULL && (encrypt || t->account->pgp_sign)) {
 		g_free(d->crypt);
 		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, encrypt));
 	}
