@@ -465,6 +465,7 @@ mime_draft_free(struct mime_draft **dp)
 	g_free(d->references);
 	g_free(d->original);
 	g_free(d->postponed);
+	g_free(d->crypt);
 	g_free(d->body);
 	g_ptr_array_unref(d->attach);
 	if (d->attach_message != NULL)
@@ -1005,6 +1006,8 @@ mime_draft_format(const struct mime_draft *d)
 		g_string_append_printf(s, "X-Tern-Original: %s\n", d->original);
 	if (d->postponed != NULL)
 		g_string_append_printf(s, "X-Tern-Postponed: %s\n", d->postponed);
+	if (d->crypt != NULL)
+		g_string_append_printf(s, "X-Tern-Crypt: %s\n", d->crypt);
 	g_string_append_c(s, '\n');
 	g_string_append(s, d->body != NULL ? d->body : "");
 	return g_string_free(s, FALSE);
@@ -1013,10 +1016,10 @@ mime_draft_format(const struct mime_draft *d)
 /* ---- Reading a draft back ---- */
 
 enum draft_field { DF_FROM, DF_TO, DF_CC, DF_BCC, DF_REPLY_TO, DF_SUBJECT, DF_IN_REPLY_TO,
-		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_POSTPONED, DF_COUNT };
+		   DF_REFERENCES, DF_ATTACH, DF_ORIGINAL, DF_POSTPONED, DF_CRYPT, DF_COUNT };
 static const char *const draft_fields[DF_COUNT] = {
 	"From", "To", "Cc", "Bcc", "Reply-To", "Subject", "In-Reply-To", "References",
-	"Attach", "X-Tern-Original", "X-Tern-Postponed",
+	"Attach", "X-Tern-Original", "X-Tern-Postponed", "X-Tern-Crypt",
 };
 
 struct header_line {
@@ -1192,6 +1195,24 @@ check_addresses(const struct header_line *h, bool single, char **text_r, GError 
 	return rc;
 }
 
+/* X-Tern-Crypt: sign, encrypt, both or none; another word is an error (a
+ * typo must not send in clear what was meant to be encrypted). */
+static int
+crypt_field(const struct header_line *h, struct mime_draft *d, GError **error)
+{
+	bool sign, encrypt;
+
+	if (!mime_crypt_parse(h->value, &sign, &encrypt)) {
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX,
+			    _("line %d: %s: 'sign', 'encrypt', both or 'none'"), h->line,
+			    h->name);
+		return -1;
+	}
+	g_free(d->crypt);
+	d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	return 0;
+}
+
 /* A header value of message ids: printable ASCII only. */
 static int
 check_ids(const struct header_line *h, char **text_r, GError **error)
@@ -1249,6 +1270,8 @@ draft_set(struct mime_draft *d, int field, const struct header_line *h, GError *
 		g_free(d->postponed);
 		d->postponed = h->value[0] != '\0' ? one_line(h->value) : NULL;
 		return 0;
+	case DF_CRYPT:
+		return crypt_field(h, d, error);
 	}
 	return 0;
 }
@@ -1335,6 +1358,7 @@ mime_outgoing_free(struct mime_outgoing **op)
 	g_free(o->bcc_field);
 	g_free(o->subject);
 	g_free(o->original);
+	g_free(o->crypt);
 	g_free(o);
 	*op = NULL;
 }
@@ -1743,6 +1767,8 @@ outgoing_from_message(const char *text, size_t len, const struct mime_identities
 		;
 	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Postponed"))
 		;
+	while (g_mime_object_remove_header(GMIME_OBJECT(m), "X-Tern-Crypt"))
+		;
 	rc = finish(m, bcc, original, out_r, error);
 out:
 	if (bcc != NULL)
@@ -1802,6 +1828,8 @@ mime_outgoing_from_text(const char *text, size_t len, const struct mime_identiti
 	}
 	if (draft_from_headers(headers, body, (size_t)(text + len - body), &d, error) == 0)
 		rc = mime_draft_build(d, ids, out_r, error);
+	if (rc == 0 && d->crypt != NULL)
+		(*out_r)->crypt = g_strdup(d->crypt);
 out:
 	mime_draft_free(&d);
 	g_ptr_array_unref(headers);

@@ -2,7 +2,7 @@
 # One list of the module's sources, for the library and the fuzz target.
 MIME_C_SOURCES = mime/mime.c mime/charset.c mime/unicode.c mime/rfc2047.c mime/prescan.c \
 	mime/message.c mime/lines.c mime/html.c mime/render.c mime/compose.c mime/structure.c \
-	mime/crypto.c
+	mime/crypto.c mime/protect.c
 libmime_a_SOURCES += mime/mime.h mime/mime-private.h $(MIME_C_SOURCES)
 
 MIME_TEST_LIBS = $(MIME_LIBS) $(CORE_LIBS)

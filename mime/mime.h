@@ -434,6 +434,9 @@ enum mime_compose_error_code {
 	MIME_COMPOSE_ERROR_NO_RCPT,    /* no recipient at all */
 	MIME_COMPOSE_ERROR_SYNTAX,     /* the draft file cannot be read as one */
 	MIME_COMPOSE_ERROR_ATTACHMENT, /* an attachment cannot be read */
+	MIME_COMPOSE_ERROR_KEY,        /* signing/encrypting: a key is missing or unusable
+					  (the message names the addresses), or Bcc */
+	MIME_COMPOSE_ERROR_CRYPTO,     /* GnuPG failed to sign or encrypt */
 };
 
 /* The user's addresses, from the account: from ("Name <a@b>") first, then
@@ -468,6 +471,10 @@ struct mime_draft {
 	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
 			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
 			      kept through the file, never sent; or NULL */
+	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt" or "none"
+			      (mime_crypt_parse()): signing and encrypting as chosen
+			      when it is sent, kept through the file, never sent; or
+			      NULL: the account's defaults */
 	char *body;        /* UTF-8, LF line ends */
 	GPtrArray *attach; /* char *: file paths to attach */
 	GBytes *attach_message; /* a whole message to attach as message/rfc822, or NULL */
@@ -541,6 +548,7 @@ struct mime_outgoing {
 			      or NULL */
 	char *subject;     /* UTF-8 (for the outbox list), or NULL */
 	char *original;    /* the draft's X-Tern-Original, or NULL */
+	char *crypt;       /* the draft's X-Tern-Crypt (never transmitted), or NULL */
 	bool no_sent_copy; /* a bounce: never copied to Sent */
 };
 void mime_outgoing_free(struct mime_outgoing **o);
@@ -578,5 +586,35 @@ GPtrArray *mime_address_list_split(const char *text);
  * transmitted, From, Date and Message-ID added when missing, CRLF). */
 int mime_outgoing_from_text(const char *text, size_t len, const struct mime_identities *ids,
 			    struct mime_outgoing **out_r, GError **error);
+
+/* ---- Signing and encrypting (mime/protect.c) ------------------------------------ */
+
+struct mime_protect {
+	bool sign;       /* PGP/MIME multipart/signed (inside the encryption when both) */
+	bool encrypt;    /* PGP/MIME multipart/encrypted to every recipient and the sender */
+	const char *key; /* the signing key (fingerprint, key id or address); NULL:
+			    the secret key whose user id carries o->sender */
+};
+/* Replace o->data's body by its signed and/or encrypted form (RFC 3156),
+ * once, when the message is finalised: what is queued and copied to Sent is
+ * the result. Encrypting needs a usable key for every recipient and for the
+ * sender (the Sent copy stays readable); when one is missing, -1 and
+ * MIME_COMPOSE_ERROR_KEY naming every such address, o untouched. A message
+ * with Bcc is not encrypted (MIME_COMPOSE_ERROR_KEY): one ciphertext for
+ * all would name the Bcc recipients' keys to everyone. Signing asks for the
+ * key's passphrase through gpg-agent's own pinentry (the caller gives it the
+ * terminal). Nothing to do: 0. */
+int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
+			  GError **error);
+/* X-Tern-Crypt's value: the words "sign" and "encrypt" (either, both, or
+ * "none"), blanks between. true with *sign_r and *encrypt_r; false (both
+ * untouched) when value is NULL or holds another word. */
+bool mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r);
+/* The value for a choice. Transfer none (static). */
+const char *mime_crypt_name(bool sign, bool encrypt);
+/* Whether the message as a whole is encrypted (PGP/MIME multipart/encrypted
+ * or S/MIME enveloped-data at the top): a reply to it starts encrypted
+ * (pgp_encrypt_replies). Looks at the structure only; runs no GnuPG. */
+bool mime_message_is_encrypted(const struct mime_message *msg);
 
 #endif

@@ -51,6 +51,11 @@ EXTRA_DIST += tests/integration/test-crypto.py
 # #17: the whole-folder list from the cache is never stale.
 TESTS += tests/integration/test-cache-list.py
 EXTRA_DIST += tests/integration/test-cache-list.py
+# #15 (c): writing signed and encrypted mail.
+TESTS += tests/integration/test-crypto-send.py
+EXTRA_DIST += tests/integration/test-crypto-send.py
+TESTS += tests/tui/test-tui-crypto-send.py
+EXTRA_DIST += tests/tui/test-tui-crypto-send.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py

@@ -85,6 +85,9 @@ static const struct key_def account_keys[] = {
 	{ "signature_command", K_COMMAND, ACC(signature_command), NULL },
 	{ "sendmail_command", K_COMMAND, ACC(sendmail_command), NULL },
 	{ "address_book_command", K_COMMAND, ACC(address_book_command), NULL },
+	{ "pgp_key", K_STRING, ACC(pgp_key), NULL },
+	{ "pgp_sign", K_BOOL, ACC(pgp_sign), NULL },
+	{ "pgp_encrypt_replies", K_BOOL, ACC(pgp_encrypt_replies), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
        AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
@@ -92,7 +95,7 @@ enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_A
        AK_SMTP_PORT, AK_SMTP_TLS, AK_SMTP_USER, AK_SMTP_AUTH, AK_SMTP_PASSWORD_COMMAND,
        AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
        AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_ADDRESS_BOOK_COMMAND,
-       AK_COUNT };
+       AK_PGP_KEY, AK_PGP_SIGN, AK_PGP_ENCRYPT_REPLIES, AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -111,6 +114,7 @@ static const struct key_def ui_keys[] = {
 	{ "osc52", K_BOOL, UI(osc52), NULL },
 	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
+	{ "gpg_timeout", K_TIMEOUT, UI(gpg_timeout), NULL },
 };
 
 struct load {
@@ -173,6 +177,7 @@ account_free(gpointer p)
 	g_free(a->signature_command);
 	g_free(a->sendmail_command);
 	g_free(a->address_book_command);
+	g_free(a->pgp_key);
 	g_free(a);
 }
 
@@ -210,6 +215,7 @@ config_new(const char *path)
 	c->ui.date_format = g_strdup("%Y-%m-%d %H:%M");
 	c->ui.folder_pane = true;
 	c->ui.poll_interval = 60;
+	c->ui.gpg_timeout = 120;
 	c->ui.fallback_charset = g_strdup("windows-1252");
 	c->keys = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	c->colors = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
@@ -635,6 +641,7 @@ parse_account(struct load *ld, const struct config_group *g, const char *name_te
 	a->oauth_token_lifetime = CONFIG_OAUTH_TOKEN_LIFETIME;
 	a->smtp_tls = CONFIG_TLS_IMPLICIT;
 	a->copy_to_sent = true;
+	a->pgp_encrypt_replies = true;
 	g_ptr_array_add(ld->cfg->accounts, a);
 	if (parse_table_group(ld, g, account_keys, TERN_ARRAY_LEN(account_keys), a,
 			      lines.key) < 0)

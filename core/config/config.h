@@ -109,6 +109,12 @@ struct account {
 	char *sendmail_command; /* run without a shell instead of SMTP */
 	char *address_book_command; /* mutt's query_command: run without a shell, the
 				       query as its last argument; NULL: none */
+	/* PGP/MIME for outgoing mail (issue 15 c). */
+	char *pgp_key;         /* the signing key (fingerprint, id or address);
+				  NULL: the secret key for the From address */
+	bool pgp_sign;         /* sign new messages by default; default false */
+	bool pgp_encrypt_replies; /* a reply to an encrypted message starts with
+				     encryption on; default true */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 
@@ -143,6 +149,8 @@ struct config_ui {
 	guint poll_interval;         /* s between checks without NOTIFY/IDLE, default 60 */
 	char *new_mail_command;      /* run without a shell with the folder and the
 				      * count added as two words on new mail, or NULL */
+	guint gpg_timeout;           /* s the interface waits for gpg-agent (and its
+				      * pinentry) to sign a message, default 120 */
 };
 
 struct config {

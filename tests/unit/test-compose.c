@@ -234,6 +234,9 @@ static const struct bad_case bad_cases[] = {
 	{ "To: a@example.org\nthis is text\n", MIME_COMPOSE_ERROR_SYNTAX, "line 2" },
 	{ "To: a@example.org\nAttach: /nonexistent/file\n\nhi\n", MIME_COMPOSE_ERROR_ATTACHMENT,
 	  "/nonexistent/file" },
+	/* a typo must not send in clear what was meant to be encrypted */
+	{ "To: a@example.org\nX-Tern-Crypt: encrytp\n\nhi\n", MIME_COMPOSE_ERROR_SYNTAX,
+	  "line 2: X-Tern-Crypt:" },
 };
 
 static void
@@ -255,6 +258,44 @@ test_bad_drafts(void)
 			g_error("case %zu: '%s' lacks '%s'", i, err->message, c->says);
 		g_error_free(err);
 	}
+	mime_identities_free(&ids);
+}
+
+/* X-Tern-Crypt: kept through the file, handed to the sender, never sent. */
+static void
+test_draft_crypt(void)
+{
+	static const char text[] = "To: bob@example.org\nX-Tern-Crypt:  encrypt sign\n\nhi\n";
+	static const char raw[] = "From: me@example.net\r\nTo: bob@example.org\r\n"
+				  "X-Tern-Crypt: sign\r\nSubject: s\r\n\r\nhi\r\n";
+	struct mime_identities *ids = ids_new();
+	struct mime_draft *d = NULL;
+	struct mime_outgoing *o = NULL;
+	GError *err = NULL;
+	char *again;
+	bool sign = false, encrypt = false;
+
+	g_assert_cmpint(mime_draft_parse(text, strlen(text), &d, &err), ==, 0);
+	g_assert_cmpstr(d->crypt, ==, "sign encrypt");
+	again = mime_draft_format(d);
+	g_assert_nonnull(strstr(again, "\nX-Tern-Crypt: sign encrypt\n"));
+	g_free(again);
+	mime_draft_free(&d);
+	g_assert_cmpint(mime_outgoing_from_text(text, strlen(text), ids, &o, &err), ==, 0);
+	g_assert_cmpstr(o->crypt, ==, "sign encrypt");
+	g_assert_null(g_strstr_len(g_bytes_get_data(o->data, NULL), -1, "X-Tern-Crypt"));
+	mime_outgoing_free(&o);
+	g_assert_cmpint(mime_outgoing_from_text(raw, strlen(raw), ids, &o, &err), ==, 0);
+	g_assert_null(g_strstr_len(g_bytes_get_data(o->data, NULL), -1, "X-Tern-Crypt"));
+	mime_outgoing_free(&o);
+
+	g_assert_true(mime_crypt_parse("none", &sign, &encrypt) && !sign && !encrypt);
+	g_assert_true(mime_crypt_parse("encrypt", &sign, &encrypt) && !sign && encrypt);
+	g_assert_false(mime_crypt_parse("sign maybe", &sign, &encrypt));
+	g_assert_false(mime_crypt_parse(NULL, &sign, &encrypt));
+	g_assert_true(!sign && encrypt); /* untouched on failure */
+	g_assert_cmpstr(mime_crypt_name(true, false), ==, "sign");
+	g_assert_cmpstr(mime_crypt_name(false, false), ==, "none");
 	mime_identities_free(&ids);
 }
 
@@ -632,6 +673,7 @@ main(int argc, char **argv)
 	g_test_add_func("/compose/draft/from-stored", test_from_stored);
 	g_test_add_func("/compose/draft/round-trip", test_draft_round_trip);
 	g_test_add_func("/compose/draft/bad", test_bad_drafts);
+	g_test_add_func("/compose/draft/crypt", test_draft_crypt);
 	g_test_add_func("/compose/rfc5322", test_rfc5322_message);
 	g_test_add_func("/compose/signature-flowed", test_signature_and_flowed);
 	rc = g_test_run();

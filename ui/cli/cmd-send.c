@@ -19,6 +19,10 @@
 #include "ui/cli/cli.h"
 #include "ui/send.h"
 
+/* The signing and encryption options every sending command takes. */
+#define CLI_PROTECT_OPTS                                                                  \
+	{ "sign", NULL }, { "no-sign", NULL }, { "encrypt", NULL }, { "no-encrypt", NULL }
+
 /* Most bytes read from --body-file or stdin. */
 #define SEND_MAX_INPUT (16 * 1024 * 1024)
 
@@ -213,10 +217,42 @@ compose_error(GError *err)
 	return rc;
 }
 
+/* --sign / --no-sign / --encrypt / --no-encrypt over the draft's
+ * X-Tern-Crypt (crypt, may be NULL), else the account's defaults (pgp_sign;
+ * pgp_encrypt_replies for a reply to an encrypted message). */
+static void
+protect_choose(const struct cli_args *args, const struct account *a, bool orig_encrypted,
+	       const char *crypt, struct mime_protect *p_r)
+{
+	p_r->key = a->pgp_key;
+	if (!mime_crypt_parse(crypt, &p_r->sign, &p_r->encrypt)) {
+		p_r->sign = a->pgp_sign;
+		p_r->encrypt = orig_encrypted && a->pgp_encrypt_replies;
+	}
+	p_r->sign = (p_r->sign || cli_args_has(args, "sign")) && !cli_args_has(args, "no-sign");
+	p_r->encrypt = (p_r->encrypt || cli_args_has(args, "encrypt")) &&
+		       !cli_args_has(args, "no-encrypt");
+}
+
+/* Sign and/or encrypt o as chosen; prints and returns an exit code on
+ * failure (then nothing may be sent or queued). */
+static int
+protect_outgoing(struct mime_outgoing *o, const struct mime_protect *p)
+{
+	GError *err = NULL;
+
+	if (mime_outgoing_protect(o, p, &err) == 0)
+		return 0;
+	return compose_error(err);
+}
+
 int
 cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 {
-	static const struct cli_opt opts[] = { { "json", NULL }, { NULL, NULL } };
+	static const struct cli_opt opts[] = { { "json", NULL }, { "sign", NULL },
+					       { "no-sign", NULL }, { "encrypt", NULL },
+					       { "no-encrypt", NULL }, { NULL, NULL } };
+	struct mime_protect prot;
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
 	struct mime_identities *ids = NULL;
@@ -228,7 +264,8 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 
 	if (cli_args_parse(argc, argv, opts, &args, &msg) < 0 || args.pos->len > 1) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", msg != NULL ? msg :
-			      _("usage: tern send [FILE | -] [--json]"));
+			      _("usage: tern send [FILE | -] [--sign | --no-sign] "
+				"[--encrypt] [--json]"));
 		goto out;
 	}
 	rc = cli_open_config(g, &ctx);
@@ -242,6 +279,9 @@ cli_cmd_send(const struct tern_globals *g, int argc, char **argv)
 		rc = compose_error(err);
 		goto out;
 	}
+	protect_choose(&args, ctx.account, false, o->crypt, &prot);
+	if ((rc = protect_outgoing(o, &prot)) != 0)
+		goto out;
 	rc = send_outgoing(&ctx, o, cli_args_has(&args, "json"));
 out:
 	mime_outgoing_free(&o);
@@ -302,8 +342,9 @@ write_text(const char *path, const char *text)
  * --body-file), or send it (--body-file). */
 static int
 finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *args,
-	     const char *output, const struct mime_identities *ids)
+	     const char *output, const struct mime_identities *ids, bool orig_encrypted)
 {
+	struct mime_protect prot;
 	const char *body_file = cli_args_get(args, "body-file");
 	struct mime_outgoing *o = NULL;
 	GError *err = NULL;
@@ -334,7 +375,14 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 		g_free(warning);
 		g_free(sig);
 	}
+	protect_choose(args, ctx->account, orig_encrypted, d->crypt, &prot);
 	if (body_file == NULL && !cli_args_has(args, "print")) {
+		/* the draft file says what `tern send` will do with it (no line
+		 * when that is nothing, as the account says) */
+		g_free(d->crypt);
+		d->crypt = prot.sign || prot.encrypt || ctx->account->pgp_sign ?
+				   g_strdup(mime_crypt_name(prot.sign, prot.encrypt)) :
+				   NULL;
 		text = mime_draft_format(d);
 		rc = write_text(output, text);
 		g_free(text);
@@ -355,6 +403,8 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 		bytes = g_byte_array_free_to_bytes(copy);
 		rc = cli_postpone(ctx, bytes);
 		g_bytes_unref(bytes);
+	} else if ((rc = protect_outgoing(o, &prot)) != 0) {
+		/* refused: nothing printed, sent or queued */
 	} else if (cli_args_has(args, "print")) {
 		gsize len;
 		const char *data = g_bytes_get_data(o->data, &len);
@@ -375,17 +425,18 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	static const struct cli_opt reply_opts[] = {
 		{ "all", NULL }, { "list", NULL }, { "output", "FILE" }, { "body-file", "FILE" },
 		{ "print", NULL }, { "postpone", NULL },
-		{ "json", NULL }, { NULL, NULL },
+		{ "json", NULL }, CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	static const struct cli_opt forward_opts[] = {
 		{ "attach", NULL }, { "to", "ADDRESSES" }, { "output", "FILE" },
 		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
-		{ NULL, NULL },
+		CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
 	struct mime_identities *ids = NULL;
 	struct mime_message *msg = NULL;
+	bool orig_encrypted = false;
 	struct mime_draft *d = NULL;
 	const char *output = NULL, *folder;
 	GBytes *data = NULL;
@@ -398,9 +449,11 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 	    args.pos->len != 2 || (cli_args_has(&args, "all") && cli_args_has(&args, "list"))) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err : forward ?
 			      _("usage: tern forward FOLDER UID [--attach] [--to ADDRESSES] "
-				"[-o FILE] [--body-file FILE [--postpone] | --print]") :
+				"[-o FILE] [--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]") :
 			      _("usage: tern reply FOLDER UID [--all | --list] [-o FILE] "
-				"[--body-file FILE [--postpone] | --print]"));
+				"[--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))
@@ -418,6 +471,11 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		goto out;
 	ids = send_identities(ctx.account);
 	msg = mime_message_parse_bytes(data);
+	/* a reply: decrypted first, so that it quotes the text (and is encrypted
+	 * again by default); a forward is left as it was, never decrypted into
+	 * a message that may go out in clear */
+	if (!forward)
+		orig_encrypted = mime_message_process_crypto(msg)->encrypted;
 	if (forward) {
 		d = mime_draft_forward(msg, data, cli_args_has(&args, "attach"), ids);
 		d->to = g_strdup(cli_args_get(&args, "to"));
@@ -445,7 +503,7 @@ answer(const struct tern_globals *g, int argc, char **argv, bool forward)
 		if (rc != 0)
 			goto out;
 	}
-	rc = finish_draft(&ctx, d, &args, output, ids);
+	rc = finish_draft(&ctx, d, &args, output, ids, orig_encrypted);
 out:
 	mime_draft_free(&d);
 	mime_message_free(&msg);
@@ -476,7 +534,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		{ "to", "ADDRESSES" }, { "subject", "TEXT" }, { "output", "FILE" },
 		{ "body-file", "FILE" }, { "print", NULL }, { "postpone", NULL }, { "json", NULL },
-		{ NULL, NULL },
+		CLI_PROTECT_OPTS, { NULL, NULL },
 	};
 	struct cli_args args;
 	struct cli_ctx ctx = { 0 };
@@ -490,7 +548,8 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	if (cli_args_parse(argc, argv, opts, &args, &err) < 0 || args.pos->len != 0) {
 		rc = cli_fail(TERN_ERR_USAGE, "%s", err != NULL ? err :
 			      _("usage: tern compose [--to ADDRESSES] [--subject TEXT] [-o FILE] "
-				"[--body-file FILE [--postpone] | --print]"));
+				"[--body-file FILE [--postpone] | --print] [--sign] "
+				"[--encrypt]"));
 		goto out;
 	}
 	if (cli_args_has(&args, "output"))
@@ -502,7 +561,7 @@ cli_cmd_compose(const struct tern_globals *g, int argc, char **argv)
 	d = mime_draft_new(ids);
 	d->to = g_strdup(cli_args_get(&args, "to"));
 	d->subject = g_strdup(cli_args_get(&args, "subject"));
-	rc = finish_draft(&ctx, d, &args, output, ids);
+	rc = finish_draft(&ctx, d, &args, output, ids, false);
 out:
 	mime_draft_free(&d);
 	mime_identities_free(&ids);

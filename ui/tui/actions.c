@@ -1313,7 +1313,8 @@ static action_fn *const action_table[ACTION_COUNT] = {
 	[ACTION_FIND] = run_find,
 	[ACTION_FIND_NEXT] = run_find_next,
 	[ACTION_FIND_PREV] = run_find_next,
-	/* ACTION_SEND ... ACTION_ABORT: compose_key(), on the review screen */
+	/* ACTION_SEND ... ACTION_ABORT, ACTION_TOGGLE_SIGN, ACTION_TOGGLE_ENCRYPT:
+	 * compose_key(), on the review screen */
 };
 
 void

@@ -214,6 +214,21 @@ attach_originals(struct tui *t, struct gather *g, struct mime_draft *d)
 	return true;
 }
 
+/* Is one of the messages answered encrypted (pgp_encrypt_replies)? */
+static bool
+any_encrypted(const GPtrArray *raws)
+{
+	bool enc = false;
+
+	for (guint i = 0; !enc && i < raws->len; i++) {
+		struct mime_message *msg = mime_message_parse_bytes(raws->pdata[i]);
+
+		enc = mime_message_is_encrypted(msg);
+		mime_message_free(&msg);
+	}
+	return enc;
+}
+
 static void
 answer_many_ready(struct tui *t, struct gather *g)
 {
@@ -239,6 +254,8 @@ answer_many_ready(struct tui *t, struct gather *g)
 	if (g->uidvalidity != 0)
 		d->original = send_original_format_set(g->a == ACTION_FORWARD, g->uidvalidity,
 						       g->uids, g->folder);
+	if (g->a != ACTION_FORWARD && t->account->pgp_encrypt_replies && any_encrypted(g->raws))
+		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, true));
 	mime_identities_free(&ids);
 	compose_begin(t, d, false);
 }

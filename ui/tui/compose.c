@@ -332,9 +332,11 @@ edit(struct tui *t)
 	review_load(t);
 }
 
-/* Start writing d (transfer full) in a file of its own. */
+/* Start writing d (transfer full) in a file of its own; encrypt: it
+ * answers an encrypted message (pgp_encrypt_replies). A choice d already
+ * carries (X-Tern-Crypt) stays. */
 static void
-compose_start(struct tui *t, struct mime_draft *d, bool fresh)
+compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 {
 	struct compose *c;
 	char *warning = NULL, *sig = send_signature(t->account, &warning);
@@ -348,6 +350,11 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
+	encrypt = encrypt && t->account->pgp_encrypt_replies;
+	if (d->crypt == NULL && (encrypt || t->account->pgp_sign)) {
+		g_free(d->crypt);
+		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, encrypt));
+	}
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -364,7 +371,7 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh)
 void
 compose_begin(struct tui *t, struct mime_draft *d, bool fresh)
 {
-	compose_start(t, d, fresh);
+	compose_start(t, d, fresh, false);
 }
 
 /* ---- r, R, f, M, P -------------------------------------------------------------- */
@@ -380,6 +387,7 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	struct mime_identities *ids = send_identities(t->account);
 	struct mime_message *msg = mime_message_parse_bytes(raw);
 	struct mime_draft *d;
+	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
 
 	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
 		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
@@ -398,7 +406,7 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 						   an->uid, t->folder);
 	mime_message_free(&msg);
 	mime_identities_free(&ids);
-	compose_start(t, d, false);
+	compose_start(t, d, false, encrypted);
 }
 
 static void
@@ -459,7 +467,7 @@ compose_new(struct tui *t)
 	if (t->compose != NULL)
 		return;
 	ids = send_identities(t->account);
-	compose_start(t, mime_draft_new(ids), true);
+	compose_start(t, mime_draft_new(ids), true, false);
 	mime_identities_free(&ids);
 }
 
@@ -479,7 +487,7 @@ compose_mailto(struct tui *t, const char *url, bool start, char **error_r)
 	}
 	mime_identities_free(&ids);
 	if (start && t->compose == NULL)
-		compose_start(t, d, false); /* the URL asked for it: kept even unchanged */
+		compose_start(t, d, false, false); /* the URL asked for it: kept even unchanged */
 	else
 		mime_draft_free(&d);
 	return 0;
@@ -1136,6 +1144,157 @@ next_identity(struct tui *t)
 
 static void outbox_start(struct tui *t);
 
+/* ---- signing and encrypting (S, E) ---- */
+
+/* One mime_outgoing_protect() in a thread of its own, so that an agent
+ * that never answers cannot hang the interface. Shared by the thread and
+ * the waiter: the last one to let go frees it. */
+struct protect_job {
+	GMutex lock;
+	GCond cond;
+	int refs;
+	bool done;
+	struct mime_outgoing *o;
+	struct mime_protect p;
+	char *key;
+	GError *err;
+	int rc;
+};
+
+static void
+protect_job_unref(struct protect_job *j)
+{
+	bool last;
+
+	g_mutex_lock(&j->lock);
+	last = --j->refs == 0;
+	g_mutex_unlock(&j->lock);
+	if (!last)
+		return;
+	mime_outgoing_free(&j->o);
+	g_clear_error(&j->err);
+	g_free(j->key);
+	g_mutex_clear(&j->lock);
+	g_cond_clear(&j->cond);
+	g_free(j);
+}
+
+static gpointer
+protect_thread(gpointer data)
+{
+	struct protect_job *j = data;
+	int rc = mime_outgoing_protect(j->o, &j->p, &j->err);
+
+	g_mutex_lock(&j->lock);
+	j->rc = rc;
+	j->done = true;
+	g_cond_signal(&j->cond);
+	g_mutex_unlock(&j->lock);
+	protect_job_unref(j);
+	return NULL;
+}
+
+/* Wait for j at most timeout seconds (gpg_timeout: gpg-agent, and the
+ * pinentry it shows for the signing key's passphrase); true when it
+ * finished in time (then *o_r is its message). */
+static bool
+protect_wait(struct protect_job *j, guint timeout, struct mime_outgoing **o_r, GError **error)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout * G_TIME_SPAN_SECOND;
+	bool done;
+
+	g_mutex_lock(&j->lock);
+	while (!j->done && g_cond_wait_until(&j->cond, &j->lock, end))
+		;
+	done = j->done;
+	if (done && j->rc == 0)
+		*o_r = g_steal_pointer(&j->o);
+	else if (done)
+		g_propagate_error(error, g_steal_pointer(&j->err));
+	g_mutex_unlock(&j->lock);
+	if (!done)
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_CRYPTO,
+			    _("not sent: gpg-agent did not answer in %u seconds (the message is "
+			      "kept here)"), timeout);
+	return done;
+}
+
+/* What S and E chose: the draft's X-Tern-Crypt (the file carries it
+ * through the editor and p), else the account's default. */
+static void
+compose_crypt(struct tui *t, bool *sign_r, bool *encrypt_r)
+{
+	const char *crypt = t->compose->d != NULL ? t->compose->d->crypt : NULL;
+
+	if (!mime_crypt_parse(crypt, sign_r, encrypt_r)) {
+		*sign_r = t->account->pgp_sign;
+		*encrypt_r = false;
+	}
+}
+
+/* Sign and/or encrypt *o_r (replaced by the result; NULL on failure) as the
+ * review screen says. Signing may need the key's passphrase: the screen is
+ * given to gpg-agent's pinentry meanwhile, as to the editor. */
+static int
+protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
+{
+	struct protect_job *j;
+	GThread *th;
+	bool sign, encrypt;
+
+	compose_crypt(t, &sign, &encrypt);
+	if (!sign && !encrypt)
+		return 0;
+	j = g_new0(struct protect_job, 1);
+	g_mutex_init(&j->lock);
+	g_cond_init(&j->cond);
+	j->refs = 2;
+	j->o = g_steal_pointer(o_r);
+	j->key = g_strdup(t->account->pgp_key);
+	j->p = (struct mime_protect){ sign, encrypt, j->key };
+	if (sign) {
+		def_prog_mode();
+		endwin();
+		printf("%s\n", _("tern: signing the message (gpg-agent may ask for the key's "
+				  "passphrase)…"));
+		fflush(stdout);
+	}
+	th = g_thread_new("tern-protect", protect_thread, j);
+	g_thread_unref(th); /* the job, not the thread, is waited for */
+	protect_wait(j, t->cfg->ui.gpg_timeout, o_r, error);
+	if (sign) {
+		reset_prog_mode();
+		clearok(curscr, TRUE);
+		tui_relayout(t);
+	}
+	protect_job_unref(j);
+	return *o_r != NULL ? 0 : -1;
+}
+
+/* S, E: the choice goes into the draft's file. */
+static void
+toggle_protect(struct tui *t, bool toggle_encrypt)
+{
+	struct compose *c = t->compose;
+	bool sign, encrypt;
+
+	if (c->d == NULL)
+		return;
+	compose_crypt(t, &sign, &encrypt);
+	if (toggle_encrypt) {
+		encrypt = !encrypt;
+		tui_info(t, encrypt ? _("The message will be encrypted (to every recipient and "
+					"to you).") : _("The message will be sent in clear."));
+	} else {
+		sign = !sign;
+		tui_info(t, sign ? _("The message will be signed.") :
+				   _("The message will not be signed."));
+	}
+	g_free(c->d->crypt);
+	c->d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	review_save(t);
+}
+
 /* y: into the outbox, and the outbox run sends it. */
 static void
 send_now(struct tui *t)
@@ -1159,9 +1318,10 @@ send_now(struct tui *t)
 			       "message."));
 		return;
 	}
-	if (mime_draft_build(c->d, c->ids, &o, &err) < 0) {
+	if (mime_draft_build(c->d, c->ids, &o, &err) < 0 || protect(t, &o, &err) < 0) {
 		tui_error(t, "%s", err->message);
 		g_error_free(err);
+		mime_outgoing_free(&o);
 		return;
 	}
 	send_entry_init(&e, t->account, o);
@@ -1204,6 +1364,8 @@ compose_key(struct tui *t, enum action a)
 		}
 		break;
 	case ACTION_IDENTITY: next_identity(t); break;
+	case ACTION_TOGGLE_SIGN: toggle_protect(t, false); break;
+	case ACTION_TOGGLE_ENCRYPT: toggle_protect(t, true); break;
 	case ACTION_POSTPONE:
 		postpone_to_drafts(t);
 		compose_end(t, true);
@@ -1230,6 +1392,21 @@ draw_field(struct tui *t, int y, const char *name, const char *value)
 		  t->attrs[COLOR_HEADER_VALUE]);
 }
 
+/* "Sign: yes  Encrypt: no": what S and E chose. */
+static void
+draw_protect(struct tui *t, int y)
+{
+	bool sign, encrypt;
+	char *text;
+
+	compose_crypt(t, &sign, &encrypt);
+	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), sign ? _("yes") : _("no"),
+			       encrypt ? _("yes") : _("no"));
+
+	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
+	g_free(text);
+}
+
 void
 compose_draw(struct tui *t)
 {
@@ -1244,7 +1421,8 @@ compose_draw(struct tui *t)
 	}
 
 	draw_text(0, 0, COLS, _("Review: y send, e edit, t/c/b/s To/Cc/Bcc/Subject, a attach, "
-				"D drop the last attachment, i From, p keep for later, q drop"),
+				"D drop the last attachment, i From, S sign, E encrypt, "
+				"p keep for later, q drop"),
 		  t->attrs[COLOR_SUBJECT] | A_BOLD);
 	if (d == NULL) {
 		draw_text(y, 1, COLS - 2, c->error, t->attrs[COLOR_ERROR]);
@@ -1256,6 +1434,7 @@ compose_draw(struct tui *t)
 	draw_field(t, y++, _("Cc:"), d->cc);
 	draw_field(t, y++, _("Bcc:"), d->bcc);
 	draw_field(t, y++, _("Subject:"), d->subject);
+	draw_protect(t, y++);
 	for (guint i = 0; i < d->attach->len && y < LINES - 4; i++) {
 		char *label = g_strdup_printf(_("Attach %u:"), i + 1);
 

@@ -133,6 +133,11 @@ static const struct action_info actions[ACTION_COUNT] = {
 					      "(Resent- fields)"), G_SEND, { NULL } },
 	[ACTION_EDIT_NEW] = { "edit_as_new", "E", N_("edit as new: the message in the editor as a "
 						     "new one"), G_SEND, { NULL } },
+	[ACTION_TOGGLE_SIGN] = { "toggle_sign", "", N_("sign the message (PGP/MIME) or not"),
+				 G_SEND, IN_COMPOSE("S") },
+	[ACTION_TOGGLE_ENCRYPT] = { "toggle_encrypt", "",
+				    N_("encrypt the message (PGP/MIME) or not"), G_SEND,
+				    IN_COMPOSE("E") },
 };
 
 static const char *const context_names[KEYCTX_COUNT] = {

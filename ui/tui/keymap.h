@@ -77,6 +77,8 @@ enum action {
 	ACTION_FOLDER_READ,
 	ACTION_BOUNCE,
 	ACTION_EDIT_NEW,
+	ACTION_TOGGLE_SIGN,    /* review screen: sign (PGP/MIME) or not */
+	ACTION_TOGGLE_ENCRYPT, /* review screen: encrypt or not */
 	ACTION_COUNT
 };
 

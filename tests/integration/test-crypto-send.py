@@ -1,0 +1,299 @@
+#!/usr/bin/env python3
+"""Writing signed and encrypted mail (PGP/MIME, issue 15 part c) from the
+command line, against the test Dovecot and the test SMTP server.
+
+Alice (tern's GnuPG home, tests/lib/cryptolib.py) sends to Bob, whose
+public key tern's home is given; Bob's own home checks what arrives:
+`tern send --sign` arrives as multipart/signed that gpg verifies as
+Alice's; `--encrypt` (and `--sign --encrypt`) arrives as
+multipart/encrypted that Bob's key and Alice's own key both decrypt, and
+the Sent copy on Dovecot is the same bytes. A recipient without a key is
+refused with its address named, nothing sent or queued; Bcc with
+--encrypt is refused. `compose --print --encrypt` prints the ciphertext;
+a reply to an encrypted message is encrypted by default
+(pgp_encrypt_replies) and `pgp_sign = true` signs without a flag. An
+encrypted message interrupted after DATA and sent again from the outbox
+is the same bytes both times (built once, never re-encrypted). Signing
+with a passphrase-protected key when no pinentry can ask fails cleanly,
+nothing sent or queued."""
+import email
+import email.policy
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
+import cryptolib  # noqa: E402
+import ternlib  # noqa: E402
+
+SECRET = "the cipher text hides marzipan"
+
+
+def eq(t, got, want, desc, diag=""):
+    t.ok(got == want, desc, "got %r, want %r\n%s" % (got, want, diag))
+
+
+def config(srv, env, port, extra=""):
+    srv.tern_config(env.config, extra=(
+        "smtp_host = 127.0.0.1\nsmtp_port = %d\nsmtp_tls = none\nsmtp_auth = none\n"
+        "from = %s\n%s" % (port, cryptolib.ALICE, extra)))
+
+
+def draft(to, subject, body, bcc=None):
+    return ("To: %s\n%sSubject: %s\n\n%s\n" % (to, "Bcc: %s\n" % bcc if bcc else "",
+                                               subject, body)).encode()
+
+
+def head_body(raw):
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return head, body
+
+
+def mp_parts(raw):
+    """The parts of a multipart entity, byte for byte (RFC 2046 delimiters)."""
+    head, body = head_body(raw)
+    msg = email.message_from_bytes(head + b"\r\n\r\n", policy=email.policy.compat32)
+    b = msg.get_param("boundary").encode()
+    pieces = (b"\r\n" + body).split(b"\r\n--" + b)
+    return [p[2:] for p in pieces[1:] if not p.startswith(b"--")], msg.get_content_type()
+
+
+def gpg_status(k, home, *args, input=None):
+    status = os.path.join(os.path.dirname(home), "status-%d" % os.getpid())
+    try:
+        out = k.gpg(home, "--status-file", status, *args, input=input)
+    except RuntimeError as e:
+        return None, str(e)
+    with open(status) as f:
+        return out, f.read()
+
+
+def verify_signed(t, k, raw, what):
+    parts, ctype = mp_parts(raw)
+    eq(t, ctype, "multipart/signed", what + ": multipart/signed")
+    if len(parts) != 2:
+        t.ok(False, what + ": two parts", repr(raw[:600]))
+        return
+    d = os.path.dirname(k.other)
+    data, sig = os.path.join(d, "signed.data"), os.path.join(d, "signed.sig")
+    open(data, "wb").write(parts[0])
+    open(sig, "wb").write(head_body(parts[1])[1])
+    _, status = gpg_status(k, k.other, "--verify", sig, data)
+    t.ok("GOODSIG" in status and ("VALIDSIG " + k.alice) in status,
+         what + ": Bob's gpg verifies Alice's signature", status)
+
+
+def decrypt(t, k, raw, home, what):
+    parts, ctype = mp_parts(raw)
+    eq(t, ctype, "multipart/encrypted", what + ": multipart/encrypted")
+    if len(parts) != 2:
+        return None, ""
+    return gpg_status(k, home, "--decrypt", input=head_body(parts[1])[1])
+
+
+def sent_copy(srv, mid):
+    c = srv.imap()
+    c.select("Sent", readonly=True)
+    uids = c.uid("SEARCH", "HEADER", "Message-ID", mid)[1][0].split()
+    data = c.uid("FETCH", uids[0], "(BODY.PEEK[])")[1][0][1] if len(uids) == 1 else None
+    c.logout()
+    return data
+
+
+def outbox(env):
+    return json.loads(env.tern("outbox", "--json").stdout.decode())
+
+
+def last(smtpd):
+    got = smtpd.messages()
+    return got[-1][1] if got else b""
+
+
+def test_sign(t, env, k, smtpd):
+    r = env.tern("send", "--sign", input=draft("bob@example.org", "signed", "Signed text."))
+    eq(t, r.returncode, 0, "send --sign: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    verify_signed(t, k, raw, "send --sign")
+    t.ok(b"Signed text." in raw, "the signed text is readable")
+
+
+def test_encrypt(t, srv, env, k, smtpd, sign):
+    what = "send --encrypt" + (" --sign" if sign else "")
+    args = ["send", "--encrypt"] + (["--sign"] if sign else [])
+    r = env.tern(*args, input=draft("Bob <bob@example.org>", "enc", SECRET))
+    eq(t, r.returncode, 0, what + ": exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    t.ok(SECRET.encode() not in raw and b"marzipan" not in raw,
+         what + ": the text is not in clear")
+    plain, status = decrypt(t, k, raw, k.other, what + " (Bob)")
+    t.ok(plain is not None and SECRET.encode() in plain,
+         what + ": Bob's key decrypts it", status)
+    if sign:
+        t.ok("GOODSIG" in status and ("VALIDSIG " + k.alice) in status,
+             what + ": and the signature inside is Alice's", status)
+    plain, status = decrypt(t, k, raw, k.home, what + " (Alice)")
+    t.ok(plain is not None and SECRET.encode() in plain,
+         what + ": the sender's own key decrypts it too", status)
+    mid = email.message_from_bytes(raw)["Message-ID"]
+    t.ok(mid is not None and sent_copy(srv, mid) == raw,
+         what + ": the Sent copy is the same bytes")
+
+
+def test_refusals(t, env, smtpd):
+    before = len(smtpd.messages())
+    r = env.tern("send", "--encrypt", input=draft("bob@example.org, nokey@example.org",
+                                                  "no key", SECRET))
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "nokey@example.org" in err and "bob@" not in err,
+         "a recipient without a key: refused, that address named", err)
+    r = env.tern("compose", "--to", "bob@example.org, stranger@example.com", "--encrypt",
+                 "--body-file", "-", input=b"x\n")
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "stranger@example.com" in err,
+         "compose --encrypt: refused the same way", err)
+    r = env.tern("send", "--encrypt", input=draft("bob@example.org", "bcc", SECRET,
+                                                  bcc="alice@example.org"))
+    t.ok(r.returncode != 0 and "Bcc" in r.stderr.decode(), "--encrypt with Bcc: refused",
+         r.stderr.decode())
+    eq(t, len(smtpd.messages()), before, "nothing was sent")
+    eq(t, outbox(env), [], "nothing is in the outbox")
+
+
+def test_print_and_reply(t, srv, env, k, smtpd):
+    r = env.tern("compose", "--to", "bob@example.org", "--subject", "printed", "--print",
+                 "--sign", "--encrypt", "--body-file", "-", input=(SECRET + "\n").encode())
+    eq(t, r.returncode, 0, "compose --print --sign --encrypt: exit 0", r.stderr.decode())
+    plain, status = decrypt(t, k, r.stdout.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"),
+                            k.other, "--print")
+    t.ok(plain is not None and SECRET.encode() in plain and "GOODSIG" in status,
+         "--print prints the signed and encrypted bytes", status)
+    enc = k.pgp_encrypted(cryptolib.headers("for alice", "<c-enc-in@t>",
+                                            frm=cryptolib.BOB),
+                          cryptolib.text_entity("Bob's secret question\n"), to=k.alice,
+                          home=k.other)
+    c = srv.imap()
+    c.append("INBOX", None, None, enc)
+    c.select("INBOX", readonly=True)
+    uid = c.uid("SEARCH", "HEADER", "Message-ID", "<c-enc-in@t>")[1][0].split()[-1].decode()
+    c.logout()
+    r = env.tern("reply", "INBOX", uid, "--print", "--body-file", "-", input=b"answer\n")
+    t.ok(r.returncode == 0 and b"multipart/encrypted" in r.stdout and
+         b"secret question" not in r.stdout,
+         "a reply to an encrypted message is encrypted by default", r.stderr.decode())
+    path = os.path.join(env.dir, "reply-draft.txt")
+    r = env.tern("reply", "INBOX", uid, "-o", path)
+    text = open(path).read() if os.path.exists(path) else ""
+    t.ok(r.returncode == 0 and "\nX-Tern-Crypt: encrypt\n" in text,
+         "reply -o: the draft says it will be encrypted", text + r.stderr.decode())
+    before = len(smtpd.messages())
+    r = env.tern("send", path)
+    raw = last(smtpd) if len(smtpd.messages()) > before else b""
+    t.ok(r.returncode == 0 and b"multipart/encrypted" in raw and b"X-Tern-Crypt" not in raw,
+         "tern send of that draft encrypts it without --encrypt", r.stderr.decode())
+    with open(path, "w") as f:
+        f.write(text.replace("X-Tern-Crypt: encrypt", "X-Tern-Crypt: none"))
+    r = env.tern("send", path)
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and b"multipart/encrypted" not in raw and b"X-Tern-Crypt" not in raw,
+         "X-Tern-Crypt: none in the draft sends it in clear", r.stderr.decode())
+    r = env.tern("reply", "INBOX", uid, "--print", "--no-encrypt", "--body-file", "-",
+                 input=b"answer\n")
+    t.ok(r.returncode == 0 and b"multipart/encrypted" not in r.stdout and
+         b"> Bob's secret question" in r.stdout,
+         "--no-encrypt: in clear, quoting the decrypted text", r.stderr.decode())
+
+
+def test_default_sign(t, srv, env, k, smtpd):
+    config(srv, env, smtpd.port, "pgp_sign = true\npgp_key = %s\n" % k.alice)
+    r = env.tern("compose", "--to", "bob@example.org", "--subject", "default", "--print",
+                 "--body-file", "-", input=b"signed by default\n")
+    t.ok(r.returncode == 0 and b"multipart/signed" in r.stdout,
+         "pgp_sign = true signs without --sign", r.stderr.decode())
+    r = env.tern("compose", "--to", "bob@example.org", "--subject", "default", "--print",
+                 "--no-sign", "--body-file", "-", input=b"not signed\n")
+    t.ok(r.returncode == 0 and b"multipart/signed" not in r.stdout, "--no-sign overrides it")
+    config(srv, env, smtpd.port, "pgp_key = 0123456789ABCDEF0123456789ABCDEF01234567\n")
+    r = env.tern("send", "--sign", input=draft("bob@example.org", "badkey", "x"))
+    t.ok(r.returncode != 0 and "0123456789ABCDEF" in r.stderr.decode(),
+         "a pgp_key without a secret key: refused, the key named", r.stderr.decode())
+    config(srv, env, smtpd.port)
+
+
+def test_no_pinentry(t, srv, env, k, smtpd):
+    """A signing key with a passphrase, the agent's cache empty, and no
+    terminal or display for a pinentry: signing fails at once, said so,
+    and nothing is sent or queued."""
+    pat = k.passphrase_key()
+    k.kill_agents()
+    config(srv, env, smtpd.port, "pgp_key = %s\n" % pat)
+    before = len(smtpd.messages())
+    saved = {v: env.env.pop(v, None) for v in ("DISPLAY", "WAYLAND_DISPLAY", "GPG_TTY")}
+    r = env.tern("send", "--sign", input=draft("bob@example.org", "pat", "x"), timeout=300)
+    env.env.update({v: val for v, val in saved.items() if val is not None})
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "not signed, nothing sent" in err,
+         "no pinentry can ask for the passphrase: refused with a message", err)
+    eq(t, len(smtpd.messages()), before, "no pinentry: nothing sent")
+    eq(t, outbox(env), [], "no pinentry: nothing in the outbox")
+    config(srv, env, smtpd.port)
+
+
+def test_retry(t, srv, env, spool):
+    port = ternlib.free_port()
+    config(srv, env, port)
+    smtpd = ternlib.Smtpd(port, spool, "drop")
+    try:
+        r = env.tern("send", "--sign", "--encrypt",
+                     input=draft("bob@example.org", "retry", SECRET))
+        eq(t, r.returncode, 74, "interrupted after DATA: held (exit 74)", r.stderr.decode())
+    finally:
+        smtpd.stop()
+    box = outbox(env)
+    t.ok(len(box) == 1, "held in the outbox", str(box))
+    first = last(smtpd)
+    smtpd = ternlib.Smtpd(port, spool + "-2")
+    try:
+        r = env.tern("outbox", "send", box[0]["message_id"] if box else "<none>")
+        eq(t, r.returncode, 0, "outbox send: sent", r.stderr.decode())
+        again = last(smtpd)
+        t.ok(first != b"" and again == first,
+             "the retry sends the same encrypted bytes (not encrypted again)")
+    finally:
+        smtpd.stop()
+
+
+def main(t):
+    if not cryptolib.have_tools():
+        raise RuntimeError("gpg, gpgsm, gpgconf and openssl are needed")
+    srv = ternlib.start_server(t, folders={"INBOX": 1, "Sent": 0})
+    env = ternlib.Env()
+    smtpd = None
+    k = None
+    try:
+        k = cryptolib.Keys(env.dir)
+        env.env["GNUPGHOME"] = k.home
+        k.gpg(k.home, "--import", input=k.gpg(k.other, "--export", "--armor", k.bob))
+        port = ternlib.free_port()
+        config(srv, env, port)
+        smtpd = ternlib.Smtpd(port, os.path.join(env.dir, "spool"))
+        test_sign(t, env, k, smtpd)
+        test_encrypt(t, srv, env, k, smtpd, False)
+        test_encrypt(t, srv, env, k, smtpd, True)
+        test_refusals(t, env, smtpd)
+        test_print_and_reply(t, srv, env, k, smtpd)
+        test_default_sign(t, srv, env, k, smtpd)
+        test_no_pinentry(t, srv, env, k, smtpd)
+        smtpd.stop()
+        smtpd = None
+        test_retry(t, srv, env, os.path.join(env.dir, "spool-drop"))
+    finally:
+        if smtpd is not None:
+            smtpd.stop()
+        if k is not None:
+            k.kill_agents()
+        srv.stop()
+        env.cleanup()
+
+
+if __name__ == "__main__":
+    ternlib.run(main)
