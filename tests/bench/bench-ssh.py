@@ -13,7 +13,8 @@ Then, with --delay milliseconds (100 unless told) added to every write to
 the terminal (tern runs in a pty of this script's, which holds each chunk
 of its output that long before passing it on: a slow link's latency), the
 time from a key to its screen: j, a j that scrolls, page down, Enter (the
-message shown) and 20 x j at once (the last one's row selected).
+message shown) and 20 x j at once (the last one's row selected); the same
+through the pty with no delay first, for what watching the screen costs.
 
 Usage: bench-ssh.py [--sizes 120x40,80x24] [--delay MS]
 (TERN=path of the binary;
@@ -273,11 +274,13 @@ def main():
                      r["start"], r["burst"], r["open"], r["status"]))
         if a.delay > 0:
             w, h = (int(v) for v in a.sizes.split(",")[0].split("x"))
-            r = latency(srv, env, w, h, a.delay)
-            print("%dx%d with %g ms added to every write to the terminal: drawn after "
-                  "j %.0f ms, a j that scrolls %.0f ms, page down %.0f ms, Enter (message "
-                  "shown) %.0f ms, 20 x j at once %.0f ms"
-                  % (w, h, a.delay, r["j"], r["js"], r["page"], r["open"], r["burst"]))
+            # the same pty with no delay first: what polling the screen costs
+            for delay in (0, a.delay):
+                r = latency(srv, env, w, h, delay)
+                print("%dx%d with %g ms added to every write to the terminal: drawn after "
+                      "j %.0f ms, a j that scrolls %.0f ms, page down %.0f ms, Enter "
+                      "(message shown) %.0f ms, 20 x j at once %.0f ms"
+                      % (w, h, delay, r["j"], r["js"], r["page"], r["open"], r["burst"]))
     finally:
         env.cleanup()
         srv.stop()
