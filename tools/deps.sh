@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential autoconf automake autopoint gettext pkg-config git
 libglib2.0-dev libgmime-3.0-dev libncurses-dev libssl-dev libsqlite3-dev zlib1g-dev
 libxml2-dev libcurl4-openssl-dev libgpgme-dev gnupg gpgsm gpg-agent dovecot-imapd openssl python3 python3-aiosmtpd
-tmux clang locales time zsh"
+tmux ncurses-term clang locales time zsh"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||

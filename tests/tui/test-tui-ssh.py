@@ -14,7 +14,10 @@ appended as the newest of INBOX:
   directory when the machine lacks it): the bytes written to the terminal
   (tmux pipe-pane) carry Zürich in Latin-1, Chinese as `?`, and no UTF-8.
 - Each TERM of xterm-256color, xterm (8 colours), screen, screen-256color,
-  tmux-256color, linux, vt100 and vt220 starts and draws the same text.
+  tmux-256color, linux, vt100, vt220 and the 16-colour xterm-16color and
+  rxvt-16color starts and draws the same text; a bright colour from
+  [colors] is drawn bright with 16 colours, as the plain colour in bold on
+  the console (linux) and xterm with 8, not at all on vt220.
 - TERM=dumb, an unknown TERM and no TERM: the interface exits 78 with a
   message that names the problem; the command line still works.
 - Bracketed paste: text pasted into the search prompt is text (a line
@@ -26,6 +29,7 @@ report)."""
 import base64
 import email.utils
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +74,10 @@ class Term:
     def screen(self):
         return self.run("capture-pane", "-p").split("\n")[:self.height]
 
+    def styled(self):
+        """The screen with its colours and attributes as SGR sequences."""
+        return self.run("capture-pane", "-p", "-e").split("\n")[:self.height]
+
     def wait(self, pred, timeout=WAIT):
         deadline = time.time() + timeout
         lines = self.screen()
@@ -93,7 +101,8 @@ class Run:
     status go to files."""
     n = 0
 
-    def __init__(self, env, term, locale, width=WIDTH, height=HEIGHT, record=False):
+    def __init__(self, env, term, locale, width=WIDTH, height=HEIGHT, record=False,
+                 config=None):
         Run.n += 1
         d = os.path.join(env.dir, "run%d" % Run.n)
         os.makedirs(d)
@@ -109,7 +118,7 @@ class Run:
         term_set = "TERM=%s" % shell_quote(term) if term is not None else ""
         cmd = ("env -u LC_ALL -u LANG -u LANGUAGE %s %s %s %s %s %s -c %s 2>%s; echo $? > %s; "
                "sleep 600" % (unset, envs, asan, locs, term_set, shell_quote(ternlib.TERN),
-                              shell_quote(env.config), shell_quote(self.stderr),
+                              shell_quote(config or env.config), shell_quote(self.stderr),
                               shell_quote(self.status)))
         tenv = dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8")
         self.term = Term(cmd, tenv, width, height, self.record)
@@ -231,8 +240,8 @@ def check_latin1(t, env):
         run.quit(t, "ISO-8859-1")
 
 
-TERMS = ("xterm-256color", "xterm", "screen", "screen-256color", "tmux-256color", "linux",
-         "vt100", "vt220")
+TERMS = ("xterm-256color", "xterm", "xterm-16color", "rxvt-16color", "screen",
+         "screen-256color", "tmux-256color", "linux", "vt100", "vt220")
 
 
 def check_terms(t, env):
@@ -251,6 +260,43 @@ def check_terms(t, env):
         t.ok(not diff and len(ref) == HEIGHT - 1,
              "TERM=%s: the screen reads as with xterm-256color" % name,
              "\n".join("%d: %r / %r" % d for d in diff[:5]))
+
+
+def sgr_params(line):
+    """Every SGR parameter in a styled line (capture-pane -e), as numbers."""
+    out = set()
+    for m in re.finditer(r"\x1b\[([0-9;:]*)m", line):
+        out.update(int(p) for p in re.split("[;:]", m.group(1)) if p != "")
+    return out
+
+
+def check_colours(t, env):
+    """A bright foreground: its own colour on a 16-colour terminal, the
+    plain colour in bold on the console's 8 (and on xterm's), none at all
+    on vt220; the status line's blue background everywhere with colours."""
+    config = os.path.join(env.dir, "colours.conf")
+    with open(env.config) as f, open(config, "w") as out:
+        out.write(f.read() + "\n[colors]\nstatus = brightyellow blue\n")
+    os.chmod(config, 0o600)  # it holds the password
+    want = {  # TERM: (parameters the status line must have, must not have)
+        "xterm-16color": ({93, 44}, {1, 33}),
+        "rxvt-16color": ({93, 44}, {1, 33}),
+        "linux": ({1, 33, 44}, {93}),
+        "xterm": ({1, 33, 44}, {93}),
+        "vt220": (set(), {33, 93, 44}),
+    }
+    for name, (have, lack) in want.items():
+        run = Run(env, name, {"LANG": "C.UTF-8"}, config=config)
+        try:
+            ok, lines = run.ready()
+            t.ok(ok, "TERM=%s with [colors]: starts and draws" % name, "\n".join(lines))
+            status = run.term.styled()[HEIGHT - 2]
+            got = sgr_params(status)
+            t.ok(have <= got and not (lack & got),
+                 "TERM=%s: the status line in %s, not %s" % (name, sorted(have), sorted(lack)),
+                 repr(status))
+        finally:
+            run.quit(t, "TERM=%s with [colors]" % name)
 
 
 def check_no_terminal(t, env):
@@ -377,6 +423,7 @@ def main(t):
         check_no_terminal(t, env)
         check_paste_resize(t, env)
         check_terms(t, env)
+        check_colours(t, env)
     finally:
         env.cleanup()
         srv.stop()
