@@ -17,7 +17,7 @@
  *
  * Signed and encrypted mail is verified and decrypted in the same worker
  * (mime_message_process_crypto()), so a gpg-agent that is slow or waits
- * for a passphrase never holds the keyboard; after VIEWER_CRYPTO_SLOW_S the
+ * for a passphrase never holds the keyboard; after MIME_CRYPTO_WAIT_S the
  * viewer says what it is waiting for. The status it finds is drawn on rows
  * of its own above the text, in COLOR_CRYPTO_*, which no line of the
  * message is ever drawn in: a message cannot imitate it. Only the fetched
@@ -33,8 +33,6 @@
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
-/* Seconds a render may take before the viewer says it waits for gpg-agent. */
-#define VIEWER_CRYPTO_SLOW_S 15
 /* Longest wait for running renders when tern quits (a gpg-agent that never
  * answers must not keep tern from exiting). */
 #define VIEWER_WAIT_MAX_S 5
@@ -401,7 +399,7 @@ render_slow(gpointer ud)
 	/* The render does not say what it waits for: name both candidates. */
 	tui_error(t, _("Still working on the message after %d s: gpg-agent is not answering "
 		       "(a pinentry waiting for a passphrase?), or the HTML renderer is slow"),
-		  VIEWER_CRYPTO_SLOW_S);
+		  MIME_CRYPTO_WAIT_S);
 	tui_dirty(t);
 	return G_SOURCE_REMOVE;
 }
@@ -429,7 +427,7 @@ start_render(struct tui *t)
 	v->renders_pending++;
 	g_clear_handle_id(&v->slow_timer, g_source_remove);
 	v->slow = false;
-	v->slow_timer = g_timeout_add_seconds(VIEWER_CRYPTO_SLOW_S, render_slow, t);
+	v->slow_timer = g_timeout_add_seconds(MIME_CRYPTO_WAIT_S, render_slow, t);
 	task = g_task_new(NULL, NULL, render_done, t);
 	g_task_set_task_data(task, j, render_job_free);
 	g_task_run_in_thread(task, render_thread);
