@@ -48,6 +48,9 @@ TESTS += tests/integration/test-parts.py
 TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-crypto.py
+# #14/#15: tern parts on encrypted mail; a gpg-agent that never answers.
+TESTS += tests/integration/test-crypto-parts.py
+EXTRA_DIST += tests/integration/test-crypto-parts.py
 # #17: the whole-folder list from the cache is never stale.
 TESTS += tests/integration/test-cache-list.py
 EXTRA_DIST += tests/integration/test-cache-list.py
