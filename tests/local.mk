@@ -58,6 +58,9 @@ EXTRA_DIST += tests/integration/test-cache-list.py
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
 EXTRA_DIST += tests/tui/test-tui-copy.py
+# #14/#15: v on an encrypted message, H on one held in parts.
+TESTS += tests/tui/test-tui-parts2.py
+EXTRA_DIST += tests/tui/test-tui-parts2.py
 
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py
