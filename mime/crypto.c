@@ -1345,6 +1345,20 @@ token_of(const char *s)
 	return out;
 }
 
+/* "type/subtype", each a token as mime_structure_parts() gives them. */
+static char *
+type_token(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	char *type = token_of(ct ? g_mime_content_type_get_media_type(ct) : NULL);
+	char *sub = token_of(ct ? g_mime_content_type_get_media_subtype(ct) : NULL);
+	char *out = g_strdup_printf("%s/%s", type ? type : "text", sub ? sub : "plain");
+
+	g_free(type);
+	g_free(sub);
+	return out;
+}
+
 static char *
 child_section(const char *section, int n)
 {
@@ -1364,7 +1378,7 @@ parts_add(struct parts_walk *pw, GMimeObject *obj, const char *section, unsigned
 		name = g_mime_object_get_content_type_parameter(obj, "name");
 	e->section = g_strdup(section);
 	e->index = GPOINTER_TO_UINT(g_hash_table_lookup(pw->index, obj));
-	e->content_type = mime_object_type(obj);
+	e->content_type = type_token(obj);
 	e->filename = name != NULL && *name != '\0' ? text_make_valid(name, -1) : NULL;
 	e->disposition = token_of(g_mime_object_get_disposition(obj));
 	e->charset = token_of(g_mime_object_get_content_type_parameter(obj, "charset"));
