@@ -74,6 +74,9 @@ tests_unit_test_fetch_plan_SOURCES = tests/unit/test-fetch-plan.c
 tests_unit_test_fetch_plan_LDADD = $(MIME_TEST_LIBS)
 TESTS += tests/unit/test-fetch-plan
 EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
+# The viewer on a server whose BODYSTRUCTURE is unusable (scripted fake).
+TESTS += tests/fake/test-tui-fetch-fake.py
+EXTRA_DIST += tests/fake/test-tui-fetch-fake.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor
