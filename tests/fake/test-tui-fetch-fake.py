@@ -7,7 +7,14 @@ with the header alone (no structure). The viewer then asks for the first
 megabyte, BODY.PEEK[]<0.1048576>, of the 2 MB message and shows it with
 the notice that only its start was fetched. The script checks the exact
 commands (the fake server fails on any other), and tern quits cleanly:
-status 0, no sanitizer report."""
+status 0, no sanitizer report.
+
+A message held in parts (over 64 KiB: its structure, header and text
+part fetched) whose attachment the server will not decode: v, s asks for
+BINARY.PEEK[2], the server answers NO [UNKNOWN-CTE], tern asks for
+BODY.PEEK[2] and decodes the base64 itself; the file saved holds the
+decoded bytes."""
+import base64
 import importlib.util
 import os
 import shutil
@@ -73,10 +80,41 @@ def no_structure_script():
             "EXPECT_EOF\n")
 
 
+PART_HEADER = (b"From: Alice <alice@example.org>\r\nTo: bob@example.org\r\n"
+               b"Subject: broken structure\r\nDate: Mon, 1 Jan 2024 12:00:00 +0000\r\n"
+               b"Message-ID: <m@x>\r\nMIME-Version: 1.0\r\n"
+               b"Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+PART_TEXT = b"The text of a message held in parts.\r\n"
+PART_MIME = b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+ATTACHMENT = bytes(range(32, 127)) * 3
+
+
+def unknown_cte_script():
+    enc = base64.encodebytes(ATTACHMENT).replace(b"\n", b"\r\n")
+    structure = (b'(("TEXT" "PLAIN" ("CHARSET" "utf-8") NIL NIL "7BIT" %d 1)'
+                 b'("APPLICATION" "OCTET-STREAM" ("NAME" "a.bin") NIL NIL "BASE64" %d) "MIXED")'
+                 % (len(PART_TEXT), len(enc)))
+    return (opening(100000) +
+            "C~ \\S+ UID FETCH 1 \\(UID BODYSTRUCTURE BODY\\.PEEK\\[HEADER\\]\\)\n" +
+            raw(b"* 1 FETCH (UID 1 BODYSTRUCTURE " + structure + b" BODY[HEADER] {%d}\r\n"
+                % len(PART_HEADER) + PART_HEADER + b")\r\n") +
+            "S: $TAG OK done\n"
+            "C~ \\S+ UID FETCH 1 \\(UID BODY\\.PEEK\\[1\\.MIME\\] BODY\\.PEEK\\[1\\]\\)\n" +
+            raw(b"* 1 FETCH (UID 1 BODY[1.MIME] {%d}\r\n" % len(PART_MIME) + PART_MIME +
+                b" BODY[1] {%d}\r\n" % len(PART_TEXT) + PART_TEXT + b")\r\n") +
+            "S: $TAG OK done\n"
+            "C~ \\S+ UID FETCH 1 \\(UID BINARY\\.PEEK\\[2\\]\\)\n"
+            "S: $TAG NO [UNKNOWN-CTE] cannot decode that\n"
+            "C~ \\S+ UID FETCH 1 \\(UID BODY\\.PEEK\\[2\\]\\)\n" +
+            raw(b"* 1 FETCH (UID 1 BODY[2] {%d}\r\n" % len(enc) + enc + b")\r\n") +
+            "S: $TAG OK done\n"
+            "EXPECT_EOF\n")
+
+
 class Session:
     """tern's interface in tmux on the fake server running script."""
 
-    def __init__(self, t, tmp, name, script):
+    def __init__(self, t, tmp, name, script, extra=""):
         self.t, self.name = t, name
         self.dir = os.path.join(tmp, name.replace(" ", "-"))
         os.makedirs(self.dir)
@@ -90,7 +128,7 @@ class Session:
         self.env = ternlib.Env()
         with open(self.env.config, "w") as f:
             f.write("[account a]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = u\n"
-                    "password = p\ntimeout = 30\n" % port)
+                    "password = p\ntimeout = 30\n%s" % (port, extra))
         os.chmod(self.env.config, 0o600)
         self.stderr = os.path.join(self.dir, "stderr")
         self.status = os.path.join(self.dir, "status")
@@ -102,12 +140,12 @@ class Session:
                   tui.shell_quote(self.stderr), tui.shell_quote(self.status)))
         self.term = tui.Term(cmd, self.env.env)
 
-    def finish(self):
+    def finish(self, quits=2):
         """q until tern exits; the server's verdict and tern's exit."""
         t, name = self.t, self.name
-        self.term.keys("q")
-        time.sleep(0.5)
-        self.term.keys("q")
+        for _ in range(quits):
+            self.term.keys("q")
+            time.sleep(0.5)
         deadline = time.time() + 30
         while time.time() < deadline and not os.path.exists(self.status):
             time.sleep(0.1)
@@ -155,6 +193,39 @@ def no_structure(t, tmp):
         s.close()
 
 
+def unknown_cte(t, tmp):
+    name = "UNKNOWN-CTE"
+    save_dir = os.path.join(tmp, "saved")
+    os.makedirs(save_dir)
+    s = Session(t, tmp, name, unknown_cte_script(), "[ui]\nsave_dir = %s\n" % save_dir)
+    try:
+        ok, lines = s.term.wait_text("broken structure")
+        t.ok(ok, "%s: the list shows the message" % name, "\n".join(lines))
+        s.term.keys("Enter")
+        ok, lines = s.term.wait_text(PART_TEXT.decode().strip())
+        t.ok(ok, "%s: the viewer shows the text part it fetched" % name, "\n".join(lines))
+        s.term.keys("v")
+        ok, lines = s.term.wait(lambda ls: any("Parts (" in l for l in ls) and
+                                any("a.bin" in l for l in ls))
+        t.ok(ok, "%s: v lists the attachment from the structure" % name, "\n".join(lines))
+        s.term.keys("s")
+        ok, lines = s.term.wait_text("Save to:")
+        t.ok(ok, "%s: s: BINARY refused, BODY.PEEK fetched it; the save prompt" % name,
+             "\n".join(lines))
+        s.term.keys("Enter")
+        want = os.path.join(save_dir, "a.bin")
+        ok, lines = s.term.wait_text("Saved")
+        got = open(want, "rb").read() if os.path.exists(want) else b""
+        t.ok(ok and got == ATTACHMENT, "%s: the saved file holds the part decoded by tern"
+             % name, "%r %r" % (os.listdir(save_dir), got[:80]))
+        s.finish(3)
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(s.term.screen()))
+        raise
+    finally:
+        s.close()
+
+
 def main(t):
     if not os.path.exists(ternlib.TERN):
         t.skip_all("no tern binary at %s" % ternlib.TERN)
@@ -163,6 +234,7 @@ def main(t):
     tmp = tempfile.mkdtemp(prefix="tern-tui-fake-")
     try:
         no_structure(t, tmp)
+        unknown_cte(t, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
