@@ -126,9 +126,11 @@ class Session:
                                     stdout=subprocess.PIPE, stderr=self.srv_err)
         port = int(self.srv.stdout.readline().split()[1])
         self.env = ternlib.Env()
+        # no poll while the script runs (the server offers no IDLE)
         with open(self.env.config, "w") as f:
             f.write("[account a]\nhost = 127.0.0.1\nport = %d\ntls = none\nuser = u\n"
-                    "password = p\ntimeout = 30\n%s" % (port, extra))
+                    "password = p\ntimeout = 30\n[ui]\npoll_interval = 86400\n%s"
+                    % (port, extra))
         os.chmod(self.env.config, 0o600)
         self.stderr = os.path.join(self.dir, "stderr")
         self.status = os.path.join(self.dir, "status")
@@ -197,7 +199,7 @@ def unknown_cte(t, tmp):
     name = "UNKNOWN-CTE"
     save_dir = os.path.join(tmp, "saved")
     os.makedirs(save_dir)
-    s = Session(t, tmp, name, unknown_cte_script(), "[ui]\nsave_dir = %s\n" % save_dir)
+    s = Session(t, tmp, name, unknown_cte_script(), "save_dir = %s\n" % save_dir)
     try:
         ok, lines = s.term.wait_text("broken structure")
         t.ok(ok, "%s: the list shows the message" % name, "\n".join(lines))
