@@ -1244,3 +1244,224 @@ mime_crypto_status_lines(const struct mime_crypto *c)
 				      "necessarily that of every part.")));
 	return out;
 }
+
+/* ---- A bounded wait ---- */
+
+/* Shared by the caller and the worker: whichever leaves last frees it. */
+struct bounded {
+	gint refs;
+	GMutex lock;
+	GCond cond;
+	bool done;	/* the worker finished */
+	bool abandoned; /* the caller stopped waiting: the worker frees msg */
+	struct mime_message *msg;
+};
+
+static void
+bounded_unref(struct bounded *b)
+{
+	if (!g_atomic_int_dec_and_test(&b->refs))
+		return;
+	g_mutex_clear(&b->lock);
+	g_cond_clear(&b->cond);
+	g_free(b);
+}
+
+static gpointer
+bounded_thread(gpointer p)
+{
+	struct bounded *b = p;
+	bool abandoned;
+
+	mime_message_process_crypto(b->msg);
+	g_mutex_lock(&b->lock);
+	b->done = true;
+	abandoned = b->abandoned;
+	g_cond_signal(&b->cond);
+	g_mutex_unlock(&b->lock);
+	if (abandoned)
+		mime_message_free(&b->msg);
+	bounded_unref(b);
+	return NULL;
+}
+
+bool
+mime_message_process_crypto_bounded(struct mime_message **msgp, guint seconds)
+{
+	struct bounded *b = g_new0(struct bounded, 1);
+	gint64 until = g_get_monotonic_time() + (gint64)seconds * G_TIME_SPAN_SECOND;
+	bool done;
+
+	g_assert(msgp != NULL && *msgp != NULL && (*msgp)->bytes != NULL);
+	g_mutex_init(&b->lock);
+	g_cond_init(&b->cond);
+	b->refs = 2;
+	b->msg = *msgp;
+	g_thread_unref(g_thread_new("tern-crypto", bounded_thread, b));
+	g_mutex_lock(&b->lock);
+	while (!b->done && g_cond_wait_until(&b->cond, &b->lock, until))
+		;
+	done = b->done;
+	b->abandoned = !done;
+	g_mutex_unlock(&b->lock);
+	if (!done)
+		*msgp = NULL;
+	bounded_unref(b);
+	return done;
+}
+
+/* ---- The parts list of an unwrapped message ---- */
+
+struct parts_walk {
+	GPtrArray *out;	    /* struct mime_part_entry * */
+	GHashTable *index;  /* GMimeObject * -> its attachment number */
+	GHashTable *marks;  /* msg->crypto_marks */
+	unsigned parts;
+};
+
+/* Content the crypto pass put in place of what the server has. */
+static bool
+unwrapped(struct parts_walk *pw, GMimeObject *obj)
+{
+	int m = GPOINTER_TO_INT(g_hash_table_lookup(pw->marks, obj));
+
+	return (m & MIME_MARK_DECRYPTED) ||
+	       ((m & MIME_MARK_VERIFIED) && !GMIME_IS_MULTIPART_SIGNED(obj));
+}
+
+/* A lower case token (letters, digits, "!#$&^_.+-") of at most 127
+ * bytes, or NULL. */
+static char *
+token_of(const char *s)
+{
+	char *out;
+
+	if (s == NULL || *s == '\0')
+		return NULL;
+	out = g_ascii_strdown(s, MIN(strlen(s), 127));
+	for (char *q = out; *q != '\0'; q++)
+		if (!g_ascii_isalnum(*q) && strchr("!#$&^_.+-", *q) == NULL)
+			*q = '_';
+	return out;
+}
+
+/* "type/subtype", each a token as mime_structure_parts() gives them. */
+static char *
+type_token(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	char *type = token_of(ct ? g_mime_content_type_get_media_type(ct) : NULL);
+	char *sub = token_of(ct ? g_mime_content_type_get_media_subtype(ct) : NULL);
+	char *out = g_strdup_printf("%s/%s", type ? type : "text", sub ? sub : "plain");
+
+	g_free(type);
+	g_free(sub);
+	return out;
+}
+
+static char *
+child_section(const char *section, int n)
+{
+	if (section == NULL)
+		return NULL;
+	return *section ? g_strdup_printf("%s.%d", section, n) : g_strdup_printf("%d", n);
+}
+
+static void
+parts_add(struct parts_walk *pw, GMimeObject *obj, const char *section, unsigned msg_depth)
+{
+	struct mime_part_entry *e = g_new0(struct mime_part_entry, 1);
+	const char *name = g_mime_object_get_content_disposition_parameter(obj, "filename");
+	GMimeContentEncoding enc;
+
+	if (name == NULL)
+		name = g_mime_object_get_content_type_parameter(obj, "name");
+	e->section = g_strdup(section);
+	e->index = GPOINTER_TO_UINT(g_hash_table_lookup(pw->index, obj));
+	e->content_type = type_token(obj);
+	e->filename = name != NULL && *name != '\0' ? text_make_valid(name, -1) : NULL;
+	e->disposition = token_of(g_mime_object_get_disposition(obj));
+	e->charset = token_of(g_mime_object_get_content_type_parameter(obj, "charset"));
+	e->depth = msg_depth;
+	e->message = GMIME_IS_MESSAGE_PART(obj);
+	if (GMIME_IS_PART(obj)) {
+		GByteArray *bytes = mime_part_decoded(GMIME_PART(obj));
+
+		e->size = bytes->len;
+		g_byte_array_unref(bytes);
+		enc = g_mime_part_get_content_encoding(GMIME_PART(obj));
+		if (enc != GMIME_CONTENT_ENCODING_DEFAULT)
+			e->encoding = token_of(g_mime_content_encoding_to_string(enc));
+	}
+	g_ptr_array_add(pw->out, e);
+}
+
+/* obj is at section (IMAP's numbering; NULL: none, it was unwrapped).
+ * Attached messages are entered as mime_message_attachments() enters them:
+ * not when forced to be an attachment. */
+static void
+parts_node(struct parts_walk *pw, GMimeObject *obj, const char *section, unsigned level,
+	   unsigned msg_depth, bool force)
+{
+	char *own = NULL;
+
+	if (obj == NULL || level > MIME_MAX_DEPTH || pw->parts++ >= MIME_MAX_PARTS)
+		return;
+	if (unwrapped(pw, obj))
+		section = NULL;
+	if (GMIME_IS_MESSAGE_PART(obj)) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		GMimeObject *body = inner ? g_mime_message_get_mime_part(inner) : NULL;
+
+		parts_add(pw, obj, section, msg_depth);
+		if (body == NULL || force)
+			return;
+		own = GMIME_IS_MULTIPART(body) ? g_strdup(section) : child_section(section, 1);
+		parts_node(pw, body, own, level + 1, msg_depth + 1, false);
+	} else if (GMIME_IS_MULTIPART(obj)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(obj);
+		GMimeContentType *ct = g_mime_object_get_content_type(obj);
+		bool alternative = ct && g_mime_content_type_is_type(ct, "multipart", "alternative");
+		bool encrypted = GMIME_IS_MULTIPART_ENCRYPTED(obj), signed_ = GMIME_IS_MULTIPART_SIGNED(obj);
+		int count = g_mime_multipart_get_count(mp);
+
+		for (int i = 0; i < count; i++) {
+			GMimeObject *child = g_mime_multipart_get_part(mp, i);
+			GMimeContentType *cct = g_mime_object_get_content_type(child);
+			bool text = cct && (g_mime_content_type_is_type(cct, "text", "plain") ||
+					    g_mime_content_type_is_type(cct, "text", "html"));
+			bool f = force || encrypted || (signed_ && i > 0) ||
+				 (alternative && GMIME_IS_PART(child) && !text);
+			char *cs = child_section(section, i + 1);
+
+			parts_node(pw, child, cs, level + 1, msg_depth, f);
+			g_free(cs);
+		}
+	} else if (GMIME_IS_PART(obj)) {
+		parts_add(pw, obj, section, msg_depth);
+	}
+	g_free(own);
+}
+
+GPtrArray *
+mime_message_parts(struct mime_message *msg)
+{
+	struct parts_walk pw = { 0 };
+	const GPtrArray *atts = mime_message_attachments(msg);
+	GMimeObject *top;
+
+	pw.out = g_ptr_array_new_with_free_func((GDestroyNotify)mime_part_entry_free);
+	if (msg->message == NULL)
+		return pw.out;
+	pw.index = g_hash_table_new(NULL, NULL);
+	pw.marks = msg->crypto_marks != NULL ? g_hash_table_ref(msg->crypto_marks) :
+					       g_hash_table_new(NULL, NULL);
+	for (guint i = 0; i < atts->len; i++)
+		g_hash_table_insert(pw.index, msg->att_objects->pdata[i],
+				    GUINT_TO_POINTER(((struct mime_attachment *)atts->pdata[i])->index));
+	top = g_mime_message_get_mime_part(msg->message);
+	parts_node(&pw, top, top != NULL && GMIME_IS_MULTIPART(top) ? "" : "1", 0, 0, false);
+	g_hash_table_unref(pw.index);
+	g_hash_table_unref(pw.marks);
+	return pw.out;
+}

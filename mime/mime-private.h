@@ -45,6 +45,9 @@ void mime_crypto_clear(struct mime_message *msg);
 /* crypto.c: registers GMime's OpenPGP and S/MIME contexts (mime_init()). */
 void mime_crypto_init(void);
 
+/* structure.c: frees one struct mime_part_entry. */
+void mime_part_entry_free(struct mime_part_entry *e);
+
 /* mime.c: the parser options every parse and decode uses (transfer none). */
 GMimeParserOptions *mime_parser_options(void);
 const char *mime_fallback_charset(void);

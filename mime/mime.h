@@ -164,6 +164,19 @@ struct mime_part_entry {
  * of struct mime_part_entry * that frees them. */
 GPtrArray *mime_structure_parts(const GPtrArray *parts);
 
+/* The same list from a parsed message, after mime_message_process_crypto()
+ * (mime/crypto.c): an encrypted message lists its decrypted tree, an
+ * S/MIME signed-data one the parts inside the signature, numbered as
+ * mime_message_attachments() numbers them (what tern save takes). section
+ * is NULL for a part inside decrypted or S/MIME-signed content (it has no
+ * IMAP section: it only exists once tern has unwrapped it); size is the
+ * decoded size. Transfer full, as mime_structure_parts(). */
+GPtrArray *mime_message_parts(struct mime_message *msg);
+
+/* Whether a BODYSTRUCTURE holds encrypted or S/MIME signed-data content,
+ * whose parts only the whole message, unwrapped, can list. */
+bool mime_structure_sealed(const GPtrArray *parts);
+
 /* What the viewer fetches of a message, from its BODYSTRUCTURE. */
 enum mime_fetch_plan {
 	MIME_FETCH_PARTS = 0, /* the header and the sections named */
@@ -253,6 +266,18 @@ struct mime_crypto {
  * the decrypted parts. Returns the status: transfer none, valid until
  * mime_message_free(). */
 const struct mime_crypto *mime_message_process_crypto(struct mime_message *msg);
+
+/* Seconds tern waits for verification and decryption (gpg-agent, and a
+ * pinentry it starts) before it says the agent is not answering: the
+ * viewer's notice and the command line's limit. */
+#define MIME_CRYPTO_WAIT_S 15
+
+/* mime_message_process_crypto() in a worker thread, waiting at most
+ * seconds for it (a gpg-agent that never answers must not hang a command).
+ * true: done, *msgp processed. false: it did not end in time; *msgp is
+ * left to the worker, which frees it if it ever ends, and is set to NULL.
+ * *msgp must own its bytes (mime_message_parse_bytes()). */
+bool mime_message_process_crypto_bounded(struct mime_message **msgp, guint seconds);
 
 /* Tests and the fuzzer: with the engine off the structure walk and the
  * inline block search run as usual but GPGME is never called (signatures

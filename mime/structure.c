@@ -128,7 +128,7 @@ token_clean(const char *s)
 	return out;
 }
 
-static void
+void
 mime_part_entry_free(struct mime_part_entry *e)
 {
 	g_free(e->section);
@@ -270,6 +270,20 @@ is_sealed(const struct imap_part *p)
 {
 	return is_type(p, "multipart", "signed") || is_type(p, "multipart", "encrypted") ||
 	       is_type(p, "application", "pkcs7-mime") || is_type(p, "application", "x-pkcs7-mime");
+}
+
+bool
+mime_structure_sealed(const GPtrArray *parts)
+{
+	for (guint i = 0; parts != NULL && i < parts->len; i++) {
+		const struct imap_part *p = parts->pdata[i];
+
+		if (is_type(p, "multipart", "encrypted") ||
+		    is_type(p, "application", "pkcs7-mime") ||
+		    is_type(p, "application", "x-pkcs7-mime"))
+			return true;
+	}
+	return false;
 }
 
 static void plan_node(struct plan *pl, guint i, unsigned level);

@@ -48,6 +48,9 @@ TESTS += tests/integration/test-parts.py
 TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-crypto.py
+# #14/#15: tern parts on encrypted mail; a gpg-agent that never answers.
+TESTS += tests/integration/test-crypto-parts.py
+EXTRA_DIST += tests/integration/test-crypto-parts.py
 # #17: the whole-folder list from the cache is never stale.
 TESTS += tests/integration/test-cache-list.py
 EXTRA_DIST += tests/integration/test-cache-list.py
@@ -60,6 +63,9 @@ EXTRA_DIST += tests/tui/test-tui-crypto-send.py
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
 EXTRA_DIST += tests/tui/test-tui-copy.py
+# #14/#15: v on an encrypted message, H on one held in parts.
+TESTS += tests/tui/test-tui-parts2.py
+EXTRA_DIST += tests/tui/test-tui-parts2.py
 
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py
@@ -73,6 +79,9 @@ tests_unit_test_fetch_plan_SOURCES = tests/unit/test-fetch-plan.c
 tests_unit_test_fetch_plan_LDADD = $(MIME_TEST_LIBS)
 TESTS += tests/unit/test-fetch-plan
 EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
+# The viewer on a server whose BODYSTRUCTURE is unusable (scripted fake).
+TESTS += tests/fake/test-tui-fetch-fake.py
+EXTRA_DIST += tests/fake/test-tui-fetch-fake.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor

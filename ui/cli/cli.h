@@ -134,6 +134,12 @@ int cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, con
 /* One part's content (e: from mime_structure_parts()) of the message in
  * the selected folder: BINARY.PEEK where the server offers it and e is a
  * leaf (*decoded_r true), else BODY.PEEK as sent (*decoded_r false). */
+/* mime_message_process_crypto() waiting at most MIME_CRYPTO_WAIT_S for
+ * gpg-agent (ui/cli/cmd-parts.c). 0, or an exit code after printing why;
+ * *msgp is then NULL (left to the worker). */
+struct mime_message;
+int cli_process_crypto(struct mime_message **msgp);
+
 struct mime_part_entry;
 int cli_fetch_section(struct cli_ctx *ctx, guint32 uid, const struct mime_part_entry *e,
 		      GBytes **data_r, bool *decoded_r);

@@ -87,10 +87,23 @@ cli_message_structure(const struct tern_globals *g, struct cli_ctx *ctx, const c
 	return 0;
 }
 
-/* UID's parts (mime_structure_parts, transfer full) without its body. */
+int
+cli_process_crypto(struct mime_message **msgp)
+{
+	if (mime_message_process_crypto_bounded(msgp, MIME_CRYPTO_WAIT_S))
+		return 0;
+	/* Like a server that does not answer: the service is unavailable. */
+	return cli_fail(TERN_ERR_UNREACHABLE,
+			_("gpg-agent did not answer within %d s (a pinentry waiting for a "
+			  "passphrase?): the message was not verified nor decrypted"),
+			MIME_CRYPTO_WAIT_S);
+}
+
+/* UID's parts from its structure alone (mime_structure_parts, transfer
+ * full), every one with its IMAP section. */
 static int
-fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
-	    GPtrArray **entries_r)
+structure_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder,
+		guint32 uid, GPtrArray **entries_r)
 {
 	GPtrArray *structure;
 	int rc = cli_message_structure(g, ctx, folder, uid, &structure);
@@ -99,6 +112,41 @@ fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folde
 		return rc;
 	*entries_r = mime_structure_parts(structure);
 	g_ptr_array_unref(structure);
+	return 0;
+}
+
+/* UID's parts as tern save numbers them (transfer full): from the
+ * structure without the body, but for an encrypted message from the
+ * whole one decrypted. */
+static int
+fetch_parts(const struct tern_globals *g, struct cli_ctx *ctx, const char *folder, guint32 uid,
+	    GPtrArray **entries_r)
+{
+	GPtrArray *structure;
+	int rc = cli_message_structure(g, ctx, folder, uid, &structure);
+	GBytes *data = NULL;
+	struct mime_message *msg;
+
+	*entries_r = NULL;
+	if (rc != 0)
+		return rc;
+	if (!mime_structure_sealed(structure)) {
+		*entries_r = mime_structure_parts(structure);
+		g_ptr_array_unref(structure);
+		return 0;
+	}
+	/* Encrypted (or S/MIME signed-data): the parts are those inside, as
+	 * the viewer and tern save number them; only the whole message,
+	 * unwrapped, has them. */
+	g_ptr_array_unref(structure);
+	if ((rc = cli_fetch_opened(ctx, folder, uid, false, &data)) != 0)
+		return rc;
+	msg = mime_message_parse_bytes(data);
+	g_bytes_unref(data);
+	if ((rc = cli_process_crypto(&msg)) != 0)
+		return rc;
+	*entries_r = mime_message_parts(msg);
+	mime_message_free(&msg);
 	return 0;
 }
 
@@ -139,8 +187,9 @@ print_parts_json(const GPtrArray *entries)
 	g_string_free(j, TRUE);
 }
 
-/* One line a part: section, save number (or -), type, size, name;
- * indented two spaces per attached message it is inside. */
+/* One line a part: section (or - inside an encrypted part: it has none),
+ * save number (or -), type, size, name; indented two spaces per attached
+ * message it is inside. */
 static void
 print_parts_plain(const GPtrArray *entries)
 {
@@ -153,7 +202,7 @@ print_parts_plain(const GPtrArray *entries)
 		else
 			g_strlcpy(idx, "-", sizeof idx);
 		printf("%*s%-8s %4s  %-30s %10" G_GUINT64_FORMAT "  ", (int)MIN(e->depth, 8) * 2,
-		       "", e->section, idx, e->content_type, e->size);
+		       "", e->section != NULL ? e->section : "-", idx, e->content_type, e->size);
 		if (e->filename != NULL)
 			cli_puts_safe(stdout, e->filename);
 		fputc('\n', stdout);
@@ -286,7 +335,7 @@ cli_show_part(const struct tern_globals *g, struct cli_ctx *ctx, const char *fol
 	if (!section_ok(section))
 		return cli_fail(TERN_ERR_USAGE, _("bad part '%s': a section such as 1 or 2.1 "
 						  "(see tern parts)"), section);
-	if ((rc = fetch_parts(g, ctx, folder, uid, &entries)) != 0)
+	if ((rc = structure_parts(g, ctx, folder, uid, &entries)) != 0)
 		return rc;
 	for (guint i = 0; i < entries->len && e == NULL; i++)
 		if (strcmp(((struct mime_part_entry *)entries->pdata[i])->section, section) == 0)

@@ -181,15 +181,14 @@ cli_cmd_show(const struct tern_globals *g, int argc, char **argv)
 			fwrite(bytes, 1, len, stdout);
 		}
 	} else {
-		gsize len;
-		const char *bytes = g_bytes_get_data(data, &len);
-		struct mime_message *msg = mime_message_parse(bytes, len);
+		struct mime_message *msg = mime_message_parse_bytes(data);
 		struct mime_render_opts o;
 		struct mime_rendered *r;
 		char *text;
 
-		/* May wait for gpg-agent; nothing else runs here. */
-		mime_message_process_crypto(msg);
+		/* May wait for gpg-agent, never forever. */
+		if ((rc = cli_process_crypto(&msg)) != 0)
+			goto out;
 		mime_render_opts_init(&o);
 		o.all_headers = cli_args_has(&args, "headers");
 		o.prefer_html = ctx.cfg->ui.prefer_html;
@@ -368,14 +367,13 @@ cli_cmd_save(const struct tern_globals *g, int argc, char **argv)
 	if (rc != 0)
 		goto out;
 	{
-		gsize len;
-		const char *bytes = g_bytes_get_data(data, &len);
 		const GPtrArray *atts;
 
-		msg = mime_message_parse(bytes, len);
+		msg = mime_message_parse_bytes(data);
 		/* The parts of an encrypted message are the decrypted ones, as
 		 * tern show lists them. */
-		mime_message_process_crypto(msg);
+		if ((rc = cli_process_crypto(&msg)) != 0)
+			goto out;
 		atts = mime_message_attachments(msg);
 		if (parts->len == 0)
 			for (guint i = 0; i < atts->len; i++) {

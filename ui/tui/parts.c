@@ -39,6 +39,7 @@ struct parts_view {
 	guint32 uid;
 	GBytes *raw;              /* the whole message, or NULL: listed from */
 	struct mime_message *msg; /* ... its parse, or NULL */
+	bool unwrapped;           /* msg is the viewer's, decrypted: given back */
 	GPtrArray *entries;       /* struct mime_part_entry *: the structure's list */
 	GPtrArray *listed;        /* struct mime_attachment *, one per attachment entry */
 	GPtrArray *listed_entry;  /* the entry of each (transfer none) */
@@ -73,6 +74,8 @@ parts_close(struct tui *t)
 		return;
 	if (p->timer != 0)
 		g_source_remove(p->timer);
+	if (p->unwrapped)
+		viewer_return_unwrapped(t, p->uid, g_steal_pointer(&p->msg));
 	mime_message_free(&p->msg);
 	if (p->raw != NULL)
 		g_bytes_unref(p->raw);
@@ -86,8 +89,10 @@ parts_close(struct tui *t)
 	tui_dirty(t);
 }
 
+/* The list of msg (transfer full), parsed from raw; unwrapped: it is the
+ * viewer's (given back on close). */
 static void
-parts_show(struct tui *t, GBytes *raw, char *arg)
+parts_show_msg(struct tui *t, GBytes *raw, struct mime_message *msg, bool unwrapped)
 {
 	struct parts_view *p;
 
@@ -95,7 +100,8 @@ parts_show(struct tui *t, GBytes *raw, char *arg)
 	p = g_new0(struct parts_view, 1);
 	p->uid = t->viewer.uid;
 	p->raw = g_bytes_ref(raw);
-	p->msg = mime_message_parse_bytes(p->raw);
+	p->msg = msg;
+	p->unwrapped = unwrapped;
 	t->parts = p;
 	if (mime_message_attachments(p->msg)->len == 0) {
 		parts_close(t);
@@ -104,6 +110,12 @@ parts_show(struct tui *t, GBytes *raw, char *arg)
 	}
 	tui_info(t, _("s saves, o opens, | pipes the part; q goes back."));
 	tui_dirty(t);
+}
+
+static void
+parts_show(struct tui *t, GBytes *raw, char *arg)
+{
+	parts_show_msg(t, raw, mime_message_parse_bytes(raw), false);
 }
 
 static void
@@ -157,11 +169,23 @@ void
 parts_open(struct tui *t)
 {
 	const GPtrArray *structure = viewer_structure(t);
+	bool busy = false;
+	struct mime_message *msg = viewer_take_unwrapped(t, &busy);
+	GBytes *raw = viewer_raw(t, NULL);
 
-	if (structure != NULL)
+	/* A signed or encrypted message: the parts the viewer's render found
+	 * inside (decrypted), numbered as tern save numbers them. */
+	if (msg != NULL && raw != NULL)
+		parts_show_msg(t, raw, msg, true);
+	else if (structure != NULL)
 		parts_show_structure(t, structure);
+	else if (busy)
+		tui_info(t, _("The message is still being read (verified or decrypted); "
+			      "try v again when it shows."));
 	else
 		toolbox_with_message(t, parts_show, NULL);
+	if (msg != NULL && raw == NULL)
+		mime_message_free(&msg);
 }
 
 static const GPtrArray *

@@ -165,6 +165,9 @@ struct viewer {
 				  the text in COLOR_CRYPTO_*, never scrolled with it */
 	guint slow_timer;      /* a render that may wait for gpg-agent: says so if long */
 	bool slow;             /* ... and it has been long */
+	struct mime_message *unwrapped; /* the newest render's parse of a signed or
+				  encrypted message, decrypted (memory only), or
+				  NULL: what v lists (viewer_take_unwrapped()) */
 };
 
 /* An operation waiting for the server. Each carries the generation of the
@@ -606,6 +609,14 @@ GBytes *viewer_raw(struct tui *t, bool *cut_r);
 /* The message's BODYSTRUCTURE when the viewer holds only the parts it
  * shows (transfer none), else NULL. */
 const GPtrArray *viewer_structure(struct tui *t);
+/* The open message parsed, verified and decrypted by the viewer's last
+ * render (transfer full: the viewer forgets it), or NULL when it is
+ * neither signed nor encrypted. *busy_r: a render is still running (it
+ * may be waiting for gpg-agent). */
+struct mime_message *viewer_take_unwrapped(struct tui *t, bool *busy_r);
+/* Gives it back (transfer full) when uid is still open and no newer
+ * render has made another; else frees it. */
+void viewer_return_unwrapped(struct tui *t, guint32 uid, struct mime_message *msg);
 /* The whole message (fetched for a pipe, a save, the source) of the one
  * the viewer holds only in part: kept, cached and shown from now on. */
 void viewer_have_whole(struct tui *t, guint32 uid, GBytes *whole);

@@ -17,7 +17,7 @@
  *
  * Signed and encrypted mail is verified and decrypted in the same worker
  * (mime_message_process_crypto()), so a gpg-agent that is slow or waits
- * for a passphrase never holds the keyboard; after VIEWER_CRYPTO_SLOW_S the
+ * for a passphrase never holds the keyboard; after MIME_CRYPTO_WAIT_S the
  * viewer says what it is waiting for. The status it finds is drawn on rows
  * of its own above the text, in COLOR_CRYPTO_*, which no line of the
  * message is ever drawn in: a message cannot imitate it. Only the fetched
@@ -33,8 +33,6 @@
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
-/* Seconds a render may take before the viewer says it waits for gpg-agent. */
-#define VIEWER_CRYPTO_SLOW_S 15
 /* Longest wait for running renders when tern quits (a gpg-agent that never
  * answers must not keep tern from exiting). */
 #define VIEWER_WAIT_MAX_S 5
@@ -80,6 +78,7 @@ viewer_clear(struct viewer *v)
 	v->find_line = -1;
 	g_clear_pointer(&v->output, g_ptr_array_unref);
 	g_clear_pointer(&v->status, g_ptr_array_unref);
+	mime_message_free(&v->unwrapped);
 	g_clear_handle_id(&v->slow_timer, g_source_remove);
 	v->slow = false;
 }
@@ -91,12 +90,14 @@ struct render_job {
 	GBytes *raw;
 	guint32 cut_of;   /* raw is the start of a message this big, or 0 */
 	GPtrArray *structure; /* raw holds the parts shown of this, or NULL */
+	GBytes *header;       /* H of such a message: its own header (BODY[HEADER]) */
 	enum viewer_mode mode;
 	struct mime_render_opts opts;
 	char *html_command;
 	GPtrArray *lines; /* the result */
 	GPtrArray *links; /* char *: the numbered links */
 	GPtrArray *status; /* struct view_line *: the crypto status, or NULL */
+	struct mime_message *msg; /* the parse, when signed or encrypted (for v) */
 };
 
 static void
@@ -105,6 +106,9 @@ render_job_free(gpointer p)
 	struct render_job *j = p;
 
 	g_bytes_unref(j->raw);
+	mime_message_free(&j->msg);
+	if (j->header != NULL)
+		g_bytes_unref(j->header);
 	if (j->structure != NULL)
 		g_ptr_array_unref(j->structure);
 	g_free(j->html_command);
@@ -332,6 +336,26 @@ status_lines(const struct mime_rendered *r, size_t width)
 	return lines;
 }
 
+/* H on a message held in parts: the header the server has (raw's is
+ * rebuilt, its Content-* fields left out) over the parts shown. */
+static void
+take_headers(struct mime_rendered *r, GBytes *header)
+{
+	struct mime_render_opts o;
+	struct mime_message *hm = mime_message_parse_bytes(header);
+	struct mime_rendered *hr;
+
+	mime_render_opts_init(&o);
+	o.all_headers = true;
+	hr = mime_render(hm, &o);
+	mime_message_free(&hm);
+	g_ptr_array_unref(r->headers);
+	r->headers = g_steal_pointer(&hr->headers);
+	hr->headers = g_ptr_array_new();
+	r->all_headers = true;
+	mime_rendered_free(&hr);
+}
+
 static void
 render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
@@ -349,9 +373,15 @@ render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 	/* May wait for gpg-agent: this is why it runs here. */
 	mime_message_process_crypto(msg);
 	j->opts.html_command = j->html_command;
-	j->opts.all_headers = j->mode == VIEW_HEADERS;
+	j->opts.all_headers = j->mode == VIEW_HEADERS && j->header == NULL;
 	r = mime_render(msg, &j->opts);
+	/* Kept for v: its parts are the decrypted ones (a whole message only). */
+	if (r->crypto != NULL && r->crypto->protocol != MIME_CRYPTO_NONE && j->structure == NULL &&
+	    j->cut_of == 0)
+		j->msg = g_steal_pointer(&msg);
 	mime_message_free(&msg);
+	if (j->header != NULL)
+		take_headers(r, j->header);
 	j->lines = render_lines(r, j->opts.width, g_bytes_get_size(j->raw), j->cut_of,
 				j->structure);
 	j->status = status_lines(r, j->opts.width);
@@ -383,6 +413,10 @@ render_done(GObject *source, GAsyncResult *res, gpointer ud)
 		v->status = g_steal_pointer(&j->status);
 		g_clear_pointer(&v->links, g_ptr_array_unref);
 		v->links = g_steal_pointer(&j->links);
+		if (j->msg != NULL) {
+			mime_message_free(&v->unwrapped);
+			v->unwrapped = g_steal_pointer(&j->msg);
+		}
 		tui_dirty(t);
 	}
 }
@@ -401,7 +435,7 @@ render_slow(gpointer ud)
 	/* The render does not say what it waits for: name both candidates. */
 	tui_error(t, _("Still working on the message after %d s: gpg-agent is not answering "
 		       "(a pinentry waiting for a passphrase?), or the HTML renderer is slow"),
-		  VIEWER_CRYPTO_SLOW_S);
+		  MIME_CRYPTO_WAIT_S);
 	tui_dirty(t);
 	return G_SOURCE_REMOVE;
 }
@@ -420,6 +454,8 @@ start_render(struct tui *t)
 	j->cut_of = v->cut_of;
 	j->structure = v->structure != NULL ? g_ptr_array_ref(v->structure) : NULL;
 	j->mode = v->mode == VIEW_OUTPUT ? VIEW_TEXT : v->mode;
+	if (j->mode == VIEW_HEADERS && v->structure != NULL)
+		j->header = cache_part_get(t, v->folder, v->uid, "BODY[HEADER]");
 	j->seq = ++v->render_seq;
 	mime_render_opts_init(&j->opts);
 	/* Drawn one column in from the pane's edge. */
@@ -429,7 +465,7 @@ start_render(struct tui *t)
 	v->renders_pending++;
 	g_clear_handle_id(&v->slow_timer, g_source_remove);
 	v->slow = false;
-	v->slow_timer = g_timeout_add_seconds(VIEWER_CRYPTO_SLOW_S, render_slow, t);
+	v->slow_timer = g_timeout_add_seconds(MIME_CRYPTO_WAIT_S, render_slow, t);
 	task = g_task_new(NULL, NULL, render_done, t);
 	g_task_set_task_data(task, j, render_job_free);
 	g_task_run_in_thread(task, render_thread);
@@ -1155,6 +1191,17 @@ mode_with_whole(struct tui *t, GBytes *raw, char *arg)
 		viewer_set_mode(t, strcmp(arg, "V") == 0 ? VIEW_SOURCE : VIEW_HEADERS);
 }
 
+static bool
+have_header(struct tui *t)
+{
+	GBytes *h = cache_part_get(t, t->viewer.folder, t->viewer.uid, "BODY[HEADER]");
+
+	if (h == NULL)
+		return false;
+	g_bytes_unref(h);
+	return true;
+}
+
 void
 viewer_set_mode(struct tui *t, enum viewer_mode mode)
 {
@@ -1164,9 +1211,11 @@ viewer_set_mode(struct tui *t, enum viewer_mode mode)
 		tui_error(t, _("No message is open."));
 		return;
 	}
-	if (v->structure != NULL && mode != VIEW_TEXT && v->mode != mode) {
-		/* The source and the full header are the message's own bytes,
-		 * not the parts shown: fetched whole first. */
+	if (v->structure != NULL && mode != VIEW_TEXT && v->mode != mode &&
+	    !(mode == VIEW_HEADERS && have_header(t))) {
+		/* The source is the message's own bytes, not the parts shown:
+		 * fetched whole first; so is the header when the cache has
+		 * not kept it (BODY[HEADER], fetched with the structure). */
 		toolbox_with_message(t, mode_with_whole, g_strdup(mode == VIEW_SOURCE ? "V" : "H"));
 		return;
 	}
@@ -1184,6 +1233,22 @@ viewer_raw(struct tui *t, bool *cut_r)
 	if (cut_r != NULL)
 		*cut_r = t->viewer.cut_of != 0 || t->viewer.structure != NULL;
 	return t->viewer.uid != 0 ? t->viewer.raw : NULL;
+}
+
+struct mime_message *
+viewer_take_unwrapped(struct tui *t, bool *busy_r)
+{
+	*busy_r = t->viewer.uid != 0 && t->viewer.renders_pending > 0;
+	return t->viewer.uid != 0 ? g_steal_pointer(&t->viewer.unwrapped) : NULL;
+}
+
+void
+viewer_return_unwrapped(struct tui *t, guint32 uid, struct mime_message *msg)
+{
+	if (uid != 0 && t->viewer.uid == uid && t->viewer.unwrapped == NULL)
+		t->viewer.unwrapped = msg;
+	else
+		mime_message_free(&msg);
 }
 
 const GPtrArray *
