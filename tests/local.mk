@@ -55,6 +55,8 @@ EXTRA_DIST += tests/integration/test-cache-list.py
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
 EXTRA_DIST += tests/tui/test-tui-copy.py
+TESTS += tests/tui/test-tui-search-all.py
+EXTRA_DIST += tests/tui/test-tui-search-all.py
 
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py

@@ -384,6 +384,8 @@ handle_key(struct tui *t, const char *spec, gunichar wc)
 		compose_key(t, a);
 		return;
 	}
+	if (results_active(t) && t->focus == PANE_LIST && results_key(t, a))
+		return;
 	if (a == ACTION_NONE) {
 		char *safe = text_sanitize(spec, -1, 0);
 
@@ -824,6 +826,8 @@ tui_free(struct tui *t)
 
 	viewer_wait(t);
 	toolbox_free(t);
+	results_free(t);
+	results_folder_opening(t, NULL);
 	parts_free(t);
 	conn_stop(t);
 	compose_free_all(t);

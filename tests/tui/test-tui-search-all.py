@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Search everywhere (#16): the `/` prompt's scope, in tmux against the
+test Dovecot.
+
+Covers: Tab in the search prompt flips the scope to all folders (the label
+says so) and back; Enter then searches every folder on a connection of its
+own and lists the matches of INBOX and Archive in one list with a folder
+column, newest first (Archive's newer match above INBOX's), and the status
+line counts them; flagging a result in place is refused with a message
+that says to open it; Enter opens the chosen one in its folder (the folder
+pane and the viewer follow); F then flags it and m moves it to Junk, as a
+second IMAP connection sees; Esc closes the results and the folder's own
+list shows again. Quits with status 0 and nothing on stderr."""
+import importlib.util
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "lib"))
+import ternlib  # noqa: E402
+
+
+def _load(name, file):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, file))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+base = _load("tui_base", "test-tui.py")
+cache = _load("tui_cache", "test-tui-cache.py")
+H = base.HEIGHT
+
+WORD = "zebracorn"
+INBOX_MID = "<search-all-inbox@tern.test>"
+INBOX_SUBJECT = "Zebracorn notes in the inbox"
+ARCHIVE_MID = "<search-all-archive@tern.test>"
+ARCHIVE_SUBJECT = "Zebracorn minutes archived"
+
+
+def message(subject, mid, date):
+    return ("From: Finder <find@example.org>\r\n"
+            "To: tern@example.org\r\n"
+            "Subject: %s\r\n"
+            "Date: %s\r\n"
+            "Message-ID: %s\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "Somewhere.\r\n" % (subject, date, mid)).encode()
+
+
+def message_line(lines):
+    return lines[H - 1] if len(lines) >= H else ""
+
+
+def status_line(lines):
+    return lines[H - 2] if len(lines) >= H else ""
+
+
+def main(t):
+    srv = ternlib.start_server(t)
+    env = ternlib.Env()
+    try:
+        run_tests(t, srv, env)
+    finally:
+        env.cleanup()
+        srv.stop()
+
+
+def run_tests(t, srv, env):
+    base.append(srv, "INBOX", message(INBOX_SUBJECT, INBOX_MID, "Thu, 01 Jan 2037 12:00:00 +0000"))
+    base.append(srv, "Archive", message(ARCHIVE_SUBJECT, ARCHIVE_MID,
+                                        "Fri, 02 Jan 2037 12:00:00 +0000"))
+    n = len(srv.mailbox["INBOX"]) + 1
+    config = srv.tern_config(env.config, tls="none")
+    run = cache.Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: base.count_label(n) in status_line(ls))
+        t.ok(ok, "INBOX loaded", "\n".join(lines))
+        check_scope(t, run)
+        check_results(t, run)
+        check_refused(t, run)
+        check_open_flag_move(t, srv, run)
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "search all")
+
+
+def check_scope(t, run):
+    run.term.keys("/")
+    ok, lines = run.term.wait(lambda ls: message_line(ls).startswith("Search:"))
+    t.ok(ok, "/ opens the search prompt on this folder", message_line(lines))
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: message_line(ls).startswith("Search all folders:"))
+    t.ok(ok, "Tab: the scope is all folders", message_line(lines))
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: message_line(ls).startswith("Search:"))
+    t.ok(ok, "Tab again: back to this folder", message_line(lines))
+    run.term.keys("Tab")
+    ok, lines = run.term.wait(lambda ls: message_line(ls).startswith("Search all folders:"))
+    t.ok(ok, "Tab a third time: all folders", message_line(lines))
+
+
+def result_rows(lines):
+    return [l for l in lines[:H - 2] if WORD in l.lower()]
+
+
+def check_results(t, run):
+    run.term.text(WORD)
+    run.term.keys("Enter")
+    ok, lines = run.term.wait(lambda ls: "2 matches in" in message_line(ls), timeout=60)
+    t.ok(ok, "the search went through every folder and found 2", message_line(lines))
+    rows = result_rows(lines)
+    t.eq(len(rows), 2, "two result rows")
+    if len(rows) == 2:
+        t.ok(ARCHIVE_SUBJECT[:20] in rows[0] and "Archive" in rows[0],
+             "newest first: Archive's match on top, with its folder", rows[0])
+        t.ok(INBOX_SUBJECT[:20] in rows[1] and "INBOX" in rows[1],
+             "then INBOX's, with its folder", rows[1])
+    t.ok(any("All folders: 2 found" in l for l in lines), "the pane's title counts them",
+         "\n".join(lines))
+
+
+def check_refused(t, run):
+    run.term.keys("F")
+    ok, lines = run.term.wait(lambda ls: "only opening works here" in message_line(ls))
+    t.ok(ok, "F on a result: refused, saying to open it", message_line(lines))
+
+
+def check_open_flag_move(t, srv, run):
+    before = base.server_flags(srv, "Archive", ARCHIVE_MID)
+    t.ok(before is not None and "\\Flagged" not in before,
+         "the Archive match is not flagged yet", repr(before))
+    run.term.keys("Enter")  # the selection is on the top row: Archive's
+    ok, lines = run.term.wait(lambda ls: any("Subject: " + ARCHIVE_SUBJECT in l for l in ls))
+    t.ok(ok, "Enter opens the message in the viewer", "\n".join(lines))
+    ok, lines = run.term.wait(lambda ls: "Archive" in status_line(ls))
+    t.ok(ok, "its folder is open", status_line(lines))
+    run.term.keys("F")
+    t.ok(base.wait_server(lambda: "\\Flagged" in (base.server_flags(srv, "Archive",
+                                                                  ARCHIVE_MID) or set())),
+         "F flags it: a second connection sees \\Flagged")
+    run.term.keys("m")
+    ok, lines = run.term.wait(lambda ls: "to:" in message_line(ls))
+    t.ok(ok, "m asks where to", message_line(lines))
+    run.term.text("Junk")
+    run.term.keys("Enter")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Junk", ARCHIVE_MID) == 1),
+         "m moves it: a second connection finds it in Junk")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Archive", ARCHIVE_MID) == 0),
+         "and no longer in Archive")
+    t.eq(cache.copies(srv, "INBOX", INBOX_MID), 1, "the INBOX match stays where it was")
+    # back in a folder list: / on this folder again
+    run.term.keys("Escape")
+    time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    ternlib.run(main)
