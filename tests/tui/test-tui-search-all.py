@@ -4,13 +4,14 @@ test Dovecot.
 
 Covers: Tab in the search prompt flips the scope to all folders (the label
 says so) and back; Enter then searches every folder on a connection of its
-own and lists the matches of INBOX and Archive in one list with a folder
-column, newest first (Archive's newer match above INBOX's), and the status
-line counts them; flagging a result in place is refused with a message
-that says to open it; Enter opens the chosen one in its folder (the folder
-pane and the viewer follow); F then flags it and m moves it to Junk, as a
-second IMAP connection sees; Esc closes the results and the folder's own
-list shows again. Quits with status 0 and nothing on stderr."""
+own and lists the matches of Archive, INBOX and Projects in one list with
+a folder column, newest first, and the status line counts them; tagging a
+result is refused with a message that says to open it; F, m and d act on
+a result in place (flagged, moved to Junk, moved to Trash, as a second
+IMAP connection sees; the row shows F, the moved ones leave the list);
+Enter opens the chosen one in its folder (the folder pane and the viewer
+follow); F then flags it and m moves it to Junk there. Quits with status
+0 and nothing on stderr."""
 import importlib.util
 import os
 import sys
@@ -37,6 +38,8 @@ INBOX_MID = "<search-all-inbox@tern.test>"
 INBOX_SUBJECT = "Zebracorn notes in the inbox"
 ARCHIVE_MID = "<search-all-archive@tern.test>"
 ARCHIVE_SUBJECT = "Zebracorn minutes archived"
+PROJECT_MID = "<search-all-project@tern.test>"
+PROJECT_SUBJECT = "Zebracorn project plan"
 
 
 def message(subject, mid, date):
@@ -71,6 +74,8 @@ def run_tests(t, srv, env):
     base.append(srv, "INBOX", message(INBOX_SUBJECT, INBOX_MID, "Thu, 01 Jan 2037 12:00:00 +0000"))
     base.append(srv, "Archive", message(ARCHIVE_SUBJECT, ARCHIVE_MID,
                                         "Fri, 02 Jan 2037 12:00:00 +0000"))
+    base.append(srv, "Projects", message(PROJECT_SUBJECT, PROJECT_MID,
+                                         "Wed, 31 Dec 2036 12:00:00 +0000"))
     n = len(srv.mailbox["INBOX"]) + 1
     config = srv.tern_config(env.config, tls="none")
     run = cache.Run(env, config)
@@ -80,6 +85,7 @@ def run_tests(t, srv, env):
         check_scope(t, run)
         check_results(t, run)
         check_refused(t, run)
+        check_in_place(t, srv, run)
         check_open_flag_move(t, srv, run)
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
@@ -110,23 +116,65 @@ def result_rows(lines):
 def check_results(t, run):
     run.term.text(WORD)
     run.term.keys("Enter")
-    ok, lines = run.term.wait(lambda ls: "2 matches in" in message_line(ls), timeout=60)
-    t.ok(ok, "the search went through every folder and found 2", message_line(lines))
+    ok, lines = run.term.wait(lambda ls: "3 matches in" in message_line(ls), timeout=60)
+    t.ok(ok, "the search went through every folder and found 3", message_line(lines))
     rows = result_rows(lines)
-    t.eq(len(rows), 2, "two result rows")
-    if len(rows) == 2:
+    t.eq(len(rows), 3, "three result rows")
+    if len(rows) == 3:
         t.ok(ARCHIVE_SUBJECT[:20] in rows[0] and "Archive" in rows[0],
              "newest first: Archive's match on top, with its folder", rows[0])
         t.ok(INBOX_SUBJECT[:20] in rows[1] and "INBOX" in rows[1],
              "then INBOX's, with its folder", rows[1])
-    t.ok(any("All folders: 2 found" in l for l in lines), "the pane's title counts them",
+        t.ok(PROJECT_SUBJECT[:20] in rows[2] and "Projects" in rows[2],
+             "then Projects', with its folder", rows[2])
+    t.ok(any("All folders: 3 found" in l for l in lines), "the pane's title counts them",
          "\n".join(lines))
 
 
 def check_refused(t, run):
+    run.term.keys("t")
+    ok, lines = run.term.wait(lambda ls: "only open, flag, move and delete work here"
+                              in message_line(ls))
+    t.ok(ok, "t (tag) on a result: refused, saying to open it", message_line(lines))
+
+
+def row_of(lines, subject):
+    rows = [l for l in result_rows(lines) if subject[:20] in l]
+    return rows[0] if rows else ""
+
+
+def check_in_place(t, srv, run):
+    run.term.keys("j")  # INBOX's match
+    time.sleep(0.3)
     run.term.keys("F")
-    ok, lines = run.term.wait(lambda ls: "only opening works here" in message_line(ls))
-    t.ok(ok, "F on a result: refused, saying to open it", message_line(lines))
+    t.ok(base.wait_server(lambda: "\\Flagged" in (base.server_flags(srv, "INBOX",
+                                                                  INBOX_MID) or set())),
+         "F on a result flags it in its folder: a second connection sees \\Flagged")
+    ok, lines = run.term.wait(lambda ls: "Flagged." in message_line(ls) and
+                              "F" in row_of(ls, INBOX_SUBJECT).split("│")[-1][:2])
+    t.ok(ok, "the row shows F", row_of(lines, INBOX_SUBJECT))
+    run.term.keys("m")
+    ok, lines = run.term.wait(lambda ls: "Move 1 message to:" in message_line(ls))
+    t.ok(ok, "m on a result asks where to", message_line(lines))
+    run.term.text("Junk")
+    run.term.keys("Enter")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Junk", INBOX_MID) == 1),
+         "m on a result moves it: a second connection finds it in Junk")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "INBOX", INBOX_MID) == 0),
+         "and no longer in INBOX")
+    ok, lines = run.term.wait(lambda ls: "Moved to Junk." in message_line(ls) and
+                              row_of(ls, INBOX_SUBJECT) == "")
+    t.ok(ok, "the moved result leaves the list", "\n".join(lines))
+    # the selection is now on Projects' match (the last row)
+    run.term.keys("d")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Trash", PROJECT_MID) == 1),
+         "d on a result moves it to Trash")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Projects", PROJECT_MID) == 0),
+         "and no longer in Projects")
+    ok, lines = run.term.wait(lambda ls: len(result_rows(ls)) == 1)
+    t.ok(ok, "one result left", "\n".join(lines))
+    run.term.keys("g")  # back to the top: Archive's match
+    time.sleep(0.3)
 
 
 def check_open_flag_move(t, srv, run):
@@ -151,7 +199,6 @@ def check_open_flag_move(t, srv, run):
          "m moves it: a second connection finds it in Junk")
     t.ok(base.wait_server(lambda: cache.copies(srv, "Archive", ARCHIVE_MID) == 0),
          "and no longer in Archive")
-    t.eq(cache.copies(srv, "INBOX", INBOX_MID), 1, "the INBOX match stays where it was")
     # back in a folder list: / on this folder again
     run.term.keys("Escape")
     time.sleep(0.3)

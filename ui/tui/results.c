@@ -5,8 +5,10 @@
  * the other. The matches stream into one list drawn in the list pane,
  * newest first, with a folder column. Enter opens one in its folder (the
  * folder opens as from the folder pane; the message is selected and
- * opened once it is listed); acting on a result in place (flag, move,
- * delete, tag) is refused with a message naming the way round: open it.
+ * opened once it is listed). Once the search is done, F, m and d act on
+ * the selected result in place, on the same second connection (SELECT its
+ * folder, then UID STORE or UID MOVE), one at a time; tagging, ; and the
+ * rest are refused with a message naming the way round: open it.
  *
  * This file owns t->results and everything in it; the others ask
  * results_active() and hand it keys and the pane to draw. */
@@ -19,7 +21,7 @@
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
 
-/* Matches kept in all (the rest are counted, not listed). */
+/* Matches kept in all, the newest (the rest are counted, not listed). */
 #define RESULTS_MAX 10000
 /* A folder column wider than this is cut. */
 #define RESULTS_FOLDER_COLS 20
@@ -27,6 +29,7 @@
 struct result {
 	char *folder;  /* decoded name */
 	guint32 uid;
+	guint flags;   /* IMAP_FLAG_*, as the server confirmed */
 	gint64 date;
 	char *from;    /* decoded, sanitised */
 	char *subject; /* decoded, sanitised */
@@ -43,12 +46,31 @@ struct results {
 	guint sel, top;
 	guint searched, failed, dropped;
 	bool done;
-	/* Enter: the message to select once its folder lists it */
-	char *open_folder;
-	guint32 open_uid;
+	struct act *act;            /* the change in flight on a result, or NULL */
+};
+
+/* A change to one result (F, m, d), on the results' connection. */
+struct act {
+	char *folder;
+	guint32 uid;
+	char *dest;    /* move: the folder; NULL: flag */
+	bool add;      /* flag: set (else clear) \Flagged */
 };
 
 static void next_folder(struct results *r);
+
+static void
+act_free(struct act **ap)
+{
+	struct act *a = *ap;
+
+	if (a == NULL)
+		return;
+	*ap = NULL;
+	g_free(a->folder);
+	g_free(a->dest);
+	g_free(a);
+}
 
 static void
 result_clear(gpointer p)
@@ -82,7 +104,7 @@ results_free(struct tui *t)
 		g_ptr_array_unref(r->folders);
 	g_free(r->current);
 	g_array_unref(r->rows);
-	g_free(r->open_folder);
+	act_free(&r->act); /* its callback will not come: the client is gone */
 	g_free(r);
 }
 
@@ -141,11 +163,15 @@ add_summary(struct results *r, const struct imap_summary *s)
 	guint at;
 
 	if (r->rows->len >= RESULTS_MAX) {
+		/* full: the newest are kept, the oldest counted */
 		r->dropped++;
-		return;
+		if (s->date <= g_array_index(r->rows, struct result, r->rows->len - 1).date)
+			return;
+		g_array_remove_index(r->rows, r->rows->len - 1);
 	}
 	x.folder = g_strdup(r->current);
 	x.uid = s->uid;
+	x.flags = s->flags;
 	x.date = s->date;
 	x.from = shown(s->from_name != NULL && *s->from_name != '\0' ? s->from_name :
 								       s->from_addr);
@@ -179,6 +205,28 @@ summaries_done(struct imap_client *c, enum tern_status st, const char *detail, v
 	next_folder(r);
 }
 
+/* The UIDs from index from on (ascending), as ranges ("3:7,9"): a folder
+ * of many matches costs its newest RESULTS_MAX summaries, no more. */
+static GString *
+uid_set(const GArray *uids, guint from)
+{
+	GString *set = g_string_new(NULL);
+
+	for (guint i = from; i < uids->len;) {
+		guint32 first = g_array_index(uids, guint32, i), last = first;
+
+		while (++i < uids->len && g_array_index(uids, guint32, i) == last + 1)
+			last++;
+		if (set->len > 0)
+			g_string_append_c(set, ',');
+		if (last == first)
+			g_string_append_printf(set, "%u", first);
+		else
+			g_string_append_printf(set, "%u:%u", first, last);
+	}
+	return set;
+}
+
 static void
 search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
 	    void *ud)
@@ -193,10 +241,7 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 		next_folder(r);
 		return;
 	}
-	set = g_string_new(NULL);
-	for (guint i = 0; i < uids->len; i++)
-		g_string_append_printf(set, "%s%u", i > 0 ? "," : "",
-				       g_array_index(uids, guint32, i));
+	set = uid_set(uids, uids->len > RESULTS_MAX ? uids->len - RESULTS_MAX : 0);
 	imap_client_fetch_summaries(c, set->str, summaries_batch, summaries_done, r);
 	g_string_free(set, TRUE);
 }
@@ -314,7 +359,11 @@ draw_result(struct tui *t, const struct result *x, int y, const struct tui_rect 
 	char *folder = text_sanitize(x->folder, -1, 0);
 
 	(void)t;
+	char flags[3] = { x->flags & IMAP_FLAG_SEEN ? ' ' : 'N',
+			  x->flags & IMAP_FLAG_FLAGGED ? 'F' : ' ', '\0' }; /* as the list's */
+
 	draw_fill(y, x0, rc->w, a);
+	x0 += draw_text_at(y, x0, MIN(2, end - x0), flags, a) + 1;
 	if (x0 < end) {
 		draw_text(y, x0, MIN(RESULTS_FOLDER_COLS, end - x0), folder, a);
 		x0 += RESULTS_FOLDER_COLS + 1;
@@ -345,9 +394,17 @@ results_draw(struct tui *t, const struct tui_rect *rc, bool focused)
 	if (r->current != NULL)
 		head = g_strdup_printf(_("All folders: %u found, searching %s… (Esc closes)"),
 				       r->rows->len, r->current);
+	else if (!r->done)
+		head = g_strdup(_("All folders: connecting… (Esc closes)"));
 	else
 		head = g_strdup_printf(_("All folders: %u found (Enter opens, Esc closes)"),
 				       r->rows->len);
+	if (r->dropped > 0) {
+		char *more = g_strdup_printf(_("%s; %u older not listed"), head, r->dropped);
+
+		g_free(head);
+		head = more;
+	}
 	{
 		char *safe = text_sanitize(head, -1, 0);
 
@@ -430,6 +487,172 @@ results_listed(struct tui *t)
 	}
 }
 
+/* ---- changes in place ----------------------------------------------------- */
+
+/* The row of the act's message (the rows may have moved), or -1. */
+static gssize
+act_row(struct results *r)
+{
+	for (guint i = 0; i < r->rows->len; i++) {
+		const struct result *x = &g_array_index(r->rows, struct result, i);
+
+		if (x->uid == r->act->uid && strcmp(x->folder, r->act->folder) == 0)
+			return (gssize)i;
+	}
+	return -1;
+}
+
+static void
+act_failed(struct results *r, const char *detail)
+{
+	tui_error(r->t, _("%s: %s"), r->act->folder, detail != NULL ? detail : "");
+	act_free(&r->act);
+	tui_dirty(r->t);
+}
+
+static void
+flag_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct results *r = ud;
+	gssize row;
+
+	(void)c;
+	if (st != TERN_OK) {
+		act_failed(r, detail);
+		return;
+	}
+	if ((row = act_row(r)) >= 0) {
+		struct result *x = &g_array_index(r->rows, struct result, row);
+
+		x->flags = r->act->add ? x->flags | IMAP_FLAG_FLAGGED :
+					 x->flags & ~(guint)IMAP_FLAG_FLAGGED;
+	}
+	tui_info(r->t, r->act->add ? _("Flagged.") : _("Unflagged."));
+	act_free(&r->act);
+	tui_dirty(r->t);
+}
+
+static void
+move_done(struct imap_client *c, enum tern_status st, const char *detail,
+	  const struct imap_copy_result *result, void *ud)
+{
+	struct results *r = ud;
+	gssize row;
+
+	(void)c;
+	(void)result;
+	if (st != TERN_OK) {
+		act_failed(r, detail);
+		return;
+	}
+	if ((row = act_row(r)) >= 0) {
+		g_array_remove_index(r->rows, (guint)row);
+		if (r->sel >= r->rows->len && r->sel > 0)
+			r->sel--;
+	}
+	tui_info(r->t, _("Moved to %s."), r->act->dest);
+	act_free(&r->act);
+	tui_dirty(r->t);
+}
+
+static void
+act_selected(struct imap_client *c, enum tern_status st, const char *detail,
+	     const struct imap_mailbox_info *info, void *ud)
+{
+	struct results *r = ud;
+	GArray *uids;
+	static const char *const flagged[] = { "\\Flagged", NULL };
+
+	(void)info;
+	if (st != TERN_OK) {
+		act_failed(r, detail);
+		return;
+	}
+	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_array_append_val(uids, r->act->uid);
+	if (r->act->dest == NULL)
+		imap_client_store(c, uids, r->act->add, flagged, flag_done, r);
+	else
+		imap_client_copy(c, uids, r->act->dest, true, move_done, r);
+	g_array_unref(uids);
+}
+
+/* The selected result, when a change may start on it now (else says why). */
+static const struct result *
+act_target(struct tui *t)
+{
+	struct results *r = t->results;
+
+	if (!r->done || r->act != NULL) {
+		tui_error(t, _("All-folder results: wait until the search and the last change "
+			       "are done."));
+		return NULL;
+	}
+	if (r->sel >= r->rows->len) {
+		tui_error(t, _("No message selected."));
+		return NULL;
+	}
+	return &g_array_index(r->rows, struct result, r->sel);
+}
+
+static void
+act_start(struct tui *t, const struct result *x, const char *dest)
+{
+	struct results *r = t->results;
+
+	r->act = g_new0(struct act, 1);
+	r->act->folder = g_strdup(x->folder);
+	r->act->uid = x->uid;
+	r->act->dest = g_strdup(dest);
+	r->act->add = !(x->flags & IMAP_FLAG_FLAGGED);
+	if (dest != NULL)
+		live_expect(t, dest, 1); /* the user's own: no new mail there */
+	imap_client_select(r->client, r->act->folder, false, act_selected, r);
+	tui_dirty(t);
+}
+
+static void
+move_prompt_done(struct tui *t, const char *text, void *ud)
+{
+	const struct result *x;
+
+	(void)ud;
+	if (text == NULL || *text == '\0' || t->results == NULL || (x = act_target(t)) == NULL)
+		return;
+	if (strcmp(text, x->folder) == 0) {
+		tui_error(t, _("The message is already in %s."), x->folder);
+		return;
+	}
+	act_start(t, x, text);
+}
+
+static void
+act_key(struct tui *t, enum action a)
+{
+	const struct result *x = act_target(t);
+	const char *trash;
+
+	if (x == NULL)
+		return;
+	switch (a) {
+	case ACTION_FLAG:
+		act_start(t, x, NULL);
+		break;
+	case ACTION_MOVE:
+		prompt_start(t, PROMPT_MOVE, _("Move 1 message to: "), "", move_prompt_done, NULL,
+			     NULL);
+		break;
+	default: /* ACTION_DELETE: to Trash, as in a folder; for good only there */
+		trash = conn_role_folder(t, FOLDER_ROLE_TRASH);
+		if (trash == NULL || strcmp(trash, x->folder) == 0)
+			tui_error(t, _("All-folder results: deleting for good is done in the "
+				       "folder; open the message (Enter)."));
+		else
+			act_start(t, x, trash);
+		break;
+	}
+}
+
 /* A key while the results are shown in the list pane. True when handled
  * here (the rest, quitting and help and panes, go on as usual). */
 bool
@@ -445,6 +668,9 @@ results_key(struct tui *t, enum action a)
 	case ACTION_TOP: move_sel(r, -(gssize)r->rows->len); break;
 	case ACTION_BOTTOM: move_sel(r, (gssize)r->rows->len); break;
 	case ACTION_OPEN: open_result(t); break;
+	case ACTION_FLAG:
+	case ACTION_MOVE:
+	case ACTION_DELETE: act_key(t, a); break;
 	case ACTION_BACK:
 	case ACTION_CLEAR:
 		results_free(t);
@@ -462,8 +688,8 @@ results_key(struct tui *t, enum action a)
 	case ACTION_NONE:
 		return false;
 	default:
-		tui_error(t, _("All-folder results: only opening works here; open the message "
-			       "(Enter) to flag, move or delete it in its folder."));
+		tui_error(t, _("All-folder results: only open, flag, move and delete work "
+			       "here; open the message (Enter) for the rest."));
 		break;
 	}
 	tui_dirty(t);
