@@ -4,13 +4,14 @@ test Dovecot.
 
 Covers: Tab in the search prompt flips the scope to all folders (the label
 says so) and back; Enter then searches every folder on a connection of its
-own and lists the matches of Archive, INBOX and Projects in one list with
-a folder column, newest first, and the status line counts them; tagging a
-result is refused with a message that says to open it; F, m and d act on
+own and lists the matches of Archive, INBOX, Projects and Lists in one list with
+a folder column, newest first, and the status line counts them; F, m and d act on
 a result in place (flagged, moved to Junk, moved to Trash, as a second
 IMAP connection sees; the row shows F, the moved ones leave the list);
-Enter opens the chosen one in its folder (the folder pane and the viewer
-follow); F then flags it and m moves it to Junk there. Quits with status
+t tags results and ; m moves the tagged ones; anything else (r) is refused
+with a message that says to open the message; Enter opens the chosen one
+in its folder (the folder pane and the viewer follow); F then flags it and
+m moves it to Junk there. Quits with status
 0 and nothing on stderr."""
 import importlib.util
 import os
@@ -40,6 +41,8 @@ ARCHIVE_MID = "<search-all-archive@tern.test>"
 ARCHIVE_SUBJECT = "Zebracorn minutes archived"
 PROJECT_MID = "<search-all-project@tern.test>"
 PROJECT_SUBJECT = "Zebracorn project plan"
+LISTS_MID = "<search-all-lists@tern.test>"
+LISTS_SUBJECT = "Zebracorn on a mailing list"
 
 
 def message(subject, mid, date):
@@ -76,6 +79,7 @@ def run_tests(t, srv, env):
                                         "Fri, 02 Jan 2037 12:00:00 +0000"))
     base.append(srv, "Projects", message(PROJECT_SUBJECT, PROJECT_MID,
                                          "Wed, 31 Dec 2036 12:00:00 +0000"))
+    base.append(srv, "Lists", message(LISTS_SUBJECT, LISTS_MID, "Tue, 30 Dec 2036 12:00:00 +0000"))
     n = len(srv.mailbox["INBOX"]) + 1
     config = srv.tern_config(env.config, tls="none")
     run = cache.Run(env, config)
@@ -116,26 +120,28 @@ def result_rows(lines):
 def check_results(t, run):
     run.term.text(WORD)
     run.term.keys("Enter")
-    ok, lines = run.term.wait(lambda ls: "3 matches in" in message_line(ls), timeout=60)
-    t.ok(ok, "the search went through every folder and found 3", message_line(lines))
+    ok, lines = run.term.wait(lambda ls: "4 matches in" in message_line(ls), timeout=60)
+    t.ok(ok, "the search went through every folder and found 4", message_line(lines))
     rows = result_rows(lines)
-    t.eq(len(rows), 3, "three result rows")
-    if len(rows) == 3:
+    t.eq(len(rows), 4, "four result rows")
+    if len(rows) == 4:
         t.ok(ARCHIVE_SUBJECT[:20] in rows[0] and "Archive" in rows[0],
              "newest first: Archive's match on top, with its folder", rows[0])
         t.ok(INBOX_SUBJECT[:20] in rows[1] and "INBOX" in rows[1],
              "then INBOX's, with its folder", rows[1])
         t.ok(PROJECT_SUBJECT[:20] in rows[2] and "Projects" in rows[2],
              "then Projects', with its folder", rows[2])
-    t.ok(any("All folders: 3 found" in l for l in lines), "the pane's title counts them",
+        t.ok(LISTS_SUBJECT[:20] in rows[3] and "Lists" in rows[3],
+             "then Lists', with its folder", rows[3])
+    t.ok(any("All folders: 4 found" in l for l in lines), "the pane's title counts them",
          "\n".join(lines))
 
 
 def check_refused(t, run):
-    run.term.keys("t")
-    ok, lines = run.term.wait(lambda ls: "only open, flag, move and delete work here"
+    run.term.keys("r")
+    ok, lines = run.term.wait(lambda ls: "only open, flag, move, delete and tags work here"
                               in message_line(ls))
-    t.ok(ok, "t (tag) on a result: refused, saying to open it", message_line(lines))
+    t.ok(ok, "r (reply) on a result: refused, saying to open it", message_line(lines))
 
 
 def row_of(lines, subject):
@@ -150,29 +156,41 @@ def check_in_place(t, srv, run):
     t.ok(base.wait_server(lambda: "\\Flagged" in (base.server_flags(srv, "INBOX",
                                                                   INBOX_MID) or set())),
          "F on a result flags it in its folder: a second connection sees \\Flagged")
-    ok, lines = run.term.wait(lambda ls: "Flagged." in message_line(ls) and
-                              "F" in row_of(ls, INBOX_SUBJECT).split("│")[-1][:2])
+    ok, lines = run.term.wait(lambda ls: "Flagged 1 message." in message_line(ls) and
+                              "F" in row_of(ls, INBOX_SUBJECT).split("│")[-1][:3])
     t.ok(ok, "the row shows F", row_of(lines, INBOX_SUBJECT))
+    # t on INBOX's and Projects' matches, then ; m: both move
+    run.term.keys("t")
+    time.sleep(0.2)
+    run.term.keys("t")
+    ok, lines = run.term.wait(lambda ls: row_of(ls, INBOX_SUBJECT).split("│")[-1][:1] == "*"
+                              and row_of(ls, PROJECT_SUBJECT).split("│")[-1][:1] == "*")
+    t.ok(ok, "t tags two results (shown with *)", "\n".join(lines))
+    run.term.keys("\\;")
+    time.sleep(0.2)
     run.term.keys("m")
-    ok, lines = run.term.wait(lambda ls: "Move 1 message to:" in message_line(ls))
-    t.ok(ok, "m on a result asks where to", message_line(lines))
+    ok, lines = run.term.wait(lambda ls: "Move 2 messages to:" in message_line(ls))
+    t.ok(ok, "; m on the results asks where to move the 2 tagged", message_line(lines))
     run.term.text("Junk")
     run.term.keys("Enter")
-    t.ok(base.wait_server(lambda: cache.copies(srv, "Junk", INBOX_MID) == 1),
-         "m on a result moves it: a second connection finds it in Junk")
-    t.ok(base.wait_server(lambda: cache.copies(srv, "INBOX", INBOX_MID) == 0),
-         "and no longer in INBOX")
-    ok, lines = run.term.wait(lambda ls: "Moved to Junk." in message_line(ls) and
-                              row_of(ls, INBOX_SUBJECT) == "")
-    t.ok(ok, "the moved result leaves the list", "\n".join(lines))
-    # the selection is now on Projects' match (the last row)
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Junk", INBOX_MID) == 1 and
+                          cache.copies(srv, "Junk", PROJECT_MID) == 1),
+         "; m moves both: a second connection finds them in Junk")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "INBOX", INBOX_MID) == 0 and
+                          cache.copies(srv, "Projects", PROJECT_MID) == 0),
+         "and no longer in INBOX and Projects")
+    ok, lines = run.term.wait(lambda ls: "Moved 2 messages to Junk." in message_line(ls) and
+                              len(result_rows(ls)) == 2)
+    t.ok(ok, "the moved results leave the list", "\n".join(lines))
+    # the selection stayed on Lists' match
     run.term.keys("d")
-    t.ok(base.wait_server(lambda: cache.copies(srv, "Trash", PROJECT_MID) == 1),
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Trash", LISTS_MID) == 1),
          "d on a result moves it to Trash")
-    t.ok(base.wait_server(lambda: cache.copies(srv, "Projects", PROJECT_MID) == 0),
-         "and no longer in Projects")
+    t.ok(base.wait_server(lambda: cache.copies(srv, "Lists", LISTS_MID) == 0),
+         "and no longer in Lists")
     ok, lines = run.term.wait(lambda ls: len(result_rows(ls)) == 1)
     t.ok(ok, "one result left", "\n".join(lines))
+    t.eq(cache.copies(srv, "Archive", ARCHIVE_MID), 1, "Archive's match was left alone")
     run.term.keys("g")  # back to the top: Archive's match
     time.sleep(0.3)
 

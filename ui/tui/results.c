@@ -6,9 +6,10 @@
  * newest first, with a folder column. Enter opens one in its folder (the
  * folder opens as from the folder pane; the message is selected and
  * opened once it is listed). Once the search is done, F, m and d act on
- * the selected result in place, on the same second connection (SELECT its
- * folder, then UID STORE or UID MOVE), one at a time; tagging, ; and the
- * rest are refused with a message naming the way round: open it.
+ * the selected result (or, after ;, the tagged ones) in place, on the same
+ * second connection (SELECT each folder, then UID STORE or UID MOVE), one
+ * change at a time; the rest (reply, pipe...) is refused with a message
+ * naming the way round: open it.
  *
  * This file owns t->results and everything in it; the others ask
  * results_active() and hand it keys and the pane to draw. */
@@ -30,6 +31,7 @@ struct result {
 	char *folder;  /* decoded name */
 	guint32 uid;
 	guint flags;   /* IMAP_FLAG_*, as the server confirmed */
+	bool tagged;
 	gint64 date;
 	char *from;    /* decoded, sanitised */
 	char *subject; /* decoded, sanitised */
@@ -45,19 +47,39 @@ struct results {
 	GArray *rows;               /* struct result, newest first */
 	guint sel, top;
 	guint searched, failed, dropped;
+	guint tagged;               /* rows tagged */
 	bool done;
+	bool prefix;                /* ; was pressed: the next change is for the tagged */
 	struct act *act;            /* the change in flight on a result, or NULL */
 };
 
-/* A change to one result (F, m, d), on the results' connection. */
+/* A change to some results (F, m, d; with ; every tagged one), on the
+ * results' connection: one folder at a time (SELECT, then one UID STORE
+ * or UID MOVE for its messages). */
 struct act {
+	GPtrArray *groups; /* struct group *: a folder and its UIDs */
+	guint at;          /* the group in flight */
+	guint count;       /* messages changed so far */
+	char *dest;        /* move: the folder; NULL: flag */
+	bool add;          /* flag: set (else clear) \Flagged */
+};
+
+struct group {
 	char *folder;
-	guint32 uid;
-	char *dest;    /* move: the folder; NULL: flag */
-	bool add;      /* flag: set (else clear) \Flagged */
+	GArray *uids; /* guint32 */
 };
 
 static void next_folder(struct results *r);
+
+static void
+group_free(gpointer p)
+{
+	struct group *g = p;
+
+	g_free(g->folder);
+	g_array_unref(g->uids);
+	g_free(g);
+}
 
 static void
 act_free(struct act **ap)
@@ -67,7 +89,7 @@ act_free(struct act **ap)
 	if (a == NULL)
 		return;
 	*ap = NULL;
-	g_free(a->folder);
+	g_ptr_array_unref(a->groups);
 	g_free(a->dest);
 	g_free(a);
 }
@@ -159,7 +181,7 @@ shown(const char *raw)
 static void
 add_summary(struct results *r, const struct imap_summary *s)
 {
-	struct result x;
+	struct result x = { 0 };
 	guint at;
 
 	if (r->rows->len >= RESULTS_MAX) {
@@ -359,11 +381,11 @@ draw_result(struct tui *t, const struct result *x, int y, const struct tui_rect 
 	char *folder = text_sanitize(x->folder, -1, 0);
 
 	(void)t;
-	char flags[3] = { x->flags & IMAP_FLAG_SEEN ? ' ' : 'N',
+	char flags[4] = { x->tagged ? '*' : ' ', x->flags & IMAP_FLAG_SEEN ? ' ' : 'N',
 			  x->flags & IMAP_FLAG_FLAGGED ? 'F' : ' ', '\0' }; /* as the list's */
 
 	draw_fill(y, x0, rc->w, a);
-	x0 += draw_text_at(y, x0, MIN(2, end - x0), flags, a) + 1;
+	x0 += draw_text_at(y, x0, MIN(3, end - x0), flags, a) + 1;
 	if (x0 < end) {
 		draw_text(y, x0, MIN(RESULTS_FOLDER_COLS, end - x0), folder, a);
 		x0 += RESULTS_FOLDER_COLS + 1;
@@ -489,70 +511,77 @@ results_listed(struct tui *t)
 
 /* ---- changes in place ----------------------------------------------------- */
 
-/* The row of the act's message (the rows may have moved), or -1. */
 static gssize
-act_row(struct results *r)
+find_row(struct results *r, const char *folder, guint32 uid)
 {
 	for (guint i = 0; i < r->rows->len; i++) {
 		const struct result *x = &g_array_index(r->rows, struct result, i);
 
-		if (x->uid == r->act->uid && strcmp(x->folder, r->act->folder) == 0)
+		if (x->uid == uid && strcmp(x->folder, folder) == 0)
 			return (gssize)i;
 	}
 	return -1;
 }
 
+/* The group in flight went through: its rows follow. */
 static void
-act_failed(struct results *r, const char *detail)
+group_applied(struct results *r, const struct group *g)
 {
-	tui_error(r->t, _("%s: %s"), r->act->folder, detail != NULL ? detail : "");
-	act_free(&r->act);
-	tui_dirty(r->t);
+	for (guint i = 0; i < g->uids->len; i++) {
+		gssize row = find_row(r, g->folder, g_array_index(g->uids, guint32, i));
+		struct result *x;
+
+		if (row < 0)
+			continue;
+		x = &g_array_index(r->rows, struct result, row);
+		if (r->act->dest == NULL) {
+			x->flags = r->act->add ? x->flags | IMAP_FLAG_FLAGGED :
+						 x->flags & ~(guint)IMAP_FLAG_FLAGGED;
+			continue;
+		}
+		if (x->tagged)
+			r->tagged--;
+		g_array_remove_index(r->rows, (guint)row);
+		if (((guint)row < r->sel || r->sel >= r->rows->len) && r->sel > 0)
+			r->sel--; /* the selection stays on its message */
+	}
+	r->act->count += g->uids->len;
+}
+
+static void act_next(struct results *r);
+
+/* One group answered: on to the next, or an error ends the change (what
+ * went through stays done, the rows showing it). */
+static void
+group_done(struct results *r, enum tern_status st, const char *detail)
+{
+	struct group *g = r->act->groups->pdata[r->act->at];
+
+	if (st != TERN_OK) {
+		tui_error(r->t, _("%s: %s"), g->folder, detail != NULL ? detail : "");
+		act_free(&r->act);
+		tui_dirty(r->t);
+		return;
+	}
+	group_applied(r, g);
+	r->act->at++;
+	act_next(r);
 }
 
 static void
 flag_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
 {
-	struct results *r = ud;
-	gssize row;
-
 	(void)c;
-	if (st != TERN_OK) {
-		act_failed(r, detail);
-		return;
-	}
-	if ((row = act_row(r)) >= 0) {
-		struct result *x = &g_array_index(r->rows, struct result, row);
-
-		x->flags = r->act->add ? x->flags | IMAP_FLAG_FLAGGED :
-					 x->flags & ~(guint)IMAP_FLAG_FLAGGED;
-	}
-	tui_info(r->t, r->act->add ? _("Flagged.") : _("Unflagged."));
-	act_free(&r->act);
-	tui_dirty(r->t);
+	group_done(ud, st, detail);
 }
 
 static void
 move_done(struct imap_client *c, enum tern_status st, const char *detail,
 	  const struct imap_copy_result *result, void *ud)
 {
-	struct results *r = ud;
-	gssize row;
-
 	(void)c;
 	(void)result;
-	if (st != TERN_OK) {
-		act_failed(r, detail);
-		return;
-	}
-	if ((row = act_row(r)) >= 0) {
-		g_array_remove_index(r->rows, (guint)row);
-		if (r->sel >= r->rows->len && r->sel > 0)
-			r->sel--;
-	}
-	tui_info(r->t, _("Moved to %s."), r->act->dest);
-	act_free(&r->act);
-	tui_dirty(r->t);
+	group_done(ud, st, detail);
 }
 
 static void
@@ -560,95 +589,199 @@ act_selected(struct imap_client *c, enum tern_status st, const char *detail,
 	     const struct imap_mailbox_info *info, void *ud)
 {
 	struct results *r = ud;
-	GArray *uids;
+	struct group *g = r->act->groups->pdata[r->act->at];
 	static const char *const flagged[] = { "\\Flagged", NULL };
 
 	(void)info;
-	if (st != TERN_OK) {
-		act_failed(r, detail);
-		return;
-	}
-	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-	g_array_append_val(uids, r->act->uid);
-	if (r->act->dest == NULL)
-		imap_client_store(c, uids, r->act->add, flagged, flag_done, r);
+	if (st != TERN_OK)
+		group_done(r, st, detail);
+	else if (r->act->dest == NULL)
+		imap_client_store(c, g->uids, r->act->add, flagged, flag_done, r);
 	else
-		imap_client_copy(c, uids, r->act->dest, true, move_done, r);
-	g_array_unref(uids);
+		imap_client_copy(c, g->uids, r->act->dest, true, move_done, r);
 }
 
-/* The selected result, when a change may start on it now (else says why). */
-static const struct result *
-act_target(struct tui *t)
+static void
+act_next(struct results *r)
+{
+	struct act *a = r->act;
+
+	if (a->at < a->groups->len) {
+		struct group *g = a->groups->pdata[a->at];
+
+		imap_client_select(r->client, g->folder, false, act_selected, r);
+		return;
+	}
+	if (a->dest != NULL)
+		tui_info(r->t, ngettext("Moved %u message to %s.", "Moved %u messages to %s.",
+					a->count),
+			 a->count, a->dest);
+	else if (a->add)
+		tui_info(r->t, ngettext("Flagged %u message.", "Flagged %u messages.", a->count),
+			 a->count);
+	else
+		tui_info(r->t, ngettext("Unflagged %u message.", "Unflagged %u messages.", a->count),
+			 a->count);
+	act_free(&r->act);
+	tui_dirty(r->t);
+}
+
+/* The results a change is for: the tagged ones after ;, else the
+ * selected one; NULL (and says why) when none or not now. */
+static GPtrArray *
+act_targets(struct tui *t)
 {
 	struct results *r = t->results;
+	bool tagged = r->prefix;
+	GPtrArray *out;
 
+	r->prefix = false;
 	if (!r->done || r->act != NULL) {
 		tui_error(t, _("All-folder results: wait until the search and the last change "
 			       "are done."));
 		return NULL;
 	}
-	if (r->sel >= r->rows->len) {
+	if (!tagged && r->sel >= r->rows->len) {
 		tui_error(t, _("No message selected."));
 		return NULL;
 	}
-	return &g_array_index(r->rows, struct result, r->sel);
+	out = g_ptr_array_new();
+	for (guint i = 0; i < r->rows->len; i++)
+		if (tagged ? g_array_index(r->rows, struct result, i).tagged : i == r->sel)
+			g_ptr_array_add(out, &g_array_index(r->rows, struct result, i));
+	return out;
 }
 
+/* Start a change on targets (struct result *, transfer none): grouped by
+ * folder, in the order met. */
 static void
-act_start(struct tui *t, const struct result *x, const char *dest)
+act_start(struct tui *t, GPtrArray *targets, const char *dest)
 {
 	struct results *r = t->results;
+	struct act *a = g_new0(struct act, 1);
 
-	r->act = g_new0(struct act, 1);
-	r->act->folder = g_strdup(x->folder);
-	r->act->uid = x->uid;
-	r->act->dest = g_strdup(dest);
-	r->act->add = !(x->flags & IMAP_FLAG_FLAGGED);
+	a->groups = g_ptr_array_new_with_free_func(group_free);
+	a->dest = g_strdup(dest);
+	for (guint i = 0; i < targets->len; i++) {
+		const struct result *x = targets->pdata[i];
+		struct group *g = NULL;
+
+		if (!(x->flags & IMAP_FLAG_FLAGGED))
+			a->add = true; /* flag unless every one is flagged */
+		for (guint j = 0; j < a->groups->len && g == NULL; j++)
+			if (strcmp(((struct group *)a->groups->pdata[j])->folder, x->folder) == 0)
+				g = a->groups->pdata[j];
+		if (g == NULL) {
+			g = g_new0(struct group, 1);
+			g->folder = g_strdup(x->folder);
+			g->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+			g_ptr_array_add(a->groups, g);
+		}
+		g_array_append_val(g->uids, x->uid);
+	}
 	if (dest != NULL)
-		live_expect(t, dest, 1); /* the user's own: no new mail there */
-	imap_client_select(r->client, r->act->folder, false, act_selected, r);
+		live_expect(t, dest, targets->len); /* the user's own: no new mail there */
+	r->act = a;
+	act_next(r);
 	tui_dirty(t);
 }
 
 static void
 move_prompt_done(struct tui *t, const char *text, void *ud)
 {
-	const struct result *x;
+	bool tagged = *(bool *)ud;
+	GPtrArray *targets;
 
-	(void)ud;
-	if (text == NULL || *text == '\0' || t->results == NULL || (x = act_target(t)) == NULL)
+	if (text == NULL || *text == '\0' || t->results == NULL)
 		return;
-	if (strcmp(text, x->folder) == 0) {
-		tui_error(t, _("The message is already in %s."), x->folder);
+	t->results->prefix = tagged;
+	if ((targets = act_targets(t)) == NULL)
 		return;
+	for (guint i = 0; i < targets->len; i++) {
+		const struct result *x = targets->pdata[i];
+
+		if (strcmp(text, x->folder) == 0) {
+			tui_error(t, _("A message is already in %s."), x->folder);
+			g_ptr_array_unref(targets);
+			return;
+		}
 	}
-	act_start(t, x, text);
+	act_start(t, targets, text);
+	g_ptr_array_unref(targets);
+}
+
+static void
+move_prompt(struct tui *t, guint n)
+{
+	bool *tagged = g_new(bool, 1);
+	char *label = g_strdup_printf(ngettext("Move %u message to: ", "Move %u messages to: ", n),
+				      n);
+
+	*tagged = t->results->prefix;
+	t->results->prefix = false;
+	prompt_start(t, PROMPT_MOVE, label, "", move_prompt_done, tagged, g_free);
+	g_free(label);
 }
 
 static void
 act_key(struct tui *t, enum action a)
 {
-	const struct result *x = act_target(t);
-	const char *trash;
+	struct results *r = t->results;
+	bool tagged = r->prefix;
+	GPtrArray *targets = act_targets(t);
+	const char *trash = conn_role_folder(t, FOLDER_ROLE_TRASH);
 
-	if (x == NULL)
+	if (targets == NULL)
 		return;
+	if (targets->len == 0) {
+		tui_error(t, _("No message is tagged (t tags one, T all shown)."));
+	} else if (a == ACTION_FLAG) {
+		act_start(t, targets, NULL);
+	} else if (a == ACTION_MOVE) {
+		r->prefix = tagged; /* for the prompt's answer */
+		move_prompt(t, targets->len);
+	} else if (trash == NULL) { /* ACTION_DELETE: to Trash, as in a folder */
+		tui_error(t, _("All-folder results: no Trash folder is known; open the message "
+			       "(Enter) to delete it for good."));
+	} else {
+		for (guint i = 0; i < targets->len; i++)
+			if (strcmp(((const struct result *)targets->pdata[i])->folder, trash) == 0) {
+				tui_error(t, _("All-folder results: deleting for good is done in the "
+					       "folder; open the message (Enter)."));
+				g_ptr_array_unref(targets);
+				return;
+			}
+		act_start(t, targets, trash);
+	}
+	g_ptr_array_unref(targets);
+}
+
+static void
+tag_key(struct tui *t, enum action a)
+{
+	struct results *r = t->results;
+
 	switch (a) {
-	case ACTION_FLAG:
-		act_start(t, x, NULL);
+	case ACTION_TAG:
+		if (r->sel < r->rows->len) {
+			struct result *x = &g_array_index(r->rows, struct result, r->sel);
+
+			x->tagged = !x->tagged;
+			r->tagged = x->tagged ? r->tagged + 1 : r->tagged - 1;
+			move_sel(r, 1);
+		}
 		break;
-	case ACTION_MOVE:
-		prompt_start(t, PROMPT_MOVE, _("Move 1 message to: "), "", move_prompt_done, NULL,
-			     NULL);
+	case ACTION_TAG_ALL:
+	case ACTION_UNTAG_ALL:
+		for (guint i = 0; i < r->rows->len; i++)
+			g_array_index(r->rows, struct result, i).tagged = a == ACTION_TAG_ALL;
+		r->tagged = a == ACTION_TAG_ALL ? r->rows->len : 0;
 		break;
-	default: /* ACTION_DELETE: to Trash, as in a folder; for good only there */
-		trash = conn_role_folder(t, FOLDER_ROLE_TRASH);
-		if (trash == NULL || strcmp(trash, x->folder) == 0)
-			tui_error(t, _("All-folder results: deleting for good is done in the "
-				       "folder; open the message (Enter)."));
+	default: /* ACTION_TAG_PREFIX */
+		if (r->tagged == 0)
+			tui_error(t, _("No message is tagged (t tags one, T all shown)."));
 		else
-			act_start(t, x, trash);
+			r->prefix = true;
 		break;
 	}
 }
@@ -671,6 +804,10 @@ results_key(struct tui *t, enum action a)
 	case ACTION_FLAG:
 	case ACTION_MOVE:
 	case ACTION_DELETE: act_key(t, a); break;
+	case ACTION_TAG:
+	case ACTION_TAG_ALL:
+	case ACTION_UNTAG_ALL:
+	case ACTION_TAG_PREFIX: tag_key(t, a); break;
 	case ACTION_BACK:
 	case ACTION_CLEAR:
 		results_free(t);
@@ -688,7 +825,8 @@ results_key(struct tui *t, enum action a)
 	case ACTION_NONE:
 		return false;
 	default:
-		tui_error(t, _("All-folder results: only open, flag, move and delete work "
+		r->prefix = false;
+		tui_error(t, _("All-folder results: only open, flag, move, delete and tags work "
 			       "here; open the message (Enter) for the rest."));
 		break;
 	}
