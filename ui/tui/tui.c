@@ -701,6 +701,7 @@ close_account(struct tui *t)
 
 	/* A render still running is dropped when it ends (viewer_clear()). */
 	conn_stop(t);
+	results_folder_opening(t, NULL); /* its connection is the old account's */
 	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
 		tern_error(ngettext("%u change could not be sent nor queued.",
