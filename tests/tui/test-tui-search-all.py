@@ -4,7 +4,9 @@ test Dovecot.
 
 Covers: Tab in the search prompt flips the scope to all folders (the label
 says so) and back; Enter then searches every folder on a connection of its
-own and lists the matches of Archive, INBOX, Projects and Lists in one list with
+own and lists the matches of Archive, INBOX, Projects, Lists and Sent (a
+raw ESC in its subject, shown as a visible escape, the pane title
+unchanged) in one list with
 a folder column, newest first, and the status line counts them; F, m and d act on
 a result in place (flagged, moved to Junk, moved to Trash, as a second
 IMAP connection sees; the row shows F, the moved ones leave the list);
@@ -80,14 +82,20 @@ def run_tests(t, srv, env):
     base.append(srv, "Projects", message(PROJECT_SUBJECT, PROJECT_MID,
                                          "Wed, 31 Dec 2036 12:00:00 +0000"))
     base.append(srv, "Lists", message(LISTS_SUBJECT, LISTS_MID, "Tue, 30 Dec 2036 12:00:00 +0000"))
+    # hostile: a raw OSC 0 in the subject (the oldest match, the last row)
+    base.append(srv, "Sent", base.raw_message(b"Zebracorn evil \x1b]0;PWNED-TITLE\x07 end",
+                                              "<search-all-evil@tern.test>"))
     n = len(srv.mailbox["INBOX"]) + 1
     config = srv.tern_config(env.config, tls="none")
     run = cache.Run(env, config)
     try:
         ok, lines = run.term.wait(lambda ls: base.count_label(n) in status_line(ls))
         t.ok(ok, "INBOX loaded", "\n".join(lines))
+        title0 = run.term.display("#{pane_title}")
         check_scope(t, run)
         check_results(t, run)
+        t.eq(run.term.display("#{pane_title}"), title0,
+             "the hostile subject did not change the pane title")
         check_refused(t, run)
         check_in_place(t, srv, run)
         check_open_flag_move(t, srv, run)
@@ -120,11 +128,11 @@ def result_rows(lines):
 def check_results(t, run):
     run.term.text(WORD)
     run.term.keys("Enter")
-    ok, lines = run.term.wait(lambda ls: "4 matches in" in message_line(ls), timeout=60)
-    t.ok(ok, "the search went through every folder and found 4", message_line(lines))
+    ok, lines = run.term.wait(lambda ls: "5 matches in" in message_line(ls), timeout=60)
+    t.ok(ok, "the search went through every folder and found 5", message_line(lines))
     rows = result_rows(lines)
-    t.eq(len(rows), 4, "four result rows")
-    if len(rows) == 4:
+    t.eq(len(rows), 5, "five result rows")
+    if len(rows) == 5:
         t.ok(ARCHIVE_SUBJECT[:20] in rows[0] and "Archive" in rows[0],
              "newest first: Archive's match on top, with its folder", rows[0])
         t.ok(INBOX_SUBJECT[:20] in rows[1] and "INBOX" in rows[1],
@@ -133,7 +141,9 @@ def check_results(t, run):
              "then Projects', with its folder", rows[2])
         t.ok(LISTS_SUBJECT[:20] in rows[3] and "Lists" in rows[3],
              "then Lists', with its folder", rows[3])
-    t.ok(any("All folders: 4 found" in l for l in lines), "the pane's title counts them",
+        t.ok("Zebracorn evil ^[]0;" in rows[4] and "Sent" in rows[4],
+             "then Sent's, its raw ESC shown as a visible escape", rows[4])
+    t.ok(any("All folders: 5 found" in l for l in lines), "the pane's title counts them",
          "\n".join(lines))
 
 
@@ -180,7 +190,7 @@ def check_in_place(t, srv, run):
                           cache.copies(srv, "Projects", PROJECT_MID) == 0),
          "and no longer in INBOX and Projects")
     ok, lines = run.term.wait(lambda ls: "Moved 2 messages to Junk." in message_line(ls) and
-                              len(result_rows(ls)) == 2)
+                              len(result_rows(ls)) == 3)
     t.ok(ok, "the moved results leave the list", "\n".join(lines))
     # the selection stayed on Lists' match
     run.term.keys("d")
@@ -188,8 +198,8 @@ def check_in_place(t, srv, run):
          "d on a result moves it to Trash")
     t.ok(base.wait_server(lambda: cache.copies(srv, "Lists", LISTS_MID) == 0),
          "and no longer in Lists")
-    ok, lines = run.term.wait(lambda ls: len(result_rows(ls)) == 1)
-    t.ok(ok, "one result left", "\n".join(lines))
+    ok, lines = run.term.wait(lambda ls: len(result_rows(ls)) == 2)
+    t.ok(ok, "two results left", "\n".join(lines))
     t.eq(cache.copies(srv, "Archive", ARCHIVE_MID), 1, "Archive's match was left alone")
     run.term.keys("g")  # back to the top: Archive's match
     time.sleep(0.3)
