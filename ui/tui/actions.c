@@ -1054,10 +1054,12 @@ search_done_prompt(struct tui *t, const char *text, void *ud)
 		clear_view(t);
 		return;
 	}
-	if (*all)
+	if (*all) {
 		results_start(t, text);
-	else
+	} else {
+		results_free(t); /* this folder's matches show in its list */
 		conn_search(t, text);
+	}
 }
 
 static void
