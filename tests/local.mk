@@ -66,6 +66,8 @@ EXTRA_DIST += tests/tui/test-tui-copy.py
 # #14/#15: v on an encrypted message, H on one held in parts.
 TESTS += tests/tui/test-tui-parts2.py
 EXTRA_DIST += tests/tui/test-tui-parts2.py
+TESTS += tests/tui/test-tui-search-all.py
+EXTRA_DIST += tests/tui/test-tui-search-all.py
 
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py

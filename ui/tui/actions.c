@@ -1042,16 +1042,24 @@ clear_view(struct tui *t)
 	}
 }
 
+/* ud: the scope (bool, true for all folders), which Tab flipped. */
 static void
 search_done_prompt(struct tui *t, const char *text, void *ud)
 {
+	const bool *all = ud;
+
 	if (text == NULL)
 		return;
 	if (*text == '\0') {
 		clear_view(t);
 		return;
 	}
-	conn_search(t, text);
+	if (*all) {
+		results_start(t, text);
+	} else {
+		results_free(t); /* this folder's matches show in its list */
+		conn_search(t, text);
+	}
 }
 
 static void
@@ -1212,8 +1220,11 @@ run_tag_prefix(struct tui *t, enum action a, bool tagged)
 static void
 run_search(struct tui *t, enum action a, bool tagged)
 {
+	bool *all = g_new0(bool, 1);
+
 	prompt_start(t, PROMPT_SEARCH, _("Search: "), t->search != NULL ? t->search : "",
-		     search_done_prompt, NULL, NULL);
+		     search_done_prompt, all, g_free);
+	prompt_set_scope(t->prompt, all);
 }
 
 static void

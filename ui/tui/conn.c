@@ -503,6 +503,7 @@ finish_load(struct tui *t)
 	t->loaded = true;
 	if (!t->cache_synced)
 		cache_finish_folder(t, &t->info);
+	results_listed(t);
 	if (t->resync_needed)
 		reconcile(t);
 	start_live(t);
@@ -708,6 +709,7 @@ conn_open_folder(struct tui *t, const char *name)
 {
 	bool shown;
 
+	results_folder_opening(t, name);
 	if (t->folder != NULL && strcmp(name, t->folder) == 0 && (t->selected || t->loading))
 		return;
 	t->gen++;
@@ -728,6 +730,8 @@ conn_open_folder(struct tui *t, const char *name)
 	if (t->client != NULL)
 		imap_client_idle_stop(t->client);
 	shown = cache_show_folder(t);
+	if (shown)
+		results_listed(t);
 	begin_select(t, shown);
 	tui_dirty(t);
 }

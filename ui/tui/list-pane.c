@@ -192,6 +192,10 @@ list_pane_draw(struct tui *t, const struct tui_rect *r, bool focused)
 	struct message_list *ml = t->list;
 	struct columns c;
 
+	if (results_active(t)) {
+		results_draw(t, r, focused);
+		return;
+	}
 	message_list_scroll(ml, (guint)r->h);
 	if (ml->view->len == 0) {
 		draw_text(r->y, r->x, r->w, empty_text(t), t->attrs[COLOR_INFO]);

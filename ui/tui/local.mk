@@ -8,7 +8,7 @@ TUI_MODEL_SOURCES = ui/tui/layout.h ui/tui/layout.c ui/tui/keymap.h ui/tui/keyma
 tern_SOURCES += $(TUI_MODEL_SOURCES) ui/tui/tui-private.h ui/tui/tui.c \
 	ui/tui/actions.c ui/tui/answer.c ui/tui/cache.c ui/tui/colors.c ui/tui/complete.c ui/tui/compose.c ui/tui/conn.c ui/tui/crash.c ui/tui/draw.c \
 	ui/tui/folder-pane.c ui/tui/help.c ui/tui/list-pane.c ui/tui/parts.c ui/tui/pending.c ui/tui/prompt.c \
-	ui/tui/setup.c ui/tui/status.c ui/tui/term.c ui/tui/toolbox.c ui/tui/undo.c ui/tui/viewer.c
+	ui/tui/setup.c ui/tui/status.c ui/tui/results.c ui/tui/term.c ui/tui/toolbox.c ui/tui/undo.c ui/tui/viewer.c
 
 check_PROGRAMS += tests/unit/test-tui-model
 tests_unit_test_tui_model_CFLAGS = $(UNIT_CFLAGS)

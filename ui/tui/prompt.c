@@ -302,6 +302,30 @@ types_char(const char *spec, gunichar wc)
 	return strcmp(spec, ch) == 0;
 }
 
+static const char *
+scope_label(bool all)
+{
+	return all ? _("Search all folders: ") : _("Search: ");
+}
+
+void
+prompt_set_scope(struct prompt *p, bool *all)
+{
+	p->scope_all = all;
+	g_free(p->label);
+	p->label = g_strdup(scope_label(*all));
+}
+
+/* Tab in a scoped search prompt: this folder <-> all folders (kept apart
+ * from completion, which the search prompt has none of). */
+static void
+flip_scope(struct prompt *p)
+{
+	*p->scope_all = !*p->scope_all;
+	g_free(p->label);
+	p->label = g_strdup(scope_label(*p->scope_all));
+}
+
 void
 prompt_key(struct tui *t, const char *spec, gunichar wc)
 {
@@ -350,7 +374,9 @@ prompt_key(struct tui *t, const char *spec, gunichar wc)
 		g_string_truncate(p->text, 0);
 		p->cursor = 0;
 	} else if (strcmp(spec, "Tab") == 0) {
-		if (p->kind == PROMPT_MOVE)
+		if (p->scope_all != NULL)
+			flip_scope(p);
+		else if (p->kind == PROMPT_MOVE)
 			complete(t);
 		else
 			complete_tab(t, p);

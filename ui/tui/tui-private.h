@@ -116,6 +116,7 @@ struct prompt {
 	char *note;           /* completions or an error, on the row above */
 	bool note_is_error;
 	GPtrArray *history;   /* search prompt: char *, oldest first, or NULL */
+	bool *scope_all;      /* search prompt: the caller's scope, Tab flips it */
 	guint hist_pos;       /* index in history; history->len: the text typed */
 	char *draft;          /* the text typed, while Up/Down walk the history */
 };
@@ -233,6 +234,11 @@ struct tui {
 	struct message_list *list;
 	char *search;           /* the active search, or NULL */
 	bool searching;
+	/* results.c's: the all-folder search's results (list pane), and the
+	 * message Enter chose there, opened once its folder lists it */
+	struct results *results;
+	char *open_folder;
+	guint32 open_uid;
 
 	/* viewer */
 	struct viewer viewer;
@@ -411,6 +417,9 @@ void prompt_draw(struct tui *t);
 /* Pasted text (one line, controls removed) typed into the open prompt. */
 void prompt_paste(struct tui *t, const char *text);
 void prompt_free(struct prompt **p);
+/* A search prompt with a scope: Tab flips *all (this folder / all
+ * folders) and the label says which; all is the caller's (its ud). */
+void prompt_set_scope(struct prompt *p, bool *all);
 /* For complete.c: the text (transfer none), a new text (cursor at the
  * end), a note on the row above (NULL: none). */
 const char *prompt_text(const struct prompt *p);
@@ -635,6 +644,22 @@ void toolbox_save_message(struct tui *t);
 void toolbox_links(struct tui *t);
 /* Forget running commands' callbacks (at exit). */
 void toolbox_free(struct tui *t);
+
+/* ---- results.c: the all-folder search (#16) -------------------------------- */
+struct results;
+/* Search every selectable folder on a connection of its own; the matches
+ * show in the list pane as they come (replacing earlier results). */
+void results_start(struct tui *t, const char *text);
+bool results_active(struct tui *t);
+void results_draw(struct tui *t, const struct tui_rect *r, bool focused);
+/* A key for the list pane while results show: true when handled. */
+bool results_key(struct tui *t, enum action a);
+/* The open folder's messages are listed: select the message chosen. */
+void results_listed(struct tui *t);
+/* A folder opens: the results close; a choice for another folder is dropped. */
+void results_folder_opening(struct tui *t, const char *name);
+/* Closes the results (and their connection). */
+void results_free(struct tui *t);
 /* fn(t, the whole open message, arg) now, or once it is fetched when only
  * its start is here (arg: transfer full, freed after fn). */
 typedef void with_message_fn(struct tui *t, GBytes *raw, char *arg);

@@ -384,6 +384,8 @@ handle_key(struct tui *t, const char *spec, gunichar wc)
 		compose_key(t, a);
 		return;
 	}
+	if (results_active(t) && t->focus == PANE_LIST && results_key(t, a))
+		return;
 	if (a == ACTION_NONE) {
 		char *safe = text_sanitize(spec, -1, 0);
 
@@ -699,6 +701,7 @@ close_account(struct tui *t)
 
 	/* A render still running is dropped when it ends (viewer_clear()). */
 	conn_stop(t);
+	results_folder_opening(t, NULL); /* its connection is the old account's */
 	compose_free_all(t);
 	if ((lost = pending_abandon(t)) > 0)
 		tern_error(ngettext("%u change could not be sent nor queued.",
@@ -824,6 +827,8 @@ tui_free(struct tui *t)
 
 	viewer_wait(t);
 	toolbox_free(t);
+	results_free(t);
+	results_folder_opening(t, NULL);
 	parts_free(t);
 	conn_stop(t);
 	compose_free_all(t);
