@@ -1,6 +1,7 @@
 # core/store: the SQLite cache (folders, summaries, bodies, journal).
 libcore_a_SOURCES += core/store/store.h core/store/store.c core/store/sync.c core/store/replay.c \
-	core/store/store-private.h core/store/outbox.c core/store/addresses.c
+	core/store/store-private.h core/store/outbox.c core/store/addresses.c \
+	core/store/fts.c
 
 check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)

@@ -11,6 +11,7 @@
 #define TEXT_TABSTOP 8
 
 static text_header_decoder header_decoder;
+static text_body_extractor body_extractor;
 
 /* Decodes the character at p (n > 0 bytes available). Returns its code point
  * and its length in *used_r, or TEXT_BAD with the length of the maximal
@@ -495,6 +496,49 @@ text_wrap_hanging(const char *s, gssize len, size_t width, size_t rest_width)
 	}
 	g_string_free(st.cur, TRUE);
 	return st.lines;
+}
+
+/* ---- Body text hook ---- */
+
+void
+text_set_body_extractor(text_body_extractor extractor)
+{
+	body_extractor = extractor;
+}
+
+/* Cut s (valid UTF-8) to at most max bytes on a character boundary. */
+static void
+truncate_utf8(char *s, gsize max)
+{
+	const char *end;
+
+	if (strlen(s) <= max)
+		return;
+	/* the prefix is valid up to the character the cut would split */
+	g_utf8_validate(s, (gssize)max, &end);
+	s[end - s] = '\0';
+}
+
+char *
+text_extract_body(const void *data, gsize len, gsize max)
+{
+	char *raw, *valid;
+	gsize raw_len;
+
+	if (body_extractor == NULL || data == NULL || len == 0 || max == 0)
+		return NULL;
+	raw = body_extractor(data, len, max);
+	if (raw == NULL)
+		return NULL;
+	/* the extractor's text may hold anything: NULs end it here (the index
+	 * takes a C string), invalid bytes become U+FFFD */
+	raw_len = strnlen(raw, max);
+	valid = text_make_valid(raw, (gssize)raw_len);
+	g_free(raw);
+	truncate_utf8(valid, max);
+	if (valid[0] == '\0')
+		g_clear_pointer(&valid, g_free);
+	return valid;
 }
 
 /* ---- Header decoding hook ---- */
