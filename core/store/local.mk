@@ -7,6 +7,6 @@ check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_LDADD = $(UNIT_LIBS)
-TESTS += tests/unit/test-store tests/integration/test-cache.py
+TESTS += tests/unit/test-store tests/integration/test-cache.py tests/integration/test-fts.py
 
-EXTRA_DIST += tests/integration/test-cache.py tests/bench/bench-cache.py
+EXTRA_DIST += tests/integration/test-cache.py tests/bench/bench-cache.py tests/integration/test-fts.py

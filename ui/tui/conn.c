@@ -985,10 +985,10 @@ search_offline(struct tui *t, const char *text, const struct query *q)
 	}
 	show_search(t, text, uids);
 	if (uids->len == 0)
-		tui_info(t, _("No cached message matches (offline: headers only, not bodies)."));
+		tui_info(t, _("No cached message matches (offline: headers and bodies read)."));
 	else
-		tui_info(t, ngettext("%u cached message matches (offline: headers only, not bodies).",
-				     "%u cached messages match (offline: headers only, not bodies).",
+		tui_info(t, ngettext("%u cached message matches (offline: headers and bodies read).",
+				     "%u cached messages match (offline: headers and bodies read).",
 				     uids->len), uids->len);
 	g_array_unref(uids);
 	tui_dirty(t);
