@@ -10,3 +10,9 @@ tests_unit_test_store_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-store tests/integration/test-cache.py tests/integration/test-fts.py
 
 EXTRA_DIST += tests/integration/test-cache.py tests/bench/bench-cache.py tests/integration/test-fts.py
+
+# FTS query time and index size at 100,000 cached messages (prints only).
+noinst_PROGRAMS += tests/bench/bench-fts
+tests_bench_bench_fts_CFLAGS = $(UNIT_CFLAGS)
+tests_bench_bench_fts_SOURCES = tests/bench/bench-fts.c
+tests_bench_bench_fts_LDADD = $(UNIT_LIBS)

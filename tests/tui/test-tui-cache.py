@@ -170,6 +170,24 @@ def run_tests(t, srv, env):
         open_row(run, 0)
         ok, lines = run.term.wait_text(body)
         t.ok(ok, "--offline: a cached body opens", "\n".join(lines))
+        # body: looks in the full-text index of the bodies read: three words
+        # of the first message's body that no other message holds find it
+        # (and only it)
+        run.term.keys("q")
+        others = " ".join((m.body + " " + m.subject + " " + m.from_name + " " +
+                           m.from_addr).lower() for m in inbox[1:])
+        words = first.body.split("\n")[2].rstrip(".").lower().split()
+        word = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)
+                if " ".join(words[i:i + 3]) not in others][0]
+        run.term.keys("/")
+        run.term.text('body:"%s"' % word)
+        run.term.keys("Enter")
+        ok, lines = run.term.wait_text("cached message")
+        t.ok(ok and "1 cached message matches" in "\n".join(lines) and
+             any(first.subject[:20] in l for l in lines[:11]),
+             "--offline: search body:%s finds the message whose body was read" % word,
+             "\n".join(lines))
+        run.term.keys("Escape")
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise
