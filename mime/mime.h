@@ -359,6 +359,10 @@ void mime_rendered_free(struct mime_rendered **r);
  * most max bytes (cut on a character boundary); NULL when there is no
  * text. Nothing is decrypted. Transfer full. */
 char *mime_body_text(const void *data, gsize len, gsize max);
+/* The same for parts fetched alone (the text_parts_extractor): each part's
+ * MIME header and content, n of them, as mime_partial_message() puts them
+ * together. Transfer full. */
+char *mime_parts_text(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max);
 
 /* Exactly what `tern show FOLDER UID` prints: when r->crypto has status
  * lines, each first as "[tern] LINE" (tern's, never the message's: the

@@ -752,3 +752,25 @@ mime_body_text(const void *data, gsize len, gsize max)
 	}
 	return g_string_free(out, FALSE);
 }
+
+char *
+mime_parts_text(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	GPtrArray *m = g_ptr_array_new(), *b = g_ptr_array_new();
+	GBytes *whole;
+	gsize len = 0;
+	const void *data;
+	char *text;
+
+	for (guint i = 0; i < n; i++) {
+		g_ptr_array_add(m, mimes[i]);
+		g_ptr_array_add(b, bodies[i]);
+	}
+	whole = mime_partial_message(NULL, m, b);
+	data = g_bytes_get_data(whole, &len);
+	text = mime_body_text(data, len, max);
+	g_bytes_unref(whole);
+	g_ptr_array_unref(m);
+	g_ptr_array_unref(b);
+	return text;
+}

@@ -18,6 +18,8 @@
  * reads the whole file, 50 ms of the 60 ms it took to open a folder of
  * 100,000 cached messages. Every open checks the header and the schema. */
 #define STORE_FULL_CHECK_INTERVAL_S (24 * 3600)
+/* Most text parts of one message put into the full-text index. */
+#define STORE_FTS_PARTS_MAX 64
 /* Milliseconds a statement waits for another process's lock. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 /* Longest keyword list kept for one message (bytes). */
@@ -69,6 +71,8 @@ enum stmt {
 	ST_JOURNAL_COUNT,
 	ST_JOURNAL_ALL,
 	ST_FTS_SET_HDR,
+	ST_FTS_BODY_CACHED,
+	ST_FTS_PART_TEXTS,
 	ST_FTS_SET_BODY,
 	ST_FTS_INSERT,
 	ST_FTS_REMOVE,
@@ -145,7 +149,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BODY_TOTAL] = "SELECT (SELECT coalesce(sum(size), 0) FROM bodies) + "
 			  "(SELECT coalesce(sum(size), 0) FROM parts)",
 	[ST_BODY_OLDEST] = "DELETE FROM bodies WHERE rowid = (SELECT rowid FROM bodies "
-			   "ORDER BY last_used LIMIT 1) RETURNING folder, uid",
+			   "ORDER BY last_used LIMIT 1) RETURNING folder, uidvalidity, uid",
 	[ST_PART_DROP_FOLDER] = "DELETE FROM parts WHERE folder = ?1",
 	[ST_PART_DROP_OTHER_VALIDITY] = "DELETE FROM parts WHERE folder = ?1 AND "
 					"uidvalidity <> ?2",
@@ -160,7 +164,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* a part older than every whole body goes first */
 	[ST_PART_OLDEST] = "DELETE FROM parts WHERE rowid = (SELECT rowid FROM parts WHERE "
 			   "last_used < coalesce((SELECT min(last_used) FROM bodies), "
-			   "9223372036854775807) ORDER BY last_used LIMIT 1)",
+			   "9223372036854775807) ORDER BY last_used LIMIT 1) "
+			   "RETURNING folder, uidvalidity, uid, section",
 	[ST_JOURNAL_ADD] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, created) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_JOURNAL_ADD_CLAIMED] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, "
@@ -176,6 +181,12 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "ORDER BY id",
 	/* the index's rowid is STORE_FTS_ROWID(folder id, uid): a message is
 	 * found, and a folder's range dropped, without a scan */
+	[ST_FTS_BODY_CACHED] = "SELECT 1 FROM bodies WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			       "uid = ?3",
+	/* the viewer's text parts: BODY[1.2] and BODY[1.2.MIME] */
+	[ST_FTS_PART_TEXTS] = "SELECT section, data FROM parts WHERE folder = ?1 AND "
+			      "uidvalidity = ?2 AND uid = ?3 AND section GLOB 'BODY[[][0-9]*' "
+			      "ORDER BY section LIMIT 2 * " G_STRINGIFY(STORE_FTS_PARTS_MAX),
 	[ST_FTS_SET_HDR] = "UPDATE fts SET uidvalidity = ?2, hdr = ?3 WHERE rowid = ?1",
 	[ST_FTS_SET_BODY] = "UPDATE fts SET uidvalidity = ?2, body = ?3 WHERE rowid = ?1",
 	[ST_FTS_INSERT] = "INSERT INTO fts (rowid, uidvalidity, hdr, body) "
@@ -888,6 +899,111 @@ fts_clear_body(struct store *s, gint64 id, guint32 uid, GError **error)
 			return -1;
 	}
 	return 0;
+}
+
+/* 1 when the message's whole body is cached, 0 when not, -1. */
+static int
+body_cached(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FTS_BODY_CACHED, error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, error, _("cannot read"));
+	return rc == SQLITE_ROW;
+}
+
+/* Is item a part's text or its MIME header ("BODY[1.2]", "BODY[1.2.MIME]")? */
+static bool
+item_is_text_part(const char *item)
+{
+	return g_str_has_prefix(item, "BODY[") && g_ascii_isdigit(item[5]);
+}
+
+/* The message's text parts cached alone, paired with their MIME headers
+ * (a part without its header is left out): mimes and bodies get GBytes
+ * (transfer full). */
+static int
+collect_text_parts(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid,
+		   GPtrArray *mimes, GPtrArray *bodies, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FTS_PART_TEXTS, error);
+	GHashTable *mime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)g_bytes_unref);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *datas = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	int rc;
+
+	if (st == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sec = (const char *)sqlite3_column_text(st, 0);
+		GBytes *data = g_bytes_new(sqlite3_column_blob(st, 1),
+					   (gsize)sqlite3_column_bytes(st, 1));
+
+		if (g_str_has_suffix(sec, ".MIME]")) {
+			/* "BODY[1.2.MIME]" pairs with "BODY[1.2]" */
+			char *body = g_strndup(sec, strlen(sec) - strlen(".MIME]"));
+
+			g_hash_table_replace(mime, g_strconcat(body, "]", NULL), data);
+			g_free(body);
+		} else {
+			g_ptr_array_add(names, g_strdup(sec));
+			g_ptr_array_add(datas, data);
+		}
+	}
+	sqlite3_reset(st);
+	rc = rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+	for (guint i = 0; rc == 0 && i < names->len; i++) {
+		GBytes *m = g_hash_table_lookup(mime, names->pdata[i]);
+
+		if (m == NULL)
+			continue;
+		g_ptr_array_add(mimes, g_bytes_ref(m));
+		g_ptr_array_add(bodies, g_bytes_ref(datas->pdata[i]));
+	}
+out:
+	g_hash_table_unref(mime);
+	g_ptr_array_unref(names);
+	g_ptr_array_unref(datas);
+	return rc;
+}
+
+/* The message's body text from its text parts cached alone, when its
+ * whole body is not cached (that one is indexed itself); none: the
+ * body's text leaves the index. */
+static int
+fts_index_parts(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, GError **error)
+{
+	GPtrArray *mimes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	GPtrArray *bodies = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	int rc = body_cached(s, id, uidvalidity, uid, error);
+
+	if (rc == 0)
+		rc = collect_text_parts(s, id, uidvalidity, uid, mimes, bodies, error);
+	if (rc == 0 && bodies->len == 0)
+		rc = fts_clear_body(s, id, uid, error);
+	else if (rc == 0)
+		rc = fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid,
+			     text_extract_parts((GBytes *const *)mimes->pdata,
+						(GBytes *const *)bodies->pdata, bodies->len,
+						STORE_FTS_TEXT_MAX),
+			     error);
+	g_ptr_array_unref(mimes);
+	g_ptr_array_unref(bodies);
+	return rc < 0 ? -1 : 0;
 }
 
 static int
@@ -1695,13 +1811,14 @@ store_body_total(struct store *s, guint64 *bytes_r, GError **error)
 	return st == NULL ? -1 : count_query(s, st, bytes_r, error);
 }
 
-/* Evict the least recently used body, and its text from the index.
- * Returns 1 when one went, 0 when there was none, -1. */
+/* Evict the least recently used part older than every body, and its text
+ * from the index. Returns 1 when one went, 0 when there was none, -1. */
 static int
-evict_oldest_body(struct store *s, GError **error)
+evict_oldest_part(struct store *s, GError **error)
 {
-	sqlite3_stmt *st = stmt_get(s, ST_BODY_OLDEST, error);
-	gint64 id = 0, uid = 0;
+	sqlite3_stmt *st = stmt_get(s, ST_PART_OLDEST, error);
+	gint64 id = 0, uidvalidity = 0, uid = 0;
+	bool text = false;
 	int rc;
 
 	if (st == NULL)
@@ -1709,7 +1826,9 @@ evict_oldest_body(struct store *s, GError **error)
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
-		uid = sqlite3_column_int64(st, 1);
+		uidvalidity = sqlite3_column_int64(st, 1);
+		uid = sqlite3_column_int64(st, 2);
+		text = item_is_text_part((const char *)sqlite3_column_text(st, 3));
 		rc = sqlite3_step(st);
 	}
 	sqlite3_reset(st);
@@ -1717,7 +1836,36 @@ evict_oldest_body(struct store *s, GError **error)
 		return fail(s, error, _("cannot write"));
 	if (id == 0)
 		return 0;
-	return fts_clear_body(s, id, (guint32)uid, error) < 0 ? -1 : 1;
+	if (text && fts_index_parts(s, id, (guint32)uidvalidity, (guint32)uid, error) < 0)
+		return -1;
+	return 1;
+}
+
+/* Evict the least recently used body, and its text from the index.
+ * Returns 1 when one went, 0 when there was none, -1. */
+static int
+evict_oldest_body(struct store *s, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_BODY_OLDEST, error);
+	gint64 id = 0, uidvalidity = 0, uid = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		uidvalidity = sqlite3_column_int64(st, 1);
+		uid = sqlite3_column_int64(st, 2);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, error, _("cannot write"));
+	if (id == 0)
+		return 0;
+	/* what text parts of it are cached alone stay searchable */
+	return fts_index_parts(s, id, (guint32)uidvalidity, (guint32)uid, error) < 0 ? -1 : 1;
 }
 
 /* Evict least recently used bodies until the total fits the cap. */
@@ -1727,17 +1875,14 @@ evict(struct store *s, GError **error)
 	guint64 total = 0;
 
 	for (;;) {
-		sqlite3_stmt *st;
-
 		if (store_body_total(s, &total, error) < 0)
 			return -1;
 		if (total <= s->body_limit)
 			return 0;
-		st = stmt_get(s, ST_PART_OLDEST, error);
-		if (st == NULL || step_done(s, st, error) < 0)
-			return -1;
-		if (sqlite3_changes(s->db) > 0)
-			continue;
+		switch (evict_oldest_part(s, error)) {
+		case -1: return -1;
+		case 1: continue;
+		}
 		switch (evict_oldest_body(s, error)) {
 		case -1: return -1;
 		case 0: return 0;
@@ -1863,6 +2008,8 @@ store_part_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		sqlite3_bind_blob(st, 7, p != NULL ? p : "", (int)len, SQLITE_STATIC);
 		rc = step_done(s, st, error);
 	}
+	if (rc == 0 && item_is_text_part(item))
+		rc = fts_index_parts(s, id, uidvalidity, uid, error);
 	if (rc == 0)
 		rc = evict(s, error);
 	return txn_end(s, own, rc, error);

@@ -12,6 +12,7 @@
 
 static text_header_decoder header_decoder;
 static text_body_extractor body_extractor;
+static text_parts_extractor parts_extractor;
 
 /* Decodes the character at p (n > 0 bytes available). Returns its code point
  * and its length in *used_r, or TEXT_BAD with the length of the maximal
@@ -519,26 +520,45 @@ truncate_utf8(char *s, gsize max)
 	s[end - s] = '\0';
 }
 
-char *
-text_extract_body(const void *data, gsize len, gsize max)
+/* What an extractor returned, made safe to index: transfer full of raw
+ * (may be NULL); returns NULL when nothing is left. */
+static char *
+extracted_clean(char *raw, gsize max)
 {
-	char *raw, *valid;
-	gsize raw_len;
+	char *valid;
 
-	if (body_extractor == NULL || data == NULL || len == 0 || max == 0)
-		return NULL;
-	raw = body_extractor(data, len, max);
 	if (raw == NULL)
 		return NULL;
 	/* the extractor's text may hold anything: NULs end it here (the index
 	 * takes a C string), invalid bytes become U+FFFD */
-	raw_len = strnlen(raw, max);
-	valid = text_make_valid(raw, (gssize)raw_len);
+	valid = text_make_valid(raw, (gssize)strnlen(raw, max));
 	g_free(raw);
 	truncate_utf8(valid, max);
 	if (valid[0] == '\0')
 		g_clear_pointer(&valid, g_free);
 	return valid;
+}
+
+char *
+text_extract_body(const void *data, gsize len, gsize max)
+{
+	if (body_extractor == NULL || data == NULL || len == 0 || max == 0)
+		return NULL;
+	return extracted_clean(body_extractor(data, len, max), max);
+}
+
+void
+text_set_parts_extractor(text_parts_extractor extractor)
+{
+	parts_extractor = extractor;
+}
+
+char *
+text_extract_parts(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	if (parts_extractor == NULL || n == 0 || max == 0)
+		return NULL;
+	return extracted_clean(parts_extractor(mimes, bodies, n, max), max);
 }
 
 /* ---- Header decoding hook ---- */

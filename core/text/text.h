@@ -132,6 +132,14 @@ void text_set_body_extractor(text_body_extractor extractor);
  * Transfer full. */
 char *text_extract_body(const void *data, gsize len, gsize max);
 
+/* The same for parts fetched alone: n parts, each its MIME header
+ * (mimes[i], BODY[x.MIME]) and its content as sent (bodies[i], BODY[x]),
+ * none NULL. mime/ registers one in mime_init(). Transfer full. */
+typedef char *(*text_parts_extractor)(GBytes *const *mimes, GBytes *const *bodies, guint n,
+				       gsize max);
+void text_set_parts_extractor(text_parts_extractor extractor);
+char *text_extract_parts(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max);
+
 /* ---- The locale's charset (core/text/charset.c) -------------------------- */
 
 /* Whether the locale (as setlocale() left LC_CTYPE at the first call) uses

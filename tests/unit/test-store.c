@@ -1132,6 +1132,38 @@ raw_extractor(const void *data, gsize len, gsize max)
 	return g_strndup(data, MIN(len, max + 100)); /* more than asked: the store cuts */
 }
 
+/* And for parts: each MIME header's first line, then the content. */
+static char *
+raw_parts_extractor(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++) {
+		gsize ml = 0, bl = 0;
+		const char *m = g_bytes_get_data(mimes[i], &ml);
+		const char *b = g_bytes_get_data(bodies[i], &bl);
+
+		g_string_append_len(out, m, (gssize)MIN(ml, 12));
+		g_string_append_c(out, ' ');
+		g_string_append_len(out, b, (gssize)bl);
+		g_string_append_c(out, '\n');
+	}
+	if (out->len > max)
+		g_string_truncate(out, max);
+	return g_string_free(out, FALSE);
+}
+
+static void
+put_part(struct store *s, guint32 uidvalidity, guint32 uid, const char *item, const char *text)
+{
+	GBytes *b = g_bytes_new(text, strlen(text));
+	GError *err = NULL;
+
+	g_assert_cmpint(store_part_put(s, "F", uidvalidity, uid, item, b, &err), ==, 0);
+	g_assert_no_error(err);
+	g_bytes_unref(b);
+}
+
 static void
 put_text(struct store *s, guint32 uidvalidity, guint32 uid, const char *text, gsize len)
 {
@@ -1261,6 +1293,34 @@ test_fts(void)
 	FTS_IS(s, 5, "body:okapi", "");
 	put_range(s, "F", 5, 9, 9);
 	FTS_IS(s, 5, "body:okapi", "9");
+
+	/* text parts cached alone (the viewer's BODY[x] with BODY[x.MIME]) */
+	text_set_parts_extractor(raw_parts_extractor);
+	store_set_body_limit(s, STORE_BODY_LIMIT_DEFAULT);
+	put_part(s, 5, 6, "BODYSTRUCTURE", "narwhal structure");
+	put_part(s, 5, 6, "BINARY[2]", "narwhal attachment");
+	put_part(s, 5, 6, "BODY[1]", "a narwhal swims");
+	FTS_IS(s, 5, "body:narwhal", ""); /* no MIME header yet: not known as text */
+	put_part(s, 5, 6, "BODY[1.MIME]", "Content-Type: text/plain\r\n\r\n");
+	FTS_IS(s, 5, "body:narwhal", "6");
+	FTS_IS(s, 5, "body:\"Content-Type a narwhal\"", "6");
+	put_part(s, 5, 6, "BODY[3.MIME]", "Content-Type: text/html\r\n\r\n");
+	put_part(s, 5, 6, "BODY[3]", "and a dugong");
+	FTS_IS(s, 5, "body:narwhal body:dugong", "6");
+	/* a whole body, once cached, is what is indexed, and when it is evicted
+	 * the parts are again */
+	put_text(s, 5, 6, "the whole manatee", 17);
+	FTS_IS(s, 5, "body:manatee", "6");
+	FTS_IS(s, 5, "body:narwhal", "");
+	store_set_body_limit(s, 10); /* evicts the older bodies and parts */
+	{
+		GBytes *b = g_bytes_new("tapir", 5);
+
+		g_assert_cmpint(store_part_put(s, "F", 5, 9, "BODY[1]", b, &err), ==, 0);
+		g_bytes_unref(b);
+	}
+	FTS_IS(s, 5, "body:manatee", "");
+	text_set_parts_extractor(NULL);
 
 	/* a UIDVALIDITY change empties the folder's index */
 	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), >, 0);
