@@ -10,6 +10,7 @@ without connecting; two accounts on the same server, switched with A (the
 status line and the folder pane follow); quitting cleanly each time (exit 0, nothing on
 stderr)."""
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -421,6 +422,14 @@ def check_big(t, srv, env, config, n):
         raise
     finally:
         run.quit(t, "big message")
+    # the text part the viewer fetched alone (BODY[1] with BODY[1.MIME]) is in
+    # the full-text index: found offline by a phrase of it
+    r = env.tern("-c", config, "--offline", "search", "INBOX",
+                 'body:"big message comes first"', "--json", config=False)
+    found = [m["subject"] for m in json.loads(r.stdout.decode() or "[]")]
+    t.ok(r.returncode == 0 and found == ["Big attachment inside"],
+         "big message: its text part fetched alone is found offline by body:",
+         (found, r.stderr[:300]))
 
 
 def check_refused(t, srv, env, config):
