@@ -873,15 +873,6 @@ fts_put_headers(struct store *s, gint64 id, guint32 uidvalidity, const struct im
 	return fts_set(s, ST_FTS_SET_HDR, id, uidvalidity, m->uid, fts_header_text(m), error);
 }
 
-static int
-fts_put_body(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, const void *data,
-	     gsize len, GError **error)
-{
-	char *text = text_extract_body(data, len, STORE_FTS_TEXT_MAX);
-
-	return fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid, text, error);
-}
-
 /* The body left the cache: its text leaves the index (the headers stay
  * while the summary is cached; a row with neither goes). */
 static int
@@ -1910,6 +1901,7 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 	gsize len = 0;
 	const void *p = g_bytes_get_data(data, &len);
 	sqlite3_stmt *st;
+	char *text;
 	gint64 id;
 	bool own;
 	int rc = 0;
@@ -1918,7 +1910,16 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		return -1;
 	if (len > s->body_limit || len > (gsize)G_MAXINT)
 		return 0; /* too big to keep */
-	STORE_TXN_BEGIN(s, error, own);
+	/* rendered before the write lock is taken: other processes wait less */
+	text = text_extract_body(p, len, STORE_FTS_TEXT_MAX);
+	if (s->in_txn) {
+		own = false;
+	} else if (store_begin(s, error) < 0) {
+		g_free(text);
+		return -1;
+	} else {
+		own = true;
+	}
 	id = need_folder(s, folder, error);
 	st = id > 0 ? stmt_get(s, ST_BODY_PUT, error) : NULL;
 	if (st == NULL)
@@ -1933,7 +1934,8 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		rc = step_done(s, st, error);
 	}
 	if (rc == 0)
-		rc = fts_put_body(s, id, uidvalidity, uid, p, len, error);
+		rc = fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid, g_steal_pointer(&text), error);
+	g_free(text);
 	if (rc == 0)
 		rc = evict(s, error);
 	return txn_end(s, own, rc, error);
