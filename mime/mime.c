@@ -35,12 +35,16 @@ mime_init(void)
 	options_update();
 	mime_crypto_init();
 	text_set_header_decoder(mime_header_decode);
+	text_set_body_extractor(mime_body_text);
+	text_set_parts_extractor(mime_parts_text);
 }
 
 void
 mime_shutdown(void)
 {
 	text_set_header_decoder(NULL);
+	text_set_body_extractor(NULL);
+	text_set_parts_extractor(NULL);
 	if (parser_options != NULL)
 		g_mime_parser_options_free(parser_options);
 	parser_options = NULL;

@@ -377,6 +377,18 @@ struct mime_rendered {
 struct mime_rendered *mime_render(struct mime_message *msg, const struct mime_render_opts *opts);
 void mime_rendered_free(struct mime_rendered **r);
 
+/* The body text of a whole message for the local full-text index (the
+ * text_body_extractor mime_init() registers): the body lines of
+ * mime_render() with the built-in HTML renderer, unwrapped, plain text
+ * preferred, joined by LF, without headers, notices or link lists, at
+ * most max bytes (cut on a character boundary); NULL when there is no
+ * text. Nothing is decrypted. Transfer full. */
+char *mime_body_text(const void *data, gsize len, gsize max);
+/* The same for parts fetched alone (the text_parts_extractor): each part's
+ * MIME header and content, n of them, as mime_partial_message() puts them
+ * together. Transfer full. */
+char *mime_parts_text(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max);
+
 /* Exactly what `tern show FOLDER UID` prints: when r->crypto has status
  * lines, each first as "[tern] LINE" (tern's, never the message's: the
  * message's own text starts after the headers), then "From:", "To:", "Cc:" (only when

@@ -705,3 +705,72 @@ mime_rendered_format(const struct mime_rendered *r)
 	}
 	return g_string_free(out, FALSE);
 }
+
+/* Append line to out unless that passes max; false when full. */
+static bool
+body_text_append(GString *out, const char *line, gsize max)
+{
+	gsize n = strlen(line);
+
+	if (out->len > 0 && out->len < max)
+		g_string_append_c(out, '\n');
+	if (out->len + n > max) {
+		const char *end;
+
+		/* the part that fits, on a character boundary */
+		g_utf8_validate(line, (gssize)(max - out->len), &end);
+		g_string_append_len(out, line, end - line);
+		return false;
+	}
+	g_string_append_len(out, line, (gssize)n);
+	return true;
+}
+
+char *
+mime_body_text(const void *data, gsize len, gsize max)
+{
+	struct mime_message *msg = mime_message_parse(data, len);
+	struct mime_render_opts opts;
+	struct mime_rendered *r;
+	GString *out = g_string_new(NULL);
+
+	mime_render_opts_init(&opts);
+	r = mime_render(msg, &opts);
+	for (guint i = 0; i < r->lines->len; i++) {
+		const struct mime_line *l = r->lines->pdata[i];
+
+		if (l->kind != MIME_LINE_TEXT)
+			continue;
+		if (!body_text_append(out, l->text, max))
+			break;
+	}
+	mime_rendered_free(&r);
+	mime_message_free(&msg);
+	if (out->len == 0) {
+		g_string_free(out, TRUE);
+		return NULL;
+	}
+	return g_string_free(out, FALSE);
+}
+
+char *
+mime_parts_text(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	GPtrArray *m = g_ptr_array_new(), *b = g_ptr_array_new();
+	GBytes *whole;
+	gsize len = 0;
+	const void *data;
+	char *text;
+
+	for (guint i = 0; i < n; i++) {
+		g_ptr_array_add(m, mimes[i]);
+		g_ptr_array_add(b, bodies[i]);
+	}
+	whole = mime_partial_message(NULL, m, b);
+	data = g_bytes_get_data(whole, &len);
+	text = mime_body_text(data, len, max);
+	g_bytes_unref(whole);
+	g_ptr_array_unref(m);
+	g_ptr_array_unref(b);
+	return text;
+}

@@ -809,10 +809,11 @@ match_term(const struct node *n, const struct query_summary *s)
 	case F_TO: return contains(s->to, n->folded);
 	case F_CC: return contains(s->cc, n->folded);
 	case F_SUBJECT: return contains(s->subject, n->folded);
-	case F_BODY: return false; /* the body is not cached */
+	case F_BODY: return s->text_has != NULL && s->text_has(n->text, true, s->text_ud);
 	case F_TEXT:
 		return contains(s->subject, n->folded) || contains(s->from, n->folded) ||
-		       contains(s->to, n->folded) || contains(s->cc, n->folded);
+		       contains(s->to, n->folded) || contains(s->cc, n->folded) ||
+		       (s->text_has != NULL && s->text_has(n->text, false, s->text_ud));
 	case F_IS: return ((s->flags & n->is->bit) != 0) == n->is->set;
 	case F_SINCE: return local_day(s->internaldate) >= n->number;
 	case F_BEFORE: return local_day(s->internaldate) < n->number;
@@ -849,4 +850,22 @@ bool
 query_match(const struct query *q, const struct query_summary *s)
 {
 	return match_node(q->root, s);
+}
+
+static void
+each_text(const struct node *n, query_text_fn *fn, void *ud)
+{
+	if (n->type == N_TERM) {
+		if (n->field->id == F_BODY || n->field->id == F_TEXT)
+			fn(n->text, n->field->id == F_BODY, ud);
+		return;
+	}
+	for (guint i = 0; i < n->children->len; i++)
+		each_text(n->children->pdata[i], fn, ud);
+}
+
+void
+query_each_text(const struct query *q, query_text_fn *fn, void *ud)
+{
+	each_text(q->root, fn, ud);
 }

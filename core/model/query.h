@@ -81,12 +81,25 @@ struct query_summary {
 	gint64 internaldate; /* unix time */
 	guint32 size;
 	guint flags;
+	/* Does the message's indexed text hold text (a body: or text: value
+	 * as written in the query)? body_only: the body's text alone (body:),
+	 * else headers and body (text: and bare words). NULL: nothing is
+	 * indexed, body: never matches. */
+	bool (*text_has)(const char *text, bool body_only, void *ud);
+	void *text_ud;
 };
+
+/* Calls fn once for each body: and text: value of q (bare words too), as
+ * written in the query (transfer none, valid while q lives), with
+ * body_only true for body:. What query_summary.text_has is asked. */
+typedef void query_text_fn(const char *text, bool body_only, void *ud);
+void query_each_text(const struct query *q, query_text_fn *fn, void *ud);
 
 /* Evaluate q on a cached summary, for offline search. Strings match as
  * case-insensitive substrings (g_utf8_casefold). Offline, text: and bare
- * words look in subject, from, to and cc only, and body: never matches (so
- * -body:x matches everything). Dates compare the internal date's day in the
+ * words look in subject, from, to and cc, and in the indexed text when
+ * s->text_has is set; body: asks text_has only, and never matches without
+ * it (so -body:x then matches everything). Dates compare the internal date's day in the
  * local time zone. */
 bool query_match(const struct query *q, const struct query_summary *s);
 

@@ -16,4 +16,11 @@ bool store_is_read_only(struct store *s);
 bool store_claim_is_live(gint64 pid, gint64 at);
 bool store_in_txn(struct store *s);
 
+/* The full-text index's rowid of a message: folder id and UID side by
+ * side (folder ids are small, so it stays positive); a folder's rows are
+ * one range. */
+#define STORE_FTS_ROWID(folder_id, uid) (((gint64)(folder_id) << 32) | (gint64)(uid))
+/* The folder's id, 0 when it is not cached, -1 on error. */
+gint64 store_folder_id(struct store *s, const char *folder, GError **error);
+
 #endif

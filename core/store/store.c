@@ -18,6 +18,8 @@
  * reads the whole file, 50 ms of the 60 ms it took to open a folder of
  * 100,000 cached messages. Every open checks the header and the schema. */
 #define STORE_FULL_CHECK_INTERVAL_S (24 * 3600)
+/* Most text parts of one message put into the full-text index. */
+#define STORE_FTS_PARTS_MAX 64
 /* Milliseconds a statement waits for another process's lock. */
 #define STORE_BUSY_TIMEOUT_MS 5000
 /* Longest keyword list kept for one message (bytes). */
@@ -68,6 +70,16 @@ enum stmt {
 	ST_JOURNAL_RELEASE,
 	ST_JOURNAL_COUNT,
 	ST_JOURNAL_ALL,
+	ST_FTS_SET_HDR,
+	ST_FTS_BODY_CACHED,
+	ST_FTS_PART_TEXTS,
+	ST_FTS_SET_BODY,
+	ST_FTS_INSERT,
+	ST_FTS_REMOVE,
+	ST_FTS_CLEAR_BODY,
+	ST_FTS_REMOVE_EMPTY,
+	ST_FTS_DROP_FOLDER,
+	ST_FTS_DROP_OTHER_VALIDITY,
 	ST_COUNT
 };
 
@@ -137,7 +149,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BODY_TOTAL] = "SELECT (SELECT coalesce(sum(size), 0) FROM bodies) + "
 			  "(SELECT coalesce(sum(size), 0) FROM parts)",
 	[ST_BODY_OLDEST] = "DELETE FROM bodies WHERE rowid = (SELECT rowid FROM bodies "
-			   "ORDER BY last_used LIMIT 1)",
+			   "ORDER BY last_used LIMIT 1) RETURNING folder, uidvalidity, uid",
 	[ST_PART_DROP_FOLDER] = "DELETE FROM parts WHERE folder = ?1",
 	[ST_PART_DROP_OTHER_VALIDITY] = "DELETE FROM parts WHERE folder = ?1 AND "
 					"uidvalidity <> ?2",
@@ -152,7 +164,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* a part older than every whole body goes first */
 	[ST_PART_OLDEST] = "DELETE FROM parts WHERE rowid = (SELECT rowid FROM parts WHERE "
 			   "last_used < coalesce((SELECT min(last_used) FROM bodies), "
-			   "9223372036854775807) ORDER BY last_used LIMIT 1)",
+			   "9223372036854775807) ORDER BY last_used LIMIT 1) "
+			   "RETURNING folder, uidvalidity, uid, section",
 	[ST_JOURNAL_ADD] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, created) "
 			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[ST_JOURNAL_ADD_CLAIMED] = "INSERT INTO journal (kind, folder, uidvalidity, uids, arg, "
@@ -166,6 +179,24 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_JOURNAL_COUNT] = "SELECT count(*) FROM journal",
 	[ST_JOURNAL_ALL] = "SELECT id, kind, folder, uidvalidity, uids, arg FROM journal "
 			   "ORDER BY id",
+	/* the index's rowid is STORE_FTS_ROWID(folder id, uid): a message is
+	 * found, and a folder's range dropped, without a scan */
+	[ST_FTS_BODY_CACHED] = "SELECT 1 FROM bodies WHERE folder = ?1 AND uidvalidity = ?2 AND "
+			       "uid = ?3",
+	/* the viewer's text parts: BODY[1.2] and BODY[1.2.MIME] */
+	[ST_FTS_PART_TEXTS] = "SELECT section, data FROM parts WHERE folder = ?1 AND "
+			      "uidvalidity = ?2 AND uid = ?3 AND section GLOB 'BODY[[][0-9]*' "
+			      "ORDER BY section LIMIT 2 * " G_STRINGIFY(STORE_FTS_PARTS_MAX),
+	[ST_FTS_SET_HDR] = "UPDATE fts SET uidvalidity = ?2, hdr = ?3 WHERE rowid = ?1",
+	[ST_FTS_SET_BODY] = "UPDATE fts SET uidvalidity = ?2, body = ?3 WHERE rowid = ?1",
+	[ST_FTS_INSERT] = "INSERT INTO fts (rowid, uidvalidity, hdr, body) "
+			  "VALUES (?1, ?2, ?3, ?4)",
+	[ST_FTS_REMOVE] = "DELETE FROM fts WHERE rowid = ?1",
+	[ST_FTS_CLEAR_BODY] = "UPDATE fts SET body = '' WHERE rowid = ?1 AND body <> ''",
+	[ST_FTS_REMOVE_EMPTY] = "DELETE FROM fts WHERE rowid = ?1 AND hdr = ''",
+	[ST_FTS_DROP_FOLDER] = "DELETE FROM fts WHERE rowid BETWEEN ?1 AND ?2",
+	[ST_FTS_DROP_OTHER_VALIDITY] = "DELETE FROM fts WHERE rowid BETWEEN ?1 AND ?2 AND "
+				       "uidvalidity <> ?3",
 };
 
 /* Schema migrations: step i brings user_version from i to i + 1. */
@@ -229,6 +260,20 @@ static const char *const migrations[] = {
 	 * (store_messages_list() decodes those itself) */
 	"ALTER TABLE messages ADD COLUMN list_from TEXT;"
 	"ALTER TABLE messages ADD COLUMN list_subject TEXT;",
+	/* 8 -> 9: the local full-text index (trigram: substrings, as IMAP
+	 * SEARCH matches) over From, To, Cc, Subject (hdr) and the text of a
+	 * cached body (body); rowid is STORE_FTS_ROWID(folder, uid). The
+	 * summaries cached before get their headers in as stored (From and
+	 * Subject decoded when the row has them); their bodies are indexed
+	 * when next cached. */
+	"CREATE VIRTUAL TABLE fts USING fts5(uidvalidity UNINDEXED, hdr, body,"
+	" tokenize = 'trigram');"
+	"INSERT INTO fts (rowid, uidvalidity, hdr, body)"
+	" SELECT (folder << 32) | uid, max(uidvalidity),"
+	" coalesce(max(list_from), max(from_full), '') || char(10) || coalesce(max(to_list), '')"
+	" || char(10) || coalesce(max(cc_list), '') || char(10) ||"
+	" coalesce(max(list_subject), max(subject), ''), ''"
+	" FROM messages GROUP BY folder, uid;",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -757,6 +802,229 @@ refuse_read_only(struct store *s, GError **error)
 }
 
 /* ------------------------------------------------------------------ */
+/* The full-text index's rows (the search is in fts.c)                */
+/* ------------------------------------------------------------------ */
+
+/* Set one column (ST_FTS_SET_HDR or ST_FTS_SET_BODY) of a message's row,
+ * making the row when there is none. text: transfer full (may be NULL). */
+static int
+fts_set(struct store *s, enum stmt which, gint64 id, guint32 uidvalidity, guint32 uid,
+	char *text, GError **error)
+{
+	gint64 rowid = STORE_FTS_ROWID(id, uid);
+	sqlite3_stmt *st = stmt_get(s, which, error);
+	const char *t = text != NULL ? text : "";
+	int rc = -1;
+
+	if (st == NULL)
+		goto out;
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_text(st, 3, t, -1, SQLITE_STATIC);
+	if (step_done(s, st, error) < 0)
+		goto out;
+	rc = 0;
+	if (sqlite3_changes(s->db) > 0)
+		goto out;
+	if ((st = stmt_get(s, ST_FTS_INSERT, error)) == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, rowid);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_text(st, 3, which == ST_FTS_SET_HDR ? t : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, which == ST_FTS_SET_BODY ? t : "", -1, SQLITE_STATIC);
+	rc = step_done(s, st, error);
+out:
+	g_free(text);
+	return rc;
+}
+
+/* From, To, Cc and Subject decoded, one a line, at most
+ * STORE_FTS_HEADER_MAX bytes. Transfer full. */
+static char *
+fts_header_text(const struct imap_summary *m)
+{
+	const char *raw[4] = { m->from, m->to, m->cc, m->subject };
+	GString *out = g_string_new(NULL);
+
+	for (int i = 0; i < 4; i++) {
+		char *dec = raw[i] != NULL ? text_decode_header_utf8(raw[i]) : NULL;
+
+		if (i > 0)
+			g_string_append_c(out, '\n');
+		if (dec != NULL)
+			g_string_append(out, dec);
+		g_free(dec);
+	}
+	if (out->len > STORE_FTS_HEADER_MAX) {
+		const char *end;
+
+		g_utf8_validate(out->str, STORE_FTS_HEADER_MAX, &end);
+		g_string_truncate(out, (gsize)(end - out->str));
+	}
+	return g_string_free(out, FALSE);
+}
+
+static int
+fts_put_headers(struct store *s, gint64 id, guint32 uidvalidity, const struct imap_summary *m,
+		GError **error)
+{
+	return fts_set(s, ST_FTS_SET_HDR, id, uidvalidity, m->uid, fts_header_text(m), error);
+}
+
+/* The body left the cache: its text leaves the index (the headers stay
+ * while the summary is cached; a row with neither goes). */
+static int
+fts_clear_body(struct store *s, gint64 id, guint32 uid, GError **error)
+{
+	enum stmt which[2] = { ST_FTS_CLEAR_BODY, ST_FTS_REMOVE_EMPTY };
+
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *st = stmt_get(s, which[i], error);
+
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, STORE_FTS_ROWID(id, uid));
+		if (step_done(s, st, error) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* 1 when the message's whole body is cached, 0 when not, -1. */
+static int
+body_cached(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FTS_BODY_CACHED, error);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, error, _("cannot read"));
+	return rc == SQLITE_ROW;
+}
+
+/* Is item a part's text or its MIME header ("BODY[1.2]", "BODY[1.2.MIME]")? */
+static bool
+item_is_text_part(const char *item)
+{
+	return g_str_has_prefix(item, "BODY[") && g_ascii_isdigit(item[5]);
+}
+
+/* The message's text parts cached alone, paired with their MIME headers
+ * (a part without its header is left out): mimes and bodies get GBytes
+ * (transfer full). */
+static int
+collect_text_parts(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid,
+		   GPtrArray *mimes, GPtrArray *bodies, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FTS_PART_TEXTS, error);
+	GHashTable *mime = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						 (GDestroyNotify)g_bytes_unref);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *datas = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	int rc;
+
+	if (st == NULL) {
+		rc = -1;
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *sec = (const char *)sqlite3_column_text(st, 0);
+		GBytes *data = g_bytes_new(sqlite3_column_blob(st, 1),
+					   (gsize)sqlite3_column_bytes(st, 1));
+
+		if (g_str_has_suffix(sec, ".MIME]")) {
+			/* "BODY[1.2.MIME]" pairs with "BODY[1.2]" */
+			char *body = g_strndup(sec, strlen(sec) - strlen(".MIME]"));
+
+			g_hash_table_replace(mime, g_strconcat(body, "]", NULL), data);
+			g_free(body);
+		} else {
+			g_ptr_array_add(names, g_strdup(sec));
+			g_ptr_array_add(datas, data);
+		}
+	}
+	sqlite3_reset(st);
+	rc = rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+	for (guint i = 0; rc == 0 && i < names->len; i++) {
+		GBytes *m = g_hash_table_lookup(mime, names->pdata[i]);
+
+		if (m == NULL)
+			continue;
+		g_ptr_array_add(mimes, g_bytes_ref(m));
+		g_ptr_array_add(bodies, g_bytes_ref(datas->pdata[i]));
+	}
+out:
+	g_hash_table_unref(mime);
+	g_ptr_array_unref(names);
+	g_ptr_array_unref(datas);
+	return rc;
+}
+
+/* The message's body text from its text parts cached alone, when its
+ * whole body is not cached (that one is indexed itself); none: the
+ * body's text leaves the index. */
+static int
+fts_index_parts(struct store *s, gint64 id, guint32 uidvalidity, guint32 uid, GError **error)
+{
+	GPtrArray *mimes = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	GPtrArray *bodies = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	int rc = body_cached(s, id, uidvalidity, uid, error);
+
+	if (rc == 0)
+		rc = collect_text_parts(s, id, uidvalidity, uid, mimes, bodies, error);
+	if (rc == 0 && bodies->len == 0)
+		rc = fts_clear_body(s, id, uid, error);
+	else if (rc == 0)
+		rc = fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid,
+			     text_extract_parts((GBytes *const *)mimes->pdata,
+						(GBytes *const *)bodies->pdata, bodies->len,
+						STORE_FTS_TEXT_MAX),
+			     error);
+	g_ptr_array_unref(mimes);
+	g_ptr_array_unref(bodies);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+fts_remove(struct store *s, gint64 id, guint32 uid, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_FTS_REMOVE, error);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, STORE_FTS_ROWID(id, uid));
+	return step_done(s, st, error);
+}
+
+/* A folder's rows: all of them, or those of another UIDVALIDITY. */
+static int
+fts_drop(struct store *s, gint64 id, bool keep_validity, guint32 uidvalidity, GError **error)
+{
+	sqlite3_stmt *st =
+		stmt_get(s, keep_validity ? ST_FTS_DROP_OTHER_VALIDITY : ST_FTS_DROP_FOLDER, error);
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, STORE_FTS_ROWID(id, 0));
+	sqlite3_bind_int64(st, 2, STORE_FTS_ROWID(id, G_MAXUINT32));
+	if (keep_validity)
+		sqlite3_bind_int64(st, 3, uidvalidity);
+	return step_done(s, st, error);
+}
+
+/* ------------------------------------------------------------------ */
 /* Folders                                                            */
 /* ------------------------------------------------------------------ */
 
@@ -833,7 +1101,7 @@ drop_rows(struct store *s, gint64 id, bool keep_validity, guint32 uidvalidity, G
 		if (step_done(s, st, error) < 0)
 			return -1;
 	}
-	return 0;
+	return fts_drop(s, id, keep_validity, uidvalidity, error);
 }
 
 static int
@@ -1106,7 +1374,7 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_list_text(st, m);
 	rc = step_done(s, st, error);
 	g_free(kw);
-	return rc;
+	return rc < 0 ? -1 : fts_put_headers(s, id, uidvalidity, m, error);
 }
 
 int
@@ -1190,6 +1458,8 @@ store_messages_remove(struct store *s, const char *folder, guint32 uidvalidity,
 			rc = step_done(s, st, error);
 		}
 	}
+	for (guint i = 0; rc == 0 && i < n; i++)
+		rc = fts_remove(s, id, uids[i], error);
 	return txn_end(s, own, rc, error);
 }
 
@@ -1510,22 +1780,7 @@ store_messages_count(struct store *s, const char *folder, guint32 uidvalidity, g
 bool
 store_summary_matches(const struct query *q, const struct imap_summary *s, guint flags)
 {
-	char *from = s->from != NULL ? text_decode_header(s->from) : NULL;
-	char *to = s->to != NULL ? text_decode_header(s->to) : NULL;
-	char *cc = s->cc != NULL ? text_decode_header(s->cc) : NULL;
-	char *subject = s->subject != NULL ? text_decode_header(s->subject) : NULL;
-	struct query_summary qs = {
-		.from = from, .to = to, .cc = cc, .subject = subject,
-		.internaldate = s->internaldate, .size = s->size,
-		.flags = flags, /* IMAP_FLAG_* == FLAG_* */
-	};
-	bool match = query_match(q, &qs);
-
-	g_free(from);
-	g_free(to);
-	g_free(cc);
-	g_free(subject);
-	return match;
+	return store_summary_matches_text(q, s, flags, NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1547,6 +1802,63 @@ store_body_total(struct store *s, guint64 *bytes_r, GError **error)
 	return st == NULL ? -1 : count_query(s, st, bytes_r, error);
 }
 
+/* Evict the least recently used part older than every body, and its text
+ * from the index. Returns 1 when one went, 0 when there was none, -1. */
+static int
+evict_oldest_part(struct store *s, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_PART_OLDEST, error);
+	gint64 id = 0, uidvalidity = 0, uid = 0;
+	bool text = false;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		uidvalidity = sqlite3_column_int64(st, 1);
+		uid = sqlite3_column_int64(st, 2);
+		text = item_is_text_part((const char *)sqlite3_column_text(st, 3));
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, error, _("cannot write"));
+	if (id == 0)
+		return 0;
+	if (text && fts_index_parts(s, id, (guint32)uidvalidity, (guint32)uid, error) < 0)
+		return -1;
+	return 1;
+}
+
+/* Evict the least recently used body, and its text from the index.
+ * Returns 1 when one went, 0 when there was none, -1. */
+static int
+evict_oldest_body(struct store *s, GError **error)
+{
+	sqlite3_stmt *st = stmt_get(s, ST_BODY_OLDEST, error);
+	gint64 id = 0, uidvalidity = 0, uid = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		uidvalidity = sqlite3_column_int64(st, 1);
+		uid = sqlite3_column_int64(st, 2);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, error, _("cannot write"));
+	if (id == 0)
+		return 0;
+	/* what text parts of it are cached alone stay searchable */
+	return fts_index_parts(s, id, (guint32)uidvalidity, (guint32)uid, error) < 0 ? -1 : 1;
+}
+
 /* Evict least recently used bodies until the total fits the cap. */
 static int
 evict(struct store *s, GError **error)
@@ -1554,22 +1866,18 @@ evict(struct store *s, GError **error)
 	guint64 total = 0;
 
 	for (;;) {
-		sqlite3_stmt *st;
-
 		if (store_body_total(s, &total, error) < 0)
 			return -1;
 		if (total <= s->body_limit)
 			return 0;
-		st = stmt_get(s, ST_PART_OLDEST, error);
-		if (st == NULL || step_done(s, st, error) < 0)
-			return -1;
-		if (sqlite3_changes(s->db) > 0)
-			continue;
-		st = stmt_get(s, ST_BODY_OLDEST, error);
-		if (st == NULL || step_done(s, st, error) < 0)
-			return -1;
-		if (sqlite3_changes(s->db) == 0)
-			return 0;
+		switch (evict_oldest_part(s, error)) {
+		case -1: return -1;
+		case 1: continue;
+		}
+		switch (evict_oldest_body(s, error)) {
+		case -1: return -1;
+		case 0: return 0;
+		}
 	}
 }
 
@@ -1593,6 +1901,7 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 	gsize len = 0;
 	const void *p = g_bytes_get_data(data, &len);
 	sqlite3_stmt *st;
+	char *text;
 	gint64 id;
 	bool own;
 	int rc = 0;
@@ -1601,7 +1910,16 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		return -1;
 	if (len > s->body_limit || len > (gsize)G_MAXINT)
 		return 0; /* too big to keep */
-	STORE_TXN_BEGIN(s, error, own);
+	/* rendered before the write lock is taken: other processes wait less */
+	text = text_extract_body(p, len, STORE_FTS_TEXT_MAX);
+	if (s->in_txn) {
+		own = false;
+	} else if (store_begin(s, error) < 0) {
+		g_free(text);
+		return -1;
+	} else {
+		own = true;
+	}
 	id = need_folder(s, folder, error);
 	st = id > 0 ? stmt_get(s, ST_BODY_PUT, error) : NULL;
 	if (st == NULL)
@@ -1615,6 +1933,9 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		sqlite3_bind_blob(st, 6, p != NULL ? p : "", (int)len, SQLITE_STATIC);
 		rc = step_done(s, st, error);
 	}
+	if (rc == 0)
+		rc = fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid, g_steal_pointer(&text), error);
+	g_free(text);
 	if (rc == 0)
 		rc = evict(s, error);
 	return txn_end(s, own, rc, error);
@@ -1689,6 +2010,8 @@ store_part_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 		sqlite3_bind_blob(st, 7, p != NULL ? p : "", (int)len, SQLITE_STATIC);
 		rc = step_done(s, st, error);
 	}
+	if (rc == 0 && item_is_text_part(item))
+		rc = fts_index_parts(s, id, uidvalidity, uid, error);
 	if (rc == 0)
 		rc = evict(s, error);
 	return txn_end(s, own, rc, error);
@@ -1975,6 +2298,12 @@ bool
 store_claim_is_live(gint64 pid, gint64 at)
 {
 	return claim_is_live(pid, at);
+}
+
+gint64
+store_folder_id(struct store *s, const char *folder, GError **error)
+{
+	return folder_id(s, folder, error);
 }
 
 bool

@@ -40,6 +40,12 @@ enum store_error_code {
 #define STORE_BODY_LIMIT_DEFAULT (64u * 1024 * 1024)
 /* Longest safe file name store_safe_name() makes (bytes, before ".db"). */
 #define STORE_SAFE_NAME_MAX 80
+/* Most bytes of a body's text put into the full-text index: the first
+ * 256 KiB of what a reader sees; the rest of a longer body is not found
+ * by body: offline. */
+#define STORE_FTS_TEXT_MAX (256u * 1024)
+/* Most bytes of one message's From, To, Cc and Subject indexed. */
+#define STORE_FTS_HEADER_MAX (16u * 1024)
 /* A journal claim older than this is taken over by another process. */
 #define STORE_CLAIM_STALE_S 300
 
@@ -168,9 +174,35 @@ int store_messages_counts(struct store *s, const char *folder, guint32 uidvalidi
 
 /* Offline search: does q match this cached summary, with these flags (its
  * own, or as shown with queued changes)? Headers are decoded first;
- * query_match() says what it looks at. */
+ * query_match() says what it looks at. body: never matches here. */
 struct query;
 bool store_summary_matches(const struct query *q, const struct imap_summary *s, guint flags);
+
+/* ---- The local full-text index (core/store/fts.c) -------------------
+ *
+ * An FTS5 table with the trigram tokenizer (substrings, case-insensitive)
+ * over the From, To, Cc and Subject (decoded) of every cached summary and
+ * the text of every cached whole body (text_extract_body(): HTML as
+ * rendered text, the first STORE_FTS_TEXT_MAX bytes). It follows the
+ * cache in the same transactions: removing a message, a UIDVALIDITY
+ * change, dropping a folder and evicting a body take their text out.
+ * Parts cached alone (store_part_put()) are not indexed. */
+
+/* The answers of the index for one query in one folder: for each body:
+ * and text: value of q, the UIDs whose text holds it. A value is taken
+ * literally, never as FTS syntax; one shorter than three characters
+ * (below the trigram) is looked for by a scan of the folder's rows (ASCII
+ * case-insensitive). *t_r: transfer full (store_text_search_free()). */
+struct store_text_search;
+int store_text_search_new(struct store *s, const char *folder, guint32 uidvalidity,
+			  const struct query *q, struct store_text_search **t_r, GError **error);
+void store_text_search_free(struct store_text_search **t);
+/* store_summary_matches() with the index's answers (t may be NULL: none). */
+bool store_summary_matches_text(const struct query *q, const struct imap_summary *s,
+				guint flags, const struct store_text_search *t);
+/* Rows and bytes of the index (the bytes of its shadow tables, as
+ * dbstat counts them, or 0 when dbstat is missing), for the benchmark. */
+int store_text_index_size(struct store *s, guint64 *rows_r, guint64 *bytes_r, GError **error);
 
 /* ---- Bodies --------------------------------------------------------- */
 

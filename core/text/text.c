@@ -11,6 +11,8 @@
 #define TEXT_TABSTOP 8
 
 static text_header_decoder header_decoder;
+static text_body_extractor body_extractor;
+static text_parts_extractor parts_extractor;
 
 /* Decodes the character at p (n > 0 bytes available). Returns its code point
  * and its length in *used_r, or TEXT_BAD with the length of the maximal
@@ -495,6 +497,68 @@ text_wrap_hanging(const char *s, gssize len, size_t width, size_t rest_width)
 	}
 	g_string_free(st.cur, TRUE);
 	return st.lines;
+}
+
+/* ---- Body text hook ---- */
+
+void
+text_set_body_extractor(text_body_extractor extractor)
+{
+	body_extractor = extractor;
+}
+
+/* Cut s (valid UTF-8) to at most max bytes on a character boundary. */
+static void
+truncate_utf8(char *s, gsize max)
+{
+	const char *end;
+
+	if (strlen(s) <= max)
+		return;
+	/* the prefix is valid up to the character the cut would split */
+	g_utf8_validate(s, (gssize)max, &end);
+	s[end - s] = '\0';
+}
+
+/* What an extractor returned, made safe to index: transfer full of raw
+ * (may be NULL); returns NULL when nothing is left. */
+static char *
+extracted_clean(char *raw, gsize max)
+{
+	char *valid;
+
+	if (raw == NULL)
+		return NULL;
+	/* the extractor's text may hold anything: NULs end it here (the index
+	 * takes a C string), invalid bytes become U+FFFD */
+	valid = text_make_valid(raw, (gssize)strnlen(raw, max));
+	g_free(raw);
+	truncate_utf8(valid, max);
+	if (valid[0] == '\0')
+		g_clear_pointer(&valid, g_free);
+	return valid;
+}
+
+char *
+text_extract_body(const void *data, gsize len, gsize max)
+{
+	if (body_extractor == NULL || data == NULL || len == 0 || max == 0)
+		return NULL;
+	return extracted_clean(body_extractor(data, len, max), max);
+}
+
+void
+text_set_parts_extractor(text_parts_extractor extractor)
+{
+	parts_extractor = extractor;
+}
+
+char *
+text_extract_parts(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	if (parts_extractor == NULL || n == 0 || max == 0)
+		return NULL;
+	return extracted_clean(parts_extractor(mimes, bodies, n, max), max);
 }
 
 /* ---- Header decoding hook ---- */

@@ -114,6 +114,32 @@ char *text_decode_header_utf8(const char *raw);
  * a sanitised copy. raw may be NULL (returns ""). Transfer full. */
 char *text_decode_header(const char *raw);
 
+/* ---- Body text hook (for the local full-text index) ------------------------ */
+
+/* An extractor turns a whole RFC 5322 message (bytes as cached) into the
+ * text a reader sees of its body: text parts decoded to UTF-8, HTML as
+ * rendered text, no headers. It returns at most max bytes (cut on a
+ * character boundary), or NULL when there is nothing to read. Transfer
+ * full (g_free). mime/ registers one in mime_init(); core never includes
+ * GMime. */
+typedef char *(*text_body_extractor)(const void *data, gsize len, gsize max);
+
+/* Installs the extractor (NULL removes it). Call once at start-up. */
+void text_set_body_extractor(text_body_extractor extractor);
+
+/* The body text of a message for indexing: valid UTF-8 without NULs,
+ * at most max bytes; NULL without an extractor or when there is no text.
+ * Transfer full. */
+char *text_extract_body(const void *data, gsize len, gsize max);
+
+/* The same for parts fetched alone: n parts, each its MIME header
+ * (mimes[i], BODY[x.MIME]) and its content as sent (bodies[i], BODY[x]),
+ * none NULL. mime/ registers one in mime_init(). Transfer full. */
+typedef char *(*text_parts_extractor)(GBytes *const *mimes, GBytes *const *bodies, guint n,
+				       gsize max);
+void text_set_parts_extractor(text_parts_extractor extractor);
+char *text_extract_parts(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max);
+
 /* ---- The locale's charset (core/text/charset.c) -------------------------- */
 
 /* Whether the locale (as setlocale() left LC_CTYPE at the first call) uses

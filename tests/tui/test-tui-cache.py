@@ -10,6 +10,7 @@ without connecting; two accounts on the same server, switched with A (the
 status line and the folder pane follow); quitting cleanly each time (exit 0, nothing on
 stderr)."""
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -170,6 +171,24 @@ def run_tests(t, srv, env):
         open_row(run, 0)
         ok, lines = run.term.wait_text(body)
         t.ok(ok, "--offline: a cached body opens", "\n".join(lines))
+        # body: looks in the full-text index of the bodies read: three words
+        # of the first message's body that no other message holds find it
+        # (and only it)
+        run.term.keys("q")
+        others = " ".join((m.body + " " + m.subject + " " + m.from_name + " " +
+                           m.from_addr).lower() for m in inbox[1:])
+        words = first.body.split("\n")[2].rstrip(".").lower().split()
+        word = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)
+                if " ".join(words[i:i + 3]) not in others][0]
+        run.term.keys("/")
+        run.term.text('body:"%s"' % word)
+        run.term.keys("Enter")
+        ok, lines = run.term.wait_text("cached message")
+        t.ok(ok and "1 cached message matches" in "\n".join(lines) and
+             any(first.subject[:20] in l for l in lines[:11]),
+             "--offline: search body:%s finds the message whose body was read" % word,
+             "\n".join(lines))
+        run.term.keys("Escape")
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise
@@ -403,6 +422,14 @@ def check_big(t, srv, env, config, n):
         raise
     finally:
         run.quit(t, "big message")
+    # the text part the viewer fetched alone (BODY[1] with BODY[1.MIME]) is in
+    # the full-text index: found offline by a phrase of it
+    r = env.tern("-c", config, "--offline", "search", "INBOX",
+                 'body:"big message comes first"', "--json", config=False)
+    found = [m["subject"] for m in json.loads(r.stdout.decode() or "[]")]
+    t.ok(r.returncode == 0 and found == ["Big attachment inside"],
+         "big message: its text part fetched alone is found offline by body:",
+         (found, r.stderr[:300]))
 
 
 def check_refused(t, srv, env, config):

@@ -988,6 +988,58 @@ test_empty_and_garbage(void)
 	g_free(out);
 }
 
+/* The text the full-text index gets: rendered body lines, no headers, no
+ * HTML markup, NULs gone, cut on a character boundary at max. */
+static void
+test_body_text(void)
+{
+	static const char html[] =
+		"From: a@b\r\nSubject: hidden subject\r\nMIME-Version: 1.0\r\n"
+		"Content-Type: text/html; charset=utf-8\r\n\r\n"
+		"<p>Hello wom<b>bat</b> at the caf&eacute;</p><script>evil()</script>\r\n";
+	static const char nul[] =
+		"Subject: x\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+		"YWJjAABkZWY=\r\n"; /* "abc\0\0def" */
+	char *text = mime_body_text(html, sizeof html - 1, 4096);
+	char *t2;
+
+	g_assert_nonnull(text);
+	g_assert_nonnull(strstr(text, "wombat"));
+	g_assert_nonnull(strstr(text, "caf\xc3\xa9"));
+	g_assert_null(strstr(text, "<b>"));
+	g_assert_null(strstr(text, "hidden subject"));
+	g_free(text);
+	/* the hook core calls: valid UTF-8, no NUL inside, at most max */
+	text = text_extract_body(html, sizeof html - 1, 9);
+	g_assert_nonnull(text);
+	g_assert_cmpuint(strlen(text), <=, 9);
+	g_assert_true(g_utf8_validate(text, -1, NULL));
+	t2 = text_extract_body(nul, sizeof nul - 1, 4096);
+	g_assert_nonnull(t2);
+	g_assert_nonnull(strstr(t2, "abc"));
+	g_free(t2);
+	g_free(text);
+	/* cut inside a two-byte character: the character goes whole */
+	text = mime_body_text(html, sizeof html - 1, strlen("Hello wombat at the caf") + 1);
+	g_assert_cmpstr(text, ==, "Hello wombat at the caf");
+	g_free(text);
+	/* parts fetched alone: the MIME header says how to decode */
+	{
+		GBytes *mimes[1] = { g_bytes_new_static(
+			"Content-Type: text/plain; charset=utf-8\r\n"
+			"Content-Transfer-Encoding: quoted-printable\r\n\r\n", 88) };
+		GBytes *bodies[1] = { g_bytes_new_static("pla=C3=A9typus\r\n", 16) };
+
+		text = text_extract_parts(mimes, bodies, 1, 4096);
+		g_assert_nonnull(text);
+		g_assert_nonnull(strstr(text, "pla\xc3\xa9typus"));
+		g_free(text);
+		g_bytes_unref(mimes[0]);
+		g_bytes_unref(bodies[0]);
+	}
+	g_assert_null(mime_body_text("Subject: x\r\n\r\n", 14, 4096));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1023,6 +1075,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mime/html/mailcap", test_mailcap);
 	g_test_add_func("/mime/html/external", test_external_renderer);
 	g_test_add_func("/mime/parse/bytes", test_parse_bytes);
+	g_test_add_func("/mime/body-text", test_body_text);
 	g_test_add_func("/mime/parse/empty-garbage", test_empty_and_garbage);
 	rc = g_test_run();
 	mime_shutdown();

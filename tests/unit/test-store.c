@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/model/query.h"
 #include "core/store/store.h"
 #include "core/text/text.h"
 
@@ -141,20 +142,20 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 8);
+	g_assert_cmpint(user_version(path), ==, 9);
 
 	/* A version-1 file (no LRU index, nor what versions 3 to 8 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts;"
+				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
 				     "ALTER TABLE messages DROP COLUMN list_from;"
 				     "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 8);
+	g_assert_cmpint(user_version(path), ==, 9);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -164,7 +165,7 @@ test_open_migrate(void)
 	/* A version-2 file (no folder list, date index or meta table) with
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
-	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts;"
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
 		       "ALTER TABLE messages DROP COLUMN list_from;"
 		       "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
@@ -172,7 +173,7 @@ test_open_migrate(void)
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 8);
+	g_assert_cmpint(user_version(path), ==, 9);
 	{
 		guint n = 0;
 
@@ -1122,6 +1123,224 @@ test_outbox_uids(void)
 	g_free(path);
 }
 
+/* ---- the full-text index ---- */
+
+/* A stand-in for mime/'s extractor: the bytes are the text. */
+static char *
+raw_extractor(const void *data, gsize len, gsize max)
+{
+	return g_strndup(data, MIN(len, max + 100)); /* more than asked: the store cuts */
+}
+
+/* And for parts: each MIME header's first line, then the content. */
+static char *
+raw_parts_extractor(GBytes *const *mimes, GBytes *const *bodies, guint n, gsize max)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < n; i++) {
+		gsize ml = 0, bl = 0;
+		const char *m = g_bytes_get_data(mimes[i], &ml);
+		const char *b = g_bytes_get_data(bodies[i], &bl);
+
+		g_string_append_len(out, m, (gssize)MIN(ml, 12));
+		g_string_append_c(out, ' ');
+		g_string_append_len(out, b, (gssize)bl);
+		g_string_append_c(out, '\n');
+	}
+	if (out->len > max)
+		g_string_truncate(out, max);
+	return g_string_free(out, FALSE);
+}
+
+static void
+put_part(struct store *s, guint32 uidvalidity, guint32 uid, const char *item, const char *text)
+{
+	GBytes *b = g_bytes_new(text, strlen(text));
+	GError *err = NULL;
+
+	g_assert_cmpint(store_part_put(s, "F", uidvalidity, uid, item, b, &err), ==, 0);
+	g_assert_no_error(err);
+	g_bytes_unref(b);
+}
+
+static void
+put_text(struct store *s, guint32 uidvalidity, guint32 uid, const char *text, gsize len)
+{
+	GBytes *b = g_bytes_new(text, len);
+	GError *err = NULL;
+
+	g_assert_cmpint(store_body_put(s, "F", uidvalidity, uid, b, &err), ==, 0);
+	g_assert_no_error(err);
+	g_bytes_unref(b);
+}
+
+/* The cached UIDs the query matches offline, "1,3" (transfer full). */
+static char *
+fts_find(struct store *s, guint32 uidvalidity, const char *text)
+{
+	struct store_text_search *t = NULL;
+	struct query *q = NULL;
+	GArray *sums = NULL;
+	GError *err = NULL;
+	GString *out = g_string_new(NULL);
+
+	g_assert_cmpint(query_parse(text, &q, &err), ==, 0);
+	g_assert_cmpint(store_text_search_new(s, "F", uidvalidity, q, &t, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_cmpint(store_messages_load(s, "F", uidvalidity, NULL, &sums, &err), ==, 0);
+	for (guint i = 0; i < sums->len; i++) {
+		struct imap_summary *m = &g_array_index(sums, struct imap_summary, i);
+
+		if (store_summary_matches_text(q, m, m->flags, t))
+			g_string_append_printf(out, "%s%u", out->len > 0 ? "," : "", m->uid);
+	}
+	free_sums(sums);
+	store_text_search_free(&t);
+	g_assert_null(t);
+	query_free(&q);
+	return g_string_free(out, FALSE);
+}
+
+#define FTS_IS(s, v, query, want)                       \
+	do {                                            \
+		char *got_ = fts_find((s), (v), (query)); \
+		g_assert_cmpstr(got_, ==, (want));      \
+		g_free(got_);                           \
+	} while (0)
+
+static void
+test_fts(void)
+{
+	char *path = db_path("fts.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 5, .uidnext = 11 };
+	const char *hostile = "say \"quoted\" NEAR(alpha beta) star* {hdr} : x OR y ^caret";
+	GError *err = NULL;
+
+	text_set_body_extractor(raw_extractor);
+	g_assert_cmpint(store_folder_set(s, "F", &f, &err), ==, 0);
+	put_range(s, "F", 5, 1, 6);
+	put_text(s, 5, 1, "the Zebra crossing", 18);
+	put_text(s, 5, 2, hostile, strlen(hostile));
+	put_text(s, 5, 3, "ok\0zebra after a NUL", 20);
+
+	/* a body word of a cached body, any case, and not of the others */
+	FTS_IS(s, 5, "body:zebra", "1");
+	FTS_IS(s, 5, "ZEBRA", "1");
+	FTS_IS(s, 5, "-body:zebra", "2,3,4,5,6");
+	/* text: finds headers through the index and locally */
+	FTS_IS(s, 5, "text:u4@example", "4");
+	FTS_IS(s, 5, "body:u4@example", "");
+	/* shorter than a trigram: a scan, still literal */
+	FTS_IS(s, 5, "body:ze", "1");
+	FTS_IS(s, 5, "body:%", "");
+	FTS_IS(s, 5, "body:_", "");
+	/* FTS syntax in a value is text to find (FTS5 would read it otherwise) */
+	FTS_IS(s, 5, "body:\"\\\"quoted\\\"\"", "2");
+	FTS_IS(s, 5, "body:\"NEAR(alpha beta)\"", "2");
+	FTS_IS(s, 5, "body:\"NEAR(alpha gamma)\"", "");
+	FTS_IS(s, 5, "body:\"alpha beta\"", "2");
+	FTS_IS(s, 5, "body:\"beta alpha\"", "");
+	FTS_IS(s, 5, "body:\"star*\"", "2");
+	FTS_IS(s, 5, "body:\"zeb*\"", "");
+	FTS_IS(s, 5, "body:\"zebra OR crossing\"", "");
+	FTS_IS(s, 5, "body:\"x OR y\"", "2");
+	FTS_IS(s, 5, "body:\"{hdr} : x\"", "2");
+	FTS_IS(s, 5, "body:\"{hdr} : u4\"", "");
+	FTS_IS(s, 5, "body:\"^caret\"", "2");
+	FTS_IS(s, 5, "body:\"\\\"\"", "2");
+	FTS_IS(s, 5, "body:\"\\\"\\\"\"", "");
+	/* a NUL ends the indexed text; what came before is found */
+	FTS_IS(s, 5, "body:ok", "3");
+	FTS_IS(s, 5, "body:\"after a nul\"", "");
+
+	/* a huge body: the first STORE_FTS_TEXT_MAX bytes are indexed */
+	{
+		gsize n = 4 * STORE_FTS_TEXT_MAX;
+		char *big = g_malloc(n);
+
+		memset(big, 'q', n);
+		memcpy(big, "early-word ", 11);
+		memcpy(big + STORE_FTS_TEXT_MAX + 10, " late-word ", 11);
+		put_text(s, 5, 4, big, n);
+		g_free(big);
+		FTS_IS(s, 5, "body:early-word", "4");
+		FTS_IS(s, 5, "body:late-word", "");
+		g_assert_cmpint(sql_int(path, "SELECT max(length(CAST(body AS BLOB))) FROM fts"),
+				<=, STORE_FTS_TEXT_MAX);
+	}
+
+	/* an expunged message leaves the index */
+	{
+		guint32 gone = 1;
+
+		g_assert_cmpint(store_messages_remove(s, "F", 5, &gone, 1, &err), ==, 0);
+		FTS_IS(s, 5, "body:zebra", "");
+		g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts WHERE body LIKE '%zebra%'"),
+				==, 0);
+	}
+
+	/* an evicted body's text leaves it; its headers stay */
+	store_set_body_limit(s, 2 * STORE_FTS_TEXT_MAX);
+	put_text(s, 5, 5, "fresh ibex", 10);
+	FTS_IS(s, 5, "body:early-word", "");
+	FTS_IS(s, 5, "body:ibex", "5");
+	FTS_IS(s, 5, "text:u4@example", "4");
+
+	/* a body cached before its summary is found once the summary is */
+	put_text(s, 6 - 1, 9, "lonely okapi", 12);
+	FTS_IS(s, 5, "body:okapi", "");
+	put_range(s, "F", 5, 9, 9);
+	FTS_IS(s, 5, "body:okapi", "9");
+
+	/* text parts cached alone (the viewer's BODY[x] with BODY[x.MIME]) */
+	text_set_parts_extractor(raw_parts_extractor);
+	store_set_body_limit(s, STORE_BODY_LIMIT_DEFAULT);
+	put_part(s, 5, 6, "BODYSTRUCTURE", "narwhal structure");
+	put_part(s, 5, 6, "BINARY[2]", "narwhal attachment");
+	put_part(s, 5, 6, "BODY[1]", "a narwhal swims");
+	FTS_IS(s, 5, "body:narwhal", ""); /* no MIME header yet: not known as text */
+	put_part(s, 5, 6, "BODY[1.MIME]", "Content-Type: text/plain\r\n\r\n");
+	FTS_IS(s, 5, "body:narwhal", "6");
+	FTS_IS(s, 5, "body:\"Content-Type a narwhal\"", "6");
+	put_part(s, 5, 6, "BODY[3.MIME]", "Content-Type: text/html\r\n\r\n");
+	put_part(s, 5, 6, "BODY[3]", "and a dugong");
+	FTS_IS(s, 5, "body:narwhal body:dugong", "6");
+	/* a whole body, once cached, is what is indexed, and when it is evicted
+	 * the parts are again */
+	put_text(s, 5, 6, "the whole manatee", 17);
+	FTS_IS(s, 5, "body:manatee", "6");
+	FTS_IS(s, 5, "body:narwhal", "");
+	store_set_body_limit(s, 10); /* evicts the older bodies and parts */
+	{
+		GBytes *b = g_bytes_new("tapir", 5);
+
+		g_assert_cmpint(store_part_put(s, "F", 5, 9, "BODY[1]", b, &err), ==, 0);
+		g_bytes_unref(b);
+	}
+	FTS_IS(s, 5, "body:manatee", "");
+	text_set_parts_extractor(NULL);
+
+	/* a UIDVALIDITY change empties the folder's index */
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), >, 0);
+	f.uidvalidity = 6;
+	g_assert_cmpint(store_folder_set(s, "F", &f, &err), ==, 0);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), ==, 0);
+	FTS_IS(s, 6, "body:ibex", "");
+
+	/* and dropping the folder drops its rows */
+	put_range(s, "F", 6, 1, 2);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), ==, 2);
+	g_assert_cmpint(store_folder_drop(s, "F", &err), ==, 0);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), ==, 0);
+
+	g_assert_no_error(err);
+	text_set_body_extractor(NULL);
+	store_free(&s);
+	g_free(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1144,6 +1363,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/action-parse", test_action_parse);
 	g_test_add_func("/store/folder-list", test_folder_list);
 	g_test_add_func("/store/outbox", test_outbox);
+	g_test_add_func("/store/fts", test_fts);
 	rc = g_test_run();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

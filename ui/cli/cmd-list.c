@@ -576,21 +576,34 @@ cli_sort_limit(GArray *sums, const char *sort, const char *limit)
 	return 0;
 }
 
-/* Offline search: keep the summaries q matches. */
-static void
-filter_offline(GArray *sums, const struct query *q)
+/* Offline search: keep the summaries q matches, body: and text: asking
+ * the cache's full-text index (what it holds of cached bodies). */
+static int
+filter_offline(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, GArray *sums,
+	       const struct query *q)
 {
+	struct store_text_search *t = NULL;
+	GError *err = NULL;
 	guint kept = 0;
 
+	if (ctx->store != NULL &&
+	    store_text_search_new(ctx->store, folder, uidvalidity, q, &t, &err) < 0) {
+		int rc = cli_fail(TERN_ERR_FOLDER, _("--offline: %s"), err->message);
+
+		g_error_free(err);
+		return rc;
+	}
 	for (guint i = 0; i < sums->len; i++) {
 		struct imap_summary *s = &g_array_index(sums, struct imap_summary, i);
 
-		if (store_summary_matches(q, s, s->flags))
+		if (store_summary_matches_text(q, s, s->flags, t))
 			g_array_index(sums, struct imap_summary, kept++) = *s;
 		else
 			imap_summary_clear(s);
 	}
 	g_array_set_size(sums, kept);
+	store_text_search_free(&t);
+	return 0;
 }
 
 /* ---- list from the cache, newest first through the date index ----------- */
@@ -1046,7 +1059,8 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 		/* over the cached summaries */
 		if ((rc = cli_folder_summaries(&ctx, folder, &info, NULL, &sums)) != 0)
 			goto out;
-		filter_offline(sums, q);
+		if ((rc = filter_offline(&ctx, folder, info.uidvalidity, sums, q)) != 0)
+			goto out;
 	} else if (search) {
 		GPtrArray *tokens = query_to_imap(q);
 

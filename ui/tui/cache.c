@@ -622,6 +622,7 @@ cache_journal_changed(struct tui *t)
 struct search_walk {
 	struct tui *t;
 	const struct query *q;
+	const struct store_text_search *text; /* the full-text index's answers */
 	GArray *uids;
 };
 
@@ -633,7 +634,7 @@ search_one(const struct imap_summary *s, void *ud)
 
 	/* Not shown (a queued move, or past the list's bound): no match.
 	 * The flags are those shown, queued changes included. */
-	if (m != NULL && store_summary_matches(w->q, s, m->flags))
+	if (m != NULL && store_summary_matches_text(w->q, s, m->flags, w->text))
 		g_array_append_val(w->uids, s->uid);
 	return true;
 }
@@ -642,16 +643,22 @@ GArray *
 cache_search(struct tui *t, const struct query *q)
 {
 	struct search_walk w = { .t = t, .q = q };
+	struct store_text_search *text = NULL;
 	GError *err = NULL;
 
 	if (!cache_usable(t) || t->folder == NULL || t->cache_uidvalidity == 0)
 		return NULL;
+	if (store_text_search_new(t->store, t->folder, t->cache_uidvalidity, q, &text, &err) < 0) {
+		cache_failed(t, err);
+		return NULL;
+	}
+	w.text = text;
 	w.uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	if (store_messages_each(t->store, t->folder, t->cache_uidvalidity, 0, 0, search_one, &w,
 				&err) < 0) {
 		cache_failed(t, err);
-		g_array_unref(w.uids);
-		return NULL;
+		g_clear_pointer(&w.uids, g_array_unref);
 	}
+	store_text_search_free(&text);
 	return w.uids;
 }

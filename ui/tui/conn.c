@@ -956,25 +956,73 @@ show_search(struct tui *t, const char *text, const GArray *uids)
 	t->focus = PANE_LIST;
 }
 
+/* A search sent to the server: the query, and how many cached messages
+ * the local index showed meanwhile. */
+struct search_op {
+	char *text;
+	guint local; /* shown before the server answered (0: none) */
+};
+
+static void
+search_op_free(gpointer p)
+{
+	struct search_op *so = p;
+
+	g_free(so->text);
+	g_free(so);
+}
+
 static void
 search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
 	    void *ud)
 {
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
+	struct search_op *so = op->data;
 
 	if (tui_op_current(op)) {
+		guint n = uids != NULL ? uids->len : 0;
+
 		t->searching = false;
 		if (st == TERN_OK) {
-			show_search(t, op->data, uids);
-			if (uids == NULL || uids->len == 0)
+			/* the server's answer is the result: it replaces the
+			 * cache's, which it holds unless the cache is stale */
+			show_search(t, so->text, uids);
+			if (n == 0)
 				tui_info(t, _("No message matches."));
+			else if (so->local > 0 && n > so->local)
+				tui_info(t, ngettext("The server found %u more message than the cache.",
+						     "The server found %u more messages than the cache.",
+						     n - so->local),
+					 n - so->local);
+			else if (so->local > 0) /* replaces "the server is searching" */
+				tui_info(t, ngettext("%u message matches.", "%u messages match.", n),
+					 n);
 		} else {
 			tui_error(t, _("Search failed: %s"), detail);
 		}
 		tui_dirty(t);
 	}
 	tui_op_free(op);
+}
+
+/* Connected: what the cache (its summaries and full-text index) finds is
+ * shown at once, while the server searches. Returns how many. */
+static guint
+search_local_first(struct tui *t, const char *text, const struct query *q)
+{
+	GArray *uids = cache_search(t, q);
+	guint n = uids != NULL ? uids->len : 0;
+
+	if (n > 0) {
+		show_search(t, text, uids);
+		tui_info(t, ngettext("%u cached message matches; the server is searching...",
+				     "%u cached messages match; the server is searching...", n),
+			 n);
+	}
+	if (uids != NULL)
+		g_array_unref(uids);
+	return n;
 }
 
 /* Not connected: search what the cache holds. */
@@ -989,10 +1037,10 @@ search_offline(struct tui *t, const char *text, const struct query *q)
 	}
 	show_search(t, text, uids);
 	if (uids->len == 0)
-		tui_info(t, _("No cached message matches (offline: headers only, not bodies)."));
+		tui_info(t, _("No cached message matches (offline: headers and bodies read)."));
 	else
-		tui_info(t, ngettext("%u cached message matches (offline: headers only, not bodies).",
-				     "%u cached messages match (offline: headers only, not bodies).",
+		tui_info(t, ngettext("%u cached message matches (offline: headers and bodies read).",
+				     "%u cached messages match (offline: headers and bodies read).",
 				     uids->len), uids->len);
 	g_array_unref(uids);
 	tui_dirty(t);
@@ -1005,6 +1053,7 @@ conn_search(struct tui *t, const char *text)
 	GError *err = NULL;
 	GPtrArray *tokens;
 	struct tui_op *op;
+	struct search_op *so;
 
 	if (query_parse(text, &q, &err) < 0) {
 		tui_error(t, _("Search: %s"), err->message);
@@ -1021,8 +1070,11 @@ conn_search(struct tui *t, const char *text)
 		query_free(&q);
 		return;
 	}
+	so = g_new0(struct search_op, 1);
+	so->text = g_strdup(text);
+	so->local = search_local_first(t, text, q);
 	tokens = query_to_imap(q);
-	op = tui_op_new(t, g_strdup(text), g_free);
+	op = tui_op_new(t, so, search_op_free);
 	t->searching = true;
 	imap_client_search(t->client, tokens, query_needs_utf8(q), search_done, op);
 	g_ptr_array_unref(tokens);

@@ -33,8 +33,8 @@ EXTRA_DIST += tests/tui/test-tui-ssh.py
 TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py
 # Triage habits: folder names, the search prompt, narrow screens (#19).
-TESTS += tests/tui/test-tui-triage.py
-EXTRA_DIST += tests/tui/test-tui-triage.py
+TESTS += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py
+EXTRA_DIST += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py
 TESTS += tests/tui/test-tui-toolbox.py
 EXTRA_DIST += tests/tui/test-tui-toolbox.py
 # One answer to the tagged messages, bounce, edit as new (#13).
