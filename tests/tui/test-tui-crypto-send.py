@@ -59,7 +59,10 @@ def screen_has(run, text):
 
 
 def check_reply(t, srv, run, k, smtpd):
-    run.term.keys("g", "r")  # the newest: Bob's encrypted message
+    run.term.keys("g", "Enter")  # the newest: Bob's encrypted message
+    ok, lines = screen_has(run, "Where is it?")
+    t.ok(ok, "the viewer shows the decrypted text", "\n".join(lines))
+    run.term.keys("r")
     ok, lines = screen_has(run, "Review:")
     t.ok(ok, "r: the review screen", "\n".join(lines))
     ok, lines = screen_has(run, "Sign: no  Encrypt: yes")
@@ -78,6 +81,8 @@ def check_reply(t, srv, run, k, smtpd):
     t.ok(b"oak tree" not in raw, "the text is not in clear")
     plain, status = csend.decrypt(t, k, raw, k.other, "TUI reply (Bob)")
     t.ok(plain is not None and b"oak tree" in plain, "Bob's key decrypts it", status)
+    t.ok(plain is not None and b"> Where is it?" in plain,
+         "the reply quotes the decrypted text the viewer showed", repr(plain)[:400])
     t.ok("GOODSIG" in status and ("VALIDSIG " + k.alice) in status,
          "the signature inside is Alice's", status)
     plain, status = csend.decrypt(t, k, raw, k.home, "TUI reply (Alice)")
@@ -88,6 +93,8 @@ def check_reply(t, srv, run, k, smtpd):
 
 
 def check_no_key(t, run, smtpd):
+    run.term.keys("q")  # check_reply answered from the viewer: back to the list
+    time.sleep(0.3)
     run.term.keys("g", "j", "r")  # the second: from someone without a key
     ok, lines = screen_has(run, "Sign: no  Encrypt: yes")
     t.ok(ok, "no-key reply: review with Encrypt: yes", "\n".join(lines))

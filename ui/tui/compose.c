@@ -381,11 +381,26 @@ struct answer {
 	guint32 uid;
 };
 
+/* The viewer's decrypted parse of message uid when it shows it (its render
+ * decrypted it off the UI thread), so a reply quotes the text the user
+ * read; NULL otherwise: the encrypted original quotes nothing. Given back
+ * with viewer_return_unwrapped(). */
+static struct mime_message *
+decrypted_original(struct tui *t, guint32 uid)
+{
+	bool busy;
+
+	if (t->viewer.uid != uid || g_strcmp0(t->viewer.folder, t->folder) != 0)
+		return NULL;
+	return viewer_take_unwrapped(t, &busy);
+}
+
 static void
 answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 {
 	struct mime_identities *ids = send_identities(t->account);
 	struct mime_message *msg = mime_message_parse_bytes(raw);
+	struct mime_message *plain = NULL;
 	struct mime_draft *d;
 	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
 
@@ -397,10 +412,18 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	}
 	if (an->a == ACTION_FORWARD)
 		d = mime_draft_forward(msg, raw, false, ids);
-	else
-		d = mime_draft_reply(msg, an->a == ACTION_REPLY_ALL    ? MIME_REPLY_ALL :
-					  an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
-								       MIME_REPLY_SENDER, ids);
+	else {
+		/* Decrypted text goes only into a reply that starts encrypted. */
+		if (encrypted && t->account->pgp_encrypt_replies)
+			plain = decrypted_original(t, an->uid);
+		d = mime_draft_reply(plain != NULL ? plain : msg,
+				     an->a == ACTION_REPLY_ALL	? MIME_REPLY_ALL :
+				     an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
+								  MIME_REPLY_SENDER,
+				     ids);
+		if (plain != NULL)
+			viewer_return_unwrapped(t, an->uid, plain);
+	}
 	if (t->info.uidvalidity != 0)
 		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
 						   an->uid, t->folder);
