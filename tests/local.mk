@@ -51,6 +51,9 @@ EXTRA_DIST += tests/integration/test-crypto.py
 # #17: the whole-folder list from the cache is never stale.
 TESTS += tests/integration/test-cache-list.py
 EXTRA_DIST += tests/integration/test-cache-list.py
+# #17: the cold load's transactions leave the cache to other processes.
+TESTS += tests/integration/test-cache-txn.py
+EXTRA_DIST += tests/integration/test-cache-txn.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
