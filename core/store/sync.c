@@ -84,14 +84,17 @@ txn_timeout(gpointer ud)
 	return G_SOURCE_REMOVE;
 }
 
-/* Before writing N rows: open a transaction unless one is (ours, or the
- * caller's: then the rows go into that one). */
+/* Before writing rows: open a transaction unless one is (ours, or the
+ * caller's: then the rows go into that one). Only for a caller that
+ * shows nothing while it waits (op->batch NULL: the command line): the
+ * interface writes the user's own changes to the store during a resync,
+ * and each must be committed when its call returns, not with our rows. */
 static void
 txn_open(struct sync_op *op)
 {
 	GError *err = NULL;
 
-	if (op->txn || store_in_txn(op->s) || store_is_read_only(op->s))
+	if (op->batch != NULL || op->txn || store_in_txn(op->s) || store_is_read_only(op->s))
 		return;
 	if (!store_ok(op, store_begin(op->s, &err), err))
 		return;
