@@ -59,6 +59,9 @@ TESTS += tests/integration/test-crypto-send.py
 EXTRA_DIST += tests/integration/test-crypto-send.py
 TESTS += tests/tui/test-tui-crypto-send.py
 EXTRA_DIST += tests/tui/test-tui-crypto-send.py
+# #17: the cold load's transactions leave the cache to other processes.
+TESTS += tests/integration/test-cache-txn.py
+EXTRA_DIST += tests/integration/test-cache-txn.py
 
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py

@@ -449,7 +449,9 @@ typedef void store_sync_fn(struct imap_client *c, enum tern_status st, const cha
  * change drops the folder's rows first. The folder's UIDNEXT and
  * HIGHESTMODSEQ are written last, so an interrupted resync is redone.
  * batch (may be NULL) sees the new summaries as they are stored (transfer
- * none). Afterwards the cache equals the server as seen at SELECT time
+ * none). Without batch the summaries are written many batches to a
+ * transaction (committed at the latest 100 ms after it began): the
+ * caller must not write to s until done. Afterwards the cache equals the server as seen at SELECT time
  * (store_messages_load()). s and c must outlive the operation; done is
  * called exactly once, from the main loop. */
 void store_sync_folder(struct store *s, struct imap_client *c, const char *folder,

@@ -142,20 +142,20 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 9);
+	g_assert_cmpint(user_version(path), ==, 10);
 
-	/* A version-1 file (no LRU index, nor what versions 3 to 8 added)
+	/* A version-1 file (no LRU index, nor what versions 3 to 10 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
+				     "DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
 				     "ALTER TABLE messages DROP COLUMN list_from;"
 				     "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 9);
+	g_assert_cmpint(user_version(path), ==, 10);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -165,7 +165,7 @@ test_open_migrate(void)
 	/* A version-2 file (no folder list, date index or meta table) with
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
-	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
 		       "ALTER TABLE messages DROP COLUMN list_from;"
 		       "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
@@ -173,7 +173,7 @@ test_open_migrate(void)
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 9);
+	g_assert_cmpint(user_version(path), ==, 10);
 	{
 		guint n = 0;
 
@@ -185,6 +185,8 @@ test_open_migrate(void)
 				"name = 'messages_date' AND type = 'index'"), ==, 1);
 	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
 				"name = 'meta' AND type = 'table'"), ==, 1);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+				"name = 'messages_unseen' AND type = 'index'"), ==, 1);
 	/* the newest-by-date walk reads the index, it does not sort */
 	{
 		sqlite3 *plan_db = NULL;
@@ -703,6 +705,26 @@ test_messages(void)
 		g_assert_cmpuint(g_array_index(sums, struct imap_summary, 0).modseq, ==, 5000);
 		free_sums(sums);
 		g_array_unref(one);
+		/* the unseen count (read from its own index) follows a flag change */
+		{
+			guint total = 0, unseen = 0;
+			struct imap_summary seen[2] = { { .uid = 5, .flags = IMAP_FLAG_SEEN },
+							{ .uid = 7, .flags = IMAP_FLAG_SEEN } };
+
+			g_assert_cmpint(store_messages_counts(s, "INBOX", 42, &total, &unseen, &err),
+					==, 0);
+			g_assert_cmpuint(unseen, ==, 67);
+			g_assert_cmpint(store_messages_set_flags(s, "INBOX", 42, seen, 2, &err), ==, 0);
+			g_assert_cmpint(store_messages_counts(s, "INBOX", 42, &total, &unseen, &err),
+					==, 0);
+			g_assert_cmpuint(total, ==, 100);
+			g_assert_cmpuint(unseen, ==, 65);
+			seen[0].flags = IMAP_FLAG_FLAGGED;
+			g_assert_cmpint(store_messages_set_flags(s, "INBOX", 42, seen, 1, &err), ==, 0);
+			g_assert_cmpint(store_messages_counts(s, "INBOX", 42, &total, &unseen, &err),
+					==, 0);
+			g_assert_cmpuint(unseen, ==, 66);
+		}
 	}
 
 	/* remove */

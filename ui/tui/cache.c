@@ -83,6 +83,7 @@ void
 cache_close(struct tui *t)
 {
 	walk_stop(t);
+	cache_counts_cancel(t);
 	store_free(&t->store);
 	t->queued_known = false;
 	t->cache_broken = false;
@@ -321,6 +322,30 @@ folders_from_names(struct tui *t, GPtrArray *names)
 	return folders;
 }
 
+/* The cached folders' counts into the folder pane (cache_show_folders()). */
+static gboolean
+counts_cb(gpointer ud)
+{
+	struct tui *t = ud;
+	GPtrArray *names = NULL;
+
+	t->cache_counts_source = 0;
+	if (!cache_usable(t) || store_folder_names(t->store, &names, NULL) < 0)
+		return G_SOURCE_REMOVE;
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = names->pdata[i];
+		struct store_folder sf;
+		guint n = 0, unseen = 0;
+
+		if (store_folder_get(t->store, name, &sf, NULL) == 1 && sf.uidnext != 0 &&
+		    store_messages_counts(t->store, name, sf.uidvalidity, &n, &unseen, NULL) == 0)
+			folder_tree_set_counts(t->folders, name, n, unseen);
+	}
+	g_ptr_array_unref(names);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
 void
 cache_show_folders(struct tui *t)
 {
@@ -341,24 +366,27 @@ cache_show_folders(struct tui *t)
 		folders = folders_from_names(t, names);
 		g_ptr_array_unref(names);
 	}
-	/* The counts of the folders whose messages are cached are the cache's. */
-	for (guint i = 0; i < folders->len; i++) {
-		struct imap_folder *f = folders->pdata[i];
-		struct store_folder sf;
-		guint n = 0, unseen = 0;
-
-		if (store_folder_get(t->store, f->name, &sf, NULL) == 1 && sf.uidnext != 0 &&
-		    store_messages_counts(t->store, f->name, sf.uidvalidity, &n, &unseen,
-					  NULL) == 0) {
-			f->messages = n;
-			f->unseen = unseen;
-		}
-	}
 	folder_tree_set(t->folders, folders);
 	if (t->folder != NULL)
 		folder_tree_select_name(t->folders, t->folder);
 	g_ptr_array_unref(folders);
+	/* The counts of the folders whose messages are cached are the cache's,
+	 * read once the first screen is drawn (redraws go at a higher
+	 * priority): they read an index entry per cached message, 4 ms at
+	 * 100,000 and 27 ms at 300,000, which the first screen does not need.
+	 * Until then the pane shows the counts as last listed. */
+	if (t->cache_counts_source == 0)
+		t->cache_counts_source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, counts_cb, t,
+							 NULL);
 	tui_dirty(t);
+}
+
+void
+cache_counts_cancel(struct tui *t)
+{
+	if (t->cache_counts_source != 0)
+		g_source_remove(t->cache_counts_source);
+	t->cache_counts_source = 0;
 }
 
 void

@@ -176,6 +176,7 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail,
 
 	if (tui_op_current(op)) {
 		if (st == TERN_OK) {
+			cache_counts_cancel(t); /* the server's counts are newer */
 			folder_tree_set(t->folders, folders);
 			cache_put_folders(t, folders);
 			live_folders(t, folders);

@@ -218,6 +218,7 @@ struct tui {
 	guint32 cache_uidvalidity; /* of the open folder's rows, 0: none */
 	struct store_replay *replay; /* queued changes being sent, or NULL */
 	struct cache_walk *cache_walk; /* the rest of the cached rows coming in */
+	guint cache_counts_source; /* the cached folders' counts, after the first screen */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
@@ -475,6 +476,8 @@ bool cache_show_folder(struct tui *t);
 void cache_reload_folder(struct tui *t, guint32 uidvalidity, bool replace);
 /* The folder pane from the cached folder names (offline). */
 void cache_show_folders(struct tui *t);
+/* Drop the cached counts not yet shown (the server listed newer ones). */
+void cache_counts_cancel(struct tui *t);
 /* Keep the folder list the server gave (for the next offline start). */
 void cache_put_folders(struct tui *t, const GPtrArray *folders);
 /* A folder loaded from the server without the store's resync: its row
