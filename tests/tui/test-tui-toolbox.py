@@ -308,7 +308,9 @@ def check_parts(t, run, save_dir, record, pwned):
     ok, lines = run.term.wait(lambda ls: races.viewer_subject(ls) == PARTS_SUBJECT)
     t.ok(ok, "the parts message opens", "\n".join(lines))
     run.term.keys("v")
-    ok, lines = run.term.wait(lambda ls: screen_has(ls, "application/pdf"))
+    # the viewer's own attachment lines say "application/pdf" too: wait for
+    # the list's row (number, two spaces, type), not for the type alone
+    ok, lines = run.term.wait(lambda ls: screen_has(ls, " 1  application/pdf"))
     t.ok(ok, "v: the list of parts, with their types", "\n".join(lines))
     t.ok(screen_has(lines, " 1  application/pdf") and screen_has(lines, " 2  text/plain"),
          "v: numbered as tern save numbers them", "\n".join(lines))
