@@ -1027,6 +1027,7 @@ clear_view(struct tui *t)
 		close_message(t);
 	} else if (t->search != NULL) {
 		g_clear_pointer(&t->search, g_free);
+		t->searching = false; /* the server's answer, still coming, is for nothing */
 		message_list_set_filter(t->list, NULL);
 		tui_info(t, _("Showing every message."));
 	} else if (t->list->tagged > 0 && t->focus == PANE_LIST) {

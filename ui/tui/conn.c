@@ -981,7 +981,9 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 	struct tui *t = op->t;
 	struct search_op *so = op->data;
 
-	if (tui_op_current(op)) {
+	/* Esc while the server searched (the cache's matches were shown)
+	 * cleared the search: its answer must not bring it back */
+	if (tui_op_current(op) && t->searching) {
 		guint n = uids != NULL ? uids->len : 0;
 
 		t->searching = false;
