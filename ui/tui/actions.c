@@ -653,23 +653,30 @@ archive_msgs(struct tui *t, bool prefix)
 	g_array_unref(uids);
 }
 
-static void
-move_prompt_done(struct tui *t, const char *text, void *ud)
+/* The folder the move or copy prompt named, or NULL (said so). */
+static const char *
+prompted_folder(struct tui *t, const char *text)
 {
-	GArray *uids = ud;
 	struct folder_node *n;
-	enum change_mode mode;
 
 	if (text == NULL || *text == '\0')
-		return;
+		return NULL;
 	n = folder_tree_find(t->folders, text);
 	if (n == NULL || !n->selectable) {
 		tui_error(t, _("There is no folder %s (Tab completes names)."), text);
-		return;
+		return NULL;
 	}
-	mode = can_change(t);
-	if (mode != CHANGE_NONE)
-		move_uids(t, mode, uids, n->name);
+	return n->name;
+}
+
+static void
+move_prompt_done(struct tui *t, const char *text, void *ud)
+{
+	const char *dest = prompted_folder(t, text);
+	enum change_mode mode;
+
+	if (dest != NULL && (mode = can_change(t)) != CHANGE_NONE)
+		move_uids(t, mode, ud, dest);
 }
 
 static void
@@ -757,20 +764,11 @@ copy_uids(struct tui *t, enum change_mode mode, GArray *uids, const char *dest)
 static void
 copy_prompt_done(struct tui *t, const char *text, void *ud)
 {
-	GArray *uids = ud;
-	struct folder_node *n;
+	const char *dest = prompted_folder(t, text);
 	enum change_mode mode;
 
-	if (text == NULL || *text == '\0')
-		return;
-	n = folder_tree_find(t->folders, text);
-	if (n == NULL || !n->selectable) {
-		tui_error(t, _("There is no folder %s (Tab completes names)."), text);
-		return;
-	}
-	mode = can_change(t);
-	if (mode != CHANGE_NONE)
-		copy_uids(t, mode, uids, n->name);
+	if (dest != NULL && (mode = can_change(t)) != CHANGE_NONE)
+		copy_uids(t, mode, ud, dest);
 }
 
 /* C: the folder prompt of m (PROMPT_MOVE completes folder names). */
