@@ -113,6 +113,25 @@ def main(t):
                  "\n".join(lines))
             t.ok("The server found 1 more message" in "\n".join(lines),
                  "and it says the server found one more", "\n".join(lines))
+            # Esc while the server's answer is still on its way: the
+            # cache's match is shown, the search is cleared, and the late
+            # answer must not bring it back (distcheck once saw it do so)
+            run.term.keys("Escape")
+            ok, lines = run.term.wait(lambda ls: "match" not in status(ls))
+            t.ok(ok, "Esc clears the first search", "\n".join(lines))
+            run.term.keys("/")
+            run.term.text("body:xenolith")
+            run.term.keys("Enter")
+            ok, lines = run.term.wait(lambda ls: "1 match" in status(ls))
+            t.ok(ok, "searched again: the cache's match shows", "\n".join(lines))
+            run.term.keys("Escape")
+            ok, lines = run.term.wait(lambda ls: "match" not in status(ls))
+            t.ok(ok, "Esc clears it before the server answers", "\n".join(lines))
+            back, lines = run.term.wait(lambda ls: "match" in status(ls), timeout=8)
+            rows = [r for r in base.list_rows(lines, LIST_H) if r.strip()]
+            t.ok(not back and len(rows) >= 6,
+                 "the server's late answer does not bring the cleared search back",
+                 "\n".join(lines))
             proxy.delay = 0
         except BaseException:
             t.diag("screen:\n" + "\n".join(run.term.screen()))
