@@ -116,7 +116,8 @@ crypto_new(void)
 struct mime_crypto *
 mime_crypto_copy(const struct mime_crypto *c)
 {
-	struct mime_crypto *d = crypto_new();
+	/* not crypto_new(): its recipients array would be overwritten */
+	struct mime_crypto *d = g_new(struct mime_crypto, 1);
 
 	*d = *c;
 	d->signer = g_strdup(c->signer);

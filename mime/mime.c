@@ -9,6 +9,10 @@
 
 static GMimeParserOptions *parser_options;
 static char *fallback_charset;
+/* mime_init() calls not yet matched by mime_shutdown(): the command line
+ * opens a second context inside the first (config check, per account), and
+ * only the last shutdown may free what the first init made. */
+static unsigned init_count;
 
 static void
 options_update(void)
@@ -23,6 +27,8 @@ options_update(void)
 void
 mime_init(void)
 {
+	if (init_count++ > 0)
+		return;
 	g_mime_init();
 	parser_options = g_mime_parser_options_new();
 	g_mime_parser_options_set_rfc2047_compliance_mode(parser_options,
@@ -42,6 +48,9 @@ mime_init(void)
 void
 mime_shutdown(void)
 {
+	g_return_if_fail(init_count > 0);
+	if (--init_count > 0)
+		return;
 	text_set_header_decoder(NULL);
 	text_set_body_extractor(NULL);
 	text_set_parts_extractor(NULL);

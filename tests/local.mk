@@ -12,10 +12,11 @@ AM_TESTS_ENVIRONMENT = \
 	TERN_SRCDIR=$(abs_top_srcdir); \
 	TERN_BUILDDIR=$(abs_top_builddir); \
 	G_TEST_SRCDIR=$(abs_srcdir); G_TEST_BUILDDIR=$(abs_builddir); \
+	G_SLICE=always-malloc; \
 	ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0; \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1; \
 	LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/tests/lsan.supp:print_suppressions=0; \
-	export TZ LANG LC_ALL COLUMNS PYTHONDONTWRITEBYTECODE TERN TERN_SRCDIR TERN_BUILDDIR \
+	export TZ LANG LC_ALL COLUMNS PYTHONDONTWRITEBYTECODE TERN TERN_SRCDIR TERN_BUILDDIR G_SLICE \
 	  G_TEST_SRCDIR G_TEST_BUILDDIR ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS;
 
 # Unit tests link the layer they test.
