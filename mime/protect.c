@@ -153,6 +153,62 @@ out:
 	return rc;
 }
 
+/* A 7bit leaf of type/subtype holding stream. */
+static GMimeObject *
+leaf_new(const char *type, const char *subtype, GMimeStream *stream)
+{
+	GMimePart *leaf = g_mime_part_new_with_type(type, subtype);
+	GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(stream,
+								  GMIME_CONTENT_ENCODING_7BIT);
+
+	g_mime_part_set_content(leaf, w);
+	g_mime_part_set_content_encoding(leaf, GMIME_CONTENT_ENCODING_7BIT);
+	g_object_unref(w);
+	return GMIME_OBJECT(leaf);
+}
+
+/* part encrypted (and signed) as RFC 3156's multipart/encrypted. Built
+ * here rather than by g_mime_multipart_encrypted_encrypt(), which in
+ * Debian's GMime 3.2.13 leaks its format options on every call. Transfer
+ * full; NULL with error set. */
+static GMimeObject *
+encrypt_part(GMimeCryptoContext *ctx, GMimeObject *part, const struct mime_protect *p,
+	     const char *sign_fpr, GPtrArray *fprs, GError **error)
+{
+	GMimeFormatOptions *fo = g_mime_format_options_new();
+	GMimeStream *clear = g_mime_stream_mem_new();
+	GMimeStream *cipher = g_mime_stream_mem_new();
+	GMimeStream *version;
+	GMimeMultipart *mp = NULL;
+	GMimeObject *leaf;
+
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	g_mime_object_write_to_stream(part, fo, clear);
+	g_mime_format_options_free(fo);
+	g_mime_stream_reset(clear);
+	/* the keys were checked above: validity is not gpg's web of trust */
+	if (g_mime_crypto_context_encrypt(ctx, p->sign, sign_fpr, GMIME_ENCRYPT_ALWAYS_TRUST, fprs,
+					  clear, cipher, error) < 0)
+		goto out;
+	g_mime_stream_reset(cipher);
+	mp = GMIME_MULTIPART(g_mime_multipart_encrypted_new());
+	version = g_mime_stream_mem_new_with_buffer("Version: 1\n", strlen("Version: 1\n"));
+	leaf = leaf_new("application", "pgp-encrypted", version);
+	g_mime_multipart_add(mp, leaf);
+	g_object_unref(leaf);
+	g_object_unref(version);
+	leaf = leaf_new("application", "octet-stream", cipher);
+	g_mime_multipart_add(mp, leaf);
+	g_object_unref(leaf);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(mp), "protocol",
+						 "application/pgp-encrypted");
+	g_mime_multipart_set_boundary(mp, NULL); /* a fresh random one */
+out:
+	g_object_unref(clear);
+	g_object_unref(cipher);
+	return GMIME_OBJECT(mp);
+}
+
 /* The signed or encrypted body that replaces part. Transfer full. */
 static GMimeObject *
 protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_fpr, GPtrArray *fprs,
@@ -162,9 +218,7 @@ protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_f
 	GMimeObject *out;
 
 	if (p->encrypt)
-		/* the keys were checked above: validity is not gpg's web of trust */
-		out = GMIME_OBJECT(g_mime_multipart_encrypted_encrypt(
-		    ctx, part, p->sign, sign_fpr, GMIME_ENCRYPT_ALWAYS_TRUST, fprs, error));
+		out = encrypt_part(ctx, part, p, sign_fpr, fprs, error);
 	else
 		out = GMIME_OBJECT(g_mime_multipart_signed_sign(ctx, part, sign_fpr, error));
 	g_object_unref(ctx);
