@@ -113,6 +113,18 @@ def main(t):
                  "\n".join(lines))
             t.ok("The server found 1 more message" in "\n".join(lines),
                  "and it says the server found one more", "\n".join(lines))
+            # the cursor was on the cache's match (probe 1) when the answer
+            # came, and the answer put the newer probe 2 above it: the
+            # cursor stays on probe 1 rather than jumping to the first row
+            run.term.keys("Enter")
+            ok, lines = run.term.wait(lambda ls: any("Subject: " in l for l in ls))
+            subject = [l for l in lines if "Subject: " in l]
+            t.ok(ok and "Fts probe 1" in subject[0],
+                 "the server's answer leaves the cursor on the message it was on",
+                 "\n".join(lines))
+            run.term.keys("q")
+            ok, lines = run.term.wait(lambda ls: not any("Subject: " in l for l in ls))
+            t.ok(ok, "q closes the message", "\n".join(lines))
             # Esc while the server's answer is still on its way: the
             # cache's match is shown, the search is cleared, and the late
             # answer must not bring it back (distcheck once saw it do so)

@@ -946,14 +946,20 @@ conn_sync(struct tui *t)
 /* ---- search ------------------------------------------------------------------ */
 
 /* Show only what the search found. */
+/* keep_place: the server's answer replacing the cache's matches, which the
+ * user may already be working in: the selected message stays selected
+ * when the answer holds it too. */
 static void
-show_search(struct tui *t, const char *text, const GArray *uids)
+show_search(struct tui *t, const char *text, const GArray *uids, bool keep_place)
 {
+	const struct msg *before = t->list->sel;
+
 	g_free(t->search);
 	t->search = g_strdup(text);
 	message_list_set_filter(t->list, uids);
 	message_list_refresh(t->list);
-	message_list_select_row(t->list, 0);
+	if (!keep_place || before == NULL || t->list->sel != before)
+		message_list_select_row(t->list, 0);
 	t->focus = PANE_LIST;
 }
 
@@ -961,7 +967,8 @@ show_search(struct tui *t, const char *text, const GArray *uids)
  * the local index showed meanwhile. */
 struct search_op {
 	char *text;
-	guint local; /* shown before the server answered (0: none) */
+	guint local;  /* shown before the server answered (0: none) */
+	guint serial; /* t->message_serial once the cache's matches were told */
 };
 
 static void
@@ -990,7 +997,11 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 		if (st == TERN_OK) {
 			/* the server's answer is the result: it replaces the
 			 * cache's, which it holds unless the cache is stale */
-			show_search(t, so->text, uids);
+			/* what a key pressed meanwhile said (Untagged…) is not
+			 * overwritten by a count the user has already seen */
+			bool quiet = so->local > 0 && t->message_serial != so->serial;
+
+			show_search(t, so->text, uids, so->local > 0);
 			if (n == 0)
 				tui_info(t, _("No message matches."));
 			else if (so->local > 0 && n > so->local)
@@ -998,7 +1009,7 @@ search_done(struct imap_client *c, enum tern_status st, const char *detail, GArr
 						     "The server found %u more messages than the cache.",
 						     n - so->local),
 					 n - so->local);
-			else if (so->local > 0) /* replaces "the server is searching" */
+			else if (so->local > 0 && !quiet) /* replaces "the server is searching" */
 				tui_info(t, ngettext("%u message matches.", "%u messages match.", n),
 					 n);
 		} else {
@@ -1018,7 +1029,7 @@ search_local_first(struct tui *t, const char *text, const struct query *q)
 	guint n = uids != NULL ? uids->len : 0;
 
 	if (n > 0) {
-		show_search(t, text, uids);
+		show_search(t, text, uids, false);
 		tui_info(t, ngettext("%u cached message matches; the server is searching...",
 				     "%u cached messages match; the server is searching...", n),
 			 n);
@@ -1038,7 +1049,7 @@ search_offline(struct tui *t, const char *text, const struct query *q)
 		tui_error(t, _("Search needs the server, and it is not connected."));
 		return;
 	}
-	show_search(t, text, uids);
+	show_search(t, text, uids, false);
 	if (uids->len == 0)
 		tui_info(t, _("No cached message matches (offline: headers and bodies read)."));
 	else
@@ -1076,6 +1087,7 @@ conn_search(struct tui *t, const char *text)
 	so = g_new0(struct search_op, 1);
 	so->text = g_strdup(text);
 	so->local = search_local_first(t, text, q);
+	so->serial = t->message_serial;
 	tokens = query_to_imap(q);
 	op = tui_op_new(t, so, search_op_free);
 	t->searching = true;

@@ -263,6 +263,7 @@ struct tui {
 	bool tag_prefix;
 	char *message;          /* the message line: last error or info */
 	bool message_is_error;
+	guint message_serial;   /* counts messages set: has another said something since? */
 	struct compose *compose; /* the message being reviewed, or NULL (compose.c) */
 	struct complete *complete; /* address completion's index, or NULL (complete.c) */
 	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */

@@ -47,6 +47,7 @@ set_message(struct tui *t, enum message_kind kind, const char *fmt, va_list ap)
 	g_free(t->message);
 	t->message = g_strdup_vprintf(fmt, ap);
 	t->message_is_error = kind == MESSAGE_ERROR;
+	t->message_serial++;
 	if (t->info_timer != 0)
 		g_source_remove(t->info_timer);
 	t->info_timer = kind == MESSAGE_INFO ?
