@@ -137,6 +137,7 @@ def main(t):
         fill(srv)
         check_sorted(t, srv, proxy)
         check_threaded(t, srv, proxy)
+        check_loaded(t, srv, proxy)
     finally:
         proxy.close()
         srv.stop()
@@ -227,6 +228,40 @@ def check_threaded(t, srv, proxy):
         proxy.mode = "up"
         try:
             run.quit(t, "threaded")
+        finally:
+            run.kill()
+            env.cleanup()
+
+
+def check_loaded(t, srv, proxy):
+    """Nothing held: the whole load comes after the first screen and the
+    local sort keeps it (each message once)."""
+    env = ternlib.Env()
+    config = srv.tern_config(env.config, tls="none", port=proxy.port, timeout=3)
+    run = Run(env, config)
+    proxy.mode = "up"
+    try:
+        ok, lines = run.term.wait_text("1 message")
+        t.ok(ok, "loaded: tern starts on INBOX", "\n".join(lines))
+        time.sleep(1)
+        for k in ("o", "o", "J"):
+            run.term.keys(k)
+            time.sleep(0.2)
+        run.term.text(SENDERS)
+        run.term.keys("Enter")
+        label = base.count_label(N_SENDERS)
+        want = ["Sender %03d" % i for i in range(10)]
+        ok, lines = run.term.wait(
+            lambda ls: label in run.status_line(ls) and
+            all(w in run.rows(ls)[i] for i, w in enumerate(want)), timeout=WAIT * 2)
+        t.ok(ok, "loaded: %s, still Sender 000..009 first" % label, "\n".join(lines))
+        t.ok("UID SORT RETURN (PARTIAL" in run.trace(), "loaded: ESORT asked first")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        try:
+            run.quit(t, "loaded")
         finally:
             run.kill()
             env.cleanup()
