@@ -2273,10 +2273,11 @@ struct order_op {
 	char *tag;
 	GArray *uids;
 	GArray *starts;           /* THREAD: index of each thread's first UID */
+	guint max;                /* UIDs kept at most (SORT: the count asked) */
 };
 
 /* The PARTIAL numbers in the order sent (seqset ranges ascend), at most
- * CLIENT_SEARCH_MAX of them. */
+ * op->max of them: a server cannot make "1:4294967295" an allocation. */
 static void
 order_add_set(struct order_op *op, const struct imap_seqset *set)
 {
@@ -2285,7 +2286,7 @@ order_add_set(struct order_op *op, const struct imap_seqset *set)
 
 		if (r->first == IMAP_SEQ_STAR || r->last == IMAP_SEQ_STAR)
 			continue;
-		for (uint64_t u = r->first; u <= r->last && op->uids->len < CLIENT_SEARCH_MAX; u++) {
+		for (uint64_t u = r->first; u <= r->last && op->uids->len < op->max; u++) {
 			guint32 v = (guint32)u;
 
 			g_array_append_val(op->uids, v);
@@ -2309,7 +2310,7 @@ order_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
 	if (op->threaded != NULL && r->type == IMAP_DATA_THREAD) {
 		const struct imap_thread *th = &r->u.thread;
 
-		if (op->uids->len + th->n_numbers > CLIENT_SEARCH_MAX)
+		if (op->uids->len + th->n_numbers > op->max)
 			return true; /* past the cap: dropped */
 		for (size_t i = 0; i < th->n_threads; i++) {
 			guint32 start = op->uids->len + th->starts[i];
@@ -2351,6 +2352,7 @@ order_op_new(struct imap_client *c, void *ud)
 	op->ud = ud;
 	op->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	op->starts = g_array_new(FALSE, FALSE, sizeof(guint32));
+	op->max = CLIENT_SEARCH_MAX;
 	return op;
 }
 
@@ -2395,6 +2397,7 @@ imap_client_sort_first(struct imap_client *c, enum imap_sort_key key, guint32 co
 	char *fmt;
 
 	op->sorted = done;
+	op->max = count;
 	if (key == IMAP_SORT_FROM && imap_client_has_cap(c, "SORT=DISPLAY"))
 		crit = "DISPLAYFROM"; /* the display name, as the local sort */
 	fmt = g_strdup_printf("UID SORT RETURN (PARTIAL 1:%%u) (%s) UTF-8 ALL", crit);

@@ -273,7 +273,8 @@ enum imap_sort_key {
 
 /* UID SORT RETURN (PARTIAL 1:count) (key) UTF-8 ALL on the selected
  * folder: the UIDs of the first count messages in the server's order,
- * in that order (uids: guint32, transfer none). TERN_ERR_NO, from the
+ * in that order (uids: guint32, transfer none; never more than count,
+ * whatever the server sends). TERN_ERR_NO, from the
  * loop and with nothing sent, when imap_client_offers_sort_first() is
  * false or count is 0. */
 void imap_client_sort_first(struct imap_client *c, enum imap_sort_key key, guint32 count,
@@ -284,8 +285,8 @@ void imap_client_sort_first(struct imap_client *c, enum imap_sort_key key, guint
  * newest message, oldest thread first); starts: the index in uids of each
  * thread's first UID. Both guint32, transfer none. TERN_ERR_NO from the
  * loop when THREAD=REFS is not offered. The whole folder's answer (there
- * is no PARTIAL for THREAD): at most CLIENT_SEARCH_MAX UIDs are kept, and
- * the parser's line and argument caps bound it first. */
+ * is no PARTIAL for THREAD): the parser's line and argument caps bound
+ * it (past them the connection fails as on any protocol error). */
 typedef void imap_threads_fn(struct imap_client *c, enum tern_status st, const char *detail,
 			     GArray *uids, GArray *starts, void *ud);
 void imap_client_thread_refs(struct imap_client *c, imap_threads_fn *done, void *ud);

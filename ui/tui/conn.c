@@ -651,10 +651,8 @@ order_answered(struct tui_op *op, enum tern_status st, const guint32 *uids, guin
 		return;
 	}
 	tui_op_free(op);
-	if (st == TERN_ERR_CONN) {
-		t->order_asked = false;
-		return;
-	}
+	if (st == TERN_ERR_CONN)
+		return; /* order_asked stays: connection_lost() sees it */
 	if (n == 0 || t->client == NULL) {
 		t->order_asked = false;
 		load_newest(t);
