@@ -651,13 +651,18 @@ order_answered(struct tui_op *op, enum tern_status st, const guint32 *uids, guin
 		return;
 	}
 	tui_op_free(op);
+	/* Refused, or the answer broke the connection (a protocol error
+	 * comes before the connection's end): not asked again. */
+	if (st != TERN_OK)
+		t->order_off = true;
+	t->order_asked = false;
 	if (st == TERN_ERR_CONN)
-		return; /* order_asked stays: connection_lost() sees it */
+		return;
 	if (n == 0 || t->client == NULL) {
-		t->order_asked = false;
 		load_newest(t);
 		return;
 	}
+	t->order_asked = true;
 	fetch_order(t, uids, n);
 }
 
