@@ -1,6 +1,8 @@
 /* tern — ui/tui/conn: the account's connection, seen from the interface.
  *
- * Opening a folder: SELECT, then the newest screenful (the highest UIDs),
+ * Opening a folder: SELECT, then the newest screenful (the highest UIDs;
+ * for a folder not cached, sorted other than by date or threaded, the
+ * first screen in the server's order: ESORT PARTIAL, THREAD=REFS),
  * then the rest in UID ranges going down, one command at a time, so the
  * first screen comes after one round trip and anything the user asks for
  * meanwhile waits for one range at most. Then IDLE (or a poll): new mail,
