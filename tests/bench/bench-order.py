@@ -14,7 +14,9 @@ logged in, Big selected beforehand) sending the same commands tern sends:
   sorted    UID SORT RETURN (PARTIAL 1:N) (DISPLAYFROM) UTF-8 ALL
   threaded  UID THREAD REFS UTF-8 ALL
 each alone, and followed by the UID FETCH of the first screen's summaries
-(the same items as tern's) - the least a client can do for that screen.
+(the same items as tern's) - the least a client can do for that screen;
+and SELECT alone, and the newest screenful by sequence number, which tern's
+figures (Enter -> rows) also contain.
 
 Dovecot builds its sort and thread indexes on the first SORT/THREAD of a
 folder: the first round (cold) is printed apart from the warm ones.
@@ -140,17 +142,25 @@ class Raw:
         self.s.close()
 
 
+def select(raw):
+    t0 = time.monotonic()
+    raw.cmd(b"SELECT " + FOLDER.encode())
+    return time.monotonic() - t0
+
+
 def floor_sorted(raw):
+    sel = select(raw)
     t0 = time.monotonic()
     out = raw.cmd(b"UID SORT RETURN (PARTIAL 1:%d) (DISPLAYFROM) UTF-8 ALL" % FIRST)
     t1 = time.monotonic()
     m = re.search(rb"PARTIAL \(\S+ (\S+)\)", out)
     raw.cmd(b"UID FETCH " + m.group(1) + b" " + FETCH_ITEMS)
     t2 = time.monotonic()
-    return t1 - t0, t2 - t0
+    return t1 - t0, t2 - t0, sel
 
 
 def floor_threaded(raw):
+    sel = select(raw)
     t0 = time.monotonic()
     out = raw.cmd(b"UID THREAD REFS UTF-8 ALL")
     t1 = time.monotonic()
@@ -159,7 +169,18 @@ def floor_threaded(raw):
     uids = b",".join(nums[-FIRST:])
     raw.cmd(b"UID FETCH " + uids + b" " + FETCH_ITEMS)
     t2 = time.monotonic()
-    return t1 - t0, t2 - t0, len(out)
+    return t1 - t0, t2 - t0, len(out), sel
+
+
+def floor_newest(raw):
+    """SELECT, then the newest screenful by sequence number (tern's date order)."""
+    t0 = time.monotonic()
+    out = raw.cmd(b"SELECT " + FOLDER.encode())
+    sel = time.monotonic() - t0
+    n = int(re.search(rb"(\d+) EXISTS", out).group(1))
+    t0 = time.monotonic()
+    raw.cmd(b"FETCH %d:* " % max(1, n - FIRST + 1) + FETCH_ITEMS)
+    return time.monotonic() - t0, sel
 
 
 def ms(x):
@@ -206,7 +227,10 @@ def main():
             print("tern, %s, Enter -> first rows: %s" % (label, med(times)), flush=True)
         fs = [floor_sorted(raw) for _ in range(a.runs)]
         ft = [floor_threaded(raw) for _ in range(a.runs)]
-        print("protocol floor, warm (raw client, plain IMAP, folder selected):")
+        fn = [floor_newest(raw) for _ in range(a.runs)]
+        print("protocol floor, warm (raw client, plain IMAP, logged in):")
+        print("  SELECT %s                                  %s" % (FOLDER, med([x[2] for x in fs])))
+        print("  FETCH of the newest %d by sequence number    %s" % (FIRST, med([x[0] for x in fn])))
         print("  UID SORT RETURN (PARTIAL 1:%d) (DISPLAYFROM)  %s" % (FIRST, med([x[0] for x in fs])))
         print("    + UID FETCH of those %d                    %s" % (FIRST, med([x[1] for x in fs])))
         print("  UID THREAD REFS UTF-8 ALL                     %s (%d bytes)" % (
