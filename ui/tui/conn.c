@@ -719,7 +719,8 @@ ask_order(struct tui *t)
 		return false;
 	if (ml->threaded) {
 		/* REFS orders threads by their newest message: the date order's */
-		if (ml->sort != MESSAGE_SORT_DATE_DESC || !imap_client_offers_thread_refs(t->client))
+		if (ml->sort != MESSAGE_SORT_DATE_DESC || !imap_client_offers_thread_refs(t->client) ||
+		    t->info.exists > TUI_THREAD_ORDER_MAX_EXISTS)
 			return false;
 		t->order_asked = true;
 		imap_client_thread_refs(t->client, thread_answered, tui_op_new(t, NULL, NULL));

@@ -25,6 +25,10 @@
  * that they fit one set of TUI_ORDER_SET_MAX bytes (11 bytes each). */
 #define TUI_ORDER_MAX 500
 #define TUI_ORDER_SET_MAX 7000
+/* THREAD answers for the whole folder, some 7 bytes a message on one
+ * line: above this many messages it could pass the parser's line cap
+ * (IMAP_DEFAULT_MAX_LINE, 4 MiB), which would cost the connection. */
+#define TUI_THREAD_ORDER_MAX_EXISTS 300000
 /* The folder list (its tree) is made again this often (s); counts come
  * sooner (live.c, [ui] poll_interval without NOTIFY). */
 #define TUI_POLL_INTERVAL 60
