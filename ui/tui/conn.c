@@ -850,6 +850,7 @@ begin_select(struct tui *t, bool reload)
 	t->resync_needed = reload;
 	t->fetching_new = false;
 	t->fetch_new_again = false;
+	t->order_asked = false; /* a folder left meanwhile: its answer is stale */
 	if (!reload)
 		t->top_uid = 0;
 	t->cache_synced = false;
