@@ -88,6 +88,11 @@ EXTRA_DIST += tests/tui/test-tui-fetch.py tests/fake/test-fetch-hostile.py
 # The viewer on a server whose BODYSTRUCTURE is unusable (scripted fake).
 TESTS += tests/fake/test-tui-fetch-fake.py
 EXTRA_DIST += tests/fake/test-tui-fetch-fake.py
+# The first screen in the server's order: ESORT PARTIAL, THREAD=REFS (#16).
+TESTS += tests/tui/test-tui-sorted.py tests/fake/test-tui-order-hostile.py
+EXTRA_DIST += tests/tui/test-tui-sorted.py tests/fake/test-tui-order-hostile.py
+# ...and its figures (a benchmark, run by hand).
+EXTRA_DIST += tests/bench/bench-order.py
 
 # Benchmarks: built, not run by make check.
 noinst_PROGRAMS += tests/bench/floor

@@ -2245,6 +2245,176 @@ imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8, imap_uid
 }
 
 /* ------------------------------------------------------------------ */
+/* The server's order for a first screen: ESORT PARTIAL, THREAD=REFS  */
+/* ------------------------------------------------------------------ */
+
+/* Dovecot 2.3 answers UID SORT RETURN (PARTIAL ...) but announces only
+ * ESORT and CONTEXT=SEARCH: PARTIAL came with CONTEXT=SEARCH (RFC 5267
+ * 4.4), and RFC 9394 names it on its own. */
+bool
+imap_client_offers_sort_first(struct imap_client *c)
+{
+	return imap_client_has_cap(c, "ESORT") &&
+	       (imap_client_has_cap(c, "PARTIAL") || imap_client_has_cap(c, "CONTEXT=SORT") ||
+		imap_client_has_cap(c, "CONTEXT=SEARCH"));
+}
+
+bool
+imap_client_offers_thread_refs(struct imap_client *c)
+{
+	return imap_client_has_cap(c, "THREAD=REFS");
+}
+
+struct order_op {
+	struct imap_client *c;
+	imap_uids_fn *sorted;     /* SORT */
+	imap_threads_fn *threaded; /* THREAD */
+	void *ud;
+	char *tag;
+	GArray *uids;
+	GArray *starts;           /* THREAD: index of each thread's first UID */
+	guint max;                /* UIDs kept at most (SORT: the count asked) */
+};
+
+/* The PARTIAL numbers in the order sent (seqset ranges ascend), at most
+ * op->max of them: a server cannot make "1:4294967295" an allocation. */
+static void
+order_add_set(struct order_op *op, const struct imap_seqset *set)
+{
+	for (size_t i = 0; set != NULL && i < set->n_ranges; i++) {
+		const struct imap_seq_range *r = &set->ranges[i];
+
+		if (r->first == IMAP_SEQ_STAR || r->last == IMAP_SEQ_STAR)
+			continue;
+		for (uint64_t u = r->first; u <= r->last && op->uids->len < op->max; u++) {
+			guint32 v = (guint32)u;
+
+			g_array_append_val(op->uids, v);
+		}
+	}
+}
+
+static bool
+order_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct order_op *op = ud;
+
+	if (op->sorted != NULL && r->type == IMAP_DATA_ESEARCH) {
+		if (r->u.esearch.tag == NULL || op->tag == NULL ||
+		    strcmp(r->u.esearch.tag, op->tag) != 0)
+			return false; /* another command's */
+		if (r->u.esearch.present & IMAP_ESEARCH_PARTIAL)
+			order_add_set(op, r->u.esearch.partial);
+		return true;
+	}
+	if (op->threaded != NULL && r->type == IMAP_DATA_THREAD) {
+		const struct imap_thread *th = &r->u.thread;
+
+		if (op->uids->len + th->n_numbers > op->max)
+			return true; /* past the cap: dropped */
+		for (size_t i = 0; i < th->n_threads; i++) {
+			guint32 start = op->uids->len + th->starts[i];
+
+			g_array_append_val(op->starts, start);
+		}
+		g_array_append_vals(op->uids, th->numbers, th->n_numbers);
+		return true;
+	}
+	return false;
+}
+
+static void
+order_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	   const char *detail, void *ud)
+{
+	struct order_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (client_may_answer(c)) {
+		if (op->sorted != NULL)
+			op->sorted(c, st, detail, op->uids, op->ud);
+		else
+			op->threaded(c, st, detail, op->uids, op->starts, op->ud);
+	}
+	g_array_unref(op->uids);
+	g_array_unref(op->starts);
+	g_free(op->tag);
+	g_free(op);
+	after_command(c);
+}
+
+static struct order_op *
+order_op_new(struct imap_client *c, void *ud)
+{
+	struct order_op *op = g_new0(struct order_op, 1);
+
+	op->c = c;
+	op->ud = ud;
+	op->uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	op->starts = g_array_new(FALSE, FALSE, sizeof(guint32));
+	op->max = CLIENT_SEARCH_MAX;
+	return op;
+}
+
+static void
+order_submit(struct imap_client *c, struct order_op *op, bool offered, const char *fmt, ...)
+{
+	static const struct imap_cmd_handlers h = { .untagged = order_untagged,
+						    .done = order_done };
+	struct imap_command *cmd = NULL;
+	va_list ap;
+
+	if (offered) {
+		va_start(ap, fmt);
+		cmd = imap_command_newv(imap_session_tags(c->session),
+					imap_session_command_options(c->session), NULL, fmt, ap);
+		va_end(ap);
+	}
+	if (cmd == NULL) {
+		later_command(c, &h, op, TERN_ERR_NO, _("the server cannot sort or thread"));
+		return;
+	}
+	before_command(c);
+	op->tag = g_strdup(cmd->tag);
+	client_submit_command(c, cmd, &h, op);
+}
+
+/* The sort criteria, indexed by enum imap_sort_key: fixed words that
+ * become part of the command's format. */
+static const char *const sort_criteria[] = {
+	[IMAP_SORT_DATE] = "DATE",
+	[IMAP_SORT_FROM] = "FROM",
+	[IMAP_SORT_SUBJECT] = "SUBJECT",
+	[IMAP_SORT_SIZE_DESC] = "REVERSE SIZE",
+};
+
+void
+imap_client_sort_first(struct imap_client *c, enum imap_sort_key key, guint32 count,
+		       imap_uids_fn *done, void *ud)
+{
+	struct order_op *op = order_op_new(c, ud);
+	const char *crit = (guint)key < TERN_ARRAY_LEN(sort_criteria) ? sort_criteria[key] : "DATE";
+	char *fmt;
+
+	op->sorted = done;
+	op->max = count;
+	if (key == IMAP_SORT_FROM && imap_client_has_cap(c, "SORT=DISPLAY"))
+		crit = "DISPLAYFROM"; /* the display name, as the local sort */
+	fmt = g_strdup_printf("UID SORT RETURN (PARTIAL 1:%%u) (%s) UTF-8 ALL", crit);
+	order_submit(c, op, imap_client_offers_sort_first(c) && count > 0, fmt, count);
+	g_free(fmt);
+}
+
+void
+imap_client_thread_refs(struct imap_client *c, imap_threads_fn *done, void *ud)
+{
+	struct order_op *op = order_op_new(c, ud);
+
+	op->threaded = done;
+	order_submit(c, op, imap_client_offers_thread_refs(c), "UID THREAD REFS UTF-8 ALL");
+}
+
+/* ------------------------------------------------------------------ */
 /* Bodies                                                             */
 /* ------------------------------------------------------------------ */
 

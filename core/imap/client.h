@@ -255,6 +255,42 @@ typedef void imap_uids_fn(struct imap_client *c, enum tern_status st, const char
 void imap_client_search(struct imap_client *c, GPtrArray *tokens, bool utf8,
 			imap_uids_fn *done, void *ud);
 
+/* The server's order for the first screen of a folder not cached yet. */
+
+/* True when imap_client_sort_first() can be answered: ESORT with PARTIAL
+ * (announced as PARTIAL, CONTEXT=SORT, or CONTEXT=SEARCH as Dovecot 2.3
+ * does). */
+bool imap_client_offers_sort_first(struct imap_client *c);
+/* True when the server offers THREAD=REFS. */
+bool imap_client_offers_thread_refs(struct imap_client *c);
+
+enum imap_sort_key {
+	IMAP_SORT_DATE,      /* the Date header, oldest first */
+	IMAP_SORT_FROM,      /* DISPLAYFROM (RFC 5957) where offered, else FROM */
+	IMAP_SORT_SUBJECT,   /* the base subject */
+	IMAP_SORT_SIZE_DESC, /* largest first */
+};
+
+/* UID SORT RETURN (PARTIAL 1:count) (key) UTF-8 ALL on the selected
+ * folder: the UIDs of the first count messages in the server's order,
+ * in that order (uids: guint32, transfer none; never more than count,
+ * whatever the server sends). TERN_ERR_NO, from the
+ * loop and with nothing sent, when imap_client_offers_sort_first() is
+ * false or count is 0. */
+void imap_client_sort_first(struct imap_client *c, enum imap_sort_key key, guint32 count,
+			    imap_uids_fn *done, void *ud);
+
+/* UID THREAD REFS UTF-8 ALL on the selected folder. uids: every UID, each
+ * thread in pre-order, threads in the server's order (REFS: by their
+ * newest message, oldest thread first); starts: the index in uids of each
+ * thread's first UID. Both guint32, transfer none. TERN_ERR_NO from the
+ * loop when THREAD=REFS is not offered. The whole folder's answer (there
+ * is no PARTIAL for THREAD): the parser's line and argument caps bound
+ * it (past them the connection fails as on any protocol error). */
+typedef void imap_threads_fn(struct imap_client *c, enum tern_status st, const char *detail,
+			     GArray *uids, GArray *starts, void *ud);
+void imap_client_thread_refs(struct imap_client *c, imap_threads_fn *done, void *ud);
+
 /* BODY.PEEK[section] of one message ("" = the whole message), or BODY[...]
  * (marks \Seen) when mark_seen. TERN_ERR_MSG when the UID does not exist.
  * data: transfer none (g_bytes_ref() to keep). */

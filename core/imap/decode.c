@@ -488,6 +488,55 @@ esearch_correlator(struct imap_decoder *dec, const struct imap_arg *arg, struct 
 	return imap_dec_string(dec, &arg->children[1], "tag", &es->tag);
 }
 
+/* One end of a PARTIAL range: 1..2^32-1 or its negative (RFC 9394). */
+static int
+partial_end(const char *s, size_t len, int64_t *value_r)
+{
+	bool neg = len > 0 && s[0] == '-';
+	uint64_t v = 0;
+
+	if (neg) {
+		s++;
+		len--;
+	}
+	if (len == 0 || len > 10 || s[0] == '0')
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -1;
+	*value_r = neg ? -(int64_t)v : (int64_t)v;
+	return 0;
+}
+
+/* PARTIAL (-1:-50 NIL) or (1:50 7,3,9:11): the range, then the numbers
+ * in it (in ESORT's order) or NIL. */
+static int
+esearch_partial(struct imap_decoder *dec, const struct imap_arg *val, struct imap_esearch *es)
+{
+	const struct imap_arg *range, *set;
+	const char *colon;
+
+	if (val->type != IMAP_ARG_LIST || val->n_children != 2)
+		return dec_fail(dec, "PARTIAL");
+	range = &val->children[0];
+	set = &val->children[1];
+	if (range->type != IMAP_ARG_ATOM || (colon = memchr(range->data, ':', range->len)) == NULL ||
+	    partial_end(range->data, (size_t)(colon - range->data), &es->partial_first) < 0 ||
+	    partial_end(colon + 1, range->len - (size_t)(colon + 1 - range->data),
+			&es->partial_last) < 0 ||
+	    (es->partial_first < 0) != (es->partial_last < 0))
+		return dec_fail(dec, "PARTIAL range");
+	if (set->type == IMAP_ARG_NIL) {
+		es->partial = NULL;
+		return 0;
+	}
+	return dec_seqset_arg(dec, set, false, &es->partial);
+}
+
 static int
 esearch_item(struct imap_decoder *dec, const struct imap_arg *name, const struct imap_arg *val,
 	     struct imap_esearch *es)
@@ -513,6 +562,10 @@ esearch_item(struct imap_decoder *dec, const struct imap_arg *name, const struct
 	if (imap_arg_atom_is(name, "ALL")) {
 		es->present |= IMAP_ESEARCH_ALL;
 		return dec_seqset_arg(dec, val, false, &es->all);
+	}
+	if (imap_arg_atom_is(name, "PARTIAL")) {
+		es->present |= IMAP_ESEARCH_PARTIAL;
+		return esearch_partial(dec, val, es);
 	}
 	return 0; /* unknown return data: skipped */
 }
@@ -557,6 +610,68 @@ decode_vanished(struct imap_decoder *dec, const struct imap_arg *a, size_t n)
 		return dec_fail(dec, "arguments");
 	}
 	return dec_seqset_arg(dec, &a[i], false, &v->uids);
+}
+
+/* ======================================================================== */
+/* THREAD                                                                   */
+/* ======================================================================== */
+
+/* One thread-list: numbers, then nested thread-lists (RFC 5256), appended
+ * in pre-order. Recursion is bounded by IMAP_THREAD_MAX_DEPTH (and the
+ * parser's own depth cap); the numbers by the parser's argument cap. */
+static int
+thread_list(struct imap_decoder *dec, const struct imap_arg *list, unsigned depth,
+	    GArray *numbers)
+{
+	bool nested = false;
+
+	if (depth > IMAP_THREAD_MAX_DEPTH)
+		return dec_fail(dec, "thread nesting");
+	if (list->type != IMAP_ARG_LIST || list->n_children == 0)
+		return dec_fail(dec, "thread");
+	for (size_t i = 0; i < list->n_children; i++) {
+		const struct imap_arg *a = &list->children[i];
+		uint32_t n;
+
+		if (a->type == IMAP_ARG_LIST) {
+			nested = true;
+			if (thread_list(dec, a, depth + 1, numbers) < 0)
+				return -1;
+			continue;
+		}
+		if (nested) /* a number after a branch */
+			return dec_fail(dec, "thread");
+		if (imap_dec_u32(dec, a, "THREAD member", true, &n) < 0)
+			return -1;
+		g_array_append_val(numbers, n);
+	}
+	return 0;
+}
+
+static int
+decode_thread(struct imap_decoder *dec, const struct imap_arg *a, size_t n)
+{
+	struct imap_thread *th = &dec->resp->u.thread;
+	GArray *numbers = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	uint32_t *starts = imap_resp_alloc(dec->resp, (n + 1) * sizeof(*starts));
+	int ret = 0;
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		starts[i] = numbers->len;
+		ret = thread_list(dec, &a[i], 1, numbers);
+	}
+	if (ret == 0) {
+		uint32_t *copy = imap_resp_alloc(dec->resp, (numbers->len + 1) * sizeof(*copy));
+
+		if (numbers->len > 0)
+			memcpy(copy, numbers->data, numbers->len * sizeof(*copy));
+		th->numbers = copy;
+		th->n_numbers = numbers->len;
+		th->starts = starts;
+		th->n_threads = n;
+	}
+	g_array_unref(numbers);
+	return ret;
 }
 
 /* ======================================================================== */
@@ -677,6 +792,7 @@ static const struct {
 	{"ESEARCH", IMAP_DATA_ESEARCH, decode_esearch},
 	{"VANISHED", IMAP_DATA_VANISHED, decode_vanished},
 	{"NAMESPACE", IMAP_DATA_NAMESPACE, decode_namespace},
+	{"THREAD", IMAP_DATA_THREAD, decode_thread},
 };
 
 static int

@@ -246,6 +246,7 @@ enum imap_data_type {
 	IMAP_DATA_ESEARCH,      /* u.esearch */
 	IMAP_DATA_FETCH,        /* u.fetch */
 	IMAP_DATA_NAMESPACE,    /* u.namespace */
+	IMAP_DATA_THREAD,       /* u.thread */
 	IMAP_DATA_UNKNOWN,      /* anything else: use name and args */
 };
 
@@ -410,6 +411,7 @@ enum imap_esearch_items {
 	IMAP_ESEARCH_COUNT = 1 << 2,
 	IMAP_ESEARCH_ALL = 1 << 3,
 	IMAP_ESEARCH_MODSEQ = 1 << 4,
+	IMAP_ESEARCH_PARTIAL = 1 << 5,
 };
 
 struct imap_esearch {
@@ -419,6 +421,23 @@ struct imap_esearch {
 	uint32_t min, max, count;
 	uint64_t modseq;
 	const struct imap_seqset *all; /* ALL; NULL when absent */
+	/* PARTIAL (RFC 9394): the range asked for (negative counts from the
+	 * end) and the numbers in it, in the order sent (for ESORT, the sort
+	 * order); NULL when the range is empty (NIL). */
+	int64_t partial_first, partial_last;
+	const struct imap_seqset *partial;
+};
+
+/* THREAD (RFC 5256): every number in the order sent (each thread's
+ * messages in pre-order, threads one after another) and where each
+ * top-level thread starts in it. Nesting deeper than
+ * IMAP_THREAD_MAX_DEPTH fails the response. */
+#define IMAP_THREAD_MAX_DEPTH 64u
+struct imap_thread {
+	const uint32_t *numbers;
+	size_t n_numbers;
+	const uint32_t *starts; /* index into numbers of each thread's first */
+	size_t n_threads;
 };
 
 /* One address of an ENVELOPE address list. Group syntax (RFC 3501 7.4.2):
@@ -556,6 +575,7 @@ struct imap_response {
 		struct imap_esearch esearch;
 		struct imap_fetch fetch;
 		struct imap_namespace namespace_;
+		struct imap_thread thread;
 	} u;
 	/* Layer 1: every argument after the tag (for "* 3 FETCH (…)": "3",
 	 * "FETCH", the list). Empty for status responses and continuations,

@@ -1,6 +1,7 @@
 """Shared helpers for tern's Python tests: TAP output, the test Dovecot,
 and running the tern binary with a fixed environment."""
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -151,6 +152,9 @@ class Smtpd:
         return open(path).read().split("\n")[:-1] if os.path.exists(path) else []
 
 
+SEQ_FETCH = re.compile(rb"(?:^|\n)\S+ FETCH ")
+
+
 class Proxy:
     """127.0.0.1:port -> 127.0.0.1:target, for tests and benchmarks. It
     counts the bytes the server sends (take()), and its mode says what it
@@ -163,6 +167,8 @@ class Proxy:
       hold-store  forward until the client sends a STORE; from then on what
                   the client sends is swallowed and the connection stays
                   open (an answer that never comes)
+      hold-seq-fetch  the same from the first FETCH by sequence number (a
+                  folder's whole load; UID FETCH still goes through)
     delay (seconds) holds every chunk that long before it goes on, both
     ways: a slow link."""
 
@@ -207,6 +213,10 @@ class Proxy:
                 if from_client and self.mode == "drop-store" and b" STORE " in data:
                     break
                 if from_client and self.mode == "hold-store" and (held or b" STORE " in data):
+                    held = True
+                    continue
+                if from_client and self.mode == "hold-seq-fetch" and (
+                        held or SEQ_FETCH.search(data)):
                     held = True
                     continue
                 if self.delay:

@@ -550,6 +550,129 @@ test_huge_exists(void)
 	g_assert_cmpint(fake_finish(&f), ==, 0);
 }
 
+/* ---- the server's order for a first screen ---- */
+
+struct order_res {
+	struct tctx *t;
+	GArray *uids, *starts;
+};
+
+static void
+on_sorted(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	  void *ud)
+{
+	struct order_res *r = ud;
+
+	r->uids = g_array_copy(uids);
+	answer(r->t, st);
+}
+
+static void
+on_threaded(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	    GArray *starts, void *ud)
+{
+	struct order_res *r = ud;
+
+	r->uids = g_array_copy(uids);
+	r->starts = g_array_copy(starts);
+	answer(r->t, st);
+}
+
+static void
+assert_uids(GArray *got, const guint32 *want, guint n)
+{
+	g_assert_cmpuint(got->len, ==, n);
+	for (guint i = 0; i < n; i++)
+		g_assert_cmpuint(g_array_index(got, guint32, i), ==, want[i]);
+}
+
+#define ORDER_CAPS "IMAP4rev1 IDLE ESEARCH ESORT CONTEXT=SEARCH SORT SORT=DISPLAY THREAD=REFS"
+
+/* ESORT with PARTIAL keeps the server's order and no more UIDs than asked
+ * ("1:4000000000" is not an allocation), ignores another command's
+ * ESEARCH; THREAD comes flattened with each thread's start. */
+static void
+test_server_order(void)
+{
+	static const guint32 sorted[] = { 9, 4, 1 };
+	static const guint32 threaded[] = { 4, 3, 10, 1, 2, 5, 11 };
+	static const guint32 starts[] = { 0, 1, 3 };
+	struct fake *f = fake_start("S: * OK [CAPABILITY " ORDER_CAPS "] fake ready\n"
+				    "C~ \\S+ LOGIN \\S+ \\S+\n"
+				    "S: $TAG OK [CAPABILITY " ORDER_CAPS "] logged in\n"
+				    "C~ \\S+ SELECT INBOX\n"
+				    "S: * 11 EXISTS\n"
+				    "S: $TAG OK [READ-WRITE] selected\n"
+				    "C~ \\S+ UID SORT RETURN \\(PARTIAL 1:3\\) \\(DISPLAYFROM\\) "
+				    "UTF-8 ALL\n"
+				    "S: * ESEARCH (TAG \"zz9\") UID PARTIAL (1:3 7:8)\n"
+				    "S: * ESEARCH (TAG \"$TAG\") UID PARTIAL (1:3 9,4,1:4000000000)\n"
+				    "S: $TAG OK sorted\n"
+				    "C~ \\S+ UID THREAD REFS UTF-8 ALL\n"
+				    "S: * THREAD (4)(3 10)(1 (2 5)(11))\n"
+				    "S: $TAG OK threaded\n"
+				    "C~ \\S+ LOGOUT\n"
+				    "S: * BYE bye\n"
+				    "S: $TAG OK bye\n");
+	struct tctx *t = tctx_new(f);
+	struct order_res rs = { t, NULL, NULL }, rt = { t, NULL, NULL };
+
+	tctx_connect(t);
+	g_assert_true(imap_client_offers_sort_first(t->c));
+	g_assert_true(imap_client_offers_thread_refs(t->c));
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	RUN_UNTIL(t->answers == 1);
+	t->in_call = true;
+	imap_client_sort_first(t->c, IMAP_SORT_FROM, 3, on_sorted, &rs);
+	imap_client_thread_refs(t->c, on_threaded, &rt);
+	t->in_call = false;
+	RUN_UNTIL(t->answers == 3);
+	g_assert_cmpint(t->inside, ==, 0);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	assert_uids(rs.uids, sorted, G_N_ELEMENTS(sorted));
+	assert_uids(rt.uids, threaded, G_N_ELEMENTS(threaded));
+	assert_uids(rt.starts, starts, G_N_ELEMENTS(starts));
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	g_array_unref(rs.uids);
+	g_array_unref(rt.uids);
+	g_array_unref(rt.starts);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
+/* Without ESORT and THREAD=REFS nothing is sent: TERN_ERR_NO from the loop. */
+static void
+test_server_order_missing(void)
+{
+	struct fake *f = fake_start(LOGIN_SCRIPT
+				    "C~ \\S+ LOGOUT\n"
+				    "S: * BYE bye\n"
+				    "S: $TAG OK bye\n");
+	struct tctx *t = tctx_new(f);
+	struct order_res rs = { t, NULL, NULL }, rt = { t, NULL, NULL };
+
+	tctx_connect(t);
+	g_assert_false(imap_client_offers_sort_first(t->c));
+	g_assert_false(imap_client_offers_thread_refs(t->c));
+	t->in_call = true;
+	imap_client_sort_first(t->c, IMAP_SORT_SUBJECT, 50, on_sorted, &rs);
+	imap_client_thread_refs(t->c, on_threaded, &rt);
+	t->in_call = false;
+	RUN_UNTIL(t->answers == 2);
+	g_assert_cmpint(t->inside, ==, 0);
+	g_assert_cmpint(t->last_st, ==, TERN_ERR_NO);
+	g_assert_cmpuint(rs.uids->len, ==, 0);
+	g_assert_cmpuint(rt.uids->len, ==, 0);
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 3);
+	g_array_unref(rs.uids);
+	g_array_unref(rt.uids);
+	g_array_unref(rt.starts);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+}
+
 static void
 drop_log(const char *domain, GLogLevelFlags level, const char *msg, gpointer ud)
 {
@@ -566,5 +689,7 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-client/free-in-flight", test_free_in_flight);
 	g_test_add_func("/imap-client/reconnect", test_reconnect);
 	g_test_add_func("/imap-client/store-range", test_store_range);
+	g_test_add_func("/imap-client/server-order", test_server_order);
+	g_test_add_func("/imap-client/server-order-missing", test_server_order_missing);
 	return g_test_run();
 }

@@ -331,6 +331,29 @@ esearch(GString *out, const struct imap_esearch *e)
 		g_string_append(out, " all=");
 		seqset(out, e->all);
 	}
+	if (e->present & IMAP_ESEARCH_PARTIAL) {
+		g_string_append_printf(out, " partial=%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT "=",
+				       e->partial_first, e->partial_last);
+		if (e->partial != NULL)
+			seqset(out, e->partial);
+		else
+			g_string_append(out, "NIL");
+	}
+}
+
+static void
+thread(GString *out, const struct imap_thread *th)
+{
+	for (size_t t = 0; t < th->n_threads; t++) {
+		size_t end = t + 1 < th->n_threads ? th->starts[t + 1] : th->n_numbers;
+
+		g_string_append(out, " [");
+		for (size_t i = th->starts[t]; i < end; i++)
+			g_string_append_printf(out, i > th->starts[t] ? " %" G_GUINT32_FORMAT :
+									"%" G_GUINT32_FORMAT,
+					       th->numbers[i]);
+		g_string_append_c(out, ']');
+	}
 }
 
 static void
@@ -384,6 +407,7 @@ data(GString *out, const struct imap_response *r)
 			g_string_append_printf(out, " modseq=%" G_GUINT64_FORMAT, r->u.search.modseq);
 		break;
 	case IMAP_DATA_ESEARCH: esearch(out, &r->u.esearch); break;
+	case IMAP_DATA_THREAD: thread(out, &r->u.thread); break;
 	case IMAP_DATA_FETCH: fetch(out, &r->u.fetch); return;
 	case IMAP_DATA_NAMESPACE:
 		namespace_(out, "personal", r->u.namespace_.personal, r->u.namespace_.n_personal);

@@ -363,6 +363,20 @@ static const struct bad_row bad_rows[] = {
 	{"SEARCH 0", "* SEARCH 1 0 3\r\n", IMAP_ERROR_PROTOCOL},
 	{"SEARCH negative", "* SEARCH 1 -3\r\n", IMAP_ERROR_PROTOCOL},
 	{"ESEARCH bad ALL", "* ESEARCH ALL 1,\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL not a list", "* ESEARCH UID PARTIAL 1:5\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL one item", "* ESEARCH UID PARTIAL (1:5)\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL range 0", "* ESEARCH UID PARTIAL (0:5 1)\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL range overflow", "* ESEARCH UID PARTIAL (1:4294967296 1)\r\n",
+	 IMAP_ERROR_PROTOCOL},
+	{"PARTIAL mixed signs", "* ESEARCH UID PARTIAL (1:-5 1)\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL no colon", "* ESEARCH UID PARTIAL (15 1)\r\n", IMAP_ERROR_PROTOCOL},
+	{"PARTIAL bad set", "* ESEARCH UID PARTIAL (1:5 3,,4)\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD 0", "* THREAD (1 0)\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD empty thread", "* THREAD ()\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD atom at top", "* THREAD 5\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD number after branch", "* THREAD (1 (2)(3) 4)\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD string", "* THREAD (1 \"2\")\r\n", IMAP_ERROR_PROTOCOL},
+	{"THREAD overflow", "* THREAD (4294967296)\r\n", IMAP_ERROR_PROTOCOL},
 	{"VANISHED empty", "* VANISHED\r\n", IMAP_ERROR_PROTOCOL},
 	{"VANISHED uid 0", "* VANISHED 0:5\r\n", IMAP_ERROR_PROTOCOL},
 	{"LIST bad delimiter", "* LIST () \"//\" x\r\n", IMAP_ERROR_PROTOCOL},
@@ -592,6 +606,97 @@ test_max_args(void)
 	imap_parser_free(&p);
 }
 
+/* Feeds one response and returns its dump (or the error). */
+static char *
+dump_one(const char *text, const struct imap_limits *limits)
+{
+	return run((const guint8 *)text, strlen(text), 0, 0, limits);
+}
+
+/* ESORT with PARTIAL as Dovecot 2.3.19 sends it: the numbers stay in the
+ * order sent (the sort order), not sorted. */
+static void
+test_esearch_partial(void)
+{
+	char *out = dump_one("* ESEARCH (TAG \"t5\") UID PARTIAL (1:5 20,15,21,17,28)\r\n"
+			     "* ESEARCH (TAG \"t6\") UID PARTIAL (-1:-50 NIL)\r\n"
+			     "* ESEARCH (TAG \"t7\") UID COUNT 3 PARTIAL (2:4 9:11,3)\r\n",
+			     NULL);
+
+	g_assert_cmpstr(out, ==,
+			"* ESEARCH tag=\"t5\" UID partial=1:5=20,15,21,17,28\n"
+			"* ESEARCH tag=\"t6\" UID partial=-1:-50=NIL\n"
+			"* ESEARCH tag=\"t7\" UID count=3 partial=2:4=9:11,3\n");
+	g_free(out);
+}
+
+/* THREAD as Dovecot sends it (adjacent lists, branches, a thread whose
+ * root is missing), flattened in pre-order with each thread's start. */
+static void
+test_thread(void)
+{
+	char *out = dump_one("* THREAD (4)(3 10)(1 (2 5)(11)(12))((6)(7 (8)(9)))\r\n"
+			     "* THREAD\r\n",
+			     NULL);
+
+	g_assert_cmpstr(out, ==, "* THREAD [4] [3 10] [1 2 5 11 12] [6 7 8 9]\n* THREAD\n");
+	g_free(out);
+}
+
+/* Hostile THREAD answers: nesting past IMAP_THREAD_MAX_DEPTH fails even
+ * when the parser would allow it; a huge flat answer is bounded by the
+ * parser's argument cap, and one under it decodes in full. */
+static void
+test_thread_bounds(void)
+{
+	struct imap_limits limits;
+	GString *s = g_string_new("* THREAD ");
+	char *out;
+
+	imap_limits_init(&limits);
+	limits.max_depth = 400;
+	for (unsigned i = 0; i < IMAP_THREAD_MAX_DEPTH + 2; i++)
+		g_string_append_printf(s, "(%u ", i + 1);
+	g_string_append(s, "(1000)(1001)");
+	for (unsigned i = 0; i < IMAP_THREAD_MAX_DEPTH + 2; i++)
+		g_string_append_c(s, ')');
+	g_string_append(s, "\r\n");
+	out = dump_one(s->str, &limits);
+	g_assert_true(g_str_has_prefix(out, "ERROR"));
+	g_assert_nonnull(strstr(out, "thread nesting"));
+	g_free(out);
+
+	/* 100,000 one-message threads: all of them, in order */
+	g_string_assign(s, "* THREAD ");
+	for (unsigned i = 1; i <= 100000; i++)
+		g_string_append_printf(s, "(%u)", i);
+	g_string_append(s, "\r\n");
+	{
+		struct imap_parser *p = imap_parser_new(NULL);
+		struct imap_response *r;
+		GError *err = NULL;
+
+		imap_parser_feed(p, s->str, s->len);
+		r = imap_parser_next(p, &err);
+		g_assert_no_error(err);
+		g_assert_nonnull(r);
+		g_assert_cmpint(r->type, ==, IMAP_DATA_THREAD);
+		g_assert_cmpuint(r->u.thread.n_threads, ==, 100000);
+		g_assert_cmpuint(r->u.thread.n_numbers, ==, 100000);
+		g_assert_cmpuint(r->u.thread.numbers[99999], ==, 100000);
+		g_assert_cmpuint(r->u.thread.starts[99999], ==, 99999);
+		imap_response_free(&r);
+		imap_parser_free(&p);
+	}
+	/* past the argument cap: refused */
+	limits.max_depth = IMAP_DEFAULT_MAX_DEPTH;
+	limits.max_args = 1000;
+	out = dump_one(s->str, &limits);
+	g_assert_true(g_str_has_prefix(out, "ERROR"));
+	g_free(out);
+	g_string_free(s, TRUE);
+}
+
 static void
 test_reset(void)
 {
@@ -640,5 +745,8 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/parser/many-empty-groups", test_many_empty_groups);
 	g_test_add_func("/imap/parser/max-args", test_max_args);
 	g_test_add_func("/imap/parser/reset", test_reset);
+	g_test_add_func("/imap/parser/esearch-partial", test_esearch_partial);
+	g_test_add_func("/imap/parser/thread", test_thread);
+	g_test_add_func("/imap/parser/thread-bounds", test_thread_bounds);
 	return g_test_run();
 }

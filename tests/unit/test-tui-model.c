@@ -743,6 +743,40 @@ test_thread_basic(void)
 	message_list_free(&ml);
 }
 
+/* The threaded view waits MESSAGE_LIST_THREAD_INTERVAL between rebuilds
+ * while messages stream in, but not while it does not fill the screen:
+ * a first screen whose summaries come in two batches shows both at once
+ * (they waited 0.7 s). */
+static void
+test_thread_first_screen(void)
+{
+	struct message_list *ml = message_list_new();
+
+	message_list_set_threaded(ml, true);
+	message_list_scroll(ml, 10);
+	add(ml, 1, 100, 0, "Plan", "<a@x>", NULL);
+	add(ml, 2, 200, 0, "Re: Plan", "<b@x>", "<a@x>");
+	g_assert_false(message_list_refresh(ml));
+	assert_view(ml, "1,2");
+	/* the second batch: the view is shorter than the screen */
+	add(ml, 3, 300, 0, "Other", "<c@x>", NULL);
+	g_assert_false(message_list_refresh(ml));
+	assert_view(ml, "3,1,2");
+	/* a screenful shown: additions wait for the interval again */
+	for (guint32 u = 10; u < 20; u++) {
+		char mid[32];
+
+		g_snprintf(mid, sizeof(mid), "<m%u@x>", u);
+		add(ml, u, 1000 + u, 0, "Busy", mid, NULL);
+	}
+	g_assert_false(message_list_refresh(ml));
+	g_assert_cmpuint(ml->view->len, ==, 13);
+	add(ml, 30, 5000, 0, "Late", "<late@x>", NULL);
+	g_assert_true(message_list_refresh(ml));
+	g_assert_cmpuint(ml->view->len, ==, 13);
+	message_list_free(&ml);
+}
+
 static void
 add_irt(struct message_list *ml, guint32 uid, gint64 date, const char *subject, const char *mid,
 	const char *irt)
@@ -990,6 +1024,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tui/list/merge-batches", test_list_merge_batches);
 	g_test_add_func("/tui/list/prune", test_list_prune);
 	g_test_add_func("/tui/thread/basic", test_thread_basic);
+	g_test_add_func("/tui/thread/first-screen", test_thread_first_screen);
 	g_test_add_func("/tui/thread/in-reply-to", test_thread_in_reply_to);
 	g_test_add_func("/tui/thread/long-references", test_thread_long_references);
 	g_test_add_func("/tui/thread/hostile", test_thread_hostile);

@@ -1,6 +1,8 @@
 /* tern — ui/tui/conn: the account's connection, seen from the interface.
  *
- * Opening a folder: SELECT, then the newest screenful (the highest UIDs),
+ * Opening a folder: SELECT, then the newest screenful (the highest UIDs;
+ * for a folder not cached, sorted other than by date or threaded, the
+ * first screen in the server's order: ESORT PARTIAL, THREAD=REFS),
  * then the rest in UID ranges going down, one command at a time, so the
  * first screen comes after one round trip and anything the user asks for
  * meanwhile waits for one range at most. Then IDLE (or a poll): new mail,
@@ -13,6 +15,7 @@
 
 #include <string.h>
 
+#include "core/imap/imap.h"
 #include "core/model/query.h"
 #include "core/text/text.h"
 #include "ui/tui/tui-private.h"
@@ -405,6 +408,10 @@ connection_lost(struct tui *t, const char *detail)
 	g_idle_add(free_client_idle, t->client);
 	t->client = NULL;
 	live_detach(t); /* the client answered all before it closed */
+	/* A server that drops us over a SORT or THREAD is not asked again. */
+	if (t->order_asked)
+		t->order_off = true;
+	t->order_asked = false;
 	t->conn = CONN_OFFLINE;
 	t->selected = false;
 	t->loading = false;
@@ -565,13 +572,175 @@ load_next(struct tui *t)
 	fetch_range(t, lo, hi);
 }
 
+/* How many messages make the first screen: a screenful and some. */
+static guint
+first_screen(struct tui *t)
+{
+	return MAX(TUI_FIRST_SCREEN, (guint)MAX(t->lay.list.h, 0) * 2);
+}
+
+/* The newest screenful by sequence number (the date order's first
+ * screen: one round trip), then the rest going down. */
+static void
+load_newest(struct tui *t)
+{
+	guint first = first_screen(t);
+
+	if (t->info.exists > first) {
+		t->load_low = t->info.exists - first + 1;
+		fetch_range(t, t->load_low, 0);
+	} else {
+		t->load_low = 1;
+		fetch_range(t, 1, 0);
+	}
+}
+
+/* ---- the first screen in the server's order --------------------------- */
+
+/* Messages asked for in the server's order: a first screen, in one set. */
+static guint
+order_count(struct tui *t)
+{
+	return MIN(first_screen(t), TUI_ORDER_MAX);
+}
+
+/* A folder not cached yet, sorted by something other than the date or
+ * threaded: the newest messages are not the first screen. The server
+ * says which are (ESORT with PARTIAL, or THREAD=REFS, which has no
+ * PARTIAL), their summaries come, the list sorts and threads them as it
+ * always does, and the whole folder loads after (load_newest). */
+
+/* The first-screen summaries are in: the normal load takes over. */
+static void
+order_fetch_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+
+	if (!tui_op_current(op)) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	t->order_asked = false;
+	list_when_first_screen(t);
+	if (st == TERN_ERR_CONN)
+		return;
+	load_newest(t);
+	tui_dirty(t);
+}
+
+/* Summaries of these UIDs (at most TUI_ORDER_MAX: one command). */
+static void
+fetch_order(struct tui *t, const guint32 *uids, guint n)
+{
+	char **sets = imap_uids_format((const uint32_t *)uids, n, TUI_ORDER_SET_MAX);
+	struct tui_op *op = tui_op_new(t, NULL, NULL);
+
+	/* n is small enough that one set holds it (TUI_ORDER_SET_MAX) */
+	imap_client_fetch_summaries(t->client, sets[0], load_batch, order_fetch_done, op);
+	g_strfreev(sets);
+}
+
+/* After the server's answer: its first screen, or today's path. */
+static void
+order_answered(struct tui_op *op, enum tern_status st, const guint32 *uids, guint n)
+{
+	struct tui *t = op->t;
+
+	if (!tui_op_current(op)) {
+		tui_op_free(op);
+		return;
+	}
+	tui_op_free(op);
+	/* Refused, or the answer broke the connection (a protocol error
+	 * comes before the connection's end): not asked again. */
+	if (st != TERN_OK)
+		t->order_off = true;
+	t->order_asked = false;
+	if (st == TERN_ERR_CONN)
+		return;
+	if (n == 0 || t->client == NULL) {
+		load_newest(t);
+		return;
+	}
+	t->order_asked = true;
+	fetch_order(t, uids, n);
+}
+
+static void
+sort_answered(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+	      void *ud)
+{
+	struct tui_op *op = ud;
+	guint n = st == TERN_OK ? MIN(uids->len, order_count(op->t)) : 0;
+
+	order_answered(op, st, (const guint32 *)uids->data, n);
+}
+
+/* The newest threads (REFS puts them last), whole, up to a first screen
+ * of messages: a thread bigger than what is left gives its first ones
+ * (the root and the early replies, drawn first). */
+static void
+thread_answered(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
+		GArray *starts, void *ud)
+{
+	struct tui_op *op = ud;
+	guint first = order_count(op->t);
+	GArray *pick = g_array_new(FALSE, FALSE, sizeof(guint32));
+
+	for (guint i = starts->len; st == TERN_OK && i > 0 && pick->len < first; i--) {
+		guint from = g_array_index(starts, guint32, i - 1);
+		guint to = i < starts->len ? g_array_index(starts, guint32, i) : uids->len;
+
+		if (from > to || to > uids->len)
+			break; /* client.c makes them ascending; never trust twice */
+		to = MIN(to, from + (first - pick->len));
+		g_array_append_vals(pick, &g_array_index(uids, guint32, from), to - from);
+	}
+	order_answered(op, st, (const guint32 *)pick->data, pick->len);
+	g_array_unref(pick);
+}
+
+/* Asks the server for the first screen's order when the view needs it
+ * and the server can; false: load as in the date order. */
+static bool
+ask_order(struct tui *t)
+{
+	const struct message_list *ml = t->list;
+	static const enum imap_sort_key keys[MESSAGE_SORT_COUNT] = {
+		[MESSAGE_SORT_DATE_ASC] = IMAP_SORT_DATE,
+		[MESSAGE_SORT_FROM] = IMAP_SORT_FROM,
+		[MESSAGE_SORT_SUBJECT] = IMAP_SORT_SUBJECT,
+		[MESSAGE_SORT_SIZE_DESC] = IMAP_SORT_SIZE_DESC,
+	};
+
+	if (t->order_off || t->client == NULL)
+		return false;
+	if (ml->threaded) {
+		/* REFS orders threads by their newest message: the date order's */
+		if (ml->sort != MESSAGE_SORT_DATE_DESC || !imap_client_offers_thread_refs(t->client) ||
+		    t->info.exists > TUI_THREAD_ORDER_MAX_EXISTS)
+			return false;
+		t->order_asked = true;
+		imap_client_thread_refs(t->client, thread_answered, tui_op_new(t, NULL, NULL));
+		return true;
+	}
+	if (ml->sort == MESSAGE_SORT_DATE_DESC || ml->sort >= MESSAGE_SORT_COUNT ||
+	    !imap_client_offers_sort_first(t->client))
+		return false;
+	t->order_asked = true;
+	imap_client_sort_first(t->client, keys[ml->sort], order_count(t), sort_answered,
+			       tui_op_new(t, NULL, NULL));
+	return true;
+}
+
 static void
 select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	    const struct imap_mailbox_info *info, void *ud)
 {
 	struct tui_op *op = ud;
 	struct tui *t = op->t;
-	guint first;
 
 	if (!tui_op_current(op)) {
 		tui_op_free(op);
@@ -603,15 +772,8 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 		finish_load(t);
 		return;
 	}
-	/* The newest screenful first: one round trip to a full screen. */
-	first = MAX(TUI_FIRST_SCREEN, (guint)MAX(t->lay.list.h, 0) * 2);
-	if (info->exists > first) {
-		t->load_low = info->exists - first + 1;
-		fetch_range(t, t->load_low, 0);
-	} else {
-		t->load_low = 1;
-		fetch_range(t, 1, 0);
-	}
+	if (message_list_size(t->list) > 0 || !ask_order(t))
+		load_newest(t);
 	tui_dirty(t);
 }
 
@@ -688,6 +850,7 @@ begin_select(struct tui *t, bool reload)
 	t->resync_needed = reload;
 	t->fetching_new = false;
 	t->fetch_new_again = false;
+	t->order_asked = false; /* a folder left meanwhile: its answer is stale */
 	if (!reload)
 		t->top_uid = 0;
 	t->cache_synced = false;

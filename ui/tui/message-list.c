@@ -889,10 +889,11 @@ message_list_refresh(struct message_list *ml)
 
 	if (!ml->view_stale && ml->pending->len == 0 && !ml->resort)
 		return false;
-	/* Only additions: the threaded view may wait a little. */
+	/* Only additions: the threaded view may wait a little, once it
+	 * fills the screen (a first screen in several batches does not). */
 	if (ml->threaded && !ml->view_stale && ml->thread_built != 0 && !ml->resort &&
 	    g_get_monotonic_time() - ml->thread_built < MESSAGE_LIST_THREAD_INTERVAL &&
-	    ml->view->len > 0)
+	    ml->view->len >= MAX(ml->height, 1))
 		return true;
 	merge_pending(ml);
 	rebuild_view(ml);

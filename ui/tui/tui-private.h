@@ -21,6 +21,14 @@
  * unlike UIDs), newest first, so that what the user asks for meanwhile
  * waits for one range, not the folder. */
 #define TUI_LOAD_CHUNK 2000
+/* The first screen in the server's order: at most this many UIDs, so
+ * that they fit one set of TUI_ORDER_SET_MAX bytes (11 bytes each). */
+#define TUI_ORDER_MAX 500
+#define TUI_ORDER_SET_MAX 7000
+/* THREAD answers for the whole folder, some 7 bytes a message on one
+ * line: above this many messages it could pass the parser's line cap
+ * (IMAP_DEFAULT_MAX_LINE, 4 MiB), which would cost the connection. */
+#define TUI_THREAD_ORDER_MAX_EXISTS 300000
 /* The folder list (its tree) is made again this often (s); counts come
  * sooner (live.c, [ui] poll_interval without NOTIFY). */
 #define TUI_POLL_INTERVAL 60
@@ -228,6 +236,10 @@ struct tui {
 	bool loaded;
 	bool reload;            /* reloading a folder already shown (reconnect) */
 	guint32 load_low;       /* lowest sequence number asked for so far */
+	/* conn.c's: the first screen's order asked of the server (ESORT,
+	 * THREAD); once a connection died with it in flight, not again */
+	bool order_asked;
+	bool order_off;
 	guint32 top_uid;        /* highest UID known; new mail is above */
 	bool fetching_new;
 	bool fetch_new_again;
