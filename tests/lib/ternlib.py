@@ -153,6 +153,7 @@ class Smtpd:
 
 
 SEQ_FETCH = re.compile(rb"(?:^|\n)\S+ FETCH ")
+ORDER_CMD = re.compile(rb"\S+ UID (?:FETCH|SORT|THREAD) ")
 
 
 class Proxy:
@@ -167,8 +168,10 @@ class Proxy:
       hold-store  forward until the client sends a STORE; from then on what
                   the client sends is swallowed and the connection stays
                   open (an answer that never comes)
-      hold-seq-fetch  the same from the first FETCH by sequence number (a
-                  folder's whole load; UID FETCH still goes through)
+      hold-seq-fetch  the first FETCH by sequence number (a folder's newest
+                  screenful) goes through; from the second on (the rest of
+                  the load) what the client sends is swallowed, except
+                  UID FETCH, SORT and THREAD
     delay (seconds) holds every chunk that long before it goes on, both
     ways: a slow link."""
 
@@ -205,6 +208,7 @@ class Proxy:
 
     def _pipe(self, src, dst, from_client):
         held = False
+        seq_fetches = 0
         try:
             while True:
                 data = src.recv(65536)
@@ -217,8 +221,13 @@ class Proxy:
                     continue
                 if from_client and self.mode == "hold-seq-fetch" and (
                         held or SEQ_FETCH.search(data)):
-                    held = True
-                    continue
+                    seq_fetches += len(SEQ_FETCH.findall(data))
+                    if held or seq_fetches > 1:
+                        held = True
+                        data = b"".join(l for l in data.splitlines(keepends=True)
+                                        if ORDER_CMD.match(l))
+                        if not data:
+                            continue
                 if self.delay:
                     time.sleep(self.delay)
                 if not from_client:

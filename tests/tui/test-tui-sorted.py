@@ -179,6 +179,8 @@ def check_sorted(t, srv, proxy):
         t.ok(ok, "sorted: tern starts on INBOX", "\n".join(lines))
         want = ["Sender %03d" % i for i in range(10)]
         ok, lines = first_rows(run, want)
+        if not ok:
+            t.diag("TRACE:\n" + "\n".join(l[:150] for l in run.trace().splitlines() if "C: " in l or " OK " in l or " NO " in l or " BAD " in l)[:8000])
         t.ok(ok, "sorted by sender, not cached: the first rows are Sender 000..009 "
              "before the load finishes", "\n".join(lines))
         t.ok("by sender" in run.status_line(lines), "sorted: the status line says by sender",

@@ -239,6 +239,8 @@ struct tui {
 	/* conn.c's: the first screen's order asked of the server (ESORT,
 	 * THREAD); once a connection died with it in flight, not again */
 	bool order_asked;
+	bool load_after_order;  /* the load's next range waits for the server's first screen */
+	guint32 order_top_uid;  /* selected on the first row while it came (0: moved or none) */
 	bool order_off;
 	guint32 top_uid;        /* highest UID known; new mail is above */
 	bool fetching_new;
