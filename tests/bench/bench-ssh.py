@@ -16,7 +16,10 @@ The same figures, in the same run against the same Dovecot, for NeoMutt
 (only its own settings, -n; newest first like tern) and aerc (Debian's
 default configuration) when they are installed (apt-get install neomutt
 aerc; --peers '' leaves them out). NeoMutt does not scroll by a row: a
-move past the last row turns the page.
+move past the last row turns the page. --dump DIR keeps what a j and the
+first moves past the last and first row wrote, and prints which rows
+their bytes went to (what the terminal's scrolling cost, what was
+written again).
 
 Then, with --delay milliseconds (100 unless told) added to every write to
 the terminal (tern runs in a pty of this script's, which holds each chunk
@@ -25,7 +28,8 @@ time from a key to its screen: j, a j that scrolls, page down, Enter (the
 message shown) and 20 x j at once (the last one's row selected); the same
 through the pty with no delay first, for what watching the screen costs.
 
-Usage: bench-ssh.py [--sizes 120x40,80x24] [--delay MS] [--count N] [--peers neomutt,aerc]
+Usage: bench-ssh.py [--sizes 120x40,80x24] [--delay MS] [--count N]
+                    [--peers neomutt,aerc] [--dump DIR]
 (TERN=path of the binary;
 run it once with the binary to compare, e.g. one built from main, once
 with this one). Prints figures; asserts nothing."""
@@ -33,6 +37,7 @@ import argparse
 import fcntl
 import os
 import pty
+import re
 import shutil
 import select
 import signal
@@ -112,7 +117,8 @@ def keys(term, path, key, times):
 
 
 def walk(term, rec, key, times):
-    """Press key `times` times, one at a time: [(bytes, rows changed)]."""
+    """Press key `times` times, one at a time: [(bytes, rows changed, what
+    was written)]."""
     out = []
     for _ in range(times):
         settle(rec, quiet=0.3)
@@ -122,20 +128,59 @@ def walk(term, rec, key, times):
             term.until(lambda s, b=before: s.split("\n") != b, timeout=10)
         except RuntimeError:
             pass
-        n = settle(rec, quiet=0.3) - start
+        settle(rec, quiet=0.3)
+        with open(rec, "rb") as f:
+            f.seek(start)
+            data = f.read()
         after = term.screen().split("\n")
-        out.append((n, sum(1 for a, b in zip(before, after) if a != b)))
+        out.append((len(data), sum(1 for a, b in zip(before, after) if a != b), data))
     return out
 
 
 def edge(steps):
     """From a walk: the bytes of the first move that changed more than a
-    few rows (the list moved) and the mean of the moves after it."""
-    for i, (n, rows) in enumerate(steps):
+    few rows (the list moved), the mean of the moves after it, and what the
+    first one wrote."""
+    for i, (n, rows, data) in enumerate(steps):
         if rows > 4:
-            rest = [m for m, _ in steps[i + 1:]]
-            return n, sum(rest) / len(rest) if rest else 0.0
-    return 0, 0.0
+            rest = [m for m, _, _ in steps[i + 1:]]
+            return n, sum(rest) / len(rest) if rest else 0.0, data
+    return 0, 0.0, b""
+
+
+# What moves the cursor to a row (CUP, VPA, home), sets the scrolling
+# region (DECSTBM), or scrolls (ri, ind after a region, SU/SD, IL/DL).
+ESCAPE = re.compile(rb"\x1b\[([0-9]*)(?:;([0-9]*))?([HdrSTLM])|\x1bM")
+
+
+def rows_written(data, h):
+    """Where the bytes of one move went: [(row (1-based) or "scroll", B)],
+    in order. Everything from setting a scrolling region smaller than the
+    screen to setting it back counts as scrolling."""
+    out, row, pos, scrolling = [], "?", 0, False
+
+    def add(where, n):
+        if out and out[-1][0] == where:
+            out[-1] = (where, out[-1][1] + n)
+        elif n:
+            out.append((where, n))
+    for m in ESCAPE.finditer(data):
+        add("scroll" if scrolling else row, m.start() - pos)
+        pos = m.start()
+        final = m.group(3)
+        if final == b"r":
+            region = (int(m.group(1) or 1), int(m.group(2) or h))
+            scrolling = region != (1, h)
+            add("scroll", m.end() - pos)
+            pos = m.end()
+            continue
+        if final in (b"H", b"d") and not scrolling:
+            row = int(m.group(1) or 1)
+        elif final not in (b"H", b"d"):
+            add("scroll", m.end() - pos)
+            pos = m.end()
+    add("scroll" if scrolling else row, len(data) - pos)
+    return out
 
 
 def delay_pty(delay, argv):
@@ -301,8 +346,20 @@ def aerc_client(srv, env, path):
         client_env(env), path)
 
     def ready(s):  # the list filled: a date on (nearly) every row
-        return sum(1 for line in s.split("\n") if "2024-" in line) >= s.count("\n") - 8
+        return sum(1 for line in s.split("\n")
+                   if re.search(r"\b(19|20)[0-9][0-9]-", line)) >= s.count("\n") - 8
     return Client("aerc", cmd, ready, top=("g",), page="NPage", quit_=("q",))
+
+
+def dump(d, name, h, moves):
+    """Write each move's bytes to d/name-move.bin; print them by row."""
+    os.makedirs(d, exist_ok=True)
+    for move, data in moves.items():
+        with open(os.path.join(d, "%s-%s.bin" % (name, move)), "wb") as f:
+            f.write(data)
+        print("%s %s %d B: %s" % (name, move, len(data), ", ".join(
+            "%s %d" % (w if w == "scroll" else "row %s" % w, n)
+            for w, n in rows_written(data, h))))
 
 
 PEERS = {"neomutt": neomutt_client, "aerc": aerc_client}
@@ -353,6 +410,9 @@ def main():
     ap.add_argument("--count", type=int, default=COUNT, help="messages in INBOX")
     ap.add_argument("--peers", default="neomutt,aerc",
                     help="the other readers measured when installed ('' for none)")
+    ap.add_argument("--dump", metavar="DIR",
+                    help="write what a j, the first j past the last row and the first k past "
+                         "the first row wrote to DIR, and print where their bytes went")
     ap.add_argument("--pty-delay", type=float, help=argparse.SUPPRESS)
     ap.add_argument("command", nargs="*", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -377,8 +437,11 @@ def main():
             w, h = (int(v) for v in sz.split("x"))
             for client in clients:
                 r = measure(client, env, w, h)
-                ej, aj = edge(r["walk"])
-                ek, ak = edge(r["walk_k"])
+                ej, aj, dj = edge(r["walk"])
+                ek, ak, dk = edge(r["walk_k"])
+                if a.dump:
+                    dump(a.dump, "%s-%dx%d" % (client.name, w, h), h,
+                         {"j": r["walk"][0][2], "j-past-last-row": dj, "k-past-first-row": dk})
                 print("%s %dx%d: per move %.0f B (20 x j then 20 x k: per j %.0f B, per k "
                       "%.0f B); a j past the last row %d B, the j's after it %.0f B each; "
                       "a k past the first row %d B, the k's after it %.0f B each; %d x j "
@@ -386,7 +449,7 @@ def main():
                       "(a screen is %d cells, the first screen %d B); 20 x j at once %d B; "
                       "open+close %d B; the status line rewritten %d times in the 40 moves"
                       % (client.name, w, h, (r["j"] + r["k"]) / 2, r["j"], r["k"], ej, aj,
-                         ek, ak, len(r["walk"]), sum(n for n, _ in r["walk"]) / len(r["walk"]),
+                         ek, ak, len(r["walk"]), sum(n for n, _, _ in r["walk"]) / len(r["walk"]),
                          r["page"], w * h, r["start"], r["burst"], r["open"], r["status"]))
         if a.delay > 0:
             w, h = (int(v) for v in a.sizes.split(",")[0].split("x"))
