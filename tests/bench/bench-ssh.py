@@ -19,7 +19,9 @@ aerc; --peers '' leaves them out). NeoMutt does not scroll by a row: a
 move past the last row turns the page. --dump DIR keeps what a j and the
 first moves past the last and first row wrote, and prints which rows
 their bytes went to (what the terminal's scrolling cost, what was
-written again).
+written again). --folders-hidden measures tern a second time with the
+folder pane hidden (B), as tern-B: beside the list, each scroll of the
+list moves the folder names too, which are then written again.
 
 Then, with --delay milliseconds (100 unless told) added to every write to
 the terminal (tern runs in a pty of this script's, which holds each chunk
@@ -29,7 +31,7 @@ message shown) and 20 x j at once (the last one's row selected); the same
 through the pty with no delay first, for what watching the screen costs.
 
 Usage: bench-ssh.py [--sizes 120x40,80x24] [--delay MS] [--count N]
-                    [--peers neomutt,aerc] [--dump DIR]
+                    [--peers neomutt,aerc] [--folders-hidden] [--dump DIR]
 (TERN=path of the binary;
 run it once with the binary to compare, e.g. one built from main, once
 with this one). Prints figures; asserts nothing."""
@@ -149,7 +151,8 @@ def edge(steps):
 
 
 # What moves the cursor to a row (CUP, VPA, home), sets the scrolling
-# region (DECSTBM), or scrolls (ri, ind after a region, SU/SD, IL/DL).
+# region (DECSTBM), or scrolls (SU/SD, IL/DL; ri, which outside a region
+# is only a row up: TERM=screen's cuu1).
 ESCAPE = re.compile(rb"\x1b\[([0-9]*)(?:;([0-9]*))?([HdrSTLM])|\x1bM")
 
 
@@ -168,6 +171,9 @@ def rows_written(data, h):
         add("scroll" if scrolling else row, m.start() - pos)
         pos = m.start()
         final = m.group(3)
+        if final is None and not scrolling:  # ri outside a region: up a row
+            row = row - 1 if isinstance(row, int) and row > 1 else row
+            continue
         if final == b"r":
             region = (int(m.group(1) or 1), int(m.group(2) or h))
             scrolling = region != (1, h)
@@ -410,6 +416,8 @@ def main():
     ap.add_argument("--count", type=int, default=COUNT, help="messages in INBOX")
     ap.add_argument("--peers", default="neomutt,aerc",
                     help="the other readers measured when installed ('' for none)")
+    ap.add_argument("--folders-hidden", action="store_true",
+                    help="tern a second time with the folder pane hidden (B): tern-B")
     ap.add_argument("--dump", metavar="DIR",
                     help="write what a j, the first j past the last row and the first k past "
                          "the first row wrote to DIR, and print where their bytes went")
@@ -427,6 +435,10 @@ def main():
         srv.tern_config(env.config)
         print("tern: %s" % ternlib.TERN)
         clients = [tern_client(env)]
+        if a.folders_hidden:  # what the folder pane beside the list costs
+            hidden = tern_client(env)
+            hidden.name, hidden.top = "tern-B", ("B",)
+            clients.append(hidden)
         for peer in filter(None, a.peers.split(",")):
             path = shutil.which(peer)
             if path is None:
