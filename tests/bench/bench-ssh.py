@@ -353,7 +353,7 @@ def aerc_client(srv, env, path):
 
     def ready(s):  # the list filled: a date on (nearly) every row
         return sum(1 for line in s.split("\n")
-                   if re.search(r"\b(19|20)[0-9][0-9]-", line)) >= s.count("\n") - 8
+                   if re.search(r"(?<![0-9])(19|20)[0-9][0-9]-[0-9][0-9]-", line)) >= s.count("\n") - 8
     return Client("aerc", cmd, ready, top=("g",), page="NPage", quit_=("q",))
 
 
