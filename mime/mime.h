@@ -508,8 +508,8 @@ struct mime_draft {
 	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
 			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
 			      kept through the file, never sent; or NULL */
-	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt" or "none"
-			      (mime_crypt_parse()): signing and encrypting as chosen
+	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt",
+			      "opportunistic"... or "none" (mime_crypt_parse()): signing and encrypting as chosen
 			      when it is sent, kept through the file, never sent; or
 			      NULL: the account's defaults */
 	char *body;        /* UTF-8, LF line ends */
@@ -629,6 +629,8 @@ int mime_outgoing_from_text(const char *text, size_t len, const struct mime_iden
 struct mime_protect {
 	bool sign;       /* PGP/MIME multipart/signed (inside the encryption when both) */
 	bool encrypt;    /* PGP/MIME multipart/encrypted to every recipient and the sender */
+	bool opportunistic; /* without encrypt: encrypt when every recipient and the
+			       sender has a usable key, else send in clear (no error) */
 	const char *key; /* the signing key (fingerprint, key id or address); NULL:
 			    the secret key whose user id carries o->sender */
 };
@@ -643,12 +645,18 @@ struct mime_protect {
  * terminal). Nothing to do: 0. */
 int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
 			  GError **error);
-/* X-Tern-Crypt's value: the words "sign" and "encrypt" (either, both, or
- * "none"), blanks between. true with *sign_r and *encrypt_r; false (both
+/* Whether p asks for encryption of o: encrypt, or opportunistic and every
+ * recipient and the sender has a usable OpenPGP key (looked up with GPGME;
+ * Bcc is never encrypted opportunistically). */
+bool mime_outgoing_will_encrypt(const struct mime_outgoing *o, const struct mime_protect *p);
+/* X-Tern-Crypt's value: the words "sign" and "encrypt" or "opportunistic"
+ * (encrypt when every key is there), or "none", blanks between. true with
+ * p_r's sign, encrypt and opportunistic set (key untouched); false (p_r
  * untouched) when value is NULL or holds another word. */
-bool mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r);
-/* The value for a choice. Transfer none (static). */
-const char *mime_crypt_name(bool sign, bool encrypt);
+bool mime_crypt_parse(const char *value, struct mime_protect *p_r);
+/* The value for p's choice ("encrypt" wins over "opportunistic"). Transfer
+ * none (static). */
+const char *mime_crypt_name(const struct mime_protect *p);
 /* Whether the message as a whole is encrypted (PGP/MIME multipart/encrypted
  * or S/MIME enveloped-data at the top): a reply to it starts encrypted
  * (pgp_encrypt_replies). Looks at the structure only; runs no GnuPG. */

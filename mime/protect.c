@@ -202,9 +202,30 @@ message_bytes(GMimeMessage *m)
 	return g_string_free_to_bytes(out);
 }
 
-int
-mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p, GError **error)
+bool
+mime_outgoing_will_encrypt(const struct mime_outgoing *o, const struct mime_protect *p)
 {
+	GPtrArray *fprs;
+	gpgme_ctx_t ctx = NULL;
+	bool all;
+
+	if (p->encrypt || !p->opportunistic)
+		return p->encrypt;
+	if (o->bcc_field != NULL || gpgme_new(&ctx) != 0)
+		return false;
+	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
+	fprs = g_ptr_array_new_with_free_func(g_free);
+	all = recipient_keys(ctx, o, p->key, fprs, NULL) == 0;
+	g_ptr_array_unref(fprs);
+	gpgme_release(ctx);
+	return all;
+}
+
+int
+mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *asked, GError **error)
+{
+	/* opportunistic: settled here, once, as encrypt or not */
+	struct mime_protect eff = *asked, *p = &eff;
 	GPtrArray *fprs = g_ptr_array_new_with_free_func(g_free);
 	GError *gerr = NULL;
 	GMimeMessage *m = NULL;
@@ -212,6 +233,7 @@ mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p, GEr
 	char *sign_fpr = NULL;
 	int rc = -1;
 
+	eff.encrypt = mime_outgoing_will_encrypt(o, asked);
 	if (!p->sign && !p->encrypt) {
 		rc = 0;
 		goto out;
@@ -267,29 +289,36 @@ mime_message_is_encrypted(const struct mime_message *msg)
 }
 
 bool
-mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r)
+mime_crypt_parse(const char *value, struct mime_protect *p_r)
 {
 	char **w = value != NULL ? g_strsplit_set(value, " \t", 8) : NULL;
-	bool sign = false, encrypt = false, ok = w != NULL;
+	bool sign = false, encrypt = false, opportunistic = false, ok = w != NULL;
 
 	for (guint i = 0; ok && w[i] != NULL; i++) {
 		if (strcmp(w[i], "sign") == 0)
 			sign = true;
 		else if (strcmp(w[i], "encrypt") == 0)
 			encrypt = true;
+		else if (strcmp(w[i], "opportunistic") == 0)
+			opportunistic = true;
 		else
 			ok = w[i][0] == '\0' || strcmp(w[i], "none") == 0;
 	}
 	g_strfreev(w);
 	if (ok) {
-		*sign_r = sign;
-		*encrypt_r = encrypt;
+		p_r->sign = sign;
+		p_r->encrypt = encrypt;
+		p_r->opportunistic = opportunistic && !encrypt;
 	}
 	return ok;
 }
 
 const char *
-mime_crypt_name(bool sign, bool encrypt)
+mime_crypt_name(const struct mime_protect *p)
 {
-	return sign && encrypt ? "sign encrypt" : sign ? "sign" : encrypt ? "encrypt" : "none";
+	if (p->encrypt)
+		return p->sign ? "sign encrypt" : "encrypt";
+	if (p->opportunistic)
+		return p->sign ? "sign opportunistic" : "opportunistic";
+	return p->sign ? "sign" : "none";
 }

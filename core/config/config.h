@@ -112,7 +112,13 @@ struct account {
 	/* PGP/MIME for outgoing mail (issue 15 c). */
 	char *pgp_key;         /* the signing key (fingerprint, id or address);
 				  NULL: the secret key for the From address */
-	bool pgp_sign;         /* sign new messages by default; default false */
+	/* Signing and encrypting by default (ui/send.c send_protect_defaults()
+	 * turns these into a message's choice); all default false. */
+	bool crypt_default_sign;    /* sign every message ("pgp_sign", the old name) */
+	bool crypt_default_encrypt; /* encrypt every message (refused when a key is
+				       missing, as an explicit choice is) */
+	bool crypt_opportunistic_encrypt; /* encrypt when every recipient has a
+					     usable key, else send in clear */
 	bool pgp_encrypt_replies; /* a reply to an encrypted message starts with
 				     encryption on; default true */
 	int line; /* line of the first "[account NAME]" header, for messages */

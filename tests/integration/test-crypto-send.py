@@ -11,7 +11,10 @@ the Sent copy on Dovecot is the same bytes. A recipient without a key is
 refused with its address named, nothing sent or queued; Bcc with
 --encrypt is refused. `compose --print --encrypt` prints the ciphertext;
 a reply to an encrypted message is encrypted by default
-(pgp_encrypt_replies) and `pgp_sign = true` signs without a flag. An
+(pgp_encrypt_replies) and `pgp_sign = true` signs without a flag, as do
+crypt_default_sign and crypt_default_encrypt (refusing a recipient without
+a key); crypt_opportunistic_encrypt encrypts when every key is there and
+sends in clear, silently, when one is missing. An
 encrypted message interrupted after DATA and sent again from the outbox
 is the same bytes both times (built once, never re-encrypted). Signing
 with a passphrase-protected key when no pinentry can ask fails cleanly,
@@ -219,6 +222,62 @@ def test_default_sign(t, srv, env, k, smtpd):
     config(srv, env, smtpd.port)
 
 
+def test_crypt_defaults(t, srv, env, k, smtpd):
+    """crypt_default_sign, crypt_default_encrypt, crypt_opportunistic_encrypt:
+    each changes what arrives, with no flag on the command line."""
+    config(srv, env, smtpd.port, "crypt_default_sign = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "default sign", "Signed text."))
+    eq(t, r.returncode, 0, "crypt_default_sign: exit 0", r.stderr.decode())
+    verify_signed(t, k, last(smtpd), "crypt_default_sign = true")
+    config(srv, env, smtpd.port, "crypt_default_sign = true\npgp_sign = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "both", "x"))
+    t.ok(r.returncode == 78 and "crypt_default_sign" in r.stderr.decode(),
+         "pgp_sign and crypt_default_sign together: a config error", r.stderr.decode())
+
+    config(srv, env, smtpd.port, "crypt_default_encrypt = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "default encrypt", SECRET))
+    eq(t, r.returncode, 0, "crypt_default_encrypt: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    plain, status = decrypt(t, k, raw, k.other, "crypt_default_encrypt (Bob)")
+    t.ok(plain is not None and SECRET.encode() in plain and SECRET.encode() not in raw,
+         "crypt_default_encrypt = true: encrypted, Bob's key decrypts it", status)
+    before = len(smtpd.messages())
+    r = env.tern("send", input=draft("nokey@example.org", "default encrypt", SECRET))
+    t.ok(r.returncode != 0 and "nokey@example.org" in r.stderr.decode(),
+         "crypt_default_encrypt: a recipient without a key is refused, named",
+         r.stderr.decode())
+    eq(t, len(smtpd.messages()), before, "crypt_default_encrypt without a key: nothing sent")
+    r = env.tern("send", "--no-encrypt", input=draft("nokey@example.org", "clear", SECRET))
+    t.ok(r.returncode == 0 and SECRET.encode() in last(smtpd),
+         "--no-encrypt overrides crypt_default_encrypt", r.stderr.decode())
+
+    config(srv, env, smtpd.port, "crypt_opportunistic_encrypt = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "opportunistic", SECRET))
+    eq(t, r.returncode, 0, "crypt_opportunistic_encrypt, every key there: exit 0",
+       r.stderr.decode())
+    raw = last(smtpd)
+    plain, status = decrypt(t, k, raw, k.other, "opportunistic (Bob)")
+    t.ok(plain is not None and SECRET.encode() in plain and SECRET.encode() not in raw,
+         "crypt_opportunistic_encrypt: every recipient has a key, so encrypted", status)
+    r = env.tern("send", input=draft("bob@example.org, nokey@example.org", "opp clear",
+                                     SECRET))
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and r.stderr == b"" and b"multipart/encrypted" not in raw and
+         SECRET.encode() in raw and b"opp clear" in raw,
+         "crypt_opportunistic_encrypt: one recipient without a key, sent in clear silently",
+         r.stderr.decode())
+    r = env.tern("send", "--no-encrypt", input=draft("bob@example.org", "opp no", SECRET))
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and b"multipart/encrypted" not in raw and b"opp no" in raw,
+         "--no-encrypt overrides crypt_opportunistic_encrypt", r.stderr.decode())
+    path = os.path.join(env.dir, "opp-draft.txt")
+    r = env.tern("compose", "--to", "bob@example.org", "-o", path)
+    text = open(path).read() if os.path.exists(path) else ""
+    t.ok(r.returncode == 0 and "\nX-Tern-Crypt: opportunistic\n" in text,
+         "compose -o: the draft says encryption is opportunistic", text + r.stderr.decode())
+    config(srv, env, smtpd.port)
+
+
 def test_no_pinentry(t, srv, env, k, smtpd):
     """A signing key with a passphrase, the agent's cache empty, and no
     terminal or display for a pinentry: signing fails at once, said so,
@@ -282,6 +341,7 @@ def main(t):
         test_refusals(t, env, smtpd)
         test_print_and_reply(t, srv, env, k, smtpd)
         test_default_sign(t, srv, env, k, smtpd)
+        test_crypt_defaults(t, srv, env, k, smtpd)
         test_no_pinentry(t, srv, env, k, smtpd)
         smtpd.stop()
         smtpd = None

@@ -334,11 +334,13 @@ edit(struct tui *t)
 
 /* Start writing d (transfer full) in a file of its own; encrypt: it
  * answers an encrypted message (pgp_encrypt_replies). A choice d already
- * carries (X-Tern-Crypt) stays. */
+ * carries (X-Tern-Crypt) stays; else the account's defaults go into the
+ * file, so the review screen shows them. */
 static void
 compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 {
 	struct compose *c;
+	struct mime_protect p;
 	char *warning = NULL, *sig = send_signature(t->account, &warning);
 	GError *err = NULL;
 
@@ -350,11 +352,9 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
-	encrypt = encrypt && t->account->pgp_encrypt_replies;
-	if (d->crypt == NULL && (encrypt || t->account->pgp_sign)) {
-		g_free(d->crypt);
-		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, encrypt));
-	}
+	send_protect_defaults(t->account, encrypt, &p);
+	if (d->crypt == NULL && (p.sign || p.encrypt || p.opportunistic))
+		d->crypt = g_strdup(mime_crypt_name(&p));
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -1245,14 +1245,11 @@ protect_wait(struct protect_job *j, guint timeout, struct mime_outgoing **o_r, G
 /* What S and E chose: the draft's X-Tern-Crypt (the file carries it
  * through the editor and p), else the account's default. */
 static void
-compose_crypt(struct tui *t, bool *sign_r, bool *encrypt_r)
+compose_crypt(struct tui *t, struct mime_protect *p_r)
 {
 	const char *crypt = t->compose->d != NULL ? t->compose->d->crypt : NULL;
 
-	if (!mime_crypt_parse(crypt, sign_r, encrypt_r)) {
-		*sign_r = t->account->pgp_sign;
-		*encrypt_r = false;
-	}
+	send_protect_choice(t->account, crypt, false, p_r);
 }
 
 /* Sign and/or encrypt *o_r (replaced by the result; NULL on failure) as the
@@ -1262,11 +1259,13 @@ static int
 protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 {
 	struct protect_job *j;
+	struct mime_protect p;
 	GThread *th;
-	bool sign, encrypt;
+	bool sign;
 
-	compose_crypt(t, &sign, &encrypt);
-	if (!sign && !encrypt)
+	compose_crypt(t, &p);
+	sign = p.sign;
+	if (!p.sign && !p.encrypt && !p.opportunistic)
 		return 0;
 	j = g_new0(struct protect_job, 1);
 	g_mutex_init(&j->lock);
@@ -1274,7 +1273,8 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	j->refs = 2;
 	j->o = g_steal_pointer(o_r);
 	j->key = g_strdup(t->account->pgp_key);
-	j->p = (struct mime_protect){ sign, encrypt, j->key };
+	j->p = p;
+	j->p.key = j->key;
 	if (sign) {
 		def_prog_mode();
 		endwin();
@@ -1299,22 +1299,24 @@ static void
 toggle_protect(struct tui *t, bool toggle_encrypt)
 {
 	struct compose *c = t->compose;
-	bool sign, encrypt;
+	struct mime_protect p;
 
 	if (c->d == NULL)
 		return;
-	compose_crypt(t, &sign, &encrypt);
+	compose_crypt(t, &p);
 	if (toggle_encrypt) {
-		encrypt = !encrypt;
-		tui_info(t, encrypt ? _("The message will be encrypted (to every recipient and "
-					"to you).") : _("The message will be sent in clear."));
+		/* from "if every key is there", E means: encrypt, or refuse */
+		p.encrypt = p.opportunistic || !p.encrypt;
+		p.opportunistic = false;
+		tui_info(t, p.encrypt ? _("The message will be encrypted (to every recipient and "
+					  "to you).") : _("The message will be sent in clear."));
 	} else {
-		sign = !sign;
-		tui_info(t, sign ? _("The message will be signed.") :
-				   _("The message will not be signed."));
+		p.sign = !p.sign;
+		tui_info(t, p.sign ? _("The message will be signed.") :
+				     _("The message will not be signed."));
 	}
 	g_free(c->d->crypt);
-	c->d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	c->d->crypt = g_strdup(mime_crypt_name(&p));
 	review_save(t);
 }
 
@@ -1419,12 +1421,14 @@ draw_field(struct tui *t, int y, const char *name, const char *value)
 static void
 draw_protect(struct tui *t, int y)
 {
-	bool sign, encrypt;
+	struct mime_protect p;
 	char *text;
 
-	compose_crypt(t, &sign, &encrypt);
-	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), sign ? _("yes") : _("no"),
-			       encrypt ? _("yes") : _("no"));
+	compose_crypt(t, &p);
+	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), p.sign ? _("yes") : _("no"),
+			       p.encrypt	   ? _("yes") :
+			       p.opportunistic ? _("if every recipient has a key") :
+						 _("no"));
 
 	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
 	g_free(text);
