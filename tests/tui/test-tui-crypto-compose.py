@@ -6,7 +6,12 @@ With crypt_opportunistic_encrypt = true, M's review screen says "Encrypt:
 if every recipient has a key"; to Bob, whose key tern has, y sends
 multipart/encrypted that Bob's gpg decrypts; to an address without a key
 the same y sends in clear, without a word. E turns the choice into an
-explicit yes."""
+explicit yes.
+
+r in the message list on an encrypted message never opened in the viewer
+(issue 15): the reply starts encrypted and quotes the decrypted text, as a
+reply from the viewer does; Bob's gpg decrypts what arrives and finds the
+quote."""
 import email
 import importlib.util
 import json
@@ -103,6 +108,22 @@ def check_opportunistic(t, run, env, k, smtpd):
     run.term.keys("y")
 
 
+def check_reply_unopened(t, run, k, smtpd):
+    n = len(smtpd.messages())
+    run.term.keys("g", "r")  # the newest: Bob's encrypted message, never opened
+    ok, lines = screen_has(run, "Sign: no  Encrypt: yes")
+    t.ok(ok, "r in the list on an unopened encrypted message: review, Encrypt: yes",
+         "\n".join(lines))
+    run.term.keys("y")
+    t.ok(wait_sent(smtpd, n + 1), "y: the reply is sent")
+    raw = smtpd.messages()[-1][1] if len(smtpd.messages()) > n else b""
+    t.ok(b"Where is it?" not in raw, "the reply is not in clear")
+    plain, status = csend.decrypt(t, k, raw, k.other, "reply from the list (Bob)")
+    t.ok(plain is not None and b"> Where is it?" in plain,
+         "the reply quotes the decrypted text of a message never opened",
+         repr(plain)[:600] + status)
+
+
 def main(t):
     if not cryptolib.have_tools():
         raise RuntimeError("gpg, gpgsm, gpgconf and openssl are needed (tools/deps.sh)")
@@ -115,6 +136,11 @@ def main(t):
         k = cryptolib.Keys(env.dir)
         env.env["GNUPGHOME"] = k.home
         k.gpg(k.home, "--import", input=k.gpg(k.other, "--export", "--armor", k.bob))
+        c = srv.imap()
+        c.append("INBOX", None, None, k.pgp_encrypted(
+            cryptolib.headers("a secret for Alice", "<tui-enc-list@t>", frm=cryptolib.BOB),
+            cryptolib.text_entity("Where is it?\n"), to=k.alice, home=k.other))
+        c.logout()
         port = ternlib.free_port()
         smtpd = ternlib.Smtpd(port, os.path.join(env.dir, "spool"))
         config = srv.tern_config(env.config, tls="none", extra=(
@@ -125,10 +151,11 @@ def main(t):
             f.write(EDITOR)
         os.chmod(editor, 0o755)
         run = Run(env, config, editor)
-        ok, lines = races.wait_loaded(run, 1)
+        ok, lines = races.wait_loaded(run, 2)
         t.ok(ok, "INBOX loaded", "\n".join(lines))
         time.sleep(1)
         check_opportunistic(t, run, env, k, smtpd)
+        check_reply_unopened(t, run, k, smtpd)
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")

@@ -395,41 +395,174 @@ decrypted_original(struct tui *t, guint32 uid)
 	return viewer_take_unwrapped(t, &busy);
 }
 
+/* The answer to raw (msg: its parse; encrypted: a reply to an encrypted
+ * message); plain (transfer none, may be NULL): raw decrypted, quoted
+ * instead of it. */
 static void
-answer_with(struct tui *t, const struct answer *an, GBytes *raw)
+answer_build(struct tui *t, const struct answer *an, GBytes *raw, struct mime_message *msg,
+	     struct mime_message *plain, bool encrypted)
 {
 	struct mime_identities *ids = send_identities(t->account);
-	struct mime_message *msg = mime_message_parse_bytes(raw);
-	struct mime_message *plain = NULL;
 	struct mime_draft *d;
-	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
 
-	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
-		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
-		mime_message_free(&msg);
-		mime_identities_free(&ids);
-		return;
-	}
 	if (an->a == ACTION_FORWARD)
 		d = mime_draft_forward(msg, raw, false, ids);
-	else {
-		/* Decrypted text goes only into a reply that starts encrypted. */
-		if (encrypted && t->account->pgp_encrypt_replies)
-			plain = decrypted_original(t, an->uid);
+	else
 		d = mime_draft_reply(plain != NULL ? plain : msg,
 				     an->a == ACTION_REPLY_ALL	? MIME_REPLY_ALL :
 				     an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
 								  MIME_REPLY_SENDER,
 				     ids);
-		if (plain != NULL)
-			viewer_return_unwrapped(t, an->uid, plain);
-	}
 	if (t->info.uidvalidity != 0)
 		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
 						   an->uid, t->folder);
-	mime_message_free(&msg);
 	mime_identities_free(&ids);
 	compose_start(t, d, false, encrypted);
+}
+
+/* ---- decrypting an original the viewer does not show, for the quote ---- */
+
+/* The viewer's render is not there to decrypt it: a thread does, as the
+ * viewer's does, and the answer starts when it is done. The interface lets
+ * go after gpg_timeout (a gpg-agent that never answers). Nothing decrypted
+ * is written anywhere. */
+struct quote_job {
+	struct tui *t;        /* NULL once the interface let go (t->quote no longer j) */
+	struct answer an;
+	GBytes *raw;
+	struct mime_message *msg; /* the thread's parse of raw, decrypted */
+	guint timer;
+	bool leaving;         /* the interface is going: no answer to start */
+};
+
+static void
+quote_job_free(gpointer p)
+{
+	struct quote_job *j = p;
+
+	g_bytes_unref(j->raw);
+	mime_message_free(&j->msg);
+	g_free(j);
+}
+
+static void
+quote_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	struct quote_job *j = data;
+
+	j->msg = mime_message_parse_bytes(j->raw);
+	/* may wait for gpg-agent: this is why it runs here */
+	mime_message_process_crypto(j->msg);
+	g_task_return_boolean(task, TRUE);
+}
+
+/* The interface forgets j (its thread may still run). */
+static void
+quote_let_go(struct tui *t, struct quote_job *j)
+{
+	g_clear_handle_id(&j->timer, g_source_remove);
+	j->t = NULL;
+	t->quote = NULL;
+}
+
+static void
+quote_done(GObject *source, GAsyncResult *res, gpointer ud)
+{
+	struct quote_job *j = g_task_get_task_data(G_TASK(res));
+	struct tui *t = j->t;
+
+	if (t == NULL)
+		return; /* too late, or the interface is going */
+	quote_let_go(t, j);
+	if (j->leaving)
+		return;
+	if (t->compose != NULL) {
+		tui_error(t, _("Another message is being written: the answer is not started."));
+		return;
+	}
+	answer_build(t, &j->an, j->raw, j->msg, j->msg, true);
+	tui_dirty(t);
+}
+
+static gboolean
+quote_late(gpointer ud)
+{
+	struct quote_job *j = ud;
+	struct tui *t = j->t;
+
+	j->timer = 0;
+	quote_let_go(t, j);
+	tui_error(t, _("Cannot decrypt the message to quote it: gpg-agent did not answer in "
+		       "%u seconds"), t->cfg->ui.gpg_timeout);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+quote_start(struct tui *t, const struct answer *an, GBytes *raw)
+{
+	struct quote_job *j;
+	GTask *task;
+
+	if (t->quote != NULL) {
+		tui_error(t, _("Still decrypting a message to answer."));
+		return;
+	}
+	j = g_new0(struct quote_job, 1);
+	j->t = t;
+	j->an = *an;
+	j->raw = g_bytes_ref(raw);
+	t->quote = j;
+	j->timer = g_timeout_add_seconds(t->cfg->ui.gpg_timeout, quote_late, j);
+	tui_info(t, _("Decrypting the message to answer…"));
+	task = g_task_new(NULL, NULL, quote_done, NULL);
+	g_task_set_task_data(task, j, quote_job_free);
+	g_task_run_in_thread(task, quote_thread);
+	g_object_unref(task);
+}
+
+/* The interface is going: wait a little for a decryption under way (its
+ * callback frees it), then let it go. */
+static void
+quote_wait(struct tui *t)
+{
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	if (t->quote != NULL)
+		t->quote->leaving = true;
+	while (t->quote != NULL && g_get_monotonic_time() < until)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(20 * 1000);
+	if (t->quote != NULL)
+		quote_let_go(t, t->quote);
+}
+
+static void
+answer_with(struct tui *t, const struct answer *an, GBytes *raw)
+{
+	struct mime_message *msg = mime_message_parse_bytes(raw);
+	struct mime_message *plain = NULL;
+	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
+
+	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
+		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
+		mime_message_free(&msg);
+		return;
+	}
+	/* Decrypted text goes only into a reply that starts encrypted: the
+	 * viewer's when it shows the message, else decrypted for it. */
+	if (encrypted && t->account->pgp_encrypt_replies) {
+		plain = decrypted_original(t, an->uid);
+		if (plain == NULL) {
+			quote_start(t, an, raw);
+			mime_message_free(&msg);
+			return;
+		}
+	}
+	answer_build(t, an, raw, msg, plain, encrypted);
+	if (plain != NULL)
+		viewer_return_unwrapped(t, an->uid, plain);
+	mime_message_free(&msg);
 }
 
 static void
@@ -1777,6 +1910,7 @@ compose_free_all(struct tui *t)
 {
 	struct outbox_run *r = t->outbox;
 
+	quote_wait(t);
 	compose_free(&t->compose);
 	complete_free(t);
 	/* a draft's removal not finished: its client goes without calling back,

@@ -267,6 +267,8 @@ struct tui {
 	struct complete *complete; /* address completion's index, or NULL (complete.c) */
 	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
+	struct quote_job *quote;   /* an original being decrypted to answer it, or
+				      NULL (compose.c) */
 	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
 				      from Drafts (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
