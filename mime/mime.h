@@ -633,8 +633,14 @@ struct mime_protect {
 			       sender has a usable key, else send in clear (no error) */
 	const char *key; /* the signing key (fingerprint, key id or address); NULL:
 			    the secret key whose user id carries o->sender */
+	const char *smime_key; /* non-NULL: S/MIME instead (RFC 8551), with this
+				  certificate (fingerprint or address, as gpgsm
+				  knows it): multipart/signed with
+				  application/pkcs7-signature, and
+				  application/pkcs7-mime enveloped-data around it */
 };
-/* Replace o->data's body by its signed and/or encrypted form (RFC 3156),
+/* Replace o->data's body by its signed and/or encrypted form (RFC 3156, or
+ * S/MIME when p->smime_key is set; keys then come from gpgsm),
  * once, when the message is finalised: what is queued and copied to Sent is
  * the result. Encrypting needs a usable key for every recipient and for the
  * sender (the Sent copy stays readable); when one is missing, -1 and

@@ -166,6 +166,7 @@ send_protect_defaults(const struct account *a, bool answers_encrypted, struct mi
 		.encrypt = a->crypt_default_encrypt ||
 			   (answers_encrypted && a->pgp_encrypt_replies),
 		.key = a->pgp_key,
+		.smime_key = a->smime_key,
 	};
 	p_r->opportunistic = a->crypt_opportunistic_encrypt && !p_r->encrypt;
 }

@@ -20,8 +20,9 @@ char *send_signature(const struct account *a, char **warning_r);
 /* What a message does when its draft says nothing (no X-Tern-Crypt): the
  * account's crypt_default_sign, crypt_default_encrypt and
  * crypt_opportunistic_encrypt; answers_encrypted: it answers an encrypted
- * message, and pgp_encrypt_replies makes it encrypted. p_r->key is the
- * account's pgp_key (transfer none, valid while a is). */
+ * message, and pgp_encrypt_replies makes it encrypted. p_r->key and
+ * p_r->smime_key are the account's pgp_key and smime_key (transfer none,
+ * valid while a is). */
 void send_protect_defaults(const struct account *a, bool answers_encrypted,
 			   struct mime_protect *p_r);
 /* The draft's X-Tern-Crypt (crypt, may be NULL) when it says something,

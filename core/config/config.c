@@ -91,6 +91,7 @@ static const struct key_def account_keys[] = {
 	{ "crypt_default_sign", K_BOOL, ACC(crypt_default_sign), NULL },
 	{ "crypt_default_encrypt", K_BOOL, ACC(crypt_default_encrypt), NULL },
 	{ "crypt_opportunistic_encrypt", K_BOOL, ACC(crypt_opportunistic_encrypt), NULL },
+	{ "smime_key", K_STRING, ACC(smime_key), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
        AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
@@ -99,7 +100,7 @@ enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_A
        AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
        AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_ADDRESS_BOOK_COMMAND,
        AK_PGP_KEY, AK_PGP_SIGN, AK_PGP_ENCRYPT_REPLIES, AK_CRYPT_DEFAULT_SIGN,
-       AK_CRYPT_DEFAULT_ENCRYPT, AK_CRYPT_OPPORTUNISTIC_ENCRYPT, AK_COUNT };
+       AK_CRYPT_DEFAULT_ENCRYPT, AK_CRYPT_OPPORTUNISTIC_ENCRYPT, AK_SMIME_KEY, AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -182,6 +183,7 @@ account_free(gpointer p)
 	g_free(a->sendmail_command);
 	g_free(a->address_book_command);
 	g_free(a->pgp_key);
+	g_free(a->smime_key);
 	g_free(a);
 }
 

@@ -121,6 +121,9 @@ struct account {
 					     usable key, else send in clear */
 	bool pgp_encrypt_replies; /* a reply to an encrypted message starts with
 				     encryption on; default true */
+	char *smime_key;       /* an S/MIME certificate (fingerprint or address, as
+				  gpgsm knows it): outgoing mail is signed and
+				  encrypted with S/MIME instead of PGP/MIME; NULL */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 

@@ -18,11 +18,16 @@ sends in clear, silently, when one is missing. An
 encrypted message interrupted after DATA and sent again from the outbox
 is the same bytes both times (built once, never re-encrypted). Signing
 with a passphrase-protected key when no pinentry can ask fails cleanly,
-nothing sent or queued."""
+nothing sent or queued. With smime_key the same is S/MIME: multipart/signed
+with application/pkcs7-signature and application/pkcs7-mime enveloped-data
+that the recipient's gpgsm decrypts and verifies, a recipient without a
+certificate refused by name."""
+import base64
 import email
 import email.policy
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
@@ -297,6 +302,97 @@ def test_no_pinentry(t, srv, env, k, smtpd):
     config(srv, env, smtpd.port)
 
 
+def gpgsm_status(home, *args, input=None):
+    """gpgsm's output and its status lines (None and stderr on failure)."""
+    env = dict(os.environ, GNUPGHOME=home, LC_ALL="C")
+    r = subprocess.run(["gpgsm", "--batch", "--status-fd", "2"] + list(args), input=input,
+                       capture_output=True, env=env, timeout=300)
+    status = r.stderr.decode(errors="replace")
+    # one of two recipients' keys missing makes the exit status 2: look at
+    # what it says instead
+    ok = r.returncode == 0 or "DECRYPTION_OKAY" in status
+    return (r.stdout if ok else None), status
+
+
+def text_of(entity):
+    """The decoded text/plain parts of a MIME entity (bytes)."""
+    msg = email.message_from_bytes(entity)
+    return b"".join(p.get_payload(decode=True) or b"" for p in msg.walk()
+                    if p.get_content_type() == "text/plain")
+
+
+def smime_verify(t, home, entity, what):
+    """entity: a multipart/signed with application/pkcs7-signature; gpgsm in
+    home checks its signature."""
+    parts, ctype = mp_parts(cryptolib.crlf(entity.decode(errors="replace")).encode())
+    eq(t, ctype, "multipart/signed", what + ": multipart/signed")
+    if len(parts) != 2:
+        return ""
+    head = email.message_from_bytes(head_body(parts[1])[0] + b"\r\n\r\n")
+    t.ok(head.get_content_type() == "application/pkcs7-signature",
+         what + ": the signature is application/pkcs7-signature", str(head))
+    d = os.path.dirname(home)
+    data, sig = os.path.join(d, "sm.data"), os.path.join(d, "sm.sig")
+    open(data, "wb").write(parts[0])
+    open(sig, "wb").write(base64.b64decode(head_body(parts[1])[1]))
+    _, status = gpgsm_status(home, "--verify", sig, data)
+    return status
+
+
+def smime_decrypt(t, home, raw, what):
+    head, body = head_body(raw)
+    msg = email.message_from_bytes(head + b"\r\n\r\n")
+    t.ok(msg.get_content_type() == "application/pkcs7-mime" and
+         msg.get_param("smime-type") == "enveloped-data",
+         what + ": application/pkcs7-mime enveloped-data", str(msg))
+    return gpgsm_status(home, "--decrypt", input=base64.b64decode(body))
+
+
+def test_smime(t, srv, env, k, smtpd):
+    """smime_key: Carol (a certificate and key in tern's gpgsm) writes S/MIME
+    to Dave, whose certificate tern has; Dave's own gpgsm decrypts and
+    verifies what arrives, and Carol's decrypts it too."""
+    base = os.path.join(env.dir, "sm")
+    os.makedirs(base)
+    carol = k.smime_party(base, "Carol Cert", cryptolib.CAROL, k.home, [k.other])
+    k.smime_party(base, "Dave Receiver", "dave@example.org", k.other, [k.home])
+    srv.tern_config(env.config, extra=(
+        "smtp_host = 127.0.0.1\nsmtp_port = %d\nsmtp_tls = none\nsmtp_auth = none\n"
+        "from = Carol Cert <%s>\nsmime_key = %s\n" % (smtpd.port, cryptolib.CAROL, carol)))
+    r = env.tern("send", "--sign", input=draft("dave@example.org", "smime signed", SECRET))
+    eq(t, r.returncode, 0, "S/MIME --sign: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    status = smime_verify(t, k.other, raw, "S/MIME --sign")
+    t.ok("GOODSIG" in status and ("VALIDSIG " + carol) in status,
+         "S/MIME --sign: Dave's gpgsm verifies Carol's signature", status)
+
+    r = env.tern("send", "--sign", "--encrypt",
+                 input=draft("Dave <dave@example.org>", "smime both", SECRET))
+    eq(t, r.returncode, 0, "S/MIME --sign --encrypt: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    t.ok(b"marzipan" not in raw, "S/MIME --encrypt: the text is not in clear")
+    plain, status = smime_decrypt(t, k.other, raw, "S/MIME --sign --encrypt")
+    t.ok(plain is not None and b"marzipan" in text_of(plain),
+         "S/MIME: Dave's gpgsm decrypts it", status + repr(plain)[:600])
+    if plain is not None:
+        status = smime_verify(t, k.other, plain, "S/MIME signed inside")
+        t.ok("GOODSIG" in status and ("VALIDSIG " + carol) in status,
+             "S/MIME: and verifies Carol's signature inside", status)
+    plain, status = smime_decrypt(t, k.home, raw, "S/MIME (Carol)")
+    t.ok(plain is not None and b"marzipan" in text_of(plain),
+         "S/MIME: the sender's own certificate decrypts it too", status)
+
+    before = len(smtpd.messages())
+    r = env.tern("send", "--encrypt", input=draft("dave@example.org, bob@example.org",
+                                                  "smime nokey", SECRET))
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "bob@example.org" in err and "dave@" not in err and
+         "S/MIME" in err,
+         "S/MIME: a recipient without a certificate is refused, named", err)
+    eq(t, len(smtpd.messages()), before, "S/MIME without a certificate: nothing sent")
+    config(srv, env, smtpd.port)
+
+
 def test_retry(t, srv, env, spool):
     port = ternlib.free_port()
     config(srv, env, port)
@@ -343,6 +439,7 @@ def main(t):
         test_default_sign(t, srv, env, k, smtpd)
         test_crypt_defaults(t, srv, env, k, smtpd)
         test_no_pinentry(t, srv, env, k, smtpd)
+        test_smime(t, srv, env, k, smtpd)
         smtpd.stop()
         smtpd = None
         test_retry(t, srv, env, os.path.join(env.dir, "spool-drop"))

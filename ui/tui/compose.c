@@ -1313,6 +1313,7 @@ struct protect_job {
 	struct mime_outgoing *o;
 	struct mime_protect p;
 	char *key;
+	char *smime_key;
 	GError *err;
 	int rc;
 };
@@ -1330,6 +1331,7 @@ protect_job_unref(struct protect_job *j)
 	mime_outgoing_free(&j->o);
 	g_clear_error(&j->err);
 	g_free(j->key);
+	g_free(j->smime_key);
 	g_mutex_clear(&j->lock);
 	g_cond_clear(&j->cond);
 	g_free(j);
@@ -1408,6 +1410,8 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	j->key = g_strdup(t->account->pgp_key);
 	j->p = p;
 	j->p.key = j->key;
+	j->smime_key = g_strdup(p.smime_key); /* the thread may outlive the account */
+	j->p.smime_key = j->smime_key;
 	if (sign) {
 		def_prog_mode();
 		endwin();
@@ -1558,10 +1562,11 @@ draw_protect(struct tui *t, int y)
 	char *text;
 
 	compose_crypt(t, &p);
-	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), p.sign ? _("yes") : _("no"),
+	text = g_strdup_printf(_("Sign: %s  Encrypt: %s%s"), p.sign ? _("yes") : _("no"),
 			       p.encrypt	   ? _("yes") :
 			       p.opportunistic ? _("if every recipient has a key") :
-						 _("no"));
+						 _("no"),
+			       p.smime_key != NULL ? _("  (S/MIME)") : "");
 
 	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
 	g_free(text);
