@@ -384,6 +384,10 @@ void mime_rendered_free(struct mime_rendered **r);
  * most max bytes (cut on a character boundary); NULL when there is no
  * text. Nothing is decrypted. Transfer full. */
 char *mime_body_text(const void *data, gsize len, gsize max);
+/* The same for a message already parsed, after
+ * mime_message_process_crypto(): an encrypted message's decrypted text
+ * (for cache_decrypted). Transfer full. */
+char *mime_message_text(struct mime_message *msg, gsize max);
 /* The same for parts fetched alone (the text_parts_extractor): each part's
  * MIME header and content, n of them, as mime_partial_message() puts them
  * together. Transfer full. */

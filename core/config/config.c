@@ -120,6 +120,7 @@ static const struct key_def ui_keys[] = {
 	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
 	{ "gpg_timeout", K_TIMEOUT, UI(gpg_timeout), NULL },
+	{ "cache_decrypted", K_BOOL, UI(cache_decrypted), NULL },
 };
 
 struct load {

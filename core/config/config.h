@@ -160,6 +160,9 @@ struct config_ui {
 				      * count added as two words on new mail, or NULL */
 	guint gpg_timeout;           /* s the interface waits for gpg-agent (and its
 				      * pinentry) to sign a message, default 120 */
+	bool cache_decrypted;        /* the viewer puts a decrypted message's text in
+				      * the cache's full-text index; default false:
+				      * nothing decrypted is written */
 };
 
 struct config {

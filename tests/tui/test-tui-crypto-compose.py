@@ -11,7 +11,13 @@ explicit yes.
 r in the message list on an encrypted message never opened in the viewer
 (issue 15): the reply starts encrypted and quotes the decrypted text, as a
 reply from the viewer does; Bob's gpg decrypts what arrives and finds the
-quote."""
+quote.
+
+cache_decrypted: after that run (the message decrypted for the quote, then
+read in the viewer) no byte of the decrypted text is in the cache's files
+(the default, false); a run with cache_decrypted = true that opens it
+puts the decrypted text in the cache (its full-text index), and a body:
+search of the cache finds it."""
 import email
 import importlib.util
 import json
@@ -124,6 +130,43 @@ def check_reply_unopened(t, run, k, smtpd):
          repr(plain)[:600] + status)
 
 
+def cache_holds(env, needle):
+    """Whether any file of the cache (the database, its WAL) holds needle."""
+    for root, _, files in os.walk(os.path.join(env.dir, "cache")):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as f:
+                if needle in f.read():
+                    return True
+    return False
+
+
+def open_encrypted(t, run, what):
+    run.term.keys("g", "Enter")
+    ok, lines = screen_has(run, "Where is it?")
+    t.ok(ok, what + ": the viewer shows the decrypted text", "\n".join(lines))
+
+
+def check_cache_decrypted(t, env, config):
+    with open(config, "a") as f:
+        f.write("[ui]\ncache_decrypted = true\n")
+    run = Run(env, config, os.path.join(env.dir, "editor.sh"))
+    try:
+        ok, lines = races.wait_loaded(run, 2)
+        t.ok(ok, "cache_decrypted = true: INBOX loaded", "\n".join(lines))
+        open_encrypted(t, run, "cache_decrypted = true")
+        t.ok(base.wait_server(lambda: cache_holds(env, b"Where is it?"), WAIT),
+             "cache_decrypted = true: the decrypted text is in the cache")
+        run.term.keys("q", "q")
+        t.eq(run.exit_code(), "0", "cache_decrypted = true: quits with status 0")
+        t.eq(run.err(), "", "cache_decrypted = true: nothing on stderr")
+    finally:
+        run.kill()
+    r = env.tern("--offline", "search", "INBOX", "body:where")
+    t.ok(r.returncode == 0 and b"a secret for Alice" in r.stdout,
+         "a body: search of the cache finds the decrypted text",
+         (r.stdout + r.stderr).decode())
+
+
 def main(t):
     if not cryptolib.have_tools():
         raise RuntimeError("gpg, gpgsm, gpgconf and openssl are needed (tools/deps.sh)")
@@ -156,13 +199,17 @@ def main(t):
         time.sleep(1)
         check_opportunistic(t, run, env, k, smtpd)
         check_reply_unopened(t, run, k, smtpd)
-        run.term.keys("q")
+        open_encrypted(t, run, "cache_decrypted unset")
+        run.term.keys("q", "q")
         t.eq(run.exit_code(), "0", "quits with status 0")
         t.eq(run.err(), "", "nothing on stderr")
         box = json.loads(env.tern("outbox", "--json").stdout.decode())
         t.eq(box, [], "nothing is left in the outbox")
         run.kill()
         run = None
+        t.ok(not cache_holds(env, b"Where is it?"),
+             "cache_decrypted unset: nothing decrypted is in the cache's files")
+        check_cache_decrypted(t, env, config)
     except BaseException:
         if run is not None:
             t.diag("screen:\n" + "\n".join(run.term.screen()))

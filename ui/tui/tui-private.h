@@ -528,6 +528,9 @@ GBytes *cache_part_get(struct tui *t, const char *folder, guint32 uid, const cha
 void cache_part_put(struct tui *t, const char *folder, guint32 uid, const char *item,
 		    GBytes *data);
 void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data);
+/* The full-text index's text of a cached message (a decrypted one's:
+ * cache_decrypted). */
+void cache_text_put(struct tui *t, const char *folder, guint32 uid, const char *text);
 
 /* ---- actions.c ------------------------------------------------------------ */
 void actions_run(struct tui *t, enum action a);
