@@ -284,13 +284,14 @@ bool mime_message_process_crypto_bounded(struct mime_message **msgp, guint secon
  * are "error", decryption fails). Call before any other thread runs. */
 void mime_crypto_set_engine(bool on);
 
-/* Whether gpg-agent may ask for a passphrase (its pinentry) while an
- * OpenPGP message is decrypted. true (the default, the command line): it
- * may. false (the interface, whose screen a terminal pinentry would fight
+/* Whether gpg-agent may ask for a passphrase (its pinentry) while a
+ * message is decrypted. true (the default, the command line): it may.
+ * false (the interface, whose screen a terminal pinentry would fight
  * over): OpenPGP decryption goes through GPGME in loopback mode with no
- * passphrase given, so a key the agent has not unlocked fails at once and
- * the error says so. S/MIME (gpgsm) always uses the agent's pinentry. Call
- * before any other thread runs. */
+ * passphrase given, and S/MIME is not decrypted when the agent says the
+ * recipient's key is protected and not unlocked (GPGME has no loopback
+ * mode for gpgsm); so a key the agent has not unlocked fails at once and
+ * the error says so. Call before any other thread runs. */
 void mime_crypto_set_passphrase_prompt(bool allowed);
 
 /* A copy of c (transfer full), and its destructor. */
