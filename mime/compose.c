@@ -1200,16 +1200,16 @@ check_addresses(const struct header_line *h, bool single, char **text_r, GError 
 static int
 crypt_field(const struct header_line *h, struct mime_draft *d, GError **error)
 {
-	bool sign, encrypt;
+	struct mime_protect p = { 0 };
 
-	if (!mime_crypt_parse(h->value, &sign, &encrypt)) {
+	if (!mime_crypt_parse(h->value, &p)) {
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_SYNTAX,
-			    _("line %d: %s: 'sign', 'encrypt', both or 'none'"), h->line,
-			    h->name);
+			    _("line %d: %s: 'sign', 'encrypt' or 'opportunistic', or 'none'"),
+			    h->line, h->name);
 		return -1;
 	}
 	g_free(d->crypt);
-	d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	d->crypt = g_strdup(mime_crypt_name(&p));
 	return 0;
 }
 

@@ -30,7 +30,7 @@
 #define INLINE_PGP_MAX_LEN (16 * 1024 * 1024)
 
 static bool engine_off; /* tests and the fuzzer: never call GPGME */
-static bool no_prompt;	/* the interface: no pinentry for OpenPGP */
+static bool no_prompt;	/* the interface: no pinentry for decryption */
 
 struct walk {
 	struct mime_message *msg;
@@ -633,6 +633,18 @@ walk_encrypted(struct walk *w, GMimeMultipartEncrypted *mpe, unsigned depth, boo
 	return dec;
 }
 
+/* The interface: would gpgsm's decryption of p7 bring up the agent's
+ * pinentry (GPGME has no loopback mode for gpgsm)? */
+static bool
+smime_locked(GMimeObject *p7)
+{
+	GByteArray *b = object_bytes(p7);
+	bool locked = mime_smime_needs_passphrase(b->data, b->len);
+
+	g_byte_array_unref(b);
+	return locked;
+}
+
 static GMimeObject *
 walk_pkcs7(struct walk *w, GMimeApplicationPkcs7Mime *p7, unsigned depth, bool whole)
 {
@@ -649,6 +661,10 @@ walk_pkcs7(struct walk *w, GMimeApplicationPkcs7Mime *p7, unsigned depth, bool w
 			return NULL;
 		if (engine_off)
 			err = engine_off_error(), dec = NULL;
+		else if (no_prompt && smime_locked(GMIME_OBJECT(p7)))
+			err = g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED,
+						  _(NEEDS_PASSPHRASE)),
+			dec = NULL;
 		else
 			dec = g_mime_application_pkcs7_mime_decrypt(p7, GMIME_DECRYPT_NONE, NULL,
 								    &res, &err);

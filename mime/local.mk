@@ -2,7 +2,7 @@
 # One list of the module's sources, for the library and the fuzz target.
 MIME_C_SOURCES = mime/mime.c mime/charset.c mime/unicode.c mime/rfc2047.c mime/prescan.c \
 	mime/message.c mime/lines.c mime/html.c mime/render.c mime/compose.c mime/structure.c \
-	mime/crypto.c mime/protect.c
+	mime/crypto.c mime/protect.c mime/smime-lock.c
 libmime_a_SOURCES += mime/mime.h mime/mime-private.h $(MIME_C_SOURCES)
 
 MIME_TEST_LIBS = $(MIME_LIBS) $(CORE_LIBS)
@@ -39,7 +39,8 @@ noinst_PROGRAMS += tests/fuzz/fuzz-mime
 tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_mime_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c $(MIME_C_SOURCES)
-tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GPGME_LIBS) $(GLIB_LIBS) $(LIBINTL)
+tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GPGME_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS) \
+	$(LIBINTL)
 endif
 EXTRA_DIST += tests/fuzz/corpus/mime
 

@@ -73,6 +73,13 @@ const char *mime_object_raw_header(GMimeObject *obj, const char *name);
 bool mime_part_is_displayable(GMimeObject *obj);
 bool mime_part_is_inline_text(GMimeObject *obj);
 bool mime_part_is_attachment(GMimeObject *obj);
+
+/* mime/smime-lock.c: whether decrypting the S/MIME enveloped-data der
+ * (len bytes, the caller's bound) needs a passphrase gpg-agent has not
+ * cached for every certificate of the user it is encrypted to (then gpgsm
+ * would bring up the agent's pinentry). false when it cannot tell which:
+ * no matching secret key, or not enveloped-data. */
+bool mime_smime_needs_passphrase(const guint8 *der, size_t len);
 /* Decoded content of a leaf part (transfer full, GByteArray). */
 GByteArray *mime_part_decoded(GMimePart *part);
 /* Decoded content converted to UTF-8 (transfer full). */

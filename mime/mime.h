@@ -284,13 +284,14 @@ bool mime_message_process_crypto_bounded(struct mime_message **msgp, guint secon
  * are "error", decryption fails). Call before any other thread runs. */
 void mime_crypto_set_engine(bool on);
 
-/* Whether gpg-agent may ask for a passphrase (its pinentry) while an
- * OpenPGP message is decrypted. true (the default, the command line): it
- * may. false (the interface, whose screen a terminal pinentry would fight
+/* Whether gpg-agent may ask for a passphrase (its pinentry) while a
+ * message is decrypted. true (the default, the command line): it may.
+ * false (the interface, whose screen a terminal pinentry would fight
  * over): OpenPGP decryption goes through GPGME in loopback mode with no
- * passphrase given, so a key the agent has not unlocked fails at once and
- * the error says so. S/MIME (gpgsm) always uses the agent's pinentry. Call
- * before any other thread runs. */
+ * passphrase given, and S/MIME is not decrypted when the agent says the
+ * recipient's key is protected and not unlocked (GPGME has no loopback
+ * mode for gpgsm); so a key the agent has not unlocked fails at once and
+ * the error says so. Call before any other thread runs. */
 void mime_crypto_set_passphrase_prompt(bool allowed);
 
 /* A copy of c (transfer full), and its destructor. */
@@ -384,6 +385,10 @@ void mime_rendered_free(struct mime_rendered **r);
  * most max bytes (cut on a character boundary); NULL when there is no
  * text. Nothing is decrypted. Transfer full. */
 char *mime_body_text(const void *data, gsize len, gsize max);
+/* The same for a message already parsed, after
+ * mime_message_process_crypto(): an encrypted message's decrypted text
+ * (for cache_decrypted). Transfer full. */
+char *mime_message_text(struct mime_message *msg, gsize max);
 /* The same for parts fetched alone (the text_parts_extractor): each part's
  * MIME header and content, n of them, as mime_partial_message() puts them
  * together. Transfer full. */
@@ -508,8 +513,8 @@ struct mime_draft {
 	char *postponed;   /* X-Tern-Postponed: where its copy in Drafts is (the
 			      interface's "UIDVALIDITY UID FOLDER"), opaque to mime/,
 			      kept through the file, never sent; or NULL */
-	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt" or "none"
-			      (mime_crypt_parse()): signing and encrypting as chosen
+	char *crypt;       /* X-Tern-Crypt: "sign", "encrypt", "sign encrypt",
+			      "opportunistic"... or "none" (mime_crypt_parse()): signing and encrypting as chosen
 			      when it is sent, kept through the file, never sent; or
 			      NULL: the account's defaults */
 	char *body;        /* UTF-8, LF line ends */
@@ -629,10 +634,18 @@ int mime_outgoing_from_text(const char *text, size_t len, const struct mime_iden
 struct mime_protect {
 	bool sign;       /* PGP/MIME multipart/signed (inside the encryption when both) */
 	bool encrypt;    /* PGP/MIME multipart/encrypted to every recipient and the sender */
+	bool opportunistic; /* without encrypt: encrypt when every recipient and the
+			       sender has a usable key, else send in clear (no error) */
 	const char *key; /* the signing key (fingerprint, key id or address); NULL:
 			    the secret key whose user id carries o->sender */
+	const char *smime_key; /* non-NULL: S/MIME instead (RFC 8551), with this
+				  certificate (fingerprint or address, as gpgsm
+				  knows it): multipart/signed with
+				  application/pkcs7-signature, and
+				  application/pkcs7-mime enveloped-data around it */
 };
-/* Replace o->data's body by its signed and/or encrypted form (RFC 3156),
+/* Replace o->data's body by its signed and/or encrypted form (RFC 3156, or
+ * S/MIME when p->smime_key is set; keys then come from gpgsm),
  * once, when the message is finalised: what is queued and copied to Sent is
  * the result. Encrypting needs a usable key for every recipient and for the
  * sender (the Sent copy stays readable); when one is missing, -1 and
@@ -643,12 +656,18 @@ struct mime_protect {
  * terminal). Nothing to do: 0. */
 int mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p,
 			  GError **error);
-/* X-Tern-Crypt's value: the words "sign" and "encrypt" (either, both, or
- * "none"), blanks between. true with *sign_r and *encrypt_r; false (both
+/* Whether p asks for encryption of o: encrypt, or opportunistic and every
+ * recipient and the sender has a usable OpenPGP key (looked up with GPGME;
+ * Bcc is never encrypted opportunistically). */
+bool mime_outgoing_will_encrypt(const struct mime_outgoing *o, const struct mime_protect *p);
+/* X-Tern-Crypt's value: the words "sign" and "encrypt" or "opportunistic"
+ * (encrypt when every key is there), or "none", blanks between. true with
+ * p_r's sign, encrypt and opportunistic set (key untouched); false (p_r
  * untouched) when value is NULL or holds another word. */
-bool mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r);
-/* The value for a choice. Transfer none (static). */
-const char *mime_crypt_name(bool sign, bool encrypt);
+bool mime_crypt_parse(const char *value, struct mime_protect *p_r);
+/* The value for p's choice ("encrypt" wins over "opportunistic"). Transfer
+ * none (static). */
+const char *mime_crypt_name(const struct mime_protect *p);
 /* Whether the message as a whole is encrypted (PGP/MIME multipart/encrypted
  * or S/MIME enveloped-data at the top): a reply to it starts encrypted
  * (pgp_encrypt_replies). Looks at the structure only; runs no GnuPG. */

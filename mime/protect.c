@@ -1,5 +1,7 @@
 /* tern — mime/protect: signing and encrypting an outgoing message as
- * PGP/MIME (RFC 3156) with GMime's GMimeGpgContext (issue 15 c).
+ * PGP/MIME (RFC 3156) with GMime's GMimeGpgContext, or S/MIME (RFC 8551)
+ * with its GMimePkcs7Context when the account names a certificate
+ * (issue 15 c).
  *
  * The message is protected once, when it is finalised: the outbox and the
  * Sent copy hold the bytes made here, and a retry sends them unchanged.
@@ -31,13 +33,24 @@ key_usable(gpgme_key_t key, bool for_sign)
 	return false;
 }
 
+/* Whether email (a user id's, "a@b", or "<a@b>" as gpgsm gives a
+ * certificate's subjectAltName) is addr, ASCII case ignored. */
+static bool
+email_is(const char *email, const char *addr)
+{
+	size_t n = strlen(email);
+
+	if (n >= 2 && email[0] == '<' && email[n - 1] == '>')
+		return n - 2 == strlen(addr) && g_ascii_strncasecmp(email + 1, addr, n - 2) == 0;
+	return g_ascii_strcasecmp(email, addr) == 0;
+}
+
 /* A user id of key whose address is addr (ASCII case ignored), not revoked. */
 static bool
 key_has_address(gpgme_key_t key, const char *addr)
 {
 	for (gpgme_user_id_t u = key->uids; u != NULL; u = u->next)
-		if (!u->revoked && !u->invalid && u->email != NULL &&
-		    g_ascii_strcasecmp(u->email, addr) == 0)
+		if (!u->revoked && !u->invalid && u->email != NULL && email_is(u->email, addr))
 			return true;
 	return false;
 }
@@ -49,6 +62,7 @@ static char *
 key_find(gpgme_ctx_t ctx, const char *pattern, bool for_sign)
 {
 	bool is_addr = strchr(pattern, '@') != NULL;
+	/* gpgsm finds a certificate by its address with "<a@b>" too */
 	char *pat = is_addr ? g_strdup_printf("<%s>", pattern) : g_strdup(pattern);
 	gpgme_key_t key = NULL;
 	char *fpr = NULL;
@@ -106,9 +120,14 @@ recipient_keys(gpgme_ctx_t ctx, const struct mime_outgoing *o, const char *self,
 		recipient_key(ctx, o->rcpts->pdata[i], fprs, missing);
 	recipient_key(ctx, self != NULL ? self : o->sender, fprs, missing);
 	if (missing->len > 0) {
-		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
-			    _("not encrypted, nothing sent: no usable OpenPGP key for %s"),
-			    missing->str);
+		if (gpgme_get_protocol(ctx) == GPGME_PROTOCOL_CMS)
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
+				    _("not encrypted, nothing sent: no usable S/MIME certificate "
+				      "for %s"), missing->str);
+		else
+			g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
+				    _("not encrypted, nothing sent: no usable OpenPGP key for %s"),
+				    missing->str);
 		rc = -1;
 	}
 	g_string_free(missing, TRUE);
@@ -122,11 +141,34 @@ signing_key(gpgme_ctx_t ctx, const struct mime_outgoing *o, const char *key, GEr
 	const char *want = key != NULL ? key : o->sender;
 	char *fpr = key_find(ctx, want, true);
 
-	if (fpr == NULL)
+	if (fpr == NULL && gpgme_get_protocol(ctx) == GPGME_PROTOCOL_CMS)
+		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
+			    _("not signed, nothing sent: no usable S/MIME certificate with a "
+			      "secret key for %s"), want);
+	else if (fpr == NULL)
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_KEY,
 			    _("not signed, nothing sent: no usable OpenPGP secret key for %s"),
 			    want);
 	return fpr;
+}
+
+/* A GPGME context for p's protocol, or NULL. */
+static gpgme_ctx_t
+protect_gpgme(const struct mime_protect *p)
+{
+	gpgme_ctx_t ctx = NULL;
+
+	if (gpgme_new(&ctx) != 0)
+		return NULL;
+	gpgme_set_protocol(ctx, p->smime_key != NULL ? GPGME_PROTOCOL_CMS : GPGME_PROTOCOL_OpenPGP);
+	return ctx;
+}
+
+/* The key that signs, and the sender's own among the recipients. */
+static const char *
+own_key(const struct mime_protect *p)
+{
+	return p->smime_key != NULL ? p->smime_key : p->key;
 }
 
 /* The keys, before anything is built. */
@@ -134,18 +176,17 @@ static int
 protect_keys(const struct mime_outgoing *o, const struct mime_protect *p, char **sign_fpr_r,
 	     GPtrArray *fprs, GError **error)
 {
-	gpgme_ctx_t ctx = NULL;
+	gpgme_ctx_t ctx = protect_gpgme(p);
 	int rc = -1;
 
-	if (gpgme_new(&ctx) != 0) {
+	if (ctx == NULL) {
 		g_set_error(error, MIME_COMPOSE_ERROR, MIME_COMPOSE_ERROR_CRYPTO,
 			    _("GnuPG cannot be used (GPGME)"));
 		return -1;
 	}
-	gpgme_set_protocol(ctx, GPGME_PROTOCOL_OpenPGP);
-	if (p->sign && (*sign_fpr_r = signing_key(ctx, o, p->key, error)) == NULL)
+	if (p->sign && (*sign_fpr_r = signing_key(ctx, o, own_key(p), error)) == NULL)
 		goto out;
-	if (p->encrypt && recipient_keys(ctx, o, p->key, fprs, error) < 0)
+	if (p->encrypt && recipient_keys(ctx, o, own_key(p), fprs, error) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -209,13 +250,39 @@ out:
 	return GMIME_OBJECT(mp);
 }
 
+/* S/MIME: multipart/signed (application/pkcs7-signature, readable without
+ * S/MIME), then enveloped-data around it when encrypting. Transfer full. */
+static GMimeObject *
+protect_part_smime(GMimeObject *part, const struct mime_protect *p, const char *sign_fpr,
+		   GPtrArray *fprs, GError **error)
+{
+	GMimeCryptoContext *ctx = g_mime_pkcs7_context_new();
+	GMimeObject *inner = p->sign ? GMIME_OBJECT(g_mime_multipart_signed_sign(
+					   ctx, part, sign_fpr, error)) :
+				       g_object_ref(part);
+	GMimeObject *out = NULL;
+
+	g_object_unref(ctx);
+	if (inner == NULL || !p->encrypt)
+		return inner;
+	/* the certificates were checked above */
+	out = GMIME_OBJECT(g_mime_application_pkcs7_mime_encrypt(inner, GMIME_ENCRYPT_ALWAYS_TRUST,
+								 fprs, error));
+	g_object_unref(inner);
+	return out;
+}
+
 /* The signed or encrypted body that replaces part. Transfer full. */
 static GMimeObject *
 protect_part(GMimeObject *part, const struct mime_protect *p, const char *sign_fpr, GPtrArray *fprs,
 	     GError **error)
 {
-	GMimeCryptoContext *ctx = g_mime_gpg_context_new();
+	GMimeCryptoContext *ctx;
 	GMimeObject *out;
+
+	if (p->smime_key != NULL)
+		return protect_part_smime(part, p, sign_fpr, fprs, error);
+	ctx = g_mime_gpg_context_new();
 
 	if (p->encrypt)
 		out = encrypt_part(ctx, part, p, sign_fpr, fprs, error);
@@ -256,9 +323,29 @@ message_bytes(GMimeMessage *m)
 	return g_string_free_to_bytes(out);
 }
 
-int
-mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p, GError **error)
+bool
+mime_outgoing_will_encrypt(const struct mime_outgoing *o, const struct mime_protect *p)
 {
+	GPtrArray *fprs;
+	gpgme_ctx_t ctx = NULL;
+	bool all;
+
+	if (p->encrypt || !p->opportunistic)
+		return p->encrypt;
+	if (o->bcc_field != NULL || (ctx = protect_gpgme(p)) == NULL)
+		return false;
+	fprs = g_ptr_array_new_with_free_func(g_free);
+	all = recipient_keys(ctx, o, own_key(p), fprs, NULL) == 0;
+	g_ptr_array_unref(fprs);
+	gpgme_release(ctx);
+	return all;
+}
+
+int
+mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *asked, GError **error)
+{
+	/* opportunistic: settled here, once, as encrypt or not */
+	struct mime_protect eff = *asked, *p = &eff;
 	GPtrArray *fprs = g_ptr_array_new_with_free_func(g_free);
 	GError *gerr = NULL;
 	GMimeMessage *m = NULL;
@@ -266,6 +353,7 @@ mime_outgoing_protect(struct mime_outgoing *o, const struct mime_protect *p, GEr
 	char *sign_fpr = NULL;
 	int rc = -1;
 
+	eff.encrypt = mime_outgoing_will_encrypt(o, asked);
 	if (!p->sign && !p->encrypt) {
 		rc = 0;
 		goto out;
@@ -321,29 +409,36 @@ mime_message_is_encrypted(const struct mime_message *msg)
 }
 
 bool
-mime_crypt_parse(const char *value, bool *sign_r, bool *encrypt_r)
+mime_crypt_parse(const char *value, struct mime_protect *p_r)
 {
 	char **w = value != NULL ? g_strsplit_set(value, " \t", 8) : NULL;
-	bool sign = false, encrypt = false, ok = w != NULL;
+	bool sign = false, encrypt = false, opportunistic = false, ok = w != NULL;
 
 	for (guint i = 0; ok && w[i] != NULL; i++) {
 		if (strcmp(w[i], "sign") == 0)
 			sign = true;
 		else if (strcmp(w[i], "encrypt") == 0)
 			encrypt = true;
+		else if (strcmp(w[i], "opportunistic") == 0)
+			opportunistic = true;
 		else
 			ok = w[i][0] == '\0' || strcmp(w[i], "none") == 0;
 	}
 	g_strfreev(w);
 	if (ok) {
-		*sign_r = sign;
-		*encrypt_r = encrypt;
+		p_r->sign = sign;
+		p_r->encrypt = encrypt;
+		p_r->opportunistic = opportunistic && !encrypt;
 	}
 	return ok;
 }
 
 const char *
-mime_crypt_name(bool sign, bool encrypt)
+mime_crypt_name(const struct mime_protect *p)
 {
-	return sign && encrypt ? "sign encrypt" : sign ? "sign" : encrypt ? "encrypt" : "none";
+	if (p->encrypt)
+		return p->sign ? "sign encrypt" : "encrypt";
+	if (p->opportunistic)
+		return p->sign ? "sign opportunistic" : "opportunistic";
+	return p->sign ? "sign" : "none";
 }

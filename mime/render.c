@@ -730,6 +730,15 @@ char *
 mime_body_text(const void *data, gsize len, gsize max)
 {
 	struct mime_message *msg = mime_message_parse(data, len);
+	char *text = mime_message_text(msg, max);
+
+	mime_message_free(&msg);
+	return text;
+}
+
+char *
+mime_message_text(struct mime_message *msg, gsize max)
+{
 	struct mime_render_opts opts;
 	struct mime_rendered *r;
 	GString *out = g_string_new(NULL);
@@ -745,7 +754,6 @@ mime_body_text(const void *data, gsize len, gsize max)
 			break;
 	}
 	mime_rendered_free(&r);
-	mime_message_free(&msg);
 	if (out->len == 0) {
 		g_string_free(out, TRUE);
 		return NULL;

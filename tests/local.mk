@@ -60,6 +60,10 @@ TESTS += tests/integration/test-crypto-send.py
 EXTRA_DIST += tests/integration/test-crypto-send.py
 TESTS += tests/tui/test-tui-crypto-send.py
 EXTRA_DIST += tests/tui/test-tui-crypto-send.py
+TESTS += tests/tui/test-tui-crypto-compose.py
+EXTRA_DIST += tests/tui/test-tui-crypto-compose.py
+TESTS += tests/tui/test-tui-crypto-smime.py
+EXTRA_DIST += tests/tui/test-tui-crypto-smime.py
 # #17: the cold load's transactions leave the cache to other processes.
 TESTS += tests/integration/test-cache-txn.py
 EXTRA_DIST += tests/integration/test-cache-txn.py

@@ -157,3 +157,24 @@ send_entry_clear(struct store_outbox_entry *e)
 	e->rcpts = NULL;
 	e->orig_folder = e->orig_flag = e->orig_uids = NULL;
 }
+
+void
+send_protect_defaults(const struct account *a, bool answers_encrypted, struct mime_protect *p_r)
+{
+	*p_r = (struct mime_protect){
+		.sign = a->crypt_default_sign,
+		.encrypt = a->crypt_default_encrypt ||
+			   (answers_encrypted && a->pgp_encrypt_replies),
+		.key = a->pgp_key,
+		.smime_key = a->smime_key,
+	};
+	p_r->opportunistic = a->crypt_opportunistic_encrypt && !p_r->encrypt;
+}
+
+void
+send_protect_choice(const struct account *a, const char *crypt, bool answers_encrypted,
+		    struct mime_protect *p_r)
+{
+	send_protect_defaults(a, answers_encrypted, p_r);
+	mime_crypt_parse(crypt, p_r); /* NULL or unreadable: the defaults stay */
+}

@@ -17,6 +17,19 @@ struct mime_identities *send_identities(const struct account *a);
  * translated sentence when one is set but cannot be read. Transfer full. */
 char *send_signature(const struct account *a, char **warning_r);
 
+/* What a message does when its draft says nothing (no X-Tern-Crypt): the
+ * account's crypt_default_sign, crypt_default_encrypt and
+ * crypt_opportunistic_encrypt; answers_encrypted: it answers an encrypted
+ * message, and pgp_encrypt_replies makes it encrypted. p_r->key and
+ * p_r->smime_key are the account's pgp_key and smime_key (transfer none,
+ * valid while a is). */
+void send_protect_defaults(const struct account *a, bool answers_encrypted,
+			   struct mime_protect *p_r);
+/* The draft's X-Tern-Crypt (crypt, may be NULL) when it says something,
+ * else send_protect_defaults(). */
+void send_protect_choice(const struct account *a, const char *crypt, bool answers_encrypted,
+			 struct mime_protect *p_r);
+
 /* X-Tern-Original: "answered|forwarded UIDVALIDITY UID FOLDER". Transfer full. */
 char *send_original_format(bool forward, guint32 uidvalidity, guint32 uid, const char *folder);
 /* The same for several originals (; r, ; f): "answered UIDVALIDITY 3,7,9

@@ -86,8 +86,12 @@ static const struct key_def account_keys[] = {
 	{ "sendmail_command", K_COMMAND, ACC(sendmail_command), NULL },
 	{ "address_book_command", K_COMMAND, ACC(address_book_command), NULL },
 	{ "pgp_key", K_STRING, ACC(pgp_key), NULL },
-	{ "pgp_sign", K_BOOL, ACC(pgp_sign), NULL },
+	{ "pgp_sign", K_BOOL, ACC(crypt_default_sign), NULL }, /* the old name */
 	{ "pgp_encrypt_replies", K_BOOL, ACC(pgp_encrypt_replies), NULL },
+	{ "crypt_default_sign", K_BOOL, ACC(crypt_default_sign), NULL },
+	{ "crypt_default_encrypt", K_BOOL, ACC(crypt_default_encrypt), NULL },
+	{ "crypt_opportunistic_encrypt", K_BOOL, ACC(crypt_opportunistic_encrypt), NULL },
+	{ "smime_key", K_STRING, ACC(smime_key), NULL },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
        AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
@@ -95,7 +99,8 @@ enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_A
        AK_SMTP_PORT, AK_SMTP_TLS, AK_SMTP_USER, AK_SMTP_AUTH, AK_SMTP_PASSWORD_COMMAND,
        AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
        AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_ADDRESS_BOOK_COMMAND,
-       AK_PGP_KEY, AK_PGP_SIGN, AK_PGP_ENCRYPT_REPLIES, AK_COUNT };
+       AK_PGP_KEY, AK_PGP_SIGN, AK_PGP_ENCRYPT_REPLIES, AK_CRYPT_DEFAULT_SIGN,
+       AK_CRYPT_DEFAULT_ENCRYPT, AK_CRYPT_OPPORTUNISTIC_ENCRYPT, AK_SMIME_KEY, AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -115,6 +120,7 @@ static const struct key_def ui_keys[] = {
 	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
 	{ "gpg_timeout", K_TIMEOUT, UI(gpg_timeout), NULL },
+	{ "cache_decrypted", K_BOOL, UI(cache_decrypted), NULL },
 };
 
 struct load {
@@ -178,6 +184,7 @@ account_free(gpointer p)
 	g_free(a->sendmail_command);
 	g_free(a->address_book_command);
 	g_free(a->pgp_key);
+	g_free(a->smime_key);
 	g_free(a);
 }
 
@@ -603,6 +610,10 @@ check_account(struct load *ld, struct account *a, const struct account_lines *l)
 		return fail_at(ld, l->key[AK_AUTH],
 			       _("auth = %s needs 'oauth_token_command'"),
 			       auth_choices[a->auth]);
+	if (l->key[AK_PGP_SIGN] != 0 && l->key[AK_CRYPT_DEFAULT_SIGN] != 0)
+		return fail_at(ld, later(l->key[AK_PGP_SIGN], l->key[AK_CRYPT_DEFAULT_SIGN]),
+			       _("pgp_sign is the old name of crypt_default_sign: set only one "
+				 "(account '%s')"), a->name);
 	return check_smtp(ld, a, l);
 }
 

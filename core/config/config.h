@@ -112,9 +112,18 @@ struct account {
 	/* PGP/MIME for outgoing mail (issue 15 c). */
 	char *pgp_key;         /* the signing key (fingerprint, id or address);
 				  NULL: the secret key for the From address */
-	bool pgp_sign;         /* sign new messages by default; default false */
+	/* Signing and encrypting by default (ui/send.c send_protect_defaults()
+	 * turns these into a message's choice); all default false. */
+	bool crypt_default_sign;    /* sign every message ("pgp_sign", the old name) */
+	bool crypt_default_encrypt; /* encrypt every message (refused when a key is
+				       missing, as an explicit choice is) */
+	bool crypt_opportunistic_encrypt; /* encrypt when every recipient has a
+					     usable key, else send in clear */
 	bool pgp_encrypt_replies; /* a reply to an encrypted message starts with
 				     encryption on; default true */
+	char *smime_key;       /* an S/MIME certificate (fingerprint or address, as
+				  gpgsm knows it): outgoing mail is signed and
+				  encrypted with S/MIME instead of PGP/MIME; NULL */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 
@@ -151,6 +160,9 @@ struct config_ui {
 				      * count added as two words on new mail, or NULL */
 	guint gpg_timeout;           /* s the interface waits for gpg-agent (and its
 				      * pinentry) to sign a message, default 120 */
+	bool cache_decrypted;        /* the viewer puts a decrypted message's text in
+				      * the cache's full-text index; default false:
+				      * nothing decrypted is written */
 };
 
 struct config {

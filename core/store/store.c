@@ -1961,6 +1961,37 @@ store_body_put(struct store *s, const char *folder, guint32 uidvalidity, guint32
 }
 
 int
+store_text_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+	       const char *text, GError **error)
+{
+	char *copy;
+	gint64 id;
+	bool own;
+	int rc;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	/* a cut character becomes U+FFFD: the index takes valid UTF-8 */
+	copy = text_make_valid(text, (gssize)strnlen(text, STORE_FTS_TEXT_MAX));
+	if (s->in_txn) {
+		own = false;
+	} else if (store_begin(s, error) < 0) {
+		g_free(copy);
+		return -1;
+	} else {
+		own = true;
+	}
+	id = folder_id(s, folder, error);
+	if (id <= 0) {
+		g_free(copy);
+		rc = id < 0 ? -1 : 0;
+	} else {
+		rc = fts_set(s, ST_FTS_SET_BODY, id, uidvalidity, uid, copy, error);
+	}
+	return txn_end(s, own, rc, error);
+}
+
+int
 store_body_get(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
 	       GBytes **data_r, GError **error)
 {

@@ -217,6 +217,13 @@ int store_body_get(struct store *s, const char *folder, guint32 uidvalidity, gui
 		   GBytes **data_r, GError **error);
 /* Total bytes of cached bodies. */
 int store_body_total(struct store *s, guint64 *bytes_r, GError **error);
+/* The full-text index's body text of a cached message, replaced by text
+ * (at most STORE_FTS_TEXT_MAX bytes are kept): the decrypted text of an
+ * encrypted one, which store_body_put() cannot see, when the user lets it
+ * be cached (cache_decrypted). The message's removal or its body's
+ * eviction takes it out as any body text. 0 or -1. */
+int store_text_put(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+		   const char *text, GError **error);
 
 /* ---- Parts of messages fetched alone -------------------------------- */
 

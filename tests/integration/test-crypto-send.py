@@ -11,15 +11,23 @@ the Sent copy on Dovecot is the same bytes. A recipient without a key is
 refused with its address named, nothing sent or queued; Bcc with
 --encrypt is refused. `compose --print --encrypt` prints the ciphertext;
 a reply to an encrypted message is encrypted by default
-(pgp_encrypt_replies) and `pgp_sign = true` signs without a flag. An
+(pgp_encrypt_replies) and `pgp_sign = true` signs without a flag, as do
+crypt_default_sign and crypt_default_encrypt (refusing a recipient without
+a key); crypt_opportunistic_encrypt encrypts when every key is there and
+sends in clear, silently, when one is missing. An
 encrypted message interrupted after DATA and sent again from the outbox
 is the same bytes both times (built once, never re-encrypted). Signing
 with a passphrase-protected key when no pinentry can ask fails cleanly,
-nothing sent or queued."""
+nothing sent or queued. With smime_key the same is S/MIME: multipart/signed
+with application/pkcs7-signature and application/pkcs7-mime enveloped-data
+that the recipient's gpgsm decrypts and verifies, a recipient without a
+certificate refused by name."""
+import base64
 import email
 import email.policy
 import json
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
@@ -219,6 +227,62 @@ def test_default_sign(t, srv, env, k, smtpd):
     config(srv, env, smtpd.port)
 
 
+def test_crypt_defaults(t, srv, env, k, smtpd):
+    """crypt_default_sign, crypt_default_encrypt, crypt_opportunistic_encrypt:
+    each changes what arrives, with no flag on the command line."""
+    config(srv, env, smtpd.port, "crypt_default_sign = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "default sign", "Signed text."))
+    eq(t, r.returncode, 0, "crypt_default_sign: exit 0", r.stderr.decode())
+    verify_signed(t, k, last(smtpd), "crypt_default_sign = true")
+    config(srv, env, smtpd.port, "crypt_default_sign = true\npgp_sign = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "both", "x"))
+    t.ok(r.returncode == 78 and "crypt_default_sign" in r.stderr.decode(),
+         "pgp_sign and crypt_default_sign together: a config error", r.stderr.decode())
+
+    config(srv, env, smtpd.port, "crypt_default_encrypt = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "default encrypt", SECRET))
+    eq(t, r.returncode, 0, "crypt_default_encrypt: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    plain, status = decrypt(t, k, raw, k.other, "crypt_default_encrypt (Bob)")
+    t.ok(plain is not None and SECRET.encode() in plain and SECRET.encode() not in raw,
+         "crypt_default_encrypt = true: encrypted, Bob's key decrypts it", status)
+    before = len(smtpd.messages())
+    r = env.tern("send", input=draft("nokey@example.org", "default encrypt", SECRET))
+    t.ok(r.returncode != 0 and "nokey@example.org" in r.stderr.decode(),
+         "crypt_default_encrypt: a recipient without a key is refused, named",
+         r.stderr.decode())
+    eq(t, len(smtpd.messages()), before, "crypt_default_encrypt without a key: nothing sent")
+    r = env.tern("send", "--no-encrypt", input=draft("nokey@example.org", "clear", SECRET))
+    t.ok(r.returncode == 0 and SECRET.encode() in last(smtpd),
+         "--no-encrypt overrides crypt_default_encrypt", r.stderr.decode())
+
+    config(srv, env, smtpd.port, "crypt_opportunistic_encrypt = true\n")
+    r = env.tern("send", input=draft("bob@example.org", "opportunistic", SECRET))
+    eq(t, r.returncode, 0, "crypt_opportunistic_encrypt, every key there: exit 0",
+       r.stderr.decode())
+    raw = last(smtpd)
+    plain, status = decrypt(t, k, raw, k.other, "opportunistic (Bob)")
+    t.ok(plain is not None and SECRET.encode() in plain and SECRET.encode() not in raw,
+         "crypt_opportunistic_encrypt: every recipient has a key, so encrypted", status)
+    r = env.tern("send", input=draft("bob@example.org, nokey@example.org", "opp clear",
+                                     SECRET))
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and r.stderr == b"" and b"multipart/encrypted" not in raw and
+         SECRET.encode() in raw and b"opp clear" in raw,
+         "crypt_opportunistic_encrypt: one recipient without a key, sent in clear silently",
+         r.stderr.decode())
+    r = env.tern("send", "--no-encrypt", input=draft("bob@example.org", "opp no", SECRET))
+    raw = last(smtpd)
+    t.ok(r.returncode == 0 and b"multipart/encrypted" not in raw and b"opp no" in raw,
+         "--no-encrypt overrides crypt_opportunistic_encrypt", r.stderr.decode())
+    path = os.path.join(env.dir, "opp-draft.txt")
+    r = env.tern("compose", "--to", "bob@example.org", "-o", path)
+    text = open(path).read() if os.path.exists(path) else ""
+    t.ok(r.returncode == 0 and "\nX-Tern-Crypt: opportunistic\n" in text,
+         "compose -o: the draft says encryption is opportunistic", text + r.stderr.decode())
+    config(srv, env, smtpd.port)
+
+
 def test_no_pinentry(t, srv, env, k, smtpd):
     """A signing key with a passphrase, the agent's cache empty, and no
     terminal or display for a pinentry: signing fails at once, said so,
@@ -235,6 +299,97 @@ def test_no_pinentry(t, srv, env, k, smtpd):
          "no pinentry can ask for the passphrase: refused with a message", err)
     eq(t, len(smtpd.messages()), before, "no pinentry: nothing sent")
     eq(t, outbox(env), [], "no pinentry: nothing in the outbox")
+    config(srv, env, smtpd.port)
+
+
+def gpgsm_status(home, *args, input=None):
+    """gpgsm's output and its status lines (None and stderr on failure)."""
+    env = dict(os.environ, GNUPGHOME=home, LC_ALL="C")
+    r = subprocess.run(["gpgsm", "--batch", "--status-fd", "2"] + list(args), input=input,
+                       capture_output=True, env=env, timeout=300)
+    status = r.stderr.decode(errors="replace")
+    # one of two recipients' keys missing makes the exit status 2: look at
+    # what it says instead
+    ok = r.returncode == 0 or "DECRYPTION_OKAY" in status
+    return (r.stdout if ok else None), status
+
+
+def text_of(entity):
+    """The decoded text/plain parts of a MIME entity (bytes)."""
+    msg = email.message_from_bytes(entity)
+    return b"".join(p.get_payload(decode=True) or b"" for p in msg.walk()
+                    if p.get_content_type() == "text/plain")
+
+
+def smime_verify(t, home, entity, what):
+    """entity: a multipart/signed with application/pkcs7-signature; gpgsm in
+    home checks its signature."""
+    parts, ctype = mp_parts(cryptolib.crlf(entity.decode(errors="replace")).encode())
+    eq(t, ctype, "multipart/signed", what + ": multipart/signed")
+    if len(parts) != 2:
+        return ""
+    head = email.message_from_bytes(head_body(parts[1])[0] + b"\r\n\r\n")
+    t.ok(head.get_content_type() == "application/pkcs7-signature",
+         what + ": the signature is application/pkcs7-signature", str(head))
+    d = os.path.dirname(home)
+    data, sig = os.path.join(d, "sm.data"), os.path.join(d, "sm.sig")
+    open(data, "wb").write(parts[0])
+    open(sig, "wb").write(base64.b64decode(head_body(parts[1])[1]))
+    _, status = gpgsm_status(home, "--verify", sig, data)
+    return status
+
+
+def smime_decrypt(t, home, raw, what):
+    head, body = head_body(raw)
+    msg = email.message_from_bytes(head + b"\r\n\r\n")
+    t.ok(msg.get_content_type() == "application/pkcs7-mime" and
+         msg.get_param("smime-type") == "enveloped-data",
+         what + ": application/pkcs7-mime enveloped-data", str(msg))
+    return gpgsm_status(home, "--decrypt", input=base64.b64decode(body))
+
+
+def test_smime(t, srv, env, k, smtpd):
+    """smime_key: Carol (a certificate and key in tern's gpgsm) writes S/MIME
+    to Dave, whose certificate tern has; Dave's own gpgsm decrypts and
+    verifies what arrives, and Carol's decrypts it too."""
+    base = os.path.join(env.dir, "sm")
+    os.makedirs(base)
+    carol = k.smime_party(base, "Carol Cert", cryptolib.CAROL, k.home, [k.other])
+    k.smime_party(base, "Dave Receiver", "dave@example.org", k.other, [k.home])
+    srv.tern_config(env.config, extra=(
+        "smtp_host = 127.0.0.1\nsmtp_port = %d\nsmtp_tls = none\nsmtp_auth = none\n"
+        "from = Carol Cert <%s>\nsmime_key = %s\n" % (smtpd.port, cryptolib.CAROL, carol)))
+    r = env.tern("send", "--sign", input=draft("dave@example.org", "smime signed", SECRET))
+    eq(t, r.returncode, 0, "S/MIME --sign: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    status = smime_verify(t, k.other, raw, "S/MIME --sign")
+    t.ok("GOODSIG" in status and ("VALIDSIG " + carol) in status,
+         "S/MIME --sign: Dave's gpgsm verifies Carol's signature", status)
+
+    r = env.tern("send", "--sign", "--encrypt",
+                 input=draft("Dave <dave@example.org>", "smime both", SECRET))
+    eq(t, r.returncode, 0, "S/MIME --sign --encrypt: exit 0", r.stderr.decode())
+    raw = last(smtpd)
+    t.ok(b"marzipan" not in raw, "S/MIME --encrypt: the text is not in clear")
+    plain, status = smime_decrypt(t, k.other, raw, "S/MIME --sign --encrypt")
+    t.ok(plain is not None and b"marzipan" in text_of(plain),
+         "S/MIME: Dave's gpgsm decrypts it", status + repr(plain)[:600])
+    if plain is not None:
+        status = smime_verify(t, k.other, plain, "S/MIME signed inside")
+        t.ok("GOODSIG" in status and ("VALIDSIG " + carol) in status,
+             "S/MIME: and verifies Carol's signature inside", status)
+    plain, status = smime_decrypt(t, k.home, raw, "S/MIME (Carol)")
+    t.ok(plain is not None and b"marzipan" in text_of(plain),
+         "S/MIME: the sender's own certificate decrypts it too", status)
+
+    before = len(smtpd.messages())
+    r = env.tern("send", "--encrypt", input=draft("dave@example.org, bob@example.org",
+                                                  "smime nokey", SECRET))
+    err = r.stderr.decode()
+    t.ok(r.returncode != 0 and "bob@example.org" in err and "dave@" not in err and
+         "S/MIME" in err,
+         "S/MIME: a recipient without a certificate is refused, named", err)
+    eq(t, len(smtpd.messages()), before, "S/MIME without a certificate: nothing sent")
     config(srv, env, smtpd.port)
 
 
@@ -282,7 +437,9 @@ def main(t):
         test_refusals(t, env, smtpd)
         test_print_and_reply(t, srv, env, k, smtpd)
         test_default_sign(t, srv, env, k, smtpd)
+        test_crypt_defaults(t, srv, env, k, smtpd)
         test_no_pinentry(t, srv, env, k, smtpd)
+        test_smime(t, srv, env, k, smtpd)
         smtpd.stop()
         smtpd = None
         test_retry(t, srv, env, os.path.join(env.dir, "spool-drop"))

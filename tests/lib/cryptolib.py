@@ -132,6 +132,70 @@ class Keys:
         _run(["gpgconf", "--reload", "gpg-agent"], self.home)
         self.carol = fpr
 
+    def smime_party(self, base, cn, email, secret_home, public_homes, passphrase=""):
+        """Another S/MIME certificate (openssl, self-signed) for email: its
+        key in secret_home's gpgsm (protected by passphrase there), the
+        certificate alone in each of public_homes; trusted (relax) in all of
+        them. self.x509[email] = (key.pem, cert.pem). Returns the
+        fingerprint."""
+        d = os.path.join(base, "x509-" + email.split("@")[0])
+        os.makedirs(d)
+        key, cert, p12 = (os.path.join(d, n) for n in ("key.pem", "cert.pem", "p.p12"))
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                        "3650", "-subj", "/CN=%s/emailAddress=%s" % (cn, email),
+                        "-addext", "subjectAltName=email:" + email,
+                        "-addext", "keyUsage=digitalSignature,keyEncipherment",
+                        "-keyout", key, "-out", cert],
+                       check=True, capture_output=True, timeout=120)
+        subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-out", p12,
+                        "-passout", "pass:", "-keypbe", "PBE-SHA1-3DES", "-certpbe",
+                        "PBE-SHA1-3DES", "-macalg", "sha1"],
+                       check=True, capture_output=True, timeout=120)
+        fpr = None
+        for home, what in [(secret_home, p12)] + [(h, cert) for h in public_homes]:
+            conf = os.path.join(home, "gpgsm.conf")
+            if not os.path.exists(conf):
+                with open(conf, "w") as f:
+                    f.write("disable-crl-checks\ndisable-policy-checks\n")
+            _run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                  "--import", what], home)
+            out = _run(["gpgsm", "--with-colons", "--list-keys", email], home).decode()
+            fpr = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
+            with open(os.path.join(home, "trustlist.txt"), "a") as f:
+                f.write("%s S relax\n" % fpr)
+            _run(["gpgconf", "--reload", "gpg-agent"], home)
+        if passphrase:
+            self._smime_protect(secret_home, email, passphrase, d)
+        if not hasattr(self, "x509"):
+            self.x509 = {}
+        self.x509[email] = (key, cert)
+        return fpr
+
+    def _smime_protect(self, home, email, passphrase, d):
+        """Give the secret key of email's certificate in home a passphrase
+        (gpgsm cannot import a protected PKCS#12 without a pinentry): the
+        agent's PASSWD, answered in loopback mode."""
+        out = _run(["gpgsm", "--with-colons", "--with-keygrip", "--list-secret-keys", email],
+                   home).decode()
+        grip = [l.split(":")[9] for l in out.splitlines() if l.startswith("grp:")][0]
+        pw = os.path.join(d, "pw")
+        with open(pw, "w") as f:
+            f.write(passphrase)
+        _run(["gpg-connect-agent", "OPTION pinentry-mode=loopback",
+              "/definqfile NEW_PASSPHRASE " + pw, "PASSWD " + grip, "/bye"], home)
+        os.unlink(pw)
+
+    def smime_enveloped_to(self, email, headers, entity):
+        """entity encrypted (openssl) to smime_party()'s certificate for email."""
+        out = subprocess.run(["openssl", "smime", "-encrypt", "-aes256", "-crlfeol",
+                              self.x509[email][1]],
+                             input=entity, capture_output=True, check=True, timeout=60).stdout
+        return headers + out
+
+    def gpgsm(self, home, *args, input=None):
+        return _run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""] +
+                    list(args), home, input)
+
     def smime_signed(self, headers, entity):
         out = subprocess.run(["openssl", "smime", "-sign", "-signer", self.smime_cert,
                               "-inkey", self.smime_key, "-crlfeol"],

@@ -273,7 +273,7 @@ test_draft_crypt(void)
 	struct mime_outgoing *o = NULL;
 	GError *err = NULL;
 	char *again;
-	bool sign = false, encrypt = false;
+	struct mime_protect p = { 0 };
 
 	g_assert_cmpint(mime_draft_parse(text, strlen(text), &d, &err), ==, 0);
 	g_assert_cmpstr(d->crypt, ==, "sign encrypt");
@@ -289,13 +289,20 @@ test_draft_crypt(void)
 	g_assert_null(g_strstr_len(g_bytes_get_data(o->data, NULL), -1, "X-Tern-Crypt"));
 	mime_outgoing_free(&o);
 
-	g_assert_true(mime_crypt_parse("none", &sign, &encrypt) && !sign && !encrypt);
-	g_assert_true(mime_crypt_parse("encrypt", &sign, &encrypt) && !sign && encrypt);
-	g_assert_false(mime_crypt_parse("sign maybe", &sign, &encrypt));
-	g_assert_false(mime_crypt_parse(NULL, &sign, &encrypt));
-	g_assert_true(!sign && encrypt); /* untouched on failure */
-	g_assert_cmpstr(mime_crypt_name(true, false), ==, "sign");
-	g_assert_cmpstr(mime_crypt_name(false, false), ==, "none");
+	g_assert_true(mime_crypt_parse("none", &p) && !p.sign && !p.encrypt);
+	g_assert_true(mime_crypt_parse("encrypt", &p) && !p.sign && p.encrypt);
+	g_assert_false(mime_crypt_parse("sign maybe", &p));
+	g_assert_false(mime_crypt_parse(NULL, &p));
+	g_assert_true(!p.sign && p.encrypt); /* untouched on failure */
+	g_assert_true(mime_crypt_parse("sign opportunistic", &p) && p.sign && !p.encrypt &&
+		      p.opportunistic);
+	g_assert_cmpstr(mime_crypt_name(&p), ==, "sign opportunistic");
+	g_assert_true(mime_crypt_parse("encrypt opportunistic", &p) && p.encrypt &&
+		      !p.opportunistic);
+	p = (struct mime_protect){ .sign = true };
+	g_assert_cmpstr(mime_crypt_name(&p), ==, "sign");
+	p = (struct mime_protect){ 0 };
+	g_assert_cmpstr(mime_crypt_name(&p), ==, "none");
 	mime_identities_free(&ids);
 }
 

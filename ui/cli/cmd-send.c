@@ -218,20 +218,24 @@ compose_error(GError *err)
 }
 
 /* --sign / --no-sign / --encrypt / --no-encrypt over the draft's
- * X-Tern-Crypt (crypt, may be NULL), else the account's defaults (pgp_sign;
- * pgp_encrypt_replies for a reply to an encrypted message). */
+ * X-Tern-Crypt (crypt, may be NULL), else the account's defaults
+ * (send_protect_defaults()). */
 static void
 protect_choose(const struct cli_args *args, const struct account *a, bool orig_encrypted,
 	       const char *crypt, struct mime_protect *p_r)
 {
-	p_r->key = a->pgp_key;
-	if (!mime_crypt_parse(crypt, &p_r->sign, &p_r->encrypt)) {
-		p_r->sign = a->pgp_sign;
-		p_r->encrypt = orig_encrypted && a->pgp_encrypt_replies;
-	}
+	send_protect_choice(a, crypt, orig_encrypted, p_r);
 	p_r->sign = (p_r->sign || cli_args_has(args, "sign")) && !cli_args_has(args, "no-sign");
 	p_r->encrypt = (p_r->encrypt || cli_args_has(args, "encrypt")) &&
 		       !cli_args_has(args, "no-encrypt");
+	p_r->opportunistic = p_r->opportunistic && !p_r->encrypt &&
+			     !cli_args_has(args, "no-encrypt");
+}
+
+static bool
+protect_any(const struct mime_protect *p)
+{
+	return p->sign || p->encrypt || p->opportunistic;
 }
 
 /* Sign and/or encrypt o as chosen; prints and returns an exit code on
@@ -379,10 +383,12 @@ finish_draft(struct cli_ctx *ctx, struct mime_draft *d, const struct cli_args *a
 	if (body_file == NULL && !cli_args_has(args, "print")) {
 		/* the draft file says what `tern send` will do with it (no line
 		 * when that is nothing, as the account says) */
+		struct mime_protect def;
+
+		send_protect_defaults(ctx->account, false, &def);
 		g_free(d->crypt);
-		d->crypt = prot.sign || prot.encrypt || ctx->account->pgp_sign ?
-				   g_strdup(mime_crypt_name(prot.sign, prot.encrypt)) :
-				   NULL;
+		d->crypt = protect_any(&prot) || protect_any(&def) ?
+				   g_strdup(mime_crypt_name(&prot)) : NULL;
 		text = mime_draft_format(d);
 		rc = write_text(output, text);
 		g_free(text);

@@ -254,8 +254,12 @@ answer_many_ready(struct tui *t, struct gather *g)
 	if (g->uidvalidity != 0)
 		d->original = send_original_format_set(g->a == ACTION_FORWARD, g->uidvalidity,
 						       g->uids, g->folder);
-	if (g->a != ACTION_FORWARD && t->account->pgp_encrypt_replies && any_encrypted(g->raws))
-		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, true));
+	if (g->a != ACTION_FORWARD && t->account->pgp_encrypt_replies && any_encrypted(g->raws)) {
+		struct mime_protect p;
+
+		send_protect_defaults(t->account, true, &p);
+		d->crypt = g_strdup(mime_crypt_name(&p));
+	}
 	mime_identities_free(&ids);
 	compose_begin(t, d, false);
 }

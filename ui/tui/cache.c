@@ -507,6 +507,17 @@ cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data)
 		cache_failed(t, err);
 }
 
+void
+cache_text_put(struct tui *t, const char *folder, guint32 uid, const char *text)
+{
+	GError *err = NULL;
+
+	if (!can_write(t) || g_strcmp0(folder, t->folder) != 0)
+		return;
+	if (store_text_put(t->store, folder, t->cache_uidvalidity, uid, text, &err) < 0)
+		cache_failed(t, err);
+}
+
 GBytes *
 cache_part_get(struct tui *t, const char *folder, guint32 uid, const char *item)
 {

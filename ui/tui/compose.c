@@ -334,11 +334,13 @@ edit(struct tui *t)
 
 /* Start writing d (transfer full) in a file of its own; encrypt: it
  * answers an encrypted message (pgp_encrypt_replies). A choice d already
- * carries (X-Tern-Crypt) stays. */
+ * carries (X-Tern-Crypt) stays; else the account's defaults go into the
+ * file, so the review screen shows them. */
 static void
 compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 {
 	struct compose *c;
+	struct mime_protect p;
 	char *warning = NULL, *sig = send_signature(t->account, &warning);
 	GError *err = NULL;
 
@@ -350,11 +352,9 @@ compose_start(struct tui *t, struct mime_draft *d, bool fresh, bool encrypt)
 	c = g_new0(struct compose, 1);
 	c->ids = send_identities(t->account);
 	c->fresh = fresh;
-	encrypt = encrypt && t->account->pgp_encrypt_replies;
-	if (d->crypt == NULL && (encrypt || t->account->pgp_sign)) {
-		g_free(d->crypt);
-		d->crypt = g_strdup(mime_crypt_name(t->account->pgp_sign, encrypt));
-	}
+	send_protect_defaults(t->account, encrypt, &p);
+	if (d->crypt == NULL && (p.sign || p.encrypt || p.opportunistic))
+		d->crypt = g_strdup(mime_crypt_name(&p));
 	c->written = mime_draft_format(d);
 	mime_draft_free(&d);
 	c->path = draft_create(t, c->written, &err);
@@ -395,41 +395,174 @@ decrypted_original(struct tui *t, guint32 uid)
 	return viewer_take_unwrapped(t, &busy);
 }
 
+/* The answer to raw (msg: its parse; encrypted: a reply to an encrypted
+ * message); plain (transfer none, may be NULL): raw decrypted, quoted
+ * instead of it. */
 static void
-answer_with(struct tui *t, const struct answer *an, GBytes *raw)
+answer_build(struct tui *t, const struct answer *an, GBytes *raw, struct mime_message *msg,
+	     struct mime_message *plain, bool encrypted)
 {
 	struct mime_identities *ids = send_identities(t->account);
-	struct mime_message *msg = mime_message_parse_bytes(raw);
-	struct mime_message *plain = NULL;
 	struct mime_draft *d;
-	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
 
-	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
-		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
-		mime_message_free(&msg);
-		mime_identities_free(&ids);
-		return;
-	}
 	if (an->a == ACTION_FORWARD)
 		d = mime_draft_forward(msg, raw, false, ids);
-	else {
-		/* Decrypted text goes only into a reply that starts encrypted. */
-		if (encrypted && t->account->pgp_encrypt_replies)
-			plain = decrypted_original(t, an->uid);
+	else
 		d = mime_draft_reply(plain != NULL ? plain : msg,
 				     an->a == ACTION_REPLY_ALL	? MIME_REPLY_ALL :
 				     an->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
 								  MIME_REPLY_SENDER,
 				     ids);
-		if (plain != NULL)
-			viewer_return_unwrapped(t, an->uid, plain);
-	}
 	if (t->info.uidvalidity != 0)
 		d->original = send_original_format(an->a == ACTION_FORWARD, t->info.uidvalidity,
 						   an->uid, t->folder);
-	mime_message_free(&msg);
 	mime_identities_free(&ids);
 	compose_start(t, d, false, encrypted);
+}
+
+/* ---- decrypting an original the viewer does not show, for the quote ---- */
+
+/* The viewer's render is not there to decrypt it: a thread does, as the
+ * viewer's does, and the answer starts when it is done. The interface lets
+ * go after gpg_timeout (a gpg-agent that never answers). Nothing decrypted
+ * is written anywhere. */
+struct quote_job {
+	struct tui *t;        /* NULL once the interface let go (t->quote no longer j) */
+	struct answer an;
+	GBytes *raw;
+	struct mime_message *msg; /* the thread's parse of raw, decrypted */
+	guint timer;
+	bool leaving;         /* the interface is going: no answer to start */
+};
+
+static void
+quote_job_free(gpointer p)
+{
+	struct quote_job *j = p;
+
+	g_bytes_unref(j->raw);
+	mime_message_free(&j->msg);
+	g_free(j);
+}
+
+static void
+quote_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
+{
+	struct quote_job *j = data;
+
+	j->msg = mime_message_parse_bytes(j->raw);
+	/* may wait for gpg-agent: this is why it runs here */
+	mime_message_process_crypto(j->msg);
+	g_task_return_boolean(task, TRUE);
+}
+
+/* The interface forgets j (its thread may still run). */
+static void
+quote_let_go(struct tui *t, struct quote_job *j)
+{
+	g_clear_handle_id(&j->timer, g_source_remove);
+	j->t = NULL;
+	t->quote = NULL;
+}
+
+static void
+quote_done(GObject *source, GAsyncResult *res, gpointer ud)
+{
+	struct quote_job *j = g_task_get_task_data(G_TASK(res));
+	struct tui *t = j->t;
+
+	if (t == NULL)
+		return; /* too late, or the interface is going */
+	quote_let_go(t, j);
+	if (j->leaving)
+		return;
+	if (t->compose != NULL) {
+		tui_error(t, _("Another message is being written: the answer is not started."));
+		return;
+	}
+	answer_build(t, &j->an, j->raw, j->msg, j->msg, true);
+	tui_dirty(t);
+}
+
+static gboolean
+quote_late(gpointer ud)
+{
+	struct quote_job *j = ud;
+	struct tui *t = j->t;
+
+	j->timer = 0;
+	quote_let_go(t, j);
+	tui_error(t, _("Cannot decrypt the message to quote it: gpg-agent did not answer in "
+		       "%u seconds"), t->cfg->ui.gpg_timeout);
+	tui_dirty(t);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+quote_start(struct tui *t, const struct answer *an, GBytes *raw)
+{
+	struct quote_job *j;
+	GTask *task;
+
+	if (t->quote != NULL) {
+		tui_error(t, _("Still decrypting a message to answer."));
+		return;
+	}
+	j = g_new0(struct quote_job, 1);
+	j->t = t;
+	j->an = *an;
+	j->raw = g_bytes_ref(raw);
+	t->quote = j;
+	j->timer = g_timeout_add_seconds(t->cfg->ui.gpg_timeout, quote_late, j);
+	tui_info(t, _("Decrypting the message to answer…"));
+	task = g_task_new(NULL, NULL, quote_done, NULL);
+	g_task_set_task_data(task, j, quote_job_free);
+	g_task_run_in_thread(task, quote_thread);
+	g_object_unref(task);
+}
+
+/* The interface is going: wait a little for a decryption under way (its
+ * callback frees it), then let it go. */
+static void
+quote_wait(struct tui *t)
+{
+	gint64 until = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+
+	if (t->quote != NULL)
+		t->quote->leaving = true;
+	while (t->quote != NULL && g_get_monotonic_time() < until)
+		if (!g_main_context_iteration(NULL, FALSE))
+			g_usleep(20 * 1000);
+	if (t->quote != NULL)
+		quote_let_go(t, t->quote);
+}
+
+static void
+answer_with(struct tui *t, const struct answer *an, GBytes *raw)
+{
+	struct mime_message *msg = mime_message_parse_bytes(raw);
+	struct mime_message *plain = NULL;
+	bool encrypted = an->a != ACTION_FORWARD && mime_message_is_encrypted(msg);
+
+	if (an->a == ACTION_REPLY_LIST && !mime_message_has_list(msg)) {
+		tui_error(t, _("Not a list message: neither List-Post nor Mail-Followup-To."));
+		mime_message_free(&msg);
+		return;
+	}
+	/* Decrypted text goes only into a reply that starts encrypted: the
+	 * viewer's when it shows the message, else decrypted for it. */
+	if (encrypted && t->account->pgp_encrypt_replies) {
+		plain = decrypted_original(t, an->uid);
+		if (plain == NULL) {
+			quote_start(t, an, raw);
+			mime_message_free(&msg);
+			return;
+		}
+	}
+	answer_build(t, an, raw, msg, plain, encrypted);
+	if (plain != NULL)
+		viewer_return_unwrapped(t, an->uid, plain);
+	mime_message_free(&msg);
 }
 
 static void
@@ -1180,6 +1313,7 @@ struct protect_job {
 	struct mime_outgoing *o;
 	struct mime_protect p;
 	char *key;
+	char *smime_key;
 	GError *err;
 	int rc;
 };
@@ -1197,6 +1331,7 @@ protect_job_unref(struct protect_job *j)
 	mime_outgoing_free(&j->o);
 	g_clear_error(&j->err);
 	g_free(j->key);
+	g_free(j->smime_key);
 	g_mutex_clear(&j->lock);
 	g_cond_clear(&j->cond);
 	g_free(j);
@@ -1245,14 +1380,11 @@ protect_wait(struct protect_job *j, guint timeout, struct mime_outgoing **o_r, G
 /* What S and E chose: the draft's X-Tern-Crypt (the file carries it
  * through the editor and p), else the account's default. */
 static void
-compose_crypt(struct tui *t, bool *sign_r, bool *encrypt_r)
+compose_crypt(struct tui *t, struct mime_protect *p_r)
 {
 	const char *crypt = t->compose->d != NULL ? t->compose->d->crypt : NULL;
 
-	if (!mime_crypt_parse(crypt, sign_r, encrypt_r)) {
-		*sign_r = t->account->pgp_sign;
-		*encrypt_r = false;
-	}
+	send_protect_choice(t->account, crypt, false, p_r);
 }
 
 /* Sign and/or encrypt *o_r (replaced by the result; NULL on failure) as the
@@ -1262,11 +1394,13 @@ static int
 protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 {
 	struct protect_job *j;
+	struct mime_protect p;
 	GThread *th;
-	bool sign, encrypt;
+	bool sign;
 
-	compose_crypt(t, &sign, &encrypt);
-	if (!sign && !encrypt)
+	compose_crypt(t, &p);
+	sign = p.sign;
+	if (!p.sign && !p.encrypt && !p.opportunistic)
 		return 0;
 	j = g_new0(struct protect_job, 1);
 	g_mutex_init(&j->lock);
@@ -1274,7 +1408,10 @@ protect(struct tui *t, struct mime_outgoing **o_r, GError **error)
 	j->refs = 2;
 	j->o = g_steal_pointer(o_r);
 	j->key = g_strdup(t->account->pgp_key);
-	j->p = (struct mime_protect){ sign, encrypt, j->key };
+	j->p = p;
+	j->p.key = j->key;
+	j->smime_key = g_strdup(p.smime_key); /* the thread may outlive the account */
+	j->p.smime_key = j->smime_key;
 	if (sign) {
 		def_prog_mode();
 		endwin();
@@ -1299,22 +1436,24 @@ static void
 toggle_protect(struct tui *t, bool toggle_encrypt)
 {
 	struct compose *c = t->compose;
-	bool sign, encrypt;
+	struct mime_protect p;
 
 	if (c->d == NULL)
 		return;
-	compose_crypt(t, &sign, &encrypt);
+	compose_crypt(t, &p);
 	if (toggle_encrypt) {
-		encrypt = !encrypt;
-		tui_info(t, encrypt ? _("The message will be encrypted (to every recipient and "
-					"to you).") : _("The message will be sent in clear."));
+		/* from "if every key is there", E means: encrypt, or refuse */
+		p.encrypt = p.opportunistic || !p.encrypt;
+		p.opportunistic = false;
+		tui_info(t, p.encrypt ? _("The message will be encrypted (to every recipient and "
+					  "to you).") : _("The message will be sent in clear."));
 	} else {
-		sign = !sign;
-		tui_info(t, sign ? _("The message will be signed.") :
-				   _("The message will not be signed."));
+		p.sign = !p.sign;
+		tui_info(t, p.sign ? _("The message will be signed.") :
+				     _("The message will not be signed."));
 	}
 	g_free(c->d->crypt);
-	c->d->crypt = g_strdup(mime_crypt_name(sign, encrypt));
+	c->d->crypt = g_strdup(mime_crypt_name(&p));
 	review_save(t);
 }
 
@@ -1419,12 +1558,15 @@ draw_field(struct tui *t, int y, const char *name, const char *value)
 static void
 draw_protect(struct tui *t, int y)
 {
-	bool sign, encrypt;
+	struct mime_protect p;
 	char *text;
 
-	compose_crypt(t, &sign, &encrypt);
-	text = g_strdup_printf(_("Sign: %s  Encrypt: %s"), sign ? _("yes") : _("no"),
-			       encrypt ? _("yes") : _("no"));
+	compose_crypt(t, &p);
+	text = g_strdup_printf(_("Sign: %s  Encrypt: %s%s"), p.sign ? _("yes") : _("no"),
+			       p.encrypt	   ? _("yes") :
+			       p.opportunistic ? _("if every recipient has a key") :
+						 _("no"),
+			       p.smime_key != NULL ? _("  (S/MIME)") : "");
 
 	draw_text(y, 1, COLS - 2, text, t->attrs[COLOR_HEADER_NAME]);
 	g_free(text);
@@ -1773,6 +1915,7 @@ compose_free_all(struct tui *t)
 {
 	struct outbox_run *r = t->outbox;
 
+	quote_wait(t);
 	compose_free(&t->compose);
 	complete_free(t);
 	/* a draft's removal not finished: its client goes without calling back,

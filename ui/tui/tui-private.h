@@ -282,6 +282,8 @@ struct tui {
 	struct complete *complete; /* address completion's index, or NULL (complete.c) */
 	struct parts_view *parts; /* v: the parts list over the viewer, or NULL (parts.c) */
 	struct outbox_run *outbox; /* the outbox being sent, or NULL (compose.c) */
+	struct quote_job *quote;   /* an original being decrypted to answer it, or
+				      NULL (compose.c) */
 	GPtrArray *drafts_runs;    /* struct drafts_run *: sent drafts being removed
 				      from Drafts (compose.c) */
 	guint outbox_waiting;   /* messages not sent yet, for the status line */
@@ -541,6 +543,9 @@ GBytes *cache_part_get(struct tui *t, const char *folder, guint32 uid, const cha
 void cache_part_put(struct tui *t, const char *folder, guint32 uid, const char *item,
 		    GBytes *data);
 void cache_body_put(struct tui *t, const char *folder, guint32 uid, GBytes *data);
+/* The full-text index's text of a cached message (a decrypted one's:
+ * cache_decrypted). */
+void cache_text_put(struct tui *t, const char *folder, guint32 uid, const char *text);
 
 /* ---- actions.c ------------------------------------------------------------ */
 void actions_run(struct tui *t, enum action a);

@@ -98,6 +98,8 @@ struct render_job {
 	GPtrArray *links; /* char *: the numbered links */
 	GPtrArray *status; /* struct view_line *: the crypto status, or NULL */
 	struct mime_message *msg; /* the parse, when signed or encrypted (for v) */
+	bool cache_decrypted;     /* the config's: make text */
+	char *text;               /* the decrypted text for the cache's index, or NULL */
 };
 
 static void
@@ -107,6 +109,7 @@ render_job_free(gpointer p)
 
 	g_bytes_unref(j->raw);
 	mime_message_free(&j->msg);
+	g_free(j->text);
 	if (j->header != NULL)
 		g_bytes_unref(j->header);
 	if (j->structure != NULL)
@@ -375,6 +378,10 @@ render_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 	j->opts.html_command = j->html_command;
 	j->opts.all_headers = j->mode == VIEW_HEADERS && j->header == NULL;
 	r = mime_render(msg, &j->opts);
+	/* cache_decrypted: the text of a whole message that was decrypted */
+	if (j->cache_decrypted && r->crypto != NULL && r->crypto->decrypted &&
+	    j->structure == NULL && j->cut_of == 0)
+		j->text = mime_message_text(msg, STORE_FTS_TEXT_MAX);
 	/* Kept for v: its parts are the decrypted ones (a whole message only). */
 	if (r->crypto != NULL && r->crypto->protocol != MIME_CRYPTO_NONE && j->structure == NULL &&
 	    j->cut_of == 0)
@@ -417,6 +424,8 @@ render_done(GObject *source, GAsyncResult *res, gpointer ud)
 			mime_message_free(&v->unwrapped);
 			v->unwrapped = g_steal_pointer(&j->msg);
 		}
+		if (j->text != NULL)
+			cache_text_put(t, v->folder, v->uid, j->text);
 		tui_dirty(t);
 	}
 }
@@ -462,6 +471,7 @@ start_render(struct tui *t)
 	j->opts.width = v->width > 21 ? (size_t)v->width - 1 : 20;
 	j->opts.prefer_html = t->cfg->ui.prefer_html;
 	j->html_command = g_strdup(t->cfg->ui.html_renderer);
+	j->cache_decrypted = t->cfg->ui.cache_decrypted;
 	v->renders_pending++;
 	g_clear_handle_id(&v->slow_timer, g_source_remove);
 	v->slow = false;
