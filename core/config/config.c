@@ -115,6 +115,7 @@ static const struct key_def ui_keys[] = {
 	{ "poll_interval", K_TIMEOUT, UI(poll_interval), NULL },
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
 	{ "gpg_timeout", K_TIMEOUT, UI(gpg_timeout), NULL },
+	{ "preview", K_BOOL, UI(preview), NULL },
 };
 
 struct load {
@@ -214,6 +215,7 @@ config_new(const char *path)
 	c->ui.layout = CONFIG_LAYOUT_BELOW;
 	c->ui.date_format = g_strdup("%Y-%m-%d %H:%M");
 	c->ui.folder_pane = true;
+	c->ui.preview = true;
 	c->ui.poll_interval = 60;
 	c->ui.gpg_timeout = 120;
 	c->ui.fallback_charset = g_strdup("windows-1252");

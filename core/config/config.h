@@ -151,6 +151,9 @@ struct config_ui {
 				      * count added as two words on new mail, or NULL */
 	guint gpg_timeout;           /* s the interface waits for gpg-agent (and its
 				      * pinentry) to sign a message, default 120 */
+	bool preview;                /* the list's preview column (and PREVIEW in the
+				      * summaries) where the server offers PREVIEW;
+				      * default true */
 };
 
 struct config {
