@@ -98,4 +98,6 @@ EXTRA_DIST += tests/bench/bench-floor.py
 # #16 PREVIEW: the list's preview column, list --json's preview field, and
 # hostile previews on the fake server.
 TESTS += tests/tui/test-tui-preview.py tests/integration/test-preview.py
+TESTS += tests/fake/test-preview-hostile.py
 EXTRA_DIST += tests/tui/test-tui-preview.py tests/integration/test-preview.py
+EXTRA_DIST += tests/fake/test-preview-hostile.py
