@@ -6,8 +6,9 @@ A message appended for the test (newest, so on the first row) has a known
 first line. Dovecot answers LAZY with NIL until it has made a preview, so
 the text on screen comes from the fetch tern makes once the folder is
 loaded. Covers: the preview shows on the test message's row after its
-subject; it is cached, so `--offline` shows it too; with `[ui] preview =
-false` the row has the subject and no preview."""
+subject; G (the oldest rows, which the first screen's fetch did not
+cover) brings theirs too; it is cached, so `--offline` shows it too; with
+`[ui] preview = false` the row has the subject and no preview."""
 import importlib.util
 import os
 import sys
@@ -71,6 +72,13 @@ def preview_after_subject(lines):
     return row is not None and CANARY in row and row.index(CANARY) > row.index(SUBJECT)
 
 
+def bottom_previews(lines):
+    """Rows of the lower half of the list that show a preview (Dovecot's
+    start with "Hello,") after the subject."""
+    rows = [l.split("\u2502", 1)[-1] for l in lines[base.HEIGHT // 2:base.HEIGHT - 2]]
+    return [r for r in rows if base.ROW.match(r) and "  Hello," in r]
+
+
 def quit_clean(t, run, what):
     run.term.keys("q")
     code = run.exit_code()
@@ -91,6 +99,12 @@ def session(t, env, config, n, what, args="", want_preview=True):
         if want_preview:
             ok, lines = run.term.wait(preview_after_subject)
             t.ok(ok, "%s: the preview shows after the subject" % what, "\n".join(lines))
+            if not args:
+                run.term.keys("G")
+                ok, lines = run.term.wait(lambda ls: len(bottom_previews(ls)) >= 3)
+                t.ok(ok, "%s: G: the oldest rows get their previews too" % what,
+                     "\n".join(lines))
+                run.term.keys("g")
         else:
             # the cache holds the preview (the sessions before showed it
             # from there at once): a column that were on would show it on
@@ -107,7 +121,8 @@ def session(t, env, config, n, what, args="", want_preview=True):
 
 
 def main(t):
-    srv = ternlib.start_server(t)
+    # more messages than the first screen's fetch covers
+    srv = ternlib.start_server(t, folders={"INBOX": 300})
     env = ternlib.Env()
     try:
         c = srv.imap()

@@ -530,35 +530,55 @@ preview_got(struct imap_client *c, guint32 uid, const char *preview, void *ud)
 static void
 previews_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
 {
-	tui_op_free(ud);
+	struct tui_op *op = ud;
+
+	if (tui_op_current(op))
+		op->t->previews_busy = false;
+	tui_op_free(op);
 }
 
 /* PREVIEW without LAZY for the rows on screen whose preview the summaries
- * did not bring (the server had not made it yet, or the cache is older). */
-static void
-previews_for_screen(struct tui *t)
+ * did not bring (the server had not made it yet, or the cache is older):
+ * after the folder is loaded (the load's summaries come first), one fetch
+ * at a time, a message asked once (a server that answers NIL again is not
+ * asked in a loop). */
+void
+conn_previews_for_screen(struct tui *t)
 {
 	struct message_list *ml = t->list;
 	GArray *uids;
-	char **sets;
+	char *set;
 	guint end;
 
-	if (!conn_previews_shown(t) || t->client == NULL || t->conn != CONN_READY)
+	if (!conn_previews_shown(t) || t->client == NULL || t->conn != CONN_READY ||
+	    !t->loaded || (t->previews_busy && t->previews_gen == t->gen))
 		return;
-	message_list_refresh(ml);
+	/* the view as last drawn (a view not refreshed yet is asked after
+	 * the next drawing) */
 	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	end = MIN(ml->view->len, ml->top + MAX(ml->height, (guint)TUI_FIRST_SCREEN));
 	for (guint i = ml->top; i < end; i++) {
-		const struct msg *m = ml->view->pdata[i];
+		struct msg *m = ml->view->pdata[i];
 
-		if (m->preview == 0)
+		if (m->preview == 0 && !m->preview_asked) {
+			m->preview_asked = 1;
 			g_array_append_val(uids, m->uid);
+		}
 	}
-	sets = imap_uids_format((const uint32_t *)(void *)uids->data, uids->len, 4000);
-	for (char **set = sets; *set != NULL; set++)
-		imap_client_fetch_previews(t->client, *set, preview_got, previews_done,
-					   tui_op_new(t, NULL, NULL));
-	g_strfreev(sets);
+	if (uids->len > 0) {
+		/* a screenful of UIDs: one set, far under any line limit */
+		char **sets = imap_uids_format((const uint32_t *)(void *)uids->data, uids->len,
+					       G_MAXSIZE);
+
+		set = sets[0];
+		if (set != NULL) {
+			t->previews_busy = true;
+			t->previews_gen = t->gen;
+			imap_client_fetch_previews(t->client, set, preview_got, previews_done,
+						   tui_op_new(t, NULL, NULL));
+		}
+		g_strfreev(sets);
+	}
 	g_array_unref(uids);
 }
 
@@ -573,7 +593,7 @@ finish_load(struct tui *t)
 	results_listed(t);
 	if (t->resync_needed)
 		reconcile(t);
-	previews_for_screen(t);
+	conn_previews_for_screen(t);
 	start_live(t);
 	tui_dirty(t);
 }

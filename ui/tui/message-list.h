@@ -78,6 +78,7 @@ struct msg {
 	guint8 mid_raw : 1; /* the Message-ID had no "<...>": kept as it came, not threaded */
 	guint8 live : 1;    /* a slot in use (else on the free list) */
 	guint8 kept : 1;    /* seen by the current cache walk (see message_list_mark) */
+	guint8 preview_asked : 1; /* its PREVIEW was asked for alone (conn.c) */
 };
 
 struct message_list {

@@ -201,6 +201,8 @@ struct tui {
 	guint reconnect_timer;
 	guint reconnect_delay;
 	guint poll_timer;
+	bool previews_busy;     /* a PREVIEW fetch for the rows on screen is out */
+	guint previews_gen;     /* ... made in this generation (gen) */
 	guint folders_timer;    /* a LIST soon (after moves) */
 	guint folders_poll;     /* LIST now and then: other folders' counts */
 	bool list_pending;      /* LIST after the open folder's first screen */
@@ -464,6 +466,10 @@ const char *conn_role_folder(struct tui *t, enum folder_role role);
 /* The list shows the preview column: [ui] preview, and the server offers
  * PREVIEW (offline: the cached previews show). */
 bool conn_previews_shown(struct tui *t);
+/* Ask for the previews of the rows on screen that have none (after a
+ * drawing: the rows on screen are known then), one fetch at a time, each
+ * message once. */
+void conn_previews_for_screen(struct tui *t);
 
 /* ---- cache.c -------------------------------------------------------------- */
 /* Open the account's cache (read-only with --offline; none with --no-cache). */
