@@ -432,11 +432,13 @@ body_data(struct imap_decoder *dec, const struct imap_arg *val, struct imap_fetc
 /* ======================================================================== */
 
 /* Appends one character of a preview: controls (C0, DEL, C1) and the
- * bidi overrides are dropped, a run of white space becomes one space. */
+ * bidi overrides are dropped, a run of white space (line ends and the
+ * Unicode line and paragraph separators too) becomes one space, never a
+ * leading one. */
 static void
 preview_put(GString *out, gunichar ch)
 {
-	if (ch == '\t' || ch == '\n' || ch == '\r' || ch == ' ') {
+	if (ch == '\t' || ch == '\n' || ch == '\r' || ch == ' ' || ch == 0x2028 || ch == 0x2029) {
 		if (out->len > 0 && out->str[out->len - 1] != ' ')
 			g_string_append_c(out, ' ');
 		return;
@@ -476,10 +478,9 @@ preview_clean(struct imap_decoder *dec, const char *s, size_t len)
 		preview_put(out, ch);
 		n += out->len != before;
 	}
-	while (out->len > 0 && out->str[out->len - 1] == ' ')
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
 		g_string_truncate(out, out->len - 1);
-	kept = imap_resp_strdup(dec->resp, out->str[0] == ' ' ? out->str + 1 : out->str,
-				out->str[0] == ' ' ? out->len - 1 : out->len);
+	kept = imap_resp_strdup(dec->resp, out->str, out->len);
 	g_string_free(out, TRUE);
 	return kept;
 }

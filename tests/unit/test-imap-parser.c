@@ -442,6 +442,8 @@ static const struct preview_row preview_rows[] = {
 	 "line1 line2"},
 	{"controls dropped", "* 1 FETCH (UID 7 PREVIEW {11}\r\na\x1b[31mb\x07\x7f" "c\t)\r\n",
 	 "a[31mbc"},
+	{"blank runs: one space, none at the ends",
+	 "* 1 FETCH (UID 7 PREVIEW \"  a \t b\xe2\x80\xa8" "c  \")\r\n", "a b c"},
 	{"C1 and bidi dropped", "* 1 FETCH (UID 7 PREVIEW \"x\xc2\x9by\xe2\x80\xaez\")\r\n", "xyz"},
 	{"invalid UTF-8", "* 1 FETCH (UID 7 PREVIEW \"a\xff" "b\")\r\n", "a\xef\xbf\xbd" "b"},
 	{"NUL in a literal", "* 1 FETCH (UID 7 PREVIEW {3}\r\na\0b)\r\n", "ab"},
