@@ -539,9 +539,10 @@ previews_done(struct imap_client *c, enum tern_status st, const char *detail, vo
 
 /* PREVIEW without LAZY for the rows on screen whose preview the summaries
  * did not bring (the server had not made it yet, or the cache is older):
- * after the folder is loaded (the load's summaries come first), one fetch
- * at a time, a message asked once (a server that answers NIL again is not
- * asked in a loop). */
+ * once the folder is selected and rows are shown (a big folder's first
+ * screen need not wait for the rest to load: the fetch goes between two of
+ * the load's), one fetch at a time, a message asked once (a server that
+ * answers NIL again is not asked in a loop). */
 void
 conn_previews_for_screen(struct tui *t)
 {
@@ -551,7 +552,8 @@ conn_previews_for_screen(struct tui *t)
 	guint end;
 
 	if (!conn_previews_shown(t) || t->client == NULL || t->conn != CONN_READY ||
-	    !t->loaded || (t->previews_busy && t->previews_gen == t->gen))
+	    !t->selected || ml->view->len == 0 ||
+	    (t->previews_busy && t->previews_gen == t->gen))
 		return;
 	/* the view as last drawn (a view not refreshed yet is asked after
 	 * the next drawing) */
