@@ -104,4 +104,10 @@ tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = -O2 -Wall -DFLOOR_ZLIB $(ZLIB_CFLAGS)
 tests_bench_floor_LDADD = $(ZLIB_LIBS)
 EXTRA_DIST += tests/bench/bench-list.py tests/bench/bench-folder-read.py tests/bench/bench-fetch.py
-EXTRA_DIST += tests/bench/bench-floor.py
+EXTRA_DIST += tests/bench/bench-floor.py tests/bench/bench-preview.py
+# #16 PREVIEW: the list's preview column, list --json's preview field, and
+# hostile previews on the fake server.
+TESTS += tests/tui/test-tui-preview.py tests/integration/test-preview.py
+TESTS += tests/fake/test-preview-hostile.py
+EXTRA_DIST += tests/tui/test-tui-preview.py tests/integration/test-preview.py
+EXTRA_DIST += tests/fake/test-preview-hostile.py

@@ -121,6 +121,7 @@ static const struct key_def ui_keys[] = {
 	{ "new_mail_command", K_COMMAND, UI(new_mail_command), NULL },
 	{ "gpg_timeout", K_TIMEOUT, UI(gpg_timeout), NULL },
 	{ "cache_decrypted", K_BOOL, UI(cache_decrypted), NULL },
+	{ "preview", K_BOOL, UI(preview), NULL },
 };
 
 struct load {
@@ -221,6 +222,7 @@ config_new(const char *path)
 	c->ui.layout = CONFIG_LAYOUT_BELOW;
 	c->ui.date_format = g_strdup("%Y-%m-%d %H:%M");
 	c->ui.folder_pane = true;
+	c->ui.preview = true;
 	c->ui.poll_interval = 60;
 	c->ui.gpg_timeout = 120;
 	c->ui.fallback_charset = g_strdup("windows-1252");

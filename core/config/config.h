@@ -163,6 +163,9 @@ struct config_ui {
 	bool cache_decrypted;        /* the viewer puts a decrypted message's text in
 				      * the cache's full-text index; default false:
 				      * nothing decrypted is written */
+	bool preview;                /* the list's preview column (and PREVIEW in the
+				      * summaries) where the server offers PREVIEW;
+				      * default true */
 };
 
 struct config {

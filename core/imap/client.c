@@ -72,6 +72,7 @@ struct imap_client {
 	bool preauth;
 	bool utf8;
 	bool qresync, condstore;
+	enum imap_preview_mode preview; /* PREVIEW in summaries (imap_client_set_preview()) */
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
@@ -140,6 +141,7 @@ imap_summary_clear(struct imap_summary *s)
 	g_free(s->message_id);
 	g_free(s->in_reply_to);
 	g_free(s->references);
+	g_free(s->preview);
 	memset(s, 0, sizeof *s);
 }
 
@@ -1913,6 +1915,7 @@ summary_from_fetch(struct imap_summary *s, const struct imap_fetch *f)
 		s->in_reply_to = g_strdup(e->in_reply_to);
 	}
 	s->references = references_from(f);
+	s->preview = g_strdup(f->preview);
 }
 
 static void
@@ -1986,6 +1989,20 @@ summaries_op_new(struct imap_client *c, imap_summaries_fn *batch_fn, imap_done_f
 #define SUMMARY_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
 #define SUMMARY_REFS "BODY.PEEK[HEADER.FIELDS (REFERENCES)])"
 
+/* A summary format with PREVIEW added before its closing parenthesis,
+ * or NULL when summaries go without (transfer full). */
+static char *
+summary_format_preview(struct imap_client *c, const char *fmt)
+{
+	size_t len = strlen(fmt);
+
+	if (c->preview == IMAP_PREVIEW_OFF || !imap_client_has_preview(c) || len == 0 ||
+	    fmt[len - 1] != ')')
+		return NULL;
+	return g_strdup_printf("%.*s %s)", (int)(len - 1), fmt,
+			       c->preview == IMAP_PREVIEW_LAZY ? "PREVIEW (LAZY)" : "PREVIEW");
+}
+
 /* FETCH (by_uid: UID FETCH) of summaries for the set text. */
 static void
 fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
@@ -2001,15 +2018,19 @@ fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
 	};
 	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
 	struct imap_seqset *set;
+	char *with_preview = summary_format_preview(c, fmt[by_uid][c->condstore]);
 	GError *err = NULL;
 	int rc = -1;
 
 	set = imap_seqset_parse(settext, -1, IMAP_SEQSET_ALLOW_STAR, &err);
 	if (set != NULL) {
 		before_command(c);
-		rc = client_submit(c, &h, op, &err, fmt[by_uid][c->condstore], set);
+		rc = client_submit(c, &h, op, &err,
+				   with_preview != NULL ? with_preview : fmt[by_uid][c->condstore],
+				   set);
 		imap_seqset_free(&set);
 	}
+	g_free(with_preview);
 	if (rc < 0) {
 		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
 		g_error_free(err);
@@ -2028,6 +2049,90 @@ imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
 				imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
 {
 	fetch_summaries(c, false, seqset, batch_fn, done, ud);
+}
+
+void
+imap_client_set_preview(struct imap_client *c, enum imap_preview_mode mode)
+{
+	c->preview = mode;
+}
+
+bool
+imap_client_has_preview(struct imap_client *c)
+{
+	return imap_client_has_cap(c, "PREVIEW");
+}
+
+/* ------------------------------------------------------------------ */
+/* PREVIEW of messages already listed                                 */
+/* ------------------------------------------------------------------ */
+
+struct previews_op {
+	struct imap_client *c;
+	imap_preview_fn *fn;
+	imap_done_fn *done;
+	void *ud;
+	struct imap_seqset *set; /* what was asked: an answer for another UID is dropped */
+};
+
+static bool
+previews_untagged(struct imap_session *s, const struct imap_response *r, void *ud)
+{
+	struct previews_op *op = ud;
+	const struct imap_fetch *f = &r->u.fetch;
+
+	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_PREVIEW) ||
+	    !(f->present & IMAP_FETCH_UID))
+		return false;
+	remember_uid(op->c, f->seq, f->uid);
+	if (f->preview != NULL && imap_seqset_contains(op->set, f->uid, UINT32_MAX) &&
+	    client_may_answer(op->c))
+		op->fn(op->c, f->uid, f->preview, op->ud);
+	return true;
+}
+
+static void
+previews_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
+	      const char *detail, void *ud)
+{
+	struct previews_op *op = ud;
+	struct imap_client *c = op->c;
+
+	if (client_may_answer(c))
+		op->done(c, st, detail, op->ud);
+	imap_seqset_free(&op->set);
+	g_free(op);
+	after_command(c);
+}
+
+void
+imap_client_fetch_previews(struct imap_client *c, const char *uidset, imap_preview_fn *fn,
+			   imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = previews_untagged,
+						    .done = previews_done };
+	struct previews_op *op = g_new0(struct previews_op, 1);
+	GError *err = NULL;
+
+	op->c = c;
+	op->fn = fn;
+	op->done = done;
+	op->ud = ud;
+	op->set = imap_seqset_parse(uidset, -1, IMAP_SEQSET_ALLOW_STAR, &err);
+	if (op->set == NULL) {
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
+		g_error_free(err);
+		return;
+	}
+	if (!imap_client_has_preview(c)) {
+		later_command(c, &h, op, TERN_OK, NULL);
+		return;
+	}
+	before_command(c);
+	if (client_submit(c, &h, op, &err, "UID FETCH %q (UID PREVIEW)", op->set) < 0) {
+		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
+		g_error_free(err);
+	}
 }
 
 /* ------------------------------------------------------------------ */

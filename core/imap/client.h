@@ -97,6 +97,10 @@ struct imap_summary {
 	char *message_id;     /* or NULL */
 	char *in_reply_to;    /* or NULL */
 	char *references;     /* References header value, unfolded, or NULL */
+	/* PREVIEW (RFC 8970) as imap_fetch.preview has it: one clean line,
+	 * "" when the server has none, NULL when unknown (not asked, or not
+	 * ready under LAZY). */
+	char *preview;
 };
 
 void imap_summary_clear(struct imap_summary *s);
@@ -246,6 +250,28 @@ void imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
  * range of messages however sparse its UIDs are. */
 void imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
 				     imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
+
+/* Whether summaries carry PREVIEW (RFC 8970) where the server offers it:
+ * not at all (the default), PREVIEW (LAZY) (the server answers NIL rather
+ * than make a preview now: a folder's first load never waits for them),
+ * or PREVIEW (the server makes each one: slower). */
+enum imap_preview_mode {
+	IMAP_PREVIEW_OFF = 0,
+	IMAP_PREVIEW_LAZY,
+	IMAP_PREVIEW_FULL,
+};
+void imap_client_set_preview(struct imap_client *c, enum imap_preview_mode mode);
+/* The server offers PREVIEW (after connect). */
+bool imap_client_has_preview(struct imap_client *c);
+
+/* UID FETCH (PREVIEW) of a UID set string, without LAZY: the server makes
+ * what it has not. fn gets each message's preview (as imap_summary.preview;
+ * transfer none, valid during the call) for the UIDs of the set only, then
+ * done; nothing is asked (done TERN_OK from the loop) when the server does
+ * not offer PREVIEW. */
+typedef void imap_preview_fn(struct imap_client *c, guint32 uid, const char *preview, void *ud);
+void imap_client_fetch_previews(struct imap_client *c, const char *uidset, imap_preview_fn *fn,
+				imap_done_fn *done, void *ud);
 
 /* UID SEARCH with criteria tokens (struct query_token from
  * core/model/query.h, strings quoted or sent as literals here).

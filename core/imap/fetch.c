@@ -5,7 +5,7 @@
  * servers fill in unevenly, is taken when it has the expected shape and
  * otherwise ignored. Unknown FETCH items are skipped with their value.
  * BODYSTRUCTURE depth and part count and address-list length are capped
- * (struct imap_limits). */
+ * (struct imap_limits); a PREVIEW is cut at IMAP_PREVIEW_MAX_CHARS. */
 #include "config.h"
 #include "core/common.h"
 
@@ -428,6 +428,83 @@ body_data(struct imap_decoder *dec, const struct imap_arg *val, struct imap_fetc
 }
 
 /* ======================================================================== */
+/* PREVIEW (RFC 8970)                                                       */
+/* ======================================================================== */
+
+/* Appends one character of a preview: controls (C0, DEL, C1) and the
+ * bidi overrides are dropped, a run of white space (line ends and the
+ * Unicode line and paragraph separators too) becomes one space, never a
+ * leading one. */
+static void
+preview_put(GString *out, gunichar ch)
+{
+	if (ch == '\t' || ch == '\n' || ch == '\r' || ch == ' ' || ch == 0x2028 || ch == 0x2029) {
+		if (out->len > 0 && out->str[out->len - 1] != ' ')
+			g_string_append_c(out, ' ');
+		return;
+	}
+	if (ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || (ch >= 0x202a && ch <= 0x202e) ||
+	    (ch >= 0x2066 && ch <= 0x2069))
+		return;
+	g_string_append_unichar(out, ch);
+}
+
+/* The text the server sent made safe to show: one line of valid UTF-8
+ * (an invalid byte becomes U+FFFD), at most IMAP_PREVIEW_MAX_CHARS
+ * characters however long the server's was (the walk stops there, so a
+ * huge literal costs one pass at most). */
+static const char *
+preview_clean(struct imap_decoder *dec, const char *s, size_t len)
+{
+	GString *out = g_string_sized_new(MIN(len, (size_t)IMAP_PREVIEW_MAX_CHARS * 4) + 1);
+	const char *p = s, *end = s + len;
+	const char *kept;
+	unsigned n = 0;
+
+	while (p < end && n < IMAP_PREVIEW_MAX_CHARS) {
+		gunichar ch = g_utf8_get_char_validated(p, end - p);
+		gsize before = out->len;
+
+		if (*p == '\0') {
+			p++;
+			continue;
+		}
+		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+			ch = 0xfffd;
+			p++;
+		} else {
+			p = g_utf8_next_char(p);
+		}
+		preview_put(out, ch);
+		n += out->len != before;
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	kept = imap_resp_strdup(dec->resp, out->str, out->len);
+	g_string_free(out, TRUE);
+	return kept;
+}
+
+/* preview-text: nstring (a literal too); NIL is "not ready" under LAZY. */
+static int
+fetch_preview(struct imap_decoder *dec, const struct imap_arg *val, struct imap_fetch *f)
+{
+	const char *data;
+
+	f->preview = NULL;
+	if (val->type == IMAP_ARG_NIL)
+		return 0;
+	if (val->type == IMAP_ARG_LITERAL)
+		data = (const char *)g_bytes_get_data(dec->resp->raw, NULL) + val->raw_offset;
+	else if (val->type == IMAP_ARG_STRING)
+		data = val->data;
+	else
+		return fetch_fail(dec, "PREVIEW");
+	f->preview = preview_clean(dec, data, val->len);
+	return 0;
+}
+
+/* ======================================================================== */
 /* FETCH                                                                    */
 /* ======================================================================== */
 
@@ -488,6 +565,10 @@ fetch_item(struct imap_decoder *dec, const struct imap_arg *name, const struct i
 	if (imap_arg_atom_is(name, "ENVELOPE")) {
 		f->present |= IMAP_FETCH_ENVELOPE;
 		return envelope(dec, val, &f->envelope);
+	}
+	if (imap_arg_atom_is(name, "PREVIEW")) {
+		f->present |= IMAP_FETCH_PREVIEW;
+		return fetch_preview(dec, val, f);
 	}
 	if (imap_arg_atom_is(name, "BODYSTRUCTURE") ||
 	    (imap_arg_atom_is(name, "BODY") && val->type == IMAP_ARG_LIST)) {

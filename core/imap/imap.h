@@ -525,7 +525,12 @@ enum imap_fetch_items {
 	IMAP_FETCH_BODYSTRUCTURE = 1 << 5, /* BODYSTRUCTURE or BODY (no section) */
 	IMAP_FETCH_MODSEQ = 1 << 6,
 	IMAP_FETCH_BODY = 1 << 7,          /* at least one entry in bodies */
+	IMAP_FETCH_PREVIEW = 1 << 8,       /* PREVIEW (RFC 8970), maybe NIL */
 };
+
+/* RFC 8970 allows a preview of at most 256 characters; a longer one is
+ * cut there. */
+#define IMAP_PREVIEW_MAX_CHARS 256
 
 struct imap_fetch {
 	uint32_t seq;       /* message sequence number (>= 1) */
@@ -543,6 +548,10 @@ struct imap_fetch {
 	const struct imap_body *body;  /* BODYSTRUCTURE */
 	const struct imap_fetch_body *bodies;
 	size_t n_bodies;
+	/* PREVIEW: valid UTF-8 on one line, controls dropped, at most
+	 * IMAP_PREVIEW_MAX_CHARS characters; "" when the server has none to
+	 * give; NULL for NIL (under LAZY: not ready yet, ask again later). */
+	const char *preview;
 };
 
 struct imap_namespace_entry {

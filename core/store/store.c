@@ -47,6 +47,7 @@ enum stmt {
 	ST_MSG_BY_DATE,
 	ST_MSG_LIST,
 	ST_MSG_COUNT,
+	ST_MSG_PREVIEW,
 	ST_BODY_DROP_FOLDER,
 	ST_BODY_DROP_OTHER_VALIDITY,
 	ST_BODY_PUT,
@@ -87,7 +88,7 @@ enum stmt {
 #define MSG_COLUMNS                                                                        \
 	"uid, flags, keywords, modseq, internaldate, internaldate_tz, date, date_tz, size, " \
 	"from_full, from_name, from_addr, to_list, cc_list, subject, message_id, "            \
-	"in_reply_to, refs"
+	"in_reply_to, refs, preview"
 
 static const char *const stmt_sql[ST_COUNT] = {
 	[ST_FOLDER_GET] = "SELECT id, uidvalidity, uidnext, highestmodseq FROM folders "
@@ -109,7 +110,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 				       "uidvalidity <> ?2",
 	[ST_MSG_PUT] = "INSERT OR REPLACE INTO messages (folder, uidvalidity, " MSG_COLUMNS
 		       ", list_from, list_subject) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-		       "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+		       "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, "
+		       /* a summary asked with PREVIEW (LAZY) may come without
+			* one: the preview already cached stays */
+		       "coalesce(?23, (SELECT preview FROM messages WHERE folder = ?1 AND "
+		       "uidvalidity = ?2 AND uid = ?3)), ?21, ?22)",
 	/* a row already equal is not written: a full FLAGS diff of a big,
 	 * unchanged folder then dirties no page */
 	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?4, keywords = ?5, "
@@ -131,8 +136,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			   "uidvalidity = ?2 ORDER BY date DESC, uid DESC LIMIT ?3",
 	/* one sequential scan of the folder's rows, what the list shows */
 	[ST_MSG_LIST] = "SELECT uid, flags, keywords, date, date_tz, size, list_from, "
-			"list_subject, from_full, subject FROM messages WHERE folder = ?1 AND "
-			"uidvalidity = ?2",
+			"list_subject, from_full, subject, preview FROM messages WHERE folder = ?1 "
+			"AND uidvalidity = ?2",
 	/* two narrow indexes rather than the rows: the date index holds every
 	 * message, messages_unseen only the unseen ones (68 ms -> 3 ms at
 	 * 100,000, what the folder pane asks for each cached folder) */
@@ -140,6 +145,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 "WHERE folder = ?1 AND uidvalidity = ?2), "
 			 "(SELECT count(*) FROM messages INDEXED BY messages_unseen "
 			 "WHERE folder = ?1 AND uidvalidity = ?2 AND (flags & 1) = 0)",
+	[ST_MSG_PREVIEW] = "UPDATE messages SET preview = ?4 WHERE folder = ?1 AND "
+			   "uidvalidity = ?2 AND uid = ?3",
 	[ST_BODY_DROP_FOLDER] = "DELETE FROM bodies WHERE folder = ?1",
 	[ST_BODY_DROP_OTHER_VALIDITY] = "DELETE FROM bodies WHERE folder = ?1 AND "
 					"uidvalidity <> ?2",
@@ -278,6 +285,9 @@ static const char *const migrations[] = {
 	 * rows (ST_MSG_COUNT); flags in the key makes the index covering */
 	"CREATE INDEX messages_unseen ON messages (folder, uidvalidity, flags) "
 	"WHERE (flags & 1) = 0;",
+	/* 10 -> 11: the server's PREVIEW (RFC 8970) of a message, NULL while
+	 * unknown (rows written before, or not ready under LAZY) */
+	"ALTER TABLE messages ADD COLUMN preview TEXT;",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 
@@ -1391,6 +1401,7 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_text(st, 19, m->in_reply_to);
 	bind_text(st, 20, m->references);
 	bind_list_text(st, m);
+	bind_text(st, 23, m->preview);
 	rc = step_done(s, st, error);
 	g_free(kw);
 	return rc < 0 ? -1 : fts_put_headers(s, id, uidvalidity, m, error);
@@ -1415,6 +1426,26 @@ store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
 	for (guint i = 0; rc == 0 && i < n; i++)
 		rc = put_one(s, st, id, uidvalidity, &sums[i], error);
 	return txn_end(s, own, rc, error);
+}
+
+int
+store_message_set_preview(struct store *s, const char *folder, guint32 uidvalidity, guint32 uid,
+			  const char *preview, GError **error)
+{
+	sqlite3_stmt *st;
+	gint64 id;
+
+	if (refuse_read_only(s, error) < 0)
+		return -1;
+	id = need_folder(s, folder, error);
+	st = id > 0 ? stmt_get(s, ST_MSG_PREVIEW, error) : NULL;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, uidvalidity);
+	sqlite3_bind_int64(st, 3, uid);
+	bind_text(st, 4, preview);
+	return step_done(s, st, error);
 }
 
 int
@@ -1541,6 +1572,7 @@ row_to_summary(sqlite3_stmt *st, struct imap_summary *m)
 	m->message_id = column_dup(st, 15);
 	m->in_reply_to = column_dup(st, 16);
 	m->references = column_dup(st, 17);
+	m->preview = column_dup(st, 18);
 }
 
 static void
@@ -1614,7 +1646,8 @@ row_to_summary_borrowed(sqlite3_stmt *st, struct imap_summary *m)
 {
 	const char *kw = (const char *)sqlite3_column_text(st, 2);
 	char **str[] = { &m->from, &m->from_name, &m->from_addr, &m->to, &m->cc,
-			 &m->subject, &m->message_id, &m->in_reply_to, &m->references };
+			 &m->subject, &m->message_id, &m->in_reply_to, &m->references,
+			 &m->preview };
 
 	memset(m, 0, sizeof *m);
 	m->uid = (guint32)sqlite3_column_int64(st, 0);
@@ -1738,6 +1771,7 @@ store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
 		r.size = (guint32)sqlite3_column_int64(st, 5);
 		r.from = list_text(st, 6, 8, &tmp[0]);
 		r.subject = list_text(st, 7, 9, &tmp[1]);
+		r.preview = (const char *)sqlite3_column_text(st, 10);
 		go_on = fn(&r, ud);
 		g_free(tmp[0]);
 		g_free(tmp[1]);

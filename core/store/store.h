@@ -113,6 +113,10 @@ int store_folder_list_get(struct store *s, GPtrArray **folders_r, GError **error
  * been set with this uidvalidity. */
 int store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
 		       const struct imap_summary *sums, guint n, GError **error);
+/* A cached message's PREVIEW (imap_summary.preview); a message not in the
+ * cache is ignored. */
+int store_message_set_preview(struct store *s, const char *folder, guint32 uidvalidity,
+			      guint32 uid, const char *preview, GError **error);
 /* New flags (and modseq when not 0) of cached messages; summaries not in
  * the cache are ignored. Only uid, flags, keywords and modseq are read. */
 int store_messages_set_flags(struct store *s, const char *folder, guint32 uidvalidity,
@@ -157,6 +161,7 @@ struct store_list_row {
 	guint32 size;
 	const char *from;
 	const char *subject;
+	const char *preview; /* NULL when unknown */
 };
 typedef bool store_list_fn(const struct store_list_row *row, void *ud);
 /* Walk every cached message of the folder in one sequential scan, in no

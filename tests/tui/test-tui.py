@@ -277,12 +277,13 @@ ROW = re.compile(r"^[ *][ N][ F][ AD] \d{4}-\d\d-\d\d \d\d:\d\d (.*)$")
 
 
 def row_subject(row):
-    """The subject shown in a list row (without a trailing ellipsis)."""
+    """The subject shown in a list row (without a trailing ellipsis, nor the
+    preview that may follow it after two spaces)."""
     m = ROW.match(row)
     if m is None:
         return None
-    parts = re.split(r"\s{2,}", m.group(1).strip(), maxsplit=1)
-    return parts[-1].rstrip("…") if len(parts) == 2 else None
+    parts = re.split(r"\s{2,}", m.group(1).strip(), maxsplit=2)
+    return parts[1].rstrip("…") if len(parts) >= 2 else None
 
 
 def message_in_row(msgs, row):

@@ -410,6 +410,132 @@ test_free_in_flight(void)
 	g_assert_cmpint(fake_finish(&f), ==, 0);
 }
 
+/* PREVIEW: asked with LAZY in the summaries where offered; NIL stays
+ * unknown; imap_client_fetch_previews() asks without LAZY and reports the
+ * UIDs it asked for only (a hostile server's answer for another UID is
+ * dropped), with a 100 KB preview cut at 256 characters. */
+static GPtrArray *previews_got;
+
+static void
+on_summaries_preview(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+{
+	for (guint i = 0; i < n; i++)
+		g_ptr_array_add(previews_got, g_strdup_printf("%u=%s", batch[i].uid,
+							      batch[i].preview != NULL ?
+							      batch[i].preview : "(null)"));
+	on_batch(c, batch, n, ud);
+}
+
+static void
+on_preview(struct imap_client *c, guint32 uid, const char *preview, void *ud)
+{
+	g_ptr_array_add(previews_got, g_strdup_printf("%u:%zu:%.10s", uid,
+						      (size_t)g_utf8_strlen(preview, -1), preview));
+}
+
+#define PREVIEW_CAPS "IMAP4rev1 UIDPLUS PREVIEW"
+
+static void
+test_previews(void)
+{
+	GString *big = g_string_new(NULL);
+	char *script;
+	struct fake *f;
+	struct tctx *t;
+
+	for (int i = 0; i < 100000; i++)
+		g_string_append_c(big, (char)('a' + i % 26));
+	script = g_strdup_printf(
+		"S: * OK [CAPABILITY " PREVIEW_CAPS "] fake ready\n"
+		"C~ \\S+ LOGIN \\S+ \\S+\n"
+		"S: $TAG OK [CAPABILITY " PREVIEW_CAPS "] logged in\n"
+		"C~ \\S+ SELECT INBOX\n"
+		"S: * 2 EXISTS\n"
+		"S: * OK [UIDVALIDITY 7] ok\n"
+		"S: $TAG OK [READ-WRITE] selected\n"
+		"C~ \\S+ FETCH 1:\\* \\(UID FLAGS .*ENVELOPE .* PREVIEW \\(LAZY\\)\\)\n"
+		"S: * 1 FETCH (UID 5 FLAGS () INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" "
+		"RFC822.SIZE 10 ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL \"<1@x>\") "
+		"PREVIEW NIL)\n"
+		"S: * 2 FETCH (UID 6 FLAGS () INTERNALDATE \"01-Jan-2024 11:00:00 +0000\" "
+		"RFC822.SIZE 10 ENVELOPE (NIL \"two\" NIL NIL NIL NIL NIL NIL NIL \"<2@x>\") "
+		"PREVIEW \"Hi there\")\n"
+		"S: $TAG OK fetched\n"
+		"C~ \\S+ UID FETCH 5 \\(UID PREVIEW\\)\n"
+		"S: * 2 FETCH (UID 6 PREVIEW \"stolen\")\n"
+		"S: * 9 FETCH (UID 77 PREVIEW \"not asked\")\n"
+		"S: * 1 FETCH (UID 5 PREVIEW {%zu}\n"
+		"S: %s)\n"
+		"S: $TAG OK fetched\n"
+		"C~ \\S+ LOGOUT\n"
+		"S: * BYE bye\n"
+		"S: $TAG OK bye\n",
+		big->len, big->str);
+	f = fake_start(script);
+	t = tctx_new(f);
+	previews_got = g_ptr_array_new_with_free_func(g_free);
+	tctx_connect(t);
+	g_assert_true(imap_client_has_preview(t->c));
+	imap_client_set_preview(t->c, IMAP_PREVIEW_LAZY);
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	imap_client_fetch_summaries_seq(t->c, "1:*", on_summaries_preview, on_done, t);
+	RUN_UNTIL(t->answers == 2);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	g_assert_cmpuint(previews_got->len, ==, 2);
+	g_assert_cmpstr(previews_got->pdata[0], ==, "5=(null)");
+	g_assert_cmpstr(previews_got->pdata[1], ==, "6=Hi there");
+	g_ptr_array_set_size(previews_got, 0);
+	imap_client_fetch_previews(t->c, "5", on_preview, on_done, t);
+	RUN_UNTIL(t->answers == 3);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	g_assert_cmpuint(previews_got->len, ==, 1);
+	g_assert_cmpstr(previews_got->pdata[0], ==, "5:256:abcdefghij");
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	g_assert_cmpint(t->inside, ==, 0);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+	g_ptr_array_unref(previews_got);
+	g_string_free(big, TRUE);
+	g_free(script);
+}
+
+/* Without PREVIEW offered: summaries do not ask for it, and
+ * imap_client_fetch_previews() sends nothing and answers TERN_OK. */
+static void
+test_previews_not_offered(void)
+{
+	struct fake *f = fake_start(LOGIN_SCRIPT "C~ \\S+ SELECT INBOX\n"
+				    "S: * 1 EXISTS\n"
+				    "S: * OK [UIDVALIDITY 7] ok\n"
+				    "S: $TAG OK [READ-WRITE] selected\n"
+				    "C~ \\S+ FETCH 1:\\* \\((?!.*PREVIEW)UID FLAGS .*\\)\n"
+				    "S: $TAG OK fetched\n"
+				    "C~ \\S+ LOGOUT\n"
+				    "S: * BYE bye\n"
+				    "S: $TAG OK bye\n");
+	struct tctx *t = tctx_new(f);
+
+	previews_got = g_ptr_array_new_with_free_func(g_free);
+	tctx_connect(t);
+	imap_client_set_preview(t->c, IMAP_PREVIEW_LAZY);
+	g_assert_false(imap_client_has_preview(t->c));
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	imap_client_fetch_summaries_seq(t->c, "1:*", on_batch, on_done, t);
+	t->in_call = true;
+	imap_client_fetch_previews(t->c, "1", on_preview, on_done, t);
+	t->in_call = false;
+	RUN_UNTIL(t->answers == 3);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	g_assert_cmpuint(previews_got->len, ==, 0);
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	g_assert_cmpint(t->inside, ==, 0);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+	g_ptr_array_unref(previews_got);
+}
+
 /* The connection drops with SELECT in flight; the owner frees the client
  * from CLOSED and connects a new one, which works. */
 static void
@@ -688,6 +814,8 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-client/lost-answers-then-closed", test_lost_answers_then_closed);
 	g_test_add_func("/imap-client/free-in-flight", test_free_in_flight);
 	g_test_add_func("/imap-client/reconnect", test_reconnect);
+	g_test_add_func("/imap-client/previews", test_previews);
+	g_test_add_func("/imap-client/previews-not-offered", test_previews_not_offered);
 	g_test_add_func("/imap-client/store-range", test_store_range);
 	g_test_add_func("/imap-client/server-order", test_server_order);
 	g_test_add_func("/imap-client/server-order-missing", test_server_order_missing);

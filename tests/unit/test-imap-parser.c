@@ -340,6 +340,8 @@ static const struct bad_row bad_rows[] = {
 	{"untagged number without name", "* 5\r\n", IMAP_ERROR_PROTOCOL},
 	{"untagged list first", "* (a) b\r\n", IMAP_ERROR_PROTOCOL},
 	{"FETCH odd items", "* 1 FETCH (UID)\r\n", IMAP_ERROR_PROTOCOL},
+	{"PREVIEW a list", "* 1 FETCH (PREVIEW (\"a\"))\r\n", IMAP_ERROR_PROTOCOL},
+	{"PREVIEW an atom", "* 1 FETCH (PREVIEW abc)\r\n", IMAP_ERROR_PROTOCOL},
 	{"FETCH not a list", "* 1 FETCH UID 5\r\n", IMAP_ERROR_PROTOCOL},
 	{"ENVELOPE short", "* 1 FETCH (ENVELOPE (NIL NIL))\r\n", IMAP_ERROR_PROTOCOL},
 	{"address short", "* 1 FETCH (ENVELOPE (NIL NIL ((NIL NIL)) NIL NIL NIL NIL NIL NIL NIL))\r\n",
@@ -436,6 +438,95 @@ test_bad_rows(void)
 		check_bad(row, len, 0);
 		check_bad(row, len, 1);
 	}
+}
+
+/* PREVIEW (RFC 8970): NIL stays NULL ("not ready"), the text comes out on
+ * one line without controls, cut at IMAP_PREVIEW_MAX_CHARS characters. */
+struct preview_row {
+	const char *name;
+	const char *data;
+	const char *want; /* NULL: NIL */
+};
+
+static const struct preview_row preview_rows[] = {
+	{"plain", "* 1 FETCH (UID 7 PREVIEW \"Hello, world\")\r\n", "Hello, world"},
+	{"NIL (LAZY, not ready)", "* 1 FETCH (UID 7 PREVIEW NIL)\r\n", NULL},
+	{"empty: no text", "* 1 FETCH (UID 7 PREVIEW \"\")\r\n", ""},
+	{"literal with line ends", "* 1 FETCH (UID 7 PREVIEW {14}\r\nline1\r\n\r\nline2)\r\n",
+	 "line1 line2"},
+	{"controls dropped", "* 1 FETCH (UID 7 PREVIEW {11}\r\na\x1b[31mb\x07\x7f" "c\t)\r\n",
+	 "a[31mbc"},
+	{"blank runs: one space, none at the ends",
+	 "* 1 FETCH (UID 7 PREVIEW \"  a \t b\xe2\x80\xa8" "c  \")\r\n", "a b c"},
+	{"C1 and bidi dropped", "* 1 FETCH (UID 7 PREVIEW \"x\xc2\x9by\xe2\x80\xaez\")\r\n", "xyz"},
+	{"invalid UTF-8", "* 1 FETCH (UID 7 PREVIEW \"a\xff" "b\")\r\n", "a\xef\xbf\xbd" "b"},
+	{"NUL in a literal", "* 1 FETCH (UID 7 PREVIEW {3}\r\na\0b)\r\n", "ab"},
+	{"UTF-8 kept", "* 1 FETCH (UID 7 PREVIEW \"Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5\")\r\n",
+	 "Gr\xc3\xbc\xc3\x9f" "e \xe6\x97\xa5"},
+};
+
+static void
+check_preview(const guint8 *data, size_t len, size_t step, const char *want)
+{
+	struct imap_parser *p = imap_parser_new(NULL);
+	struct imap_response *r = NULL;
+	GError *err = NULL;
+
+	for (size_t pos = 0; pos < len && r == NULL; pos += step) {
+		imap_parser_feed(p, data + pos, MIN(step, len - pos));
+		r = imap_parser_next(p, &err);
+		g_assert_no_error(err);
+	}
+	g_assert_nonnull(r);
+	g_assert_cmpint(r->type, ==, IMAP_DATA_FETCH);
+	g_assert_true(r->u.fetch.present & IMAP_FETCH_PREVIEW);
+	g_assert_cmpuint(r->u.fetch.uid, ==, 7);
+	g_assert_cmpstr(r->u.fetch.preview, ==, want);
+	imap_response_free(&r);
+	imap_parser_free(&p);
+}
+
+static void
+test_preview(void)
+{
+	for (size_t i = 0; i < TERN_ARRAY_LEN(preview_rows); i++) {
+		const struct preview_row *row = &preview_rows[i];
+		size_t len = strlen(row->data);
+
+		if (strstr(row->name, "NUL") != NULL)
+			len += strlen(row->data + len + 1) + 1;
+		g_test_message("%s", row->name);
+		check_preview((const guint8 *)row->data, len, len, row->want);
+		check_preview((const guint8 *)row->data, len, 1, row->want);
+	}
+}
+
+/* A 100 KB preview (a hostile server): cut at IMAP_PREVIEW_MAX_CHARS
+ * characters, whatever their width in bytes. */
+static void
+test_preview_long(void)
+{
+	GString *s = g_string_new(NULL);
+	const char *pv;
+	struct imap_parser *p = imap_parser_new(NULL);
+	struct imap_response *r;
+	GError *err = NULL;
+
+	g_string_printf(s, "* 3 FETCH (UID 9 PREVIEW {%u}\r\n", 100000u);
+	for (unsigned i = 0; i < 100000 / 2; i++)
+		g_string_append(s, "\xc3\xa9"); /* é */
+	g_string_append(s, ")\r\n");
+	imap_parser_feed(p, s->str, s->len);
+	r = imap_parser_next(p, &err);
+	g_assert_no_error(err);
+	g_assert_nonnull(r);
+	pv = r->u.fetch.preview;
+	g_assert_nonnull(pv);
+	g_assert_true(g_utf8_validate(pv, -1, NULL));
+	g_assert_cmpuint(g_utf8_strlen(pv, -1), ==, IMAP_PREVIEW_MAX_CHARS);
+	imap_response_free(&r);
+	imap_parser_free(&p);
+	g_string_free(s, TRUE);
 }
 
 /* A line that never ends: the parser fails once max_line is passed and
@@ -736,6 +827,8 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/parser/continuation", test_continuation);
 	g_test_add_func("/imap/parser/empty-groups-truncated", test_empty_groups_truncated);
 	g_test_add_func("/imap/parser/bad-rows", test_bad_rows);
+	g_test_add_func("/imap/parser/preview", test_preview);
+	g_test_add_func("/imap/parser/preview-long", test_preview_long);
 	g_test_add_func("/imap/parser/endless-line", test_endless_line);
 	g_test_add_func("/imap/parser/line-cap-across-literals", test_line_cap_across_literals);
 	g_test_add_func("/imap/parser/literal-total-cap", test_literal_total_cap);

@@ -142,20 +142,20 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 10);
+	g_assert_cmpint(user_version(path), ==, 11);
 
 	/* A version-1 file (no LRU index, nor what versions 3 to 10 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
 				     "DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
-				     "ALTER TABLE messages DROP COLUMN list_from;"
+				     "ALTER TABLE messages DROP COLUMN list_from; ALTER TABLE messages DROP COLUMN preview;"
 				     "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 10);
+	g_assert_cmpint(user_version(path), ==, 11);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -166,14 +166,14 @@ test_open_migrate(void)
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
 	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
-		       "ALTER TABLE messages DROP COLUMN list_from;"
+		       "ALTER TABLE messages DROP COLUMN list_from; ALTER TABLE messages DROP COLUMN preview;"
 		       "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 5, 100 FROM folders WHERE name = 'X';"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 10);
+	g_assert_cmpint(user_version(path), ==, 11);
 	{
 		guint n = 0;
 
@@ -306,6 +306,42 @@ fill_summary(struct imap_summary *m, guint32 uid)
 	m->subject = uid % 7 == 0 ? NULL : g_strdup_printf("subject \xff %u", uid);
 	m->message_id = g_strdup_printf("<%u@x>", uid);
 	m->references = uid > 1 ? g_strdup_printf("<%u@x>", uid - 1) : NULL;
+}
+
+/* PREVIEW: kept with the summary, left alone by a summary that came
+ * without one (LAZY's NIL), set later by store_message_set_preview(). */
+static void
+test_preview(void)
+{
+	char *path = db_path("preview.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 5, .uidnext = 10 };
+	struct imap_summary m[2];
+	GArray *sums = NULL;
+	GError *err = NULL;
+
+	g_assert_cmpint(store_folder_set(s, "P", &f, &err), ==, 0);
+	fill_summary(&m[0], 1);
+	fill_summary(&m[1], 2);
+	m[0].preview = g_strdup("first words");
+	g_assert_cmpint(store_messages_put(s, "P", 5, m, 2, &err), ==, 0);
+	g_free(m[0].preview);
+	m[0].preview = NULL; /* again, as LAZY gives it: NIL */
+	g_assert_cmpint(store_messages_put(s, "P", 5, m, 1, &err), ==, 0);
+	g_assert_cmpint(store_message_set_preview(s, "P", 5, 2, "", &err), ==, 0);
+	g_assert_cmpint(store_messages_load(s, "P", 5, NULL, &sums, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_cmpuint(sums->len, ==, 2);
+	g_assert_cmpstr(g_array_index(sums, struct imap_summary, 0).preview, ==, "first words");
+	g_assert_cmpstr(g_array_index(sums, struct imap_summary, 1).preview, ==, "");
+	for (guint i = 0; i < sums->len; i++)
+		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
+	g_array_unref(sums);
+	imap_summary_clear(&m[0]);
+	imap_summary_clear(&m[1]);
+	store_free(&s);
+	unlink(path);
+	g_free(path);
 }
 
 static void
@@ -1378,6 +1414,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/store/safe-name", test_safe_name);
 	g_test_add_func("/store/open-migrate", test_open_migrate);
+	g_test_add_func("/store/preview", test_preview);
 	g_test_add_func("/store/outbox-uids", test_outbox_uids);
 	g_test_add_func("/store/corrupt", test_corrupt);
 	g_test_add_func("/store/health-check", test_health_check);

@@ -405,6 +405,8 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	json_flags(j, s);
 	g_string_append(j, "], \"size\": ");
 	append_uint(j, s->size);
+	g_string_append(j, ", \"preview\": ");
+	json_str(j, s->preview);
 	g_string_append_c(j, '}');
 	if (j->len > 65536) {
 		/* stream: a big folder's JSON is never held whole */
@@ -650,6 +652,7 @@ cache_walk_cb(const struct imap_summary *row, void *ud)
 	s.from_name = g_strdup(sum->from_name);
 	s.from_addr = g_strdup(sum->from_addr);
 	s.subject = g_strdup(sum->subject);
+	s.preview = g_strdup(sum->preview);
 	g_array_append_val(w->keep, s);
 	return w->want == 0 || w->n < w->want;
 }
@@ -666,6 +669,7 @@ struct json_row {
 	guint flags;
 	int date_tz;
 	bool date_null;
+	bool preview_null; /* no preview known (else the arena's fourth string) */
 };
 
 struct json_all {
@@ -712,13 +716,14 @@ json_all_cb(const struct store_list_row *r, void *ud)
 	struct json_all *w = ud;
 	struct json_row row = { .date = r->date, .text = w->arena->len, .uid = r->uid,
 				.size = r->size, .flags = r->flags, .date_tz = r->date_tz,
-				.date_null = r->date_null };
+				.date_null = r->date_null, .preview_null = r->preview == NULL };
 
 	if (!store_overlay_apply(w->ov, r->uid, &row.flags))
 		return true; /* a queued move takes it away */
 	arena_put(w->arena, r->from);
 	arena_put(w->arena, r->subject);
 	arena_put(w->arena, r->keywords);
+	arena_put(w->arena, r->preview);
 	g_array_append_val(w->rows, row);
 	return true;
 }
@@ -729,6 +734,7 @@ json_row_put(GString *j, const struct json_row *r, const char *text)
 {
 	const char *subject = text + strlen(text) + 1;
 	const char *keywords = subject + strlen(subject) + 1;
+	const char *preview = keywords + strlen(keywords) + 1;
 	char date[40];
 
 	format_iso_date(date, r->date, r->date_tz);
@@ -744,6 +750,8 @@ json_row_put(GString *j, const struct json_row *r, const char *text)
 	json_keywords(j, keywords, json_flag_bits(j, r->flags));
 	g_string_append(j, "], \"size\": ");
 	append_uint(j, r->size);
+	g_string_append(j, ", \"preview\": ");
+	json_str(j, r->preview_null ? NULL : preview);
 	g_string_append_c(j, '}');
 }
 
@@ -862,6 +870,16 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	return 0;
 }
 
+/* --json prints each message's preview: the summaries ask PREVIEW without
+ * LAZY (the server makes those it has not yet; the plain lines do not show
+ * them, so they go without). [ui] preview = false asks none. */
+static void
+want_previews(struct cli_ctx *ctx, bool json)
+{
+	if (ctx->client != NULL && json && ctx->cfg->ui.preview)
+		imap_client_set_preview(ctx->client, IMAP_PREVIEW_FULL);
+}
+
 /* ---- search --all: every selectable folder (#16 "Search everywhere") -- */
 
 /* A message found, and the folder it is in. */
@@ -948,6 +966,7 @@ search_all(const struct tern_globals *g, struct cli_args *args, const struct que
 	}
 	if ((rc = cli_open_cached(g, &ctx)) != 0)
 		goto out;
+	want_previews(&ctx, cli_args_has(args, "json"));
 	imap_client_list_folders(ctx.client, false, folders_cb, &w);
 	if (cli_wait(&ctx) != TERN_OK) {
 		rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("LIST failed"));
@@ -1051,6 +1070,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	rc = cli_open_cached(g, &ctx);
 	if (rc != 0)
 		goto out;
+	want_previews(&ctx, cli_args_has(&args, "json"));
 	folder = args.pos->pdata[0];
 	rc = cli_open_folder(&ctx, folder, true, &info);
 	if (rc != 0)

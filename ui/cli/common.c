@@ -417,6 +417,7 @@ sum_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 		s.from_name = g_strdup(s.from_name);
 		s.from_addr = g_strdup(s.from_addr);
 		s.subject = g_strdup(s.subject);
+		s.preview = g_strdup(s.preview);
 		s.to = s.cc = s.message_id = s.in_reply_to = s.references = NULL;
 		g_array_append_val(w->out, s);
 	}

@@ -447,6 +447,18 @@ cache_put(struct tui *t, const struct imap_summary *sums, guint n)
 }
 
 void
+cache_set_preview(struct tui *t, guint32 uid, const char *preview)
+{
+	GError *err = NULL;
+
+	if (!can_write(t))
+		return;
+	if (store_message_set_preview(t->store, t->folder, t->cache_uidvalidity, uid, preview,
+				      &err) < 0)
+		cache_failed(t, err);
+}
+
+void
 cache_set_flags(struct tui *t, const struct imap_summary *s)
 {
 	GError *err = NULL;

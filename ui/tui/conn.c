@@ -357,6 +357,11 @@ conn_start(struct tui *t)
 	}
 	t->conn = CONN_CONNECTING;
 	t->client = imap_client_new(t->account, secret, &cb, t);
+	/* LAZY: loading a folder never waits for the server to make
+	 * previews; those it has not made yet come for the rows on screen
+	 * once the folder is loaded (previews_for_screen()) */
+	imap_client_set_preview(t->client, t->cfg->ui.preview ? IMAP_PREVIEW_LAZY :
+								IMAP_PREVIEW_OFF);
 	op = tui_op_new(t, NULL, NULL);
 	imap_client_connect(t->client, connect_done, op);
 	tui_dirty(t);
@@ -504,6 +509,88 @@ start_live(struct tui *t)
 	}
 }
 
+bool
+conn_previews_shown(struct tui *t)
+{
+	/* offline or still connecting: what the cache has */
+	return t->cfg->ui.preview &&
+	       (t->client == NULL || t->conn != CONN_READY || imap_client_has_preview(t->client));
+}
+
+static void
+preview_got(struct imap_client *c, guint32 uid, const char *preview, void *ud)
+{
+	struct tui_op *op = ud;
+	struct tui *t = op->t;
+	struct msg *m;
+
+	if (!tui_op_current(op))
+		return;
+	m = message_list_get(t->list, uid);
+	if (m == NULL)
+		return;
+	message_list_set_preview(t->list, m, preview);
+	cache_set_preview(t, uid, preview);
+	tui_dirty(t);
+}
+
+static void
+previews_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+{
+	struct tui_op *op = ud;
+
+	if (tui_op_current(op))
+		op->t->previews_busy = false;
+	tui_op_free(op);
+}
+
+/* PREVIEW without LAZY for the rows on screen whose preview the summaries
+ * did not bring (the server had not made it yet, or the cache is older):
+ * once the folder is selected and rows are shown (a big folder's first
+ * screen need not wait for the rest to load: the fetch goes between two of
+ * the load's), one fetch at a time, a message asked once (a server that
+ * answers NIL again is not asked in a loop). */
+void
+conn_previews_for_screen(struct tui *t)
+{
+	struct message_list *ml = t->list;
+	GArray *uids;
+	char *set;
+	guint end;
+
+	if (!conn_previews_shown(t) || t->client == NULL || t->conn != CONN_READY ||
+	    !t->selected || ml->view->len == 0 ||
+	    (t->previews_busy && t->previews_gen == t->gen))
+		return;
+	/* the view as last drawn (a view not refreshed yet is asked after
+	 * the next drawing) */
+	uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	end = MIN(ml->view->len, ml->top + MAX(ml->height, (guint)TUI_FIRST_SCREEN));
+	for (guint i = ml->top; i < end; i++) {
+		struct msg *m = ml->view->pdata[i];
+
+		if (m->preview == 0 && !m->preview_asked) {
+			m->preview_asked = 1;
+			g_array_append_val(uids, m->uid);
+		}
+	}
+	if (uids->len > 0) {
+		/* a screenful of UIDs: one set, far under any line limit */
+		char **sets = imap_uids_format((const uint32_t *)(void *)uids->data, uids->len,
+					       G_MAXSIZE);
+
+		set = sets[0];
+		if (set != NULL) {
+			t->previews_busy = true;
+			t->previews_gen = t->gen;
+			imap_client_fetch_previews(t->client, set, preview_got, previews_done,
+						   tui_op_new(t, NULL, NULL));
+		}
+		g_strfreev(sets);
+	}
+	g_array_unref(uids);
+}
+
 static void
 finish_load(struct tui *t)
 {
@@ -515,6 +602,7 @@ finish_load(struct tui *t)
 	results_listed(t);
 	if (t->resync_needed)
 		reconcile(t);
+	conn_previews_for_screen(t);
 	start_live(t);
 	tui_dirty(t);
 }

@@ -2,7 +2,8 @@
  *
  * One row a message: a tag mark and the flags (N new, F flagged, A
  * answered, D deleted), the date, the sender (the recipient in Sent and
- * Drafts), then the subject, after the thread branch in threaded view.
+ * Drafts), then the subject, after the thread branch in threaded view,
+ * then (dimmed) the server's preview of the text where it offers one.
  *
  * Narrow (under NARROW_COLS): the date is month and day, with the year in
  * front when the messages shown span years or are not of this year; the
@@ -25,6 +26,7 @@ struct columns {
 	bool narrow;
 	bool year;    /* narrow: with the year */
 	bool show_to;
+	bool preview; /* the preview column after the subject */
 };
 
 static char *
@@ -146,8 +148,14 @@ draw_row(struct tui *t, struct msg *m, int y, const struct tui_rect *r,
 	}
 	if (x < end) {
 		const char *subj = message_list_subject(ml, m);
+		const char *preview = c->preview ? message_list_preview(ml, m) : NULL;
 
-		draw_text(y, x, end - x, *subj != '\0' ? subj : _("(no subject)"), a);
+		if (preview == NULL || *preview == '\0') {
+			draw_text(y, x, end - x, *subj != '\0' ? subj : _("(no subject)"), a);
+		} else {
+			x += draw_text_at(y, x, end - x, *subj != '\0' ? subj : _("(no subject)"), a);
+			draw_text(y, x + 2, end - x - 2, preview, a | A_DIM);
+		}
 	}
 	g_free(date);
 }
@@ -166,6 +174,7 @@ compute_columns(struct tui *t, const struct tui_rect *r, struct columns *c)
 	g_free(sample);
 	c->from_w = CLAMP(r->w / 4, 8, 24);
 	c->show_to = false;
+	c->preview = conn_previews_shown(t);
 	if (t->folder != NULL) {
 		const char *sent = conn_role_folder(t, FOLDER_ROLE_SENT);
 		const char *drafts = conn_role_folder(t, FOLDER_ROLE_DRAFTS);

@@ -405,6 +405,8 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 
 	if (m != NULL) {
 		message_list_set_flags(ml, m, s->flags);
+		if (s->preview != NULL)
+			message_list_set_preview(ml, m, s->preview);
 		m->kept = 1;
 		return m;
 	}
@@ -424,6 +426,7 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 	m->from_addr = keep(&ml->strings, s->from_addr != NULL ? s->from_addr : s->from);
 	m->to = keep(&ml->strings, s->to);
 	m->subject = keep(&ml->strings, s->subject);
+	m->preview = keep(&ml->strings, s->preview);
 	p = s->message_id;
 	end = p != NULL ? p + cut_len(p) : NULL;
 	m->message_id = next_id(&ml->ids, &p, end);
@@ -675,6 +678,18 @@ const char *
 message_list_subject(struct message_list *ml, const struct msg *m)
 {
 	return decoded(ml, m->subject, DECODE_HEADER);
+}
+
+const char *
+message_list_preview(const struct message_list *ml, const struct msg *m)
+{
+	return strtab_get(&ml->strings, m->preview);
+}
+
+void
+message_list_set_preview(struct message_list *ml, struct msg *m, const char *preview)
+{
+	m->preview = keep(&ml->strings, preview);
 }
 
 bool

@@ -50,7 +50,8 @@ guint32 strtab_intern(struct strtab *st, const char *s, gsize n);
 const char *strtab_get(const struct strtab *st, guint32 id);
 
 /* One message: a fixed record, allocated by the list in blocks, with
- * its strings as ids into the list's tables. 56 bytes. */
+ * its strings as ids into the list's tables. 56 bytes (the preview's id
+ * filled what was padding). */
 struct msg {
 	gint64 date;        /* unix time */
 	guint32 uid;
@@ -68,6 +69,7 @@ struct msg {
 	guint32 message_id;
 	guint32 refs;
 	guint32 tree;       /* threaded view: the branch drawn before the subject, in trees */
+	guint32 preview;    /* the server's PREVIEW, an id in strings (0: unknown) */
 	gint16 date_tz;     /* minutes east of UTC */
 	guint8 nrefs;
 	guint8 hidden : 1;  /* moved or deleted here, not yet confirmed */
@@ -76,6 +78,7 @@ struct msg {
 	guint8 mid_raw : 1; /* the Message-ID had no "<...>": kept as it came, not threaded */
 	guint8 live : 1;    /* a slot in use (else on the free list) */
 	guint8 kept : 1;    /* seen by the current cache walk (see message_list_mark) */
+	guint8 preview_asked : 1; /* its PREVIEW was asked for alone (conn.c) */
 };
 
 struct message_list {
@@ -176,6 +179,11 @@ GPtrArray *message_list_tagged(struct message_list *ml);
 const char *message_list_from(struct message_list *ml, const struct msg *m);
 const char *message_list_to(struct message_list *ml, const struct msg *m);
 const char *message_list_subject(struct message_list *ml, const struct msg *m);
+/* The server's preview (one clean line; "" when it has none), or NULL
+ * while unknown. Transfer none, valid until message_list_clear(). */
+const char *message_list_preview(const struct message_list *ml, const struct msg *m);
+/* A preview came for a message listed already. */
+void message_list_set_preview(struct message_list *ml, struct msg *m, const char *preview);
 /* True when the message has a To header. */
 bool message_list_has_to(const struct message_list *ml, const struct msg *m);
 /* The Message-ID ("<id>" when it had one), or NULL. Transfer none. */

@@ -209,6 +209,8 @@ struct tui {
 	guint reconnect_timer;
 	guint reconnect_delay;
 	guint poll_timer;
+	bool previews_busy;     /* a PREVIEW fetch for the rows on screen is out */
+	guint previews_gen;     /* ... made in this generation (gen) */
 	guint folders_timer;    /* a LIST soon (after moves) */
 	guint folders_poll;     /* LIST now and then: other folders' counts */
 	bool list_pending;      /* LIST after the open folder's first screen */
@@ -478,6 +480,13 @@ void tui_op_free(struct tui_op *op);
 /* The folder with a role (the account's configured name or the server's
  * special-use), or NULL. */
 const char *conn_role_folder(struct tui *t, enum folder_role role);
+/* The list shows the preview column: [ui] preview, and the server offers
+ * PREVIEW (offline: the cached previews show). */
+bool conn_previews_shown(struct tui *t);
+/* Ask for the previews of the rows on screen that have none (after a
+ * drawing: the rows on screen are known then), one fetch at a time, each
+ * message once. */
+void conn_previews_for_screen(struct tui *t);
 
 /* ---- cache.c -------------------------------------------------------------- */
 /* Open the account's cache (read-only with --offline; none with --no-cache). */
@@ -502,6 +511,8 @@ void cache_put_folders(struct tui *t, const GPtrArray *folders);
 void cache_start_folder(struct tui *t, const struct imap_mailbox_info *info);
 void cache_finish_folder(struct tui *t, const struct imap_mailbox_info *info);
 /* Write what the server said (or the user did) about the open folder. */
+/* A preview came for a message of the open folder. */
+void cache_set_preview(struct tui *t, guint32 uid, const char *preview);
 void cache_put(struct tui *t, const struct imap_summary *sums, guint n);
 void cache_set_flags(struct tui *t, const struct imap_summary *s);
 void cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add);

@@ -226,8 +226,11 @@ redraw_cb(gpointer ud)
 	struct tui *t = ud;
 
 	t->redraw_source = 0;
-	if (t->screen_up && !keys_waiting())
+	if (t->screen_up && !keys_waiting()) {
 		tui_redraw(t); /* else on_stdin() reads them and marks dirty again */
+		/* the list has just scrolled to where the rows on screen are */
+		conn_previews_for_screen(t);
+	}
 	return G_SOURCE_REMOVE;
 }
 
