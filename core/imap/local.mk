@@ -48,4 +48,12 @@ tests_fuzz_fuzz_imap_parser_SOURCES = tests/fuzz/fuzz-imap-parser.c \
 	core/imap/uidset.c core/imap/mutf7.c core/imap/command.c
 tests_fuzz_fuzz_imap_parser_LDADD = $(GLIB_LIBS) $(LIBINTL)
 endif
-EXTRA_DIST += tests/fuzz/fuzz-imap-parser.c tests/fuzz/imap.dict tests/fuzz/corpus/imap
+if FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-header
+tests_fuzz_fuzz_header_CFLAGS = $(UNIT_CFLAGS) -fsanitize=fuzzer,address,undefined -g
+tests_fuzz_fuzz_header_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_header_SOURCES = tests/fuzz/fuzz-header.c core/imap/header.c
+tests_fuzz_fuzz_header_LDADD = $(GLIB_LIBS) $(LIBINTL)
+endif
+EXTRA_DIST += tests/fuzz/fuzz-imap-parser.c tests/fuzz/imap.dict tests/fuzz/corpus/imap \
+	tests/fuzz/fuzz-header.c tests/fuzz/corpus/header
