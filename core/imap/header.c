@@ -12,14 +12,18 @@
  * linear in the input:
  *   1. fields: split into header lines, unfold, keep the first occurrence of
  *      each wanted field, at most HEADER_FIELD_MAX bytes of its value; NUL
- *      and CR/LF dropped, TAB made a space;
+ *      and CR/LF dropped, TAB made a space. The values are copied once, into
+ *      one buffer that the second pass may rewrite in place;
  *   2. addresses: a small tokenizer (atoms, quoted strings, comments,
- *      domain literals, specials) under a state machine that accepts
- *      RFC 5322 with its obs- forms (routes, missing commas, phrases with
- *      dots), group syntax, and never fails: unterminated quotes, comments
- *      and angle brackets end at the end of the value. At most
+ *      domain literals, specials; tokens are spans of that buffer, quoted
+ *      pairs undone in place) under a state machine that accepts RFC 5322
+ *      with its obs- forms (routes, missing commas, phrases with dots),
+ *      group syntax, and never fails: unterminated quotes, comments and
+ *      angle brackets end at the end of the value. At most
  *      limits->max_addresses entries per list, as for ENVELOPE.
- * RFC 2047 words are left as sent (mime/'s decoder hook does them later). */
+ * RFC 2047 words are left as sent (mime/'s decoder hook does them later).
+ * It runs once per message of a folder's first load, so it allocates a few
+ * blocks per header, not per field or per character. */
 #include "config.h"
 #include "core/common.h"
 
@@ -60,8 +64,14 @@ static const char *const field_names[FIELD_COUNT] = {
 struct imap_header_envelope {
 	struct imap_envelope env;
 	const char *references;
-	GStringChunk *strings; /* every string above */
-	GPtrArray *arrays;     /* the address arrays */
+	GStringChunk *strings;  /* every string above */
+	struct imap_address *addrs; /* From, To and Cc's entries, in that order */
+};
+
+/* A piece of the value buffer: not NUL-terminated. */
+struct span {
+	char *p;
+	size_t n;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -87,29 +97,37 @@ line_end(const char *p, const char *end)
 	return lf != NULL ? lf + 1 : end;
 }
 
-/* Appends one physical line's bytes to the field value, unfolded. */
+/* Appends one physical line's bytes to the value v (which ends at *w),
+ * unfolded, up to HEADER_FIELD_MAX bytes in all. */
 static void
-append_unfolded(GString *v, const char *p, const char *e)
+append_unfolded(struct span *v, const char *p, const char *e)
 {
-	for (; p < e && v->len < HEADER_FIELD_MAX; p++) {
-		if (*p == '\r' || *p == '\n' || *p == '\0')
+	char *w = v->p + v->n, *start = w;
+	size_t n = MIN((size_t)(e - p), HEADER_FIELD_MAX - v->n);
+
+	/* copied whole, then the few bytes to drop or change are fixed up */
+	memcpy(w, p, n);
+	for (char *r = start; r < start + n; r++) {
+		if (*r == '\r' || *r == '\n' || *r == '\0')
 			continue;
-		g_string_append_c(v, *p == '\t' ? ' ' : *p);
+		*w++ = *r == '\t' ? ' ' : *r;
 	}
+	v->n = (size_t)(w - v->p);
 }
 
-/* Splits data into fields; values[i] is the first field i's unfolded value
- * (NULL when absent). A line that is neither a field nor a continuation is
- * skipped, and so are its continuations. */
+/* Splits data into fields: values[i] is the first field i's unfolded value
+ * (p NULL when absent), copied into buf, which has room for
+ * MIN(len, FIELD_COUNT * HEADER_FIELD_MAX) bytes. A line that is neither
+ * a field nor a continuation is skipped, and so are its continuations. */
 static void
-split_fields(const char *data, size_t len, GString *values[FIELD_COUNT])
+split_fields(const char *data, size_t len, char *buf, struct span values[FIELD_COUNT])
 {
 	const char *p = data, *end = data + len;
-	GString *cur = NULL;
+	struct span *cur = NULL;
+	char *w = buf;
 
 	while (p < end) {
 		const char *e = line_end(p, end), *colon;
-		int i;
 
 		if (*p == ' ' || *p == '\t') {
 			if (cur != NULL)
@@ -117,17 +135,20 @@ split_fields(const char *data, size_t len, GString *values[FIELD_COUNT])
 			p = e;
 			continue;
 		}
+		if (cur != NULL)
+			w = cur->p + cur->n;
 		cur = NULL;
 		colon = memchr(p, ':', (size_t)(e - p));
 		if (colon != NULL) {
 			const char *n_end = colon;
+			int i;
 
 			while (n_end > p && (n_end[-1] == ' ' || n_end[-1] == '\t'))
 				n_end--; /* obs-optional: "Subject :" */
 			i = field_index(p, (size_t)(n_end - p));
-			if (i >= 0 && values[i] == NULL) {
-				values[i] = g_string_sized_new(MIN((size_t)(e - colon), 256));
-				cur = values[i];
+			if (i >= 0 && values[i].p == NULL) {
+				values[i].p = w;
+				cur = &values[i];
 				append_unfolded(cur, colon + 1, e);
 			}
 		}
@@ -150,12 +171,12 @@ enum tok_type {
 struct tok {
 	enum tok_type type;
 	char special;
-	GString *text;
+	struct span text;
 };
 
 struct lexer {
-	const char *p, *end;
-	GString *comment; /* the last comment seen (for "addr (Name)") */
+	char *p, *end;
+	struct span comment; /* the last comment seen (for "addr (Name)") */
 };
 
 static bool
@@ -164,68 +185,73 @@ is_special(char c)
 	return c == '<' || c == '>' || c == '@' || c == ',' || c == ':' || c == ';';
 }
 
-/* Skips a comment starting at '(' and keeps its text (nesting followed to
- * HEADER_COMMENT_DEPTH, unterminated: to the end). */
-static void
-lex_comment(struct lexer *lx)
+/* Ends an atom: blanks, specials and the starts of other tokens. */
+static bool
+ends_atom(char c)
 {
-	unsigned depth = 0;
+	switch (c) {
+	case '<': case '>': case '@': case ',': case ':': case ';':
+	case ' ': case '(': case ')': case '"': case '[': case ']': case '\\':
+		return true;
+	default:
+		return false;
+	}
+}
 
-	g_string_truncate(lx->comment, 0);
+/* Undoes quoted pairs from lx->p until the closing byte close (or, for a
+ * comment, its matching parenthesis); the text is written over itself, so
+ * it starts where lx->p did. Unterminated: to the end (*closed_r false). */
+static struct span
+lex_quoted_text(struct lexer *lx, char close, bool *closed_r)
+{
+	char *w = lx->p;
+	struct span t = { lx->p, 0 };
+	unsigned depth = 1;
+
+	*closed_r = false;
 	while (lx->p < lx->end) {
 		char c = *lx->p++;
 
 		if (c == '\\' && lx->p < lx->end) {
-			g_string_append_c(lx->comment, *lx->p++);
+			*w++ = *lx->p++;
 			continue;
 		}
-		if (c == '(' && depth++ == 0)
-			continue;
-		if (c == ')' && --depth == 0)
+		if (close == ')' && c == '(') {
+			depth++;
+		} else if (c == close && --depth == 0) {
+			*closed_r = true;
 			break;
-		if (depth > HEADER_COMMENT_DEPTH)
-			depth = HEADER_COMMENT_DEPTH;
-		g_string_append_c(lx->comment, c);
+		}
+		*w++ = c;
 	}
-	g_strstrip(lx->comment->str);
-	g_string_set_size(lx->comment, strlen(lx->comment->str));
+	t.n = (size_t)(w - t.p);
+	return t;
 }
 
+/* Skips a comment starting at '(' and keeps its text, trimmed. */
 static void
-lex_quoted(struct lexer *lx, struct tok *t)
+lex_comment(struct lexer *lx)
 {
-	lx->p++; /* the opening quote */
-	while (lx->p < lx->end && *lx->p != '"') {
-		if (*lx->p == '\\' && lx->p + 1 < lx->end)
-			lx->p++;
-		g_string_append_c(t->text, *lx->p++);
-	}
-	if (lx->p < lx->end)
-		lx->p++;
-	t->type = TOK_QUOTED;
-}
+	struct span t;
+	bool closed;
 
-static void
-lex_domlit(struct lexer *lx, struct tok *t)
-{
-	while (lx->p < lx->end && *lx->p != ']') {
-		if (*lx->p == '\\' && lx->p + 1 < lx->end)
-			lx->p++;
-		g_string_append_c(t->text, *lx->p++);
+	lx->p++;
+	t = lex_quoted_text(lx, ')', &closed);
+	while (t.n > 0 && t.p[0] == ' ') {
+		t.p++;
+		t.n--;
 	}
-	if (lx->p < lx->end)
-		lx->p++;
-	g_string_append_c(t->text, ']');
-	t->type = TOK_DOMLIT;
+	while (t.n > 0 && t.p[t.n - 1] == ' ')
+		t.n--;
+	lx->comment = t;
 }
 
 /* The next token; whitespace and comments skipped. Never fails. */
 static void
 lex_next(struct lexer *lx, struct tok *t)
 {
-	g_string_truncate(t->text, 0);
 	for (;;) {
-		while (lx->p < lx->end && (*lx->p == ' ' || *lx->p == '\t'))
+		while (lx->p < lx->end && *lx->p == ' ')
 			lx->p++;
 		if (lx->p >= lx->end) {
 			t->type = TOK_END;
@@ -236,42 +262,59 @@ lex_next(struct lexer *lx, struct tok *t)
 		lex_comment(lx);
 	}
 	if (*lx->p == '"') {
-		lex_quoted(lx, t);
+		bool closed;
+
+		lx->p++;
+		t->text = lex_quoted_text(lx, '"', &closed);
+		t->type = TOK_QUOTED;
 	} else if (*lx->p == '[') {
-		lex_domlit(lx, t);
-	} else if (is_special(*lx->p) || *lx->p == ')' || *lx->p == ']' || *lx->p == '\\') {
-		/* a stray ) ] or \ is taken as the special ',' would be ignored:
-		 * make it an atom of its own so the state machine moves on */
+		/* the text is written from just after the '[', which stays; a ']'
+		 * that closed it goes back right after the text (never past where
+		 * it was) */
+		bool closed;
+		char *open = lx->p++;
+		struct span in = lex_quoted_text(lx, ']', &closed);
+
+		t->text.p = open;
+		t->text.n = in.n + 1;
+		if (closed)
+			open[t->text.n++] = ']';
+		t->type = TOK_DOMLIT;
+	} else if (is_special(*lx->p)) {
 		t->special = *lx->p++;
-		t->type = is_special(t->special) ? TOK_SPECIAL : TOK_ATOM;
-		if (t->type == TOK_ATOM)
-			g_string_append_c(t->text, t->special);
+		t->type = TOK_SPECIAL;
+	} else if (ends_atom(*lx->p)) {
+		/* a stray ) ] or \: an atom of its own, so that the state machine
+		 * moves on */
+		t->text.p = lx->p++;
+		t->text.n = 1;
+		t->type = TOK_ATOM;
 	} else {
-		while (lx->p < lx->end && !is_special(*lx->p) && *lx->p != ' ' && *lx->p != '\t' &&
-		       *lx->p != '(' && *lx->p != '"' && *lx->p != '[' && *lx->p != ')' &&
-		       *lx->p != ']' && *lx->p != '\\')
-			g_string_append_c(t->text, *lx->p++);
+		t->text.p = lx->p;
+		while (lx->p < lx->end && !ends_atom(*lx->p))
+			lx->p++;
+		t->text.n = (size_t)(lx->p - t->text.p);
 		t->type = TOK_ATOM;
 	}
 }
 
-/* The state of one address list being read. */
+/* The state of the address lists being read. */
 struct addr_reader {
 	struct imap_header_envelope *he;
 	const struct imap_limits *limits;
 	struct lexer lx;
 	struct tok tok;
-	GArray *out;          /* struct imap_address */
+	GArray *out;          /* struct imap_address, all lists */
+	guint first;          /* the current list's first entry in out */
 	bool truncated;
 	GString *phrase;      /* words with single spaces: a display name */
 	GString *local;       /* the same words without spaces: a local part */
-	bool phrase_quoted;   /* a quoted string was among them */
 };
 
 static const char *
-keep(struct addr_reader *r, const GString *s)
+keep(struct addr_reader *r, const char *s, size_t n)
 {
-	return g_string_chunk_insert_len(r->he->strings, s->str, (gssize)s->len);
+	return g_string_chunk_insert_len(r->he->strings, s, (gssize)n);
 }
 
 static void
@@ -281,11 +324,17 @@ push(struct addr_reader *r, const char *name, const char *mailbox, const char *h
 
 	if (host != NULL && host[0] == '\0' && mailbox[0] == '\0')
 		return; /* "<>", "@": nothing to show or answer */
-	if (r->out->len >= r->limits->max_addresses) {
+	if (r->out->len - r->first >= r->limits->max_addresses) {
 		r->truncated = true;
 		return;
 	}
 	g_array_append_val(r->out, a);
+}
+
+static bool
+is_word(const struct tok *t)
+{
+	return t->type == TOK_ATOM || t->type == TOK_QUOTED || t->type == TOK_DOMLIT;
 }
 
 /* Reads words (atoms, quoted strings) into phrase and local until a special
@@ -295,19 +344,17 @@ read_words(struct addr_reader *r)
 {
 	g_string_truncate(r->phrase, 0);
 	g_string_truncate(r->local, 0);
-	r->phrase_quoted = false;
-	while (r->tok.type == TOK_ATOM || r->tok.type == TOK_QUOTED || r->tok.type == TOK_DOMLIT) {
+	while (is_word(&r->tok)) {
+		const struct span *w = &r->tok.text;
+
 		if (r->phrase->len > 0)
 			g_string_append_c(r->phrase, ' ');
-		g_string_append_len(r->phrase, r->tok.text->str, (gssize)r->tok.text->len);
-		if (r->tok.type == TOK_QUOTED) {
-			r->phrase_quoted = true;
+		g_string_append_len(r->phrase, w->p, (gssize)w->n);
+		if (r->tok.type == TOK_QUOTED)
 			g_string_append_c(r->local, '"');
-			g_string_append_len(r->local, r->tok.text->str, (gssize)r->tok.text->len);
+		g_string_append_len(r->local, w->p, (gssize)w->n);
+		if (r->tok.type == TOK_QUOTED)
 			g_string_append_c(r->local, '"');
-		} else {
-			g_string_append_len(r->local, r->tok.text->str, (gssize)r->tok.text->len);
-		}
 		lex_next(&r->lx, &r->tok);
 	}
 }
@@ -320,14 +367,14 @@ read_domain(struct addr_reader *r)
 {
 	g_string_truncate(r->local, 0);
 	lex_next(&r->lx, &r->tok);
-	while (r->tok.type == TOK_ATOM || r->tok.type == TOK_QUOTED || r->tok.type == TOK_DOMLIT) {
+	while (is_word(&r->tok)) {
 		if (r->local->len > 0 && r->local->str[r->local->len - 1] != '.' &&
-		    r->tok.text->str[0] != '.')
+		    r->tok.text.p[0] != '.')
 			break;
-		g_string_append_len(r->local, r->tok.text->str, (gssize)r->tok.text->len);
+		g_string_append_len(r->local, r->tok.text.p, (gssize)r->tok.text.n);
 		lex_next(&r->lx, &r->tok);
 	}
-	return keep(r, r->local);
+	return keep(r, r->local->str, r->local->len);
 }
 
 static bool
@@ -352,7 +399,7 @@ read_angle(struct addr_reader *r, const char *name)
 			lex_next(&r->lx, &r->tok);
 	}
 	read_words(r);
-	mailbox = keep(r, r->local);
+	mailbox = keep(r, r->local->str, r->local->len);
 	if (at_special(r, '@'))
 		host = read_domain(r);
 	/* anything else up to '>' is junk */
@@ -363,6 +410,25 @@ read_angle(struct addr_reader *r, const char *name)
 	push(r, name, mailbox, host);
 }
 
+/* group = display-name ":" [group-list] ";", after the ':'. */
+static void read_address(struct addr_reader *r, bool groups);
+
+static void
+read_group(struct addr_reader *r)
+{
+	push(r, NULL, keep(r, r->phrase->str, r->phrase->len), NULL);
+	lex_next(&r->lx, &r->tok);
+	while (r->tok.type != TOK_END && !at_special(r, ';')) {
+		if (at_special(r, ',') || at_special(r, ':') || at_special(r, '>'))
+			lex_next(&r->lx, &r->tok);
+		else
+			read_address(r, false);
+	}
+	if (at_special(r, ';'))
+		lex_next(&r->lx, &r->tok);
+	push(r, NULL, NULL, NULL);
+}
+
 /* One mailbox, or a group when groups is true. The current token is its
  * first. Consumes through the address; the caller handles ',' and ';'. */
 static void
@@ -370,69 +436,48 @@ read_address(struct addr_reader *r, bool groups)
 {
 	const char *name = NULL, *mailbox, *host;
 
-	g_string_truncate(r->lx.comment, 0);
+	r->lx.comment.n = 0;
 	read_words(r);
 	if (at_special(r, '<')) {
 		if (r->phrase->len > 0)
-			name = keep(r, r->phrase);
+			name = keep(r, r->phrase->str, r->phrase->len);
 		read_angle(r, name);
 		return;
 	}
 	if (at_special(r, ':') && groups) {
-		push(r, NULL, keep(r, r->phrase), NULL);
-		lex_next(&r->lx, &r->tok);
-		while (r->tok.type != TOK_END && !at_special(r, ';')) {
-			if (at_special(r, ',') || at_special(r, ':') || at_special(r, '>'))
-				lex_next(&r->lx, &r->tok);
-			else
-				read_address(r, false);
-		}
-		if (at_special(r, ';'))
-			lex_next(&r->lx, &r->tok);
-		push(r, NULL, NULL, NULL);
+		read_group(r);
 		return;
 	}
 	if (r->local->len == 0 && !at_special(r, '@')) {
 		lex_next(&r->lx, &r->tok); /* a stray special: skip it */
 		return;
 	}
-	mailbox = keep(r, r->local);
+	mailbox = keep(r, r->local->str, r->local->len);
 	host = at_special(r, '@') ? read_domain(r) : "";
 	/* "addr (Name)": the comment is the name, as ENVELOPE has it */
-	if (r->lx.comment->len > 0)
-		name = keep(r, r->lx.comment);
+	if (r->lx.comment.n > 0)
+		name = keep(r, r->lx.comment.p, r->lx.comment.n);
 	push(r, name, mailbox, host);
 }
 
+/* Reads one list; its entries are r->out's from r->first on. */
 static void
-parse_addresses(struct imap_header_envelope *he, const struct imap_limits *limits,
-		const GString *value, struct imap_address_list *list)
+parse_addresses(struct addr_reader *r, const struct span *value, struct imap_address_list *list)
 {
-	struct addr_reader r = {
-		.he = he,
-		.limits = limits,
-		.lx = { value->str, value->str + value->len, g_string_new(NULL) },
-		.tok = { .text = g_string_new(NULL) },
-		.out = g_array_new(FALSE, TRUE, sizeof(struct imap_address)),
-		.phrase = g_string_new(NULL),
-		.local = g_string_new(NULL),
-	};
-
-	lex_next(&r.lx, &r.tok);
-	while (r.tok.type != TOK_END) {
-		if (at_special(&r, ',') || at_special(&r, ';') || at_special(&r, '>'))
-			lex_next(&r.lx, &r.tok);
+	r->first = r->out->len;
+	r->truncated = false;
+	r->lx.p = value->p;
+	r->lx.end = value->p + value->n;
+	r->lx.comment.n = 0;
+	lex_next(&r->lx, &r->tok);
+	while (r->tok.type != TOK_END) {
+		if (at_special(r, ',') || at_special(r, ';') || at_special(r, '>'))
+			lex_next(&r->lx, &r->tok);
 		else
-			read_address(&r, true);
+			read_address(r, true);
 	}
-	list->n_addrs = r.out->len;
-	list->truncated = r.truncated;
-	list->addrs = (const struct imap_address *)(void *)r.out->data;
-	g_ptr_array_add(he->arrays, g_array_free(r.out, FALSE));
-	g_string_free(r.lx.comment, TRUE);
-	g_string_free(r.tok.text, TRUE);
-	g_string_free(r.phrase, TRUE);
-	g_string_free(r.local, TRUE);
+	list->n_addrs = r->out->len - r->first;
+	list->truncated = r->truncated;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -441,14 +486,14 @@ parse_addresses(struct imap_header_envelope *he, const struct imap_limits *limit
 
 /* The value without surrounding blanks, kept; NULL for an absent field. */
 static const char *
-keep_value(struct imap_header_envelope *he, GString *v, size_t *len_r)
+keep_value(struct imap_header_envelope *he, const struct span *v, size_t *len_r)
 {
 	const char *s, *e;
 
-	if (v == NULL)
+	if (v->p == NULL)
 		return NULL;
-	s = v->str;
-	e = v->str + v->len;
+	s = v->p;
+	e = v->p + v->n;
 	while (s < e && *s == ' ')
 		s++;
 	while (e > s && e[-1] == ' ')
@@ -458,35 +503,57 @@ keep_value(struct imap_header_envelope *he, GString *v, size_t *len_r)
 	return g_string_chunk_insert_len(he->strings, s, e - s);
 }
 
+/* From, To and Cc into he->env; the strings go to he->strings, the
+ * entries to one array that he then owns. */
+static void
+read_lists(struct imap_header_envelope *he, const struct imap_limits *limits,
+	   struct span values[FIELD_COUNT])
+{
+	static const int fields[3] = { FIELD_FROM, FIELD_TO, FIELD_CC };
+	struct imap_address_list *lists[3] = { &he->env.from, &he->env.to, &he->env.cc };
+	struct addr_reader r = {
+		.he = he,
+		.limits = limits,
+		.out = g_array_new(FALSE, TRUE, sizeof(struct imap_address)),
+		.phrase = g_string_sized_new(64),
+		.local = g_string_sized_new(64),
+	};
+	guint start[3] = { 0 };
+
+	for (int i = 0; i < 3; i++) {
+		start[i] = r.out->len;
+		if (values[fields[i]].p != NULL)
+			parse_addresses(&r, &values[fields[i]], lists[i]);
+	}
+	if (r.out->len > 0)
+		he->addrs = (struct imap_address *)(void *)g_array_free(r.out, FALSE);
+	else
+		g_array_free(r.out, TRUE);
+	for (int i = 0; i < 3; i++)
+		lists[i]->addrs = lists[i]->n_addrs > 0 ? he->addrs + start[i] : NULL;
+	g_string_free(r.phrase, TRUE);
+	g_string_free(r.local, TRUE);
+}
+
 struct imap_header_envelope *
 imap_header_envelope_parse(const char *data, size_t len, const struct imap_limits *limits)
 {
 	struct imap_header_envelope *he = g_new0(struct imap_header_envelope, 1);
-	GString *values[FIELD_COUNT] = { NULL };
+	struct span values[FIELD_COUNT] = { { NULL, 0 } };
 	struct imap_envelope *env = &he->env;
-	static const struct imap_address_list empty = { NULL, 0, false };
+	char *buf = g_malloc(MIN(len, (size_t)FIELD_COUNT * HEADER_FIELD_MAX) + 1);
 
 	he->strings = g_string_chunk_new(MIN(len + 64, 4096));
-	he->arrays = g_ptr_array_new_with_free_func(g_free);
-	split_fields(data, len, values);
-	env->date = keep_value(he, values[FIELD_DATE], NULL);
-	env->subject = keep_value(he, values[FIELD_SUBJECT], &env->subject_len);
-	env->message_id = keep_value(he, values[FIELD_MESSAGE_ID], NULL);
-	env->in_reply_to = keep_value(he, values[FIELD_IN_REPLY_TO], NULL);
-	he->references = keep_value(he, values[FIELD_REFERENCES], NULL);
+	split_fields(data, len, buf, values);
+	env->date = keep_value(he, &values[FIELD_DATE], NULL);
+	env->subject = keep_value(he, &values[FIELD_SUBJECT], &env->subject_len);
+	env->message_id = keep_value(he, &values[FIELD_MESSAGE_ID], NULL);
+	env->in_reply_to = keep_value(he, &values[FIELD_IN_REPLY_TO], NULL);
+	he->references = keep_value(he, &values[FIELD_REFERENCES], NULL);
 	if (he->references != NULL && he->references[0] == '\0')
 		he->references = NULL;
-	env->from = env->to = env->cc = empty;
-	if (values[FIELD_FROM] != NULL)
-		parse_addresses(he, limits, values[FIELD_FROM], &env->from);
-	if (values[FIELD_TO] != NULL)
-		parse_addresses(he, limits, values[FIELD_TO], &env->to);
-	if (values[FIELD_CC] != NULL)
-		parse_addresses(he, limits, values[FIELD_CC], &env->cc);
-	for (int i = 0; i < FIELD_COUNT; i++) {
-		if (values[i] != NULL)
-			g_string_free(values[i], TRUE);
-	}
+	read_lists(he, limits, values);
+	g_free(buf);
 	return he;
 }
 
@@ -508,6 +575,6 @@ imap_header_envelope_free(struct imap_header_envelope **he)
 	if (*he == NULL)
 		return;
 	g_string_chunk_free((*he)->strings);
-	g_ptr_array_unref((*he)->arrays);
+	g_free((*he)->addrs);
 	g_clear_pointer(he, g_free);
 }
