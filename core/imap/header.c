@@ -51,20 +51,20 @@ enum header_field {
 };
 
 static const char *const field_names[FIELD_COUNT] = {
-	[FIELD_FROM] = "From",
-	[FIELD_TO] = "To",
-	[FIELD_CC] = "Cc",
-	[FIELD_SUBJECT] = "Subject",
-	[FIELD_DATE] = "Date",
-	[FIELD_MESSAGE_ID] = "Message-ID",
-	[FIELD_IN_REPLY_TO] = "In-Reply-To",
-	[FIELD_REFERENCES] = "References",
+    [FIELD_FROM] = "From",
+    [FIELD_TO] = "To",
+    [FIELD_CC] = "Cc",
+    [FIELD_SUBJECT] = "Subject",
+    [FIELD_DATE] = "Date",
+    [FIELD_MESSAGE_ID] = "Message-ID",
+    [FIELD_IN_REPLY_TO] = "In-Reply-To",
+    [FIELD_REFERENCES] = "References",
 };
 
 struct imap_header_envelope {
 	struct imap_envelope env;
 	const char *references;
-	GStringChunk *strings;  /* every string above */
+	GStringChunk *strings;	    /* every string above */
 	struct imap_address *addrs; /* From, To and Cc's entries, in that order */
 };
 
@@ -82,7 +82,8 @@ static int
 field_index(const char *name, size_t len)
 {
 	for (int i = 0; i < FIELD_COUNT; i++) {
-		if (strlen(field_names[i]) == len && g_ascii_strncasecmp(name, field_names[i], len) == 0)
+		if (strlen(field_names[i]) == len &&
+		    g_ascii_strncasecmp(name, field_names[i], len) == 0)
 			return i;
 	}
 	return -1;
@@ -190,8 +191,19 @@ static bool
 ends_atom(char c)
 {
 	switch (c) {
-	case '<': case '>': case '@': case ',': case ':': case ';':
-	case ' ': case '(': case ')': case '"': case '[': case ']': case '\\':
+	case '<':
+	case '>':
+	case '@':
+	case ',':
+	case ':':
+	case ';':
+	case ' ':
+	case '(':
+	case ')':
+	case '"':
+	case '[':
+	case ']':
+	case '\\':
 		return true;
 	default:
 		return false;
@@ -205,7 +217,7 @@ static struct span
 lex_quoted_text(struct lexer *lx, char close, bool *closed_r)
 {
 	char *w = lx->p;
-	struct span t = { lx->p, 0 };
+	struct span t = {lx->p, 0};
 	unsigned depth = 1;
 
 	*closed_r = false;
@@ -304,11 +316,11 @@ struct addr_reader {
 	const struct imap_limits *limits;
 	struct lexer lx;
 	struct tok tok;
-	GArray *out;          /* struct imap_address, all lists */
-	guint first;          /* the current list's first entry in out */
+	GArray *out; /* struct imap_address, all lists */
+	guint first; /* the current list's first entry in out */
 	bool truncated;
-	GString *phrase;      /* words with single spaces: a display name */
-	GString *local;       /* the same words without spaces: a local part */
+	GString *phrase; /* words with single spaces: a display name */
+	GString *local;	 /* the same words without spaces: a local part */
 };
 
 static const char *
@@ -320,7 +332,7 @@ keep(struct addr_reader *r, const char *s, size_t n)
 static void
 push(struct addr_reader *r, const char *name, const char *mailbox, const char *host)
 {
-	struct imap_address a = { .name = name, .mailbox = mailbox, .host = host };
+	struct imap_address a = {.name = name, .mailbox = mailbox, .host = host};
 
 	if (host != NULL && host[0] == '\0' && mailbox[0] == '\0')
 		return; /* "<>", "@": nothing to show or answer */
@@ -509,16 +521,16 @@ static void
 read_lists(struct imap_header_envelope *he, const struct imap_limits *limits,
 	   struct span values[FIELD_COUNT])
 {
-	static const int fields[3] = { FIELD_FROM, FIELD_TO, FIELD_CC };
-	struct imap_address_list *lists[3] = { &he->env.from, &he->env.to, &he->env.cc };
+	static const int fields[3] = {FIELD_FROM, FIELD_TO, FIELD_CC};
+	struct imap_address_list *lists[3] = {&he->env.from, &he->env.to, &he->env.cc};
 	struct addr_reader r = {
-		.he = he,
-		.limits = limits,
-		.out = g_array_new(FALSE, TRUE, sizeof(struct imap_address)),
-		.phrase = g_string_sized_new(64),
-		.local = g_string_sized_new(64),
+	    .he = he,
+	    .limits = limits,
+	    .out = g_array_new(FALSE, TRUE, sizeof(struct imap_address)),
+	    .phrase = g_string_sized_new(64),
+	    .local = g_string_sized_new(64),
 	};
-	guint start[3] = { 0 };
+	guint start[3] = {0};
 
 	for (int i = 0; i < 3; i++) {
 		start[i] = r.out->len;
@@ -539,7 +551,7 @@ struct imap_header_envelope *
 imap_header_envelope_parse(const char *data, size_t len, const struct imap_limits *limits)
 {
 	struct imap_header_envelope *he = g_new0(struct imap_header_envelope, 1);
-	struct span values[FIELD_COUNT] = { { NULL, 0 } };
+	struct span values[FIELD_COUNT] = {{NULL, 0}};
 	struct imap_envelope *env = &he->env;
 	char *buf = g_malloc(MIN(len, (size_t)FIELD_COUNT * HEADER_FIELD_MAX) + 1);
 

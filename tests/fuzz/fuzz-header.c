@@ -48,7 +48,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* the header parser reads only max_addresses */
-	const struct imap_limits limits = { .max_addresses = 20 };
+	const struct imap_limits limits = {.max_addresses = 20};
 	struct imap_header_envelope *he;
 	const struct imap_envelope *e;
 

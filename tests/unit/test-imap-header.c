@@ -18,10 +18,9 @@ dump_list(GString *out, const struct imap_address_list *l)
 	for (size_t i = 0; i < l->n_addrs; i++) {
 		const struct imap_address *a = &l->addrs[i];
 
-		g_string_append_printf(out, "%s%s|%s|%s", i > 0 ? "; " : "",
-				       a->name != NULL ? a->name : "NIL",
-				       a->mailbox != NULL ? a->mailbox : "NIL",
-				       a->host != NULL ? a->host : "NIL");
+		g_string_append_printf(
+		    out, "%s%s|%s|%s", i > 0 ? "; " : "", a->name != NULL ? a->name : "NIL",
+		    a->mailbox != NULL ? a->mailbox : "NIL", a->host != NULL ? a->host : "NIL");
 	}
 	if (l->truncated)
 		g_string_append(out, "…");
@@ -31,7 +30,7 @@ static char *
 addresses(const char *header, char which)
 {
 	struct imap_header_envelope *he =
-		imap_header_envelope_parse(header, strlen(header), &limits);
+	    imap_header_envelope_parse(header, strlen(header), &limits);
 	const struct imap_envelope *e = imap_header_envelope_get(he);
 	GString *out = g_string_new(NULL);
 
@@ -47,39 +46,38 @@ struct addr_row {
 };
 
 static const struct addr_row addr_rows[] = {
-	{ "From: a@b.example\r\n", "NIL|a|b.example" },
-	{ "From: Jane Doe <jane@x.example>\r\n", "Jane Doe|jane|x.example" },
-	{ "From: \"Doe, Jane\" <jane@x.example>\r\n", "Doe, Jane|jane|x.example" },
-	{ "From: \"a \\\"q\\\" b\" <q@x>\r\n", "a \"q\" b|q|x" },
-	{ "from:   Jane\r\n  Doe\r\n\t<jane@x.example>  \r\n", "Jane Doe|jane|x.example" },
-	{ "From: jane@x.example (Jane Doe)\r\n", "Jane Doe|jane|x.example" },
-	{ "From: Jane (the (nested) one) <jane@x>\r\n", "Jane|jane|x" },
-	{ "From: =?UTF-8?B?w6lsw6g=?= =?UTF-8?Q?x?= <e@x>\r\n",
-	  "=?UTF-8?B?w6lsw6g=?= =?UTF-8?Q?x?=|e|x" },
-	{ "From: <@route.example,@r2:jane@x>\r\n", "NIL|jane|x" },
-	{ "From: Mr. J. Doe <j@x>\r\n", "Mr. J. Doe|j|x" },
-	{ "From: john . doe @ x . example\r\n", "NIL|john.doe|x.example" },
-	{ "From: \"odd local\"@x\r\n", "NIL|\"odd local\"|x" },
-	{ "From: a@[127.0.0.1]\r\n", "NIL|a|[127.0.0.1]" },
-	{ "From: a@x, b@y,, ,c@z\r\n", "NIL|a|x; NIL|b|y; NIL|c|z" },
-	{ "From: a@x b@y\r\n", "NIL|a|x; NIL|b|y" },
-	{ "From: localonly\r\n", "NIL|localonly|" },
-	{ "From: <>\r\n", "" },
-	{ "From: Team: a@x, B <b@y>;, c@z\r\n",
-	  "NIL|Team|NIL; NIL|a|x; B|b|y; NIL|NIL|NIL; NIL|c|z" },
-	{ "From: undisclosed-recipients:;\r\n", "NIL|undisclosed-recipients|NIL; NIL|NIL|NIL" },
-	{ "From: Unterminated \"quote <a@x>\r\n", "NIL|Unterminated\"quote <a@x>\"|" },
-	{ "From: Jane (unterminated comment <a@x>\r\n", "unterminated comment <a@x>|Jane|" },
-	{ "From: Jane <jane@x\r\n", "Jane|jane|x" },
-	{ "From: >>,,;;::@@<<\r\n", "NIL||NIL; NIL|NIL|NIL" },
-	{ "From: G: H: a@x;\r\n", "NIL|G|NIL; NIL|H|; NIL|a|x; NIL|NIL|NIL" },
-	{ "Subject: no from here\r\n", "" },
-	{ "", "" },
-	{ "From: first@x\r\nFrom: second@y\r\n", "NIL|first|x" },
-	{ "X-From: no@x\r\nFrom: yes@y\r\n", "NIL|yes|y" },
-	{ "From : obs@x\r\n", "NIL|obs|x" },
-	{ " From: continuation without a field\r\nFrom: a@x\r\n", "NIL|a|x" },
-	{ "From: a@x\n b@y\n", "NIL|a|x; NIL|b|y" },
+    {"From: a@b.example\r\n", "NIL|a|b.example"},
+    {"From: Jane Doe <jane@x.example>\r\n", "Jane Doe|jane|x.example"},
+    {"From: \"Doe, Jane\" <jane@x.example>\r\n", "Doe, Jane|jane|x.example"},
+    {"From: \"a \\\"q\\\" b\" <q@x>\r\n", "a \"q\" b|q|x"},
+    {"from:   Jane\r\n  Doe\r\n\t<jane@x.example>  \r\n", "Jane Doe|jane|x.example"},
+    {"From: jane@x.example (Jane Doe)\r\n", "Jane Doe|jane|x.example"},
+    {"From: Jane (the (nested) one) <jane@x>\r\n", "Jane|jane|x"},
+    {"From: =?UTF-8?B?w6lsw6g=?= =?UTF-8?Q?x?= <e@x>\r\n",
+     "=?UTF-8?B?w6lsw6g=?= =?UTF-8?Q?x?=|e|x"},
+    {"From: <@route.example,@r2:jane@x>\r\n", "NIL|jane|x"},
+    {"From: Mr. J. Doe <j@x>\r\n", "Mr. J. Doe|j|x"},
+    {"From: john . doe @ x . example\r\n", "NIL|john.doe|x.example"},
+    {"From: \"odd local\"@x\r\n", "NIL|\"odd local\"|x"},
+    {"From: a@[127.0.0.1]\r\n", "NIL|a|[127.0.0.1]"},
+    {"From: a@x, b@y,, ,c@z\r\n", "NIL|a|x; NIL|b|y; NIL|c|z"},
+    {"From: a@x b@y\r\n", "NIL|a|x; NIL|b|y"},
+    {"From: localonly\r\n", "NIL|localonly|"},
+    {"From: <>\r\n", ""},
+    {"From: Team: a@x, B <b@y>;, c@z\r\n", "NIL|Team|NIL; NIL|a|x; B|b|y; NIL|NIL|NIL; NIL|c|z"},
+    {"From: undisclosed-recipients:;\r\n", "NIL|undisclosed-recipients|NIL; NIL|NIL|NIL"},
+    {"From: Unterminated \"quote <a@x>\r\n", "NIL|Unterminated\"quote <a@x>\"|"},
+    {"From: Jane (unterminated comment <a@x>\r\n", "unterminated comment <a@x>|Jane|"},
+    {"From: Jane <jane@x\r\n", "Jane|jane|x"},
+    {"From: >>,,;;::@@<<\r\n", "NIL||NIL; NIL|NIL|NIL"},
+    {"From: G: H: a@x;\r\n", "NIL|G|NIL; NIL|H|; NIL|a|x; NIL|NIL|NIL"},
+    {"Subject: no from here\r\n", ""},
+    {"", ""},
+    {"From: first@x\r\nFrom: second@y\r\n", "NIL|first|x"},
+    {"X-From: no@x\r\nFrom: yes@y\r\n", "NIL|yes|y"},
+    {"From : obs@x\r\n", "NIL|obs|x"},
+    {" From: continuation without a field\r\nFrom: a@x\r\n", "NIL|a|x"},
+    {"From: a@x\n b@y\n", "NIL|a|x; NIL|b|y"},
 };
 
 static void
@@ -98,15 +96,14 @@ test_addresses(void)
 static void
 test_fields(void)
 {
-	static const char h[] =
-		"Date: Mon, 2 Jan 2006\r\n 15:04:05 -0700\r\n"
-		"Subject:  Re: a\r\n\tfolded   subject  \r\n"
-		"Message-ID: <id1@x>\r\n"
-		"In-Reply-To: <id0@x>\r\n"
-		"References: <a@x>\r\n <b@x>\r\n\t<id0@x>\r\n"
-		"To: t1@x, T2 <t2@y>\r\n"
-		"Cc: c@z\r\n"
-		"\r\n";
+	static const char h[] = "Date: Mon, 2 Jan 2006\r\n 15:04:05 -0700\r\n"
+				"Subject:  Re: a\r\n\tfolded   subject  \r\n"
+				"Message-ID: <id1@x>\r\n"
+				"In-Reply-To: <id0@x>\r\n"
+				"References: <a@x>\r\n <b@x>\r\n\t<id0@x>\r\n"
+				"To: t1@x, T2 <t2@y>\r\n"
+				"Cc: c@z\r\n"
+				"\r\n";
 	struct imap_header_envelope *he = imap_header_envelope_parse(h, sizeof(h) - 1, &limits);
 	const struct imap_envelope *e = imap_header_envelope_get(he);
 	char *to = addresses(h, 't'), *cc = addresses(h, 'c');
@@ -189,7 +186,8 @@ test_many_addresses(void)
 static void
 test_huge(void)
 {
-	static const char *const fills[] = { "\"", "(", "((((((((", "<", "\\", "a", " ", ":", "\r\n " };
+	static const char *const fills[] = {"\"", "(", "((((((((", "<",	   "\\",
+					    "a",  " ", ":",	   "\r\n "};
 	size_t big = 10u * 1024 * 1024;
 
 	for (size_t f = 0; f < G_N_ELEMENTS(fills); f++) {
