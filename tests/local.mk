@@ -46,8 +46,10 @@ EXTRA_DIST += tests/integration/test-cli.py
 TESTS += tests/integration/test-show-json.py
 EXTRA_DIST += tests/integration/test-show-json.py
 TESTS += tests/integration/test-parts.py
+TESTS += tests/integration/test-header-envelope.py
 TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
+EXTRA_DIST += tests/integration/test-header-envelope.py
 EXTRA_DIST += tests/integration/test-crypto.py
 # #14/#15: tern parts on encrypted mail; a gpg-agent that never answers.
 TESTS += tests/integration/test-crypto-parts.py

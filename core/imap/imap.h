@@ -466,6 +466,25 @@ struct imap_envelope {
 	const char *message_id;
 };
 
+/* An ENVELOPE built from a header block: the data of
+ * BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO
+ * REFERENCES)] (core/imap/header.c). The same strings ENVELOPE gives (raw,
+ * RFC 2047 words undecoded, fields unfolded and trimmed, addresses split
+ * into name / mailbox / host with group markers), plus References. Sender,
+ * Reply-To and Bcc stay empty. A mailbox without a domain has host "".
+ * Never fails: whatever the bytes, the result is bounded (64 KiB of each
+ * field, limits->max_addresses per address list). */
+struct imap_header_envelope;
+
+/* transfer full: free with imap_header_envelope_free(). */
+struct imap_header_envelope *imap_header_envelope_parse(const char *data, size_t len,
+							const struct imap_limits *limits);
+/* transfer none, valid until imap_header_envelope_free(). */
+const struct imap_envelope *imap_header_envelope_get(const struct imap_header_envelope *he);
+/* The References value, or NULL when absent or empty; transfer none. */
+const char *imap_header_envelope_references(const struct imap_header_envelope *he);
+void imap_header_envelope_free(struct imap_header_envelope **he);
+
 struct imap_body_param {
 	const char *name;
 	const char *value;

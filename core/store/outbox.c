@@ -61,6 +61,8 @@ run(struct store *s, sqlite3_stmt *st, int *changes_r, GError **error)
 static int
 begin(struct store *s, bool *own_r, GError **error)
 {
+	if (store_bulk_commit(s, error) < 0) /* a folder's rows are not the outbox's */
+		return -1;
 	*own_r = !store_in_txn(s);
 	return *own_r ? store_begin(s, error) : 0;
 }

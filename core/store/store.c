@@ -296,6 +296,8 @@ struct store {
 	char *path;
 	bool read_only;
 	bool in_txn;
+	bool bulk_txn;     /* the open transaction is store_bulk_begin()'s */
+	bool bulk;         /* between store_bulk_begin() and store_bulk_end() */
 	guint64 body_limit;
 	sqlite3_stmt *stmt[ST_COUNT];
 	GHashTable *folder_ids; /* name -> gint64 id (boxed in the pointer) */
@@ -739,6 +741,7 @@ store_free(struct store **sp)
 
 	if (s == NULL)
 		return;
+	store_bulk_end(s, NULL); /* a folder's rows are kept, as after each commit */
 	if (s->in_txn)
 		store_rollback(s);
 	close_db(s);
@@ -771,18 +774,74 @@ store_commit(struct store *s, GError **error)
 		return -1;
 	}
 	s->in_txn = false;
+	s->bulk_txn = false;
 	return 0;
 }
 
 void
 store_rollback(struct store *s)
 {
+	s->bulk_txn = false;
 	if (!s->in_txn)
 		return;
 	exec(s, "ROLLBACK", NULL);
 	s->in_txn = false;
 	/* ids learnt inside the transaction may be gone */
 	g_hash_table_remove_all(s->folder_ids);
+}
+
+/* ---- Bulk writes ----------------------------------------------------------- */
+
+/* SQLite's default: a checkpoint once the WAL has this many pages. */
+#define STORE_AUTOCHECKPOINT_PAGES 1000
+
+int
+store_bulk_begin(struct store *s, GError **error)
+{
+	if (s->read_only || s->in_txn)
+		return 0;
+	if (!s->bulk) {
+		/* the WAL grows through the load; store_bulk_end() checkpoints */
+		sqlite3_wal_autocheckpoint(s->db, 0);
+		s->bulk = true;
+	}
+	if (store_begin(s, error) < 0)
+		return -1;
+	s->bulk_txn = true;
+	return 0;
+}
+
+bool
+store_bulk_open(struct store *s)
+{
+	return s->bulk_txn;
+}
+
+int
+store_bulk_commit(struct store *s, GError **error)
+{
+	if (!s->bulk_txn)
+		return 0;
+	s->bulk_txn = false;
+	return store_commit(s, error);
+}
+
+int
+store_bulk_end(struct store *s, GError **error)
+{
+	int rc = store_bulk_commit(s, error);
+
+	if (!s->bulk)
+		return rc;
+	s->bulk = false;
+	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
+	/* PASSIVE: never waits for another process's readers */
+	if (rc == 0 && !s->in_txn &&
+	    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+		    SQLITE_OK &&
+	    sqlite3_errcode(s->db) != SQLITE_BUSY)
+		rc = fail(s, error, _("cannot write"));
+	return rc;
 }
 
 /* Run fn inside a transaction unless one is open already. */
@@ -806,13 +865,25 @@ txn_end(struct store *s, bool own, int rc, GError **error)
 }
 
 static int
-refuse_read_only(struct store *s, GError **error)
+refuse_read_only_only(struct store *s, GError **error)
 {
 	if (!s->read_only)
 		return 0;
 	g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, _("cache %s is open read-only"),
 		    s->path);
 	return -1;
+}
+
+/* Every write but store_messages_put() passes here first: a bulk
+ * transaction is committed before it, so that the write is committed when
+ * its call returns, as it would be without one (the user's own changes and
+ * the outbox must not wait for, or be rolled back with, a folder's rows). */
+static int
+refuse_read_only(struct store *s, GError **error)
+{
+	if (refuse_read_only_only(s, error) < 0)
+		return -1;
+	return store_bulk_commit(s, error);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1416,7 +1487,8 @@ store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
 	bool own;
 	int rc = 0;
 
-	if (refuse_read_only(s, error) < 0)
+	/* joins a bulk transaction (store_bulk_begin()) */
+	if (refuse_read_only_only(s, error) < 0)
 		return -1;
 	STORE_TXN_BEGIN(s, error, own);
 	id = need_folder(s, folder, error);

@@ -81,6 +81,20 @@ int store_begin(struct store *s, GError **error);
 int store_commit(struct store *s, GError **error);
 void store_rollback(struct store *s);
 
+/* A bulk write: a folder's first load in the interface, whose rows come in
+ * batches between which the user goes on working. store_bulk_begin() opens
+ * a transaction (unless one is open) that store_messages_put() calls join;
+ * any other write commits it first, so that write is committed when its
+ * call returns. The caller commits it with store_bulk_commit() often enough
+ * that other processes get the write lock (the command line's sync commits
+ * 100 ms after it began). WAL checkpoints wait from the first
+ * store_bulk_begin() to store_bulk_end(), which commits, turns them back on
+ * and runs one that waits for nobody. */
+int store_bulk_begin(struct store *s, GError **error);
+bool store_bulk_open(struct store *s);
+int store_bulk_commit(struct store *s, GError **error);
+int store_bulk_end(struct store *s, GError **error);
+
 /* ---- Folders ---------------------------------------------------------- */
 
 struct store_folder {

@@ -39,8 +39,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import ternlib  # noqa: E402
 from ternlib import dovecot_server  # noqa: E402
 
-COLD_ITEMS = ("UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ "
-              "BODY.PEEK[HEADER.FIELDS (REFERENCES)]")
+COLD_ITEMS = ("UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ BODY.PEEK[HEADER.FIELDS (FROM TO CC "
+              "SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES)]")
 WARM_ITEMS = "UID FLAGS"
 OPENS = [("limit50", ["--limit", "50"]), ("json", ["--json"])]
 

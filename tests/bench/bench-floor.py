@@ -11,7 +11,7 @@ COMPRESS off), the median of --runs:
                IN-REPLY-TO REFERENCES)], read to the end without parsing
                (tests/bench/floor.c)
   floor env    the same with ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS
-               (REFERENCES)] instead (what tern fetches today)
+               (REFERENCES)] instead (what tern fetched before issue 17)
   floor flags  UID FLAGS: what a client that has everything cached must
                still learn (the floor of a reopen)
   cold         `tern list FOLDER --json >/dev/null`, no cache file: every

@@ -19,7 +19,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "lib"))
 import ternlib  # noqa: E402
 from ternlib import dovecot_server  # noqa: E402
 
-ITEMS = "UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
+ITEMS = ("UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT "
+         "DATE MESSAGE-ID IN-REPLY-TO REFERENCES)]")
 
 
 def run_tern(env, folder):

@@ -41,8 +41,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 import ternlib  # noqa: E402
 
-FETCH_ITEMS = (b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
-               b"BODY.PEEK[HEADER.FIELDS (REFERENCES)])")
+FETCH_ITEMS = (b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM TO CC "
+               b"SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES)])")
 ROW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 
 

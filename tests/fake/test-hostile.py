@@ -12,7 +12,8 @@ Classes (numbers as in issue 7): 1 STARTTLS injection, 2 downgrade and
 certificates, 3 lengths and numbers, 4 nesting and fan-out, 5 injection
 through names, 6 terminal escapes, 7 sessions that go wrong, 8 no lost mail;
 issue 12, bug 9: 9 plaintext while STARTTLS is in flight, and a response
-line trickled forever.
+line trickled forever; issue 17: 10 the header block the summaries are built
+from (BODY[HEADER.FIELDS (FROM ...)]).
 """
 import hashlib
 import json
@@ -189,7 +190,7 @@ def select(n=1, cmd="EXAMINE", folder="INBOX"):
                                           "READ-ONLY" if cmd == "EXAMINE" else "READ-WRITE"))
 
 
-FETCH_LIST = "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS .*ENVELOPE.*\\)\n"
+FETCH_LIST = "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS .*HEADER\\.FIELDS \\(FROM .*\\)\n"
 
 LOGOUT = ("C~ \\S+ LOGOUT\n"
           "S: * BYE bye\n"
@@ -249,7 +250,8 @@ def main(t):
         os.makedirs(certdir)
         certs.make_certs(certdir)
         base = baseline_rss(t, tmp)
-        for fn in (class1, class2, class3, class4, class5, class6, class7, class8, class9):
+        for fn in (class1, class2, class3, class4, class5, class6, class7, class8, class9,
+                   class10):
             fn(t, tmp, certdir, base)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -817,6 +819,62 @@ def class9(t, tmp, certdir, base):
         script = head + "DRIP 0.25 %s\n" % forever + "S: $TAG OK done\n" + LOGOUT
         case(t, tmp, "9 a line trickled forever: %s" % argv[0], script, argv, EX_IOERR,
              conf={"timeout": "3"}, server_ok=None, check=timed)
+
+
+# 10 ----------------------------------------------------------- header blocks
+
+def header_fetch(seq, uid, block):
+    """A summary answered with a header block instead of ENVELOPE. block is
+    bytes, or a list of bytes and (n, c) for n bytes of c that the fake server
+    makes itself (so that this process stays small: its pages would count in
+    tern's peak RSS through the fork)."""
+    pieces = block if isinstance(block, list) else [block]
+    size = sum(len(x) if isinstance(x, bytes) else x[0] for x in pieces)
+    out = raw(b"* %d FETCH (UID %d FLAGS (\\Seen) INTERNALDATE \"01-Jan-2024 12:00:00 +0000\" "
+              b"RFC822.SIZE 100 BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID "
+              b"IN-REPLY-TO REFERENCES)] {%d}\r\n" % (seq, uid, size))
+    for x in pieces:
+        out += raw(x) if isinstance(x, bytes) else "SEND_BYTES %d %s\n" % x
+    return out + raw(b")\r\n")
+
+
+def class10(t, tmp, certdir, base):
+    head = prelude() + select(n=3) + FETCH_LIST
+    good = (b"From: Alice <alice@example.org>\r\nSubject: first\r\n"
+            b"Date: Mon, 1 Jan 2024 12:00:00 +0000\r\nMessage-ID: <m1@x>\r\n\r\n")
+    last = (b"From: \"Carol, C.\" <carol@example.org>\r\nSubject: third\r\n"
+            b"Message-ID: <m3@x>\r\nIn-Reply-To: <m1@x>\r\nReferences: <m1@x>\r\n\r\n")
+    many = b",\r\n ".join(b"U%d <u%d@x>" % (i, i) for i in range(10000))
+    cases = [
+        ("a header of 10 MB", [b"Subject: ", (9 << 20, "s"), b"\r\nFrom: ", (1 << 20, "f"),
+                               b"@x\r\n\r\n"]),
+        ("10,000 addresses", b"From: b@x\r\nTo: " + many + b"\r\nCc: " + many + b"\r\n\r\n"),
+        ("NUL bytes", b"From: B\x00ob <b\x00@x>\r\nSubject: a\x00b\x00\r\n"
+         b"Message-ID: <\x00>\r\n\r\n"),
+        ("an unterminated quote", b'From: "Bob <b@x>, c@y\r\nSubject: q\r\n\r\n'),
+        ("an unterminated comment", [b"From: b@x (Bob (((\r\nTo: ", (100000, "("),
+                                     b"\r\n\r\n"]),
+        ("unterminated angles", b"From: Bob <<<<b@x\r\nTo: <" * 1000 + b"\r\n\r\n"),
+        ("only garbage", bytes(range(256)) * 64),
+    ]
+    for name, block in cases:
+        script = (head + header_fetch(1, 1, good) + header_fetch(2, 2, block) +
+                  header_fetch(3, 3, last) + "S: $TAG OK done\n" + LOGOUT)
+
+        def listed(r, name=name):
+            try:
+                rows = {m["uid"]: m for m in json.loads(r.out)}
+            except ValueError:
+                rows = {}
+            t.eq(sorted(rows), [1, 2, 3], "10 %s: the folder is listed" % name)
+            t.ok(len(r.out) < 300000, "10 %s: what is printed is bounded (%d bytes)"
+                 % (name, len(r.out)))
+            if 1 in rows and 3 in rows:
+                t.eq((rows[1].get("from"), rows[3].get("subject")),
+                     ("Alice <alice@example.org>", "third"),
+                     "10 %s: the good messages around it are intact" % name)
+        case(t, tmp, "10 header block: " + name, script, ["list", "INBOX", "--json"],
+             EX_OK, base=base, check=listed)
 
 
 if __name__ == "__main__":

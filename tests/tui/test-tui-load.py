@@ -30,7 +30,7 @@ COUNT = 310
 MIN_NEXT_UID = 1000000
 # the first screen and the rest; a little room, far below the ~500 of UID ranges
 MAX_FETCHES = 4
-SUMMARY_FETCH = re.compile(r"C: \S+ (UID )?FETCH \S+ \(UID FLAGS INTERNALDATE .*ENVELOPE")
+SUMMARY_FETCH = re.compile(r"C: \S+ (UID )?FETCH \S+ \(UID FLAGS INTERNALDATE .*HEADER\.FIELDS \(FROM")
 
 
 def main(t):

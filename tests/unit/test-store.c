@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/model/query.h"
+#include "core/store/store-private.h"
 #include "core/store/store.h"
 #include "core/text/text.h"
 
@@ -913,6 +914,63 @@ set_claim(const char *path, gint64 id, gint64 pid, gint64 at)
 	g_free(sql);
 }
 
+/* A bulk transaction: its rows are invisible to another process until it is
+ * committed, and any other write commits it first, so that write (and the
+ * rows before it) are on disk when its call returns. */
+static void
+test_bulk(void)
+{
+	char *path = db_path("bulk.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1 };
+	GError *err = NULL;
+	GArray *uids = NULL;
+	guint n = 0;
+
+	g_assert_cmpint(store_folder_set(s, "Load", &f, &err), ==, 0);
+	g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+	g_assert_true(store_bulk_open(s));
+	put_range(s, "Load", 1, 1, 500);
+	put_range(s, "Load", 1, 501, 1000);
+	g_assert_true(store_bulk_open(s));
+	g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
+	g_assert_cmpuint(uids->len, ==, 0);
+	g_clear_pointer(&uids, g_array_unref);
+	/* the user's change: committed with the rows before it, at once */
+	g_assert_cmpint(store_journal_add(s, STORE_ACTION_FLAGS_ADD, "Load", 1, "1", "\\Seen",
+					  NULL, &err), ==, 0);
+	g_assert_false(store_bulk_open(s));
+	g_assert_false(store_in_txn(s));
+	g_assert_cmpint(store_journal_count(other, &n, &err), ==, 0);
+	g_assert_cmpuint(n, ==, 1);
+	g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
+	g_assert_cmpuint(uids->len, ==, 1000);
+	g_clear_pointer(&uids, g_array_unref);
+	/* a bulk transaction begun again, committed by the caller */
+	g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+	put_range(s, "Load", 1, 1001, 1500);
+	g_assert_cmpint(store_bulk_commit(s, &err), ==, 0);
+	g_assert_false(store_in_txn(s));
+	/* not begun inside another transaction: its writes are that one's */
+	g_assert_cmpint(store_begin(s, &err), ==, 0);
+	g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+	g_assert_false(store_bulk_open(s));
+	g_assert_cmpint(store_commit(s, &err), ==, 0);
+	/* store_free() keeps an open bulk transaction's rows */
+	g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+	put_range(s, "Load", 1, 1501, 2000);
+	g_assert_cmpint(store_bulk_end(s, &err), ==, 0);
+	g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+	put_range(s, "Load", 1, 2001, 2500);
+	store_free(&s);
+	g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
+	g_assert_cmpuint(uids->len, ==, 2500);
+	g_clear_pointer(&uids, g_array_unref);
+	g_assert_no_error(err);
+	store_free(&other);
+	g_free(path);
+}
+
 static void
 test_journal(void)
 {
@@ -1423,6 +1481,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/messages", test_messages);
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);
+	g_test_add_func("/store/bulk", test_bulk);
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
 	g_test_add_func("/store/folder-list", test_folder_list);

@@ -22,6 +22,15 @@
 /* Cached rows added per idle call once the first screen is drawn. */
 #define CACHE_WALK_CHUNK 2000
 
+/* A folder's first load writes its rows in large transactions (a commit
+ * per batch of 500 rewrote the same index pages into the WAL 200 times at
+ * 100,000 messages), committed after CACHE_LOAD_TXN_ROWS rows or
+ * CACHE_LOAD_TXN_MS after they began, whichever comes first, so that
+ * another tern waits for the lock no longer than that; WAL checkpoints wait
+ * for the end of the load (store_bulk_begin() in store.h). */
+#define CACHE_LOAD_TXN_ROWS 10000
+#define CACHE_LOAD_TXN_MS 100
+
 static void walk_stop(struct tui *t);
 
 /* A store call failed: say so once, then stop writing. */
@@ -79,9 +88,65 @@ cache_open(struct tui *t)
 	g_free(path);
 }
 
+/* ---- the load's transactions ---------------------------------------------- */
+
+static void
+load_txn_commit(struct tui *t)
+{
+	GError *err = NULL;
+
+	if (t->cache_load_timer != 0)
+		g_source_remove(t->cache_load_timer);
+	t->cache_load_timer = 0;
+	t->cache_load_rows = 0;
+	if (t->store != NULL && store_bulk_commit(t->store, &err) < 0)
+		cache_failed(t, err);
+}
+
+static gboolean
+load_txn_timeout(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->cache_load_timer = 0;
+	load_txn_commit(t);
+	return G_SOURCE_REMOVE;
+}
+
+/* The load is over (done, failed or left): commit, and checkpoint the WAL. */
+static void
+load_txn_end(struct tui *t)
+{
+	GError *err = NULL;
+
+	load_txn_commit(t);
+	if (t->store != NULL && store_bulk_end(t->store, &err) < 0)
+		cache_failed(t, err);
+}
+
+/* Before writing n rows of the load. */
+static void
+load_txn_rows(struct tui *t, guint n)
+{
+	GError *err = NULL;
+
+	if (!store_bulk_open(t->store)) {
+		if (store_bulk_begin(t->store, &err) < 0) {
+			cache_failed(t, err);
+			return;
+		}
+		t->cache_load_rows = 0;
+		if (t->cache_load_timer == 0 && store_bulk_open(t->store))
+			t->cache_load_timer = g_timeout_add(CACHE_LOAD_TXN_MS, load_txn_timeout, t);
+	}
+	t->cache_load_rows += n;
+}
+
 void
 cache_close(struct tui *t)
 {
+	if (t->store != NULL)
+		load_txn_end(t);
 	walk_stop(t);
 	cache_counts_cancel(t);
 	store_free(&t->store);
@@ -398,6 +463,7 @@ cache_start_folder(struct tui *t, const struct imap_mailbox_info *info)
 	t->cache_uidvalidity = info->uidvalidity;
 	if (t->cache_read_only || !cache_usable(t) || info->uidvalidity == 0)
 		return;
+	load_txn_end(t); /* an earlier load that never finished */
 	/* UIDNEXT 0 until the whole folder is in: an interrupted load is
 	 * fetched again by the next resync. */
 	if (store_folder_set(t->store, t->folder, &f, &err) < 0)
@@ -416,6 +482,7 @@ cache_finish_folder(struct tui *t, const struct imap_mailbox_info *info)
 
 	if (!can_write(t) || info->uidvalidity != t->cache_uidvalidity || info->uidnext == 0)
 		return;
+	load_txn_end(t);
 	/* Rows of an earlier, interrupted load that the server no longer has. */
 	if (store_messages_uids(t->store, t->folder, info->uidvalidity, &uids, &err) < 0) {
 		cache_failed(t, err);
@@ -442,8 +509,11 @@ cache_put(struct tui *t, const struct imap_summary *sums, guint n)
 
 	if (n == 0 || !can_write(t))
 		return;
+	load_txn_rows(t, n);
 	if (store_messages_put(t->store, t->folder, t->cache_uidvalidity, sums, n, &err) < 0)
 		cache_failed(t, err);
+	else if (t->cache_load_rows >= CACHE_LOAD_TXN_ROWS)
+		load_txn_commit(t);
 }
 
 void

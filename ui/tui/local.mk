@@ -32,6 +32,8 @@ EXTRA_DIST += tests/tui/test-tui-ssh.py
 # The first load's round trips under a sparse UIDNEXT (core-client, #12 bug 5).
 TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py
+TESTS += tests/tui/test-tui-load-cache.py
+EXTRA_DIST += tests/tui/test-tui-load-cache.py
 # Triage habits: folder names, the search prompt, narrow screens (#19).
 TESTS += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py
 EXTRA_DIST += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py

@@ -229,6 +229,8 @@ struct tui {
 	struct store_replay *replay; /* queued changes being sent, or NULL */
 	struct cache_walk *cache_walk; /* the rest of the cached rows coming in */
 	guint cache_counts_source; /* the cached folders' counts, after the first screen */
+	guint cache_load_rows;  /* rows in the load's open transaction (cache.c) */
+	guint cache_load_timer; /* commits that transaction (cache.c) */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
