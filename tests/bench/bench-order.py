@@ -38,8 +38,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import ternlib  # noqa: E402
 
 FOLDER = "Big"
-FETCH_ITEMS = (b"(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE "
-               b"BODY.PEEK[HEADER.FIELDS (REFERENCES)])")
+# tern's summary items (core/imap/client.c): header fields, not ENVELOPE
+FETCH_ITEMS = (b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS "
+               b"(FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES)])")
 ROW = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d")
 HEIGHT = 30
 FIRST = 56  # tern's first screen on a 30-row terminal: twice the list's rows

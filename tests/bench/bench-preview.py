@@ -39,7 +39,9 @@ import ternlib  # noqa: E402
 from ternlib import dovecot_server  # noqa: E402
 
 
-ENV = "UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
+# tern's summary items (core/imap/client.c): header fields, not ENVELOPE
+ENV = ("UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ BODY.PEEK[HEADER.FIELDS "
+       "(FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES)]")
 
 
 def floor_lib():
