@@ -25,7 +25,7 @@ h = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(h)
 
 CAPS = "IMAP4rev1 UIDPLUS MOVE PREVIEW"
-ASK = "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS .*ENVELOPE .* PREVIEW\\)\n"
+ASK = "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS .*HEADER\\.FIELDS .* PREVIEW\\)\n"
 
 
 def listing(*fetches):

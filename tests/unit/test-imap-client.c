@@ -453,7 +453,7 @@ test_previews(void)
 		"S: * 2 EXISTS\n"
 		"S: * OK [UIDVALIDITY 7] ok\n"
 		"S: $TAG OK [READ-WRITE] selected\n"
-		"C~ \\S+ FETCH 1:\\* \\(UID FLAGS .*ENVELOPE .* PREVIEW \\(LAZY\\)\\)\n"
+		"C~ \\S+ FETCH 1:\\* \\(UID FLAGS .*HEADER\\.FIELDS .* PREVIEW \\(LAZY\\)\\)\n"
 		"S: * 1 FETCH (UID 5 FLAGS () INTERNALDATE \"01-Jan-2024 10:00:00 +0000\" "
 		"RFC822.SIZE 10 ENVELOPE (NIL \"one\" NIL NIL NIL NIL NIL NIL NIL \"<1@x>\") "
 		"PREVIEW NIL)\n"

@@ -339,6 +339,13 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 	connected(t);
 }
 
+/* The summaries' PREVIEW: LAZY where the list shows previews. */
+static enum imap_preview_mode
+preview_mode(const struct tui *t)
+{
+	return t->cfg->ui.preview ? IMAP_PREVIEW_LAZY : IMAP_PREVIEW_OFF;
+}
+
 void
 conn_start(struct tui *t)
 {
@@ -357,11 +364,11 @@ conn_start(struct tui *t)
 	}
 	t->conn = CONN_CONNECTING;
 	t->client = imap_client_new(t->account, secret, &cb, t);
-	/* LAZY: loading a folder never waits for the server to make
+	/* LAZY: a first screen never waits for the server to make
 	 * previews; those it has not made yet come for the rows on screen
-	 * once the folder is loaded (previews_for_screen()) */
-	imap_client_set_preview(t->client, t->cfg->ui.preview ? IMAP_PREVIEW_LAZY :
-								IMAP_PREVIEW_OFF);
+	 * (conn_previews_for_screen()), and so do those of the rest of the
+	 * load, which goes without (load_next()) */
+	imap_client_set_preview(t->client, preview_mode(t));
 	op = tui_op_new(t, NULL, NULL);
 	imap_client_connect(t->client, connect_done, op);
 	tui_dirty(t);
@@ -663,7 +670,13 @@ load_next(struct tui *t)
 	hi = t->load_low - 1;
 	lo = hi > TUI_LOAD_CHUNK ? hi - TUI_LOAD_CHUNK + 1 : 1;
 	t->load_low = lo;
+	/* Below the first screen without PREVIEW: even LAZY doubles the load
+	 * on a server that has not made them yet (Dovecot 2.3, 10,000
+	 * messages: 0.17 s without, 0.32 s with; bench-preview.py). Rows get
+	 * theirs when they are shown (conn_previews_for_screen()). */
+	imap_client_set_preview(t->client, IMAP_PREVIEW_OFF);
 	fetch_range(t, lo, hi);
+	imap_client_set_preview(t->client, preview_mode(t));
 }
 
 /* How many messages make the first screen: a screenful and some. */
