@@ -11,7 +11,7 @@ build=${TERN_FUZZ_BUILD:-$top/_build-fuzz}
 mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || CC=clang "$top/configure" -q --enable-fuzzing
-targets="imap-parser mime query"
+targets="imap-parser mime query header"
 for t in $targets; do make -s -j2 "tests/fuzz/fuzz-$t" >/dev/null; done
 rc=0
 for t in $targets; do
