@@ -155,6 +155,54 @@ test_pipeline_bytes(void)
 	run_pipeline(7);
 }
 
+static void
+submit_piped(struct rec *r, bool pipeline, const char *fmt, const char *arg)
+{
+	struct imap_command *cmd = imap_command_new(imap_session_tags(r->s),
+						    imap_session_command_options(r->s), NULL,
+						    fmt, arg);
+
+	/* no continuation handler: one would keep it out of the pipeline */
+	static const struct imap_cmd_handlers h = { .untagged = cmd_untagged, .done = cmd_done };
+
+	g_assert_nonnull(cmd);
+	cmd->pipeline = pipeline;
+	imap_session_submit_command(r->s, cmd, &h, r);
+}
+
+/* Pipelined commands all go at once; the answers come in order, each to
+ * its own command; a command not pipelined waits until they are all
+ * answered, and so does one whose literal waits for "+". */
+static void
+test_pipeline_many(void)
+{
+	struct rec r;
+
+	rec_init(&r);
+	submit_piped(&r, true, "EXAMINE %m", "a");
+	submit_piped(&r, true, "UID SEARCH TEXT %s", "x");
+	submit_piped(&r, true, "EXAMINE %m", "b");
+	submit_piped(&r, false, "NOOP", NULL);
+	g_assert_cmpstr(r.sent->str, ==, "t1 EXAMINE a\r\nt2 UID SEARCH TEXT x\r\nt3 EXAMINE b\r\n");
+	feed(&r, "* 2 EXISTS\r\nt1 OK [READ-ONLY] done\r\n* SEARCH 1 2\r\nt2 OK done\r\n", 1);
+	g_assert_cmpstr(r.events->str, ==, "global EXISTS\ndone t1 0\ncmd SEARCH\ndone t2 0\n");
+	g_assert_false(strstr(r.sent->str, "NOOP") != NULL);
+	feed(&r, "t3 NO no such folder\r\n", 0);
+	g_assert_nonnull(strstr(r.sent->str, "t4 NOOP\r\n"));
+	feed(&r, "t4 OK\r\n", 0);
+	g_assert_true(imap_session_idle(r.s));
+	/* a literal that waits for "+" is not pipelined */
+	g_string_truncate(r.sent, 0);
+	submit_piped(&r, true, "EXAMINE %m", "c");
+	submit_piped(&r, true, "UID SEARCH TEXT %s", "a\r\nb");
+	g_assert_cmpstr(r.sent->str, ==, "t5 EXAMINE c\r\n");
+	feed(&r, "t5 OK\r\n", 0);
+	g_assert_cmpstr(r.sent->str, ==, "t5 EXAMINE c\r\nt6 UID SEARCH TEXT {4}\r\n");
+	feed(&r, "+ go\r\nt6 OK\r\n", 0);
+	g_assert_true(imap_session_idle(r.s));
+	rec_clear(&r);
+}
+
 /* A synchronizing literal waits for "+" before its data. */
 static void
 test_sync_literal(void)
@@ -257,6 +305,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/session/pipeline/whole", test_pipeline_whole);
 	g_test_add_func("/session/pipeline/bytes", test_pipeline_bytes);
+	g_test_add_func("/session/pipeline/many", test_pipeline_many);
 	g_test_add_func("/session/sync-literal", test_sync_literal);
 	g_test_add_func("/session/continuation", test_continuation_handler);
 	g_test_add_func("/session/stop-reading", test_stop_reading);
