@@ -1,8 +1,8 @@
 /* tern — ui/tui/results: the `/` prompt's all-folders scope (#16 "Search
  * everywhere"). The search runs on a second connection of its own, so the
- * open folder stays selected on the first: LIST, then for each selectable
- * folder EXAMINE, UID SEARCH and the matches' summaries, one folder after
- * the other. The matches stream into one list drawn in the list pane,
+ * open folder stays selected on the first: LIST, then every selectable
+ * folder's EXAMINE, UID SEARCH and the matches' summaries, pipelined
+ * (core/imap/search-all.c). The matches stream into one list drawn in the list pane,
  * newest first, with a folder column. Enter opens one in its folder (the
  * folder opens as from the folder pane; the message is selected and
  * opened once it is listed). Once the search is done, F, m and d act on
@@ -42,8 +42,9 @@ struct results {
 	struct imap_client *client; /* owned: freed before the rest */
 	GPtrArray *tokens;          /* the query's IMAP criteria */
 	bool utf8;
-	GPtrArray *folders;         /* char *: still to search */
-	char *current;              /* being searched, or NULL */
+	GPtrArray *folders;         /* char *: every folder searched */
+	struct imap_search_all *sa; /* the search, until results_free() */
+	char *current;              /* the folder that answered last, or NULL */
 	GArray *rows;               /* struct result, newest first */
 	guint sel, top;
 	guint searched, failed, dropped;
@@ -68,8 +69,6 @@ struct group {
 	char *folder;
 	GArray *uids; /* guint32 */
 };
-
-static void next_folder(struct results *r);
 
 static void
 group_free(gpointer p)
@@ -120,6 +119,7 @@ results_free(struct tui *t)
 	t->results = NULL;
 	if (r->client != NULL)
 		imap_client_free(&r->client); /* nothing of ours fires after this */
+	imap_search_all_free(&r->sa);
 	if (r->tokens != NULL)
 		g_ptr_array_unref(r->tokens);
 	if (r->folders != NULL)
@@ -179,7 +179,7 @@ shown(const char *raw)
 }
 
 static void
-add_summary(struct results *r, const struct imap_summary *s)
+add_summary(struct results *r, const char *folder, const struct imap_summary *s)
 {
 	struct result x = { 0 };
 	guint at;
@@ -191,7 +191,7 @@ add_summary(struct results *r, const struct imap_summary *s)
 			return;
 		g_array_remove_index(r->rows, r->rows->len - 1);
 	}
-	x.folder = g_strdup(r->current);
+	x.folder = g_strdup(folder);
 	x.uid = s->uid;
 	x.flags = s->flags;
 	x.date = s->date;
@@ -205,102 +205,39 @@ add_summary(struct results *r, const struct imap_summary *s)
 }
 
 static void
-summaries_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
 {
 	struct results *r = ud;
 
-	(void)c;
+	g_free(r->current);
+	r->current = g_strdup(folder);
 	for (guint i = 0; i < n; i++)
-		add_summary(r, &batch[i]);
+		add_summary(r, folder, &batch[i]);
 	tui_dirty(r->t);
 }
 
 static void
-summaries_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+folder_failed(const char *folder, const char *detail, void *ud)
 {
 	struct results *r = ud;
 
-	(void)c;
+	(void)folder;
 	(void)detail;
-	if (st != TERN_OK)
-		r->failed++;
-	next_folder(r);
-}
-
-/* The UIDs from index from on (ascending), as ranges ("3:7,9"): a folder
- * of many matches costs its newest RESULTS_MAX summaries, no more. */
-static GString *
-uid_set(const GArray *uids, guint from)
-{
-	GString *set = g_string_new(NULL);
-
-	for (guint i = from; i < uids->len;) {
-		guint32 first = g_array_index(uids, guint32, i), last = first;
-
-		while (++i < uids->len && g_array_index(uids, guint32, i) == last + 1)
-			last++;
-		if (set->len > 0)
-			g_string_append_c(set, ',');
-		if (last == first)
-			g_string_append_printf(set, "%u", first);
-		else
-			g_string_append_printf(set, "%u:%u", first, last);
-	}
-	return set;
+	r->failed++; /* an unreadable folder is skipped */
 }
 
 static void
-search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
-	    void *ud)
-{
-	struct results *r = ud;
-	GString *set;
-
-	(void)detail;
-	if (st != TERN_OK || uids == NULL || uids->len == 0) {
-		if (st != TERN_OK)
-			r->failed++;
-		next_folder(r);
-		return;
-	}
-	set = uid_set(uids, uids->len > RESULTS_MAX ? uids->len - RESULTS_MAX : 0);
-	imap_client_fetch_summaries(c, set->str, summaries_batch, summaries_done, r);
-	g_string_free(set, TRUE);
-}
-
-static void
-select_done(struct imap_client *c, enum tern_status st, const char *detail,
-	    const struct imap_mailbox_info *info, void *ud)
+search_done(enum tern_status st, const char *detail, void *ud)
 {
 	struct results *r = ud;
 
-	(void)detail;
-	(void)info;
-	if (st == TERN_ERR_CONN) {
-		finish(r, detail);
-		return;
-	}
-	if (st != TERN_OK) {
-		r->failed++; /* an unreadable folder is skipped */
-		next_folder(r);
-		return;
-	}
-	imap_client_search(c, r->tokens, r->utf8, search_done, r);
+	r->searched = r->folders->len;
+	finish(r, st != TERN_OK ? detail : NULL);
 }
 
-static void
-next_folder(struct results *r)
-{
-	g_clear_pointer(&r->current, g_free);
-	if (r->folders->len == 0) {
-		finish(r, NULL);
-		return;
-	}
-	r->current = g_ptr_array_steal_index(r->folders, 0);
-	r->searched++;
-	imap_client_select(r->client, r->current, true, select_done, r);
-	tui_dirty(r->t);
-}
+static const struct imap_search_all_ops ops = { .found = found,
+						 .failed = folder_failed,
+						 .done = search_done };
 
 static void
 folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPtrArray *folders,
@@ -319,7 +256,14 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPt
 		if (!(f->attrs & IMAP_FOLDER_NOSELECT))
 			g_ptr_array_add(r->folders, g_strdup(f->name));
 	}
-	next_folder(r);
+	if (r->folders->len == 0) {
+		finish(r, NULL);
+		return;
+	}
+	r->current = g_strdup(r->folders->pdata[0]);
+	r->sa = imap_search_all_start(c, (const char *const *)r->folders->pdata, r->folders->len,
+				      r->tokens, r->utf8, RESULTS_MAX, &ops, r);
+	tui_dirty(r->t);
 }
 
 static void
