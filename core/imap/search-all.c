@@ -21,16 +21,22 @@
 
 #include "core/common.h"
 #include "core/imap/client.h"
+#include "core/imap/imap.h"
 
 /* Folders in progress at once: each is two commands in flight (four with
  * matches), under the session's pipelining cap. */
 #define SEARCH_ALL_WINDOW 8
+/* Longest UID set in one UID FETCH: Dovecot refuses lines over 64 KiB. */
+#define SEARCH_ALL_SET_MAX 4000
 
 /* One folder being searched: the ud of its commands. */
 struct folder_run {
 	struct imap_search_all *sa;
 	guint index;  /* in sa->folders */
 	char *refused; /* why its EXAMINE was refused, or NULL */
+	guint fetches; /* UID FETCHes not answered yet */
+	enum tern_status fetch_st; /* the first that failed, or TERN_OK */
+	char *fetch_detail;
 };
 
 struct imap_search_all {
@@ -56,6 +62,7 @@ folder_run_free(gpointer p)
 	struct folder_run *fr = p;
 
 	g_free(fr->refused);
+	g_free(fr->fetch_detail);
 	g_free(fr);
 }
 
@@ -127,30 +134,16 @@ summaries_done(struct imap_client *c, enum tern_status st, const char *detail, v
 	struct folder_run *fr = ud;
 
 	(void)c;
-	if (fr->refused != NULL && st == TERN_OK)
-		st = TERN_ERR_FOLDER;
-	folder_over(fr, st, fr->refused != NULL ? fr->refused : detail);
-}
-
-/* UIDs from index from on (ascending) as ranges ("3:7,9"). */
-static GString *
-uid_ranges(const GArray *uids, guint from)
-{
-	GString *set = g_string_new(NULL);
-
-	for (guint i = from; i < uids->len;) {
-		guint32 first = g_array_index(uids, guint32, i), last = first;
-
-		while (++i < uids->len && g_array_index(uids, guint32, i) == last + 1)
-			last++;
-		if (set->len > 0)
-			g_string_append_c(set, ',');
-		if (last == first)
-			g_string_append_printf(set, "%u", first);
-		else
-			g_string_append_printf(set, "%u:%u", first, last);
+	if (st != TERN_OK && fr->fetch_st == TERN_OK) {
+		fr->fetch_st = st;
+		fr->fetch_detail = g_strdup(detail);
 	}
-	return set;
+	if (--fr->fetches > 0)
+		return;
+	st = fr->fetch_st;
+	if (fr->refused != NULL && !is_lost(st))
+		st = TERN_ERR_FOLDER;
+	folder_over(fr, st, fr->refused != NULL ? fr->refused : fr->fetch_detail);
 }
 
 static void
@@ -158,8 +151,8 @@ searched(struct imap_client *c, enum tern_status st, const char *detail, GArray 
 {
 	struct folder_run *fr = ud;
 	struct imap_search_all *sa = fr->sa;
-	GString *set;
-	guint from = 0;
+	char **sets;
+	guint from = 0, n = 0;
 
 	if (fr->refused != NULL || st != TERN_OK || uids == NULL || uids->len == 0 ||
 	    sa->lost != TERN_OK) {
@@ -172,11 +165,16 @@ searched(struct imap_client *c, enum tern_status st, const char *detail, GArray 
 	/* the newest (highest UIDs) when a cap is asked */
 	if (sa->max_per_folder > 0 && uids->len > sa->max_per_folder)
 		from = uids->len - sa->max_per_folder;
-	set = uid_ranges(uids, from);
+	sets = imap_uids_format((const uint32_t *)(void *)uids->data + from, uids->len - from,
+				SEARCH_ALL_SET_MAX);
+	while (sets[n] != NULL)
+		n++;
 	/* the searches already sent have moved the selection on */
 	imap_client_select(c, folder_name(fr), true, examined, fr);
-	imap_client_fetch_summaries(c, set->str, summaries_batch, summaries_done, fr);
-	g_string_free(set, TRUE);
+	fr->fetches = n;
+	for (guint i = n; i-- > 0;) /* the newest first */
+		imap_client_fetch_summaries(c, sets[i], summaries_batch, summaries_done, fr);
+	g_strfreev(sets);
 }
 
 static void
