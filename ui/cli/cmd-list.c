@@ -966,6 +966,46 @@ sort_found(GArray *found, const char *limit)
 	g_array_sort(found, found_cmp);
 }
 
+/* --offline: every cached folder's cached summaries, matched here (body:
+ * and text: through the cache's full-text index, which holds the text of
+ * the cached bodies). A folder the cache does not hold is left out
+ * without a word: offline, there is nothing of it to search. */
+static int
+search_all_offline(struct cli_ctx *ctx, const struct query *q, GPtrArray *folders,
+		   GArray *found, guint *tried_r, guint *failed_r)
+{
+	int rc = 0;
+
+	for (guint i = 0; i < folders->len; i++) {
+		const struct imap_folder *f = folders->pdata[i];
+		struct imap_mailbox_info info;
+		struct store_folder sf;
+		GArray *sums = NULL;
+		int r;
+
+		if ((f->attrs & IMAP_FOLDER_NOSELECT) ||
+		    store_folder_get(ctx->store, f->name, &sf, NULL) != 1 || sf.uidnext == 0)
+			continue;
+		(*tried_r)++;
+		if ((r = cli_open_folder(ctx, f->name, true, &info)) != 0 ||
+		    (r = cli_folder_summaries(ctx, f->name, &info, NULL, &sums)) != 0 ||
+		    (r = filter_offline(ctx, f->name, info.uidvalidity, sums, q)) != 0) {
+			(*failed_r)++;
+			rc = r;
+			if (sums != NULL)
+				cli_summaries_free(sums);
+			continue;
+		}
+		for (guint j = 0; j < sums->len; j++) {
+			struct found x = { g_array_index(sums, struct imap_summary, j), f->name };
+
+			g_array_append_val(found, x); /* the strings move into found */
+		}
+		g_array_unref(sums);
+	}
+	return rc;
+}
+
 /* Every selectable folder, Junk and Trash included, pipelined on the
  * command's connection (imap_search_all_start()); a folder that fails is
  * reported and skipped: the exit status is 0 unless every folder failed. */
@@ -984,12 +1024,20 @@ search_all(const struct tern_globals *g, struct cli_args *args, const struct que
 	int rc;
 
 	aw.found = g_array_new(FALSE, TRUE, sizeof(struct found));
-	if (g->offline) {
-		rc = cli_fail(TERN_ERR_CONN, _("--offline: search --all needs the server"));
-		goto out_found;
-	}
 	if ((rc = cli_open_cached(g, &ctx)) != 0)
 		goto out;
+	if (ctx.offline) {
+		guint tried = 0;
+
+		/* cli_open_cached() made sure of the cache */
+		if ((rc = cached_folders(&ctx, &w.folders)) != 0)
+			goto out;
+		rc = search_all_offline(&ctx, q, w.folders, aw.found, &tried, &aw.failed);
+		if (tried > 0 && aw.failed == tried)
+			goto out;
+		rc = 0;
+		goto print;
+	}
 	imap_client_list_folders(ctx.client, false, folders_cb, &w);
 	if (cli_wait(&ctx) != TERN_OK) {
 		rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("LIST failed"));
@@ -1012,6 +1060,7 @@ search_all(const struct tern_globals *g, struct cli_args *args, const struct que
 		rc = cli_fail(aw.last_st, _("no folder could be searched"));
 		goto out;
 	}
+print:
 	sort_found(aw.found, cli_args_get(args, "limit"));
 	{
 		struct list_out o;
@@ -1032,7 +1081,6 @@ out:
 	imap_search_all_free(&sa); /* after the client: no callback comes */
 	if (w.folders != NULL)
 		g_ptr_array_unref(w.folders);
-out_found:
 	g_ptr_array_unref(names);
 	g_array_unref(aw.found);
 	return rc;
