@@ -429,6 +429,13 @@ void imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 
  * folders at a time, then EXAMINE and the summaries of those with matches. */
 struct imap_search_all;
 struct imap_search_all_ops {
+	/* May be NULL. A folder's matches (UIDs ascending, the newest
+	 * max_per_folder) and what its EXAMINE said, before their summaries
+	 * are fetched: the caller may take those its own cache holds exactly
+	 * (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ) and report them itself,
+	 * removing them from uids; the rest are fetched. */
+	void (*matched)(const char *folder, const struct imap_mailbox_info *info, GArray *uids,
+			void *ud);
 	/* Matches of folder as they come (batch transfer none, valid during
 	 * the call); a folder may come in several batches. */
 	void (*found)(const char *folder, const struct imap_summary *batch, guint n, void *ud);

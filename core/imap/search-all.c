@@ -34,6 +34,8 @@ struct folder_run {
 	struct imap_search_all *sa;
 	guint index;  /* in sa->folders */
 	char *refused; /* why its EXAMINE was refused, or NULL */
+	struct imap_mailbox_info info; /* what its first EXAMINE said */
+	bool examined;
 	guint fetches; /* UID FETCHes not answered yet */
 	enum tern_status fetch_st; /* the first that failed, or TERN_OK */
 	char *fetch_detail;
@@ -110,7 +112,10 @@ examined(struct imap_client *c, enum tern_status st, const char *detail,
 	struct folder_run *fr = ud;
 
 	(void)c;
-	(void)info;
+	if (st == TERN_OK && !fr->examined) {
+		fr->info = *info;
+		fr->examined = true;
+	}
 	if (st != TERN_OK && fr->refused == NULL)
 		fr->refused = g_strdup(detail != NULL ? detail : _("no reason given"));
 	if (is_lost(st))
@@ -151,6 +156,7 @@ searched(struct imap_client *c, enum tern_status st, const char *detail, GArray 
 {
 	struct folder_run *fr = ud;
 	struct imap_search_all *sa = fr->sa;
+	GArray *want;
 	char **sets;
 	guint from = 0, n = 0;
 
@@ -165,8 +171,19 @@ searched(struct imap_client *c, enum tern_status st, const char *detail, GArray 
 	/* the newest (highest UIDs) when a cap is asked */
 	if (sa->max_per_folder > 0 && uids->len > sa->max_per_folder)
 		from = uids->len - sa->max_per_folder;
-	sets = imap_uids_format((const uint32_t *)(void *)uids->data + from, uids->len - from,
+	want = g_array_sized_new(FALSE, FALSE, sizeof(guint32), uids->len - from);
+	g_array_append_vals(want, &g_array_index(uids, guint32, from), uids->len - from);
+	/* the caller takes what its cache holds exactly; the rest are fetched */
+	if (sa->ops.matched != NULL)
+		sa->ops.matched(folder_name(fr), &fr->info, want, sa->ud);
+	if (want->len == 0) {
+		g_array_unref(want);
+		folder_over(fr, TERN_OK, NULL);
+		return;
+	}
+	sets = imap_uids_format((const uint32_t *)(void *)want->data, want->len,
 				SEARCH_ALL_SET_MAX);
+	g_array_unref(want);
 	while (sets[n] != NULL)
 		n++;
 	/* the searches already sent have moved the selection on */

@@ -903,21 +903,82 @@ summary_dup(struct imap_summary *d, const struct imap_summary *s)
 struct all_wait {
 	struct cli_ctx *ctx;
 	GArray *found; /* struct found */
+	GHashTable *validity; /* folder (the search's string) -> its UIDVALIDITY */
 	guint failed;
 	enum tern_status last_st;
 };
+
+/* Summaries of one folder into found, queued changes shown over them
+ * (the summaries move into found). */
+static void
+all_keep(struct all_wait *w, const char *folder, GArray *sums)
+{
+	guint32 v = GPOINTER_TO_UINT(g_hash_table_lookup(w->validity, folder));
+
+	if (w->ctx->store != NULL)
+		cli_overlay_summaries(w->ctx, folder, v, sums);
+	for (guint i = 0; i < sums->len; i++) {
+		struct found f = { g_array_index(sums, struct imap_summary, i), folder };
+
+		g_array_append_val(w->found, f);
+	}
+	g_array_unref(sums); /* not cleared: found owns the strings now */
+}
+
+/* Whether the cache holds the folder as the server has it now: the same
+ * UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ (any flag change or expunge
+ * raises the last), so its summaries and flags are exact. */
+static bool
+cache_exact(struct cli_ctx *ctx, const char *folder, const struct imap_mailbox_info *info)
+{
+	struct store_folder f;
+
+	return ctx->store != NULL && info->highestmodseq != 0 &&
+	       store_folder_get(ctx->store, folder, &f, NULL) == 1 &&
+	       f.uidvalidity == info->uidvalidity && f.uidnext == info->uidnext &&
+	       f.highestmodseq == info->highestmodseq;
+}
+
+/* The matches an exact cache holds are taken from it; the search fetches
+ * the rest. */
+static void
+all_matched(const char *folder, const struct imap_mailbox_info *info, GArray *uids, void *ud)
+{
+	struct all_wait *w = ud;
+	GArray *sums = NULL;
+	GError *err = NULL;
+	guint kept = 0, j = 0;
+
+	g_hash_table_insert(w->validity, (gpointer)folder, GUINT_TO_POINTER(info->uidvalidity));
+	if (!cache_exact(w->ctx, folder, info))
+		return;
+	if (store_messages_load(w->ctx->store, folder, info->uidvalidity, uids, &sums, &err) < 0) {
+		g_error_free(err); /* fetched from the server instead */
+		return;
+	}
+	/* both in UID order: keep the UIDs the cache did not have */
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (j < sums->len && g_array_index(sums, struct imap_summary, j).uid == uid)
+			j++;
+		else
+			g_array_index(uids, guint32, kept++) = uid;
+	}
+	g_array_set_size(uids, kept);
+	all_keep(w, folder, sums);
+}
 
 static void
 all_found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
 {
 	struct all_wait *w = ud;
+	GArray *sums = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary), n);
 
-	for (guint i = 0; i < n; i++) {
-		struct found f = { .folder = folder };
-
-		summary_dup(&f.s, &batch[i]);
-		g_array_append_val(w->found, f);
-	}
+	g_array_set_size(sums, n);
+	for (guint i = 0; i < n; i++)
+		summary_dup(&g_array_index(sums, struct imap_summary, i), &batch[i]);
+	all_keep(w, folder, sums);
 }
 
 static void
@@ -1015,7 +1076,8 @@ search_all(const struct tern_globals *g, struct cli_args *args, const struct que
 	struct cli_ctx ctx;
 	struct folders_wait w = { .ctx = &ctx };
 	struct all_wait aw = { .ctx = &ctx };
-	static const struct imap_search_all_ops ops = { .found = all_found,
+	static const struct imap_search_all_ops ops = { .matched = all_matched,
+							 .found = all_found,
 							 .failed = all_failed,
 							 .done = all_done };
 	struct imap_search_all *sa = NULL;
@@ -1024,6 +1086,7 @@ search_all(const struct tern_globals *g, struct cli_args *args, const struct que
 	int rc;
 
 	aw.found = g_array_new(FALSE, TRUE, sizeof(struct found));
+	aw.validity = g_hash_table_new(g_str_hash, g_str_equal);
 	if ((rc = cli_open_cached(g, &ctx)) != 0)
 		goto out;
 	if (ctx.offline) {
@@ -1083,6 +1146,7 @@ out:
 		g_ptr_array_unref(w.folders);
 	g_ptr_array_unref(names);
 	g_array_unref(aw.found);
+	g_hash_table_unref(aw.validity);
 	return rc;
 }
 
