@@ -112,6 +112,37 @@ cache_folder(struct tui *t, const char *folder, struct store_folder *f_r)
 	return found;
 }
 
+GArray *
+cache_exact_summaries(struct tui *t, const char *folder, const struct imap_mailbox_info *info,
+		      GArray *uids)
+{
+	struct store_folder f;
+	GArray *sums = NULL;
+	GError *err = NULL;
+	guint kept = 0, j = 0;
+
+	/* any flag change or expunge raises HIGHESTMODSEQ: equal, the rows
+	 * are what the server has */
+	if (info->highestmodseq == 0 || cache_folder(t, folder, &f) != 1 ||
+	    f.uidvalidity != info->uidvalidity || f.uidnext != info->uidnext ||
+	    f.highestmodseq != info->highestmodseq)
+		return NULL;
+	if (store_messages_load(t->store, folder, info->uidvalidity, uids, &sums, &err) < 0) {
+		cache_failed(t, err);
+		return NULL;
+	}
+	for (guint i = 0; i < uids->len; i++) { /* both in UID order */
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (j < sums->len && g_array_index(sums, struct imap_summary, j).uid == uid)
+			j++;
+		else
+			g_array_index(uids, guint32, kept++) = uid;
+	}
+	g_array_set_size(uids, kept);
+	return sums;
+}
+
 /* ---- opening a folder on its cached rows --------------------------------- *
  *
  * The newest screenful is read at once and drawn; the rest comes in

@@ -216,6 +216,24 @@ found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
 	tui_dirty(r->t);
 }
 
+/* What the cache holds exactly of a folder's matches is listed from it;
+ * the search fetches the rest. */
+static void
+matched(const char *folder, const struct imap_mailbox_info *info, GArray *uids, void *ud)
+{
+	struct results *r = ud;
+	GArray *sums = cache_exact_summaries(r->t, folder, info, uids);
+
+	if (sums == NULL)
+		return;
+	for (guint i = 0; i < sums->len; i++) {
+		add_summary(r, folder, &g_array_index(sums, struct imap_summary, i));
+		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
+	}
+	g_array_unref(sums);
+	tui_dirty(r->t);
+}
+
 static void
 folder_failed(const char *folder, const char *detail, void *ud)
 {
@@ -235,7 +253,8 @@ search_done(enum tern_status st, const char *detail, void *ud)
 	finish(r, st != TERN_OK ? detail : NULL);
 }
 
-static const struct imap_search_all_ops ops = { .found = found,
+static const struct imap_search_all_ops ops = { .matched = matched,
+						 .found = found,
 						 .failed = folder_failed,
 						 .done = search_done };
 

@@ -469,6 +469,11 @@ void cache_close(struct tui *t);
 bool cache_usable(struct tui *t);
 /* 1 and *f_r when the folder is cached, else 0. */
 int cache_folder(struct tui *t, const char *folder, struct store_folder *f_r);
+/* The cached summaries of those uids (ascending) when the cache holds the
+ * folder exactly as info (its EXAMINE) says, else NULL; the UIDs found are
+ * removed from uids. Transfer full (imap_summary_clear() each). */
+GArray *cache_exact_summaries(struct tui *t, const char *folder,
+			      const struct imap_mailbox_info *info, GArray *uids);
 /* Show the open folder's cached messages; false when it has none. */
 bool cache_show_folder(struct tui *t);
 /* After a resync: the list becomes what the cache holds (replace: clear
