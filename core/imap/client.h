@@ -430,8 +430,8 @@ void imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 
 struct imap_search_all;
 struct imap_search_all_ops {
 	/* May be NULL. A folder's matches (UIDs ascending, the newest
-	 * max_per_folder) and what its EXAMINE said, before their summaries
-	 * are fetched: the caller may take those its own cache holds exactly
+	 * max_per_folder; maybe none) and what its EXAMINE said, before their
+	 * summaries are fetched: the caller may take those its own cache holds exactly
 	 * (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ) and report them itself,
 	 * removing them from uids; the rest are fetched. */
 	void (*matched)(const char *folder, const struct imap_mailbox_info *info, GArray *uids,

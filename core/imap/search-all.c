@@ -160,8 +160,7 @@ searched(struct imap_client *c, enum tern_status st, const char *detail, GArray 
 	char **sets;
 	guint from = 0, n = 0;
 
-	if (fr->refused != NULL || st != TERN_OK || uids == NULL || uids->len == 0 ||
-	    sa->lost != TERN_OK) {
+	if (fr->refused != NULL || st != TERN_OK || uids == NULL || sa->lost != TERN_OK) {
 		/* behind a refused EXAMINE the server says BAD: no folder */
 		if (fr->refused != NULL && !is_lost(st))
 			st = TERN_ERR_FOLDER;

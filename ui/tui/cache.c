@@ -721,3 +721,59 @@ cache_search(struct tui *t, const struct query *q)
 	store_text_search_free(&text);
 	return w.uids;
 }
+
+/* ---- the cache's matches in every cached folder (all-folder search) ----- */
+
+struct all_walk {
+	const struct query *q;
+	const struct store_text_search *text;
+	const char *folder;
+	cache_found_fn *fn;
+	void *ud;
+};
+
+static bool
+all_one(const struct imap_summary *s, void *ud)
+{
+	struct all_walk *w = ud;
+
+	if (store_summary_matches_text(w->q, s, s->flags, w->text))
+		w->fn(w->folder, s, w->ud);
+	return true;
+}
+
+void
+cache_search_all(struct tui *t, const struct query *q, cache_found_fn *fn, void *ud)
+{
+	GPtrArray *folders = NULL;
+	GError *err = NULL;
+
+	if (!cache_usable(t) || store_folder_list_get(t->store, &folders, &err) < 0) {
+		if (err != NULL)
+			cache_failed(t, err);
+		return;
+	}
+	for (guint i = 0; i < folders->len; i++) {
+		const struct imap_folder *f = folders->pdata[i];
+		struct all_walk w = { .q = q, .folder = f->name, .fn = fn, .ud = ud };
+		struct store_text_search *text = NULL;
+		struct store_folder sf;
+		int rc;
+
+		if ((f->attrs & IMAP_FOLDER_NOSELECT) || cache_folder(t, f->name, &sf) != 1 ||
+		    sf.uidnext == 0)
+			continue;
+		if (store_text_search_new(t->store, f->name, sf.uidvalidity, q, &text, &err) < 0) {
+			cache_failed(t, err);
+			break;
+		}
+		w.text = text;
+		rc = store_messages_each(t->store, f->name, sf.uidvalidity, 0, 0, all_one, &w, &err);
+		store_text_search_free(&text);
+		if (rc < 0) {
+			cache_failed(t, err);
+			break;
+		}
+	}
+	g_ptr_array_unref(folders);
+}

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "core/common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/model/query.h"
@@ -35,6 +36,7 @@ struct result {
 	gint64 date;
 	char *from;    /* decoded, sanitised */
 	char *subject; /* decoded, sanitised */
+	bool local;    /* from the cache, the server's search of its folder not in yet */
 };
 
 struct results {
@@ -179,7 +181,7 @@ shown(const char *raw)
 }
 
 static void
-add_summary(struct results *r, const char *folder, const struct imap_summary *s)
+add_summary(struct results *r, const char *folder, const struct imap_summary *s, bool local)
 {
 	struct result x = { 0 };
 	guint at;
@@ -198,6 +200,7 @@ add_summary(struct results *r, const char *folder, const struct imap_summary *s)
 	x.from = shown(s->from_name != NULL && *s->from_name != '\0' ? s->from_name :
 								       s->from_addr);
 	x.subject = shown(s->subject);
+	x.local = local;
 	at = insert_pos(r->rows, x.date);
 	g_array_insert_val(r->rows, at, x);
 	if (at <= r->sel && r->rows->len > 1 && r->sel + 1 < r->rows->len)
@@ -212,22 +215,71 @@ found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
 	g_free(r->current);
 	r->current = g_strdup(folder);
 	for (guint i = 0; i < n; i++)
-		add_summary(r, folder, &batch[i]);
+		add_summary(r, folder, &batch[i], false);
 	tui_dirty(r->t);
 }
 
-/* What the cache holds exactly of a folder's matches is listed from it;
- * the search fetches the rest. */
+static int
+cmp_u32(const void *a, const void *b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The server's matches of a folder replace the cache's first answer:
+ * a listed match it confirms stays (and is not fetched again), one it
+ * does not leaves the list. */
+static void
+merge_local(struct results *r, const char *folder, GArray *uids)
+{
+	GHashTable *listed = g_hash_table_new(NULL, NULL);
+	guint kept = 0;
+
+	for (guint i = 0; i < r->rows->len;) {
+		struct result *x = &g_array_index(r->rows, struct result, i);
+
+		if (!x->local || strcmp(x->folder, folder) != 0) {
+			i++;
+		} else if (bsearch(&x->uid, uids->data, uids->len, sizeof(guint32), cmp_u32)) {
+			x->local = false;
+			g_hash_table_add(listed, GUINT_TO_POINTER(x->uid));
+			i++;
+		} else {
+			g_array_remove_index(r->rows, i);
+			if (r->sel > i)
+				r->sel--;
+		}
+	}
+	if (r->sel >= r->rows->len)
+		r->sel = r->rows->len > 0 ? r->rows->len - 1 : 0;
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (!g_hash_table_contains(listed, GUINT_TO_POINTER(uid)))
+			g_array_index(uids, guint32, kept++) = uid;
+	}
+	g_array_set_size(uids, kept);
+	g_hash_table_unref(listed);
+}
+
+/* The server's matches of a folder: what the cache listed is kept where
+ * the server confirms it, what the cache holds exactly is listed from
+ * it, and the search fetches the rest. */
 static void
 matched(const char *folder, const struct imap_mailbox_info *info, GArray *uids, void *ud)
 {
 	struct results *r = ud;
-	GArray *sums = cache_exact_summaries(r->t, folder, info, uids);
+	GArray *sums;
+
+	merge_local(r, folder, uids);
+	tui_dirty(r->t);
+	sums = uids->len > 0 ? cache_exact_summaries(r->t, folder, info, uids) : NULL;
 
 	if (sums == NULL)
 		return;
 	for (guint i = 0; i < sums->len; i++) {
-		add_summary(r, folder, &g_array_index(sums, struct imap_summary, i));
+		add_summary(r, folder, &g_array_index(sums, struct imap_summary, i), false);
 		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
 	}
 	g_array_unref(sums);
@@ -251,6 +303,12 @@ search_done(enum tern_status st, const char *detail, void *ud)
 
 	r->searched = r->folders->len;
 	finish(r, st != TERN_OK ? detail : NULL);
+}
+
+static void
+local_found(const char *folder, const struct imap_summary *s, void *ud)
+{
+	add_summary(ud, folder, s, true);
 }
 
 static const struct imap_search_all_ops ops = { .matched = matched,
@@ -320,12 +378,13 @@ results_start(struct tui *t, const char *text)
 	r->t = t;
 	r->tokens = query_to_imap(q);
 	r->utf8 = query_needs_utf8(q);
-	query_free(&q);
 	r->folders = g_ptr_array_new_with_free_func(g_free);
 	r->rows = g_array_new(FALSE, TRUE, sizeof(struct result));
 	g_array_set_clear_func(r->rows, result_clear);
 	r->client = imap_client_new(t->account, secret, NULL, r);
 	t->results = r;
+	cache_search_all(t, q, local_found, r); /* the cache's answer, at once */
+	query_free(&q);
 	t->focus = PANE_LIST;
 	imap_client_connect(r->client, connect_done, r);
 	tui_info(t, _("Searching all folders…"));
