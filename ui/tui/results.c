@@ -49,6 +49,7 @@ struct results {
 	char *current;              /* the folder that answered last, or NULL */
 	GArray *rows;               /* struct result, newest first */
 	guint sel, top;
+	bool moved;                 /* the user moved the selection */
 	guint searched, failed, dropped;
 	guint tagged;               /* rows tagged */
 	bool done;
@@ -203,8 +204,11 @@ add_summary(struct results *r, const char *folder, const struct imap_summary *s,
 	x.local = local;
 	at = insert_pos(r->rows, x.date);
 	g_array_insert_val(r->rows, at, x);
-	if (at <= r->sel && r->rows->len > 1 && r->sel + 1 < r->rows->len)
-		r->sel++; /* the selection stays on its message */
+	/* once moved, the selection stays on its message; until then it
+	 * stays on the top row, the newest (the cache's first answer comes
+	 * in another order than the server's) */
+	if (r->moved && at <= r->sel && r->rows->len > 1 && r->sel + 1 < r->rows->len)
+		r->sel++;
 }
 
 static void
@@ -482,6 +486,7 @@ move_sel(struct results *r, gssize delta)
 	if (r->rows->len == 0)
 		return;
 	r->sel = (guint)CLAMP(to, 0, (gssize)r->rows->len - 1);
+	r->moved = true;
 }
 
 static void
