@@ -141,7 +141,8 @@ class Tmux:
                               capture_output=True, text=True).stdout
 
     def screen(self):
-        return self.run("capture-pane", "-p").split("\n")
+        lines = self.run("capture-pane", "-p").split("\n")
+        return lines + [""] * (self.h - len(lines))  # before the pane is up
 
     def until(self, pred, timeout=600, interval=0.002):
         deadline = time.monotonic() + timeout
