@@ -40,7 +40,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "fixtures"))
 import ternlib  # noqa: E402
 import genmail  # noqa: E402
 
-ROW = re.compile(r"\d{4}-\d\d-\d\d|\d\d:\d\d")
+RESULT_ROW = re.compile(r"(INBOX|Folder \d\d) +\d{4}-\d\d-\d\d")
 
 
 def criteria(query):
@@ -176,7 +176,9 @@ def tui(term, query, word):
     term.until(lambda s: query in s[h - 1])
     t0 = time.monotonic()
     term.run("send-keys", "Enter")
-    t1, _ = term.until(lambda s: any(word in l.lower() and ROW.search(l)
+    # a result row has its folder column just before the date (the folder
+    # list's rows behind the results have none)
+    t1, _ = term.until(lambda s: any(word in l.lower() and RESULT_ROW.search(l)
                                       for l in s[1:h - 2]) or "matches in" in s[h - 1])
     t2, s = term.until(lambda s: re.search(r"match(es)? in \d+ folders", s[h - 1]) is not None)
     m = re.search(r"(\d+) match", s[h - 1])
