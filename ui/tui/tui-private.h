@@ -522,10 +522,10 @@ int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
  * matches), or NULL when nothing is cached. Transfer full. */
 struct query;
 GArray *cache_search(struct tui *t, const struct query *q);
-/* Every cached summary of every cached folder that q matches (body: and
+/* The cached summaries of every cached folder that q matches (body: and
  * text: through the full-text index), as fn(folder, summary) (both
- * transfer none, valid during the call), one folder after the other;
- * the all-folder search's first answer. */
+ * transfer none, valid during the call), one folder after the other, each
+ * newest first, cut after 150 ms: the all-folder search's first answer. */
 typedef void cache_found_fn(const char *folder, const struct imap_summary *s, void *ud);
 void cache_search_all(struct tui *t, const struct query *q, cache_found_fn *fn, void *ud);
 /* Actions in the journal (of any folder). */
