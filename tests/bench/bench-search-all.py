@@ -129,8 +129,13 @@ def cli(env, query, tern=None):
 
 
 class Tmux:
+    n = 0
+
     def __init__(self, cmd, env, w=120, h=40):
-        self.sock = "tern-bench-sa-%d" % os.getpid()
+        # a socket of its own: a new server on the socket of one just
+        # killed can go down with it
+        Tmux.n += 1
+        self.sock = "tern-bench-sa-%d-%d" % (os.getpid(), Tmux.n)
         self.env = dict(env)
         self.env.pop("TMUX", None)
         self.h = h
