@@ -78,6 +78,9 @@ TESTS += tests/tui/test-tui-parts2.py
 EXTRA_DIST += tests/tui/test-tui-parts2.py
 TESTS += tests/tui/test-tui-search-all.py
 EXTRA_DIST += tests/tui/test-tui-search-all.py
+# the cache's matches first, the server's merged in (#16)
+TESTS += tests/tui/test-tui-search-all-fts.py
+EXTRA_DIST += tests/tui/test-tui-search-all-fts.py
 
 # bash and zsh completion (doc/completion), folders from the cache (#14).
 TESTS += tests/cli/test-completion.py

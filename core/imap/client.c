@@ -71,6 +71,7 @@ struct imap_client {
 	GHashTable *caps;      /* upper-case capability -> itself */
 	bool preauth;
 	bool utf8;
+	bool pipeline; /* imap_client_set_pipeline() */
 	bool qresync, condstore;
 	enum imap_preview_mode preview; /* PREVIEW in summaries (imap_client_set_preview()) */
 	imap_done_fn *connect_done;
@@ -440,6 +441,7 @@ client_submit_command(struct imap_client *c, struct imap_command *cmd,
 	cc->c = c;
 	cc->h = h;
 	cc->ud = ud;
+	cmd->pipeline = c->pipeline;
 	imap_session_submit_command(c->session, cmd, h->continuation != NULL ? &cont : &plain, cc);
 }
 
@@ -1775,6 +1777,12 @@ imap_client_select(struct imap_client *c, const char *folder, bool read_only,
 		g_free(d);
 		g_error_free(err);
 	}
+}
+
+void
+imap_client_set_pipeline(struct imap_client *c, bool on)
+{
+	c->pipeline = on;
 }
 
 const char *

@@ -235,6 +235,13 @@ void imap_client_select(struct imap_client *c, const char *folder, bool read_onl
  * configured name), or NULL. Transfer none. */
 const char *imap_client_role_folder(struct imap_client *c, enum folder_role role);
 
+/* With on, the commands submitted from now on are pipelined: sent while
+ * earlier ones are still in flight (a capped number), answered in order.
+ * For a connection of its own that only EXAMINEs, searches and fetches
+ * (core/imap/search-all.c); IDLE and commands waiting for "+" are never
+ * pipelined. */
+void imap_client_set_pipeline(struct imap_client *c, bool on);
+
 /* Name of the selected folder (decoded), or NULL. Transfer none. */
 const char *imap_client_selected(struct imap_client *c);
 
@@ -478,5 +485,39 @@ void imap_client_select_resync(struct imap_client *c, const char *folder, bool r
  * and modseq only (transfer none, valid during the call), then done. */
 void imap_client_fetch_flags(struct imap_client *c, const char *uidset, guint64 changedsince,
 			     imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
+
+/* One query over many folders, pipelined on a connection given to it
+ * alone (core/imap/search-all.c): EXAMINE and UID SEARCH for a few
+ * folders at a time, then EXAMINE and the summaries of those with matches. */
+struct imap_search_all;
+struct imap_search_all_ops {
+	/* May be NULL. A folder's matches (UIDs ascending, the newest
+	 * max_per_folder; maybe none) and what its EXAMINE said, before their
+	 * summaries are fetched: the caller may take those its own cache holds exactly
+	 * (same UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ) and report them itself,
+	 * removing them from uids; the rest are fetched. */
+	void (*matched)(const char *folder, const struct imap_mailbox_info *info, GArray *uids,
+			void *ud);
+	/* Matches of folder as they come (batch transfer none, valid during
+	 * the call); a folder may come in several batches. */
+	void (*found)(const char *folder, const struct imap_summary *batch, guint n, void *ud);
+	/* A folder that could not be searched (refused, deleted or renamed
+	 * meanwhile); the others go on. May be NULL. */
+	void (*failed)(const char *folder, const char *detail, void *ud);
+	/* The last callback: every folder answered (TERN_OK), or the
+	 * connection ended (st, detail) and the folders left were not searched. */
+	void (*done)(enum tern_status st, const char *detail, void *ud);
+};
+/* folders: decoded names (copied); tokens: the query's IMAP criteria
+ * (query_to_imap(), a ref is taken); max_per_folder: summaries of the
+ * newest that many matches of a folder (0: all). Callbacks come from the
+ * loop, never inside this call. Returns NULL (and nothing is called back)
+ * when n_folders is 0, else transfer full: free it after done, or after
+ * imap_client_free() (then nothing more is called back). */
+struct imap_search_all *imap_search_all_start(struct imap_client *c, const char *const *folders,
+					      guint n_folders, GPtrArray *tokens, bool utf8,
+					      guint max_per_folder,
+					      const struct imap_search_all_ops *ops, void *ud);
+void imap_search_all_free(struct imap_search_all **sa);
 
 #endif

@@ -2,7 +2,7 @@
 libcore_a_SOURCES += core/log.h core/log.c \
 	core/imap/session.h core/imap/session.c \
 	core/imap/client.h core/imap/client.c core/imap/maildate.c core/imap/maildate.h \
-	core/imap/watch.h core/imap/watch.c
+	core/imap/watch.h core/imap/watch.c core/imap/search-all.c
 
 check_PROGRAMS += tests/unit/test-imap-session
 tests_unit_test_imap_session_CFLAGS = $(UNIT_CFLAGS)

@@ -713,6 +713,9 @@ struct imap_command {
 	 * and every argument marked sensitive (%P) as "<redacted>", for the
 	 * protocol trace. */
 	char *log_line;
+	/* May be sent while other pipelined commands are in flight (the
+	 * session ignores it for a command that waits for a "+"). */
+	bool pipeline;
 };
 
 void imap_command_free(struct imap_command **cmd);

@@ -8,6 +8,8 @@
 
 /* Longest excerpt of a server response written to the protocol trace. */
 #define SESSION_TRACE_MAX 300
+/* Most pipelined commands in flight at once (imap_command.pipeline). */
+#define SESSION_PIPELINE_MAX 32
 
 struct pending_cmd {
 	struct imap_command *cmd;
@@ -23,7 +25,9 @@ struct imap_session {
 	struct imap_tag_counter tags;
 	struct imap_command_options opts;
 	GQueue queue;               /* struct pending_cmd *, not sent yet */
-	struct pending_cmd *inflight;
+	/* Sent, not answered yet, oldest first: one command, or several that
+	 * were all submitted with cmd->pipeline (none waits for a "+"). */
+	GQueue flight;
 	bool failed;
 	bool stop_reading;
 };
@@ -46,6 +50,7 @@ imap_session_new(const struct imap_session_ops *ops, const struct imap_limits *l
 	imap_tag_counter_init(&s->tags, "t");
 	s->opts.literal_mode = IMAP_LITERAL_SYNC;
 	g_queue_init(&s->queue);
+	g_queue_init(&s->flight);
 	return s;
 }
 
@@ -62,11 +67,8 @@ finish_all(struct imap_session *s, enum tern_status st, const char *detail)
 {
 	struct pending_cmd *p;
 
-	if (s->inflight != NULL) {
-		p = s->inflight;
-		s->inflight = NULL;
+	while ((p = g_queue_pop_head(&s->flight)) != NULL)
 		finish(s, p, st, detail);
-	}
 	while ((p = g_queue_pop_head(&s->queue)) != NULL)
 		finish(s, p, st, detail);
 }
@@ -105,12 +107,10 @@ trace(struct imap_session *s, bool from_server, const char *line)
 		s->ops.trace(s->ud, from_server, line);
 }
 
-/* Send chunks of the command in flight until one waits for "+". */
+/* Send chunks of p (the newest in flight) until one waits for "+". */
 static void
-send_chunks(struct imap_session *s)
+send_chunks(struct imap_session *s, struct pending_cmd *p)
 {
-	struct pending_cmd *p = s->inflight;
-
 	while (p->next_chunk < p->cmd->n_chunks) {
 		const struct imap_command_chunk *c = &p->cmd->chunks[p->next_chunk++];
 		gsize len;
@@ -118,19 +118,52 @@ send_chunks(struct imap_session *s)
 
 		s->ops.send(s->ud, data, len, false);
 		/* A send that fails ends the session, and p with it. */
-		if (s->failed || s->inflight != p || c->wait_continuation)
+		if (s->failed || g_queue_peek_tail(&s->flight) != p || c->wait_continuation)
 			break;
 	}
+}
+
+/* A pipelined command sends all its chunks at once: none waits for "+",
+ * and it has no use for one (AUTHENTICATE, IDLE). */
+static bool
+pipelinable(const struct pending_cmd *p)
+{
+	const struct imap_command *cmd = p->cmd;
+
+	if (!cmd->pipeline || p->h.continuation != NULL)
+		return false;
+	for (size_t i = 0; i < cmd->n_chunks; i++)
+		if (cmd->chunks[i].wait_continuation)
+			return false;
+	return true;
+}
+
+/* Whether the next queued command may go now: nothing in flight, or it
+ * and everything in flight are pipelined and the depth cap leaves room.
+ * The server answers pipelined commands in order (EXAMINE waits for the
+ * commands before it), so their untagged data stays attributable. */
+static bool
+may_send(struct imap_session *s, const struct pending_cmd *next)
+{
+	const struct pending_cmd *last = g_queue_peek_tail(&s->flight);
+
+	if (last == NULL)
+		return true;
+	return pipelinable(next) && pipelinable(last) &&
+	       g_queue_get_length(&s->flight) < SESSION_PIPELINE_MAX;
 }
 
 static void
 send_next(struct imap_session *s)
 {
-	if (s->failed || s->inflight != NULL || g_queue_is_empty(&s->queue))
-		return;
-	s->inflight = g_queue_pop_head(&s->queue);
-	trace(s, false, s->inflight->cmd->log_line);
-	send_chunks(s);
+	while (!s->failed && !g_queue_is_empty(&s->queue) &&
+	       may_send(s, g_queue_peek_head(&s->queue))) {
+		struct pending_cmd *p = g_queue_pop_head(&s->queue);
+
+		g_queue_push_tail(&s->flight, p);
+		trace(s, false, p->cmd->log_line);
+		send_chunks(s, p);
+	}
 }
 
 struct imap_tag_counter *
@@ -192,13 +225,13 @@ imap_session_send_line(struct imap_session *s, const char *line, bool sensitive)
 bool
 imap_session_idle(struct imap_session *s)
 {
-	return s->inflight == NULL && g_queue_is_empty(&s->queue);
+	return g_queue_is_empty(&s->flight) && g_queue_is_empty(&s->queue);
 }
 
 guint
 imap_session_pending(struct imap_session *s)
 {
-	return g_queue_get_length(&s->queue) + (s->inflight != NULL ? 1 : 0);
+	return g_queue_get_length(&s->queue) + g_queue_get_length(&s->flight);
 }
 
 void
@@ -242,18 +275,30 @@ trace_response(struct imap_session *s, const struct imap_response *r)
 	g_free(line);
 }
 
+/* The command in flight with this tag, or NULL. */
+static GList *
+flight_find(struct imap_session *s, const char *tag)
+{
+	for (GList *l = s->flight.head; l != NULL; l = l->next)
+		if (strcmp(tag, ((struct pending_cmd *)l->data)->cmd->tag) == 0)
+			return l;
+	return NULL;
+}
+
 static void
 dispatch_tagged(struct imap_session *s, const struct imap_response *r)
 {
-	struct pending_cmd *p = s->inflight;
+	GList *l = flight_find(s, r->tag);
+	struct pending_cmd *p;
 	enum tern_status st;
 
-	if (p == NULL || strcmp(r->tag, p->cmd->tag) != 0) {
+	if (l == NULL) {
 		imap_session_fail(s, TERN_ERR_PROTOCOL,
 				  _("the server answered a command that was not sent"));
 		return;
 	}
-	s->inflight = NULL;
+	p = l->data;
+	g_queue_delete_link(&s->flight, l);
 	switch (r->u.status.status) {
 	case IMAP_STATUS_OK: st = TERN_OK; break;
 	case IMAP_STATUS_NO: st = TERN_ERR_NO; break;
@@ -268,7 +313,8 @@ dispatch_tagged(struct imap_session *s, const struct imap_response *r)
 static void
 dispatch_continuation(struct imap_session *s, const struct imap_response *r)
 {
-	struct pending_cmd *p = s->inflight;
+	/* only the newest in flight may wait for a "+" (pipelinable()) */
+	struct pending_cmd *p = g_queue_peek_tail(&s->flight);
 
 	if (p == NULL) {
 		imap_session_fail(s, TERN_ERR_PROTOCOL,
@@ -277,7 +323,7 @@ dispatch_continuation(struct imap_session *s, const struct imap_response *r)
 	}
 	if (p->next_chunk > 0 && p->next_chunk < p->cmd->n_chunks &&
 	    p->cmd->chunks[p->next_chunk - 1].wait_continuation) {
-		send_chunks(s);
+		send_chunks(s, p);
 		return;
 	}
 	if (p->h.continuation != NULL)
@@ -285,6 +331,25 @@ dispatch_continuation(struct imap_session *s, const struct imap_response *r)
 	else
 		imap_session_fail(s, TERN_ERR_PROTOCOL,
 				  _("the server sent a continuation request nobody asked for"));
+}
+
+/* An untagged response goes to the oldest command in flight: the server
+ * answers pipelined commands in order, so it is the one being worked on
+ * (an unsolicited FETCH or EXISTS meanwhile is not a later command's).
+ * Only data that names its command (ESEARCH's TAG) may go to another. */
+static bool
+offer_untagged(struct imap_session *s, const struct imap_response *r)
+{
+	struct pending_cmd *p = g_queue_peek_head(&s->flight);
+	GList *l;
+
+	if (p != NULL && p->h.untagged != NULL && p->h.untagged(s, r, p->ud))
+		return true;
+	if (r->type != IMAP_DATA_ESEARCH || r->u.esearch.tag == NULL ||
+	    (l = flight_find(s, r->u.esearch.tag)) == NULL || l->data == p)
+		return false;
+	p = l->data;
+	return p->h.untagged != NULL && p->h.untagged(s, r, p->ud);
 }
 
 static void
@@ -299,10 +364,7 @@ dispatch(struct imap_session *s, const struct imap_response *r)
 		dispatch_continuation(s, r);
 		break;
 	case IMAP_RESPONSE_UNTAGGED:
-		if (s->inflight != NULL && s->inflight->h.untagged != NULL &&
-		    s->inflight->h.untagged(s, r, s->inflight->ud))
-			break;
-		if (s->ops.untagged != NULL)
+		if (!offer_untagged(s, r) && s->ops.untagged != NULL)
 			s->ops.untagged(s->ud, r);
 		break;
 	}

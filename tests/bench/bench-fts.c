@@ -10,7 +10,8 @@
  * bodies table on every put, which is not what is measured here), then
  * prints the time
  * of the index lookups an offline search makes (median of 5 runs) for a
- * rare word, a common word, a phrase, a word shorter than a trigram (a
+ * rare word, a word in every tenth message, a phrase of two, a common
+ * word, a word shorter than a trigram (a
  * scan), and a whole offline search (index plus the walk of the folder's
  * summaries), and the index's size per message. Prints; asserts nothing
  * timed. Built with the sanitizers the figures are upper bounds. */
@@ -109,7 +110,9 @@ sql_ok(sqlite3 *db, int rc)
 	}
 }
 
-/* The body text of every message into the index's body column. */
+/* The body text of every message into the index (a row with its headers,
+ * as store_body_put() makes once a body is cached; a summary alone has no
+ * row since dd6429d). */
 static void
 fill_bodies(const char *path, guint32 n)
 {
@@ -119,16 +122,20 @@ fill_bodies(const char *path, guint32 n)
 
 	sql_ok(db, sqlite3_open(path, &db));
 	sql_ok(db, sqlite3_exec(db, "BEGIN", NULL, NULL, NULL));
-	sql_ok(db, sqlite3_prepare_v2(db, "UPDATE fts SET body = ?2 WHERE rowid = "
-				      "((SELECT id FROM folders WHERE name = 'INBOX') << 32) | ?1",
-				      -1, &st, NULL));
+	sql_ok(db, sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO fts (rowid, uidvalidity, hdr, body) "
+				      "VALUES (((SELECT id FROM folders WHERE name = 'INBOX') << 32) | ?1,"
+				      " 1, ?3, ?2)", -1, &st, NULL));
 	for (guint32 uid = 1; uid <= n; uid++) {
 		GBytes *b = make_body(r, uid);
 		gsize len = 0;
 		const char *text = g_bytes_get_data(b, &len);
 
+		char *hdr = g_strdup_printf("Sender %u <s%u@example.org> tern@example.org "
+					    "Message number %u", uid % 500, uid % 500, uid);
+
 		sqlite3_bind_int64(st, 1, uid);
 		sqlite3_bind_text(st, 2, text, (int)len, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, hdr, -1, g_free);
 		sql_ok(db, sqlite3_step(st));
 		sqlite3_reset(st);
 		g_bytes_unref(b);
@@ -225,6 +232,7 @@ main(int argc, char **argv)
 	if (store_open(path, 0, &s, NULL, &err) < 0)
 		die(err);
 	measure(s, "body:xylophonist", false);
+	measure(s, "body:quarterly", false);
 	measure(s, "body:\"quarterly report\"", false);
 	measure(s, "body:kalo", false);
 	measure(s, "body:ka", false);

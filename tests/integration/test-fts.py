@@ -4,7 +4,8 @@ Dovecot: `tern --offline search FOLDER body:WORD` finds a message whose body
 was read (cached) by a word of it and not one whose body never was; an
 HTML-only body is found by its rendered text (a word split by a tag, an
 entity); FTS syntax in a query (quotes, NEAR, *, OR, column filters) is
-taken literally; hostile bodies (NUL bytes, a body of a few MiB) are
+taken literally; `tern --offline search --all` does the same over every
+cached folder; hostile bodies (NUL bytes, a body of a few MiB) are
 indexed up to the first 256 KiB of text; an expunged message leaves the
 index and a UIDVALIDITY change empties the folder's part of it."""
 import base64
@@ -81,6 +82,26 @@ def fts_rows(db, like):
         con.close()
 
 
+def check_all_folders(t, env):
+    """--offline search --all: every cached folder through the index; the
+    folders never opened are not cached and are left out without a word."""
+    r = env.tern("folders")
+    t.ok(r.returncode == 0, "folders caches the folder list", r.stderr[:300])
+    r = env.tern("--offline", "search", "--all", "--json", "body:zanzibar")
+    t.ok(r.returncode == 0 and r.stderr == b"", "offline search --all exits 0, nothing on stderr",
+         r.stderr[:300])
+    got = json.loads(r.stdout.decode()) if r.returncode == 0 else []
+    t.eq([(x["folder"], x["subject"]) for x in got], [(FOLDER, "fts 1")],
+         "offline search --all finds a cached body by a word of it, with its folder")
+    r = env.tern("--offline", "search", "--all", "--json", "body:quokka")
+    t.eq(json.loads(r.stdout.decode()) if r.returncode == 0 else None, [],
+         "offline search --all does not find a word of a body never read")
+    r = env.tern("--offline", "search", "--all", "--json", "text:wombat OR subject:\"fts 2\"")
+    got = json.loads(r.stdout.decode()) if r.returncode == 0 else []
+    t.eq(sorted(x["subject"] for x in got), ["fts 2", "fts 3"],
+         "offline search --all: the index and the cached headers in one query")
+
+
 def main(t):
     srv = ternlib.start_server(t, folders={"INBOX": 2})
     env = ternlib.Env()
@@ -127,6 +148,7 @@ def main(t):
         t.ok(longest <= 256 * 1024, "no row indexes more than 256 KiB of text (%d)" % longest)
         t.eq(search(t, env, "body:zanzibar", offline=False), ["fts 1"],
              "online the server answers the same")
+        check_all_folders(t, env)
 
         # an expunge by another client, seen by the next resync
         c = srv.imap()

@@ -6,7 +6,9 @@ The result must equal the union of a raw client's per-folder UID SEARCH
 over every selectable folder (Junk and Trash included), each --json entry
 carrying the folder's UTF-8 name; --limit N applies to the whole result
 (the newest N of all folders); plain output has a folder column; a folder
-that cannot be opened is reported on stderr and skipped, the exit status
+that cannot be opened is reported on stderr and skipped; a folder the
+cache holds exactly gives its matches from the cache, with the server's
+flags, the exit status
 staying 0; list --all and a missing query are usage errors (64)."""
 import json
 import os
@@ -41,6 +43,37 @@ def raw_union(srv, skip=()):
     return found
 
 
+def search_all(env):
+    r = env.tern("search", "--all", "--json", WORD)
+    return json.loads(r.stdout.decode()) if r.returncode == 0 else []
+
+
+def check_cached(t, srv, env, want):
+    """A folder the cache holds as the server has it gives its matches from
+    the cache; one changed since (a flag set by another client) from the
+    server: the flags are the server's either way."""
+    folder = sorted({f for f, _ in want})[0]
+    uid = min(u for f, u in want if f == folder)
+    r = env.tern("list", folder)
+    t.ok(r.returncode == 0, "list caches %s" % folder, r.stderr[:300])
+    got = search_all(env)
+    t.eq({(e["folder"], e["uid"]) for e in got}, want, "with %s cached: the same union" % folder)
+    c = srv.imap()
+    c.select('"%s"' % genmail.mutf7(folder))
+    c.uid("STORE", str(uid), "+FLAGS", "(\\Flagged)")
+    c.logout()
+    got = search_all(env)
+    e = [x for x in got if x["folder"] == folder and x["uid"] == uid]
+    t.ok(e and "\\Flagged" in e[0]["flags"],
+         "a flag another client set since the cache was filled shows", e)
+    t.eq({(x["folder"], x["uid"]) for x in got}, want, "and the union is the same")
+    r = env.tern("list", folder)  # the cache catches up: exact again
+    got = search_all(env)
+    e = [x for x in got if x["folder"] == folder and x["uid"] == uid]
+    t.ok(e and "\\Flagged" in e[0]["flags"], "from the cache once it caught up, the same", e)
+    t.eq({(x["folder"], x["uid"]) for x in got}, want, "and the same union")
+
+
 def main(t):
     srv = ternlib.start_server(t)
     env = ternlib.Env()
@@ -67,6 +100,8 @@ def main(t):
         t.eq(len(lines), 2, "plain: two lines")
         t.ok(lines and lines[0].startswith(got[0]["folder"]),
              "plain: the folder column comes first", lines)
+
+        check_cached(t, srv, env, want)
 
         # A folder that cannot be opened: reported, skipped, exit 0.
         junk = os.path.join(srv.dir, "mail", srv.user, "Junk")

@@ -155,6 +155,111 @@ test_pipeline_bytes(void)
 	run_pipeline(7);
 }
 
+static void
+submit_piped(struct rec *r, bool pipeline, const char *fmt, const char *arg)
+{
+	struct imap_command *cmd = imap_command_new(imap_session_tags(r->s),
+						    imap_session_command_options(r->s), NULL,
+						    fmt, arg);
+
+	/* no continuation handler: one would keep it out of the pipeline */
+	static const struct imap_cmd_handlers h = { .untagged = cmd_untagged, .done = cmd_done };
+
+	g_assert_nonnull(cmd);
+	cmd->pipeline = pipeline;
+	imap_session_submit_command(r->s, cmd, &h, r);
+}
+
+/* A command that takes the ESEARCH with its own TAG only (as the
+ * client's search does). */
+struct tagged_cmd {
+	struct rec *r;
+	const char *tag;
+};
+
+static bool
+tagged_untagged(struct imap_session *s, const struct imap_response *resp, void *ud)
+{
+	struct tagged_cmd *tc = ud;
+
+	if (resp->type != IMAP_DATA_ESEARCH || resp->u.esearch.tag == NULL ||
+	    strcmp(resp->u.esearch.tag, tc->tag) != 0)
+		return false;
+	g_string_append_printf(tc->r->events, "esearch %s\n", tc->tag);
+	return true;
+}
+
+static void
+tagged_done(struct imap_session *s, const struct imap_response *resp, enum tern_status st,
+	    const char *detail, void *ud)
+{
+	struct tagged_cmd *tc = ud;
+
+	g_string_append_printf(tc->r->events, "done %s %d\n", tc->tag, st);
+}
+
+/* An ESEARCH goes to the command its TAG names, even when an older one is
+ * still in flight; other untagged data goes to the oldest only. */
+static void
+test_pipeline_esearch_tag(void)
+{
+	static const struct imap_cmd_handlers h = { .untagged = tagged_untagged,
+						    .done = tagged_done };
+	struct rec r;
+	struct tagged_cmd a, b;
+	struct imap_command *cmd;
+
+	rec_init(&r);
+	a = (struct tagged_cmd){ &r, "t1" };
+	b = (struct tagged_cmd){ &r, "t2" };
+	cmd = imap_command_new(imap_session_tags(r.s), imap_session_command_options(r.s), NULL,
+			       "UID SEARCH RETURN (ALL) ALL");
+	cmd->pipeline = true;
+	imap_session_submit_command(r.s, cmd, &h, &a);
+	cmd = imap_command_new(imap_session_tags(r.s), imap_session_command_options(r.s), NULL,
+			       "UID SEARCH RETURN (ALL) ALL");
+	cmd->pipeline = true;
+	imap_session_submit_command(r.s, cmd, &h, &b);
+	feed(&r, "* ESEARCH (TAG \"t2\") UID ALL 4\r\n* 3 EXISTS\r\n"
+		 "* ESEARCH (TAG \"t1\") UID ALL 1\r\nt1 OK\r\nt2 OK\r\n", 1);
+	g_assert_cmpstr(r.events->str, ==,
+			"esearch t2\nglobal EXISTS\nesearch t1\ndone t1 0\ndone t2 0\n");
+	rec_clear(&r);
+}
+
+/* Pipelined commands all go at once; the answers come in order, each to
+ * its own command; a command not pipelined waits until they are all
+ * answered, and so does one whose literal waits for "+". */
+static void
+test_pipeline_many(void)
+{
+	struct rec r;
+
+	rec_init(&r);
+	submit_piped(&r, true, "EXAMINE %m", "a");
+	submit_piped(&r, true, "UID SEARCH TEXT %s", "x");
+	submit_piped(&r, true, "EXAMINE %m", "b");
+	submit_piped(&r, false, "NOOP", NULL);
+	g_assert_cmpstr(r.sent->str, ==, "t1 EXAMINE a\r\nt2 UID SEARCH TEXT x\r\nt3 EXAMINE b\r\n");
+	feed(&r, "* 2 EXISTS\r\nt1 OK [READ-ONLY] done\r\n* SEARCH 1 2\r\nt2 OK done\r\n", 1);
+	g_assert_cmpstr(r.events->str, ==, "global EXISTS\ndone t1 0\ncmd SEARCH\ndone t2 0\n");
+	g_assert_false(strstr(r.sent->str, "NOOP") != NULL);
+	feed(&r, "t3 NO no such folder\r\n", 0);
+	g_assert_nonnull(strstr(r.sent->str, "t4 NOOP\r\n"));
+	feed(&r, "t4 OK\r\n", 0);
+	g_assert_true(imap_session_idle(r.s));
+	/* a literal that waits for "+" is not pipelined */
+	g_string_truncate(r.sent, 0);
+	submit_piped(&r, true, "EXAMINE %m", "c");
+	submit_piped(&r, true, "UID SEARCH TEXT %s", "a\r\nb");
+	g_assert_cmpstr(r.sent->str, ==, "t5 EXAMINE c\r\n");
+	feed(&r, "t5 OK\r\n", 0);
+	g_assert_cmpstr(r.sent->str, ==, "t5 EXAMINE c\r\nt6 UID SEARCH TEXT {4}\r\n");
+	feed(&r, "+ go\r\nt6 OK\r\n", 0);
+	g_assert_true(imap_session_idle(r.s));
+	rec_clear(&r);
+}
+
 /* A synchronizing literal waits for "+" before its data. */
 static void
 test_sync_literal(void)
@@ -257,6 +362,8 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/session/pipeline/whole", test_pipeline_whole);
 	g_test_add_func("/session/pipeline/bytes", test_pipeline_bytes);
+	g_test_add_func("/session/pipeline/many", test_pipeline_many);
+	g_test_add_func("/session/pipeline/esearch-tag", test_pipeline_esearch_tag);
 	g_test_add_func("/session/sync-literal", test_sync_literal);
 	g_test_add_func("/session/continuation", test_continuation_handler);
 	g_test_add_func("/session/stop-reading", test_stop_reading);

@@ -1456,6 +1456,23 @@ test_fts(void)
 	g_assert_cmpint(store_folder_drop(s, "F", &err), ==, 0);
 	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), ==, 0);
 
+	/* a body written late for the old UIDVALIDITY (an answer that was on
+	 * its way): its row is not a match of the new one's message 3, though
+	 * the index is asked without reading each row's UIDVALIDITY where the
+	 * folder holds only one */
+	g_assert_cmpint(store_folder_set(s, "F", &f, &err), ==, 0);
+	put_range(s, "F", 6, 3, 3);
+	put_text(s, 6, 3, "okapi new", 9);
+	FTS_IS(s, 6, "body:okapi", "3");
+	put_text(s, 5, 3, "ibex stale", 10);
+	FTS_IS(s, 6, "body:ibex", "");
+	FTS_IS(s, 6, "body:okapi", "");
+	f.uidvalidity = 7;
+	g_assert_cmpint(store_folder_set(s, "F", &f, &err), ==, 0);
+	f.uidvalidity = 6;
+	g_assert_cmpint(store_folder_set(s, "F", &f, &err), ==, 0);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts"), ==, 0);
+
 	g_assert_no_error(err);
 	text_set_body_extractor(NULL);
 	store_free(&s);

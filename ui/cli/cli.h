@@ -94,6 +94,11 @@ int cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
 /* Summaries of the given UIDs (NULL: all) of an opened folder: from the
  * cache when there is one (what it lacks is fetched), else from the
  * server. *out_r as cli_fetch_summaries(). */
+/* Queued changes (flag changes and moves waiting in the journal) shown
+ * over summaries of the folder: flags as they will be, moved ones taken
+ * out (cleared). */
+void cli_overlay_summaries(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
+			   GArray *sums);
 int cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 			 const struct imap_mailbox_info *info, GArray *uids, GArray **out_r);
 /* Open FOLDER and get message UID whole: from the cache's bodies when it

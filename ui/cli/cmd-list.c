@@ -897,32 +897,130 @@ found_cmp(gconstpointer a, gconstpointer b)
 	return c != 0 ? c : strcmp(x->folder, y->folder);
 }
 
-/* One folder's matches into *found; 0, or the exit code after the reason
- * was printed (cli_open_folder() and the others say which folder). */
-static int
-search_folder(struct cli_ctx *ctx, const char *folder, GPtrArray *tokens, bool utf8,
-	      GArray *found)
+/* What a found message keeps of a summary the search hands over. */
+static void
+summary_dup(struct imap_summary *d, const struct imap_summary *s)
 {
-	struct imap_mailbox_info info;
-	GArray *uids = NULL, *sums = NULL;
-	int rc;
+	memset(d, 0, sizeof *d);
+	d->uid = s->uid;
+	d->flags = s->flags;
+	d->keywords = g_strdupv(s->keywords);
+	d->internaldate = s->internaldate;
+	d->internaldate_tz = s->internaldate_tz;
+	d->date = s->date;
+	d->date_tz = s->date_tz;
+	d->size = s->size;
+	d->modseq = s->modseq;
+	d->from = g_strdup(s->from);
+	d->from_name = g_strdup(s->from_name);
+	d->from_addr = g_strdup(s->from_addr);
+	d->subject = g_strdup(s->subject);
+}
 
-	if ((rc = cli_open_folder(ctx, folder, true, &info)) != 0 ||
-	    (rc = cli_search_uids(ctx, tokens, utf8, &uids)) != 0)
-		goto out;
-	if (uids->len > 0 && (rc = cli_folder_summaries(ctx, folder, &info, uids, &sums)) != 0)
-		goto out;
-	for (guint i = 0; sums != NULL && i < sums->len; i++) {
+/* The pipelined search's state (core/imap/search-all.c). */
+struct all_wait {
+	struct cli_ctx *ctx;
+	GArray *found; /* struct found */
+	GHashTable *validity; /* folder (the search's string) -> its UIDVALIDITY */
+	guint failed;
+	enum tern_status last_st;
+};
+
+/* Summaries of one folder into found, queued changes shown over them
+ * (the summaries move into found). */
+static void
+all_keep(struct all_wait *w, const char *folder, GArray *sums)
+{
+	guint32 v = GPOINTER_TO_UINT(g_hash_table_lookup(w->validity, folder));
+
+	if (w->ctx->store != NULL)
+		cli_overlay_summaries(w->ctx, folder, v, sums);
+	for (guint i = 0; i < sums->len; i++) {
 		struct found f = { g_array_index(sums, struct imap_summary, i), folder };
 
-		g_array_append_val(found, f); /* the strings move into found */
+		g_array_append_val(w->found, f);
 	}
-	if (sums != NULL)
-		g_array_unref(sums); /* not cleared: found owns them now */
-out:
-	if (uids != NULL)
-		g_array_unref(uids);
-	return rc;
+	g_array_unref(sums); /* not cleared: found owns the strings now */
+}
+
+/* Whether the cache holds the folder as the server has it now: the same
+ * UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ (any flag change or expunge
+ * raises the last), so its summaries and flags are exact. */
+static bool
+cache_exact(struct cli_ctx *ctx, const char *folder, const struct imap_mailbox_info *info)
+{
+	struct store_folder f;
+
+	return ctx->store != NULL && info->highestmodseq != 0 &&
+	       store_folder_get(ctx->store, folder, &f, NULL) == 1 &&
+	       f.uidvalidity == info->uidvalidity && f.uidnext == info->uidnext &&
+	       f.highestmodseq == info->highestmodseq;
+}
+
+/* The matches an exact cache holds are taken from it; the search fetches
+ * the rest. */
+static void
+all_matched(const char *folder, const struct imap_mailbox_info *info, GArray *uids, void *ud)
+{
+	struct all_wait *w = ud;
+	GArray *sums = NULL;
+	GError *err = NULL;
+	guint kept = 0, j = 0;
+
+	g_hash_table_insert(w->validity, (gpointer)folder, GUINT_TO_POINTER(info->uidvalidity));
+	if (!cache_exact(w->ctx, folder, info))
+		return;
+	if (store_messages_load(w->ctx->store, folder, info->uidvalidity, uids, &sums, &err) < 0) {
+		g_error_free(err); /* fetched from the server instead */
+		return;
+	}
+	/* both in UID order: keep the UIDs the cache did not have */
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (j < sums->len && g_array_index(sums, struct imap_summary, j).uid == uid)
+			j++;
+		else
+			g_array_index(uids, guint32, kept++) = uid;
+	}
+	g_array_set_size(uids, kept);
+	all_keep(w, folder, sums);
+}
+
+static void
+all_found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
+{
+	struct all_wait *w = ud;
+	GArray *sums = g_array_sized_new(FALSE, TRUE, sizeof(struct imap_summary), n);
+
+	g_array_set_size(sums, n);
+	for (guint i = 0; i < n; i++)
+		summary_dup(&g_array_index(sums, struct imap_summary, i), &batch[i]);
+	all_keep(w, folder, sums);
+}
+
+static void
+all_failed(const char *folder, const char *detail, void *ud)
+{
+	struct all_wait *w = ud;
+	char *name = text_sanitize(folder, -1, TEXT_SANITIZE_ONE_LINE);
+
+	w->failed++;
+	w->last_st = TERN_ERR_FOLDER;
+	/* detail names the folder when the server refused to open it */
+	if (strstr(detail, folder) != NULL)
+		cli_fail(TERN_ERR_FOLDER, "%s", detail);
+	else
+		cli_fail(TERN_ERR_FOLDER, _("folder '%s': %s"), name, detail);
+	g_free(name);
+}
+
+static void
+all_done(enum tern_status st, const char *detail, void *ud)
+{
+	struct all_wait *w = ud;
+
+	cli_finish(w->ctx, st, detail);
 }
 
 /* --limit N: the newest N of all, then the asked order (as cli_sort_limit()). */
@@ -947,66 +1045,127 @@ sort_found(GArray *found, const char *limit)
 	g_array_sort(found, found_cmp);
 }
 
-/* Every selectable folder, Junk and Trash included, one after the other;
- * a folder that fails is reported and skipped: the exit status is 0 unless
- * every folder failed. */
+/* --offline: every cached folder's cached summaries, matched here (body:
+ * and text: through the cache's full-text index, which holds the text of
+ * the cached bodies). A folder the cache does not hold is left out
+ * without a word: offline, there is nothing of it to search. */
+static int
+search_all_offline(struct cli_ctx *ctx, const struct query *q, GPtrArray *folders,
+		   GArray *found, guint *tried_r, guint *failed_r)
+{
+	int rc = 0;
+
+	for (guint i = 0; i < folders->len; i++) {
+		const struct imap_folder *f = folders->pdata[i];
+		struct imap_mailbox_info info;
+		struct store_folder sf;
+		GArray *sums = NULL;
+		int r;
+
+		if ((f->attrs & IMAP_FOLDER_NOSELECT) ||
+		    store_folder_get(ctx->store, f->name, &sf, NULL) != 1 || sf.uidnext == 0)
+			continue;
+		(*tried_r)++;
+		if ((r = cli_open_folder(ctx, f->name, true, &info)) != 0 ||
+		    (r = cli_folder_summaries(ctx, f->name, &info, NULL, &sums)) != 0 ||
+		    (r = filter_offline(ctx, f->name, info.uidvalidity, sums, q)) != 0) {
+			(*failed_r)++;
+			rc = r;
+			if (sums != NULL)
+				cli_summaries_free(sums);
+			continue;
+		}
+		for (guint j = 0; j < sums->len; j++) {
+			struct found x = { g_array_index(sums, struct imap_summary, j), f->name };
+
+			g_array_append_val(found, x); /* the strings move into found */
+		}
+		g_array_unref(sums);
+	}
+	return rc;
+}
+
+/* Every selectable folder, Junk and Trash included, pipelined on the
+ * command's connection (imap_search_all_start()); a folder that fails is
+ * reported and skipped: the exit status is 0 unless every folder failed. */
 static int
 search_all(const struct tern_globals *g, struct cli_args *args, const struct query *q)
 {
 	struct cli_ctx ctx;
 	struct folders_wait w = { .ctx = &ctx };
-	GArray *found = g_array_new(FALSE, TRUE, sizeof(struct found));
+	struct all_wait aw = { .ctx = &ctx };
+	static const struct imap_search_all_ops ops = { .matched = all_matched,
+							 .found = all_found,
+							 .failed = all_failed,
+							 .done = all_done };
+	struct imap_search_all *sa = NULL;
+	GPtrArray *names = g_ptr_array_new();
 	GPtrArray *tokens = NULL;
-	guint tried = 0, failed = 0;
-	int rc, last = 0;
+	int rc;
 
-	if (g->offline) {
-		rc = cli_fail(TERN_ERR_CONN, _("--offline: search --all needs the server"));
-		goto out_found;
-	}
+	aw.found = g_array_new(FALSE, TRUE, sizeof(struct found));
+	aw.validity = g_hash_table_new(g_str_hash, g_str_equal);
 	if ((rc = cli_open_cached(g, &ctx)) != 0)
 		goto out;
 	want_previews(&ctx, cli_args_has(args, "json"));
+	if (ctx.offline) {
+		guint tried = 0;
+
+		/* cli_open_cached() made sure of the cache */
+		if ((rc = cached_folders(&ctx, &w.folders)) != 0)
+			goto out;
+		rc = search_all_offline(&ctx, q, w.folders, aw.found, &tried, &aw.failed);
+		if (tried > 0 && aw.failed == tried)
+			goto out;
+		rc = 0;
+		goto print;
+	}
 	imap_client_list_folders(ctx.client, false, folders_cb, &w);
 	if (cli_wait(&ctx) != TERN_OK) {
 		rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("LIST failed"));
 		goto out;
 	}
-	tokens = query_to_imap(q);
-	for (guint i = 0; i < w.folders->len && !ctx.closed; i++) {
+	for (guint i = 0; i < w.folders->len; i++) {
 		const struct imap_folder *f = w.folders->pdata[i];
 
-		if (f->attrs & IMAP_FOLDER_NOSELECT)
-			continue;
-		tried++;
-		if ((last = search_folder(&ctx, f->name, tokens, query_needs_utf8(q), found)) != 0)
-			failed++;
+		if (!(f->attrs & IMAP_FOLDER_NOSELECT))
+			g_ptr_array_add(names, f->name);
 	}
-	if (tried > 0 && failed == tried) {
-		rc = last;
+	tokens = query_to_imap(q);
+	sa = imap_search_all_start(ctx.client, (const char *const *)names->pdata, names->len,
+				   tokens, query_needs_utf8(q), 0, &ops, &aw);
+	if (sa != NULL && cli_wait(&ctx) != TERN_OK) {
+		rc = cli_fail(ctx.st, "%s", ctx.detail != NULL ? ctx.detail : _("search failed"));
 		goto out;
 	}
-	sort_found(found, cli_args_get(args, "limit"));
+	if (names->len > 0 && aw.failed == names->len) {
+		rc = cli_fail(aw.last_st, _("no folder could be searched"));
+		goto out;
+	}
+print:
+	sort_found(aw.found, cli_args_get(args, "limit"));
 	{
 		struct list_out o;
 
 		list_out_begin(&o, cli_args_has(args, "json"), stdout);
-		for (guint i = 0; i < found->len; i++) {
-			o.folder = g_array_index(found, struct found, i).folder;
-			list_out_one(&o, &g_array_index(found, struct found, i).s);
+		for (guint i = 0; i < aw.found->len; i++) {
+			o.folder = g_array_index(aw.found, struct found, i).folder;
+			list_out_one(&o, &g_array_index(aw.found, struct found, i).s);
 		}
 		list_out_end(&o);
 	}
 out:
 	if (tokens != NULL)
 		g_ptr_array_unref(tokens);
-	for (guint i = 0; i < found->len; i++)
-		imap_summary_clear(&g_array_index(found, struct found, i).s);
+	for (guint i = 0; i < aw.found->len; i++)
+		imap_summary_clear(&g_array_index(aw.found, struct found, i).s);
+	cli_close(&ctx);
+	imap_search_all_free(&sa); /* after the client: no callback comes */
 	if (w.folders != NULL)
 		g_ptr_array_unref(w.folders);
-	cli_close(&ctx);
-out_found:
-	g_array_unref(found);
+	g_ptr_array_unref(names);
+	g_array_unref(aw.found);
+	g_hash_table_unref(aw.validity);
 	return rc;
 }
 

@@ -628,8 +628,8 @@ cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
 
 /* Queued changes shown over cached summaries: flags as they will be, and
  * what a queued move takes away left out. */
-static void
-overlay_summaries(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, GArray *sums)
+void
+cli_overlay_summaries(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity, GArray *sums)
 {
 	struct store_overlay *ov = NULL;
 	GError *err = NULL;
@@ -671,7 +671,7 @@ cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 		return rc;
 	}
 	if (uids == NULL || sums->len == uids->len || ctx->offline) {
-		overlay_summaries(ctx, folder, info->uidvalidity, sums);
+		cli_overlay_summaries(ctx, folder, info->uidvalidity, sums);
 		*out_r = sums;
 		return 0;
 	}
@@ -699,7 +699,7 @@ cli_folder_summaries(struct cli_ctx *ctx, const char *folder,
 		cli_summaries_free(sums);
 		return rc;
 	}
-	overlay_summaries(ctx, folder, info->uidvalidity, sums);
+	cli_overlay_summaries(ctx, folder, info->uidvalidity, sums);
 	*out_r = sums;
 	return 0;
 }

@@ -20,3 +20,7 @@ TESTS += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
 	tests/integration/test-search-all.py
 EXTRA_DIST += tests/integration/test-watch.py tests/fake/test-watch-hostile.py \
 	tests/integration/test-search-all.py
+
+# search --all while a folder is deleted (#16, hostile)
+TESTS += tests/integration/test-search-all-race.py
+EXTRA_DIST += tests/integration/test-search-all-race.py tests/bench/bench-search-all.py

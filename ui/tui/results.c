@@ -1,8 +1,8 @@
 /* tern — ui/tui/results: the `/` prompt's all-folders scope (#16 "Search
  * everywhere"). The search runs on a second connection of its own, so the
- * open folder stays selected on the first: LIST, then for each selectable
- * folder EXAMINE, UID SEARCH and the matches' summaries, one folder after
- * the other. The matches stream into one list drawn in the list pane,
+ * open folder stays selected on the first: LIST, then every selectable
+ * folder's EXAMINE, UID SEARCH and the matches' summaries, pipelined
+ * (core/imap/search-all.c). The matches stream into one list drawn in the list pane,
  * newest first, with a folder column. Enter opens one in its folder (the
  * folder opens as from the folder pane; the message is selected and
  * opened once it is listed). Once the search is done, F, m and d act on
@@ -16,6 +16,7 @@
 #include "config.h"
 #include "core/common.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/model/query.h"
@@ -35,6 +36,7 @@ struct result {
 	gint64 date;
 	char *from;    /* decoded, sanitised */
 	char *subject; /* decoded, sanitised */
+	bool local;    /* from the cache, the server's search of its folder not in yet */
 };
 
 struct results {
@@ -42,10 +44,12 @@ struct results {
 	struct imap_client *client; /* owned: freed before the rest */
 	GPtrArray *tokens;          /* the query's IMAP criteria */
 	bool utf8;
-	GPtrArray *folders;         /* char *: still to search */
-	char *current;              /* being searched, or NULL */
+	GPtrArray *folders;         /* char *: every folder searched */
+	struct imap_search_all *sa; /* the search, until results_free() */
+	char *current;              /* the folder that answered last, or NULL */
 	GArray *rows;               /* struct result, newest first */
 	guint sel, top;
+	bool moved;                 /* the user moved the selection */
 	guint searched, failed, dropped;
 	guint tagged;               /* rows tagged */
 	bool done;
@@ -68,8 +72,6 @@ struct group {
 	char *folder;
 	GArray *uids; /* guint32 */
 };
-
-static void next_folder(struct results *r);
 
 static void
 group_free(gpointer p)
@@ -120,6 +122,7 @@ results_free(struct tui *t)
 	t->results = NULL;
 	if (r->client != NULL)
 		imap_client_free(&r->client); /* nothing of ours fires after this */
+	imap_search_all_free(&r->sa);
 	if (r->tokens != NULL)
 		g_ptr_array_unref(r->tokens);
 	if (r->folders != NULL)
@@ -179,7 +182,7 @@ shown(const char *raw)
 }
 
 static void
-add_summary(struct results *r, const struct imap_summary *s)
+add_summary(struct results *r, const char *folder, const struct imap_summary *s, bool local)
 {
 	struct result x = { 0 };
 	guint at;
@@ -191,116 +194,131 @@ add_summary(struct results *r, const struct imap_summary *s)
 			return;
 		g_array_remove_index(r->rows, r->rows->len - 1);
 	}
-	x.folder = g_strdup(r->current);
+	x.folder = g_strdup(folder);
 	x.uid = s->uid;
 	x.flags = s->flags;
 	x.date = s->date;
 	x.from = shown(s->from_name != NULL && *s->from_name != '\0' ? s->from_name :
 								       s->from_addr);
 	x.subject = shown(s->subject);
+	x.local = local;
 	at = insert_pos(r->rows, x.date);
 	g_array_insert_val(r->rows, at, x);
-	if (at <= r->sel && r->rows->len > 1 && r->sel + 1 < r->rows->len)
-		r->sel++; /* the selection stays on its message */
+	/* once moved, the selection stays on its message; until then it
+	 * stays on the top row, the newest (the cache's first answer comes
+	 * in another order than the server's) */
+	if (r->moved && at <= r->sel && r->rows->len > 1 && r->sel + 1 < r->rows->len)
+		r->sel++;
 }
 
 static void
-summaries_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
+found(const char *folder, const struct imap_summary *batch, guint n, void *ud)
 {
 	struct results *r = ud;
 
-	(void)c;
+	g_free(r->current);
+	r->current = g_strdup(folder);
 	for (guint i = 0; i < n; i++)
-		add_summary(r, &batch[i]);
+		add_summary(r, folder, &batch[i], false);
+	tui_dirty(r->t);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The server's matches of a folder replace the cache's first answer:
+ * a listed match it confirms stays (and is not fetched again), one it
+ * does not leaves the list. */
+static void
+merge_local(struct results *r, const char *folder, GArray *uids)
+{
+	GHashTable *listed = g_hash_table_new(NULL, NULL);
+	guint kept = 0;
+
+	for (guint i = 0; i < r->rows->len;) {
+		struct result *x = &g_array_index(r->rows, struct result, i);
+
+		if (!x->local || strcmp(x->folder, folder) != 0) {
+			i++;
+		} else if (bsearch(&x->uid, uids->data, uids->len, sizeof(guint32), cmp_u32)) {
+			x->local = false;
+			g_hash_table_add(listed, GUINT_TO_POINTER(x->uid));
+			i++;
+		} else {
+			g_array_remove_index(r->rows, i);
+			if (r->sel > i)
+				r->sel--;
+		}
+	}
+	if (r->sel >= r->rows->len)
+		r->sel = r->rows->len > 0 ? r->rows->len - 1 : 0;
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+
+		if (!g_hash_table_contains(listed, GUINT_TO_POINTER(uid)))
+			g_array_index(uids, guint32, kept++) = uid;
+	}
+	g_array_set_size(uids, kept);
+	g_hash_table_unref(listed);
+}
+
+/* The server's matches of a folder: what the cache listed is kept where
+ * the server confirms it, what the cache holds exactly is listed from
+ * it, and the search fetches the rest. */
+static void
+matched(const char *folder, const struct imap_mailbox_info *info, GArray *uids, void *ud)
+{
+	struct results *r = ud;
+	GArray *sums;
+
+	merge_local(r, folder, uids);
+	tui_dirty(r->t);
+	sums = uids->len > 0 ? cache_exact_summaries(r->t, folder, info, uids) : NULL;
+
+	if (sums == NULL)
+		return;
+	for (guint i = 0; i < sums->len; i++) {
+		add_summary(r, folder, &g_array_index(sums, struct imap_summary, i), false);
+		imap_summary_clear(&g_array_index(sums, struct imap_summary, i));
+	}
+	g_array_unref(sums);
 	tui_dirty(r->t);
 }
 
 static void
-summaries_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
+folder_failed(const char *folder, const char *detail, void *ud)
 {
 	struct results *r = ud;
 
-	(void)c;
+	(void)folder;
 	(void)detail;
-	if (st != TERN_OK)
-		r->failed++;
-	next_folder(r);
-}
-
-/* The UIDs from index from on (ascending), as ranges ("3:7,9"): a folder
- * of many matches costs its newest RESULTS_MAX summaries, no more. */
-static GString *
-uid_set(const GArray *uids, guint from)
-{
-	GString *set = g_string_new(NULL);
-
-	for (guint i = from; i < uids->len;) {
-		guint32 first = g_array_index(uids, guint32, i), last = first;
-
-		while (++i < uids->len && g_array_index(uids, guint32, i) == last + 1)
-			last++;
-		if (set->len > 0)
-			g_string_append_c(set, ',');
-		if (last == first)
-			g_string_append_printf(set, "%u", first);
-		else
-			g_string_append_printf(set, "%u:%u", first, last);
-	}
-	return set;
+	r->failed++; /* an unreadable folder is skipped */
 }
 
 static void
-search_done(struct imap_client *c, enum tern_status st, const char *detail, GArray *uids,
-	    void *ud)
-{
-	struct results *r = ud;
-	GString *set;
-
-	(void)detail;
-	if (st != TERN_OK || uids == NULL || uids->len == 0) {
-		if (st != TERN_OK)
-			r->failed++;
-		next_folder(r);
-		return;
-	}
-	set = uid_set(uids, uids->len > RESULTS_MAX ? uids->len - RESULTS_MAX : 0);
-	imap_client_fetch_summaries(c, set->str, summaries_batch, summaries_done, r);
-	g_string_free(set, TRUE);
-}
-
-static void
-select_done(struct imap_client *c, enum tern_status st, const char *detail,
-	    const struct imap_mailbox_info *info, void *ud)
+search_done(enum tern_status st, const char *detail, void *ud)
 {
 	struct results *r = ud;
 
-	(void)detail;
-	(void)info;
-	if (st == TERN_ERR_CONN) {
-		finish(r, detail);
-		return;
-	}
-	if (st != TERN_OK) {
-		r->failed++; /* an unreadable folder is skipped */
-		next_folder(r);
-		return;
-	}
-	imap_client_search(c, r->tokens, r->utf8, search_done, r);
+	r->searched = r->folders->len;
+	finish(r, st != TERN_OK ? detail : NULL);
 }
 
 static void
-next_folder(struct results *r)
+local_found(const char *folder, const struct imap_summary *s, void *ud)
 {
-	g_clear_pointer(&r->current, g_free);
-	if (r->folders->len == 0) {
-		finish(r, NULL);
-		return;
-	}
-	r->current = g_ptr_array_steal_index(r->folders, 0);
-	r->searched++;
-	imap_client_select(r->client, r->current, true, select_done, r);
-	tui_dirty(r->t);
+	add_summary(ud, folder, s, true);
 }
+
+static const struct imap_search_all_ops ops = { .matched = matched,
+						 .found = found,
+						 .failed = folder_failed,
+						 .done = search_done };
 
 static void
 folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPtrArray *folders,
@@ -319,7 +337,14 @@ folders_done(struct imap_client *c, enum tern_status st, const char *detail, GPt
 		if (!(f->attrs & IMAP_FOLDER_NOSELECT))
 			g_ptr_array_add(r->folders, g_strdup(f->name));
 	}
-	next_folder(r);
+	if (r->folders->len == 0) {
+		finish(r, NULL);
+		return;
+	}
+	r->current = g_strdup(r->folders->pdata[0]);
+	r->sa = imap_search_all_start(c, (const char *const *)r->folders->pdata, r->folders->len,
+				      r->tokens, r->utf8, RESULTS_MAX, &ops, r);
+	tui_dirty(r->t);
 }
 
 static void
@@ -357,12 +382,13 @@ results_start(struct tui *t, const char *text)
 	r->t = t;
 	r->tokens = query_to_imap(q);
 	r->utf8 = query_needs_utf8(q);
-	query_free(&q);
 	r->folders = g_ptr_array_new_with_free_func(g_free);
 	r->rows = g_array_new(FALSE, TRUE, sizeof(struct result));
 	g_array_set_clear_func(r->rows, result_clear);
 	r->client = imap_client_new(t->account, secret, NULL, r);
 	t->results = r;
+	cache_search_all(t, q, local_found, r); /* the cache's answer, at once */
+	query_free(&q);
 	t->focus = PANE_LIST;
 	imap_client_connect(r->client, connect_done, r);
 	tui_info(t, _("Searching all folders…"));
@@ -460,6 +486,7 @@ move_sel(struct results *r, gssize delta)
 	if (r->rows->len == 0)
 		return;
 	r->sel = (guint)CLAMP(to, 0, (gssize)r->rows->len - 1);
+	r->moved = true;
 }
 
 static void

@@ -497,6 +497,11 @@ void cache_close(struct tui *t);
 bool cache_usable(struct tui *t);
 /* 1 and *f_r when the folder is cached, else 0. */
 int cache_folder(struct tui *t, const char *folder, struct store_folder *f_r);
+/* The cached summaries of those uids (ascending) when the cache holds the
+ * folder exactly as info (its EXAMINE) says, else NULL; the UIDs found are
+ * removed from uids. Transfer full (imap_summary_clear() each). */
+GArray *cache_exact_summaries(struct tui *t, const char *folder,
+			      const struct imap_mailbox_info *info, GArray *uids);
 /* Show the open folder's cached messages; false when it has none. */
 bool cache_show_folder(struct tui *t);
 /* After a resync: the list becomes what the cache holds (replace: clear
@@ -547,6 +552,12 @@ int cache_queue_in(struct tui *t, const char *folder, guint32 uidvalidity,
  * matches), or NULL when nothing is cached. Transfer full. */
 struct query;
 GArray *cache_search(struct tui *t, const struct query *q);
+/* The cached summaries of every cached folder that q matches (body: and
+ * text: through the full-text index), as fn(folder, summary) (both
+ * transfer none, valid during the call), one folder after the other, each
+ * newest first, cut after 150 ms: the all-folder search's first answer. */
+typedef void cache_found_fn(const char *folder, const struct imap_summary *s, void *ud);
+void cache_search_all(struct tui *t, const struct query *q, cache_found_fn *fn, void *ud);
 /* Actions in the journal (of any folder). */
 guint cache_queued(struct tui *t);
 GBytes *cache_body_get(struct tui *t, const char *folder, guint32 uid);
