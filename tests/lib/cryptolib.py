@@ -24,6 +24,28 @@ def _run(argv, home, input=None):
     return r.stdout
 
 
+def import_p12(home, key, cert, p12):
+    """key and cert into home's gpgsm as a PKCS#12 with no passphrase.
+    gpgsm decrypts such a file by trying the empty passphrase in one
+    charset after another, and a wrong try passes 3DES-CBC's padding check
+    about once in 256: it then fails to parse the key ("error parsing or
+    decrypting the PKCS#12 file"), a few runs in a hundred. Each export has
+    a fresh salt, so a new file is a new draw."""
+    for attempt in range(8):
+        subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-out", p12,
+                        "-passout", "pass:", "-keypbe", "PBE-SHA1-3DES", "-certpbe",
+                        "PBE-SHA1-3DES", "-macalg", "sha1"],
+                       check=True, capture_output=True, timeout=120)
+        r = subprocess.run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase",
+                            "", "--import", p12], env=dict(os.environ, GNUPGHOME=home),
+                           capture_output=True, timeout=120)
+        if r.returncode == 0:
+            return
+        if b"error parsing or decrypting the PKCS#12 file" not in r.stderr or attempt == 7:
+            raise RuntimeError("gpgsm --import %s failed (%d): %s"
+                               % (p12, r.returncode, r.stderr.decode(errors="replace")))
+
+
 def crlf(text):
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
 
@@ -115,16 +137,9 @@ class Keys:
                         "-addext", "keyUsage=digitalSignature,keyEncipherment",
                         "-keyout", self.smime_key, "-out", self.smime_cert],
                        check=True, capture_output=True, timeout=120)
-        p12 = os.path.join(d, "carol.p12")
-        subprocess.run(["openssl", "pkcs12", "-export", "-inkey", self.smime_key, "-in",
-                        self.smime_cert, "-out", p12, "-passout", "pass:",
-                        "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg",
-                        "sha1"],
-                       check=True, capture_output=True, timeout=120)
         with open(os.path.join(self.home, "gpgsm.conf"), "w") as f:
             f.write("disable-crl-checks\ndisable-policy-checks\n")
-        _run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
-              "--import", p12], self.home)
+        import_p12(self.home, self.smime_key, self.smime_cert, os.path.join(d, "carol.p12"))
         out = _run(["gpgsm", "--with-colons", "--list-keys", CAROL], self.home).decode()
         fpr = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
         with open(os.path.join(self.home, "trustlist.txt"), "a") as f:
@@ -147,18 +162,17 @@ class Keys:
                         "-addext", "keyUsage=digitalSignature,keyEncipherment",
                         "-keyout", key, "-out", cert],
                        check=True, capture_output=True, timeout=120)
-        subprocess.run(["openssl", "pkcs12", "-export", "-inkey", key, "-in", cert, "-out", p12,
-                        "-passout", "pass:", "-keypbe", "PBE-SHA1-3DES", "-certpbe",
-                        "PBE-SHA1-3DES", "-macalg", "sha1"],
-                       check=True, capture_output=True, timeout=120)
         fpr = None
         for home, what in [(secret_home, p12)] + [(h, cert) for h in public_homes]:
             conf = os.path.join(home, "gpgsm.conf")
             if not os.path.exists(conf):
                 with open(conf, "w") as f:
                     f.write("disable-crl-checks\ndisable-policy-checks\n")
-            _run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
-                  "--import", what], home)
+            if what == p12:
+                import_p12(home, key, cert, p12)
+            else:
+                _run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase", "",
+                      "--import", what], home)
             out = _run(["gpgsm", "--with-colons", "--list-keys", email], home).decode()
             fpr = [l.split(":")[9] for l in out.splitlines() if l.startswith("fpr:")][0]
             with open(os.path.join(home, "trustlist.txt"), "a") as f:
