@@ -64,6 +64,17 @@ tui_op_free(struct tui_op *op)
 	op_destroy(op);
 }
 
+/* The end of an operation whose answer needs nothing of its data: frees
+ * it; true when the answer is still wanted (tui_op_current()). */
+static bool
+op_end(struct tui_op *op)
+{
+	bool current = tui_op_current(op);
+
+	tui_op_free(op);
+	return current;
+}
+
 const char *
 conn_role_folder(struct tui *t, enum folder_role role)
 {
@@ -617,14 +628,10 @@ finish_load(struct tui *t)
 static void
 load_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
 {
-	struct tui_op *op = ud;
-	struct tui *t = op->t;
+	struct tui *t = ((struct tui_op *)ud)->t;
 
-	if (!tui_op_current(op)) {
-		tui_op_free(op);
+	if (!op_end(ud))
 		return;
-	}
-	tui_op_free(op);
 	list_when_first_screen(t);
 	if (st != TERN_OK) {
 		t->loading = false;
@@ -737,14 +744,10 @@ order_done(struct tui *t)
 static void
 order_fetch_done(struct imap_client *c, enum tern_status st, const char *detail, void *ud)
 {
-	struct tui_op *op = ud;
-	struct tui *t = op->t;
+	struct tui *t = ((struct tui_op *)ud)->t;
 
-	if (!tui_op_current(op)) {
-		tui_op_free(op);
+	if (!op_end(ud))
 		return;
-	}
-	tui_op_free(op);
 	list_when_first_screen(t);
 	/* The server's first rows sort above the newest screenful already
 	 * shown; a cursor the user left on the first row goes to the new
@@ -869,14 +872,10 @@ static void
 select_done(struct imap_client *c, enum tern_status st, const char *detail,
 	    const struct imap_mailbox_info *info, void *ud)
 {
-	struct tui_op *op = ud;
-	struct tui *t = op->t;
+	struct tui *t = ((struct tui_op *)ud)->t;
 
-	if (!tui_op_current(op)) {
-		tui_op_free(op);
+	if (!op_end(ud))
 		return;
-	}
-	tui_op_free(op);
 	if (st != TERN_OK) {
 		t->loading = false;
 		list_when_first_screen(t);
