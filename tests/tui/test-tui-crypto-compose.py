@@ -130,6 +130,30 @@ def check_reply_unopened(t, run, k, smtpd):
          repr(plain)[:600] + status)
 
 
+def check_reply_tagged(t, run, k, smtpd):
+    """; r on the two messages tagged (the encrypted one and the fixture's
+    plain one), none open: one reply, starting encrypted, quoting both
+    texts, the encrypted one decrypted. The fixture's sender has no key, so
+    y refuses it by name and nothing is sent."""
+    n = len(smtpd.messages())
+    run.term.keys("g", "t", "t", "\\;", "r")
+    ok, lines = screen_has(run, "Sign: no  Encrypt: yes")
+    t.ok(ok, "; r on tagged messages, one of them encrypted: review, Encrypt: yes",
+         "\n".join(lines))
+    ok, lines = screen_has(run, "> Where is it?")
+    t.ok(ok and sum(1 for l in lines if l.rstrip().endswith("wrote:")) == 2,
+         "; r quotes the encrypted original decrypted, and the plain one, each under its "
+         "attribution", "\n".join(lines))
+    run.term.keys("y")
+    ok, lines = run.wait_message("walter.x69@example.net")
+    t.ok(ok, "y: refused, the recipient without a key named", "\n".join(lines))
+    t.eq(len(smtpd.messages()), n, "nothing was sent in clear")
+    run.term.keys("q")
+    screen_has(run, "Drop this message")
+    run.term.keys("y")
+    run.term.keys("C-t")
+
+
 def cache_holds(env, needle):
     """Whether any file of the cache (the database, its WAL) holds needle."""
     for root, _, files in os.walk(os.path.join(env.dir, "cache")):
@@ -199,6 +223,7 @@ def main(t):
         time.sleep(1)
         check_opportunistic(t, run, env, k, smtpd)
         check_reply_unopened(t, run, k, smtpd)
+        check_reply_tagged(t, run, k, smtpd)
         open_encrypted(t, run, "cache_decrypted unset")
         run.term.keys("q", "q")
         t.eq(run.exit_code(), "0", "quits with status 0")

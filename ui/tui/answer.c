@@ -41,6 +41,9 @@ struct gather {
 	bool failed;
 	char *bounce_to;        /* bounce: the recipients typed */
 	gather_fn *ready;
+	GPtrArray *plain;       /* ; r R L: raws parsed, the encrypted ones decrypted
+				 * (compose_decrypt_originals()), borrowed while
+				 * answering; NULL: not asked */
 };
 
 static struct gather *
@@ -168,10 +171,14 @@ gather_start(struct tui *t, enum action a, GArray *uids, gather_fn *ready, struc
 
 /* ---- ; r, ; R, ; L, ; f ----------------------------------------------------------- */
 
+/* The draft answering the i-th original; a decrypted parse of it when
+ * there is one (g->plain). */
 static struct mime_draft *
-draft_of(struct gather *g, GBytes *raw, const struct mime_identities *ids)
+draft_of(struct gather *g, guint i, const struct mime_identities *ids)
 {
-	struct mime_message *msg = mime_message_parse_bytes(raw);
+	GBytes *raw = g->raws->pdata[i];
+	struct mime_message *own = g->plain != NULL ? NULL : mime_message_parse_bytes(raw);
+	struct mime_message *msg = own != NULL ? own : g->plain->pdata[i];
 	struct mime_draft *d;
 
 	if (g->a == ACTION_FORWARD)
@@ -180,7 +187,7 @@ draft_of(struct gather *g, GBytes *raw, const struct mime_identities *ids)
 		d = mime_draft_reply(msg, g->a == ACTION_REPLY_ALL    ? MIME_REPLY_ALL :
 					  g->a == ACTION_REPLY_LIST ? MIME_REPLY_LIST :
 								      MIME_REPLY_SENDER, ids);
-	mime_message_free(&msg);
+	mime_message_free(&own);
 	return d;
 }
 
@@ -229,14 +236,37 @@ any_encrypted(const GPtrArray *raws)
 	return enc;
 }
 
+static void answer_many_ready(struct tui *t, struct gather *g);
+
+/* The encrypted originals are decrypted: the answer quotes their text. */
+static void
+many_decrypted(struct tui *t, GPtrArray *raws, GPtrArray *msgs, void *ud)
+{
+	struct gather *g = ud;
+
+	g->plain = msgs;
+	answer_many_ready(t, g);
+	g->plain = NULL;
+}
+
 static void
 answer_many_ready(struct tui *t, struct gather *g)
 {
-	struct mime_identities *ids = send_identities(t->account);
+	struct mime_identities *ids;
 	struct mime_draft *d = NULL;
+	bool encrypted = g->a != ACTION_FORWARD && t->account->pgp_encrypt_replies &&
+			 any_encrypted(g->raws);
 
+	/* Decrypted text goes only into a reply that starts encrypted, and
+	 * only after a thread decrypted it (the interface never waits on
+	 * gpg-agent) */
+	if (encrypted && g->plain == NULL) {
+		compose_decrypt_originals(t, g->raws, many_decrypted, gather_ref(g), gather_unref);
+		return;
+	}
+	ids = send_identities(t->account);
 	for (guint i = 0; i < g->raws->len; i++) {
-		struct mime_draft *one = draft_of(g, g->raws->pdata[i], ids);
+		struct mime_draft *one = draft_of(g, i, ids);
 
 		if (d == NULL) {
 			d = one;
@@ -254,7 +284,7 @@ answer_many_ready(struct tui *t, struct gather *g)
 	if (g->uidvalidity != 0)
 		d->original = send_original_format_set(g->a == ACTION_FORWARD, g->uidvalidity,
 						       g->uids, g->folder);
-	if (g->a != ACTION_FORWARD && t->account->pgp_encrypt_replies && any_encrypted(g->raws)) {
+	if (encrypted) {
 		struct mime_protect p;
 
 		send_protect_defaults(t->account, true, &p);

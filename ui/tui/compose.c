@@ -425,23 +425,35 @@ answer_build(struct tui *t, const struct answer *an, GBytes *raw, struct mime_me
 /* The viewer's render is not there to decrypt it: a thread does, as the
  * viewer's does, and the answer starts when it is done. The interface lets
  * go after gpg_timeout (a gpg-agent that never answers). Nothing decrypted
- * is written anywhere. */
+ * is written anywhere. One job at a time (t->quote). */
 struct quote_job {
 	struct tui *t;        /* NULL once the interface let go (t->quote no longer j) */
-	struct answer an;
-	GBytes *raw;
-	struct mime_message *msg; /* the thread's parse of raw, decrypted */
+	GPtrArray *raws;      /* GBytes *: the originals */
+	GPtrArray *msgs;      /* struct mime_message *: the thread's parses, decrypted */
+	quote_ready_fn *ready;
+	void *ud;
+	GDestroyNotify ud_free;
 	guint timer;
 	bool leaving;         /* the interface is going: no answer to start */
 };
+
+static void
+message_free_one(gpointer p)
+{
+	struct mime_message *m = p;
+
+	mime_message_free(&m);
+}
 
 static void
 quote_job_free(gpointer p)
 {
 	struct quote_job *j = p;
 
-	g_bytes_unref(j->raw);
-	mime_message_free(&j->msg);
+	g_ptr_array_unref(j->raws);
+	g_ptr_array_unref(j->msgs);
+	if (j->ud_free != NULL)
+		j->ud_free(j->ud);
 	g_free(j);
 }
 
@@ -450,9 +462,14 @@ quote_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancel)
 {
 	struct quote_job *j = data;
 
-	j->msg = mime_message_parse_bytes(j->raw);
-	/* may wait for gpg-agent: this is why it runs here */
-	mime_message_process_crypto(j->msg);
+	for (guint i = 0; i < j->raws->len; i++) {
+		struct mime_message *m = mime_message_parse_bytes(j->raws->pdata[i]);
+
+		/* may wait for gpg-agent: this is why it runs here */
+		if (mime_message_is_encrypted(m))
+			mime_message_process_crypto(m);
+		g_ptr_array_add(j->msgs, m);
+	}
 	g_task_return_boolean(task, TRUE);
 }
 
@@ -480,7 +497,7 @@ quote_done(GObject *source, GAsyncResult *res, gpointer ud)
 		tui_error(t, _("Another message is being written: the answer is not started."));
 		return;
 	}
-	answer_build(t, &j->an, j->raw, j->msg, j->msg, true);
+	j->ready(t, j->raws, j->msgs, j->ud);
 	tui_dirty(t);
 }
 
@@ -498,20 +515,26 @@ quote_late(gpointer ud)
 	return G_SOURCE_REMOVE;
 }
 
-static void
-quote_start(struct tui *t, const struct answer *an, GBytes *raw)
+void
+compose_decrypt_originals(struct tui *t, GPtrArray *raws, quote_ready_fn *ready, void *ud,
+			  GDestroyNotify ud_free)
 {
 	struct quote_job *j;
 	GTask *task;
 
 	if (t->quote != NULL) {
 		tui_error(t, _("Still decrypting a message to answer."));
+		if (ud_free != NULL)
+			ud_free(ud);
 		return;
 	}
 	j = g_new0(struct quote_job, 1);
 	j->t = t;
-	j->an = *an;
-	j->raw = g_bytes_ref(raw);
+	j->raws = g_ptr_array_ref(raws);
+	j->msgs = g_ptr_array_new_with_free_func(message_free_one);
+	j->ready = ready;
+	j->ud = ud;
+	j->ud_free = ud_free;
 	t->quote = j;
 	j->timer = g_timeout_add_seconds(t->cfg->ui.gpg_timeout, quote_late, j);
 	tui_info(t, _("Decrypting the message to answer…"));
@@ -519,6 +542,15 @@ quote_start(struct tui *t, const struct answer *an, GBytes *raw)
 	g_task_set_task_data(task, j, quote_job_free);
 	g_task_run_in_thread(task, quote_thread);
 	g_object_unref(task);
+}
+
+/* One original decrypted for r, R, L. */
+static void
+one_decrypted(struct tui *t, GPtrArray *raws, GPtrArray *msgs, void *ud)
+{
+	struct mime_message *m = msgs->pdata[0];
+
+	answer_build(t, ud, raws->pdata[0], m, m, true);
 }
 
 /* The interface is going: wait a little for a decryption under way (its
@@ -554,7 +586,13 @@ answer_with(struct tui *t, const struct answer *an, GBytes *raw)
 	if (encrypted && t->account->pgp_encrypt_replies) {
 		plain = decrypted_original(t, an->uid);
 		if (plain == NULL) {
-			quote_start(t, an, raw);
+			GPtrArray *raws = g_ptr_array_new_with_free_func(
+			    (GDestroyNotify)g_bytes_unref);
+
+			g_ptr_array_add(raws, g_bytes_ref(raw));
+			compose_decrypt_originals(t, raws, one_decrypted,
+						  g_memdup2(an, sizeof *an), g_free);
+			g_ptr_array_unref(raws);
 			mime_message_free(&msg);
 			return;
 		}

@@ -682,6 +682,14 @@ void viewer_have_whole(struct tui *t, guint32 uid, GBytes *whole);
  * fn gets raw (transfer none) or NULL and why; never inside this call, and
  * not at all when the connection or folder changed first. ud_free (may be
  * NULL) frees ud after fn, or when fn will not come. */
+/* Called with the originals (GBytes *) and their parses, the encrypted ones
+ * decrypted (struct mime_message *, in the same order; both transfer none). */
+typedef void quote_ready_fn(struct tui *t, GPtrArray *raws, GPtrArray *msgs, void *ud);
+/* Decrypt the encrypted ones of raws in a thread, for a reply's quote, then
+ * ready(); nothing if the interface lets go first (gpg_timeout) or is
+ * going. ud_free(ud) at the end either way. (compose.c) */
+void compose_decrypt_originals(struct tui *t, GPtrArray *raws, quote_ready_fn *ready, void *ud,
+			       GDestroyNotify ud_free);
 typedef void shown_fn(struct tui *t, GBytes *raw, const char *detail, void *ud);
 void viewer_fetch_shown(struct tui *t, guint32 uid, guint32 size, shown_fn *fn, void *ud,
 			GDestroyNotify ud_free);
