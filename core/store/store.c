@@ -734,6 +734,42 @@ store_open(const char *path, unsigned flags, struct store **store_r, char **warn
 	return 0;
 }
 
+/* A second connection on s's file, for another thread (the command line's
+ * cache writer, core/store/writer.c): s has already checked and migrated
+ * the file, so nothing of that is done again, and a damaged file is an
+ * error here, never moved aside under the first connection. */
+int
+store_open_another(struct store *s, struct store **store_r, GError **error)
+{
+	struct store *o;
+
+	*store_r = NULL;
+	if (s->read_only) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_USAGE, "read-only store");
+		return -1;
+	}
+	o = g_new0(struct store, 1);
+	o->path = g_strdup(s->path);
+	o->body_limit = s->body_limit;
+	o->folder_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	if (sqlite3_open_v2(o->path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		fail(o, error, _("cannot open"));
+		store_free(&o);
+		return -1;
+	}
+	sqlite3_busy_timeout(o->db, STORE_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(o->db, 0);
+	/* WAL is the file's (set by the first connection); these are ours */
+	if (exec(o, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF; "
+		    "PRAGMA temp_store = MEMORY;", error) < 0) {
+		store_free(&o);
+		return -1;
+	}
+	*store_r = o;
+	return 0;
+}
+
 void
 store_free(struct store **sp)
 {
