@@ -1451,6 +1451,15 @@ test_fts(void)
 	FTS_IS(s, 5, "body:ok", "3");
 	FTS_IS(s, 5, "body:\"after a nul\"", "");
 
+	/* a summary put again over an indexed message re-indexes its headers
+	 * (store_messages_put() asks once whether the folder has any row) */
+	sql_exec(path, "UPDATE fts SET hdr = ''");
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts WHERE hdr LIKE '%u2@example%'"),
+			==, 0);
+	put_range(s, "F", 5, 2, 2);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts WHERE hdr LIKE '%u2@example%'"),
+			==, 1);
+
 	/* a huge body: the first STORE_FTS_TEXT_MAX bytes are indexed */
 	{
 		gsize n = 4 * STORE_FTS_TEXT_MAX;
