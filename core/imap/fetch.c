@@ -473,6 +473,12 @@ preview_clean(struct imap_decoder *dec, const char *s, size_t len)
 	while (p < end && n < IMAP_PREVIEW_MAX_CHARS) {
 		gunichar ch = *p;
 
+		if (ch > ' ' && ch < 0x7f) { /* most of a preview: kept as it is */
+			out[o++] = (char)ch;
+			n++;
+			p++;
+			continue;
+		}
 		if (ch == 0) {
 			p++;
 			continue;
