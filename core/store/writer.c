@@ -19,6 +19,10 @@
 /* As core/store/sync.c's transactions on the main connection. */
 #define WRITER_TXN_ROWS 10000
 #define WRITER_TXN_MS 100
+/* Batches queued at most (the server's batches are 500 rows): when the
+ * writer falls behind (another process holds the lock, a slow disk) the
+ * reading thread waits instead of holding the whole folder in copies. */
+#define WRITER_QUEUE_MAX 64
 
 /* One queued batch: the summaries and every string they point to, in
  * one block. n == 0 is the "finish" message. */
@@ -33,6 +37,9 @@ struct store_writer {
 	guint32 uidvalidity;
 	GAsyncQueue *queue;    /* struct writer_batch * */
 	GThread *thread;
+	GMutex lock;           /* queued and room */
+	GCond room;            /* signalled when a batch was taken */
+	guint queued;          /* batches pushed, not yet written */
 	/* owned by the writer thread until it is joined: */
 	bool txn;
 	gint64 txn_began;      /* monotonic µs */
@@ -203,6 +210,10 @@ writer_main(gpointer ud)
 		}
 		write_batch(w, b);
 		g_free(b);
+		g_mutex_lock(&w->lock);
+		w->queued--;
+		g_cond_signal(&w->room);
+		g_mutex_unlock(&w->lock);
 	}
 	txn_commit(w);
 	return NULL;
@@ -225,6 +236,8 @@ store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
 	w->folder = g_strdup(folder);
 	w->uidvalidity = uidvalidity;
 	w->queue = g_async_queue_new();
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->room);
 	w->thread = g_thread_new("tern-cache-writer", writer_main, w);
 	*w_r = w;
 	return 0;
@@ -233,8 +246,15 @@ store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
 void
 store_writer_put(struct store_writer *w, const struct imap_summary *sums, guint n)
 {
-	if (n > 0)
-		g_async_queue_push(w->queue, batch_copy(sums, n));
+	if (n == 0)
+		return;
+	/* the writer takes one at least every busy timeout, so this ends */
+	g_mutex_lock(&w->lock);
+	while (w->queued >= WRITER_QUEUE_MAX)
+		g_cond_wait(&w->room, &w->lock);
+	w->queued++;
+	g_mutex_unlock(&w->lock);
+	g_async_queue_push(w->queue, batch_copy(sums, n));
 }
 
 int
@@ -254,6 +274,8 @@ store_writer_finish(struct store_writer **wp, GError **error)
 		rc = -1;
 	}
 	g_async_queue_unref(w->queue);
+	g_mutex_clear(&w->lock);
+	g_cond_clear(&w->room);
 	store_free(&w->db);
 	g_free(w->folder);
 	g_free(w);
