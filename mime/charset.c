@@ -21,11 +21,16 @@ charset_is_utf8(const char *name)
  * loaded and unloaded the gconv module each time (it showed in profiles of
  * `tern list`). Bounded: at most CHARSET_MAX_CONVERTERS names are kept (a
  * hostile folder may name thousands of charsets); beyond that, converters
- * are opened and closed per call. mime/ runs on one thread. */
+ * are opened and closed per call. Two threads decode headers (the
+ * command line's cache writer, core/store/writer.c, decodes From and
+ * Subject while the reading thread may decode too), and a converter has
+ * state: converters_lock covers the table and every use of a converter
+ * in it. */
 #define CHARSET_MAX_CONVERTERS 32
 
 static GHashTable *converters; /* name -> iconv_t */
 static GPtrArray *spare;       /* converters opened past the cap, closed later */
+static GMutex converters_lock;
 
 static iconv_t
 converter_for(const char *name)
@@ -58,6 +63,7 @@ mime_charset_cleanup(void)
 	GHashTableIter it;
 	gpointer cd;
 
+	g_mutex_lock(&converters_lock);
 	if (converters != NULL) {
 		g_hash_table_iter_init(&it, converters);
 		while (g_hash_table_iter_next(&it, NULL, &cd))
@@ -70,23 +76,26 @@ mime_charset_cleanup(void)
 			iconv_close((iconv_t)spare->pdata[i]);
 		g_clear_pointer(&spare, g_ptr_array_unref);
 	}
+	g_mutex_unlock(&converters_lock);
 }
 
 /* NULL when iconv does not know name or the bytes are not valid in it. */
 static char *
 convert_iconv(const char *name, const char *bytes, size_t len, size_t *len_r)
 {
-	iconv_t cd = converter_for(name);
+	iconv_t cd;
 	gsize written = 0;
-	char *out;
+	char *out = NULL;
 
-	if (cd == (iconv_t)-1)
-		return NULL;
-	iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
-	out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
-	if (out == NULL)
-		return NULL;
-	*len_r = written;
+	g_mutex_lock(&converters_lock);
+	cd = converter_for(name);
+	if (cd != (iconv_t)-1) {
+		iconv(cd, NULL, NULL, NULL, NULL); /* reset any state left by an error */
+		out = g_convert_with_iconv(bytes, (gssize)len, (GIConv)cd, NULL, &written, NULL);
+	}
+	g_mutex_unlock(&converters_lock);
+	if (out != NULL)
+		*len_r = written;
 	return out;
 }
 

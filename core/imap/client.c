@@ -1806,23 +1806,36 @@ struct summaries_op {
 	char *detail;
 };
 
-/* "Name <mailbox@host>" of one address; name may be NULL. */
+/* Appends "Name <mailbox@host>" (or "mailbox@host") of one address; name
+ * may be NULL. Appended, not printed: a cold load formats From and every
+ * To and Cc address of each message, and g_strdup_printf() with its
+ * intermediate copies was a twelfth of the reading thread's time. */
+static void
+address_append(GString *out, const struct imap_address *a, bool with_name)
+{
+	bool named = with_name && a->name != NULL && a->name[0] != '\0';
+
+	if (named) {
+		g_string_append(out, a->name);
+		g_string_append(out, " <");
+	}
+	if (a->mailbox != NULL)
+		g_string_append(out, a->mailbox);
+	if (a->host != NULL && a->host[0] != '\0') {
+		g_string_append_c(out, '@');
+		g_string_append(out, a->host);
+	}
+	if (named)
+		g_string_append_c(out, '>');
+}
+
 static char *
 format_address(const struct imap_address *a, bool with_name)
 {
-	char *addr;
+	GString *out = g_string_sized_new(64);
 
-	if (a->host != NULL && a->host[0] != '\0')
-		addr = g_strdup_printf("%s@%s", a->mailbox != NULL ? a->mailbox : "", a->host);
-	else
-		addr = g_strdup(a->mailbox != NULL ? a->mailbox : "");
-	if (with_name && a->name != NULL && a->name[0] != '\0') {
-		char *both = g_strdup_printf("%s <%s>", a->name, addr);
-
-		g_free(addr);
-		return both;
-	}
-	return addr;
+	address_append(out, a, with_name);
+	return g_string_free(out, FALSE);
 }
 
 /* The first real address (group markers skipped), or NULL. */
@@ -1841,17 +1854,13 @@ format_address_list(const struct imap_address_list *l)
 	GString *out = NULL;
 
 	for (size_t i = 0; i < l->n_addrs; i++) {
-		char *one;
-
 		if (l->addrs[i].host == NULL)
 			continue;
 		if (out == NULL)
-			out = g_string_new(NULL);
+			out = g_string_sized_new(64);
 		else
 			g_string_append(out, ", ");
-		one = format_address(&l->addrs[i], true);
-		g_string_append(out, one);
-		g_free(one);
+		address_append(out, &l->addrs[i], true);
 		if (out->len > 4096)
 			break; /* enough for a summary */
 	}

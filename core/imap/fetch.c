@@ -431,58 +431,74 @@ body_data(struct imap_decoder *dec, const struct imap_arg *val, struct imap_fetc
 /* PREVIEW (RFC 8970)                                                       */
 /* ======================================================================== */
 
-/* Appends one character of a preview: controls (C0, DEL, C1) and the
- * bidi overrides are dropped, a run of white space (line ends and the
- * Unicode line and paragraph separators too) becomes one space, never a
- * leading one. */
-static void
-preview_put(GString *out, gunichar ch)
+/* A cleaned preview: IMAP_PREVIEW_MAX_CHARS characters of at most 4 bytes. */
+#define PREVIEW_MAX_BYTES (IMAP_PREVIEW_MAX_CHARS * 4)
+
+/* Appends one character of a preview to out (*o bytes used, room for
+ * PREVIEW_MAX_BYTES): controls (C0, DEL, C1) and the bidi overrides are
+ * dropped, a run of white space (line ends and the Unicode line and
+ * paragraph separators too) becomes one space, never a leading one.
+ * Returns whether a character was appended. */
+static bool
+preview_put(char *out, size_t *o, gunichar ch)
 {
 	if (ch == '\t' || ch == '\n' || ch == '\r' || ch == ' ' || ch == 0x2028 || ch == 0x2029) {
-		if (out->len > 0 && out->str[out->len - 1] != ' ')
-			g_string_append_c(out, ' ');
-		return;
+		if (*o == 0 || out[*o - 1] == ' ')
+			return false;
+		out[(*o)++] = ' ';
+		return true;
 	}
 	if (ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || (ch >= 0x202a && ch <= 0x202e) ||
 	    (ch >= 0x2066 && ch <= 0x2069))
-		return;
-	g_string_append_unichar(out, ch);
+		return false;
+	*o += (size_t)g_unichar_to_utf8(ch, out + *o);
+	return true;
 }
 
 /* The text the server sent made safe to show: one line of valid UTF-8
  * (an invalid byte becomes U+FFFD), at most IMAP_PREVIEW_MAX_CHARS
  * characters however long the server's was (the walk stops there, so a
- * huge literal costs one pass at most). */
+ * huge literal costs one pass at most). Built on the stack and copied
+ * once into the response: a cold load cleans one a message, and a
+ * GString grown a character at a time was a sixth of the reading
+ * thread's time at 100,000 messages (perf). */
 static const char *
 preview_clean(struct imap_decoder *dec, const char *s, size_t len)
 {
-	GString *out = g_string_sized_new(MIN(len, (size_t)IMAP_PREVIEW_MAX_CHARS * 4) + 1);
-	const char *p = s, *end = s + len;
-	const char *kept;
+	char out[PREVIEW_MAX_BYTES];
+	const guchar *p = (const guchar *)s, *end = p + len;
+	size_t o = 0;
 	unsigned n = 0;
 
 	while (p < end && n < IMAP_PREVIEW_MAX_CHARS) {
-		gunichar ch = g_utf8_get_char_validated(p, end - p);
-		gsize before = out->len;
+		gunichar ch = *p;
 
-		if (*p == '\0') {
+		if (ch > ' ' && ch < 0x7f) { /* most of a preview: kept as it is */
+			out[o++] = (char)ch;
+			n++;
 			p++;
 			continue;
 		}
-		if (ch == (gunichar)-1 || ch == (gunichar)-2) {
-			ch = 0xfffd;
+		if (ch == 0) {
+			p++;
+			continue;
+		}
+		if (ch < 0x80) {
 			p++;
 		} else {
-			p = g_utf8_next_char(p);
+			ch = g_utf8_get_char_validated((const char *)p, end - p);
+			if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+				ch = 0xfffd;
+				p++;
+			} else {
+				p = (const guchar *)g_utf8_next_char(p);
+			}
 		}
-		preview_put(out, ch);
-		n += out->len != before;
+		n += preview_put(out, &o, ch);
 	}
-	if (out->len > 0 && out->str[out->len - 1] == ' ')
-		g_string_truncate(out, out->len - 1);
-	kept = imap_resp_strdup(dec->resp, out->str, out->len);
-	g_string_free(out, TRUE);
-	return kept;
+	if (o > 0 && out[o - 1] == ' ')
+		o--;
+	return imap_resp_strdup(dec->resp, out, o);
 }
 
 /* preview-text: nstring (a literal too); NIL is "not ready" under LAZY. */

@@ -1,5 +1,6 @@
 # core/store: the SQLite cache (folders, summaries, bodies, journal).
 libcore_a_SOURCES += core/store/store.h core/store/store.c core/store/sync.c core/store/replay.c \
+	core/store/writer.h core/store/writer.c \
 	core/store/store-private.h core/store/outbox.c core/store/addresses.c \
 	core/store/fts.c
 

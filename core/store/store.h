@@ -71,6 +71,9 @@ enum {
 int store_open(const char *path, unsigned flags, struct store **store_r, char **warning_r,
 	       GError **error);
 void store_free(struct store **s);
+/* Another connection on the file of s (open, not read-only), for another
+ * thread; each connection is used by one thread only. */
+int store_open_another(struct store *s, struct store **store_r, GError **error);
 
 /* The file this store was opened on. Transfer none. */
 const char *store_path(struct store *s);

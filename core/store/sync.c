@@ -16,6 +16,7 @@
 #include "core/common.h"
 #include "core/model/query.h"
 #include "core/store/store-private.h"
+#include "core/store/writer.h"
 
 /* Summaries are written many batches to a transaction: a commit per
  * batch of 500 rewrote the same index pages into the WAL 200 times at
@@ -45,6 +46,7 @@ struct sync_op {
 	bool txn;                   /* a transaction of ours is open (txn_open()) */
 	guint txn_rows;             /* rows written in it */
 	guint txn_timer;            /* commits it SYNC_TXN_MS after it began */
+	struct store_writer *writer; /* the new rows' writer thread (writer_put()) */
 	enum tern_status st;
 	char *detail;
 };
@@ -113,12 +115,23 @@ txn_wrote(struct sync_op *op, guint n)
 		txn_close(op);
 }
 
+/* Wait for the writer thread: every row it was given is committed (or
+ * its error is op->error) when this returns. */
+static void
+writer_finish(struct sync_op *op)
+{
+	GError *err = NULL;
+
+	store_ok(op, store_writer_finish(&op->writer, &err), err);
+}
+
 static void
 sync_finish(struct sync_op *op)
 {
 	enum tern_status st;
 	const char *detail;
 
+	writer_finish(op);
 	txn_close(op);
 	st = op->st;
 	detail = op->detail;
@@ -169,7 +182,9 @@ sync_commit(struct sync_op *op)
 	};
 	GError *err = NULL;
 
-	txn_close(op); /* the rows are in before the folder says they are */
+	/* the rows are in before the folder says they are */
+	writer_finish(op);
+	txn_close(op);
 	if (f.uidnext == 0) /* a server without UIDNEXT: what we saw */
 		f.uidnext = MAX(op->cached.uidnext, op->max_new_uid + 1);
 	if (op->prune && op->error == NULL)
@@ -180,6 +195,33 @@ sync_commit(struct sync_op *op)
 }
 
 /* ---- New messages -------------------------------------------------------- */
+
+/* The command line's new rows go to a writer thread (core/store/writer.c)
+ * so that reading the server never waits for SQLite; started at the first
+ * batch, after our own transaction is committed (it would keep the writer
+ * off the lock). Not for the interface (op->batch: it shows each batch
+ * from the cache's connection as it comes) nor inside a caller's
+ * transaction. Returns false when the rows must be written here. */
+static bool
+writer_put(struct sync_op *op, const struct imap_summary *rows, guint n)
+{
+	GError *err = NULL;
+
+	if (op->batch != NULL || store_in_txn(op->s) || store_is_read_only(op->s))
+		return false;
+	if (op->writer == NULL) {
+		txn_close(op);
+		if (op->error != NULL)
+			return true; /* nothing more is written */
+		if (store_writer_start(op->s, op->folder, op->info.uidvalidity, &op->writer,
+				       &err) < 0) {
+			g_error_free(err); /* written here instead */
+			return false;
+		}
+	}
+	store_writer_put(op->writer, rows, n);
+	return true;
+}
 
 static void
 new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void *ud)
@@ -200,6 +242,8 @@ new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 			g_hash_table_add(op->seen, GUINT_TO_POINTER(batch[i].uid));
 	}
 	if (first == n || op->error != NULL)
+		return;
+	if (writer_put(op, batch + first, n - first))
 		return;
 	txn_open(op);
 	if (op->error != NULL)

@@ -13,6 +13,7 @@
 #include "core/model/query.h"
 #include "core/store/store-private.h"
 #include "core/store/store.h"
+#include "core/store/writer.h"
 #include "core/text/text.h"
 
 static char *tmpdir;
@@ -971,6 +972,88 @@ test_bulk(void)
 	g_free(path);
 }
 
+/* The writer thread (core/store/writer.c): the rows it is given are copies
+ * (the caller frees its own at once), committed while it runs (another
+ * connection sees them before the end), all there after
+ * store_writer_finish(); a failure comes back from it. */
+static void
+put_range_writer(struct store_writer *w, guint32 from, guint32 to)
+{
+	GArray *batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+
+	for (guint32 uid = from; uid <= to; uid++) {
+		struct imap_summary m;
+
+		fill_summary(&m, uid);
+		g_array_append_val(batch, m);
+	}
+	store_writer_put(w, (struct imap_summary *)(void *)batch->data, batch->len);
+	free_sums(batch);
+}
+
+static guint
+uids_now(struct store *s, const char *folder)
+{
+	GArray *uids = NULL;
+	GError *err = NULL;
+	guint n;
+
+	g_assert_cmpint(store_messages_uids(s, folder, 1, &uids, &err), ==, 0);
+	g_assert_no_error(err);
+	n = uids->len;
+	g_array_unref(uids);
+	return n;
+}
+
+static void
+test_writer(void)
+{
+	char *path = db_path("writer.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1 };
+	struct store_writer *w = NULL;
+	GError *err = NULL;
+	GArray *sums = NULL;
+	gint64 deadline;
+
+	g_assert_cmpint(store_folder_set(s, "W", &f, &err), ==, 0);
+	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
+	g_assert_no_error(err);
+	put_range_writer(w, 1, 1000);
+	/* committed at most 100 ms after the transaction began, not at the end */
+	deadline = g_get_monotonic_time() + 30 * G_TIME_SPAN_SECOND;
+	while (uids_now(other, "W") == 0 && g_get_monotonic_time() < deadline)
+		g_usleep(10000);
+	g_assert_cmpuint(uids_now(other, "W"), >, 0);
+	for (guint32 base = 1001; base <= 25000; base += 1000)
+		put_range_writer(w, base, base + 999);
+	g_assert_cmpint(store_writer_finish(&w, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_null(w);
+	g_assert_cmpint(store_writer_finish(&w, &err), ==, 0); /* NULL: nothing */
+	g_assert_cmpint(store_messages_load(other, "W", 1, NULL, &sums, &err), ==, 0);
+	g_assert_cmpuint(sums->len, ==, 25000);
+	for (guint i = 0; i < sums->len; i++)
+		check_summary(&g_array_index(sums, struct imap_summary, i), i + 1);
+	free_sums(sums);
+
+	/* another connection holds the write lock past the busy timeout;
+	 * more batches than the writer queues: the caller waits, then the
+	 * writer drops them after its error */
+	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
+	g_assert_cmpint(store_begin(other, &err), ==, 0);
+	for (guint32 uid = 25001; uid <= 25200; uid++)
+		put_range_writer(w, uid, uid);
+	g_assert_cmpint(store_writer_finish(&w, &err), ==, -1);
+	g_assert_error(err, STORE_ERROR, STORE_ERROR_IO);
+	g_clear_error(&err);
+	store_rollback(other);
+	g_assert_cmpuint(uids_now(other, "W"), ==, 25000);
+	store_free(&other);
+	store_free(&s);
+	g_free(path);
+}
+
 static void
 test_journal(void)
 {
@@ -1371,6 +1454,15 @@ test_fts(void)
 	FTS_IS(s, 5, "body:ok", "3");
 	FTS_IS(s, 5, "body:\"after a nul\"", "");
 
+	/* a summary put again over an indexed message re-indexes its headers
+	 * (store_messages_put() asks once whether the folder has any row) */
+	sql_exec(path, "UPDATE fts SET hdr = ''");
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts WHERE hdr LIKE '%u2@example%'"),
+			==, 0);
+	put_range(s, "F", 5, 2, 2);
+	g_assert_cmpint(sql_int(path, "SELECT count(*) FROM fts WHERE hdr LIKE '%u2@example%'"),
+			==, 1);
+
 	/* a huge body: the first STORE_FTS_TEXT_MAX bytes are indexed */
 	{
 		gsize n = 4 * STORE_FTS_TEXT_MAX;
@@ -1499,6 +1591,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);
 	g_test_add_func("/store/bulk", test_bulk);
+	g_test_add_func("/store/writer", test_writer);
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
 	g_test_add_func("/store/folder-list", test_folder_list);

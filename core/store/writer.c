@@ -1,0 +1,284 @@
+/* tern — core/store/writer: a folder's summaries written on a thread of
+ * their own (writer.h).
+ *
+ * The command line's cold `list` spent about a fifth of its time in
+ * store_messages_put() (SQLite, and the From and Subject decoded for the
+ * list columns) on the thread that reads the server. Here that thread only
+ * copies each batch (one block, no allocation per message) into a queue;
+ * the writer thread, sole user of its own connection, writes the batches
+ * in transactions of WRITER_TXN_ROWS rows committed at most WRITER_TXN_MS
+ * after they began, so another process still gets the lock.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "core/common.h"
+#include "core/store/writer.h"
+
+/* As core/store/sync.c's transactions on the main connection. */
+#define WRITER_TXN_ROWS 10000
+#define WRITER_TXN_MS 100
+/* Batches queued at most (the server's batches are 500 rows): when the
+ * writer falls behind (another process holds the lock, a slow disk) the
+ * reading thread waits instead of holding the whole folder in copies. */
+#define WRITER_QUEUE_MAX 64
+
+/* One queued batch: the summaries and every string they point to, in
+ * one block. n == 0 is the "finish" message. */
+struct writer_batch {
+	guint n;
+	struct imap_summary sums[];
+};
+
+struct store_writer {
+	struct store *db;      /* the writer thread's own connection */
+	char *folder;
+	guint32 uidvalidity;
+	GAsyncQueue *queue;    /* struct writer_batch * */
+	GThread *thread;
+	GMutex lock;           /* queued and room */
+	GCond room;            /* signalled when a batch was taken */
+	guint queued;          /* batches pushed, not yet written */
+	/* owned by the writer thread until it is joined: */
+	bool txn;
+	gint64 txn_began;      /* monotonic µs */
+	guint txn_rows;
+	GError *error;         /* the first failure; later batches are dropped */
+};
+
+/* ---- The copy (reading thread) ------------------------------------------ */
+
+static gsize
+str_size(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+static guint
+strv_len0(char **v)
+{
+	return v != NULL ? g_strv_length(v) : 0;
+}
+
+/* Bytes of the strings of m, and its keyword pointers (with the NULL). */
+static gsize
+summary_text_size(const struct imap_summary *m, guint *ptrs)
+{
+	const char *f[] = { m->from, m->from_name, m->from_addr, m->to, m->cc, m->subject,
+			    m->message_id, m->in_reply_to, m->references, m->preview };
+	gsize n = 0;
+	guint kw = strv_len0(m->keywords);
+
+	for (size_t i = 0; i < TERN_ARRAY_LEN(f); i++)
+		n += str_size(f[i]);
+	for (guint i = 0; i < kw; i++)
+		n += str_size(m->keywords[i]);
+	*ptrs += m->keywords != NULL ? kw + 1 : 0;
+	return n;
+}
+
+static char *
+put_str(char **text, const char *s)
+{
+	char *at = *text;
+	gsize n = str_size(s);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(at, s, n);
+	*text += n;
+	return at;
+}
+
+/* Make *m (a byte copy of its original) point into the block. */
+static void
+summary_relink(struct imap_summary *m, char ***ptrs, char **text)
+{
+	char **kw = m->keywords;
+
+	m->from = put_str(text, m->from);
+	m->from_name = put_str(text, m->from_name);
+	m->from_addr = put_str(text, m->from_addr);
+	m->to = put_str(text, m->to);
+	m->cc = put_str(text, m->cc);
+	m->subject = put_str(text, m->subject);
+	m->message_id = put_str(text, m->message_id);
+	m->in_reply_to = put_str(text, m->in_reply_to);
+	m->references = put_str(text, m->references);
+	m->preview = put_str(text, m->preview);
+	if (kw == NULL)
+		return;
+	m->keywords = *ptrs;
+	for (guint i = 0; kw[i] != NULL; i++)
+		*(*ptrs)++ = put_str(text, kw[i]);
+	*(*ptrs)++ = NULL;
+}
+
+static struct writer_batch *
+batch_copy(const struct imap_summary *sums, guint n)
+{
+	gsize text = 0;
+	guint ptrs = 0;
+	struct writer_batch *b;
+	char **p;
+	char *t;
+
+	for (guint i = 0; i < n; i++)
+		text += summary_text_size(&sums[i], &ptrs);
+	b = g_malloc(sizeof *b + n * sizeof b->sums[0] + ptrs * sizeof(char *) + text);
+	b->n = n;
+	memcpy(b->sums, sums, n * sizeof b->sums[0]);
+	p = (char **)(void *)(b->sums + n);
+	t = (char *)(p + ptrs);
+	for (guint i = 0; i < n; i++)
+		summary_relink(&b->sums[i], &p, &t);
+	return b;
+}
+
+/* ---- The writer thread --------------------------------------------------- */
+
+static void
+keep_error(struct store_writer *w, GError *err)
+{
+	if (w->error == NULL)
+		w->error = err;
+	else
+		g_clear_error(&err);
+}
+
+static void
+txn_commit(struct store_writer *w)
+{
+	GError *err = NULL;
+
+	if (!w->txn)
+		return;
+	w->txn = false;
+	w->txn_rows = 0;
+	if (store_commit(w->db, &err) < 0)
+		keep_error(w, err);
+}
+
+static void
+write_batch(struct store_writer *w, const struct writer_batch *b)
+{
+	GError *err = NULL;
+
+	if (w->error != NULL)
+		return;
+	if (!w->txn) {
+		if (store_begin(w->db, &err) < 0) {
+			keep_error(w, err);
+			return;
+		}
+		w->txn = true;
+		w->txn_began = g_get_monotonic_time();
+	}
+	/* a row that fails is undone alone; what succeeded is committed */
+	if (store_messages_put(w->db, w->folder, w->uidvalidity, b->sums, b->n, &err) < 0)
+		keep_error(w, err);
+	w->txn_rows += b->n;
+}
+
+/* µs left before the open transaction must be committed (0: now). */
+static gint64
+txn_left(const struct store_writer *w)
+{
+	gint64 end = w->txn_began + WRITER_TXN_MS * G_TIME_SPAN_MILLISECOND;
+
+	return MAX(end - g_get_monotonic_time(), 0);
+}
+
+static gpointer
+writer_main(gpointer ud)
+{
+	struct store_writer *w = ud;
+
+	for (;;) {
+		struct writer_batch *b;
+
+		if (w->txn && (w->txn_rows >= WRITER_TXN_ROWS || txn_left(w) == 0))
+			txn_commit(w);
+		b = w->txn ? g_async_queue_timeout_pop(w->queue, (guint64)txn_left(w)) :
+			     g_async_queue_pop(w->queue);
+		if (b == NULL)
+			continue; /* the time ran out: committed above */
+		if (b->n == 0) {
+			g_free(b);
+			break;
+		}
+		write_batch(w, b);
+		g_free(b);
+		g_mutex_lock(&w->lock);
+		w->queued--;
+		g_cond_signal(&w->room);
+		g_mutex_unlock(&w->lock);
+	}
+	txn_commit(w);
+	return NULL;
+}
+
+/* ---- API ------------------------------------------------------------------ */
+
+int
+store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
+		   struct store_writer **w_r, GError **error)
+{
+	struct store_writer *w;
+	struct store *db = NULL;
+
+	*w_r = NULL;
+	if (store_open_another(s, &db, error) < 0)
+		return -1;
+	w = g_new0(struct store_writer, 1);
+	w->db = db;
+	w->folder = g_strdup(folder);
+	w->uidvalidity = uidvalidity;
+	w->queue = g_async_queue_new();
+	g_mutex_init(&w->lock);
+	g_cond_init(&w->room);
+	w->thread = g_thread_new("tern-cache-writer", writer_main, w);
+	*w_r = w;
+	return 0;
+}
+
+void
+store_writer_put(struct store_writer *w, const struct imap_summary *sums, guint n)
+{
+	if (n == 0)
+		return;
+	/* the writer takes one at least every busy timeout, so this ends */
+	g_mutex_lock(&w->lock);
+	while (w->queued >= WRITER_QUEUE_MAX)
+		g_cond_wait(&w->room, &w->lock);
+	w->queued++;
+	g_mutex_unlock(&w->lock);
+	g_async_queue_push(w->queue, batch_copy(sums, n));
+}
+
+int
+store_writer_finish(struct store_writer **wp, GError **error)
+{
+	struct store_writer *w = *wp;
+	struct writer_batch *stop;
+	int rc = 0;
+
+	if (w == NULL)
+		return 0;
+	stop = g_new0(struct writer_batch, 1);
+	g_async_queue_push(w->queue, stop);
+	g_thread_join(w->thread);
+	if (w->error != NULL) {
+		g_propagate_error(error, w->error);
+		rc = -1;
+	}
+	g_async_queue_unref(w->queue);
+	g_mutex_clear(&w->lock);
+	g_cond_clear(&w->room);
+	store_free(&w->db);
+	g_free(w->folder);
+	g_free(w);
+	*wp = NULL;
+	return rc;
+}
