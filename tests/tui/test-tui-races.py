@@ -107,6 +107,7 @@ def run_tests(t, srv, env, proxy):
     check_answer_never_comes(t, srv, env, proxy, config, direct, inbox, rows[1], n)
     check_killed(t, srv, env, proxy, config, direct, inbox, rows[2], n)
     check_undo_move_race(t, srv, env, proxy, config, n)
+    check_undo_in_flight(t, srv, env, proxy, config)
     check_undo_tagged(t, srv, env, direct)
     check_undo_twice(t, srv, env, direct)
 
@@ -236,6 +237,44 @@ def check_undo_move_race(t, srv, env, proxy, config, n):
         run.term.keys("q")
         t.eq(run.exit_code(), "0", "undo race: quits with status 0")
         t.eq(run.err(), "", "undo race: nothing on stderr")
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        proxy.delay = 0
+        run.kill()
+
+
+def check_undo_in_flight(t, srv, env, proxy, config):
+    """d, then z at once, while the server's answer to the MOVE is still on
+    its way (a slow link): the z is not lost (it once said "try again in a
+    moment" and did nothing): the move is taken back once it is done."""
+    inbox = newest(srv)
+    n = len(inbox)
+    run = Run(env, config)
+    try:
+        ok, lines = wait_loaded(run, n)
+        t.ok(ok, "z in flight: INBOX loaded", "\n".join(lines))
+        time.sleep(1)
+        msg = base.message_in_row(inbox, base.list_rows(lines, 1)[0])
+        proxy.delay = 0.8
+        run.term.keys("g", "d", "z")
+        ok, lines = run.term.wait(lambda ls: any("still on its way" in l for l in ls[-2:]))
+        t.ok(ok, "z in flight: z came before the server's answer to the move", lines[-1])
+        # the link stays slow until the move is done: taking it back goes
+        # through it too, so the message is seen in Trash first
+        ok = base.wait_server(lambda: base.server_flags(srv, "Trash", msg.message_id)
+                              is not None)
+        t.ok(ok, "z in flight: d moved the message to Trash (server)")
+        proxy.delay = 0
+        ok = base.wait_server(lambda: base.server_flags(srv, "INBOX", msg.message_id) is not None
+                              and base.server_flags(srv, "Trash", msg.message_id) is None)
+        t.ok(ok, "z in flight: the message is back in INBOX and not in Trash (server)")
+        ok, lines = run.term.wait(lambda ls: any("Move undone" in l for l in ls[-2:]))
+        t.ok(ok, "z in flight: the message line says the move was undone", lines[-1])
+        run.term.keys("q")
+        t.eq(run.exit_code(), "0", "z in flight: quits with status 0")
+        t.eq(run.err(), "", "z in flight: nothing on stderr")
     except BaseException:
         t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise

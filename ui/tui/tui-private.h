@@ -295,6 +295,9 @@ struct tui {
 	bool queued_known;
 	GPtrArray *undo;        /* struct undo_entry *, oldest first (undo.c) */
 	struct undo_run *undo_run; /* a move being taken back, or NULL */
+	bool undo_after_move;        /* z while the last move was on its way, or while
+				     * one was being taken back: done when that is
+				     * (undo.c) */
 	struct imap_watch *watch; /* every folder's counts (live.c) */
 	bool live_attached;     /* the watch has this connection (live.c) */
 	GHashTable *live_marked; /* folder names with new mail not opened yet (live.c) */

@@ -114,12 +114,21 @@ undo_end_move(struct tui *t, guint serial, bool done, const GArray *dest_uids)
 		if (e->serial != serial)
 			continue;
 		if (!done) {
+			/* it did not happen: a z that waited for it has
+			 * nothing left to take back */
+			if (i == t->undo->len - 1)
+				t->undo_after_move = false;
 			g_ptr_array_remove_index(t->undo, i);
 			return;
 		}
 		e->waiting = false;
 		if (dest_uids != NULL && dest_uids->len > 0)
 			e->dest_uids = g_array_copy((GArray *)dest_uids);
+		/* z came while it was on its way: now it can be taken back */
+		if (t->undo_after_move && i == t->undo->len - 1) {
+			t->undo_after_move = false;
+			undo_last(t);
+		}
 		return;
 	}
 }
@@ -204,10 +213,15 @@ run_finish(struct undo_run *r, enum tern_status st, const char *detail)
 				     "Move undone (%u messages back in %s).", r->moved),
 			 r->moved, e->folder);
 	} else {
+		t->undo_after_move = false; /* a z that waited stops at the failure */
 		tui_error(t, _("Could not move back from %s: %s"), e->dest,
 			  detail != NULL ? detail : _("no reason given"));
 	}
 	g_idle_add(run_free_idle, r);
+	if (t->undo_after_move) {
+		t->undo_after_move = false;
+		undo_last(t);
+	}
 }
 
 static void
@@ -347,13 +361,18 @@ undo_last(struct tui *t)
 		return;
 	}
 	if (t->undo_run != NULL) {
-		tui_error(t, _("Still taking back the last move; try again in a moment."));
+		/* the key is not lost: the next step back follows this one */
+		t->undo_after_move = true;
+		tui_info(t, _("Still taking back the last move: the change before it follows."));
 		return;
 	}
 	e = t->undo->pdata[t->undo->len - 1];
 	if (e->waiting) {
-		tui_info(t, _("The last move is still on its way to the server; try again in a "
-			      "moment."));
+		/* the key is not lost: the move is taken back once the server
+		 * has done it (undo_end_move()) */
+		t->undo_after_move = true;
+		tui_info(t, _("The last move is still on its way to the server: it is taken back "
+			      "once it is done."));
 		return;
 	}
 	if (e->kind == UNDO_FLAG) {
