@@ -41,8 +41,10 @@ def _load(name, path):
 base = _load("tui_base", os.path.join(HERE, "test-tui.py"))
 races = _load("tui_races", os.path.join(HERE, "test-tui-races.py"))
 csend = _load("crypto_send", os.path.join(HERE, "..", "integration", "test-crypto-send.py"))
+# the interface's sending test: its Run (the editor given) and waits
+tcsend = _load("tui_crypto_send", os.path.join(HERE, "test-tui-crypto-send.py"))
+WAIT, Run, screen_has = tcsend.WAIT, tcsend.Run, tcsend.screen_has
 
-WAIT = 60  # gpg under a sanitizer build on a loaded machine
 # the user's editor: To from the file "to" beside it (when the draft's To
 # is empty), and one line of text
 EDITOR = """#!/bin/sh
@@ -50,20 +52,6 @@ to=$(cat "$(dirname "$0")/to")
 sed -i "s/^To: *$/To: $to/" "$1"
 printf '%s\\n' "The answer is under the oak tree." >> "$1"
 """
-
-
-class Run(races.Run):
-    def __init__(self, env, config, editor):
-        env.env["EDITOR"] = editor
-        env.env.pop("VISUAL", None)
-        super().__init__(env, config)
-
-    def wait_message(self, text, timeout=WAIT):
-        return self.term.wait(lambda ls: text in ls[base.HEIGHT - 1], timeout)
-
-
-def screen_has(run, text):
-    return run.term.wait(lambda ls: any(text in l for l in ls), WAIT)
 
 
 def wait_sent(smtpd, n):
