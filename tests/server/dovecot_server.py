@@ -100,6 +100,11 @@ protocol imap {{
   mail_plugins = $mail_plugins imap_zlib
   mail_max_userip_connections = 100
 }}
+# A 1,000,000-message maildir needs more than the default 256 MB per
+# imap process (its uidlist hash alone is 12 MB, and it grows on resync).
+service imap {{
+  vsz_limit = 2G
+}}
 service imap-login {{
   inet_listener imap {{
     address = 127.0.0.1
