@@ -304,6 +304,8 @@ struct store {
 	sqlite3_stmt *stmt[ST_COUNT];
 	GHashTable *folder_ids; /* name -> gint64 id (boxed in the pointer) */
 	gint64 checked_at;      /* a full check passed at this time: record it */
+	store_list_fn *observer; /* sees each row store_messages_put() wrote */
+	void *observer_ud;
 };
 
 G_DEFINE_QUARK(tern-store-error-quark, store_error)
@@ -753,6 +755,8 @@ store_open_another(struct store *s, struct store **store_r, GError **error)
 	o = g_new0(struct store, 1);
 	o->path = g_strdup(s->path);
 	o->body_limit = s->body_limit;
+	o->observer = s->observer;
+	o->observer_ud = s->observer_ud;
 	o->folder_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	if (sqlite3_open_v2(o->path, &o->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
@@ -832,6 +836,10 @@ store_rollback(struct store *s)
 
 /* SQLite's default: a checkpoint once the WAL has this many pages. */
 #define STORE_AUTOCHECKPOINT_PAGES 1000
+/* Page caches, in KiB as PRAGMA cache_size takes them (negative): SQLite's
+ * default, and a bulk load's. */
+#define STORE_CACHE_KIB -2000
+#define STORE_BULK_CACHE_KIB -32768
 
 int
 store_bulk_begin(struct store *s, GError **error)
@@ -841,6 +849,10 @@ store_bulk_begin(struct store *s, GError **error)
 	if (!s->bulk) {
 		/* the WAL grows through the load; store_bulk_end() checkpoints */
 		sqlite3_wal_autocheckpoint(s->db, 0);
+		/* the date index's inserts are not in UID order: its leaves
+		 * must stay in memory (at 1,000,000 messages, SQLite's default
+		 * 2 MiB made every insert read a page back) */
+		exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_BULK_CACHE_KIB), NULL);
 		s->bulk = true;
 	}
 	if (store_begin(s, error) < 0)
@@ -873,6 +885,7 @@ store_bulk_end(struct store *s, GError **error)
 		return rc;
 	s->bulk = false;
 	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
+	exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_CACHE_KIB), NULL);
 	/* PASSIVE: never waits for another process's readers */
 	if (rc == 0 && !s->in_txn &&
 	    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
@@ -1465,19 +1478,28 @@ keywords_join(char **keywords)
 }
 
 /* ?21 and ?22: From and Subject as list prints them, decoded once here
- * rather than on every read (SQLite frees them). */
+ * rather than on every read. shown[i] is the text bound (NULL for none);
+ * what was decoded is in dec[i], which the caller frees after the step. */
 static void
-bind_list_text(sqlite3_stmt *st, const struct imap_summary *m)
+bind_list_text(sqlite3_stmt *st, const struct imap_summary *m, const char *shown[2],
+	       char *dec[2])
 {
 	const char *raw[2] = { m->from, m->subject };
 
 	for (int i = 0; i < 2; i++) {
-		char *dec = raw[i] != NULL ? text_decode_header_utf8(raw[i]) : NULL;
+		size_t len;
 
-		if (dec == NULL)
-			sqlite3_bind_null(st, 21 + i);
-		else
-			sqlite3_bind_text(st, 21 + i, dec, -1, g_free);
+		dec[i] = NULL;
+		shown[i] = NULL;
+		/* nearly always: the decoded text is the raw one */
+		if (text_header_is_plain(raw[i], &len)) {
+			shown[i] = raw[i];
+			sqlite3_bind_text(st, 21 + i, raw[i], (int)len, SQLITE_STATIC);
+			continue;
+		}
+		if (raw[i] != NULL)
+			shown[i] = dec[i] = text_decode_header_utf8(raw[i]);
+		bind_text(st, 21 + i, shown[i]);
 	}
 }
 
@@ -1509,6 +1531,8 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	const struct imap_summary *m, bool indexed, GError **error)
 {
 	char *kw = keywords_join(m->keywords);
+	const char *shown[2];
+	char *dec[2];
 	int rc;
 
 	sqlite3_reset(st);
@@ -1532,10 +1556,22 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_text(st, 18, m->message_id);
 	bind_text(st, 19, m->in_reply_to);
 	bind_text(st, 20, m->references);
-	bind_list_text(st, m);
+	bind_list_text(st, m, shown, dec);
 	bind_text(st, 23, m->preview);
 	rc = step_done(s, st, error);
+	if (rc == 0 && s->observer != NULL) {
+		/* as store_messages_list() reads it back */
+		struct store_list_row r = {
+			.uid = m->uid, .flags = m->flags & ~(guint)IMAP_FLAG_RECENT,
+			.keywords = kw, .date = m->date, .date_tz = m->date_tz, .size = m->size,
+			.from = shown[0], .subject = shown[1], .preview = m->preview,
+		};
+
+		s->observer(&r, s->observer_ud);
+	}
 	g_free(kw);
+	g_free(dec[0]);
+	g_free(dec[1]);
 	if (rc < 0)
 		return -1;
 	return indexed ? fts_put_headers(s, id, uidvalidity, m, error) : 0;
@@ -1919,6 +1955,13 @@ store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : fail(s, error, _("cannot read"));
+}
+
+void
+store_set_row_observer(struct store *s, store_list_fn *fn, void *ud)
+{
+	s->observer = fn;
+	s->observer_ud = ud;
 }
 
 static int

@@ -187,6 +187,13 @@ typedef bool store_list_fn(const struct store_list_row *row, void *ud);
  * must not call the store. A folder not cached walks nothing. */
 int store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
 			store_list_fn *fn, void *ud, GError **error);
+/* From now on, show every row store_messages_put() writes through s to fn,
+ * as store_messages_list() would read it back, once it is written (fn's
+ * return is ignored; it must not call the store). Connections opened from
+ * s with store_open_another() afterwards show theirs too, on the thread
+ * that writes them (the cache writer's): fn must not share state with
+ * the caller's thread until that writer is finished. NULL stops. */
+void store_set_row_observer(struct store *s, store_list_fn *fn, void *ud);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,
 			 guint *n_r, GError **error);
@@ -462,6 +469,8 @@ struct store_sync_result {
 	guint vanished;           /* messages removed from the cache */
 	guint changed;            /* flag updates applied */
 	guint added;              /* summaries fetched and stored */
+	bool whole;               /* every cached row of the folder was written
+	                           * by this resync (cold, nothing kept) */
 };
 
 /* st, detail: as imap_client_select (TERN_ERR_FOLDER when the server says

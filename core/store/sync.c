@@ -397,6 +397,7 @@ sync_cold(struct sync_op *op)
 		op->seen = g_hash_table_new(NULL, NULL);
 	} else {
 		store_ok(op, store_folder_drop(op->s, op->folder, &err), err);
+		op->result.whole = true;
 	}
 	if (op->error == NULL)
 		store_ok(op, store_folder_set(op->s, op->folder, &f, &err), err);

@@ -583,6 +583,29 @@ text_decode_header_utf8(const char *raw)
 	return valid;
 }
 
+/* Longest value text_header_is_plain() answers for (a decoder's own
+ * limit is far above it). */
+#define TEXT_PLAIN_HEADER_MAX 4096
+
+bool
+text_header_is_plain(const char *raw, size_t *len_r)
+{
+	size_t i;
+
+	if (raw == NULL)
+		return false;
+	for (i = 0; raw[i] != '\0' && i < TEXT_PLAIN_HEADER_MAX; i++) {
+		guchar c = (guchar)raw[i];
+
+		if (c >= 0x80 || c == '\r' || c == '\n' || (c == '=' && raw[i + 1] == '?'))
+			return false;
+	}
+	if (i == TEXT_PLAIN_HEADER_MAX)
+		return false;
+	*len_r = i;
+	return true;
+}
+
 char *
 text_decode_header(const char *raw)
 {

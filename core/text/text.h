@@ -110,6 +110,13 @@ void text_set_header_decoder(text_header_decoder decoder);
  * raw may be NULL (returns ""). Transfer full. */
 char *text_decode_header_utf8(const char *raw);
 
+/* Whether text_decode_header_utf8(raw) is raw itself, found in one pass
+ * without a copy: ASCII, no encoded-word ("=?"), no line break, shorter
+ * than 4 KiB (a decoder must return such a value unchanged). *len_r is
+ * its length when it is. For the cache's bulk writes, where nearly every
+ * From and Subject is plain. */
+bool text_header_is_plain(const char *raw, size_t *len_r);
+
 /* Decoded and sanitised (one-line mode): ready to display. Without a decoder:
  * a sanitised copy. raw may be NULL (returns ""). Transfer full. */
 char *text_decode_header(const char *raw);

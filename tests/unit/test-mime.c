@@ -107,6 +107,46 @@ test_header_decode(void)
 	}
 }
 
+/* text_header_is_plain()'s promise, which the cache's bulk write relies
+ * on to skip decoding: what it calls plain decodes to itself. */
+static void
+test_header_plain(void)
+{
+	static const char *const plain[] = { "plain subject", "", "a\tb \x01 c",
+					     "Re: [list] = ? x", "\"A, B\" <a@b.example>" };
+	static const char *const not_plain[] = { "=?", "caf\xc3\xa9", "a\r\n b", "a\nb",
+						 "x=?UTF-8?Q?a?=" };
+	char *big = g_strnfill(4096, 'x');
+	size_t len;
+
+	for (size_t i = 0; i < TERN_ARRAY_LEN(hdr_cases); i++) {
+		char *d;
+
+		if (!text_header_is_plain(hdr_cases[i].raw, &len))
+			continue;
+		d = text_decode_header_utf8(hdr_cases[i].raw);
+		g_assert_cmpstr(d, ==, hdr_cases[i].raw);
+		g_assert_cmpuint(len, ==, strlen(hdr_cases[i].raw));
+		g_free(d);
+	}
+	for (size_t i = 0; i < TERN_ARRAY_LEN(plain); i++) {
+		char *d = text_decode_header_utf8(plain[i]);
+
+		g_assert_true(text_header_is_plain(plain[i], &len));
+		g_assert_cmpuint(len, ==, strlen(plain[i]));
+		g_assert_cmpstr(d, ==, plain[i]);
+		g_free(d);
+	}
+	for (size_t i = 0; i < TERN_ARRAY_LEN(not_plain); i++)
+		g_assert_false(text_header_is_plain(not_plain[i], &len));
+	g_assert_false(text_header_is_plain(NULL, &len));
+	g_assert_false(text_header_is_plain(big, &len));
+	big[4095] = '\0';
+	g_assert_true(text_header_is_plain(big, &len));
+	g_assert_cmpuint(len, ==, 4095);
+	g_free(big);
+}
+
 /* ESC inside an encoded-word decodes, then the sanitiser shows it. */
 static void
 test_header_escape(void)
@@ -1085,6 +1125,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	mime_init();
 	g_test_add_func("/mime/header/decode", test_header_decode);
+	g_test_add_func("/mime/header/plain", test_header_plain);
 	g_test_add_func("/mime/header/decode-threads", test_header_decode_threads);
 	g_test_add_func("/mime/header/escape", test_header_escape);
 	g_test_add_func("/mime/header/all-headers", test_headers_mode);

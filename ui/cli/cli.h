@@ -27,6 +27,8 @@ struct cli_ctx {
 	guint32 uidvalidity;   /* of the folder cli_select() (or offline, the cache) opened */
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
 	struct store *store;   /* the account's cache, or NULL (--no-cache, unusable) */
+	bool sync_whole;       /* the last cli_open_folder() wrote every cached row of its
+	                        * folder itself (store_sync_result.whole) */
 	bool offline;          /* --offline: no client, the cache only */
 	bool hold_unreached;   /* cli_open_action(): keep connection errors in held_error */
 	char *held_error;      /* the connection error not printed yet, or NULL */

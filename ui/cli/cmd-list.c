@@ -672,10 +672,12 @@ struct json_row {
 	bool preview_null; /* no preview known (else the arena's fourth string) */
 };
 
+/* The rows, read back from the cache in one scan, or seen as a cold load
+ * wrote them (store_set_row_observer(): on the cache writer's thread). */
 struct json_all {
-	const struct store_overlay *ov; /* queued changes shown over the rows, or NULL */
 	GString *arena;                 /* the rows' strings, one after the other */
 	GArray *rows;                   /* of struct json_row */
+	bool unordered;                 /* a UID came twice or out of order */
 };
 
 /* Keywords as the space-separated column has them (as g_strsplit() would
@@ -709,7 +711,27 @@ arena_put(GString *arena, const char *str)
 	g_string_append_c(arena, '\0');
 }
 
-/* Keep a cached row (flags as queued changes show them). */
+static struct json_all *
+json_all_new(void)
+{
+	struct json_all *w = g_new0(struct json_all, 1);
+
+	w->arena = g_string_sized_new(1 << 20);
+	w->rows = g_array_new(FALSE, FALSE, sizeof(struct json_row));
+	return w;
+}
+
+static void
+json_all_free(struct json_all **wp)
+{
+	if (*wp == NULL)
+		return;
+	g_array_unref((*wp)->rows);
+	g_string_free((*wp)->arena, TRUE);
+	g_clear_pointer(wp, g_free);
+}
+
+/* Keep a cached row. */
 static bool
 json_all_cb(const struct store_list_row *r, void *ud)
 {
@@ -718,8 +740,9 @@ json_all_cb(const struct store_list_row *r, void *ud)
 				.size = r->size, .flags = r->flags, .date_tz = r->date_tz,
 				.date_null = r->date_null, .preview_null = r->preview == NULL };
 
-	if (!store_overlay_apply(w->ov, r->uid, &row.flags))
-		return true; /* a queued move takes it away */
+	if (w->rows->len > 0 &&
+	    r->uid <= g_array_index(w->rows, struct json_row, w->rows->len - 1).uid)
+		w->unordered = true;
 	arena_put(w->arena, r->from);
 	arena_put(w->arena, r->subject);
 	arena_put(w->arena, r->keywords);
@@ -769,23 +792,27 @@ json_row_cmp(gconstpointer a, gconstpointer b)
 	return x->uid > y->uid ? -1 : x->uid < y->uid;
 }
 
+/* The rows in order, flags as queued changes show them. */
 static void
-json_all_write(struct json_all *w, FILE *out)
+json_all_write(struct json_all *w, const struct store_overlay *ov, FILE *out)
 {
 	GString *buf = g_string_sized_new(65536 + 4096);
+	guint n = 0;
 
 	g_string_append_c(buf, '[');
 	for (guint i = 0; i < w->rows->len; i++) {
-		const struct json_row *r = &g_array_index(w->rows, struct json_row, i);
+		struct json_row *r = &g_array_index(w->rows, struct json_row, i);
 
-		g_string_append(buf, i == 0 ? "\n  " : ",\n  ");
+		if (!store_overlay_apply(ov, r->uid, &r->flags))
+			continue; /* a queued move takes it away */
+		g_string_append(buf, n++ == 0 ? "\n  " : ",\n  ");
 		json_row_put(buf, r, w->arena->str + r->text);
 		if (buf->len > 65536) {
 			fwrite(buf->str, 1, buf->len, out);
 			g_string_truncate(buf, 0);
 		}
 	}
-	g_string_append(buf, w->rows->len > 0 ? "\n]\n" : "]\n");
+	g_string_append(buf, n > 0 ? "\n]\n" : "]\n");
 	fwrite(buf->str, 1, buf->len, out);
 	g_string_free(buf, TRUE);
 }
@@ -793,23 +820,26 @@ json_all_write(struct json_all *w, FILE *out)
 /* `list FOLDER --json`, the whole folder in the default order: one
  * sequential scan of the decoded columns (no index walk, no decoding, no
  * allocation per message), sorted here, then printed. What it prints is
- * what the streaming path prints, byte for byte. */
+ * what the streaming path prints, byte for byte. seen: the rows a cold
+ * load has just written (ctx->sync_whole), kept as it wrote them, or NULL:
+ * then they are read back. */
 static int
 list_all_json(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
-	      const struct store_overlay *ov, GError **error)
+	      const struct store_overlay *ov, struct json_all *seen, GError **error)
 {
-	struct json_all w = { .ov = ov };
-	int rc;
+	struct json_all *w = seen;
+	int rc = 0;
 
-	w.arena = g_string_sized_new(1 << 20);
-	w.rows = g_array_new(FALSE, FALSE, sizeof(struct json_row));
-	rc = store_messages_list(ctx->store, folder, uidvalidity, json_all_cb, &w, error);
-	if (rc == 0) {
-		g_array_sort(w.rows, json_row_cmp);
-		json_all_write(&w, stdout);
+	if (w == NULL || !ctx->sync_whole || w->unordered) {
+		w = json_all_new();
+		rc = store_messages_list(ctx->store, folder, uidvalidity, json_all_cb, w, error);
 	}
-	g_array_unref(w.rows);
-	g_string_free(w.arena, TRUE);
+	if (rc == 0) {
+		g_array_sort(w->rows, json_row_cmp);
+		json_all_write(w, ov, stdout);
+	}
+	if (w != seen)
+		json_all_free(&w);
 	return rc;
 }
 
@@ -820,7 +850,7 @@ list_all_json(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
  * summary is needed to sort), else 0 or an exit code. */
 static int
 list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
-		const char *sort, const char *limit, bool json)
+		const char *sort, const char *limit, bool json, struct json_all *seen)
 {
 	struct cache_walk w = { 0 };
 	struct store_overlay *ov = NULL;
@@ -844,7 +874,7 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	/* rows a queued move hides are read and skipped */
 	rows = n == 0 ? 0 : (guint)MIN(n + store_overlay_moved(ov), (guint64)G_MAXUINT);
 	if ((sort == NULL || strcmp(sort, "-date") == 0) && n == 0 && json) {
-		rc = list_all_json(ctx, folder, uidvalidity, ov, &err);
+		rc = list_all_json(ctx, folder, uidvalidity, ov, seen, &err);
 	} else if (sort == NULL || strcmp(sort, "-date") == 0) {
 		list_out_begin(&o, json, stdout);
 		w.out = &o;
@@ -1169,6 +1199,24 @@ out:
 	return rc;
 }
 
+/* `list FOLDER --json` in the default order prints every row of the
+ * folder: when the resync turns out to be a cold load, the rows are kept
+ * as the cache writer writes them (on its thread), so that printing need
+ * not read them all back. NULL when the command is not that one. */
+static struct json_all *
+watch_whole_list(struct cli_ctx *ctx, struct cli_args *args, bool search)
+{
+	const char *sort = cli_args_get(args, "sort");
+	struct json_all *w;
+
+	if (search || ctx->store == NULL || ctx->offline || !cli_args_has(args, "json") ||
+	    cli_args_get(args, "limit") != NULL || (sort != NULL && strcmp(sort, "-date") != 0))
+		return NULL;
+	w = json_all_new();
+	store_set_row_observer(ctx->store, json_all_cb, w);
+	return w;
+}
+
 static int
 list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 {
@@ -1177,6 +1225,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	struct imap_mailbox_info info;
 	struct query *q = NULL;
 	GArray *uids = NULL, *sums = NULL;
+	struct json_all *seen = NULL;
 	const char *folder;
 	char *err = NULL;
 	int rc;
@@ -1231,7 +1280,10 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 		goto out;
 	want_previews(&ctx, cli_args_has(&args, "json"));
 	folder = args.pos->pdata[0];
+	seen = watch_whole_list(&ctx, &args, search);
 	rc = cli_open_folder(&ctx, folder, true, &info);
+	if (ctx.store != NULL)
+		store_set_row_observer(ctx.store, NULL, NULL);
 	if (rc != 0)
 		goto out;
 	if (search && ctx.offline) {
@@ -1257,7 +1309,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	} else if (ctx.store != NULL &&
 		   (rc = list_from_cache(&ctx, folder, info.uidvalidity, cli_args_get(&args, "sort"),
 					 cli_args_get(&args, "limit"),
-					 cli_args_has(&args, "json"))) != 1) {
+					 cli_args_has(&args, "json"), seen)) != 1) {
 		goto out;
 	} else if ((rc = cli_folder_summaries(&ctx, folder, &info, NULL, &sums)) != 0) {
 		goto out;
@@ -1269,6 +1321,7 @@ out:
 	if (uids != NULL)
 		g_array_unref(uids);
 	cli_close(&ctx);
+	json_all_free(&seen);
 out_args:
 	if (q != NULL)
 		query_free(&q);

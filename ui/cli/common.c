@@ -564,6 +564,7 @@ sync_cb(struct imap_client *c, enum tern_status st, const char *detail,
 
 	if (info != NULL)
 		w->info = *info;
+	w->ctx->sync_whole = res != NULL && res->whole;
 	if (res != NULL)
 		log_debug("resync: method %d, %u vanished, %u changed, %u new%s", (int)res->method,
 			  res->vanished, res->changed, res->added,
@@ -595,6 +596,7 @@ cli_open_folder(struct cli_ctx *ctx, const char *folder, bool read_only,
 {
 	struct sync_wait w = { .ctx = ctx };
 
+	ctx->sync_whole = false;
 	if (ctx->offline) {
 		struct store_folder f;
 		GError *err = NULL;
