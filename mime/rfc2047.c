@@ -150,6 +150,15 @@ run_add(struct run *r, GString *out, const struct encoded_word *w)
 		decode_q(r->bytes, w->text, w->text_len);
 }
 
+static bool
+is_ascii(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((guchar)s[i] >= 0x80)
+			return false;
+	return true;
+}
+
 /* Plain (not encoded) text: UTF-8 when valid, else the fallback charset. */
 static void
 append_plain(GString *out, const char *s, size_t n)
@@ -159,6 +168,10 @@ append_plain(GString *out, const char *s, size_t n)
 
 	if (n == 0)
 		return;
+	if (is_ascii(s, n)) { /* nearly always: nothing to convert */
+		g_string_append_len(out, s, (gssize)n);
+		return;
+	}
 	utf8 = mime_charset_to_utf8(NULL, s, n, &len);
 	g_string_append_len(out, utf8, (gssize)len);
 	g_free(utf8);
