@@ -12,6 +12,8 @@ COMPRESS off), the median of --runs:
                (tests/bench/floor.c)
   floor env    the same with ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS
                (REFERENCES)] instead (what tern fetched before issue 17)
+  floor prev   the header fields with MODSEQ and PREVIEW: what tern's
+               list --json asks (ratios stay against floor hdr)
   floor flags  UID FLAGS: what a client that has everything cached must
                still learn (the floor of a reopen)
   cold         `tern list FOLDER --json >/dev/null`, no cache file: every
@@ -20,8 +22,9 @@ COMPRESS off), the median of --runs:
   offline      `tern --offline list FOLDER --json`: the whole index from the
                cache alone (the issue's target: 0.15 s at 100,000)
 
-and tern's peak RSS per message for each (GNU time's maxrss / messages) and
-the marginal one between the two smallest sizes. Ratios are against the
+and tern's peak RSS per message for each (GNU time's maxrss / messages),
+the time per message (us/msg, the floors' too, so growth worse than linear
+shows), and the marginal RSS between each two sizes. Ratios are against the
 floor measured in the same run: cold / floor hdr, warm / floor flags.
 
 The 1,000,000 mode (TERN_BENCH_1M=1) needs about 17 GB of disk and ten
@@ -53,6 +56,8 @@ HDR = ("UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (FROM TO CC S
        "MESSAGE-ID IN-REPLY-TO REFERENCES)]")
 ENV = "UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE MODSEQ BODY.PEEK[HEADER.FIELDS (REFERENCES)]"
 FLAGS = "UID FLAGS"
+# what `tern list --json` itself asks: the header fields, MODSEQ and PREVIEW
+PREV = HDR + " MODSEQ PREVIEW"
 
 
 def build_floor(tmp):
@@ -146,9 +151,9 @@ def measure_tern(a, binaries, envs, folder, n, fl, per_msg):
         for label, _ in binaries:
             t = statistics.median(times[label])
             per_msg[(label, n, what)] = rss[label]
-            print("%9d %-16s %8.3f %8.3f %7.2f %9.1f %11.0f" %
+            print("%9d %-16s %8.3f %8.3f %7.2f %9.1f %11.0f %8.2f" %
                   (n, what + label, fl[against], t, t / fl[against], rss[label] / 1048576,
-                   rss[label] / n), flush=True)
+                   rss[label] / n, t / n * 1e6), flush=True)
 
 
 def main():
@@ -172,15 +177,18 @@ def main():
         srv.tern_config(envs[label].config, tls="none", name="b", compress=False, timeout=600)
     per_msg = {}
     try:
-        print("%9s %-16s %8s %8s %7s %9s %11s" % ("messages", "what", "floor s", "tern s",
-                                                  "ratio", "RSS MiB", "RSS B/msg"))
+        print("%9s %-16s %8s %8s %7s %9s %11s %8s" % ("messages", "what", "floor s", "tern s",
+                                                      "ratio", "RSS MiB", "RSS B/msg",
+                                                      "us/msg"))
         for folder, n in folders.items():
             run_floor(floor, srv, folder, HDR)  # Dovecot builds its index and cache
             run_floor(floor, srv, folder, ENV)
+            run_floor(floor, srv, folder, PREV)  # and makes every preview, once
             fl = {k: median_of(a.runs, lambda it=it: run_floor(floor, srv, folder, it))[0]
-                  for k, it in (("hdr", HDR), ("env", ENV), ("flags", FLAGS))}
-            for k in ("hdr", "env", "flags"):
-                print("%9d %-16s %8.3f" % (n, "floor " + k, fl[k]), flush=True)
+                  for k, it in (("hdr", HDR), ("env", ENV), ("prev", PREV), ("flags", FLAGS))}
+            for k in ("hdr", "env", "prev", "flags"):
+                print("%9d %-16s %8.3f %46.2f" % (n, "floor " + k, fl[k], fl[k] / n * 1e6),
+                      flush=True)
             measure_tern(a, binaries, envs, folder, n, fl, per_msg)
         for label, _ in binaries:
             for lo, hi in zip(sizes, sizes[1:]):
