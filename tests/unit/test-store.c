@@ -1054,6 +1054,133 @@ test_writer(void)
 	g_free(path);
 }
 
+/* store_set_row_observer(): each row written is shown as
+ * store_messages_list() reads it back, field by field, whether written on
+ * the caller's connection or by the writer thread (decoded From and
+ * Subject, plain or not; keywords joined; \\Recent dropped; preview or
+ * none). */
+struct seen_row {
+	guint32 uid;
+	guint flags;
+	gint64 date;
+	int date_tz;
+	guint32 size;
+	bool date_null;
+	char *keywords, *from, *subject, *preview;
+};
+
+static void
+seen_row_free(gpointer p)
+{
+	struct seen_row *r = p;
+
+	g_free(r->keywords);
+	g_free(r->from);
+	g_free(r->subject);
+	g_free(r->preview);
+	g_free(r);
+}
+
+static bool
+keep_row(const struct store_list_row *r, void *ud)
+{
+	struct seen_row *k = g_new0(struct seen_row, 1);
+
+	k->uid = r->uid;
+	k->flags = r->flags;
+	k->date = r->date;
+	k->date_tz = r->date_tz;
+	k->size = r->size;
+	k->date_null = r->date_null;
+	k->keywords = g_strdup(r->keywords);
+	k->from = g_strdup(r->from);
+	k->subject = g_strdup(r->subject);
+	k->preview = g_strdup(r->preview);
+	g_ptr_array_add(ud, k);
+	return true;
+}
+
+static void
+observer_batch(GArray *batch, guint32 from, guint32 to)
+{
+	for (guint32 uid = from; uid <= to; uid++) {
+		struct imap_summary m;
+
+		fill_summary(&m, uid);
+		if (uid % 2 == 0) { /* plain ones, bound as they are */
+			g_free(m.from);
+			m.from = g_strdup_printf("Plain Name <p%u@example.com>", uid);
+			g_free(m.subject);
+			m.subject = g_strdup_printf("plain subject %u", uid);
+		}
+		if (uid % 4 == 0)
+			m.preview = g_strdup_printf("preview %u", uid);
+		g_array_append_val(batch, m);
+	}
+}
+
+static void
+test_row_observer(void)
+{
+	char *path = db_path("observer.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1 };
+	struct store_writer *w = NULL;
+	GPtrArray *seen = g_ptr_array_new_with_free_func(seen_row_free);
+	GPtrArray *read = g_ptr_array_new_with_free_func(seen_row_free);
+	GArray *batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	GError *err = NULL;
+
+	g_assert_cmpint(store_folder_set(s, "O", &f, &err), ==, 0);
+	store_set_row_observer(s, keep_row, seen);
+	observer_batch(batch, 1, 40);
+	g_assert_cmpint(store_messages_put(s, "O", 1, (struct imap_summary *)(void *)batch->data,
+					   batch->len, &err), ==, 0);
+	free_sums(batch);
+	g_assert_cmpint(store_writer_start(s, "O", 1, &w, &err), ==, 0);
+	batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	observer_batch(batch, 41, 100);
+	store_writer_put(w, (struct imap_summary *)(void *)batch->data, batch->len);
+	free_sums(batch);
+	g_assert_cmpint(store_writer_finish(&w, &err), ==, 0);
+	g_assert_no_error(err);
+	store_set_row_observer(s, NULL, NULL);
+	g_assert_cmpint(store_messages_list(s, "O", 1, keep_row, read, &err), ==, 0);
+	g_assert_cmpuint(seen->len, ==, 100);
+	g_assert_cmpuint(read->len, ==, 100);
+	for (guint i = 0; i < 100; i++) {
+		const struct seen_row *a = seen->pdata[i], *b = read->pdata[i];
+
+		g_assert_cmpuint(a->uid, ==, i + 1);
+		g_assert_cmpuint(a->uid, ==, b->uid);
+		g_assert_cmpuint(a->flags, ==, b->flags);
+		g_assert_cmpint(a->date, ==, b->date);
+		g_assert_cmpint(a->date_tz, ==, b->date_tz);
+		g_assert_cmpuint(a->size, ==, b->size);
+		g_assert_cmpint(a->date_null, ==, b->date_null);
+		g_assert_cmpstr(a->keywords, ==, b->keywords);
+		g_assert_cmpstr(a->from, ==, b->from);
+		g_assert_cmpstr(a->subject, ==, b->subject);
+		g_assert_cmpstr(a->preview, ==, b->preview);
+	}
+	/* the others went through the decoder (none is registered here:
+	 * made valid UTF-8), the plain ones were kept */
+	g_assert_cmpstr(((struct seen_row *)seen->pdata[0])->subject, ==, "subject \xef\xbf\xbd 1");
+	g_assert_cmpstr(((struct seen_row *)seen->pdata[1])->subject, ==, "plain subject 2");
+	g_assert_false(((struct seen_row *)seen->pdata[0])->flags & IMAP_FLAG_RECENT);
+	/* stopped: nothing more is seen */
+	batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
+	observer_batch(batch, 101, 101);
+	g_assert_cmpint(store_messages_put(s, "O", 1, (struct imap_summary *)(void *)batch->data,
+					   batch->len, &err), ==, 0);
+	free_sums(batch);
+	g_assert_cmpuint(seen->len, ==, 100);
+	g_ptr_array_unref(seen);
+	g_ptr_array_unref(read);
+	store_free(&s);
+	g_free(path);
+}
+
 static void
 test_journal(void)
 {
@@ -1592,6 +1719,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/bodies", test_bodies);
 	g_test_add_func("/store/bulk", test_bulk);
 	g_test_add_func("/store/writer", test_writer);
+	g_test_add_func("/store/row-observer", test_row_observer);
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
 	g_test_add_func("/store/folder-list", test_folder_list);
