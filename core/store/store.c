@@ -46,6 +46,7 @@ enum stmt {
 	ST_MSG_EACH,
 	ST_MSG_BY_DATE,
 	ST_MSG_LIST,
+	ST_MSG_UID_BOUNDS,
 	ST_MSG_COUNT,
 	ST_MSG_PREVIEW,
 	ST_BODY_DROP_FOLDER,
@@ -138,7 +139,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	/* one sequential scan of the folder's rows, what the list shows */
 	[ST_MSG_LIST] = "SELECT uid, flags, keywords, date, date_tz, size, list_from, "
 			"list_subject, from_full, subject, preview FROM messages WHERE folder = ?1 "
-			"AND uidvalidity = ?2",
+			"AND uidvalidity = ?2 AND uid BETWEEN ?3 AND ?4",
+	/* the lowest and highest UID: two seeks in the primary key */
+	[ST_MSG_UID_BOUNDS] = "SELECT (SELECT uid FROM messages WHERE folder = ?1 AND "
+			      "uidvalidity = ?2 ORDER BY uid LIMIT 1), (SELECT uid FROM messages "
+			      "WHERE folder = ?1 AND uidvalidity = ?2 ORDER BY uid DESC LIMIT 1)",
 	/* two narrow indexes rather than the rows: the date index holds every
 	 * message, messages_unseen only the unseen ones (68 ms -> 3 ms at
 	 * 100,000, what the folder pane asks for each cached folder) */
@@ -1925,11 +1930,39 @@ int
 store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
 		    store_list_fn *fn, void *ud, GError **error)
 {
+	return store_messages_list_range(s, folder, uidvalidity, 0, G_MAXUINT32, fn, ud, error);
+}
+
+int
+store_messages_uid_bounds(struct store *s, const char *folder, guint32 uidvalidity,
+			  guint32 *lo_r, guint32 *hi_r, GError **error)
+{
+	sqlite3_stmt *st;
+	int rc = folder_walk_stmt(s, folder, uidvalidity, ST_MSG_UID_BOUNDS, &st, error);
+
+	*lo_r = *hi_r = 0;
+	if (rc < 0 || st == NULL)
+		return rc;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*lo_r = (guint32)sqlite3_column_int64(st, 0);
+		*hi_r = (guint32)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, error, _("cannot read"));
+}
+
+int
+store_messages_list_range(struct store *s, const char *folder, guint32 uidvalidity, guint32 lo,
+			  guint32 hi, store_list_fn *fn, void *ud, GError **error)
+{
 	sqlite3_stmt *st;
 	int rc = folder_walk_stmt(s, folder, uidvalidity, ST_MSG_LIST, &st, error);
 
 	if (rc < 0 || st == NULL)
 		return rc;
+	sqlite3_bind_int64(st, 3, lo);
+	sqlite3_bind_int64(st, 4, hi);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_list_row r;
 		char *tmp[2] = { NULL, NULL };

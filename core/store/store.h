@@ -187,6 +187,14 @@ typedef bool store_list_fn(const struct store_list_row *row, void *ud);
  * must not call the store. A folder not cached walks nothing. */
 int store_messages_list(struct store *s, const char *folder, guint32 uidvalidity,
 			store_list_fn *fn, void *ud, GError **error);
+/* The same for the UIDs lo..hi alone (a part of the folder another
+ * connection can scan at the same time). */
+int store_messages_list_range(struct store *s, const char *folder, guint32 uidvalidity,
+			      guint32 lo, guint32 hi, store_list_fn *fn, void *ud,
+			      GError **error);
+/* The folder's lowest and highest cached UID (both 0 when it has none). */
+int store_messages_uid_bounds(struct store *s, const char *folder, guint32 uidvalidity,
+			      guint32 *lo_r, guint32 *hi_r, GError **error);
 /* From now on, show every row store_messages_put() writes through s to fn,
  * as store_messages_list() would read it back, once it is written (fn's
  * return is ignored; it must not call the store). Connections opened from

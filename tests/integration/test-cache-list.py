@@ -132,6 +132,36 @@ def main(t):
         t.ok(off is not None and off == fresh and len(off) == 5,
              "rows without the decoded columns: decoded on reading, equal", r.stderr[:300])
 
+        # a big folder is listed by two threads (two scans, two formatters):
+        # the same bytes as the streaming path (--limit walks the date index),
+        # queued changes shown over both
+        con = sqlite3.connect(db)
+        fid = con.execute("SELECT id FROM folders WHERE name = 'Big'").fetchone()[0]
+        cols = [r[1] for r in con.execute("PRAGMA table_info(messages)")]
+        sel = ", ".join("uid + ?" if c == "uid" else "date + ?" if c == "date" else c
+                        for c in cols)
+        for i in range(1, 8001):
+            con.execute("INSERT INTO messages (%s) SELECT %s FROM messages WHERE folder = ? "
+                        "AND uid < 10" % (", ".join(cols), sel), (i * 10, i % 500, fid))
+        con.commit()
+        big_uids = [r[0] for r in con.execute(
+            "SELECT uid FROM messages WHERE folder = ? ORDER BY uid", (fid,))]
+        con.close()
+        fl = env.tern("--offline", "flag", "Big", str(big_uids[5000]), "+flagged")
+        mv = env.tern("--offline", "move", "Big", str(big_uids[17000]), "INBOX")
+        whole = env.tern("--offline", "list", "Big", "--json")
+        walk = env.tern("--offline", "list", "Big", "--json", "--limit", "1000000")
+        rows = json.loads(whole.stdout.decode()) if whole.returncode == 0 else []
+        t.ok(fl.returncode == 74 and mv.returncode == 74, "a flag and a move queued offline",
+             (fl.stderr[:200], mv.stderr[:200]))
+        t.ok(whole.returncode == 0 and whole.stdout == walk.stdout and
+             len(rows) == len(big_uids) - 1 > 20000,
+             "%d rows over UIDs 1..%d: the two-thread list is byte for byte the index walk's"
+             % (len(big_uids), big_uids[-1]), (len(rows), whole.stderr[:300]))
+        t.ok(not any(x["uid"] == big_uids[17000] for x in rows) and
+             [x for x in rows if x["uid"] == big_uids[5000]][0]["flags"].count("\\Flagged") == 1,
+             "the queued move hides its message, the queued flag shows")
+
         # a garbage cache file lists nothing rather than something wrong
         for sfx in ("-wal", "-shm"):
             if os.path.exists(db + sfx):

@@ -9,6 +9,7 @@
 #include "core/model/query.h"
 #include "core/text/text.h"
 #include "ui/cli/cli.h"
+#include "ui/cli/list-json.h"
 
 /* Most entries --limit accepts (more is the same as all). */
 #define CLI_LIMIT_MAX 100000000
@@ -220,93 +221,6 @@ decoded(const char *raw)
 	return raw != NULL ? text_decode_header(raw) : g_strdup("");
 }
 
-/* The GLib way, kept for dates outside 1000..9999 (the fast path's %04d
- * would differ from GLib's unpadded or refused years). */
-static char *
-format_iso_date_glib(gint64 t, int tz)
-{
-	GTimeZone *zone = g_time_zone_new_offset(tz * 60);
-	GDateTime *utc = g_date_time_new_from_unix_utc(t);
-	GDateTime *dt = utc != NULL ? g_date_time_to_timezone(utc, zone) : NULL;
-	char *s = dt != NULL ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%S%:z") : g_strdup("");
-
-	if (dt != NULL)
-		g_date_time_unref(dt);
-	if (utc != NULL)
-		g_date_time_unref(utc);
-	g_time_zone_unref(zone);
-	return s;
-}
-
-/* v (0 <= v < 10^width) as WIDTH decimal digits, zero-padded. */
-static void
-put_digits(char *p, int v, int width)
-{
-	for (int i = width - 1; i >= 0; i--) {
-		p[i] = (char)('0' + v % 10);
-		v /= 10;
-	}
-}
-
-/* Year, month (1-12) and day of the proleptic Gregorian calendar from days
- * since 1970-01-01 (Howard Hinnant's civil_from_days). */
-static void
-civil_from_days(gint64 days, int *y_r, int *m_r, int *d_r)
-{
-	gint64 z = days + 719468;
-	gint64 era = (z >= 0 ? z : z - 146096) / 146097;
-	gint64 doe = z - era * 146097;
-	gint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	gint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	gint64 mp = (5 * doy + 2) / 153;
-
-	*d_r = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m_r = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y_r = (int)(yoe + era * 400 + (*m_r <= 2));
-}
-
-/* "2024-01-31T12:00:00+01:00" into buf: what format_iso_date_glib() gives
- * (checked against it on 3 million random times and offsets), without a
- * GTimeZone, two GDateTimes and a format string per message. */
-static void
-format_iso_date(char buf[40], gint64 t, int tz)
-{
-	/* 1000-01-01 and 9999-12-31 23:59:59, local time, as unix time */
-	const gint64 lo = -30610224000LL, hi = 253402300799LL;
-	gint64 local = t + (gint64)tz * 60;
-	gint64 days, secs;
-	int y, m, d, off;
-	char *slow;
-
-	if (tz < -24 * 60 || tz > 24 * 60 || local < lo || local > hi || t < lo || t > hi) {
-		slow = format_iso_date_glib(t, tz);
-		g_strlcpy(buf, slow, 40);
-		g_free(slow);
-		return;
-	}
-	days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-	secs = local - days * 86400;
-	civil_from_days(days, &y, &m, &d);
-	off = tz < 0 ? -tz : tz;
-	/* by hand: snprintf alone was a tenth of a big folder's JSON time */
-	put_digits(buf, y, 4);
-	buf[4] = '-';
-	put_digits(buf + 5, m, 2);
-	buf[7] = '-';
-	put_digits(buf + 8, d, 2);
-	buf[10] = 'T';
-	put_digits(buf + 11, (int)(secs / 3600), 2);
-	buf[13] = ':';
-	put_digits(buf + 14, (int)(secs / 60 % 60), 2);
-	buf[16] = ':';
-	put_digits(buf + 17, (int)(secs % 60), 2);
-	buf[19] = tz < 0 ? '-' : '+';
-	put_digits(buf + 20, off / 60, 2);
-	buf[22] = ':';
-	put_digits(buf + 23, off % 60, 2);
-	buf[25] = '\0';
-}
-
 static char *
 format_local_date(gint64 t)
 {
@@ -330,43 +244,11 @@ struct list_out {
 	const char *folder; /* search --all: the entry's folder (a column, a field) */
 };
 
-/* printf's cost, twice a message, is worth avoiding on a big folder */
-static void
-append_uint(GString *j, guint32 v)
-{
-	char digits[16];
-	int i = (int)sizeof digits;
-
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	g_string_append_len(j, digits + i, (gssize)sizeof digits - i);
-}
-
-/* The system flags in bit order (\Recent is left out); returns whether
- * none was written. */
-static bool
-json_flag_bits(GString *j, guint flags)
-{
-	bool first = true;
-
-	for (guint bit = FLAG_SEEN; bit <= FLAG_DRAFT; bit <<= 1) {
-		if (!(flags & bit))
-			continue;
-		if (!first)
-			g_string_append(j, ", ");
-		json_str(j, flags_to_imap(bit));
-		first = false;
-	}
-	return first;
-}
-
 /* The system flags, then keywords. */
 static void
 json_flags(GString *j, const struct imap_summary *s)
 {
-	bool first = json_flag_bits(j, s->flags);
+	bool first = list_json_flag_bits(j, s->flags);
 
 	for (char **k = s->keywords; k != NULL && *k != NULL; k++) {
 		if (!first)
@@ -386,7 +268,7 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	char *from = s->from != NULL ? text_decode_header_utf8(s->from) : g_strdup("");
 	char *subject = s->subject != NULL ? text_decode_header_utf8(s->subject) : g_strdup("");
 
-	format_iso_date(date, s->date, s->date_tz);
+	list_json_date(date, s->date, s->date_tz);
 	if (o->folder != NULL) {
 		g_string_append(j, o->n == 0 ? "\n  {\"folder\": " : ",\n  {\"folder\": ");
 		json_str(j, o->folder);
@@ -394,7 +276,7 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	} else {
 		g_string_append(j, o->n == 0 ? "\n  {\"uid\": " : ",\n  {\"uid\": ");
 	}
-	append_uint(j, s->uid);
+	list_json_uint(j, s->uid);
 	g_string_append(j, ", \"date\": ");
 	json_str(j, date);
 	g_string_append(j, ", \"from\": ");
@@ -404,7 +286,7 @@ json_one(struct list_out *o, const struct imap_summary *s)
 	g_string_append(j, ", \"flags\": [");
 	json_flags(j, s);
 	g_string_append(j, "], \"size\": ");
-	append_uint(j, s->size);
+	list_json_uint(j, s->size);
 	g_string_append(j, ", \"preview\": ");
 	json_str(j, s->preview);
 	g_string_append_c(j, '}');
@@ -657,192 +539,6 @@ cache_walk_cb(const struct imap_summary *row, void *ud)
 	return w->want == 0 || w->n < w->want;
 }
 
-/* ---- the whole folder as JSON from the cache, in one scan ------------- */
-
-/* What list prints of one message, and what it sorts by; its strings
- * wait in the arena (about half of what its JSON would take). */
-struct json_row {
-	gint64 date;
-	gsize text; /* from, subject, keywords: each NUL-terminated, in the arena */
-	guint32 uid;
-	guint32 size;
-	guint flags;
-	int date_tz;
-	bool date_null;
-	bool preview_null; /* no preview known (else the arena's fourth string) */
-};
-
-/* The rows, read back from the cache in one scan, or seen as a cold load
- * wrote them (store_set_row_observer(): on the cache writer's thread). */
-struct json_all {
-	GString *arena;                 /* the rows' strings, one after the other */
-	GArray *rows;                   /* of struct json_row */
-	bool unordered;                 /* a UID came twice or out of order */
-};
-
-/* Keywords as the space-separated column has them (as g_strsplit() would
- * cut it: row_to_summary() does). */
-static void
-json_keywords(GString *j, const char *kw, bool first)
-{
-	const char *p = kw;
-
-	if (kw == NULL || kw[0] == '\0')
-		return;
-	for (;;) {
-		const char *sp = strchr(p, ' ');
-		size_t len = sp != NULL ? (size_t)(sp - p) : strlen(p);
-
-		if (!first)
-			g_string_append(j, ", ");
-		text_json_escape(j, p, len);
-		first = false;
-		if (sp == NULL)
-			break;
-		p = sp + 1;
-	}
-}
-
-static void
-arena_put(GString *arena, const char *str)
-{
-	if (str != NULL)
-		g_string_append(arena, str);
-	g_string_append_c(arena, '\0');
-}
-
-static struct json_all *
-json_all_new(void)
-{
-	struct json_all *w = g_new0(struct json_all, 1);
-
-	w->arena = g_string_sized_new(1 << 20);
-	w->rows = g_array_new(FALSE, FALSE, sizeof(struct json_row));
-	return w;
-}
-
-static void
-json_all_free(struct json_all **wp)
-{
-	if (*wp == NULL)
-		return;
-	g_array_unref((*wp)->rows);
-	g_string_free((*wp)->arena, TRUE);
-	g_clear_pointer(wp, g_free);
-}
-
-/* Keep a cached row. */
-static bool
-json_all_cb(const struct store_list_row *r, void *ud)
-{
-	struct json_all *w = ud;
-	struct json_row row = { .date = r->date, .text = w->arena->len, .uid = r->uid,
-				.size = r->size, .flags = r->flags, .date_tz = r->date_tz,
-				.date_null = r->date_null, .preview_null = r->preview == NULL };
-
-	if (w->rows->len > 0 &&
-	    r->uid <= g_array_index(w->rows, struct json_row, w->rows->len - 1).uid)
-		w->unordered = true;
-	arena_put(w->arena, r->from);
-	arena_put(w->arena, r->subject);
-	arena_put(w->arena, r->keywords);
-	arena_put(w->arena, r->preview);
-	g_array_append_val(w->rows, row);
-	return true;
-}
-
-/* json_one()'s object for a kept row. */
-static void
-json_row_put(GString *j, const struct json_row *r, const char *text)
-{
-	const char *subject = text + strlen(text) + 1;
-	const char *keywords = subject + strlen(subject) + 1;
-	const char *preview = keywords + strlen(keywords) + 1;
-	char date[40];
-
-	format_iso_date(date, r->date, r->date_tz);
-	g_string_append(j, "{\"uid\": ");
-	append_uint(j, r->uid);
-	g_string_append(j, ", \"date\": ");
-	json_str(j, date);
-	g_string_append(j, ", \"from\": ");
-	json_str(j, text);
-	g_string_append(j, ", \"subject\": ");
-	json_str(j, subject);
-	g_string_append(j, ", \"flags\": [");
-	json_keywords(j, keywords, json_flag_bits(j, r->flags));
-	g_string_append(j, "], \"size\": ");
-	append_uint(j, r->size);
-	g_string_append(j, ", \"preview\": ");
-	json_str(j, r->preview_null ? NULL : preview);
-	g_string_append_c(j, '}');
-}
-
-/* Newest first, equal dates highest UID first; no date after every date
- * (ST_MSG_BY_DATE's ORDER BY date DESC, uid DESC). */
-static int
-json_row_cmp(gconstpointer a, gconstpointer b)
-{
-	const struct json_row *x = a, *y = b;
-
-	if (x->date_null != y->date_null)
-		return x->date_null ? 1 : -1;
-	if (x->date != y->date)
-		return x->date > y->date ? -1 : 1;
-	return x->uid > y->uid ? -1 : x->uid < y->uid;
-}
-
-/* The rows in order, flags as queued changes show them. */
-static void
-json_all_write(struct json_all *w, const struct store_overlay *ov, FILE *out)
-{
-	GString *buf = g_string_sized_new(65536 + 4096);
-	guint n = 0;
-
-	g_string_append_c(buf, '[');
-	for (guint i = 0; i < w->rows->len; i++) {
-		struct json_row *r = &g_array_index(w->rows, struct json_row, i);
-
-		if (!store_overlay_apply(ov, r->uid, &r->flags))
-			continue; /* a queued move takes it away */
-		g_string_append(buf, n++ == 0 ? "\n  " : ",\n  ");
-		json_row_put(buf, r, w->arena->str + r->text);
-		if (buf->len > 65536) {
-			fwrite(buf->str, 1, buf->len, out);
-			g_string_truncate(buf, 0);
-		}
-	}
-	g_string_append(buf, n > 0 ? "\n]\n" : "]\n");
-	fwrite(buf->str, 1, buf->len, out);
-	g_string_free(buf, TRUE);
-}
-
-/* `list FOLDER --json`, the whole folder in the default order: one
- * sequential scan of the decoded columns (no index walk, no decoding, no
- * allocation per message), sorted here, then printed. What it prints is
- * what the streaming path prints, byte for byte. seen: the rows a cold
- * load has just written (ctx->sync_whole), kept as it wrote them, or NULL:
- * then they are read back. */
-static int
-list_all_json(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
-	      const struct store_overlay *ov, struct json_all *seen, GError **error)
-{
-	struct json_all *w = seen;
-	int rc = 0;
-
-	if (w == NULL || !ctx->sync_whole || w->unordered) {
-		w = json_all_new();
-		rc = store_messages_list(ctx->store, folder, uidvalidity, json_all_cb, w, error);
-	}
-	if (rc == 0) {
-		g_array_sort(w->rows, json_row_cmp);
-		json_all_write(w, ov, stdout);
-	}
-	if (w != seen)
-		json_all_free(&w);
-	return rc;
-}
-
 /* `list` over a cached folder without loading it: the default order
  * (-date) streams straight from the store, LIMIT rows at most; another
  * order with --limit takes the newest LIMIT and sorts only those.
@@ -850,7 +546,7 @@ list_all_json(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
  * summary is needed to sort), else 0 or an exit code. */
 static int
 list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
-		const char *sort, const char *limit, bool json, struct json_all *seen)
+		const char *sort, const char *limit, bool json, struct list_json *seen)
 {
 	struct cache_walk w = { 0 };
 	struct store_overlay *ov = NULL;
@@ -874,7 +570,9 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	/* rows a queued move hides are read and skipped */
 	rows = n == 0 ? 0 : (guint)MIN(n + store_overlay_moved(ov), (guint64)G_MAXUINT);
 	if ((sort == NULL || strcmp(sort, "-date") == 0) && n == 0 && json) {
-		rc = list_all_json(ctx, folder, uidvalidity, ov, seen, &err);
+		/* the rows a cold load has just written, as it wrote them */
+		rc = list_json_print(ctx->store, folder, uidvalidity, ctx->sync_whole ? seen : NULL,
+				     ov, stdout, &err);
 	} else if (sort == NULL || strcmp(sort, "-date") == 0) {
 		list_out_begin(&o, json, stdout);
 		w.out = &o;
@@ -1203,17 +901,17 @@ out:
  * folder: when the resync turns out to be a cold load, the rows are kept
  * as the cache writer writes them (on its thread), so that printing need
  * not read them all back. NULL when the command is not that one. */
-static struct json_all *
+static struct list_json *
 watch_whole_list(struct cli_ctx *ctx, struct cli_args *args, bool search)
 {
 	const char *sort = cli_args_get(args, "sort");
-	struct json_all *w;
+	struct list_json *w;
 
 	if (search || ctx->store == NULL || ctx->offline || !cli_args_has(args, "json") ||
 	    cli_args_get(args, "limit") != NULL || (sort != NULL && strcmp(sort, "-date") != 0))
 		return NULL;
-	w = json_all_new();
-	store_set_row_observer(ctx->store, json_all_cb, w);
+	w = list_json_new();
+	store_set_row_observer(ctx->store, list_json_keep, w);
 	return w;
 }
 
@@ -1225,7 +923,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	struct imap_mailbox_info info;
 	struct query *q = NULL;
 	GArray *uids = NULL, *sums = NULL;
-	struct json_all *seen = NULL;
+	struct list_json *seen = NULL;
 	const char *folder;
 	char *err = NULL;
 	int rc;
@@ -1321,7 +1019,7 @@ out:
 	if (uids != NULL)
 		g_array_unref(uids);
 	cli_close(&ctx);
-	json_all_free(&seen);
+	list_json_free(&seen);
 out_args:
 	if (q != NULL)
 		query_free(&q);

@@ -1,5 +1,7 @@
 # ui/cli: the journal of queued actions and its integration test
 tern_SOURCES += ui/cli/journal.c
+# ui/cli: list --json of a whole folder (#17)
+tern_SOURCES += ui/cli/list-json.c ui/cli/list-json.h
 TESTS += tests/integration/test-journal.py
 EXTRA_DIST += tests/integration/test-journal.py
 
