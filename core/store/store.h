@@ -493,6 +493,9 @@ void store_sync_folder(struct store *s, struct imap_client *c, const char *folde
  * the newest STORE_PROBE_RANGE of them four times. */
 #define STORE_PROBE_MIN_MESSAGES 5000
 #define STORE_PROBE_RANGE 1000
+/* ENVELOPE is chosen when its fetch took at least this much less time
+ * (percent) than the header fields' fetch; closer is a tie. */
+#define STORE_PROBE_MARGIN_PCT 10
 
 /* The probe's choice for one server. */
 struct store_summary_form {
@@ -519,7 +522,8 @@ bool store_summary_form_apply(struct store *s, struct imap_client *c);
 char *store_summary_form_describe(struct store *s, struct imap_client *c);
 /* The probe (core/store/probe.c): the newest STORE_PROBE_RANGE of the
  * selected folder's exists messages fetched in each form, headers first,
- * twice; the faster second fetch wins and goes to the client
+ * twice; the faster second fetch wins (headers on a tie,
+ * STORE_PROBE_MARGIN_PCT) and goes to the client
  * (imap_client_set_summary_form()) and the cache. A form answered NO or
  * BAD loses; nothing is decided or stored when the connection fails.
  * done comes from the loop, never inside this call. */
