@@ -2029,7 +2029,11 @@ summaries_untagged(struct imap_session *s, const struct imap_response *r, void *
 	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) ||
 	    (!(f->present & IMAP_FETCH_ENVELOPE) && summary_header_block(f) == NULL))
 		return false; /* an unsolicited flag update */
-	remember_uid(op->c, f->seq, f->uid);
+	/* Not the probe's: its newest 1,000 learnt first made the map widen
+	 * downwards one sequence number at a time under the load's 1:* that
+	 * follows (a memmove each: 1.7 s more at 100,000). */
+	if (!op->fixed)
+		remember_uid(op->c, f->seq, f->uid);
 	summary_from_fetch(&sum, f);
 	op->received++;
 	g_array_append_val(op->batch, sum);
@@ -2159,7 +2163,9 @@ summaries_submit(struct summaries_op *op, GError **err)
 						    .done = summaries_done };
 	struct imap_client *c = op->c;
 	const char *fmt = summary_formats[op->form][op->by_uid][c->condstore];
-	char *with_preview = summary_format_preview(c, fmt);
+	/* the probe times the envelope alone: PREVIEW would make the server
+	 * read the bodies in its first round */
+	char *with_preview = op->fixed ? NULL : summary_format_preview(c, fmt);
 	struct imap_seqset *set;
 	int rc = -1;
 

@@ -276,7 +276,8 @@ void imap_client_set_summary_form(struct imap_client *c, enum imap_summary_form 
 /* "headers" or "envelope" (not translated: a config value). Transfer none. */
 const char *imap_summary_form_name(enum imap_summary_form form);
 /* FETCH of summaries by sequence set in this form, whatever the account
- * says and without the retry in the other form: the probe's timing. */
+ * says, without PREVIEW and without the retry in the other form: the
+ * probe's timing. The UIDs it sees are not kept in the sequence map. */
 void imap_client_fetch_summaries_form(struct imap_client *c, enum imap_summary_form form,
 				      const char *seqset, imap_summaries_fn *batch_fn,
 				      imap_done_fn *done, void *ud);

@@ -152,6 +152,7 @@ struct probe {
 	char *set;            /* the newest STORE_PROBE_RANGE sequence numbers */
 	guint round;          /* in flight */
 	gint64 started;       /* g_get_monotonic_time() at its submission */
+	gint64 began;         /* and at the first round's */
 	gint64 us[2];         /* by form: the last round's time */
 	bool refused[2];      /* by form: NO or BAD */
 	bool lost;            /* the connection failed: nothing is decided */
@@ -191,10 +192,10 @@ probe_decide(struct probe *p)
 			IMAP_SUMMARY_HEADERS;
 	imap_client_set_summary_form(p->c, f.form);
 	log_debug("summaries: probe of %s: headers %" G_GINT64_FORMAT " us%s, envelope %"
-		  G_GINT64_FORMAT " us%s: %s", p->set, f.headers_us,
-		  p->refused[IMAP_SUMMARY_HEADERS] ? " (refused)" : "", f.envelope_us,
-		  p->refused[IMAP_SUMMARY_ENVELOPE] ? " (refused)" : "",
-		  imap_summary_form_name(f.form));
+		  G_GINT64_FORMAT " us%s: %s (the probe took %" G_GINT64_FORMAT " ms)", p->set,
+		  f.headers_us, p->refused[IMAP_SUMMARY_HEADERS] ? " (refused)" : "",
+		  f.envelope_us, p->refused[IMAP_SUMMARY_ENVELOPE] ? " (refused)" : "",
+		  imap_summary_form_name(f.form), (g_get_monotonic_time() - p->began) / 1000);
 	server = imap_client_server_id(p->c);
 	if (store_summary_form_set(p->s, server, &f, &err) < 0) {
 		log_warn("summaries: the probe's choice is not kept: %s", err->message);
@@ -247,6 +248,7 @@ store_summary_probe(struct store *s, struct imap_client *c, guint32 exists, stor
 	p->c = c;
 	p->done = done;
 	p->ud = ud;
+	p->began = g_get_monotonic_time();
 	p->set = g_strdup_printf("%u:%u",
 				 exists > STORE_PROBE_RANGE ? exists - STORE_PROBE_RANGE + 1 : 1u,
 				 MAX(exists, 1u));

@@ -145,6 +145,9 @@ def test_auto(t, srv, auto, hdr):
     out, log = listed(t, auto, "INBOX", "auto, first load")
     t.eq(probes(log), ["HEADERS", "ENVELOPE", "HEADERS", "ENVELOPE"],
          "auto: the cold load of 6,000 probes the newest 1,000 four times, alternating")
+    t.ok(all("PREVIEW" not in p for p in PROBE.findall(log)) and
+         all("PREVIEW" in x for x in LOAD.findall(log)),
+         "auto: the probe asks no PREVIEW (the load does: --json)", log[-2000:])
     t.ok(re.search(r"summaries: probe of 5001:6000: headers \d+ us, envelope \d+ us: "
                    r"(headers|envelope)", log), "auto: the debug log says what the probe chose")
     stored = auto.sql("SELECT server, form, headers_us, envelope_us, probed FROM summary_form")
