@@ -78,7 +78,7 @@ struct imap_client {
 	bool pipeline; /* imap_client_set_pipeline() */
 	bool qresync, condstore;
 	enum imap_preview_mode preview; /* PREVIEW in summaries (imap_client_set_preview()) */
-	enum imap_summary_form summary_auto; /* the probe's choice (imap_client_set_summary_form()) */
+	enum imap_summary_form summary_auto; /* imap_client_set_summary_form() */
 	guint summary_refused; /* 1 << form: the server said NO or BAD to that form */
 	char *greeting;        /* the greeting's words without digits (imap_client_server_id()) */
 	imap_done_fn *connect_done;

@@ -107,7 +107,8 @@ store_summary_form_apply(struct store *s, struct imap_client *c)
 	}
 	if (s != NULL && stored_form(s, c, &f) == 1) {
 		imap_client_set_summary_form(c, f.form);
-		log_debug("summaries: %s, as probed on this server", imap_summary_form_name(f.form));
+		log_debug("summaries: %s, as probed on this server",
+			  imap_summary_form_name(f.form));
 		return false;
 	}
 	imap_client_set_summary_form(c, IMAP_SUMMARY_HEADERS);

@@ -1612,7 +1612,8 @@ test_summary_form(void)
 	g_assert_false(store_summary_form_apply(s, c));
 	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_ENVELOPE);
 	line = store_summary_form_describe(s, c);
-	g_assert_cmpstr(line, ==, "envelope (probed on this server: headers 1.5 ms, envelope 0.9 ms)");
+	g_assert_cmpstr(line, ==,
+			"envelope (probed on this server: headers 1.5 ms, envelope 0.9 ms)");
 	g_free(line);
 
 	/* the configured form wins over the stored one */
