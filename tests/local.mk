@@ -51,6 +51,9 @@ TESTS += tests/integration/test-crypto.py
 EXTRA_DIST += tests/integration/test-parts.py
 EXTRA_DIST += tests/integration/test-header-envelope.py
 EXTRA_DIST += tests/integration/test-crypto.py
+# #17: the summary form (ENVELOPE or header fields) and its one-time probe.
+TESTS += tests/integration/test-summary-form.py tests/fake/test-summary-form-fake.py
+EXTRA_DIST += tests/integration/test-summary-form.py tests/fake/test-summary-form-fake.py
 # #14/#15: tern parts on encrypted mail; a gpg-agent that never answers.
 TESTS += tests/integration/test-crypto-parts.py
 EXTRA_DIST += tests/integration/test-crypto-parts.py

@@ -18,6 +18,7 @@ G_STATIC_ASSERT(sizeof(enum config_tls) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum config_auth) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum config_layout) == sizeof(int));
 G_STATIC_ASSERT(sizeof(enum config_smtp_auth) == sizeof(int));
+G_STATIC_ASSERT(sizeof(enum config_summary_fetch) == sizeof(int));
 
 enum key_kind {
 	K_STRING,      /* any non-empty text */
@@ -48,6 +49,7 @@ static const char *const auth_choices[] = { "auto", "plain", "login", "xoauth2",
 static const char *const smtp_auth_choices[] = { "auto", "plain", "login", "xoauth2",
 						 "oauthbearer", "none", NULL };
 static const char *const layout_choices[] = { "below", "beside", "full", NULL };
+static const char *const summary_fetch_choices[] = { "auto", "envelope", "headers", NULL };
 
 #define ACC(f) offsetof(struct account, f)
 static const struct key_def account_keys[] = {
@@ -92,6 +94,7 @@ static const struct key_def account_keys[] = {
 	{ "crypt_default_encrypt", K_BOOL, ACC(crypt_default_encrypt), NULL },
 	{ "crypt_opportunistic_encrypt", K_BOOL, ACC(crypt_opportunistic_encrypt), NULL },
 	{ "smime_key", K_STRING, ACC(smime_key), NULL },
+	{ "summary_fetch", K_ENUM, ACC(summary_fetch), summary_fetch_choices },
 };
 enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_AUTH,
        AK_OAUTH, AK_OAUTH_LIFETIME, AK_CA_FILE, AK_FINGERPRINT, AK_COMPRESS, AK_TIMEOUT,
@@ -100,7 +103,8 @@ enum { AK_HOST, AK_PORT, AK_TLS, AK_USER, AK_PASSWORD, AK_PASSWORD_COMMAND, AK_A
        AK_SMTP_CA_FILE, AK_SMTP_FINGERPRINT, AK_FROM, AK_ALTERNATES, AK_COPY_TO_SENT,
        AK_SIGNATURE_FILE, AK_SIGNATURE_COMMAND, AK_SENDMAIL_COMMAND, AK_ADDRESS_BOOK_COMMAND,
        AK_PGP_KEY, AK_PGP_SIGN, AK_PGP_ENCRYPT_REPLIES, AK_CRYPT_DEFAULT_SIGN,
-       AK_CRYPT_DEFAULT_ENCRYPT, AK_CRYPT_OPPORTUNISTIC_ENCRYPT, AK_SMIME_KEY, AK_COUNT };
+       AK_CRYPT_DEFAULT_ENCRYPT, AK_CRYPT_OPPORTUNISTIC_ENCRYPT, AK_SMIME_KEY, AK_SUMMARY_FETCH,
+       AK_COUNT };
 G_STATIC_ASSERT(TERN_ARRAY_LEN(account_keys) == AK_COUNT);
 
 #define UI(f) offsetof(struct config_ui, f)
@@ -649,6 +653,7 @@ parse_account(struct load *ld, const struct config_group *g, const char *name_te
 	a->line = g->line;
 	a->tls = CONFIG_TLS_IMPLICIT;
 	a->auth = CONFIG_AUTH_AUTO;
+	a->summary_fetch = CONFIG_SUMMARY_FETCH_AUTO;
 	a->compress = true;
 	a->timeout = 60;
 	a->oauth_token_lifetime = CONFIG_OAUTH_TOKEN_LIFETIME;

@@ -50,6 +50,14 @@ enum config_smtp_auth {
 	CONFIG_SMTP_AUTH_NONE, /* no AUTH at all (a local relay) */
 };
 
+/* How summaries ask for the envelope (summary_fetch): decided per server
+ * by a one-time probe, or fixed. */
+enum config_summary_fetch {
+	CONFIG_SUMMARY_FETCH_AUTO,
+	CONFIG_SUMMARY_FETCH_ENVELOPE,
+	CONFIG_SUMMARY_FETCH_HEADERS,
+};
+
 enum config_layout {
 	CONFIG_LAYOUT_BELOW,  /* viewer below the message list */
 	CONFIG_LAYOUT_BESIDE, /* viewer to the right of the message list */
@@ -124,6 +132,7 @@ struct account {
 	char *smime_key;       /* an S/MIME certificate (fingerprint or address, as
 				  gpgsm knows it): outgoing mail is signed and
 				  encrypted with S/MIME instead of PGP/MIME; NULL */
+	enum config_summary_fetch summary_fetch; /* default auto */
 	int line; /* line of the first "[account NAME]" header, for messages */
 };
 

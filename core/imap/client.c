@@ -31,6 +31,10 @@
 #define CLIENT_SEARCH_MAX (16u * 1024 * 1024)
 /* Most messages a folder may announce (EXISTS) before we call it hostile. */
 #define CLIENT_EXISTS_MAX (64u * 1024 * 1024)
+/* Most bytes of the greeting kept to name the server (imap_client_server_id()). */
+#define CLIENT_GREETING_MAX 200
+/* Most bytes of the capabilities in imap_client_server_id(). */
+#define CLIENT_SERVER_ID_MAX 2048
 /* Sequence numbers the map may hold beyond twice the UIDs it learned: the
  * room for a gap such as the next range of a folder loaded from the top. */
 #define MSGMAP_SLACK (64u * 1024)
@@ -74,6 +78,9 @@ struct imap_client {
 	bool pipeline; /* imap_client_set_pipeline() */
 	bool qresync, condstore;
 	enum imap_preview_mode preview; /* PREVIEW in summaries (imap_client_set_preview()) */
+	enum imap_summary_form summary_auto; /* imap_client_set_summary_form() */
+	guint summary_refused; /* 1 << form: the server said NO or BAD to that form */
+	char *greeting;        /* the greeting's words without digits (imap_client_server_id()) */
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
@@ -192,6 +199,42 @@ imap_client_has_cap(struct imap_client *c, const char *cap)
 
 	g_free(up);
 	return has;
+}
+
+static gint
+compare_strings(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const struct account *
+imap_client_account(struct imap_client *c)
+{
+	return c->account;
+}
+
+char *
+imap_client_server_id(struct imap_client *c)
+{
+	GPtrArray *caps = g_ptr_array_new();
+	GString *id = g_string_new(c->greeting != NULL ? c->greeting : "");
+	GHashTableIter it;
+	gpointer key;
+
+	g_hash_table_iter_init(&it, c->caps);
+	while (g_hash_table_iter_next(&it, &key, NULL))
+		g_ptr_array_add(caps, key);
+	g_ptr_array_sort(caps, compare_strings);
+	g_string_append(id, " |");
+	for (guint i = 0; i < caps->len; i++) {
+		const char *cap = caps->pdata[i];
+
+		if (id->len + strlen(cap) + 1 > CLIENT_SERVER_ID_MAX)
+			break;
+		g_string_append_printf(id, " %s", cap);
+	}
+	g_ptr_array_unref(caps);
+	return g_string_free(id, FALSE);
 }
 
 /* Detail for a NO/BAD answer: the server's text, or a generic sentence. */
@@ -759,6 +802,28 @@ refuse(struct imap_client *c, const char *detail)
 	client_lost(c, TERN_ERR_AUTH, detail);
 }
 
+/* What of a greeting names the server: its words without a digit (a
+ * greeting may carry the time, an address or a session id, which change
+ * from one connection to the next), printable ASCII, at most
+ * CLIENT_GREETING_MAX bytes. Transfer full. */
+static char *
+greeting_words(const char *text)
+{
+	GString *out = g_string_new(NULL);
+	char **words = g_strsplit_set(text != NULL ? text : "", " \t", -1);
+
+	for (char **w = words; *w != NULL; w++) {
+		bool keep = **w != '\0';
+
+		for (const char *p = *w; *p != '\0' && keep; p++)
+			keep = *p > ' ' && *p < 0x7f && !g_ascii_isdigit(*p);
+		if (keep && out->len + strlen(*w) + 1 <= CLIENT_GREETING_MAX)
+			g_string_append_printf(out, "%s%s", out->len > 0 ? " " : "", *w);
+	}
+	g_strfreev(words);
+	return g_string_free(out, FALSE);
+}
+
 static void
 greeting(struct imap_client *c, const struct imap_response *r)
 {
@@ -790,6 +855,8 @@ greeting(struct imap_client *c, const struct imap_response *r)
 	/* Capabilities in a STARTTLS connection's greeting are not trusted. */
 	if (st->code.code == IMAP_CODE_CAPABILITY && c->account->tls != CONFIG_TLS_STARTTLS)
 		set_caps(c, st->code.strv);
+	g_free(c->greeting);
+	c->greeting = greeting_words(st->text);
 	step_capability(c);
 }
 
@@ -1250,6 +1317,7 @@ imap_client_free(struct imap_client **cp)
 	}
 	g_free(c->selected);
 	g_free(c->lost_detail);
+	g_free(c->greeting);
 	msgmap_clear(&c->map);
 	if (c->folders != NULL)
 		g_ptr_array_unref(c->folders);
@@ -1804,6 +1872,12 @@ struct summaries_op {
 	guint pending; /* commands in flight */
 	enum tern_status st;
 	char *detail;
+	/* what was asked, to ask it again in the other form (summaries_retry()) */
+	bool by_uid;
+	bool fixed;    /* the form was the caller's (imap_client_fetch_summaries_form()) */
+	enum imap_summary_form form;
+	char *settext;
+	guint received; /* summaries that came */
 };
 
 /* Appends "Name <mailbox@host>" (or "mailbox@host") of one address; name
@@ -1955,13 +2029,21 @@ summaries_untagged(struct imap_session *s, const struct imap_response *r, void *
 	if (r->type != IMAP_DATA_FETCH || !(f->present & IMAP_FETCH_UID) ||
 	    (!(f->present & IMAP_FETCH_ENVELOPE) && summary_header_block(f) == NULL))
 		return false; /* an unsolicited flag update */
-	remember_uid(op->c, f->seq, f->uid);
+	/* Not the probe's: its newest 1,000 learnt first made the map widen
+	 * downwards one sequence number at a time under the load's 1:* that
+	 * follows (a memmove each: 1.7 s more at 100,000). */
+	if (!op->fixed)
+		remember_uid(op->c, f->seq, f->uid);
 	summary_from_fetch(&sum, f);
+	op->received++;
 	g_array_append_val(op->batch, sum);
 	if (op->batch->len >= CLIENT_SUMMARY_BATCH)
 		flush_batch(op);
 	return true;
 }
+
+static bool summaries_retry(struct summaries_op *op, const struct imap_response *r,
+			    enum tern_status st, const char *detail);
 
 static void
 summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_status st,
@@ -1970,6 +2052,8 @@ summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_
 	struct summaries_op *op = ud;
 	struct imap_client *c = op->c;
 
+	if (summaries_retry(op, r, st, detail))
+		return;
 	if (st != TERN_OK && op->st == TERN_OK) {
 		op->st = st;
 		op->detail = g_strdup(detail);
@@ -1981,6 +2065,7 @@ summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_
 		op->done(c, op->st, op->detail, op->ud);
 	g_array_unref(op->batch);
 	g_free(op->detail);
+	g_free(op->settext);
 	g_free(op);
 	after_command(c);
 }
@@ -2001,13 +2086,60 @@ summaries_op_new(struct imap_client *c, imap_summaries_fn *batch_fn, imap_done_f
 	return op;
 }
 
-/* The items of a summary; MODSEQ with CONDSTORE. The header fields rather
- * than ENVELOPE: Dovecot serves them from its cache for 65-80 % of
- * ENVELOPE's cost (tests/bench/bench-floor.py prints both floors), and core/imap/header.c builds the same envelope from
- * them for about 1 us a message. */
+/* The items of a summary; MODSEQ with CONDSTORE; the envelope as the
+ * header fields or as ENVELOPE (imap_client_summary_form()). Dovecot
+ * serves the header fields from its cache for 65-80 % of ENVELOPE's cost
+ * (tests/bench/bench-floor.py prints both floors) and core/imap/header.c
+ * builds the same envelope from them for about 1 us a message; another
+ * server may be faster with ENVELOPE, which lacks only References. */
 #define SUMMARY_ITEMS "(UID FLAGS INTERNALDATE RFC822.SIZE "
-#define SUMMARY_REFS "BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID " \
+#define SUMMARY_HEADERS "BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID " \
 	"IN-REPLY-TO REFERENCES)])"
+#define SUMMARY_ENVELOPE "ENVELOPE BODY.PEEK[HEADER.FIELDS (REFERENCES)])"
+#define SUMMARY_FORMATS(cmd, tail) \
+	{ cmd " %q " SUMMARY_ITEMS tail, cmd " %q " SUMMARY_ITEMS "MODSEQ " tail }
+
+/* [form][by_uid][condstore] */
+static const char *const summary_formats[2][2][2] = {
+	[IMAP_SUMMARY_HEADERS] = { SUMMARY_FORMATS("FETCH", SUMMARY_HEADERS),
+				   SUMMARY_FORMATS("UID FETCH", SUMMARY_HEADERS) },
+	[IMAP_SUMMARY_ENVELOPE] = { SUMMARY_FORMATS("FETCH", SUMMARY_ENVELOPE),
+				    SUMMARY_FORMATS("UID FETCH", SUMMARY_ENVELOPE) },
+};
+
+static enum imap_summary_form
+other_form(enum imap_summary_form form)
+{
+	return form == IMAP_SUMMARY_HEADERS ? IMAP_SUMMARY_ENVELOPE : IMAP_SUMMARY_HEADERS;
+}
+
+enum imap_summary_form
+imap_client_summary_form(struct imap_client *c)
+{
+	enum imap_summary_form form = c->summary_auto;
+
+	if (c->account->summary_fetch == CONFIG_SUMMARY_FETCH_ENVELOPE)
+		form = IMAP_SUMMARY_ENVELOPE;
+	else if (c->account->summary_fetch == CONFIG_SUMMARY_FETCH_HEADERS)
+		form = IMAP_SUMMARY_HEADERS;
+	/* what the server refused is not asked again while the other works */
+	if ((c->summary_refused & (1u << form)) &&
+	    !(c->summary_refused & (1u << other_form(form))))
+		form = other_form(form);
+	return form;
+}
+
+void
+imap_client_set_summary_form(struct imap_client *c, enum imap_summary_form form)
+{
+	c->summary_auto = form;
+}
+
+const char *
+imap_summary_form_name(enum imap_summary_form form)
+{
+	return form == IMAP_SUMMARY_ENVELOPE ? "envelope" : "headers";
+}
 
 /* A summary format with PREVIEW added before its closing parenthesis,
  * or NULL when summaries go without (transfer full). */
@@ -2023,35 +2155,71 @@ summary_format_preview(struct imap_client *c, const char *fmt)
 			       c->preview == IMAP_PREVIEW_LAZY ? "PREVIEW (LAZY)" : "PREVIEW");
 }
 
-/* FETCH (by_uid: UID FETCH) of summaries for the set text. */
-static void
-fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
-		imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+/* Submits op's FETCH in op->form; -1 (err set) when the set is bad. */
+static int
+summaries_submit(struct summaries_op *op, GError **err)
 {
 	static const struct imap_cmd_handlers h = { .untagged = summaries_untagged,
 						    .done = summaries_done };
-	static const char *const fmt[2][2] = {
-		{ "FETCH %q " SUMMARY_ITEMS SUMMARY_REFS,
-		  "FETCH %q " SUMMARY_ITEMS "MODSEQ " SUMMARY_REFS },
-		{ "UID FETCH %q " SUMMARY_ITEMS SUMMARY_REFS,
-		  "UID FETCH %q " SUMMARY_ITEMS "MODSEQ " SUMMARY_REFS },
-	};
-	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
+	struct imap_client *c = op->c;
+	const char *fmt = summary_formats[op->form][op->by_uid][c->condstore];
+	/* the probe times the envelope alone: PREVIEW would make the server
+	 * read the bodies in its first round */
+	char *with_preview = op->fixed ? NULL : summary_format_preview(c, fmt);
 	struct imap_seqset *set;
-	char *with_preview = summary_format_preview(c, fmt[by_uid][c->condstore]);
-	GError *err = NULL;
 	int rc = -1;
 
-	set = imap_seqset_parse(settext, -1, IMAP_SEQSET_ALLOW_STAR, &err);
+	set = imap_seqset_parse(op->settext, -1, IMAP_SEQSET_ALLOW_STAR, err);
 	if (set != NULL) {
 		before_command(c);
-		rc = client_submit(c, &h, op, &err,
-				   with_preview != NULL ? with_preview : fmt[by_uid][c->condstore],
-				   set);
+		rc = client_submit(c, &h, op, err, with_preview != NULL ? with_preview : fmt, set);
 		imap_seqset_free(&set);
 	}
 	g_free(with_preview);
-	if (rc < 0) {
+	return rc;
+}
+
+/* A NO or BAD to a summary fetch before any summary came: the server may
+ * not serve that form (a proxy that refuses BODY.PEEK[HEADER.FIELDS], a
+ * server without ENVELOPE). Asks the same in the other form, once, and
+ * remembers the refusal for the connection's later fetches. True when
+ * asked again (op goes on). */
+static bool
+summaries_retry(struct summaries_op *op, const struct imap_response *r, enum tern_status st,
+		const char *detail)
+{
+	struct imap_client *c = op->c;
+	GError *err = NULL;
+
+	if (st == TERN_OK || r == NULL || op->fixed || op->received > 0 || op->pending != 1 ||
+	    (c->summary_refused & (1u << other_form(op->form))) || !client_may_answer(c))
+		return false;
+	c->summary_refused |= 1u << op->form;
+	log_warn("summaries: the server refused the %s form (%s), asking with %s",
+		 imap_summary_form_name(op->form), detail != NULL ? detail : "",
+		 imap_summary_form_name(other_form(op->form)));
+	op->form = other_form(op->form);
+	if (summaries_submit(op, &err) == 0)
+		return true;
+	g_error_free(err);
+	return false;
+}
+
+/* FETCH (by_uid: UID FETCH) of summaries for the set text, in form. */
+static void
+fetch_summaries(struct imap_client *c, bool by_uid, bool fixed, enum imap_summary_form form,
+		const char *settext, imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
+{
+	static const struct imap_cmd_handlers h = { .untagged = summaries_untagged,
+						    .done = summaries_done };
+	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
+	GError *err = NULL;
+
+	op->by_uid = by_uid;
+	op->fixed = fixed;
+	op->form = form;
+	op->settext = g_strdup(settext);
+	if (summaries_submit(op, &err) < 0) {
 		later_command(c, &h, op, TERN_ERR_USAGE, err->message);
 		g_error_free(err);
 	}
@@ -2061,14 +2229,22 @@ void
 imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 			    imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
 {
-	fetch_summaries(c, true, uidset, batch_fn, done, ud);
+	fetch_summaries(c, true, false, imap_client_summary_form(c), uidset, batch_fn, done, ud);
 }
 
 void
 imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
 				imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud)
 {
-	fetch_summaries(c, false, seqset, batch_fn, done, ud);
+	fetch_summaries(c, false, false, imap_client_summary_form(c), seqset, batch_fn, done, ud);
+}
+
+void
+imap_client_fetch_summaries_form(struct imap_client *c, enum imap_summary_form form,
+				 const char *seqset, imap_summaries_fn *batch_fn,
+				 imap_done_fn *done, void *ud)
+{
+	fetch_summaries(c, false, true, form, seqset, batch_fn, done, ud);
 }
 
 void

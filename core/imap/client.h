@@ -258,6 +258,36 @@ void imap_client_fetch_summaries(struct imap_client *c, const char *uidset,
 void imap_client_fetch_summaries_seq(struct imap_client *c, const char *seqset,
 				     imap_summaries_fn *batch_fn, imap_done_fn *done, void *ud);
 
+/* How a summary's envelope is asked: the header fields, parsed by
+ * core/imap/header.c, or ENVELOPE with the References header (which
+ * ENVELOPE lacks). Both give the same summaries. */
+enum imap_summary_form {
+	IMAP_SUMMARY_HEADERS = 0, /* BODY.PEEK[HEADER.FIELDS (FROM TO CC SUBJECT ...)] */
+	IMAP_SUMMARY_ENVELOPE,    /* ENVELOPE BODY.PEEK[HEADER.FIELDS (REFERENCES)] */
+};
+/* The one answer to which form the summary fetches use: the account's
+ * summary_fetch when it is envelope or headers; under auto what
+ * imap_client_set_summary_form() said (headers until then). A form the
+ * server refused on this connection is not asked again: a fetch answered
+ * NO or BAD before any summary is asked once more in the other form. */
+enum imap_summary_form imap_client_summary_form(struct imap_client *c);
+/* The form to use under summary_fetch = auto (core/store/probe.c). */
+void imap_client_set_summary_form(struct imap_client *c, enum imap_summary_form form);
+/* "headers" or "envelope" (not translated: a config value). Transfer none. */
+const char *imap_summary_form_name(enum imap_summary_form form);
+/* FETCH of summaries by sequence set in this form, whatever the account
+ * says, without PREVIEW and without the retry in the other form: the
+ * probe's timing. The UIDs it sees are not kept in the sequence map. */
+void imap_client_fetch_summaries_form(struct imap_client *c, enum imap_summary_form form,
+				      const char *seqset, imap_summaries_fn *batch_fn,
+				      imap_done_fn *done, void *ud);
+/* The account the client was made for. Transfer none. */
+const struct account *imap_client_account(struct imap_client *c);
+/* What names the server (after connect), for a choice cached per server:
+ * the greeting's words without digits and the sorted capabilities, at most
+ * about 2 KiB. Transfer full. */
+char *imap_client_server_id(struct imap_client *c);
+
 /* Whether summaries carry PREVIEW (RFC 8970) where the server offers it:
  * not at all (the default), PREVIEW (LAZY) (the server answers NIL rather
  * than make a preview now: a folder's first load never waits for them),

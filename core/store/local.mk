@@ -2,7 +2,7 @@
 libcore_a_SOURCES += core/store/store.h core/store/store.c core/store/sync.c core/store/replay.c \
 	core/store/writer.h core/store/writer.c \
 	core/store/store-private.h core/store/outbox.c core/store/addresses.c \
-	core/store/fts.c
+	core/store/fts.c core/store/probe.c
 
 check_PROGRAMS += tests/unit/test-store
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)

@@ -295,6 +295,12 @@ static const char *const migrations[] = {
 	/* 10 -> 11: the server's PREVIEW (RFC 8970) of a message, NULL while
 	 * unknown (rows written before, or not ready under LAZY) */
 	"ALTER TABLE messages ADD COLUMN preview TEXT;",
+	/* 11 -> 12: the summary form chosen by the probe (core/store/probe.c)
+	 * for the server last probed */
+	"CREATE TABLE summary_form ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1), server TEXT NOT NULL,"
+	" form INTEGER NOT NULL, headers_us INTEGER NOT NULL DEFAULT 0,"
+	" envelope_us INTEGER NOT NULL DEFAULT 0, probed INTEGER NOT NULL DEFAULT 0);",
 };
 #define STORE_SCHEMA_VERSION ((int)TERN_ARRAY_LEN(migrations))
 

@@ -503,6 +503,51 @@ typedef void store_sync_fn(struct imap_client *c, enum tern_status st, const cha
 void store_sync_folder(struct store *s, struct imap_client *c, const char *folder,
 		       bool read_only, imap_summaries_fn *batch, store_sync_fn *done, void *ud);
 
+/* ---- Summary form (core/store/probe.c) ---- */
+
+/* A cold load of at least this many messages probes the server when
+ * summary_fetch = auto and nothing is stored for it; the probe fetches
+ * the newest STORE_PROBE_RANGE of them four times. */
+#define STORE_PROBE_MIN_MESSAGES 5000
+#define STORE_PROBE_RANGE 1000
+/* ENVELOPE is chosen when its fetch took at least this much less time
+ * (percent) than the header fields' fetch; closer is a tie. */
+#define STORE_PROBE_MARGIN_PCT 10
+
+/* The probe's choice for one server. */
+struct store_summary_form {
+	enum imap_summary_form form;
+	gint64 headers_us;  /* the probe's second fetch in each form, 0 when refused */
+	gint64 envelope_us;
+	gint64 probed;      /* when, seconds since the epoch */
+};
+/* The choice stored for the server named server (imap_client_server_id()):
+ * 1 found, 0 when none is, or one for another server. */
+int store_summary_form_get(struct store *s, const char *server, struct store_summary_form *f_r,
+			   GError **error);
+/* Keeps f for server, replacing what was stored for any server. */
+int store_summary_form_set(struct store *s, const char *server,
+			   const struct store_summary_form *f, GError **error);
+/* Tells c which form to use under summary_fetch = auto: the stored choice
+ * for its server, else headers. True when nothing is stored and a probe
+ * could store one (a writable cache). s may be NULL (no cache).
+ * store_sync_folder() calls it; a caller that loads a folder without it
+ * calls it once after connecting. */
+bool store_summary_form_apply(struct store *s, struct imap_client *c);
+/* One line saying which form c uses and why, for `tern config check`.
+ * s may be NULL. Transfer full. */
+char *store_summary_form_describe(struct store *s, struct imap_client *c);
+/* The probe (core/store/probe.c): the newest STORE_PROBE_RANGE of the
+ * selected folder's exists messages fetched in each form, headers first,
+ * twice; the faster second fetch wins (headers on a tie,
+ * STORE_PROBE_MARGIN_PCT) and goes to the client
+ * (imap_client_set_summary_form()) and the cache. A form answered NO or
+ * BAD loses; nothing is decided or stored when the connection fails.
+ * done comes from the loop, never inside this call. */
+typedef void store_probe_fn(struct imap_client *c, void *ud);
+void store_summary_probe(struct store *s, struct imap_client *c, guint32 exists,
+			 store_probe_fn *done, void *ud);
+
 /* ---- Addresses seen (core/store/addresses.c) ---- */
 
 /* Longest address field value read (longer ones are left out). */

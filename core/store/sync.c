@@ -41,6 +41,7 @@ struct sync_op {
 	struct store_sync_result result;
 	GHashTable *seen;           /* full diff and cold: UIDs the server has */
 	bool prune;                 /* cold with the same UIDVALIDITY: drop the unseen */
+	bool probe;                 /* a big cold load probes the summary form first */
 	guint32 max_new_uid;
 	GError *error;              /* a store failure: the first one wins */
 	bool txn;                   /* a transaction of ours is open (txn_open()) */
@@ -379,6 +380,13 @@ changedsince_done(struct imap_client *c, enum tern_status st, const char *detail
 
 /* ---- SELECT --------------------------------------------------------------- */
 
+/* The probe has told the client which form to use: the load goes on. */
+static void
+probe_done(struct imap_client *c, void *ud)
+{
+	sync_new(ud);
+}
+
 /* Nothing usable is cached: fetch everything. Under a new UIDVALIDITY the
  * folder's rows go first; under the same one (a body cached by `show`, an
  * interrupted cold open) the bodies stay and the rows the server no longer
@@ -407,7 +415,10 @@ sync_cold(struct sync_op *op)
 	}
 	memset(&op->cached, 0, sizeof op->cached);
 	op->cached.uidnext = 1;
-	sync_new(op);
+	if (op->probe && op->info.exists >= STORE_PROBE_MIN_MESSAGES)
+		store_summary_probe(op->s, op->c, op->info.exists, probe_done, op);
+	else
+		sync_new(op);
 }
 
 static void
@@ -495,6 +506,7 @@ store_sync_folder(struct store *s, struct imap_client *c, const char *folder, bo
 		found = 0;
 	}
 	op->found = found == 1;
+	op->probe = store_summary_form_apply(s, c);
 	imap_client_select_resync(c, folder, read_only, op->found ? op->cached.uidvalidity : 0,
 				  op->found ? op->cached.highestmodseq : 0, select_done, op);
 }

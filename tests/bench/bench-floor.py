@@ -16,8 +16,13 @@ COMPRESS off), the median of --runs:
                list --json asks (ratios stay against floor hdr)
   floor flags  UID FLAGS: what a client that has everything cached must
                still learn (the floor of a reopen)
-  cold         `tern list FOLDER --json >/dev/null`, no cache file: every
-               summary fetched and the cache written
+  cold         `tern list FOLDER --json >/dev/null`, nothing cached but the
+               summary form chosen for this server: every summary fetched
+               and the cache written
+  cold+probe   the same with no cache file at all: the first load of the
+               account, which probes the summary form (core/store/probe.c);
+               a line after it gives the probe's choice, its timed fetches
+               and what it added to the load
   warm         `tern list FOLDER --json`, cache up to date, nothing changed
   offline      `tern --offline list FOLDER --json`: the whole index from the
                cache alone (the issue's target: 0.15 s at 100,000)
@@ -95,6 +100,46 @@ def drop_cache(env):
         os.unlink(os.path.join(d, f))
 
 
+def cache_db(env):
+    return os.path.join(env.dir, "cache", "tern", "b.db")
+
+
+def keep_choice(env):
+    """After a cold run: the cache file emptied of folders and messages but
+    with the summary form the probe chose (a template for later cold runs).
+    Returns the template's path, or None when there is no choice (a tern
+    from before the probe)."""
+    import sqlite3
+    db = sqlite3.connect(cache_db(env))
+    try:
+        if not db.execute("SELECT name FROM sqlite_master WHERE name = 'summary_form'").fetchall():
+            return None
+        db.execute("DELETE FROM messages")
+        db.execute("DELETE FROM folders")
+        db.commit()
+        db.execute("VACUUM")
+    finally:
+        db.close()
+    template = os.path.join(env.dir, "form-template.db")
+    shutil.copyfile(cache_db(env), template)
+    return template
+
+
+def cold_cache(env, template):
+    drop_cache(env)
+    if template is not None:
+        shutil.copyfile(template, cache_db(env))
+
+
+def probe_choice(env):
+    import sqlite3
+    db = sqlite3.connect(cache_db(env))
+    try:
+        return db.execute("SELECT form, headers_us, envelope_us FROM summary_form").fetchone()
+    finally:
+        db.close()
+
+
 def median_of(runs, fn, prepare=None):
     times, rss = [], 0
     for _ in range(runs):
@@ -131,29 +176,44 @@ def measure_tern(a, binaries, envs, folder, n, fl, per_msg):
     the binaries take turns, run by run, so a change in the machine's load
     falls on all of them alike."""
     rows = [
-        ("cold", "hdr", ["list", folder, "--json"], True),
-        ("warm", "flags", ["list", folder, "--json"], False),
-        ("offline", "flags", ["--offline", "list", folder, "--json"], False),
+        ("cold+probe", "hdr", ["list", folder, "--json"], "probe"),
+        ("cold", "hdr", ["list", folder, "--json"], "cold"),
+        ("warm", "flags", ["list", folder, "--json"], None),
+        ("offline", "flags", ["--offline", "list", folder, "--json"], None),
     ]
+    templates, medians = {}, {}
     for what, against, args, cold in rows:
         times = {label: [] for label, _ in binaries}
         rss = {label: 0 for label, _ in binaries}
         for label, tern in binaries:
-            if not cold:
+            if cold is None:
                 run_tern(envs[label], args, tern)  # the cache is there and current
         for _ in range(a.runs):
             for label, tern in binaries:
-                if cold:
+                if cold == "probe":
                     drop_cache(envs[label])
+                elif cold == "cold":
+                    cold_cache(envs[label], templates.get(label))
                 t, r = run_tern(envs[label], args, tern)
                 times[label].append(t)
                 rss[label] = max(rss[label], r)
         for label, _ in binaries:
             t = statistics.median(times[label])
+            medians[(label, what)] = t
             per_msg[(label, n, what)] = rss[label]
             print("%9d %-16s %8.3f %8.3f %7.2f %9.1f %11.0f %8.2f" %
                   (n, what + label, fl[against], t, t / fl[against], rss[label] / 1048576,
                    rss[label] / n, t / n * 1e6), flush=True)
+            if cold == "probe":
+                templates[label] = keep_choice(envs[label])
+            choice = probe_choice(envs[label]) if cold == "cold" and templates.get(label) else None
+            if choice is not None:
+                form, h_us, e_us = choice
+                print("%9d %-16s chose %s (second fetch of the newest 1,000: headers %.1f ms, "
+                      "envelope %.1f ms); cold+probe - cold = %.0f ms" %
+                      (n, "probe" + label, "envelope" if form == 1 else "headers",
+                       h_us / 1000, e_us / 1000,
+                       (medians[(label, "cold+probe")] - t) * 1000), flush=True)
 
 
 def main():

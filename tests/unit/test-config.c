@@ -28,6 +28,7 @@ static const char valid_text[] =
 	"trash = Deleted\\sItems\n"
 	"\n"
 	"[account work]\r\n"
+	"summary_fetch = Envelope\r\n"
 	"host = 127.0.0.1\r\n"
 	"tls = none\r\n"
 	"port = 1143\r\n"
@@ -87,12 +88,14 @@ test_valid(void)
 	g_assert_true(a->is_default);
 	g_assert_cmpstr(a->trash, ==, "Deleted Items");
 	g_assert_cmpint(a->line, ==, 3);
+	g_assert_cmpint(a->summary_fetch, ==, CONFIG_SUMMARY_FETCH_AUTO);
 
 	a = cfg->accounts->pdata[1];
 	g_assert_cmpstr(a->name, ==, "work");
 	g_assert_cmpuint(a->port, ==, 1143);
 	g_assert_cmpint(a->tls, ==, CONFIG_TLS_NONE);
 	g_assert_cmpstr(a->password, ==, "secret");
+	g_assert_cmpint(a->summary_fetch, ==, CONFIG_SUMMARY_FETCH_ENVELOPE);
 	g_assert_true(a->compress);
 	g_assert_cmpuint(a->timeout, ==, 60);
 	g_assert_false(a->is_default);
@@ -176,6 +179,9 @@ static const struct error_case error_cases[] = {
 	{ HOST "port = -1\n", "t.conf:4: port must be a number from 1 to 65535, not '-1'" },
 	{ HOST "port = 1 43\n", "t.conf:4: port must be a number from 1 to 65535, not '1 43'" },
 	{ HOST "port =\n", "t.conf:4: 'port' has an empty value" },
+	{ HOST "summary_fetch = fast\n",
+	  "t.conf:4: summary_fetch must be one of auto | envelope | headers, not 'fast'" },
+	{ HOST "summary_fetch =\n", "t.conf:4: 'summary_fetch' has an empty value" },
 	{ HOST "tls = ssl\n",
 	  "t.conf:4: tls must be one of implicit | starttls | none, not 'ssl'" },
 	{ HOST "auth = cram-md5\n", "t.conf:4: auth must be one of auto | plain | login | "

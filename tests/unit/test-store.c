@@ -144,20 +144,20 @@ test_open_migrate(void)
 	g_assert_cmpstr(store_path(s), ==, path);
 	store_free(&s);
 	g_assert_null(s);
-	g_assert_cmpint(user_version(path), ==, 11);
+	g_assert_cmpint(user_version(path), ==, 12);
 
 	/* A version-1 file (no LRU index, nor what versions 3 to 10 added)
 	 * is migrated on open. */
 	g_assert_cmpint(sqlite3_open(path, &db), ==, SQLITE_OK);
 	g_assert_cmpint(sqlite3_exec(db, "DROP INDEX bodies_lru; DROP TABLE folder_list;"
-				     "DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
+				     "DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts; DROP TABLE summary_form;"
 				     "ALTER TABLE messages DROP COLUMN list_from; ALTER TABLE messages DROP COLUMN preview;"
 				     "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 1;"
 				     "INSERT INTO folders (name, uidvalidity) VALUES ('X', 7);",
 				     NULL, NULL, NULL), ==, SQLITE_OK);
 	sqlite3_close(db);
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 11);
+	g_assert_cmpint(user_version(path), ==, 12);
 	g_assert_cmpint(store_folder_get(s, "X", &f, &err), ==, 1);
 	g_assert_cmpuint(f.uidvalidity, ==, 7);
 	store_free(&s);
@@ -167,7 +167,7 @@ test_open_migrate(void)
 	/* A version-2 file (no folder list, date index or meta table) with
 	 * summaries in it migrates on open; they stay, and the date walk reads
 	 * them. */
-	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts;"
+	sql_exec(path, "DROP TABLE folder_list; DROP INDEX messages_date; DROP INDEX messages_unseen; DROP TABLE meta; DROP TABLE outbox; DROP TABLE parts; DROP TABLE fts; DROP TABLE summary_form;"
 		       "ALTER TABLE messages DROP COLUMN list_from; ALTER TABLE messages DROP COLUMN preview;"
 		       "ALTER TABLE messages DROP COLUMN list_subject; PRAGMA user_version = 2;"
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
@@ -175,7 +175,7 @@ test_open_migrate(void)
 		       "INSERT INTO messages (folder, uidvalidity, uid, date) "
 		       "SELECT id, 7, 6, 50 FROM folders WHERE name = 'X';");
 	s = open_ok(path);
-	g_assert_cmpint(user_version(path), ==, 11);
+	g_assert_cmpint(user_version(path), ==, 12);
 	{
 		guint n = 0;
 
@@ -1698,6 +1698,80 @@ test_fts(void)
 	g_free(path);
 }
 
+/* The summary form: one choice per account cache, for the server that
+ * was probed; another server is not given it; the client asks for the
+ * stored form under auto and for the configured one otherwise. */
+static void
+test_summary_form(void)
+{
+	char *path = db_path("summary-form.db");
+	struct store *s = open_ok(path), *ro = NULL;
+	struct store_summary_form f = { .form = IMAP_SUMMARY_ENVELOPE, .headers_us = 1500,
+					.envelope_us = 900, .probed = 1700000000 };
+	struct store_summary_form got;
+	struct account a = { .name = (char *)"t" };
+	struct imap_client *c = imap_client_new(&a, NULL, NULL, NULL);
+	char *server = imap_client_server_id(c), *line;
+	GError *err = NULL;
+
+	/* nothing stored: headers, and a probe may store a choice */
+	g_assert_cmpint(store_summary_form_get(s, "Dovecot ready. | IMAP4REV1", &got, &err), ==, 0);
+	g_assert_true(store_summary_form_apply(s, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_HEADERS);
+	line = store_summary_form_describe(s, c);
+	g_assert_nonnull(strstr(line, "not probed"));
+	g_free(line);
+
+	/* stored for another server: still nothing for this one */
+	g_assert_cmpint(store_summary_form_set(s, "Other ready. | IMAP4REV1", &f, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_true(store_summary_form_apply(s, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_HEADERS);
+
+	/* stored for this one: used, no probe; the other server's row is gone */
+	g_assert_cmpint(store_summary_form_set(s, server, &f, &err), ==, 0);
+	g_assert_cmpint(store_summary_form_get(s, server, &got, &err), ==, 1);
+	g_assert_cmpint(got.form, ==, IMAP_SUMMARY_ENVELOPE);
+	g_assert_cmpint(got.headers_us, ==, 1500);
+	g_assert_cmpint(got.envelope_us, ==, 900);
+	g_assert_cmpint(got.probed, ==, 1700000000);
+	g_assert_cmpint(store_summary_form_get(s, "Other ready. | IMAP4REV1", &got, &err), ==, 0);
+	g_assert_false(store_summary_form_apply(s, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_ENVELOPE);
+	line = store_summary_form_describe(s, c);
+	g_assert_cmpstr(line, ==,
+			"envelope (probed on this server: headers 1.5 ms, envelope 0.9 ms)");
+	g_free(line);
+
+	/* the configured form wins over the stored one */
+	a.summary_fetch = CONFIG_SUMMARY_FETCH_HEADERS;
+	g_assert_false(store_summary_form_apply(s, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_HEADERS);
+	line = store_summary_form_describe(s, c);
+	g_assert_cmpstr(line, ==, "headers (set by summary_fetch)");
+	g_free(line);
+	a.summary_fetch = CONFIG_SUMMARY_FETCH_ENVELOPE;
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_ENVELOPE);
+
+	/* without a cache: headers, and nothing to probe into */
+	a.summary_fetch = CONFIG_SUMMARY_FETCH_AUTO;
+	g_assert_false(store_summary_form_apply(NULL, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_HEADERS);
+	store_free(&s);
+
+	/* a read-only cache: the stored choice is read, none is written */
+	g_assert_cmpint(store_open(path, STORE_OPEN_READ_ONLY, &ro, NULL, &err), ==, 0);
+	g_assert_false(store_summary_form_apply(ro, c));
+	g_assert_cmpint(imap_client_summary_form(c), ==, IMAP_SUMMARY_ENVELOPE);
+	g_assert_cmpint(store_summary_form_set(ro, server, &f, &err), ==, -1);
+	g_assert_nonnull(err);
+	g_clear_error(&err);
+	store_free(&ro);
+	imap_client_free(&c);
+	g_free(server);
+	g_free(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1725,6 +1799,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/folder-list", test_folder_list);
 	g_test_add_func("/store/outbox", test_outbox);
 	g_test_add_func("/store/fts", test_fts);
+	g_test_add_func("/store/summary-form", test_summary_form);
 	rc = g_test_run();
 	{
 		char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);

@@ -546,6 +546,10 @@ cli_cmd_config(const struct tern_globals *g, int argc, char **argv)
 			       imap_client_has_cap(one.client, "QRESYNC") ? ", QRESYNC" : "",
 			       imap_client_has_cap(one.client, "IDLE") ? ", IDLE" : "");
 			g_free(how);
+			cli_open_existing_store(&one);
+			how = store_summary_form_describe(one.store, one.client);
+			printf(_("[%s] summaries: %s\n"), a->name, how);
+			g_free(how);
 		} else {
 			printf(_("failed (exit %d)\n"), rc);
 			worst = rc;
