@@ -104,10 +104,18 @@ struct imap_client {
 	enum tern_status lost_st; /* why the connection ended (CLIENT_CLOSED) */
 	char *lost_detail;
 	guint later_source;    /* the source draining it, 0 when none */
+	GHashTable *free_hooks; /* id -> struct free_hook *: imap_client_add_free_hook() */
+	guint free_hook_next;
+};
+
+struct free_hook {
+	GDestroyNotify fn;
+	void *ud;
 };
 
 static void client_send_idle(struct imap_client *c);
 static void forget_ir(struct imap_client *c);
+static void run_free_hooks(struct imap_client *c);
 static void later_command(struct imap_client *c, const struct imap_cmd_handlers *h, void *ud,
 			  enum tern_status st, const char *detail);
 static void later_closed(struct imap_client *c, enum tern_status st, const char *detail);
@@ -1321,8 +1329,51 @@ imap_client_free(struct imap_client **cp)
 	msgmap_clear(&c->map);
 	if (c->folders != NULL)
 		g_ptr_array_unref(c->folders);
+	run_free_hooks(c);
 	g_free(c);
 	*cp = NULL;
+}
+
+/* Last: what the operations above this client keep for an answer that
+ * will not come now. */
+static void
+run_free_hooks(struct imap_client *c)
+{
+	GHashTable *hooks = c->free_hooks;
+	GHashTableIter it;
+	gpointer v;
+
+	if (hooks == NULL)
+		return;
+	c->free_hooks = NULL;
+	g_hash_table_iter_init(&it, hooks);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		struct free_hook *h = v;
+
+		h->fn(h->ud);
+	}
+	g_hash_table_unref(hooks);
+}
+
+guint
+imap_client_add_free_hook(struct imap_client *c, GDestroyNotify fn, void *ud)
+{
+	struct free_hook *h = g_new(struct free_hook, 1);
+
+	if (c->free_hooks == NULL)
+		c->free_hooks = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+	h->fn = fn;
+	h->ud = ud;
+	c->free_hook_next = c->free_hook_next == G_MAXUINT ? 1 : c->free_hook_next + 1;
+	g_hash_table_insert(c->free_hooks, GUINT_TO_POINTER(c->free_hook_next), h);
+	return c->free_hook_next;
+}
+
+void
+imap_client_remove_free_hook(struct imap_client *c, guint id)
+{
+	if (c->free_hooks != NULL && id != 0)
+		g_hash_table_remove(c->free_hooks, GUINT_TO_POINTER(id));
 }
 
 void
@@ -1757,6 +1808,8 @@ struct select_op {
 	struct imap_client *c;
 	imap_select_fn *done;
 	void *ud;
+	GDestroyNotify muted;  /* frees ud when the answer is dropped (the
+				* resync's own state), or NULL: ud is the caller's */
 	struct imap_mailbox_info info;
 	char *name;
 };
@@ -1819,6 +1872,8 @@ select_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 	if (client_may_answer(c))
 		op->done(c, st, detail, st == TERN_OK ? &op->info : NULL, op->ud);
 out:
+	if (!client_may_answer(c) && op->muted != NULL)
+		op->muted(op->ud);
 	g_free(op->name);
 	g_free(op);
 	after_command(c);
@@ -3849,17 +3904,25 @@ struct resync_op {
 };
 
 static void
+resync_op_free(gpointer ud)
+{
+	struct resync_op *rop = ud;
+
+	for (guint i = 0; i < rop->changed->len; i++)
+		imap_summary_clear(&g_array_index(rop->changed, struct imap_summary, i));
+	g_array_unref(rop->changed);
+	g_array_unref(rop->vanished);
+	g_free(rop);
+}
+
+static void
 resync_select_finish(struct imap_client *c, enum tern_status st, const char *detail,
 		     const struct imap_mailbox_info *info, void *ud)
 {
 	struct resync_op *rop = ud;
 
 	rop->done(c, st, detail, info, rop->vanished, rop->changed, rop->ud);
-	for (guint i = 0; i < rop->changed->len; i++)
-		imap_summary_clear(&g_array_index(rop->changed, struct imap_summary, i));
-	g_array_unref(rop->changed);
-	g_array_unref(rop->vanished);
-	g_free(rop);
+	resync_op_free(rop);
 }
 
 static bool
@@ -3911,6 +3974,7 @@ imap_client_select_resync(struct imap_client *c, const char *folder, bool read_o
 	rop->changed = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
 	op->c = c;
 	op->done = resync_select_finish;
+	op->muted = resync_op_free;
 	op->ud = rop;
 	op->name = g_strdup(folder);
 	before_command(c);

@@ -185,6 +185,12 @@ struct imap_client *imap_client_new(const struct account *account, const char *s
  * not from inside one of this client's callbacks (IMAP_EVENT_CLOSED, which
  * comes last, excepted). */
 void imap_client_free(struct imap_client **c);
+/* fn(ud) runs at the end of imap_client_free(), unless removed before:
+ * for a layer above whose operation keeps state for an answer that the
+ * client will then drop unanswered (core/store/sync.c). Returns the id for
+ * imap_client_remove_free_hook() (never 0). */
+guint imap_client_add_free_hook(struct imap_client *c, GDestroyNotify fn, void *ud);
+void imap_client_remove_free_hook(struct imap_client *c, guint id);
 
 /* Connect, TLS (implicit or STARTTLS, as configured; refusals end with
  * TERN_ERR_AUTH), greeting, CAPABILITY, authentication, ENABLE

@@ -157,9 +157,21 @@ struct probe {
 	gint64 us[2];         /* by form: the last round's time */
 	bool refused[2];      /* by form: NO or BAD */
 	bool lost;            /* the connection failed: nothing is decided */
+	guint free_hook;      /* probe_free() when the client goes first */
 };
 
 static void probe_next(struct probe *p);
+
+/* Also when the client is freed with the probe unfinished (no answer, no
+ * done: nothing is decided). */
+static void
+probe_free(gpointer ud)
+{
+	struct probe *p = ud;
+
+	g_free(p->set);
+	g_free(p);
+}
 
 /* ENVELOPE replaces the default only when it is clearly faster: two
  * fetches of 1,000 that differ by a few percent are a tie (the machine's
@@ -228,10 +240,10 @@ probe_next(struct probe *p)
 	while (p->round < PROBE_ROUNDS && p->refused[probe_rounds[p->round]])
 		p->round++;
 	if (p->round >= PROBE_ROUNDS || p->lost) {
+		imap_client_remove_free_hook(p->c, p->free_hook);
 		probe_decide(p);
 		p->done(p->c, p->ud);
-		g_free(p->set);
-		g_free(p);
+		probe_free(p);
 		return;
 	}
 	p->started = g_get_monotonic_time();
@@ -253,5 +265,6 @@ store_summary_probe(struct store *s, struct imap_client *c, guint32 exists, stor
 	p->set = g_strdup_printf("%u:%u",
 				 exists > STORE_PROBE_RANGE ? exists - STORE_PROBE_RANGE + 1 : 1u,
 				 MAX(exists, 1u));
+	p->free_hook = imap_client_add_free_hook(c, probe_free, p);
 	probe_next(p);
 }

@@ -48,6 +48,7 @@ struct sync_op {
 	guint txn_rows;             /* rows written in it */
 	guint txn_timer;            /* commits it SYNC_TXN_MS after it began */
 	struct store_writer *writer; /* the new rows' writer thread (writer_put()) */
+	guint free_hook;            /* sync_op_dropped() when the client goes first */
 	enum tern_status st;
 	char *detail;
 };
@@ -127,11 +128,23 @@ writer_finish(struct sync_op *op)
 }
 
 static void
+sync_op_free(struct sync_op *op)
+{
+	if (op->seen != NULL)
+		g_hash_table_unref(op->seen);
+	g_clear_error(&op->error);
+	g_free(op->detail);
+	g_free(op->folder);
+	g_free(op);
+}
+
+static void
 sync_finish(struct sync_op *op)
 {
 	enum tern_status st;
 	const char *detail;
 
+	imap_client_remove_free_hook(op->c, op->free_hook);
 	writer_finish(op);
 	txn_close(op);
 	st = op->st;
@@ -142,12 +155,23 @@ sync_finish(struct sync_op *op)
 	}
 	op->done(op->c, st, detail, st == TERN_OK ? &op->info : NULL,
 		 st == TERN_OK ? &op->result : NULL, op->ud);
-	if (op->seen != NULL)
-		g_hash_table_unref(op->seen);
-	g_clear_error(&op->error);
-	g_free(op->detail);
-	g_free(op->folder);
-	g_free(op);
+	sync_op_free(op);
+}
+
+/* The client was freed with this resync unfinished: its answers will not
+ * come, nor will done. The writer's rows are committed; the folder's state
+ * is not written, so the next open resyncs again. An open transaction of
+ * ours is left to the store (committed with the next write or rolled back
+ * when it is freed): the store may already be gone. */
+static void
+sync_op_dropped(gpointer ud)
+{
+	struct sync_op *op = ud;
+
+	if (op->txn_timer != 0)
+		g_source_remove(op->txn_timer);
+	writer_finish(op);
+	sync_op_free(op);
 }
 
 static void
@@ -506,6 +530,7 @@ store_sync_folder(struct store *s, struct imap_client *c, const char *folder, bo
 		found = 0;
 	}
 	op->found = found == 1;
+	op->free_hook = imap_client_add_free_hook(c, sync_op_dropped, op);
 	op->probe = store_summary_form_apply(s, c);
 	imap_client_select_resync(c, folder, read_only, op->found ? op->cached.uidvalidity : 0,
 				  op->found ? op->cached.highestmodseq : 0, select_done, op);

@@ -154,6 +154,7 @@ class Smtpd:
 
 SEQ_FETCH = re.compile(rb"(?:^|\n)\S+ FETCH ")
 ORDER_CMD = re.compile(rb"\S+ UID (?:FETCH|SORT|THREAD) ")
+SELECT_CMD = re.compile(rb"(?:^|\n)\S+ (?:SELECT|EXAMINE) ")
 
 
 class Proxy:
@@ -168,6 +169,9 @@ class Proxy:
       hold-store  forward until the client sends a STORE; from then on what
                   the client sends is swallowed and the connection stays
                   open (an answer that never comes)
+      hold-select  forward until the client sends a SELECT or EXAMINE; from
+                  then on what the client sends is swallowed (a folder that
+                  never opens)
       hold-seq-fetch  the first FETCH by sequence number (a folder's newest
                   screenful) goes through; from the second on (the rest of
                   the load) what the client sends is swallowed, except
@@ -217,6 +221,10 @@ class Proxy:
                 if from_client and self.mode == "drop-store" and b" STORE " in data:
                     break
                 if from_client and self.mode == "hold-store" and (held or b" STORE " in data):
+                    held = True
+                    continue
+                if from_client and self.mode == "hold-select" and (
+                        held or SELECT_CMD.search(data)):
                     held = True
                     continue
                 if from_client and self.mode == "hold-seq-fetch" and (

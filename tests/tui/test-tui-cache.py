@@ -120,6 +120,7 @@ def run_tests(t, srv, env):
     check_accounts(t, srv, env, label)
     moved = check_queue(t, srv, env, config, inbox)
     check_reconnect(t, srv, env, [m for m in inbox if m is not moved])
+    check_quit_mid_resync(t, srv, env, [m for m in inbox if m is not moved])
     check_resync(t, srv, env, config, [m for m in inbox if m is not moved])
     check_refused(t, srv, env, config)
     check_big(t, srv, env, config, len(inbox))
@@ -519,6 +520,29 @@ def check_reconnect(t, srv, env, shown):
         raise
     finally:
         run.quit(t, "reconnect")
+        proxy.close()
+
+
+def check_quit_mid_resync(t, srv, env, shown):
+    """q while the folder's resync waits for the server's answer to SELECT:
+    tern quits at once and frees what the resync kept (the client drops
+    the answer; core/store/sync.c's op, the SELECT's own state)."""
+    proxy = ternlib.Proxy(srv.imap_port)
+    proxy.mode = "hold-select"
+    config = srv.tern_config(os.path.join(env.dir, "config-hold"), tls="none",
+                             port=proxy.port)
+    subject = base.newest_first(shown)[0].subject[:20]
+    run = Run(env, config)
+    try:
+        ok, lines = run.term.wait(lambda ls: any(subject in l for l in ls) and
+                                  "Opening" in run.status_line(ls))
+        t.ok(ok, "quit mid-resync: the cached list shows while the SELECT is held",
+             "\n".join(lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        run.quit(t, "quit mid-resync")
         proxy.close()
 
 
