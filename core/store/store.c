@@ -847,10 +847,17 @@ store_rollback(struct store *s)
 
 /* SQLite's default: a checkpoint once the WAL has this many pages. */
 #define STORE_AUTOCHECKPOINT_PAGES 1000
-/* Page caches, in KiB as PRAGMA cache_size takes them (negative): SQLite's
- * default, and a bulk load's. */
-#define STORE_CACHE_KIB -2000
-#define STORE_BULK_CACHE_KIB -32768
+/* A load's own connection (store_tune_for_load()): its page cache, in KiB
+ * as PRAGMA cache_size takes them (negative), and its WAL checkpoints. */
+#define STORE_LOAD_CACHE_KIB -32768
+#define STORE_LOAD_CHECKPOINT_PAGES 8192
+
+void
+store_tune_for_load(struct store *s)
+{
+	exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_LOAD_CACHE_KIB), NULL);
+	sqlite3_wal_autocheckpoint(s->db, STORE_LOAD_CHECKPOINT_PAGES);
+}
 
 int
 store_bulk_begin(struct store *s, GError **error)
@@ -860,10 +867,6 @@ store_bulk_begin(struct store *s, GError **error)
 	if (!s->bulk) {
 		/* the WAL grows through the load; store_bulk_end() checkpoints */
 		sqlite3_wal_autocheckpoint(s->db, 0);
-		/* the date index's inserts are not in UID order: its leaves
-		 * must stay in memory (at 1,000,000 messages, SQLite's default
-		 * 2 MiB made every insert read a page back) */
-		exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_BULK_CACHE_KIB), NULL);
 		s->bulk = true;
 	}
 	if (store_begin(s, error) < 0)
@@ -896,7 +899,6 @@ store_bulk_end(struct store *s, GError **error)
 		return rc;
 	s->bulk = false;
 	sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
-	exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_CACHE_KIB), NULL);
 	/* PASSIVE: never waits for another process's readers */
 	if (rc == 0 && !s->in_txn &&
 	    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=

@@ -156,7 +156,7 @@ txn_commit(struct store_writer *w)
 		return;
 	w->txn = false;
 	w->txn_rows = 0;
-	if (store_bulk_commit(w->db, &err) < 0)
+	if (store_commit(w->db, &err) < 0)
 		keep_error(w, err);
 }
 
@@ -168,7 +168,7 @@ write_batch(struct store_writer *w, const struct writer_batch *b)
 	if (w->error != NULL)
 		return;
 	if (!w->txn) {
-		if (store_bulk_begin(w->db, &err) < 0) {
+		if (store_begin(w->db, &err) < 0) {
 			keep_error(w, err);
 			return;
 		}
@@ -188,19 +188,6 @@ txn_left(const struct store_writer *w)
 	gint64 end = w->txn_began + WRITER_TXN_MS * G_TIME_SPAN_MILLISECOND;
 
 	return MAX(end - g_get_monotonic_time(), 0);
-}
-
-/* The WAL waited through the load (store_bulk_begin()): one checkpoint
- * now copies each page once, where SQLite's automatic ones every 1,000
- * pages rewrote the same index pages again and again (a sixth of the
- * writer's time at 1,000,000 messages). */
-static void
-writer_checkpoint(struct store_writer *w)
-{
-	GError *err = NULL;
-
-	if (store_bulk_end(w->db, &err) < 0)
-		keep_error(w, err);
 }
 
 static gpointer
@@ -229,7 +216,6 @@ writer_main(gpointer ud)
 		g_mutex_unlock(&w->lock);
 	}
 	txn_commit(w);
-	writer_checkpoint(w);
 	return NULL;
 }
 
@@ -245,6 +231,7 @@ store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
 	*w_r = NULL;
 	if (store_open_another(s, &db, error) < 0)
 		return -1;
+	store_tune_for_load(db);
 	w = g_new0(struct store_writer, 1);
 	w->db = db;
 	w->folder = g_strdup(folder);
