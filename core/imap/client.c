@@ -74,6 +74,7 @@ struct imap_client {
 	bool pipeline; /* imap_client_set_pipeline() */
 	bool qresync, condstore;
 	enum imap_preview_mode preview; /* PREVIEW in summaries (imap_client_set_preview()) */
+	bool no_sizes;         /* summaries without RFC822.SIZE (imap_client_set_sizes()) */
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
@@ -2023,6 +2024,23 @@ summary_format_preview(struct imap_client *c, const char *fmt)
 			       c->preview == IMAP_PREVIEW_LAZY ? "PREVIEW (LAZY)" : "PREVIEW");
 }
 
+/* The summary format as this client sends it now: without RFC822.SIZE
+ * (imap_client_set_sizes()), with PREVIEW (transfer full). */
+static char *
+summary_format(struct imap_client *c, const char *fmt)
+{
+	const char *size = c->no_sizes ? strstr(fmt, "RFC822.SIZE ") : NULL;
+	char *sized = size != NULL ? g_strdup_printf("%.*s%s", (int)(size - fmt), fmt,
+						     size + strlen("RFC822.SIZE ")) :
+				     g_strdup(fmt);
+	char *with_preview = summary_format_preview(c, sized);
+
+	if (with_preview == NULL)
+		return sized;
+	g_free(sized);
+	return with_preview;
+}
+
 /* FETCH (by_uid: UID FETCH) of summaries for the set text. */
 static void
 fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
@@ -2038,7 +2056,7 @@ fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
 	};
 	struct summaries_op *op = summaries_op_new(c, batch_fn, done, ud);
 	struct imap_seqset *set;
-	char *with_preview = summary_format_preview(c, fmt[by_uid][c->condstore]);
+	char *with_preview = summary_format(c, fmt[by_uid][c->condstore]);
 	GError *err = NULL;
 	int rc = -1;
 
@@ -2046,8 +2064,7 @@ fetch_summaries(struct imap_client *c, bool by_uid, const char *settext,
 	if (set != NULL) {
 		before_command(c);
 		rc = client_submit(c, &h, op, &err,
-				   with_preview != NULL ? with_preview : fmt[by_uid][c->condstore],
-				   set);
+				   with_preview, set);
 		imap_seqset_free(&set);
 	}
 	g_free(with_preview);
@@ -2075,6 +2092,12 @@ void
 imap_client_set_preview(struct imap_client *c, enum imap_preview_mode mode)
 {
 	c->preview = mode;
+}
+
+void
+imap_client_set_sizes(struct imap_client *c, bool sizes)
+{
+	c->no_sizes = !sizes;
 }
 
 bool

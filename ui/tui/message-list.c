@@ -396,6 +396,21 @@ count_msg(struct message_list *ml, const struct msg *m, int sign)
 		ml->unread += sign;
 }
 
+/* The size came for a message listed without: in the size order it
+ * moves, so everything is sorted again. */
+static void
+set_size(struct message_list *ml, struct msg *m, guint32 size)
+{
+	m->sizeless = 0;
+	if (m->size == size)
+		return;
+	m->size = size;
+	if (ml->sort == MESSAGE_SORT_SIZE_DESC) {
+		ml->resort = true;
+		ml->view_stale = true;
+	}
+}
+
 struct msg *
 message_list_add(struct message_list *ml, const struct imap_summary *s)
 {
@@ -407,6 +422,8 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 		message_list_set_flags(ml, m, s->flags);
 		if (s->preview != NULL)
 			message_list_set_preview(ml, m, s->preview);
+		if (m->sizeless)
+			set_size(ml, m, s->size);
 		m->kept = 1;
 		return m;
 	}
@@ -441,6 +458,19 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 	ml->count++;
 	g_ptr_array_add(ml->pending, m);
 	count_msg(ml, m, 1);
+	return m;
+}
+
+struct msg *
+message_list_add_sizeless(struct message_list *ml, const struct imap_summary *s)
+{
+	struct msg *m = message_list_get(ml, s->uid);
+	/* known: the size it has (or its lack) stays; new: it has none yet */
+	guint8 sizeless = m != NULL ? m->sizeless : 1;
+
+	m = message_list_add(ml, s);
+	if (m != NULL)
+		m->sizeless = sizeless;
 	return m;
 }
 

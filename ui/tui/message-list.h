@@ -79,6 +79,8 @@ struct msg {
 	guint8 live : 1;    /* a slot in use (else on the free list) */
 	guint8 kept : 1;    /* seen by the current cache walk (see message_list_mark) */
 	guint8 preview_asked : 1; /* its PREVIEW was asked for alone (conn.c) */
+	guint8 sizeless : 1; /* listed from a first screen fetched without its
+				size (size 0 until the load brings it) */
 };
 
 struct message_list {
@@ -129,6 +131,9 @@ void message_list_clear(struct message_list *ml);
 /* Add a message from a fetched summary, or update the flags of the one
  * already there. Returns it (transfer none), or NULL past MESSAGE_LIST_MAX. */
 struct msg *message_list_add(struct message_list *ml, const struct imap_summary *s);
+/* The same for a summary fetched without RFC822.SIZE: a new message is
+ * sizeless until message_list_add() brings it again with its size. */
+struct msg *message_list_add_sizeless(struct message_list *ml, const struct imap_summary *s);
 struct msg *message_list_get(struct message_list *ml, guint32 uid);
 /* Messages held (hidden ones too). */
 guint message_list_size(const struct message_list *ml);

@@ -240,6 +240,8 @@ struct tui {
 	bool loaded;
 	bool reload;            /* reloading a folder already shown (reconnect) */
 	guint32 load_low;       /* lowest sequence number asked for so far */
+	bool load_from_top;     /* the first screen came without sizes: the load's
+				   first range goes from the top again */
 	/* conn.c's: the first screen's order asked of the server (ESORT,
 	 * THREAD); once a connection died with it in flight, not again */
 	bool order_asked;
