@@ -61,7 +61,6 @@ strtab_clear(struct strtab *st)
 	if (st->strs != NULL)
 		g_ptr_array_free(st->strs, TRUE);
 	g_free(st->slots);
-	g_free(st->hashes);
 	strtab_init(st);
 }
 
@@ -69,24 +68,20 @@ static void
 strtab_grow(struct strtab *st)
 {
 	guint cap = st->cap != 0 ? st->cap * 2 : 1024;
-	guint32 *slots = g_new0(guint32, cap);
-	guint32 *hashes = g_new(guint32, cap);
+	struct strtab_slot *slots = g_new0(struct strtab_slot, cap);
 
 	for (guint old = 0; old < st->cap; old++) {
 		guint i;
 
-		if (st->slots[old] == 0)
+		if (st->slots[old].id == 0)
 			continue;
-		i = st->hashes[old] & (cap - 1);
-		while (slots[i] != 0)
+		i = st->slots[old].hash & (cap - 1);
+		while (slots[i].id != 0)
 			i = (i + 1) & (cap - 1);
 		slots[i] = st->slots[old];
-		hashes[i] = st->hashes[old];
 	}
 	g_free(st->slots);
-	g_free(st->hashes);
 	st->slots = slots;
-	st->hashes = hashes;
 	st->cap = cap;
 }
 
@@ -109,17 +104,19 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 		strtab_grow(st);
 	h = str_hash(st->seed, s, n);
 	i = h & (st->cap - 1);
-	while ((id = st->slots[i]) != 0) {
-		const char *have = st->strs->pdata[id];
+	while ((id = st->slots[i].id) != 0) {
+		if (st->slots[i].hash == h) {
+			const char *have = st->strs->pdata[id];
 
-		if (st->hashes[i] == h && strncmp(have, s, n) == 0 && have[n] == '\0')
-			return id;
+			if (strncmp(have, s, n) == 0 && have[n] == '\0')
+				return id;
+		}
 		i = (i + 1) & (st->cap - 1);
 	}
 	id = st->strs->len;
 	g_ptr_array_add(st->strs, g_string_chunk_insert_len(st->chunk, s, (gssize)n));
-	st->slots[i] = id;
-	st->hashes[i] = h;
+	st->slots[i].id = id;
+	st->slots[i].hash = h;
 	return id;
 }
 
@@ -155,7 +152,7 @@ uid_slot(const struct message_list *ml, guint32 uid)
 {
 	guint i = uid_home(ml, uid);
 
-	while (ml->uid_slots[i] != 0 && msg_at(ml, ml->uid_slots[i] - 1)->uid != uid)
+	while (ml->uid_slots[i].idx != 0 && ml->uid_slots[i].uid != uid)
 		i = (i + 1) & (ml->uid_cap - 1);
 	return i;
 }
@@ -163,16 +160,16 @@ uid_slot(const struct message_list *ml, guint32 uid)
 static void
 uid_grow(struct message_list *ml)
 {
-	guint32 *old = ml->uid_slots;
+	struct uid_slot *old = ml->uid_slots;
 	guint old_cap = ml->uid_cap;
 
 	if (old_cap == 0)
 		ml->uid_seed = g_random_int();
 	ml->uid_cap = old_cap != 0 ? old_cap * 2 : 1024;
-	ml->uid_slots = g_new0(guint32, ml->uid_cap);
+	ml->uid_slots = g_new0(struct uid_slot, ml->uid_cap);
 	for (guint i = 0; i < old_cap; i++)
-		if (old[i] != 0)
-			ml->uid_slots[uid_slot(ml, msg_at(ml, old[i] - 1)->uid)] = old[i];
+		if (old[i].idx != 0)
+			ml->uid_slots[uid_slot(ml, old[i].uid)] = old[i];
 	g_free(old);
 }
 
@@ -186,16 +183,16 @@ uid_delete(struct message_list *ml, guint i)
 		guint k;
 
 		j = (j + 1) & mask;
-		if (ml->uid_slots[j] == 0)
+		if (ml->uid_slots[j].idx == 0)
 			break;
-		k = uid_home(ml, msg_at(ml, ml->uid_slots[j] - 1)->uid);
+		k = uid_home(ml, ml->uid_slots[j].uid);
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			ml->uid_slots[i] = ml->uid_slots[j];
 			i = j;
 		}
 	}
-	ml->uid_slots[i] = 0;
+	ml->uid_slots[i].idx = 0;
 }
 
 static guint32
@@ -416,6 +413,7 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 {
 	struct msg *m = message_list_get(ml, s->uid);
 	guint32 idx;
+	guint i;
 	const char *p, *end;
 
 	if (m != NULL) {
@@ -454,7 +452,9 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 	keep_refs(ml, m, s->references, s->in_reply_to);
 	m->live = 1;
 	m->kept = 1;
-	ml->uid_slots[uid_slot(ml, m->uid)] = idx + 1;
+	i = uid_slot(ml, m->uid);
+	ml->uid_slots[i].uid = m->uid;
+	ml->uid_slots[i].idx = idx + 1;
 	ml->count++;
 	g_ptr_array_add(ml->pending, m);
 	count_msg(ml, m, 1);
@@ -482,7 +482,7 @@ message_list_get(struct message_list *ml, guint32 uid)
 	if (ml->uid_cap == 0 || uid == 0)
 		return NULL;
 	i = uid_slot(ml, uid);
-	return ml->uid_slots[i] != 0 ? msg_at(ml, ml->uid_slots[i] - 1) : NULL;
+	return ml->uid_slots[i].idx != 0 ? msg_at(ml, ml->uid_slots[i].idx - 1) : NULL;
 }
 
 guint

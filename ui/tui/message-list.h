@@ -32,12 +32,19 @@ const char *message_sort_label(enum message_sort s);
 
 /* Interned strings: each distinct string is kept once and named by a
  * small id (0 stands for NULL). Strings stay until the table is cleared. */
+struct strtab_slot {
+	guint32 id;           /* 0: empty */
+	guint32 hash;         /* its string's: a probe compares it before
+				 reading the string (a cache miss) */
+};
+
 struct strtab {
 	GStringChunk *chunk;
 	GPtrArray *strs;      /* id -> const char * (in chunk); [0] is NULL */
-	guint32 *slots;       /* open addressing: 0 empty, else an id */
-	guint32 *hashes;      /* slots[i]'s string's hash: a probe compares it
-				 before reading the string (a cache miss) */
+	/* Open addressing, linear probing: a probe's id and hash share a
+	 * cache line with the next ones (two arrays cost two misses a probe,
+	 * 40 % of a 1,000,000-message load). */
+	struct strtab_slot *slots;
 	guint cap;            /* slots, a power of two (0: none yet) */
 	guint32 seed;         /* random: senders cannot aim at one slot */
 };
@@ -83,6 +90,11 @@ struct msg {
 				size (size 0 until the load brings it) */
 };
 
+struct uid_slot {
+	guint32 uid;
+	guint32 idx;          /* record index + 1; 0: empty */
+};
+
 struct message_list {
 	/* Records in blocks of MESSAGE_LIST_BLOCK; a record is named by its
 	 * index (block * MESSAGE_LIST_BLOCK + slot) and never moves. */
@@ -90,8 +102,9 @@ struct message_list {
 	guint32 used;         /* slots handed out */
 	GArray *free_slots;   /* indices of removed records (guint32) */
 	guint count;          /* live records */
-	/* UID -> index + 1, open addressing with linear probing. */
-	guint32 *uid_slots;
+	/* UID -> index + 1, open addressing with linear probing; each slot
+	 * holds its UID, so a probe reads no record (a cache miss each). */
+	struct uid_slot *uid_slots;
 	guint uid_cap;
 	guint32 uid_seed;     /* random: a server cannot pick UIDs that collide */
 	struct strtab strings; /* header values */
