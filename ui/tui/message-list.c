@@ -853,10 +853,10 @@ prepare_keys(struct message_list *ml)
 		ml->keys_sort = (int)ml->sort;
 }
 
-/* Returns true when what was added all went after the messages there
- * (a folder loading newest first, in the date order): the rows before
- * stay as they were. */
-static bool
+/* Returns how many messages at the start of all stayed where they were:
+ * a folder loading newest first in the date order adds its batches at
+ * the end, or close to it. */
+static guint
 merge_pending(struct message_list *ml)
 {
 	guint i, j, k;
@@ -867,16 +867,17 @@ merge_pending(struct message_list *ml)
 		ml->pending = g_ptr_array_new();
 		g_ptr_array_sort_with_data(ml->all, cmp_sort_ptr, ml);
 		ml->resort = false;
-		return false;
+		return 0;
 	}
 	if (ml->pending->len == 0)
-		return true;
+		return ml->all->len;
 	g_ptr_array_sort_with_data(ml->pending, cmp_sort_ptr, ml);
 	if (ml->all->len == 0 ||
 	    cmp_msgs(ml, ml->all->pdata[ml->all->len - 1], ml->pending->pdata[0]) <= 0) {
+		k = ml->all->len;
 		g_ptr_array_extend_and_steal(ml->all, ml->pending);
 		ml->pending = g_ptr_array_new();
-		return true;
+		return k;
 	}
 	/* In place, from the back: no second copy of the list. */
 	i = ml->all->len;
@@ -890,7 +891,7 @@ merge_pending(struct message_list *ml)
 			ml->all->pdata[--k] = ml->pending->pdata[--j];
 	}
 	g_ptr_array_set_size(ml->pending, 0);
-	return false;
+	return k; /* where the first of them went: all before it stayed */
 }
 
 /* ---- the view ------------------------------------------------------------ */
@@ -902,12 +903,31 @@ visible(const struct message_list *ml, const struct msg *m)
 	       (ml->filter == NULL || g_hash_table_contains(ml->filter, GUINT_TO_POINTER(m->uid)));
 }
 
-/* The view from all[from] on (from > 0: the rows before are in it already). */
+/* The view's rows that come before all[from] (from > 0): the view is a
+ * sorted part of all (not threaded), so they are those that sort before. */
+static guint
+rows_before(struct message_list *ml, guint from)
+{
+	const struct msg *last = ml->all->pdata[from - 1];
+	guint lo = 0, hi = ml->view->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (cmp_msgs(ml, ml->view->pdata[mid], last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The view from all[from] on (from > 0: the view's rows for all[0..from)
+ * are there and stay; the rest is made again). */
 static void
 rebuild_view(struct message_list *ml, guint from)
 {
-	if (from == 0)
-		g_ptr_array_set_size(ml->view, 0);
+	g_ptr_array_set_size(ml->view, from > 0 ? rows_before(ml, from) : 0);
 	for (guint i = from; i < ml->all->len; i++) {
 		struct msg *m = ml->all->pdata[i];
 
@@ -942,9 +962,8 @@ bool
 message_list_refresh(struct message_list *ml)
 {
 	guint offset = ml->sel_row >= ml->top ? ml->sel_row - ml->top : 0;
-	guint old_len;
+	guint kept;
 	gssize row;
-	bool appended;
 
 	if (!ml->view_stale && ml->pending->len == 0 && !ml->resort)
 		return false;
@@ -954,12 +973,11 @@ message_list_refresh(struct message_list *ml)
 	    g_get_monotonic_time() - ml->thread_built < MESSAGE_LIST_THREAD_INTERVAL &&
 	    ml->view->len >= MAX(ml->height, 1))
 		return true;
-	/* Messages that only went after the others add rows after the view's
-	 * (its rows stay): a folder loading in batches costs each batch, not
-	 * the folder so far (1,000,000 messages: 500 batches). */
-	old_len = ml->all->len;
-	appended = merge_pending(ml);
-	rebuild_view(ml, appended && !ml->view_stale && !ml->threaded ? old_len : 0);
+	/* The rows of the messages that stayed in place stay: a folder
+	 * loading in batches costs each batch, not the folder so far
+	 * (1,000,000 messages: 500 batches). */
+	kept = merge_pending(ml);
+	rebuild_view(ml, ml->view_stale || ml->threaded ? 0 : kept);
 	ml->view_stale = false;
 	row = find_row(ml, ml->sel);
 	if (row < 0) {
