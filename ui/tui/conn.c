@@ -913,6 +913,7 @@ select_done(struct imap_client *c, enum tern_status st, const char *detail,
 		t->top_uid = 0;
 	}
 	cache_start_folder(t, info);
+	message_list_reserve(t->list, info->exists);
 	viewer_resume(t);
 	if (info->read_only)
 		tui_info(t, _("%s is read-only."), t->folder);

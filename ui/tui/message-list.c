@@ -85,6 +85,26 @@ strtab_grow(struct strtab *st)
 	st->cap = cap;
 }
 
+static void
+strtab_start(struct strtab *st)
+{
+	if (st->strs != NULL)
+		return;
+	st->seed = g_random_int();
+	st->chunk = g_string_chunk_new(64 * 1024);
+	st->strs = g_ptr_array_new();
+	g_ptr_array_add(st->strs, NULL); /* id 0 */
+}
+
+/* Room for n strings without growing. */
+static void
+strtab_reserve(struct strtab *st, guint n)
+{
+	strtab_start(st);
+	while ((gsize)n * 4 >= (gsize)st->cap * 3)
+		strtab_grow(st);
+}
+
 guint32
 strtab_intern(struct strtab *st, const char *s, gsize n)
 {
@@ -93,12 +113,7 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 
 	if (s == NULL)
 		return 0;
-	if (st->strs == NULL) {
-		st->seed = g_random_int();
-		st->chunk = g_string_chunk_new(64 * 1024);
-		st->strs = g_ptr_array_new();
-		g_ptr_array_add(st->strs, NULL); /* id 0 */
-	}
+	strtab_start(st);
 	/* At most three slots in four used: probes stay short. */
 	if ((gsize)st->strs->len * 4 >= (gsize)st->cap * 3)
 		strtab_grow(st);
@@ -472,6 +487,17 @@ message_list_add_sizeless(struct message_list *ml, const struct imap_summary *s)
 	if (m != NULL)
 		m->sizeless = sizeless;
 	return m;
+}
+
+void
+message_list_reserve(struct message_list *ml, guint n)
+{
+	n = MIN(n, (guint)MESSAGE_LIST_MAX);
+	while ((gsize)n * 4 > (gsize)ml->uid_cap * 3)
+		uid_grow(ml);
+	/* most messages have a Message-ID and a subject of their own */
+	strtab_reserve(&ml->ids, n);
+	strtab_reserve(&ml->strings, n);
 }
 
 struct msg *
