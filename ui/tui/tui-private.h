@@ -231,6 +231,7 @@ struct tui {
 	guint cache_counts_source; /* the cached folders' counts, after the first screen */
 	guint cache_load_rows;  /* rows in the load's open transaction (cache.c) */
 	guint cache_load_timer; /* commits that transaction (cache.c) */
+	bool cache_had_rows;    /* the load's folder had cached rows before it (cache.c) */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
