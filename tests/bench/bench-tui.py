@@ -92,6 +92,17 @@ class Tmux:
     def kill(self):
         self.run("kill-server")
 
+    def gone(self, timeout=60):
+        """Wait (after Q) until tern has exited: it finishes its cache's
+        checkpoint first, which the next run would otherwise find undone."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run(["tmux", "-L", self.sock, "has-session"], env=self.env,
+                               capture_output=True)
+            if r.returncode != 0:
+                return
+            time.sleep(0.05)
+
 
 def rss_kib(pid):
     out = {}
@@ -143,7 +154,7 @@ def base_peak():
             return rss_kib(term.pid()).get("VmHWM", 0)
         finally:
             term.run("send-keys", "Q")
-            time.sleep(0.3)
+            term.gone()
             term.kill()
     finally:
         env.cleanup()
@@ -166,8 +177,8 @@ def run_offline(env, count):
                           interval=0.01)
         rss = rss_kib(term.pid())
         term.run("send-keys", "Q")
+        term.gone()
     finally:
-        time.sleep(0.3)
         term.kill()
     return t - term.t0, rss
 
@@ -201,8 +212,8 @@ def run_tern(srv, env, count, keys=True):
         time.sleep(0.5)
         res["rss"] = rss_kib(term.pid())
         term.run("send-keys", "Q")
+        term.gone()
     finally:
-        time.sleep(0.3)
         term.kill()
     return res
 
