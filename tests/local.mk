@@ -119,3 +119,6 @@ TESTS += tests/tui/test-tui-preview.py tests/integration/test-preview.py
 TESTS += tests/fake/test-preview-hostile.py
 EXTRA_DIST += tests/tui/test-tui-preview.py tests/integration/test-preview.py
 EXTRA_DIST += tests/fake/test-preview-hostile.py
+# The first screen without sizes, the load bringing them after (issue 17).
+TESTS += tests/tui/test-tui-first-sizes.py
+EXTRA_DIST += tests/tui/test-tui-first-sizes.py

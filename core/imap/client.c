@@ -81,6 +81,7 @@ struct imap_client {
 	enum imap_summary_form summary_auto; /* imap_client_set_summary_form() */
 	guint summary_refused; /* 1 << form: the server said NO or BAD to that form */
 	char *greeting;        /* the greeting's words without digits (imap_client_server_id()) */
+	bool no_sizes;         /* summaries without RFC822.SIZE (imap_client_set_sizes()) */
 	imap_done_fn *connect_done;
 	void *connect_ud;
 	bool closing;          /* closed on purpose (logout / free) */
@@ -2210,6 +2211,23 @@ summary_format_preview(struct imap_client *c, const char *fmt)
 			       c->preview == IMAP_PREVIEW_LAZY ? "PREVIEW (LAZY)" : "PREVIEW");
 }
 
+/* The summary format as this client sends it now: without RFC822.SIZE
+ * (imap_client_set_sizes()), with PREVIEW (transfer full). */
+static char *
+summary_format(struct imap_client *c, const char *fmt)
+{
+	const char *size = c->no_sizes ? strstr(fmt, "RFC822.SIZE ") : NULL;
+	char *sized = size != NULL ? g_strdup_printf("%.*s%s", (int)(size - fmt), fmt,
+						     size + strlen("RFC822.SIZE ")) :
+				     g_strdup(fmt);
+	char *with_preview = summary_format_preview(c, sized);
+
+	if (with_preview == NULL)
+		return sized;
+	g_free(sized);
+	return with_preview;
+}
+
 /* Submits op's FETCH in op->form; -1 (err set) when the set is bad. */
 static int
 summaries_submit(struct summaries_op *op, GError **err)
@@ -2220,17 +2238,17 @@ summaries_submit(struct summaries_op *op, GError **err)
 	const char *fmt = summary_formats[op->form][op->by_uid][c->condstore];
 	/* the probe times the envelope alone: PREVIEW would make the server
 	 * read the bodies in its first round */
-	char *with_preview = op->fixed ? NULL : summary_format_preview(c, fmt);
+	char *sent = op->fixed ? g_strdup(fmt) : summary_format(c, fmt);
 	struct imap_seqset *set;
 	int rc = -1;
 
 	set = imap_seqset_parse(op->settext, -1, IMAP_SEQSET_ALLOW_STAR, err);
 	if (set != NULL) {
 		before_command(c);
-		rc = client_submit(c, &h, op, err, with_preview != NULL ? with_preview : fmt, set);
+		rc = client_submit(c, &h, op, err, sent, set);
 		imap_seqset_free(&set);
 	}
-	g_free(with_preview);
+	g_free(sent);
 	return rc;
 }
 
@@ -2306,6 +2324,12 @@ void
 imap_client_set_preview(struct imap_client *c, enum imap_preview_mode mode)
 {
 	c->preview = mode;
+}
+
+void
+imap_client_set_sizes(struct imap_client *c, bool sizes)
+{
+	c->no_sizes = !sizes;
 }
 
 bool

@@ -317,9 +317,12 @@ struct store {
 	gint64 checked_at;      /* a full check passed at this time: record it */
 	store_list_fn *observer; /* sees each row store_messages_put() wrote */
 	void *observer_ud;
+	GThread *checkpointer;  /* store_bulk_end_background()'s, until joined */
 };
 
 G_DEFINE_QUARK(tern-store-error-quark, store_error)
+
+static void checkpoint_join(struct store *s);
 
 /* ------------------------------------------------------------------ */
 /* Paths                                                              */
@@ -795,6 +798,7 @@ store_free(struct store **sp)
 	if (s == NULL)
 		return;
 	store_bulk_end(s, NULL); /* a folder's rows are kept, as after each commit */
+	checkpoint_join(s);
 	if (s->in_txn)
 		store_rollback(s);
 	close_db(s);
@@ -888,6 +892,54 @@ store_bulk_commit(struct store *s, GError **error)
 		return 0;
 	s->bulk_txn = false;
 	return store_commit(s, error);
+}
+
+/* The background checkpoint, on a connection of its own (a connection
+ * belongs to one thread at a time: the store's is the main thread's). */
+static gpointer
+checkpoint_thread(gpointer data)
+{
+	char *path = data;
+	sqlite3 *db = NULL;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	sqlite3_close(db);
+	g_free(path);
+	return NULL;
+}
+
+/* Wait for the background checkpoint, then checkpoint as usual again. */
+static void
+checkpoint_join(struct store *s)
+{
+	if (s->checkpointer == NULL)
+		return;
+	g_thread_join(s->checkpointer);
+	s->checkpointer = NULL;
+	if (s->db != NULL)
+		sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
+}
+
+int
+store_bulk_end_background(struct store *s, GError **error)
+{
+	int rc = store_bulk_commit(s, error);
+
+	if (!s->bulk)
+		return rc;
+	s->bulk = false;
+	checkpoint_join(s); /* one at a time */
+	if (rc == 0 && !s->in_txn) {
+		/* Automatic checkpoints stay off until it is joined (the next
+		 * load's end, or store_free()): the next commit here would
+		 * run one of the whole WAL itself. */
+		s->checkpointer = g_thread_new("tern-checkpoint", checkpoint_thread,
+					       g_strdup(s->path));
+	} else {
+		sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
+	}
+	return rc;
 }
 
 int

@@ -24,9 +24,25 @@ protocol floor: the same UID FETCH items over the same transport
 (STARTTLS), read to the end without parsing, for the newest screenful and
 for the whole folder.
 
-Usage: bench-tui.py [--count N] [--runs N]   (TERN=path of the binary;
-use an optimised build, not a sanitizer one). Prints figures; asserts
-nothing."""
+Each size gets all of the above, and a summary ends the run: a line per
+size with the time and peak RSS per message (so growth worse than linear
+shows) beside the floor, and issue 17's targets at the largest size
+(first screen under 0.3 s with nothing cached and with the cache filled,
+a key drawn within 50 ms while loading, peak RSS under 300 MiB), each
+said met or missed. Printed, not asserted.
+
+TERN_BENCH_1M=1 adds a folder of 1,000,000 messages. Its mail is kept in
+$TERN_BENCH_DIR (default /var/tmp/tern-bench-1m-tui, one size per
+directory) and reused while the stamp file generated-INBOX-1000000 is
+there: making it takes some 6 minutes and 17 GB, and Dovecot's first
+index of it some 3 more (its imap processes need vsz_limit 2G, which
+tests/server/dovecot_server.py sets). A kept folder's server is already
+warm, so the two warming fetches are skipped for it.
+
+Usage: bench-tui.py [--count N | --sizes N,N,...] [--runs N]
+(TERN=path of the binary; use an optimised build, not a sanitizer one).
+  TERN_BENCH_1M=1 bench-tui.py --sizes 10000,100000   # 10k, 100k and 1M
+Prints figures; asserts nothing."""
 import argparse
 import os
 import re
@@ -75,6 +91,17 @@ class Tmux:
 
     def kill(self):
         self.run("kill-server")
+
+    def gone(self, timeout=60):
+        """Wait (after Q) until tern has exited: it finishes its cache's
+        checkpoint first, which the next run would otherwise find undone."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run(["tmux", "-L", self.sock, "has-session"], env=self.env,
+                               capture_output=True)
+            if r.returncode != 0:
+                return
+            time.sleep(0.05)
 
 
 def rss_kib(pid):
@@ -127,7 +154,7 @@ def base_peak():
             return rss_kib(term.pid()).get("VmHWM", 0)
         finally:
             term.run("send-keys", "Q")
-            time.sleep(0.3)
+            term.gone()
             term.kill()
     finally:
         env.cleanup()
@@ -150,8 +177,8 @@ def run_offline(env, count):
                           interval=0.01)
         rss = rss_kib(term.pid())
         term.run("send-keys", "Q")
+        term.gone()
     finally:
-        time.sleep(0.3)
         term.kill()
     return t - term.t0, rss
 
@@ -185,14 +212,15 @@ def run_tern(srv, env, count, keys=True):
         time.sleep(0.5)
         res["rss"] = rss_kib(term.pid())
         term.run("send-keys", "Q")
+        term.gone()
     finally:
-        time.sleep(0.3)
         term.kill()
     return res
 
 
 def floor(srv, first):
-    """Same items, same transport (STARTTLS), read to the end."""
+    """Same items, same transport (STARTTLS), read to the end; the newest
+    screenful also without RFC822.SIZE, as tern's first screen asks."""
     def done(buf, tag):
         tail = bytes(buf[-8192:])
         if not tail.endswith(b"\r\n"):
@@ -222,15 +250,21 @@ def floor(srv, first):
     sel = read_until(s, b"a3")
     uidnext = int(re.search(rb"UIDNEXT (\d+)", sel).group(1))
     t1 = time.monotonic()
-    s.sendall(b"a4 UID FETCH %d:* " % max(1, uidnext - first) + FETCH_ITEMS + b"\r\n")
+    # tern's first screen asks without RFC822.SIZE (first in the session:
+    # the first size asked for is what costs Dovecot its uidlist walk)
+    s.sendall(b"a4 UID FETCH %d:* " % max(1, uidnext - first) +
+              FETCH_ITEMS.replace(b"RFC822.SIZE ", b"") + b"\r\n")
     read_until(s, b"a4")
     t2 = time.monotonic()
-    s.sendall(b"a5 UID FETCH 1:* " + FETCH_ITEMS + b"\r\n")
-    n = len(read_until(s, b"a5"))
+    s.sendall(b"a5 UID FETCH %d:* " % max(1, uidnext - first) + FETCH_ITEMS + b"\r\n")
+    read_until(s, b"a5")
     t3 = time.monotonic()
+    s.sendall(b"a6 UID FETCH 1:* " + FETCH_ITEMS + b"\r\n")
+    n = len(read_until(s, b"a6"))
+    t4 = time.monotonic()
     s.close()
-    return {"connect_login_select": t1 - t0, "first_screenful": t2 - t1,
-            "whole_folder": t3 - t2, "whole_bytes": n}
+    return {"connect_login_select": t1 - t0, "first_screenful_nosize": t2 - t1,
+            "first_screenful": t3 - t2, "whole_folder": t4 - t3, "whole_bytes": n}
 
 
 def ms(x):
@@ -256,54 +290,175 @@ def report(label, r, count, empty):
                          BASE_COUNT, empty // 1024))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--count", type=int, default=100000)
-    ap.add_argument("--runs", type=int, default=1, help="warm runs")
-    a = ap.parse_args()
-    if shutil.which("tmux") is None or ternlib.dovecot_server.find_dovecot() is None:
-        print("bench-tui: needs tmux and dovecot")
-        return 1
-    folders = {"INBOX": a.count, "Trash": 0, "Archive": 0}
-    empty = base_peak()
-    print("generating %d messages..." % a.count, flush=True)
+KEEP_DIR_1M = "/var/tmp/tern-bench-1m-tui"
+FIRST_SCREEN_TARGET = 0.3      # s, cold (nothing cached by tern) and warm (cache filled)
+KEYPRESS_TARGET = 0.05         # s, a key drawn while the folder loads
+RSS_TARGET = 300 * 1024        # KiB, peak with the whole index loaded
+
+
+def start_server(count):
+    """The test Dovecot with an INBOX of count messages. From 1,000,000 up
+    the mail is kept in $TERN_BENCH_DIR (default KEEP_DIR_1M; one size per
+    directory) and reused when its stamp file says it was made; Dovecot's
+    index and cache are kept with it. Returns (server, kept)."""
+    folders = {"INBOX": count, "Trash": 0, "Archive": 0}
+    if count < 1000000:
+        return ternlib.dovecot_server.DovecotServer(folders=folders).start(), False
+    keep = os.environ.get("TERN_BENCH_DIR") or KEEP_DIR_1M
+    stamp = os.path.join(keep, "generated-INBOX-%d" % count)
+    gm = ternlib.dovecot_server.genmail
+    write = gm.write_maildir
+    kept = os.path.exists(stamp)
+    if kept:
+        gm.write_maildir = lambda root, f, seed=None: {}
+    try:
+        srv = ternlib.dovecot_server.DovecotServer(folders=folders, keep_dir=keep).start()
+    finally:
+        gm.write_maildir = write
+    open(stamp, "w").close()
+    return srv, kept
+
+
+def bench_size(count, runs, empty):
+    """Every figure for one folder size; returns them for the summary."""
+    out = {"count": count}
+    print("\n==== %s messages ====" % "{:,}".format(count))
+    print("generating %d messages..." % count, flush=True)
     t0 = time.monotonic()
-    srv = ternlib.dovecot_server.DovecotServer(folders=folders).start()
-    print("server ready in %.0f s; tern: %s" % (time.monotonic() - t0, ternlib.TERN))
+    srv, kept = start_server(count)
+    print("server ready in %.0f s%s; tern: %s" % (
+        time.monotonic() - t0, " (mail and Dovecot's index kept from an earlier run)"
+        if kept else "", ternlib.TERN), flush=True)
     env = ternlib.Env()
     try:
         srv.tern_config(env.config)
-        report("cold server, nothing cached (Dovecot reads the folder for the first time)",
-               run_tern(srv, env, a.count), a.count, empty)
-        # Dovecot fills its own cache over the first two full fetches: warm
-        # it with the floor's before the "warm" runs.
-        floor(srv, 100)
-        floor(srv, 100)
+        r = run_tern(srv, env, count)
+        report("cold server, nothing cached (%s)" % (
+            "Dovecot just started on its kept index" if kept else
+            "Dovecot reads the folder for the first time"), r, count, empty)
+        out["cold_server"] = r
+        if not kept:
+            # Dovecot fills its own cache over the first two full fetches:
+            # warm it with the floor's before the "warm" runs (a kept
+            # folder's cache was filled when it was made).
+            floor(srv, 100)
+            floor(srv, 100)
         clear_cache(env)
-        report("warm server, nothing cached, no key pressed while loading",
-               run_tern(srv, env, a.count, keys=False), a.count, empty)
-        for i in range(a.runs):
+        r = run_tern(srv, env, count, keys=False)
+        report("warm server, nothing cached, no key pressed while loading", r, count, empty)
+        out["nokeys"] = r
+        out["cold"], out["warm"] = [], []
+        for i in range(runs):
             clear_cache(env)
-            r = run_tern(srv, env, a.count)
-            report("warm server, nothing cached, run %d" % (i + 1), r, a.count, empty)
-        for i in range(a.runs):
-            r = run_tern(srv, env, a.count)
+            r = run_tern(srv, env, count)
+            report("warm server, nothing cached, run %d" % (i + 1), r, count, empty)
+            out["cold"].append(r)
+        for i in range(runs):
+            r = run_tern(srv, env, count)
             report("warm cache (tern started again on its filled cache), run %d" % (i + 1),
-                   r, a.count, empty)
-        offline = [run_offline(env, a.count) for _ in range(3)]
+                   r, count, empty)
+            out["warm"].append(r)
+        offline = [run_offline(env, count) for _ in range(3)]
+        out["offline"] = offline
         print("warm cache, --offline, no key pressed (start -> whole folder counted):")
         print("  whole folder loaded          median %s (%s), RSS %d MiB" % (
             ms(statistics.median(x[0] for x in offline)),
             " ".join(ms(x[0]) for x in offline), offline[-1][1].get("VmHWM", 0) // 1024))
         f = floor(srv, 100)
+        out["floor"] = f
         print("protocol floor (same FETCH items, STARTTLS, no parsing):")
         print("  connect + STARTTLS + LOGIN + SELECT  %s" % ms(f["connect_login_select"]))
+        print("  newest 100 without RFC822.SIZE       %s (first: tern's first screen)" %
+              ms(f["first_screenful_nosize"]))
         print("  newest 100 messages                  %s" % ms(f["first_screenful"]))
         print("  whole folder                         %s (%.1f MiB)" % (
-            ms(f["whole_folder"]), f["whole_bytes"] / 1048576))
+            ms(f["whole_folder"]), f["whole_bytes"] / 1048576), flush=True)
     finally:
         env.cleanup()
         srv.stop()
+    return out
+
+
+def met(ok):
+    return "met" if ok else "MISSED"
+
+
+def summary(results, empty):
+    """A line per size: time and RSS per message, beside the floor; then
+    the targets of issue 17 (printed, not asserted)."""
+    print("\n==== summary (medians where there are several runs) ====")
+    print("%10s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s" % (
+        "messages", "1st cold", "1st warm", "key max", "loaded", "per msg", "floor",
+        "peak", "per msg", "offline", "per msg"))
+    print("%10s %9s %9s %9s %9s %9s %9s %8s %8s %9s %9s" % (
+        "", "(no cache)", "(cache)", "(loading)", "(no cache)", "(time)", "(whole)",
+        "RSS", "(RSS)", "(loaded)", "(time)"))
+    for o in results:
+        n = o["count"]
+        cold, warm = o["cold"], o["warm"]
+        first_cold = statistics.median(r["first_screen"] for r in cold)
+        first_warm = statistics.median(r["first_screen"] for r in warm)
+        keys = [x for r in cold + warm + [o["cold_server"]]
+                for x in r["lat_help"] + r["lat_move"]]
+        loaded = statistics.median(r["loaded"] for r in [o["nokeys"]] + cold)
+        peak = max(r["rss"].get("VmHWM", 0) for r in [o["nokeys"]] + cold + warm)
+        per_rss = (peak - empty) * 1024.0 / (n - BASE_COUNT) if n > BASE_COUNT else 0
+        off = statistics.median(x[0] for x in o["offline"])
+        o.update(first_cold=first_cold, first_warm=first_warm, keys=keys, peak=peak)
+        print("%10s %9s %9s %9s %9s %7.1fus %9s %5dMiB %7.0fB %9s %7.2fus" % (
+            "{:,}".format(n), ms(first_cold), ms(first_warm),
+            ms(max(keys)) if keys else "-", ms(loaded), loaded * 1e6 / n,
+            ms(o["floor"]["whole_folder"]), peak // 1024, per_rss, ms(off), off * 1e6 / n))
+    print("floor: the same FETCH items over the same transport, read without parsing; "
+          "'newest 100' per size:")
+    for o in results:
+        print("  %10s  connect+login+select %s, newest 100 %s (%s with sizes), whole %s" % (
+            "{:,}".format(o["count"]), ms(o["floor"]["connect_login_select"]),
+            ms(o["floor"]["first_screenful_nosize"]), ms(o["floor"]["first_screenful"]),
+            ms(o["floor"]["whole_folder"])))
+    big = max(results, key=lambda o: o["count"])
+    print("targets (issue 17) at %s messages:" % "{:,}".format(big["count"]))
+    print("  first screen, nothing cached  %s  < %s  %s" % (
+        ms(big["first_cold"]), ms(FIRST_SCREEN_TARGET),
+        met(big["first_cold"] < FIRST_SCREEN_TARGET)))
+    print("  first screen, cache filled    %s  < %s  %s" % (
+        ms(big["first_warm"]), ms(FIRST_SCREEN_TARGET),
+        met(big["first_warm"] < FIRST_SCREEN_TARGET)))
+    if big["keys"]:
+        print("  keypress drawn while loading  max %s, median %s  < %s  %s" % (
+            ms(max(big["keys"])), ms(statistics.median(big["keys"])), ms(KEYPRESS_TARGET),
+            met(max(big["keys"]) < KEYPRESS_TARGET)))
+    print("  peak RSS, whole index loaded  %d MiB  < %d MiB  %s" % (
+        big["peak"] // 1024, RSS_TARGET // 1024, met(big["peak"] < RSS_TARGET)))
+    def per_msg(o):
+        return statistics.median(r["loaded"] for r in [o["nokeys"]] + o["cold"]) / o["count"]
+
+    for small in sorted((o for o in results if o is not big), key=lambda o: o["count"]):
+        print("  per-message time (nothing cached), %s vs %s: x%.2f (flat: close to 1 "
+              "or below)" % ("{:,}".format(big["count"]), "{:,}".format(small["count"]),
+                             per_msg(big) / per_msg(small)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--count", type=int, default=None,
+                    help="one size (default 100,000)")
+    ap.add_argument("--sizes", default=None,
+                    help="sizes, comma-separated (e.g. 10000,100000)")
+    ap.add_argument("--runs", type=int, default=1, help="warm runs")
+    a = ap.parse_args()
+    if shutil.which("tmux") is None or ternlib.dovecot_server.find_dovecot() is None:
+        print("bench-tui: needs tmux and dovecot")
+        return 1
+    if a.sizes:
+        sizes = [int(x) for x in a.sizes.split(",") if x]
+    else:
+        sizes = [a.count or 100000]
+    if os.environ.get("TERN_BENCH_1M") == "1" and 1000000 not in sizes:
+        sizes.append(1000000)
+    empty = base_peak()
+    results = [bench_size(n, a.runs, empty) for n in sizes]
+    summary(results, empty)
     return 0
 
 

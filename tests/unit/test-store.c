@@ -972,6 +972,45 @@ test_bulk(void)
 	g_free(path);
 }
 
+/* store_bulk_end_background(): the rows are committed when it returns;
+ * the store goes on working (and a second load ends) while its checkpoint
+ * runs in a thread; store_free() waits for it. */
+static void
+test_bulk_background(void)
+{
+	char *path = db_path("bulk-bg.db");
+	struct store *s = open_ok(path), *other = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1 };
+	GError *err = NULL;
+	GArray *uids = NULL;
+
+	g_assert_cmpint(store_folder_set(s, "Load", &f, &err), ==, 0);
+	for (guint32 round = 0; round < 2; round++) {
+		g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
+		for (guint32 from = 1; from <= 3000; from += 500)
+			put_range(s, "Load", 1, round * 3000 + from, round * 3000 + from + 499);
+		g_assert_cmpint(store_bulk_end_background(s, &err), ==, 0);
+		g_assert_false(store_bulk_open(s));
+		g_assert_false(store_in_txn(s));
+		g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
+		g_assert_cmpuint(uids->len, ==, (round + 1) * 3000);
+		g_clear_pointer(&uids, g_array_unref);
+		/* writes and reads go on meanwhile */
+		g_assert_cmpint(store_journal_add(s, STORE_ACTION_FLAGS_ADD, "Load", 1, "1",
+						  "\\Seen", NULL, &err), ==, 0);
+		g_assert_cmpint(store_messages_uids(s, "Load", 1, &uids, &err), ==, 0);
+		g_assert_cmpuint(uids->len, ==, (round + 1) * 3000);
+		g_clear_pointer(&uids, g_array_unref);
+	}
+	store_free(&s);
+	g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
+	g_assert_cmpuint(uids->len, ==, 6000);
+	g_clear_pointer(&uids, g_array_unref);
+	g_assert_no_error(err);
+	store_free(&other);
+	g_free(path);
+}
+
 /* The writer thread (core/store/writer.c): the rows it is given are copies
  * (the caller frees its own at once), committed while it runs (another
  * connection sees them before the end), all there after
@@ -1792,6 +1831,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/many", test_many);
 	g_test_add_func("/store/bodies", test_bodies);
 	g_test_add_func("/store/bulk", test_bulk);
+	g_test_add_func("/store/bulk-background", test_bulk_background);
 	g_test_add_func("/store/writer", test_writer);
 	g_test_add_func("/store/row-observer", test_row_observer);
 	g_test_add_func("/store/journal", test_journal);

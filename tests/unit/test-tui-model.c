@@ -673,6 +673,64 @@ test_list_merge_batches(void)
 	message_list_free(&ml);
 }
 
+/* The view kept across refreshes (only the rows after the first message
+ * that moved are made again) is what a view made from nothing is: batches
+ * that go at the end, overlap it a little, or land anywhere, under a
+ * filter and with hidden messages. */
+static void
+test_list_merge_view(void)
+{
+	struct message_list *ml = message_list_new();
+	GRand *r = g_rand_new_with_seed(17);
+	GArray *shown = g_array_new(FALSE, FALSE, sizeof(guint32));
+	guint32 uid = 1;
+	gint64 date = 1000000;
+
+	for (guint32 u = 1; u < 7000; u++) /* every UID the loop below adds */
+		if (u % 3 != 0)
+			g_array_append_val(shown, u);
+	message_list_set_filter(ml, shown);
+	while (uid < 6000) {
+		guint n = g_rand_int_range(r, 1, 300);
+		int kind = g_rand_int_range(r, 0, 3);
+
+		for (guint i = 0; i < n; i++, uid++) {
+			/* older and older (the load), with some overlap, or anywhere */
+			gint64 d = kind == 2 ? g_rand_int_range(r, 0, 1000000) :
+					       date - g_rand_int_range(r, 0, kind == 1 ? 500 : 1);
+			date -= 100;
+			add_from(ml, uid, d, "x", "x@x", "s");
+		}
+		/* now and then a batch hides one (a full rebuild) */
+		if (g_rand_int_range(r, 0, 5) == 0)
+			message_list_set_hidden(ml, message_list_get(ml, uid - 1), true);
+		message_list_refresh(ml);
+		{
+			GPtrArray *want = g_ptr_array_new();
+
+			for (guint i = 0; i < ml->all->len; i++) {
+				struct msg *m = ml->all->pdata[i];
+
+				if (i > 0) {
+					const struct msg *p = ml->all->pdata[i - 1];
+
+					g_assert_true(p->date > m->date ||
+						      (p->date == m->date && p->uid > m->uid));
+				}
+				if (!m->hidden && m->uid % 3 != 0)
+					g_ptr_array_add(want, m);
+			}
+			g_assert_cmpuint(ml->view->len, ==, want->len);
+			for (guint i = 0; i < want->len; i++)
+				g_assert_true(ml->view->pdata[i] == want->pdata[i]);
+			g_ptr_array_free(want, TRUE);
+		}
+	}
+	g_array_free(shown, TRUE);
+	g_rand_free(r);
+	message_list_free(&ml);
+}
+
 static void
 test_list_prune(void)
 {
@@ -1022,6 +1080,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tui/list/fields", test_list_fields);
 	g_test_add_func("/tui/list/sort-from", test_list_sort_from);
 	g_test_add_func("/tui/list/merge-batches", test_list_merge_batches);
+	g_test_add_func("/tui/list/merge-view", test_list_merge_view);
 	g_test_add_func("/tui/list/prune", test_list_prune);
 	g_test_add_func("/tui/thread/basic", test_thread_basic);
 	g_test_add_func("/tui/thread/first-screen", test_thread_first_screen);

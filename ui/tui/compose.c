@@ -649,7 +649,8 @@ compose_answer(struct tui *t, enum action a)
 	tui_info(t, _("Fetching the message to answer…"));
 	/* Its text is what a reply quotes and an inline forward carries: not
 	 * the 20 MB of attachments of a big one. */
-	viewer_fetch_shown(t, m->uid, m->size, original_done, an, g_free);
+	viewer_fetch_shown(t, m->uid, m->sizeless ? G_MAXUINT32 : m->size, original_done, an,
+			   g_free);
 }
 
 /* M */

@@ -61,7 +61,6 @@ strtab_clear(struct strtab *st)
 	if (st->strs != NULL)
 		g_ptr_array_free(st->strs, TRUE);
 	g_free(st->slots);
-	g_free(st->hashes);
 	strtab_init(st);
 }
 
@@ -69,25 +68,41 @@ static void
 strtab_grow(struct strtab *st)
 {
 	guint cap = st->cap != 0 ? st->cap * 2 : 1024;
-	guint32 *slots = g_new0(guint32, cap);
-	guint32 *hashes = g_new(guint32, cap);
+	struct strtab_slot *slots = g_new0(struct strtab_slot, cap);
 
 	for (guint old = 0; old < st->cap; old++) {
 		guint i;
 
-		if (st->slots[old] == 0)
+		if (st->slots[old].id == 0)
 			continue;
-		i = st->hashes[old] & (cap - 1);
-		while (slots[i] != 0)
+		i = st->slots[old].hash & (cap - 1);
+		while (slots[i].id != 0)
 			i = (i + 1) & (cap - 1);
 		slots[i] = st->slots[old];
-		hashes[i] = st->hashes[old];
 	}
 	g_free(st->slots);
-	g_free(st->hashes);
 	st->slots = slots;
-	st->hashes = hashes;
 	st->cap = cap;
+}
+
+static void
+strtab_start(struct strtab *st)
+{
+	if (st->strs != NULL)
+		return;
+	st->seed = g_random_int();
+	st->chunk = g_string_chunk_new(64 * 1024);
+	st->strs = g_ptr_array_new();
+	g_ptr_array_add(st->strs, NULL); /* id 0 */
+}
+
+/* Room for n strings without growing. */
+static void
+strtab_reserve(struct strtab *st, guint n)
+{
+	strtab_start(st);
+	while ((gsize)n * 4 >= (gsize)st->cap * 3)
+		strtab_grow(st);
 }
 
 guint32
@@ -98,28 +113,25 @@ strtab_intern(struct strtab *st, const char *s, gsize n)
 
 	if (s == NULL)
 		return 0;
-	if (st->strs == NULL) {
-		st->seed = g_random_int();
-		st->chunk = g_string_chunk_new(64 * 1024);
-		st->strs = g_ptr_array_new();
-		g_ptr_array_add(st->strs, NULL); /* id 0 */
-	}
+	strtab_start(st);
 	/* At most three slots in four used: probes stay short. */
 	if ((gsize)st->strs->len * 4 >= (gsize)st->cap * 3)
 		strtab_grow(st);
 	h = str_hash(st->seed, s, n);
 	i = h & (st->cap - 1);
-	while ((id = st->slots[i]) != 0) {
-		const char *have = st->strs->pdata[id];
+	while ((id = st->slots[i].id) != 0) {
+		if (st->slots[i].hash == h) {
+			const char *have = st->strs->pdata[id];
 
-		if (st->hashes[i] == h && strncmp(have, s, n) == 0 && have[n] == '\0')
-			return id;
+			if (strncmp(have, s, n) == 0 && have[n] == '\0')
+				return id;
+		}
 		i = (i + 1) & (st->cap - 1);
 	}
 	id = st->strs->len;
 	g_ptr_array_add(st->strs, g_string_chunk_insert_len(st->chunk, s, (gssize)n));
-	st->slots[i] = id;
-	st->hashes[i] = h;
+	st->slots[i].id = id;
+	st->slots[i].hash = h;
 	return id;
 }
 
@@ -155,7 +167,7 @@ uid_slot(const struct message_list *ml, guint32 uid)
 {
 	guint i = uid_home(ml, uid);
 
-	while (ml->uid_slots[i] != 0 && msg_at(ml, ml->uid_slots[i] - 1)->uid != uid)
+	while (ml->uid_slots[i].idx != 0 && ml->uid_slots[i].uid != uid)
 		i = (i + 1) & (ml->uid_cap - 1);
 	return i;
 }
@@ -163,16 +175,16 @@ uid_slot(const struct message_list *ml, guint32 uid)
 static void
 uid_grow(struct message_list *ml)
 {
-	guint32 *old = ml->uid_slots;
+	struct uid_slot *old = ml->uid_slots;
 	guint old_cap = ml->uid_cap;
 
 	if (old_cap == 0)
 		ml->uid_seed = g_random_int();
 	ml->uid_cap = old_cap != 0 ? old_cap * 2 : 1024;
-	ml->uid_slots = g_new0(guint32, ml->uid_cap);
+	ml->uid_slots = g_new0(struct uid_slot, ml->uid_cap);
 	for (guint i = 0; i < old_cap; i++)
-		if (old[i] != 0)
-			ml->uid_slots[uid_slot(ml, msg_at(ml, old[i] - 1)->uid)] = old[i];
+		if (old[i].idx != 0)
+			ml->uid_slots[uid_slot(ml, old[i].uid)] = old[i];
 	g_free(old);
 }
 
@@ -186,16 +198,16 @@ uid_delete(struct message_list *ml, guint i)
 		guint k;
 
 		j = (j + 1) & mask;
-		if (ml->uid_slots[j] == 0)
+		if (ml->uid_slots[j].idx == 0)
 			break;
-		k = uid_home(ml, msg_at(ml, ml->uid_slots[j] - 1)->uid);
+		k = uid_home(ml, ml->uid_slots[j].uid);
 		/* Move j back to i unless its home lies cyclically in (i, j]. */
 		if (i <= j ? (k <= i || k > j) : (k <= i && k > j)) {
 			ml->uid_slots[i] = ml->uid_slots[j];
 			i = j;
 		}
 	}
-	ml->uid_slots[i] = 0;
+	ml->uid_slots[i].idx = 0;
 }
 
 static guint32
@@ -396,17 +408,35 @@ count_msg(struct message_list *ml, const struct msg *m, int sign)
 		ml->unread += sign;
 }
 
+/* The size came for a message listed without: in the size order it
+ * moves, so everything is sorted again. */
+static void
+set_size(struct message_list *ml, struct msg *m, guint32 size)
+{
+	m->sizeless = 0;
+	if (m->size == size)
+		return;
+	m->size = size;
+	if (ml->sort == MESSAGE_SORT_SIZE_DESC) {
+		ml->resort = true;
+		ml->view_stale = true;
+	}
+}
+
 struct msg *
 message_list_add(struct message_list *ml, const struct imap_summary *s)
 {
 	struct msg *m = message_list_get(ml, s->uid);
 	guint32 idx;
+	guint i;
 	const char *p, *end;
 
 	if (m != NULL) {
 		message_list_set_flags(ml, m, s->flags);
 		if (s->preview != NULL)
 			message_list_set_preview(ml, m, s->preview);
+		if (m->sizeless)
+			set_size(ml, m, s->size);
 		m->kept = 1;
 		return m;
 	}
@@ -437,11 +467,40 @@ message_list_add(struct message_list *ml, const struct imap_summary *s)
 	keep_refs(ml, m, s->references, s->in_reply_to);
 	m->live = 1;
 	m->kept = 1;
-	ml->uid_slots[uid_slot(ml, m->uid)] = idx + 1;
+	i = uid_slot(ml, m->uid);
+	ml->uid_slots[i].uid = m->uid;
+	ml->uid_slots[i].idx = idx + 1;
 	ml->count++;
 	g_ptr_array_add(ml->pending, m);
 	count_msg(ml, m, 1);
 	return m;
+}
+
+struct msg *
+message_list_add_sizeless(struct message_list *ml, const struct imap_summary *s)
+{
+	struct msg *m = message_list_get(ml, s->uid);
+	/* known: the size it has (or its lack) stays; new: it has none yet */
+	guint8 sizeless = m != NULL ? m->sizeless : 1;
+
+	m = message_list_add(ml, s);
+	if (m != NULL)
+		m->sizeless = sizeless;
+	return m;
+}
+
+void
+message_list_reserve(struct message_list *ml, guint n)
+{
+	n = MIN(n, (guint)MESSAGE_LIST_MAX);
+	while ((gsize)n * 4 > (gsize)ml->uid_cap * 3)
+		uid_grow(ml);
+	/* Most messages have a Message-ID of their own; header values repeat
+	 * more (senders, and subjects of replies: 590,000 distinct in
+	 * 1,000,000 generated messages): room for half as many, a table
+	 * twice too big would cost its pages (8 MiB at 1,000,000). */
+	strtab_reserve(&ml->ids, n);
+	strtab_reserve(&ml->strings, n / 2);
 }
 
 struct msg *
@@ -452,7 +511,7 @@ message_list_get(struct message_list *ml, guint32 uid)
 	if (ml->uid_cap == 0 || uid == 0)
 		return NULL;
 	i = uid_slot(ml, uid);
-	return ml->uid_slots[i] != 0 ? msg_at(ml, ml->uid_slots[i] - 1) : NULL;
+	return ml->uid_slots[i].idx != 0 ? msg_at(ml, ml->uid_slots[i].idx - 1) : NULL;
 }
 
 guint
@@ -823,7 +882,10 @@ prepare_keys(struct message_list *ml)
 		ml->keys_sort = (int)ml->sort;
 }
 
-static void
+/* Returns how many messages at the start of all stayed where they were:
+ * a folder loading newest first in the date order adds its batches at
+ * the end, or close to it. */
+static guint
 merge_pending(struct message_list *ml)
 {
 	guint i, j, k;
@@ -834,11 +896,18 @@ merge_pending(struct message_list *ml)
 		ml->pending = g_ptr_array_new();
 		g_ptr_array_sort_with_data(ml->all, cmp_sort_ptr, ml);
 		ml->resort = false;
-		return;
+		return 0;
 	}
 	if (ml->pending->len == 0)
-		return;
+		return ml->all->len;
 	g_ptr_array_sort_with_data(ml->pending, cmp_sort_ptr, ml);
+	if (ml->all->len == 0 ||
+	    cmp_msgs(ml, ml->all->pdata[ml->all->len - 1], ml->pending->pdata[0]) <= 0) {
+		k = ml->all->len;
+		g_ptr_array_extend_and_steal(ml->all, ml->pending);
+		ml->pending = g_ptr_array_new();
+		return k;
+	}
 	/* In place, from the back: no second copy of the list. */
 	i = ml->all->len;
 	j = ml->pending->len;
@@ -851,6 +920,7 @@ merge_pending(struct message_list *ml)
 			ml->all->pdata[--k] = ml->pending->pdata[--j];
 	}
 	g_ptr_array_set_size(ml->pending, 0);
+	return k; /* where the first of them went: all before it stayed */
 }
 
 /* ---- the view ------------------------------------------------------------ */
@@ -862,11 +932,32 @@ visible(const struct message_list *ml, const struct msg *m)
 	       (ml->filter == NULL || g_hash_table_contains(ml->filter, GUINT_TO_POINTER(m->uid)));
 }
 
-static void
-rebuild_view(struct message_list *ml)
+/* The view's rows that come before all[from] (from > 0): the view is a
+ * sorted part of all (not threaded), so they are those that sort before. */
+static guint
+rows_before(struct message_list *ml, guint from)
 {
-	g_ptr_array_set_size(ml->view, 0);
-	for (guint i = 0; i < ml->all->len; i++) {
+	const struct msg *last = ml->all->pdata[from - 1];
+	guint lo = 0, hi = ml->view->len;
+
+	while (lo < hi) {
+		guint mid = lo + (hi - lo) / 2;
+
+		if (cmp_msgs(ml, ml->view->pdata[mid], last) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The view from all[from] on (from > 0: the view's rows for all[0..from)
+ * are there and stay; the rest is made again). */
+static void
+rebuild_view(struct message_list *ml, guint from)
+{
+	g_ptr_array_set_size(ml->view, from > 0 ? rows_before(ml, from) : 0);
+	for (guint i = from; i < ml->all->len; i++) {
 		struct msg *m = ml->all->pdata[i];
 
 		m->in_view = visible(ml, m);
@@ -900,6 +991,7 @@ bool
 message_list_refresh(struct message_list *ml)
 {
 	guint offset = ml->sel_row >= ml->top ? ml->sel_row - ml->top : 0;
+	guint kept;
 	gssize row;
 
 	if (!ml->view_stale && ml->pending->len == 0 && !ml->resort)
@@ -910,8 +1002,11 @@ message_list_refresh(struct message_list *ml)
 	    g_get_monotonic_time() - ml->thread_built < MESSAGE_LIST_THREAD_INTERVAL &&
 	    ml->view->len >= MAX(ml->height, 1))
 		return true;
-	merge_pending(ml);
-	rebuild_view(ml);
+	/* The rows of the messages that stayed in place stay: a folder
+	 * loading in batches costs each batch, not the folder so far
+	 * (1,000,000 messages: 500 batches). */
+	kept = merge_pending(ml);
+	rebuild_view(ml, ml->view_stale || ml->threaded ? 0 : kept);
 	ml->view_stale = false;
 	row = find_row(ml, ml->sel);
 	if (row < 0) {

@@ -231,6 +231,7 @@ struct tui {
 	guint cache_counts_source; /* the cached folders' counts, after the first screen */
 	guint cache_load_rows;  /* rows in the load's open transaction (cache.c) */
 	guint cache_load_timer; /* commits that transaction (cache.c) */
+	bool cache_had_rows;    /* the load's folder had cached rows before it (cache.c) */
 
 	/* the open folder */
 	char *folder;           /* NULL: none */
@@ -240,6 +241,8 @@ struct tui {
 	bool loaded;
 	bool reload;            /* reloading a folder already shown (reconnect) */
 	guint32 load_low;       /* lowest sequence number asked for so far */
+	bool load_from_top;     /* the first screen came without sizes: the load's
+				   first range goes from the top again */
 	/* conn.c's: the first screen's order asked of the server (ESORT,
 	 * THREAD); once a connection died with it in flight, not again */
 	bool order_asked;

@@ -786,7 +786,8 @@ static void
 viewer_fetch(struct tui *t, struct msg *m)
 {
 	t->viewer.loading = true;
-	if (m->size <= TUI_VIEW_WHOLE || t->viewer.no_structure)
+	/* a size not known yet may be any: the parts shown only */
+	if ((m->size <= TUI_VIEW_WHOLE && !m->sizeless) || t->viewer.no_structure)
 		fetch_whole(t, m, t->viewer.no_structure);
 	else
 		imap_client_fetch_parts(t->client, m->uid, IMAP_PARTS_STRUCTURE | IMAP_PARTS_HEADER,
