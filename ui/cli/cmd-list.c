@@ -539,6 +539,21 @@ cache_walk_cb(const struct imap_summary *row, void *ud)
 	return w->want == 0 || w->n < w->want;
 }
 
+/* The default order (newest first). */
+static bool
+by_date(const char *sort)
+{
+	return sort == NULL || strcmp(sort, "-date") == 0;
+}
+
+/* `list FOLDER --json` of every message in the default order: the path of
+ * list_json_print() (and of the rows a cold load keeps for it). */
+static bool
+whole_json(const char *sort, const char *limit, bool json)
+{
+	return json && limit == NULL && by_date(sort);
+}
+
 /* `list` over a cached folder without loading it: the default order
  * (-date) streams straight from the store, LIMIT rows at most; another
  * order with --limit takes the newest LIMIT and sorts only those.
@@ -558,7 +573,7 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 
 	if (limit != NULL && !g_ascii_string_to_unsigned(limit, 10, 1, CLI_LIMIT_MAX, &n, NULL))
 		return 1; /* cli_sort_limit() says why */
-	if (sort != NULL && strcmp(sort, "-date") != 0 && n == 0)
+	if (!by_date(sort) && n == 0)
 		return 1;
 	if (store_overlay_new(ctx->store, folder, uidvalidity, &ov, &err) < 0) {
 		rc = cli_fail(TERN_ERR_NO, "%s", err->message);
@@ -569,11 +584,11 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	w.want = (guint)n;
 	/* rows a queued move hides are read and skipped */
 	rows = n == 0 ? 0 : (guint)MIN(n + store_overlay_moved(ov), (guint64)G_MAXUINT);
-	if ((sort == NULL || strcmp(sort, "-date") == 0) && n == 0 && json) {
+	if (whole_json(sort, limit, json)) {
 		/* the rows a cold load has just written, as it wrote them */
 		rc = list_json_print(ctx->store, folder, uidvalidity, ctx->sync_whole ? seen : NULL,
 				     ov, stdout, &err);
-	} else if (sort == NULL || strcmp(sort, "-date") == 0) {
+	} else if (by_date(sort)) {
 		list_out_begin(&o, json, stdout);
 		w.out = &o;
 		rc = store_messages_by_date(ctx->store, folder, uidvalidity, rows, cache_walk_cb,
@@ -907,8 +922,8 @@ watch_whole_list(struct cli_ctx *ctx, struct cli_args *args, bool search)
 	const char *sort = cli_args_get(args, "sort");
 	struct list_json *w;
 
-	if (search || ctx->store == NULL || ctx->offline || !cli_args_has(args, "json") ||
-	    cli_args_get(args, "limit") != NULL || (sort != NULL && strcmp(sort, "-date") != 0))
+	if (search || ctx->store == NULL || ctx->offline ||
+	    !whole_json(sort, cli_args_get(args, "limit"), cli_args_has(args, "json")))
 		return NULL;
 	w = list_json_new();
 	store_set_row_observer(ctx->store, list_json_keep, w);
