@@ -902,7 +902,10 @@ checkpoint_thread(gpointer data)
 	char *path = data;
 	sqlite3 *db = NULL;
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK)
+	/* A new connection learns that the file is in WAL mode when it first
+	 * reads it: checkpointed before, it did nothing (SQLite said OK). */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL, NULL) == SQLITE_OK)
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	sqlite3_close(db);
 	g_free(path);
@@ -921,6 +924,19 @@ checkpoint_join(struct store *s)
 		sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
 }
 
+void
+store_checkpoint_background(struct store *s)
+{
+	if (s->read_only)
+		return;
+	checkpoint_join(s); /* one at a time */
+	/* Automatic checkpoints stay off until it is joined (the next load's
+	 * end, or store_free()): the next commit here would run one of the
+	 * whole WAL itself. */
+	sqlite3_wal_autocheckpoint(s->db, 0);
+	s->checkpointer = g_thread_new("tern-checkpoint", checkpoint_thread, g_strdup(s->path));
+}
+
 int
 store_bulk_end_background(struct store *s, GError **error)
 {
@@ -929,16 +945,10 @@ store_bulk_end_background(struct store *s, GError **error)
 	if (!s->bulk)
 		return rc;
 	s->bulk = false;
-	checkpoint_join(s); /* one at a time */
-	if (rc == 0 && !s->in_txn) {
-		/* Automatic checkpoints stay off until it is joined (the next
-		 * load's end, or store_free()): the next commit here would
-		 * run one of the whole WAL itself. */
-		s->checkpointer = g_thread_new("tern-checkpoint", checkpoint_thread,
-					       g_strdup(s->path));
-	} else {
+	if (rc == 0 && !s->in_txn)
+		store_checkpoint_background(s);
+	else
 		sqlite3_wal_autocheckpoint(s->db, STORE_AUTOCHECKPOINT_PAGES);
-	}
 	return rc;
 }
 

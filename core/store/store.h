@@ -111,6 +111,10 @@ int store_bulk_end(struct store *s, GError **error);
  * checkpoints resume once the thread is joined (by the next bulk end, or
  * store_free(), which waits for it). */
 int store_bulk_end_background(struct store *s, GError **error);
+/* That thread alone, for rows another connection of s's file committed
+ * (core/store/writer.c): the WAL they left is copied back while the caller
+ * goes on, instead of by the caller's next commit. A no-op read-only. */
+void store_checkpoint_background(struct store *s);
 
 /* ---- Folders ---------------------------------------------------------- */
 

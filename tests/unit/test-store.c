@@ -4,6 +4,7 @@
 
 #include "core/common.h"
 
+#include <glib/gstdio.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -972,6 +973,16 @@ test_bulk(void)
 	g_free(path);
 }
 
+/* Bytes of the database file itself (its WAL aside). */
+static goffset
+file_size(const char *path)
+{
+	GStatBuf st;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	return (goffset)st.st_size;
+}
+
 /* store_bulk_end_background(): the rows are committed when it returns;
  * the store goes on working (and a second load ends) while its checkpoint
  * runs in a thread; store_free() waits for it. */
@@ -983,8 +994,10 @@ test_bulk_background(void)
 	struct store_folder f = { .uidvalidity = 1 };
 	GError *err = NULL;
 	GArray *uids = NULL;
+	goffset before;
 
 	g_assert_cmpint(store_folder_set(s, "Load", &f, &err), ==, 0);
+	before = file_size(path);
 	for (guint32 round = 0; round < 2; round++) {
 		g_assert_cmpint(store_bulk_begin(s, &err), ==, 0);
 		for (guint32 from = 1; from <= 3000; from += 500)
@@ -1002,7 +1015,11 @@ test_bulk_background(void)
 		g_assert_cmpuint(uids->len, ==, (round + 1) * 3000);
 		g_clear_pointer(&uids, g_array_unref);
 	}
-	store_free(&s);
+	store_free(&s); /* joins the checkpoint; not the last connection */
+	/* the checkpoint copied the load into the file: it did not leave it
+	 * all to the last connection's close (a connection of its own knew
+	 * nothing of the WAL before it read the file) */
+	g_assert_cmpint(file_size(path), >, before + 6000 * 100);
 	g_assert_cmpint(store_messages_uids(other, "Load", 1, &uids, &err), ==, 0);
 	g_assert_cmpuint(uids->len, ==, 6000);
 	g_clear_pointer(&uids, g_array_unref);
@@ -1054,8 +1071,10 @@ test_writer(void)
 	GError *err = NULL;
 	GArray *sums = NULL;
 	gint64 deadline;
+	goffset before;
 
 	g_assert_cmpint(store_folder_set(s, "W", &f, &err), ==, 0);
+	before = file_size(path);
 	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
 	g_assert_no_error(err);
 	put_range_writer(w, 1, 1000);
@@ -1088,8 +1107,11 @@ test_writer(void)
 	g_clear_error(&err);
 	store_rollback(other);
 	g_assert_cmpuint(uids_now(other, "W"), ==, 25000);
-	store_free(&other);
+	/* the WAL the writer left was copied back by the caller's background
+	 * checkpoint, before the last connection's close would */
 	store_free(&s);
+	g_assert_cmpint(file_size(path), >, before + 25000 * 100);
+	store_free(&other);
 	g_free(path);
 }
 
