@@ -33,6 +33,8 @@
 
 #include "core/common.h"
 
+#include <string.h>
+
 /* ======================================================================== */
 /* Errors                                                                   */
 /* ======================================================================== */
@@ -210,8 +212,16 @@ struct imap_arg {
 /* Type helpers (NULL-safe). */
 bool imap_arg_is_string(const struct imap_arg *arg);  /* STRING or LITERAL */
 bool imap_arg_is_astring(const struct imap_arg *arg); /* ATOM, STRING or LITERAL */
-/* True when arg is an ATOM equal to word, ignoring ASCII case. */
-bool imap_arg_atom_is(const struct imap_arg *arg, const char *word);
+/* True when arg is an ATOM equal to word, ignoring ASCII case. Inline:
+ * word is nearly always a literal, whose length is then known, so the
+ * decoder's chain of item names (eight a message in a folder's load)
+ * compares only the one of the right length. */
+static inline bool
+imap_arg_atom_is(const struct imap_arg *arg, const char *word)
+{
+	return arg != NULL && arg->type == IMAP_ARG_ATOM && strlen(word) == arg->len &&
+	       g_ascii_strcasecmp(arg->data, word) == 0;
+}
 /* For nstring positions: NULL for NIL, the data for an astring, and
  * *ok_r = false for anything else (a list). */
 const char *imap_arg_nstring(const struct imap_arg *arg, bool *ok_r);

@@ -168,13 +168,6 @@ imap_arg_is_astring(const struct imap_arg *arg)
 	return arg != NULL && (arg->type == IMAP_ARG_ATOM || imap_arg_is_string(arg));
 }
 
-bool
-imap_arg_atom_is(const struct imap_arg *arg, const char *word)
-{
-	return arg != NULL && arg->type == IMAP_ARG_ATOM && strlen(word) == arg->len &&
-	       g_ascii_strcasecmp(arg->data, word) == 0;
-}
-
 const char *
 imap_arg_nstring(const struct imap_arg *arg, bool *ok_r)
 {

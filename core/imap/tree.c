@@ -65,14 +65,46 @@ count_arg(struct cursor *c)
 	return 0;
 }
 
+/* The bytes of a quoted string from c->pos (after the opening quote) that
+ * need no unescaping: up to the first '"', '\\', CR, LF or NUL. */
+static size_t
+quoted_run(const struct cursor *c)
+{
+	size_t p = c->pos;
+
+	while (p < c->len) {
+		char ch = c->s[p];
+
+		if (ch == '"' || ch == '\\' || ch == '\r' || ch == '\n' || ch == '\0')
+			break;
+		p++;
+	}
+	return p - c->pos;
+}
+
 static int
 read_quoted(struct cursor *c, struct imap_arg *arg)
 {
-	g_string_truncate(c->tmp, 0);
+	size_t run;
+
 	c->pos++;
+	/* Most quoted strings (a PREVIEW, an INTERNALDATE) have no escape:
+	 * copied once from the response, not a byte at a time. */
+	run = quoted_run(c);
+	if (c->pos + run < c->len && c->s[c->pos + run] == '"') {
+		arg->type = IMAP_ARG_STRING;
+		arg->data = imap_resp_strdup(c->resp, c->s + c->pos, run);
+		arg->len = run;
+		c->pos += run + 1;
+		return 0;
+	}
+	g_string_truncate(c->tmp, 0);
 	for (;;) {
 		unsigned char ch;
 
+		run = quoted_run(c);
+		g_string_append_len(c->tmp, c->s + c->pos, (gssize)run);
+		c->pos += run;
 		if (c->pos >= c->len)
 			return cur_fail(c, _("unterminated quoted string"));
 		ch = (unsigned char)c->s[c->pos++];
@@ -84,12 +116,12 @@ read_quoted(struct cursor *c, struct imap_arg *arg)
 			ch = (unsigned char)c->s[c->pos++];
 			if (ch != '\\' && ch != '"')
 				return cur_fail(c, _("bad escape in quoted string"));
+			g_string_append_c(c->tmp, (char)ch);
 		} else if (ch == '\r' || ch == '\n') {
 			return cur_fail(c, _("unterminated quoted string"));
-		} else if (ch == '\0') {
+		} else {
 			return cur_fail(c, _("NUL in quoted string"));
 		}
-		g_string_append_c(c->tmp, (char)ch);
 	}
 	arg->type = IMAP_ARG_STRING;
 	arg->data = imap_resp_strdup(c->resp, c->tmp->str, c->tmp->len);
