@@ -1553,8 +1553,11 @@ keywords_join(char **keywords)
 }
 
 /* ?21 and ?22: From and Subject as list prints them, decoded once here
- * rather than on every read. shown[i] is the text bound (NULL for none);
- * what was decoded is in dec[i], which the caller frees after the step. */
+ * rather than on every read; NULL when that is the raw column itself
+ * (list_text() knows it again in one pass): most are, and the copy was a
+ * twelfth of a cold load's row. shown[i] is the text shown (NULL for
+ * none); what was decoded is in dec[i], which the caller frees after the
+ * step. */
 static void
 bind_list_text(sqlite3_stmt *st, const struct imap_summary *m, const char *shown[2],
 	       char *dec[2])
@@ -1567,13 +1570,12 @@ bind_list_text(sqlite3_stmt *st, const struct imap_summary *m, const char *shown
 		dec[i] = NULL;
 		shown[i] = NULL;
 		/* nearly always: the decoded text is the raw one */
-		if (text_header_is_plain(raw[i], &len)) {
+		if (raw[i] == NULL || text_header_is_plain(raw[i], &len)) {
 			shown[i] = raw[i];
-			sqlite3_bind_text(st, 21 + i, raw[i], (int)len, SQLITE_STATIC);
+			sqlite3_bind_null(st, 21 + i);
 			continue;
 		}
-		if (raw[i] != NULL)
-			shown[i] = dec[i] = text_decode_header_utf8(raw[i]);
+		shown[i] = dec[i] = text_decode_header_utf8(raw[i]);
 		bind_text(st, 21 + i, shown[i]);
 	}
 }
@@ -1979,19 +1981,21 @@ store_messages_by_date(struct store *s, const char *folder, guint32 uidvalidity,
 	return walk_rows(s, st, fn, ud, error);
 }
 
-/* Column i as text, or the decoded raw column j for rows written before
+/* Column i as text, or else the raw column j: as it is when it is plain
+ * (bind_list_text() stores none then), decoded for rows written before
  * schema 6 (then *tmp holds it; the caller frees). */
 static const char *
 list_text(sqlite3_stmt *st, int i, int j, char **tmp)
 {
 	const char *t = (const char *)sqlite3_column_text(st, i);
 	const char *raw;
+	size_t len;
 
 	if (t != NULL)
 		return t;
 	raw = (const char *)sqlite3_column_text(st, j);
-	if (raw == NULL)
-		return NULL;
+	if (raw == NULL || text_header_is_plain(raw, &len))
+		return raw; /* bind_list_text() left it out */
 	*tmp = text_decode_header_utf8(raw);
 	return *tmp;
 }

@@ -595,6 +595,20 @@ test_list(void)
 			"dec(=?UTF-8?Q?J=C3=B6rg?= <u5@example.com>)|dec(subject \xef\xbf\xbd 5)");
 	g_assert_cmpstr(list_row(&e, 7), ==, "0|-|1699999993|-300|1007|"
 			"dec(=?UTF-8?Q?J=C3=B6rg?= <u7@example.com>)|-");
+	/* a plain From and Subject are not stored twice, and list as they are */
+	{
+		struct imap_summary m = { .uid = 1, .from = "a@b.example", .subject = "Plain",
+					  .date = 1, .size = 1 };
+		struct list_seen p = { .rows = g_hash_table_new_full(NULL, NULL, NULL, g_free) };
+
+		g_assert_cmpint(store_folder_set(s, "P", &f, &err), ==, 0);
+		g_assert_cmpint(store_messages_put(s, "P", 5, &m, 1, &err), ==, 0);
+		g_assert_cmpint(sql_int(path, "SELECT count(*) FROM messages WHERE subject = 'Plain' "
+					"AND list_from IS NULL AND list_subject IS NULL"), ==, 1);
+		g_assert_cmpint(store_messages_list(s, "P", 5, list_cb, &p, &err), ==, 0);
+		g_assert_cmpstr(list_row(&p, 1), ==, "0|-|1|0|1|a@b.example|Plain");
+		g_hash_table_unref(p.rows);
+	}
 	/* a row written before the decoded columns existed */
 	sql_exec(path, "UPDATE messages SET list_from = NULL, list_subject = NULL WHERE uid = 2");
 	/* a flag change, a removal */
