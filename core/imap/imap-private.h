@@ -17,6 +17,8 @@ int imap_fail(GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF(3, 4
 struct imap_response *imap_response_new(GBytes *raw);
 /* Zeroed memory freed with the response. */
 void *imap_resp_alloc(struct imap_response *resp, size_t size);
+/* A copy of size bytes freed with the response. */
+void *imap_resp_memdup(struct imap_response *resp, const void *data, size_t size);
 /* A NUL-terminated copy freed with the response. */
 const char *imap_resp_strdup(struct imap_response *resp, const char *s, size_t len);
 /* Keeps a GBytes reference until the response is freed (takes ownership). */

@@ -624,9 +624,9 @@ struct imap_response {
 	 * literal is followed by one extra NUL byte). Transfer none. */
 	GBytes *raw;
 	/* private */
-	GPtrArray *priv_allocs;  /* g_free */
-	GPtrArray *priv_bytes;   /* g_bytes_unref */
-	GStringChunk *priv_strings;
+	struct imap_resp_block *priv_arena; /* parser.c's response memory */
+	GPtrArray *priv_allocs;  /* g_free, or NULL */
+	GPtrArray *priv_bytes;   /* g_bytes_unref, or NULL */
 };
 
 /* Frees a response and everything it points to; sets *resp to NULL. */

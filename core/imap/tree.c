@@ -11,6 +11,10 @@
 
 #include "core/imap/imap-private.h"
 
+/* Elements of open lists a cursor holds without an allocation: a FETCH
+ * of a folder's summaries has some twenty. */
+#define CURSOR_STACK_OWN 64
+
 struct cursor {
 	struct imap_response *resp;
 	const struct imap_limits *limits;
@@ -19,13 +23,31 @@ struct cursor {
 	size_t base; /* offset of s in resp->raw, for literals */
 	bool allow_literals;
 	unsigned n_args;
-	GString *tmp;
+	GString *tmp; /* a quoted string with escapes, made when one comes */
 	/* the elements of the lists being read, innermost last: each list
 	 * takes its own off the top, once, at the exact size (a list grown
-	 * on its own reallocated a tenth of a big FETCH's parse time) */
-	GArray *stack;
+	 * on its own reallocated a tenth of a big FETCH's parse time); in
+	 * the cursor itself until a response has more than it holds */
+	struct imap_arg *stack;
+	size_t stack_len, stack_cap;
+	struct imap_arg stack_own[CURSOR_STACK_OWN];
 	GError **error;
 };
+
+/* Appends arg to the stack. */
+static void
+stack_push(struct cursor *c, const struct imap_arg *arg)
+{
+	if (c->stack_len == c->stack_cap) {
+		size_t cap = c->stack_cap * 2;
+
+		if (c->stack == c->stack_own)
+			c->stack = g_memdup2(c->stack_own, sizeof c->stack_own);
+		c->stack = g_renew(struct imap_arg, c->stack, cap);
+		c->stack_cap = cap;
+	}
+	c->stack[c->stack_len++] = *arg;
+}
 
 /* At the final (CR)LF of the response, or at the end of a text. */
 static bool
@@ -98,6 +120,8 @@ read_quoted(struct cursor *c, struct imap_arg *arg)
 		c->pos += run + 1;
 		return 0;
 	}
+	if (c->tmp == NULL)
+		c->tmp = g_string_new(NULL);
 	g_string_truncate(c->tmp, 0);
 	for (;;) {
 		unsigned char ch;
@@ -238,7 +262,7 @@ static int
 read_list(struct cursor *c, unsigned depth, bool in_list, struct imap_arg **children_r,
 	  size_t *n_r)
 {
-	guint base = c->stack->len;
+	size_t base = c->stack_len;
 	int ret = -1;
 
 	for (;;) {
@@ -263,7 +287,7 @@ read_list(struct cursor *c, unsigned depth, bool in_list, struct imap_arg **chil
 		}
 		if (read_token(c, depth, &arg) < 0)
 			goto out;
-		g_array_append_val(c->stack, arg);
+		stack_push(c, &arg);
 		if (!cur_at_end(c) && c->s[c->pos] != ' ' && c->s[c->pos] != ')' &&
 		    c->s[c->pos] != '(') {
 			cur_fail(c, _("missing space between arguments"));
@@ -272,14 +296,14 @@ read_list(struct cursor *c, unsigned depth, bool in_list, struct imap_arg **chil
 	}
 	ret = 0;
 out:
-	*n_r = c->stack->len - base;
+	*n_r = c->stack_len - base;
 	*children_r = NULL;
 	if (*n_r > 0) {
-		*children_r = g_memdup2(&g_array_index(c->stack, struct imap_arg, base),
-					*n_r * sizeof(struct imap_arg));
-		g_ptr_array_add(c->resp->priv_allocs, *children_r);
+		*children_r = imap_resp_memdup(c->resp,
+					       &c->stack[base],
+					       *n_r * sizeof(struct imap_arg));
 	}
-	g_array_set_size(c->stack, base);
+	c->stack_len = base;
 	return ret;
 }
 
@@ -392,6 +416,13 @@ read_status(struct cursor *c, size_t word_len)
 	return read_resp_text(c, &resp->u.status.code, &resp->u.status.text);
 }
 
+/* Whether the len bytes at the cursor are word, ignoring ASCII case. */
+static bool
+word_is(const struct cursor *c, size_t len, const char *word)
+{
+	return strlen(word) == len && g_ascii_strncasecmp(c->s + c->pos, word, len) == 0;
+}
+
 static int
 read_untagged(struct cursor *c)
 {
@@ -399,15 +430,11 @@ read_untagged(struct cursor *c)
 	size_t word_len = peek_word(c);
 	struct imap_arg *args;
 	size_t n;
-	char *up;
 
-	up = g_ascii_strup(c->s + c->pos, (gssize)word_len);
-	if (strcmp(up, "OK") == 0 || strcmp(up, "NO") == 0 || strcmp(up, "BAD") == 0 ||
-	    strcmp(up, "BYE") == 0 || strcmp(up, "PREAUTH") == 0) {
-		g_free(up);
+	if (word_is(c, word_len, "OK") || word_is(c, word_len, "NO") ||
+	    word_is(c, word_len, "BAD") || word_is(c, word_len, "BYE") ||
+	    word_is(c, word_len, "PREAUTH"))
 		return read_status(c, word_len);
-	}
-	g_free(up);
 	if (read_list(c, 0, false, &args, &n) < 0)
 		return -1;
 	resp->args = args;
@@ -421,21 +448,29 @@ static void
 cursor_init(struct cursor *c, struct imap_response *resp, const struct imap_limits *limits,
 	    const char *s, size_t len, GError **error)
 {
-	memset(c, 0, sizeof(*c));
+	/* field by field: stack_own needs no zeroing */
 	c->resp = resp;
 	c->limits = limits;
 	c->s = s;
+	c->pos = 0;
 	c->len = len;
-	c->tmp = g_string_new(NULL);
-	c->stack = g_array_sized_new(FALSE, FALSE, sizeof(struct imap_arg), 64);
+	c->base = 0;
+	c->allow_literals = false;
+	c->n_args = 0;
+	c->tmp = NULL;
+	c->stack = c->stack_own;
+	c->stack_len = 0;
+	c->stack_cap = CURSOR_STACK_OWN;
 	c->error = error;
 }
 
 static void
 cursor_clear(struct cursor *c)
 {
-	g_string_free(c->tmp, TRUE);
-	g_array_unref(c->stack);
+	if (c->tmp != NULL)
+		g_string_free(c->tmp, TRUE);
+	if (c->stack != c->stack_own)
+		g_free(c->stack);
 }
 
 int
