@@ -14,6 +14,16 @@
 #include <string.h>
 
 #include "core/imap/imap.h"
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#ifdef TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
 #include "tests/unit/test-imap-dump.h"
 
 static const char *const transcripts[] = {
@@ -501,6 +511,31 @@ test_preview(void)
 	}
 }
 
+/* A response's pieces share blocks (parser.c): under AddressSanitizer the
+ * bytes after each piece stay poisoned, so a read past a string or a list
+ * is caught as with an allocation each. Elsewhere nothing to check. */
+static void
+test_arena_bounds(void)
+{
+#ifdef TEST_ASAN
+	const char *text = "* 1 FETCH (UID 5 FLAGS (\\Seen) PREVIEW \"hello\")\r\n";
+	struct imap_response *r = parse_one(text, strlen(text), false);
+	const char *pv = r->u.fetch.preview;
+	const struct imap_arg *items = &r->args[2];
+
+	g_assert_cmpstr(pv, ==, "hello");
+	g_assert_false(__asan_address_is_poisoned(pv + 5));
+	g_assert_true(__asan_address_is_poisoned(pv + 6));
+	g_assert_cmpuint(items->n_children, ==, 6);
+	g_assert_true(__asan_address_is_poisoned(items->children + items->n_children));
+	g_assert_true(__asan_address_is_poisoned(items->children[0].data +
+						 items->children[0].len + 1));
+	imap_response_free(&r);
+#else
+	g_test_skip("not built with AddressSanitizer");
+#endif
+}
+
 /* A 100 KB preview (a hostile server): cut at IMAP_PREVIEW_MAX_CHARS
  * characters, whatever their width in bytes. */
 static void
@@ -829,6 +864,7 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/parser/bad-rows", test_bad_rows);
 	g_test_add_func("/imap/parser/preview", test_preview);
 	g_test_add_func("/imap/parser/preview-long", test_preview_long);
+	g_test_add_func("/imap/parser/arena-bounds", test_arena_bounds);
 	g_test_add_func("/imap/parser/endless-line", test_endless_line);
 	g_test_add_func("/imap/parser/line-cap-across-literals", test_line_cap_across_literals);
 	g_test_add_func("/imap/parser/literal-total-cap", test_literal_total_cap);
