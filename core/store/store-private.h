@@ -23,4 +23,24 @@ bool store_in_txn(struct store *s);
 /* The folder's id, 0 when it is not cached, -1 on error. */
 gint64 store_folder_id(struct store *s, const char *folder, GError **error);
 
+/* The keywords column: space-separated, cut at STORE_KEYWORDS_MAX bytes;
+ * NULL for none. Transfer full. */
+char *store_keywords_join(char **keywords);
+/* From and Subject as the list shows them (the columns list_from and
+ * list_subject): dec[i] decoded, or NULL when the raw text is shown as it
+ * is (or there is none). The caller frees both. */
+void store_list_texts(const struct imap_summary *m, char *dec[2]);
+/* Shows m to s's row observer (store_set_row_observer()) as
+ * store_messages_list() would read it back, keywords joined and dec as
+ * store_list_texts() made them. */
+void store_observe_row(struct store *s, const struct imap_summary *m, const char *keywords,
+		       char *const dec[2]);
+/* store_messages_put() with each row's list texts made already by
+ * store_list_texts() (listed[i]), and no row shown to the observer: the
+ * cache writer (writer.c) makes and shows them on the thread that reads
+ * the server, which has the CPU to spare, and writes them on its own. */
+int store_messages_put_listed(struct store *s, const char *folder, guint32 uidvalidity,
+			      const struct imap_summary *sums, char *const (*listed)[2], guint n,
+			      GError **error);
+
 #endif

@@ -1539,8 +1539,8 @@ need_folder(struct store *s, const char *folder, GError **error)
 	return id > 0 ? id : -1;
 }
 
-static char *
-keywords_join(char **keywords)
+char *
+store_keywords_join(char **keywords)
 {
 	char *joined;
 
@@ -1552,32 +1552,40 @@ keywords_join(char **keywords)
 	return joined;
 }
 
-/* ?21 and ?22: From and Subject as list prints them, decoded once here
- * rather than on every read; NULL when that is the raw column itself
- * (list_text() knows it again in one pass): most are, and the copy was a
- * twelfth of a cold load's row. shown[i] is the text shown (NULL for
- * none); what was decoded is in dec[i], which the caller frees after the
- * step. */
-static void
-bind_list_text(sqlite3_stmt *st, const struct imap_summary *m, const char *shown[2],
-	       char *dec[2])
+/* ?21 and ?22: From and Subject as list prints them, decoded once when
+ * written rather than on every read; NULL when that is the raw column
+ * itself (list_text() knows it again in one pass): most are, and the copy
+ * was a twelfth of a cold load's row. dec[i] is the decoded text or NULL;
+ * the caller frees them. */
+void
+store_list_texts(const struct imap_summary *m, char *dec[2])
 {
 	const char *raw[2] = { m->from, m->subject };
 
 	for (int i = 0; i < 2; i++) {
 		size_t len;
 
-		dec[i] = NULL;
-		shown[i] = NULL;
 		/* nearly always: the decoded text is the raw one */
-		if (raw[i] == NULL || text_header_is_plain(raw[i], &len)) {
-			shown[i] = raw[i];
-			sqlite3_bind_null(st, 21 + i);
-			continue;
-		}
-		shown[i] = dec[i] = text_decode_header_utf8(raw[i]);
-		bind_text(st, 21 + i, shown[i]);
+		dec[i] = raw[i] == NULL || text_header_is_plain(raw[i], &len)
+				 ? NULL
+				 : text_decode_header_utf8(raw[i]);
 	}
+}
+
+void
+store_observe_row(struct store *s, const struct imap_summary *m, const char *keywords,
+		  char *const dec[2])
+{
+	/* as store_messages_list() reads it back */
+	struct store_list_row r = {
+		.uid = m->uid, .flags = m->flags & ~(guint)IMAP_FLAG_RECENT,
+		.keywords = keywords, .date = m->date, .date_tz = m->date_tz, .size = m->size,
+		.from = dec[0] != NULL ? dec[0] : m->from,
+		.subject = dec[1] != NULL ? dec[1] : m->subject, .preview = m->preview,
+	};
+
+	if (s->observer != NULL)
+		s->observer(&r, s->observer_ud);
 }
 
 /* Whether any message of the folder has a row in the full-text index:
@@ -1605,13 +1613,14 @@ fts_folder_indexed(struct store *s, gint64 id, GError **error)
  * so this message's headers may have to go in too. */
 static int
 put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
-	const struct imap_summary *m, bool indexed, GError **error)
+	const struct imap_summary *m, char *const listed[2], bool indexed, GError **error)
 {
-	char *kw = keywords_join(m->keywords);
-	const char *shown[2];
-	char *dec[2];
+	char *kw = store_keywords_join(m->keywords);
+	char *dec[2] = { NULL, NULL };
 	int rc;
 
+	if (listed == NULL)
+		store_list_texts(m, dec);
 	sqlite3_reset(st);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, uidvalidity);
@@ -1633,19 +1642,12 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_text(st, 18, m->message_id);
 	bind_text(st, 19, m->in_reply_to);
 	bind_text(st, 20, m->references);
-	bind_list_text(st, m, shown, dec);
+	bind_text(st, 21, listed != NULL ? listed[0] : dec[0]);
+	bind_text(st, 22, listed != NULL ? listed[1] : dec[1]);
 	bind_text(st, 23, m->preview);
 	rc = step_done(s, st, error);
-	if (rc == 0 && s->observer != NULL) {
-		/* as store_messages_list() reads it back */
-		struct store_list_row r = {
-			.uid = m->uid, .flags = m->flags & ~(guint)IMAP_FLAG_RECENT,
-			.keywords = kw, .date = m->date, .date_tz = m->date_tz, .size = m->size,
-			.from = shown[0], .subject = shown[1], .preview = m->preview,
-		};
-
-		s->observer(&r, s->observer_ud);
-	}
+	if (rc == 0 && listed == NULL)
+		store_observe_row(s, m, kw, dec);
 	g_free(kw);
 	g_free(dec[0]);
 	g_free(dec[1]);
@@ -1654,9 +1656,11 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	return indexed ? fts_put_headers(s, id, uidvalidity, m, error) : 0;
 }
 
-int
-store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
-		   const struct imap_summary *sums, guint n, GError **error)
+/* store_messages_put(), with the list texts of each row made already
+ * (listed[i], as store_list_texts()) or made here (listed NULL). */
+static int
+messages_put(struct store *s, const char *folder, guint32 uidvalidity,
+	     const struct imap_summary *sums, char *const (*listed)[2], guint n, GError **error)
 {
 	sqlite3_stmt *st;
 	gint64 id;
@@ -1674,8 +1678,24 @@ store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
 	if (st == NULL)
 		rc = -1;
 	for (guint i = 0; rc == 0 && i < n; i++)
-		rc = put_one(s, st, id, uidvalidity, &sums[i], indexed == 1, error);
+		rc = put_one(s, st, id, uidvalidity, &sums[i], listed != NULL ? listed[i] : NULL,
+			     indexed == 1, error);
 	return txn_end(s, own, rc, error);
+}
+
+int
+store_messages_put_listed(struct store *s, const char *folder, guint32 uidvalidity,
+			  const struct imap_summary *sums, char *const (*listed)[2], guint n,
+			  GError **error)
+{
+	return messages_put(s, folder, uidvalidity, sums, listed, n, error);
+}
+
+int
+store_messages_put(struct store *s, const char *folder, guint32 uidvalidity,
+		   const struct imap_summary *sums, guint n, GError **error)
+{
+	return messages_put(s, folder, uidvalidity, sums, NULL, n, error);
 }
 
 int
@@ -1715,7 +1735,7 @@ store_messages_set_flags(struct store *s, const char *folder, guint32 uidvalidit
 	if (st == NULL)
 		rc = -1;
 	for (guint i = 0; rc == 0 && i < n; i++) {
-		char *kw = keywords_join(sums[i].keywords);
+		char *kw = store_keywords_join(sums[i].keywords);
 
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, id);
