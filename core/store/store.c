@@ -686,6 +686,20 @@ move_aside(const char *path)
 	g_free(aside);
 }
 
+/* Once, before SQLite's first connection: no memory statistics, which
+ * took a global mutex around each of its allocations (tern reads none;
+ * the cache writer and the reading thread contended for it). */
+static void
+library_init(void)
+{
+	static gsize done;
+
+	if (g_once_init_enter(&done)) {
+		sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+		g_once_init_leave(&done, 1);
+	}
+}
+
 int
 store_open(const char *path, unsigned flags, struct store **store_r, char **warning_r,
 	   GError **error)
@@ -693,6 +707,7 @@ store_open(const char *path, unsigned flags, struct store **store_r, char **warn
 	struct store *s;
 	int rc;
 
+	library_init();
 	*store_r = NULL;
 	if (warning_r != NULL)
 		*warning_r = NULL;
