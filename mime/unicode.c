@@ -115,31 +115,39 @@ enum unicode_form { FORM_NONE, FORM_UTF8, FORM_16LE, FORM_16BE, FORM_32LE, FORM_
 
 struct unicode_label {
 	const char *label;
+	size_t len;
 	enum unicode_form form; /* FORM_NONE: byte order unknown */
 	unsigned unit;          /* 2 or 4 */
 };
 
+#define L(label) label, sizeof(label) - 1
 static const struct unicode_label unicode_labels[] = {
-	{ "utf-16", FORM_NONE, 2 },	  { "utf16", FORM_NONE, 2 },
-	{ "ucs-2", FORM_NONE, 2 },	  { "ucs2", FORM_NONE, 2 },
-	{ "unicode", FORM_NONE, 2 },	  { "csunicode", FORM_NONE, 2 },
-	{ "iso-10646-ucs-2", FORM_NONE, 2 }, { "unicodefeff", FORM_16LE, 2 },
-	{ "utf-16le", FORM_16LE, 2 },	  { "utf16le", FORM_16LE, 2 },
-	{ "ucs-2le", FORM_16LE, 2 },	  { "utf-16be", FORM_16BE, 2 },
-	{ "utf16be", FORM_16BE, 2 },	  { "ucs-2be", FORM_16BE, 2 },
-	{ "unicodefffe", FORM_16BE, 2 },  { "utf-32", FORM_NONE, 4 },
-	{ "utf32", FORM_NONE, 4 },	  { "ucs-4", FORM_NONE, 4 },
-	{ "ucs4", FORM_NONE, 4 },	  { "utf-32le", FORM_32LE, 4 },
-	{ "utf32le", FORM_32LE, 4 },	  { "ucs-4le", FORM_32LE, 4 },
-	{ "utf-32be", FORM_32BE, 4 },	  { "utf32be", FORM_32BE, 4 },
-	{ "ucs-4be", FORM_32BE, 4 },
+	{ L("utf-16"), FORM_NONE, 2 },	  { L("utf16"), FORM_NONE, 2 },
+	{ L("ucs-2"), FORM_NONE, 2 },	  { L("ucs2"), FORM_NONE, 2 },
+	{ L("unicode"), FORM_NONE, 2 },	  { L("csunicode"), FORM_NONE, 2 },
+	{ L("iso-10646-ucs-2"), FORM_NONE, 2 }, { L("unicodefeff"), FORM_16LE, 2 },
+	{ L("utf-16le"), FORM_16LE, 2 },	  { L("utf16le"), FORM_16LE, 2 },
+	{ L("ucs-2le"), FORM_16LE, 2 },	  { L("utf-16be"), FORM_16BE, 2 },
+	{ L("utf16be"), FORM_16BE, 2 },	  { L("ucs-2be"), FORM_16BE, 2 },
+	{ L("unicodefffe"), FORM_16BE, 2 },  { L("utf-32"), FORM_NONE, 4 },
+	{ L("utf32"), FORM_NONE, 4 },	  { L("ucs-4"), FORM_NONE, 4 },
+	{ L("ucs4"), FORM_NONE, 4 },	  { L("utf-32le"), FORM_32LE, 4 },
+	{ L("utf32le"), FORM_32LE, 4 },	  { L("ucs-4le"), FORM_32LE, 4 },
+	{ L("utf-32be"), FORM_32BE, 4 },	  { L("utf32be"), FORM_32BE, 4 },
+	{ L("ucs-4be"), FORM_32BE, 4 },
 };
+#undef L
 
+/* Asked for every encoded word (a cold load decodes a From or Subject a
+ * message): only the labels of the charset's length are compared. */
 static const struct unicode_label *
 unicode_label(const char *charset)
 {
+	size_t len = charset != NULL ? strlen(charset) : 0;
+
 	for (size_t i = 0; charset != NULL && i < TERN_ARRAY_LEN(unicode_labels); i++)
-		if (g_ascii_strcasecmp(unicode_labels[i].label, charset) == 0)
+		if (unicode_labels[i].len == len &&
+		    g_ascii_strcasecmp(unicode_labels[i].label, charset) == 0)
 			return &unicode_labels[i];
 	return NULL;
 }
