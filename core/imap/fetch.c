@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/imap/imap-private.h"
+#include "core/imap/maildate.h"
 
 static int
 fetch_fail(struct imap_decoder *dec, const char *what)
@@ -23,21 +24,6 @@ fetch_fail(struct imap_decoder *dec, const char *what)
 /* ======================================================================== */
 /* INTERNALDATE                                                             */
 /* ======================================================================== */
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 static int
 two_digits(const char *s, unsigned *v)
@@ -51,7 +37,6 @@ two_digits(const char *s, unsigned *v)
 int
 imap_parse_datetime(const char *s, size_t len, int64_t *time_r, int *offset_r)
 {
-	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	unsigned day, month = 0, year, hh, mi, ss, zh, zm;
 	char buf[32];
@@ -78,10 +63,7 @@ imap_parse_datetime(const char *s, size_t len, int64_t *time_r, int *offset_r)
 	} else if (two_digits(p, &day) < 0) {
 		return -1;
 	}
-	for (unsigned i = 0; i < 12; i++) {
-		if (g_ascii_strncasecmp(p + 3, months + 3 * i, 3) == 0)
-			month = i + 1;
-	}
+	month = maildate_month(p + 3);
 	if (month == 0 || two_digits(p + 7, &year) < 0 || two_digits(p + 9, &hh) < 0)
 		return -1;
 	year = year * 100 + hh;
@@ -92,7 +74,7 @@ imap_parse_datetime(const char *s, size_t len, int64_t *time_r, int *offset_r)
 	if (day < 1 || day > mdays[month - 1] || hh > 23 || mi > 59 || ss > 60 || zh > 23 || zm > 59)
 		return -1;
 	*offset_r = (int)(zh * 60 + zm) * (p[21] == '-' ? -1 : 1);
-	*time_r = days_from_civil(year, month, day) * 86400 + hh * 3600 + mi * 60 + ss -
+	*time_r = maildate_days_from_civil(year, month, day) * 86400 + hh * 3600 + mi * 60 + ss -
 		  (int64_t)*offset_r * 60;
 	return 0;
 }

@@ -30,6 +30,12 @@ tests_unit_test_imap_sets_SOURCES = tests/unit/test-imap-sets.c
 tests_unit_test_imap_sets_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test-imap-sets
 
+check_PROGRAMS += tests/unit/test-maildate
+tests_unit_test_maildate_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_maildate_SOURCES = tests/unit/test-maildate.c
+tests_unit_test_maildate_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test-maildate
+
 EXTRA_DIST += tests/data/imap/README \
 	tests/data/imap/rfc9051.txt tests/data/imap/rfc9051.expected \
 	tests/data/imap/dovecot-select.txt tests/data/imap/dovecot-select.expected \

@@ -7,8 +7,51 @@
 #include "core/common.h"
 #include "core/imap/maildate.h"
 
-static const char *const months[] = { "jan", "feb", "mar", "apr", "may", "jun",
-				      "jul", "aug", "sep", "oct", "nov", "dec" };
+unsigned
+maildate_month(const char *s)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	char key[3];
+
+	/* once a message for its Date, once for its INTERNALDATE: one pass
+	 * over a table, not twelve case-insensitive compares */
+	for (int i = 0; i < 3; i++) {
+		if (!g_ascii_isalpha(s[i]))
+			return 0;
+		key[i] = g_ascii_tolower(s[i]);
+	}
+	for (unsigned i = 0; i < 12; i++)
+		if (memcmp(key, months + 3 * i, 3) == 0)
+			return i + 1;
+	return 0;
+}
+
+gint64
+maildate_days_from_civil(gint64 y, unsigned m, unsigned d)
+{
+	gint64 era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (gint64)doe - 719468;
+}
+
+/* What g_date_time_new_utc() accepts of a date: years 1 to 9999, and no
+ * day after its month's last. */
+static bool
+valid_date(int y, int m, int d)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
+		return false;
+	return d <= mdays[m - 1] + (m == 2 && leap);
+}
 
 static const struct {
 	const char *name;
@@ -75,7 +118,6 @@ maildate_parse(const char *text, gint64 *time_r, int *tz_r)
 	char tok[32];
 	const char *p = text;
 	int day = -1, mon = -1, year = -1, hh = -1, mm = -1, ss = 0, tz = 0;
-	GDateTime *dt;
 
 	if (p == NULL)
 		return -1;
@@ -88,10 +130,8 @@ maildate_parse(const char *text, gint64 *time_r, int *tz_r)
 		return -1;
 	if ((p = next_token(p, tok, sizeof tok)) == NULL)
 		return -1;
-	for (int i = 0; i < 12; i++)
-		if (g_ascii_strncasecmp(tok, months[i], 3) == 0)
-			mon = i + 1;
-	if (mon < 0 || (p = next_token(p, tok, sizeof tok)) == NULL)
+	mon = (int)maildate_month(tok);
+	if (mon == 0 || (p = next_token(p, tok, sizeof tok)) == NULL)
 		return -1;
 	if ((year = parse_num(tok, 4)) < 0)
 		return -1;
@@ -129,11 +169,10 @@ maildate_parse(const char *text, gint64 *time_r, int *tz_r)
 					tz = zones[i].minutes;
 		}
 	}
-	dt = g_date_time_new_utc(year, mon, day, hh, mm, ss);
-	if (dt == NULL)
+	if (!valid_date(year, mon, day))
 		return -1;
-	*time_r = g_date_time_to_unix(dt) - (gint64)tz * 60;
+	*time_r = maildate_days_from_civil(year, (unsigned)mon, (unsigned)day) * 86400 +
+		  hh * 3600 + mm * 60 + ss - (gint64)tz * 60;
 	*tz_r = tz;
-	g_date_time_unref(dt);
 	return 0;
 }
