@@ -3,11 +3,14 @@
  *
  * The command line's cold `list` spent about a fifth of its time in
  * store_messages_put() (SQLite, and the From and Subject decoded for the
- * list columns) on the thread that reads the server. Here that thread only
- * copies each batch (one block, no allocation per message) into a queue;
- * the writer thread, sole user of its own connection, writes the batches
+ * list columns) on the thread that reads the server. Here that thread
+ * only decodes From and Subject (the few that need it), shows the rows to
+ * the row observer and copies each batch (one block, no allocation per
+ * message) into a queue: the two threads then take about the same time.
+ * The writer thread, sole user of its own connection, writes the batches
  * in transactions of WRITER_TXN_ROWS rows committed at most WRITER_TXN_MS
- * after they began, so another process still gets the lock.
+ * after they began, so another process still gets the lock; when it is
+ * done, what it left in the WAL is checkpointed in the background.
  */
 #include "config.h"
 
