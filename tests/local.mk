@@ -34,8 +34,10 @@ EXTRA_DIST += tests/lib/tap.sh tests/lib/ternlib.py tests/lib/cryptolib.py tests
 EXTRA_DIST += tests/server/dovecot_server.py tests/fixtures/genmail.py
 
 # Command-line tests and the layering rule.
-TESTS += tests/cli/test-help.sh tests/test-layers.sh tests/test-potfiles.sh
-EXTRA_DIST += tests/cli/test-help.sh tests/test-layers.sh tests/test-potfiles.sh
+TESTS += tests/cli/test-help.sh tests/test-layers.sh tests/test-potfiles.sh \
+	tests/test-build-script.sh
+EXTRA_DIST += tests/cli/test-help.sh tests/test-layers.sh tests/test-potfiles.sh \
+	tests/test-build-script.sh
 
 # Integration tests against a real Dovecot.
 TESTS += tests/integration/test-harness.py

@@ -4,10 +4,16 @@
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${TERN_BUILD:-$top/_build}
-[ -x "$top/configure" ] || (cd "$top" && ./autogen.sh >/dev/null 2>&1) || (cd "$top" && ./autogen.sh)
+# autogen.sh makes configure before Makefile.in: a run cut short (^C, a
+# closed terminal) leaves a configure that cannot work, so both are asked
+if [ ! -x "$top/configure" ] || [ ! -f "$top/Makefile.in" ]; then
+	(cd "$top" && ./autogen.sh >/dev/null 2>&1) || (cd "$top" && ./autogen.sh)
+fi
 mkdir -p "$build"
 cd "$build"
-if [ ! -f Makefile ] || [ "$*" != "$(cat .tern-configure-args 2>/dev/null)" ]; then
+# the same for configure, whose Makefile comes before config.h
+if [ ! -f Makefile ] || [ ! -f config.h ] ||
+	[ "$*" != "$(cat .tern-configure-args 2>/dev/null)" ]; then
 	"$top/configure" -q "$@"
 	printf '%s' "$*" > .tern-configure-args
 fi
