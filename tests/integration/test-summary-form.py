@@ -13,13 +13,19 @@ Against the test Dovecot:
      envelope), stores the choice with the server's name, and lists the
      same; a second cold load of it does not probe and uses the stored form;
      a stored choice for another server is not used (probed again);
- (c) `tern config check` says which form is used and why."""
+ (c) `tern config check` says which form is used and why;
+ (d) the interface uses the stored choice too: its cold load of a folder
+     asks the form the cache holds for this server (set to the other one
+     here, so that a default would show)."""
 import importlib
+import importlib.util
 import json
 import os
 import re
+import shutil
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "integration"))
@@ -212,6 +218,58 @@ def test_config_check(t, auto, env):
          "config check: envelope, set by summary_fetch", r.stdout)
 
 
+def tui_base():
+    path = os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "tui", "test-tui.py")
+    spec = importlib.util.spec_from_file_location("tui_base", path)
+    base = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(base)
+    return base
+
+
+def test_interface(t, auto):
+    """(d) the interface's cold load asks the stored form."""
+    if shutil.which("tmux") is None:
+        if os.environ.get("TERN_REQUIRE_SERVER") == "1":
+            raise RuntimeError("TERN_REQUIRE_SERVER=1 but tmux is not installed")
+        t.ok(True, "# SKIP tmux is not installed")
+        return
+    base = tui_base()
+    stored = auto.sql("SELECT form FROM summary_form")
+    t.eq(len(stored), 1, "interface: a choice is stored")
+    if len(stored) != 1:
+        return
+    form = 1 - stored[0][0]  # the other one: a default would not pass
+    auto.sql("UPDATE summary_form SET form = ?", form)
+    auto.forget_folders()
+    auto.truncate_logs()
+    env = auto.env
+    status = os.path.join(env.dir, "status")
+    envs = " ".join("%s=%s" % (k, base.shell_quote(env.env[k]))
+                    for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
+                              "LC_ALL") if k in env.env)
+    cmd = ("env %s TERM=screen %s -c %s --debug 2>/dev/null; echo $? > %s; sleep 600"
+           % (envs, base.shell_quote(ternlib.TERN), base.shell_quote(env.config),
+              base.shell_quote(status)))
+    term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+    try:
+        ok, lines = term.wait_text("{:,} messages".format(BIG), timeout=120)
+        t.ok(ok, "interface: INBOX loaded", "\n".join(lines))
+    finally:
+        term.keys("Q")
+        deadline = time.time() + base.WAIT
+        while time.time() < deadline and not os.path.exists(status):
+            time.sleep(0.1)
+        term.kill()
+    log = auto.logs()
+    fetches = re.findall(r"C: \S+ (?:UID )?FETCH \S+ \(UID FLAGS ([^\r\n]*)", log)
+    item, not_item = (ENV_ITEM, "HEADER.FIELDS (FROM") if form == 1 else (HDR_ITEM, "ENVELOPE")
+    t.ok(fetches and all(item in x and not_item not in x for x in fetches),
+         "interface: every summary FETCH asks the stored form (%s)" % item.split(" ")[0],
+         repr(fetches)[:600])
+    t.ok("summaries: %s, as probed on this server" % ("envelope" if form == 1 else "headers")
+         in log, "interface: the debug log says the stored form is used")
+
+
 def main(t):
     srv = ternlib.start_server(t, folders={"INBOX": BIG, "Odd": 0})
     accts = []
@@ -225,6 +283,7 @@ def main(t):
         test_fixed(t, srv, hdr, env)
         test_auto(t, srv, auto, hdr)
         test_config_check(t, auto, env)
+        test_interface(t, auto)
     finally:
         srv.stop()
         for a in accts:
