@@ -51,7 +51,7 @@ tests_fuzz_fuzz_imap_parser_LDFLAGS = -fsanitize=fuzzer,address,undefined
 tests_fuzz_fuzz_imap_parser_SOURCES = tests/fuzz/fuzz-imap-parser.c \
 	tests/unit/test-imap-dump.c tests/unit/test-imap-dump.h \
 	core/imap/parser.c core/imap/tree.c core/imap/decode.c core/imap/fetch.c \
-	core/imap/uidset.c core/imap/mutf7.c core/imap/command.c
+	core/imap/uidset.c core/imap/mutf7.c core/imap/command.c core/imap/maildate.c
 tests_fuzz_fuzz_imap_parser_LDADD = $(GLIB_LIBS) $(LIBINTL)
 endif
 if FUZZING
