@@ -564,15 +564,24 @@ msgmap_reach(struct msgmap *m, guint32 seq)
 	want = seq > m->base ? (guint64)seq - m->base + 1 : (guint64)m->base - seq + len;
 	if (want > 2 * ((guint64)m->learned + 1) + MSGMAP_SLACK)
 		return false;
-	g_array_set_size(m->uids, (guint)want);
 	if (seq < m->base) {
-		guint32 *u = (guint32 *)(void *)m->uids->data;
-		guint gap = m->base - seq;
+		/* A folder loaded newest first learns one range below the
+		 * other: the window widens downwards by half its length at
+		 * least (within the bound, not below 1), so that a memmove of
+		 * all of it comes once per doubling, not once per range. */
+		guint32 *u;
+		guint64 gap = m->base - seq, more = MAX(gap, (guint64)len / 2);
+		guint64 room = 2 * ((guint64)m->learned + 1) + MSGMAP_SLACK - len;
 
+		gap = MIN(MIN(more, room), (guint64)m->base - 1);
+		g_array_set_size(m->uids, len + (guint)gap);
+		u = (guint32 *)(void *)m->uids->data;
 		memmove(u + gap, u, len * sizeof *u);
 		memset(u, 0, gap * sizeof *u);
-		m->base = seq;
+		m->base -= (guint32)gap;
+		return true;
 	}
+	g_array_set_size(m->uids, (guint)want);
 	return true;
 }
 
@@ -612,14 +621,36 @@ msgmap_expunge(struct msgmap *m, guint32 seq)
 	return uid;
 }
 
-static void
-msgmap_vanished(struct msgmap *m, guint32 uid)
+static int
+uid_cmp(const void *a, const void *b)
 {
-	for (guint i = 0; m->uids != NULL && i < m->uids->len; i++)
-		if (g_array_index(m->uids, guint32, i) == uid) {
-			msgmap_remove_at(m, i);
-			return;
+	guint32 x = *(const guint32 *)a, y = *(const guint32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* VANISHED uids (sorted, distinct): the known ones go, those above move
+ * down, in one pass over the map whatever their number (a search and a
+ * memmove of the map a UID took seconds for ten thousand gone from a big
+ * folder). Each entry is looked up in uids, which does not trust the
+ * server's UIDs to grow with its sequence numbers. */
+static void
+msgmap_vanished(struct msgmap *m, const guint32 *uids, size_t n)
+{
+	guint32 *u;
+	guint o = 0;
+
+	if (m->uids == NULL || n == 0)
+		return;
+	u = (guint32 *)(void *)m->uids->data;
+	for (guint i = 0; i < m->uids->len; i++) {
+		if (u[i] != 0 && bsearch(&u[i], uids, n, sizeof *uids, uid_cmp) != NULL) {
+			m->learned--;
+			continue;
 		}
+		u[o++] = u[i];
+	}
+	g_array_set_size(m->uids, o);
 }
 
 /* ------------------------------------------------------------------ */
@@ -779,8 +810,7 @@ session_untagged(void *ud, const struct imap_response *r)
 
 		if (uids != NULL)
 			g_array_append_vals(arr, uids, n);
-		for (size_t i = 0; i < n; i++)
-			msgmap_vanished(&c->map, uids[i]);
+		msgmap_vanished(&c->map, uids, uids != NULL ? n : 0);
 		if (!r->u.vanished.earlier && c->info.exists >= n)
 			c->info.exists -= n;
 		emit(c, &ev);

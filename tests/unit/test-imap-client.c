@@ -98,6 +98,7 @@ struct tctx {
 	bool free_on_closed;   /* free the client from the CLOSED event */
 	struct imap_mailbox_info info;
 	guint summaries;
+	GArray *expunged;      /* the UID of each EXPUNGE event (guint32) */
 };
 
 static void
@@ -115,6 +116,12 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 
 	if (ev->type == IMAP_EVENT_ALERT) {
 		t->alerts++;
+		return;
+	}
+	if (ev->type == IMAP_EVENT_EXPUNGE) {
+		if (t->expunged == NULL)
+			t->expunged = g_array_new(FALSE, FALSE, sizeof(guint32));
+		g_array_append_val(t->expunged, ev->summary->uid);
 		return;
 	}
 	if (ev->type != IMAP_EVENT_CLOSED)
@@ -268,6 +275,8 @@ tctx_free(struct tctx **tp)
 	imap_client_free(&t->c);
 	run_for_ms(20); /* let GIO finish its cancelled work */
 	g_string_free(t->order, TRUE);
+	if (t->expunged != NULL)
+		g_array_unref(t->expunged);
 	g_free(t);
 	*tp = NULL;
 }
@@ -676,6 +685,60 @@ test_huge_exists(void)
 	g_assert_cmpint(fake_finish(&f), ==, 0);
 }
 
+/* The sequence-number map learnt the way a folder is loaded, newest
+ * first, one range below the other (each range ascending), then VANISHED
+ * and EXPUNGE: each EXPUNGE names the UID that held its sequence number
+ * after what went before it (the map widens downwards by more than a
+ * range, and a VANISHED set goes in one pass). */
+static void assert_uids(GArray *got, const guint32 *want, guint n);
+
+static void
+test_map_ranges_vanished(void)
+{
+	GString *script = g_string_new(LOGIN_SCRIPT "C~ \\S+ SELECT INBOX\n"
+				       "S: * 300 EXISTS\n"
+				       "S: * OK [UIDVALIDITY 7] ok\n"
+				       "S: * OK [UIDNEXT 1301] ok\n"
+				       "S: $TAG OK [READ-WRITE] selected\n"
+				       "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS\\)\n");
+	static const guint32 want[] = { 1002, 1152, 1293, 1001 };
+	struct fake *f;
+	struct tctx *t;
+
+	for (guint top = 300; top > 0; top -= 50)
+		for (guint seq = top - 49; seq <= top; seq++)
+			g_string_append_printf(script, "S: * %u FETCH (UID %u FLAGS ())\n", seq,
+					       1000 + seq);
+	g_string_append(script, "S: $TAG OK done\n"
+				"C~ \\S+ UID FETCH 1 \\(UID FLAGS\\)\n"
+				"S: * VANISHED 1003,1100:1149\n"
+				"S: * 2 EXPUNGE\n"
+				"S: * 100 EXPUNGE\n"
+				"S: * 240 EXPUNGE\n"
+				"S: * 1 EXPUNGE\n"
+				"S: $TAG OK done\n"
+				"C~ \\S+ LOGOUT\n"
+				"S: * BYE bye\n"
+				"S: $TAG OK bye\n");
+	f = fake_start(script->str);
+	t = tctx_new(f);
+	tctx_connect(t);
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	RUN_UNTIL(t->answers == 1);
+	imap_client_fetch_flags(t->c, "1:*", 0, on_batch, on_done, t);
+	RUN_UNTIL(t->answers == 2);
+	g_assert_cmpuint(t->summaries, ==, 300);
+	imap_client_fetch_flags(t->c, "1", 0, on_batch, on_done, t);
+	RUN_UNTIL(t->answers == 3);
+	g_assert_nonnull(t->expunged);
+	assert_uids(t->expunged, want, TERN_ARRAY_LEN(want));
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+	g_string_free(script, TRUE);
+}
+
 /* ---- the server's order for a first screen ---- */
 
 struct order_res {
@@ -819,5 +882,6 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-client/store-range", test_store_range);
 	g_test_add_func("/imap-client/server-order", test_server_order);
 	g_test_add_func("/imap-client/server-order-missing", test_server_order_missing);
+	g_test_add_func("/imap-client/map-ranges-vanished", test_map_ranges_vanished);
 	return g_test_run();
 }
