@@ -772,6 +772,40 @@ test_list_prune(void)
 	message_list_free(&ml);
 }
 
+/* message_list_remove_many(): the listed ones go (unknown and repeated UIDs
+ * skipped), counts and the tag count follow, the view keeps the others,
+ * some of which wait in the pending batch, and the records come back. */
+static void
+test_list_remove_many(void)
+{
+	struct message_list *ml = message_list_new();
+	static const guint32 gone[] = { 9, 3, 99, 3, 5, 1 };
+
+	for (guint32 u = 1; u <= 10; u++)
+		add_from(ml, u, u, "x", "x@x", "s");
+	message_list_set_tagged(ml, message_list_get(ml, 3), true);
+	message_list_set_tagged(ml, message_list_get(ml, 4), true);
+	message_list_refresh(ml);
+	add_from(ml, 11, 11, "x", "x@x", "s"); /* pending, not in the view yet */
+	add_from(ml, 12, 12, "x", "x@x", "s");
+	message_list_remove_many(ml, gone, TERN_ARRAY_LEN(gone));
+	message_list_remove_many(ml, (const guint32[]){ 12 }, 1);
+	g_assert_cmpuint(message_list_size(ml), ==, 7);
+	g_assert_cmpuint(ml->total, ==, 7);
+	g_assert_cmpuint(ml->unread, ==, 7);
+	g_assert_cmpuint(ml->tagged, ==, 1);
+	g_assert_null(message_list_get(ml, 3));
+	g_assert_nonnull(message_list_get(ml, 4));
+	message_list_refresh(ml);
+	assert_view(ml, "11,10,8,7,6,4,2");
+	for (guint32 u = 21; u <= 25; u++)
+		add_from(ml, u, u, "y", "y@x", "s");
+	g_assert_cmpuint(ml->used, ==, 12);
+	message_list_refresh(ml);
+	assert_view(ml, "25,24,23,22,21,11,10,8,7,6,4,2");
+	message_list_free(&ml);
+}
+
 /* ---- threads -------------------------------------------------------------- */
 
 static void
@@ -1082,6 +1116,7 @@ main(int argc, char **argv)
 	g_test_add_func("/tui/list/merge-batches", test_list_merge_batches);
 	g_test_add_func("/tui/list/merge-view", test_list_merge_view);
 	g_test_add_func("/tui/list/prune", test_list_prune);
+	g_test_add_func("/tui/list/remove-many", test_list_remove_many);
 	g_test_add_func("/tui/thread/basic", test_thread_basic);
 	g_test_add_func("/tui/thread/first-screen", test_thread_first_screen);
 	g_test_add_func("/tui/thread/in-reply-to", test_thread_in_reply_to);

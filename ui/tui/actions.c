@@ -402,8 +402,7 @@ set_hidden(struct tui *t, const GArray *uids, bool hidden)
 static void
 remove_all(struct tui *t, const GArray *uids)
 {
-	for (guint i = 0; i < uids->len; i++)
-		message_list_remove(t->list, g_array_index(uids, guint32, i));
+	message_list_remove_many(t->list, (const guint32 *)(void *)uids->data, uids->len);
 	cache_remove(t, (const guint32 *)(void *)uids->data, uids->len);
 	tui_dirty(t);
 }
@@ -413,8 +412,7 @@ remove_all(struct tui *t, const GArray *uids)
 static void
 forget_queued(struct tui *t, const GArray *uids)
 {
-	for (guint i = 0; i < uids->len; i++)
-		message_list_remove(t->list, g_array_index(uids, guint32, i));
+	message_list_remove_many(t->list, (const guint32 *)(void *)uids->data, uids->len);
 	tui_dirty(t);
 }
 

@@ -157,8 +157,14 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		}
 		break;
 	case IMAP_EVENT_VANISHED:
-		for (guint i = 0; ev->uids != NULL && i < ev->uids->len; i++)
-			remove_uid(t, g_array_index(ev->uids, guint32, i));
+		/* all at once: one pass over the list, one cache transaction */
+		if (ev->uids != NULL && ev->uids->len > 0) {
+			const guint32 *uids = (const guint32 *)(void *)ev->uids->data;
+
+			message_list_remove_many(t->list, uids, ev->uids->len);
+			cache_remove(t, uids, ev->uids->len);
+			tui_dirty(t);
+		}
 		break;
 	case IMAP_EVENT_FLAGS:
 		if (t->selected)

@@ -165,6 +165,9 @@ void message_list_mark(struct message_list *ml, struct msg *m);
 guint message_list_remove_unmarked(struct message_list *ml);
 /* Remove a message for good (expunged). */
 void message_list_remove(struct message_list *ml, guint32 uid);
+/* The same for n UIDs at once (those not listed are skipped), in one pass
+ * over the folder whatever n is. */
+void message_list_remove_many(struct message_list *ml, const guint32 *uids, guint n);
 /* Flags changed (by us or another client). */
 void message_list_set_flags(struct message_list *ml, struct msg *m, guint flags);
 void message_list_set_hidden(struct message_list *ml, struct msg *m, bool hidden);
