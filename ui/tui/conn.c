@@ -106,11 +106,15 @@ conn_role_folder(struct tui *t, enum folder_role role)
 static void fetch_new(struct tui *t);
 static void reconcile(struct tui *t);
 
+/* Messages gone from the server: from the list in one pass, from the
+ * cache in one transaction. */
 static void
-remove_uid(struct tui *t, guint32 uid)
+remove_uids(struct tui *t, const guint32 *uids, guint n)
 {
-	message_list_remove(t->list, uid);
-	cache_remove(t, &uid, 1);
+	if (n == 0)
+		return;
+	message_list_remove_many(t->list, uids, n);
+	cache_remove(t, uids, n);
 	tui_dirty(t);
 }
 
@@ -149,7 +153,7 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		if (!t->selected)
 			break;
 		if (ev->summary != NULL && ev->summary->uid != 0) {
-			remove_uid(t, ev->summary->uid);
+			remove_uids(t, &ev->summary->uid, 1);
 		} else {
 			t->resync_needed = true;
 			if (t->loaded)
@@ -157,14 +161,8 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		}
 		break;
 	case IMAP_EVENT_VANISHED:
-		/* all at once: one pass over the list, one cache transaction */
-		if (ev->uids != NULL && ev->uids->len > 0) {
-			const guint32 *uids = (const guint32 *)(void *)ev->uids->data;
-
-			message_list_remove_many(t->list, uids, ev->uids->len);
-			cache_remove(t, uids, ev->uids->len);
-			tui_dirty(t);
-		}
+		if (ev->uids != NULL)
+			remove_uids(t, (const guint32 *)(void *)ev->uids->data, ev->uids->len);
 		break;
 	case IMAP_EVENT_FLAGS:
 		if (t->selected)
@@ -1174,8 +1172,7 @@ reconcile_done(struct imap_client *c, enum tern_status st, const char *detail, G
 			if (!g_hash_table_contains(have, GUINT_TO_POINTER(g_array_index(held, guint32, i))))
 				g_array_append_val(gone, g_array_index(held, guint32, i));
 		g_array_unref(held);
-		for (guint i = 0; i < gone->len; i++)
-			remove_uid(t, g_array_index(gone, guint32, i));
+		remove_uids(t, (const guint32 *)(void *)gone->data, gone->len);
 		g_array_free(gone, TRUE);
 		g_hash_table_destroy(have);
 		tui_dirty(t);
