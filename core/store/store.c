@@ -874,13 +874,18 @@ store_rollback(struct store *s)
 /* A load's own connection (store_tune_for_load()): its page cache, in KiB
  * as PRAGMA cache_size takes them (negative), and its WAL checkpoints. */
 #define STORE_LOAD_CACHE_KIB -32768
-#define STORE_LOAD_CHECKPOINT_PAGES 8192
+#define STORE_LOAD_CHECKPOINT_BYTES (32 * 1024 * 1024)
 
 void
 store_tune_for_load(struct store *s)
 {
+	gint64 page = 0;
+
 	exec(s, "PRAGMA cache_size = " G_STRINGIFY(STORE_LOAD_CACHE_KIB), NULL);
-	sqlite3_wal_autocheckpoint(s->db, STORE_LOAD_CHECKPOINT_PAGES);
+	/* in bytes, whatever the file's page size (4 KiB for an older one) */
+	if (pragma_int(s, "PRAGMA page_size", &page, NULL) < 0 || page < 512)
+		page = 4096;
+	sqlite3_wal_autocheckpoint(s->db, (int)(STORE_LOAD_CHECKPOINT_BYTES / page));
 }
 
 int
