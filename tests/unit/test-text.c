@@ -143,6 +143,12 @@ static const struct json_case json_cases[] = {
 	{ "bad\xff", (size_t)-1, "\"bad\xef\xbf\xbd\"" },
 	{ "nul\0x", 5, "\"nul\\u0000x\"" },
 	{ "\xe6\x97\xa5\xf0\x9f\x98\x80", (size_t)-1, "\"\xe6\x97\xa5\xf0\x9f\x98\x80\"" },
+	/* across the eight-byte runs of plain text */
+	{ "1234567\xe6\x97\xa5" "abcdefgh", (size_t)-1, "\"1234567\xe6\x97\xa5" "abcdefgh\"" },
+	{ "abcdefgh\xc2\x9bijklmno\"", (size_t)-1, "\"abcdefgh\\u009bijklmno\\\"\"" },
+	{ "abcdefghijklmno\xff", (size_t)-1, "\"abcdefghijklmno\xef\xbf\xbd\"" },
+	{ "abcdefgh\x7f", (size_t)-1, "\"abcdefgh\\u007f\"" },
+	{ "abcdefg\0hijklmnop", 16, "\"abcdefg\\u0000hijklmno\"" },
 };
 
 static void
@@ -159,6 +165,54 @@ test_json(void)
 	text_json_escape(s, NULL, 0);
 	g_assert_cmpstr(s->str, ==, "null");
 	g_string_free(s, TRUE);
+}
+
+/* The byte-by-byte escaping of ASCII that text_json_escape() did before
+ * it skipped plain runs eight bytes at a time. */
+static void
+json_reference(GString *out, const guchar *p, size_t n)
+{
+	g_string_append_c(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		guchar c = p[i];
+
+		g_assert_cmpuint(c, <, 0x80);
+		if (c == '"' || c == '\\')
+			g_string_append_printf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			g_string_append_printf(out, "\\u%04x", (unsigned)c);
+		else
+			g_string_append_c(out, (char)c);
+	}
+	g_string_append_c(out, '"');
+}
+
+/* Random ASCII with every special byte, at every offset from an eight-byte
+ * boundary: the same as one byte at a time. */
+static void
+test_json_runs(void)
+{
+	static const char alphabet[] = "abcXYZ 019~!\"\\\x01\x1f\x7f\t";
+	GRand *r = g_rand_new_with_seed(29);
+	GString *got = g_string_new(NULL), *want = g_string_new(NULL);
+	char buf[64];
+
+	for (int round = 0; round < 20000; round++) {
+		size_t n = (size_t)g_rand_int_range(r, 0, (gint32)sizeof buf);
+
+		for (size_t i = 0; i < n; i++)
+			buf[i] = g_rand_int_range(r, 0, 8) == 0
+					 ? alphabet[g_rand_int_range(r, 0, sizeof alphabet - 1)]
+					 : (char)g_rand_int_range(r, 0x20, 0x7f);
+		g_string_truncate(got, 0);
+		g_string_truncate(want, 0);
+		text_json_escape(got, buf, n);
+		json_reference(want, (const guchar *)buf, n);
+		g_assert_cmpstr(got->str, ==, want->str);
+	}
+	g_string_free(got, TRUE);
+	g_string_free(want, TRUE);
+	g_rand_free(r);
 }
 
 static void
@@ -320,6 +374,7 @@ main(int argc, char **argv)
 	g_test_add_func("/text/sanitize/20mb", test_sanitize_big);
 	g_test_add_func("/text/make-valid", test_make_valid);
 	g_test_add_func("/text/json", test_json);
+	g_test_add_func("/text/json-runs", test_json_runs);
 	g_test_add_func("/text/width", test_width);
 	g_test_add_func("/text/truncate", test_truncate);
 	g_test_add_func("/text/pad", test_pad);
