@@ -124,3 +124,5 @@ EXTRA_DIST += tests/fake/test-preview-hostile.py
 # The first screen without sizes, the load bringing them after (issue 17).
 TESTS += tests/tui/test-tui-first-sizes.py
 EXTRA_DIST += tests/tui/test-tui-first-sizes.py
+TESTS += tests/tui/test-tui-expunge.py
+EXTRA_DIST += tests/tui/test-tui-expunge.py

@@ -1212,6 +1212,18 @@ enable_done(struct imap_session *s, const struct imap_response *r, enum tern_sta
 		after_enable(ud);
 }
 
+/* Tests exercise the CONDSTORE and FLAGS-diff resyncs, and the EXPUNGEs
+ * of a server without QRESYNC, against a Dovecot that offers everything:
+ * TERN_TEST_DISABLE=QRESYNC,CONDSTORE makes tern neither enable nor use
+ * them. */
+static bool
+test_disabled(const char *ext)
+{
+	const char *off = g_getenv("TERN_TEST_DISABLE");
+
+	return off != NULL && ext[0] != '\0' && strstr(off, ext) != NULL;
+}
+
 static void
 step_enable(struct imap_client *c)
 {
@@ -1222,9 +1234,9 @@ step_enable(struct imap_client *c)
 	GString *what = g_string_new(NULL);
 
 	c->state = CLIENT_SETUP;
-	if (imap_client_has_cap(c, "QRESYNC"))
+	if (imap_client_has_cap(c, "QRESYNC") && !test_disabled("QRESYNC"))
 		g_string_append(what, " QRESYNC");
-	if (imap_client_has_cap(c, "CONDSTORE"))
+	if (imap_client_has_cap(c, "CONDSTORE") && !test_disabled("CONDSTORE"))
 		g_string_append(what, " CONDSTORE");
 	if (imap_client_has_cap(c, "UTF8=ACCEPT"))
 		g_string_append(what, " UTF8=ACCEPT");
@@ -3957,11 +3969,7 @@ imap_client_append(struct imap_client *c, const char *folder, const char *const 
 bool
 imap_client_enabled(struct imap_client *c, const char *ext)
 {
-	/* Tests exercise the CONDSTORE and FLAGS-diff resyncs against a
-	 * Dovecot that offers everything: TERN_TEST_DISABLE=QRESYNC,CONDSTORE */
-	const char *off = g_getenv("TERN_TEST_DISABLE");
-
-	if (off != NULL && ext[0] != '\0' && strstr(off, ext) != NULL)
+	if (test_disabled(ext))
 		return false;
 	if (g_ascii_strcasecmp(ext, "QRESYNC") == 0)
 		return c->qresync;

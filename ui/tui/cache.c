@@ -637,6 +637,18 @@ cache_remove(struct tui *t, const guint32 *uids, guint n)
 		cache_failed(t, err);
 }
 
+void
+cache_remove_in(struct tui *t, const char *folder, guint32 uidvalidity, const guint32 *uids,
+		guint n)
+{
+	GError *err = NULL;
+
+	if (n == 0 || !cache_can_queue(t) || uidvalidity == 0)
+		return;
+	if (store_messages_remove(t->store, folder, uidvalidity, uids, n, &err) < 0)
+		cache_failed(t, err);
+}
+
 GBytes *
 cache_body_get(struct tui *t, const char *folder, guint32 uid)
 {

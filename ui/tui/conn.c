@@ -118,6 +118,59 @@ remove_uids(struct tui *t, const guint32 *uids, guint n)
 	tui_dirty(t);
 }
 
+/* The gathered EXPUNGEs go: from the list and the cache when their folder
+ * is still the open one, else from the cache alone. */
+void
+conn_flush_gone(struct tui *t)
+{
+	GArray *uids = t->gone_uids;
+
+	if (t->gone_source != 0)
+		g_source_remove(t->gone_source);
+	t->gone_source = 0;
+	if (uids == NULL)
+		return;
+	t->gone_uids = NULL;
+	if (g_strcmp0(t->gone_folder, t->folder) == 0 && t->gone_uidvalidity == t->cache_uidvalidity)
+		remove_uids(t, (const guint32 *)(void *)uids->data, uids->len);
+	else
+		cache_remove_in(t, t->gone_folder, t->gone_uidvalidity,
+				(const guint32 *)(void *)uids->data, uids->len);
+	g_array_unref(uids);
+	g_clear_pointer(&t->gone_folder, g_free);
+}
+
+static gboolean
+gone_cb(gpointer ud)
+{
+	struct tui *t = ud;
+
+	t->gone_source = 0;
+	conn_flush_gone(t);
+	return G_SOURCE_REMOVE;
+}
+
+/* A server without QRESYNC answers a big delete with an EXPUNGE a message,
+ * thousands in a row: they are gathered and go together once the
+ * responses at hand are read (an idle above the keys' priority), not one
+ * search of the whole list and one cache transaction each. Any other
+ * event takes them first, so the order holds. */
+static void
+gone_add(struct tui *t, guint32 uid)
+{
+	if (t->gone_uids != NULL && (g_strcmp0(t->gone_folder, t->folder) != 0 ||
+				     t->gone_uidvalidity != t->cache_uidvalidity))
+		conn_flush_gone(t);
+	if (t->gone_uids == NULL) {
+		t->gone_uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+		t->gone_folder = g_strdup(t->folder);
+		t->gone_uidvalidity = t->cache_uidvalidity;
+	}
+	g_array_append_val(t->gone_uids, uid);
+	if (t->gone_source == 0)
+		t->gone_source = g_idle_add_full(G_PRIORITY_HIGH, gone_cb, t, NULL);
+}
+
 static void
 on_flags(struct tui *t, const struct imap_summary *s)
 {
@@ -142,6 +195,8 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 
 	if (c != t->client || live_event(t, ev))
 		return;
+	if (ev->type != IMAP_EVENT_EXPUNGE)
+		conn_flush_gone(t);
 	switch (ev->type) {
 	case IMAP_EVENT_EXISTS:
 		if (t->selected)
@@ -153,8 +208,9 @@ on_event(struct imap_client *c, const struct imap_event *ev, void *ud)
 		if (!t->selected)
 			break;
 		if (ev->summary != NULL && ev->summary->uid != 0) {
-			remove_uids(t, &ev->summary->uid, 1);
+			gone_add(t, ev->summary->uid);
 		} else {
+			conn_flush_gone(t);
 			t->resync_needed = true;
 			if (t->loaded)
 				reconcile(t);
@@ -460,6 +516,7 @@ connection_lost(struct tui *t, const char *detail)
 void
 conn_stop(struct tui *t)
 {
+	conn_flush_gone(t);
 	t->gen++; /* callbacks the client makes while it closes are stale */
 	stop_timers(t);
 	/* Its command in flight never calls back once the client is gone. */

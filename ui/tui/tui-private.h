@@ -253,6 +253,12 @@ struct tui {
 	bool fetching_new;
 	bool fetch_new_again;
 	bool resync_needed;     /* an expunge we could not place: compare UID lists */
+	/* EXPUNGEs gathered until the responses at hand are read (conn.c
+	 * gone_add()), with the folder they were in */
+	GArray *gone_uids;
+	char *gone_folder;
+	guint32 gone_uidvalidity;
+	guint gone_source;
 	struct message_list *list;
 	char *search;           /* the active search, or NULL */
 	bool searching;
@@ -467,6 +473,8 @@ void complete_free(struct tui *t);
 /* ---- conn.c --------------------------------------------------------------- */
 void conn_start(struct tui *t);
 void conn_stop(struct tui *t);
+/* Remove the EXPUNGEd messages gathered so far (conn.c gone_add()). */
+void conn_flush_gone(struct tui *t);
 void conn_open_folder(struct tui *t, const char *name);
 void conn_sync(struct tui *t);
 /* Undo brings these messages back into the open folder (Message-IDs,
@@ -530,6 +538,9 @@ void cache_put(struct tui *t, const struct imap_summary *sums, guint n);
 void cache_set_flags(struct tui *t, const struct imap_summary *s);
 void cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add);
 void cache_remove(struct tui *t, const guint32 *uids, guint n);
+/* The same in a folder other than the open one. */
+void cache_remove_in(struct tui *t, const char *folder, guint32 uidvalidity, const guint32 *uids,
+		     guint n);
 /* A cached body of the open folder, or NULL. Transfer full. */
 /* Changes made while the server cannot take them wait in the journal and
  * are sent on the next connect (store_journal_replay()). */
