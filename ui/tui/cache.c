@@ -226,8 +226,6 @@ cache_exact_summaries(struct tui *t, const char *folder, const struct imap_mailb
  * the main thread between keys. */
 #define CACHE_WALK_BATCH 2048
 #define CACHE_WALK_AHEAD 8
-/* Rows ahead whose table slots are fetched before they are added. */
-#define CACHE_WALK_PREFETCH 6
 
 /* What the worker shares with the main thread: all under mu but store,
  * which is the worker's until it is joined. */
@@ -602,7 +600,7 @@ walk_batches_cb(gpointer ud)
 		}
 		n = message_list_batch_len(w->adding);
 		for (; w->next < n; w->next++) {
-			message_list_batch_prefetch(t->list, w->adding, w->next + CACHE_WALK_PREFETCH);
+			message_list_batch_prefetch(t->list, w->adding, w->next);
 			walk_add_row(t, w, w->adding, w->next);
 			if (w->next % 64 == 63 && g_get_monotonic_time() > deadline)
 				break;

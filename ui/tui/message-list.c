@@ -744,28 +744,58 @@ prefetch(const void *p)
 #endif
 }
 
+/* The three steps of an intern that miss the cache: the slot, the
+ * string's pointer, the string. Each is fetched a few rows before it is
+ * needed, the later ones once the earlier ones are in (for the string's
+ * home slot only: most probes end there). */
+#define PREFETCH_SLOT 12
+#define PREFETCH_PTR 7
+#define PREFETCH_STR 3
+
+static void
+prefetch_field(const struct strtab *st, guint32 h, int step)
+{
+	const struct strtab_slot *slot = &st->slots[h & (st->cap - 1)];
+
+	if (step == 0) {
+		prefetch(slot);
+	} else if (slot->id != 0 && slot->hash == h && slot->id < st->strs->len) {
+		if (step == 1)
+			prefetch(&st->strs->pdata[slot->id]);
+		else
+			prefetch(st->strs->pdata[slot->id]);
+	}
+}
+
+static void
+prefetch_row(const struct message_list *ml, const struct message_list_batch *b, guint i, int step)
+{
+	const struct prow *r;
+
+	if (i >= b->rows->len)
+		return;
+	r = &g_array_index(b->rows, struct prow, i);
+	if (step == 0)
+		prefetch(&ml->uid_slots[uid_home(ml, r->uid)]);
+	for (int k = 0; k < PF_MID; k++)
+		if (r->present & (1u << k))
+			prefetch_field(&ml->strings, r->f[k].hash, step);
+	if (r->present & (1u << PF_MID))
+		prefetch_field(&ml->ids, r->f[PF_MID].hash, step);
+	for (guint j = 0; j < r->nrefs; j++)
+		prefetch_field(&ml->ids, g_array_index(b->refs, struct pfield, r->refs + j).hash,
+			       step);
+}
+
 void
 message_list_batch_prefetch(const struct message_list *ml, const struct message_list_batch *b,
 			    guint i)
 {
-	const struct prow *r;
-
-	if (i >= b->rows->len || ml->uid_cap == 0)
+	if (ml->uid_cap == 0 || !seeds_match(ml, b) || ml->strings.cap == 0 || ml->ids.cap == 0)
 		return;
-	r = &g_array_index(b->rows, struct prow, i);
-	prefetch(&ml->uid_slots[uid_home(ml, r->uid)]);
-	if (!seeds_match(ml, b) || ml->strings.cap == 0 || ml->ids.cap == 0)
-		return;
-	for (int k = 0; k < PF_MID; k++)
-		if (r->present & (1u << k))
-			prefetch(&ml->strings.slots[r->f[k].hash & (ml->strings.cap - 1)]);
-	if (r->present & (1u << PF_MID))
-		prefetch(&ml->ids.slots[r->f[PF_MID].hash & (ml->ids.cap - 1)]);
-	for (guint j = 0; j < r->nrefs; j++) {
-		guint32 h = g_array_index(b->refs, struct pfield, r->refs + j).hash;
-
-		prefetch(&ml->ids.slots[h & (ml->ids.cap - 1)]);
-	}
+	prefetch_row(ml, b, i + PREFETCH_SLOT, 0);
+	prefetch_row(ml, b, i + PREFETCH_PTR, 1);
+	prefetch_row(ml, b, i + PREFETCH_STR, 2);
 }
 
 /* A known message met again: update (or only fill in what it lacks). */

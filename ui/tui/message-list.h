@@ -167,7 +167,8 @@ void message_list_batch_add(struct message_list_batch *b, const struct imap_summ
 guint message_list_batch_len(const struct message_list_batch *b);
 guint32 message_list_batch_uid(const struct message_list_batch *b, guint i);
 guint message_list_batch_flags(const struct message_list_batch *b, guint i);
-/* Start fetching what adding row i will read (call a few rows ahead). */
+/* Start fetching what adding the rows after i will read (call before
+ * adding each row i, in order). */
 void message_list_batch_prefetch(const struct message_list *ml,
 				 const struct message_list_batch *b, guint i);
 /* message_list_add() of row i with these flags. A message already there
