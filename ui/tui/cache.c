@@ -245,6 +245,7 @@ struct walk_reader {
 	guint32 below;
 	struct message_list_seeds seeds;
 	struct message_list_batch *filling;
+	gint64 delay_us;       /* tests: hold each batch this long (TERN_TEST_WALK_DELAY_MS) */
 };
 
 /* Values of cache_walk.touched: a UID the main thread changed in the
@@ -392,9 +393,12 @@ walk_cb(gpointer ud)
 static bool
 reader_push(struct walk_reader *rd)
 {
+	gint64 until = g_get_monotonic_time() + rd->delay_us;
 	bool go_on;
 
 	g_mutex_lock(&rd->mu);
+	while (!rd->cancel && rd->delay_us > 0 && g_get_monotonic_time() < until)
+		g_cond_wait_until(&rd->room, &rd->mu, until);
 	while (rd->ready.length >= CACHE_WALK_AHEAD && !rd->cancel)
 		g_cond_wait(&rd->room, &rd->mu);
 	go_on = !rd->cancel;
@@ -475,6 +479,10 @@ reader_start(struct tui *t, struct cache_walk *w, GSourceFunc cb)
 	rd->uidvalidity = w->uidvalidity;
 	rd->below = w->below;
 	message_list_seeds(t->list, &rd->seeds);
+	/* the tests' way to quit, switch folders or see a change from the
+	 * server while the rows are still coming */
+	if (g_getenv("TERN_TEST_WALK_DELAY_MS") != NULL)
+		rd->delay_us = g_ascii_strtoll(g_getenv("TERN_TEST_WALK_DELAY_MS"), NULL, 10) * 1000;
 	rd->wake = g_source_new(&reader_funcs, sizeof(GSource));
 	g_source_set_priority(rd->wake, G_PRIORITY_DEFAULT_IDLE); /* below redraws and keys */
 	g_source_set_callback(rd->wake, cb, t, NULL);
