@@ -635,6 +635,23 @@ walk_batches_cb(gpointer ud)
 	return G_SOURCE_REMOVE;
 }
 
+/* The first screen is drawn: read the rest on a worker (started only
+ * now, it took the CPU from the first screen's drawing: 31 -> 65 ms at
+ * 100,000), or here in slices when the cache has no second connection. */
+static gboolean
+walk_begin_cb(gpointer ud)
+{
+	struct tui *t = ud;
+	struct cache_walk *w = t->cache_walk;
+
+	w->source = 0;
+	if (cache_usable(t) && t->store == w->store && t->folder != NULL &&
+	    t->cache_uidvalidity == w->uidvalidity && reader_start(t, w, walk_batches_cb))
+		return G_SOURCE_REMOVE;
+	w->source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, walk_cb, t, NULL);
+	return G_SOURCE_REMOVE;
+}
+
 /* Show the newest screenful now, the rest from an idle source. With
  * prune, messages the cache no longer holds go at the end. */
 static int
@@ -666,8 +683,8 @@ walk_start(struct tui *t, guint32 uidvalidity, bool prune)
 	}
 	if (r == 0)
 		walk_end(t);
-	else if (!reader_start(t, w, walk_batches_cb)) /* below the redraws and the keys */
-		w->source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, walk_cb, t, NULL);
+	else /* below the redraws and the keys */
+		w->source = g_idle_add_full(G_PRIORITY_DEFAULT_IDLE, walk_begin_cb, t, NULL);
 	return 0;
 }
 
