@@ -34,6 +34,9 @@ TESTS += tests/tui/test-tui-load.py
 EXTRA_DIST += tests/tui/test-tui-load.py
 TESTS += tests/tui/test-tui-load-cache.py
 EXTRA_DIST += tests/tui/test-tui-load-cache.py
+# The rest of a cached folder read on a worker thread (issue 17, "at the floor").
+TESTS += tests/tui/test-tui-cache-walk.py
+EXTRA_DIST += tests/tui/test-tui-cache-walk.py
 # Triage habits: folder names, the search prompt, narrow screens (#19).
 TESTS += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py
 EXTRA_DIST += tests/tui/test-tui-triage.py tests/tui/test-tui-fts.py

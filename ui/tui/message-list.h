@@ -147,6 +147,35 @@ struct msg *message_list_add(struct message_list *ml, const struct imap_summary 
 /* The same for a summary fetched without RFC822.SIZE: a new message is
  * sizeless until message_list_add() brings it again with its size. */
 struct msg *message_list_add_sizeless(struct message_list *ml, const struct imap_summary *s);
+/* Summaries prepared off the main thread for message_list_add_prepared():
+ * their strings cut, copied and hashed with the seeds of the list's tables
+ * (message_list_seeds(), asked on the main thread), their Message-IDs and
+ * References found. A batch is filled by one thread, then handed over and
+ * only read; hashes made for a list cleared since are made again. */
+struct message_list_seeds {
+	guint32 strings;
+	guint32 ids;
+};
+struct message_list_batch;
+void message_list_seeds(struct message_list *ml, struct message_list_seeds *seeds_r);
+/* Room for about rows rows. Transfer full (message_list_batch_free()). */
+struct message_list_batch *message_list_batch_new(const struct message_list_seeds *seeds,
+						  guint rows);
+void message_list_batch_free(struct message_list_batch **b);
+/* Append s (copied; any thread, no list needed). */
+void message_list_batch_add(struct message_list_batch *b, const struct imap_summary *s);
+guint message_list_batch_len(const struct message_list_batch *b);
+guint32 message_list_batch_uid(const struct message_list_batch *b, guint i);
+guint message_list_batch_flags(const struct message_list_batch *b, guint i);
+/* Start fetching what adding the rows after i will read (call before
+ * adding each row i, in order). */
+void message_list_batch_prefetch(const struct message_list *ml,
+				 const struct message_list_batch *b, guint i);
+/* message_list_add() of row i with these flags. A message already there
+ * is updated as message_list_add() does when update, else only given what
+ * it lacks (a preview, a size) and marked: its flags stay. */
+struct msg *message_list_add_prepared(struct message_list *ml, const struct message_list_batch *b,
+				      guint i, guint flags, bool update);
 /* Make room for n messages (at most MESSAGE_LIST_MAX) in the UID map and
  * the string tables now, before they come: growing them while a big
  * folder loads rehashes what is there (30 ms at 750,000, keys waiting).
