@@ -25,7 +25,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "lib"))
 sys.path.insert(0, os.path.join(os.environ.get("TERN_SRCDIR", "."), "tests", "integration"))
@@ -242,24 +241,12 @@ def test_interface(t, auto):
     auto.sql("UPDATE summary_form SET form = ?", form)
     auto.forget_folders()
     auto.truncate_logs()
-    env = auto.env
-    status = os.path.join(env.dir, "status")
-    envs = " ".join("%s=%s" % (k, base.shell_quote(env.env[k]))
-                    for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
-                              "LC_ALL") if k in env.env)
-    cmd = ("env %s TERM=screen %s -c %s --debug 2>/dev/null; echo $? > %s; sleep 600"
-           % (envs, base.shell_quote(ternlib.TERN), base.shell_quote(env.config),
-              base.shell_quote(status)))
-    term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+    run = base.Run(auto.env, auto.env.config, "--debug")
     try:
-        ok, lines = term.wait_text("{:,} messages".format(BIG), timeout=120)
+        ok, lines = run.term.wait_text("{:,} messages".format(BIG), timeout=120)
         t.ok(ok, "interface: INBOX loaded", "\n".join(lines))
     finally:
-        term.keys("Q")
-        deadline = time.time() + base.WAIT
-        while time.time() < deadline and not os.path.exists(status):
-            time.sleep(0.1)
-        term.kill()
+        run.quit(t, "interface")
     log = auto.logs()
     fetches = re.findall(r"C: \S+ (?:UID )?FETCH \S+ \(UID FLAGS ([^\r\n]*)", log)
     item, not_item = (ENV_ITEM, "HEADER.FIELDS (FROM") if form == 1 else (HDR_ITEM, "ENVELOPE")

@@ -29,40 +29,7 @@ WAIT = base.WAIT
 BANNER = "offline — showing cached mail"
 
 
-class Run:
-    """One tern in tmux; status and stderr in files."""
-    n = 0
-
-    def __init__(self, env, config, args=""):
-        Run.n += 1
-        self.stderr = os.path.join(env.dir, "stderr-%d" % Run.n)
-        self.status = os.path.join(env.dir, "status-%d" % Run.n)
-        envs = " ".join("%s=%s" % (k, base.shell_quote(env.env[k]))
-                        for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
-                                  "LC_ALL") if k in env.env)
-        asan = "ASAN_OPTIONS=%s" % base.shell_quote(os.environ.get("ASAN_OPTIONS",
-                                                                   "detect_leaks=1"))
-        cmd = ("env %s %s TERM=screen %s -c %s %s 2>%s; echo $? > %s; sleep 600"
-               % (envs, asan, base.shell_quote(ternlib.TERN), base.shell_quote(config), args,
-                  base.shell_quote(self.stderr), base.shell_quote(self.status)))
-        self.term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
-
-    def status_line(self, lines):
-        return lines[base.HEIGHT - 2]
-
-    def quit(self, t, what):
-        self.term.keys("q")
-        time.sleep(0.2)
-        self.term.keys("q")
-        deadline = time.time() + WAIT
-        while time.time() < deadline and not os.path.exists(self.status):
-            time.sleep(0.1)
-        time.sleep(0.2)
-        code = open(self.status).read().strip() if os.path.exists(self.status) else "running"
-        t.eq(code, "0", "%s: q quits with status 0" % what)
-        err = open(self.stderr, errors="replace").read() if os.path.exists(self.stderr) else ""
-        t.eq(err, "", "%s: nothing on stderr (no sanitizer report)" % what)
-        self.term.kill()
+Run = base.Run
 
 
 def main(t):

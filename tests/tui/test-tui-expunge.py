@@ -13,14 +13,13 @@ message but the newest 100) and expunges:
   - the newest message is still on the screen, the oldest gone;
   - once quit, the cache holds exactly the newest 100 (--offline list);
   - then another client expunges one more: the list counts 99;
-  - tern quits with status 0 and nothing on stderr (no sanitizer report)."""
+  - tern quits (q) with status 0 and nothing on stderr (no sanitizer report)."""
 import importlib.util
 import json
 import os
 import re
 import shutil
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "lib"))
@@ -72,27 +71,21 @@ def main(t):
 
 def run_tests(t, srv, env):
     fill(srv)
-    srv.tern_config(env.config)
+    config = srv.tern_config(env.config)
     log = os.path.join(env.dir, "cache", "tern", "tern.log")
-    stderr = os.path.join(env.dir, "stderr")
-    status = os.path.join(env.dir, "status")
-    q = base.shell_quote
-    envs = " ".join("%s=%s" % (k, q(env.env[k]))
-                    for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
-                              "LC_ALL") if k in env.env)
-    asan = "ASAN_OPTIONS=%s" % q(os.environ.get("ASAN_OPTIONS", "detect_leaks=1"))
-    cmd = ("env %s %s TERN_TEST_DISABLE=QRESYNC TERM=screen %s -c %s --debug 2>%s; "
-           "echo $? > %s; sleep 600"
-           % (envs, asan, q(ternlib.TERN), q(env.config), q(stderr), q(status)))
-    term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+    env.env["TERN_TEST_DISABLE"] = "QRESYNC"
     try:
-        ok, lines = term.wait_text("%d messages" % COUNT, timeout=WAIT)
+        run = base.Run(env, config, "--debug")
+    finally:
+        del env.env["TERN_TEST_DISABLE"]
+    try:
+        ok, lines = run.term.wait_text("%d messages" % COUNT, timeout=WAIT)
         t.ok(ok, "INBOX counts %d messages" % COUNT, "\n".join(lines))
         expunge(srv, "1:%d" % GONE)
-        ok, lines = term.wait_text("%d messages" % (COUNT - GONE), timeout=WAIT)
+        ok, lines = run.term.wait_text("%d messages" % (COUNT - GONE), timeout=WAIT)
         t.ok(ok, "after another client expunged %d: %d messages" % (GONE, COUNT - GONE),
              "\n".join(lines))
-        screen = "\n".join(term.screen())
+        screen = "\n".join(run.term.screen())
         t.ok("Gone test %03d" % (COUNT - 1) in screen and "Gone test 000" not in screen,
              "the newest is listed, the oldest gone", screen)
         trace = open(log, errors="replace").read() if os.path.exists(log) else ""
@@ -100,22 +93,13 @@ def run_tests(t, srv, env):
         t.ok(len(expunges) >= GONE and "VANISHED" not in trace,
              "the server sent %d EXPUNGE responses and no VANISHED" % len(expunges))
         expunge(srv, "1")
-        ok, lines = term.wait_text("%d messages" % (COUNT - GONE - 1), timeout=WAIT)
+        ok, lines = run.term.wait_text("%d messages" % (COUNT - GONE - 1), timeout=WAIT)
         t.ok(ok, "one more expunged: %d messages" % (COUNT - GONE - 1), "\n".join(lines))
     except BaseException:
-        t.diag("screen:\n" + "\n".join(term.screen()))
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
         raise
     finally:
-        term.keys("Q")
-        deadline = time.time() + base.WAIT
-        while time.time() < deadline and not os.path.exists(status):
-            time.sleep(0.1)
-        time.sleep(0.2)
-        term.kill()
-    code = open(status).read().strip() if os.path.exists(status) else "running"
-    t.eq(code, "0", "Q quits with status 0")
-    err = open(stderr, errors="replace").read() if os.path.exists(stderr) else ""
-    t.eq(err, "", "nothing on stderr (no sanitizer report)")
+        run.quit(t, "expunge")
     r = env.tern("--offline", "list", "INBOX", "--json")
     try:
         listed = sorted(m["subject"] for m in json.loads(r.stdout.decode()))

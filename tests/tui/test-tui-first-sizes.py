@@ -17,7 +17,7 @@ their date (the newest is the largest), opened with an empty cache and
   - the cache holds every message's size as the server says it
     (`tern --offline list INBOX --json`): nothing cached with size 0;
   - opening the newest message before the sizes are in shows its text;
-  - tern quits with status 0 and nothing on stderr."""
+  - tern quits (q) with status 0 and nothing on stderr."""
 import email.utils
 import importlib.util
 import json
@@ -35,8 +35,6 @@ _spec = importlib.util.spec_from_file_location("tui_base", os.path.join(HERE, "t
 base = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(base)
 
-WAIT = base.WAIT
-q = base.shell_quote
 COUNT = 200
 BASE_TIME = 1700000000  # 2023-11-14
 SUMMARY_FETCH = re.compile(r"C: \S+ (UID )?FETCH (\S+) \(UID FLAGS INTERNALDATE .*"
@@ -128,17 +126,10 @@ def check_size_order(t, term):
 def run_tests(t, srv, env):
     sizes = fill(srv)
     t.eq(len(sizes), COUNT, "the server holds %d notes" % COUNT)
-    srv.tern_config(env.config)
+    config = srv.tern_config(env.config)
     log = os.path.join(env.dir, "cache", "tern", "tern.log")
-    stderr = os.path.join(env.dir, "stderr")
-    status = os.path.join(env.dir, "status")
-    envs = " ".join("%s=%s" % (k, q(env.env[k]))
-                    for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
-                              "LC_ALL") if k in env.env)
-    asan = "ASAN_OPTIONS=%s" % q(os.environ.get("ASAN_OPTIONS", "detect_leaks=1"))
-    cmd = ("env %s %s TERM=screen %s -c %s --debug 2>%s; echo $? > %s; sleep 600"
-           % (envs, asan, q(ternlib.TERN), q(env.config), q(stderr), q(status)))
-    term = base.Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+    run = base.Run(env, config, "--debug")
+    term = run.term
     try:
         ok, lines = term.wait_text("Note %03d" % (COUNT - 1))
         t.ok(ok, "the first screen shows the newest note", "\n".join(lines))
@@ -155,16 +146,7 @@ def run_tests(t, srv, env):
         t.diag("screen:\n" + "\n".join(term.screen()))
         raise
     finally:
-        term.keys("Q")
-        deadline = time.time() + WAIT
-        while time.time() < deadline and not os.path.exists(status):
-            time.sleep(0.1)
-        time.sleep(0.2)
-        term.kill()
-    code = open(status).read().strip() if os.path.exists(status) else "running"
-    t.eq(code, "0", "Q quits with status 0")
-    err = open(stderr, errors="replace").read() if os.path.exists(stderr) else ""
-    t.eq(err, "", "nothing on stderr (no sanitizer report)")
+        run.quit(t, "first sizes")
     r = env.tern("--offline", "list", "INBOX", "--json")
     t.ok(r.returncode == 0, "tern --offline list INBOX --json",
          r.stderr.decode(errors="replace"))

@@ -136,6 +136,43 @@ def append(srv, folder, raw):
         c.logout()
 
 
+class Run:
+    """One tern in tmux; status and stderr in files. args are more of its
+    arguments; what env.env holds reaches it through tmux."""
+    n = 0
+
+    def __init__(self, env, config, args=""):
+        Run.n += 1
+        self.stderr = os.path.join(env.dir, "stderr-%d" % Run.n)
+        self.status = os.path.join(env.dir, "status-%d" % Run.n)
+        envs = " ".join("%s=%s" % (k, shell_quote(env.env[k]))
+                        for k in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "TZ", "LANG",
+                                  "LC_ALL") if k in env.env)
+        asan = "ASAN_OPTIONS=%s" % shell_quote(os.environ.get("ASAN_OPTIONS",
+                                                              "detect_leaks=1"))
+        cmd = ("env %s %s TERM=screen %s -c %s %s 2>%s; echo $? > %s; sleep 600"
+               % (envs, asan, shell_quote(ternlib.TERN), shell_quote(config), args,
+                  shell_quote(self.stderr), shell_quote(self.status)))
+        self.term = Term(cmd, dict(env.env, LANG="C.UTF-8", LC_ALL="C.UTF-8"))
+
+    def status_line(self, lines):
+        return lines[HEIGHT - 2]
+
+    def quit(self, t, what):
+        self.term.keys("q")
+        time.sleep(0.2)
+        self.term.keys("q")
+        deadline = time.time() + WAIT
+        while time.time() < deadline and not os.path.exists(self.status):
+            time.sleep(0.1)
+        time.sleep(0.2)
+        code = open(self.status).read().strip() if os.path.exists(self.status) else "running"
+        t.eq(code, "0", "%s: q quits with status 0" % what)
+        err = open(self.stderr, errors="replace").read() if os.path.exists(self.stderr) else ""
+        t.eq(err, "", "%s: nothing on stderr (no sanitizer report)" % what)
+        self.term.kill()
+
+
 def raw_message(subject_bytes, mid, body=b"Hello from another client.\r\n"):
     return (b"From: Other Client <other@example.org>\r\n"
             b"To: tern@example.org\r\n"
