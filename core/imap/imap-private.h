@@ -29,6 +29,10 @@ const struct imap_seqset *imap_resp_keep_seqset(struct imap_response *resp,
 
 /* ---- layer 1 ------------------------------------------------------------ */
 
+/* Whether the len bytes at s are OK, NO, BAD, BYE or PREAUTH, in any case:
+ * a status response's word, whose text is not tokenised. */
+bool imap_is_status_word(const char *s, size_t len);
+
 /* Parses the complete response in resp->raw into resp (tag, kind, args,
  * status text). */
 int imap_tree_build(struct imap_response *resp, const struct imap_limits *limits,

@@ -436,13 +436,13 @@ parser_fail(struct imap_parser *parser, GError **error, GError *err)
 	return -1;
 }
 
-static bool
-is_status_word(const guint8 *s, size_t len)
+bool
+imap_is_status_word(const char *s, size_t len)
 {
 	static const char *const words[] = {"OK", "NO", "BAD", "BYE", "PREAUTH"};
 
 	for (size_t i = 0; i < TERN_ARRAY_LEN(words); i++) {
-		if (len == strlen(words[i]) && g_ascii_strncasecmp((const char *)s, words[i], len) == 0)
+		if (len == strlen(words[i]) && g_ascii_strncasecmp(s, words[i], len) == 0)
 			return true;
 	}
 	return false;
@@ -467,7 +467,7 @@ frame_classify(struct imap_parser *parser)
 		return;
 	for (b = a + 1; b < len && s[b] != ' ' && s[b] != '\r' && s[b] != '\n' && s[b] != '['; b++)
 		;
-	if (is_status_word(s + a + 1, b - a - 1)) {
+	if (imap_is_status_word((const char *)s + a + 1, b - a - 1)) {
 		parser->no_literals = true;
 		return;
 	}

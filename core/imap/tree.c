@@ -416,13 +416,6 @@ read_status(struct cursor *c, size_t word_len)
 	return read_resp_text(c, &resp->u.status.code, &resp->u.status.text);
 }
 
-/* Whether the len bytes at the cursor are word, ignoring ASCII case. */
-static bool
-word_is(const struct cursor *c, size_t len, const char *word)
-{
-	return strlen(word) == len && g_ascii_strncasecmp(c->s + c->pos, word, len) == 0;
-}
-
 static int
 read_untagged(struct cursor *c)
 {
@@ -431,9 +424,7 @@ read_untagged(struct cursor *c)
 	struct imap_arg *args;
 	size_t n;
 
-	if (word_is(c, word_len, "OK") || word_is(c, word_len, "NO") ||
-	    word_is(c, word_len, "BAD") || word_is(c, word_len, "BYE") ||
-	    word_is(c, word_len, "PREAUTH"))
+	if (imap_is_status_word(c->s + c->pos, word_len))
 		return read_status(c, word_len);
 	if (read_list(c, 0, false, &args, &n) < 0)
 		return -1;
