@@ -53,10 +53,15 @@ cache_failed(struct tui *t, GError *err)
 }
 
 static bool
+store_writable(struct tui *t)
+{
+	return t->store != NULL && !t->cache_read_only && !t->cache_broken;
+}
+
+static bool
 can_write(struct tui *t)
 {
-	return t->store != NULL && !t->cache_read_only && !t->cache_broken &&
-	       t->folder != NULL && t->cache_uidvalidity != 0;
+	return store_writable(t) && t->folder != NULL && t->cache_uidvalidity != 0;
 }
 
 void
@@ -957,14 +962,9 @@ cache_flag_bit(struct tui *t, const GArray *uids, guint bit, bool add)
 void
 cache_remove(struct tui *t, const guint32 *uids, guint n)
 {
-	GError *err = NULL;
-
 	for (guint i = 0; i < n; i++)
 		walk_touch(t, uids[i], TOUCH_REMOVED);
-	if (n == 0 || !can_write(t))
-		return;
-	if (store_messages_remove(t->store, t->folder, t->cache_uidvalidity, uids, n, &err) < 0)
-		cache_failed(t, err);
+	cache_remove_in(t, t->folder, t->cache_uidvalidity, uids, n);
 }
 
 void
@@ -973,7 +973,7 @@ cache_remove_in(struct tui *t, const char *folder, guint32 uidvalidity, const gu
 {
 	GError *err = NULL;
 
-	if (n == 0 || !cache_can_queue(t) || uidvalidity == 0)
+	if (n == 0 || !store_writable(t) || folder == NULL || uidvalidity == 0)
 		return;
 	if (store_messages_remove(t->store, folder, uidvalidity, uids, n, &err) < 0)
 		cache_failed(t, err);
