@@ -437,6 +437,25 @@ preview_put(char *out, size_t *o, gunichar ch)
 	return true;
 }
 
+/* Whether the eight bytes at p are printable ASCII without two spaces in
+ * a row (kept as they are), tested together. A space found where there
+ * is none (the test may say so of a byte after a space) only sends the
+ * bytes one at a time. */
+static bool
+preview_plain8(const guchar *p)
+{
+	const guint64 ones = G_GUINT64_CONSTANT(0x0101010101010101);
+	const guint64 high = G_GUINT64_CONSTANT(0x8080808080808080);
+	guint64 x, below, above, sp, space;
+
+	memcpy(&x, p, 8);
+	below = (x - ones * 0x20) & ~x;    /* a byte under 0x20 */
+	above = (x + ones * 0x01) | x;     /* a byte over 0x7e */
+	sp = x ^ (ones * ' ');
+	space = (sp - ones) & ~sp & high;  /* the spaces */
+	return ((below | above) & high) == 0 && (space & (space << 8)) == 0;
+}
+
 /* The text the server sent made safe to show: one line of valid UTF-8
  * (an invalid byte becomes U+FFFD), at most IMAP_PREVIEW_MAX_CHARS
  * characters however long the server's was (the walk stops there, so a
@@ -455,8 +474,23 @@ preview_clean(struct imap_decoder *dec, const char *s, size_t len)
 	while (p < end && n < IMAP_PREVIEW_MAX_CHARS) {
 		gunichar ch = *p;
 
-		if (ch > ' ' && ch < 0x7f) { /* most of a preview: kept as it is */
+		/* most of a preview: words kept as they are, and single spaces */
+		if (end - p >= 8 && n + 8 <= IMAP_PREVIEW_MAX_CHARS &&
+		    (ch != ' ' || (o > 0 && out[o - 1] != ' ')) && preview_plain8(p)) {
+			memcpy(out + o, p, 8);
+			o += 8;
+			n += 8;
+			p += 8;
+			continue;
+		}
+		if (ch > ' ' && ch < 0x7f) {
 			out[o++] = (char)ch;
+			n++;
+			p++;
+			continue;
+		}
+		if (ch == ' ' && o > 0 && out[o - 1] != ' ') {
+			out[o++] = ' ';
 			n++;
 			p++;
 			continue;

@@ -511,6 +511,89 @@ test_preview(void)
 	}
 }
 
+/* The rules of a cleaned preview one character at a time (as fetch.c
+ * applied them before it took eight plain bytes at once): controls, C1
+ * and the bidi overrides dropped, white space runs made one space (none
+ * leading or trailing), an invalid byte U+FFFD, NUL skipped, at most
+ * IMAP_PREVIEW_MAX_CHARS characters. */
+static char *
+preview_model(const guchar *p, size_t len)
+{
+	GString *out = g_string_new(NULL);
+	const guchar *end = p + len;
+	unsigned n = 0;
+
+	while (p < end && n < IMAP_PREVIEW_MAX_CHARS) {
+		gunichar ch = *p;
+
+		if (ch < 0x80) {
+			p++;
+		} else {
+			ch = g_utf8_get_char_validated((const char *)p, end - p);
+			if (ch == (gunichar)-1 || ch == (gunichar)-2) {
+				ch = 0xfffd;
+				p++;
+			} else {
+				p = (const guchar *)g_utf8_next_char(p);
+			}
+		}
+		if (ch == 0)
+			continue;
+		if (ch == '\t' || ch == '\n' || ch == '\r' || ch == ' ' || ch == 0x2028 ||
+		    ch == 0x2029) {
+			if (out->len > 0 && out->str[out->len - 1] != ' ') {
+				g_string_append_c(out, ' ');
+				n++;
+			}
+			continue;
+		}
+		if (ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || (ch >= 0x202a && ch <= 0x202e) ||
+		    (ch >= 0x2066 && ch <= 0x2069))
+			continue;
+		g_string_append_unichar(out, ch);
+		n++;
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	return g_string_free(out, FALSE);
+}
+
+/* Random previews of words, runs of spaces and every kind of byte the
+ * cleaning treats apart, long enough to reach the cap: the same as
+ * preview_model() says, whatever the eight-byte steps meet. */
+static void
+test_preview_runs(void)
+{
+	static const char *const pieces[] = {
+		"word", "quarterly", "a", "ABCDEFGHIJKLMNOP", " ", "  ", "   ", "\t", "\r\n",
+		"\"", "\\", "~", "!", "\x7f", "\x01", "\xc3\xa9", "\xc2\x85", "\xe2\x80\xa8",
+		"\xe2\x80\xae", "\xff", "\xc3", "\xf0\x9f\x98\x80", "0123456789",
+	};
+	GRand *rnd = g_rand_new_with_seed(17);
+
+	for (int t = 0; t < 3000; t++) {
+		GString *data = g_string_new(NULL);
+		GString *line = g_string_new(NULL);
+		guint pieces_n = (guint)g_rand_int_range(rnd, 0, 160);
+		char *want;
+
+		for (guint i = 0; i < pieces_n; i++) {
+			g_string_append(data, pieces[g_rand_int_range(rnd, 0, TERN_ARRAY_LEN(pieces))]);
+			if (g_rand_int_range(rnd, 0, 40) == 0)
+				g_string_append_c(data, '\0');
+		}
+		want = preview_model((const guchar *)data->str, data->len);
+		g_string_printf(line, "* 1 FETCH (UID 7 PREVIEW {%" G_GSIZE_FORMAT "}\r\n", data->len);
+		g_string_append_len(line, data->str, (gssize)data->len);
+		g_string_append(line, ")\r\n");
+		check_preview((const guint8 *)line->str, line->len, line->len, want);
+		g_free(want);
+		g_string_free(line, TRUE);
+		g_string_free(data, TRUE);
+	}
+	g_rand_free(rnd);
+}
+
 /* A response's pieces share blocks (parser.c): under AddressSanitizer the
  * bytes after each piece stay poisoned, so a read past a string or a list
  * is caught as with an allocation each. Elsewhere nothing to check. */
@@ -864,6 +947,7 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/parser/bad-rows", test_bad_rows);
 	g_test_add_func("/imap/parser/preview", test_preview);
 	g_test_add_func("/imap/parser/preview-long", test_preview_long);
+	g_test_add_func("/imap/parser/preview-runs", test_preview_runs);
 	g_test_add_func("/imap/parser/arena-bounds", test_arena_bounds);
 	g_test_add_func("/imap/parser/endless-line", test_endless_line);
 	g_test_add_func("/imap/parser/line-cap-across-literals", test_line_cap_across_literals);
