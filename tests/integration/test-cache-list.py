@@ -129,6 +129,27 @@ def main(t):
              ["reborn 2", "reborn 1", "reborn 0"] and rows[0]["from"] == "Zé <z@example.org>",
              "only the new folder's messages, decoded, newest first", rows)
 
+        # dates out of UID order (a message moved in late, one without a
+        # Date, two at the same minute): a cold load sorts the rows it kept
+        # rather than taking them in the reverse of their UID order
+        minutes = [7, 3, 9, 3, None, 1, 8, 0, 5, 5]
+        c = srv.imap()
+        c.create("Mixed")
+        for i, m in enumerate(minutes):
+            date = "" if m is None else "Date: Tue, 03 Mar 2026 09:%02d:00 +0000\r\n" % m
+            c.append("Mixed", None, None,
+                     ("From: m@example.org\r\nSubject: mixed %d\r\n%sMessage-ID: <m%d@x>\r\n"
+                      "\r\nbody\r\n" % (i, date, i)).encode())
+        c.logout()
+        rows = offline_is_fresh(t, env, "Mixed", "dates out of UID order: equal",
+                                "dates out of UID order: the cold list's bytes are the "
+                                "offline one's")
+        t.ok(rows is not None and len(rows) == 10 and
+             [x["subject"] for x in rows if x["subject"] != "mixed 4"] ==
+             ["mixed 2", "mixed 6", "mixed 0", "mixed 9", "mixed 8", "mixed 3", "mixed 1",
+              "mixed 5", "mixed 7"],
+             "newest Date first, the same minute highest UID first", rows)
+
         # rows an older tern wrote: no decoded columns, decoded on reading
         listing(env, "list", "INBOX", "--json")
         con = sqlite3.connect(db)
