@@ -23,6 +23,7 @@ struct cli_ctx {
 	char *detail;
 	bool closed;           /* the server or network ended the session */
 	bool connected;        /* logged in: cli_close() logs out */
+	bool logging_out;      /* cli_logout_early() sent LOGOUT: cli_close() waits for it */
 	guint32 exists;        /* messages in the selected folder */
 	guint32 uidvalidity;   /* of the folder cli_select() (or offline, the cache) opened */
 	bool opened;           /* cli_open_config() ran: cli_close() undoes it */
@@ -43,6 +44,11 @@ int cli_open(const struct tern_globals *g, struct cli_ctx *ctx);
  * ctx->held_error; the caller queues the action or prints it
  * (cli_print_held()). The account's cache is opened whenever it exists. */
 int cli_open_action(const struct tern_globals *g, struct cli_ctx *ctx);
+/* Send LOGOUT now, without waiting for the answer, when the server is
+ * needed no more but the command still has work of its own (printing a
+ * whole folder from the cache): cli_close() then finds the answer in
+ * instead of waiting a round trip for it. */
+void cli_logout_early(struct cli_ctx *ctx);
 /* Print a held connection error (if any) and forget it. */
 void cli_print_held(struct cli_ctx *ctx);
 /* True for the statuses that mean the server never answered: the

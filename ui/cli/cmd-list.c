@@ -582,6 +582,8 @@ list_from_cache(struct cli_ctx *ctx, const char *folder, guint32 uidvalidity,
 	}
 	w.ov = ov;
 	w.want = (guint)n;
+	/* the rest is the cache's: the server's answer comes meanwhile */
+	cli_logout_early(ctx);
 	/* rows a queued move hides are read and skipped */
 	rows = n == 0 ? 0 : (guint)MIN(n + store_overlay_moved(ov), (guint64)G_MAXUINT);
 	if (whole_json(sort, limit, json)) {
@@ -1027,6 +1029,7 @@ list_or_search(const struct tern_globals *g, int argc, char **argv, bool search)
 	} else if ((rc = cli_folder_summaries(&ctx, folder, &info, NULL, &sums)) != 0) {
 		goto out;
 	}
+	cli_logout_early(&ctx);
 	cli_sort_limit(sums, cli_args_get(&args, "sort"), cli_args_get(&args, "limit"));
 	cli_print_summaries(sums, cli_args_has(&args, "json"), stdout);
 out:

@@ -264,12 +264,22 @@ cli_open_action(const struct tern_globals *g, struct cli_ctx *ctx)
 }
 
 void
+cli_logout_early(struct cli_ctx *ctx)
+{
+	if (ctx->client == NULL || !ctx->connected || ctx->closed || ctx->logging_out)
+		return;
+	imap_client_logout(ctx->client, cli_done, ctx);
+	ctx->logging_out = true;
+	/* one turn of the loop writes it (the socket is writable) */
+	g_main_context_iteration(g_main_loop_get_context(ctx->loop), FALSE);
+}
+
+void
 cli_close(struct cli_ctx *ctx)
 {
-	if (ctx->client != NULL && ctx->connected && !ctx->closed) {
-		imap_client_logout(ctx->client, cli_done, ctx);
+	cli_logout_early(ctx);
+	if (ctx->logging_out)
 		cli_wait(ctx);
-	}
 	cli_print_held(ctx);
 	imap_client_free(&ctx->client);
 	store_free(&ctx->store);
