@@ -920,20 +920,33 @@ store_bulk_commit(struct store *s, GError **error)
 }
 
 /* The background checkpoint, on a connection of its own (a connection
- * belongs to one thread at a time: the store's is the main thread's). */
+ * belongs to one thread at a time: the store's is the main thread's):
+ * one the caller handed over (closed here once done), or a new one on
+ * path. */
+struct checkpoint_job {
+	struct store *db;
+	char *path;
+};
+
 static gpointer
 checkpoint_thread(gpointer data)
 {
-	char *path = data;
+	struct checkpoint_job *job = data;
 	sqlite3 *db = NULL;
 
-	/* A new connection learns that the file is in WAL mode when it first
-	 * reads it: checkpointed before, it did nothing (SQLite said OK). */
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-	    sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL, NULL) == SQLITE_OK)
+	if (job->db != NULL) {
+		sqlite3_wal_checkpoint_v2(job->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		store_free(&job->db);
+	} else if (sqlite3_open_v2(job->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+		   /* A new connection learns that the file is in WAL mode when
+		    * it first reads it: checkpointed before, it did nothing
+		    * (SQLite said OK). */
+		   sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL, NULL) == SQLITE_OK) {
 		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	}
 	sqlite3_close(db);
-	g_free(path);
+	g_free(job->path);
+	g_free(job);
 	return NULL;
 }
 
@@ -950,16 +963,33 @@ checkpoint_join(struct store *s)
 }
 
 void
-store_checkpoint_background(struct store *s)
+store_checkpoint_background_on(struct store *s, struct store **another)
 {
-	if (s->read_only)
+	struct checkpoint_job *job;
+
+	if (s->read_only) {
+		store_free(another);
 		return;
+	}
 	checkpoint_join(s); /* one at a time */
 	/* Automatic checkpoints stay off until it is joined (the next load's
 	 * end, or store_free()): the next commit here would run one of the
 	 * whole WAL itself. */
 	sqlite3_wal_autocheckpoint(s->db, 0);
-	s->checkpointer = g_thread_new("tern-checkpoint", checkpoint_thread, g_strdup(s->path));
+	job = g_new0(struct checkpoint_job, 1);
+	if (another != NULL) {
+		job->db = *another;
+		*another = NULL;
+	}
+	if (job->db == NULL)
+		job->path = g_strdup(s->path);
+	s->checkpointer = g_thread_new("tern-checkpoint", checkpoint_thread, job);
+}
+
+void
+store_checkpoint_background(struct store *s)
+{
+	store_checkpoint_background_on(s, NULL);
 }
 
 int

@@ -115,6 +115,11 @@ int store_bulk_end_background(struct store *s, GError **error);
  * (core/store/writer.c): the WAL they left is copied back while the caller
  * goes on, instead of by the caller's next commit. A no-op read-only. */
 void store_checkpoint_background(struct store *s);
+/* The same on *another (store_open_another(), no transaction open), taken
+ * (*another is NULL after) and closed by that thread when it is done:
+ * closing a load's connection, its page cache freed, is time the caller
+ * need not wait either. */
+void store_checkpoint_background_on(struct store *s, struct store **another);
 
 /* ---- Folders ---------------------------------------------------------- */
 
