@@ -919,6 +919,20 @@ store_bulk_commit(struct store *s, GError **error)
 	return store_commit(s, error);
 }
 
+/* The checkpoint itself: the WAL copied back without waiting for anyone,
+ * then, when nobody is using it, emptied. The last connection to close
+ * deletes the WAL, and deleting one a load left (up to 32 MiB and more)
+ * took the command line 9 ms at exit; emptied here, that is done while
+ * the caller goes on. */
+static void
+wal_copy_back(sqlite3 *db)
+{
+	if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+		return;
+	sqlite3_busy_timeout(db, 0); /* busy: left as it is */
+	sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
 /* The background checkpoint, on a connection of its own (a connection
  * belongs to one thread at a time: the store's is the main thread's):
  * one the caller handed over (closed here once done), or a new one on
@@ -935,14 +949,14 @@ checkpoint_thread(gpointer data)
 	sqlite3 *db = NULL;
 
 	if (job->db != NULL) {
-		sqlite3_wal_checkpoint_v2(job->db->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		wal_copy_back(job->db->db);
 		store_free(&job->db);
 	} else if (sqlite3_open_v2(job->path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
 		   /* A new connection learns that the file is in WAL mode when
 		    * it first reads it: checkpointed before, it did nothing
 		    * (SQLite said OK). */
 		   sqlite3_exec(db, "PRAGMA schema_version", NULL, NULL, NULL) == SQLITE_OK) {
-		sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		wal_copy_back(db);
 	}
 	sqlite3_close(db);
 	g_free(job->path);
