@@ -1976,6 +1976,7 @@ struct summaries_op {
 	 * cold load, with as many frees after each batch. */
 	GStringChunk *text;
 	GString *scratch; /* an address list being formatted */
+	struct imap_header_envelope *he; /* the last header block parsed */
 	guint pending; /* commands in flight */
 	enum tern_status st;
 	char *detail;
@@ -2090,7 +2091,13 @@ summary_from_fetch(struct summaries_op *op, struct imap_summary *s, const struct
 		gsize len;
 		const char *data = g_bytes_get_data(block, &len);
 
-		he = imap_header_envelope_parse(data != NULL ? data : "", len, &limits);
+		if (data == NULL)
+			data = "";
+		if (op->he == NULL)
+			op->he = imap_header_envelope_parse(data, len, &limits);
+		else
+			imap_header_envelope_reparse(op->he, data, len, &limits);
+		he = op->he;
 		if (e == NULL)
 			e = imap_header_envelope_get(he);
 	}
@@ -2122,7 +2129,6 @@ summary_from_fetch(struct summaries_op *op, struct imap_summary *s, const struct
 	}
 	if (he != NULL)
 		s->references = batch_str(op, imap_header_envelope_references(he), -1);
-	imap_header_envelope_free(&he);
 	s->preview = batch_str(op, f->preview, -1);
 }
 
@@ -2188,6 +2194,7 @@ summaries_done(struct imap_session *s, const struct imap_response *r, enum tern_
 	g_array_unref(op->batch);
 	g_string_chunk_free(op->text);
 	g_string_free(op->scratch, TRUE);
+	imap_header_envelope_free(&op->he);
 	g_free(op->detail);
 	g_free(op->settext);
 	g_free(op);

@@ -489,7 +489,12 @@ struct imap_header_envelope;
 /* transfer full: free with imap_header_envelope_free(). */
 struct imap_header_envelope *imap_header_envelope_parse(const char *data, size_t len,
 							const struct imap_limits *limits);
-/* transfer none, valid until imap_header_envelope_free(). */
+/* he parsed again from data, as imap_header_envelope_parse() would: what
+ * it gave before (its envelope, its strings) is gone, its buffers are
+ * reused (a cold load parses one header a message). */
+void imap_header_envelope_reparse(struct imap_header_envelope *he, const char *data, size_t len,
+				  const struct imap_limits *limits);
+/* transfer none, valid until imap_header_envelope_free() or a reparse. */
 const struct imap_envelope *imap_header_envelope_get(const struct imap_header_envelope *he);
 /* The References value, or NULL when absent or empty; transfer none. */
 const char *imap_header_envelope_references(const struct imap_header_envelope *he);

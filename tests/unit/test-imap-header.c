@@ -211,6 +211,72 @@ test_huge(void)
 	}
 }
 
+/* Everything a parse gives, as text. */
+static char *
+dump_all(const struct imap_header_envelope *he)
+{
+	const struct imap_envelope *e = imap_header_envelope_get(he);
+	GString *out = g_string_new(NULL);
+
+	g_string_append_printf(out, "date=%s subject=%s/%zu id=%s irt=%s refs=%s\nfrom=",
+			       e->date != NULL ? e->date : "NIL",
+			       e->subject != NULL ? e->subject : "NIL", e->subject_len,
+			       e->message_id != NULL ? e->message_id : "NIL",
+			       e->in_reply_to != NULL ? e->in_reply_to : "NIL",
+			       imap_header_envelope_references(he) != NULL
+				   ? imap_header_envelope_references(he) : "NIL");
+	dump_list(out, &e->from);
+	g_string_append(out, "\nto=");
+	dump_list(out, &e->to);
+	g_string_append(out, "\ncc=");
+	dump_list(out, &e->cc);
+	g_string_append_printf(out, "\nrest=%zu", e->sender.n_addrs + e->reply_to.n_addrs +
+						      e->bcc.n_addrs);
+	return g_string_free(out, FALSE);
+}
+
+/* One envelope parsed again and again (as a load does, one header a
+ * message): each time what a fresh parse gives, nothing of the header
+ * before left over, whatever their sizes in turn (a big one, then small
+ * ones, addresses or none). */
+static void
+test_reparse(void)
+{
+	GString *big = g_string_new("To: ");
+	struct imap_header_envelope *again = NULL;
+	GPtrArray *headers = g_ptr_array_new();
+	GRand *rnd = g_rand_new_with_seed(7);
+
+	for (int i = 0; i < 3000; i++)
+		g_string_append_printf(big, "%sU%d <u%d@x>", i > 0 ? ", " : "", i, i);
+	g_string_append(big, "\r\nSubject: big\r\nReferences: <r@x>\r\n");
+	for (size_t i = 0; i < G_N_ELEMENTS(addr_rows); i++)
+		g_ptr_array_add(headers, (gpointer)addr_rows[i].header);
+	g_ptr_array_add(headers, big->str);
+	g_ptr_array_add(headers, "Date: Mon, 2 Jan 2006\r\nSubject: s\r\nMessage-ID: <m@x>\r\n"
+				 "In-Reply-To: <i@x>\r\nCc: c@z, D <d@w>\r\n");
+	for (int t = 0; t < 2000; t++) {
+		const char *h = headers->pdata[g_rand_int_range(rnd, 0, (gint32)headers->len)];
+		struct imap_header_envelope *fresh = imap_header_envelope_parse(h, strlen(h), &limits);
+		char *want = dump_all(fresh), *got;
+
+		if (again == NULL)
+			again = imap_header_envelope_parse(h, strlen(h), &limits);
+		else
+			imap_header_envelope_reparse(again, h, strlen(h), &limits);
+		got = dump_all(again);
+		if (strcmp(got, want) != 0)
+			g_error("parse %d of %.60s: got\n%s\nwant\n%s", t, h, got, want);
+		g_free(got);
+		g_free(want);
+		imap_header_envelope_free(&fresh);
+	}
+	imap_header_envelope_free(&again);
+	g_ptr_array_unref(headers);
+	g_string_free(big, TRUE);
+	g_rand_free(rnd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -222,5 +288,6 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/header/nul", test_nul);
 	g_test_add_func("/imap/header/many-addresses", test_many_addresses);
 	g_test_add_func("/imap/header/huge", test_huge);
+	g_test_add_func("/imap/header/reparse", test_reparse);
 	return g_test_run();
 }
