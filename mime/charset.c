@@ -223,3 +223,23 @@ out:
 	*len_r = n;
 	return out;
 }
+
+void
+mime_charset_append_utf8(GString *out, const char *charset, const char *bytes, size_t len)
+{
+	size_t n;
+	char *s;
+
+	/* What mime_charset_to_utf8() would give, without its copy, in the
+	 * common case: named UTF-8, valid (so no NUL: nothing that looks
+	 * like UTF-16) and no byte order mark to drop. */
+	if (charset != NULL && charset_is_utf8(charset) &&
+	    !(len >= 3 && memcmp(bytes, "\xef\xbb\xbf", 3) == 0) &&
+	    g_utf8_validate_len(bytes, len, NULL)) {
+		g_string_append_len(out, bytes, (gssize)len);
+		return;
+	}
+	s = mime_charset_to_utf8(charset, bytes, len, &n);
+	g_string_append_len(out, s, (gssize)n);
+	g_free(s);
+}

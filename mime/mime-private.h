@@ -118,6 +118,9 @@ char *mime_unicode_to_utf8(const char *charset, const char *bytes, size_t len, s
  * (transfer full). */
 GPtrArray *mime_mailcap_fields(const char *entry);
 
+/* mime_charset_to_utf8() of bytes appended to out. */
+void mime_charset_append_utf8(GString *out, const char *charset, const char *bytes, size_t len);
+
 /* Closes the converters charset.c keeps open (mime_shutdown()). */
 void mime_charset_cleanup(void);
 

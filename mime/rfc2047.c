@@ -115,14 +115,9 @@ decode_b(struct run *r, const char *t, size_t n)
 static void
 run_flush(struct run *r, GString *out)
 {
-	char *utf8;
-	size_t len;
-
 	if (!r->active)
 		return;
-	utf8 = mime_charset_to_utf8(r->charset, (const char *)r->bytes->data, r->bytes->len, &len);
-	g_string_append_len(out, utf8, (gssize)len);
-	g_free(utf8);
+	mime_charset_append_utf8(out, r->charset, (const char *)r->bytes->data, r->bytes->len);
 	g_byte_array_set_size(r->bytes, 0);
 	r->active = false;
 }
@@ -163,18 +158,13 @@ is_ascii(const char *s, size_t n)
 static void
 append_plain(GString *out, const char *s, size_t n)
 {
-	char *utf8;
-	size_t len;
-
 	if (n == 0)
 		return;
 	if (is_ascii(s, n)) { /* nearly always: nothing to convert */
 		g_string_append_len(out, s, (gssize)n);
 		return;
 	}
-	utf8 = mime_charset_to_utf8(NULL, s, n, &len);
-	g_string_append_len(out, utf8, (gssize)len);
-	g_free(utf8);
+	mime_charset_append_utf8(out, NULL, s, n);
 }
 
 static bool
@@ -201,25 +191,30 @@ unfold(const char *raw, size_t n)
 char *
 mime_header_decode(const char *raw)
 {
-	GString *u, *out;
+	GString *u = NULL, *out;
 	struct run r = { .active = false };
 	size_t n, i = 0, plain = 0;
+	bool folded;
+	const char *s;
 
 	if (raw == NULL)
 		return g_strdup("");
 	n = strnlen(raw, MIME_MAX_HEADER_LEN);
+	folded = memchr(raw, '\r', n) != NULL || memchr(raw, '\n', n) != NULL;
 	/* Most headers hold no encoded-word and no fold: nothing to do. */
-	if (memchr(raw, '\r', n) == NULL && memchr(raw, '\n', n) == NULL &&
-	    g_strstr_len(raw, (gssize)n, "=?") == NULL && g_utf8_validate_len(raw, n, NULL))
+	if (!folded && g_strstr_len(raw, (gssize)n, "=?") == NULL &&
+	    g_utf8_validate_len(raw, n, NULL))
 		return g_strndup(raw, n);
-	u = unfold(raw, n);
-	n = u->len;
+	if (folded) {
+		u = unfold(raw, n);
+		n = u->len;
+	}
+	s = u != NULL ? u->str : raw;
 	out = g_string_sized_new(n + 1);
-	r.bytes = g_byte_array_new();
+	r.bytes = g_byte_array_sized_new((guint)n); /* what n bytes decode to, at most */
 	while (i + 1 < n) {
 		struct encoded_word w;
 		size_t skip;
-		const char *s = u->str;
 
 		if (s[i] != '=' || s[i + 1] != '?') {
 			i++;
@@ -237,8 +232,9 @@ mime_header_decode(const char *raw)
 		i = plain = w.end;
 	}
 	run_flush(&r, out);
-	append_plain(out, u->str + plain, n - plain);
+	append_plain(out, s + plain, n - plain);
 	g_byte_array_unref(r.bytes);
-	g_string_free(u, TRUE);
+	if (u != NULL)
+		g_string_free(u, TRUE);
 	return g_string_free(out, FALSE);
 }

@@ -166,6 +166,25 @@ text_sanitize(const char *s, gssize len, unsigned flags)
 	return g_string_free(out, FALSE);
 }
 
+/* Whether text_make_valid() would change nothing in the n bytes at s. */
+static bool
+text_is_valid(const char *s, size_t n)
+{
+	const guchar *p = (const guchar *)s;
+	size_t i = 0, used;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (utf8_next(p + i, n - i, &used) == TEXT_BAD)
+			return false;
+		i += used;
+	}
+	return true;
+}
+
 char *
 text_make_valid(const char *s, gssize len)
 {
@@ -606,6 +625,8 @@ text_decode_header_utf8(const char *raw)
 		return g_strdup("");
 	if (header_decoder == NULL || (decoded = header_decoder(raw)) == NULL)
 		return text_make_valid(raw, -1);
+	if (text_is_valid(decoded, strlen(decoded)))
+		return decoded; /* nearly always: no copy */
 	valid = text_make_valid(decoded, -1);
 	g_free(decoded);
 	return valid;

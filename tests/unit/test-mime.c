@@ -1117,6 +1117,66 @@ test_header_decode_threads(void)
 		g_assert_cmpuint(GPOINTER_TO_UINT(g_thread_join(t[i])), ==, 0);
 }
 
+/* One encoded word between plain words, in the charsets the decoder takes
+ * apart (UTF-8 by any name, UTF-16, Latin-1, one iconv does not know),
+ * over random bytes (byte order marks, bad bytes, NULs, characters of
+ * every width), B or Q, folded or not: what mime_charset_to_utf8() makes
+ * of the bytes, between the same words. */
+static void
+test_header_decode_words(void)
+{
+	static const char *const charsets[] = { "utf-8", "UTF-8", "utf8", "utf-16", "iso-8859-1",
+						"x-unknown" };
+	static const char *const pieces[] = { "a", "Zz", "\xc3\xa9", "\xe2\x82\xac",
+					      "\xf0\x9f\x98\x80", "\xef\xbb\xbf", "\xff\xfe",
+					      "\xfe\xff", "\x80", "\xc3", "\0", " ", "?", "=", "_" };
+	GRand *rnd = g_rand_new_with_seed(11);
+
+	for (int t = 0; t < 4000; t++) {
+		const char *cs = charsets[g_rand_int_range(rnd, 0, TERN_ARRAY_LEN(charsets))];
+		GString *bytes = g_string_new(NULL), *h = g_string_new(NULL);
+		guint n = (guint)g_rand_int_range(rnd, 0, 12);
+		bool folded = g_rand_boolean(rnd);
+		char *b64, *want_text, *got;
+		GString *want;
+		size_t want_len;
+
+		for (guint i = 0; i < n; i++) {
+			const char *p = pieces[g_rand_int_range(rnd, 0, TERN_ARRAY_LEN(pieces))];
+
+			g_string_append_len(bytes, p, p[0] == '\0' ? 1 : (gssize)strlen(p));
+		}
+		if (bytes->len == 0)
+			g_string_append_c(bytes, 'x');
+		g_string_append(h, folded ? "Re:\r\n " : "Re: ");
+		if (g_rand_boolean(rnd)) {
+			b64 = g_base64_encode((const guchar *)bytes->str, bytes->len);
+			g_string_append_printf(h, "=?%s?B?%s?=", cs, b64);
+			g_free(b64);
+		} else {
+			g_string_append_printf(h, "=?%s?Q?", cs);
+			for (size_t i = 0; i < bytes->len; i++)
+				g_string_append_printf(h, "=%02X", (guchar)bytes->str[i]);
+			g_string_append(h, "?=");
+		}
+		g_string_append(h, " end");
+		want_text = mime_charset_to_utf8(cs, bytes->str, bytes->len, &want_len);
+		want = g_string_new("Re: ");
+		g_string_append_len(want, want_text, (gssize)want_len);
+		g_string_append(want, " end");
+		got = mime_header_decode(h->str);
+		/* as the C string the decoder returns (a NUL ends it) */
+		if (strcmp(got, want->str) != 0)
+			g_error("%s: got \"%s\", want \"%s\"", h->str, got, want->str);
+		g_free(got);
+		g_free(want_text);
+		g_string_free(want, TRUE);
+		g_string_free(h, TRUE);
+		g_string_free(bytes, TRUE);
+	}
+	g_rand_free(rnd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1126,6 +1186,7 @@ main(int argc, char **argv)
 	mime_init();
 	g_test_add_func("/mime/header/decode", test_header_decode);
 	g_test_add_func("/mime/header/plain", test_header_plain);
+	g_test_add_func("/mime/header/decode-words", test_header_decode_words);
 	g_test_add_func("/mime/header/decode-threads", test_header_decode_threads);
 	g_test_add_func("/mime/header/escape", test_header_escape);
 	g_test_add_func("/mime/header/all-headers", test_headers_mode);
