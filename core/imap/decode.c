@@ -795,13 +795,16 @@ static const struct {
 	{"THREAD", IMAP_DATA_THREAD, decode_thread},
 };
 
+/* The name upper-cased in the response's own memory (once an allocation
+ * and a free a response). */
 static int
 set_name(struct imap_response *resp, const struct imap_arg *arg)
 {
-	char *up = g_ascii_strup(arg->data, (gssize)arg->len);
+	char *up = imap_resp_alloc(resp, arg->len + 1);
 
-	resp->name = imap_resp_strdup(resp, up, strlen(up));
-	g_free(up);
+	for (size_t i = 0; i < arg->len; i++)
+		up[i] = g_ascii_toupper(arg->data[i]);
+	resp->name = up;
 	return 0;
 }
 

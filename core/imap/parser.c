@@ -19,6 +19,9 @@
 
 #include "core/imap/imap-private.h"
 
+/* The most a response's buffer is given before it needs it. */
+#define FRAME_HINT_MAX 16384
+
 enum frame_state {
 	FRAME_LINE,
 	FRAME_LITERAL,
@@ -35,6 +38,7 @@ struct imap_parser {
 
 	/* the response being framed */
 	GByteArray *cur;
+	guint cur_hint;       /* bytes to give the next one at once (the last one's) */
 	enum frame_state state;
 	size_t seg_start;     /* offset in cur of the current line segment */
 	size_t line_total;    /* line bytes of this response so far */
@@ -229,8 +233,7 @@ GBytes *
 imap_resp_keep_bytes(struct imap_response *resp, GBytes *bytes)
 {
 	if (resp->priv_bytes == NULL)
-		resp->priv_bytes =
-			g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+		resp->priv_bytes = g_ptr_array_new_full(2, (GDestroyNotify)g_bytes_unref);
 	g_ptr_array_add(resp->priv_bytes, bytes);
 	return bytes;
 }
@@ -351,8 +354,10 @@ imap_parser_new(const struct imap_limits *limits)
 static void
 frame_reset(struct imap_parser *parser)
 {
+	/* sized as the last one: a load's FETCH responses are alike, and
+	 * growing each from nothing took several reallocations */
 	if (parser->cur == NULL)
-		parser->cur = g_byte_array_new();
+		parser->cur = g_byte_array_sized_new(parser->cur_hint);
 	g_byte_array_set_size(parser->cur, 0);
 	parser->state = FRAME_LINE;
 	parser->seg_start = 0;
@@ -676,6 +681,7 @@ imap_parser_next(struct imap_parser *parser, GError **error)
 	if (ret == 0)
 		return NULL;
 
+	parser->cur_hint = MIN(parser->cur->len + 64, FRAME_HINT_MAX);
 	raw = g_byte_array_free_to_bytes(parser->cur);
 	parser->cur = NULL;
 	frame_reset(parser);
