@@ -72,7 +72,11 @@ struct imap_header_envelope {
 	GString *phrase, *local; /* read_lists()'s words */
 	char *buf;		 /* split_fields()'s values */
 	size_t buf_size;
+	size_t kept;		 /* header bytes parsed since strings was cleared */
 };
+
+/* Header bytes parsed before the strings of earlier parses are freed. */
+#define HEADER_KEEP_MAX (64 * 1024)
 
 /* A piece of the value buffer: not NUL-terminated. */
 struct span {
@@ -559,7 +563,13 @@ imap_header_envelope_reparse(struct imap_header_envelope *he, const char *data, 
 
 	memset(env, 0, sizeof *env);
 	he->references = NULL;
-	g_string_chunk_clear(he->strings);
+	/* the strings of earlier parses are let go by the chunk's worth, not
+	 * one block a parse */
+	if (he->kept >= HEADER_KEEP_MAX) {
+		g_string_chunk_clear(he->strings);
+		he->kept = 0;
+	}
+	he->kept += len;
 	g_array_set_size(he->addrs, 0);
 	if (need > he->buf_size) {
 		g_free(he->buf);

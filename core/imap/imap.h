@@ -631,7 +631,7 @@ struct imap_response {
 	/* private */
 	struct imap_resp_block *priv_arena; /* parser.c's response memory */
 	GPtrArray *priv_allocs;  /* g_free, or NULL */
-	GPtrArray *priv_bytes;   /* g_bytes_unref, or NULL */
+	struct imap_resp_kept *priv_bytes; /* GBytes to unref, in priv_arena, or NULL */
 };
 
 /* Frees a response and everything it points to; sets *resp to NULL. */

@@ -116,12 +116,52 @@ struct imap_resp_block {
 	/* then size bytes, at RESP_ALIGN */
 };
 
+/* A GBytes the response holds a reference to, listed in its own memory. */
+struct imap_resp_kept {
+	GBytes *bytes;
+	struct imap_resp_kept *next;
+};
+
 #define RESP_BLOCK_HEAD ((sizeof(struct imap_resp_block) + RESP_ALIGN - 1) & ~(size_t)(RESP_ALIGN - 1))
+
+/* One block of RESP_BLOCK_SIZE a thread keeps from a response it freed
+ * for the next one it makes: a load makes and frees one a message (and a
+ * block this size is past malloc's fast per-thread cache). Not under
+ * AddressSanitizer, whose delayed reuse of freed memory catches a read
+ * of a response already freed. */
+#ifndef RESP_ASAN
+static GPrivate resp_spare = G_PRIVATE_INIT(g_free);
+
+static struct imap_resp_block *
+resp_spare_take(void)
+{
+	struct imap_resp_block *b = g_private_get(&resp_spare);
+
+	if (b != NULL)
+		g_private_set(&resp_spare, NULL);
+	return b;
+}
+
+static bool
+resp_spare_keep(struct imap_resp_block *b)
+{
+	if (b->size != RESP_BLOCK_SIZE || g_private_get(&resp_spare) != NULL)
+		return false;
+	g_private_set(&resp_spare, b);
+	return true;
+}
+#else
+#define resp_spare_take() NULL
+#define resp_spare_keep(b) ((void)(b), false)
+#endif
 
 static struct imap_resp_block *
 resp_block_new(size_t size)
 {
-	struct imap_resp_block *b = g_malloc(RESP_BLOCK_HEAD + size);
+	struct imap_resp_block *b = size == RESP_BLOCK_SIZE ? resp_spare_take() : NULL;
+
+	if (b == NULL)
+		b = g_malloc(RESP_BLOCK_HEAD + size);
 
 	b->next = NULL;
 	b->used = 0;
@@ -183,15 +223,17 @@ imap_response_free(struct imap_response **resp_p)
 
 	if (resp == NULL)
 		return;
+	/* the kept GBytes live in the arena: let go before it */
+	for (struct imap_resp_kept *k = resp->priv_bytes; k != NULL; k = k->next)
+		g_bytes_unref(k->bytes);
 	for (struct imap_resp_block *b = resp->priv_arena, *next; b != NULL; b = next) {
 		next = b->next;
 		resp_unpoison((char *)b + RESP_BLOCK_HEAD, b->size);
-		g_free(b);
+		if (!resp_spare_keep(b))
+			g_free(b);
 	}
 	if (resp->priv_allocs != NULL)
 		g_ptr_array_unref(resp->priv_allocs);
-	if (resp->priv_bytes != NULL)
-		g_ptr_array_unref(resp->priv_bytes);
 	if (resp->raw != NULL)
 		g_bytes_unref(resp->raw);
 	g_free(resp);
@@ -232,9 +274,11 @@ resp_keep_alloc(struct imap_response *resp, gpointer p)
 GBytes *
 imap_resp_keep_bytes(struct imap_response *resp, GBytes *bytes)
 {
-	if (resp->priv_bytes == NULL)
-		resp->priv_bytes = g_ptr_array_new_full(2, (GDestroyNotify)g_bytes_unref);
-	g_ptr_array_add(resp->priv_bytes, bytes);
+	struct imap_resp_kept *k = resp_bump(resp, sizeof *k);
+
+	k->bytes = bytes;
+	k->next = resp->priv_bytes;
+	resp->priv_bytes = k;
 	return bytes;
 }
 
