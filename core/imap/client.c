@@ -40,6 +40,9 @@
 /* Sequence numbers the map may hold beyond twice the UIDs it learned: the
  * room for a gap such as the next range of a folder loaded from the top. */
 #define MSGMAP_SLACK (64u * 1024)
+/* Slots that EXPUNGEs may move, per slot of the map, between two
+ * compactions before they are only marked (struct msgmap). */
+#define MSGMAP_MOVES_PER_SLOT 32
 
 /* The selected folder's sequence-number-to-UID map: a window of
  * consecutive sequence numbers [base, base + len), 0 where the UID is not
@@ -51,13 +54,15 @@
  *
  * A server without QRESYNC sends one EXPUNGE a message; removing each at
  * once (a memmove of the tail) made k of them from a map of N cost k * N
- * (10,000 from 1,000,000: 10^10 bytes, seconds). So an EXPUNGE only marks
- * its slot gone: while some are (live != NULL), the window's i-th sequence
- * number is the i-th live slot of uids, found in a Fenwick tree that
- * counts the live slots (O(log N)). Lookups and learning inside the window
- * work on the marked map as they are; what must move the slots (widening
- * the window, VANISHED) first drops the gone ones in one pass
- * (msgmap_compact()). */
+ * (10,000 from 1,000,000: 2 * 10^10 bytes). A lone EXPUNGE still moves the
+ * tail, cheaper than anything else; once those moved MSGMAP_MOVES_PER_SLOT
+ * times the map's length, the next ones only mark their slot gone: while
+ * some are (live != NULL), the window's i-th sequence number is the i-th
+ * live slot of uids, found in a Fenwick tree that counts the live slots
+ * (O(log N)). Lookups and learning inside the window work on the marked
+ * map as they are; what must move the slots (widening the window,
+ * VANISHED) first drops the gone ones in one pass (msgmap_compact()), and
+ * the count of moves starts again. A storm costs O(N + k log N). */
 struct msgmap {
 	GArray *uids;   /* guint32 slots; NULL when no folder is selected */
 	guint32 base;   /* sequence number of the first live slot */
@@ -65,6 +70,7 @@ struct msgmap {
 	guint32 *live;  /* NULL, or a Fenwick tree over uids (1-based, uids->len + 1
 			   entries) counting the slots not expunged */
 	guint n_live;   /* slots not expunged, while live != NULL */
+	guint64 moved;  /* slots EXPUNGEs moved since the last compaction */
 };
 
 enum client_state {
@@ -624,6 +630,7 @@ msgmap_compact(struct msgmap *m)
 	g_free(t);
 	m->live = NULL;
 	m->n_live = 0;
+	m->moved = 0;
 }
 
 static guint32
@@ -687,9 +694,20 @@ msgmap_learn(struct msgmap *m, guint32 seq, guint32 uid)
 	*slot = uid;
 }
 
-/* Mark the window's i-th sequence number gone: O(log N), nothing moves. */
+/* The slot i goes and the tail moves down. */
 static void
-msgmap_remove_at(struct msgmap *m, guint i)
+msgmap_move_out(struct msgmap *m, guint i)
+{
+	if (g_array_index(m->uids, guint32, i) != 0)
+		m->learned--;
+	m->moved += m->uids->len - i - 1;
+	g_array_remove_index(m->uids, i);
+}
+
+/* The window's i-th sequence number is marked gone: O(log N), nothing
+ * moves. */
+static void
+msgmap_mark_gone(struct msgmap *m, guint i)
 {
 	guint len = m->uids->len, p;
 
@@ -701,6 +719,20 @@ msgmap_remove_at(struct msgmap *m, guint i)
 	for (guint j = p + 1; j <= len; j += lowbit(j))
 		m->live[j]--;
 	m->n_live--;
+}
+
+/* Remove the window's i-th sequence number: moved out while the moves stay
+ * within their allowance, marked gone from then on. */
+static void
+msgmap_remove_at(struct msgmap *m, guint i)
+{
+	guint64 tail = m->uids->len - i - 1;
+
+	if (m->live == NULL &&
+	    m->moved + tail <= (guint64)m->uids->len * MSGMAP_MOVES_PER_SLOT)
+		msgmap_move_out(m, i);
+	else
+		msgmap_mark_gone(m, i);
 }
 
 /* EXPUNGE seq: returns its UID (0 unknown); the ones above move down. */

@@ -1147,6 +1147,126 @@ test_map_model(void)
 	g_string_free(script, TRUE);
 }
 
+/* Turn the loop until cond, for as long as a big folder may take on a
+ * loaded machine with the sanitizers. */
+#define RUN_UNTIL_SLOW(cond)                                                                       \
+	do {                                                                                       \
+		gint64 d_ = g_get_monotonic_time() + 300 * G_USEC_PER_SEC;                         \
+		guint w_ = g_timeout_add(20, wake, NULL);                                          \
+		while (!(cond) && g_get_monotonic_time() < d_)                                     \
+			g_main_context_iteration(NULL, TRUE);                                      \
+		g_source_remove(w_);                                                               \
+		g_assert_true(cond);                                                               \
+	} while (0)
+
+/* The storm's folder: the UID of the message first at sequence number
+ * seq (gaps between UIDs, as in a folder that lost some). */
+static guint32
+storm_uid(guint32 seq)
+{
+	return 3 * seq + 11;
+}
+
+/* Flag updates without a UID at a few sequence numbers of a folder whose
+ * UIDs are survivors (1-based), each expected to name its UID. */
+static void
+storm_lookups(GString *script, GArray *want, const GArray *survivors)
+{
+	for (guint32 seq = 1; seq <= survivors->len; seq += MAX(1, survivors->len / 97)) {
+		struct map_event e = { 'f', seq, g_array_index(survivors, guint32, seq - 1) };
+
+		g_string_append_printf(script, "S: * %u FETCH (FLAGS ())\n", seq);
+		g_array_append_val(want, e);
+	}
+}
+
+/* K EXPUNGEs of messages at random places, lowest first (each one's
+ * sequence number is its first one less those gone before it), from a
+ * map of N that knows every UID: each names the right UID, and so do
+ * lookups after them, after the map widened (an EXISTS and a FETCH past
+ * its end) and after a VANISHED. The time from the first EXPUNGE to the
+ * last is printed, never asserted: the old map moved its whole tail for
+ * each (10,000 into 1,000,000: 2 * 10^10 bytes). TERN_TEST_STORM_N sets
+ * N (default 200,000). */
+static void
+test_map_expunge_storm(void)
+{
+	const char *env = g_getenv("TERN_TEST_STORM_N");
+	guint32 n = env != NULL ? (guint32)g_ascii_strtoull(env, NULL, 10) : 200000;
+	guint32 k = MIN(10000, n / 2), gone_uid;
+	GString *script = g_string_new(LOGIN_SCRIPT);
+	GArray *want = g_array_new(FALSE, FALSE, sizeof(struct map_event));
+	GArray *survivors = g_array_new(FALSE, FALSE, sizeof(guint32));
+	GRand *r = g_rand_new_with_seed(42);
+	guint8 *chosen = g_new0(guint8, n);
+	struct fake *f;
+	struct tctx *t;
+
+	g_assert_cmpuint(n, >=, 100);
+	g_string_append_printf(script, "C~ \\S+ SELECT INBOX\nS: * %u EXISTS\n"
+				       "S: $TAG OK [READ-WRITE] selected\n"
+				       "C~ \\S+ UID FETCH 1:\\* \\(UID FLAGS\\)\n", n);
+	for (guint32 seq = 1; seq <= n; seq++)
+		g_string_append_printf(script, "S: * %u FETCH (UID %u FLAGS ())\n", seq,
+				       storm_uid(seq));
+	g_string_append(script, "S: $TAG OK done\nC~ \\S+ UID FETCH 1 \\(UID FLAGS\\)\nCORK\n");
+	for (guint32 i = 0; i < k;) {
+		guint32 p = (guint32)g_rand_int_range(r, 0, (gint32)n);
+
+		i += chosen[p] == 0;
+		chosen[p] = 1;
+	}
+	for (guint32 p = 0, i = 0; p < n; p++) {
+		struct map_event e = { 'x', p + 1 - i, storm_uid(p + 1) };
+
+		if (chosen[p] == 0) {
+			g_array_append_val(survivors, e.uid);
+			continue;
+		}
+		g_string_append_printf(script, "S: * %u EXPUNGE\n", e.seq);
+		g_array_append_val(want, e);
+		i++;
+	}
+	storm_lookups(script, want, survivors);
+	/* Past the window's end: the map leaves the marking. */
+	g_array_append_val(survivors, (guint32){ storm_uid(n + 1) });
+	g_string_append_printf(script, "S: * %u EXISTS\nS: * %u FETCH (UID %u)\n",
+			       survivors->len, survivors->len, storm_uid(n + 1));
+	storm_lookups(script, want, survivors);
+	/* And a VANISHED on the compacted map. */
+	gone_uid = g_array_index(survivors, guint32, 1);
+	g_array_remove_index(survivors, 1);
+	g_string_append_printf(script, "S: * VANISHED %u\n", gone_uid);
+	storm_lookups(script, want, survivors);
+	g_string_append(script, "UNCORK\nS: $TAG OK done\n"
+				"C~ \\S+ LOGOUT\nS: * BYE bye\nS: $TAG OK bye\n");
+
+	f = fake_start(script->str);
+	t = tctx_new(f);
+	tctx_connect(t);
+	imap_client_select(t->c, "INBOX", false, on_select, t);
+	RUN_UNTIL(t->answers == 1);
+	imap_client_fetch_flags(t->c, "1:*", 0, on_batch, on_done, t);
+	RUN_UNTIL_SLOW(t->answers == 2);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	g_assert_cmpuint(t->summaries, ==, n);
+	imap_client_fetch_flags(t->c, "1", 0, on_batch, on_done, t);
+	RUN_UNTIL_SLOW(t->answers == 3);
+	g_assert_cmpint(t->last_st, ==, TERN_OK);
+	assert_map_events(t->map_events, want, 0);
+	g_test_message("%u EXPUNGEs into a map of %u: %.1f ms from the first to the last", k, n,
+		       (double)(t->last_expunge_us - t->first_expunge_us) / 1000.0);
+	imap_client_logout(t->c, on_done, t);
+	RUN_UNTIL(t->answers == 4);
+	tctx_free(&t);
+	g_assert_cmpint(fake_finish(&f), ==, 0);
+	g_free(chosen);
+	g_rand_free(r);
+	g_array_unref(survivors);
+	g_array_unref(want);
+	g_string_free(script, TRUE);
+}
+
 /* ---- the server's order for a first screen ---- */
 
 struct order_res {
@@ -1292,5 +1412,6 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-client/server-order-missing", test_server_order_missing);
 	g_test_add_func("/imap-client/map-ranges-vanished", test_map_ranges_vanished);
 	g_test_add_func("/imap-client/map-model", test_map_model);
+	g_test_add_func("/imap-client/map-expunge-storm", test_map_expunge_storm);
 	return g_test_run();
 }
