@@ -62,7 +62,8 @@
  * (O(log N)). Lookups and learning inside the window work on the marked
  * map as they are; what must move the slots (widening the window,
  * VANISHED) first drops the gone ones in one pass (msgmap_compact()), and
- * the count of moves starts again. A storm costs O(N + k log N). */
+ * the count of moves starts again. A storm costs O(N + k log N); while the
+ * marking lasts, the tree takes as much memory again as uids. */
 struct msgmap {
 	GArray *uids;   /* guint32 slots; NULL when no folder is selected */
 	guint32 base;   /* sequence number of the first live slot */
@@ -70,7 +71,8 @@ struct msgmap {
 	guint32 *live;  /* NULL, or a Fenwick tree over uids (1-based, uids->len + 1
 			   entries) counting the slots not expunged */
 	guint n_live;   /* slots not expunged, while live != NULL */
-	guint64 moved;  /* slots EXPUNGEs moved since the last compaction */
+	guint64 moved;  /* slots EXPUNGEs moved since the folder was selected or
+			   the map last compacted */
 };
 
 enum client_state {
@@ -593,8 +595,8 @@ msgmap_slot(const struct msgmap *m, guint i)
 	return pos; /* the live slot is pos + 1 in the tree's 1-based count */
 }
 
-/* The first EXPUNGE of a storm: every slot live. A node of a Fenwick tree
- * covers lowbit(its index) slots, so all-live needs no sums. */
+/* The marking begins: every slot live. A node of a Fenwick tree covers
+ * lowbit(its index) slots, so all-live needs no sums. */
 static void
 msgmap_start_marking(struct msgmap *m)
 {
