@@ -75,6 +75,15 @@ EXTRA_DIST += tests/tui/test-tui-crypto-smime.py
 TESTS += tests/integration/test-cache-txn.py
 EXTRA_DIST += tests/integration/test-cache-txn.py
 
+# The sequence map's UIDs for EXPUNGEs another client caused, without
+# QRESYNC (imap-events prints them).
+check_PROGRAMS += tests/integration/imap-events
+tests_integration_imap_events_CFLAGS = $(UNIT_CFLAGS)
+tests_integration_imap_events_SOURCES = tests/integration/imap-events.c
+tests_integration_imap_events_LDADD = $(UNIT_LIBS)
+TESTS += tests/integration/test-expunge-map.py
+EXTRA_DIST += tests/integration/test-expunge-map.py
+
 # #14's leftovers: C copy, C-r mark the folder read, y copies a link (OSC 52).
 TESTS += tests/tui/test-tui-copy.py
 EXTRA_DIST += tests/tui/test-tui-copy.py

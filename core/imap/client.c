@@ -40,18 +40,39 @@
 /* Sequence numbers the map may hold beyond twice the UIDs it learned: the
  * room for a gap such as the next range of a folder loaded from the top. */
 #define MSGMAP_SLACK (64u * 1024)
+/* Slots that EXPUNGEs may move, per slot of the map, between two
+ * compactions before they are only marked (struct msgmap). */
+#define MSGMAP_MOVES_PER_SLOT 32
 
 /* The selected folder's sequence-number-to-UID map: a window of
- * consecutive sequence numbers [base, base + uids->len), 0 where the UID
- * is not known yet. It grows only as UIDs are learned (never for an
- * EXISTS), and its length stays within 2 * learned + MSGMAP_SLACK, so its
- * memory follows what the server sent, not what it announced. A UID that
- * would break the bound is not kept: an EXPUNGE of it then reports UID 0,
- * which callers already treat as "resync". */
+ * consecutive sequence numbers [base, base + len), 0 where the UID is not
+ * known yet. It grows only as UIDs are learned (never for an EXISTS), and
+ * its length stays within 2 * learned + MSGMAP_SLACK, so its memory
+ * follows what the server sent, not what it announced. A UID that would
+ * break the bound is not kept: an EXPUNGE of it then reports UID 0, which
+ * callers already treat as "resync".
+ *
+ * A server without QRESYNC sends one EXPUNGE a message; removing each at
+ * once (a memmove of the tail) made k of them from a map of N cost k * N
+ * (10,000 from 1,000,000: 2 * 10^10 bytes). A lone EXPUNGE still moves the
+ * tail, cheaper than anything else; once those moved MSGMAP_MOVES_PER_SLOT
+ * times the map's length, the next ones only mark their slot gone: while
+ * some are (live != NULL), the window's i-th sequence number is the i-th
+ * live slot of uids, found in a Fenwick tree that counts the live slots
+ * (O(log N)). Lookups and learning inside the window work on the marked
+ * map as they are; what must move the slots (widening the window,
+ * VANISHED) first drops the gone ones in one pass (msgmap_compact()), and
+ * the count of moves starts again. A storm costs O(N + k log N); while the
+ * marking lasts, the tree takes as much memory again as uids. */
 struct msgmap {
-	GArray *uids;   /* guint32; NULL when no folder is selected */
-	guint32 base;   /* sequence number of uids[0] */
-	guint learned;  /* non-zero entries */
+	GArray *uids;   /* guint32 slots; NULL when no folder is selected */
+	guint32 base;   /* sequence number of the first live slot */
+	guint learned;  /* live slots with a UID */
+	guint32 *live;  /* NULL, or a Fenwick tree over uids (1-based, uids->len + 1
+			   entries) counting the slots not expunged */
+	guint n_live;   /* slots not expunged, while live != NULL */
+	guint64 moved;  /* slots EXPUNGEs moved since the folder was selected or
+			   the map last compacted */
 };
 
 enum client_state {
@@ -528,6 +549,7 @@ msgmap_clear(struct msgmap *m)
 {
 	if (m->uids != NULL)
 		g_array_unref(m->uids);
+	g_free(m->live);
 	memset(m, 0, sizeof *m);
 }
 
@@ -539,28 +561,107 @@ msgmap_reset(struct msgmap *m)
 	m->uids = g_array_new(FALSE, TRUE, sizeof(guint32));
 }
 
+/* Sequence numbers in the window. */
+static guint
+msgmap_len(const struct msgmap *m)
+{
+	return m->live != NULL ? m->n_live : m->uids->len;
+}
+
+static guint
+lowbit(guint i)
+{
+	return i & (~i + 1);
+}
+
+/* The slot of uids holding the window's i-th sequence number (0-based,
+ * i < msgmap_len()): the (i + 1)-th live slot, found by descending the
+ * Fenwick tree from its highest power of two. */
+static guint
+msgmap_slot(const struct msgmap *m, guint i)
+{
+	guint len = m->uids->len, pos = 0, rest = i + 1, step = 1;
+
+	if (m->live == NULL)
+		return i;
+	while (step <= len / 2)
+		step <<= 1;
+	for (; step > 0; step >>= 1) {
+		if (pos + step <= len && m->live[pos + step] < rest) {
+			pos += step;
+			rest -= m->live[pos];
+		}
+	}
+	return pos; /* the live slot is pos + 1 in the tree's 1-based count */
+}
+
+/* The marking begins: every slot live. A node of a Fenwick tree covers
+ * lowbit(its index) slots, so all-live needs no sums. */
+static void
+msgmap_start_marking(struct msgmap *m)
+{
+	guint len = m->uids->len;
+
+	m->live = g_new(guint32, (gsize)len + 1);
+	m->live[0] = 0;
+	for (guint i = 1; i <= len; i++)
+		m->live[i] = lowbit(i);
+	m->n_live = len;
+}
+
+/* Drop the expunged slots in one pass and leave the marking. The tree is
+ * first taken back to one count per slot: undoing, from the top, the
+ * linear build that adds each node to its parent. */
+static void
+msgmap_compact(struct msgmap *m)
+{
+	guint32 *t = m->live, *u;
+	guint len, o = 0;
+
+	if (t == NULL)
+		return;
+	len = m->uids->len;
+	for (guint i = len; i > 0; i--)
+		if (i + lowbit(i) <= len)
+			t[i + lowbit(i)] -= t[i];
+	u = (guint32 *)(void *)m->uids->data;
+	for (guint i = 0; i < len; i++)
+		if (t[i + 1] != 0)
+			u[o++] = u[i];
+	g_array_set_size(m->uids, o);
+	g_free(t);
+	/* Read by test-imap-client: what a storm cost stays countable. */
+	log_debug("sequence map: %u slots compacted to %u, %" G_GUINT64_FORMAT
+		  " moved before the marking", len, o, m->moved);
+	m->live = NULL;
+	m->n_live = 0;
+	m->moved = 0;
+}
+
 static guint32
 msgmap_uid(const struct msgmap *m, guint32 seq)
 {
-	if (m->uids == NULL || seq < m->base || seq - m->base >= m->uids->len)
+	if (m->uids == NULL || seq < m->base || seq - m->base >= msgmap_len(m))
 		return 0;
-	return g_array_index(m->uids, guint32, seq - m->base);
+	return g_array_index(m->uids, guint32, msgmap_slot(m, seq - m->base));
 }
 
 /* Widen the window to hold seq, when the bound allows. */
 static bool
 msgmap_reach(struct msgmap *m, guint32 seq)
 {
-	guint len = m->uids->len;
+	guint len;
 	guint64 want;
 
+	if (seq >= m->base && seq - m->base < msgmap_len(m))
+		return true;
+	msgmap_compact(m);
+	len = m->uids->len;
 	if (len == 0) {
 		m->base = seq;
 		g_array_set_size(m->uids, 1);
 		return true;
 	}
-	if (seq >= m->base && seq - m->base < len)
-		return true;
 	want = seq > m->base ? (guint64)seq - m->base + 1 : (guint64)m->base - seq + len;
 	if (want > 2 * ((guint64)m->learned + 1) + MSGMAP_SLACK)
 		return false;
@@ -592,18 +693,51 @@ msgmap_learn(struct msgmap *m, guint32 seq, guint32 uid)
 
 	if (m->uids == NULL || seq == 0 || uid == 0 || !msgmap_reach(m, seq))
 		return;
-	slot = &g_array_index(m->uids, guint32, seq - m->base);
+	slot = &g_array_index(m->uids, guint32, msgmap_slot(m, seq - m->base));
 	if (*slot == 0)
 		m->learned++;
 	*slot = uid;
 }
 
+/* The slot i goes and the tail moves down. */
 static void
-msgmap_remove_at(struct msgmap *m, guint i)
+msgmap_move_out(struct msgmap *m, guint i)
 {
 	if (g_array_index(m->uids, guint32, i) != 0)
 		m->learned--;
+	m->moved += m->uids->len - i - 1;
 	g_array_remove_index(m->uids, i);
+}
+
+/* The window's i-th sequence number is marked gone: O(log N), nothing
+ * moves. */
+static void
+msgmap_mark_gone(struct msgmap *m, guint i)
+{
+	guint len = m->uids->len, p;
+
+	if (m->live == NULL)
+		msgmap_start_marking(m);
+	p = msgmap_slot(m, i);
+	if (g_array_index(m->uids, guint32, p) != 0)
+		m->learned--;
+	for (guint j = p + 1; j <= len; j += lowbit(j))
+		m->live[j]--;
+	m->n_live--;
+}
+
+/* Remove the window's i-th sequence number: moved out while the moves stay
+ * within their allowance, marked gone from then on. */
+static void
+msgmap_remove_at(struct msgmap *m, guint i)
+{
+	guint64 tail = m->uids->len - i - 1;
+
+	if (m->live == NULL &&
+	    m->moved + tail <= (guint64)m->uids->len * MSGMAP_MOVES_PER_SLOT)
+		msgmap_move_out(m, i);
+	else
+		msgmap_mark_gone(m, i);
 }
 
 /* EXPUNGE seq: returns its UID (0 unknown); the ones above move down. */
@@ -616,7 +750,7 @@ msgmap_expunge(struct msgmap *m, guint32 seq)
 		return 0;
 	if (seq < m->base)
 		m->base--;
-	else if (seq - m->base < m->uids->len)
+	else if (seq - m->base < msgmap_len(m))
 		msgmap_remove_at(m, seq - m->base);
 	return uid;
 }
@@ -642,6 +776,7 @@ msgmap_vanished(struct msgmap *m, const guint32 *uids, size_t n)
 
 	if (m->uids == NULL || n == 0)
 		return;
+	msgmap_compact(m);
 	u = (guint32 *)(void *)m->uids->data;
 	for (guint i = 0; i < m->uids->len; i++) {
 		if (u[i] != 0 && bsearch(&u[i], uids, n, sizeof *uids, uid_cmp) != NULL) {
