@@ -2264,7 +2264,7 @@ summary_from_fetch(struct summaries_op *op, struct imap_summary *s, const struct
 	}
 	if (he != NULL)
 		s->references = batch_str(op, imap_header_envelope_references(he), -1);
-	s->preview = batch_str(op, f->preview, -1);
+	s->preview = batch_str(op, f->preview, (gssize)f->preview_len);
 }
 
 static void

@@ -464,7 +464,7 @@ preview_plain8(const guchar *p)
  * GString grown a character at a time was a sixth of the reading
  * thread's time at 100,000 messages (perf). */
 static const char *
-preview_clean(struct imap_decoder *dec, const char *s, size_t len)
+preview_clean(struct imap_decoder *dec, const char *s, size_t len, size_t *len_r)
 {
 	char out[PREVIEW_MAX_BYTES];
 	const guchar *p = (const guchar *)s, *end = p + len;
@@ -514,6 +514,7 @@ preview_clean(struct imap_decoder *dec, const char *s, size_t len)
 	}
 	if (o > 0 && out[o - 1] == ' ')
 		o--;
+	*len_r = o;
 	return imap_resp_strdup(dec->resp, out, o);
 }
 
@@ -524,6 +525,7 @@ fetch_preview(struct imap_decoder *dec, const struct imap_arg *val, struct imap_
 	const char *data;
 
 	f->preview = NULL;
+	f->preview_len = 0;
 	if (val->type == IMAP_ARG_NIL)
 		return 0;
 	if (val->type == IMAP_ARG_LITERAL)
@@ -532,7 +534,7 @@ fetch_preview(struct imap_decoder *dec, const struct imap_arg *val, struct imap_
 		data = val->data;
 	else
 		return fetch_fail(dec, "PREVIEW");
-	f->preview = preview_clean(dec, data, val->len);
+	f->preview = preview_clean(dec, data, val->len, &f->preview_len);
 	return 0;
 }
 

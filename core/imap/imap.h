@@ -586,6 +586,7 @@ struct imap_fetch {
 	 * IMAP_PREVIEW_MAX_CHARS characters; "" when the server has none to
 	 * give; NULL for NIL (under LAZY: not ready yet, ask again later). */
 	const char *preview;
+	size_t preview_len;
 };
 
 struct imap_namespace_entry {

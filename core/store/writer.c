@@ -68,57 +68,70 @@ strv_len0(char **v)
 	return v != NULL ? g_strv_length(v) : 0;
 }
 
-/* Bytes of the strings of m, and its keyword pointers (with the NULL). */
-static gsize
-summary_text_size(const struct imap_summary *m, guint *ptrs)
+/* The fixed strings of a summary, in the order they are copied. */
+#define SUMMARY_STRS 12
+
+static void
+summary_strs(const struct imap_summary *m, char *const dec[2], const char *f[SUMMARY_STRS])
 {
-	const char *f[] = { m->from, m->from_name, m->from_addr, m->to, m->cc, m->subject,
-			    m->message_id, m->in_reply_to, m->references, m->preview };
+	f[0] = m->from, f[1] = m->from_name, f[2] = m->from_addr, f[3] = m->to, f[4] = m->cc;
+	f[5] = m->subject, f[6] = m->message_id, f[7] = m->in_reply_to, f[8] = m->references;
+	f[9] = m->preview, f[10] = dec[0], f[11] = dec[1];
+}
+
+/* Bytes of the strings of m and its list texts dec, each measured once
+ * (size[k] for the k-th of summary_strs()), and its keyword pointers
+ * (with the NULL). */
+static gsize
+summary_text_size(const struct imap_summary *m, char *const dec[2], gsize size[SUMMARY_STRS],
+		  guint *ptrs)
+{
+	const char *f[SUMMARY_STRS];
 	gsize n = 0;
 	guint kw = strv_len0(m->keywords);
 
-	for (size_t i = 0; i < TERN_ARRAY_LEN(f); i++)
-		n += str_size(f[i]);
+	summary_strs(m, dec, f);
+	for (size_t i = 0; i < SUMMARY_STRS; i++)
+		n += size[i] = str_size(f[i]);
 	for (guint i = 0; i < kw; i++)
 		n += str_size(m->keywords[i]);
 	*ptrs += m->keywords != NULL ? kw + 1 : 0;
 	return n;
 }
 
+/* s (size bytes with its NUL, 0 for NULL) copied to *text. */
 static char *
-put_str(char **text, const char *s)
+put_str(char **text, const char *s, gsize size)
 {
 	char *at = *text;
-	gsize n = str_size(s);
 
 	if (s == NULL)
 		return NULL;
-	memcpy(at, s, n);
-	*text += n;
+	memcpy(at, s, size);
+	*text += size;
 	return at;
 }
 
-/* Make *m (a byte copy of its original) point into the block. */
+/* Make *m (a byte copy of its original) and listed point into the block. */
 static void
-summary_relink(struct imap_summary *m, char ***ptrs, char **text)
+summary_relink(struct imap_summary *m, char *const dec[2], const gsize size[SUMMARY_STRS],
+	       char *listed[2], char ***ptrs, char **text)
 {
+	const char *f[SUMMARY_STRS];
+	char *to[SUMMARY_STRS];
 	char **kw = m->keywords;
 
-	m->from = put_str(text, m->from);
-	m->from_name = put_str(text, m->from_name);
-	m->from_addr = put_str(text, m->from_addr);
-	m->to = put_str(text, m->to);
-	m->cc = put_str(text, m->cc);
-	m->subject = put_str(text, m->subject);
-	m->message_id = put_str(text, m->message_id);
-	m->in_reply_to = put_str(text, m->in_reply_to);
-	m->references = put_str(text, m->references);
-	m->preview = put_str(text, m->preview);
+	summary_strs(m, dec, f);
+	for (size_t i = 0; i < SUMMARY_STRS; i++)
+		to[i] = put_str(text, f[i], size[i]);
+	m->from = to[0], m->from_name = to[1], m->from_addr = to[2], m->to = to[3];
+	m->cc = to[4], m->subject = to[5], m->message_id = to[6], m->in_reply_to = to[7];
+	m->references = to[8], m->preview = to[9], listed[0] = to[10], listed[1] = to[11];
 	if (kw == NULL)
 		return;
 	m->keywords = *ptrs;
 	for (guint i = 0; kw[i] != NULL; i++)
-		*(*ptrs)++ = put_str(text, kw[i]);
+		*(*ptrs)++ = put_str(text, kw[i], str_size(kw[i]));
 	*(*ptrs)++ = NULL;
 }
 
@@ -126,15 +139,14 @@ summary_relink(struct imap_summary *m, char ***ptrs, char **text)
 static struct writer_batch *
 batch_copy(const struct imap_summary *sums, char *(*dec)[2], guint n)
 {
-	gsize text = 0;
+	gsize text = 0, (*size)[SUMMARY_STRS] = g_malloc_n(n, sizeof *size);
 	guint ptrs = 2 * n;
 	struct writer_batch *b;
 	char **p;
 	char *t;
 
 	for (guint i = 0; i < n; i++)
-		text += summary_text_size(&sums[i], &ptrs) + str_size(dec[i][0]) +
-			str_size(dec[i][1]);
+		text += summary_text_size(&sums[i], dec[i], size[i], &ptrs);
 	b = g_malloc(sizeof *b + n * sizeof b->sums[0] + ptrs * sizeof(char *) + text);
 	b->n = n;
 	memcpy(b->sums, sums, n * sizeof b->sums[0]);
@@ -142,12 +154,11 @@ batch_copy(const struct imap_summary *sums, char *(*dec)[2], guint n)
 	p = (char **)(void *)(b->listed + n);
 	t = (char *)(p + ptrs - 2 * n);
 	for (guint i = 0; i < n; i++) {
-		summary_relink(&b->sums[i], &p, &t);
-		for (int k = 0; k < 2; k++) {
-			b->listed[i][k] = put_str(&t, dec[i][k]);
-			g_free(dec[i][k]);
-		}
+		summary_relink(&b->sums[i], dec[i], size[i], b->listed[i], &p, &t);
+		g_free(dec[i][0]);
+		g_free(dec[i][1]);
 	}
+	g_free(size);
 	return b;
 }
 
