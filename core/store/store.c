@@ -874,7 +874,7 @@ store_rollback(struct store *s)
 /* A load's own connection (store_tune_for_load()): its page cache, in KiB
  * as PRAGMA cache_size takes them (negative), and its WAL checkpoints. */
 #define STORE_LOAD_CACHE_KIB -32768
-#define STORE_LOAD_CHECKPOINT_BYTES (32 * 1024 * 1024)
+#define STORE_LOAD_CHECKPOINT_BYTES (16 * 1024 * 1024)
 
 void
 store_tune_for_load(struct store *s)
@@ -921,7 +921,7 @@ store_bulk_commit(struct store *s, GError **error)
 
 /* The checkpoint itself: the WAL copied back without waiting for anyone,
  * then, when nobody is using it, emptied. The last connection to close
- * deletes the WAL, and deleting one a load left (up to 32 MiB and more)
+ * deletes the WAL, and deleting one a load left (16 MiB and more)
  * took the command line 9 ms at exit; emptied here, that is done while
  * the caller goes on. */
 static void

@@ -319,7 +319,7 @@ store_writer_finish(struct store_writer **wp, GError **error)
 	g_async_queue_unref(w->queue);
 	g_mutex_clear(&w->lock);
 	g_cond_clear(&w->room);
-	/* Up to 32 MiB of WAL are left (store_tune_for_load()): the caller's
+	/* Up to 16 MiB of WAL are left (store_tune_for_load()): the caller's
 	 * next commit (the folder's state, at once) would copy them back
 	 * itself, 45 ms at 100,000 messages before the command line's list
 	 * could be printed; a thread does it while that is printed, on the
