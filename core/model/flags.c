@@ -25,8 +25,14 @@ static const struct {
 guint
 flags_from_imap(const char *name)
 {
+	/* asked for every flag of every message a load reads: a keyword
+	 * (no backslash) is no system flag, and only the names with the
+	 * same second letter are compared */
+	if (name[0] != '\\' || name[1] == '\0')
+		return 0;
 	for (size_t i = 0; i < TERN_ARRAY_LEN(system_flags); i++)
-		if (g_ascii_strcasecmp(name, system_flags[i].imap) == 0)
+		if (g_ascii_tolower(name[1]) == g_ascii_tolower(system_flags[i].imap[1]) &&
+		    g_ascii_strcasecmp(name, system_flags[i].imap) == 0)
 			return system_flags[i].bit;
 	return 0;
 }

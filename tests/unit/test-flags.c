@@ -147,7 +147,9 @@ test_names(void)
 		{ "\\Deleted", FLAG_DELETED },	 { "\\Draft", FLAG_DRAFT },
 		{ "\\Recent", FLAG_RECENT },	 { "Seen", 0 },
 		{ "$Junk", 0 },			 { "\\*", 0 },
-		{ "", 0 },
+		{ "", 0 },			 { "\\", 0 },
+		{ "\\dRAFT", FLAG_DRAFT },	 { "\\deleted", FLAG_DELETED },
+		{ "\\D", 0 },			 { "\\Deletedx", 0 },
 	};
 
 	for (size_t i = 0; i < TERN_ARRAY_LEN(cases); i++)
