@@ -176,6 +176,9 @@ class Proxy:
                   screenful) goes through; from the second on (the rest of
                   the load) what the client sends is swallowed, except
                   UID FETCH, SORT and THREAD
+      stall       nothing goes on, either way, until the mode changes: then
+                  what was held goes on in order (a link that stalls for
+                  exactly as long as the test wants)
     delay (seconds) holds every chunk that long before it goes on, both
     ways: a slow link."""
 
@@ -236,6 +239,8 @@ class Proxy:
                                         if ORDER_CMD.match(l))
                         if not data:
                             continue
+                while self.mode == "stall":
+                    time.sleep(0.02)
                 if self.delay:
                     time.sleep(self.delay)
                 if not from_client:
