@@ -14,6 +14,10 @@ all land inside that window. Once the link is released:
   - a flag changed on cached mail while connecting reaches the server,
     even though another folder was opened after it and before the
     connection was up;
+  - J while that queued change is being sent (the link stalls at the
+    replay's SELECT): the same, the folder chosen opens after it;
+  - Enter, J and K in the viewer (next and previous message) while
+    connecting: the message K came back to opens from the server;
   - tern quits cleanly each time (exit 0, nothing on stderr).
 
 Before the fix the folder switch made the connection's own answer stale
@@ -81,6 +85,9 @@ def fill_cache(t, run):
     cached."""
     ok, lines = run.term.wait(shows(run, "INBOX", FOLDERS["INBOX"]))
     t.ok(ok, "first start: INBOX comes from the server", "\n".join(lines))
+    # the folder list comes after INBOX's first screen: J needs it
+    ok, lines = run.term.wait(lambda ls: any(l.lstrip().startswith("Zeta") for l in ls))
+    t.ok(ok, "first start: the folder pane lists the folders", "\n".join(lines))
     for name in ("Other", "Zeta"):
         goto(run, name)
         ok, lines = run.term.wait(shows(run, name, FOLDERS[name]))
@@ -169,6 +176,75 @@ def check_pane(t, srv, env, config, proxy):
         run.quit(t, what)
 
 
+def check_replay(t, srv, env, proxy, inbox):
+    """J while the journal's changes are being sent (the connection is
+    made, the folder not opened yet): the link stalls at the replay's
+    SELECT (plain IMAP, so the proxy sees it), J opens another folder,
+    the link goes on."""
+    what = "J while the queued changes are sent"
+    config = srv.tern_config(os.path.join(env.dir, "config-plain"), tls="none",
+                             port=proxy.port, timeout=LONG)
+    subject = "News during the replay"
+    base.append(srv, "Other", base.raw_message(subject.encode(), "<replay-other@example.org>"))
+    run = start_stalled(t, env, config, proxy, what)
+    try:
+        second = inbox[1]
+        before = "\\Flagged" in base.server_flags(srv, "INBOX", second.message_id)
+        run.term.keys("j", "s")  # flag the second cached message: queued
+        ok, lines = run.term.wait_text("queued")
+        t.ok(ok, "%s: a flag changed while connecting is queued" % what, "\n".join(lines))
+        proxy.mode = "stall-select"  # the connection is made; the replay's SELECT waits
+        ok, lines = run.term.wait_text("Sending 1 queued change", timeout=LONG)
+        t.ok(ok and CONNECTING in status(run, lines),
+             "%s: the queued change is being sent" % what, "\n".join(lines))
+        t.ok(goto(run, "Other"), "%s: J asks for a folder" % what)
+        connected_on(t, run, proxy, "Other", FOLDERS["Other"] + 2, subject, what)
+        ok = base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
+            srv, "INBOX", second.message_id) or set())) != before, timeout=LONG)
+        t.ok(ok, "%s: the queued flag reached the server" % what)
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        proxy.mode = "up"
+        run.quit(t, what)
+
+
+def check_viewer(t, srv, env, config, proxy, inbox):
+    """Enter on a cached message, then J and K (next and previous
+    message in the viewer) while connecting: once connected the viewer
+    shows the message K came back to, fetched from the server."""
+    what = "viewer J/K while connecting"
+    run = start_stalled(t, env, config, proxy, what)
+    try:
+        first = inbox[0]
+        run.term.keys("Enter")
+        time.sleep(0.3)
+        run.term.keys("J")
+        time.sleep(0.3)
+        run.term.keys("K")
+        time.sleep(0.3)
+        ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls))
+        t.ok(ok, "%s: the keys were pressed while connecting" % what, status(run, lines))
+        proxy.mode = "up"
+        body = first.body.split("\n")[2][:30]
+        ok, lines = run.term.wait_text(body, timeout=LONG)
+        t.ok(ok, "%s: the message K came back to opens from the server" % what,
+             "\n".join(lines))
+        ok, lines = run.term.wait(lambda ls: not any(w in status(run, ls) for w in
+                                                      (CONNECTING, "Opening", "Fetching")),
+                                  timeout=LONG)
+        t.ok(ok, "%s: the status line leaves Connecting" % what, status(run, lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        proxy.mode = "up"
+        run.term.keys("q")  # the viewer; Run.quit() then quits
+        time.sleep(0.3)
+        run.quit(t, what)
+
+
 def run_tests(t, srv, env, proxy):
     config = srv.tern_config(env.config, port=proxy.port, timeout=LONG)
     inbox = base.newest_first(list(srv.mailbox["INBOX"]))
@@ -182,6 +258,8 @@ def run_tests(t, srv, env, proxy):
         run.quit(t, "first start")
     check_goto(t, srv, env, config, proxy, inbox)
     check_pane(t, srv, env, config, proxy)
+    check_replay(t, srv, env, proxy, inbox)
+    check_viewer(t, srv, env, config, proxy, inbox)
 
 
 if __name__ == "__main__":
