@@ -225,7 +225,7 @@ struct tui {
 	bool list_pending;      /* LIST after the open folder's first screen */
 	GHashTable *ops;        /* struct tui_op * waiting for a callback */
 	/* conn.c's: the generations tui_op_current() compares. A folder
-	 * opened bumps gen alone; a connection made, lost or stopped bumps
+	 * opened bumps gen alone; a connection lost, refused or stopped bumps
 	 * both (conn_new_generation()), so a folder's answers also die with
 	 * its connection but the connection's own outlive a folder switch. */
 	guint gen;
