@@ -18,6 +18,8 @@ all land inside that window. Once the link is released:
     replay's SELECT): the same, the folder chosen opens after it;
   - Enter, J and K in the viewer (next and previous message) while
     connecting: the message K came back to opens from the server;
+  - J, and then the login is refused: the refusal is shown (press $)
+    and the status line says offline;
   - tern quits cleanly each time (exit 0, nothing on stderr).
 
 Before the fix the folder switch made the connection's own answer stale
@@ -245,6 +247,39 @@ def check_viewer(t, srv, env, config, proxy, inbox):
         run.quit(t, what)
 
 
+def check_refused(t, srv, env, config, proxy):
+    """J while connecting, and then the login is refused: the refusal is
+    shown (press $) and the status line says offline, not Connecting."""
+    what = "J while a refused login is made"
+    bad = os.path.join(env.dir, "config-badpw")
+    with open(config) as f:
+        text = f.read().replace("password = %s" % srv.password,
+                                "password = wrong-%s" % srv.password)
+    with open(bad, "w") as f:
+        f.write(text)
+    os.chmod(bad, 0o600)
+    run = start_stalled(t, env, bad, proxy, what)
+    try:
+        t.ok(goto(run, "Other"), "%s: J asks for a folder" % what)
+        ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls) and
+                                  ": Other  " in status(run, ls))
+        t.ok(ok, "%s: Other is shown from the cache while connecting" % what,
+             status(run, lines))
+        proxy.mode = "up"
+        ok, lines = run.term.wait(lambda ls: "press $ to try again" in ls[-1] and
+                                  "offline" in status(run, ls), timeout=LONG)
+        t.ok(ok, "%s: the refusal is shown and the status line says offline" % what,
+             "\n".join(lines))
+        t.ok(CONNECTING not in status(run, lines), "%s: not Connecting" % what,
+             status(run, lines))
+    except BaseException:
+        t.diag("screen:\n" + "\n".join(run.term.screen()))
+        raise
+    finally:
+        proxy.mode = "up"
+        run.quit(t, what)
+
+
 def run_tests(t, srv, env, proxy):
     config = srv.tern_config(env.config, port=proxy.port, timeout=LONG)
     inbox = base.newest_first(list(srv.mailbox["INBOX"]))
@@ -260,6 +295,7 @@ def run_tests(t, srv, env, proxy):
     check_pane(t, srv, env, config, proxy)
     check_replay(t, srv, env, proxy, inbox)
     check_viewer(t, srv, env, config, proxy, inbox)
+    check_refused(t, srv, env, config, proxy)
 
 
 if __name__ == "__main__":
