@@ -135,3 +135,6 @@ TESTS += tests/tui/test-tui-first-sizes.py
 EXTRA_DIST += tests/tui/test-tui-first-sizes.py
 TESTS += tests/tui/test-tui-expunge.py
 EXTRA_DIST += tests/tui/test-tui-expunge.py
+# A folder opened from the cache while the connection is still being made.
+TESTS += tests/tui/test-tui-connecting.py
+EXTRA_DIST += tests/tui/test-tui-connecting.py

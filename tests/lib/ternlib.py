@@ -176,6 +176,11 @@ class Proxy:
                   screenful) goes through; from the second on (the rest of
                   the load) what the client sends is swallowed, except
                   UID FETCH, SORT and THREAD
+      stall       nothing goes on, either way, until the mode changes: then
+                  what was held goes on in order (a link that stalls for
+                  exactly as long as the test wants)
+      stall-select  forward until the client sends a SELECT or EXAMINE;
+                  from it on, as stall (the mode becomes "stall")
     delay (seconds) holds every chunk that long before it goes on, both
     ways: a slow link."""
 
@@ -236,6 +241,10 @@ class Proxy:
                                         if ORDER_CMD.match(l))
                         if not data:
                             continue
+                if from_client and self.mode == "stall-select" and SELECT_CMD.search(data):
+                    self.mode = "stall"
+                while self.mode == "stall":
+                    time.sleep(0.02)
                 if self.delay:
                     time.sleep(self.delay)
                 if not from_client:

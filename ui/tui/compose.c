@@ -1178,8 +1178,10 @@ postpone_to_drafts(struct tui *t)
 	pp->path = g_strdup(c->path);
 	pp->folder = g_strdup(folder);
 	live_expect(t, folder, 1); /* the user's own draft: no new mail */
+	/* The connection's: the copy is noted in the draft file even when
+	 * another folder is opened before the APPEND is answered. */
 	imap_client_append(t->client, folder, flags, bytes, postponed_done,
-			   tui_op_new(t, pp, postponing_free));
+			   tui_op_new_conn(t, pp, postponing_free));
 	g_bytes_unref(bytes);
 	mime_outgoing_free(&o);
 }

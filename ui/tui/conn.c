@@ -26,25 +26,54 @@ static void begin_select(struct tui *t, bool reload);
 
 /* ---- operations in flight ------------------------------------------------- */
 
-struct tui_op *
-tui_op_new(struct tui *t, void *data, GDestroyNotify data_free)
+/* The generation an op of this scope is made in and compared with. */
+static guint
+scope_gen(const struct tui *t, enum tui_op_scope scope)
+{
+	return scope == OP_CONNECTION ? t->conn_gen : t->gen;
+}
+
+static struct tui_op *
+op_new(struct tui *t, enum tui_op_scope scope, void *data, GDestroyNotify data_free)
 {
 	struct tui_op *op = g_new0(struct tui_op, 1);
 
 	if (t->ops == NULL)
 		t->ops = g_hash_table_new(g_direct_hash, g_direct_equal);
 	op->t = t;
-	op->gen = t->gen;
+	op->scope = scope;
+	op->gen = scope_gen(t, scope);
 	op->data = data;
 	op->data_free = data_free;
 	g_hash_table_add(t->ops, op);
 	return op;
 }
 
+struct tui_op *
+tui_op_new(struct tui *t, void *data, GDestroyNotify data_free)
+{
+	return op_new(t, OP_FOLDER, data, data_free);
+}
+
+struct tui_op *
+tui_op_new_conn(struct tui *t, void *data, GDestroyNotify data_free)
+{
+	return op_new(t, OP_CONNECTION, data, data_free);
+}
+
 bool
 tui_op_current(struct tui_op *op)
 {
-	return !op->t->quitting && op->gen == op->t->gen;
+	return !op->t->quitting && op->gen == scope_gen(op->t, op->scope);
+}
+
+/* The client is replaced, lost or stopped: every op made on it is stale,
+ * whatever its scope. */
+static void
+conn_new_generation(struct tui *t)
+{
+	t->conn_gen++;
+	t->gen++;
 }
 
 static void
@@ -273,7 +302,7 @@ list_folders(struct tui *t)
 
 	if (t->client == NULL || t->conn != CONN_READY)
 		return;
-	op = tui_op_new(t, NULL, NULL);
+	op = tui_op_new_conn(t, NULL, NULL); /* every folder's: outlives a folder switch */
 	imap_client_poll_folders(t->client, folders_done, op);
 }
 
@@ -386,7 +415,7 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 			/* Trying again would only repeat it: wait for $, which
 			 * starts a new client (not freed here: we are inside
 			 * one of its callbacks). */
-			t->gen++;
+			conn_new_generation(t);
 			g_idle_add(free_client_idle, t->client);
 			t->client = NULL;
 			t->conn = CONN_OFFLINE;
@@ -406,7 +435,7 @@ connect_done(struct imap_client *c, enum tern_status st, const char *detail, voi
 		tui_info(t, ngettext("Sending %u queued change…", "Sending %u queued changes…",
 				     queued), queued);
 		t->replay = store_journal_replay(t->store, t->client, replay_warn, replay_done,
-						 tui_op_new(t, NULL, NULL));
+						 tui_op_new_conn(t, NULL, NULL));
 		tui_dirty(t);
 		return;
 	}
@@ -443,7 +472,10 @@ conn_start(struct tui *t)
 	 * (conn_previews_for_screen()), and so do those of the rest of the
 	 * load, which goes without (load_next()) */
 	imap_client_set_preview(t->client, preview_mode(t));
-	op = tui_op_new(t, NULL, NULL);
+	/* The connection's own: a folder opened from the cache while it is
+	 * made must not make its answer stale (that left "Connecting" on
+	 * the status line for good, and the folder never selected). */
+	op = tui_op_new_conn(t, NULL, NULL);
 	imap_client_connect(t->client, connect_done, op);
 	tui_dirty(t);
 }
@@ -489,7 +521,7 @@ connection_lost(struct tui *t, const char *detail)
 {
 	if (t->client == NULL)
 		return;
-	t->gen++;
+	conn_new_generation(t);
 	/* Not freed here: we are inside one of its callbacks. */
 	g_idle_add(free_client_idle, t->client);
 	t->client = NULL;
@@ -517,7 +549,7 @@ void
 conn_stop(struct tui *t)
 {
 	conn_flush_gone(t);
-	t->gen++; /* callbacks the client makes while it closes are stale */
+	conn_new_generation(t); /* callbacks the client makes while it closes are stale */
 	stop_timers(t);
 	/* Its command in flight never calls back once the client is gone. */
 	store_replay_cancel(t->replay);

@@ -179,11 +179,20 @@ struct viewer {
 				  NULL: what v lists (viewer_take_unwrapped()) */
 };
 
-/* An operation waiting for the server. Each carries the generation of the
- * connection and folder it was made for: a callback for an older one only
- * frees its state. */
+/* What an operation's answer belongs to, and so what makes it stale. */
+enum tui_op_scope {
+	OP_FOLDER,     /* the folder open when it was asked (and its connection) */
+	OP_CONNECTION, /* the connection alone: opening another folder meanwhile
+			  leaves it current (connecting, the journal's replay,
+			  LIST, an APPEND to Drafts) */
+};
+
+/* An operation waiting for the server. Each carries the generation it was
+ * made in (the folder's or the connection's, by scope): a callback for an
+ * older one only frees its state. */
 struct tui_op {
 	struct tui *t;
+	enum tui_op_scope scope;
 	guint gen;
 	void *data;
 	GDestroyNotify data_free;
@@ -215,7 +224,12 @@ struct tui {
 	guint folders_poll;     /* LIST now and then: other folders' counts */
 	bool list_pending;      /* LIST after the open folder's first screen */
 	GHashTable *ops;        /* struct tui_op * waiting for a callback */
-	guint gen;              /* bumped when the folder or connection changes */
+	/* conn.c's: the generations tui_op_current() compares. A folder
+	 * opened bumps gen alone; a connection lost, refused or stopped bumps
+	 * both (conn_new_generation()), so a folder's answers also die with
+	 * its connection but the connection's own outlive a folder switch. */
+	guint gen;
+	guint conn_gen;
 
 	/* folders */
 	struct folder_tree *folders;
@@ -489,8 +503,14 @@ void conn_set_folder(struct tui *t, const char *name);
 /* List the folders again soon (their counts changed). */
 void conn_refresh_folders(struct tui *t);
 void conn_search(struct tui *t, const char *query);
+/* An operation on the open folder (OP_FOLDER) / on the connection alone
+ * (OP_CONNECTION). data (transfer full) is freed with data_free by
+ * tui_op_free(), or by conn_stop() for an op never answered. */
 struct tui_op *tui_op_new(struct tui *t, void *data, GDestroyNotify data_free);
-/* Finish an op: true when it is still current (same generation). */
+struct tui_op *tui_op_new_conn(struct tui *t, void *data, GDestroyNotify data_free);
+/* The answer is still wanted: not quitting, and nothing of its scope
+ * changed since it was made (the folder and the connection, or the
+ * connection alone). */
 bool tui_op_current(struct tui_op *op);
 void tui_op_free(struct tui_op *op);
 /* The folder with a role (the account's configured name or the server's
