@@ -1715,8 +1715,8 @@ put_one(struct store *s, sqlite3_stmt *st, gint64 id, guint32 uidvalidity,
 	bind_text(st, 22, listed != NULL ? listed[1] : dec[1]);
 	bind_text(st, 23, m->preview);
 	rc = step_done(s, st, error);
-	if (rc == 0)
-		store_observe_row(s, m, kw, listed != NULL ? listed : dec);
+	if (rc == 0 && listed == NULL)
+		store_observe_row(s, m, kw, dec);
 	g_free(kw);
 	g_free(dec[0]);
 	g_free(dec[1]);
