@@ -36,9 +36,9 @@ void store_list_texts(const struct imap_summary *m, char *dec[2]);
 void store_observe_row(struct store *s, const struct imap_summary *m, const char *keywords,
 		       char *const dec[2]);
 /* store_messages_put() with each row's list texts made already by
- * store_list_texts() (listed[i]): the cache writer (writer.c) makes them
- * on the thread that reads the server and writes, and shows to the row
- * observer, on its own. */
+ * store_list_texts() (listed[i]), and no row shown to the observer: the
+ * cache writer (writer.c) makes and shows them on the thread that reads
+ * the server, which has the CPU to spare, and writes them on its own. */
 int store_messages_put_listed(struct store *s, const char *folder, guint32 uidvalidity,
 			      const struct imap_summary *sums, char *const (*listed)[2], guint n,
 			      GError **error);

@@ -223,10 +223,9 @@ int store_messages_uid_bounds(struct store *s, const char *folder, guint32 uidva
  * as store_messages_list() would read it back, once it is written (fn's
  * return is ignored; it must not call the store). Connections opened from
  * s with store_open_another() afterwards show theirs too, on the thread
- * that writes them: rows given to a cache writer on s (writer.h) are shown
- * on the writer's thread as it writes them, each once it is written, until
- * store_writer_finish() (which says whether the writer failed). NULL
- * stops. */
+ * that writes them. Rows given to a cache writer on s (writer.h) are shown
+ * by store_writer_put(), on its caller's thread, as they will be written;
+ * should the writer fail, store_writer_finish() says so. NULL stops. */
 void store_set_row_observer(struct store *s, store_list_fn *fn, void *ud);
 /* Number of cached messages of the folder. */
 int store_messages_count(struct store *s, const char *folder, guint32 uidvalidity,

@@ -18,8 +18,8 @@ struct store_writer;
  * full (store_writer_finish()). */
 int store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
 		       struct store_writer **w_r, GError **error);
-/* Queue a copy of the rows (store_messages_put() on the writer thread,
- * which shows each to s's row observer once it is written). */
+/* Queue a copy of the rows (store_messages_put() on the writer thread);
+ * s's row observer sees them now, as they will be written. */
 void store_writer_put(struct store_writer *w, const struct imap_summary *sums, guint n);
 /* Wait until every queued row is written and committed, then stop the
  * thread and close its connection. -1 with the first failure (the rows
