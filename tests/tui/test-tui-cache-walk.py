@@ -118,7 +118,7 @@ def check_server_change(t, srv, env, config, rows):
     target = min(seen)
     want = (COUNT, len(unread) + 1)
     run = run_delayed(env, config, "", 3000)
-    try:
+    with run.checked(t, "server change"):
         open_big(run, online=True)
         # selected (the resync done) while the rows still come
         ok, lines = run.term.wait(lambda ls: "Opening" not in run.status_line(ls) and
@@ -143,11 +143,6 @@ def check_server_change(t, srv, env, config, rows):
         time.sleep(1)
         t.eq(counts(run.status_line(run.term.screen())), want,
              "server change: and it stays so")
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "server change")
 
 
 def check_offline_queue(t, env, config):
@@ -172,17 +167,12 @@ def check_offline_queue(t, env, config):
                 sum(1 for u in move_me if u in unread)),
          "offline queue: --offline list shows both")
     run = run_delayed(env, config, "--offline", 0)
-    try:
+    with run.checked(t, "offline queue"):
         open_big(run)
         ok, lines = run.term.wait(lambda ls: showing(run, ls, FOLDER) == want and
                                   "2 changes queued" in run.status_line(ls), timeout=WAIT)
         t.ok(ok, "offline queue: the interface shows %s, %d unread, as list does" % (
             label(want[0]), want[1]), run.status_line(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "offline queue")
 
 
 def showing(run, ls, folder):
@@ -201,23 +191,18 @@ def partial(run):
 
 def check_quit_mid_load(t, env, config):
     run = run_delayed(env, config, "--offline", 5000)
-    try:
+    with run.checked(t, "quit mid-load"):
         open_big(run)
         ok, lines = run.term.wait(partial(run), timeout=WAIT)
         t.ok(ok, "quit mid-load: the first rows show", "\n".join(lines))
         t0 = time.monotonic()
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "quit mid-load")
     t.ok(time.monotonic() - t0 < 5, "quit mid-load: tern did not wait for the held batch",
          time.monotonic() - t0)
 
 
 def check_switch_mid_load(t, env, config):
     run = run_delayed(env, config, "--offline", 2000)
-    try:
+    with run.checked(t, "switch mid-load"):
         open_big(run)
         ok, lines = run.term.wait(partial(run), timeout=WAIT)
         t.ok(ok, "switch mid-load: the first rows show", "\n".join(lines))
@@ -232,11 +217,6 @@ def check_switch_mid_load(t, env, config):
         ok, lines = run.term.wait(lambda ls: (showing(run, ls, FOLDER) or (0,))[0] ==
                                   COUNT - 5, timeout=WAIT)
         t.ok(ok, "switch mid-load: back in Big, every row comes", run.status_line(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "switch mid-load")
 
 
 if __name__ == "__main__":

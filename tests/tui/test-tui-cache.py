@@ -64,7 +64,7 @@ def run_tests(t, srv, env):
 
     # 1. online: fills the cache (list, a body, a flag)
     run = Run(env, config)
-    try:
+    with run.checked(t, "first start"):
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
                                   any(first.subject[:20] in l for l in ls))
         t.ok(ok, "first start: the list comes from the server", "\n".join(lines))
@@ -78,11 +78,6 @@ def run_tests(t, srv, env):
         ok = base.wait_server(lambda: "\\Flagged" in (base.server_flags(
             srv, "INBOX", second.message_id) or set()))
         t.ok(ok, "first start: the flag reached the server")
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "first start")
 
     check_accounts(t, srv, env, label)
     moved = check_queue(t, srv, env, config, inbox)
@@ -97,7 +92,7 @@ def run_tests(t, srv, env):
     # 2. the server is gone: read-only on the cache
     srv.stop()
     run = Run(env, config)
-    try:
+    with run.checked(t, "server stopped"):
         ok, lines = run.term.wait(lambda ls: BANNER in run.status_line(ls) and
                                   label in run.status_line(ls))
         t.ok(ok, "server stopped: the banner and the cached count", "\n".join(lines))
@@ -130,15 +125,10 @@ def run_tests(t, srv, env):
         ok, lines = run.term.wait_text("not in the cache")
         t.ok(ok, "server stopped: a body never fetched says it is not cached",
              "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "server stopped")
 
     # 3. --offline: the cache without connecting
     run = Run(env, config, "--offline")
-    try:
+    with run.checked(t, "--offline"):
         ok, lines = run.term.wait(lambda ls: BANNER in run.status_line(ls) and
                                   label in run.status_line(ls))
         t.ok(ok, "--offline: the banner and the cached list", "\n".join(lines))
@@ -164,11 +154,6 @@ def run_tests(t, srv, env):
              "--offline: search body:%s finds the message whose body was read" % word,
              "\n".join(lines))
         run.term.keys("Escape")
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "--offline")
 
 
 def journal(env, account="test"):
@@ -272,7 +257,7 @@ def check_queue(t, srv, env, config, inbox):
 
     # started again offline: the queued changes show over the cached list
     run = Run(env, config, "--offline")
-    try:
+    with run.checked(t, "queue, offline again"):
         ok, lines = run.term.wait(lambda ls: "2 changes queued" in run.status_line(ls) and
                                   base.count_label(n - 1) in run.status_line(ls))
         t.ok(ok, "queue: a new offline start counts 2 queued changes and n - 1 messages",
@@ -283,14 +268,9 @@ def check_queue(t, srv, env, config, inbox):
         t.ok(not any(move_me.subject[:20] in l for l in lines[:11]) or
              sum(1 for m in inbox if move_me.subject[:20] in m.subject) > 1,
              "queue: the queued move still hides the message")
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "queue, offline again")
 
     run = Run(env, config)
-    try:
+    with run.checked(t, "replay"):
         ok, lines = run.term.wait_text("Sent 2 queued changes.")
         t.ok(ok, "replay: the next start sends the 2 queued changes", "\n".join(lines))
         t.ok(base.wait_server(lambda: "\\Flagged" in base.server_flags(
@@ -306,11 +286,6 @@ def check_queue(t, srv, env, config, inbox):
         flagged = [l for l in lines[:11] if flag_me.subject[:15] in l]
         t.ok(flagged and re.search(r"│[ *][ N]F", flagged[0]),
              "replay: the flag is shown from the server", repr(flagged))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "replay")
     # a third start sends nothing again
     run = Run(env, config)
     try:
@@ -345,7 +320,7 @@ def check_resync(t, srv, env, config, shown):
                 .replace(b"Date: Wed, 31 Dec 2025", b"Date: Wed, 31 Dec 2014"))
     label = base.count_label(len(shown))
     run = Run(env, config)
-    try:
+    with run.checked(t, "resync"):
         # rows showing the victim's subject (others may contain it: "Re: ...")
         like = sum(1 for m in shown if victim.subject[:20] in m.subject) - 1
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
@@ -355,11 +330,6 @@ def check_resync(t, srv, env, config, shown):
                                   any("Resync newcomer" in l for l in ls[:11]))
         t.ok(ok, "resync: another client's flag change, expunge and new message show after "
              "the resync", "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "resync")
 
 
 def check_big(t, srv, env, config, n):
@@ -380,7 +350,7 @@ def check_big(t, srv, env, config, n):
            blob.replace(b"\n", b"\r\n") + b"--b1--\r\n")
     base.append(srv, "INBOX", raw)
     run = Run(env, config)
-    try:
+    with run.checked(t, "big message"):
         ok, lines = run.term.wait(lambda ls: base.count_label(n) in run.status_line(ls) and
                                   any("Big attachment inside" in l for l in ls[:12]))
         t.ok(ok, "big message: listed", "\n".join(lines))
@@ -392,11 +362,6 @@ def check_big(t, srv, env, config, n):
         t.ok(not any("Only the first" in l for l in lines),
              "big message: no first-megabyte notice (the parts shown were fetched)",
              "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "big message")
     # the text part the viewer fetched alone (BODY[1] with BODY[1.MIME]) is in
     # the full-text index: found offline by a phrase of it
     r = env.tern("-c", config, "--offline", "search", "INBOX",
@@ -410,24 +375,14 @@ def check_big(t, srv, env, config, n):
 def check_refused(t, srv, env, config):
     """A refused login: the cache is shown, the message says $ tries
     again, and the banner does not claim to be reconnecting."""
-    bad = os.path.join(env.dir, "config-badpw")
-    with open(config) as f:
-        text = f.read().replace("password = %s" % srv.password, "password = wrong-%s" % srv.password)
-    with open(bad, "w") as f:
-        f.write(text)
-    os.chmod(bad, 0o600)
+    bad = base.wrong_password_config(srv, env, config)
     run = Run(env, bad)
-    try:
+    with run.checked(t, "refused login"):
         ok, lines = run.term.wait(lambda ls: "press $ to try again" in ls[-1] and
                                   BANNER in run.status_line(ls))
         t.ok(ok, "refused login: the cache is shown and $ is offered", "\n".join(lines))
         t.ok("reconnecting" not in run.status_line(lines),
              "refused login: the banner does not say reconnecting", run.status_line(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "refused login")
 
 
 def check_reconnect(t, srv, env, shown):
@@ -447,7 +402,7 @@ def check_reconnect(t, srv, env, shown):
                              port=proxy.port)
     label = base.count_label(len(shown))
     run = Run(env, config)
-    try:
+    with run.checked(t, "reconnect"):
         # online, and INBOX selected (not "Connecting" or "Opening": a
         # change made before the SELECT is refused as "still opening")
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
@@ -482,11 +437,6 @@ def check_reconnect(t, srv, env, shown):
         ok, lines = run.term.wait(lambda ls: label in run.status_line(ls) and
                                   "offline" not in run.status_line(ls))
         t.ok(ok, "reconnect: the list is back online", "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "reconnect")
         proxy.close()
 
 
@@ -500,16 +450,11 @@ def check_quit_mid_resync(t, srv, env, shown):
                              port=proxy.port)
     subject = base.newest_first(shown)[0].subject[:20]
     run = Run(env, config)
-    try:
+    with run.checked(t, "quit mid-resync"):
         ok, lines = run.term.wait(lambda ls: any(subject in l for l in ls) and
                                   "Opening" in run.status_line(ls))
         t.ok(ok, "quit mid-resync: the cached list shows while the SELECT is held",
              "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "quit mid-resync")
         proxy.close()
 
 
@@ -523,7 +468,7 @@ def check_accounts(t, srv, env, label):
         f.write(open(work).read() + "\n" + open(home).read())
     os.chmod(both, 0o600)
     run = Run(env, both)
-    try:
+    with run.checked(t, "two accounts"):
         ok, lines = run.term.wait(lambda ls: "work: INBOX" in run.status_line(ls) and
                                   label in run.status_line(ls))
         t.ok(ok, "two accounts: the default one opens, named in the status line",
@@ -543,11 +488,6 @@ def check_accounts(t, srv, env, label):
         ok, lines = run.term.wait(lambda ls: "work: INBOX" in run.status_line(ls) and
                                   label in run.status_line(ls))
         t.ok(ok, "A again: back to the first account", "\n".join(lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "two accounts")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ Before the fix the folder switch made the connection's own answer stale
 (one generation counter for the folder and the connection), so the status
 line said "Connecting" for good, the folder was never selected and the
 queued flag never sent."""
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -98,15 +99,23 @@ def fill_cache(t, run):
     t.ok(ok, "first start: the status line is not left on Connecting", status(run, lines))
 
 
-def start_stalled(t, env, config, proxy, what):
+@contextlib.contextmanager
+def stalled(t, env, config, proxy, what):
     """tern on a stalled link: the cached INBOX is shown while the status
-    line says Connecting."""
+    line says Connecting. However the checks end, the link is let go
+    before tern is quit."""
     proxy.mode = "stall"
     run = Run(env, config)
-    ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls) and
-                              shows(run, "INBOX", FOLDERS["INBOX"])(ls), timeout=LONG)
-    t.ok(ok, "%s: the cached INBOX is shown while connecting" % what, "\n".join(lines))
-    return run
+    with run.checked(t, what):
+        try:
+            ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls) and
+                                      shows(run, "INBOX", FOLDERS["INBOX"])(ls),
+                                      timeout=LONG)
+            t.ok(ok, "%s: the cached INBOX is shown while connecting" % what,
+                 "\n".join(lines))
+            yield run
+        finally:
+            proxy.mode = "up"
 
 
 def connected_on(t, run, proxy, folder, n, subject, what):
@@ -136,8 +145,7 @@ def check_goto(t, srv, env, config, proxy, inbox):
     what = "J while connecting"
     subject = "Arrived while tern was away (Other)"
     base.append(srv, "Other", base.raw_message(subject.encode(), "<away-other@example.org>"))
-    run = start_stalled(t, env, config, proxy, what)
-    try:
+    with stalled(t, env, config, proxy, what) as run:
         newest = inbox[0]
         before = "\\Flagged" in base.server_flags(srv, "INBOX", newest.message_id)
         run.term.keys("s")  # flag the newest (selected) cached message
@@ -149,12 +157,6 @@ def check_goto(t, srv, env, config, proxy, inbox):
         ok = base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
             srv, "INBOX", newest.message_id) or set())) != before, timeout=LONG)
         t.ok(ok, "%s: the flag changed while connecting reached the server" % what)
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        proxy.mode = "up"
-        run.quit(t, what)
 
 
 def check_pane(t, srv, env, config, proxy):
@@ -162,20 +164,13 @@ def check_pane(t, srv, env, config, proxy):
     what = "folder pane Enter while connecting"
     subject = "Arrived while tern was away (Zeta)"
     base.append(srv, "Zeta", base.raw_message(subject.encode(), "<away-zeta@example.org>"))
-    run = start_stalled(t, env, config, proxy, what)
-    try:
+    with stalled(t, env, config, proxy, what) as run:
         run.term.keys("h")
         time.sleep(0.3)
         run.term.keys("G")
         time.sleep(0.3)
         run.term.keys("Enter")
         connected_on(t, run, proxy, "Zeta", FOLDERS["Zeta"] + 1, subject, what)
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        proxy.mode = "up"
-        run.quit(t, what)
 
 
 def check_replay(t, srv, env, proxy, inbox):
@@ -188,8 +183,7 @@ def check_replay(t, srv, env, proxy, inbox):
                              port=proxy.port, timeout=LONG)
     subject = "News during the replay"
     base.append(srv, "Other", base.raw_message(subject.encode(), "<replay-other@example.org>"))
-    run = start_stalled(t, env, config, proxy, what)
-    try:
+    with stalled(t, env, config, proxy, what) as run:
         second = inbox[1]
         before = "\\Flagged" in base.server_flags(srv, "INBOX", second.message_id)
         run.term.keys("j", "s")  # flag the second cached message: queued
@@ -204,12 +198,6 @@ def check_replay(t, srv, env, proxy, inbox):
         ok = base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
             srv, "INBOX", second.message_id) or set())) != before, timeout=LONG)
         t.ok(ok, "%s: the queued flag reached the server" % what)
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        proxy.mode = "up"
-        run.quit(t, what)
 
 
 def check_viewer(t, srv, env, config, proxy, inbox):
@@ -217,49 +205,37 @@ def check_viewer(t, srv, env, config, proxy, inbox):
     message in the viewer) while connecting: once connected the viewer
     shows the message K came back to, fetched from the server."""
     what = "viewer J/K while connecting"
-    run = start_stalled(t, env, config, proxy, what)
-    try:
-        first = inbox[0]
-        run.term.keys("Enter")
-        time.sleep(0.3)
-        run.term.keys("J")
-        time.sleep(0.3)
-        run.term.keys("K")
-        time.sleep(0.3)
-        ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls))
-        t.ok(ok, "%s: the keys were pressed while connecting" % what, status(run, lines))
-        proxy.mode = "up"
-        body = first.body.split("\n")[2][:30]
-        ok, lines = run.term.wait_text(body, timeout=LONG)
-        t.ok(ok, "%s: the message K came back to opens from the server" % what,
-             "\n".join(lines))
-        ok, lines = run.term.wait(lambda ls: not any(w in status(run, ls) for w in
-                                                      (CONNECTING, "Opening", "Fetching")),
-                                  timeout=LONG)
-        t.ok(ok, "%s: the status line leaves Connecting" % what, status(run, lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        proxy.mode = "up"
-        run.term.keys("q")  # the viewer; Run.quit() then quits
-        time.sleep(0.3)
-        run.quit(t, what)
+    with stalled(t, env, config, proxy, what) as run:
+        try:
+            first = inbox[0]
+            run.term.keys("Enter")
+            time.sleep(0.3)
+            run.term.keys("J")
+            time.sleep(0.3)
+            run.term.keys("K")
+            time.sleep(0.3)
+            ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls))
+            t.ok(ok, "%s: the keys were pressed while connecting" % what, status(run, lines))
+            proxy.mode = "up"
+            body = first.body.split("\n")[2][:30]
+            ok, lines = run.term.wait_text(body, timeout=LONG)
+            t.ok(ok, "%s: the message K came back to opens from the server" % what,
+                 "\n".join(lines))
+            ok, lines = run.term.wait(lambda ls: not any(w in status(run, ls) for w in
+                                                          (CONNECTING, "Opening", "Fetching")),
+                                      timeout=LONG)
+            t.ok(ok, "%s: the status line leaves Connecting" % what, status(run, lines))
+        finally:
+            run.term.keys("q")  # the viewer; Run.quit() then quits
+            time.sleep(0.3)
 
 
 def check_refused(t, srv, env, config, proxy):
     """J while connecting, and then the login is refused: the refusal is
     shown (press $) and the status line says offline, not Connecting."""
     what = "J while a refused login is made"
-    bad = os.path.join(env.dir, "config-badpw")
-    with open(config) as f:
-        text = f.read().replace("password = %s" % srv.password,
-                                "password = wrong-%s" % srv.password)
-    with open(bad, "w") as f:
-        f.write(text)
-    os.chmod(bad, 0o600)
-    run = start_stalled(t, env, bad, proxy, what)
-    try:
+    bad = base.wrong_password_config(srv, env, config)
+    with stalled(t, env, bad, proxy, what) as run:
         t.ok(goto(run, "Other"), "%s: J asks for a folder" % what)
         ok, lines = run.term.wait(lambda ls: CONNECTING in status(run, ls) and
                                   ": Other  " in status(run, ls))
@@ -272,25 +248,14 @@ def check_refused(t, srv, env, config, proxy):
              "\n".join(lines))
         t.ok(CONNECTING not in status(run, lines), "%s: not Connecting" % what,
              status(run, lines))
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        proxy.mode = "up"
-        run.quit(t, what)
 
 
 def run_tests(t, srv, env, proxy):
     config = srv.tern_config(env.config, port=proxy.port, timeout=LONG)
     inbox = base.newest_first(list(srv.mailbox["INBOX"]))
     run = Run(env, config)
-    try:
+    with run.checked(t, "first start"):
         fill_cache(t, run)
-    except BaseException:
-        t.diag("screen:\n" + "\n".join(run.term.screen()))
-        raise
-    finally:
-        run.quit(t, "first start")
     check_goto(t, srv, env, config, proxy, inbox)
     check_pane(t, srv, env, config, proxy)
     check_replay(t, srv, env, proxy, inbox)

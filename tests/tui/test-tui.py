@@ -9,6 +9,7 @@ screen and on the server; search; resizing; new mail from another client;
 hostile subjects (OSC 0 title, OSC 52 clipboard) shown as visible escapes
 with the pane title and paste buffers unchanged; quitting cleanly (exit 0,
 nothing on stderr, so no sanitizer report)."""
+import contextlib
 import os
 import re
 import shutil
@@ -158,6 +159,19 @@ class Run:
     def status_line(self, lines):
         return lines[HEIGHT - 2]
 
+    @contextlib.contextmanager
+    def checked(self, t, what):
+        """The checks made on this run: the screen goes to the log when
+        one raises, and tern is quit (status 0, nothing on stderr)
+        however they end."""
+        try:
+            yield self
+        except BaseException:
+            t.diag("screen:\n" + "\n".join(self.term.screen()))
+            raise
+        finally:
+            self.quit(t, what)
+
     def quit(self, t, what):
         self.term.keys("q")
         time.sleep(0.2)
@@ -235,6 +249,18 @@ def run_tests(t, srv, env):
     finally:
         term.kill()
     check_job_control(t, srv, env, tenv)
+
+
+def wrong_password_config(srv, env, config):
+    """A copy of config (mode 0600) whose password the server refuses."""
+    bad = os.path.join(env.dir, "config-badpw")
+    with open(config) as f:
+        text = f.read().replace("password = %s" % srv.password,
+                                "password = wrong-%s" % srv.password)
+    with open(bad, "w") as f:
+        f.write(text)
+    os.chmod(bad, 0o600)
+    return bad
 
 
 def count_label(n):
