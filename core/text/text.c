@@ -166,23 +166,21 @@ text_sanitize(const char *s, gssize len, unsigned flags)
 	return g_string_free(out, FALSE);
 }
 
-/* Whether text_make_valid() would change nothing in the n bytes at s. */
-static bool
-text_is_valid(const char *s, size_t n)
+/* The offset from i on of the first sequence text_make_valid() replaces
+ * (*used_r its length), or n when there is none. */
+static size_t
+next_bad(const guchar *p, size_t n, size_t i, size_t *used_r)
 {
-	const guchar *p = (const guchar *)s;
-	size_t i = 0, used;
-
 	while (i < n) {
 		if (p[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (utf8_next(p + i, n - i, &used) == TEXT_BAD)
-			return false;
-		i += used;
+		if (utf8_next(p + i, n - i, used_r) == TEXT_BAD)
+			return i;
+		i += *used_r;
 	}
-	return true;
+	return n;
 }
 
 char *
@@ -191,25 +189,14 @@ text_make_valid(const char *s, gssize len)
 	const guchar *p = (const guchar *)s;
 	size_t n = text_len(s, len);
 	GString *out = g_string_sized_new(n + 1);
-	size_t i = 0, run = 0;
+	size_t i, used, run = 0;
 
-	while (i < n) {
-		size_t used;
-
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (utf8_next(p + i, n - i, &used) != TEXT_BAD) {
-			i += used;
-			continue;
-		}
+	while ((i = next_bad(p, n, run, &used)) < n) {
 		g_string_append_len(out, (const char *)p + run, (gssize)(i - run));
 		g_string_append(out, TEXT_REPLACEMENT);
-		i += used;
-		run = i;
+		run = i + used;
 	}
-	g_string_append_len(out, (const char *)p + run, (gssize)(i - run));
+	g_string_append_len(out, (const char *)p + run, (gssize)(n - run));
 	return g_string_free(out, FALSE);
 }
 
@@ -620,12 +607,14 @@ char *
 text_decode_header_utf8(const char *raw)
 {
 	char *decoded, *valid;
+	size_t len, used;
 
 	if (raw == NULL)
 		return g_strdup("");
 	if (header_decoder == NULL || (decoded = header_decoder(raw)) == NULL)
 		return text_make_valid(raw, -1);
-	if (text_is_valid(decoded, strlen(decoded)))
+	len = strlen(decoded);
+	if (next_bad((const guchar *)decoded, len, 0, &used) == len)
 		return decoded; /* nearly always: no copy */
 	valid = text_make_valid(decoded, -1);
 	g_free(decoded);
