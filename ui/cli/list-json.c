@@ -25,7 +25,7 @@
 #define LIST_JSON_PARALLEL_MIN 20000
 /* Rows formatted at a time, and how many such chunks the helper may have
  * formatted that are not written yet. */
-#define LIST_JSON_CHUNK_ROWS 4096
+#define LIST_JSON_CHUNK_ROWS 1024
 #define LIST_JSON_CHUNKS_AHEAD 8
 
 static void
@@ -156,16 +156,17 @@ list_json_flag_bits(GString *j, guint flags)
 /* ---- The whole folder ---------------------------------------------------- */
 
 /* What list prints of one message, and what it sorts by; its strings wait
- * in an arena (about half of what its JSON would take). */
+ * in an arena, escaped (most of what its JSON takes). */
 struct json_row {
 	gint64 date;
-	gsize text;        /* from, subject, keywords, preview: each NUL-terminated */
+	gsize text;        /* from, subject and preview as JSON strings, then the
+			    * keywords NUL-terminated (json_row_texts()) */
 	guint32 uid;
 	guint32 size;
 	guint flags;
 	int date_tz;
+	guint32 from_len, subject_len, preview_len; /* preview_len 0: null */
 	bool date_null;
-	bool preview_null; /* no preview known (else the arena's fourth string) */
 	guint8 part;       /* whose arena: the list_json that kept it */
 };
 
@@ -196,30 +197,36 @@ list_json_free(struct list_json **ljp)
 	g_clear_pointer(ljp, g_free);
 }
 
-static void
-arena_put(GString *arena, const char *str)
+/* str as a JSON string at the arena's end ("" for NULL); its length. */
+static guint32
+arena_put_json(GString *arena, const char *str)
 {
-	if (str != NULL)
-		g_string_append(arena, str);
-	g_string_append_c(arena, '\0');
+	gsize at = arena->len;
+
+	text_json_escape(arena, str != NULL ? str : "", (size_t)-1);
+	return (guint32)(arena->len - at);
 }
 
+/* The strings are kept already escaped: escaping while copying them here
+ * costs the load little more than the copy did, and takes most of the
+ * formatting out of the time after the load, when only printing is left. */
 bool
 list_json_keep(const struct store_list_row *r, void *ud)
 {
 	struct list_json *lj = ud;
 	struct json_row row = { .date = r->date, .text = lj->arena->len, .uid = r->uid,
 				.size = r->size, .flags = r->flags, .date_tz = r->date_tz,
-				.date_null = r->date_null, .preview_null = r->preview == NULL,
-				.part = lj->part };
+				.date_null = r->date_null, .part = lj->part };
 
 	if (lj->rows->len > 0 &&
 	    r->uid <= g_array_index(lj->rows, struct json_row, lj->rows->len - 1).uid)
 		lj->unordered = true;
-	arena_put(lj->arena, r->from);
-	arena_put(lj->arena, r->subject);
-	arena_put(lj->arena, r->keywords);
-	arena_put(lj->arena, r->preview);
+	row.from_len = arena_put_json(lj->arena, r->from);
+	row.subject_len = arena_put_json(lj->arena, r->subject);
+	row.preview_len = r->preview != NULL ? arena_put_json(lj->arena, r->preview) : 0;
+	if (r->keywords != NULL)
+		g_string_append(lj->arena, r->keywords);
+	g_string_append_c(lj->arena, '\0');
 	g_array_append_val(lj->rows, row);
 	return true;
 }
@@ -250,39 +257,105 @@ json_keywords(GString *j, const char *kw, bool first)
 /* A string literal appended without measuring it again. */
 #define APPEND_LIT(j, lit) g_string_append_len((j), (lit), sizeof(lit) - 1)
 
-/* json_one()'s object for a kept row. Each string is measured once (the
- * arena's NUL ends it), and the date, which is digits and -T:+ only,
- * needs no escaping: this runs a million times for a big folder, most of
- * it after the load, with nothing else left to do. */
+static char *
+put_len(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit) put_len((p), (lit), sizeof(lit) - 1)
+
+static char *
+put_uint(char *p, guint32 v)
+{
+	char digits[16];
+	int i = (int)sizeof digits;
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return put_len(p, digits + i, sizeof digits - (size_t)i);
+}
+
+/* The system flags as list_json_flag_bits() writes them, by bit. */
+#define JSON_FLAG_BITS 5
+static const char *json_flag_names[JSON_FLAG_BITS];
+
+static gpointer
+json_flag_names_init(gpointer unused)
+{
+	(void)unused;
+	for (guint k = 0; k < JSON_FLAG_BITS; k++) {
+		GString *j = g_string_new(NULL);
+
+		list_json_flag_bits(j, FLAG_SEEN << k);
+		json_flag_names[k] = g_string_free(j, FALSE); /* kept for the process */
+	}
+	return NULL;
+}
+
+/* Room for what a row writes besides its strings and keywords: the
+ * literals, two numbers, a date and every system flag. */
+#define JSON_ROW_FIXED_MAX 256
+
+/* json_one()'s object for a kept row, written straight into room made
+ * once: its strings are copied as they were escaped, and the date, which
+ * is digits and -T:+ only, needs no escaping. This runs a million times
+ * for a big folder, after the load, with nothing else left to do; a
+ * GString append a field cost as much as the copies. */
 static void
 json_row_put(GString *j, const struct json_row *r, const char *text)
 {
-	size_t from_len = strlen(text);
-	const char *subject = text + from_len + 1;
-	size_t subject_len = strlen(subject);
-	const char *keywords = subject + subject_len + 1;
-	const char *preview = keywords + strlen(keywords) + 1;
+	static GOnce names_once = G_ONCE_INIT;
+	const char *subject = text + r->from_len;
+	const char *preview = subject + r->subject_len;
+	const char *keywords = preview + r->preview_len;
+	gsize at = j->len;
 	char date[40];
+	bool first = true;
+	char *p;
 
+	g_once(&names_once, json_flag_names_init, NULL);
 	list_json_date(date, r->date, r->date_tz);
-	APPEND_LIT(j, "{\"uid\": ");
-	list_json_uint(j, r->uid);
-	APPEND_LIT(j, ", \"date\": \"");
-	g_string_append(j, date);
-	APPEND_LIT(j, "\", \"from\": ");
-	text_json_escape(j, text, from_len);
-	APPEND_LIT(j, ", \"subject\": ");
-	text_json_escape(j, subject, subject_len);
-	APPEND_LIT(j, ", \"flags\": [");
-	json_keywords(j, keywords, list_json_flag_bits(j, r->flags));
-	APPEND_LIT(j, "], \"size\": ");
-	list_json_uint(j, r->size);
-	APPEND_LIT(j, ", \"preview\": ");
-	if (r->preview_null)
-		APPEND_LIT(j, "null");
+	g_string_set_size(j, at + JSON_ROW_FIXED_MAX + r->from_len + r->subject_len +
+				     r->preview_len);
+	p = j->str + at;
+	p = PUT_LIT(p, "{\"uid\": ");
+	p = put_uint(p, r->uid);
+	p = PUT_LIT(p, ", \"date\": \"");
+	p = put_len(p, date, strlen(date));
+	p = PUT_LIT(p, "\", \"from\": ");
+	p = put_len(p, text, r->from_len);
+	p = PUT_LIT(p, ", \"subject\": ");
+	p = put_len(p, subject, r->subject_len);
+	p = PUT_LIT(p, ", \"flags\": [");
+	for (guint k = 0; k < JSON_FLAG_BITS; k++) {
+		if (!(r->flags & (FLAG_SEEN << k)))
+			continue;
+		if (!first)
+			p = PUT_LIT(p, ", ");
+		p = put_len(p, json_flag_names[k], strlen(json_flag_names[k]));
+		first = false;
+	}
+	if (keywords[0] != '\0') {
+		/* rare: the GString way, then on after what it wrote */
+		g_string_truncate(j, (gsize)(p - j->str));
+		json_keywords(j, keywords, first);
+		at = j->len;
+		g_string_set_size(j, at + JSON_ROW_FIXED_MAX + r->preview_len);
+		p = j->str + at;
+	}
+	p = PUT_LIT(p, "], \"size\": ");
+	p = put_uint(p, r->size);
+	p = PUT_LIT(p, ", \"preview\": ");
+	if (r->preview_len == 0)
+		p = PUT_LIT(p, "null");
 	else
-		text_json_escape(j, preview, strlen(preview));
-	g_string_append_c(j, '}');
+		p = put_len(p, preview, r->preview_len);
+	*p++ = '}';
+	g_string_truncate(j, (gsize)(p - j->str));
 }
 
 /* Newest first, equal dates highest UID first; no date after every date
@@ -441,14 +514,32 @@ struct json_out {
 	GCond cond;
 	GString **ready;  /* chunk k formatted by the helper (odd k), until written */
 	guint written;    /* chunks written */
+	GPtrArray *spare; /* buffers written, to be formatted into again */
 };
+
+/* A buffer for a chunk: one already written if there is one (a new one
+ * each time touched 37 MB of fresh pages for 100,000 rows). */
+static GString *
+chunk_buffer(struct json_out *o)
+{
+	GString *buf = NULL;
+
+	g_mutex_lock(&o->lock);
+	if (o->spare->len > 0)
+		buf = g_ptr_array_steal_index_fast(o->spare, o->spare->len - 1);
+	g_mutex_unlock(&o->lock);
+	if (buf == NULL)
+		return g_string_sized_new(LIST_JSON_CHUNK_ROWS * 512);
+	g_string_truncate(buf, 0);
+	return buf;
+}
 
 /* Chunk k: each row kept after the queued changes, as ",\n  {...}". */
 static GString *
 chunk_format(struct json_out *o, guint k)
 {
 	guint end = MIN(o->n, (k + 1) * LIST_JSON_CHUNK_ROWS);
-	GString *buf = g_string_sized_new(LIST_JSON_CHUNK_ROWS * 512);
+	GString *buf = chunk_buffer(o);
 
 	for (guint i = k * LIST_JSON_CHUNK_ROWS; i < end; i++) {
 		struct json_row r = o->rows[i];
@@ -500,6 +591,12 @@ chunk_next(struct json_out *o, guint k, bool helped)
 }
 
 static void
+string_free(gpointer s)
+{
+	g_string_free(s, TRUE);
+}
+
+static void
 rows_write(GArray *rows, const GString *arena0, const GString *arena1,
 	   const struct store_overlay *ov, FILE *out)
 {
@@ -513,6 +610,7 @@ rows_write(GArray *rows, const GString *arena0, const GString *arena1,
 	g_mutex_init(&o.lock);
 	g_cond_init(&o.cond);
 	o.ready = g_new0(GString *, o.chunks + 1);
+	o.spare = g_ptr_array_new_with_free_func(string_free);
 	if (helped)
 		t = g_thread_new("tern-list-format", format_main, &o);
 	fputc('[', out);
@@ -523,8 +621,8 @@ rows_write(GArray *rows, const GString *arena0, const GString *arena1,
 		if (buf->len > 0)
 			fwrite(buf->str + (any ? 0 : 1), 1, buf->len - (any ? 0 : 1), out);
 		any = any || buf->len > 0;
-		g_string_free(buf, TRUE);
 		g_mutex_lock(&o.lock);
+		g_ptr_array_add(o.spare, buf);
 		o.written = k + 1;
 		g_cond_broadcast(&o.cond);
 		g_mutex_unlock(&o.lock);
@@ -533,6 +631,7 @@ rows_write(GArray *rows, const GString *arena0, const GString *arena1,
 		g_thread_join(t);
 	fputs(any ? "\n]\n" : "]\n", out);
 	g_free(o.ready);
+	g_ptr_array_unref(o.spare);
 	g_mutex_clear(&o.lock);
 	g_cond_clear(&o.cond);
 }
