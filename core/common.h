@@ -44,4 +44,17 @@ bool tern_status_answered(enum tern_status status);
 
 #define TERN_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A library opened on first use instead of at every start (libcurl and its
+ * twenty dependencies cost each tern process about 5 ms before main()):
+ * where one of api's function pointers is, by the symbol's name. */
+struct tern_lib_symbol {
+	const char *name;
+	size_t offset; /* offsetof() the pointer in api */
+};
+/* Opens soname for the rest of the process and fills api's pointers; -1
+ * with *error_r (translated, to be freed) when the library or one of the
+ * symbols is missing. The caller calls it once (g_once()). */
+int tern_lib_load(const char *soname, const struct tern_lib_symbol *syms, size_t n, void *api,
+		  char **error_r);
+
 #endif

@@ -243,10 +243,43 @@ walk_children(struct html_ctx *c, xmlNode *n, unsigned depth)
 		walk(c, k, depth + 1);
 }
 
+/* libxml2, opened when tern first renders HTML (tern_lib_load()). */
+static struct xml_api {
+	htmlDocPtr (*read_memory)(const char *buffer, int size, const char *url,
+				  const char *encoding, int options);
+	void (*free_doc)(xmlDocPtr doc);
+	xmlChar *(*get_prop)(const xmlNode *node, const xmlChar *name);
+	xmlFreeFunc *free; /* the variable xmlFree */
+} xml_api;
+
+/* NULL, or why libxml2 cannot be used (kept for the process). */
+static gpointer
+xml_load(gpointer unused)
+{
+	static const struct tern_lib_symbol syms[] = {
+		{ "htmlReadMemory", offsetof(struct xml_api, read_memory) },
+		{ "xmlFreeDoc", offsetof(struct xml_api, free_doc) },
+		{ "xmlGetProp", offsetof(struct xml_api, get_prop) },
+		{ "xmlFree", offsetof(struct xml_api, free) },
+	};
+	char *error = NULL;
+
+	if (tern_lib_load(TERN_LIBXML_SONAME, syms, TERN_ARRAY_LEN(syms), &xml_api, &error) < 0)
+		return error;
+	return NULL;
+}
+
+static void
+xml_free(void *p)
+{
+	if (p != NULL)
+		(*xml_api.free)(p);
+}
+
 static char *
 attr(xmlNode *n, const char *name)
 {
-	return (char *)xmlGetProp(n, (const xmlChar *)name);
+	return (char *)xml_api.get_prop(n, (const xmlChar *)name);
 }
 
 static void
@@ -287,7 +320,7 @@ html_link(struct html_ctx *c, xmlNode *n, unsigned depth)
 			html_emit(c, ref, (size_t)len);
 	}
 out:
-	xmlFree(href);
+	xml_free(href);
 }
 
 static void
@@ -329,7 +362,7 @@ html_list(struct html_ctx *c, xmlNode *n, unsigned depth, bool ordered)
 
 		if (end != start && v >= 0 && v < 1000000)
 			c->counter = v;
-		xmlFree(start);
+		xml_free(start);
 	}
 	html_break(c, c->in_item ? 1 : 2);
 	walk_children(c, n, depth);
@@ -377,7 +410,7 @@ has_text(xmlNode *n, unsigned depth)
 				char *alt = attr(k, "alt");
 				bool any = alt && *g_strstrip(alt);
 
-				xmlFree(alt);
+				xml_free(alt);
 				if (any)
 					return true;
 			}
@@ -476,7 +509,7 @@ html_image(struct html_ctx *c, xmlNode *n)
 		g_string_free(clean, TRUE);
 		g_free(s);
 	}
-	xmlFree(alt);
+	xml_free(alt);
 }
 
 static void
@@ -559,14 +592,21 @@ walk(struct html_ctx *c, xmlNode *n, unsigned depth)
 static void
 html_render(const char *html, size_t len, GString *text, GPtrArray *links)
 {
+	static GOnce once = G_ONCE_INIT;
 	struct html_ctx c = { .out = text, .links = links };
+	const char *error;
 	htmlDocPtr doc;
 
 	if (len > MIME_MAX_HTML_LEN)
 		len = MIME_MAX_HTML_LEN;
 	if (len == 0)
 		return;
-	doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+	error = g_once(&once, xml_load, NULL);
+	if (error != NULL) {
+		g_string_append_printf(text, _("[HTML not shown: %s]"), error);
+		return;
+	}
+	doc = xml_api.read_memory(html, (int)len, NULL, "UTF-8",
 			     HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
 				     HTML_PARSE_RECOVER | HTML_PARSE_COMPACT);
 	if (doc == NULL)
@@ -577,7 +617,7 @@ html_render(const char *html, size_t len, GString *text, GPtrArray *links)
 		walk(&c, n, 0);
 	g_hash_table_unref(c.link_ids);
 	g_string_free(c.prefix, TRUE);
-	xmlFreeDoc(doc);
+	xml_api.free_doc(doc);
 }
 
 char *

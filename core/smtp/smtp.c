@@ -167,11 +167,51 @@ ssl_ctx_cb(CURL *h, void *ctx, void *ud)
 	return CURLE_OK;
 }
 
+/* libcurl, opened when tern first sends (tern_lib_load()). */
+static struct curl_api {
+	CURLcode (*global_init)(long flags);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *h, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *h);
+	const char *(*easy_strerror)(CURLcode code);
+	void (*easy_cleanup)(CURL *h);
+	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
+	void (*slist_free_all)(struct curl_slist *list);
+} curl_api;
+
+#define CURL_SYMBOL(f) { "curl_" #f, offsetof(struct curl_api, f) }
+
+/* NULL, or why libcurl cannot be used (kept for the process). */
 static gpointer
 global_init(gpointer unused)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	static const struct tern_lib_symbol syms[] = {
+		CURL_SYMBOL(global_init), CURL_SYMBOL(easy_init), CURL_SYMBOL(easy_setopt),
+		CURL_SYMBOL(easy_perform), CURL_SYMBOL(easy_strerror), CURL_SYMBOL(easy_cleanup),
+		CURL_SYMBOL(easy_getinfo), CURL_SYMBOL(slist_append), CURL_SYMBOL(slist_free_all),
+	};
+	char *error = NULL;
+
+	if (tern_lib_load(TERN_CURL_SONAME, syms, TERN_ARRAY_LEN(syms), &curl_api, &error) < 0)
+		return error;
+	if (curl_api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return g_strdup(_("libcurl could not be initialised"));
 	return NULL;
+}
+
+/* A handle, or NULL with *detail_r when libcurl cannot be had. */
+static CURL *
+curl_open(char **detail_r)
+{
+	static GOnce once = G_ONCE_INIT;
+	const char *error = g_once(&once, global_init, NULL);
+	CURL *h = error == NULL ? curl_api.easy_init() : NULL;
+
+	if (h == NULL)
+		*detail_r = g_strdup_printf(_("cannot send: %s"),
+					    error != NULL ? error : _("libcurl gave no handle"));
+	return h;
 }
 
 bool
@@ -226,38 +266,38 @@ set_login(CURL *h, const struct account *a, char **secret_r, char **detail_r)
 		g_error_free(err);
 		return -1;
 	}
-	curl_easy_setopt(h, CURLOPT_USERNAME, account_smtp_user(a));
+	curl_api.easy_setopt(h, CURLOPT_USERNAME, account_smtp_user(a));
 	if (a->smtp_auth == CONFIG_SMTP_AUTH_XOAUTH2 || a->smtp_auth == CONFIG_SMTP_AUTH_OAUTHBEARER)
-		curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, *secret_r);
+		curl_api.easy_setopt(h, CURLOPT_XOAUTH2_BEARER, *secret_r);
 	else
-		curl_easy_setopt(h, CURLOPT_PASSWORD, *secret_r);
+		curl_api.easy_setopt(h, CURLOPT_PASSWORD, *secret_r);
 	if (a->smtp_auth != CONFIG_SMTP_AUTH_AUTO)
-		curl_easy_setopt(h, CURLOPT_LOGIN_OPTIONS, mech[a->smtp_auth]);
+		curl_api.easy_setopt(h, CURLOPT_LOGIN_OPTIONS, mech[a->smtp_auth]);
 	return 0;
 }
 
 static void
 set_transport(CURL *h, const struct account *a, struct xfer *x, char *url)
 {
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SMTP_CONNECT_TIMEOUT_S);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)a->timeout);
-	curl_easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)a->timeout);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_api.easy_setopt(h, CURLOPT_URL, url);
+	curl_api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)SMTP_CONNECT_TIMEOUT_S);
+	curl_api.easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_api.easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)a->timeout);
+	curl_api.easy_setopt(h, CURLOPT_SERVER_RESPONSE_TIMEOUT, (long)a->timeout);
+	curl_api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	if (a->smtp_tls == CONFIG_TLS_STARTTLS)
-		curl_easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		curl_api.easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	if (a->smtp_tls != CONFIG_TLS_NONE) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
+		curl_api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+		curl_api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
 				 a->smtp_tls_fingerprint != NULL ? 0L : 2L);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-		curl_easy_setopt(h, CURLOPT_SSL_CTX_DATA, x);
+		curl_api.easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+		curl_api.easy_setopt(h, CURLOPT_SSL_CTX_DATA, x);
 	}
-	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
-	curl_easy_setopt(h, CURLOPT_DEBUGDATA, x);
+	curl_api.easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	curl_api.easy_setopt(h, CURLOPT_DEBUGFUNCTION, debug_cb);
+	curl_api.easy_setopt(h, CURLOPT_DEBUGDATA, x);
 }
 
 /* What a refusal means: the login (530 authentication required, 534, 535
@@ -295,7 +335,7 @@ classify(CURL *h, CURLcode rc, struct xfer *x, const char *errbuf, char **detail
 	const char *reply = x->fail_reply != NULL ? x->fail_reply :
 			    x->last_reply != NULL ? x->last_reply : "";
 
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	curl_api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (x->fail_reply != NULL)
 		code = reply_code(x->fail_reply);
 	if (x->last_cmd != NULL && g_ascii_strncasecmp(x->last_cmd, "STARTTLS", 8) == 0 &&
@@ -343,7 +383,6 @@ static enum smtp_result
 submit_curl(const struct account *a, const struct smtp_envelope *env, smtp_data_fn *on_data,
 	    void *ud, char **detail_r)
 {
-	static GOnce once = G_ONCE_INIT;
 	struct xfer x = { .a = a, .on_data = on_data, .ud = ud };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *rcpts = NULL;
@@ -352,29 +391,32 @@ submit_curl(const struct account *a, const struct smtp_envelope *env, smtp_data_
 	CURLcode rc;
 	CURL *h;
 
-	g_once(&once, global_init, NULL);
-	h = curl_easy_init();
+	h = curl_open(detail_r);
+	if (h == NULL) {
+		g_free(url);
+		return SMTP_CONFIG;
+	}
 	x.data = g_bytes_get_data(env->data, &x.len);
 	set_transport(h, a, &x, url);
 	if (set_login(h, a, &secret, detail_r) < 0)
 		goto out;
 	from = g_strdup_printf("<%s>", env->sender);
-	curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+	curl_api.easy_setopt(h, CURLOPT_MAIL_FROM, from);
 	for (guint i = 0; i < env->n_rcpts; i++) {
 		char *r = g_strdup_printf("<%s>", env->rcpts[i]);
 
-		rcpts = curl_slist_append(rcpts, r);
+		rcpts = curl_api.slist_append(rcpts, r);
 		g_free(r);
 	}
-	curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(h, CURLOPT_READDATA, &x);
-	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x.len);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(h);
+	curl_api.easy_setopt(h, CURLOPT_MAIL_RCPT, rcpts);
+	curl_api.easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_api.easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+	curl_api.easy_setopt(h, CURLOPT_READDATA, &x);
+	curl_api.easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x.len);
+	curl_api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_api.easy_perform(h);
 	if (errbuf[0] == '\0')
-		g_strlcpy(errbuf, curl_easy_strerror(rc), sizeof errbuf);
+		g_strlcpy(errbuf, curl_api.easy_strerror(rc), sizeof errbuf);
 	if (rc == CURLE_OK) {
 		res = SMTP_SENT;
 		*detail_r = g_strdup(x.last_reply != NULL ? x.last_reply : "");
@@ -384,8 +426,8 @@ submit_curl(const struct account *a, const struct smtp_envelope *env, smtp_data_
 	log_debug("smtp: result %d (curl %d): %s", (int)res, (int)rc, *detail_r);
 	g_free(from);
 out:
-	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(h);
+	curl_api.slist_free_all(rcpts);
+	curl_api.easy_cleanup(h);
 	config_secret_free(&secret);
 	g_free(url);
 	g_free(x.last_cmd);
@@ -400,7 +442,6 @@ out:
 enum smtp_result
 smtp_check_login(const struct account *a, char **detail_r)
 {
-	static GOnce once = G_ONCE_INIT;
 	struct xfer x = { .a = a };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char *url = smtp_url(a), *secret = NULL, *detail = NULL;
@@ -408,16 +449,19 @@ smtp_check_login(const struct account *a, char **detail_r)
 	CURLcode rc;
 	CURL *h;
 
-	g_once(&once, global_init, NULL);
-	h = curl_easy_init();
+	h = curl_open(&detail);
+	if (h == NULL) {
+		g_free(url);
+		goto done;
+	}
 	set_transport(h, a, &x, url);
 	if (set_login(h, a, &secret, &detail) < 0)
 		goto out;
-	curl_easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L); /* greeting, EHLO, TLS, AUTH */
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-	rc = curl_easy_perform(h);
+	curl_api.easy_setopt(h, CURLOPT_CONNECT_ONLY, 1L); /* greeting, EHLO, TLS, AUTH */
+	curl_api.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	rc = curl_api.easy_perform(h);
 	if (errbuf[0] == '\0')
-		g_strlcpy(errbuf, curl_easy_strerror(rc), sizeof errbuf);
+		g_strlcpy(errbuf, curl_api.easy_strerror(rc), sizeof errbuf);
 	if (rc == CURLE_OK) {
 		res = SMTP_SENT;
 		detail = g_strdup_printf("%s%s; %s", url,
@@ -428,7 +472,7 @@ smtp_check_login(const struct account *a, char **detail_r)
 	}
 	log_debug("smtp: check %d (curl %d): %s", (int)res, (int)rc, detail);
 out:
-	curl_easy_cleanup(h); /* QUIT */
+	curl_api.easy_cleanup(h); /* QUIT */
 	config_secret_free(&secret);
 	g_free(url);
 	g_free(x.last_cmd);
@@ -437,6 +481,7 @@ out:
 	g_free(x.fail_cmd);
 	g_free(x.fail_reply);
 	g_free(x.fail_rcpt);
+done:
 	if (detail_r != NULL)
 		*detail_r = detail;
 	else
