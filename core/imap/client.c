@@ -1318,6 +1318,12 @@ compress_done(struct imap_session *s, const struct imap_response *r, enum tern_s
 	connect_finish(c, TERN_OK, NULL);
 }
 
+bool
+imap_client_server_is_local(struct imap_client *c)
+{
+	return c->conn != NULL && net_conn_is_loopback(c->conn);
+}
+
 static bool
 want_compress(struct imap_client *c)
 {

@@ -205,6 +205,8 @@ bool imap_client_login_refused(struct imap_client *c);
 
 /* Capability test after connect (e.g. "MOVE", "QRESYNC"). */
 bool imap_client_has_cap(struct imap_client *c, const char *cap);
+/* The server is on this machine (connected over loopback). */
+bool imap_client_server_is_local(struct imap_client *c);
 /* One line describing the connection: TLS version and cipher, "tunnel", or
  * "plain"; and compression. Transfer full. */
 char *imap_client_describe(struct imap_client *c);

@@ -228,7 +228,7 @@ sync_commit(struct sync_op *op)
  * from the cache's connection as it comes) nor inside a caller's
  * transaction. Returns false when the rows must be written here. */
 static bool
-writer_put(struct sync_op *op, const struct imap_summary *rows, guint n)
+writer_put(struct sync_op *op, struct imap_client *c, const struct imap_summary *rows, guint n)
 {
 	GError *err = NULL;
 
@@ -238,8 +238,8 @@ writer_put(struct sync_op *op, const struct imap_summary *rows, guint n)
 		txn_close(op);
 		if (op->error != NULL)
 			return true; /* nothing more is written */
-		if (store_writer_start(op->s, op->folder, op->info.uidvalidity, &op->writer,
-				       &err) < 0) {
+		if (store_writer_start(op->s, op->folder, op->info.uidvalidity,
+				       imap_client_server_is_local(c), &op->writer, &err) < 0) {
 			g_error_free(err); /* written here instead */
 			return false;
 		}
@@ -268,7 +268,7 @@ new_batch(struct imap_client *c, const struct imap_summary *batch, guint n, void
 	}
 	if (first == n || op->error != NULL)
 		return;
-	if (writer_put(op, batch + first, n - first))
+	if (writer_put(op, c, batch + first, n - first))
 		return;
 	txn_open(op);
 	if (op->error != NULL)

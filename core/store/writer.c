@@ -11,12 +11,22 @@
  * in transactions of WRITER_TXN_ROWS rows committed at most WRITER_TXN_MS
  * after they began, so another process still gets the lock; when it is
  * done, what it left in the WAL is checkpointed in the background.
+ *
+ * With the server on the same machine and two cores or fewer, the two
+ * threads keep to one core for the load (share_core()). The server then
+ * has the other to itself: the kernel wakes the reading thread on the core
+ * of the process that woke it, the server's, and on two cores a local
+ * Dovecot was taken off its core about 150 times a 100,000-message load,
+ * 70 ms in all. tern's own CPU for that load (0.58 s) fits in the server's
+ * time to answer (0.7 s), so one core loses it nothing.
  */
 #include "config.h"
 
+#include <sched.h>
 #include <string.h>
 
 #include "core/common.h"
+#include "core/log.h"
 #include "core/store/store-private.h"
 #include "core/store/writer.h"
 
@@ -27,6 +37,8 @@
  * writer falls behind (another process holds the lock, a slow disk) the
  * reading thread waits instead of holding the whole folder in copies. */
 #define WRITER_QUEUE_MAX 64
+/* Most cores on which the threads keep to one for a local server. */
+#define WRITER_SHARE_MAX_CPUS 2
 
 /* One queued batch: the summaries, their list texts
  * (store_list_texts()) and every string they point to, in one block.
@@ -47,6 +59,10 @@ struct store_writer {
 	GMutex lock;           /* queued and room */
 	GCond room;            /* signalled when a batch was taken */
 	guint queued;          /* batches pushed, not yet written */
+#ifdef __linux__
+	bool shared;           /* the caller's affinity was narrowed: saved */
+	cpu_set_t saved;
+#endif
 	/* owned by the writer thread until it is joined: */
 	bool txn;
 	gint64 txn_began;      /* monotonic µs */
@@ -162,6 +178,69 @@ batch_copy(const struct imap_summary *sums, char *(*dec)[2], guint n)
 	return b;
 }
 
+/* ---- One core for a local server ---------------------------------------- */
+
+/* How many cores tern may use (TERN_TEST_CPUS stands in for a test). */
+static guint
+cpus(void)
+{
+	const char *t = g_getenv("TERN_TEST_CPUS");
+	guint64 n;
+
+	if (t != NULL && g_ascii_string_to_unsigned(t, 10, 1, 4096, &n, NULL))
+		return (guint)n;
+	return g_get_num_processors();
+}
+
+/* The calling thread kept to the core it is on, the writer thread (started
+ * after) too; the mask it had is saved in w. */
+static void
+share_core(struct store_writer *w, bool server_local)
+{
+#ifdef __linux__
+	cpu_set_t one;
+	int cpu;
+
+	if (!server_local || cpus() > WRITER_SHARE_MAX_CPUS ||
+	    sched_getaffinity(0, sizeof w->saved, &w->saved) < 0 || (cpu = sched_getcpu()) < 0)
+		return;
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	w->shared = sched_setaffinity(0, sizeof one, &one) == 0;
+	if (w->shared)
+		log_debug("cache writer: on cpu %d with the reading thread (server on this "
+			  "machine, %u cpus)", cpu, cpus());
+#else
+	(void)w;
+	(void)server_local;
+#endif
+}
+
+static void
+unshare_core(struct store_writer *w)
+{
+#ifdef __linux__
+	if (w->shared && sched_setaffinity(0, sizeof w->saved, &w->saved) == 0)
+		log_debug("cache writer: the reading thread's cpus restored (%d)",
+			  CPU_COUNT(&w->saved));
+#else
+	(void)w;
+#endif
+}
+
+/* How many cores the calling thread may run on (for the log). */
+static int
+thread_cpus(void)
+{
+#ifdef __linux__
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof set, &set) == 0)
+		return CPU_COUNT(&set);
+#endif
+	return -1;
+}
+
 /* ---- The writer thread --------------------------------------------------- */
 
 static void
@@ -222,6 +301,7 @@ writer_main(gpointer ud)
 {
 	struct store_writer *w = ud;
 
+	log_debug("cache writer: started, %d cpus", thread_cpus());
 	for (;;) {
 		struct writer_batch *b;
 
@@ -249,7 +329,7 @@ writer_main(gpointer ud)
 /* ---- API ------------------------------------------------------------------ */
 
 int
-store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
+store_writer_start(struct store *s, const char *folder, guint32 uidvalidity, bool server_local,
 		   struct store_writer **w_r, GError **error)
 {
 	struct store_writer *w;
@@ -268,6 +348,7 @@ store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
 	w->queue = g_async_queue_new();
 	g_mutex_init(&w->lock);
 	g_cond_init(&w->room);
+	share_core(w, server_local);
 	w->thread = g_thread_new("tern-cache-writer", writer_main, w);
 	*w_r = w;
 	return 0;
@@ -315,6 +396,7 @@ store_writer_finish(struct store_writer **wp, GError **error)
 	stop = g_new0(struct writer_batch, 1);
 	g_async_queue_push(w->queue, stop);
 	g_thread_join(w->thread);
+	unshare_core(w); /* the printing after the load may take both */
 	if (w->error != NULL) {
 		g_propagate_error(error, w->error);
 		rc = -1;

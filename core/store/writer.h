@@ -15,9 +15,12 @@
 struct store_writer;
 
 /* A second connection on the file of s and its thread. *w_r: transfer
- * full (store_writer_finish()). */
+ * full (store_writer_finish(), from the same thread). server_local: the
+ * server runs on this machine; on a machine of two cores or fewer the
+ * calling thread and the writer then keep to the core the caller is on
+ * until store_writer_finish(), leaving the server the other. */
 int store_writer_start(struct store *s, const char *folder, guint32 uidvalidity,
-		       struct store_writer **w_r, GError **error);
+		       bool server_local, struct store_writer **w_r, GError **error);
 /* Queue a copy of the rows (store_messages_put() on the writer thread);
  * s's row observer sees them now, as they will be written. */
 void store_writer_put(struct store_writer *w, const struct imap_summary *sums, guint n);

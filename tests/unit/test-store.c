@@ -1089,7 +1089,7 @@ test_writer(void)
 
 	g_assert_cmpint(store_folder_set(s, "W", &f, &err), ==, 0);
 	before = file_size(path);
-	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
+	g_assert_cmpint(store_writer_start(s, "W", 1, false, &w, &err), ==, 0);
 	g_assert_no_error(err);
 	put_range_writer(w, 1, 1000);
 	/* committed at most 100 ms after the transaction began, not at the end */
@@ -1112,7 +1112,7 @@ test_writer(void)
 	/* another connection holds the write lock past the busy timeout;
 	 * more batches than the writer queues: the caller waits, then the
 	 * writer drops them after its error */
-	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
+	g_assert_cmpint(store_writer_start(s, "W", 1, false, &w, &err), ==, 0);
 	g_assert_cmpint(store_begin(other, &err), ==, 0);
 	for (guint32 uid = 25001; uid <= 25200; uid++)
 		put_range_writer(w, uid, uid);
@@ -1126,6 +1126,83 @@ test_writer(void)
 	store_free(&s);
 	g_assert_cmpint(file_size(path), >, before + 25000 * 100);
 	store_free(&other);
+	g_free(path);
+}
+
+/* How many cores a thread of this process may run on, as
+ * /proc/self/task/T/status lists them: the calling thread's (newest
+ * false), or the newest thread's (the one started last). */
+static int
+task_cpus(bool newest)
+{
+	GDir *d = g_dir_open("/proc/self/task", 0, NULL);
+	gint64 want = newest ? 0 : (gint64)gettid();
+	char *path, *status = NULL, *line, *end;
+	const char *tid;
+	char **parts;
+	int n = 0;
+
+	while (newest && d != NULL && (tid = g_dir_read_name(d)) != NULL)
+		want = MAX(want, g_ascii_strtoll(tid, NULL, 10));
+	if (d != NULL)
+		g_dir_close(d);
+	path = g_strdup_printf("/proc/self/task/%" G_GINT64_FORMAT "/status", want);
+	if (!g_file_get_contents(path, &status, NULL, NULL) ||
+	    (line = strstr(status, "Cpus_allowed_list:")) == NULL) {
+		g_free(path);
+		g_free(status);
+		return -1;
+	}
+	if ((end = strchr(line, '\n')) != NULL)
+		*end = '\0';
+	parts = g_strsplit(line + strlen("Cpus_allowed_list:"), ",", -1);
+	for (guint i = 0; parts[i] != NULL; i++) {
+		unsigned lo = 0, hi = 0;
+		int k = sscanf(parts[i], "%u-%u", &lo, &hi);
+
+		n += k == 2 ? (int)(hi - lo + 1) : k == 1 ? 1 : 0;
+	}
+	g_strfreev(parts);
+	g_free(path);
+	g_free(status);
+	return n;
+}
+
+/* With the server on this machine and two cores, the reading thread and
+ * the writer keep to one core for the load, and the caller gets its cores
+ * back when it ends; with more cores, or a server elsewhere, nothing is
+ * narrowed. */
+static void
+test_writer_one_core(void)
+{
+	char *path = db_path("writer-core.db");
+	struct store *s = open_ok(path);
+	struct store_folder f = { .uidvalidity = 1 };
+	int all = task_cpus(false);
+	GError *err = NULL;
+	struct {
+		const char *cpus;
+		bool local;
+		int want;
+	} cases[] = {
+		{ "2", true, 1 }, { "2", false, all }, { "8", true, all }, { "1", true, 1 },
+	};
+
+	g_assert_cmpint(all, >=, 1);
+	g_assert_cmpint(store_folder_set(s, "C", &f, &err), ==, 0);
+	for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
+		struct store_writer *w = NULL;
+
+		g_setenv("TERN_TEST_CPUS", cases[k].cpus, TRUE);
+		g_assert_cmpint(store_writer_start(s, "C", 1, cases[k].local, &w, &err), ==, 0);
+		put_range_writer(w, k * 100 + 1, k * 100 + 100);
+		g_assert_cmpint(task_cpus(false), ==, cases[k].want);
+		g_assert_cmpint(task_cpus(true), ==, cases[k].want); /* the writer */
+		g_assert_cmpint(store_writer_finish(&w, &err), ==, 0);
+		g_assert_cmpint(task_cpus(false), ==, all);
+	}
+	g_unsetenv("TERN_TEST_CPUS");
+	store_free(&s);
 	g_free(path);
 }
 
@@ -1143,7 +1220,7 @@ test_writer_wal_emptied(void)
 	GError *err = NULL;
 
 	g_assert_cmpint(store_folder_set(s, "W", &f, &err), ==, 0);
-	g_assert_cmpint(store_writer_start(s, "W", 1, &w, &err), ==, 0);
+	g_assert_cmpint(store_writer_start(s, "W", 1, false, &w, &err), ==, 0);
 	for (guint32 base = 1; base <= 5000; base += 500)
 		put_range_writer(w, base, base + 499);
 	g_assert_cmpint(store_writer_finish(&w, &err), ==, 0);
@@ -1239,7 +1316,7 @@ test_row_observer(void)
 	g_assert_cmpint(store_messages_put(s, "O", 1, (struct imap_summary *)(void *)batch->data,
 					   batch->len, &err), ==, 0);
 	free_sums(batch);
-	g_assert_cmpint(store_writer_start(s, "O", 1, &w, &err), ==, 0);
+	g_assert_cmpint(store_writer_start(s, "O", 1, false, &w, &err), ==, 0);
 	batch = g_array_new(FALSE, TRUE, sizeof(struct imap_summary));
 	observer_batch(batch, 41, 100);
 	store_writer_put(w, (struct imap_summary *)(void *)batch->data, batch->len);
@@ -1897,6 +1974,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/bulk-background", test_bulk_background);
 	g_test_add_func("/store/writer-wal-emptied", test_writer_wal_emptied);
 	g_test_add_func("/store/writer", test_writer);
+	g_test_add_func("/store/writer-one-core", test_writer_one_core);
 	g_test_add_func("/store/row-observer", test_row_observer);
 	g_test_add_func("/store/journal", test_journal);
 	g_test_add_func("/store/action-parse", test_action_parse);
