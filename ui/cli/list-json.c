@@ -121,9 +121,17 @@ list_json_date(char buf[40], gint64 t, int tz)
 	buf[25] = '\0';
 }
 
-/* printf's cost, twice a message, is worth avoiding on a big folder */
-void
-list_json_uint(GString *j, guint32 v)
+static char *
+put_len(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+#define PUT_LIT(p, lit) put_len((p), (lit), sizeof(lit) - 1)
+
+static char *
+put_uint(char *p, guint32 v)
 {
 	char digits[16];
 	int i = (int)sizeof digits;
@@ -132,7 +140,16 @@ list_json_uint(GString *j, guint32 v)
 		digits[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v != 0);
-	g_string_append_len(j, digits + i, (gssize)sizeof digits - i);
+	return put_len(p, digits + i, sizeof digits - (size_t)i);
+}
+
+/* printf's cost, twice a message, is worth avoiding on a big folder */
+void
+list_json_uint(GString *j, guint32 v)
+{
+	char digits[16];
+
+	g_string_append_len(j, digits, put_uint(digits, v) - digits);
 }
 
 /* The system flags in bit order (\Recent is left out); returns whether
@@ -256,28 +273,6 @@ json_keywords(GString *j, const char *kw, bool first)
 
 /* A string literal appended without measuring it again. */
 #define APPEND_LIT(j, lit) g_string_append_len((j), (lit), sizeof(lit) - 1)
-
-static char *
-put_len(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-#define PUT_LIT(p, lit) put_len((p), (lit), sizeof(lit) - 1)
-
-static char *
-put_uint(char *p, guint32 v)
-{
-	char digits[16];
-	int i = (int)sizeof digits;
-
-	do {
-		digits[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	return put_len(p, digits + i, sizeof digits - (size_t)i);
-}
 
 /* The system flags as list_json_flag_bits() writes them, by bit. */
 #define JSON_FLAG_BITS 5
