@@ -291,7 +291,7 @@ set_transport(CURL *h, const struct account *a, struct xfer *x, char *url)
 	if (a->smtp_tls != CONFIG_TLS_NONE) {
 		curl_api.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_api.easy_setopt(h, CURLOPT_SSL_VERIFYHOST,
-				 a->smtp_tls_fingerprint != NULL ? 0L : 2L);
+				     a->smtp_tls_fingerprint != NULL ? 0L : 2L);
 		curl_api.easy_setopt(h, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 		curl_api.easy_setopt(h, CURLOPT_SSL_CTX_DATA, x);
 	}
