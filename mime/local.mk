@@ -38,7 +38,7 @@ if FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-mime
 tests_fuzz_fuzz_mime_CFLAGS = $(MIME_CFLAGS) -fsanitize=fuzzer,address,undefined -g
 tests_fuzz_fuzz_mime_LDFLAGS = -fsanitize=fuzzer,address,undefined
-tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/text/text.c $(MIME_C_SOURCES)
+tests_fuzz_fuzz_mime_SOURCES = tests/fuzz/fuzz-mime.c core/common.c core/text/text.c $(MIME_C_SOURCES)
 tests_fuzz_fuzz_mime_LDADD = $(GMIME_LIBS) $(LIBXML_LIBS) $(GPGME_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS) \
 	$(LIBINTL)
 endif
