@@ -245,15 +245,17 @@ wake(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
-#define RUN_UNTIL(cond)                                                                            \
+/* Turn the loop until cond, for secs at most. */
+#define RUN_UNTIL_FOR(cond, secs)                                                                  \
 	do {                                                                                       \
-		gint64 d_ = g_get_monotonic_time() + RUN_LIMIT_S * G_USEC_PER_SEC;                 \
+		gint64 d_ = g_get_monotonic_time() + (secs) * G_USEC_PER_SEC;                      \
 		guint w_ = g_timeout_add(20, wake, NULL);                                          \
 		while (!(cond) && g_get_monotonic_time() < d_)                                     \
 			g_main_context_iteration(NULL, TRUE);                                      \
 		g_source_remove(w_);                                                               \
 		g_assert_true(cond);                                                               \
 	} while (0)
+#define RUN_UNTIL(cond) RUN_UNTIL_FOR(cond, RUN_LIMIT_S)
 
 /* Turn the loop for a while (for what must NOT happen). */
 static void
@@ -1151,15 +1153,7 @@ test_map_model(void)
 
 /* Turn the loop until cond, for as long as a big folder may take on a
  * loaded machine with the sanitizers. */
-#define RUN_UNTIL_SLOW(cond)                                                                       \
-	do {                                                                                       \
-		gint64 d_ = g_get_monotonic_time() + 300 * G_USEC_PER_SEC;                         \
-		guint w_ = g_timeout_add(20, wake, NULL);                                          \
-		while (!(cond) && g_get_monotonic_time() < d_)                                     \
-			g_main_context_iteration(NULL, TRUE);                                      \
-		g_source_remove(w_);                                                               \
-		g_assert_true(cond);                                                               \
-	} while (0)
+#define RUN_UNTIL_SLOW(cond) RUN_UNTIL_FOR(cond, 300)
 
 /* The storm's folder: the UID of the message first at sequence number
  * seq (gaps between UIDs, as in a folder that lost some). */
