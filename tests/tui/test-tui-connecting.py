@@ -29,7 +29,6 @@ queued flag never sent."""
 import contextlib
 import importlib.util
 import os
-import shutil
 import sys
 import time
 
@@ -49,19 +48,7 @@ LONG = 90  # seconds: the sanitizer build on a loaded machine
 
 
 def main(t):
-    if shutil.which("tmux") is None:
-        if os.environ.get("TERN_REQUIRE_SERVER") == "1":
-            raise RuntimeError("TERN_REQUIRE_SERVER=1 but tmux is not installed")
-        t.skip_all("tmux is not installed")
-    srv = ternlib.start_server(t, folders=dict(FOLDERS))
-    env = ternlib.Env()
-    proxy = ternlib.Proxy(srv.imap_port)
-    try:
-        run_tests(t, srv, env, proxy)
-    finally:
-        proxy.close()
-        env.cleanup()
-        srv.stop()
+    base.main_behind_proxy(t, run_tests, folders=dict(FOLDERS))
 
 
 def status(run, lines):

@@ -13,7 +13,6 @@ the cache and tern quits cleanly."""
 import glob
 import importlib.util
 import os
-import shutil
 import sqlite3
 import sys
 import time
@@ -32,19 +31,7 @@ LOADED = "4,000 messages"  # the status line once the whole folder is in
 
 
 def main(t):
-    if shutil.which("tmux") is None:
-        if os.environ.get("TERN_REQUIRE_SERVER") == "1":
-            raise RuntimeError("TERN_REQUIRE_SERVER=1 but tmux is not installed")
-        t.skip_all("tmux is not installed")
-    srv = ternlib.start_server(t, folders={"INBOX": 1, FOLDER: COUNT})
-    env = ternlib.Env()
-    proxy = ternlib.Proxy(srv.imap_port)
-    try:
-        run_tests(t, srv, env, proxy)
-    finally:
-        proxy.close()
-        env.cleanup()
-        srv.stop()
+    base.main_behind_proxy(t, run_tests, folders={"INBOX": 1, FOLDER: COUNT})
 
 
 def cached_rows(env):

@@ -196,11 +196,32 @@ def raw_message(subject_bytes, mid, body=b"Hello from another client.\r\n"):
             b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body)
 
 
-def main(t):
+def require_tmux(t):
+    """Skip the file without tmux; with TERN_REQUIRE_SERVER=1, fail."""
     if shutil.which("tmux") is None:
         if os.environ.get("TERN_REQUIRE_SERVER") == "1":
             raise RuntimeError("TERN_REQUIRE_SERVER=1 but tmux is not installed")
         t.skip_all("tmux is not installed")
+
+
+def main_behind_proxy(t, run_tests, **server_args):
+    """A test file's main: Dovecot (ternlib.start_server(t, **server_args)),
+    a ternlib.Proxy before it and an Env, run_tests(t, srv, env, proxy),
+    then all of them stopped however it ends."""
+    require_tmux(t)
+    srv = ternlib.start_server(t, **server_args)
+    env = ternlib.Env()
+    proxy = ternlib.Proxy(srv.imap_port)
+    try:
+        run_tests(t, srv, env, proxy)
+    finally:
+        proxy.close()
+        env.cleanup()
+        srv.stop()
+
+
+def main(t):
+    require_tmux(t)
     srv = ternlib.start_server(t)
     env = ternlib.Env()
     term = None
