@@ -141,9 +141,15 @@ def check_goto(t, srv, env, config, proxy, inbox):
              "%s: a flag changed while connecting is queued" % what, "\n".join(lines))
         t.ok(goto(run, "Other"), "%s: J asks for a folder" % what)
         connected_on(t, run, proxy, "Other", FOLDERS["Other"] + 1, subject, what)
-        ok = base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
-            srv, "INBOX", newest.message_id) or set())) != before, timeout=LONG)
-        t.ok(ok, "%s: the flag changed while connecting reached the server" % what)
+        t.ok(flag_reached(srv, newest, before),
+             "%s: the flag changed while connecting reached the server" % what)
+
+
+def flag_reached(srv, msg, before):
+    """Waits until INBOX's msg is \\Flagged on the server if before it was not,
+    or not if it was; whether it came to that."""
+    return base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
+        srv, "INBOX", msg.message_id) or set())) != before, timeout=LONG)
 
 
 def check_pane(t, srv, env, config, proxy):
@@ -182,9 +188,7 @@ def check_replay(t, srv, env, proxy, inbox):
              "%s: the queued change is being sent" % what, "\n".join(lines))
         t.ok(goto(run, "Other"), "%s: J asks for a folder" % what)
         connected_on(t, run, proxy, "Other", FOLDERS["Other"] + 2, subject, what)
-        ok = base.wait_server(lambda: ("\\Flagged" in (base.server_flags(
-            srv, "INBOX", second.message_id) or set())) != before, timeout=LONG)
-        t.ok(ok, "%s: the queued flag reached the server" % what)
+        t.ok(flag_reached(srv, second, before), "%s: the queued flag reached the server" % what)
 
 
 def check_viewer(t, srv, env, config, proxy, inbox):

@@ -70,15 +70,7 @@ class Run:
 
 
 def main(t):
-    srv = ternlib.start_server(t)
-    env = ternlib.Env()
-    proxy = ternlib.Proxy(srv.imap_port)
-    try:
-        run_tests(t, srv, env, proxy)
-    finally:
-        proxy.close()
-        env.cleanup()
-        srv.stop()
+    base.main_behind_proxy(t, run_tests)
 
 
 def flags_of(srv, folder, mid):
